@@ -1,0 +1,1 @@
+# Assistance measures, plans and risk elimination arrive with their issue.

@@ -1,0 +1,11 @@
+"""/api/v1/: one router for every app's API views."""
+
+from rest_framework.routers import DefaultRouter
+
+from monitoring.api.views import HouseholdViewSet, RegionViewSet
+
+router = DefaultRouter()
+router.register("regions", RegionViewSet, basename="region")
+router.register("households", HouseholdViewSet, basename="household")
+
+urlpatterns = router.urls

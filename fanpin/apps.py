@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class FanpinConfig(AppConfig):
+    name = "fanpin"
+    verbose_name = "用户与权限"

@@ -1,0 +1,23 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from django.urls import reverse
+
+from fanpin.roles import Permission, role_can
+
+
+def navigation(request: HttpRequest) -> dict[str, Any]:
+    """The navigation bar: only what the user's role may do."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {"nav_items": []}
+    role = "ADMIN" if user.is_superuser else user.role
+    items: list[dict[str, str]] = [{"label": "首页", "url": reverse("home"), "key": "home"}]
+    if role_can(role, Permission.VIEW_HOUSEHOLDS):
+        items.append({"label": "农户信息", "url": reverse("monitoring:household_list"), "key": "households"})
+    if role_can(role, Permission.ADMIN_SITE) and user.is_staff:
+        items.append({"label": "后台管理", "url": reverse("admin:index"), "key": "admin"})
+    items.append({"label": "API 文档", "url": reverse("api-docs"), "key": "api"})
+    return {"nav_items": items, "user_role_label": user.get_role_display() if user.role else ""}

@@ -1,0 +1,90 @@
+"""Roles (SPEC §1) and what each may do.  One place that answers "may this role do X"."""
+
+from __future__ import annotations
+
+from django.db import models
+
+
+class Role(models.TextChoices):
+    ADMIN = "ADMIN", "系统管理员"
+    PROVINCE = "PROVINCE", "省级"
+    CITY = "CITY", "市级"
+    COUNTY = "COUNTY", "县级乡村振兴部门"
+    TOWNSHIP = "TOWNSHIP", "乡镇干部"
+    VILLAGE = "VILLAGE", "村干部/驻村工作队"
+    DEPT = "DEPT", "行业部门"
+
+
+class Department(models.TextChoices):
+    HEALTH = "HEALTH", "卫健"
+    MEDICAL_INSURANCE = "MEDICAL_INSURANCE", "医保"
+    CIVIL_AFFAIRS = "CIVIL_AFFAIRS", "民政"
+    DISABLED = "DISABLED", "残联"
+    EMERGENCY = "EMERGENCY", "应急管理"
+    HR_SOCIAL = "HR_SOCIAL", "人社"
+    EDUCATION = "EDUCATION", "教育"
+    HOUSING = "HOUSING", "住建"
+    OTHER = "OTHER", "其他"
+
+
+# The region level each role's user must belong to (SPEC §1).
+ROLE_REGION_LEVELS: dict[str, tuple[str, ...]] = {
+    Role.PROVINCE: ("PROVINCE",),
+    Role.CITY: ("CITY",),
+    Role.COUNTY: ("COUNTY",),
+    Role.TOWNSHIP: ("TOWNSHIP",),
+    Role.VILLAGE: ("VILLAGE",),
+    Role.DEPT: ("COUNTY", "PROVINCE"),
+    Role.ADMIN: ("PROVINCE", "CITY", "COUNTY", "TOWNSHIP", "VILLAGE"),
+}
+
+
+class Permission:
+    """Named capabilities; ``ROLE_PERMISSIONS`` says which role holds which."""
+
+    VIEW_HOUSEHOLDS = "view_households"
+    VIEW_FULL_ID = "view_full_id"
+    IMPORT_DATA = "import_data"
+    EXPORT_DATA = "export_data"
+    RUN_SCREENING = "run_screening"
+    MANAGE_PARAMETERS = "manage_parameters"
+    VIEW_DASHBOARD = "view_dashboard"
+    SUBMIT_ALERTS = "submit_alerts"
+    ADMIN_SITE = "admin_site"
+
+
+P = Permission
+ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
+    Role.ADMIN: frozenset(
+        {
+            P.VIEW_HOUSEHOLDS,
+            P.VIEW_FULL_ID,
+            P.IMPORT_DATA,
+            P.EXPORT_DATA,
+            P.RUN_SCREENING,
+            P.MANAGE_PARAMETERS,
+            P.VIEW_DASHBOARD,
+            P.ADMIN_SITE,
+        }
+    ),
+    Role.PROVINCE: frozenset({P.VIEW_HOUSEHOLDS, P.VIEW_DASHBOARD}),
+    Role.CITY: frozenset({P.VIEW_HOUSEHOLDS, P.VIEW_DASHBOARD}),
+    Role.COUNTY: frozenset(
+        {
+            P.VIEW_HOUSEHOLDS,
+            P.VIEW_FULL_ID,
+            P.IMPORT_DATA,
+            P.EXPORT_DATA,
+            P.RUN_SCREENING,
+            P.VIEW_DASHBOARD,
+            P.ADMIN_SITE,
+        }
+    ),
+    Role.TOWNSHIP: frozenset({P.VIEW_HOUSEHOLDS, P.ADMIN_SITE}),
+    Role.VILLAGE: frozenset({P.VIEW_HOUSEHOLDS}),
+    Role.DEPT: frozenset({P.SUBMIT_ALERTS}),
+}
+
+
+def role_can(role: str | None, permission: str) -> bool:
+    return bool(role) and permission in ROLE_PERMISSIONS.get(str(role), frozenset())

@@ -1,0 +1,166 @@
+"""Region scoping: the one mechanism that decides which rows a user may see (SPEC §1).
+
+A user sees the data of their region and of the regions below it, never beside or above it.
+Region codes are hierarchical (``PP CC DD TTT VVV``), so "below" is a prefix test on the 12-digit
+village code that every scoped row reaches through ``region_path``.
+
+* ``ScopedQuerySet.for_user(user)`` is the queryset method; it denies by default (anonymous users,
+  users without a role or region, department users for household data get nothing).
+* ``RegionScopedViewMixin`` / ``ScopedAPIViewMixin`` / ``RegionScopedAdminMixin`` apply it to
+  pages, the API and the admin.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+
+from django.db import models
+
+from fanpin.roles import Role
+
+if TYPE_CHECKING:
+    from fanpin.models import User
+
+_M = TypeVar("_M", bound=models.Model)
+
+# Number of leading code digits that identify a region of each level.
+LEVEL_PREFIX_LENGTH: dict[str, int] = {
+    "PROVINCE": 2,
+    "CITY": 4,
+    "COUNTY": 6,
+    "TOWNSHIP": 9,
+    "VILLAGE": 12,
+}
+
+# Roles that never see household-level data, whatever their region (SPEC §1: a department user sees
+# only the match results of its own submissions).
+ROLES_WITHOUT_HOUSEHOLD_DATA = frozenset({Role.DEPT})
+
+
+def code_prefix(code: str) -> str:
+    """The part of a 12-digit code that its descendants share (``520000000000`` → ``52``)."""
+    from monitoring.models import region_level_of
+
+    return code[: LEVEL_PREFIX_LENGTH[region_level_of(code)]]
+
+
+def sees_everything(user: Any) -> bool:
+    return bool(
+        getattr(user, "is_authenticated", False)
+        and getattr(user, "is_active", False)
+        and (user.is_superuser or user.role == Role.ADMIN)
+    )
+
+
+def user_region_prefix(user: Any) -> str | None:
+    """The code prefix of the user's scope; ``""`` means everything, ``None`` means nothing."""
+    if not getattr(user, "is_authenticated", False) or not getattr(user, "is_active", False):
+        return None
+    if sees_everything(user):
+        return ""
+    region_id = getattr(user, "region_id", None)
+    if not region_id or not user.role:
+        return None
+    return code_prefix(region_id)
+
+
+class ScopedQuerySet(models.QuerySet[_M]):
+    """A queryset whose rows belong to a region through ``region_path`` (a lookup to a code)."""
+
+    region_path: ClassVar[str] = ""
+    personal_data: ClassVar[bool] = True
+
+    def for_user(self, user: User | Any) -> ScopedQuerySet[_M]:
+        prefix = user_region_prefix(user)
+        if prefix is None:
+            return self.none()
+        if self.personal_data and getattr(user, "role", None) in ROLES_WITHOUT_HOUSEHOLD_DATA:
+            if not sees_everything(user):
+                return self.none()
+        if prefix == "":
+            return self
+        return self.within(prefix)
+
+    def within(self, prefix: str) -> ScopedQuerySet[_M]:
+        """Rows whose region code starts with ``prefix`` (a region and everything below it)."""
+        if not self.region_path:
+            raise NotImplementedError(f"{type(self).__name__} has no region_path")
+        if len(prefix) == 12:
+            return self.filter(**{self.region_path: prefix})
+        return self.filter(**{f"{self.region_path}__startswith": prefix})
+
+
+def scoped_queryset(model: type[_M], user: Any) -> models.QuerySet[_M]:
+    """``model``'s default manager, scoped to ``user`` (every scoped model uses ScopedQuerySet)."""
+    qs = model._default_manager.all()
+    if not isinstance(qs, ScopedQuerySet):
+        raise TypeError(f"{model.__name__} is not region-scoped")
+    return qs.for_user(user)
+
+
+class RegionScopedViewMixin:
+    """For Django class-based views: ``get_queryset`` is scoped; outside the scope answers 404."""
+
+    model: type[models.Model]
+    request: Any
+
+    def get_base_queryset(self) -> models.QuerySet[Any]:
+        return self.model._default_manager.all()
+
+    def get_queryset(self) -> models.QuerySet[Any]:
+        qs = self.get_base_queryset()
+        if not isinstance(qs, ScopedQuerySet):
+            raise TypeError(f"{type(self).__name__}: queryset is not region-scoped")
+        return qs.for_user(self.request.user)
+
+
+class ScopedAPIViewMixin(RegionScopedViewMixin):
+    """Same rule for DRF views (ViewSets call ``get_queryset``; detail lookups 404 outside)."""
+
+    queryset: models.QuerySet[Any] | None = None
+
+    def get_base_queryset(self) -> models.QuerySet[Any]:
+        if self.queryset is not None:
+            return self.queryset.all()
+        return super().get_base_queryset()
+
+
+class RegionScopedAdminMixin:
+    """For ModelAdmin: non-superusers see and edit only rows inside their region.
+
+    Staff roles (see ``Permission.ADMIN_SITE``) may view; county staff may add and change;
+    only administrators delete.  Foreign-key choices are scoped the same way.
+    """
+
+    def get_queryset(self, request: Any) -> models.QuerySet[Any]:
+        qs = super().get_queryset(request)  # type: ignore[misc]
+        if not isinstance(qs, ScopedQuerySet):
+            raise TypeError(f"{type(self).__name__}: admin queryset is not region-scoped")
+        return qs.for_user(request.user)
+
+    def formfield_for_foreignkey(self, db_field: Any, request: Any, **kwargs: Any) -> Any:
+        related = db_field.remote_field.model._default_manager.all()
+        if isinstance(related, ScopedQuerySet):
+            kwargs["queryset"] = related.for_user(request.user)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)  # type: ignore[misc]
+
+    def _role_may(self, request: Any, roles: frozenset[str]) -> bool:
+        user = request.user
+        if not (user.is_active and user.is_staff):
+            return False
+        return bool(user.is_superuser or user.role in roles)
+
+    def has_module_permission(self, request: Any) -> bool:
+        return self._role_may(request, frozenset({Role.ADMIN, Role.COUNTY, Role.TOWNSHIP}))
+
+    def has_view_permission(self, request: Any, obj: Any = None) -> bool:
+        return self._role_may(request, frozenset({Role.ADMIN, Role.COUNTY, Role.TOWNSHIP}))
+
+    def has_add_permission(self, request: Any, *args: Any) -> bool:
+        return self._role_may(request, frozenset({Role.ADMIN, Role.COUNTY}))
+
+    def has_change_permission(self, request: Any, obj: Any = None) -> bool:
+        return self._role_may(request, frozenset({Role.ADMIN, Role.COUNTY}))
+
+    def has_delete_permission(self, request: Any, obj: Any = None) -> bool:
+        return bool(request.user.is_active and request.user.is_superuser)

@@ -1,0 +1,56 @@
+"""Chinese display conventions (SPEC §7) and masking filters."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django import template
+
+from monitoring.idcard import id_number_mask, phone_mask
+
+register = template.Library()
+
+
+@register.filter
+def yuan(value: Any) -> str:
+    """``12345.6`` → ``12,345.60 元``."""
+    if value is None or value == "":
+        return "—"
+    try:
+        amount = Decimal(value)
+    except (InvalidOperation, TypeError, ValueError):
+        return str(value)
+    return f"{amount:,.2f} 元"
+
+
+@register.filter
+def money(value: Any) -> str:
+    """``12345.6`` → ``12,345.60`` (tables with a 元 column header)."""
+    if value is None or value == "":
+        return "—"
+    try:
+        return f"{Decimal(value):,.2f}"
+    except (InvalidOperation, TypeError, ValueError):
+        return str(value)
+
+
+@register.filter
+def cn_date(value: Any) -> str:
+    """``2025-03-14`` → ``2025年3月14日`` (prose)."""
+    if isinstance(value, dt.datetime):
+        value = value.date()
+    if isinstance(value, dt.date):
+        return f"{value.year}年{value.month}月{value.day}日"
+    return "—" if value in (None, "") else str(value)
+
+
+@register.filter
+def masked_id(value: str) -> str:
+    return id_number_mask(value) if value else ""
+
+
+@register.filter
+def masked_phone(value: str) -> str:
+    return phone_mask(value) if value else ""

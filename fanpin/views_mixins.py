@@ -1,0 +1,25 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponseBase
+
+from fanpin.roles import role_can
+
+
+def effective_role(user: Any) -> str:
+    if getattr(user, "is_superuser", False):
+        return "ADMIN"
+    return str(getattr(user, "role", "") or "")
+
+
+class PermissionRequiredMixin:
+    """Deny (403) unless the user's role holds ``permission`` (see ``fanpin.roles``)."""
+
+    permission: str = ""
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        if request.user.is_authenticated and not role_can(effective_role(request.user), self.permission):
+            raise PermissionDenied("您的角色无权访问此页面。")
+        return super().dispatch(request, *args, **kwargs)  # type: ignore[misc]

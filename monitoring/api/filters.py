@@ -1,0 +1,36 @@
+from __future__ import annotations
+
+import django_filters
+from django.db.models import QuerySet
+
+from fanpin.scoping import code_prefix
+from monitoring.models import Household, HouseholdType, Region, RegionLevel
+
+
+def _within(queryset: QuerySet, code: str) -> QuerySet:
+    if len(code) != 12 or not code.isdigit():
+        return queryset.none()
+    return queryset.within(code_prefix(code))  # type: ignore[attr-defined]
+
+
+class RegionFilter(django_filters.FilterSet):
+    level = django_filters.ChoiceFilter(choices=RegionLevel.choices)
+    parent = django_filters.CharFilter(field_name="parent_id")
+
+    class Meta:
+        model = Region
+        fields = ["level", "parent", "is_deep_poverty"]
+
+
+class HouseholdFilter(django_filters.FilterSet):
+    village = django_filters.CharFilter(field_name="village_id", label="村级区划代码")
+    township = django_filters.CharFilter(method="filter_region", label="乡镇区划代码")
+    county = django_filters.CharFilter(method="filter_region", label="县级区划代码")
+    household_type = django_filters.ChoiceFilter(choices=HouseholdType.choices, label="户类型")
+
+    class Meta:
+        model = Household
+        fields = ["village", "township", "county", "household_type"]
+
+    def filter_region(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return _within(queryset, value)

@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+from rest_framework import viewsets
+
+from fanpin.scoping import ScopedAPIViewMixin
+from monitoring.api.filters import HouseholdFilter, RegionFilter
+from monitoring.api.serializers import HouseholdDetailSerializer, HouseholdListSerializer, RegionSerializer
+from monitoring.models import Household, Region
+from monitoring.selectors.households import households_in_scope
+
+
+class RegionViewSet(ScopedAPIViewMixin, viewsets.ReadOnlyModelViewSet[Region]):
+    """行政区划：本人所属区划及其下级。"""
+
+    queryset = Region.objects.all()
+    serializer_class = RegionSerializer
+    filterset_class = RegionFilter
+    lookup_value_regex = "[0-9]{12}"
+
+
+class HouseholdViewSet(ScopedAPIViewMixin, viewsets.ReadOnlyModelViewSet[Household]):
+    """农户：列表（分页、按区划和户类型过滤）与详情（含家庭成员，身份证号脱敏）。"""
+
+    queryset = Household.objects.all()
+    filterset_class = HouseholdFilter
+
+    def get_queryset(self) -> QuerySet[Household]:
+        qs = households_in_scope(user=self.request.user)
+        if self.action == "retrieve":
+            qs = qs.prefetch_related("members", "incomes")
+        return qs
+
+    def get_serializer_class(self) -> Any:
+        return HouseholdDetailSerializer if self.action == "retrieve" else HouseholdListSerializer

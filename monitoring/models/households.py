@@ -1,0 +1,289 @@
+"""The household registry: households, members, annual incomes, rigid expenditures (SPEC §2)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.db import models
+from django.db.models import Q
+
+from fanpin.scoping import ScopedQuerySet
+
+MONEY = {"max_digits": 14, "decimal_places": 2}
+ZERO = Decimal("0")
+
+
+class HouseholdType(models.TextChoices):
+    EXITED = "EXITED", "脱贫户"
+    EDGE = "EDGE", "边缘户"
+    GENERAL = "GENERAL", "一般农户"
+
+
+class HouseholdQuerySet(ScopedQuerySet["Household"]):
+    region_path = "village__code"
+
+
+class Household(models.Model):
+    Type = HouseholdType
+
+    household_no = models.CharField("户编号", max_length=32, unique=True)
+    village = models.ForeignKey(
+        "monitoring.Region",
+        verbose_name="村",
+        on_delete=models.PROTECT,
+        related_name="households",
+        limit_choices_to={"level": "VILLAGE"},
+    )
+    household_type = models.CharField("户类型", max_length=8, choices=HouseholdType.choices)
+    exit_year = models.PositiveSmallIntegerField("脱贫年度", null=True, blank=True)
+    phone = models.CharField("联系电话", max_length=32, blank=True)
+    address = models.CharField("住址", max_length=200, blank=True)
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+    updated_at = models.DateTimeField("更新时间", auto_now=True)
+
+    objects = HouseholdQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "农户"
+        verbose_name_plural = "农户"
+        ordering = ["household_no"]
+        indexes = [models.Index(fields=["village", "household_type"], name="household_village_type")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(household_type__in=HouseholdType.values), name="household_type_valid"
+            ),
+            # 脱贫户 carry their 脱贫年度; other households have none.
+            models.CheckConstraint(
+                condition=Q(household_type=HouseholdType.EXITED, exit_year__gte=2013, exit_year__lte=2030)
+                | ~Q(household_type=HouseholdType.EXITED) & Q(exit_year__isnull=True),
+                name="household_exit_year_iff_exited",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.household_no
+
+
+class MemberQuerySet(ScopedQuerySet["Member"]):
+    region_path = "household__village__code"
+
+
+class Relation(models.TextChoices):
+    HEAD = "HEAD", "户主"
+    SPOUSE = "SPOUSE", "配偶"
+    SON = "SON", "之子"
+    DAUGHTER = "DAUGHTER", "之女"
+    DAUGHTER_IN_LAW = "DAUGHTER_IN_LAW", "之儿媳"
+    SON_IN_LAW = "SON_IN_LAW", "之女婿"
+    GRANDSON = "GRANDSON", "之孙子"
+    GRANDDAUGHTER = "GRANDDAUGHTER", "之孙女"
+    FATHER = "FATHER", "之父"
+    MOTHER = "MOTHER", "之母"
+    SIBLING = "SIBLING", "之兄弟姐妹"
+    OTHER = "OTHER", "其他"
+
+
+class Health(models.TextChoices):
+    HEALTHY = "HEALTHY", "健康"
+    CHRONIC = "CHRONIC", "长期慢性病"
+    SERIOUS = "SERIOUS", "患有大病"
+    DISABLED = "DISABLED", "残疾"
+
+
+class DisabilityGrade(models.TextChoices):
+    NONE = "", "无"
+    G1 = "G1", "一级"
+    G2 = "G2", "二级"
+    G3 = "G3", "三级"
+    G4 = "G4", "四级"
+
+
+class Labor(models.TextChoices):
+    NORMAL = "NORMAL", "普通劳动力"
+    SKILLED = "SKILLED", "技能劳动力"
+    WEAK = "WEAK", "弱劳动力或半劳动力"
+    LOST = "LOST", "丧失劳动力"
+    NONE = "NONE", "无劳动力"
+
+
+class Schooling(models.TextChoices):
+    NONE = "", "无"
+    PRESCHOOL = "PRESCHOOL", "学龄前"
+    PRIMARY = "PRIMARY", "小学"
+    JUNIOR = "JUNIOR", "初中"
+    SENIOR = "SENIOR", "高中"
+    VOCATIONAL = "VOCATIONAL", "中职"
+    HIGHER_VOCATIONAL = "HIGHER_VOCATIONAL", "高职高专"
+    UNIVERSITY = "UNIVERSITY", "本科及以上"
+    DROPOUT = "DROPOUT", "辍学"
+
+
+class Employment(models.TextChoices):
+    NONE = "", "无"
+    IN_COUNTY = "IN_COUNTY", "县内务工"
+    IN_PROVINCE = "IN_PROVINCE", "省内县外务工"
+    OUT_OF_PROVINCE = "OUT_OF_PROVINCE", "省外务工"
+    PUBLIC_POST = "PUBLIC_POST", "公益岗位"
+    NOT_WORKING = "NOT_WORKING", "未务工"
+
+
+class Member(models.Model):
+    Relation = Relation
+    Health = Health
+    DisabilityGrade = DisabilityGrade
+    Labor = Labor
+    Schooling = Schooling
+    Employment = Employment
+
+    household = models.ForeignKey(
+        Household, verbose_name="农户", on_delete=models.CASCADE, related_name="members"
+    )
+    name = models.CharField("姓名", max_length=64)
+    id_number = models.CharField("身份证号", max_length=18, unique=True)
+    relation = models.CharField("与户主关系", max_length=16, choices=Relation.choices)
+    health = models.CharField("健康状况", max_length=8, choices=Health.choices)
+    disability_grade = models.CharField(
+        "残疾等级", max_length=2, choices=DisabilityGrade.choices, blank=True, default=""
+    )
+    labor = models.CharField("劳动能力", max_length=8, choices=Labor.choices)
+    schooling = models.CharField("在校情况", max_length=20, choices=Schooling.choices, blank=True, default="")
+    employment = models.CharField(
+        "务工情况", max_length=16, choices=Employment.choices, blank=True, default=""
+    )
+    has_medical_insurance = models.BooleanField("是否参加医保", default=True)
+
+    objects = MemberQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "家庭成员"
+        verbose_name_plural = "家庭成员"
+        ordering = ["household_id", "id"]
+        indexes = [models.Index(fields=["name"], name="member_name")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["household"], condition=Q(relation="HEAD"), name="member_one_head_per_household"
+            ),
+            models.CheckConstraint(condition=Q(id_number__regex=r"^[0-9]{17}[0-9X]$"), name="member_id_number_format"),
+            models.CheckConstraint(condition=Q(relation__in=Relation.values), name="member_relation_valid"),
+            models.CheckConstraint(condition=Q(health__in=Health.values), name="member_health_valid"),
+            models.CheckConstraint(
+                condition=Q(disability_grade__in=DisabilityGrade.values), name="member_disability_grade_valid"
+            ),
+            models.CheckConstraint(condition=Q(labor__in=Labor.values), name="member_labor_valid"),
+            models.CheckConstraint(condition=Q(schooling__in=Schooling.values), name="member_schooling_valid"),
+            models.CheckConstraint(condition=Q(employment__in=Employment.values), name="member_employment_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class AnnualIncomeQuerySet(ScopedQuerySet["AnnualIncome"]):
+    region_path = "household__village__code"
+
+
+class AnnualIncome(models.Model):
+    """年度收入: the four components and the family size; total and per-capita are derived."""
+
+    household = models.ForeignKey(
+        Household, verbose_name="农户", on_delete=models.CASCADE, related_name="incomes"
+    )
+    year = models.PositiveSmallIntegerField("年度")
+    family_size = models.PositiveSmallIntegerField("家庭人口数")
+    wage_income = models.DecimalField("工资性收入", **MONEY)
+    business_income = models.DecimalField("生产经营净收入", **MONEY)
+    property_income = models.DecimalField("财产净收入", **MONEY)
+    transfer_income = models.DecimalField("转移净收入", **MONEY)
+
+    objects = AnnualIncomeQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "年度收入"
+        verbose_name_plural = "年度收入"
+        ordering = ["household_id", "year"]
+        constraints = [
+            models.UniqueConstraint(fields=["household", "year"], name="income_one_per_household_year"),
+            models.CheckConstraint(condition=Q(year__gte=2000, year__lte=2100), name="income_year_range"),
+            models.CheckConstraint(condition=Q(family_size__gte=1), name="income_family_size_positive"),
+            models.CheckConstraint(condition=Q(wage_income__gte=0), name="income_wage_non_negative"),
+            models.CheckConstraint(condition=Q(transfer_income__gte=0), name="income_transfer_non_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.household_id} {self.year}"
+
+    @property
+    def total(self) -> Decimal:
+        return self.wage_income + self.business_income + self.property_income + self.transfer_income
+
+    @property
+    def per_capita(self) -> Decimal:
+        return (self.total / self.family_size).quantize(Decimal("0.01"))
+
+
+class ExpenditureCategory(models.TextChoices):
+    MEDICAL = "MEDICAL", "医疗"
+    DISABILITY = "DISABILITY", "残疾康复"
+    DISASTER = "DISASTER", "灾害"
+    EPIDEMIC = "EPIDEMIC", "疫情"
+    ACCIDENT = "ACCIDENT", "意外事故"
+    EDUCATION = "EDUCATION", "教育"
+
+
+class RigidExpenditureQuerySet(ScopedQuerySet["RigidExpenditure"]):
+    region_path = "household__village__code"
+
+
+class RigidExpenditure(models.Model):
+    """刚性支出: out-of-pocket = max(amount − reimbursed, 0)."""
+
+    Category = ExpenditureCategory
+
+    household = models.ForeignKey(
+        Household, verbose_name="农户", on_delete=models.CASCADE, related_name="expenditures"
+    )
+    member = models.ForeignKey(
+        Member,
+        verbose_name="家庭成员",
+        on_delete=models.PROTECT,
+        related_name="expenditures",
+        null=True,
+        blank=True,
+    )
+    category = models.CharField("支出类别", max_length=12, choices=ExpenditureCategory.choices)
+    occurred_on = models.DateField("发生日期")
+    amount = models.DecimalField("支出金额", **MONEY)
+    reimbursed = models.DecimalField("报销金额", default=ZERO, **MONEY)
+    note = models.CharField("说明", max_length=200, blank=True)
+    created_at = models.DateTimeField("录入时间", auto_now_add=True)
+
+    objects = RigidExpenditureQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "刚性支出"
+        verbose_name_plural = "刚性支出"
+        ordering = ["household_id", "occurred_on"]
+        indexes = [models.Index(fields=["household", "occurred_on"], name="expenditure_household_date")]
+        constraints = [
+            models.CheckConstraint(condition=Q(category__in=ExpenditureCategory.values), name="expenditure_category_valid"),
+            models.CheckConstraint(condition=Q(amount__gte=0), name="expenditure_amount_non_negative"),
+            models.CheckConstraint(condition=Q(reimbursed__gte=0), name="expenditure_reimbursed_non_negative"),
+            # The import key (SPEC §6): (户编号 or 身份证号) + 类别 + 日期 + 金额.
+            models.UniqueConstraint(
+                fields=["member", "category", "occurred_on", "amount"],
+                condition=Q(member__isnull=False),
+                name="expenditure_unique_member_key",
+            ),
+            models.UniqueConstraint(
+                fields=["household", "category", "occurred_on", "amount"],
+                condition=Q(member__isnull=True),
+                name="expenditure_unique_household_key",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.household_id} {self.get_category_display()} {self.occurred_on}"
+
+    @property
+    def out_of_pocket(self) -> Decimal:
+        return max(self.amount - self.reimbursed, ZERO)
