@@ -42,15 +42,13 @@ class User(AbstractUser):
     full_name = models.CharField("姓名", max_length=64, blank=True)
     phone = models.CharField("联系电话", max_length=32, blank=True)
 
-    objects = FanpinUserManager()
+    objects = FanpinUserManager()  # type: ignore[misc]
 
     class Meta:
         verbose_name = "用户"
         verbose_name_plural = "用户"
         constraints = [
-            models.CheckConstraint(
-                condition=Q(role__in=Role.values), name="user_role_valid"
-            ),
+            models.CheckConstraint(condition=Q(role__in=Role.values), name="user_role_valid"),
             models.CheckConstraint(
                 condition=Q(department="") | Q(department__in=Department.values),
                 name="user_department_valid",
