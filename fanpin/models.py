@@ -71,8 +71,18 @@ class User(AbstractUser):
         return self.role == Role.ADMIN
 
 
+class AppendOnlyError(Exception):
+    """Audit rows are never changed or deleted."""
+
+
 class AuditEntryQuerySet(ScopedQuerySet["AuditEntry"]):
     region_path = "region_code"
+
+    def update(self, **kwargs: Any) -> int:
+        raise AppendOnlyError("审计记录只能追加，不能修改。")
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise AppendOnlyError("审计记录只能追加，不能删除。")
 
 
 class AuditEntry(models.Model):
@@ -106,3 +116,12 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.object_type}#{self.object_id} {self.action}"
+
+    # Append-only guards (PostgreSQL also refuses UPDATE/DELETE with a trigger, migration 0003).
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise AppendOnlyError("审计记录只能追加，不能修改。")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise AppendOnlyError("审计记录只能追加，不能删除。")

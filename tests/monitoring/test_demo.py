@@ -8,6 +8,7 @@ from io import StringIO
 import pytest
 from django.contrib.auth import authenticate
 from django.core.management import call_command
+from django.test import RequestFactory
 
 from monitoring.idcard import id_birth_date, id_number_is_valid
 from monitoring.models import AnnualIncome, Household, Member, Region, RigidExpenditure
@@ -24,7 +25,8 @@ def test_generate_demo_command_prints_summary_and_logins() -> None:
     assert "demo-2020" in text
     for username in ["admin", "province", "city", "county", "township", "village", "dept"]:
         assert username in text
-        assert authenticate(username=username, password="demo-2020") is not None
+        request = RequestFactory().post("/accounts/login/")
+        assert authenticate(request, username=username, password="demo-2020") is not None
     out = StringIO()
     call_command("generate_demo", "--households", "300", stdout=out)
     assert "已存在" in out.getvalue()
