@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
-from fanpin.models import AuditEntry, User
+from fanpin.models import AccessLog, AuditEntry, User
 from fanpin.scoping import RegionScopedAdminMixin
 
 
@@ -44,6 +44,32 @@ class AuditEntryAdmin(RegionScopedAdminMixin, admin.ModelAdmin):
     list_filter = ["object_type", "action"]
     search_fields = ["object_id", "reason"]
     readonly_fields = [f.name for f in AuditEntry._meta.fields]
+
+    def has_add_permission(self, request, *args):  # type: ignore[no-untyped-def]
+        return False
+
+    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+
+@admin.register(AccessLog)
+class AccessLogAdmin(RegionScopedAdminMixin, admin.ModelAdmin):
+    """Administrators search who saw or exported personal data; nobody changes the log."""
+
+    list_display = ["at", "actor", "action", "what", "row_count", "region_code", "ip_address"]
+    list_filter = ["action"]
+    search_fields = ["what", "actor__username", "actor__full_name", "region_code", "object_id"]
+    date_hierarchy = "at"
+    readonly_fields = [f.name for f in AccessLog._meta.fields]
+
+    def has_module_permission(self, request):  # type: ignore[no-untyped-def]
+        return bool(request.user.is_active and request.user.is_superuser)
+
+    def has_view_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return bool(request.user.is_active and request.user.is_superuser)
 
     def has_add_permission(self, request, *args):  # type: ignore[no-untyped-def]
         return False

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fanpin.models import AuditEntry, User
+from fanpin.models import AccessLog, AuditEntry, User
 
 
 def audit_record(
@@ -29,4 +29,26 @@ def audit_record(
         to_state=to_state,
         reason=reason,
         data=data or {},
+    )
+
+
+def access_log_record(
+    *,
+    actor: User | None,
+    action: str,
+    what: str,
+    region_code: str,
+    rows: int = 0,
+    object_id: object = "",
+    ip_address: str | None = None,
+) -> AccessLog:
+    """Record that personal data was seen unmasked or exported (who, when, what, how many rows)."""
+    return AccessLog.objects.create(
+        actor=actor if actor is not None and actor.pk else None,
+        action=action,
+        what=what[:200],
+        object_id=str(object_id),
+        region_code=region_code,
+        row_count=rows,
+        ip_address=ip_address,
     )

@@ -125,3 +125,53 @@ class AuditEntry(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         raise AppendOnlyError("审计记录只能追加，不能删除。")
+
+
+class AccessLogQuerySet(ScopedQuerySet["AccessLog"]):
+    region_path = "region_code"
+
+    def update(self, **kwargs: Any) -> int:
+        raise AppendOnlyError("访问日志只能追加，不能修改。")
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise AppendOnlyError("访问日志只能追加，不能删除。")
+
+
+class AccessLog(models.Model):
+    """Who looked at or took personal data: unmasked 身份证号 views and exports (append-only)."""
+
+    class Action(models.TextChoices):
+        VIEW_ID = "VIEW_ID", "查看完整身份证号"
+        EXPORT = "EXPORT", "导出个人数据"
+
+    actor = models.ForeignKey(
+        "fanpin.User", verbose_name="操作人", on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    at = models.DateTimeField("时间", auto_now_add=True, db_index=True)
+    action = models.CharField("操作", max_length=16, choices=Action.choices)
+    what = models.CharField("内容", max_length=200)
+    object_id = models.CharField("对象编号", max_length=64, blank=True)
+    region_code = models.CharField("区划代码", max_length=12, db_index=True)
+    row_count = models.PositiveIntegerField("行数", default=0)
+    ip_address = models.GenericIPAddressField("IP 地址", null=True, blank=True)
+
+    objects = AccessLogQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "个人数据访问日志"
+        verbose_name_plural = "个人数据访问日志"
+        ordering = ["-at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(action__in=["VIEW_ID", "EXPORT"]), name="accesslog_action_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.actor} {self.get_action_display()} {self.what}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise AppendOnlyError("访问日志只能追加，不能修改。")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise AppendOnlyError("访问日志只能追加，不能删除。")

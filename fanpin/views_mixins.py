@@ -23,3 +23,8 @@ class PermissionRequiredMixin:
         if request.user.is_authenticated and not role_can(effective_role(request.user), self.permission):
             raise PermissionDenied("您的角色无权访问此页面。")
         return super().dispatch(request, *args, **kwargs)  # type: ignore[misc]
+
+
+def client_ip(request: HttpRequest) -> str | None:
+    """The client address as the web server saw it (a proxy in front must set REMOTE_ADDR)."""
+    return request.META.get("REMOTE_ADDR") or None

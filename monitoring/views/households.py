@@ -3,16 +3,20 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.http import Http404
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404
+from django.utils.html import format_html
+from django.views import View
 from django.views.generic import DetailView, ListView
 
-from fanpin.masking import MaskingMixin
+from fanpin.masking import MaskingMixin, user_sees_full_id
 from fanpin.roles import Permission
 from fanpin.scoping import RegionScopedViewMixin
-from fanpin.views_mixins import PermissionRequiredMixin
+from fanpin.views_mixins import PermissionRequiredMixin, client_ip
 from monitoring.forms import HouseholdFilterForm
-from monitoring.models import Household, Region
+from monitoring.models import Household, Member, Region
 from monitoring.selectors.households import household_detail, household_income_rows, households_in_scope
+from monitoring.services.personal_data import member_id_number_reveal
 
 
 class HouseholdListView(LoginRequiredMixin, PermissionRequiredMixin, RegionScopedViewMixin, ListView):
@@ -70,8 +74,25 @@ class HouseholdDetailView(LoginRequiredMixin, PermissionRequiredMixin, MaskingMi
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         context["income_rows"] = household_income_rows(household=self.object)
+        context["can_unmask"] = user_sees_full_id(self.request.user)
         return context
 
 
 household_list = HouseholdListView.as_view()
 household_detail_view = HouseholdDetailView.as_view()
+
+
+class MemberIdNumberView(LoginRequiredMixin, PermissionRequiredMixin, RegionScopedViewMixin, View):
+    """POST: show one member's full 身份证号 (roles that need it), written to the access log."""
+
+    model = Member
+    permission = Permission.VIEW_FULL_ID
+    http_method_names = ["post"]
+
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        member = get_object_or_404(self.get_queryset().select_related("household"), pk=pk)
+        id_number = member_id_number_reveal(member=member, actor=request.user, ip_address=client_ip(request))
+        return HttpResponse(format_html('<span class="font-monospace" data-testid="full-id">{}</span>', id_number))
+
+
+member_id_number = MemberIdNumberView.as_view()

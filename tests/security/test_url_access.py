@@ -48,6 +48,10 @@ def household(world: World, inside: bool) -> dict[str, Any]:
     return {"pk": world.households[INSIDE_VILLAGE if inside else OUTSIDE_VILLAGE].pk}
 
 
+def member(world: World, inside: bool) -> dict[str, Any]:
+    return {"pk": world.households[INSIDE_VILLAGE if inside else OUTSIDE_VILLAGE].members.get().pk}
+
+
 def region_pk(world: World, inside: bool) -> dict[str, Any]:
     return {"pk": INSIDE_VILLAGE if inside else OUTSIDE_VILLAGE}
 
@@ -58,6 +62,7 @@ RULES: dict[str, Rule] = {
     "logout": Rule(public=True, methods=("post",), ok=(302,)),
     "monitoring:household_list": Rule(permission=Permission.VIEW_HOUSEHOLDS),
     "monitoring:household_detail": Rule(permission=Permission.VIEW_HOUSEHOLDS, obj=household),
+    "monitoring:member_id_number": Rule(permission=Permission.VIEW_FULL_ID, obj=member, methods=("post",)),
     "api-root": Rule(kind="api", personal_data=False),
     "api-schema": Rule(kind="api", personal_data=False),
     "api-docs": Rule(kind="api", personal_data=False),
