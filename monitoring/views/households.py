@@ -91,7 +91,11 @@ class MemberIdNumberView(LoginRequiredMixin, PermissionRequiredMixin, RegionScop
 
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
         member = get_object_or_404(self.get_queryset().select_related("household"), pk=pk)
-        id_number = member_id_number_reveal(member=member, actor=request.user, ip_address=client_ip(request))
+        id_number = member_id_number_reveal(
+            member=member,
+            actor=request.user,  # type: ignore[arg-type]
+            ip_address=client_ip(request),
+        )
         return HttpResponse(format_html('<span class="font-monospace" data-testid="full-id">{}</span>', id_number))
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.conftest import login, screenshot
 from tests.conftest import World
@@ -20,7 +21,7 @@ def test_county_finds_household_and_sees_masked_ids(page, live_server, world: Wo
 
     page.get_by_label("搜索").fill("户主001002")
     page.get_by_role("button", name="查询").click()
-    page.wait_for_function("document.querySelectorAll('[data-testid=household-table] tbody tr').length === 1")
+    expect(page.get_by_test_id("household-table").locator("tbody tr")).to_have_count(1)
     page.get_by_role("link", name="H520101001002").click()
     member = world.households["520101001002"].members.get()
     members = page.get_by_test_id("member-table").inner_text()
