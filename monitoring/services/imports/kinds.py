@@ -520,7 +520,7 @@ class AlertsHandler(KindHandler):
         ids = [r.values["id_number"] for r in rows]
         qs = Member.objects.filter(id_number__in=ids)
         if self.ctx.prefix:
-            qs = qs.filter(household__village_id__startswith=self.ctx.prefix)
+            qs = qs.filter(household__village__code__startswith=self.ctx.prefix)
         members = {v[0]: v[1:] for v in qs.values_list("id_number", "id", "household_id", "household__village_id")}
         for row in rows:
             found = members.get(row.values["id_number"])

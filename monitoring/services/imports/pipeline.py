@@ -14,6 +14,7 @@ import pickle
 import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import IO, Any
 
 from django.db import DatabaseError, transaction
@@ -145,7 +146,7 @@ def _raw_text(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():
-        return f"{value:.0f}"
+        return format(Decimal(repr(value)), "f")  # what Excel shows (15 significant digits)
     return str(value)
 
 
@@ -163,111 +164,129 @@ def import_run(
     ``user`` None means an administrator-level actor (management command without ``--user``).
     Any error means nothing is written; the result lists every error.
     """
-    from monitoring.services.imports.kinds import HANDLERS
-
     spec = SPECS[kind]
     result = ImportResult(kind=kind, dry_run=dry_run, preview_headers=spec.headers)
     spool = _Spool()
     try:
-        with open_rows(source) as (rows, max_row):
-            try:
-                layout = find_header(rows, spec)
-            except SheetError as exc:
-                result.errors.append(RowError(0, "", "", exc.message))
-                result.error_count = 1
-                return result
-            present = {c.field for c in spec.columns if c.header in layout.positions}
-            ctx = ImportContext(spec=spec, user=user, present=present)
-            handler = HANDLERS[kind](ctx)
-            denied = handler.authorize()
-            if denied:
-                result.errors.append(RowError(0, "", "", denied))
-                result.error_count = 1
-                return result
-            total = max((estimated_rows or max_row or 0) - layout.header_row, 1)
-            columns = [(c, layout.positions[c.header]) for c in spec.columns if c.header in layout.positions]
-            key_fields = spec.key
-            batch: list[Row] = []
-
-            def flush() -> None:
-                handler.check_batch(batch)
-                if ctx.error_count == 0:
-                    buckets: dict[int, list[Row]] = {}
-                    for row in batch:
-                        buckets.setdefault(handler.bucket(row), []).append(row)
-                    for bucket, rows_in_bucket in buckets.items():
-                        spool.add(bucket, rows_in_bucket)
-                batch.clear()
-                if progress:
-                    progress(min(89, result.rows * 90 // total), "validating")
-
-            for number, raw in enumerate(rows, start=layout.header_row + 1):
-                cells = [(c, raw[i] if i < len(raw) else None) for c, i in columns]
-                if all(is_blank(v) for _c, v in cells):
-                    continue
-                result.rows += 1
-                values: dict[str, Any] = {}
-                bad = False
-                for column, value in cells:
-                    try:
-                        values[column.field] = column.parse(value)
-                    except CellError as exc:
-                        ctx.error(number, column.header, _raw_text(value), exc.message)
-                        bad = True
-                if bad:
-                    continue
-                for column in spec.columns:
-                    values.setdefault(column.field, None if column.choices is None else "")
-                row = Row(number, values)
-                if not handler.check_row(row):
-                    continue
-                key = tuple(values[f] for f in key_fields)
-                first = ctx.keys.get(key)
-                if first is not None:
-                    ctx.error(
-                        number,
-                        spec.key_label,
-                        "+".join(
-                            str(spec.column(f).label_of(values[f])) for f in key_fields if values[f] not in ("", None)
-                        ),
-                        f"与第 {first} 行重复（{spec.key_label}相同）。",
-                    )
-                    continue
-                ctx.keys[key] = number
-                batch.append(row)
-                if len(batch) >= BATCH_SIZE:
-                    flush()
-            if batch:
-                flush()
-            handler.finish()
-
-        result.extra = ctx.extra
-        result.errors = sorted(ctx.errors, key=lambda e: (e.row, _column_order(spec, e.column)))
-        result.error_count = ctx.error_count
-        if not result.ok:
-            return result
-        if progress:
-            progress(90, "writing")
-        ctx.keys.clear()
-        try:
-            if dry_run:
-                _write_all(handler, spool, result, dry_run=True)
-            else:
-                with transaction.atomic():
-                    _write_all(handler, spool, result, dry_run=False)
-        except DatabaseError as exc:
-            result.errors = [
-                RowError(0, "", "", f"写入数据库失败，已全部撤销，未写入任何数据（{exc.__class__.__name__}）。")
-            ]
-            result.error_count = 1
-            result.created = result.updated = result.unchanged = 0
-            return result
-        result.extra = ctx.extra
-        if progress:
-            progress(100, "done")
+        return _run(spec, result, spool, source, user, dry_run, progress, estimated_rows)
+    except SheetError as exc:
+        result.errors = [RowError(0, "", "", exc.message)]
+        result.error_count = 1
         return result
     finally:
         spool.close()
+
+
+def _run(
+    spec: KindSpec,
+    result: ImportResult,
+    spool: _Spool,
+    source: str | IO[bytes],
+    user: Any | None,
+    dry_run: bool,
+    progress: ProgressCallback | None,
+    estimated_rows: int | None,
+) -> ImportResult:
+    from monitoring.services.imports.kinds import HANDLERS
+
+    kind = spec.kind
+    with open_rows(source) as (rows, max_row):
+        try:
+            layout = find_header(rows, spec)
+        except SheetError as exc:
+            result.errors.append(RowError(0, "", "", exc.message))
+            result.error_count = 1
+            return result
+        present = {c.field for c in spec.columns if c.header in layout.positions}
+        ctx = ImportContext(spec=spec, user=user, present=present)
+        handler = HANDLERS[kind](ctx)
+        denied = handler.authorize()
+        if denied:
+            result.errors.append(RowError(0, "", "", denied))
+            result.error_count = 1
+            return result
+        total = max((estimated_rows or max_row or 0) - layout.header_row, 1)
+        columns = [(c, layout.positions[c.header]) for c in spec.columns if c.header in layout.positions]
+        key_fields = spec.key
+        batch: list[Row] = []
+
+        def flush() -> None:
+            handler.check_batch(batch)
+            if ctx.error_count == 0:
+                buckets: dict[int, list[Row]] = {}
+                for row in batch:
+                    buckets.setdefault(handler.bucket(row), []).append(row)
+                for bucket, rows_in_bucket in buckets.items():
+                    spool.add(bucket, rows_in_bucket)
+            batch.clear()
+            if progress:
+                progress(min(89, result.rows * 90 // total), "validating")
+
+        for number, raw in enumerate(rows, start=layout.header_row + 1):
+            cells = [(c, raw[i] if i < len(raw) else None) for c, i in columns]
+            if all(is_blank(v) for _c, v in cells):
+                continue
+            result.rows += 1
+            values: dict[str, Any] = {}
+            bad = False
+            for column, value in cells:
+                try:
+                    values[column.field] = column.parse(value)
+                except CellError as exc:
+                    ctx.error(number, column.header, _raw_text(value), exc.message)
+                    bad = True
+            if bad:
+                continue
+            for column in spec.columns:
+                values.setdefault(column.field, None if column.choices is None else "")
+            row = Row(number, values)
+            if not handler.check_row(row):
+                continue
+            key = tuple(values[f] for f in key_fields)
+            first = ctx.keys.get(key)
+            if first is not None:
+                ctx.error(
+                    number,
+                    spec.key_label,
+                    "+".join(
+                        str(spec.column(f).label_of(values[f])) for f in key_fields if values[f] not in ("", None)
+                    ),
+                    f"与第 {first} 行重复（{spec.key_label}相同）。",
+                )
+                continue
+            ctx.keys[key] = number
+            batch.append(row)
+            if len(batch) >= BATCH_SIZE:
+                flush()
+        if batch:
+            flush()
+        handler.finish()
+
+    result.extra = ctx.extra
+    result.errors = sorted(ctx.errors, key=lambda e: (e.row, _column_order(spec, e.column)))
+    result.error_count = ctx.error_count
+    if not result.ok:
+        return result
+    if progress:
+        progress(90, "writing")
+    ctx.keys.clear()
+    try:
+        if dry_run:
+            _write_all(handler, spool, result, dry_run=True)
+        else:
+            with transaction.atomic():
+                _write_all(handler, spool, result, dry_run=False)
+    except DatabaseError as exc:
+        result.errors = [
+            RowError(0, "", "", f"写入数据库失败，已全部撤销，未写入任何数据（{exc.__class__.__name__}）。")
+        ]
+        result.error_count = 1
+        result.created = result.updated = result.unchanged = 0
+        return result
+    result.extra = ctx.extra
+    if progress:
+        progress(100, "done")
+    return result
 
 
 def _column_order(spec: KindSpec, header: str) -> int:
