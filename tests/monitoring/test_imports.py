@@ -658,3 +658,52 @@ def test_members_update_moves_and_keeps_existing_ids(tmp_path: Path, world: Worl
     assert (result.ok, result.updated) == (True, 1)
     moved = Member.objects.get(pk=member.pk)
     assert (moved.household.household_no, moved.name) == ("H520101001002", "改名")
+
+
+# --- the command ---------------------------------------------------------------------------
+
+
+def test_import_command_prints_a_summary_and_records_a_job(tmp_path: Path, world: World) -> None:
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from monitoring.models import ImportJob
+
+    path = kind_sheet(tmp_path / "i.xlsx", "incomes", [income_row(), income_row(年度=2023)])
+    stdout = StringIO()
+    call_command("import_xlsx", "--kind", "incomes", str(path), "--dry-run", stdout=stdout)
+    assert (
+        stdout.getvalue().strip()
+        == "年度收入校验通过（试运行，未写入）：共 2 行，将新增 2 行，将更新 0 行，未变化 0 行。"
+    )
+    assert not AnnualIncome.objects.exists()
+    call_command("import_xlsx", "--kind", "incomes", str(path), "--user", "county", stdout=stdout)
+    assert "年度收入导入完成：共 2 行，新增 2 行，更新 0 行，未变化 0 行。" in stdout.getvalue()
+    job = ImportJob.objects.order_by("id").last()
+    assert job is not None
+    assert (job.kind, job.file_name, job.created_by, job.status, job.created_count) == (
+        "incomes",
+        "i.xlsx",
+        world.users["county"],
+        "SUCCEEDED",
+        2,
+    )
+
+
+def test_import_command_errors_exit_non_zero(tmp_path: Path, world: World) -> None:
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    path = kind_sheet(tmp_path / "i.xlsx", "incomes", [income_row(), income_row(家庭人口数=0)])
+    stderr = StringIO()
+    with pytest.raises(CommandError, match="年度收入导入失败：共 1 处错误，未写入任何数据。"):
+        call_command("import_xlsx", "--kind", "incomes", str(path), stderr=stderr)
+    assert stderr.getvalue().strip() == "第 3 行【家庭人口数】“0”：家庭人口数必须是正整数。"
+    with pytest.raises(CommandError, match=r"文件 .*nope\.xlsx 不存在。"):
+        call_command("import_xlsx", "--kind", "incomes", str(tmp_path / "nope.xlsx"))
+    with pytest.raises(CommandError, match="只有系统管理员可以导入行政区划。"):
+        call_command("import_xlsx", "--kind", "regions", str(path), "--user", "county", stderr=stderr)
+    with pytest.raises(CommandError, match="您的角色无权导入数据。"):
+        call_command("import_xlsx", "--kind", "incomes", str(path), "--user", "village")

@@ -39,6 +39,8 @@ class Command(BaseCommand):
             message = "；".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
             raise CommandError(message) from None
         if not result.ok:
+            if result.error_count == 1 and result.errors[0].row == 0:
+                raise CommandError(result.errors[0].message)  # the file as a whole, e.g. no header row
             for error in result.errors[:MAX_ERRORS_PRINTED]:
                 self.stderr.write(str(error))
             if result.error_count > MAX_ERRORS_PRINTED:

@@ -189,22 +189,16 @@ def _run(
 ) -> ImportResult:
     from monitoring.services.imports.kinds import HANDLERS
 
-    kind = spec.kind
+    ctx = ImportContext(spec=spec, user=user, present=set())
+    handler = HANDLERS[spec.kind](ctx)
+    denied = handler.authorize()
+    if denied:
+        result.errors.append(RowError(0, "", "", denied))
+        result.error_count = 1
+        return result
     with open_rows(source) as (rows, max_row):
-        try:
-            layout = find_header(rows, spec)
-        except SheetError as exc:
-            result.errors.append(RowError(0, "", "", exc.message))
-            result.error_count = 1
-            return result
-        present = {c.field for c in spec.columns if c.header in layout.positions}
-        ctx = ImportContext(spec=spec, user=user, present=present)
-        handler = HANDLERS[kind](ctx)
-        denied = handler.authorize()
-        if denied:
-            result.errors.append(RowError(0, "", "", denied))
-            result.error_count = 1
-            return result
+        layout = find_header(rows, spec)  # SheetError is reported by the caller
+        ctx.present = {c.field for c in spec.columns if c.header in layout.positions}
         total = max((estimated_rows or max_row or 0) - layout.header_row, 1)
         columns = [(c, layout.positions[c.header]) for c in spec.columns if c.header in layout.positions]
         key_fields = spec.key
