@@ -7,9 +7,9 @@ from django.http import Http404
 from django.views.generic import DetailView, ListView
 
 from fanpin.masking import MaskingMixin
-from fanpin.roles import Permission
+from fanpin.roles import Permission, role_can
 from fanpin.scoping import RegionScopedViewMixin
-from fanpin.views_mixins import PermissionRequiredMixin
+from fanpin.views_mixins import PermissionRequiredMixin, effective_role
 from monitoring.forms import HouseholdFilterForm
 from monitoring.models import Household, Region
 from monitoring.selectors.households import household_detail, household_income_rows, households_in_scope
@@ -47,6 +47,7 @@ class HouseholdListView(LoginRequiredMixin, PermissionRequiredMixin, RegionScope
         query = self.request.GET.copy()
         query.pop("page", None)
         context["querystring"] = query.urlencode()
+        context["can_export"] = role_can(effective_role(self.request.user), Permission.EXPORT_DATA)
         return context
 
     def get_template_names(self) -> list[str]:

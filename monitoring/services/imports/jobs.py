@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from fanpin.roles import Permission, role_can
 from fanpin.views_mixins import effective_role
+from monitoring.idcard import id_number_mask
 from monitoring.models import ImportJob, ImportKind, ImportStatus
 from monitoring.services.imports.pipeline import ImportResult, import_run
 from monitoring.services.imports.spec import SPECS
@@ -46,6 +47,16 @@ def _store_result(job: ImportJob, result: ImportResult) -> list[str]:
     ]
 
 
+def _preview(result: ImportResult) -> dict[str, Any]:
+    """The first rows as shown on the confirmation page (身份证号 masked: the row is stored)."""
+    headers = result.preview_headers
+    rows = []
+    for row in result.preview:
+        cells = [id_number_mask(row[h]) if h == "身份证号" and row[h] else row[h] for h in headers]
+        rows.append({"row": row["_row"], "action": row["_action"], "cells": cells})
+    return {"headers": headers, "rows": rows}
+
+
 def import_job_create(*, user: Any, kind: str, upload: UploadedFile) -> ImportJob:
     """Store an uploaded file as a new job (status 已上传)."""
     _check_may_import(user)
@@ -72,7 +83,7 @@ def import_job_preview(*, job: ImportJob) -> ImportJob:
     with job.file.open("rb") as handle:
         result = import_run(kind=job.kind, source=handle, user=job.created_by, dry_run=True)
     fields = _store_result(job, result)
-    job.preview = {"headers": result.preview_headers, "rows": result.preview}
+    job.preview = _preview(result)
     job.status = ImportStatus.VALIDATED if result.ok else ImportStatus.INVALID
     job.save(update_fields=[*fields, "preview", "status"])
     return job
