@@ -17,7 +17,7 @@ from openpyxl.utils import get_column_letter
 
 from fanpin.audit import audit_record
 from monitoring.models import HouseholdType
-from monitoring.selectors.exports import households_export_rows
+from monitoring.selectors.exports import export_snapshot, households_export_rows
 
 HEADER_FONT = Font(bold=True)
 TEXT = "@"
@@ -61,6 +61,24 @@ def _header(ws: Any, columns: list[tuple[str, int]]) -> None:
     ws.append(cells)
 
 
+def _write_household_rows(append: Callable[[list[Any]], None], rows: Any, id_cell: Any, year: int | None) -> int:
+    count = 0
+    for row in rows:
+        no, head, id_number, county, township, village, code, kind, exit_year, size, phone, address = row[:12]
+        id_cell.value = id_number
+        values: list[Any] = [no, head, id_cell, county, township, village, code, _TYPE_LABELS[kind], exit_year, size]
+        values += [phone, address]
+        if year is not None:
+            income_year, family, wage, business, prop, transfer = row[12:]
+            per_capita = None
+            if family:
+                per_capita = ((wage + business + prop + transfer) / family).quantize(_CENT)
+            values += [income_year, family, wage, business, prop, transfer, per_capita]
+        append(values)
+        count += 1
+    return count
+
+
 def households_export(
     *,
     user: Any,
@@ -82,7 +100,6 @@ def households_export(
     _header(ws, columns)
     id_cell = WriteOnlyCell(ws)
     id_cell.number_format = TEXT
-    count = 0
     rows = households_export_rows(
         user=user,
         year=year,
@@ -92,19 +109,8 @@ def households_export(
         household_type=household_type,
     )
     append = ws.append
-    for row in rows:
-        no, head, id_number, county, township, village, code, kind, exit_year, size, phone, address = row[:12]
-        id_cell.value = id_number
-        values: list[Any] = [no, head, id_cell, county, township, village, code, _TYPE_LABELS[kind], exit_year, size]
-        values += [phone, address]
-        if year is not None:
-            income_year, family, wage, business, prop, transfer = row[12:]
-            per_capita = None
-            if family:
-                per_capita = ((wage + business + prop + transfer) / family).quantize(_CENT)
-            values += [income_year, family, wage, business, prop, transfer, per_capita]
-        append(values)
-        count += 1
+    with export_snapshot():
+        count = _write_household_rows(append, rows, id_cell, year)
     wb.save(out)
     region = getattr(user, "region_id", None) or ""
     audit_record(

@@ -9,6 +9,7 @@ Chinese reason.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -95,12 +96,19 @@ def parse_id_number(value: Any, column: Column) -> str:
         raise CellError(exc.messages[0]) from None
 
 
+@functools.cache
+def _labels(choices: type[models.TextChoices]) -> dict[str, str]:
+    """Label → code of an enumeration (the empty code, 空, is handled by ``allow_empty``)."""
+    return {str(label): str(code) for code, label in choices.choices if code != ""}
+
+
 def parse_enum(value: Any, column: Column) -> str:
     assert column.choices is not None
-    text = clean_text(value)
-    labels = {label: code for code, label in column.choices.choices if code != ""}
-    if text in labels:
-        return str(labels[text])
+    text = value.strip() if isinstance(value, str) else clean_text(value)
+    labels = _labels(column.choices)
+    code = labels.get(text)
+    if code is not None:
+        return code
     if text == "" and column.allow_empty:
         return ""
     allowed = "、".join(labels)
