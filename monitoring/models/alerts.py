@@ -11,7 +11,6 @@ from django.db import models
 from django.db.models import Q
 
 from fanpin.scoping import ScopedQuerySet
-from monitoring.models.households import MONEY
 
 
 class AlertType(models.TextChoices):
@@ -43,7 +42,7 @@ class DepartmentAlert(models.Model):
     name = models.CharField("姓名", max_length=64)
     alert_type = models.CharField("预警类型", max_length=16, choices=AlertType.choices)
     alert_date = models.DateField("预警日期")
-    amount = models.DecimalField("金额", null=True, blank=True, **MONEY)
+    amount = models.DecimalField("金额", max_digits=14, decimal_places=2, null=True, blank=True)
     department = models.CharField("来源部门", max_length=64)
     note = models.CharField("说明", max_length=200, blank=True)
     member = models.ForeignKey(

@@ -9,7 +9,7 @@ from typing import Any
 from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
@@ -26,10 +26,10 @@ from monitoring.services.imports.workbooks import annotated_copy_write, import_t
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def _require(permission: str) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
-    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+def _require(permission: str) -> Callable[[Callable[..., HttpResponseBase]], Callable[..., HttpResponseBase]]:
+    def decorator(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
         @login_required
-        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
             if not role_can(effective_role(request.user), permission):
                 raise PermissionDenied("您的角色无权访问此页面。")
             return view(request, *args, **kwargs)
@@ -51,7 +51,9 @@ class ImportUploadForm(forms.Form):
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["kind"].choices = [("", "请选择"), *_kinds_for(user)]
+        kind = self.fields["kind"]
+        assert isinstance(kind, forms.ChoiceField)
+        kind.choices = [("", "请选择"), *_kinds_for(user)]
 
 
 def _job(request: HttpRequest, pk: int) -> ImportJob:
@@ -62,7 +64,7 @@ def _job(request: HttpRequest, pk: int) -> ImportJob:
 
 
 @_require(Permission.IMPORT_DATA)
-def import_list(request: HttpRequest) -> HttpResponse:
+def import_list(request: HttpRequest) -> HttpResponseBase:
     form = ImportUploadForm(request.POST or None, request.FILES or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         try:
@@ -82,7 +84,7 @@ def import_list(request: HttpRequest) -> HttpResponse:
 
 
 @_require(Permission.IMPORT_DATA)
-def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def import_detail(request: HttpRequest, pk: int) -> HttpResponseBase:
     job = _job(request, pk)
     template = (
         "monitoring/_import_progress.html" if request.headers.get("HX-Request") else "monitoring/import_detail.html"
@@ -92,7 +94,7 @@ def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @_require(Permission.IMPORT_DATA)
-def import_confirm(request: HttpRequest, pk: int) -> HttpResponse:
+def import_confirm(request: HttpRequest, pk: int) -> HttpResponseBase:
     job = _job(request, pk)
     try:
         import_job_confirm(job_id=job.pk, user=request.user)
@@ -104,7 +106,7 @@ def import_confirm(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @_require(Permission.IMPORT_DATA)
-def import_annotated(request: HttpRequest, pk: int) -> HttpResponse:
+def import_annotated(request: HttpRequest, pk: int) -> HttpResponseBase:
     job = _job(request, pk)
     if not job.errors or not job.file:
         raise Http404("该导入没有错误说明。")
@@ -117,7 +119,7 @@ def import_annotated(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @_require(Permission.IMPORT_DATA)
-def import_template(request: HttpRequest, kind: str) -> HttpResponse:
+def import_template(request: HttpRequest, kind: str) -> HttpResponseBase:
     if kind not in dict(_kinds_for(request.user)):
         raise Http404("没有这种模板。")
     out = tempfile.TemporaryFile()  # noqa: SIM115 - FileResponse closes it
@@ -127,11 +129,11 @@ def import_template(request: HttpRequest, kind: str) -> HttpResponse:
 
 
 @_require(Permission.EXPORT_DATA)
-def household_export(request: HttpRequest) -> HttpResponse:
+def household_export(request: HttpRequest) -> HttpResponseBase:
     """Exactly the rows the household list shows for the same query string."""
     villages = list(Region.objects.for_user(request.user).filter(level=Region.Level.VILLAGE).select_related("parent"))
     form = HouseholdFilterForm(request.GET or None, villages=villages)
-    filters: dict[str, str] = {}
+    filters: dict[str, Any] = {}
     if form.is_bound:
         if not form.is_valid():
             raise Http404("查询条件无效。")

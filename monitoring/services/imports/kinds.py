@@ -8,12 +8,11 @@ updates only changed ones (so a re-import changes nothing), returning one action
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import date
 from decimal import Decimal
 from typing import Any, ClassVar
 
-from django.db.models import Model
 from django.utils import timezone
 
 from monitoring.idcard import id_number_mask
@@ -105,12 +104,12 @@ class KindHandler:
 
     @staticmethod
     def diff(
-        rows: list[Row], objs: list[Model], existing: dict[Any, dict[str, Any]], keys: list[Any], fields: list[str]
-    ) -> tuple[list[str], list[Model], list[Model]]:
+        rows: list[Row], objs: list[Any], existing: Mapping[Any, Any], keys: list[Any], fields: list[str]
+    ) -> tuple[list[str], list[Any], list[Any]]:
         """Per row: create / update / same, with the new and the changed objects."""
         actions: list[str] = []
-        new: list[Model] = []
-        changed: list[Model] = []
+        new: list[Any] = []
+        changed: list[Any] = []
         for obj, key in zip(objs, keys, strict=True):
             old = existing.get(key)
             if old is None:
@@ -171,7 +170,7 @@ class RegionsHandler(KindHandler):
         existing = {
             v["code"]: v for v in Region.objects.filter(code__in=codes).values("code", "name", "is_deep_poverty")
         }
-        objs: list[Model] = [
+        objs: list[Any] = [
             Region(
                 code=r.values["code"],
                 name=r.values["name"],
@@ -239,7 +238,7 @@ class HouseholdsHandler(KindHandler):
             v["household_no"]: v
             for v in Household.objects.filter(household_no__in=numbers).values("id", "household_no", *fields)
         }
-        objs: list[Model] = []
+        objs: list[Any] = []
         for r in rows:
             old = existing.get(r.values["household_no"], {})
             objs.append(
@@ -334,7 +333,7 @@ class MembersHandler(KindHandler):
         existing = {
             v["id_number"]: v for v in Member.objects.filter(id_number__in=ids).values("id", "id_number", *self.FIELDS)
         }
-        objs: list[Model] = [
+        objs: list[Any] = [
             Member(
                 household_id=r.refs["household_id"],
                 id_number=r.values["id_number"],
@@ -387,7 +386,7 @@ class IncomesHandler(KindHandler):
                 household_id__in={k[0] for k in keys}, year__in={k[1] for k in keys}
             ).values("id", "household_id", "year", *self.FIELDS)
         }
-        objs: list[Model] = [
+        objs: list[Any] = [
             AnnualIncome(
                 household_id=r.refs["household_id"], year=r.values["year"], **{f: r.values[f] for f in self.FIELDS}
             )
@@ -469,7 +468,7 @@ class ExpendituresHandler(KindHandler):
         for v in RigidExpenditure.objects.filter(member__isnull=True, household_id__in=household_ids).values(*columns):
             existing[key(None, v["household_id"], v["category"], v["occurred_on"], v["amount"])] = v
         fields = [f for f in self.FIELDS if f in self.ctx.present]
-        objs: list[Model] = []
+        objs: list[Any] = []
         keys = []
         for r in rows:
             v = r.values
@@ -564,7 +563,7 @@ class AlertsHandler(KindHandler):
                 "id", "id_number", "alert_type", "alert_date", *self.FIELDS
             )
         }
-        objs: list[Model] = []
+        objs: list[Any] = []
         for r in rows:
             v, member = r.values, r.refs["member"]
             expenditure_id = None

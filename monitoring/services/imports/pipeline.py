@@ -301,7 +301,9 @@ def _write_all(handler: Any, spool: _Spool, result: ImportResult, *, dry_run: bo
             else:
                 result.unchanged += 1
             if len(preview) < PREVIEW_ROWS or row.number < preview[-1][0]:
-                display = {c.header: _display(c.label_of(row.values.get(c.field))) for c in spec.columns}
+                display: dict[str, Any] = {
+                    c.header: _display(c.label_of(row.values.get(c.field))) for c in spec.columns
+                }
                 display["_action"] = {"create": "新增", "update": "更新"}.get(action, "不变")
                 display["_row"] = row.number
                 preview.append((row.number, display))
