@@ -705,5 +705,7 @@ def test_import_command_errors_exit_non_zero(tmp_path: Path, world: World) -> No
         call_command("import_xlsx", "--kind", "incomes", str(tmp_path / "nope.xlsx"))
     with pytest.raises(CommandError, match="只有系统管理员可以导入行政区划。"):
         call_command("import_xlsx", "--kind", "regions", str(path), "--user", "county", stderr=stderr)
+    with pytest.raises(CommandError, match="未知的数据类型 people，应为：regions、households、members、incomes"):
+        call_command("import_xlsx", "--kind", "people", str(path))
     with pytest.raises(CommandError, match="您的角色无权导入数据。"):
         call_command("import_xlsx", "--kind", "incomes", str(path), "--user", "village")

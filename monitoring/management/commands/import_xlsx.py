@@ -17,12 +17,14 @@ class Command(BaseCommand):
     help = "从 Excel (.xlsx) 导入数据：区划、农户、家庭成员、年度收入、刚性支出、部门预警。"
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--kind", required=True, choices=KINDS, help="数据类型")
+        parser.add_argument("--kind", required=True, help=f"数据类型：{'、'.join(KINDS)}")
         parser.add_argument("file", help=".xlsx 文件路径")
         parser.add_argument("--dry-run", action="store_true", help="只校验并报告将新增/更新的行数，不写入")
         parser.add_argument("--user", help="以该用户的身份和管辖范围导入（不给则以系统管理员身份导入，不限范围）")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["kind"] not in KINDS:
+            raise CommandError(f"未知的数据类型 {options['kind']}，应为：{'、'.join(KINDS)}。")
         path = Path(options["file"])
         if not path.is_file():
             raise CommandError(f"文件 {path} 不存在。")
