@@ -423,6 +423,18 @@ def test_every_error_of_the_file_is_reported(tmp_path: Path, world: World) -> No
     ]
 
 
+def test_a_row_with_a_bad_cell_also_reports_its_reference_errors(tmp_path: Path, world: World) -> None:
+    result = run(tmp_path, world, "members", [member_row(户编号="H999", 健康状况="差", 身份证号=123)])
+    assert [(e.row, e.column) for e in result.errors] == [(2, "户编号"), (2, "身份证号"), (2, "健康状况")]
+    assert result.errors[0].message == "户编号 H999 不存在，请先导入农户。"
+    rows = [{"户编号": "N1", "村级区划代码": "520102001001", "户类型": "脱贫户"}]
+    result = run(tmp_path, world, "households", rows)
+    assert errors_of(result) == [
+        (2, "村级区划代码", "村级区划代码 520102001001 不在您的管辖范围内。"),
+        (2, "户类型", "脱贫户必须填写脱贫年度。"),
+    ]
+
+
 @pytest.mark.slow
 def test_one_bad_row_among_thousands_writes_nothing(tmp_path: Path, world: World) -> None:
     households = [

@@ -62,6 +62,16 @@ class KindHandler:
     def check_batch(self, rows: list[Row]) -> None:
         pass
 
+    def check_references(self, rows: list[Row]) -> None:
+        """Rows with a bad cell: check what references parsed (e.g. 户编号 exists and is in
+        scope), so that the answer lists every error of the row at once."""
+        if "household_no" not in self.ctx.present or self.kind not in ("members", "incomes"):
+            return
+        rows = [r for r in rows if r.values.get("household_no")]
+        self.households(r.values["household_no"] for r in rows)
+        for row in rows:
+            self.resolve_household(row)
+
     def finish(self) -> None:
         pass
 
@@ -209,25 +219,32 @@ class HouseholdsHandler(KindHandler):
         return True
 
     def check_batch(self, rows: list[Row]) -> None:
-        villages = self.ctx.cache.setdefault("villages", {})
-        wanted = [c for c in {r.values["village_code"] for r in rows} if c not in villages]
-        known = set(Region.objects.filter(code__in=wanted, level=RegionLevel.VILLAGE).values_list("code", flat=True))
-        for code in wanted:
-            villages[code] = code in known
+        self._check_villages(rows)
         existing = dict(
             Household.objects.filter(household_no__in=[r.values["household_no"] for r in rows]).values_list(
                 "household_no", "village_id"
             )
         )
         for row in rows:
+            old_village = existing.get(row.values["household_no"])
+            if old_village is not None and not self.ctx.in_scope(old_village):
+                self.err(row, "household_no", "该户编号已登记在您管辖范围以外的区划，不能修改。")
+
+    def check_references(self, rows: list[Row]) -> None:
+        self._check_villages([r for r in rows if r.values.get("village_code")])
+
+    def _check_villages(self, rows: list[Row]) -> None:
+        villages = self.ctx.cache.setdefault("villages", {})
+        wanted = [c for c in {r.values["village_code"] for r in rows} if c not in villages]
+        known = set(Region.objects.filter(code__in=wanted, level=RegionLevel.VILLAGE).values_list("code", flat=True))
+        for code in wanted:
+            villages[code] = code in known
+        for row in rows:
             code = row.values["village_code"]
             if not villages[code]:
                 self.err(row, "village_code", f"村级区划代码 {code} 不存在或不是村级区划，请先导入区划。")
             elif not self.ctx.in_scope(code):
                 self.err(row, "village_code", f"村级区划代码 {code} 不在您的管辖范围内。")
-            old_village = existing.get(row.values["household_no"])
-            if old_village is not None and not self.ctx.in_scope(old_village):
-                self.err(row, "household_no", "该户编号已登记在您管辖范围以外的区划，不能修改。")
 
     FIELDS: ClassVar[list[str]] = ["village_id", "household_type", "exit_year", "phone", "address"]
 

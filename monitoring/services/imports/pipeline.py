@@ -203,9 +203,12 @@ def _run(
         columns = [(c, layout.positions[c.header]) for c in spec.columns if c.header in layout.positions]
         key_fields = spec.key
         batch: list[Row] = []
+        partial: list[Row] = []  # rows with a bad cell: only their references are checked
 
         def flush() -> None:
             handler.check_batch(batch)
+            handler.check_references(partial)
+            partial.clear()
             if ctx.error_count == 0:
                 buckets: dict[int, list[Row]] = {}
                 for row in batch:
@@ -230,11 +233,13 @@ def _run(
                     ctx.error(number, column.header, _raw_text(value), exc.message)
                     bad = True
             if bad:
+                partial.append(Row(number, values))
                 continue
             for column in spec.columns:
                 values.setdefault(column.field, None if column.choices is None else "")
             row = Row(number, values)
             if not handler.check_row(row):
+                partial.append(row)
                 continue
             key = tuple(values[f] for f in key_fields)
             first = ctx.keys.get(key)
@@ -252,7 +257,7 @@ def _run(
             batch.append(row)
             if len(batch) >= BATCH_SIZE:
                 flush()
-        if batch:
+        if batch or partial:
             flush()
         handler.finish()
 
