@@ -157,3 +157,45 @@ def test_household_list_export_exports_the_filtered_rows(world: World) -> None:
     assert AuditEntry.objects.get(object_type="export").data["rows"] == 1
     assert client_for(world, "township").get(reverse("monitoring:household_export")).status_code == 403
     assert "导出 Excel" not in client_for(world, "township").get(reverse("monitoring:household_list")).content.decode()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_progress_is_visible_to_pollers_while_rows_are_written(
+    world: World, tmp_path: Path, monkeypatch: Any, is_postgres: bool
+) -> None:
+    """On PostgreSQL the write phase reports progress through a second connection."""
+    if not is_postgres:
+        pytest.skip("needs PostgreSQL (SQLite has one writer at a time)")
+    from django.db import DEFAULT_DB_ALIAS, connections
+
+    from monitoring.services.imports import kinds
+    from monitoring.services.imports.jobs import import_job_create, import_job_preview
+
+    monkeypatch.setattr("monitoring.services.imports.pipeline.BATCH_SIZE", 1)
+    path = kind_sheet(tmp_path / "收入.xlsx", "incomes", [income(年度=2020 + i) for i in range(4)])
+    with path.open("rb") as handle:
+        job = import_job_create(
+            user=world.users["county"], kind="incomes", upload=SimpleUploadedFile(path.name, handle.read())
+        )
+    import_job_preview(job=job)
+    ImportJob.objects.filter(pk=job.pk).update(status="QUEUED")
+
+    seen: list[int] = []
+    poller = connections.create_connection(DEFAULT_DB_ALIAS)
+    original = kinds.IncomesHandler.write_batch
+
+    def watching(self: Any, rows: Any, *, dry_run: bool) -> Any:
+        with poller.cursor() as cursor:  # another session, as the progress page would be
+            cursor.execute("SELECT progress FROM monitoring_importjob WHERE id = %s", [job.pk])
+            seen.append(cursor.fetchone()[0])
+        return original(self, rows, dry_run=dry_run)
+
+    monkeypatch.setattr(kinds.IncomesHandler, "write_batch", watching)
+    try:
+        import_job_run(job_id=job.pk)
+    finally:
+        poller.close()
+    assert seen == [90, 92, 95, 97]
+    job.refresh_from_db()
+    assert (job.status, job.progress, job.created_count) == ("SUCCEEDED", 100, 4)

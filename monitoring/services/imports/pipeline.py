@@ -268,13 +268,14 @@ def _run(
         return result
     if progress:
         progress(90, "writing")
+    valid_rows = len(ctx.keys)
     ctx.keys.clear()
     try:
         if dry_run:
-            _write_all(handler, spool, result, dry_run=True)
+            _write_all(handler, spool, result, dry_run=True, progress=None)
         else:
             with transaction.atomic():
-                _write_all(handler, spool, result, dry_run=False)
+                _write_all(handler, spool, result, dry_run=False, progress=progress, valid_rows=valid_rows)
     except DatabaseError as exc:
         result.errors = [
             RowError(0, "", "", f"写入数据库失败，已全部撤销，未写入任何数据（{exc.__class__.__name__}）。")
@@ -293,7 +294,15 @@ def _column_order(spec: KindSpec, header: str) -> int:
     return headers.index(header) if header in headers else len(headers)
 
 
-def _write_all(handler: Any, spool: _Spool, result: ImportResult, *, dry_run: bool) -> None:
+def _write_all(
+    handler: Any,
+    spool: _Spool,
+    result: ImportResult,
+    *,
+    dry_run: bool,
+    progress: ProgressCallback | None,
+    valid_rows: int = 1,
+) -> None:
     spec = handler.ctx.spec
     preview: list[tuple[int, dict[str, Any]]] = []
     for batch in spool.batches():
@@ -314,6 +323,9 @@ def _write_all(handler: Any, spool: _Spool, result: ImportResult, *, dry_run: bo
                 preview.append((row.number, display))
                 preview.sort(key=lambda p: p[0])
                 del preview[PREVIEW_ROWS:]
+        if progress:
+            done = result.created + result.updated + result.unchanged
+            progress(min(99, 90 + done * 10 // max(valid_rows, 1)), "writing")
     result.preview = [p[1] for p in preview]
 
 
