@@ -9,3 +9,14 @@ urlpatterns = [
     path("households/<int:pk>/", households.household_detail_view, name="household_detail"),
     path("members/<int:pk>/id-number/", households.member_id_number, name="member_id_number"),
 ]
+
+from monitoring.views import imports  # noqa: E402
+
+urlpatterns += [
+    path("households/export/", imports.household_export, name="household_export"),
+    path("imports/", imports.import_list, name="import_list"),
+    path("imports/<int:pk>/", imports.import_detail, name="import_detail"),
+    path("imports/<int:pk>/confirm/", imports.import_confirm, name="import_confirm"),
+    path("imports/<int:pk>/annotated/", imports.import_annotated, name="import_annotated"),
+    path("imports/templates/<str:kind>/", imports.import_template, name="import_template"),
+]

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
 import pytest
 from django.db import connection
@@ -58,3 +60,9 @@ def world(db: None) -> World:
 @pytest.fixture
 def is_postgres() -> bool:
     return connection.vendor == "postgresql"
+
+
+@pytest.fixture(autouse=True)
+def _media_in_tmp(settings: Any, tmp_path: Path) -> None:
+    """Uploaded files (imports, scans, photos) go to a temporary MEDIA_ROOT, never into the project."""
+    settings.MEDIA_ROOT = tmp_path / "media"

@@ -1,3 +1,4 @@
+from monitoring.models.alerts import AlertStatus, AlertType, DepartmentAlert
 from monitoring.models.households import (
     AnnualIncome,
     DisabilityGrade,
@@ -12,17 +13,24 @@ from monitoring.models.households import (
     RigidExpenditure,
     Schooling,
 )
+from monitoring.models.imports import ImportJob, ImportKind, ImportStatus
 from monitoring.models.lines import MonitoringLine
 from monitoring.models.regions import Region, RegionLevel, region_level_of, region_parent_code
 
 __all__ = [
+    "AlertStatus",
+    "AlertType",
     "AnnualIncome",
+    "DepartmentAlert",
     "DisabilityGrade",
     "Employment",
     "ExpenditureCategory",
     "Health",
     "Household",
     "HouseholdType",
+    "ImportJob",
+    "ImportKind",
+    "ImportStatus",
     "Labor",
     "Member",
     "MonitoringLine",

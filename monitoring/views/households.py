@@ -10,9 +10,9 @@ from django.views import View
 from django.views.generic import DetailView, ListView
 
 from fanpin.masking import MaskingMixin, user_sees_full_id
-from fanpin.roles import Permission
+from fanpin.roles import Permission, role_can
 from fanpin.scoping import RegionScopedViewMixin
-from fanpin.views_mixins import PermissionRequiredMixin, client_ip
+from fanpin.views_mixins import PermissionRequiredMixin, client_ip, effective_role
 from monitoring.forms import HouseholdFilterForm
 from monitoring.models import Household, Member, Region
 from monitoring.selectors.households import household_detail, household_income_rows, households_in_scope
@@ -51,6 +51,7 @@ class HouseholdListView(LoginRequiredMixin, PermissionRequiredMixin, RegionScope
         query = self.request.GET.copy()
         query.pop("page", None)
         context["querystring"] = query.urlencode()
+        context["can_export"] = role_can(effective_role(self.request.user), Permission.EXPORT_DATA)
         return context
 
     def get_template_names(self) -> list[str]:

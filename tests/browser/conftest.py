@@ -67,5 +67,11 @@ def login(page: object, live_server: object, username: str, password: str = "pw-
 
 
 def screenshot(page: object, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / name), full_page=True)  # type: ignore[attr-defined]
+    """Save a screenshot; into docs/screenshots/ only with FANPIN_SCREENSHOTS=1 (keeps the tree clean)."""
+    import tempfile
+
+    folder = (
+        SCREENSHOTS if os.environ.get("FANPIN_SCREENSHOTS") == "1" else Path(tempfile.gettempdir()) / "fanpin-screens"
+    )
+    folder.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(folder / name), full_page=True)  # type: ignore[attr-defined]

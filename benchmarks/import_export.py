@@ -1,0 +1,254 @@
+"""Import and export benchmark (issue 3), run by hand on PostgreSQL:
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/fanpin_imports_bench \\
+        .venv/bin/python benchmarks/import_export.py [--members 100000] [--households 100000]
+
+The database is emptied of households first: use a database of its own.  Each measured phase runs
+in a fresh subprocess so that its peak memory (ru_maxrss) is its own.  Phases:
+
+* ``bare-read``: openpyxl read-only pass over the members file (values only), nothing else;
+* ``import``: ``import_run(kind="members")`` over the same file (validation + upsert);
+* ``reimport``: the same file again (nothing changes);
+* ``bare-write``: a write-only workbook of the export's rows, already in memory;
+* ``export``: ``households_export`` of all households (query + write).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "fanpin.settings")
+
+COUNTY = "529901000000"
+VILLAGES = [f"529901{t:03d}{v:03d}" for t in range(1, 11) for v in range(1, 21)]  # 200 villages
+
+
+def setup_django() -> None:
+    import django
+
+    django.setup()
+
+
+def peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def prepare(args: argparse.Namespace, workdir: Path) -> None:
+    """Regions, households (bulk), and the members .xlsx file (not imported yet)."""
+    from django.core.management import call_command
+    from django.db import connection
+    from openpyxl import Workbook
+
+    from monitoring.idcard import id_check_digit
+    from monitoring.models import Household, Region
+    from monitoring.services.imports.spec import SPECS
+    from monitoring.services.regions import region_upsert
+
+    call_command("migrate", verbosity=0)
+    with connection.cursor() as cursor:
+        for table in (
+            "monitoring_departmentalert",
+            "monitoring_rigidexpenditure",
+            "monitoring_annualincome",
+            "monitoring_member",
+            "monitoring_household",
+            "monitoring_importjob",
+        ):
+            cursor.execute(f"DELETE FROM {table}")
+    for code, name in [("520000000000", "贵州省"), ("529900000000", "基准市"), (COUNTY, "基准县")]:
+        region_upsert(code=code, name=name)
+    for code in sorted({v[:9] + "000" for v in VILLAGES}):
+        region_upsert(code=code, name=f"镇{code[6:9]}")
+    Region.objects.bulk_create(
+        [Region(code=v, name=f"村{v[-6:]}", level="VILLAGE", parent_id=v[:9] + "000") for v in VILLAGES],
+        ignore_conflicts=True,
+    )
+    types = ["EXITED", "EDGE", "GENERAL"]
+    batch: list[Household] = []
+    for i in range(args.households):
+        kind = types[i % 3]
+        batch.append(
+            Household(
+                household_no=f"B{i:07d}",
+                village_id=VILLAGES[i % len(VILLAGES)],
+                household_type=kind,
+                exit_year=2018 if kind == "EXITED" else None,
+                phone=f"139{i:08d}",
+                address=f"{i % 9 + 1} 组",
+            )
+        )
+        if len(batch) == 5000:
+            Household.objects.bulk_create(batch)
+            batch = []
+    Household.objects.bulk_create(batch)
+
+    relations = ["户主", "配偶", "之子", "之女"]
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet("成员")
+    ws.append(["家庭成员信息表"])
+    ws.append(SPECS["members"].headers)
+    for n in range(args.members):
+        day = n // 1000
+        first17 = f"529901{1950 + day // 365:04d}{(day % 365) // 28 % 12 + 1:02d}{day % 28 + 1:02d}{n % 1000:03d}"
+        ws.append(
+            [
+                f"B{n // 4:07d}",
+                f"成员{n}",
+                first17 + id_check_digit(first17),
+                relations[n % 4],
+                "健康" if n % 7 else "长期慢性病",
+                None if n % 11 else "二级",
+                "普通劳动力" if n % 5 else "弱劳动力或半劳动力",
+                None if n % 4 < 2 else "小学",
+                "县内务工" if n % 3 == 0 else None,
+                "是",
+            ]
+        )
+    wb.save(workdir / "members.xlsx")
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")  # as autovacuum would have done on a live database
+
+
+def phase(name: str, workdir: Path) -> dict[str, Any]:
+    path = workdir / "members.xlsx"
+    started = time.perf_counter()
+    rows = 0
+    if name == "bare-read":
+        from openpyxl import load_workbook
+
+        wb = load_workbook(path, read_only=True, data_only=True)
+        for _row in wb.worksheets[0].iter_rows(values_only=True):
+            rows += 1
+        wb.close()
+        rows -= 2
+    elif name == "clear-members":
+        setup_django()
+        from django.db import connection
+
+        with connection.cursor() as cursor:
+            cursor.execute("DELETE FROM monitoring_member")
+            cursor.execute("VACUUM ANALYZE monitoring_member")
+        return {"phase": name}
+    elif name in ("import", "reimport"):
+        setup_django()
+        from monitoring.services.imports.pipeline import import_run
+
+        started = time.perf_counter()
+        result = import_run(kind="members", source=str(path), user=None)
+        elapsed = time.perf_counter() - started
+        if name == "import":
+            from django.db import connection
+
+            with connection.cursor() as cursor:
+                cursor.execute("ANALYZE")  # for the export phases, not timed
+        assert result.ok, [str(e) for e in result.errors[:5]]
+        rows = result.rows
+        extra = {"created": result.created, "updated": result.updated, "unchanged": result.unchanged}
+        return {"phase": name, "rows": rows, "seconds": elapsed, "peak_mb": peak_mb(), **extra}
+    elif name == "bare-write":
+        setup_django()
+        from benchmarks_actor import system_actor  # type: ignore[import-not-found]
+        from openpyxl import Workbook
+
+        from monitoring.selectors.exports import households_export_rows
+        from monitoring.services.exports import _TYPE_LABELS, HOUSEHOLD_COLUMNS
+
+        data = [
+            [*r[:7], _TYPE_LABELS[r[7]], *r[8:]] for r in households_export_rows(user=system_actor())
+        ]  # the same rows, fetched beforehand (not timed)
+        started = time.perf_counter()
+        wb = Workbook(write_only=True)
+        ws = wb.create_sheet("农户")
+        ws.append([c for c, _w in HOUSEHOLD_COLUMNS])
+        for row in data:
+            ws.append(row)
+        wb.save(workdir / "bare.xlsx")
+        rows = len(data)
+    elif name == "export":
+        setup_django()
+        from benchmarks_actor import system_actor  # type: ignore[import-not-found]
+
+        from monitoring.services.exports import households_export
+
+        started = time.perf_counter()
+        rows = households_export(user=system_actor(), out=str(workdir / "export.xlsx"))
+    return {"phase": name, "rows": rows, "seconds": time.perf_counter() - started, "peak_mb": peak_mb()}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--members", type=int, default=100_000)
+    parser.add_argument("--households", type=int, default=100_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--phase")
+    parser.add_argument("--workdir")
+    args = parser.parse_args()
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    if args.phase:
+        workdir = Path(args.workdir)
+        if args.phase == "prepare":
+            setup_django()
+            prepare(args, workdir)
+            print(json.dumps({"phase": "prepare"}))
+        else:
+            print(json.dumps(phase(args.phase, workdir)))
+        return
+
+    if "postgres" not in os.environ.get("DATABASE_URL", ""):
+        sys.exit("请设置 DATABASE_URL 指向一个单独的 PostgreSQL 数据库，例如 fanpin_imports_bench。")
+    with tempfile.TemporaryDirectory() as tmp:
+
+        def run(name: str) -> dict[str, Any]:
+            out = subprocess.run(
+                [sys.executable, __file__, "--phase", name, "--workdir", tmp, *sys.argv[1:]],
+                check=True,
+                capture_output=True,
+                text=True,
+            )
+            return dict(json.loads(out.stdout.strip().splitlines()[-1]))
+
+        run("prepare")
+        # The machine may be shared: phases are interleaved and repeated, and the best run of
+        # each is kept (the same rule for the bare baselines and for the real code).
+        best: dict[str, dict[str, Any]] = {}
+        for round_no in range(1, args.repeat + 1):
+            for name in ("bare-read", "clear-members", "import", "reimport", "bare-write", "export"):
+                r = run(name)
+                if name == "clear-members":
+                    continue
+                rate = r["rows"] / r["seconds"]
+                print(
+                    f"第 {round_no} 轮 {name:10s} {r['rows']:>7d} 行 {r['seconds']:7.2f} s "
+                    f"{rate:8.0f} 行/s 峰值内存 {r['peak_mb']:5.0f} MB",
+                    flush=True,
+                )
+                if name not in best or r["seconds"] < best[name]["seconds"]:
+                    best[name] = r
+        size = (Path(tmp) / "members.xlsx").stat().st_size / 1024 / 1024
+    print(f"成员文件 {size:.1f} MB；各阶段取 {args.repeat} 轮中最快的一次：")
+    for name, r in best.items():
+        print(
+            f"  {name:10s} {r['seconds']:7.2f} s {r['rows'] / r['seconds']:8.0f} 行/s 峰值内存 {r['peak_mb']:5.0f} MB"
+        )
+    imp, bare_read = best["import"], best["bare-read"]
+    exp, bare_write = best["export"], best["bare-write"]
+    print(f"导入 / 纯读取 = {imp['seconds'] / bare_read['seconds']:.2f}（目标 ≤ 3）")
+    print(f"重复导入 / 纯读取 = {best['reimport']['seconds'] / bare_read['seconds']:.2f}")
+    print(f"导出 / 纯写入 = {exp['seconds'] / bare_write['seconds']:.2f}（目标 ≤ 1.5）")
+    peak = max(imp["peak_mb"], best["reimport"]["peak_mb"])
+    print(f"峰值内存：导入 {peak:.0f} MB，导出 {exp['peak_mb']:.0f} MB（目标 < 300 MB）")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,61 @@
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from fanpin.models import User
+from fanpin.roles import Permission, Role, role_can
+from fanpin.views_mixins import effective_role
+from monitoring.models import Region
+from monitoring.services.exports import EXPORTERS
+
+# The kinds SPEC §6 names; those without an exporter yet are refused with a clear message.
+SPEC_KINDS = ("households", "leads", "targets", "assistance")
+
+
+def system_actor() -> User:
+    """An unsaved administrator: the command without ``--user`` sees everything (not audited as a person)."""
+    return User(username="manage.py", role=Role.ADMIN, is_superuser=True, is_active=True)
+
+
+class Command(BaseCommand):
+    help = "导出 Excel (.xlsx)：农户（线索、监测对象、帮扶措施将在后续版本提供）。"
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--kind", required=True, help=f"导出类型：{'、'.join(SPEC_KINDS)}")
+        parser.add_argument("--region", help="区划代码（只导出该区划及其下级的数据）")
+        parser.add_argument("--year", type=int, help="年度（农户导出时附带该年度收入）")
+        parser.add_argument("--output", required=True, help="输出的 .xlsx 文件路径")
+        parser.add_argument("--user", help="以该用户的管辖范围导出（不给则不限范围）")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        kind = options["kind"]
+        if kind not in SPEC_KINDS:
+            raise CommandError(f"未知的导出类型 {kind}，应为：{'、'.join(SPEC_KINDS)}。")
+        exporter = EXPORTERS.get(kind)
+        if exporter is None:
+            raise CommandError(f"导出类型 {kind} 尚未提供（目前可导出：{'、'.join(EXPORTERS)}）。")
+        region = options["region"] or ""
+        if region and (not re.fullmatch(r"[0-9]{12}", region) or not Region.objects.filter(code=region).exists()):
+            raise CommandError(f"区划代码 {region} 不存在（应为系统中已有的 12 位区划代码）。")
+        year = options["year"]
+        if year is not None and not 2000 <= year <= 2100:
+            raise CommandError("年度应在 2000 到 2100 之间。")
+        output = Path(options["output"])
+        if output.suffix.lower() != ".xlsx":
+            raise CommandError("输出文件名应以 .xlsx 结尾。")
+        if not output.parent.is_dir():
+            raise CommandError(f"目录 {output.parent} 不存在。")
+        user: User = system_actor()
+        if options["user"]:
+            found = User.objects.filter(username=options["user"], is_active=True).first()
+            if found is None:
+                raise CommandError(f"用户 {options['user']} 不存在或已停用。")
+            if not role_can(effective_role(found), Permission.EXPORT_DATA):
+                raise CommandError(f"用户 {found.username} 的角色无权导出数据。")
+            user = found
+        count = exporter(user=user, out=str(output), year=year, region_code=region)
+        self.stdout.write(f"已导出农户 {count} 户到 {output}。")

@@ -1,0 +1,91 @@
+"""部门预警 (department alerts), minimal storage for the import (SPEC §6).
+
+Full matching and the lead workflow come with a later issue.  Scoping: ``region_code`` is the
+village code of the matched member's household, or — for an unmatched alert — the region of the
+user who imported it (empty for administrators/commands, visible to administrators only).
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+
+from fanpin.scoping import ScopedQuerySet
+
+
+class AlertType(models.TextChoices):
+    MEDICAL = "MEDICAL", "大额医疗支出"
+    DISABILITY = "DISABILITY", "新增残疾"
+    DISASTER = "DISASTER", "受灾"
+    SUBSISTENCE = "SUBSISTENCE", "申请低保"
+    TEMPORARY_RELIEF = "TEMPORARY_RELIEF", "申请临时救助"
+    UNEMPLOYMENT = "UNEMPLOYMENT", "失业"
+    DROPOUT = "DROPOUT", "辍学"
+    HOUSING = "HOUSING", "住房安全"
+    OTHER = "OTHER", "其他"
+
+
+class AlertStatus(models.TextChoices):
+    MATCHED = "MATCHED", "已匹配"
+    UNMATCHED = "UNMATCHED", "未匹配"
+
+
+class DepartmentAlertQuerySet(ScopedQuerySet["DepartmentAlert"]):
+    region_path = "region_code"
+
+
+class DepartmentAlert(models.Model):
+    Type = AlertType
+    Status = AlertStatus
+
+    id_number = models.CharField("身份证号", max_length=18)
+    name = models.CharField("姓名", max_length=64)
+    alert_type = models.CharField("预警类型", max_length=16, choices=AlertType.choices)
+    alert_date = models.DateField("预警日期")
+    amount = models.DecimalField("金额", max_digits=14, decimal_places=2, null=True, blank=True)
+    department = models.CharField("来源部门", max_length=64)
+    note = models.CharField("说明", max_length=200, blank=True)
+    member = models.ForeignKey(
+        "monitoring.Member",
+        verbose_name="匹配成员",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="alerts",
+    )
+    expenditure = models.ForeignKey(
+        "monitoring.RigidExpenditure",
+        verbose_name="记录的刚性支出",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    status = models.CharField("匹配状态", max_length=12, choices=AlertStatus.choices)
+    region_code = models.CharField("区划代码", max_length=12, blank=True, db_index=True)
+    created_at = models.DateTimeField("导入时间", auto_now_add=True)
+    updated_at = models.DateTimeField("更新时间", auto_now=True)
+
+    objects = DepartmentAlertQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "部门预警"
+        verbose_name_plural = "部门预警"
+        ordering = ["-alert_date", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["id_number", "alert_type", "alert_date"], name="alert_unique_key"),
+            models.CheckConstraint(condition=Q(alert_type__in=AlertType.values), name="alert_type_valid"),
+            models.CheckConstraint(condition=Q(status__in=AlertStatus.values), name="alert_status_valid"),
+            models.CheckConstraint(
+                condition=Q(status=AlertStatus.MATCHED, member__isnull=False)
+                | Q(status=AlertStatus.UNMATCHED, member__isnull=True),
+                name="alert_status_matches_member",
+            ),
+            models.CheckConstraint(
+                condition=Q(amount__isnull=True) | Q(amount__gte=0), name="alert_amount_non_negative"
+            ),
+            models.CheckConstraint(condition=Q(id_number__regex=r"^[0-9]{17}[0-9X]$"), name="alert_id_number_format"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.get_alert_type_display()} {self.alert_date}"

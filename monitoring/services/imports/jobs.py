@@ -1,0 +1,216 @@
+"""ImportJob services: record every import, preview (dry run), confirm, run (Celery task body)."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import IO, Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connection, connections, transaction
+from django.utils import timezone
+
+from fanpin.roles import Permission, role_can
+from fanpin.views_mixins import effective_role
+from monitoring.idcard import id_number_mask
+from monitoring.models import ImportJob, ImportKind, ImportStatus
+from monitoring.services.imports.pipeline import ImportResult, import_run
+from monitoring.services.imports.spec import SPECS
+
+logger = logging.getLogger(__name__)
+
+MAX_UPLOAD_BYTES = 50 * 1024 * 1024
+ERRORS_STORED = 2000  # errors kept on the job row (the annotated sheet and the page use these)
+
+
+def _check_may_import(user: Any) -> None:
+    if not role_can(effective_role(user), Permission.IMPORT_DATA):
+        raise PermissionDenied("您的角色无权导入数据。")
+
+
+def _store_result(job: ImportJob, result: ImportResult) -> list[str]:
+    job.total_rows = result.rows
+    job.created_count = result.created
+    job.updated_count = result.updated
+    job.unchanged_count = result.unchanged
+    job.error_count = result.error_count
+    job.errors = [e.as_dict() for e in result.errors[:ERRORS_STORED]]
+    job.extra = dict(result.extra)
+    job.message = result.summary()
+    return [
+        "total_rows",
+        "created_count",
+        "updated_count",
+        "unchanged_count",
+        "error_count",
+        "errors",
+        "extra",
+        "message",
+    ]
+
+
+def _preview(result: ImportResult) -> dict[str, Any]:
+    """The first rows as shown on the confirmation page (身份证号 masked: the row is stored)."""
+    headers = result.preview_headers
+    rows = []
+    for row in result.preview:
+        cells = [id_number_mask(row[h]) if h == "身份证号" and row[h] else row[h] for h in headers]
+        rows.append({"row": row["_row"], "action": row["_action"], "cells": cells})
+    return {"headers": headers, "rows": rows}
+
+
+def import_job_create(*, user: Any, kind: str, upload: UploadedFile) -> ImportJob:
+    """Store an uploaded file as a new job (status 已上传)."""
+    _check_may_import(user)
+    if kind not in SPECS:
+        raise ValidationError("请选择要导入的数据类型。")
+    name = Path(upload.name or "").name
+    if not name.lower().endswith(".xlsx"):
+        raise ValidationError("只能上传 .xlsx 格式的 Excel 文件（.xls 请先另存为 .xlsx）。")
+    if upload.size and upload.size > MAX_UPLOAD_BYTES:
+        raise ValidationError(f"文件过大（超过 {MAX_UPLOAD_BYTES // 1024 // 1024} MB），请分批导入。")
+    job = ImportJob(
+        kind=kind,
+        file_name=name[:255],
+        created_by=user,
+        region_code="" if effective_role(user) == "ADMIN" else str(user.region_id or ""),
+    )
+    job.file.save(name, upload, save=False)
+    job.save()
+    return job
+
+
+def import_job_preview(*, job: ImportJob) -> ImportJob:
+    """Validate the upload and count what would change (dry run); status 校验通过 or 校验未通过."""
+    with job.file.open("rb") as handle:
+        result = import_run(kind=job.kind, source=handle, user=job.created_by, dry_run=True)
+    fields = _store_result(job, result)
+    job.preview = _preview(result)
+    job.status = ImportStatus.VALIDATED if result.ok else ImportStatus.INVALID
+    job.save(update_fields=[*fields, "preview", "status"])
+    return job
+
+
+def import_job_confirm(*, job_id: int, user: Any) -> ImportJob:
+    """Queue a validated job; the task starts after the commit (``delay_on_commit``)."""
+    from monitoring.tasks import import_job_task
+
+    _check_may_import(user)
+    with transaction.atomic():
+        job = ImportJob.objects.select_for_update().get(pk=job_id)
+        if job.status != ImportStatus.VALIDATED:
+            raise ValidationError("该导入不处于“校验通过，待确认”状态，不能再次确认。")
+        if job.created_by_id != user.pk:
+            raise PermissionDenied("只能确认自己上传的导入。")
+        job.status = ImportStatus.QUEUED
+        job.progress = 0
+        job.save(update_fields=["status", "progress"])
+        import_job_task.delay_on_commit(job.pk)
+    return job
+
+
+class _ProgressReporter:
+    """Writes a job's progress where pollers can see it.
+
+    Outside a transaction (validation) through the ORM.  While the rows are written inside the
+    import's transaction, an update on the same connection would stay invisible until the commit;
+    on PostgreSQL it goes through a second, autocommitting connection instead.  SQLite allows one
+    writer at a time, so there the bar moves at the commit.
+    """
+
+    def __init__(self, job_id: int) -> None:
+        self.job_id = job_id
+        self.side: Any = None
+
+    def __call__(self, percent: int, phase: str) -> None:
+        if not connection.in_atomic_block:
+            ImportJob.objects.filter(pk=self.job_id).update(progress=percent)
+            return
+        if connection.vendor != "postgresql":
+            return
+        try:
+            if self.side is None:
+                self.side = connections.create_connection(DEFAULT_DB_ALIAS)
+            with self.side.cursor() as cursor:
+                cursor.execute(
+                    f"UPDATE {ImportJob._meta.db_table} SET progress = %s WHERE id = %s",  # noqa: S608
+                    [percent, self.job_id],
+                )
+        except DatabaseError:
+            logger.warning("import job %s: progress not written", self.job_id, exc_info=True)
+
+    def close(self) -> None:
+        if self.side is not None:
+            self.side.close()
+            self.side = None
+
+
+def import_job_run(*, job_id: int) -> ImportJob:
+    """Run a queued job (the Celery task body).  Idempotent: a job not 排队中 is left alone."""
+    with transaction.atomic():
+        job = ImportJob.objects.select_for_update().get(pk=job_id)
+        if job.status != ImportStatus.QUEUED:
+            return job
+        job.status = ImportStatus.RUNNING
+        job.started_at = timezone.now()
+        job.save(update_fields=["status", "started_at"])
+
+    reporter = _ProgressReporter(job.pk)
+    try:
+        with job.file.open("rb") as handle:
+            result = import_run(
+                kind=job.kind,
+                source=handle,
+                user=job.created_by,
+                dry_run=False,
+                progress=reporter,
+                estimated_rows=job.total_rows + 1 if job.total_rows else None,
+            )
+    except Exception:
+        ImportJob.objects.filter(pk=job.pk).update(
+            status=ImportStatus.FAILED,
+            message="导入时发生系统错误，未写入任何数据，请联系管理员。",
+            finished_at=timezone.now(),
+        )
+        raise
+    finally:
+        reporter.close()
+    fields = _store_result(job, result)
+    job.status = ImportStatus.SUCCEEDED if result.ok else ImportStatus.FAILED
+    job.progress = 100 if result.ok else job.progress
+    job.finished_at = timezone.now()
+    job.save(update_fields=[*fields, "status", "progress", "finished_at"])
+    return job
+
+
+def import_file(
+    *, kind: str, source: str | IO[bytes], file_name: str, user: Any | None, dry_run: bool
+) -> tuple[ImportJob, ImportResult]:
+    """An import from a management command: runs at once and is recorded as a job.
+
+    ``user`` None is an administrator-level actor without scope limit.
+    """
+    if user is not None:
+        _check_may_import(user)
+    if kind not in ImportKind.values:
+        raise ValidationError(f"未知的数据类型 {kind}。")
+    job = ImportJob.objects.create(
+        kind=kind,
+        file_name=file_name[:255],
+        created_by=user,
+        region_code="" if user is None or effective_role(user) == "ADMIN" else str(user.region_id or ""),
+        dry_run=dry_run,
+        status=ImportStatus.RUNNING,
+        started_at=timezone.now(),
+    )
+    result = import_run(kind=kind, source=source, user=user, dry_run=dry_run)
+    fields = _store_result(job, result)
+    if not result.ok:
+        job.status = ImportStatus.INVALID
+    else:
+        job.status = ImportStatus.VALIDATED if dry_run else ImportStatus.SUCCEEDED
+    job.progress = 100
+    job.finished_at = timezone.now()
+    job.save(update_fields=[*fields, "status", "progress", "finished_at"])
+    return job, result

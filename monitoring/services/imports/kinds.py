@@ -1,0 +1,630 @@
+"""What differs between kinds: database lookups, cross-row checks and the upsert.
+
+Each handler gets batches of clean rows from the pipeline.  ``check_batch`` resolves references
+(households, villages, members) with one query per batch and reports scope violations;
+``write_batch`` loads the existing rows of the batch by key, and creates only new rows and
+updates only changed ones (so a re-import changes nothing), returning one action per row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import date
+from decimal import Decimal
+from typing import Any, ClassVar
+
+from django.utils import timezone
+
+from monitoring.idcard import id_number_mask
+from monitoring.models import (
+    AlertStatus,
+    AlertType,
+    AnnualIncome,
+    DepartmentAlert,
+    ExpenditureCategory,
+    Household,
+    HouseholdType,
+    Member,
+    Region,
+    RegionLevel,
+    Relation,
+    RigidExpenditure,
+    region_level_of,
+    region_parent_code,
+)
+from monitoring.services.imports.pipeline import ImportContext, Row
+
+CHUNK = 2000
+LEVEL_ORDER = [RegionLevel.PROVINCE, RegionLevel.CITY, RegionLevel.COUNTY, RegionLevel.TOWNSHIP, RegionLevel.VILLAGE]
+
+
+def _chunks(items: list[Any], size: int = CHUNK) -> Iterable[list[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+class KindHandler:
+    kind: ClassVar[str]
+
+    def __init__(self, ctx: ImportContext) -> None:
+        self.ctx = ctx
+
+    def authorize(self) -> str:
+        """A Chinese refusal when the user may not import this kind at all, else ``""``."""
+        if self.ctx.prefix is None:
+            return "您的账号没有所属行政区划，不能导入数据。"
+        return ""
+
+    def check_row(self, row: Row) -> bool:
+        """Checks across the cells of one row; False when the row is bad."""
+        return True
+
+    def check_batch(self, rows: list[Row]) -> None:
+        pass
+
+    def check_references(self, rows: list[Row]) -> None:
+        """Rows with a bad cell: check what references parsed (e.g. 户编号 exists and is in
+        scope), so that the answer lists every error of the row at once."""
+        if "household_no" not in self.ctx.present or self.kind not in ("members", "incomes"):
+            return
+        rows = [r for r in rows if r.values.get("household_no")]
+        self.households(r.values["household_no"] for r in rows)
+        for row in rows:
+            self.resolve_household(row)
+
+    def finish(self) -> None:
+        pass
+
+    def bucket(self, row: Row) -> int:
+        return 0
+
+    def write_batch(self, rows: list[Row], *, dry_run: bool) -> list[str]:
+        raise NotImplementedError
+
+    # helpers ----------------------------------------------------------------------------
+
+    def err(self, row: Row, field_name: str, message: str, value: Any = None) -> None:
+        column = self.ctx.spec.column(field_name)
+        if value is None:
+            value = column.label_of(row.values.get(field_name))
+        self.ctx.error(row.number, column.header, value, message)
+
+    def households(self, numbers: Iterable[str]) -> dict[str, tuple[int, str]]:
+        """户编号 → (id, village code), cached for the whole file."""
+        cache = self.ctx.cache.setdefault("households", {})
+        missing = [n for n in set(numbers) if n not in cache]
+        for part in _chunks(missing):
+            for no, pk, village in Household.objects.filter(household_no__in=part).values_list(
+                "household_no", "id", "village_id"
+            ):
+                cache[no] = (pk, village)
+        return cache
+
+    def resolve_household(self, row: Row, field_name: str = "household_no") -> bool:
+        no = row.values[field_name]
+        found = self.ctx.cache["households"].get(no)
+        if found is None:
+            self.err(row, field_name, f"户编号 {no} 不存在，请先导入农户。")
+            return False
+        if not self.ctx.in_scope(found[1]):
+            self.err(row, field_name, f"户编号 {no} 不在您的管辖范围内。")
+            return False
+        row.refs["household_id"], row.refs["village_code"] = found
+        return True
+
+    @staticmethod
+    def diff(
+        rows: list[Row], objs: list[Any], existing: Mapping[Any, Any], keys: list[Any], fields: list[str]
+    ) -> tuple[list[str], list[Any], list[Any]]:
+        """Per row: create / update / same, with the new and the changed objects."""
+        actions: list[str] = []
+        new: list[Any] = []
+        changed: list[Any] = []
+        for obj, key in zip(objs, keys, strict=True):
+            old = existing.get(key)
+            if old is None:
+                actions.append("create")
+                new.append(obj)
+            elif any(old[f] != getattr(obj, f) for f in fields):
+                actions.append("update")
+                changed.append(obj)
+            else:
+                actions.append("same")
+        return actions, new, changed
+
+
+# --- regions -------------------------------------------------------------------------------
+
+
+class RegionsHandler(KindHandler):
+    kind = "regions"
+
+    def authorize(self) -> str:
+        if not self.ctx.is_admin:
+            return "只有系统管理员可以导入行政区划。"
+        return ""
+
+    def check_row(self, row: Row) -> bool:
+        code = row.values["code"]
+        level = region_level_of(code)
+        row.refs["level"] = level
+        if row.values.get("is_deep_poverty") and level != RegionLevel.COUNTY:
+            self.err(
+                row, "is_deep_poverty", f"只有县级区划可以标记为深度贫困地区（{code} 是{RegionLevel(level).label}级）。"
+            )
+            return False
+        parent = region_parent_code(code)
+        if parent is not None:
+            self.ctx.cache.setdefault("parents", {})[row.number] = (code, parent)
+        return True
+
+    def finish(self) -> None:
+        pending: dict[int, tuple[str, str]] = self.ctx.cache.get("parents", {})
+        in_file = {key[0] for key in self.ctx.keys}
+        needed = sorted({parent for _code, parent in pending.values() if parent not in in_file})
+        in_db: set[str] = set()
+        for part in _chunks(needed):
+            in_db.update(Region.objects.filter(code__in=part).values_list("code", flat=True))
+        for number, (code, parent) in sorted(pending.items()):
+            if parent not in in_file and parent not in in_db:
+                self.ctx.error(
+                    number, "区划代码", code, f"上级区划 {parent} 既不在文件中也不在系统中，请先导入上级区划。"
+                )
+
+    def bucket(self, row: Row) -> int:
+        return LEVEL_ORDER.index(row.refs["level"])
+
+    def write_batch(self, rows: list[Row], *, dry_run: bool) -> list[str]:
+        fields = ["name"] + (["is_deep_poverty"] if "is_deep_poverty" in self.ctx.present else [])
+        codes = [r.values["code"] for r in rows]
+        existing = {
+            v["code"]: v for v in Region.objects.filter(code__in=codes).values("code", "name", "is_deep_poverty")
+        }
+        objs: list[Any] = [
+            Region(
+                code=r.values["code"],
+                name=r.values["name"],
+                level=r.refs["level"],
+                parent_id=region_parent_code(r.values["code"]),
+                is_deep_poverty=bool(r.values.get("is_deep_poverty")),
+            )
+            for r in rows
+        ]
+        if "is_deep_poverty" not in self.ctx.present:
+            for obj in objs:
+                old = existing.get(obj.pk)
+                obj.is_deep_poverty = bool(old and old["is_deep_poverty"])  # type: ignore[attr-defined]
+        actions, new, changed = self.diff(rows, objs, existing, codes, fields)
+        if not dry_run and (new or changed):
+            Region.objects.bulk_create(
+                new + changed, update_conflicts=True, unique_fields=["code"], update_fields=fields, batch_size=CHUNK
+            )
+        return actions
+
+
+# --- households ----------------------------------------------------------------------------
+
+
+class HouseholdsHandler(KindHandler):
+    kind = "households"
+
+    def check_row(self, row: Row) -> bool:
+        values = row.values
+        if values["household_type"] == HouseholdType.EXITED and values.get("exit_year") is None:
+            self.err(row, "household_type", "脱贫户必须填写脱贫年度。")
+            return False
+        if values["household_type"] != HouseholdType.EXITED and values.get("exit_year") is not None:
+            self.err(row, "exit_year", "只有脱贫户填写脱贫年度，边缘户和一般农户请留空。")
+            return False
+        return True
+
+    def check_batch(self, rows: list[Row]) -> None:
+        self._check_villages(rows)
+        existing = dict(
+            Household.objects.filter(household_no__in=[r.values["household_no"] for r in rows]).values_list(
+                "household_no", "village_id"
+            )
+        )
+        for row in rows:
+            old_village = existing.get(row.values["household_no"])
+            if old_village is not None and not self.ctx.in_scope(old_village):
+                self.err(row, "household_no", "该户编号已登记在您管辖范围以外的区划，不能修改。")
+
+    def check_references(self, rows: list[Row]) -> None:
+        self._check_villages([r for r in rows if r.values.get("village_code")])
+
+    def _check_villages(self, rows: list[Row]) -> None:
+        villages = self.ctx.cache.setdefault("villages", {})
+        wanted = [c for c in {r.values["village_code"] for r in rows} if c not in villages]
+        known = set(Region.objects.filter(code__in=wanted, level=RegionLevel.VILLAGE).values_list("code", flat=True))
+        for code in wanted:
+            villages[code] = code in known
+        for row in rows:
+            code = row.values["village_code"]
+            if not villages[code]:
+                self.err(row, "village_code", f"村级区划代码 {code} 不存在或不是村级区划，请先导入区划。")
+            elif not self.ctx.in_scope(code):
+                self.err(row, "village_code", f"村级区划代码 {code} 不在您的管辖范围内。")
+
+    FIELDS: ClassVar[list[str]] = ["village_id", "household_type", "exit_year", "phone", "address"]
+
+    def write_batch(self, rows: list[Row], *, dry_run: bool) -> list[str]:
+        fields = [f for f in self.FIELDS if f in ("village_id", "household_type", "exit_year") or f in self.ctx.present]
+        numbers = [r.values["household_no"] for r in rows]
+        existing = {
+            v["household_no"]: v
+            for v in Household.objects.filter(household_no__in=numbers).values("id", "household_no", *fields)
+        }
+        objs: list[Any] = []
+        for r in rows:
+            old = existing.get(r.values["household_no"], {})
+            objs.append(
+                Household(
+                    household_no=r.values["household_no"],
+                    village_id=r.values["village_code"],
+                    household_type=r.values["household_type"],
+                    exit_year=r.values.get("exit_year"),
+                    phone=r.values["phone"] or "" if "phone" in self.ctx.present else old.get("phone", ""),
+                    address=r.values["address"] or "" if "address" in self.ctx.present else old.get("address", ""),
+                )
+            )
+        actions, new, changed = self.diff(rows, objs, existing, numbers, fields)
+        if not dry_run and (new or changed):
+            now = timezone.now()
+            for obj in new + changed:
+                obj.created_at = obj.updated_at = now  # type: ignore[attr-defined]
+            Household.objects.bulk_create(
+                new + changed,
+                update_conflicts=True,
+                unique_fields=["household_no"],
+                update_fields=[*fields, "updated_at"],
+                batch_size=CHUNK,
+            )
+        return actions
+
+
+# --- members -------------------------------------------------------------------------------
+
+
+class MembersHandler(KindHandler):
+    kind = "members"
+    FIELDS: ClassVar[list[str]] = [
+        "household_id",
+        "name",
+        "relation",
+        "health",
+        "disability_grade",
+        "labor",
+        "schooling",
+        "employment",
+        "has_medical_insurance",
+    ]
+
+    def check_row(self, row: Row) -> bool:
+        if row.values["relation"] == Relation.HEAD:
+            heads = self.ctx.cache.setdefault("heads", {})
+            no = row.values["household_no"]
+            if no in heads:
+                self.err(row, "relation", f"户编号 {no} 在第 {heads[no][0]} 行已有户主，一户只能有一个户主。")
+                return False
+            heads[no] = (row.number, row.values["id_number"])
+        return True
+
+    def check_batch(self, rows: list[Row]) -> None:
+        self.households(r.values["household_no"] for r in rows)
+        ids = [r.values["id_number"] for r in rows]
+        elsewhere = dict(Member.objects.filter(id_number__in=ids).values_list("id_number", "household__village_id"))
+        for row in rows:
+            if not self.resolve_household(row):
+                continue
+            old_village = elsewhere.get(row.values["id_number"])
+            if old_village is not None and not self.ctx.in_scope(old_village):
+                self.err(row, "id_number", "该身份证号已登记在您管辖范围以外的农户中。", value=row.values["id_number"])
+
+    def finish(self) -> None:
+        """A household whose head in the database is someone else, not changed by this file."""
+        heads: dict[str, tuple[int, str]] = self.ctx.cache.get("heads", {})
+        households = self.ctx.cache.get("households", {})
+        by_id = {
+            households[no][0]: (no, number, id_number) for no, (number, id_number) in heads.items() if no in households
+        }
+        for part in _chunks(list(by_id)):
+            for household_id, id_number in Member.objects.filter(
+                household_id__in=part, relation=Relation.HEAD
+            ).values_list("household_id", "id_number"):
+                no, number, file_head = by_id[household_id]
+                if id_number != file_head and (id_number,) not in self.ctx.keys:
+                    self.ctx.error(
+                        number,
+                        "与户主关系",
+                        "户主",
+                        f"户编号 {no} 在系统中已有户主（身份证号 {id_number_mask(id_number)}），一户只能有一个户主。",
+                    )
+
+    def bucket(self, row: Row) -> int:
+        # Write non-heads first so that a head changing within a household never meets two heads.
+        return 1 if row.values["relation"] == Relation.HEAD else 0
+
+    def write_batch(self, rows: list[Row], *, dry_run: bool) -> list[str]:
+        ids = [r.values["id_number"] for r in rows]
+        existing = {
+            v["id_number"]: v for v in Member.objects.filter(id_number__in=ids).values("id", "id_number", *self.FIELDS)
+        }
+        objs: list[Any] = [
+            Member(
+                household_id=r.refs["household_id"],
+                id_number=r.values["id_number"],
+                name=r.values["name"],
+                relation=r.values["relation"],
+                health=r.values["health"],
+                disability_grade=r.values["disability_grade"],
+                labor=r.values["labor"],
+                schooling=r.values["schooling"],
+                employment=r.values["employment"],
+                has_medical_insurance=r.values["has_medical_insurance"],
+            )
+            for r in rows
+        ]
+        actions, new, changed = self.diff(rows, objs, existing, ids, self.FIELDS)
+        if not dry_run and (new or changed):
+            Member.objects.bulk_create(
+                new + changed,
+                update_conflicts=True,
+                unique_fields=["id_number"],
+                update_fields=self.FIELDS,
+                batch_size=CHUNK,
+            )
+        return actions
+
+
+# --- incomes -------------------------------------------------------------------------------
+
+
+class IncomesHandler(KindHandler):
+    kind = "incomes"
+    FIELDS: ClassVar[list[str]] = [
+        "family_size",
+        "wage_income",
+        "business_income",
+        "property_income",
+        "transfer_income",
+    ]
+
+    def check_batch(self, rows: list[Row]) -> None:
+        self.households(r.values["household_no"] for r in rows)
+        for row in rows:
+            self.resolve_household(row)
+
+    def write_batch(self, rows: list[Row], *, dry_run: bool) -> list[str]:
+        keys = [(r.refs["household_id"], r.values["year"]) for r in rows]
+        existing = {
+            (v["household_id"], v["year"]): v
+            for v in AnnualIncome.objects.filter(
+                household_id__in={k[0] for k in keys}, year__in={k[1] for k in keys}
+            ).values("id", "household_id", "year", *self.FIELDS)
+        }
+        objs: list[Any] = [
+            AnnualIncome(
+                household_id=r.refs["household_id"], year=r.values["year"], **{f: r.values[f] for f in self.FIELDS}
+            )
+            for r in rows
+        ]
+        actions, new, changed = self.diff(rows, objs, existing, keys, self.FIELDS)
+        if not dry_run and (new or changed):
+            AnnualIncome.objects.bulk_create(
+                new + changed,
+                update_conflicts=True,
+                unique_fields=["household", "year"],
+                update_fields=self.FIELDS,
+                batch_size=CHUNK,
+            )
+        return actions
+
+
+# --- expenditures --------------------------------------------------------------------------
+
+
+class ExpendituresHandler(KindHandler):
+    kind = "expenditures"
+
+    def check_row(self, row: Row) -> bool:
+        values = row.values
+        if not values.get("household_no") and not values.get("id_number"):
+            header = "户编号" if "household_no" in self.ctx.present else "身份证号"
+            self.ctx.error(row.number, header, "", "户编号和身份证号至少填写一项。")
+            return False
+        if values.get("reimbursed") is None:
+            values["reimbursed"] = Decimal("0.00")
+        if values["reimbursed"] > values["amount"]:
+            self.err(row, "reimbursed", "报销金额不能大于支出金额。")
+            return False
+        values["note"] = values.get("note") or ""
+        return True
+
+    def check_batch(self, rows: list[Row]) -> None:
+        ids = [r.values["id_number"] for r in rows if r.values.get("id_number")]
+        members = {
+            v[0]: v[1:]
+            for v in Member.objects.filter(id_number__in=ids).values_list(
+                "id_number", "id", "household_id", "household__household_no", "household__village_id"
+            )
+        }
+        self.households(
+            r.values["household_no"] for r in rows if r.values.get("household_no") and not r.values.get("id_number")
+        )
+        for row in rows:
+            id_number = row.values.get("id_number")
+            if id_number:
+                found = members.get(id_number)
+                if found is None:
+                    self.err(row, "id_number", "系统中没有该身份证号的家庭成员，请先导入家庭成员。", value=id_number)
+                    continue
+                member_id, household_id, household_no, village = found
+                if not self.ctx.in_scope(village):
+                    self.err(row, "id_number", "该身份证号的家庭成员不在您的管辖范围内。", value=id_number)
+                    continue
+                if row.values.get("household_no") and row.values["household_no"] != household_no:
+                    self.err(row, "household_no", f"该身份证号的家庭成员属于户编号 {household_no}，与本行户编号不符。")
+                    continue
+                row.refs.update(member_id=member_id, household_id=household_id)
+            elif self.resolve_household(row):
+                row.refs["member_id"] = None
+
+    FIELDS: ClassVar[list[str]] = ["reimbursed", "note"]
+
+    def write_batch(self, rows: list[Row], *, dry_run: bool) -> list[str]:
+        def key(owner: int | None, household: int, category: str, day: date, amount: Decimal) -> tuple[Any, ...]:
+            return (owner, household if owner is None else None, category, day, amount)
+
+        member_ids = {r.refs["member_id"] for r in rows if r.refs["member_id"]}
+        household_ids = {r.refs["household_id"] for r in rows if not r.refs["member_id"]}
+        existing: dict[Any, dict[str, Any]] = {}
+        columns = ("id", "member_id", "household_id", "category", "occurred_on", "amount", "reimbursed", "note")
+        for v in RigidExpenditure.objects.filter(member_id__in=member_ids).values(*columns):
+            existing[key(v["member_id"], v["household_id"], v["category"], v["occurred_on"], v["amount"])] = v
+        for v in RigidExpenditure.objects.filter(member__isnull=True, household_id__in=household_ids).values(*columns):
+            existing[key(None, v["household_id"], v["category"], v["occurred_on"], v["amount"])] = v
+        fields = [f for f in self.FIELDS if f in self.ctx.present]
+        objs: list[Any] = []
+        keys = []
+        for r in rows:
+            v = r.values
+            objs.append(
+                RigidExpenditure(
+                    household_id=r.refs["household_id"],
+                    member_id=r.refs["member_id"],
+                    category=v["category"],
+                    occurred_on=v["occurred_on"],
+                    amount=v["amount"],
+                    reimbursed=v["reimbursed"],
+                    note=v["note"],
+                )
+            )
+            keys.append(key(r.refs["member_id"], r.refs["household_id"], v["category"], v["occurred_on"], v["amount"]))
+        actions, new, changed = self.diff(rows, objs, existing, keys, fields)
+        for obj, k in zip(objs, keys, strict=True):
+            if k in existing:
+                obj.pk = existing[k]["id"]
+        if not dry_run:
+            if new:
+                RigidExpenditure.objects.bulk_create(new, batch_size=CHUNK)
+            if changed:
+                RigidExpenditure.objects.bulk_update(changed, fields, batch_size=500)
+        return actions
+
+
+# --- alerts --------------------------------------------------------------------------------
+
+ALERT_EXPENDITURE = {AlertType.MEDICAL: ExpenditureCategory.MEDICAL, AlertType.DISASTER: ExpenditureCategory.DISASTER}
+
+
+class AlertsHandler(KindHandler):
+    kind = "alerts"
+    FIELDS: ClassVar[list[str]] = [
+        "name",
+        "amount",
+        "department",
+        "note",
+        "member_id",
+        "status",
+        "region_code",
+        "expenditure_id",
+    ]
+
+    def check_batch(self, rows: list[Row]) -> None:
+        # Only members inside the importer's scope are matched; others stay 未匹配.
+        ids = [r.values["id_number"] for r in rows]
+        qs = Member.objects.filter(id_number__in=ids)
+        if self.ctx.prefix:
+            qs = qs.filter(household__village__code__startswith=self.ctx.prefix)
+        members = {v[0]: v[1:] for v in qs.values_list("id_number", "id", "household_id", "household__village_id")}
+        for row in rows:
+            found = members.get(row.values["id_number"])
+            row.refs["member"] = found
+            row.values["note"] = row.values.get("note") or ""
+
+    def write_batch(self, rows: list[Row], *, dry_run: bool) -> list[str]:
+        extra = self.ctx.extra
+        extra.setdefault("unmatched", 0)
+        extra.setdefault("expenditures_created", 0)
+        # Expenditures first: 大额医疗支出 / 受灾 with an amount, for a matched member.
+        wanted: dict[tuple[Any, ...], RigidExpenditure] = {}
+        for r in rows:
+            v, member = r.values, r.refs["member"]
+            if member and v["alert_type"] in ALERT_EXPENDITURE and v.get("amount") is not None:
+                k = (member[0], ALERT_EXPENDITURE[v["alert_type"]], v["alert_date"], v["amount"])
+                wanted[k] = RigidExpenditure(
+                    household_id=member[1],
+                    member_id=member[0],
+                    category=k[1],
+                    occurred_on=k[2],
+                    amount=k[3],
+                    note=f"部门预警：{v['department']}"[:200],
+                )
+        found: dict[tuple[Any, ...], int | None] = {}
+        if wanted:
+            for pk, m, c, d, a in RigidExpenditure.objects.filter(
+                member_id__in={k[0] for k in wanted}, category__in=set(ALERT_EXPENDITURE.values())
+            ).values_list("id", "member_id", "category", "occurred_on", "amount"):
+                found[(m, c, d, a)] = pk
+            missing = [obj for k, obj in wanted.items() if k not in found]
+            extra["expenditures_created"] += len(missing)
+            if not dry_run and missing:
+                RigidExpenditure.objects.bulk_create(missing, batch_size=CHUNK)
+                for obj in missing:
+                    found[(obj.member_id, obj.category, obj.occurred_on, obj.amount)] = obj.pk
+        keys = [(r.values["id_number"], r.values["alert_type"], r.values["alert_date"]) for r in rows]
+        existing = {
+            (v["id_number"], v["alert_type"], v["alert_date"]): v
+            for v in DepartmentAlert.objects.filter(id_number__in={k[0] for k in keys}).values(
+                "id", "id_number", "alert_type", "alert_date", *self.FIELDS
+            )
+        }
+        objs: list[Any] = []
+        for r in rows:
+            v, member = r.values, r.refs["member"]
+            expenditure_id = None
+            if member and v["alert_type"] in ALERT_EXPENDITURE and v.get("amount") is not None:
+                expenditure_id = found.get(
+                    (member[0], ALERT_EXPENDITURE[v["alert_type"]], v["alert_date"], v["amount"])
+                )
+            if member is None:
+                extra["unmatched"] += 1
+            objs.append(
+                DepartmentAlert(
+                    id_number=v["id_number"],
+                    name=v["name"],
+                    alert_type=v["alert_type"],
+                    alert_date=v["alert_date"],
+                    amount=v.get("amount"),
+                    department=v["department"],
+                    note=v["note"],
+                    member_id=member[0] if member else None,
+                    status=AlertStatus.MATCHED if member else AlertStatus.UNMATCHED,
+                    region_code=member[2] if member else self.ctx.importer_region,
+                    expenditure_id=expenditure_id,
+                )
+            )
+        fields = self.FIELDS
+        if dry_run:
+            # New expenditures have no id yet: compare without that field.
+            fields = [f for f in fields if f != "expenditure_id"]
+        actions, new, changed = self.diff(rows, objs, existing, keys, fields)
+        if not dry_run and (new or changed):
+            now = timezone.now()
+            for obj in new + changed:
+                obj.created_at = obj.updated_at = now  # type: ignore[attr-defined]
+            DepartmentAlert.objects.bulk_create(
+                new + changed,
+                update_conflicts=True,
+                unique_fields=["id_number", "alert_type", "alert_date"],
+                update_fields=[*self.FIELDS, "updated_at"],
+                batch_size=CHUNK,
+            )
+        return actions
+
+
+HANDLERS: dict[str, type[KindHandler]] = {
+    h.kind: h
+    for h in (RegionsHandler, HouseholdsHandler, MembersHandler, IncomesHandler, ExpendituresHandler, AlertsHandler)
+}

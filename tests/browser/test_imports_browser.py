@@ -1,0 +1,92 @@
+"""County staff import incomes in the browser: errors first, then a good file to the summary.
+
+Celery runs eagerly for this test only (as in the demo without a broker): the confirm request runs
+the import task in-process, so the progress bar is already at 100 % when the page comes back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from openpyxl import load_workbook
+
+from fanpin.celery import app as celery_app
+from monitoring.models import AnnualIncome, ImportJob
+from tests.browser.conftest import login, screenshot
+from tests.conftest import World
+from tests.monitoring.xlsx import kind_sheet
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def eager_celery(settings: Any, tmp_path: Path) -> Iterator[None]:
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    settings.MEDIA_ROOT = tmp_path / "media"
+    previous = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = True
+    yield
+    celery_app.conf.task_always_eager = previous
+
+
+def income(**over: Any) -> dict[str, Any]:
+    row = {"户编号": "H520101001001", "年度": 2024, "家庭人口数": 3, "工资性收入": 24000, "生产经营净收入": -500}
+    row.update({"财产净收入": 0, "转移净收入": 1200})
+    row.update(over)
+    return row
+
+
+def test_import_with_errors_then_a_good_file(
+    page, live_server, world: World, tmp_path: Path, eager_celery: None
+) -> None:  # type: ignore[no-untyped-def]
+    bad = kind_sheet(
+        tmp_path / "收入-有错.xlsx",
+        "incomes",
+        [income(), income(户编号="H520101001002", 家庭人口数=0), income(户编号="H999")],
+        titles=[["2024 年度收入"]],
+    )
+    good = kind_sheet(tmp_path / "收入.xlsx", "incomes", [income(), income(户编号="H520101001002", 年度=2023)])
+
+    login(page, live_server, "county")
+    page.get_by_role("link", name="数据导入").click()
+    page.get_by_label("数据类型").select_option(label="年度收入")
+    page.get_by_label("Excel 文件（.xlsx）").set_input_files(str(bad))
+    page.get_by_role("button", name="上传并校验").click()
+
+    errors = page.get_by_test_id("import-errors")
+    text = errors.inner_text()
+    assert "第 4 行" in text and "家庭人口数必须是正整数。" in text
+    assert "户编号 H999 不存在，请先导入农户。" in text
+    assert "共 2 处错误，未写入任何数据" in page.get_by_test_id("import-failed").inner_text()
+    screenshot(page, "import-errors.png")
+
+    with page.expect_download() as info:
+        page.get_by_test_id("annotated-download").click()
+    annotated = tmp_path / "annotated.xlsx"
+    info.value.save_as(str(annotated))
+    wb = load_workbook(annotated)
+    ws = wb.active
+    assert ws.cell(row=2, column=8).value == "错误说明"
+    assert "家庭人口数必须是正整数" in ws.cell(row=4, column=8).value
+    assert ws.cell(row=4, column=3).fill.fgColor.rgb.endswith("FFC7CE")
+    wb.close()
+    assert not AnnualIncome.objects.exists()
+
+    page.get_by_role("link", name="修改后重新上传").click()
+    page.get_by_label("数据类型").select_option(label="年度收入")
+    page.get_by_label("Excel 文件（.xlsx）").set_input_files(str(good))
+    page.get_by_role("button", name="上传并校验").click()
+    assert "将新增 2 行" in page.get_by_test_id("import-preview-summary").inner_text()
+    assert page.get_by_test_id("import-preview").locator("tbody tr").count() == 2
+    page.get_by_role("button", name="确认导入").click()
+
+    summary = page.get_by_test_id("import-summary")
+    summary.wait_for()
+    assert "年度收入导入完成：共 2 行，新增 2 行" in summary.inner_text()
+    assert page.get_by_test_id("import-progress").get_attribute("aria-valuenow") == "100"
+    screenshot(page, "import-summary.png")
+    assert AnnualIncome.objects.count() == 2
+    assert ImportJob.objects.filter(status="SUCCEEDED").count() == 1
