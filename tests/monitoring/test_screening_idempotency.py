@@ -57,7 +57,11 @@ def test_second_run_creates_nothing_and_refreshes_open_leads() -> None:
 def test_open_lead_from_another_source_gets_screening_added_and_evidence_kept() -> None:
     hh = poor()
     lead = LeadFactory(
-        household=hh, sources=["VISIT"], rules_fired=[], evidence={"VISIT": {"note": "走访发现"}}, state=LeadState.VERIFIED
+        household=hh,
+        sources=["VISIT"],
+        rules_fired=[],
+        evidence={"VISIT": {"note": "走访发现"}},
+        state=LeadState.VERIFIED,
     )
     screen()
     lead.refresh_from_db()
