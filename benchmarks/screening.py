@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "fanpin.settings")
 os.environ.setdefault("DEBUG", "1")
 
-import django  # noqa: E402
+import django
 
 django.setup()
 
@@ -145,7 +145,8 @@ def generate(households: int) -> None:
         )
         c.execute(
             """
-            INSERT INTO monitoring_monitoringline (year, province_id, poverty_line, multiplier, line, source, updated_at)
+            INSERT INTO monitoring_monitoringline
+                (year, province_id, poverty_line, multiplier, line, source, updated_at)
             VALUES (2024, NULL, NULL, NULL, 7000.00, '基准', now()), (2025, NULL, NULL, NULL, 7200.00, '基准', now())
             ON CONFLICT DO NOTHING
             """

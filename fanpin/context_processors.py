@@ -17,6 +17,10 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     items: list[dict[str, str]] = [{"label": "首页", "url": reverse("home"), "key": "home"}]
     if role_can(role, Permission.VIEW_HOUSEHOLDS):
         items.append({"label": "农户信息", "url": reverse("monitoring:household_list"), "key": "households"})
+    if role_can(role, Permission.RUN_SCREENING):
+        items.append({"label": "筛查", "url": reverse("monitoring:screening"), "key": "screening"})
+    if role_can(role, Permission.MANAGE_PARAMETERS):
+        items.append({"label": "参数设置", "url": reverse("monitoring:parameters"), "key": "parameters"})
     if role_can(role, Permission.ADMIN_SITE) and user.is_staff:
         items.append({"label": "后台管理", "url": reverse("admin:index"), "key": "admin"})
     items.append({"label": "API 文档", "url": reverse("api-docs"), "key": "api"})

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from monitoring.models import Household, HouseholdType, Labor, Relation, ScreeningRun
+from monitoring.models import Household, HouseholdType, Labor, MonitoringLine, Relation, ScreeningRun
 from monitoring.services.screening import screening_run_create, screening_run_execute
 from tests.factories import HouseholdFactory, MemberFactory, MonitoringLineFactory, region
 
@@ -17,7 +17,8 @@ LINE = Decimal("7000.00")
 
 def setup_lines(*, year: int = YEAR, line: Decimal = LINE) -> None:
     region(VILLAGE, "测试村")
-    MonitoringLineFactory(year=year, line=line)
+    if not MonitoringLine.objects.filter(year=year, province=None).exists():
+        MonitoringLineFactory(year=year, line=line)
 
 
 def household(
