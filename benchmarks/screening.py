@@ -23,7 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "fanpin.settings")
-os.environ.setdefault("DEBUG", "1")
+os.environ["DEBUG"] = "0"  # DEBUG would keep every SQL text in memory
 
 import django
 
