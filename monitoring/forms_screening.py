@@ -23,7 +23,8 @@ class ScreeningRunForm(forms.Form):
 
     def __init__(self, *args: Any, regions: list[Region], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["region"].choices = [(r.code, f"{r.name}（{r.get_level_display()}）") for r in regions]
+        region_field: Any = self.fields["region"]
+        region_field.choices = [(r.code, f"{r.name}（{r.get_level_display()}）") for r in regions]
         if len(regions) == 1:
             self.fields["region"].initial = regions[0].code
 
@@ -68,4 +69,5 @@ class MonitoringLineForm(forms.Form):
 
     def __init__(self, *args: Any, provinces: list[Region], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["province"].choices = [("", "全国")] + [(p.code, p.name) for p in provinces]
+        province_field: Any = self.fields["province"]
+        province_field.choices = [("", "全国")] + [(p.code, p.name) for p in provinces]

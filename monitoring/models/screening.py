@@ -10,8 +10,6 @@ from django.db.models import Q
 
 from fanpin.scoping import ScopedQuerySet
 
-RATIO = {"max_digits": 6, "decimal_places": 4}
-
 
 class ScreeningParameters(models.Model):
     """规则参数: the numbers of SPEC §4 an administrator may change (exactly one row, id 1).
@@ -22,17 +20,33 @@ class ScreeningParameters(models.Model):
 
     id = models.PositiveSmallIntegerField(primary_key=True, default=1, editable=False)
     spike_ratio = models.DecimalField(
-        "刚性支出骤增倍数", default=Decimal("1.0000"), help_text="当年自付刚性支出 > 倍数 × 上年家庭总收入", **RATIO
+        "刚性支出骤增倍数",
+        default=Decimal("1.0000"),
+        help_text="当年自付刚性支出 > 倍数 × 上年家庭总收入",
+        max_digits=6,
+        decimal_places=4,
     )
     drop_ratio = models.DecimalField(
-        "收入骤减比例", default=Decimal("0.3000"), help_text="当年人均收入 ≤ (1 − 比例) × 上年人均收入", **RATIO
+        "收入骤减比例",
+        default=Decimal("0.3000"),
+        help_text="当年人均收入 ≤ (1 − 比例) × 上年人均收入",
+        max_digits=6,
+        decimal_places=4,
     )
     drop_line_multiple = models.DecimalField(
-        "收入骤减监测标准倍数", default=Decimal("2.0000"), help_text="且当年人均收入 < 倍数 × 监测标准", **RATIO
+        "收入骤减监测标准倍数",
+        default=Decimal("2.0000"),
+        help_text="且当年人均收入 < 倍数 × 监测标准",
+        max_digits=6,
+        decimal_places=4,
     )
-    scale_cap_normal = models.DecimalField("监测规模上限（一般地区）", default=Decimal("0.0500"), **RATIO)
-    scale_cap_deep = models.DecimalField("监测规模上限（深度贫困地区）", default=Decimal("0.1000"), **RATIO)
-    scale_floor = models.DecimalField("监测规模下限", default=Decimal("0.0100"), **RATIO)
+    scale_cap_normal = models.DecimalField(
+        "监测规模上限（一般地区）", default=Decimal("0.0500"), max_digits=6, decimal_places=4
+    )
+    scale_cap_deep = models.DecimalField(
+        "监测规模上限（深度贫困地区）", default=Decimal("0.1000"), max_digits=6, decimal_places=4
+    )
+    scale_floor = models.DecimalField("监测规模下限", default=Decimal("0.0100"), max_digits=6, decimal_places=4)
     updated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name="修改人",

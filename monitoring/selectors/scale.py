@@ -44,9 +44,9 @@ class ScaleRow:
 def scale_check(*, user: Any | None = None, prefix: str = "") -> list[ScaleRow]:
     """One row per county within ``prefix`` (and the user's scope, when given)."""
     params = screening_parameters_get()
-    counties = Region.objects.filter(level=Region.Level.COUNTY)
-    targets = MonitoringTarget.objects.filter(status=TargetStatus.ACTIVE)
-    members = Member.objects.filter(household__household_type=HouseholdType.EXITED)
+    counties: Any = Region.objects.filter(level=Region.Level.COUNTY)
+    targets: Any = MonitoringTarget.objects.filter(status=TargetStatus.ACTIVE)
+    members: Any = Member.objects.filter(household__household_type=HouseholdType.EXITED)
     if user is not None:
         counties, targets, members = counties.for_user(user), targets.for_user(user), members.for_user(user)
     if prefix:
