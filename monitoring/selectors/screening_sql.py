@@ -81,6 +81,9 @@ class RuleCounts:
     drop_fired: int = 0
     drop_missing: int = 0
     any_fired: int = 0
+    # the county's household-id range (narrows later reads of leads and targets)
+    lo_id: int = 0
+    hi_id: int = -1
 
 
 def _bp(value: Decimal) -> int:
@@ -89,7 +92,7 @@ def _bp(value: Decimal) -> int:
 
 def _fen_expr(column: str) -> str:
     if connection.vendor == "postgresql":
-        return f"({column} * 100)"
+        return f"CAST({column} * 100 AS BIGINT)"
     return f"CAST(ROUND({column} * 100) AS INTEGER)"
 
 
@@ -109,9 +112,9 @@ def _evaluation_sql(*, with_rows: bool) -> str:
     mem = Member._meta.db_table
 
     def total(alias: str) -> str:
-        if connection.vendor == "postgresql":  # numeric is exact: one multiplication
+        if connection.vendor == "postgresql":  # numeric is exact; bigint fen keeps the rest fast
             parts = " + ".join(f"{alias}.{c}" for c in INCOME_COLUMNS)
-            return f"(({parts}) * 100)"
+            return f"CAST(({parts}) * 100 AS BIGINT)"
         return " + ".join(_fen_expr(f"{alias}.{c}") for c in INCOME_COLUMNS)
 
     oop = f"CASE WHEN x.amount > x.reimbursed THEN {_fen_expr('x.amount')} - {_fen_expr('x.reimbursed')} ELSE 0 END"
@@ -149,6 +152,8 @@ def _evaluation_sql(*, with_rows: bool) -> str:
     # "id + 0": read the ids through the village index (not the primary key, as MIN(id) would).
     ids = f"""ids AS (SELECT MIN(id + 0) AS lo_id, MAX(id + 0) AS hi_id FROM {hh}
                WHERE village_id >= %(lo)s AND village_id <= %(hi)s)"""  # noqa: S608
+    # PostgreSQL would inline ``base`` and compute each total once per reference in the flags.
+    materialized = "MATERIALIZED " if connection.vendor == "postgresql" else ""
     flags = """
     SELECT b.*,
       CASE WHEN %(has_line)s = 1 AND b.c_total IS NOT NULL
@@ -170,12 +175,13 @@ def _evaluation_sql(*, with_rows: bool) -> str:
            SUM(f_low) AS c_size, SUM(m_low) AS c_total, SUM(f_spike) AS p_size, SUM(m_spike) AS p_total,
            SUM(f_drop) AS x_total, SUM(m_drop) AS x_medical,
            SUM(CASE WHEN f_low + f_spike + f_drop > 0 THEN 1 ELSE 0 END) AS x_disability,
-           0 AS x_disaster, 0 AS x_epidemic, 0 AS x_accident, 0 AS x_education,
+           (SELECT lo_id FROM ids) AS x_disaster, (SELECT hi_id FROM ids) AS x_epidemic,
+           0 AS x_accident, 0 AS x_education,
            0 AS f_low, 0 AS f_spike, 0 AS f_drop, 0 AS member_flags
     FROM ev
     """
     if not with_rows:
-        return f"WITH {ids}, base AS ({base}), ev AS ({flags}) {counts}"
+        return f"WITH {ids}, base AS {materialized}({base}), ev AS ({flags}) {counts}"
     member_flags = f"""(SELECT
           MAX(CASE WHEN m.health IN ('SERIOUS', 'CHRONIC') THEN {MEMBER_ILL} ELSE 0 END)
         + MAX(CASE WHEN m.health = 'DISABLED' OR m.disability_grade <> '' THEN {MEMBER_DISABLED} ELSE 0 END)
@@ -188,7 +194,7 @@ def _evaluation_sql(*, with_rows: bool) -> str:
            f_low, f_spike, f_drop, {member_flags} AS member_flags
     FROM ev WHERE f_low + f_spike + f_drop > 0
     """  # noqa: S608
-    return f"WITH {ids}, base AS ({base}), ev AS ({flags}) {rows} UNION ALL {counts}"
+    return f"WITH {ids}, base AS {materialized}({base}), ev AS ({flags}) {rows} UNION ALL {counts}"
 
 
 def _params(*, prefix: str, year: int, rules: RuleSettings) -> dict[str, Any]:
@@ -220,6 +226,8 @@ def _counts_from(row: tuple[Any, ...]) -> RuleCounts:
         drop_fired=values[6],
         drop_missing=values[7],
         any_fired=values[8],
+        lo_id=values[9],
+        hi_id=values[10] if row[11] is not None else -1,
     )
 
 

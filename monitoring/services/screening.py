@@ -104,7 +104,15 @@ def screening_county_execute(*, run_id: int) -> ScreeningRun:
             prefix = run.region_id[:6]
             fired, counts = screening_evaluate(prefix=prefix, year=run.year, rules=rules)
             now = timezone.now()
-            outcome = leads_write(prefix=prefix, year=run.year, run_id=run.pk, fired=fired, rules=rules, now=now)
+            outcome = leads_write(
+                prefix=prefix,
+                year=run.year,
+                run_id=run.pk,
+                fired=fired,
+                rules=rules,
+                now=now,
+                id_range=(counts.lo_id, counts.hi_id),
+            )
             summary = {
                 "households": counts.households,
                 "fired": counts.any_fired,

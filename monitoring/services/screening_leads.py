@@ -147,13 +147,22 @@ def _json(value: Any) -> Any:
 
 
 def leads_write(
-    *, prefix: str, year: int, run_id: int, fired: list[FiredRow], rules: RuleSettings, now: dt.datetime
+    *,
+    prefix: str,
+    year: int,
+    run_id: int,
+    fired: list[FiredRow],
+    rules: RuleSettings,
+    now: dt.datetime,
+    id_range: tuple[int, int] | None = None,
 ) -> LeadOutcome:
     """Apply SPEC 4.3 to the fired households of one county: three reads (active targets, open
     leads, this year's rejections), then one INSERT / UPDATE per batch of 1 000 leads."""
     outcome = LeadOutcome()
     lo, hi = code_bounds(prefix)
-    in_scope = {"household__village_id__gte": lo, "household__village_id__lte": hi}
+    in_scope: dict[str, Any] = {"household__village_id__gte": lo, "household__village_id__lte": hi}
+    if id_range is not None:  # the same households, found through the (household, state) index
+        in_scope.update(household_id__gte=id_range[0], household_id__lte=id_range[1])
     active_targets = set(
         MonitoringTarget.objects.filter(status=TargetStatus.ACTIVE, **in_scope).values_list("household_id", flat=True)
     )
