@@ -39,9 +39,11 @@ def counties_with_households(*, prefix: str) -> list[str]:
         Region.objects.within(prefix).filter(level=Region.Level.COUNTY).order_by("code").values_list("code", flat=True)
     )
     lo, hi = prefix.ljust(12, "0"), prefix.ljust(12, "9")
+    # order_by(): the model's default ordering would add household_no to the DISTINCT.
     populated = {
         village[:6]
         for village in Household.objects.filter(village_id__gte=lo, village_id__lte=hi)
+        .order_by()
         .values_list("village_id", flat=True)
         .distinct()
     }
