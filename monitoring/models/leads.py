@@ -81,7 +81,11 @@ class Lead(models.Model):
     Category = TargetCategory
 
     household = models.ForeignKey(
-        "monitoring.Household", verbose_name="农户", on_delete=models.CASCADE, related_name="leads"
+        "monitoring.Household",
+        verbose_name="农户",
+        on_delete=models.CASCADE,
+        related_name="leads",
+        db_index=False,  # lead_household_state (household, state) serves every household lookup
     )
     state = models.CharField("状态", max_length=12, choices=LeadState.choices, default=LeadState.NEW)
     sources = models.JSONField("线索来源", default=list)
@@ -101,6 +105,7 @@ class Lead(models.Model):
         null=True,
         blank=True,
         related_name="+",
+        db_index=False,  # never queried by run; one index fewer on every screening insert
     )
     decided_at = models.DateTimeField("决定时间", null=True, blank=True)
     decided_by = models.ForeignKey(
@@ -110,6 +115,7 @@ class Lead(models.Model):
         null=True,
         blank=True,
         related_name="+",
+        db_index=False,
     )
     rejection_reason = models.TextField("未纳入原因", blank=True)
 
