@@ -19,6 +19,7 @@ import os
 import resource
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -33,7 +34,12 @@ from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 
 from monitoring.models import Lead, RunTrigger  # noqa: E402
-from monitoring.services.screening import screening_run_create, screening_run_execute  # noqa: E402
+from monitoring.services.screening import (  # noqa: E402
+    screening_county_execute,
+    screening_run_create,
+    screening_run_execute,
+    screening_run_gather,
+)
 
 PROVINCE = "610000000000"  # 陕西 code space, synthetic names
 YEAR = 2025
@@ -177,10 +183,25 @@ def floor_query() -> float:
     return time.perf_counter() - started
 
 
-def screen_once() -> tuple[float, dict]:
+def _county(run_id: int) -> None:
+    try:
+        screening_county_execute(run_id=run_id)
+    finally:
+        connection.close()
+
+
+def screen_once(workers: int) -> tuple[float, dict]:
+    """``workers`` = 1: as ``manage.py screen`` (every county in turn).  More: counties in parallel
+    on that many database connections, as Celery workers with that concurrency would run them."""
     started = time.perf_counter()
     run = screening_run_create(region_code=PROVINCE, year=YEAR, trigger=RunTrigger.COMMAND)
-    run = screening_run_execute(run_id=run.pk)
+    if workers == 1:
+        run = screening_run_execute(run_id=run.pk)
+    else:
+        children = list(run.children.values_list("pk", flat=True))
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            list(pool.map(_county, children))
+        run = screening_run_gather(run_id=run.pk)
     return time.perf_counter() - started, {"status": run.status, **run.summary}
 
 
@@ -188,6 +209,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--households", type=int, default=1_000_000)
     parser.add_argument("--regenerate", action="store_true")
+    parser.add_argument("--workers", type=int, default=1, help="counties screened in parallel (default 1)")
     args = parser.parse_args()
     if connection.vendor != "postgresql":
         sys.exit("需要 PostgreSQL：请设置 DATABASE_URL=postgres://…/fanpin_screening_bench")
@@ -210,10 +232,10 @@ def main() -> None:
 
     floor_query()  # warm the cache the same way for both
     floor = min(floor_query() for _ in range(3))
-    first, summary = screen_once()
-    second, summary2 = screen_once()
+    first, summary = screen_once(args.workers)
+    second, summary2 = screen_once(args.workers)
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"households            {households:,}")
+    print(f"households            {households:,}   workers {args.workers}   load average {os.getloadavg()[0]:.1f}")
     print(f"floor (bare aggregate) {floor:.2f} s")
     print(
         f"first run  (raise)     {first:.2f} s  {households / first:,.0f} households/s  "

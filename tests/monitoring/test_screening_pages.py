@@ -182,3 +182,12 @@ def test_province_run_has_one_child_per_county_and_gathers(world) -> None:  # ty
     assert run.counties_done == 3
     assert run.leads_raised == 2
     assert run.summary["rules"]["LOW_INCOME"]["missing"] == 5  # the world's five households in 52 lack incomes
+
+
+def test_parameters_page_shows_current_values_and_lines(client, world, county_data) -> None:  # type: ignore[no-untyped-def]
+    client.force_login(world.users["admin"])
+    body = client.get(reverse("monitoring:parameters")).content.decode()
+    assert '<label for="id_drop_ratio" class="form-label">收入骤减比例</label>' in body
+    assert 'value="0.3000"' in body
+    assert "7000.00" in body  # the national line of the year set up above
+    assert "预览影响" in body
