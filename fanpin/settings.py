@@ -181,9 +181,7 @@ if SCREENING_CRON:
     _minute, _hour, _dom, _month, _dow = SCREENING_CRON.split()
     CELERY_BEAT_SCHEDULE["screening-monthly"] = {
         "task": "monitoring.tasks.screening_scheduled_task",
-        "schedule": crontab(
-            minute=_minute, hour=_hour, day_of_month=_dom, month_of_year=_month, day_of_week=_dow
-        ),
+        "schedule": crontab(minute=_minute, hour=_hour, day_of_month=_dom, month_of_year=_month, day_of_week=_dow),
     }
 
 REST_FRAMEWORK = {
