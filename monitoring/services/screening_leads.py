@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -238,11 +240,28 @@ def _json_cast() -> str:
 
 
 def _leads_insert(rows: list[tuple[Any, ...]], *, year: int, run_id: int, now: dt.datetime) -> None:
-    """One multi-row INSERT per batch (no model instances: the ORM's per-field preparation cost
-    more than the database).  SQL from constants only; all values are bound parameters."""
+    """One ``COPY`` (PostgreSQL) or multi-row INSERT (SQLite) per batch; no model instances (the ORM's
+    per-field preparation cost more than the database).  SQL from constants only; values are data."""
     table = Lead._meta.db_table
-    j = _json_cast()
     sources = json.dumps([LeadSource.SCREENING.value])
+    columns = (
+        "household_id, state, sources, rules_fired, evidence, suggested_category, suggested_risk_types, "
+        "year, raised_at, last_run_id, rejection_reason"
+    )
+    if connection.vendor == "postgresql":
+        # COPY is about twice as fast as a 1 000-row INSERT … VALUES (no statement to parse).
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        for household_id, rules_fired, evidence, category, risks in rows:
+            head = [household_id, LeadState.NEW.value, sources, rules_fired, evidence, category, risks]
+            writer.writerow([*head, year, now.isoformat(), run_id, ""])
+        buffer.seek(0)
+        with connection.cursor() as cursor:
+            cursor.cursor.copy_expert(
+                f"COPY {table} ({columns}) FROM STDIN WITH (FORMAT csv, FORCE_NOT_NULL (rejection_reason))", buffer
+            )
+        return
+    j = _json_cast()
     row_sql = f"(%s, %s, {j.format('%s')}, {j.format('%s')}, {j.format('%s')}, %s, {j.format('%s')}, %s, %s, %s, '')"
     params: list[Any] = []
     for household_id, rules_fired, evidence, category, risks in rows:
@@ -259,8 +278,7 @@ def _leads_insert(rows: list[tuple[Any, ...]], *, year: int, run_id: int, now: d
             run_id,
         ]
     sql = f"""
-        INSERT INTO {table} (household_id, state, sources, rules_fired, evidence, suggested_category,
-                             suggested_risk_types, year, raised_at, last_run_id, rejection_reason)
+        INSERT INTO {table} ({columns})
         VALUES {", ".join([row_sql] * len(rows))}
     """  # noqa: S608
     with connection.cursor() as cursor:
