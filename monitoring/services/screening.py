@@ -83,8 +83,9 @@ def _rule_summary(counts: RuleCounts, per_rule: dict[str, dict[str, int]]) -> di
     }
 
 
-def _mark(run_id: int, **fields: Any) -> None:
-    ScreeningRun.objects.filter(pk=run_id).update(**fields)
+def _mark_unfinished(run_id: int, **fields: Any) -> int:
+    """Update the run only while it is unfinished (a duplicate delivery must not reopen it)."""
+    return ScreeningRun.objects.filter(pk=run_id, finished_at__isnull=True).update(**fields)
 
 
 def screening_county_execute(*, run_id: int) -> ScreeningRun:
@@ -95,11 +96,14 @@ def screening_county_execute(*, run_id: int) -> ScreeningRun:
         return run
     if run.region.level != Region.Level.COUNTY:
         raise ValidationError("只有县级批次可以直接执行。")
-    _mark(run_id, status=RunStatus.RUNNING, started_at=timezone.now())
+    if not _mark_unfinished(run_id, status=RunStatus.RUNNING, started_at=timezone.now()):
+        return ScreeningRun.objects.get(pk=run_id)
     try:
         with transaction.atomic():
             # Serialise runs of one county: the second waits, then refreshes what the first wrote.
             Region.objects.select_for_update().filter(code=run.region_id).values_list("code").get()
+            if ScreeningRun.objects.filter(pk=run_id, finished_at__isnull=False).exists():
+                return ScreeningRun.objects.get(pk=run_id)  # the same run, delivered twice, is done
             rules = rule_settings_for(county_code=run.region_id, year=run.year, params=screening_parameters_get())
             prefix = run.region_id[:6]
             fired, counts = screening_evaluate(prefix=prefix, year=run.year, rules=rules)
@@ -141,7 +145,7 @@ def screening_county_execute(*, run_id: int) -> ScreeningRun:
             )
     except Exception as exc:
         logger.exception("screening run %s (%s) failed", run_id, run.region_id)
-        _mark(run_id, status=RunStatus.FAILED, finished_at=timezone.now(), error=f"筛查失败：{exc}"[:2000])
+        _mark_unfinished(run_id, status=RunStatus.FAILED, finished_at=timezone.now(), error=f"筛查失败：{exc}"[:2000])
     run.refresh_from_db()
     return run
 
