@@ -19,6 +19,10 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         items.append({"label": "农户信息", "url": reverse("monitoring:household_list"), "key": "households"})
     if role_can(role, Permission.IMPORT_DATA):
         items.append({"label": "数据导入", "url": reverse("monitoring:import_list"), "key": "imports"})
+    if role_can(role, Permission.RUN_SCREENING):
+        items.append({"label": "筛查", "url": reverse("monitoring:screening"), "key": "screening"})
+    if role_can(role, Permission.MANAGE_PARAMETERS):
+        items.append({"label": "参数设置", "url": reverse("monitoring:parameters"), "key": "parameters"})
     if role_can(role, Permission.ADMIN_SITE) and user.is_staff:
         items.append({"label": "后台管理", "url": reverse("admin:index"), "key": "admin"})
     items.append({"label": "API 文档", "url": reverse("api-docs"), "key": "api"})

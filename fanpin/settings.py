@@ -207,6 +207,18 @@ CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {}
 
+# Screening (SPEC §4): Celery beat screens every province monthly by default.  SCREENING_CRON is a
+# five-field crontab "minute hour day-of-month month day-of-week" (Asia/Shanghai); empty disables.
+SCREENING_CRON = os.environ.get("SCREENING_CRON", "0 2 1 * *").strip()
+if SCREENING_CRON:
+    from celery.schedules import crontab
+
+    _minute, _hour, _dom, _month, _dow = SCREENING_CRON.split()
+    CELERY_BEAT_SCHEDULE["screening-monthly"] = {
+        "task": "monitoring.tasks.screening_scheduled_task",
+        "schedule": crontab(minute=_minute, hour=_hour, day_of_month=_dom, month_of_year=_month, day_of_week=_dow),
+    }
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",

@@ -1,8 +1,59 @@
-"""Celery tasks of the monitoring app: take ids, call one service."""
+"""Celery tasks of the monitoring app (imports, screening): each takes ids, calls one service, is safe twice.
+
+A run of a province or city fans out as a chord: one ``screening_county_task`` per county, then
+``screening_gather_task`` sums their summaries into the parent run.  A county task never raises
+for a failed county (the service records 失败 on the run), so the gather always happens.
+"""
 
 from __future__ import annotations
 
-from celery import shared_task
+from typing import Any
+
+from celery import chord, shared_task
+
+from monitoring.models import ScreeningRun
+from monitoring.services import screening as screening_services
+
+
+@shared_task(acks_late=True, max_retries=3, default_retry_delay=30)
+def screening_county_task(run_id: int) -> int:
+    screening_services.screening_county_execute(run_id=run_id)
+    return run_id
+
+
+@shared_task(acks_late=True)
+def screening_gather_task(_results: Any, run_id: int) -> dict[str, Any]:
+    run = screening_services.screening_run_gather(run_id=run_id)
+    return {"run": run.pk, "status": run.status, **run.summary}
+
+
+@shared_task(acks_late=True)
+def screening_dispatch_task(run_id: int) -> None:
+    """A county run goes straight to its task; a larger run fans out one task per unfinished county."""
+    run = ScreeningRun.objects.get(pk=run_id)
+    if run.is_finished:
+        return
+    children = list(run.children.filter(finished_at__isnull=True).values_list("pk", flat=True))
+    if not run.children.exists():
+        screening_county_task.delay(run.pk)
+        return
+    if not children:
+        screening_gather_task.delay(None, run.pk)
+        return
+    chord(screening_county_task.s(child) for child in children)(screening_gather_task.s(run.pk))
+
+
+@shared_task(acks_late=True)
+def screening_scheduled_task(year: int | None = None) -> list[int]:
+    """Celery beat (monthly by default): screen every province."""
+    return screening_services.screening_scheduled(year=year)
+
+
+@shared_task(acks_late=True)
+def screening_after_import_task(county_codes: list[str], year: int) -> list[int]:
+    """For the import code: ``screening_after_import_task.delay_on_commit(county_codes, year)``
+    (or call ``monitoring.services.screening.screening_schedule_after_import`` directly)."""
+    return screening_services.screening_schedule_after_import(county_codes=county_codes, year=year)
 
 
 @shared_task(name="monitoring.import_job")

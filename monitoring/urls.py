@@ -20,3 +20,12 @@ urlpatterns += [
     path("imports/<int:pk>/annotated/", imports.import_annotated, name="import_annotated"),
     path("imports/templates/<str:kind>/", imports.import_template, name="import_template"),
 ]
+
+from monitoring.views import screening  # noqa: E402
+
+urlpatterns += [
+    path("screening/", screening.screening_home, name="screening"),
+    path("screening/runs/<int:pk>/", screening.screening_run, name="screening_run"),
+    path("parameters/", screening.parameters, name="parameters"),
+    path("parameters/preview/", screening.parameters_preview, name="parameters_preview"),
+]

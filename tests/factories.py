@@ -7,6 +7,7 @@ import itertools
 from decimal import Decimal
 
 import factory
+from django.utils import timezone
 
 from fanpin.models import User
 from fanpin.roles import Role
@@ -16,11 +17,16 @@ from monitoring.models import (
     Household,
     HouseholdType,
     Labor,
+    Lead,
+    LeadState,
     Member,
     MonitoringLine,
+    MonitoringTarget,
     Region,
     Relation,
     RigidExpenditure,
+    TargetCategory,
+    TargetStatus,
     region_level_of,
     region_parent_code,
 )
@@ -124,3 +130,41 @@ def user(username: str, role: str, region_code: str | None, **extra: object) -> 
     obj.set_password("pw-test-2020")
     obj.save()
     return obj
+
+
+class LeadFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Lead
+
+    household = factory.SubFactory(HouseholdFactory)
+    state = LeadState.NEW
+    sources = factory.LazyFunction(lambda: ["SCREENING"])
+    rules_fired = factory.LazyFunction(lambda: ["LOW_INCOME"])
+    year = 2024
+    raised_at = factory.LazyFunction(timezone.now)
+
+
+class TargetFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = MonitoringTarget
+
+    household = factory.SubFactory(HouseholdFactory)
+    category = TargetCategory.EDGE_AT_RISK
+    risk_types = factory.LazyFunction(lambda: ["ILLNESS"])
+    identified_on = dt.date(2024, 3, 1)
+    status = TargetStatus.ACTIVE
+
+
+def income(household: Household, year: int, per_capita: Decimal | str, size: int = 1, **extra: object) -> AnnualIncome:
+    """An income row whose per-capita income is exactly ``per_capita`` (all of it wage income)."""
+    total = Decimal(per_capita) * size
+    return IncomeFactory(
+        household=household,
+        year=year,
+        family_size=size,
+        wage_income=total,
+        business_income=Decimal("0"),
+        property_income=Decimal("0"),
+        transfer_income=Decimal("0"),
+        **extra,
+    )

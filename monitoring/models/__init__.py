@@ -14,15 +14,32 @@ from monitoring.models.households import (
     Schooling,
 )
 from monitoring.models.imports import ImportJob, ImportKind, ImportStatus
+from monitoring.models.leads import (
+    FINAL_LEAD_STATES,
+    MAX_RISK_TYPES,
+    OPEN_LEAD_STATES,
+    Lead,
+    LeadSource,
+    LeadState,
+    RiskType,
+    ScreeningRule,
+    TargetCategory,
+)
 from monitoring.models.lines import MonitoringLine
 from monitoring.models.regions import Region, RegionLevel, region_level_of, region_parent_code
+from monitoring.models.screening import RunStatus, RunTrigger, ScreeningParameters, ScreeningRun
+from monitoring.models.targets import EliminationMethod, MonitoringTarget, TargetStatus
 
 __all__ = [
+    "FINAL_LEAD_STATES",
+    "MAX_RISK_TYPES",
+    "OPEN_LEAD_STATES",
     "AlertStatus",
     "AlertType",
     "AnnualIncome",
     "DepartmentAlert",
     "DisabilityGrade",
+    "EliminationMethod",
     "Employment",
     "ExpenditureCategory",
     "Health",
@@ -32,13 +49,25 @@ __all__ = [
     "ImportKind",
     "ImportStatus",
     "Labor",
+    "Lead",
+    "LeadSource",
+    "LeadState",
     "Member",
     "MonitoringLine",
+    "MonitoringTarget",
     "Region",
     "RegionLevel",
     "Relation",
     "RigidExpenditure",
+    "RiskType",
+    "RunStatus",
+    "RunTrigger",
     "Schooling",
+    "ScreeningParameters",
+    "ScreeningRule",
+    "ScreeningRun",
+    "TargetCategory",
+    "TargetStatus",
     "region_level_of",
     "region_parent_code",
 ]

@@ -1,0 +1,254 @@
+"""Screening benchmark (issue 4): 1 000 000 households on PostgreSQL, screen the whole province.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/fanpin_screening_bench \\
+        .venv/bin/python benchmarks/screening.py [--households 1000000] [--regenerate]
+
+Generates (once; ``--regenerate`` to start over) one province of 100 counties × 10 townships ×
+10 villages with ``--households`` households, two members each, incomes for 2024 and 2025 and
+rigid expenditures for ~10 % of them, all with ``INSERT … SELECT generate_series`` (no ORM rows).
+Then screens the province for 2025 synchronously (every county in turn, one transaction each, as
+``manage.py screen`` does), twice: the first run raises the leads, the second refreshes them.
+Prints wall time, households/s, peak RSS of this process, and the ratio to the floor: one bare
+aggregate query that reads the same household, income and expenditure rows.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "fanpin.settings")
+os.environ["DEBUG"] = "0"  # DEBUG would keep every SQL text in memory
+
+import django
+
+django.setup()
+
+from django.core.management import call_command  # noqa: E402
+from django.db import connection  # noqa: E402
+
+from monitoring.models import Lead, RunTrigger  # noqa: E402
+from monitoring.services.screening import (  # noqa: E402
+    screening_county_execute,
+    screening_run_create,
+    screening_run_execute,
+    screening_run_gather,
+)
+
+PROVINCE = "610000000000"  # 陕西 code space, synthetic names
+YEAR = 2025
+
+
+def generate(households: int) -> None:
+    villages = 100 * 10 * 10
+    per_village = -(-households // villages)
+    with connection.cursor() as c:
+        c.execute("SELECT setseed(0.2020)")
+        c.execute(
+            """
+            INSERT INTO monitoring_region (code, name, level, parent_id, is_deep_poverty)
+            VALUES ('610000000000', '基准省', 'PROVINCE', NULL, false)
+            """
+        )
+        c.execute(
+            """
+            INSERT INTO monitoring_region (code, name, level, parent_id, is_deep_poverty)
+            SELECT '61' || lpad(ci::text, 2, '0') || '00000000', '基准市' || ci, 'CITY', '610000000000', false
+            FROM generate_series(1, 10) ci
+            """
+        )
+        c.execute(
+            """
+            INSERT INTO monitoring_region (code, name, level, parent_id, is_deep_poverty)
+            SELECT '61' || lpad(ci::text, 2, '0') || lpad(co::text, 2, '0') || '000000', '基准县' || ci || '-' || co,
+                   'COUNTY', '61' || lpad(ci::text, 2, '0') || '00000000', co = 1
+            FROM generate_series(1, 10) ci, generate_series(1, 10) co
+            """
+        )
+        c.execute(
+            """
+            INSERT INTO monitoring_region (code, name, level, parent_id, is_deep_poverty)
+            SELECT substr(r.code, 1, 6) || lpad(t::text, 3, '0') || '000', '乡镇' || t, 'TOWNSHIP', r.code, false
+            FROM monitoring_region r, generate_series(1, 10) t WHERE r.level = 'COUNTY'
+            """
+        )
+        c.execute(
+            """
+            INSERT INTO monitoring_region (code, name, level, parent_id, is_deep_poverty)
+            SELECT substr(r.code, 1, 9) || lpad(v::text, 3, '0'), '村' || v, 'VILLAGE', r.code, false
+            FROM monitoring_region r, generate_series(1, 10) v WHERE r.level = 'TOWNSHIP'
+            """
+        )
+        c.execute(
+            """
+            CREATE TEMP TABLE bench_village AS
+            SELECT row_number() OVER (ORDER BY code) - 1 AS n, code FROM monitoring_region WHERE level = 'VILLAGE'
+            """
+        )
+        c.execute(
+            """
+            INSERT INTO monitoring_household
+                (household_no, village_id, household_type, exit_year, phone, address, created_at, updated_at)
+            SELECT 'B' || lpad(g::text, 9, '0'), v.code,
+                   CASE WHEN g %% 10 < 3 THEN 'EXITED' WHEN g %% 10 = 3 THEN 'EDGE' ELSE 'GENERAL' END,
+                   CASE WHEN g %% 10 < 3 THEN 2016 + g %% 5 END, '', '', now(), now()
+            FROM generate_series(1, %s) g JOIN bench_village v ON v.n = (g - 1) / %s
+            """,
+            [households, per_village],
+        )
+        c.execute(
+            """
+            INSERT INTO monitoring_member
+                (household_id, name, id_number, relation, health, disability_grade, labor, schooling, employment,
+                 has_medical_insurance)
+            SELECT h.id, '成员', lpad((h.id * 2 + k)::text, 18, '0'),
+                   CASE WHEN k = 0 THEN 'HEAD' ELSE 'SPOUSE' END,
+                   CASE WHEN random() < 0.08 THEN 'CHRONIC' WHEN random() < 0.03 THEN 'DISABLED' ELSE 'HEALTHY' END,
+                   '', CASE WHEN random() < 0.8 THEN 'NORMAL' ELSE 'WEAK' END, '', '', true
+            FROM monitoring_household h, generate_series(0, 1) k
+            """
+        )
+        c.execute(
+            """
+            CREATE TEMP TABLE bench_income AS
+            SELECT h.id AS household_id, 1 + (h.id % 5)::int AS size,
+                   (5000 + random() * 25000)::numeric(14, 2) AS pc_prev,
+                   CASE WHEN random() < 0.05 THEN 0.5 + random() * 0.2 ELSE 0.95 + random() * 0.15 END AS change
+            FROM monitoring_household h
+            """
+        )
+        c.execute(
+            """
+            INSERT INTO monitoring_annualincome
+                (household_id, year, family_size, wage_income, business_income, property_income, transfer_income)
+            SELECT household_id, y, size,
+                   round(pc * size * 0.7, 2), round(pc * size * 0.2, 2), round(pc * size * 0.02, 2),
+                   round(pc * size, 2) - round(pc * size * 0.7, 2) - round(pc * size * 0.2, 2)
+                       - round(pc * size * 0.02, 2)
+            FROM (
+                SELECT household_id, size, 2024 AS y, pc_prev AS pc FROM bench_income
+                UNION ALL
+                SELECT household_id, size, 2025, round(pc_prev * change::numeric, 2) FROM bench_income
+            ) s
+            """
+        )
+        c.execute(
+            """
+            INSERT INTO monitoring_rigidexpenditure
+                (household_id, member_id, category, occurred_on, amount, reimbursed, note, created_at)
+            SELECT h.id, NULL,
+                   (ARRAY['MEDICAL','MEDICAL','MEDICAL','DISASTER','ACCIDENT','EDUCATION'])[1 + (h.id % 6)::int],
+                   DATE '2025-01-01' + (h.id % 365)::int,
+                   round((1000 + random() * 60000)::numeric, 2), round((random() * 1000)::numeric, 2), '', now()
+            FROM monitoring_household h WHERE random() < 0.10
+            """
+        )
+        c.execute(
+            """
+            INSERT INTO monitoring_monitoringline
+                (year, province_id, poverty_line, multiplier, line, source, updated_at)
+            VALUES (2024, NULL, NULL, NULL, 7000.00, '基准', now()), (2025, NULL, NULL, NULL, 7200.00, '基准', now())
+            ON CONFLICT DO NOTHING
+            """
+        )
+        c.execute("ANALYZE")
+
+
+def floor_query() -> float:
+    lo, hi = PROVINCE[:2].ljust(12, "0"), PROVINCE[:2].ljust(12, "9")
+    started = time.perf_counter()
+    with connection.cursor() as c:
+        c.execute(
+            """
+            SELECT count(*), sum(c.wage_income + c.business_income + c.property_income + c.transfer_income),
+                   sum(p.wage_income + p.business_income + p.property_income + p.transfer_income), sum(e.oop)
+            FROM monitoring_household h
+            LEFT JOIN monitoring_annualincome c ON c.household_id = h.id AND c.year = %s
+            LEFT JOIN monitoring_annualincome p ON p.household_id = h.id AND p.year = %s
+            LEFT JOIN (
+                SELECT household_id, sum(amount - reimbursed) AS oop FROM monitoring_rigidexpenditure
+                WHERE occurred_on BETWEEN %s AND %s GROUP BY household_id
+            ) e ON e.household_id = h.id
+            WHERE h.village_id BETWEEN %s AND %s
+            """,
+            [YEAR, YEAR - 1, f"{YEAR}-01-01", f"{YEAR}-12-31", lo, hi],
+        )
+        c.fetchall()
+    return time.perf_counter() - started
+
+
+def _county(run_id: int) -> None:
+    try:
+        screening_county_execute(run_id=run_id)
+    finally:
+        connection.close()
+
+
+def screen_once(workers: int) -> tuple[float, dict]:
+    """``workers`` = 1: as ``manage.py screen`` (every county in turn).  More: counties in parallel
+    on that many database connections, as Celery workers with that concurrency would run them."""
+    started = time.perf_counter()
+    run = screening_run_create(region_code=PROVINCE, year=YEAR, trigger=RunTrigger.COMMAND)
+    if workers == 1:
+        run = screening_run_execute(run_id=run.pk)
+    else:
+        children = list(run.children.values_list("pk", flat=True))
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            list(pool.map(_county, children))
+        run = screening_run_gather(run_id=run.pk)
+    return time.perf_counter() - started, {"status": run.status, **run.summary}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--households", type=int, default=1_000_000)
+    parser.add_argument("--regenerate", action="store_true")
+    parser.add_argument("--workers", type=int, default=1, help="counties screened in parallel (default 1)")
+    args = parser.parse_args()
+    if connection.vendor != "postgresql":
+        sys.exit("需要 PostgreSQL：请设置 DATABASE_URL=postgres://…/fanpin_screening_bench")
+    if args.regenerate:
+        with connection.cursor() as c:
+            c.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
+    call_command("migrate", verbosity=0)
+    with connection.cursor() as c:
+        c.execute("SELECT count(*) FROM monitoring_household")
+        existing = c.fetchone()[0]
+    if existing == 0:
+        started = time.perf_counter()
+        generate(args.households)
+        print(f"generated {args.households:,} households in {time.perf_counter() - started:.1f} s")
+    with connection.cursor() as c:
+        c.execute("DELETE FROM monitoring_lead")
+        c.execute("DELETE FROM monitoring_screeningrun")
+        c.execute("SELECT count(*) FROM monitoring_household")
+        households = c.fetchone()[0]
+
+    floor_query()  # warm the cache the same way for both
+    floor = min(floor_query() for _ in range(3))
+    first, summary = screen_once(args.workers)
+    second, summary2 = screen_once(args.workers)
+    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"households            {households:,}   workers {args.workers}   load average {os.getloadavg()[0]:.1f}")
+    print(f"floor (bare aggregate) {floor:.2f} s")
+    print(
+        f"first run  (raise)     {first:.2f} s  {households / first:,.0f} households/s  "
+        f"{first / floor:.1f}× floor  leads raised {summary['leads']['raised']:,}  status {summary['status']}"
+    )
+    print(
+        f"second run (refresh)   {second:.2f} s  {households / second:,.0f} households/s  "
+        f"{second / floor:.1f}× floor  leads refreshed {summary2['leads']['refreshed']:,}"
+    )
+    print(f"peak RSS               {rss_mb:.0f} MB")
+    print(f"leads in database      {Lead.objects.count():,}")
+    print(f"rules                  {summary['rules']}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,73 @@
+"""Forms of the screening pages (run, rule parameters, monitoring line with what-if preview)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from monitoring.models import Region, ScreeningParameters
+from monitoring.services.parameters import PARAMETER_FIELDS, parameters_validate
+
+
+def _default_year() -> int:
+    return timezone.localdate().year - 1
+
+
+class ScreeningRunForm(forms.Form):
+    region = forms.ChoiceField(label="筛查范围")
+    year = forms.IntegerField(label="评估年度", min_value=2000, max_value=2100, initial=_default_year)
+
+    def __init__(self, *args: Any, regions: list[Region], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        region_field: Any = self.fields["region"]
+        region_field.choices = [(r.code, f"{r.name}（{r.get_level_display()}）") for r in regions]
+        if len(regions) == 1:
+            self.fields["region"].initial = regions[0].code
+
+
+def _ratio(label: str, help_text: str = "") -> forms.DecimalField:
+    return forms.DecimalField(label=label, max_digits=6, decimal_places=4, help_text=help_text)
+
+
+class ScreeningParametersForm(forms.Form):
+    """The parameters (a plain form: the service validates with per-field Chinese messages)."""
+
+    spike_ratio = _ratio("刚性支出骤增倍数", "当年自付刚性支出 > 倍数 × 上年家庭总收入（默认 1.0）")
+    drop_ratio = _ratio("收入骤减比例", "当年人均收入 ≤ (1 − 比例) × 上年人均收入（默认 0.30）")
+    drop_line_multiple = _ratio("收入骤减监测标准倍数", "且当年人均收入 < 倍数 × 监测标准（默认 2）")
+    scale_cap_normal = _ratio("监测规模上限（一般地区）", "监测对象 ÷ 建档立卡人口，默认 0.05")
+    scale_cap_deep = _ratio("监测规模上限（深度贫困地区）", "默认 0.10")
+    scale_floor = _ratio("监测规模下限", "默认 0.01")
+    reason = forms.CharField(label="修改依据", max_length=300, required=False, help_text="如文件名、文号或会议纪要")
+
+    def __init__(self, *args: Any, instance: ScreeningParameters, **kwargs: Any) -> None:
+        kwargs.setdefault("initial", {name: getattr(instance, name) for name in PARAMETER_FIELDS})
+        super().__init__(*args, **kwargs)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        values = {name: data[name] for name in PARAMETER_FIELDS if data.get(name) is not None}
+        if len(values) == len(PARAMETER_FIELDS):
+            try:
+                parameters_validate(values)
+            except ValidationError as exc:
+                for field, errors in exc.message_dict.items():
+                    for error in errors:
+                        self.add_error(field, error)
+        return data
+
+
+class MonitoringLineForm(forms.Form):
+    year = forms.IntegerField(label="年度", min_value=2000, max_value=2100, initial=_default_year)
+    province = forms.ChoiceField(label="适用范围", required=False)
+    line = forms.DecimalField(label="监测标准（元/人·年）", max_digits=14, decimal_places=2, min_value=Decimal("0.01"))
+    source = forms.CharField(label="依据", max_length=300, required=False)
+
+    def __init__(self, *args: Any, provinces: list[Region], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        province_field: Any = self.fields["province"]
+        province_field.choices = [("", "全国")] + [(p.code, p.name) for p in provinces]

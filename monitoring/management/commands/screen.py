@@ -1,0 +1,59 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from monitoring.models import Region, RunStatus, RunTrigger
+from monitoring.services.screening import screening_run_create, screening_run_execute
+
+RULE_NAMES = {"LOW_INCOME": "收入低于监测标准", "EXPENDITURE_SPIKE": "刚性支出骤增", "INCOME_DROP": "收入骤减"}
+
+
+class Command(BaseCommand):
+    help = "按县筛查监测对象线索（同步执行；省、市则逐县执行）。"
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--year", type=int, required=True, help="评估年度 Y")
+        parser.add_argument("--region", help="县、市或省的 12 位区划代码；不给则筛查所有有农户数据的省")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        year: int = options["year"]
+        codes = [options["region"]] if options["region"] else self._provinces()
+        if not codes:
+            raise CommandError("没有农户数据，无需筛查。请先导入农户数据。")
+        failed = False
+        for code in codes:
+            if len(code) != 12 or not code.isdigit():
+                raise CommandError(f"区划代码“{code}”应为 12 位数字。")
+            try:
+                run = screening_run_create(region_code=code, year=year, trigger=RunTrigger.COMMAND)
+            except ValidationError as exc:
+                raise CommandError("；".join(exc.messages)) from None
+            run = screening_run_execute(run_id=run.pk)
+            failed = failed or run.status == RunStatus.FAILED
+            self._print(run)
+        if failed:
+            raise CommandError("部分县筛查失败，详见上方信息；失败的县数据未作改动，可再次运行。")
+
+    def _provinces(self) -> list[str]:
+        from monitoring.selectors.screening import counties_with_households
+
+        provinces = sorted({c[:2] + "0000000000" for c in counties_with_households(prefix="")})
+        return [p for p in provinces if Region.objects.filter(code=p).exists()]
+
+    def _print(self, run: Any) -> None:
+        s = run.summary or {}
+        leads = s.get("leads", {})
+        self.stdout.write(
+            f"{run.region.name} {run.year} 年筛查{run.get_status_display()}（批次 {run.pk}）："
+            f"筛查 {s.get('households', 0):,} 户，触发 {s.get('fired', 0):,} 户；"
+            f"新增线索 {leads.get('raised', 0):,}，更新 {leads.get('refreshed', 0):,}，"
+            f"已是监测对象跳过 {leads.get('skipped_target', 0):,}，已未纳入跳过 {leads.get('skipped_rejected', 0):,}。"
+        )
+        for code, name in RULE_NAMES.items():
+            r = s.get("rules", {}).get(code, {})
+            self.stdout.write(f"  {name}：触发 {r.get('fired', 0):,} 户，数据缺失 {r.get('missing', 0):,} 户")
+        if run.error:
+            self.stdout.write(self.style.WARNING(f"  {run.error}"))

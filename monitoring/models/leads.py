@@ -1,0 +1,161 @@
+"""预警线索 (leads): a household that a source says may need monitoring (SPEC §3, §5).
+
+Sources, rules fired and suggested risk types are JSON lists of the upper-case codes below
+(validated by the services that write them); evidence is ``{source code: {...}}`` — for
+``SCREENING`` ``{"year": Y, "run": id, "rules": {rule code: {figures}}}``.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from fanpin.scoping import ScopedQuerySet
+
+
+class LeadState(models.TextChoices):
+    NEW = "NEW", "待核实"
+    VERIFIED = "VERIFIED", "村级已核实"
+    REVIEWED = "REVIEWED", "乡镇已审核"
+    CONFIRMED = "CONFIRMED", "县级已确定"
+    REJECTED = "REJECTED", "未纳入"
+
+
+OPEN_LEAD_STATES = (LeadState.NEW, LeadState.VERIFIED, LeadState.REVIEWED)
+FINAL_LEAD_STATES = (LeadState.CONFIRMED, LeadState.REJECTED)
+
+
+class LeadSource(models.TextChoices):
+    SCREENING = "SCREENING", "系统筛查"
+    SELF_APPLICATION = "SELF_APPLICATION", "农户申报"
+    VISIT = "VISIT", "走访排查"
+    DEPARTMENT_ALERT = "DEPARTMENT_ALERT", "部门预警"
+
+
+class ScreeningRule(models.TextChoices):
+    LOW_INCOME = "LOW_INCOME", "收入低于监测标准"
+    EXPENDITURE_SPIKE = "EXPENDITURE_SPIKE", "刚性支出骤增"
+    INCOME_DROP = "INCOME_DROP", "收入骤减"
+
+
+class TargetCategory(models.TextChoices):
+    """监测对象类别 (also a lead's suggested category)."""
+
+    UNSTABLE_EXITED = "UNSTABLE_EXITED", "脱贫不稳定户"
+    EDGE_AT_RISK = "EDGE_AT_RISK", "边缘易致贫户"
+    SUDDEN_HARDSHIP = "SUDDEN_HARDSHIP", "突发严重困难户"
+
+
+class RiskType(models.TextChoices):
+    """风险类型, in the SPEC's order (suggestions are capped at 5 in this order)."""
+
+    ILLNESS = "ILLNESS", "因病"
+    DISABILITY = "DISABILITY", "因残"
+    EDUCATION = "EDUCATION", "因学"
+    DISASTER = "DISASTER", "因灾"
+    ACCIDENT = "ACCIDENT", "因意外事故"
+    EPIDEMIC = "EPIDEMIC", "因疫"
+    INDUSTRY_FAILURE = "INDUSTRY_FAILURE", "因产业项目失败"
+    UNSTABLE_EMPLOYMENT = "UNSTABLE_EMPLOYMENT", "因务工就业不稳"
+    LACK_OF_LABOR = "LACK_OF_LABOR", "缺劳动力"
+    HOUSING = "HOUSING", "住房安全"
+    DRINKING_WATER = "DRINKING_WATER", "饮水安全"
+    OTHER = "OTHER", "其他"
+
+
+MAX_RISK_TYPES = 5
+
+
+class LeadQuerySet(ScopedQuerySet["Lead"]):
+    region_path = "household__village__code"
+
+    def open(self) -> LeadQuerySet:
+        return self.filter(state__in=OPEN_LEAD_STATES)
+
+
+class Lead(models.Model):
+    State = LeadState
+    Source = LeadSource
+    Rule = ScreeningRule
+    Category = TargetCategory
+
+    household = models.ForeignKey(
+        "monitoring.Household",
+        verbose_name="农户",
+        on_delete=models.CASCADE,
+        related_name="leads",
+        db_index=False,  # lead_household_state (household, state) serves every household lookup
+    )
+    state = models.CharField("状态", max_length=12, choices=LeadState.choices, default=LeadState.NEW)
+    sources = models.JSONField("线索来源", default=list)
+    rules_fired = models.JSONField("触发规则", default=list, blank=True)
+    evidence = models.JSONField("依据", default=dict, blank=True)
+    suggested_category = models.CharField(
+        "建议类别", max_length=20, choices=TargetCategory.choices, blank=True, default=""
+    )
+    suggested_risk_types = models.JSONField("建议风险类型", default=list, blank=True)
+    year = models.PositiveSmallIntegerField("年度")
+    raised_at = models.DateTimeField("发现时间")
+    refreshed_at = models.DateTimeField("依据更新时间", null=True, blank=True)
+    last_run = models.ForeignKey(
+        "monitoring.ScreeningRun",
+        verbose_name="最近筛查批次",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,  # never queried by run; one index fewer on every screening insert
+    )
+    decided_at = models.DateTimeField("决定时间", null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="决定人",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+    )
+    rejection_reason = models.TextField("未纳入原因", blank=True)
+
+    objects = LeadQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "预警线索"
+        verbose_name_plural = "预警线索"
+        ordering = ["-raised_at", "-id"]
+        indexes = [
+            models.Index(fields=["household", "state"], name="lead_household_state"),
+            models.Index(fields=["year", "state"], name="lead_year_state"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["household"],
+                condition=Q(state__in=["NEW", "VERIFIED", "REVIEWED"]),
+                name="lead_one_open_per_household",
+            ),
+            models.CheckConstraint(condition=Q(state__in=LeadState.values), name="lead_state_valid"),
+            models.CheckConstraint(
+                condition=Q(suggested_category="") | Q(suggested_category__in=TargetCategory.values),
+                name="lead_suggested_category_valid",
+            ),
+            models.CheckConstraint(condition=Q(year__gte=2000, year__lte=2100), name="lead_year_range"),
+            # A decision (confirmed or rejected) has a time; an open lead has none.
+            models.CheckConstraint(
+                condition=Q(state__in=["CONFIRMED", "REJECTED"], decided_at__isnull=False)
+                | Q(state__in=["NEW", "VERIFIED", "REVIEWED"], decided_at__isnull=True),
+                name="lead_decided_at_iff_final",
+            ),
+            models.CheckConstraint(
+                condition=~Q(state="REJECTED") | ~Q(rejection_reason=""),
+                name="lead_rejection_has_reason",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.household_id} {self.year} {self.get_state_display()}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in OPEN_LEAD_STATES

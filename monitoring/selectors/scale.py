@@ -1,0 +1,82 @@
+"""监测规模 (SPEC 4.4): per county, active targets ÷ members of 脱贫户 households (建档立卡人口).
+
+Information only (应纳尽纳): dashboards show it and highlight a county above its cap (5 %, or 10 %
+in a 深度贫困地区) or below the floor (1 %); it never blocks anything.  Three queries.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Count
+
+from monitoring.models import HouseholdType, Member, MonitoringTarget, Region, TargetStatus
+from monitoring.selectors.screening import screening_parameters_get
+
+
+@dataclass(frozen=True)
+class ScaleRow:
+    county_code: str
+    county_name: str
+    is_deep_poverty: bool
+    active_targets: int
+    registered_population: int
+    cap: Decimal
+    floor: Decimal
+
+    @property
+    def ratio(self) -> Decimal | None:
+        if not self.registered_population:
+            return None
+        return Decimal(self.active_targets) / Decimal(self.registered_population)
+
+    @property
+    def above_cap(self) -> bool:
+        return self.ratio is not None and self.ratio > self.cap
+
+    @property
+    def below_floor(self) -> bool:
+        return self.ratio is not None and self.ratio < self.floor
+
+
+def scale_check(*, user: Any | None = None, prefix: str = "") -> list[ScaleRow]:
+    """One row per county within ``prefix`` (and the user's scope, when given)."""
+    params = screening_parameters_get()
+    counties: Any = Region.objects.filter(level=Region.Level.COUNTY)
+    targets: Any = MonitoringTarget.objects.filter(status=TargetStatus.ACTIVE)
+    members: Any = Member.objects.filter(household__household_type=HouseholdType.EXITED)
+    if user is not None:
+        counties, targets, members = counties.for_user(user), targets.for_user(user), members.for_user(user)
+    if prefix:
+        counties, targets, members = counties.within(prefix), targets.within(prefix), members.within(prefix)
+    by_county_targets = _count_by_county(targets, "household__village_id")
+    by_county_members = _count_by_county(members, "household__village_id")
+    rows = []
+    for county in counties.order_by("code"):
+        rows.append(
+            ScaleRow(
+                county_code=county.code,
+                county_name=county.name,
+                is_deep_poverty=county.is_deep_poverty,
+                active_targets=by_county_targets.get(county.code[:6], 0),
+                registered_population=by_county_members.get(county.code[:6], 0),
+                cap=params.scale_cap_deep if county.is_deep_poverty else params.scale_cap_normal,
+                floor=params.scale_floor,
+            )
+        )
+    return rows
+
+
+def _count_by_county(queryset: Any, village_path: str) -> dict[str, int]:
+    from django.db.models.functions import Substr
+
+    rows = (
+        queryset.annotate(county=Substr(village_path, 1, 6))
+        .values("county")
+        .order_by()
+        .annotate(n=Count("pk"))
+        .values_list("county", "n")
+    )
+    return dict(rows)

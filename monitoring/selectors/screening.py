@@ -1,0 +1,130 @@
+"""Reads for screening: parameters, the rule settings of a county, runs, the what-if preview."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import QuerySet
+
+from monitoring.models import Household, Region, ScreeningParameters, ScreeningRun
+from monitoring.selectors.lines import monitoring_line_for
+from monitoring.selectors.screening_sql import RuleSettings, screening_count
+
+
+def screening_parameters_get() -> ScreeningParameters:
+    """The one parameter row (seeded by migration 0003; created with the SPEC defaults if absent)."""
+    params, _ = ScreeningParameters.objects.get_or_create(id=1)
+    return params
+
+
+def province_code_of(code: str) -> str:
+    return code[:2] + "0000000000"
+
+
+def rule_settings_for(*, county_code: str, year: int, params: ScreeningParameters | None = None) -> RuleSettings:
+    params = params or screening_parameters_get()
+    return RuleSettings(
+        line=monitoring_line_for(year=year, province_code=province_code_of(county_code)),
+        spike_ratio=params.spike_ratio,
+        drop_ratio=params.drop_ratio,
+        drop_line_multiple=params.drop_line_multiple,
+    )
+
+
+def counties_with_households(*, prefix: str) -> list[str]:
+    """Codes of the counties below ``prefix`` that have at least one household (one query)."""
+    codes = (
+        Region.objects.within(prefix).filter(level=Region.Level.COUNTY).order_by("code").values_list("code", flat=True)
+    )
+    lo, hi = prefix.ljust(12, "0"), prefix.ljust(12, "9")
+    # order_by(): the model's default ordering would add household_no to the DISTINCT.
+    populated = {
+        village[:6]
+        for village in Household.objects.filter(village_id__gte=lo, village_id__lte=hi)
+        .order_by()
+        .values_list("village_id", flat=True)
+        .distinct()
+    }
+    return [code for code in codes if code[:6] in populated]
+
+
+def screening_runs_for(*, user: Any) -> QuerySet[ScreeningRun]:
+    """Top-level runs the user may see, newest first."""
+    return (
+        ScreeningRun.objects.for_user(user)
+        .filter(parent__isnull=True)
+        .select_related("region", "started_by")
+        .order_by("-created_at", "-id")
+    )
+
+
+def screening_run_detail(*, user: Any, pk: int) -> ScreeningRun:
+    return ScreeningRun.objects.for_user(user).select_related("region", "started_by").get(pk=pk)
+
+
+@dataclass(frozen=True)
+class PreviewRow:
+    county_code: str
+    county_name: str
+    households: int
+    current: int
+    proposed: int
+
+    @property
+    def change(self) -> int:
+        return self.proposed - self.current
+
+
+def screening_preview(
+    *,
+    year: int,
+    prefix: str = "",
+    spike_ratio: Decimal | None = None,
+    drop_ratio: Decimal | None = None,
+    drop_line_multiple: Decimal | None = None,
+    line: Decimal | None = None,
+    line_province_code: str | None = None,
+) -> list[PreviewRow]:
+    """Per county: households in scope (any rule fires) under the current values and under the
+    proposed ones.  Nothing is written.  A proposed ``line`` applies to one province
+    (``line_province_code``) or, without it, as the national line to every province without its own.
+    Two count queries per county plus the line look-ups.
+    """
+    from monitoring.models import MonitoringLine
+
+    params = screening_parameters_get()
+    provinces_with_own = set(
+        MonitoringLine.objects.filter(year=year, province__isnull=False).values_list("province_id", flat=True)
+    )
+    county_names = dict(Region.objects.filter(level=Region.Level.COUNTY).values_list("code", "name"))
+    rows: list[PreviewRow] = []
+    for county in counties_with_households(prefix=prefix):
+        current = rule_settings_for(county_code=county, year=year, params=params)
+        province = province_code_of(county)
+        proposed_line = current.line
+        if line is not None:
+            if line_province_code:
+                if line_province_code == province:
+                    proposed_line = line
+            elif province not in provinces_with_own:
+                proposed_line = line
+        proposed = RuleSettings(
+            line=proposed_line,
+            spike_ratio=spike_ratio if spike_ratio is not None else current.spike_ratio,
+            drop_ratio=drop_ratio if drop_ratio is not None else current.drop_ratio,
+            drop_line_multiple=drop_line_multiple if drop_line_multiple is not None else current.drop_line_multiple,
+        )
+        now = screening_count(prefix=county[:6], year=year, rules=current)
+        then = now if proposed == current else screening_count(prefix=county[:6], year=year, rules=proposed)
+        rows.append(
+            PreviewRow(
+                county_code=county,
+                county_name=county_names.get(county, county),
+                households=now.households,
+                current=now.any_fired,
+                proposed=then.any_fired,
+            )
+        )
+    return rows

@@ -1,0 +1,260 @@
+"""Screening runs (SPEC §4): create the run rows, screen one county in one transaction, gather.
+
+* ``screening_run_create`` — a run for a county, or for a larger region one parent run with one
+  child run per county that has households.
+* ``screening_county_execute`` — screen one county run: a fixed number of queries (one rule
+  evaluation, three reads of leads/targets, batched writes), all in one transaction together
+  with the run's result; a failure leaves the county as it was and marks the run 失败.
+  Idempotent: a finished run is left alone, a run whose worker died is simply done again.
+* ``screening_run_gather`` — sum the child runs into the parent.
+* ``screening_run_execute`` — everything synchronously (``manage.py screen``, tests).
+* ``screening_run_start`` / ``screening_schedule_after_import`` — create and enqueue on commit.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from fanpin.audit import audit_record
+from fanpin.models import User
+from monitoring.models import Region, RunStatus, RunTrigger, ScreeningRule, ScreeningRun
+from monitoring.selectors.screening import (
+    counties_with_households,
+    rule_settings_for,
+    screening_parameters_get,
+)
+from monitoring.selectors.screening_sql import RuleCounts, screening_evaluate
+from monitoring.services.screening_leads import OUTCOMES, leads_write
+
+logger = logging.getLogger(__name__)
+
+RULE_COUNT_KEYS = ("fired", *OUTCOMES, "missing")
+
+
+def _validate_scope(region_code: str, year: int) -> Region:
+    if not 2000 <= year <= 2100:
+        raise ValidationError(f"年度 {year} 不在 2000–2100 之间。")
+    region = Region.objects.filter(code=region_code).first()
+    if region is None:
+        raise ValidationError(f"区划代码 {region_code} 不存在。")
+    if region.level not in (Region.Level.PROVINCE, Region.Level.CITY, Region.Level.COUNTY):
+        raise ValidationError(f"{region.name}是{region.get_level_display()}级：筛查按县进行，请选择县、市或省。")
+    return region
+
+
+@transaction.atomic
+def screening_run_create(*, region_code: str, year: int, trigger: str, actor: User | None = None) -> ScreeningRun:
+    region = _validate_scope(region_code, year)
+    if trigger not in RunTrigger.values:
+        raise ValidationError(f"未知的发起方式 {trigger}。")
+    started_by = actor if actor is not None and actor.pk else None
+    if region.level == Region.Level.COUNTY:
+        return ScreeningRun.objects.create(region=region, year=year, trigger=trigger, started_by=started_by)
+    counties = counties_with_households(prefix=region.code[: 2 if region.level == Region.Level.PROVINCE else 4])
+    if not counties:
+        raise ValidationError(f"{region.name}下没有农户数据，无需筛查。请先导入农户数据。")
+    parent = ScreeningRun.objects.create(
+        region=region, year=year, trigger=trigger, started_by=started_by, counties_total=len(counties)
+    )
+    ScreeningRun.objects.bulk_create(
+        [
+            ScreeningRun(region_id=code, year=year, trigger=trigger, started_by=started_by, parent=parent)
+            for code in counties
+        ]
+    )
+    return parent
+
+
+def _rule_summary(counts: RuleCounts, per_rule: dict[str, dict[str, int]]) -> dict[str, dict[str, int]]:
+    fired = {
+        ScreeningRule.LOW_INCOME: (counts.low_income_fired, counts.low_income_missing),
+        ScreeningRule.EXPENDITURE_SPIKE: (counts.spike_fired, counts.spike_missing),
+        ScreeningRule.INCOME_DROP: (counts.drop_fired, counts.drop_missing),
+    }
+    return {
+        rule.value: {"fired": fired[rule][0], **per_rule[rule.value], "missing": fired[rule][1]}
+        for rule in ScreeningRule
+    }
+
+
+def _mark_unfinished(run_id: int, **fields: Any) -> int:
+    """Update the run only while it is unfinished (a duplicate delivery must not reopen it)."""
+    return ScreeningRun.objects.filter(pk=run_id, finished_at__isnull=True).update(**fields)
+
+
+def screening_county_execute(*, run_id: int) -> ScreeningRun:
+    """Screen the county of a county run (see the module doc).  Never raises for a failed county:
+    the run is marked 失败 with the error, so a province-wide gather still happens."""
+    run = ScreeningRun.objects.select_related("region").get(pk=run_id)
+    if run.is_finished:
+        return run
+    if run.region.level != Region.Level.COUNTY:
+        raise ValidationError("只有县级批次可以直接执行。")
+    if not _mark_unfinished(run_id, status=RunStatus.RUNNING, started_at=timezone.now()):
+        return ScreeningRun.objects.get(pk=run_id)
+    try:
+        with transaction.atomic():
+            # Serialise runs of one county: the second waits, then refreshes what the first wrote.
+            Region.objects.select_for_update().filter(code=run.region_id).values_list("code").get()
+            if ScreeningRun.objects.filter(pk=run_id, finished_at__isnull=False).exists():
+                return ScreeningRun.objects.get(pk=run_id)  # the same run, delivered twice, is done
+            rules = rule_settings_for(county_code=run.region_id, year=run.year, params=screening_parameters_get())
+            prefix = run.region_id[:6]
+            fired, counts = screening_evaluate(prefix=prefix, year=run.year, rules=rules)
+            now = timezone.now()
+            outcome = leads_write(
+                prefix=prefix,
+                year=run.year,
+                run_id=run.pk,
+                fired=fired,
+                rules=rules,
+                now=now,
+                id_range=(counts.lo_id, counts.hi_id),
+            )
+            summary = {
+                "households": counts.households,
+                "fired": counts.any_fired,
+                "line": str(rules.line) if rules.line is not None else None,
+                "rules": _rule_summary(counts, outcome.per_rule),
+                "leads": outcome.totals,
+            }
+            ScreeningRun.objects.filter(pk=run_id).update(
+                status=RunStatus.SUCCEEDED,
+                finished_at=timezone.now(),
+                counties_done=1,
+                households=counts.households,
+                leads_raised=outcome.totals["raised"],
+                leads_refreshed=outcome.totals["refreshed"],
+                summary=summary,
+                error="" if rules.line is not None else f"未设置 {run.year} 年监测标准：收入类规则计为数据缺失。",
+            )
+            audit_record(
+                actor=run.started_by,
+                object_type="screening_run",
+                object_id=run.pk,
+                region_code=run.region_id,
+                action="screen",
+                to_state=RunStatus.SUCCEEDED,
+                data={"year": run.year, "leads": outcome.totals},
+            )
+    except Exception as exc:
+        logger.exception("screening run %s (%s) failed", run_id, run.region_id)
+        _mark_unfinished(run_id, status=RunStatus.FAILED, finished_at=timezone.now(), error=f"筛查失败：{exc}"[:2000])
+    run.refresh_from_db()
+    return run
+
+
+def _sum_summaries(children: Iterable[ScreeningRun]) -> dict[str, Any]:
+    total: dict[str, Any] = {
+        "households": 0,
+        "fired": 0,
+        "rules": {rule: dict.fromkeys(RULE_COUNT_KEYS, 0) for rule in ScreeningRule.values},
+        "leads": dict.fromkeys(OUTCOMES, 0),
+    }
+    for child in children:
+        s = child.summary or {}
+        total["households"] += s.get("households", 0)
+        total["fired"] += s.get("fired", 0)
+        for rule, values in s.get("rules", {}).items():
+            for key, value in values.items():
+                total["rules"][rule][key] += value
+        for key, value in s.get("leads", {}).items():
+            total["leads"][key] += value
+    return total
+
+
+@transaction.atomic
+def screening_run_gather(*, run_id: int) -> ScreeningRun:
+    """Sum the finished child runs into the parent; the parent finishes when all children have."""
+    run = ScreeningRun.objects.select_for_update().get(pk=run_id)
+    children = list(run.children.order_by("region_id"))
+    if not children:
+        return run
+    finished = [c for c in children if c.is_finished]
+    failed = [c for c in finished if c.status == RunStatus.FAILED]
+    summary = _sum_summaries(c for c in finished if c.status == RunStatus.SUCCEEDED)
+    summary["failed_counties"] = [c.region_id for c in failed]
+    run.summary = summary
+    run.counties_done = len(finished)
+    run.households = summary["households"]
+    run.leads_raised = summary["leads"]["raised"]
+    run.leads_refreshed = summary["leads"]["refreshed"]
+    fields = ["summary", "counties_done", "households", "leads_raised", "leads_refreshed"]
+    if run.started_at is None:
+        run.started_at = min((c.started_at for c in children if c.started_at), default=timezone.now())
+        fields.append("started_at")
+    if len(finished) == len(children) and not run.is_finished:
+        run.status = RunStatus.FAILED if failed else RunStatus.SUCCEEDED
+        run.finished_at = timezone.now()
+        run.error = f"{len(failed)} 个县筛查失败：{'、'.join(c.region_id for c in failed)}" if failed else ""
+        fields += ["status", "finished_at", "error"]
+    elif run.status == RunStatus.PENDING:
+        run.status = RunStatus.RUNNING
+        fields.append("status")
+    run.save(update_fields=fields)
+    return run
+
+
+def screening_run_execute(*, run_id: int) -> ScreeningRun:
+    """Run everything now, in this process: a county run, or every child of a larger run in turn."""
+    run = ScreeningRun.objects.get(pk=run_id)
+    if run.counties_total == 1 and not run.children.exists():
+        return screening_county_execute(run_id=run_id)
+    for child_id in run.children.order_by("region_id").values_list("pk", flat=True):
+        screening_county_execute(run_id=child_id)
+        screening_run_gather(run_id=run_id)
+    return screening_run_gather(run_id=run_id)
+
+
+def screening_run_start(*, region_code: str, year: int, trigger: str, actor: User | None = None) -> ScreeningRun:
+    """Create the run and hand it to Celery once the transaction commits (in-process without a
+    broker).  The page then polls the run row."""
+    from monitoring.tasks import screening_dispatch_task
+
+    with transaction.atomic():
+        run = screening_run_create(region_code=region_code, year=year, trigger=trigger, actor=actor)
+        screening_dispatch_task.delay_on_commit(run.pk)
+    return run
+
+
+def screening_schedule_after_import(*, county_codes: Iterable[str], year: int) -> list[int]:
+    """The hook for the registry import: screen the counties an import touched, after it commits.
+
+    ``county_codes``: 12-digit county codes (or any code inside a county: it is reduced to its
+    county).  Call it inside the import's transaction; runs are enqueued only if it commits.
+    Returns the ids of the created runs (one per county; counties without households are skipped).
+    """
+    codes = sorted({code[:6] + "000000" for code in county_codes if code})
+    existing = set(Region.objects.filter(code__in=codes, level=Region.Level.COUNTY).values_list("code", flat=True))
+    run_ids = []
+    for code in codes:
+        if code in existing and counties_with_households(prefix=code[:6]):
+            run_ids.append(screening_run_start(region_code=code, year=year, trigger=RunTrigger.IMPORT).pk)
+    return run_ids
+
+
+def screening_scheduled(*, year: int | None = None) -> list[int]:
+    """Beat: one run per province that has households, for ``year`` (default: the latest year with
+    a national monitoring line not after this year)."""
+    from monitoring.models import MonitoringLine
+
+    if year is None:
+        this_year = timezone.localdate().year
+        year = (
+            MonitoringLine.objects.filter(province__isnull=True, year__lte=this_year)
+            .order_by("-year")
+            .values_list("year", flat=True)
+            .first()
+        ) or this_year - 1
+    provinces = sorted({code[:2] + "0000000000" for code in counties_with_households(prefix="")})
+    return [
+        screening_run_start(region_code=code, year=year, trigger=RunTrigger.SCHEDULE).pk
+        for code in provinces
+        if Region.objects.filter(code=code).exists()
+    ]

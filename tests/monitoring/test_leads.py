@@ -1,0 +1,40 @@
+"""Leads as later issues will use them: rejection with reason and audit; scoping."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from fanpin.models import AuditEntry
+from monitoring.models import Lead, LeadState
+from monitoring.services.leads import lead_reject
+from tests.factories import LeadFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_reject_records_reason_time_actor_and_audit(world) -> None:  # type: ignore[no-untyped-def]
+    lead = LeadFactory(household=world.households["520101001001"])
+    lead = lead_reject(lead_id=lead.pk, reason="  收入核实后高于监测标准 ", actor=world.users["county"])
+    assert lead.state == LeadState.REJECTED
+    assert lead.rejection_reason == "收入核实后高于监测标准"
+    assert lead.decided_by == world.users["county"] and lead.decided_at is not None
+    entry = AuditEntry.objects.get(object_type="lead", object_id=str(lead.pk))
+    assert (entry.from_state, entry.to_state, entry.region_code) == ("NEW", "REJECTED", "520101001001")
+
+
+def test_reject_needs_a_reason_and_an_open_lead(world) -> None:  # type: ignore[no-untyped-def]
+    lead = LeadFactory(household=world.households["520101001001"])
+    with pytest.raises(ValidationError, match="原因"):
+        lead_reject(lead_id=lead.pk, reason="  ", actor=None)
+    lead_reject(lead_id=lead.pk, reason="不符合", actor=None)
+    with pytest.raises(ValidationError, match="不能再作未纳入处理"):
+        lead_reject(lead_id=lead.pk, reason="再次", actor=None)
+
+
+def test_leads_are_scoped_by_the_household_region(world) -> None:  # type: ignore[no-untyped-def]
+    for hh in world.households.values():
+        LeadFactory(household=hh)
+    visible = set(Lead.objects.for_user(world.users["township"]).values_list("household__village_id", flat=True))
+    assert visible == {"520101001001", "520101001002"}
+    assert not Lead.objects.for_user(world.users["dept"]).exists()
