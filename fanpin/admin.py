@@ -11,7 +11,7 @@ class UserAdmin(RegionScopedAdminMixin, BaseUserAdmin):
     list_filter = ["role", "is_active", "department"]
     search_fields = ["username", "full_name"]
     fieldsets = (
-        *BaseUserAdmin.fieldsets,
+        *(BaseUserAdmin.fieldsets or ()),
         ("角色与区划", {"fields": ("role", "region", "department", "full_name", "phone")}),
     )
     add_fieldsets = (

@@ -5,6 +5,7 @@ from rest_framework.routers import DefaultRouter
 from monitoring.api.views import HouseholdViewSet, RegionViewSet
 
 router = DefaultRouter()
+router.include_format_suffixes = False
 router.register("regions", RegionViewSet, basename="region")
 router.register("households", HouseholdViewSet, basename="household")
 

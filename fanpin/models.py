@@ -42,15 +42,13 @@ class User(AbstractUser):
     full_name = models.CharField("姓名", max_length=64, blank=True)
     phone = models.CharField("联系电话", max_length=32, blank=True)
 
-    objects = FanpinUserManager()
+    objects = FanpinUserManager()  # type: ignore[misc]
 
     class Meta:
         verbose_name = "用户"
         verbose_name_plural = "用户"
         constraints = [
-            models.CheckConstraint(
-                condition=Q(role__in=Role.values), name="user_role_valid"
-            ),
+            models.CheckConstraint(condition=Q(role__in=Role.values), name="user_role_valid"),
             models.CheckConstraint(
                 condition=Q(department="") | Q(department__in=Department.values),
                 name="user_department_valid",
@@ -73,8 +71,18 @@ class User(AbstractUser):
         return self.role == Role.ADMIN
 
 
+class AppendOnlyError(Exception):
+    """Audit rows are never changed or deleted."""
+
+
 class AuditEntryQuerySet(ScopedQuerySet["AuditEntry"]):
     region_path = "region_code"
+
+    def update(self, **kwargs: Any) -> int:
+        raise AppendOnlyError("审计记录只能追加，不能修改。")
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise AppendOnlyError("审计记录只能追加，不能删除。")
 
 
 class AuditEntry(models.Model):
@@ -108,3 +116,12 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.object_type}#{self.object_id} {self.action}"
+
+    # Append-only guards (PostgreSQL also refuses UPDATE/DELETE with a trigger, migration 0003).
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise AppendOnlyError("审计记录只能追加，不能修改。")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise AppendOnlyError("审计记录只能追加，不能删除。")

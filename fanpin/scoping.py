@@ -74,9 +74,12 @@ class ScopedQuerySet(models.QuerySet[_M]):
         prefix = user_region_prefix(user)
         if prefix is None:
             return self.none()
-        if self.personal_data and getattr(user, "role", None) in ROLES_WITHOUT_HOUSEHOLD_DATA:
-            if not sees_everything(user):
-                return self.none()
+        if (
+            self.personal_data
+            and getattr(user, "role", None) in ROLES_WITHOUT_HOUSEHOLD_DATA
+            and not sees_everything(user)
+        ):
+            return self.none()
         if prefix == "":
             return self
         return self.within(prefix)

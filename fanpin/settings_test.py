@@ -9,8 +9,8 @@ import os
 
 os.environ.setdefault("DEBUG", "0")
 
-from fanpin.settings import *  # noqa: E402,F403
-from fanpin.settings import DATABASES  # noqa: E402
+from fanpin.settings import *  # noqa: F403
+from fanpin.settings import DATABASES
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 SECURE_SSL_REDIRECT = False

@@ -45,7 +45,15 @@ class MemberAdmin(RegionScopedAdminMixin, admin.ModelAdmin):
 
 @admin.register(AnnualIncome)
 class AnnualIncomeAdmin(RegionScopedAdminMixin, admin.ModelAdmin):
-    list_display = ["household", "year", "family_size", "wage_income", "business_income", "property_income", "transfer_income"]
+    list_display = [
+        "household",
+        "year",
+        "family_size",
+        "wage_income",
+        "business_income",
+        "property_income",
+        "transfer_income",
+    ]
     list_filter = ["year"]
     search_fields = ["household__household_no"]
     list_select_related = ["household"]

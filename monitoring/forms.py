@@ -15,12 +15,11 @@ class HouseholdFilterForm(forms.Form):
         widget=forms.TextInput(attrs={"placeholder": "户编号、户主姓名或身份证号后几位"}),
     )
     village = forms.ChoiceField(label="村", required=False)
-    household_type = forms.ChoiceField(
-        label="户类型", required=False, choices=[("", "全部")] + list(HouseholdType.choices)
-    )
+    household_type = forms.ChoiceField(label="户类型", required=False, choices=[("", "全部"), *HouseholdType.choices])
 
     def __init__(self, *args: Any, villages: list[Region], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["village"].choices = [("", "全部")] + [
+        village_field: forms.ChoiceField = self.fields["village"]  # type: ignore[assignment]
+        village_field.choices = [("", "全部")] + [
             (v.code, f"{v.parent.name if v.parent else ''} {v.name}".strip()) for v in villages
         ]

@@ -55,7 +55,6 @@ def world(db: None) -> World:
     return w
 
 
-
 @pytest.fixture
 def is_postgres() -> bool:
     return connection.vendor == "postgresql"

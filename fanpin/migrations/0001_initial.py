@@ -2,65 +2,139 @@
 
 import django.contrib.auth.validators
 import django.utils.timezone
-import fanpin.models
 from django.db import migrations, models
+
+import fanpin.models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('auth', '0012_alter_user_first_name_max_length'),
+        ("auth", "0012_alter_user_first_name_max_length"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='AuditEntry',
+            name="AuditEntry",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('at', models.DateTimeField(auto_now_add=True, db_index=True, verbose_name='时间')),
-                ('object_type', models.CharField(max_length=32, verbose_name='对象类型')),
-                ('object_id', models.CharField(max_length=64, verbose_name='对象编号')),
-                ('region_code', models.CharField(db_index=True, max_length=12, verbose_name='区划代码')),
-                ('action', models.CharField(max_length=32, verbose_name='操作')),
-                ('from_state', models.CharField(blank=True, max_length=32, verbose_name='原状态')),
-                ('to_state', models.CharField(blank=True, max_length=32, verbose_name='新状态')),
-                ('reason', models.TextField(blank=True, verbose_name='意见/原因')),
-                ('data', models.JSONField(blank=True, default=dict, verbose_name='详情')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("at", models.DateTimeField(auto_now_add=True, db_index=True, verbose_name="时间")),
+                ("object_type", models.CharField(max_length=32, verbose_name="对象类型")),
+                ("object_id", models.CharField(max_length=64, verbose_name="对象编号")),
+                ("region_code", models.CharField(db_index=True, max_length=12, verbose_name="区划代码")),
+                ("action", models.CharField(max_length=32, verbose_name="操作")),
+                ("from_state", models.CharField(blank=True, max_length=32, verbose_name="原状态")),
+                ("to_state", models.CharField(blank=True, max_length=32, verbose_name="新状态")),
+                ("reason", models.TextField(blank=True, verbose_name="意见/原因")),
+                ("data", models.JSONField(blank=True, default=dict, verbose_name="详情")),
             ],
             options={
-                'verbose_name': '审计记录',
-                'verbose_name_plural': '审计记录',
-                'ordering': ['-at', '-id'],
+                "verbose_name": "审计记录",
+                "verbose_name_plural": "审计记录",
+                "ordering": ["-at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='User',
+            name="User",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('password', models.CharField(max_length=128, verbose_name='password')),
-                ('last_login', models.DateTimeField(blank=True, null=True, verbose_name='last login')),
-                ('is_superuser', models.BooleanField(default=False, help_text='Designates that this user has all permissions without explicitly assigning them.', verbose_name='superuser status')),
-                ('username', models.CharField(error_messages={'unique': 'A user with that username already exists.'}, help_text='Required. 150 characters or fewer. Letters, digits and @/./+/-/_ only.', max_length=150, unique=True, validators=[django.contrib.auth.validators.UnicodeUsernameValidator()], verbose_name='username')),
-                ('first_name', models.CharField(blank=True, max_length=150, verbose_name='first name')),
-                ('last_name', models.CharField(blank=True, max_length=150, verbose_name='last name')),
-                ('email', models.EmailField(blank=True, max_length=254, verbose_name='email address')),
-                ('is_staff', models.BooleanField(default=False, help_text='Designates whether the user can log into this admin site.', verbose_name='staff status')),
-                ('is_active', models.BooleanField(default=True, help_text='Designates whether this user should be treated as active. Unselect this instead of deleting accounts.', verbose_name='active')),
-                ('date_joined', models.DateTimeField(default=django.utils.timezone.now, verbose_name='date joined')),
-                ('role', models.CharField(choices=[('ADMIN', '系统管理员'), ('PROVINCE', '省级'), ('CITY', '市级'), ('COUNTY', '县级乡村振兴部门'), ('TOWNSHIP', '乡镇干部'), ('VILLAGE', '村干部/驻村工作队'), ('DEPT', '行业部门')], max_length=16, verbose_name='角色')),
-                ('department', models.CharField(blank=True, choices=[('HEALTH', '卫健'), ('MEDICAL_INSURANCE', '医保'), ('CIVIL_AFFAIRS', '民政'), ('DISABLED', '残联'), ('EMERGENCY', '应急管理'), ('HR_SOCIAL', '人社'), ('EDUCATION', '教育'), ('HOUSING', '住建'), ('OTHER', '其他')], max_length=32, verbose_name='行业部门')),
-                ('full_name', models.CharField(blank=True, max_length=64, verbose_name='姓名')),
-                ('phone', models.CharField(blank=True, max_length=32, verbose_name='联系电话')),
-                ('groups', models.ManyToManyField(blank=True, help_text='The groups this user belongs to. A user will get all permissions granted to each of their groups.', related_name='user_set', related_query_name='user', to='auth.group', verbose_name='groups')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("password", models.CharField(max_length=128, verbose_name="password")),
+                ("last_login", models.DateTimeField(blank=True, null=True, verbose_name="last login")),
+                (
+                    "is_superuser",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Designates that this user has all permissions without explicitly assigning them.",
+                        verbose_name="superuser status",
+                    ),
+                ),
+                (
+                    "username",
+                    models.CharField(
+                        error_messages={"unique": "A user with that username already exists."},
+                        help_text="Required. 150 characters or fewer. Letters, digits and @/./+/-/_ only.",
+                        max_length=150,
+                        unique=True,
+                        validators=[django.contrib.auth.validators.UnicodeUsernameValidator()],
+                        verbose_name="username",
+                    ),
+                ),
+                ("first_name", models.CharField(blank=True, max_length=150, verbose_name="first name")),
+                ("last_name", models.CharField(blank=True, max_length=150, verbose_name="last name")),
+                ("email", models.EmailField(blank=True, max_length=254, verbose_name="email address")),
+                (
+                    "is_staff",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Designates whether the user can log into this admin site.",
+                        verbose_name="staff status",
+                    ),
+                ),
+                (
+                    "is_active",
+                    models.BooleanField(
+                        default=True,
+                        help_text="Designates whether this user should be treated as active. Unselect this instead of deleting accounts.",
+                        verbose_name="active",
+                    ),
+                ),
+                ("date_joined", models.DateTimeField(default=django.utils.timezone.now, verbose_name="date joined")),
+                (
+                    "role",
+                    models.CharField(
+                        choices=[
+                            ("ADMIN", "系统管理员"),
+                            ("PROVINCE", "省级"),
+                            ("CITY", "市级"),
+                            ("COUNTY", "县级乡村振兴部门"),
+                            ("TOWNSHIP", "乡镇干部"),
+                            ("VILLAGE", "村干部/驻村工作队"),
+                            ("DEPT", "行业部门"),
+                        ],
+                        max_length=16,
+                        verbose_name="角色",
+                    ),
+                ),
+                (
+                    "department",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("HEALTH", "卫健"),
+                            ("MEDICAL_INSURANCE", "医保"),
+                            ("CIVIL_AFFAIRS", "民政"),
+                            ("DISABLED", "残联"),
+                            ("EMERGENCY", "应急管理"),
+                            ("HR_SOCIAL", "人社"),
+                            ("EDUCATION", "教育"),
+                            ("HOUSING", "住建"),
+                            ("OTHER", "其他"),
+                        ],
+                        max_length=32,
+                        verbose_name="行业部门",
+                    ),
+                ),
+                ("full_name", models.CharField(blank=True, max_length=64, verbose_name="姓名")),
+                ("phone", models.CharField(blank=True, max_length=32, verbose_name="联系电话")),
+                (
+                    "groups",
+                    models.ManyToManyField(
+                        blank=True,
+                        help_text="The groups this user belongs to. A user will get all permissions granted to each of their groups.",
+                        related_name="user_set",
+                        related_query_name="user",
+                        to="auth.group",
+                        verbose_name="groups",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '用户',
-                'verbose_name_plural': '用户',
+                "verbose_name": "用户",
+                "verbose_name_plural": "用户",
             },
             managers=[
-                ('objects', fanpin.models.FanpinUserManager()),
+                ("objects", fanpin.models.FanpinUserManager()),
             ],
         ),
     ]

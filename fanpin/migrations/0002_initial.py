@@ -6,49 +6,104 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('auth', '0012_alter_user_first_name_max_length'),
-        ('fanpin', '0001_initial'),
-        ('monitoring', '0001_initial'),
+        ("auth", "0012_alter_user_first_name_max_length"),
+        ("fanpin", "0001_initial"),
+        ("monitoring", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='user',
-            name='region',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='users', to='monitoring.region', verbose_name='所属行政区划'),
+            model_name="user",
+            name="region",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="users",
+                to="monitoring.region",
+                verbose_name="所属行政区划",
+            ),
         ),
         migrations.AddField(
-            model_name='user',
-            name='user_permissions',
-            field=models.ManyToManyField(blank=True, help_text='Specific permissions for this user.', related_name='user_set', related_query_name='user', to='auth.permission', verbose_name='user permissions'),
+            model_name="user",
+            name="user_permissions",
+            field=models.ManyToManyField(
+                blank=True,
+                help_text="Specific permissions for this user.",
+                related_name="user_set",
+                related_query_name="user",
+                to="auth.permission",
+                verbose_name="user permissions",
+            ),
         ),
         migrations.AddField(
-            model_name='auditentry',
-            name='actor',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='操作人'),
+            model_name="auditentry",
+            name="actor",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+                verbose_name="操作人",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='user',
-            constraint=models.CheckConstraint(condition=models.Q(('role__in', ['ADMIN', 'PROVINCE', 'CITY', 'COUNTY', 'TOWNSHIP', 'VILLAGE', 'DEPT'])), name='user_role_valid'),
+            model_name="user",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("role__in", ["ADMIN", "PROVINCE", "CITY", "COUNTY", "TOWNSHIP", "VILLAGE", "DEPT"])
+                ),
+                name="user_role_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='user',
-            constraint=models.CheckConstraint(condition=models.Q(('department', ''), ('department__in', ['HEALTH', 'MEDICAL_INSURANCE', 'CIVIL_AFFAIRS', 'DISABLED', 'EMERGENCY', 'HR_SOCIAL', 'EDUCATION', 'HOUSING', 'OTHER']), _connector='OR'), name='user_department_valid'),
+            model_name="user",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("department", ""),
+                    (
+                        "department__in",
+                        [
+                            "HEALTH",
+                            "MEDICAL_INSURANCE",
+                            "CIVIL_AFFAIRS",
+                            "DISABLED",
+                            "EMERGENCY",
+                            "HR_SOCIAL",
+                            "EDUCATION",
+                            "HOUSING",
+                            "OTHER",
+                        ],
+                    ),
+                    _connector="OR",
+                ),
+                name="user_department_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='user',
-            constraint=models.CheckConstraint(condition=models.Q(('role', 'ADMIN'), ('region__isnull', False), _connector='OR'), name='user_region_required_unless_admin'),
+            model_name="user",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("role", "ADMIN"), ("region__isnull", False), _connector="OR"),
+                name="user_region_required_unless_admin",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='user',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('role', 'DEPT'), _negated=True), models.Q(('department', ''), _negated=True), _connector='OR'), name='user_dept_has_department'),
+            model_name="user",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("role", "DEPT"), _negated=True),
+                    models.Q(("department", ""), _negated=True),
+                    _connector="OR",
+                ),
+                name="user_dept_has_department",
+            ),
         ),
         migrations.AddIndex(
-            model_name='auditentry',
-            index=models.Index(fields=['object_type', 'object_id'], name='audit_object'),
+            model_name="auditentry",
+            index=models.Index(fields=["object_type", "object_id"], name="audit_object"),
         ),
     ]

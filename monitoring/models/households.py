@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from django.db import models
 from django.db.models import Q
 
 from fanpin.scoping import ScopedQuerySet
 
-MONEY = {"max_digits": 14, "decimal_places": 2}
+MONEY: dict[str, Any] = {"max_digits": 14, "decimal_places": 2}
 ZERO = Decimal("0")
 
 
@@ -49,12 +50,15 @@ class Household(models.Model):
         ordering = ["household_no"]
         indexes = [models.Index(fields=["village", "household_type"], name="household_village_type")]
         constraints = [
-            models.CheckConstraint(
-                condition=Q(household_type__in=HouseholdType.values), name="household_type_valid"
-            ),
+            models.CheckConstraint(condition=Q(household_type__in=HouseholdType.values), name="household_type_valid"),
             # 脱贫户 carry their 脱贫年度; other households have none.
             models.CheckConstraint(
-                condition=Q(household_type=HouseholdType.EXITED, exit_year__gte=2013, exit_year__lte=2030)
+                condition=Q(
+                    household_type=HouseholdType.EXITED,
+                    exit_year__isnull=False,
+                    exit_year__gte=2013,
+                    exit_year__lte=2030,
+                )
                 | ~Q(household_type=HouseholdType.EXITED) & Q(exit_year__isnull=True),
                 name="household_exit_year_iff_exited",
             ),
@@ -135,9 +139,7 @@ class Member(models.Model):
     Schooling = Schooling
     Employment = Employment
 
-    household = models.ForeignKey(
-        Household, verbose_name="农户", on_delete=models.CASCADE, related_name="members"
-    )
+    household = models.ForeignKey(Household, verbose_name="农户", on_delete=models.CASCADE, related_name="members")
     name = models.CharField("姓名", max_length=64)
     id_number = models.CharField("身份证号", max_length=18, unique=True)
     relation = models.CharField("与户主关系", max_length=16, choices=Relation.choices)
@@ -147,9 +149,7 @@ class Member(models.Model):
     )
     labor = models.CharField("劳动能力", max_length=8, choices=Labor.choices)
     schooling = models.CharField("在校情况", max_length=20, choices=Schooling.choices, blank=True, default="")
-    employment = models.CharField(
-        "务工情况", max_length=16, choices=Employment.choices, blank=True, default=""
-    )
+    employment = models.CharField("务工情况", max_length=16, choices=Employment.choices, blank=True, default="")
     has_medical_insurance = models.BooleanField("是否参加医保", default=True)
 
     objects = MemberQuerySet.as_manager()
@@ -185,9 +185,7 @@ class AnnualIncomeQuerySet(ScopedQuerySet["AnnualIncome"]):
 class AnnualIncome(models.Model):
     """年度收入: the four components and the family size; total and per-capita are derived."""
 
-    household = models.ForeignKey(
-        Household, verbose_name="农户", on_delete=models.CASCADE, related_name="incomes"
-    )
+    household = models.ForeignKey(Household, verbose_name="农户", on_delete=models.CASCADE, related_name="incomes")
     year = models.PositiveSmallIntegerField("年度")
     family_size = models.PositiveSmallIntegerField("家庭人口数")
     wage_income = models.DecimalField("工资性收入", **MONEY)
@@ -239,9 +237,7 @@ class RigidExpenditure(models.Model):
 
     Category = ExpenditureCategory
 
-    household = models.ForeignKey(
-        Household, verbose_name="农户", on_delete=models.CASCADE, related_name="expenditures"
-    )
+    household = models.ForeignKey(Household, verbose_name="农户", on_delete=models.CASCADE, related_name="expenditures")
     member = models.ForeignKey(
         Member,
         verbose_name="家庭成员",
@@ -265,7 +261,9 @@ class RigidExpenditure(models.Model):
         ordering = ["household_id", "occurred_on"]
         indexes = [models.Index(fields=["household", "occurred_on"], name="expenditure_household_date")]
         constraints = [
-            models.CheckConstraint(condition=Q(category__in=ExpenditureCategory.values), name="expenditure_category_valid"),
+            models.CheckConstraint(
+                condition=Q(category__in=ExpenditureCategory.values), name="expenditure_category_valid"
+            ),
             models.CheckConstraint(condition=Q(amount__gte=0), name="expenditure_amount_non_negative"),
             models.CheckConstraint(condition=Q(reimbursed__gte=0), name="expenditure_reimbursed_non_negative"),
             # The import key (SPEC §6): (户编号 or 身份证号) + 类别 + 日期 + 金额.

@@ -73,10 +73,8 @@ class Region(models.Model):
             models.CheckConstraint(
                 condition=(
                     Q(level=RegionLevel.PROVINCE, code__endswith="0000000000")
-                    | Q(level=RegionLevel.CITY, code__endswith="00000000")
-                    & ~Q(code__endswith="0000000000")
-                    | Q(level=RegionLevel.COUNTY, code__endswith="000000")
-                    & ~Q(code__endswith="00000000")
+                    | Q(level=RegionLevel.CITY, code__endswith="00000000") & ~Q(code__endswith="0000000000")
+                    | Q(level=RegionLevel.COUNTY, code__endswith="000000") & ~Q(code__endswith="00000000")
                     | Q(level=RegionLevel.TOWNSHIP, code__endswith="000") & ~Q(code__endswith="000000")
                     | Q(level=RegionLevel.VILLAGE) & ~Q(code__endswith="000")
                 ),

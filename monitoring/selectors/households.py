@@ -13,9 +13,7 @@ from monitoring.selectors.lines import monitoring_lines_for_province
 
 
 def _head_name_subquery() -> Subquery:
-    return Subquery(
-        Member.objects.filter(household=OuterRef("pk"), relation=Member.Relation.HEAD).values("name")[:1]
-    )
+    return Subquery(Member.objects.filter(household=OuterRef("pk"), relation=Member.Relation.HEAD).values("name")[:1])
 
 
 def households_in_scope(
@@ -56,7 +54,7 @@ def household_detail(*, user: Any, pk: int) -> Household:
     return (
         Household.objects.for_user(user)
         .select_related("village", "village__parent", "village__parent__parent")
-        .prefetch_related(
+        .prefetch_related(  # type: ignore[type-var]
             Prefetch("members", queryset=Member.objects.order_by("id")),
             Prefetch("incomes", queryset=AnnualIncome.objects.order_by("-year")),
             Prefetch("expenditures", queryset=RigidExpenditure.objects.order_by("-occurred_on")),

@@ -52,8 +52,50 @@ BATCH = 2000
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
 GIVEN = "国华建明永军秀英兰芳玉红海平德志文富贵成学忠林春金荣福兴云珍凤桂花梅丽琴伟强刚勇杰涛斌磊超鹏浩宇轩子涵雨欣佳怡思琪晨阳"
-TOWNSHIP_NAMES = "东岗 西河 南坪 北山 中和 新街 大坝 小河 石门 龙泉 凤鸣 白沙 清水 黄土 松林 柏树 马场 牛街 羊坪 鹤庆".split()
-VILLAGE_NAMES = "上营 下营 前寨 后寨 大箐 小箐 河边 山脚 坪子 岩头 沙坝 竹林 杨柳 桃园 李家 张家 新华 老寨 团结 和平".split()
+TOWNSHIP_NAMES = [
+    "东岗",
+    "西河",
+    "南坪",
+    "北山",
+    "中和",
+    "新街",
+    "大坝",
+    "小河",
+    "石门",
+    "龙泉",
+    "凤鸣",
+    "白沙",
+    "清水",
+    "黄土",
+    "松林",
+    "柏树",
+    "马场",
+    "牛街",
+    "羊坪",
+    "鹤庆",
+]
+VILLAGE_NAMES = [
+    "上营",
+    "下营",
+    "前寨",
+    "后寨",
+    "大箐",
+    "小箐",
+    "河边",
+    "山脚",
+    "坪子",
+    "岩头",
+    "沙坝",
+    "竹林",
+    "杨柳",
+    "桃园",
+    "李家",
+    "张家",
+    "新华",
+    "老寨",
+    "团结",
+    "和平",
+]
 ROLE_USERS = ["admin", "province", "city", "county", "township", "village", "dept"]
 
 
@@ -121,7 +163,7 @@ class _Generator:
         year = self.today.year - age
         return dt.date(year, 1, 1) + dt.timedelta(days=self.rng.randrange(0, 365))
 
-    def member_attrs(self, age: int) -> dict[str, str | bool]:
+    def member_attrs(self, age: int) -> dict[str, object]:
         r = self.rng
         roll = r.random()
         if roll < 0.03:
@@ -157,7 +199,13 @@ class _Generator:
         employment = ""
         if labor in (Labor.NORMAL, Labor.SKILLED, Labor.WEAK) and not schooling:
             employment = r.choices(
-                [Employment.IN_COUNTY, Employment.IN_PROVINCE, Employment.OUT_OF_PROVINCE, Employment.PUBLIC_POST, Employment.NOT_WORKING],
+                [
+                    Employment.IN_COUNTY,
+                    Employment.IN_PROVINCE,
+                    Employment.OUT_OF_PROVINCE,
+                    Employment.PUBLIC_POST,
+                    Employment.NOT_WORKING,
+                ],
                 weights=[30, 20, 25, 5, 20],
             )[0]
         return {
@@ -186,7 +234,9 @@ class _Generator:
                 parent_age = head_age + r.randint(22, 30)
                 if parent_age <= 95:
                     rel = Relation.FATHER if r.random() < 0.5 else Relation.MOTHER
-                    people.append((rel, parent_age, rel == Relation.FATHER, surname if rel == Relation.FATHER else None))
+                    people.append(
+                        (rel, parent_age, rel == Relation.FATHER, surname if rel == Relation.FATHER else None)
+                    )
                     continue
             child_age = head_age - r.randint(22, 34) - child_count * r.randint(1, 4)
             if child_age >= 0:
@@ -258,11 +308,21 @@ class _Generator:
         for _ in range(r.choice((1, 1, 2))):
             member = r.choice(members)
             category = r.choices(
-                [ExpenditureCategory.MEDICAL, ExpenditureCategory.DISASTER, ExpenditureCategory.ACCIDENT, ExpenditureCategory.EDUCATION, ExpenditureCategory.DISABILITY],
+                [
+                    ExpenditureCategory.MEDICAL,
+                    ExpenditureCategory.DISASTER,
+                    ExpenditureCategory.ACCIDENT,
+                    ExpenditureCategory.EDUCATION,
+                    ExpenditureCategory.DISABILITY,
+                ],
                 weights=[60, 12, 10, 10, 8],
             )[0]
             amount = self.money(r.lognormvariate(math.log(15000), 0.8))
-            reimbursed = self.money(float(amount) * r.uniform(0, 0.7)) if category == ExpenditureCategory.MEDICAL else Decimal("0")
+            reimbursed = (
+                self.money(float(amount) * r.uniform(0, 0.7))
+                if category == ExpenditureCategory.MEDICAL
+                else Decimal("0")
+            )
             year = r.choice(DEMO_YEARS)
             result.append(
                 RigidExpenditure(
@@ -311,7 +371,10 @@ def demo_generate(*, households: int = 2000, seed: int = 2020, with_users: bool 
     for year in DEMO_YEARS:
         if not MonitoringLine.objects.filter(year=year, province_id=PROVINCE_CODE).exists():
             monitoring_line_set(
-                year=year, line=DEMO_LINE, province_code=PROVINCE_CODE, source=f"云南省 {year} 年防止返贫监测标准（演示）"
+                year=year,
+                line=DEMO_LINE,
+                province_code=PROVINCE_CODE,
+                source=f"云南省 {year} 年防止返贫监测标准（演示）",
             )
 
     for batch in _batches(villages, households):
@@ -374,7 +437,15 @@ def _demo_users(villages: list[str]) -> list[str]:
         "village": Role.VILLAGE,
         "dept": Role.DEPT,
     }
-    names = {"admin": "系统管理员", "province": "省级用户", "city": "市级用户", "county": "县级用户", "township": "乡镇用户", "village": "村干部", "dept": "医保局用户"}
+    names = {
+        "admin": "系统管理员",
+        "province": "省级用户",
+        "city": "市级用户",
+        "county": "县级用户",
+        "township": "乡镇用户",
+        "village": "村干部",
+        "dept": "医保局用户",
+    }
     created = []
     for username in ROLE_USERS:
         if User.objects.filter(username=username).exists():

@@ -64,7 +64,8 @@ def monitoring_line_set(
         )
         if national is not None and effective < national:
             raise ValidationError(
-                f"{province.name} {year} 年监测标准 {effective} 元低于全国标准 {national} 元：省级标准只能高于或等于全国标准。"
+                f"{province.name} {year} 年监测标准 {effective} 元低于全国标准 {national} 元："
+                "省级标准只能高于或等于全国标准。"
             )
     else:
         lower = list(
@@ -78,9 +79,7 @@ def monitoring_line_set(
                 f"全国 {year} 年监测标准 {effective} 元将高于以下省份已设置的标准：{names}。请先调整省级标准。"
             )
 
-    existing = (
-        MonitoringLine.objects.select_for_update().filter(year=year, province=province).first()
-    )
+    existing = MonitoringLine.objects.select_for_update().filter(year=year, province=province).first()
     before = str(existing.line) if existing else ""
     if existing is None:
         existing = MonitoringLine(year=year, province=province)

@@ -55,9 +55,7 @@ class HouseholdListView(LoginRequiredMixin, PermissionRequiredMixin, RegionScope
         return [self.template_name]
 
 
-class HouseholdDetailView(
-    LoginRequiredMixin, PermissionRequiredMixin, MaskingMixin, RegionScopedViewMixin, DetailView
-):
+class HouseholdDetailView(LoginRequiredMixin, PermissionRequiredMixin, MaskingMixin, RegionScopedViewMixin, DetailView):
     model = Household
     permission = Permission.VIEW_HOUSEHOLDS
     template_name = "monitoring/household_detail.html"

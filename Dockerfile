@@ -1,0 +1,17 @@
+FROM python:3.11-slim-bookworm
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    DJANGO_SETTINGS_MODULE=fanpin.settings
+
+WORKDIR /app
+RUN useradd --create-home --uid 1000 fanpin
+COPY requirements.txt .
+RUN pip install -r requirements.txt
+COPY --chown=fanpin:fanpin . .
+# collectstatic needs a key at build time only; the real one comes from the environment at run time.
+RUN SECRET_KEY=build-only python manage.py collectstatic --noinput
+USER fanpin
+EXPOSE 8000
+CMD ["gunicorn", "fanpin.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--timeout", "120"]

@@ -1,0 +1,81 @@
+"""身份证号 validation (GB 11643): hypothesis for the check digit, plus the known edge cases."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.core.exceptions import ValidationError
+from hypothesis import given
+from hypothesis import strategies as st
+
+from monitoring.idcard import id_check_digit, id_number_is_valid, id_number_mask, id_number_normalize
+
+TODAY = dt.date(2026, 11, 28)
+
+addresses = st.from_regex(r"[1-6][0-9]{5}", fullmatch=True)
+births = st.dates(min_value=dt.date(1900, 1, 1), max_value=TODAY)
+sequences = st.integers(min_value=0, max_value=999)
+
+
+@st.composite
+def valid_ids(draw: st.DrawFn) -> str:
+    first17 = f"{draw(addresses)}{draw(births):%Y%m%d}{draw(sequences):03d}"
+    return first17 + id_check_digit(first17)
+
+
+@given(valid_ids())
+def test_every_generated_valid_id_passes(value: str) -> None:
+    assert id_number_normalize(value, today=TODAY) == value
+
+
+@given(valid_ids(), st.integers(min_value=0, max_value=17), st.integers(min_value=1, max_value=9))
+def test_every_single_digit_change_fails(value: str, position: int, delta: int) -> None:
+    chars = list(value)
+    if chars[position] == "X":
+        chars[position] = str(delta)
+    else:
+        chars[position] = str((int(chars[position]) + delta) % 10)
+    changed = "".join(chars)
+    assert changed != value
+    with pytest.raises(ValidationError):
+        id_number_normalize(changed, today=TODAY)
+
+
+def test_lower_case_x_is_accepted_and_stored_upper_case() -> None:
+    first17 = "11010519491231002"
+    assert id_check_digit(first17) == "X"
+    assert id_number_normalize(first17 + "x") == first17 + "X"
+    assert id_number_normalize(first17 + "X") == first17 + "X"
+
+
+def test_surrounding_and_full_width_spaces_are_trimmed() -> None:
+    assert id_number_normalize("\u3000 11010519491231002X \u3000") == "11010519491231002X"
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("11010519491231002", "应为 18 位，当前为 17 位"),
+        ("1101051949123100211", "应为 18 位，当前为 19 位"),
+        ("110105194902300021", "出生日期 19490230 不是有效日期"),
+        ("110105209901010021", "不在合理范围内"),
+        ("11010519491231002A", "只能由数字组成"),
+        ("110105194912310021", "校验位错误"),
+    ],
+)
+def test_known_bad_ids_have_clear_messages(value: str, message: str) -> None:
+    with pytest.raises(ValidationError) as exc:
+        id_number_normalize(value, today=TODAY)
+    assert message in exc.value.messages[0]
+
+
+def test_a_number_cell_is_refused_with_a_message_saying_so() -> None:
+    with pytest.raises(ValidationError) as exc:
+        id_number_normalize(110105194912310021)
+    assert "必须是文本" in exc.value.messages[0]
+    assert not id_number_is_valid(1.10105194912310021e17)
+
+
+def test_mask() -> None:
+    assert id_number_mask("522728199001011234") == "522728********1234"
