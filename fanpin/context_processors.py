@@ -6,6 +6,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 
 from fanpin.roles import Permission, role_can
+from monitoring.selectors.leads import nav_counts
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
@@ -14,9 +15,20 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     if user is None or not user.is_authenticated:
         return {"nav_items": []}
     role = "ADMIN" if user.is_superuser else user.role
-    items: list[dict[str, str]] = [{"label": "首页", "url": reverse("home"), "key": "home"}]
+    items: list[dict[str, Any]] = [{"label": "首页", "url": reverse("home"), "key": "home"}]
     if role_can(role, Permission.VIEW_HOUSEHOLDS):
         items.append({"label": "农户信息", "url": reverse("monitoring:household_list"), "key": "households"})
+        counts = nav_counts(user=user)
+        items.append(
+            {
+                "label": "线索审核",
+                "url": reverse("monitoring:lead_queue"),
+                "key": "leads",
+                "badge": counts["waiting"],
+                "badge_overdue": counts["overdue"],
+            }
+        )
+        items.append({"label": "监测对象", "url": reverse("monitoring:target_list"), "key": "targets"})
     if role_can(role, Permission.ADMIN_SITE) and user.is_staff:
         items.append({"label": "后台管理", "url": reverse("admin:index"), "key": "admin"})
     items.append({"label": "API 文档", "url": reverse("api-docs"), "key": "api"})

@@ -15,7 +15,9 @@ from monitoring.models.households import (
 from monitoring.models.leads import (
     FINAL_LEAD_STATES,
     MAX_RISK_TYPES,
+    MIN_PUBLICITY_DAYS,
     OPEN_LEAD_STATES,
+    AppraisalOutcome,
     Lead,
     LeadSource,
     LeadState,
@@ -31,8 +33,10 @@ from monitoring.models.targets import EliminationMethod, MonitoringTarget, Targe
 __all__ = [
     "FINAL_LEAD_STATES",
     "MAX_RISK_TYPES",
+    "MIN_PUBLICITY_DAYS",
     "OPEN_LEAD_STATES",
     "AnnualIncome",
+    "AppraisalOutcome",
     "DisabilityGrade",
     "EliminationMethod",
     "Employment",
