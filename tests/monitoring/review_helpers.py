@@ -54,10 +54,5 @@ def lead_in(household: Any, state: str = LeadState.NEW, **kwargs: Any) -> Lead:
         extra = {"decided_at": timezone.now()}
     if state == LeadState.REJECTED:
         extra["rejection_reason"] = "测试"
-    return LeadFactory(
-        household=household,
-        state=state,
-        suggested_category="EDGE_AT_RISK",
-        suggested_risk_types=["ILLNESS", "LACK_OF_LABOR"],
-        **{**extra, **kwargs},
-    )
+    defaults = {"suggested_category": "EDGE_AT_RISK", "suggested_risk_types": ["ILLNESS", "LACK_OF_LABOR"]}
+    return LeadFactory(household=household, state=state, **{**defaults, **extra, **kwargs})
