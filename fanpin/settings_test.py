@@ -34,5 +34,6 @@ LOGGING = {"version": 1, "disable_existing_loggers": False, "root": {"level": "W
 
 # Uploads (consent scans) go to a throw-away directory in tests.
 import tempfile as _tempfile  # noqa: E402
+from pathlib import Path  # noqa: E402
 
-MEDIA_ROOT = _tempfile.mkdtemp(prefix="fanpin-test-media-")
+MEDIA_ROOT = Path(_tempfile.mkdtemp(prefix="fanpin-test-media-"))

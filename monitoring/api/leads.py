@@ -268,7 +268,8 @@ class LeadViewSet(ScopedAPIViewMixin, viewsets.ReadOnlyModelViewSet[Lead]):
     @action(detail=True, methods=["post"])
     def confirm(self, request: Request, pk: str | None = None) -> Response:
         self._ensure_visible(pk)
-        direct = str(request.data.get("direct", "")).lower() in ("true", "1")
+        data: Any = request.data
+        direct = str(data.get("direct", "")).lower() in ("true", "1")
         self._check_role("confirm_direct" if direct else "confirm")
         d = self._parse(ConfirmInput, request)
         decision = review.Decision(
@@ -299,7 +300,7 @@ class LeadViewSet(ScopedAPIViewMixin, viewsets.ReadOnlyModelViewSet[Lead]):
         )
 
     def _ensure_visible(self, pk: str | None) -> None:
-        if not str(pk or "").isdigit() or not self.get_queryset().filter(pk=pk).exists():
+        if not str(pk or "").isdigit() or not self.get_queryset().filter(pk=int(str(pk))).exists():
             raise NotFound("线索不存在或不在您的管辖范围内。")
 
 

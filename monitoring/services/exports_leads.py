@@ -83,6 +83,7 @@ def _write(output: IO[bytes] | str, title: str, headers: list[str], rows: Iterab
 
 
 def _scoped_leads(*, user: Any, region_code: str, year: int | None, filters: QueueFilters | None) -> QuerySet[Lead]:
+    qs: Any
     if user is None:
         qs = Lead.objects.all().select_related("household__village__parent").annotate(head_name=_head_name())
         qs = qs.within(code_prefix(region_code)) if region_code else qs
@@ -157,6 +158,7 @@ def targets_export(
     filters: dict[str, str] | None = None,
 ) -> int:
     """Write the monitoring targets to ``output`` (``year`` = identified in that year); audited."""
+    qs: Any
     if user is None:
         qs = (
             MonitoringTarget.objects.all().select_related("household__village__parent").annotate(head_name=_head_name())

@@ -272,7 +272,7 @@ def leads_bulk_view(request: HttpRequest) -> HttpResponseBase:
     form = BulkDecideForm(request.POST)
     back = reverse("monitoring:lead_queue") + (f"?{request.POST['next']}" if request.POST.get("next") else "")
     if not form.is_valid():
-        messages.error(request, "批量操作未执行：" + "；".join(e for errs in form.errors.values() for e in errs))
+        messages.error(request, "批量操作未执行：" + "；".join(str(e) for errs in form.errors.values() for e in errs))
         return redirect(back)
     try:
         outcome = review.leads_bulk_decide(
@@ -301,7 +301,7 @@ def lead_consent_scan_view(request: HttpRequest, pk: int) -> HttpResponse:
         raise Http404("未上传扫描件。")
     with lead.consent_scan.open("rb") as handle:
         content = handle.read()
-    name = lead.consent_scan.name.rsplit("/", 1)[-1]
+    name = str(lead.consent_scan.name).rsplit("/", 1)[-1]
     suffix = name.rsplit(".", 1)[-1].lower()
     content_type = {"pdf": "application/pdf", "png": "image/png"}.get(suffix, "image/jpeg")
     response = HttpResponse(content, content_type=content_type)
