@@ -55,7 +55,8 @@ def fill(households: int, leads: int) -> None:
             FROM generate_series(1, %(counties)s) c,
                  generate_series(1, CASE WHEN c = 1 THEN %(big)s / 10 ELSE %(other)s / 10 END) t;
             INSERT INTO monitoring_region (code, name, level, parent_id, is_deep_poverty)
-            SELECT left(r.code, 9) || lpad(v::text, 3, '0'), '村' || right(r.code, 6) || '-' || v, 'VILLAGE', r.code, false
+            SELECT left(r.code, 9) || lpad(v::text, 3, '0'), '村' || right(r.code, 6) || '-' || v, 'VILLAGE',
+                   r.code, false
             FROM monitoring_region r, generate_series(1, 10) v
             WHERE r.level = 'TOWNSHIP' AND r.code LIKE '5201%%';
             """,
@@ -148,7 +149,7 @@ def measure(runs: int) -> None:
                 timings.append(elapsed)
             queries = len(ctx.captured_queries)
         timings.sort()
-        p95 = timings[max(0, int(round(0.95 * len(timings))) - 1)]
+        p95 = timings[max(0, round(0.95 * len(timings)) - 1)]
         print(f"{name:36s} p50 {statistics.median(timings):7.1f} ms  p95 {p95:7.1f} ms  queries {queries}")
 
 
