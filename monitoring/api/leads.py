@@ -204,7 +204,7 @@ class LeadViewSet(ScopedAPIViewMixin, viewsets.ReadOnlyModelViewSet[Lead]):
     def get_queryset(self) -> QuerySet[Lead]:
         qs = lead_queue(user=self.request.user, filters=QueueFilters(state="ALL", sort="-raised"))
         if self.action == "retrieve":
-            qs = qs.prefetch_related("household__members", "targets")
+            qs = qs.defer(None).prefetch_related("household__members", "targets")
         return qs
 
     def get_serializer_class(self) -> Any:
@@ -222,7 +222,7 @@ class LeadViewSet(ScopedAPIViewMixin, viewsets.ReadOnlyModelViewSet[Lead]):
         except ValidationError as exc:
             body = exc.message_dict if hasattr(exc, "error_dict") else {"detail": "；".join(exc.messages)}
             return Response(body, status=status.HTTP_400_BAD_REQUEST)
-        lead = self.get_queryset().prefetch_related("household__members", "targets").get(pk=lead.pk)
+        lead = self.get_queryset().defer(None).prefetch_related("household__members", "targets").get(pk=lead.pk)
         return Response(LeadDetailSerializer(lead).data)
 
     def _check_role(self, name: str) -> None:

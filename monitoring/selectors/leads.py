@@ -78,8 +78,11 @@ def lead_queue(*, user: Any, filters: QueueFilters | None = None) -> QuerySet[Le
     """The leads a user may see, filtered and sorted for the review queue; a fixed number of
     queries whatever the page size (household, village and township joined; head name a subquery)."""
     f = filters or QueueFilters()
-    qs: Any = Lead.objects.for_user(user).select_related(
-        "household", "household__village", "household__village__parent"
+    # evidence (a JSON document per source) is not shown in lists: leave it out of the rows sorted
+    qs: Any = (
+        Lead.objects.for_user(user)
+        .select_related("household", "household__village", "household__village__parent")
+        .defer("evidence")
     )
     state = f.state or default_state_for(user)
     if state != "ALL":
