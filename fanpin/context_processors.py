@@ -18,7 +18,8 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     items: list[dict[str, Any]] = [{"label": "首页", "url": reverse("home"), "key": "home"}]
     if role_can(role, Permission.VIEW_HOUSEHOLDS):
         items.append({"label": "农户信息", "url": reverse("monitoring:household_list"), "key": "households"})
-        counts = nav_counts(user=user)
+        # htmx partial updates render no navigation bar: skip the count query for them
+        counts = {"waiting": 0, "overdue": 0} if request.headers.get("HX-Request") else nav_counts(user=user)
         items.append(
             {
                 "label": "线索审核",
