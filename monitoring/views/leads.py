@@ -255,7 +255,7 @@ def lead_act_view(request: HttpRequest, pk: int, action: str) -> HttpResponseBas
         else:
             form.add_error(None, exc)
         return _render_detail(request, lead, bound=(action, form), error="；".join(exc.messages), status=400)
-    messages.success(request, f"已{label}：{done.household.household_no}（{done.get_state_display()}）。")
+    messages.success(request, f"{label}完成：{done.household.household_no}，当前状态“{done.get_state_display()}”。")
     if done.state == "CONFIRMED":
         target = lead_target(lead=done)
         if target is not None:

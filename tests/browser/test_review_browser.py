@@ -46,7 +46,7 @@ def test_village_township_county_confirm_flow(page, live_server, world: World) -
     form.get_by_label("公示开始日期").fill(str(start))
     form.get_by_label("公示结束日期").fill(str(start + dt.timedelta(days=6)))
     form.get_by_label("核实意见").fill("入户核实，情况属实")
-    page.wait_for_function("typeof echarts !== 'undefined'")  # the chart library loaded on this page
+    page.locator("#income-chart canvas").wait_for()  # ECharts (loaded on this page only) drew the chart
     screenshot(page, "lead-verify.png")
     form.get_by_role("button", name="村级核实").click()
     assert page.get_by_test_id("lead-state").inner_text() == "村级已核实"
