@@ -19,7 +19,9 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     if role_can(role, Permission.VIEW_HOUSEHOLDS):
         items.append({"label": "农户信息", "url": reverse("monitoring:household_list"), "key": "households"})
         # htmx partial updates render no navigation bar: skip the count query for them
-        counts = {"waiting": 0, "overdue": 0} if request.headers.get("HX-Request") else nav_counts(user=user)
+        counts = getattr(request, "lead_nav_counts", None)  # the queue page counted them already
+        if counts is None:
+            counts = {"waiting": 0, "overdue": 0} if request.headers.get("HX-Request") else nav_counts(user=user)
         items.append(
             {
                 "label": "线索审核",

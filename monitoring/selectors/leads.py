@@ -74,6 +74,44 @@ def default_state_for(user: Any) -> str:
     return str(ROLE_QUEUE_STATE.get(effective_role(user), "ALL"))
 
 
+OPEN_STATES = [LeadState.NEW, LeadState.VERIFIED, LeadState.REVIEWED]
+
+
+def queue_condition(*, user: Any, filters: QueueFilters) -> Q:
+    """The queue's filters as one condition (used for the rows and for the counts)."""
+    f = filters
+    cond = Q()
+    state = f.state or default_state_for(user)
+    if state != "ALL":
+        cond &= Q(state=state)
+    if f.source:
+        cond &= _json_list_has("sources", f.source)
+    if f.rule:
+        cond &= _json_list_has("rules_fired", f.rule)
+    if f.category:
+        cond &= Q(suggested_category=f.category)
+    if f.region:
+        if len(f.region) != 12 or not f.region.isdigit():
+            return Q(pk__in=[])
+        cond &= Q(household__village__code__startswith=code_prefix(f.region))
+    if f.overdue:
+        cond &= Q(state__in=OPEN_STATES, raised_at__lt=overdue_cutoff())
+    return cond
+
+
+def lead_queue_counts(*, user: Any, filters: QueueFilters) -> dict[str, int]:
+    """In one pass over the user's leads: the queue's total (for pagination) and the navigation
+    badge's figures (waiting at the user's step, of which overdue)."""
+    state = ROLE_QUEUE_STATE.get(effective_role(user))
+    cutoff = overdue_cutoff()
+    mine = Q(state=state) if state is not None else Q(pk__in=[])
+    return Lead.objects.for_user(user).aggregate(
+        total=Count("id", filter=queue_condition(user=user, filters=filters)),
+        waiting=Count("id", filter=mine),
+        overdue=Count("id", filter=mine & Q(raised_at__lt=cutoff)),
+    )
+
+
 def lead_queue(*, user: Any, filters: QueueFilters | None = None) -> QuerySet[Lead]:
     """The leads a user may see, filtered and sorted for the review queue; a fixed number of
     queries whatever the page size (household, village and township joined; head name a subquery)."""
@@ -84,20 +122,8 @@ def lead_queue(*, user: Any, filters: QueueFilters | None = None) -> QuerySet[Le
         .select_related("household", "household__village", "household__village__parent")
         .defer("evidence")
     )
-    state = f.state or default_state_for(user)
-    if state != "ALL":
-        qs = qs.filter(state=state)
-    if f.source:
-        qs = qs.filter(_json_list_has("sources", f.source))
-    if f.rule:
-        qs = qs.filter(_json_list_has("rules_fired", f.rule))
-    if f.category:
-        qs = qs.filter(suggested_category=f.category)
-    if f.region:
-        qs = qs.within(code_prefix(f.region)) if len(f.region) == 12 else qs.none()
+    qs = qs.filter(queue_condition(user=user, filters=f))
     cutoff = overdue_cutoff()
-    if f.overdue:
-        qs = qs.open().filter(raised_at__lt=cutoff)
     qs = qs.annotate(
         head_name=_head_name(),
         is_overdue=Case(

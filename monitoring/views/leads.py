@@ -10,10 +10,12 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.views.decorators.http import require_GET, require_POST
 from django.views.generic import ListView
 
@@ -40,6 +42,7 @@ from monitoring.selectors.leads import (
     lead_audit_trail,
     lead_detail,
     lead_queue,
+    lead_queue_counts,
     lead_target,
     overdue_cutoff,
     overdue_days,
@@ -81,7 +84,18 @@ class LeadQueueView(LoginRequiredMixin, PermissionRequiredMixin, RegionScopedVie
 
     def get_queryset(self) -> Any:
         self.form = LeadQueueFilterForm(self.request.GET or None, regions=scope_regions(self.request.user))
-        return lead_queue(user=self.request.user, filters=self.form.filters())
+        self.filters = self.form.filters()
+        return lead_queue(user=self.request.user, filters=self.filters)
+
+    def get_paginator(
+        self, queryset: Any, per_page: int, orphans: int = 0, allow_empty_first_page: bool = True, **kwargs: Any
+    ) -> Paginator:
+        # One query counts the queue and the navigation badge together (see lead_queue_counts).
+        counts = lead_queue_counts(user=self.request.user, filters=self.filters)
+        self.request.lead_nav_counts = {"waiting": counts["waiting"], "overdue": counts["overdue"]}  # type: ignore[attr-defined]
+        return CountedPaginator(
+            queryset, per_page, orphans=orphans, allow_empty_first_page=allow_empty_first_page, total=counts["total"]
+        )
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
@@ -106,6 +120,18 @@ class LeadQueueView(LoginRequiredMixin, PermissionRequiredMixin, RegionScopedVie
 
 
 lead_queue_view = LeadQueueView.as_view()
+
+
+class CountedPaginator(Paginator):
+    """A paginator whose total is already known."""
+
+    def __init__(self, *args: Any, total: int, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._total = total
+
+    @cached_property
+    def count(self) -> int:
+        return self._total
 
 
 def _evidence_rows(lead: Lead) -> list[dict[str, Any]]:
