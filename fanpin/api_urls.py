@@ -2,11 +2,14 @@
 
 from rest_framework.routers import DefaultRouter
 
+from monitoring.api.leads import LeadViewSet, TargetViewSet
 from monitoring.api.views import HouseholdViewSet, RegionViewSet
 
 router = DefaultRouter()
 router.include_format_suffixes = False
 router.register("regions", RegionViewSet, basename="region")
 router.register("households", HouseholdViewSet, basename="household")
+router.register("leads", LeadViewSet, basename="lead")
+router.register("targets", TargetViewSet, basename="target")
 
 urlpatterns = router.urls

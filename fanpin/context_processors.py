@@ -6,6 +6,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 
 from fanpin.roles import Permission, role_can
+from monitoring.selectors.leads import nav_counts
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
@@ -14,9 +15,23 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     if user is None or not user.is_authenticated:
         return {"nav_items": []}
     role = "ADMIN" if user.is_superuser else user.role
-    items: list[dict[str, str]] = [{"label": "首页", "url": reverse("home"), "key": "home"}]
+    items: list[dict[str, Any]] = [{"label": "首页", "url": reverse("home"), "key": "home"}]
     if role_can(role, Permission.VIEW_HOUSEHOLDS):
         items.append({"label": "农户信息", "url": reverse("monitoring:household_list"), "key": "households"})
+        # htmx partial updates render no navigation bar: skip the count query for them
+        counts = getattr(request, "lead_nav_counts", None)  # the queue page counted them already
+        if counts is None:
+            counts = {"waiting": 0, "overdue": 0} if request.headers.get("HX-Request") else nav_counts(user=user)
+        items.append(
+            {
+                "label": "线索审核",
+                "url": reverse("monitoring:lead_queue"),
+                "key": "leads",
+                "badge": counts["waiting"],
+                "badge_overdue": counts["overdue"],
+            }
+        )
+        items.append({"label": "监测对象", "url": reverse("monitoring:target_list"), "key": "targets"})
     if role_can(role, Permission.IMPORT_DATA):
         items.append({"label": "数据导入", "url": reverse("monitoring:import_list"), "key": "imports"})
     if role_can(role, Permission.RUN_SCREENING):

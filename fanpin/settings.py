@@ -245,6 +245,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # One name per shared choice set (a lead's suggested category and a target's category).
+    "ENUM_NAME_OVERRIDES": {
+        "TargetCategoryEnum": "monitoring.models.leads.TargetCategory",
+        "RiskTypeEnum": "monitoring.models.leads.RiskType",
+        "LeadStateEnum": "monitoring.models.leads.LeadState",
+    },
 }
 
 LOGGING = {

@@ -52,6 +52,14 @@ class Transition:
     target: str
     roles: frozenset[str] | set[str]
     reason_required: bool = False
+    # Optional narrowing per source state: ``{"NEW": {Role.VILLAGE, Role.COUNTY}}`` — in that state
+    # only these roles may apply the transition (the others keep ``roles``).
+    roles_in_state: dict[str, frozenset[str] | set[str]] = field(default_factory=dict, hash=False, compare=False)
+
+    def roles_for(self, state: str | None) -> set[str]:
+        if state is not None and state in self.roles_in_state:
+            return {str(r) for r in self.roles_in_state[state]}
+        return {str(r) for r in self.roles}
 
 
 @dataclass
@@ -76,15 +84,21 @@ class Workflow(Generic[M]):
         except KeyError:
             raise ValidationError(f"未知操作：{name}") from None
 
-    def role_may(self, user: Any, transition: Transition) -> bool:
-        return bool(getattr(user, "is_authenticated", False)) and effective_role(user) in {
-            str(r) for r in transition.roles
-        } | ({"ADMIN"} if getattr(user, "is_superuser", False) else set())
+    def role_may(self, user: Any, transition: Transition, state: str | None = None) -> bool:
+        """Whether ``user``'s role may apply ``transition`` (in ``state``, when it narrows roles)."""
+        return bool(getattr(user, "is_authenticated", False)) and effective_role(user) in transition.roles_for(
+            state
+        ) | ({"ADMIN"} if getattr(user, "is_superuser", False) else set())
 
     def available(self, obj: M, user: Any) -> list[Transition]:
         """The transitions ``user`` may apply to ``obj`` in its current state (for buttons)."""
         state = getattr(obj, self.state_field)
-        return [t for t in self.transitions if state in t.sources and self.role_may(user, t)]
+        return [t for t in self.transitions if state in t.sources and self.role_may(user, t, state)]
+
+    def may_ever(self, user: Any, name: str) -> bool:
+        """Whether ``user``'s role may apply transition ``name`` in some state (for menus, bulk forms)."""
+        t = self.transition(name)
+        return any(self.role_may(user, t, state) for state in t.sources)
 
     def _label(self, state: str) -> str:
         return self.state_labels.get(state, state)
@@ -110,11 +124,13 @@ class Workflow(Generic[M]):
         opinion = (opinion or "").strip()
         with transaction.atomic():
             obj = self.lock(pk=pk, actor=actor)
-            if not self.role_may(actor, transition):
+            if not any(self.role_may(actor, transition, state) for state in transition.sources):
                 raise PermissionDenied(f"您的角色不能执行“{transition.label}”。")
             before = getattr(obj, self.state_field)
             if before not in transition.sources:
                 raise TransitionNotAllowed(f"当前状态为“{self._label(before)}”，不能执行“{transition.label}”。")
+            if not self.role_may(actor, transition, before):
+                raise TransitionNotAllowed(f"当前状态为“{self._label(before)}”，您的角色不能执行“{transition.label}”。")
             if transition.reason_required and not opinion:
                 raise ValidationError({"opinion": f"“{transition.label}”必须填写理由。"})
             setattr(obj, self.state_field, transition.target)
@@ -144,3 +160,8 @@ class Workflow(Generic[M]):
         if obj is None:
             raise ObjectOutOfScope("对象不存在或不在您的管辖范围内。")
         return obj
+
+    def lock_for_system(self, *, pk: Any) -> M:
+        """The row, locked for update, for system services without a user (e.g. merging a new
+        source into an open lead).  Never used for a user's transition: ``apply`` scopes."""
+        return self.model._default_manager.select_for_update(of=("self",)).get(pk=pk)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from monitoring.views import households
+from monitoring.views import households, imports, leads, screening, targets
 
 app_name = "monitoring"
 
@@ -8,22 +8,26 @@ urlpatterns = [
     path("households/", households.household_list, name="household_list"),
     path("households/<int:pk>/", households.household_detail_view, name="household_detail"),
     path("members/<int:pk>/id-number/", households.member_id_number, name="member_id_number"),
-]
-
-from monitoring.views import imports  # noqa: E402
-
-urlpatterns += [
+    # Review workflow (issue 5)
+    path("leads/", leads.lead_queue_view, name="lead_queue"),
+    path("leads/bulk/", leads.leads_bulk_view, name="leads_bulk"),
+    path("leads/export.xlsx", leads.leads_export_view, name="leads_export"),
+    path("leads/<int:pk>/", leads.lead_detail_view, name="lead_detail"),
+    path("leads/<int:pk>/consent-scan/", leads.lead_consent_scan_view, name="lead_consent_scan"),
+    path("leads/<int:pk>/<str:action>/", leads.lead_act_view, name="lead_act"),
+    path("publicity/<str:code>/", leads.publicity_view, name="publicity"),
+    path("publicity/<str:code>/xlsx/", leads.publicity_xlsx_view, name="publicity_xlsx"),
+    path("targets/", targets.target_list_view, name="target_list"),
+    path("targets/export.xlsx", targets.targets_export_view, name="targets_export"),
+    path("targets/<int:pk>/", targets.target_detail_view, name="target_detail"),
+    # Excel import and export (issue 3)
     path("households/export/", imports.household_export, name="household_export"),
     path("imports/", imports.import_list, name="import_list"),
     path("imports/<int:pk>/", imports.import_detail, name="import_detail"),
     path("imports/<int:pk>/confirm/", imports.import_confirm, name="import_confirm"),
     path("imports/<int:pk>/annotated/", imports.import_annotated, name="import_annotated"),
     path("imports/templates/<str:kind>/", imports.import_template, name="import_template"),
-]
-
-from monitoring.views import screening  # noqa: E402
-
-urlpatterns += [
+    # Screening (issue 4)
     path("screening/", screening.screening_home, name="screening"),
     path("screening/runs/<int:pk>/", screening.screening_run, name="screening_run"),
     path("parameters/", screening.parameters, name="parameters"),

@@ -142,6 +142,10 @@ class LeadFactory(factory.django.DjangoModelFactory):
     rules_fired = factory.LazyFunction(lambda: ["LOW_INCOME"])
     year = 2024
     raised_at = factory.LazyFunction(timezone.now)
+    # A lead past the village step was verified (database check lead_verified_has_time).
+    verified_at = factory.LazyAttribute(
+        lambda o: timezone.now() if o.state in (LeadState.VERIFIED, LeadState.REVIEWED) else None
+    )
 
 
 class TargetFactory(factory.django.DjangoModelFactory):

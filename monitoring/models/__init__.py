@@ -17,7 +17,9 @@ from monitoring.models.imports import ImportJob, ImportKind, ImportStatus
 from monitoring.models.leads import (
     FINAL_LEAD_STATES,
     MAX_RISK_TYPES,
+    MIN_PUBLICITY_DAYS,
     OPEN_LEAD_STATES,
+    AppraisalOutcome,
     Lead,
     LeadSource,
     LeadState,
@@ -33,10 +35,12 @@ from monitoring.models.targets import EliminationMethod, MonitoringTarget, Targe
 __all__ = [
     "FINAL_LEAD_STATES",
     "MAX_RISK_TYPES",
+    "MIN_PUBLICITY_DAYS",
     "OPEN_LEAD_STATES",
     "AlertStatus",
     "AlertType",
     "AnnualIncome",
+    "AppraisalOutcome",
     "DepartmentAlert",
     "DisabilityGrade",
     "EliminationMethod",

@@ -65,6 +65,15 @@ class RiskType(models.TextChoices):
 
 
 MAX_RISK_TYPES = 5
+MIN_PUBLICITY_DAYS = 5  # 公示 at least 5 days, counted inclusively (start … end)
+
+
+class AppraisalOutcome(models.TextChoices):
+    """民主评议结果."""
+
+    NONE = "", "—"
+    AGREED = "AGREED", "同意纳入"
+    DISAGREED = "DISAGREED", "不同意纳入"
 
 
 class LeadQuerySet(ScopedQuerySet["Lead"]):
@@ -119,6 +128,18 @@ class Lead(models.Model):
     )
     rejection_reason = models.TextField("未纳入原因", blank=True)
 
+    # 村级核实 (SPEC §5): home check, consent, democratic appraisal, public posting.
+    verified_at = models.DateTimeField("核实时间", null=True, blank=True)
+    home_checked_on = models.DateField("入户核实日期", null=True, blank=True)
+    consent_signed = models.BooleanField("农户承诺授权", null=True, blank=True)
+    consent_scan = models.FileField("承诺授权书扫描件", upload_to="consent/%Y/%m/", blank=True)
+    appraisal_on = models.DateField("民主评议日期", null=True, blank=True)
+    appraisal_outcome = models.CharField(
+        "民主评议结果", max_length=10, choices=AppraisalOutcome.choices, blank=True, default=""
+    )
+    publicity_start = models.DateField("公示开始日期", null=True, blank=True)
+    publicity_end = models.DateField("公示结束日期", null=True, blank=True)
+
     objects = LeadQuerySet.as_manager()
 
     class Meta:
@@ -128,6 +149,7 @@ class Lead(models.Model):
         indexes = [
             models.Index(fields=["household", "state"], name="lead_household_state"),
             models.Index(fields=["year", "state"], name="lead_year_state"),
+            models.Index(fields=["state", "-raised_at"], name="lead_state_raised"),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -150,6 +172,19 @@ class Lead(models.Model):
             models.CheckConstraint(
                 condition=~Q(state="REJECTED") | ~Q(rejection_reason=""),
                 name="lead_rejection_has_reason",
+            ),
+            models.CheckConstraint(
+                condition=Q(appraisal_outcome__in=AppraisalOutcome.values), name="lead_appraisal_outcome_valid"
+            ),
+            # A lead at the township or county step went through village verification.
+            models.CheckConstraint(
+                condition=~Q(state__in=["VERIFIED", "REVIEWED"]) | Q(verified_at__isnull=False),
+                name="lead_verified_has_time",
+            ),
+            models.CheckConstraint(
+                condition=Q(publicity_start__isnull=True, publicity_end__isnull=True)
+                | Q(publicity_start__isnull=False, publicity_end__gte=models.F("publicity_start")),
+                name="lead_publicity_period_valid",
             ),
         ]
 

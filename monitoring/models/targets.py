@@ -5,6 +5,7 @@ The confirmation workflow, measures and risk elimination build on this in later 
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
@@ -54,6 +55,17 @@ class MonitoringTarget(models.Model):
         "消除方式", max_length=10, choices=EliminationMethod.choices, blank=True, default=""
     )
     eliminated_on = models.DateField("风险消除日期", null=True, blank=True)
+    sources = models.JSONField("线索来源", default=list, blank=True)
+    confirmed_at = models.DateTimeField("确定时间", null=True, blank=True)
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="确定人",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    direct = models.BooleanField("县级直接确定", default=False)
 
     objects = MonitoringTargetQuerySet.as_manager()
 
@@ -65,6 +77,8 @@ class MonitoringTarget(models.Model):
             models.UniqueConstraint(
                 fields=["household"], condition=Q(status="ACTIVE"), name="target_one_active_per_household"
             ),
+            # A lead becomes at most one target, whatever two users do at once.
+            models.UniqueConstraint(fields=["lead"], condition=Q(lead__isnull=False), name="target_one_per_lead"),
             models.CheckConstraint(condition=Q(category__in=TargetCategory.values), name="target_category_valid"),
             models.CheckConstraint(condition=Q(status__in=TargetStatus.values), name="target_status_valid"),
             models.CheckConstraint(

@@ -81,3 +81,39 @@ def test_available_lists_what_the_user_may_do(world: World) -> None:
     assert [t.name for t in FLOW.available(household, world.users["village"])] == ["mark"]
     assert FLOW.available(household, world.users["county"]) == []
     assert [t.name for t in FLOW.available(household, world.users["admin"])] == ["mark"]
+
+
+# roles narrowed per source state: township may close only at its own step, county at any step
+NARROW: Workflow[Household] = Workflow(
+    object_type="household_test",
+    model=Household,
+    region_code=lambda h: h.village_id,
+    state_field="household_type",
+    state_labels={"GENERAL": "一般农户", "EDGE": "边缘户"},
+    transitions=[
+        Transition(
+            "close",
+            "关闭",
+            sources=("GENERAL", "EDGE"),
+            target="EDGE",
+            roles={Role.TOWNSHIP, Role.COUNTY},
+            roles_in_state={"GENERAL": {Role.COUNTY}},
+        ),
+    ],
+)
+
+
+def test_roles_in_state_narrow_who_may_act_in_that_state(world: World) -> None:
+    household = world.households["520101001001"]
+    assert NARROW.available(household, world.users["township"]) == []
+    assert [t.name for t in NARROW.available(household, world.users["county"])] == ["close"]
+    assert NARROW.may_ever(world.users["township"], "close")
+    assert not NARROW.may_ever(world.users["village"], "close")
+    with pytest.raises(TransitionNotAllowed, match="您的角色不能执行“关闭”"):
+        NARROW.apply(pk=household.pk, name="close", actor=world.users["township"])
+    with pytest.raises(PermissionDenied):
+        NARROW.apply(pk=household.pk, name="close", actor=world.users["village"])
+    household.household_type = "EDGE"
+    household.save(update_fields=["household_type"])
+    NARROW.apply(pk=household.pk, name="close", actor=world.users["township"])
+    assert AuditEntry.objects.get(action="close").from_state == "EDGE"

@@ -10,10 +10,12 @@ from unittest import mock
 import pytest
 from django.db import IntegrityError, transaction
 
+from fanpin.models import User
+from fanpin.roles import Role
 from monitoring.models import Lead, LeadState, RunStatus
 from monitoring.services.leads import lead_reject
-from tests.factories import ExpenditureFactory, LeadFactory, TargetFactory, income
-from tests.monitoring.screening_helpers import YEAR, household, screen, setup_lines
+from tests.factories import ExpenditureFactory, LeadFactory, TargetFactory, income, user
+from tests.monitoring.screening_helpers import COUNTY, YEAR, household, screen, setup_lines
 
 pytestmark = pytest.mark.django_db
 
@@ -101,7 +103,8 @@ def test_eliminated_target_may_get_a_lead_again() -> None:
 def _rejected(hh) -> Lead:  # type: ignore[no-untyped-def]
     screen()
     lead = Lead.objects.get(household=hh)
-    return lead_reject(lead_id=lead.pk, reason="经核实收入已恢复", actor=None)
+    county = User.objects.filter(username="county-screening").first() or user("county-screening", Role.COUNTY, COUNTY)
+    return lead_reject(lead_id=lead.pk, reason="经核实收入已恢复", actor=county)
 
 
 def test_rejected_lead_not_raised_again_for_the_same_rules() -> None:

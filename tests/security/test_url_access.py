@@ -84,6 +84,40 @@ def region_pk(world: World, inside: bool) -> dict[str, Any]:
     return {"pk": INSIDE_VILLAGE if inside else OUTSIDE_VILLAGE}
 
 
+def lead(world: World, inside: bool) -> dict[str, Any]:
+    from tests.factories import LeadFactory
+
+    return {"pk": LeadFactory(household=world.households[INSIDE_VILLAGE if inside else OUTSIDE_VILLAGE]).pk}
+
+
+def lead_with_scan(world: World, inside: bool) -> dict[str, Any]:
+    from django.core.files.base import ContentFile
+
+    from monitoring.models import Lead
+
+    pk = lead(world, inside)["pk"]
+    obj = Lead.objects.get(pk=pk)
+    obj.consent_scan.save("scan.pdf", ContentFile(b"%PDF-1.4 test"), save=True)
+    return {"pk": pk}
+
+
+def lead_action(action: str) -> Callable[[World, bool], dict[str, Any]]:
+    def build(world: World, inside: bool) -> dict[str, Any]:
+        return {**lead(world, inside), "action": action}
+
+    return build
+
+
+def target(world: World, inside: bool) -> dict[str, Any]:
+    from tests.factories import TargetFactory
+
+    return {"pk": TargetFactory(household=world.households[INSIDE_VILLAGE if inside else OUTSIDE_VILLAGE]).pk}
+
+
+def village_code(world: World, inside: bool) -> dict[str, Any]:
+    return {"code": INSIDE_VILLAGE if inside else OUTSIDE_VILLAGE}
+
+
 RULES: dict[str, Rule] = {
     "home": Rule(),
     "login": Rule(public=True, ok=(200, 302)),  # logged-in users are sent home
@@ -105,6 +139,30 @@ RULES: dict[str, Rule] = {
     "region-detail": Rule(kind="api", obj=region_pk, personal_data=False),
     "household-list": Rule(kind="api"),
     "household-detail": Rule(kind="api", obj=household),
+    # Review workflow (issue 5).  Transition POSTs with an empty body: a role that never does the
+    # step gets 403, the role that does gets the form/serializer error (400) or a state refusal
+    # (409); exact outcomes per role × transition × state are in tests/monitoring/test_review_matrix.py.
+    "monitoring:lead_queue": Rule(permission=Permission.VIEW_HOUSEHOLDS),
+    "monitoring:leads_bulk": Rule(permission=Permission.VIEW_HOUSEHOLDS, methods=("post",), ok=(302, 403)),
+    "monitoring:leads_export": Rule(permission=Permission.EXPORT_DATA),
+    "monitoring:lead_detail": Rule(permission=Permission.VIEW_HOUSEHOLDS, obj=lead),
+    "monitoring:lead_consent_scan": Rule(permission=Permission.VIEW_HOUSEHOLDS, obj=lead_with_scan),
+    "monitoring:lead_act": Rule(
+        permission=Permission.VIEW_HOUSEHOLDS, obj=lead_action("verify"), methods=("post",), ok=(400, 403)
+    ),
+    "monitoring:publicity": Rule(permission=Permission.VIEW_HOUSEHOLDS, obj=village_code),
+    "monitoring:publicity_xlsx": Rule(permission=Permission.VIEW_HOUSEHOLDS, obj=village_code),
+    "monitoring:target_list": Rule(permission=Permission.VIEW_HOUSEHOLDS),
+    "monitoring:targets_export": Rule(permission=Permission.EXPORT_DATA),
+    "monitoring:target_detail": Rule(permission=Permission.VIEW_HOUSEHOLDS, obj=target),
+    "lead-list": Rule(kind="api"),
+    "lead-detail": Rule(kind="api", obj=lead),
+    "lead-verify": Rule(kind="api", obj=lead, methods=("post",), ok=(400, 403)),
+    "lead-review": Rule(kind="api", obj=lead, methods=("post",), ok=(403, 409)),
+    "lead-confirm": Rule(kind="api", obj=lead, methods=("post",), ok=(400, 403)),
+    "lead-reject": Rule(kind="api", obj=lead, methods=("post",), ok=(400, 403)),
+    "target-list": Rule(kind="api"),
+    "target-detail": Rule(kind="api", obj=target),
 }
 
 

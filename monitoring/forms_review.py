@@ -1,0 +1,192 @@
+"""Forms of the review workflow pages (parsing only: the rules live in services/review.py)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+
+from monitoring.models import (
+    MAX_RISK_TYPES,
+    AppraisalOutcome,
+    LeadSource,
+    LeadState,
+    Region,
+    RiskType,
+    ScreeningRule,
+    TargetCategory,
+    TargetStatus,
+)
+from monitoring.selectors.leads import QUEUE_SORTS, QueueFilters
+from monitoring.services.review import Decision, Verification
+
+DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+YES_NO = [("yes", "是"), ("no", "否")]
+SORT_LABELS = {"raised": "发现时间（早→晚）", "-raised": "发现时间（晚→早）", "household": "户编号", "village": "村"}
+
+
+class SelectsMixin:
+    """Select fields with their options pre-computed (a few hundred villages render fast)."""
+
+    def selects(self) -> list[dict[str, Any]]:
+        result = []
+        for bf in self:  # type: ignore[attr-defined]
+            choices = getattr(bf.field, "choices", None)
+            if choices is None or isinstance(bf.field, forms.BooleanField):
+                continue
+            current = str(bf.value() or "")
+            result.append(
+                {
+                    "name": bf.html_name,
+                    "id": bf.id_for_label,
+                    "label": bf.label,
+                    "options": [(str(v), label, str(v) == current) for v, label in choices],
+                }
+            )
+        return result
+
+
+def _region_choices(regions: list[Region]) -> list[tuple[str, str]]:
+    return [("", "全部")] + [
+        (r.code, f"{r.parent.name} {r.name}" if r.level == "VILLAGE" and r.parent else r.name) for r in regions
+    ]
+
+
+class LeadQueueFilterForm(SelectsMixin, forms.Form):
+    state = forms.ChoiceField(
+        label="状态", required=False, choices=[("", "我的待办"), ("ALL", "全部状态"), *LeadState.choices]
+    )
+    source = forms.ChoiceField(label="线索来源", required=False, choices=[("", "全部"), *LeadSource.choices])
+    rule = forms.ChoiceField(label="触发规则", required=False, choices=[("", "全部"), *ScreeningRule.choices])
+    category = forms.ChoiceField(label="建议类别", required=False, choices=[("", "全部"), *TargetCategory.choices])
+    region = forms.ChoiceField(label="乡镇/村", required=False)
+    overdue = forms.BooleanField(label="仅看逾期", required=False)
+    sort = forms.ChoiceField(label="排序", required=False, choices=[(k, SORT_LABELS[k]) for k in QUEUE_SORTS])
+
+    def __init__(self, *args: Any, regions: list[Region], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["region"].choices = _region_choices(regions)  # type: ignore[attr-defined]
+
+    def filters(self) -> QueueFilters:
+        if not (self.is_bound and self.is_valid()):
+            return QueueFilters()
+        d = self.cleaned_data
+        return QueueFilters(
+            state=d["state"],
+            source=d["source"],
+            rule=d["rule"],
+            category=d["category"],
+            region=d["region"],
+            overdue=bool(d["overdue"]),
+            sort=d["sort"] or "raised",
+        )
+
+
+class VerifyForm(forms.Form):
+    home_checked_on = forms.DateField(label="入户核实日期", widget=DATE)
+    consent_signed = forms.ChoiceField(label="农户承诺授权", choices=YES_NO, widget=forms.RadioSelect)
+    consent_scan = forms.FileField(label="承诺授权书扫描件（可选）", required=False)
+    appraisal_on = forms.DateField(label="民主评议日期", widget=DATE)
+    appraisal_outcome = forms.ChoiceField(
+        label="民主评议结果", choices=[c for c in AppraisalOutcome.choices if c[0]], widget=forms.RadioSelect
+    )
+    publicity_start = forms.DateField(label="公示开始日期", widget=DATE)
+    publicity_end = forms.DateField(label="公示结束日期", widget=DATE, help_text="公示期不少于 5 天（含首尾两天）")
+    opinion = forms.CharField(
+        label="核实意见", required=False, max_length=1000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+    def clean_consent_scan(self) -> Any:
+        scan = self.cleaned_data.get("consent_scan")
+        if scan and scan.size > 5 * 1024 * 1024:
+            raise forms.ValidationError("扫描件不能超过 5 MB。")
+        if scan and not str(scan.name).lower().endswith((".pdf", ".jpg", ".jpeg", ".png")):
+            raise forms.ValidationError("扫描件须为 PDF、JPG 或 PNG 文件。")
+        return scan
+
+    def verification(self) -> Verification:
+        d = self.cleaned_data
+        return Verification(
+            home_checked_on=d["home_checked_on"],
+            consent_signed=d["consent_signed"] == "yes",
+            appraisal_on=d["appraisal_on"],
+            appraisal_outcome=d["appraisal_outcome"],
+            publicity_start=d["publicity_start"],
+            publicity_end=d["publicity_end"],
+            consent_scan=d.get("consent_scan") or None,
+        )
+
+
+class ReviewForm(forms.Form):
+    opinion = forms.CharField(
+        label="审核意见", required=False, max_length=1000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class ConfirmForm(forms.Form):
+    category = forms.ChoiceField(label="监测对象类别", choices=TargetCategory.choices, widget=forms.RadioSelect)
+    risk_types = forms.MultipleChoiceField(
+        label=f"风险类型（最多 {MAX_RISK_TYPES} 项）", choices=RiskType.choices, widget=forms.CheckboxSelectMultiple
+    )
+    identified_on = forms.DateField(label="识别日期", widget=DATE)
+    opinion = forms.CharField(
+        label="确定意见", required=False, max_length=1000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+    def decision(self) -> Decision:
+        d = self.cleaned_data
+        return Decision(category=d["category"], risk_types=d["risk_types"], identified_on=d["identified_on"])
+
+
+class DirectConfirmForm(ConfirmForm):
+    opinion = forms.CharField(
+        label="直接确定理由（必填）",
+        required=True,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"required": "县级直接确定必须填写理由。"},
+    )
+
+
+class RejectForm(forms.Form):
+    opinion = forms.CharField(
+        label="不予纳入理由（必填）",
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"required": "不予纳入必须填写理由。"},
+    )
+
+    def clean_opinion(self) -> str:
+        value = str(self.cleaned_data["opinion"]).strip()
+        if not value:
+            raise forms.ValidationError("不予纳入必须填写理由。")
+        return value
+
+
+class BulkDecideForm(forms.Form):
+    leads = forms.TypedMultipleChoiceField(
+        label="选中的线索", coerce=int, error_messages={"required": "请先勾选线索。"}
+    )
+    decision = forms.ChoiceField(label="批量操作", choices=[("confirm", "批量确定"), ("reject", "批量不予纳入")])
+    reason = forms.CharField(label="意见/理由", required=False, max_length=1000)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        values = self.data.getlist("leads") if hasattr(self.data, "getlist") else []
+        self.fields["leads"].choices = [(v, v) for v in values if str(v).isdigit()]  # type: ignore[attr-defined]
+
+
+class TargetFilterForm(SelectsMixin, forms.Form):
+    status = forms.ChoiceField(label="状态", required=False, choices=[("", "全部"), *TargetStatus.choices])
+    category = forms.ChoiceField(label="类别", required=False, choices=[("", "全部"), *TargetCategory.choices])
+    risk_type = forms.ChoiceField(label="风险类型", required=False, choices=[("", "全部"), *RiskType.choices])
+    region = forms.ChoiceField(label="乡镇/村", required=False)
+
+    def __init__(self, *args: Any, regions: list[Region], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["region"].choices = _region_choices(regions)  # type: ignore[attr-defined]
+
+    def filters(self) -> dict[str, str]:
+        if not (self.is_bound and self.is_valid()):
+            return {}
+        return {k: v for k, v in self.cleaned_data.items() if v}

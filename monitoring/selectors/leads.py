@@ -1,0 +1,268 @@
+"""Reads for the review workflow: queues, one lead, navigation counts, the 公示名单."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.db import connection
+from django.db.models import Case, Count, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models.fields import BooleanField
+from django.utils import timezone
+
+from fanpin.models import AuditEntry
+from fanpin.scoping import code_prefix
+from fanpin.views_mixins import effective_role
+from monitoring.models import (
+    Lead,
+    LeadSource,
+    LeadState,
+    Member,
+    MonitoringTarget,
+    RiskType,
+    ScreeningRule,
+    TargetCategory,
+)
+
+# The state each role acts on (its queue's default filter).
+ROLE_QUEUE_STATE = {"VILLAGE": LeadState.NEW, "TOWNSHIP": LeadState.VERIFIED, "COUNTY": LeadState.REVIEWED}
+QUEUE_SORTS = {
+    "raised": ("raised_at", "id"),
+    "-raised": ("-raised_at", "-id"),
+    "household": ("household__household_no", "id"),
+    "village": ("household__village_id", "household__household_no", "id"),
+}
+DEFAULT_SORT = "raised"  # oldest first: the overdue ones are on top
+
+
+def overdue_days() -> int:
+    """SPEC §5: a lead undecided this many days after it was raised is 逾期 (a parameter)."""
+    return int(getattr(settings, "LEAD_OVERDUE_DAYS", 15))
+
+
+def overdue_cutoff(now: dt.datetime | None = None) -> dt.datetime:
+    return (now or timezone.now()) - dt.timedelta(days=overdue_days())
+
+
+def _head_name() -> Subquery:
+    return Subquery(
+        Member.objects.filter(household=OuterRef("household_id"), relation=Member.Relation.HEAD).values("name")[:1]
+    )
+
+
+def _json_list_has(field: str, code: str) -> Q:
+    """``code`` is an element of the JSON list ``field`` (containment on PostgreSQL)."""
+    if connection.vendor == "postgresql":
+        return Q(**{f"{field}__contains": [code]})
+    return Q(**{f"{field}__icontains": f'"{code}"'})
+
+
+@dataclass(frozen=True)
+class QueueFilters:
+    state: str = ""  # "" = the role's own step, "ALL" = every state
+    source: str = ""
+    rule: str = ""
+    category: str = ""
+    region: str = ""  # a township or village code inside the user's scope
+    overdue: bool = False
+    sort: str = DEFAULT_SORT
+
+
+def default_state_for(user: Any) -> str:
+    return str(ROLE_QUEUE_STATE.get(effective_role(user), "ALL"))
+
+
+OPEN_STATES = [LeadState.NEW, LeadState.VERIFIED, LeadState.REVIEWED]
+
+
+def queue_condition(*, user: Any, filters: QueueFilters) -> Q:
+    """The queue's filters as one condition (used for the rows and for the counts)."""
+    f = filters
+    cond = Q()
+    state = f.state or default_state_for(user)
+    if state != "ALL":
+        cond &= Q(state=state)
+    if f.source:
+        cond &= _json_list_has("sources", f.source)
+    if f.rule:
+        cond &= _json_list_has("rules_fired", f.rule)
+    if f.category:
+        cond &= Q(suggested_category=f.category)
+    if f.region:
+        if len(f.region) != 12 or not f.region.isdigit():
+            return Q(pk__in=[])
+        cond &= Q(household__village__code__startswith=code_prefix(f.region))
+    if f.overdue:
+        cond &= Q(state__in=OPEN_STATES, raised_at__lt=overdue_cutoff())
+    return cond
+
+
+def lead_queue_counts(*, user: Any, filters: QueueFilters) -> dict[str, int]:
+    """In one pass over the user's leads: the queue's total (for pagination) and the navigation
+    badge's figures (waiting at the user's step, of which overdue)."""
+    state = ROLE_QUEUE_STATE.get(effective_role(user))
+    cutoff = overdue_cutoff()
+    mine = Q(state=state) if state is not None else Q(pk__in=[])
+    return Lead.objects.for_user(user).aggregate(
+        total=Count("id", filter=queue_condition(user=user, filters=filters)),
+        waiting=Count("id", filter=mine),
+        overdue=Count("id", filter=mine & Q(raised_at__lt=cutoff)),
+    )
+
+
+def lead_queue(*, user: Any, filters: QueueFilters | None = None) -> QuerySet[Lead]:
+    """The leads a user may see, filtered and sorted for the review queue; a fixed number of
+    queries whatever the page size (household, village and township joined; head name a subquery)."""
+    f = filters or QueueFilters()
+    # evidence (a JSON document per source) is not shown in lists: leave it out of the rows sorted
+    qs: Any = (
+        Lead.objects.for_user(user)
+        .select_related("household", "household__village", "household__village__parent")
+        .defer("evidence")
+    )
+    qs = qs.filter(queue_condition(user=user, filters=f))
+    cutoff = overdue_cutoff()
+    qs = qs.annotate(
+        head_name=_head_name(),
+        is_overdue=Case(
+            When(
+                state__in=[LeadState.NEW, LeadState.VERIFIED, LeadState.REVIEWED],
+                raised_at__lt=cutoff,
+                then=Value(True),
+            ),
+            default=Value(False),
+            output_field=BooleanField(),
+        ),
+    )
+    return qs.order_by(*QUEUE_SORTS.get(f.sort, QUEUE_SORTS[DEFAULT_SORT]))
+
+
+def nav_counts(*, user: Any) -> dict[str, int]:
+    """For the navigation badge: leads waiting at the user's step, and how many are overdue (one query)."""
+    state = ROLE_QUEUE_STATE.get(effective_role(user))
+    if state is None:
+        return {"waiting": 0, "overdue": 0}
+    return (
+        Lead.objects.for_user(user)
+        .filter(state=state)
+        .aggregate(waiting=Count("id"), overdue=Count("id", filter=Q(raised_at__lt=overdue_cutoff())))
+    )
+
+
+def lead_detail(*, user: Any, pk: int) -> Lead:
+    """One lead in the user's scope (raises ``Lead.DoesNotExist`` outside)."""
+    return (
+        Lead.objects.for_user(user)
+        .select_related("household", "household__village", "household__village__parent", "decided_by")
+        .annotate(head_name=_head_name())
+        .get(pk=pk)
+    )
+
+
+def lead_audit_trail(*, lead: Lead) -> QuerySet[AuditEntry]:
+    return (
+        AuditEntry.objects.filter(object_type="lead", object_id=str(lead.pk))
+        .select_related("actor")
+        .order_by("at", "id")
+    )
+
+
+def lead_target(*, lead: Lead) -> MonitoringTarget | None:
+    return MonitoringTarget.objects.filter(lead=lead).first()
+
+
+def household_other_leads(*, lead: Lead) -> QuerySet[Lead]:
+    return Lead.objects.filter(household_id=lead.household_id).exclude(pk=lead.pk).order_by("-raised_at")
+
+
+# -- labels --------------------------------------------------------------------------------------
+SOURCE_LABELS = dict(LeadSource.choices)
+RULE_LABELS = dict(ScreeningRule.choices)
+CATEGORY_LABELS = dict(TargetCategory.choices)
+RISK_LABELS = dict(RiskType.choices)
+
+
+def labels_joined(codes: Any, labels: dict[str, str]) -> str:
+    """``["LOW_INCOME", "INCOME_DROP"]`` → ``收入低于监测标准、收入骤减`` (SPEC §6)."""
+    return "、".join(labels.get(str(c), str(c)) for c in (codes or []))
+
+
+def lead_reason(lead: Lead) -> str:
+    """The reason shown on the 公示名单: the rules that fired, else the sources (no health details)."""
+    return labels_joined(lead.rules_fired, RULE_LABELS) or labels_joined(lead.sources, SOURCE_LABELS)
+
+
+# -- 公示名单 -------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class PublicityRow:
+    name: str
+    village: str
+    category: str
+    reason: str
+    start: dt.date | None
+    end: dt.date | None
+
+
+def publicity_list(*, user: Any, village_code: str) -> list[PublicityRow]:
+    """Leads of one village under or after public posting (verified, not yet decided).
+
+    Only name, village, category and reason — never 身份证号, phone, bank account or health.
+    """
+    qs = (
+        Lead.objects.for_user(user)
+        .filter(household__village_id=village_code, state__in=[LeadState.VERIFIED, LeadState.REVIEWED])
+        .exclude(publicity_start__isnull=True)
+        .select_related("household__village")
+        .annotate(head_name=_head_name())
+        .order_by("household__household_no")
+    )
+    return [
+        PublicityRow(
+            name=lead.head_name or "",  # type: ignore[attr-defined]
+            village=lead.household.village.name,
+            category=CATEGORY_LABELS.get(lead.suggested_category, ""),
+            reason=lead_reason(lead),
+            start=lead.publicity_start,
+            end=lead.publicity_end,
+        )
+        for lead in qs
+    ]
+
+
+def targets_in_scope(
+    *, user: Any, status: str = "", category: str = "", region: str = "", risk_type: str = ""
+) -> QuerySet[MonitoringTarget]:
+    qs = MonitoringTarget.objects.for_user(user).select_related(
+        "household", "household__village", "household__village__parent"
+    )
+    if status:
+        qs = qs.filter(status=status)
+    if category:
+        qs = qs.filter(category=category)
+    if risk_type:
+        qs = qs.filter(_json_list_has("risk_types", risk_type))
+    if region:
+        qs = qs.within(code_prefix(region)) if len(region) == 12 else qs.none()
+    return qs.annotate(head_name=_head_name()).order_by("-identified_on", "-id")
+
+
+def target_detail(*, user: Any, pk: int) -> MonitoringTarget:
+    return (
+        MonitoringTarget.objects.for_user(user)
+        .select_related("household", "household__village", "household__village__parent", "lead", "confirmed_by")
+        .annotate(head_name=_head_name())
+        .get(pk=pk)
+    )
+
+
+def target_audit_trail(*, target: MonitoringTarget) -> QuerySet[AuditEntry]:
+    lead_ids = [str(target.lead_id)] if target.lead_id else []
+    return (
+        AuditEntry.objects.filter(
+            Q(object_type="lead", object_id__in=lead_ids) | Q(object_type="target", object_id=str(target.pk))
+        )
+        .select_related("actor")
+        .order_by("at", "id")
+    )

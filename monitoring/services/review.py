@@ -1,0 +1,395 @@
+"""The lead review workflow (SPEC §5): 待核实 → 村级已核实 → 乡镇已审核 → 县级已确定 / 未纳入.
+
+``LEAD_WORKFLOW`` is the single place that says who may do which transition in which state;
+every service below goes through ``LEAD_WORKFLOW.apply`` (row lock, role/state/region checks,
+opinion, audit row).  ``lead_raise_or_merge`` is the entry point for new sources (visits,
+applications, department alerts); screening merges its own leads in ``screening_leads``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from fanpin.audit import audit_record
+from fanpin.roles import Role
+from fanpin.workflow import ObjectOutOfScope, Transition, TransitionNotAllowed, Workflow
+from monitoring.models import (
+    MAX_RISK_TYPES,
+    MIN_PUBLICITY_DAYS,
+    AppraisalOutcome,
+    Household,
+    HouseholdType,
+    Lead,
+    LeadSource,
+    LeadState,
+    MonitoringTarget,
+    RiskType,
+    TargetCategory,
+    TargetStatus,
+)
+
+S = LeadState
+LEAD_WORKFLOW: Workflow[Lead] = Workflow(
+    object_type="lead",
+    model=Lead,
+    region_code=lambda lead: lead.household.village_id,
+    state_labels=dict(LeadState.choices),
+    transitions=[
+        Transition("verify", "村级核实", sources=(S.NEW,), target=S.VERIFIED, roles={Role.VILLAGE}),
+        Transition("review", "乡镇审核", sources=(S.VERIFIED,), target=S.REVIEWED, roles={Role.TOWNSHIP}),
+        Transition("confirm", "县级确定", sources=(S.REVIEWED,), target=S.CONFIRMED, roles={Role.COUNTY}),
+        Transition(
+            "confirm_direct",
+            "县级直接确定",
+            sources=(S.NEW, S.VERIFIED),
+            target=S.CONFIRMED,
+            roles={Role.COUNTY},
+            reason_required=True,
+        ),
+        # Each level rejects at its own step; the county at any step.
+        Transition(
+            "reject",
+            "不予纳入",
+            sources=(S.NEW, S.VERIFIED, S.REVIEWED),
+            target=S.REJECTED,
+            roles={Role.VILLAGE, Role.TOWNSHIP, Role.COUNTY},
+            reason_required=True,
+            roles_in_state={
+                S.NEW: {Role.VILLAGE, Role.COUNTY},
+                S.VERIFIED: {Role.TOWNSHIP, Role.COUNTY},
+                S.REVIEWED: {Role.COUNTY},
+            },
+        ),
+    ],
+)
+# Lead-related exceptions the views translate (404 / 403 / message).
+WORKFLOW_ERRORS = (ObjectOutOfScope, PermissionDenied, TransitionNotAllowed, ValidationError)
+
+
+def _now() -> dt.datetime:
+    return timezone.now()
+
+
+def _today() -> dt.date:
+    return timezone.localdate()
+
+
+# -- village verification ------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Verification:
+    """What the village records (SPEC §5).  ``visit_id`` is the hook for visit records (later issue)."""
+
+    home_checked_on: dt.date
+    consent_signed: bool
+    appraisal_on: dt.date
+    appraisal_outcome: str
+    publicity_start: dt.date
+    publicity_end: dt.date
+    consent_scan: UploadedFile | None = None
+    visit_id: int | None = None
+
+
+def verification_errors(v: Verification) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    if v.appraisal_outcome not in (AppraisalOutcome.AGREED, AppraisalOutcome.DISAGREED):
+        errors["appraisal_outcome"] = "请选择民主评议结果。"
+    if v.publicity_end < v.publicity_start:
+        errors["publicity_end"] = "公示结束日期不能早于开始日期。"
+    elif (v.publicity_end - v.publicity_start).days + 1 < MIN_PUBLICITY_DAYS:
+        errors["publicity_end"] = f"公示期不少于 {MIN_PUBLICITY_DAYS} 天（含首尾两天）。"
+    if v.appraisal_on > v.publicity_start:
+        errors["appraisal_on"] = "民主评议应在公示开始之前或当天进行。"
+    today = _today()
+    for name in ("home_checked_on", "appraisal_on", "publicity_start"):
+        if getattr(v, name) > today:
+            errors[name] = "日期不能晚于今天。"
+    return errors
+
+
+def lead_verify(*, lead_id: int, actor: Any, opinion: str, verification: Verification) -> Lead:
+    """村级核实: records the home check, consent, appraisal and posting; NEW → VERIFIED."""
+    errors = verification_errors(verification)
+    if errors:
+        raise ValidationError(errors)
+
+    def on_apply(lead: Lead) -> list[str]:
+        lead.verified_at = _now()
+        lead.home_checked_on = verification.home_checked_on
+        lead.consent_signed = verification.consent_signed
+        lead.appraisal_on = verification.appraisal_on
+        lead.appraisal_outcome = verification.appraisal_outcome
+        lead.publicity_start = verification.publicity_start
+        lead.publicity_end = verification.publicity_end
+        fields = [
+            "verified_at",
+            "home_checked_on",
+            "consent_signed",
+            "appraisal_on",
+            "appraisal_outcome",
+            "publicity_start",
+            "publicity_end",
+        ]
+        if verification.consent_scan is not None:
+            lead.consent_scan.save(verification.consent_scan.name or "scan", verification.consent_scan, save=False)
+            fields.append("consent_scan")
+        return fields
+
+    data = {
+        "home_checked_on": verification.home_checked_on.isoformat(),
+        "consent_signed": verification.consent_signed,
+        "appraisal_on": verification.appraisal_on.isoformat(),
+        "appraisal_outcome": verification.appraisal_outcome,
+        "publicity": [verification.publicity_start.isoformat(), verification.publicity_end.isoformat()],
+    }
+    if verification.visit_id is not None:
+        data["visit_id"] = verification.visit_id
+    return LEAD_WORKFLOW.apply(
+        pk=lead_id, name="verify", actor=actor, opinion=opinion or "已入户核实", on_apply=on_apply, data=data
+    )
+
+
+# -- township review -----------------------------------------------------------------------------
+def lead_review(*, lead_id: int, actor: Any, opinion: str) -> Lead:
+    """乡镇审核: only after the public posting has ended; VERIFIED → REVIEWED."""
+
+    def on_apply(lead: Lead) -> list[str]:
+        if lead.publicity_end is not None and _today() <= lead.publicity_end:
+            end = lead.publicity_end
+            raise ValidationError(
+                f"公示期至{end.year}年{end.month}月{end.day}日结束，"
+                f"请于{(end + dt.timedelta(days=1)).year}年{(end + dt.timedelta(days=1)).month}月"
+                f"{(end + dt.timedelta(days=1)).day}日及以后审核。"
+            )
+        return []
+
+    return LEAD_WORKFLOW.apply(pk=lead_id, name="review", actor=actor, opinion=opinion or "审核通过", on_apply=on_apply)
+
+
+# -- county decision -----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Decision:
+    category: str
+    risk_types: Sequence[str] = field(default_factory=tuple)
+    identified_on: dt.date | None = None
+
+
+def decision_errors(d: Decision) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    if d.category not in TargetCategory.values:
+        errors["category"] = "请选择监测对象类别。"
+    risks = list(dict.fromkeys(d.risk_types))
+    if not risks:
+        errors["risk_types"] = "请至少选择一种风险类型。"
+    elif len(risks) > MAX_RISK_TYPES:
+        errors["risk_types"] = f"风险类型最多选择 {MAX_RISK_TYPES} 项。"
+    elif any(r not in RiskType.values for r in risks):
+        errors["risk_types"] = "风险类型无效。"
+    if d.identified_on is not None and d.identified_on > _today():
+        errors["identified_on"] = "识别日期不能晚于今天。"
+    return errors
+
+
+def _confirm(*, lead_id: int, actor: Any, opinion: str, decision: Decision, name: str) -> Lead:
+    errors = decision_errors(decision)
+    if errors:
+        raise ValidationError(errors)
+    risks = [r for r in RiskType.values if r in set(decision.risk_types)]
+
+    def on_apply(lead: Lead) -> list[str]:
+        now = _now()
+        if MonitoringTarget.objects.filter(household_id=lead.household_id, status=TargetStatus.ACTIVE).exists():
+            raise ValidationError("该户已是监测中的监测对象，不能重复确定。")
+        try:
+            with transaction.atomic():
+                MonitoringTarget.objects.create(
+                    household_id=lead.household_id,
+                    lead=lead,
+                    category=decision.category,
+                    risk_types=risks,
+                    identified_on=decision.identified_on or _today(),
+                    sources=list(lead.sources or []),
+                    confirmed_at=now,
+                    confirmed_by=actor if getattr(actor, "pk", None) else None,
+                    direct=name == "confirm_direct",
+                )
+        except IntegrityError:
+            raise ValidationError("该户已是监测中的监测对象，不能重复确定。") from None
+        lead.decided_at = now
+        lead.decided_by = actor
+        return ["decided_at", "decided_by"]
+
+    data = {"category": decision.category, "risk_types": risks}
+    return LEAD_WORKFLOW.apply(pk=lead_id, name=name, actor=actor, opinion=opinion, on_apply=on_apply, data=data)
+
+
+def lead_confirm(*, lead_id: int, actor: Any, decision: Decision, opinion: str = "") -> Lead:
+    """县级确定: REVIEWED → CONFIRMED, creating the monitoring target."""
+    return _confirm(
+        lead_id=lead_id, actor=actor, opinion=opinion or "确定为监测对象", decision=decision, name="confirm"
+    )
+
+
+def lead_confirm_direct(*, lead_id: int, actor: Any, decision: Decision, reason: str) -> Lead:
+    """县级直接确定 (urgent: help first, paperwork after): NEW/VERIFIED → CONFIRMED, reason required."""
+    return _confirm(lead_id=lead_id, actor=actor, opinion=reason, decision=decision, name="confirm_direct")
+
+
+def lead_reject(*, lead_id: int, actor: Any, reason: str) -> Lead:
+    """未纳入, with a reason, at the actor's step."""
+    reason = (reason or "").strip()
+
+    def on_apply(lead: Lead) -> list[str]:
+        lead.rejection_reason = reason
+        lead.decided_at = _now()
+        lead.decided_by = actor if getattr(actor, "pk", None) else None
+        return ["rejection_reason", "decided_at", "decided_by"]
+
+    return LEAD_WORKFLOW.apply(pk=lead_id, name="reject", actor=actor, opinion=reason, on_apply=on_apply)
+
+
+# -- bulk ----------------------------------------------------------------------------------------
+@dataclass
+class BulkOutcome:
+    done: list[int] = field(default_factory=list)
+    failed: dict[int, str] = field(default_factory=dict)  # lead id → message
+
+
+def leads_bulk_decide(*, lead_ids: Iterable[int], actor: Any, decision: str, reason: str = "") -> BulkOutcome:
+    """Bulk 确定 (with each lead's suggested category and risk types) or 未纳入 (one reason for all).
+
+    Each lead is its own transaction: one lead that fails (decided meanwhile, out of scope) does
+    not undo the others; the outcome says which.
+    """
+    if decision not in ("confirm", "reject"):
+        raise ValidationError("未知的批量操作。")
+    if decision == "reject" and not reason.strip():
+        raise ValidationError({"reason": "批量不予纳入必须填写理由。"})
+    outcome = BulkOutcome()
+    for lead_id in dict.fromkeys(lead_ids):
+        try:
+            if decision == "reject":
+                lead_reject(lead_id=lead_id, actor=actor, reason=reason)
+            else:
+                lead = Lead.objects.for_user(actor).filter(pk=lead_id).first()
+                if lead is None:
+                    raise ObjectOutOfScope("线索不存在或不在您的管辖范围内。")
+                suggested = Decision(
+                    category=lead.suggested_category or TargetCategory.SUDDEN_HARDSHIP,
+                    risk_types=list(lead.suggested_risk_types or []) or [RiskType.OTHER.value],
+                )
+                lead_confirm(lead_id=lead_id, actor=actor, decision=suggested, opinion=reason.strip())
+            outcome.done.append(lead_id)
+        except WORKFLOW_ERRORS as exc:
+            outcome.failed[lead_id] = error_text(exc)
+    return outcome
+
+
+def error_text(exc: Exception) -> str:
+    if isinstance(exc, ValidationError):
+        return "；".join(exc.messages)
+    return str(exc) or "操作失败。"
+
+
+# -- new sources ---------------------------------------------------------------------------------
+def _default_category(household: Household) -> str:
+    if household.household_type == HouseholdType.EXITED:
+        return TargetCategory.UNSTABLE_EXITED.value
+    return TargetCategory.SUDDEN_HARDSHIP.value
+
+
+@transaction.atomic
+def lead_raise_or_merge(
+    *,
+    household_id: int,
+    source: str,
+    evidence: dict[str, Any],
+    year: int | None = None,
+    actor: Any = None,
+    suggested_risk_types: Sequence[str] = (),
+) -> Lead | None:
+    """Raise a lead for ``household_id`` from ``source``, or merge into its open lead.
+
+    Sources accumulate (a set); evidence accumulates per source as a list of entries (the
+    screening engine keeps its own ``{"SCREENING": {...}}`` shape).  A household that is an active
+    monitoring target gets no lead (returns ``None``).  Audited as ``raise`` or ``merge``.
+    """
+    if source not in LeadSource.values:
+        raise ValidationError(f"未知的线索来源：{source}")
+    household = Household.objects.get(pk=household_id)
+    if MonitoringTarget.objects.filter(household_id=household_id, status=TargetStatus.ACTIVE).exists():
+        return None
+    entry = {**evidence, "at": _now().isoformat()}
+    risks = [r for r in RiskType.values if r in set(suggested_risk_types)]
+    lead = _open_lead_locked(household_id)
+    if lead is None:
+        try:
+            with transaction.atomic():
+                lead = Lead.objects.create(
+                    household_id=household_id,
+                    state=LeadState.NEW,
+                    sources=[source],
+                    evidence={source: [entry]},
+                    suggested_category=_default_category(household),
+                    suggested_risk_types=risks[:MAX_RISK_TYPES],
+                    year=year or _today().year,
+                    raised_at=_now(),
+                )
+        except IntegrityError:  # another source raised one at the same moment: merge into it
+            lead = _open_lead_locked(household_id)
+            if lead is None:
+                raise
+        else:
+            audit_record(
+                actor=actor,
+                object_type="lead",
+                object_id=lead.pk,
+                region_code=household.village_id,
+                action="raise",
+                to_state=lead.state,
+                data={"source": source},
+            )
+            return lead
+    _merge(lead, source=source, evidence=evidence, entry=entry, risks=risks)
+    audit_record(
+        actor=actor,
+        object_type="lead",
+        object_id=lead.pk,
+        region_code=household.village_id,
+        action="merge",
+        from_state=lead.state,
+        to_state=lead.state,
+        data={"source": source},
+    )
+    return lead
+
+
+def _merge(lead: Lead, *, source: str, evidence: dict[str, Any], entry: dict[str, Any], risks: list[str]) -> None:
+    lead.sources = sorted({*(lead.sources or []), source})
+    evidence_all = dict(lead.evidence or {})
+    previous = evidence_all.get(source)
+    if source == LeadSource.SCREENING and isinstance(previous, dict):
+        evidence_all[source] = {**previous, **evidence}
+    else:
+        items = previous if isinstance(previous, list) else ([previous] if previous else [])
+        evidence_all[source] = [*items, entry]
+    lead.evidence = evidence_all
+    merged = [r for r in RiskType.values if r in {*(lead.suggested_risk_types or []), *risks}]
+    lead.suggested_risk_types = merged[:MAX_RISK_TYPES]
+    lead.refreshed_at = _now()
+    lead.save(update_fields=["sources", "evidence", "suggested_risk_types", "refreshed_at"])
+
+
+def _open_lead_locked(household_id: int) -> Lead | None:
+    pk = Lead.objects.open().filter(household_id=household_id).values_list("pk", flat=True).first()
+    if pk is None:
+        return None
+    lead = LEAD_WORKFLOW.lock_for_system(pk=pk)
+    return lead if lead.is_open else None

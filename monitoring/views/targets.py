@@ -1,0 +1,86 @@
+"""监测对象 pages: list (filters, export) and one target with its history."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+from django.views.generic import ListView
+
+from fanpin.roles import Permission, role_can
+from fanpin.scoping import RegionScopedViewMixin
+from fanpin.views_mixins import PermissionRequiredMixin, effective_role
+from monitoring.forms_review import TargetFilterForm
+from monitoring.models import MonitoringTarget
+from monitoring.selectors.leads import (
+    RISK_LABELS,
+    SOURCE_LABELS,
+    labels_joined,
+    target_audit_trail,
+    target_detail,
+    targets_in_scope,
+)
+from monitoring.services.exports_leads import targets_export
+from monitoring.views.leads import XLSX, _require, scope_regions
+
+
+class TargetListView(LoginRequiredMixin, PermissionRequiredMixin, RegionScopedViewMixin, ListView):
+    model = MonitoringTarget
+    permission = Permission.VIEW_HOUSEHOLDS
+    template_name = "monitoring/target_list.html"
+    paginate_by = 50
+
+    def get_queryset(self) -> Any:
+        self.form = TargetFilterForm(self.request.GET or None, regions=scope_regions(self.request.user))
+        return targets_in_scope(user=self.request.user, **self.form.filters())
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        query = self.request.GET.copy()
+        query.pop("page", None)
+        context.update(
+            form=self.form,
+            querystring=query.urlencode(),
+            active_nav="targets",
+            may_export=role_can(effective_role(self.request.user), Permission.EXPORT_DATA),
+        )
+        return context
+
+
+target_list_view = TargetListView.as_view()
+
+
+@login_required
+@require_GET
+def target_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
+    _require(request, Permission.VIEW_HOUSEHOLDS)
+    try:
+        target = target_detail(user=request.user, pk=pk)
+    except MonitoringTarget.DoesNotExist:
+        raise Http404("监测对象不存在或不在您的管辖范围内。") from None
+    context = {
+        "target": target,
+        "risk_labels": labels_joined(target.risk_types, RISK_LABELS),
+        "source_labels": labels_joined(target.sources, SOURCE_LABELS),
+        "audit": target_audit_trail(target=target),
+        "active_nav": "targets",
+    }
+    return render(request, "monitoring/target_detail.html", context)
+
+
+@login_required
+@require_GET
+def targets_export_view(request: HttpRequest) -> HttpResponse:
+    _require(request, Permission.EXPORT_DATA)
+    form = TargetFilterForm(request.GET or None, regions=scope_regions(request.user))
+    buffer = io.BytesIO()
+    targets_export(user=request.user, output=buffer, filters=form.filters())
+    response = HttpResponse(buffer.getvalue(), content_type=XLSX)
+    response["Content-Disposition"] = f'attachment; filename="targets-{timezone.localdate():%Y%m%d}.xlsx"'
+    return response
