@@ -2,11 +2,13 @@
 
 from rest_framework.routers import DefaultRouter
 
+from assistance.api.views import AssistanceViewSet
 from monitoring.api.views import HouseholdViewSet, RegionViewSet
 
 router = DefaultRouter()
 router.include_format_suffixes = False
 router.register("regions", RegionViewSet, basename="region")
 router.register("households", HouseholdViewSet, basename="household")
+router.register("assistance", AssistanceViewSet, basename="assistance")
 
 urlpatterns = router.urls

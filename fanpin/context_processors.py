@@ -17,6 +17,10 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     items: list[dict[str, str]] = [{"label": "首页", "url": reverse("home"), "key": "home"}]
     if role_can(role, Permission.VIEW_HOUSEHOLDS):
         items.append({"label": "农户信息", "url": reverse("monitoring:household_list"), "key": "households"})
+    if role_can(role, Permission.VIEW_HOUSEHOLDS):
+        items.append({"label": "帮扶措施", "url": reverse("assistance:plan_list"), "key": "assistance"})
+    if role_can(role, Permission.PROPOSE_ELIMINATION) or role_can(role, Permission.DECIDE_ELIMINATION):
+        items.append({"label": "风险消除", "url": reverse("assistance:elimination_list"), "key": "elimination"})
     if role_can(role, Permission.ADMIN_SITE) and user.is_staff:
         items.append({"label": "后台管理", "url": reverse("admin:index"), "key": "admin"})
     items.append({"label": "API 文档", "url": reverse("api-docs"), "key": "api"})

@@ -27,8 +27,10 @@ from monitoring.models.lines import MonitoringLine
 from monitoring.models.regions import Region, RegionLevel, region_level_of, region_parent_code
 from monitoring.models.screening import RunStatus, RunTrigger, ScreeningParameters, ScreeningRun
 from monitoring.models.targets import EliminationMethod, MonitoringTarget, TargetStatus
+from monitoring.models.visits import CHECKLIST_FIELDS, IncomeChange, Visit
 
 __all__ = [
+    "CHECKLIST_FIELDS",
     "FINAL_LEAD_STATES",
     "MAX_RISK_TYPES",
     "OPEN_LEAD_STATES",
@@ -40,6 +42,7 @@ __all__ = [
     "Health",
     "Household",
     "HouseholdType",
+    "IncomeChange",
     "Labor",
     "Lead",
     "LeadSource",
@@ -60,6 +63,7 @@ __all__ = [
     "ScreeningRun",
     "TargetCategory",
     "TargetStatus",
+    "Visit",
     "region_level_of",
     "region_parent_code",
 ]
