@@ -52,6 +52,30 @@ def region_pk(world: World, inside: bool) -> dict[str, Any]:
     return {"pk": INSIDE_VILLAGE if inside else OUTSIDE_VILLAGE}
 
 
+def target(world: World, inside: bool) -> dict[str, Any]:
+    from tests.assistance.factories import target_for
+
+    return {"pk": target_for(world.households[INSIDE_VILLAGE if inside else OUTSIDE_VILLAGE]).pk}
+
+
+def target_measure(world: World, inside: bool) -> dict[str, Any]:
+    from tests.assistance.factories import TargetMeasureFactory, target_for
+
+    return {
+        "pk": TargetMeasureFactory(
+            target=target_for(world.households[INSIDE_VILLAGE if inside else OUTSIDE_VILLAGE])
+        ).pk
+    }
+
+
+def proposal(world: World, inside: bool) -> dict[str, Any]:
+    from tests.assistance.factories import ProposalFactory, target_for
+
+    household = world.households[INSIDE_VILLAGE if inside else OUTSIDE_VILLAGE]
+    return {"pk": ProposalFactory(target=target_for(household), proposed_by=world.users["admin"]).pk}
+
+
+P = Permission
 RULES: dict[str, Rule] = {
     "home": Rule(),
     "login": Rule(public=True, ok=(200, 302)),  # logged-in users are sent home
@@ -65,6 +89,18 @@ RULES: dict[str, Rule] = {
     "region-detail": Rule(kind="api", obj=region_pk, personal_data=False),
     "household-list": Rule(kind="api"),
     "household-detail": Rule(kind="api", obj=household),
+    "assistance:plan_list": Rule(permission=P.VIEW_HOUSEHOLDS),
+    "assistance:target_plan": Rule(permission=P.VIEW_HOUSEHOLDS, obj=target),
+    "assistance:measure_add": Rule(permission=P.PLAN_ASSISTANCE, obj=target, methods=("post",), ok=(200,)),
+    "assistance:elimination_propose": Rule(permission=P.PROPOSE_ELIMINATION, obj=target, methods=("post",), ok=(302,)),
+    "assistance:measure_list": Rule(permission=P.VIEW_HOUSEHOLDS),
+    "assistance:measure_progress": Rule(permission=P.RECORD_PROGRESS, obj=target_measure, methods=("post",), ok=(302,)),
+    "assistance:unassisted": Rule(permission=P.VIEW_HOUSEHOLDS),
+    "assistance:elimination_list": Rule(permission=P.VIEW_HOUSEHOLDS),
+    "assistance:proposal_detail": Rule(permission=P.VIEW_HOUSEHOLDS, obj=proposal),
+    "assistance:proposal_act": Rule(permission=P.DECIDE_ELIMINATION, obj=proposal, methods=("post",), ok=(302,)),
+    "assistance-list": Rule(kind="api"),
+    "assistance-detail": Rule(kind="api", obj=target_measure),
 }
 
 
