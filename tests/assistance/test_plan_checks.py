@@ -190,3 +190,17 @@ def test_county_add_form_shows_errors_next_to_the_fields(world: World) -> None:
     )
     assert response.status_code == 302
     assert TargetMeasure.objects.get().amount == Decimal("30000.00")
+
+
+def test_village_sees_only_its_targets_measures(world: World) -> None:
+    for code in ("520101001001", "520101001002"):
+        TargetMeasureFactory(target=target_for(world.households[code]))
+    client = Client()
+    client.force_login(world.users["village"])
+    for name in ("assistance:plan_list", "assistance:measure_list"):
+        page = client.get(reverse(name)).content.decode()
+        assert "H520101001001" in page and "H520101001002" not in page, name
+    county = Client()
+    county.force_login(world.users["county"])
+    page = county.get(reverse("assistance:measure_list"), {"village": "520101001002"}).content.decode()
+    assert "H520101001002" in page and "H520101001001" not in page
