@@ -88,3 +88,12 @@ class MeasureFilterForm(forms.Form):
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["village"].choices = village_choices(user)  # type: ignore[attr-defined]
+
+
+class MeasureEditForm(MeasureAddForm):
+    """The details county staff may change after adding a measure (not the measure itself)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        del self.fields["measure"]
+        del self.fields["progress_notes"]

@@ -11,6 +11,7 @@ urlpatterns = [
     path("targets/<int:pk>/propose/", elimination.propose, name="elimination_propose"),
     path("measures/", plans.measure_list, name="measure_list"),
     path("measures/<int:pk>/progress/", plans.measure_progress, name="measure_progress"),
+    path("measures/<int:pk>/edit/", plans.measure_edit, name="measure_edit"),
     path("unassisted/", plans.unassisted, name="unassisted"),
     path("elimination/", elimination.elimination_list, name="elimination_list"),
     path("elimination/<int:pk>/", elimination.proposal_detail, name="proposal_detail"),

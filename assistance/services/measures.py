@@ -60,6 +60,35 @@ def _append_note(existing: str, *, actor: Any, note: str, today: dt.date) -> str
     return f"{existing}\n{line}" if existing else line
 
 
+def _detail_errors(
+    *,
+    responsible_name: str,
+    responsible_unit: str,
+    responsible_phone: str,
+    start_on: dt.date,
+    end_on: dt.date | None,
+    amount: Decimal | None,
+    amount_kind: str,
+) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    for name, value, label in (
+        ("responsible_name", responsible_name, "帮扶责任人"),
+        ("responsible_unit", responsible_unit, "责任人单位"),
+        ("responsible_phone", responsible_phone, "责任人电话"),
+    ):
+        if not (value or "").strip():
+            errors[name] = f"请填写{label}。"
+    if end_on is not None and end_on < start_on:
+        errors["end_on"] = "结束日期不能早于开始日期。"
+    if amount is not None and amount < 0:
+        errors["amount"] = "金额不能为负数。"
+    if amount is not None and (not amount_kind or amount_kind not in AmountKind.values):
+        errors["amount_kind"] = "填写金额时请选择金额类型（资金、贷款或补贴）。"
+    if amount is None and amount_kind:
+        errors["amount"] = "选择了金额类型，请填写金额。"
+    return errors
+
+
 @transaction.atomic
 def measure_add(
     *,
@@ -92,21 +121,17 @@ def measure_add(
     measure = Measure.objects.filter(pk=measure_id, is_active=True).first()
     if measure is None:
         errors["measure"] = "请选择目录中启用的帮扶措施。"
-    for name, value, label in (
-        ("responsible_name", responsible_name, "帮扶责任人"),
-        ("responsible_unit", responsible_unit, "责任人单位"),
-        ("responsible_phone", responsible_phone, "责任人电话"),
-    ):
-        if not (value or "").strip():
-            errors[name] = f"请填写{label}。"
-    if end_on is not None and end_on < start_on:
-        errors["end_on"] = "结束日期不能早于开始日期。"
-    if amount is not None and amount < 0:
-        errors["amount"] = "金额不能为负数。"
-    if (amount is not None and amount_kind not in AmountKind.values) or (amount is not None and not amount_kind):
-        errors["amount_kind"] = "填写金额时请选择金额类型（资金、贷款或补贴）。"
-    if amount is None and amount_kind:
-        errors["amount"] = "选择了金额类型，请填写金额。"
+    errors.update(
+        _detail_errors(
+            responsible_name=responsible_name,
+            responsible_unit=responsible_unit,
+            responsible_phone=responsible_phone,
+            start_on=start_on,
+            end_on=end_on,
+            amount=amount,
+            amount_kind=amount_kind,
+        )
+    )
     if errors:
         raise ValidationError(errors)
     assert measure is not None
@@ -188,3 +213,86 @@ def measure_status_set(
             reason=note,
         )
         return current
+
+
+DETAIL_FIELDS = (
+    "responsible_name",
+    "responsible_unit",
+    "responsible_phone",
+    "start_on",
+    "end_on",
+    "amount",
+    "amount_kind",
+)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
+
+
+@transaction.atomic
+def measure_update(
+    *,
+    actor: Any,
+    pk: int,
+    responsible_name: str,
+    responsible_unit: str,
+    responsible_phone: str,
+    start_on: dt.date,
+    end_on: dt.date | None = None,
+    amount: Decimal | None = None,
+    amount_kind: str = "",
+) -> TargetMeasure:
+    """Change a measure's 帮扶责任人, dates or amount (county staff); the changed fields are audited
+    with their old and new values.  已终止 measures are not edited."""
+    _require(actor, Permission.PLAN_ASSISTANCE, "您的角色不能修改帮扶计划。")
+    item = MEASURE_WORKFLOW.lock(pk=pk, actor=actor)
+    errors = _detail_errors(
+        responsible_name=responsible_name,
+        responsible_unit=responsible_unit,
+        responsible_phone=responsible_phone,
+        start_on=start_on,
+        end_on=end_on,
+        amount=amount,
+        amount_kind=amount_kind,
+    )
+    if item.status == MeasureStatus.TERMINATED:
+        errors["__all__"] = "已终止的措施不能修改。"
+    elif item.target.status != TargetStatus.ACTIVE:
+        errors["__all__"] = "该监测对象已风险消除，帮扶计划不再修改。"
+    if errors:
+        raise ValidationError(errors)
+    new = {
+        "responsible_name": responsible_name.strip(),
+        "responsible_unit": responsible_unit.strip(),
+        "responsible_phone": responsible_phone.strip(),
+        "start_on": start_on,
+        "end_on": end_on,
+        "amount": amount,
+        "amount_kind": amount_kind if amount is not None else "",
+    }
+    changes = {
+        name: [_plain(getattr(item, name)), _plain(value)]
+        for name, value in new.items()
+        if getattr(item, name) != value
+    }
+    if not changes:
+        return item
+    for name in changes:
+        setattr(item, name, new[name])
+    item.save(update_fields=[*changes, "updated_at"])
+    audit_record(
+        actor=actor,
+        object_type=MEASURE_OBJECT_TYPE,
+        object_id=item.pk,
+        region_code=item.target.household.village_id,
+        action="update",
+        from_state=item.status,
+        to_state=item.status,
+        data={"changes": changes},
+    )
+    return item

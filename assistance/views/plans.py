@@ -14,7 +14,14 @@ from django.utils import timezone
 from django.views import View
 from django.views.generic import ListView
 
-from assistance.forms import MeasureAddForm, MeasureFilterForm, MeasureProgressForm, PlanFilterForm, ProposeForm
+from assistance.forms import (
+    MeasureAddForm,
+    MeasureEditForm,
+    MeasureFilterForm,
+    MeasureProgressForm,
+    PlanFilterForm,
+    ProposeForm,
+)
 from assistance.models import TargetMeasure
 from assistance.selectors.elimination import elimination_criteria, elimination_proposals
 from assistance.selectors.plans import (
@@ -29,7 +36,13 @@ from assistance.selectors.recommendation import (
     plan_check,
     plan_measures,
 )
-from assistance.services.measures import MEASURE_WORKFLOW, measure_add, measure_status_set
+from assistance.services.measures import (
+    DETAIL_FIELDS,
+    MEASURE_WORKFLOW,
+    measure_add,
+    measure_status_set,
+    measure_update,
+)
 from assistance.views.common import error_messages, out_of_scope_is_404
 from fanpin.roles import Permission, role_can
 from fanpin.views_mixins import PermissionRequiredMixin, effective_role
@@ -159,6 +172,54 @@ class MeasureProgressView(LoginRequiredMixin, PermissionRequiredMixin, View):
         return HttpResponseRedirect(reverse("assistance:target_plan", args=[item["target_id"]]) + "#measures")
 
 
+class MeasureEditView(LoginRequiredMixin, PermissionRequiredMixin, View):
+    permission = Permission.PLAN_ASSISTANCE
+    template_name = "assistance/measure_edit.html"
+
+    def _item(self, pk: int) -> TargetMeasure:
+        item = (
+            TargetMeasure.objects.for_user(self.request.user)
+            .select_related("measure", "target", "target__household")
+            .filter(pk=pk)
+            .first()
+        )
+        if item is None:
+            raise Http404("帮扶措施不存在或不在您的管辖范围内。")
+        return item
+
+    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
+        item = self._item(pk)
+        form = MeasureEditForm(initial={name: getattr(item, name) for name in DETAIL_FIELDS})
+        return render(request, self.template_name, {"item": item, "form": form, "active_nav": "assistance"})
+
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        item = self._item(pk)
+        form = MeasureEditForm(request.POST)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                with out_of_scope_is_404():
+                    measure_update(
+                        actor=request.user,
+                        pk=pk,
+                        responsible_name=data["responsible_name"],
+                        responsible_unit=data["responsible_unit"],
+                        responsible_phone=data["responsible_phone"],
+                        start_on=data["start_on"],
+                        end_on=data["end_on"],
+                        amount=data["amount"],
+                        amount_kind=data["amount_kind"] or "",
+                    )
+            except ValidationError as exc:
+                for field, errors in getattr(exc, "message_dict", {"__all__": exc.messages}).items():
+                    for error in errors:
+                        form.add_error(field if field in form.fields else None, error)
+            else:
+                messages.success(request, f"已保存“{item.measure.name}”的修改。")
+                return HttpResponseRedirect(reverse("assistance:target_plan", args=[item.target_id]) + "#measures")
+        return render(request, self.template_name, {"item": item, "form": form, "active_nav": "assistance"})
+
+
 class MeasureListView(LoginRequiredMixin, PermissionRequiredMixin, ListView):
     permission = Permission.VIEW_HOUSEHOLDS
     template_name = "assistance/measure_list.html"
@@ -202,5 +263,6 @@ plan_list = PlanListView.as_view()
 target_plan = TargetPlanView.as_view()
 measure_add_view = MeasureAddView.as_view()
 measure_progress = MeasureProgressView.as_view()
+measure_edit = MeasureEditView.as_view()
 measure_list = MeasureListView.as_view()
 unassisted = UnassistedView.as_view()

@@ -204,3 +204,30 @@ def test_village_sees_only_its_targets_measures(world: World) -> None:
     county.force_login(world.users["county"])
     page = county.get(reverse("assistance:measure_list"), {"village": "520101001002"}).content.decode()
     assert "H520101001002" in page and "H520101001001" not in page
+
+
+def test_county_edits_a_measure_and_the_change_is_audited(world: World) -> None:
+    target = target_for(world.households["520101001001"])
+    item = _add(world, target.pk, "MICROCREDIT")
+    client = Client()
+    client.force_login(world.users["county"])
+    url = reverse("assistance:measure_edit", args=[item.pk])
+    assert "李干部" in client.get(url).content.decode()
+    data = {
+        "responsible_name": "赵干部",
+        "responsible_unit": "镇卫生院",
+        "responsible_phone": "13800000000",
+        "start_on": "2025-09-01",
+        "end_on": "2025-08-01",
+    }
+    page = client.post(url, data).content.decode()
+    assert "结束日期不能早于开始日期。" in page
+    data["end_on"] = "2025-12-31"
+    assert client.post(url, data).status_code == 302
+    item.refresh_from_db()
+    assert (item.responsible_name, item.end_on) == ("赵干部", dt.date(2025, 12, 31))
+    entry = AuditEntry.objects.get(object_type="target_measure", action="update")
+    assert entry.data["changes"] == {"responsible_name": ["李干部", "赵干部"], "end_on": [None, "2025-12-31"]}
+    village = Client()
+    village.force_login(world.users["village"])
+    assert village.get(url).status_code == 403

@@ -95,6 +95,7 @@ RULES: dict[str, Rule] = {
     "assistance:elimination_propose": Rule(permission=P.PROPOSE_ELIMINATION, obj=target, methods=("post",), ok=(302,)),
     "assistance:measure_list": Rule(permission=P.VIEW_HOUSEHOLDS),
     "assistance:measure_progress": Rule(permission=P.RECORD_PROGRESS, obj=target_measure, methods=("post",), ok=(302,)),
+    "assistance:measure_edit": Rule(permission=P.PLAN_ASSISTANCE, obj=target_measure, methods=("get", "post")),
     "assistance:unassisted": Rule(permission=P.VIEW_HOUSEHOLDS),
     "assistance:elimination_list": Rule(permission=P.VIEW_HOUSEHOLDS),
     "assistance:proposal_detail": Rule(permission=P.VIEW_HOUSEHOLDS, obj=proposal),
