@@ -20,7 +20,7 @@ from assistance.selectors.elimination import (
     elimination_proposals,
 )
 from assistance.services.elimination import ELIMINATION_WORKFLOW, elimination_act, elimination_propose
-from assistance.views.common import error_messages, out_of_scope_is_404
+from assistance.views.common import error_messages, out_of_scope_is_404, paginate
 from fanpin.models import AuditEntry
 from fanpin.roles import Permission, role_can
 from fanpin.views_mixins import PermissionRequiredMixin, effective_role
@@ -41,6 +41,7 @@ class EliminationListView(LoginRequiredMixin, PermissionRequiredMixin, View):
         )
         context = {
             "assessments": assessments,
+            **paginate(request, assessments),
             "show_all": show_all,
             "today": today,
             "proposals": [(p, ELIMINATION_WORKFLOW.available(p, request.user)) for p in proposals],

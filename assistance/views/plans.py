@@ -43,7 +43,7 @@ from assistance.services.measures import (
     measure_status_set,
     measure_update,
 )
-from assistance.views.common import error_messages, out_of_scope_is_404
+from assistance.views.common import error_messages, out_of_scope_is_404, paginate
 from fanpin.roles import Permission, role_can
 from fanpin.views_mixins import PermissionRequiredMixin, effective_role
 from monitoring.models import MonitoringTarget, RiskType
@@ -62,6 +62,7 @@ class PlanListView(LoginRequiredMixin, PermissionRequiredMixin, View):
         context = {
             "form": form,
             "rows": rows,
+            **paginate(request, rows),
             "unassisted_count": targets_unassisted(user=request.user, today=today).count(),
             "active_nav": "assistance",
         }

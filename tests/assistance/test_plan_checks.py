@@ -231,3 +231,16 @@ def test_county_edits_a_measure_and_the_change_is_audited(world: World) -> None:
     village = Client()
     village.force_login(world.users["village"])
     assert village.get(url).status_code == 403
+
+
+def test_plan_list_pages_by_fifty(world: World) -> None:
+    from tests.factories import HouseholdFactory
+
+    for n in range(51):
+        target_for(HouseholdFactory(household_no=f"P{n:03d}", village_id="520101001001"))
+    client = Client()
+    client.force_login(world.users["county"])
+    first = client.get(reverse("assistance:plan_list")).content.decode()
+    assert "监测中的对象共 51 个" in first and "1 / 2" in first and "P049" in first and "P050" not in first
+    second = client.get(reverse("assistance:plan_list"), {"page": 2}).content.decode()
+    assert "P050" in second and "P000" not in second
