@@ -69,3 +69,19 @@ def test_listed_on_the_page_and_counted_on_the_plan_list(world: World) -> None:
     plans = client.get(reverse("assistance:plan_list")).content.decode()
     assert "1 个监测对象确定已满 15 天仍无帮扶措施" in plans
     assert "帮扶未落实" in plans
+
+
+def test_plan_rows_use_a_fixed_number_of_queries(world: World) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from assistance.selectors.plans import plan_rows
+
+    target_for(world.households["520101001001"], identified_on=TODAY)
+    with CaptureQueriesContext(connection) as few:
+        plan_rows(user=world.users["county"], today=TODAY)
+    for code in ("520101001002", "520101002001"):
+        TargetMeasureFactory(target=target_for(world.households[code]))
+    with CaptureQueriesContext(connection) as more:
+        assert len(plan_rows(user=world.users["county"], today=TODAY)) == 3
+    assert len(few) == len(more) == 2

@@ -70,6 +70,7 @@ def test_assistance_to_risk_elimination_and_back(page, live_server, world: World
     measures = page.get_by_test_id("target-measures")
     assert "医疗保障/医疗救助" in measures.inner_text() and "小额信贷" in measures.inner_text()
     assert "✗" not in page.get_by_test_id("plan-check").inner_text()
+    screenshot(page, "assistance-plan.png")
 
     # village: mark one completed
     _switch_user(page, live_server, "village")
