@@ -51,6 +51,10 @@ class Permission:
     VIEW_DASHBOARD = "view_dashboard"
     SUBMIT_ALERTS = "submit_alerts"
     ADMIN_SITE = "admin_site"
+    PLAN_ASSISTANCE = "plan_assistance"  # add measures to a target's assistance plan
+    RECORD_PROGRESS = "record_progress"  # set a measure's status and progress notes
+    PROPOSE_ELIMINATION = "propose_elimination"  # village: propose 风险消除
+    DECIDE_ELIMINATION = "decide_elimination"  # township review / county confirmation of 风险消除
 
 
 P = Permission
@@ -65,6 +69,10 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             P.MANAGE_PARAMETERS,
             P.VIEW_DASHBOARD,
             P.ADMIN_SITE,
+            P.PLAN_ASSISTANCE,
+            P.RECORD_PROGRESS,
+            P.PROPOSE_ELIMINATION,
+            P.DECIDE_ELIMINATION,
         }
     ),
     Role.PROVINCE: frozenset({P.VIEW_HOUSEHOLDS, P.VIEW_DASHBOARD}),
@@ -78,10 +86,13 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             P.RUN_SCREENING,
             P.VIEW_DASHBOARD,
             P.ADMIN_SITE,
+            P.PLAN_ASSISTANCE,
+            P.RECORD_PROGRESS,
+            P.DECIDE_ELIMINATION,
         }
     ),
-    Role.TOWNSHIP: frozenset({P.VIEW_HOUSEHOLDS, P.ADMIN_SITE}),
-    Role.VILLAGE: frozenset({P.VIEW_HOUSEHOLDS}),
+    Role.TOWNSHIP: frozenset({P.VIEW_HOUSEHOLDS, P.ADMIN_SITE, P.DECIDE_ELIMINATION}),
+    Role.VILLAGE: frozenset({P.VIEW_HOUSEHOLDS, P.RECORD_PROGRESS, P.PROPOSE_ELIMINATION}),
     Role.DEPT: frozenset({P.SUBMIT_ALERTS}),
 }
 

@@ -1,7 +1,7 @@
 from django.contrib import admin
 
 from fanpin.scoping import RegionScopedAdminMixin
-from monitoring.models import AnnualIncome, Household, Member, MonitoringLine, Region, RigidExpenditure
+from monitoring.models import AnnualIncome, Household, Member, MonitoringLine, Region, RigidExpenditure, Visit
 
 
 @admin.register(Region)
@@ -89,4 +89,20 @@ class MonitoringLineAdmin(admin.ModelAdmin):
         return False
 
     def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+
+@admin.register(Visit)
+class VisitAdmin(RegionScopedAdminMixin, admin.ModelAdmin):
+    """Read-only until the visit pages arrive (cadres record visits there)."""
+
+    list_display = ["household", "visited_on", "visitors", "risk_flag", "income_change"]
+    list_filter = ["risk_flag", "income_change"]
+    search_fields = ["household__household_no"]
+    list_select_related = ["household"]
+
+    def has_add_permission(self, request, *args):  # type: ignore[no-untyped-def]
+        return False
+
+    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
         return False

@@ -27,6 +27,7 @@ from monitoring.models import (
     RigidExpenditure,
     TargetCategory,
     TargetStatus,
+    Visit,
     region_level_of,
     region_parent_code,
 )
@@ -172,3 +173,15 @@ def income(household: Household, year: int, per_capita: Decimal | str, size: int
         transfer_income=Decimal("0"),
         **extra,
     )
+
+
+class VisitFactory(factory.django.DjangoModelFactory):
+    """A visit with every 两不愁三保障 item secured (override a field to make one not secured)."""
+
+    class Meta:
+        model = Visit
+
+    household = factory.SubFactory(HouseholdFactory)
+    visited_on = factory.LazyFunction(timezone.localdate)
+    visitors = "张驻村"
+    income_change = Visit.IncomeChange.NONE

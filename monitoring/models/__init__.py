@@ -31,8 +31,10 @@ from monitoring.models.lines import MonitoringLine
 from monitoring.models.regions import Region, RegionLevel, region_level_of, region_parent_code
 from monitoring.models.screening import RunStatus, RunTrigger, ScreeningParameters, ScreeningRun
 from monitoring.models.targets import EliminationMethod, MonitoringTarget, TargetStatus
+from monitoring.models.visits import CHECKLIST_FIELDS, IncomeChange, Visit
 
 __all__ = [
+    "CHECKLIST_FIELDS",
     "FINAL_LEAD_STATES",
     "MAX_RISK_TYPES",
     "MIN_PUBLICITY_DAYS",
@@ -52,6 +54,7 @@ __all__ = [
     "ImportJob",
     "ImportKind",
     "ImportStatus",
+    "IncomeChange",
     "Labor",
     "Lead",
     "LeadSource",
@@ -72,6 +75,7 @@ __all__ = [
     "ScreeningRun",
     "TargetCategory",
     "TargetStatus",
+    "Visit",
     "region_level_of",
     "region_parent_code",
 ]

@@ -132,10 +132,11 @@ class Lead(models.Model):
     verified_at = models.DateTimeField("核实时间", null=True, blank=True)
     home_checked_on = models.DateField("入户核实日期", null=True, blank=True)
     consent_signed = models.BooleanField("农户承诺授权", null=True, blank=True)
-    consent_scan = models.FileField("承诺授权书扫描件", upload_to="consent/%Y/%m/", blank=True)
+    # db_default: screening inserts leads with set-based SQL that names only its own columns.
+    consent_scan = models.FileField("承诺授权书扫描件", upload_to="consent/%Y/%m/", blank=True, db_default="")
     appraisal_on = models.DateField("民主评议日期", null=True, blank=True)
     appraisal_outcome = models.CharField(
-        "民主评议结果", max_length=10, choices=AppraisalOutcome.choices, blank=True, default=""
+        "民主评议结果", max_length=10, choices=AppraisalOutcome.choices, blank=True, db_default=""
     )
     publicity_start = models.DateField("公示开始日期", null=True, blank=True)
     publicity_end = models.DateField("公示结束日期", null=True, blank=True)

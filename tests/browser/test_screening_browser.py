@@ -5,6 +5,7 @@ from __future__ import annotations
 from unittest import mock
 
 import pytest
+from playwright.sync_api import expect
 
 from monitoring.models import ScreeningRun
 from monitoring.services.screening import screening_county_execute
@@ -29,9 +30,7 @@ def test_county_starts_a_run_and_the_page_updates_itself(page, live_server, worl
         page.wait_for_url("**/screening/runs/*/")
     assert "排队中" in page.get_by_test_id("run-status").inner_text()
     screening_county_execute(run_id=ScreeningRun.objects.get().pk)
-    page.wait_for_function(
-        "document.querySelector('[data-testid=run-status]').innerText.includes('已完成')", timeout=10000
-    )
+    expect(page.get_by_test_id("run-status")).to_contain_text("已完成", timeout=10000)
     rules = page.get_by_test_id("rule-table").inner_text()
     assert "收入低于监测标准" in rules
     screenshot(page, "screening-run.png")

@@ -25,11 +25,12 @@ def test_reject_records_reason_time_actor_and_audit(world) -> None:  # type: ign
 
 def test_reject_needs_a_reason_and_an_open_lead(world) -> None:  # type: ignore[no-untyped-def]
     lead = LeadFactory(household=world.households["520101001001"])
-    with pytest.raises(ValidationError, match="原因"):
-        lead_reject(lead_id=lead.pk, reason="  ", actor=None)
-    lead_reject(lead_id=lead.pk, reason="不符合", actor=None)
-    with pytest.raises(ValidationError, match="不能再作未纳入处理"):
-        lead_reject(lead_id=lead.pk, reason="再次", actor=None)
+    county = world.users["county"]
+    with pytest.raises(ValidationError, match="必须填写理由"):
+        lead_reject(lead_id=lead.pk, reason="  ", actor=county)
+    lead_reject(lead_id=lead.pk, reason="不符合", actor=county)
+    with pytest.raises(ValidationError, match="当前状态为“未纳入”"):
+        lead_reject(lead_id=lead.pk, reason="再次", actor=county)
 
 
 def test_leads_are_scoped_by_the_household_region(world) -> None:  # type: ignore[no-untyped-def]

@@ -76,6 +76,14 @@ def import_job(world: World, inside: bool) -> dict[str, Any]:
     return {"pk": job.pk}
 
 
+def screening_run(world: World, inside: bool) -> dict[str, Any]:
+    from monitoring.models import ScreeningRun
+
+    county = "520101000000" if inside else "530101000000"
+    run = ScreeningRun.objects.create(region_id=county, year=2024, trigger="MANUAL", started_by=world.users["admin"])
+    return {"pk": run.pk}
+
+
 def template_kind(world: World, inside: bool) -> dict[str, Any]:
     return {"kind": "households"}
 
@@ -118,6 +126,24 @@ def village_code(world: World, inside: bool) -> dict[str, Any]:
     return {"code": INSIDE_VILLAGE if inside else OUTSIDE_VILLAGE}
 
 
+def target_measure(world: World, inside: bool) -> dict[str, Any]:
+    from tests.assistance.factories import TargetMeasureFactory, target_for
+
+    return {
+        "pk": TargetMeasureFactory(
+            target=target_for(world.households[INSIDE_VILLAGE if inside else OUTSIDE_VILLAGE])
+        ).pk
+    }
+
+
+def proposal(world: World, inside: bool) -> dict[str, Any]:
+    from tests.assistance.factories import ProposalFactory, target_for
+
+    household = world.households[INSIDE_VILLAGE if inside else OUTSIDE_VILLAGE]
+    return {"pk": ProposalFactory(target=target_for(household), proposed_by=world.users["admin"]).pk}
+
+
+P = Permission
 RULES: dict[str, Rule] = {
     "home": Rule(),
     "login": Rule(public=True, ok=(200, 302)),  # logged-in users are sent home
@@ -132,6 +158,11 @@ RULES: dict[str, Rule] = {
     "monitoring:import_annotated": Rule(permission=Permission.IMPORT_DATA, obj=import_job),
     # confirming an invalid import answers with the job page again (redirect), never runs it
     "monitoring:import_confirm": Rule(permission=Permission.IMPORT_DATA, obj=import_job, methods=("post",), ok=(302,)),
+    "monitoring:screening": Rule(permission=Permission.RUN_SCREENING),
+    "monitoring:screening_run": Rule(permission=Permission.RUN_SCREENING, obj=screening_run),
+    "monitoring:parameters": Rule(permission=Permission.MANAGE_PARAMETERS),
+    # an empty preview form answers with its errors (400) or the empty table
+    "monitoring:parameters_preview": Rule(permission=Permission.MANAGE_PARAMETERS, methods=("post",), ok=(200, 400)),
     "api-root": Rule(kind="api", personal_data=False),
     "api-schema": Rule(kind="api", personal_data=False),
     "api-docs": Rule(kind="api", personal_data=False),
@@ -163,6 +194,19 @@ RULES: dict[str, Rule] = {
     "lead-reject": Rule(kind="api", obj=lead, methods=("post",), ok=(400, 403)),
     "target-list": Rule(kind="api"),
     "target-detail": Rule(kind="api", obj=target),
+    "assistance:plan_list": Rule(permission=P.VIEW_HOUSEHOLDS),
+    "assistance:target_plan": Rule(permission=P.VIEW_HOUSEHOLDS, obj=target),
+    "assistance:measure_add": Rule(permission=P.PLAN_ASSISTANCE, obj=target, methods=("post",), ok=(200,)),
+    "assistance:elimination_propose": Rule(permission=P.PROPOSE_ELIMINATION, obj=target, methods=("post",), ok=(302,)),
+    "assistance:measure_list": Rule(permission=P.VIEW_HOUSEHOLDS),
+    "assistance:measure_progress": Rule(permission=P.RECORD_PROGRESS, obj=target_measure, methods=("post",), ok=(302,)),
+    "assistance:measure_edit": Rule(permission=P.PLAN_ASSISTANCE, obj=target_measure, methods=("get", "post")),
+    "assistance:unassisted": Rule(permission=P.VIEW_HOUSEHOLDS),
+    "assistance:elimination_list": Rule(permission=P.VIEW_HOUSEHOLDS),
+    "assistance:proposal_detail": Rule(permission=P.VIEW_HOUSEHOLDS, obj=proposal),
+    "assistance:proposal_act": Rule(permission=P.DECIDE_ELIMINATION, obj=proposal, methods=("post",), ok=(302,)),
+    "assistance-list": Rule(kind="api"),
+    "assistance-detail": Rule(kind="api", obj=target_measure),
 }
 
 

@@ -1,1 +1,0 @@
-# Assistance measures, plans and risk elimination arrive with their issue.

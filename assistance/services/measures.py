@@ -1,0 +1,298 @@
+"""Writes of assistance plans: add a measure to a target, set its status / progress (audited)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from assistance.models import AmountKind, Measure, MeasureStatus, TargetMeasure
+from fanpin.audit import audit_record
+from fanpin.roles import Permission, Role, role_can
+from fanpin.views_mixins import effective_role
+from fanpin.workflow import ObjectOutOfScope, Transition, Workflow
+from monitoring.models import MonitoringTarget, TargetStatus
+
+MEASURE_OBJECT_TYPE = "target_measure"
+
+# Status changes of an applied measure run through the same machinery as leads (role, state,
+# region, row lock, audit).
+MEASURE_WORKFLOW: Workflow[TargetMeasure] = Workflow(
+    object_type=MEASURE_OBJECT_TYPE,
+    model=TargetMeasure,
+    region_code=lambda tm: tm.target.household.village_id,
+    state_field="status",
+    state_labels=dict(MeasureStatus.choices),
+    transitions=[
+        Transition("start", "开始实施", sources=("PLANNED",), target="IN_PROGRESS", roles={Role.VILLAGE, Role.COUNTY}),
+        Transition(
+            "complete",
+            "标记完成",
+            sources=("PLANNED", "IN_PROGRESS"),
+            target="COMPLETED",
+            roles={Role.VILLAGE, Role.COUNTY},
+        ),
+        Transition(
+            "terminate",
+            "终止",
+            sources=("PLANNED", "IN_PROGRESS"),
+            target="TERMINATED",
+            roles={Role.COUNTY},
+            reason_required=True,
+        ),
+    ],
+)
+_TRANSITION_TO = {t.target: t.name for t in MEASURE_WORKFLOW.transitions}  # type: ignore[union-attr]
+
+
+def _require(actor: Any, permission: str, message: str) -> None:
+    if not role_can(effective_role(actor), permission):
+        raise PermissionDenied(message)
+
+
+def _append_note(existing: str, *, actor: Any, note: str, today: dt.date) -> str:
+    who = getattr(actor, "full_name", "") or actor.username
+    line = f"{today:%Y-%m-%d} {who}：{note}"
+    return f"{existing}\n{line}" if existing else line
+
+
+def _detail_errors(
+    *,
+    responsible_name: str,
+    responsible_unit: str,
+    responsible_phone: str,
+    start_on: dt.date,
+    end_on: dt.date | None,
+    amount: Decimal | None,
+    amount_kind: str,
+) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    for name, value, label in (
+        ("responsible_name", responsible_name, "帮扶责任人"),
+        ("responsible_unit", responsible_unit, "责任人单位"),
+        ("responsible_phone", responsible_phone, "责任人电话"),
+    ):
+        if not (value or "").strip():
+            errors[name] = f"请填写{label}。"
+    if end_on is not None and end_on < start_on:
+        errors["end_on"] = "结束日期不能早于开始日期。"
+    if amount is not None and amount < 0:
+        errors["amount"] = "金额不能为负数。"
+    if amount is not None and (not amount_kind or amount_kind not in AmountKind.values):
+        errors["amount_kind"] = "填写金额时请选择金额类型（资金、贷款或补贴）。"
+    if amount is None and amount_kind:
+        errors["amount"] = "选择了金额类型，请填写金额。"
+    return errors
+
+
+@transaction.atomic
+def measure_add(
+    *,
+    actor: Any,
+    target_id: int,
+    measure_id: int,
+    responsible_name: str,
+    responsible_unit: str,
+    responsible_phone: str,
+    start_on: dt.date,
+    end_on: dt.date | None = None,
+    amount: Decimal | None = None,
+    amount_kind: str = "",
+    progress_notes: str = "",
+) -> TargetMeasure:
+    """Add a catalogue measure to an active target's plan (county staff)."""
+    _require(actor, Permission.PLAN_ASSISTANCE, "您的角色不能制定帮扶计划。")
+    target = (
+        MonitoringTarget.objects.for_user(actor)
+        .select_for_update(of=("self",))
+        .select_related("household")
+        .filter(pk=target_id)
+        .first()
+    )
+    if target is None:
+        raise ObjectOutOfScope("监测对象不存在或不在您的管辖范围内。")
+    errors: dict[str, str] = {}
+    if target.status != TargetStatus.ACTIVE:
+        errors["__all__"] = "该监测对象已风险消除，不能再添加帮扶措施。"
+    measure = Measure.objects.filter(pk=measure_id, is_active=True).first()
+    if measure is None:
+        errors["measure"] = "请选择目录中启用的帮扶措施。"
+    errors.update(
+        _detail_errors(
+            responsible_name=responsible_name,
+            responsible_unit=responsible_unit,
+            responsible_phone=responsible_phone,
+            start_on=start_on,
+            end_on=end_on,
+            amount=amount,
+            amount_kind=amount_kind,
+        )
+    )
+    if errors:
+        raise ValidationError(errors)
+    assert measure is not None
+    item = TargetMeasure.objects.create(
+        target=target,
+        measure=measure,
+        responsible_name=responsible_name.strip(),
+        responsible_unit=responsible_unit.strip(),
+        responsible_phone=responsible_phone.strip(),
+        start_on=start_on,
+        end_on=end_on,
+        amount=amount,
+        amount_kind=amount_kind if amount is not None else "",
+        status=MeasureStatus.PLANNED,
+        progress_notes=progress_notes.strip(),
+        created_by=actor if actor.pk else None,
+    )
+    audit_record(
+        actor=actor,
+        object_type=MEASURE_OBJECT_TYPE,
+        object_id=item.pk,
+        region_code=target.household.village_id,
+        action="add",
+        to_state=item.status,
+        data={
+            "target": target.pk,
+            "measure": measure.code,
+            "responsible": item.responsible_name,
+            "start_on": start_on.isoformat(),
+            "end_on": end_on.isoformat() if end_on else None,
+            "amount": str(amount) if amount is not None else None,
+            "amount_kind": item.amount_kind,
+        },
+    )
+    return item
+
+
+def measure_status_set(
+    *, actor: Any, pk: int, status: str, note: str = "", today: dt.date | None = None
+) -> TargetMeasure:
+    """Set an applied measure's status (village cadres and county staff) and/or add a progress note.
+
+    A status change goes through ``MEASURE_WORKFLOW``; the same status with a note only adds the
+    note.  Both are audited.
+    """
+    _require(actor, Permission.RECORD_PROGRESS, "您的角色不能更新帮扶措施进展。")
+    today = today or timezone.localdate()
+    note = (note or "").strip()
+    if status not in MeasureStatus.values:
+        raise ValidationError({"status": "请选择状态。"})
+    with transaction.atomic():
+        current = MEASURE_WORKFLOW.lock(pk=pk, actor=actor)
+        if current.status != status:
+            if status not in _TRANSITION_TO:
+                raise ValidationError({"status": f"不能改回“{MeasureStatus(status).label}”。"})
+
+            def on_apply(tm: TargetMeasure) -> list[str]:
+                if note:
+                    tm.progress_notes = _append_note(tm.progress_notes, actor=actor, note=note, today=today)
+                return ["progress_notes", "updated_at"]
+
+            return MEASURE_WORKFLOW.apply(
+                pk=pk, name=_TRANSITION_TO[status], actor=actor, opinion=note, on_apply=on_apply
+            )
+        if not note:
+            raise ValidationError({"note": "状态未改变：请填写进展情况。"})
+        if current.status == MeasureStatus.TERMINATED:
+            raise ValidationError({"note": "已终止的措施不能再记录进展。"})
+        current.progress_notes = _append_note(current.progress_notes, actor=actor, note=note, today=today)
+        current.save(update_fields=["progress_notes", "updated_at"])
+        audit_record(
+            actor=actor,
+            object_type=MEASURE_OBJECT_TYPE,
+            object_id=current.pk,
+            region_code=current.target.household.village_id,
+            action="note",
+            from_state=current.status,
+            to_state=current.status,
+            reason=note,
+        )
+        return current
+
+
+DETAIL_FIELDS = (
+    "responsible_name",
+    "responsible_unit",
+    "responsible_phone",
+    "start_on",
+    "end_on",
+    "amount",
+    "amount_kind",
+)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
+
+
+@transaction.atomic
+def measure_update(
+    *,
+    actor: Any,
+    pk: int,
+    responsible_name: str,
+    responsible_unit: str,
+    responsible_phone: str,
+    start_on: dt.date,
+    end_on: dt.date | None = None,
+    amount: Decimal | None = None,
+    amount_kind: str = "",
+) -> TargetMeasure:
+    """Change a measure's 帮扶责任人, dates or amount (county staff); the changed fields are audited
+    with their old and new values.  已终止 measures are not edited."""
+    _require(actor, Permission.PLAN_ASSISTANCE, "您的角色不能修改帮扶计划。")
+    item = MEASURE_WORKFLOW.lock(pk=pk, actor=actor)
+    errors = _detail_errors(
+        responsible_name=responsible_name,
+        responsible_unit=responsible_unit,
+        responsible_phone=responsible_phone,
+        start_on=start_on,
+        end_on=end_on,
+        amount=amount,
+        amount_kind=amount_kind,
+    )
+    if item.status == MeasureStatus.TERMINATED:
+        errors["__all__"] = "已终止的措施不能修改。"
+    elif item.target.status != TargetStatus.ACTIVE:
+        errors["__all__"] = "该监测对象已风险消除，帮扶计划不再修改。"
+    if errors:
+        raise ValidationError(errors)
+    new = {
+        "responsible_name": responsible_name.strip(),
+        "responsible_unit": responsible_unit.strip(),
+        "responsible_phone": responsible_phone.strip(),
+        "start_on": start_on,
+        "end_on": end_on,
+        "amount": amount,
+        "amount_kind": amount_kind if amount is not None else "",
+    }
+    changes = {
+        name: [_plain(getattr(item, name)), _plain(value)]
+        for name, value in new.items()
+        if getattr(item, name) != value
+    }
+    if not changes:
+        return item
+    for name in changes:
+        setattr(item, name, new[name])
+    item.save(update_fields=[*changes, "updated_at"])
+    audit_record(
+        actor=actor,
+        object_type=MEASURE_OBJECT_TYPE,
+        object_id=item.pk,
+        region_code=item.target.household.village_id,
+        action="update",
+        from_state=item.status,
+        to_state=item.status,
+        data={"changes": changes},
+    )
+    return item

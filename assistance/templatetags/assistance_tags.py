@@ -1,0 +1,26 @@
+from __future__ import annotations
+
+from django import template
+
+from assistance.selectors.recommendation import LaborCapacity
+
+register = template.Library()
+_LABELS = dict(LaborCapacity.choices)
+
+
+@register.filter
+def labor_capacity_label(value: str) -> str:
+    return _LABELS.get(value, value or "—")
+
+
+_ELIMINATION_ACTIONS = {
+    "propose": "村级提议",
+    "review": "乡镇审核通过",
+    "confirm": "县级确认风险消除",
+    "reject": "退回",
+}
+
+
+@register.filter
+def elimination_action_label(value: str) -> str:
+    return _ELIMINATION_ACTIONS.get(value, value)

@@ -1,0 +1,134 @@
+"""Pages: 风险消除 candidates and proposals; propose (village), review (township), confirm (county)."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
+from django.views import View
+
+from assistance.forms import ActForm, ProposeForm
+from assistance.models import OPEN_PROPOSAL_STATES, EliminationProposal
+from assistance.selectors.elimination import (
+    elimination_candidates,
+    elimination_criteria,
+    elimination_proposal_detail,
+    elimination_proposals,
+)
+from assistance.services.elimination import ELIMINATION_WORKFLOW, elimination_act, elimination_propose
+from assistance.views.common import error_messages, out_of_scope_is_404, paginate
+from fanpin.models import AuditEntry
+from fanpin.roles import Permission, role_can
+from fanpin.views_mixins import PermissionRequiredMixin, effective_role
+from monitoring.models import MonitoringTarget
+
+
+class EliminationListView(LoginRequiredMixin, PermissionRequiredMixin, View):
+    permission = Permission.VIEW_HOUSEHOLDS
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        show_all = request.GET.get("all") == "1"
+        today = timezone.localdate()
+        assessments = elimination_candidates(user=request.user, today=today, include_all=show_all)
+        proposals = list(
+            elimination_proposals(user=request.user)
+            .filter(state__in=OPEN_PROPOSAL_STATES)
+            .order_by("proposed_at", "id")
+        )
+        context = {
+            "assessments": assessments,
+            **paginate(request, assessments),
+            "show_all": show_all,
+            "today": today,
+            "proposals": [(p, ELIMINATION_WORKFLOW.available(p, request.user)) for p in proposals],
+            "may_propose": role_can(effective_role(request.user), Permission.PROPOSE_ELIMINATION),
+            "propose_form": ProposeForm(),
+            "active_nav": "elimination",
+        }
+        return render(request, "assistance/elimination_list.html", context)
+
+
+class ProposeView(LoginRequiredMixin, PermissionRequiredMixin, View):
+    permission = Permission.PROPOSE_ELIMINATION
+
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        form = ProposeForm(request.POST)
+        back = reverse("assistance:elimination_list")
+        if not form.is_valid():
+            if not MonitoringTarget.objects.for_user(request.user).filter(pk=pk).exists():
+                raise Http404("监测对象不存在或不在您的管辖范围内。")
+            messages.error(request, "请选择消除方式（帮扶消除或自然消除）。")
+            return HttpResponseRedirect(back)
+        try:
+            with out_of_scope_is_404():
+                proposal = elimination_propose(
+                    actor=request.user,
+                    target_id=pk,
+                    method=form.cleaned_data["method"],
+                    opinion=form.cleaned_data["opinion"],
+                )
+        except ValidationError as exc:
+            for message in error_messages(exc):
+                messages.error(request, message)
+            return HttpResponseRedirect(back)
+        messages.success(request, "已提议风险消除，等待乡镇审核。")
+        return HttpResponseRedirect(reverse("assistance:proposal_detail", args=[proposal.pk]))
+
+
+class ProposalDetailView(LoginRequiredMixin, PermissionRequiredMixin, View):
+    permission = Permission.VIEW_HOUSEHOLDS
+
+    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
+        try:
+            proposal = elimination_proposal_detail(user=request.user, pk=pk)
+        except EliminationProposal.DoesNotExist:
+            raise Http404("风险消除申请不存在或不在您的管辖范围内。") from None
+        target = proposal.target
+        history = AuditEntry.objects.filter(object_type="elimination", object_id=str(proposal.pk)).select_related(
+            "actor"
+        )
+        context = {
+            "proposal": proposal,
+            "target": target,
+            "assessment": elimination_criteria(target=target, today=timezone.localdate())
+            if target.status == MonitoringTarget.Status.ACTIVE
+            else None,
+            "transitions": ELIMINATION_WORKFLOW.available(proposal, request.user),
+            "history": list(history.order_by("at", "id")),
+            "active_nav": "elimination",
+        }
+        return render(request, "assistance/proposal_detail.html", context)
+
+
+class ProposalActView(LoginRequiredMixin, PermissionRequiredMixin, View):
+    permission = Permission.DECIDE_ELIMINATION
+
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        if not EliminationProposal.objects.for_user(request.user).filter(pk=pk).exists():
+            raise Http404("风险消除申请不存在或不在您的管辖范围内。")
+        back = reverse("assistance:proposal_detail", args=[pk])
+        form = ActForm(request.POST)
+        if not form.is_valid():
+            messages.error(request, "请选择操作。")
+            return HttpResponseRedirect(back)
+        try:
+            with out_of_scope_is_404():
+                proposal = elimination_act(
+                    actor=request.user, pk=pk, name=form.cleaned_data["name"], opinion=form.cleaned_data["opinion"]
+                )
+        except ValidationError as exc:
+            for message in error_messages(exc):
+                messages.error(request, message)
+            return HttpResponseRedirect(back)
+        messages.success(request, f"已完成：{proposal.get_state_display()}。")
+        return HttpResponseRedirect(back)
+
+
+elimination_list = EliminationListView.as_view()
+propose = ProposeView.as_view()
+proposal_detail = ProposalDetailView.as_view()
+proposal_act = ProposalActView.as_view()
