@@ -52,3 +52,33 @@ def access_log_record(
         row_count=rows,
         ip_address=ip_address,
     )
+
+
+def export_record(
+    *,
+    actor: Any,
+    kind: str,
+    rows: int,
+    region_code: str,
+    data: dict[str, Any] | None = None,
+    personal_data: bool = True,
+) -> None:
+    """The one place that records an export: an audit row, and an access-log row when the export
+    holds personal data (names, households), so administrators can search who took what."""
+    saved_actor = actor if actor is not None and getattr(actor, "pk", None) else None
+    audit_record(
+        actor=saved_actor,
+        object_type="export",
+        object_id=kind,
+        region_code=region_code,
+        action="export",
+        data={"kind": kind, "rows": rows, **(data or {})},
+    )
+    if personal_data:
+        access_log_record(
+            actor=saved_actor,
+            action=AccessLog.Action.EXPORT,
+            what=f"导出 {kind}",
+            region_code=region_code,
+            rows=rows,
+        )

@@ -11,7 +11,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 
 from assistance.selectors.plans import target_measures_in_scope
-from fanpin.audit import audit_record
+from fanpin.audit import export_record
 from monitoring.models import RiskType
 
 HEADERS = [
@@ -88,12 +88,11 @@ def assistance_export(*, user: Any, region_code: str = "", year: int | None = No
         )
         rows += 1
     workbook.save(output)
-    audit_record(
+    export_record(
         actor=user,
-        object_type="export",
-        object_id="assistance",
+        kind="assistance",
+        rows=rows,
         region_code=region_code or (getattr(user, "region_id", "") or ""),
-        action="export",
-        data={"kind": "assistance", "rows": rows, "year": year, "region": region_code},
+        data={"year": year, "region": region_code},
     )
     return rows

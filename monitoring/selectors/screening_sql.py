@@ -136,7 +136,7 @@ def _evaluation_sql(*, with_rows: bool) -> str:
         WHERE x.household_id {in_range}
           AND x.occurred_on >= %(year_start)s AND x.occurred_on <= %(year_end)s
         GROUP BY x.household_id
-    ) e ON e.household_id = h.id"""  # noqa: S608
+    ) e ON e.household_id = h.id"""  # noqa: S608  # nosec B608
     c_total, p_total = total("c"), total("p")
     # SQL from constants only (table names, fixed codes); every value is a bound parameter.
     base = f"""
@@ -148,10 +148,10 @@ def _evaluation_sql(*, with_rows: bool) -> str:
     FROM {hh} h
     {incomes}
     WHERE h.village_id >= %(lo)s AND h.village_id <= %(hi)s
-    """  # noqa: S608
+    """  # noqa: S608  # nosec B608
     # "id + 0": read the ids through the village index (not the primary key, as MIN(id) would).
     ids = f"""ids AS (SELECT MIN(id + 0) AS lo_id, MAX(id + 0) AS hi_id FROM {hh}
-               WHERE village_id >= %(lo)s AND village_id <= %(hi)s)"""  # noqa: S608
+               WHERE village_id >= %(lo)s AND village_id <= %(hi)s)"""  # noqa: S608  # nosec B608
     # PostgreSQL would inline ``base`` and compute each total once per reference in the flags.
     materialized = "MATERIALIZED " if connection.vendor == "postgresql" else ""
     flags = """
@@ -187,13 +187,13 @@ def _evaluation_sql(*, with_rows: bool) -> str:
         + MAX(CASE WHEN m.health = 'DISABLED' OR m.disability_grade <> '' THEN {MEMBER_DISABLED} ELSE 0 END)
         + MAX(CASE WHEN m.labor IN ('NORMAL', 'SKILLED') THEN {MEMBER_ABLE} ELSE 0 END)
         + {MEMBER_ANY}
-        FROM {mem} m WHERE m.household_id = ev.hid)"""  # noqa: S608
+        FROM {mem} m WHERE m.household_id = ev.hid)"""  # noqa: S608  # nosec B608
     rows = f"""
     SELECT 1 AS kind, hid, htype, c_size, c_total, p_size, p_total, x_total,
            {", ".join(col for _, col in EXPENDITURE_COLUMNS)},
            f_low, f_spike, f_drop, {member_flags} AS member_flags
     FROM ev WHERE f_low + f_spike + f_drop > 0
-    """  # noqa: S608
+    """  # noqa: S608  # nosec B608
     return f"WITH {ids}, base AS {materialized}({base}), ev AS ({flags}) {rows} UNION ALL {counts}"
 
 

@@ -1,7 +1,7 @@
 """Excel exports (SPEC §6): streamed write-only workbooks with Chinese headers, audited.
 
-``EXPORTERS`` maps an export kind to its function; ``leads``, ``targets`` and ``assistance`` join
-with later issues.
+The other kinds live beside their data (``exports_leads``, ``assistance.services.exports``);
+``manage.py export_xlsx`` maps each kind to its exporter.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
-from fanpin.audit import audit_record
+from fanpin.audit import export_record
 from monitoring.models import HouseholdType
 from monitoring.selectors.exports import export_snapshot, households_export_rows
 
@@ -113,15 +113,12 @@ def households_export(
         count = _write_household_rows(append, rows, id_cell, year)
     wb.save(out)
     region = getattr(user, "region_id", None) or ""
-    audit_record(
-        actor=user if getattr(user, "pk", None) else None,
-        object_type="export",
-        object_id="households",
+    export_record(
+        actor=user,
+        kind="households",
+        rows=count,
         region_code=str(region),
-        action="EXPORT",
         data={
-            "kind": "households",
-            "rows": count,
             "filters": {
                 "year": year,
                 "search": search,
@@ -132,6 +129,3 @@ def households_export(
         },
     )
     return count
-
-
-EXPORTERS: dict[str, Callable[..., int]] = {"households": households_export}

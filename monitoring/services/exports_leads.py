@@ -15,7 +15,7 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 
-from fanpin.audit import audit_record
+from fanpin.audit import export_record
 from fanpin.scoping import code_prefix
 from monitoring.models import Lead, LeadState, MonitoringTarget, TargetStatus
 from monitoring.selectors.leads import (
@@ -178,14 +178,7 @@ def targets_export(
 
 def _audit(*, user: Any, kind: str, region_code: str, year: int | None, rows: int) -> None:
     scope = region_code or (getattr(getattr(user, "region", None), "code", "") if user is not None else "")
-    audit_record(
-        actor=user,
-        object_type="export",
-        object_id=kind,
-        region_code=scope or "",
-        action="export_xlsx",
-        data={"kind": kind, "rows": rows, "year": year, "region": region_code},
-    )
+    export_record(actor=user, kind=kind, rows=rows, region_code=scope or "", data={"year": year, "region": region_code})
 
 
 PUBLICITY_HEADERS = ["户主姓名", "村", "类别", "纳入原因", "公示开始", "公示结束"]

@@ -280,7 +280,7 @@ def _leads_insert(rows: list[tuple[Any, ...]], *, year: int, run_id: int, now: d
     sql = f"""
         INSERT INTO {table} ({columns})
         VALUES {", ".join([row_sql] * len(rows))}
-    """  # noqa: S608
+    """  # noqa: S608  # nosec B608
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
 
@@ -300,6 +300,6 @@ def _leads_refresh(rows: list[tuple[Any, ...]], *, run_id: int, now: dt.datetime
             suggested_risk_types = {j.format("v.column6")}
         FROM (VALUES {", ".join(["(%s, %s, %s, %s, %s, %s)"] * len(rows))}) AS v
         WHERE {table}.id = v.column1
-    """  # noqa: S608
+    """  # noqa: S608  # nosec B608
     with connection.cursor() as cursor:
         cursor.execute(sql, params)

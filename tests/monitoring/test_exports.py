@@ -72,7 +72,6 @@ def test_export_command(world: World, tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--kind", "leads"], "导出类型 leads 尚未提供（目前可导出：households）。"),
         (["--kind", "farms"], "未知的导出类型 farms，应为：households、leads、targets、assistance。"),
         (
             ["--kind", "households", "--region", "999999999999"],
@@ -85,3 +84,40 @@ def test_export_command_bad_input(world: World, tmp_path: Path, args: list[str],
     with pytest.raises(CommandError) as excinfo:
         call_command("export_xlsx", *args, "--output", str(tmp_path / "x.xlsx"))
     assert str(excinfo.value) == message
+
+
+def test_export_command_leads_targets_assistance(world: World, tmp_path: Path) -> None:
+    """SPEC §6: every kind of export_xlsx, with Chinese headers, scoped, audited in the access log."""
+    from fanpin.models import AccessLog
+    from monitoring.models import LeadSource, ScreeningRule
+    from tests.assistance.factories import TargetMeasureFactory, target_for
+    from tests.factories import LeadFactory
+
+    LeadFactory(
+        household=world.households["520101001001"],
+        sources=[LeadSource.SCREENING, LeadSource.VISIT],
+        rules_fired=[ScreeningRule.LOW_INCOME, ScreeningRule.INCOME_DROP],
+    )
+    LeadFactory(household=world.households["530101001001"])
+    TargetMeasureFactory(target=target_for(world.households["520101002001"]))
+    expected = {"leads": "预警线索 1 条", "targets": "监测对象 1 户", "assistance": "帮扶措施 1 条"}
+    for kind, noun in expected.items():
+        output = tmp_path / f"{kind}.xlsx"
+        stdout = StringIO()
+        call_command("export_xlsx", "--kind", kind, "--user", "county", "--output", str(output), stdout=stdout)
+        assert stdout.getvalue().strip() == f"已导出{noun}到 {output}。"
+        rows = read_sheet(output)
+        assert len(rows) == 2, kind
+    header, row = read_sheet(tmp_path / "leads.xlsx")
+    for column in ["户编号", "户主姓名", "村", "线索来源", "触发规则", "建议类别", "状态", "发现日期"]:
+        assert column in header
+    values = dict(zip(header, row, strict=True))
+    assert values["线索来源"] == "系统筛查、走访排查"
+    assert values["触发规则"] == "收入低于监测标准、收入骤减"
+    assert values["户编号"] == "H520101001001"
+    logs = AccessLog.objects.filter(action=AccessLog.Action.EXPORT).order_by("id")
+    assert [(log.what, log.row_count) for log in logs] == [
+        ("导出 leads", 1),
+        ("导出 targets", 1),
+        ("导出 assistance", 1),
+    ]

@@ -6,14 +6,30 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from assistance.services.exports import assistance_export
 from fanpin.models import User
 from fanpin.roles import Permission, Role, role_can
 from fanpin.views_mixins import effective_role
 from monitoring.models import Region
-from monitoring.services.exports import EXPORTERS
+from monitoring.services.exports import households_export
+from monitoring.services.exports_leads import leads_export, targets_export
 
-# The kinds SPEC §6 names; those without an exporter yet are refused with a clear message.
-SPEC_KINDS = ("households", "leads", "targets", "assistance")
+# The kinds SPEC §6 names, each with its exporter (all scoped to the user, all audited).
+EXPORTERS: dict[str, Any] = {
+    "households": lambda *, user, output, year, region_code: households_export(
+        user=user, out=output, year=year, region_code=region_code
+    ),
+    "leads": leads_export,
+    "targets": targets_export,
+    "assistance": assistance_export,
+}
+SPEC_KINDS = tuple(EXPORTERS)
+NOUNS = {
+    "households": "农户 {n} 户",
+    "leads": "预警线索 {n} 条",
+    "targets": "监测对象 {n} 户",
+    "assistance": "帮扶措施 {n} 条",
+}
 
 
 def system_actor() -> User:
@@ -22,7 +38,7 @@ def system_actor() -> User:
 
 
 class Command(BaseCommand):
-    help = "导出 Excel (.xlsx)：农户（线索、监测对象、帮扶措施将在后续版本提供）。"
+    help = "导出 Excel (.xlsx)：农户、预警线索、监测对象或帮扶措施。"
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--kind", required=True, help=f"导出类型：{'、'.join(SPEC_KINDS)}")
@@ -35,9 +51,7 @@ class Command(BaseCommand):
         kind = options["kind"]
         if kind not in SPEC_KINDS:
             raise CommandError(f"未知的导出类型 {kind}，应为：{'、'.join(SPEC_KINDS)}。")
-        exporter = EXPORTERS.get(kind)
-        if exporter is None:
-            raise CommandError(f"导出类型 {kind} 尚未提供（目前可导出：{'、'.join(EXPORTERS)}）。")
+        exporter = EXPORTERS[kind]
         region = options["region"] or ""
         if region and (not re.fullmatch(r"[0-9]{12}", region) or not Region.objects.filter(code=region).exists()):
             raise CommandError(f"区划代码 {region} 不存在（应为系统中已有的 12 位区划代码）。")
@@ -57,5 +71,5 @@ class Command(BaseCommand):
             if not role_can(effective_role(found), Permission.EXPORT_DATA):
                 raise CommandError(f"用户 {found.username} 的角色无权导出数据。")
             user = found
-        count = exporter(user=user, out=str(output), year=year, region_code=region)
-        self.stdout.write(f"已导出农户 {count} 户到 {output}。")
+        count = exporter(user=user, output=str(output), year=year, region_code=region)
+        self.stdout.write(f"已导出{NOUNS[kind].format(n=count)}到 {output}。")

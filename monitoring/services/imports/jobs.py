@@ -9,9 +9,11 @@ from typing import IO, Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connection, connections, transaction
+from django.db.models import Max
 from django.utils import timezone
 
 from fanpin.roles import Permission, role_can
+from fanpin.scoping import code_prefix
 from fanpin.views_mixins import effective_role
 from monitoring.idcard import id_number_mask
 from monitoring.models import ImportJob, ImportKind, ImportStatus
@@ -134,7 +136,7 @@ class _ProgressReporter:
                 self.side = connections.create_connection(DEFAULT_DB_ALIAS)
             with self.side.cursor() as cursor:
                 cursor.execute(
-                    f"UPDATE {ImportJob._meta.db_table} SET progress = %s WHERE id = %s",  # noqa: S608
+                    f"UPDATE {ImportJob._meta.db_table} SET progress = %s WHERE id = %s",  # noqa: S608  # nosec B608
                     [percent, self.job_id],
                 )
         except DatabaseError:
@@ -181,7 +183,33 @@ def import_job_run(*, job_id: int) -> ImportJob:
     job.progress = 100 if result.ok else job.progress
     job.finished_at = timezone.now()
     job.save(update_fields=[*fields, "status", "progress", "finished_at"])
+    if result.ok:
+        import_screening_schedule(job=job)
     return job
+
+
+# Imports that change what screening reads; a successful one is followed by a screening run.
+SCREENED_KINDS = frozenset(
+    {ImportKind.HOUSEHOLDS, ImportKind.MEMBERS, ImportKind.INCOMES, ImportKind.EXPENDITURES, ImportKind.ALERTS}
+)
+
+
+def import_screening_schedule(*, job: ImportJob) -> None:
+    """SPEC §4: screening runs after every import.  The counties are those of the importer's region
+    (every county with households for an administrator); the year is the latest income year there.
+    Enqueued after commit (in-process when no broker is configured)."""
+    if job.dry_run or job.kind not in SCREENED_KINDS:
+        return
+    from monitoring.models import AnnualIncome
+    from monitoring.selectors.screening import counties_with_households
+    from monitoring.tasks import screening_after_import_task
+
+    prefix = code_prefix(job.region_code) if job.region_code else ""
+    counties = [job.region_code[:6] + "000000"] if len(prefix) >= 6 else counties_with_households(prefix=prefix)
+    incomes = AnnualIncome.objects.within(prefix) if prefix else AnnualIncome.objects.all()
+    year = incomes.aggregate(latest=Max("year"))["latest"]
+    if counties and year:
+        screening_after_import_task.delay_on_commit(counties, year)
 
 
 def import_file(
@@ -213,4 +241,6 @@ def import_file(
     job.progress = 100
     job.finished_at = timezone.now()
     job.save(update_fields=[*fields, "status", "progress", "finished_at"])
+    if result.ok:
+        import_screening_schedule(job=job)
     return job, result

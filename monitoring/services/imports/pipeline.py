@@ -133,7 +133,7 @@ class _Spool:
             spool.seek(0)
             while True:
                 try:
-                    yield pickle.load(spool)  # noqa: S301 - our own temporary file
+                    yield pickle.load(spool)  # noqa: S301  # nosec B301 (our own temporary file)
                 except EOFError:
                     break
 
