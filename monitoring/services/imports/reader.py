@@ -15,6 +15,10 @@ from openpyxl.utils.exceptions import InvalidFileException
 from monitoring.services.imports.spec import KindSpec, clean_text
 
 HEADER_SCAN_ROWS = 6  # the header row plus up to 5 title rows above it (SPEC §6)
+# Zip-bomb guard: an .xlsx is a zip archive; refuse one that inflates beyond these before reading.
+MAX_UNCOMPRESSED_BYTES = 1024 * 1024 * 1024
+MAX_COMPRESSION_RATIO = 200
+MAX_ARCHIVE_MEMBERS = 10_000
 
 
 class SheetError(Exception):
@@ -42,6 +46,7 @@ def open_rows(source: str | IO[bytes]) -> Iterator[tuple[Iterator[tuple[Any, ...
         # openpyxl warns about features it does not read (data validation, default styles …);
         # they do not matter for values.
         warnings.simplefilter("ignore", UserWarning)
+        archive_check(source)
         try:
             wb = load_workbook(source, read_only=True, data_only=True)
         except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError):
@@ -57,6 +62,28 @@ def open_rows(source: str | IO[bytes]) -> Iterator[tuple[Iterator[tuple[Any, ...
             yield ws.iter_rows(values_only=True), max_row
         finally:
             wb.close()
+
+
+def archive_check(source: str | IO[bytes]) -> None:
+    """Refuse archives that are not an .xlsx or that would inflate to far more than they weigh
+    (a "zip bomb"), judged from the zip directory alone, before anything is decompressed."""
+    not_xlsx = "文件不是有效的 Excel 工作簿（.xlsx），请用 Excel 或 WPS 另存为 .xlsx 后重新上传。"
+    position = None if isinstance(source, str) else source.tell()
+    try:
+        with zipfile.ZipFile(source) as archive:
+            members = archive.infolist()
+            names = {m.filename for m in members}
+    except (zipfile.BadZipFile, OSError, ValueError):
+        raise SheetError(not_xlsx) from None
+    finally:
+        if position is not None and not isinstance(source, str):
+            source.seek(position)
+    if "[Content_Types].xml" not in names or not any(n.startswith("xl/") for n in names):
+        raise SheetError(not_xlsx)
+    total = sum(m.file_size for m in members)
+    too_dense = any(m.compress_size and m.file_size / m.compress_size > MAX_COMPRESSION_RATIO for m in members)
+    if len(members) > MAX_ARCHIVE_MEMBERS or total > MAX_UNCOMPRESSED_BYTES or too_dense:
+        raise SheetError("文件解压后异常巨大或结构异常，已拒绝读取。请用 Excel 或 WPS 重新保存为 .xlsx 后上传。")
 
 
 def find_header(rows: Iterator[tuple[Any, ...]], spec: KindSpec) -> SheetLayout:
