@@ -128,19 +128,26 @@ def dashboard_region_resolve(*, user: Any, region_code: str) -> tuple[str, str]:
     return code, str(region)
 
 
-def dashboard_figures(*, user: Any, region_code: str, year: int, today: dt.date) -> Dashboard:
+def dashboard_figures(
+    *, user: Any, region_code: str, year: int, today: dt.date, now: dt.datetime | None = None
+) -> Dashboard:
     """All figures of the dashboard for ``region_code`` (default: the user's region) and ``year``.
 
-    A fixed number of queries (15) for any region size.  Raises ``OutsideScope``.
+    A fixed number of queries (17) for any region size.  Raises ``OutsideScope``.
     """
     code, name = dashboard_region_resolve(user=user, region_code=region_code)
     level = _level_of(code)
     prefix = _prefix_of(code)
-    child_level = LEVELS[LEVELS.index(level) + 1] if level in LEVELS[:-1] else ("PROVINCE" if not level else level)
+    if not level:
+        child_level = "PROVINCE"
+    elif level == "VILLAGE":
+        child_level = level  # a village has no children: its own row
+    else:
+        child_level = LEVELS[LEVELS.index(level) + 1]
     n = LEVEL_PREFIX_LENGTH[child_level]
     as_of = min(dt.date(year, 12, 31), today)
 
-    # 1-2: child regions and the breadcrumb
+    # 1: the region (dashboard_region_resolve); 2-3: child regions and the breadcrumb
     if level == "VILLAGE":
         children = [(code, name)]
     elif not level:
@@ -154,7 +161,7 @@ def dashboard_figures(*, user: Any, region_code: str, year: int, today: dt.date)
     if not user.region_id:
         breadcrumb.insert(0, ("", "全国"))
 
-    # 3: households
+    # 4: households
     households = _grouped(
         _within(Household.objects.for_user(user), prefix),
         "village_id",
@@ -162,14 +169,14 @@ def dashboard_figures(*, user: Any, region_code: str, year: int, today: dt.date)
         households=Count("pk"),
         exited=Count("pk", filter=Q(household_type=Household.Type.EXITED)),
     )
-    # 4: 建档立卡人口 (members of 脱贫户 households)
+    # 5: 建档立卡人口 (members of 脱贫户 households)
     members = _grouped(
         _within(Member.objects.for_user(user), prefix).filter(household__household_type=Household.Type.EXITED),
         "household__village_id",
         n,
         registered=Count("pk"),
     )
-    # 5: targets identified by the end of the year; monitored then vs eliminated by then
+    # 6: targets identified by the end of the year; monitored then vs eliminated by then
     eliminated_by = Q(status=TargetStatus.ELIMINATED, eliminated_on__lte=as_of)
     monitored = ~eliminated_by
     target_aggs: dict[str, Any] = {
@@ -190,18 +197,18 @@ def dashboard_figures(*, user: Any, region_code: str, year: int, today: dt.date)
         n,
         **target_aggs,
     )
-    # 6: current active targets: labor capacity, 帮扶未落实
+    # 7: current active targets: labor capacity, 帮扶未落实
     household_members = Member.objects.filter(household=OuterRef("household"))
     full = Exists(household_members.filter(labor__in=FULL_LABOR))
     weak = Exists(household_members.filter(labor=Labor.WEAK))
     open_measures = TargetMeasure.objects.filter(target=OuterRef("pk")).exclude(status=MeasureStatus.TERMINATED)
-    capacity_q = {"FULL": full, "PARTIAL": ~full & weak, "NONE": ~full & ~weak}
+    capacity_q: dict[str, Any] = {"FULL": full, "PARTIAL": ~full & weak, "NONE": ~full & ~weak}
     active_aggs: dict[str, Any] = {"active": Count("pk")}
     for cap, cond in capacity_q.items():
         active_aggs[f"cap_{cap}"] = Count("pk", filter=cond)
     active_aggs["unassisted"] = Count(
         "pk",
-        filter=Q(identified_on__lte=today - dt.timedelta(days=UNASSISTED_AFTER_DAYS)) & ~Exists(open_measures),
+        filter=Q(identified_on__lte=today - dt.timedelta(days=UNASSISTED_AFTER_DAYS)) & ~Exists(open_measures),  # type: ignore[operator,arg-type]
     )
     active = _grouped(
         _within(MonitoringTarget.objects.for_user(user), prefix).filter(status=TargetStatus.ACTIVE),
@@ -209,11 +216,11 @@ def dashboard_figures(*, user: Any, region_code: str, year: int, today: dt.date)
         n,
         **active_aggs,
     )
-    # 7: measures of active targets (not 已终止): distinct targets per category / kind × capacity
+    # 8: measures of active targets (not 已终止): distinct targets per category / kind × capacity
     m_members = Member.objects.filter(household=OuterRef("target__household"))
     m_full = Exists(m_members.filter(labor__in=FULL_LABOR))
     m_weak = Exists(m_members.filter(labor=Labor.WEAK))
-    m_capacity = {"FULL": m_full, "PARTIAL": ~m_full & m_weak, "NONE": ~m_full & ~m_weak}
+    m_capacity: dict[str, Any] = {"FULL": m_full, "PARTIAL": ~m_full & m_weak, "NONE": ~m_full & ~m_weak}
     dev = Q(measure__category__in=DEVELOPMENTAL_CATEGORIES)
     measure_aggs: dict[str, Any] = {"any": Count("target", distinct=True)}
     for cat in MeasureCategory.values:
@@ -229,8 +236,8 @@ def dashboard_figures(*, user: Any, region_code: str, year: int, today: dt.date)
         n,
         **measure_aggs,
     )
-    # 8: leads of the year (and open leads of any year, for 逾期)
-    cutoff = overdue_cutoff()
+    # 9: leads of the year (and open leads of any year, for 逾期)
+    cutoff = overdue_cutoff(now)
     in_year = Q(year=year)
     lead_aggs: dict[str, Any] = {
         "leads": Count("pk", filter=in_year),
@@ -246,7 +253,7 @@ def dashboard_figures(*, user: Any, region_code: str, year: int, today: dt.date)
         n,
         **lead_aggs,
     )
-    # 9-11: the monthly trend
+    # 10-12: the monthly trend
     trend_new = _monthly(
         _within(MonitoringTarget.objects.for_user(user), prefix).filter(identified_on__year=year), "identified_on"
     )
@@ -257,9 +264,10 @@ def dashboard_figures(*, user: Any, region_code: str, year: int, today: dt.date)
         "eliminated_on",
     )
     trend_leads = _monthly(_within(Lead.objects.for_user(user), prefix).filter(raised_at__year=year), "raised_at")
-    # 12-14: scale check (SPEC 4.4), per county
-    scale = scale_check(user=user, prefix=prefix)
-    # 15: 帮扶未落实 (the assistance issue's definition)
+    # 13-15: scale check (SPEC 4.4), per county
+    # below a county (township, village): the county's own row
+    scale = scale_check(user=user, prefix=prefix[:6])
+    # 16: 帮扶未落实 (the assistance issue's definition)
     unassisted_total = targets_unassisted_count(user=user, today=today, region_code=code)
 
     def total(source: dict[str, dict[str, int]], key: str) -> int:
