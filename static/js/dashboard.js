@@ -19,7 +19,7 @@
       animation: false,
       textStyle: { fontFamily: FONT, fontSize: 13 },
       tooltip: { trigger: "axis" },
-      grid: { left: 8, right: 16, top: 36, bottom: 8, containLabel: true }
+      grid: { left: 8, right: 48, top: 36, bottom: 8, containLabel: true }
     };
     for (var k in extra) { if (Object.prototype.hasOwnProperty.call(extra, k)) { o[k] = extra[k]; } }
     return o;
@@ -27,7 +27,7 @@
   function bars(t, cols, opts) {
     opts = opts || {};
     var series = cols.map(function (i) {
-      return { name: t.columns[i], type: "bar", data: column(t, i), label: { show: t.rows.length <= 12, position: "top" } };
+      return { name: t.columns[i], type: "bar", data: column(t, i), label: { show: t.rows.length <= 12, position: opts.horizontal ? "right" : "top" } };
     });
     var cat = { type: "category", data: labels(t), axisLabel: { interval: 0, rotate: t.rows.length > 8 ? 30 : 0 } };
     return base({
