@@ -37,6 +37,7 @@ from monitoring.models import (
     TargetStatus,
 )
 from monitoring.models.households import Labor
+from monitoring.selectors.exports import export_snapshot
 from monitoring.selectors.leads import _json_list_has, overdue_cutoff
 from monitoring.selectors.scale import scale_check
 
@@ -133,8 +134,14 @@ def dashboard_figures(
 ) -> Dashboard:
     """All figures of the dashboard for ``region_code`` (default: the user's region) and ``year``.
 
-    A fixed number of queries (17) for any region size.  Raises ``OutsideScope``.
+    A fixed number of queries (17; on PostgreSQL one more, ``SET LOCAL jit = off``) for any region
+    size, in one read transaction, so the figures are one consistent snapshot.  Raises ``OutsideScope``.
     """
+    with export_snapshot():
+        return _figures(user=user, region_code=region_code, year=year, today=today, now=now)
+
+
+def _figures(*, user: Any, region_code: str, year: int, today: dt.date, now: dt.datetime | None) -> Dashboard:
     code, name = dashboard_region_resolve(user=user, region_code=region_code)
     level = _level_of(code)
     prefix = _prefix_of(code)
@@ -197,43 +204,44 @@ def dashboard_figures(
         n,
         **target_aggs,
     )
-    # 7: current active targets: labor capacity, 帮扶未落实
+    # 7: current active targets: labor capacity, 帮扶未落实 (grouped by the two labor flags, so each
+    # correlated subquery runs once per row rather than once per aggregate)
     household_members = Member.objects.filter(household=OuterRef("household"))
-    full = Exists(household_members.filter(labor__in=FULL_LABOR))
-    weak = Exists(household_members.filter(labor=Labor.WEAK))
     open_measures = TargetMeasure.objects.filter(target=OuterRef("pk")).exclude(status=MeasureStatus.TERMINATED)
-    capacity_q: dict[str, Any] = {"FULL": full, "PARTIAL": ~full & weak, "NONE": ~full & ~weak}
-    active_aggs: dict[str, Any] = {"active": Count("pk")}
-    for cap, cond in capacity_q.items():
-        active_aggs[f"cap_{cap}"] = Count("pk", filter=cond)
-    active_aggs["unassisted"] = Count(
-        "pk",
-        filter=Q(identified_on__lte=today - dt.timedelta(days=UNASSISTED_AFTER_DAYS)) & ~Exists(open_measures),  # type: ignore[operator,arg-type]
+    active = _by_capacity(
+        _within(MonitoringTarget.objects.for_user(user), prefix)
+        .filter(status=TargetStatus.ACTIVE)
+        .annotate(
+            child=Substr("household__village_id", 1, n),
+            full=Exists(household_members.filter(labor__in=FULL_LABOR)),
+            weak=Exists(household_members.filter(labor=Labor.WEAK)),
+        ),
+        active=Count("pk"),
+        unassisted=Count(
+            "pk",
+            filter=Q(identified_on__lte=today - dt.timedelta(days=UNASSISTED_AFTER_DAYS)) & ~Exists(open_measures),  # type: ignore[operator,arg-type]
+        ),
     )
-    active = _grouped(
-        _within(MonitoringTarget.objects.for_user(user), prefix).filter(status=TargetStatus.ACTIVE),
-        "household__village_id",
-        n,
-        **active_aggs,
-    )
-    # 8: measures of active targets (not 已终止): distinct targets per category / kind × capacity
+    # 8: measures of active targets (not 已终止): distinct targets per category / kind, by capacity
+    # (a target has one capacity, so distinct counts add up across the capacity groups)
     m_members = Member.objects.filter(household=OuterRef("target__household"))
-    m_full = Exists(m_members.filter(labor__in=FULL_LABOR))
-    m_weak = Exists(m_members.filter(labor=Labor.WEAK))
-    m_capacity: dict[str, Any] = {"FULL": m_full, "PARTIAL": ~m_full & m_weak, "NONE": ~m_full & ~m_weak}
     dev = Q(measure__category__in=DEVELOPMENTAL_CATEGORIES)
-    measure_aggs: dict[str, Any] = {"any": Count("target", distinct=True)}
+    measure_aggs: dict[str, Any] = {
+        "any": Count("target", distinct=True),
+        "dev": Count("target", distinct=True, filter=dev),
+        "prot": Count("target", distinct=True, filter=~dev),
+    }
     for cat in MeasureCategory.values:
         measure_aggs[f"mc_{cat}"] = Count("target", distinct=True, filter=Q(measure__category=cat))
-    for cap, cond in m_capacity.items():
-        measure_aggs[f"dev_{cap}"] = Count("target", distinct=True, filter=dev & cond)
-        measure_aggs[f"prot_{cap}"] = Count("target", distinct=True, filter=~dev & cond)
-    measures = _grouped(
+    measures = _by_capacity(
         _within(TargetMeasure.objects.for_user(user), prefix)
         .filter(target__status=TargetStatus.ACTIVE)
-        .exclude(status=MeasureStatus.TERMINATED),
-        "target__household__village_id",
-        n,
+        .exclude(status=MeasureStatus.TERMINATED)
+        .annotate(
+            child=Substr("target__household__village_id", 1, n),
+            full=Exists(m_members.filter(labor__in=FULL_LABOR)),
+            weak=Exists(m_members.filter(labor=Labor.WEAK)),
+        ),
         **measure_aggs,
     )
     # 9: leads of the year (and open leads of any year, for 逾期)
@@ -381,7 +389,7 @@ def dashboard_figures(
         ["劳动能力", "监测对象（户）", "有开发式措施（户）", "有保障性措施（户）", "开发式占比（%）"],
     )
     for cap, label in CAPACITIES:
-        k, d = total(active, f"cap_{cap}"), total(measures, f"dev_{cap}")
+        k, d = total(active, f"active_{cap}"), total(measures, f"dev_{cap}")
         labor.rows.append([label, k, d, total(measures, f"prot_{cap}"), percent(d, k)])
     tables["labor"] = labor
 
@@ -422,6 +430,19 @@ def dashboard_figures(
         kpis=kpis,
         tables=tables,
     )
+
+
+def _by_capacity(qs: Any, **aggregates: Any) -> dict[str, dict[str, int]]:
+    """Aggregates per child region, also split by labor capacity (``{name}_{FULL|PARTIAL|NONE}``)."""
+    out: dict[str, dict[str, int]] = {}
+    for row in qs.values("child", "full", "weak").order_by().annotate(**aggregates):
+        capacity = "FULL" if row.pop("full") else "PARTIAL" if row.pop("weak") else "NONE"
+        row.pop("weak", None)
+        into = out.setdefault(row.pop("child"), {})
+        for name, value in row.items():
+            into[name] = into.get(name, 0) + value
+            into[f"{name}_{capacity}"] = into.get(f"{name}_{capacity}", 0) + value
+    return out
 
 
 def _monthly(qs: Any, date_field: str) -> dict[int, int]:
