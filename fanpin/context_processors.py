@@ -16,6 +16,8 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         return {"nav_items": []}
     role = "ADMIN" if user.is_superuser else user.role
     items: list[dict[str, Any]] = [{"label": "首页", "url": reverse("home"), "key": "home"}]
+    if role_can(role, Permission.VIEW_DASHBOARD):
+        items.append({"label": "统计看板", "url": reverse("dashboard"), "key": "dashboard"})
     if role_can(role, Permission.VIEW_HOUSEHOLDS):
         items.append({"label": "农户信息", "url": reverse("monitoring:household_list"), "key": "households"})
         # htmx partial updates render no navigation bar: skip the count query for them

@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from assistance.views import dashboard
 from fanpin import views
 
 admin.site.site_header = "防止返贫监测和帮扶系统 · 后台管理"
@@ -13,6 +14,8 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("dashboard/", dashboard.dashboard, name="dashboard"),
+    path("dashboard/<slug:table>.xlsx", dashboard.dashboard_xlsx, name="dashboard_xlsx"),
     path("monitoring/", include("monitoring.urls")),
     path("assistance/", include("assistance.urls")),
     path("api/v1/", include("fanpin.api_urls")),

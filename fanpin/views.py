@@ -13,6 +13,7 @@ def home(request: HttpRequest) -> HttpResponse:
     user = request.user
     role = "ADMIN" if user.is_superuser else user.role  # type: ignore[union-attr]
     context = {
+        "show_dashboard": role_can(role, Permission.VIEW_DASHBOARD),
         "counts": overview_counts(user=user) if role_can(role, Permission.VIEW_HOUSEHOLDS) else None,
     }
     return render(request, "home.html", context)

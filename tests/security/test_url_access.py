@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 from django.test import Client
@@ -143,6 +144,18 @@ def proposal(world: World, inside: bool) -> dict[str, Any]:
     return {"pk": ProposalFactory(target=target_for(household), proposed_by=world.users["admin"]).pk}
 
 
+def dashboard_region(world: World, inside: bool) -> dict[str, Any]:
+    return {}  # no URL kwargs: the region is the query string (``dashboard_query``)
+
+
+def dashboard_query(world: World, inside: bool) -> dict[str, str]:
+    return {"region": "520101000000" if inside else "530101000000"}
+
+
+def dashboard_table(world: World, inside: bool) -> dict[str, Any]:
+    return {"table": "regions"}
+
+
 P = Permission
 RULES: dict[str, Rule] = {
     "home": Rule(),
@@ -205,6 +218,16 @@ RULES: dict[str, Rule] = {
     "assistance:elimination_list": Rule(permission=P.VIEW_HOUSEHOLDS),
     "assistance:proposal_detail": Rule(permission=P.VIEW_HOUSEHOLDS, obj=proposal),
     "assistance:proposal_act": Rule(permission=P.DECIDE_ELIMINATION, obj=proposal, methods=("post",), ok=(302,)),
+    # 统计看板 (issue 9): counts only; a region outside the scope answers 404
+    "dashboard": Rule(
+        permission=P.VIEW_DASHBOARD,
+        obj=dashboard_region,
+        personal_data=False,
+        extra={"query": dashboard_query},
+    ),
+    "dashboard_xlsx": Rule(
+        permission=P.VIEW_DASHBOARD, obj=dashboard_table, personal_data=False, extra={"query": dashboard_query}
+    ),
     "assistance-list": Rule(kind="api"),
     "assistance-detail": Rule(kind="api", obj=target_measure),
 }
@@ -271,6 +294,8 @@ def test_url_answers_as_its_rule_says(world: World, name: str, role: str | None,
     if role is not None:
         client.force_login(world.users[role])
     url = reverse(name, kwargs=rule.obj(world, inside) if rule.obj else None)
+    if "query" in rule.extra:  # the object is named in the query string (e.g. ?region=)
+        url += "?" + urlencode(rule.extra["query"](world, inside))
     for method in rule.methods:
         response = getattr(client, method)(url)
         if response.streaming:

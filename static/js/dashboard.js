@@ -1,0 +1,90 @@
+// 统计看板: one chart per table; the data comes from json_script (CSP: no inline script).
+// Clicking a region (bar of the overview or of the scale check) drills down to it.
+(function () {
+  "use strict";
+  var dataNode = document.getElementById("dashboard-data");
+  if (!dataNode || typeof echarts === "undefined") { return; }
+  var d = JSON.parse(dataNode.textContent);
+  var FONT = '"PingFang SC", "Microsoft YaHei", "Noto Sans CJK SC", sans-serif';
+  var charts = [];
+
+  function column(t, i) { return t.rows.map(function (r) { return r[i]; }); }
+  function labels(t) { return column(t, 0); }
+  function drill(code) {
+    if (!code) { return; }
+    window.location.search = "?region=" + encodeURIComponent(code) + "&year=" + d.year;
+  }
+  function base(extra) {
+    var o = {
+      animation: false,
+      textStyle: { fontFamily: FONT, fontSize: 13 },
+      tooltip: { trigger: "axis" },
+      grid: { left: 8, right: 48, top: 36, bottom: 8, containLabel: true }
+    };
+    for (var k in extra) { if (Object.prototype.hasOwnProperty.call(extra, k)) { o[k] = extra[k]; } }
+    return o;
+  }
+  function bars(t, cols, opts) {
+    opts = opts || {};
+    var series = cols.map(function (i) {
+      return { name: t.columns[i], type: "bar", data: column(t, i), label: { show: t.rows.length <= 12, position: opts.horizontal ? "right" : "top" } };
+    });
+    var cat = { type: "category", data: labels(t), axisLabel: { interval: 0, rotate: t.rows.length > 8 ? 30 : 0 } };
+    return base({
+      legend: { top: 0 },
+      xAxis: opts.horizontal ? { type: "value" } : cat,
+      yAxis: opts.horizontal ? { type: "category", data: labels(t), inverse: true } : { type: "value" },
+      series: series
+    });
+  }
+
+  var builders = {
+    regions: function (t) { return bars(t, [4, 5, 7]); },
+    categories: function (t) {
+      return base({
+        tooltip: { trigger: "item" },
+        legend: { top: 0 },
+        series: [{ name: "监测中", type: "pie", radius: ["35%", "65%"], top: 24,
+          label: { formatter: "{b}\n{c} 户 ({d}%)" },
+          data: t.rows.map(function (r) { return { name: r[0], value: r[1] }; }) }]
+      });
+    },
+    risks: function (t) { return bars(t, [1], { horizontal: true }); },
+    lead_sources: function (t) { return bars(t, [1]); },
+    lead_states: function (t) { return bars(t, [1]); },
+    scale: function (t) {
+      var cap = t.rows.length ? t.rows[0][5] : 5;
+      var o = bars(t, [4]);
+      o.series[0].data = t.rows.map(function (r) {
+        var flagged = r[7] === "超过上限" || r[7] === "低于下限";
+        // colour is not the only signal: flagged bars also carry a "⚠" label
+        return { value: r[4], itemStyle: { color: flagged ? "#c0392b" : "#2e86c1", decal: flagged ? { symbol: "rect" } : null },
+                 label: { show: true, position: "top", formatter: (flagged ? "⚠ " : "") + (r[4] === null ? "—" : r[4] + "%") } };
+      });
+      o.series[0].markLine = { symbol: "none", data: [{ yAxis: cap, name: "上限" }], label: { formatter: "上限 {c}%" } };
+      o.yAxis.name = "%";
+      return o;
+    },
+    coverage: function (t) { return bars(t, [2], { horizontal: true }); },
+    labor: function (t) { return bars(t, [1, 2, 3]); },
+    trend: function (t) {
+      var series = [1, 2, 3].map(function (i) { return { name: t.columns[i], type: "line", data: column(t, i), symbolSize: 8 }; });
+      return base({ legend: { top: 0 }, xAxis: { type: "category", data: labels(t) }, yAxis: { type: "value" }, series: series });
+    }
+  };
+
+  Object.keys(builders).forEach(function (key) {
+    var node = document.getElementById("chart-" + key);
+    var t = d.tables[key];
+    if (!node || !t) { return; }
+    var chart = echarts.init(node, null, { renderer: "canvas" });
+    chart.setOption(builders[key](t));
+    if ((key === "regions" && d.drill) || key === "scale") {
+      chart.on("click", function (p) { drill(t.codes[p.dataIndex]); });
+      chart.getZr().setCursorStyle("pointer");
+    }
+    node.setAttribute("data-ready", "1");
+    charts.push(chart);
+  });
+  window.addEventListener("resize", function () { charts.forEach(function (c) { c.resize(); }); });
+})();
