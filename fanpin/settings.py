@@ -205,6 +205,17 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
+# Cache: Redis when CACHE_URL is set (shared by all web workers), else per-process memory.
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": os.environ["CACHE_URL"]}
+        if os.environ.get("CACHE_URL")
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
+# Dashboard figures are kept this long; the warm job recomputes them before they expire.
+DASHBOARD_CACHE_SECONDS = int(os.environ.get("DASHBOARD_CACHE_SECONDS", "7200"))
+
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {}
 
 # Screening (SPEC §4): Celery beat screens every province monthly by default.  SCREENING_CRON is a
@@ -216,6 +227,17 @@ if SCREENING_CRON:
     _minute, _hour, _dom, _month, _dow = SCREENING_CRON.split()
     CELERY_BEAT_SCHEDULE["screening-monthly"] = {
         "task": "monitoring.tasks.screening_scheduled_task",
+        "schedule": crontab(minute=_minute, hour=_hour, day_of_month=_dom, month_of_year=_month, day_of_week=_dow),
+    }
+
+# Dashboard snapshots: recomputed hourly by default (DASHBOARD_WARM_CRON, same format; empty disables).
+DASHBOARD_WARM_CRON = os.environ.get("DASHBOARD_WARM_CRON", "5 * * * *").strip()
+if DASHBOARD_WARM_CRON:
+    from celery.schedules import crontab
+
+    _minute, _hour, _dom, _month, _dow = DASHBOARD_WARM_CRON.split()
+    CELERY_BEAT_SCHEDULE["dashboard-warm"] = {
+        "task": "assistance.tasks.dashboard_warm_task",
         "schedule": crontab(minute=_minute, hour=_hour, day_of_month=_dom, month_of_year=_month, day_of_week=_dow),
     }
 

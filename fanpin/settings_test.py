@@ -37,3 +37,7 @@ import tempfile as _tempfile  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 MEDIA_ROOT = Path(_tempfile.mkdtemp(prefix="fanpin-test-media-"))
+
+# Dashboard figures are computed on every request in tests (a test of the cache turns it on).
+DASHBOARD_CACHE_SECONDS = 0
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

@@ -66,3 +66,11 @@ def is_postgres() -> bool:
 def _media_in_tmp(settings: Any, tmp_path: Path) -> None:
     """Uploaded files (imports, scans, photos) go to a temporary MEDIA_ROOT, never into the project."""
     settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache() -> None:
+    """Every test starts with an empty cache (dashboard snapshots, rate limits)."""
+    from django.core.cache import cache
+
+    cache.clear()

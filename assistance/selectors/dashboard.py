@@ -13,10 +13,12 @@ labor capacity and 帮扶未落实 are *current*; targets by category / risk typ
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from django.conf import settings
+from django.core.cache import cache
 from django.db.models import Count, Exists, OuterRef, Q
 from django.db.models.functions import ExtractMonth, Substr
 
@@ -130,19 +132,54 @@ def dashboard_region_resolve(*, user: Any, region_code: str) -> tuple[str, str]:
 
 
 def dashboard_figures(
-    *, user: Any, region_code: str, year: int, today: dt.date, now: dt.datetime | None = None
+    *,
+    user: Any,
+    region_code: str,
+    year: int,
+    today: dt.date,
+    now: dt.datetime | None = None,
+    use_cache: bool = True,
 ) -> Dashboard:
     """All figures of the dashboard for ``region_code`` (default: the user's region) and ``year``.
 
     A fixed number of queries (17; on PostgreSQL one more, ``SET LOCAL jit = off``) for any region
     size, in one read transaction, so the figures are one consistent snapshot.  Raises ``OutsideScope``.
+
+    The figures of a region do not depend on who asks (only the breadcrumb does), so they are kept
+    in the cache for ``DASHBOARD_CACHE_SECONDS``, keyed by region, year and day; the Celery job
+    ``dashboard_warm`` computes them for every province, city and county daily and after each
+    screening run, so officials read a snapshot instead of scanning millions of rows.
     """
+    code, name = dashboard_region_resolve(user=user, region_code=region_code)  # the scope check, always
+    key = dashboard_cache_key(code=code, year=year, today=today)
+    if use_cache and now is None:
+        cached = cache.get(key)
+        if isinstance(cached, Dashboard):
+            return replace(cached, breadcrumb=_breadcrumb(user=user, code=code))
     with export_snapshot():
-        return _figures(user=user, region_code=region_code, year=year, today=today, now=now)
+        data = _figures(user=user, code=code, name=name, year=year, today=today, now=now)
+    if now is None:
+        cache.set(key, replace(data, breadcrumb=[]), settings.DASHBOARD_CACHE_SECONDS)
+    return data
 
 
-def _figures(*, user: Any, region_code: str, year: int, today: dt.date, now: dt.datetime | None) -> Dashboard:
-    code, name = dashboard_region_resolve(user=user, region_code=region_code)
+def dashboard_cache_key(*, code: str, year: int, today: dt.date) -> str:
+    return f"fanpin:dashboard:v1:{code or 'all'}:{year}:{today.isoformat()}"
+
+
+def _breadcrumb(*, user: Any, code: str) -> list[tuple[str, str]]:
+    """(code, name) from the user's own region down to ``code`` (one query)."""
+    top = user_region_prefix(user) or ""
+    prefix = _prefix_of(code)
+    ancestors = [code[:k].ljust(12, "0") for k in (2, 4, 6, 9, 12) if len(top) <= k <= len(prefix)]
+    names = dict(Region.objects.filter(code__in=ancestors).values_list("code", "name"))
+    breadcrumb = [(c, names.get(c, c)) for c in ancestors if c in names]
+    if not user.region_id:
+        breadcrumb.insert(0, ("", "全国"))
+    return breadcrumb
+
+
+def _figures(*, user: Any, code: str, name: str, year: int, today: dt.date, now: dt.datetime | None) -> Dashboard:
     level = _level_of(code)
     prefix = _prefix_of(code)
     if not level:
@@ -161,12 +198,7 @@ def _figures(*, user: Any, region_code: str, year: int, today: dt.date, now: dt.
         children = list(Region.objects.filter(level="PROVINCE").order_by("code").values_list("code", "name"))
     else:
         children = list(Region.objects.filter(parent_id=code).order_by("code").values_list("code", "name"))
-    top = user_region_prefix(user) or ""
-    ancestors = [code[:k].ljust(12, "0") for k in (2, 4, 6, 9, 12) if len(top) <= k <= len(prefix)]
-    names = dict(Region.objects.filter(code__in=ancestors).values_list("code", "name"))
-    breadcrumb = [(c, names.get(c, c)) for c in ancestors if c in names]
-    if not user.region_id:
-        breadcrumb.insert(0, ("", "全国"))
+    breadcrumb = _breadcrumb(user=user, code=code)
 
     # 4: households
     households = _grouped(
