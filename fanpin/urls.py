@@ -4,6 +4,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from fanpin import views
+from monitoring.views.cadre import self_report_view
 
 admin.site.site_header = "防止返贫监测和帮扶系统 · 后台管理"
 admin.site.site_title = "fanpin 后台"
@@ -13,6 +14,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("report/", self_report_view, name="self_report"),
     path("monitoring/", include("monitoring.urls")),
     path("assistance/", include("assistance.urls")),
     path("api/v1/", include("fanpin.api_urls")),

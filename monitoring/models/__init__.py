@@ -31,10 +31,28 @@ from monitoring.models.lines import MonitoringLine
 from monitoring.models.regions import Region, RegionLevel, region_level_of, region_parent_code
 from monitoring.models.screening import RunStatus, RunTrigger, ScreeningParameters, ScreeningRun
 from monitoring.models.targets import EliminationMethod, MonitoringTarget, TargetStatus
-from monitoring.models.visits import CHECKLIST_FIELDS, IncomeChange, Visit
+from monitoring.models.visits import (
+    CHECKLIST_FIELDS,
+    EVENT_RISK_TYPES,
+    MAX_VISIT_PHOTOS,
+    Application,
+    ApplicationChannel,
+    ApplicationStatus,
+    IncomeChange,
+    Visit,
+    VisitEvent,
+    VisitPhoto,
+)
 
 __all__ = [
     "CHECKLIST_FIELDS",
+    "EVENT_RISK_TYPES",
+    "MAX_VISIT_PHOTOS",
+    "Application",
+    "ApplicationChannel",
+    "ApplicationStatus",
+    "VisitEvent",
+    "VisitPhoto",
     "FINAL_LEAD_STATES",
     "MAX_RISK_TYPES",
     "MIN_PUBLICITY_DAYS",
