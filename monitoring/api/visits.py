@@ -11,6 +11,7 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.utils import html
 
 from fanpin.roles import Permission, role_can
 from fanpin.scoping import ScopedAPIViewMixin
@@ -86,6 +87,12 @@ class VisitInputSerializer(serializers.Serializer):
     photos = serializers.ListField(
         child=serializers.FileField(), required=False, max_length=MAX_VISIT_PHOTOS, help_text="最多 3 张照片"
     )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if html.is_html_input(kwargs.get("data")):  # form post: an absent box is an unticked box
+            for name, _label in CHECKLIST_FIELDS:
+                self.fields[name].default_empty_html = False
 
     def to_input(self) -> VisitInput:
         d = self.validated_data
