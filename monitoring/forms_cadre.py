@@ -8,7 +8,7 @@ from typing import Any
 from django import forms
 from django.utils import timezone
 
-from monitoring.models import CHECKLIST_FIELDS, Household, IncomeChange, Region, RegionLevel, VisitEvent
+from monitoring.models import CHECKLIST_FIELDS, IncomeChange, Region, RegionLevel, VisitEvent
 from monitoring.services.applications import SelfReport
 from monitoring.services.visits import VisitInput
 
@@ -47,7 +47,7 @@ class VisitForm(forms.Form):
         kwargs["initial"].setdefault("visited_on", timezone.localdate())
         kwargs["initial"].setdefault("client_uuid", uuid.uuid4())
         super().__init__(*args, **kwargs)
-        self.fields["household"].choices = _household_choices(households)
+        self.fields["household"].choices = _household_choices(households)  # type: ignore[attr-defined]
 
     @property
     def checklist(self) -> list[forms.BoundField]:
@@ -72,7 +72,9 @@ class VisitForm(forms.Form):
 class ApplicationForm(forms.Form):
     household = forms.TypedChoiceField(label="农户", coerce=int, widget=forms.Select(attrs={"class": "form-select"}))
     reason = forms.ChoiceField(
-        label="申报事由", choices=[("", "请选择")] + VisitEvent.choices, widget=forms.Select(attrs={"class": "form-select"})
+        label="申报事由",
+        choices=[("", "请选择"), *VisitEvent.choices],
+        widget=forms.Select(attrs={"class": "form-select"}),
     )
     description = forms.CharField(label="情况说明", widget=forms.Textarea(attrs={**TEXT, "rows": 3}))
     amount = forms.DecimalField(
@@ -86,7 +88,7 @@ class ApplicationForm(forms.Form):
 
     def __init__(self, *args: Any, households: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["household"].choices = _household_choices(households)
+        self.fields["household"].choices = _household_choices(households)  # type: ignore[attr-defined]
 
 
 def village_choices() -> list[tuple[str, list[tuple[str, str]]] | tuple[str, str]]:
@@ -105,16 +107,20 @@ class SelfReportForm(forms.Form):
     )
     village = forms.ChoiceField(label="所在村", widget=forms.Select(attrs={"class": "form-select"}))
     phone = forms.CharField(
-        label="联系电话", max_length=32, widget=forms.TextInput(attrs={**TEXT, "inputmode": "tel", "autocomplete": "tel"})
+        label="联系电话",
+        max_length=32,
+        widget=forms.TextInput(attrs={**TEXT, "inputmode": "tel", "autocomplete": "tel"}),
     )
     reason = forms.ChoiceField(
-        label="遇到的困难", choices=[("", "请选择")] + VisitEvent.choices, widget=forms.Select(attrs={"class": "form-select"})
+        label="遇到的困难",
+        choices=[("", "请选择"), *VisitEvent.choices],
+        widget=forms.Select(attrs={"class": "form-select"}),
     )
     description = forms.CharField(label="具体情况", widget=forms.Textarea(attrs={**TEXT, "rows": 4}))
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["village"].choices = village_choices()
+        self.fields["village"].choices = village_choices()  # type: ignore[attr-defined]
 
     def to_report(self) -> SelfReport:
         d = self.cleaned_data

@@ -110,9 +110,7 @@ class VisitInputSerializer(serializers.Serializer):
         )
 
 
-class VisitViewSet(
-    ScopedAPIViewMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet[Visit]
-):
+class VisitViewSet(ScopedAPIViewMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet[Visit]):
     """走访记录：列表、详情、录入（以 client_uuid 幂等：重发返回已有记录，状态 200）。"""
 
     queryset = Visit.objects.all()
@@ -174,9 +172,7 @@ class ApplicationInputSerializer(serializers.Serializer):
     amount = serializers.DecimalField(max_digits=12, decimal_places=2, required=False, allow_null=True, min_value=0)
 
 
-class ApplicationViewSet(
-    ScopedAPIViewMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet[Application]
-):
+class ApplicationViewSet(ScopedAPIViewMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet[Application]):
     """农户申报：列表（含待匹配的群众申报，身份证号脱敏）、详情、村干部代录。"""
 
     queryset = Application.objects.all()

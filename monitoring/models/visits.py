@@ -134,7 +134,7 @@ class VisitPhoto(models.Model):
         ordering = ["id"]
 
     def __str__(self) -> str:
-        return self.image.name
+        return str(self.image.name)
 
 
 class ApplicationChannel(models.TextChoices):
@@ -201,7 +201,9 @@ class Application(models.Model):
         verbose_name_plural = "农户申报"
         ordering = ["-created_at", "-id"]
         constraints = [
-            models.CheckConstraint(condition=Q(channel__in=ApplicationChannel.values), name="application_channel_valid"),
+            models.CheckConstraint(
+                condition=Q(channel__in=ApplicationChannel.values), name="application_channel_valid"
+            ),
             models.CheckConstraint(condition=Q(status__in=ApplicationStatus.values), name="application_status_valid"),
             models.CheckConstraint(condition=Q(reason__in=VisitEvent.values), name="application_reason_valid"),
             # 已匹配 ⇔ a household; 待匹配 ⇔ none
@@ -215,7 +217,9 @@ class Application(models.Model):
                 condition=~Q(channel=ApplicationChannel.CADRE) | Q(household__isnull=False),
                 name="application_cadre_has_household",
             ),
-            models.CheckConstraint(condition=Q(amount__isnull=True) | Q(amount__gte=0), name="application_amount_nonneg"),
+            models.CheckConstraint(
+                condition=Q(amount__isnull=True) | Q(amount__gte=0), name="application_amount_nonneg"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -47,7 +47,11 @@ def normalised(html: str) -> str:
 def test_cadre_application_raises_a_self_application_lead(world: World) -> None:
     hh = world.households[VILLAGE]
     app = application_create(
-        actor=world.users["village"], household_id=hh.pk, reason="DISASTER", description="房屋受损", amount=Decimal("3500.00")
+        actor=world.users["village"],
+        household_id=hh.pk,
+        reason="DISASTER",
+        description="房屋受损",
+        amount=Decimal("3500.00"),
     )
     lead = Lead.objects.get(household=hh)
     assert app.lead == lead and app.status == ApplicationStatus.MATCHED

@@ -75,9 +75,7 @@ def test_a_clean_visit_raises_no_lead(world: World) -> None:
 
 def test_a_second_visit_merges_into_the_open_lead(world: World) -> None:
     first = visit_record(actor=world.users["village"], data=visit_input(world, secure={"food_secure": False}))
-    second = visit_record(
-        actor=world.users["village"], data=visit_input(world, risk_flag=True, events=["JOB_LOSS"])
-    )
+    second = visit_record(actor=world.users["village"], data=visit_input(world, risk_flag=True, events=["JOB_LOSS"]))
     assert first.lead_id == second.lead_id
     lead = Lead.objects.get()
     assert len(lead.evidence["VISIT"]) == 2
@@ -114,7 +112,8 @@ def test_a_resend_with_the_same_client_uuid_does_not_duplicate(world: World) -> 
 def test_a_visit_in_the_future_is_refused_with_a_message(world: World) -> None:
     with pytest.raises(ValidationError) as exc:
         visit_record(
-            actor=world.users["village"], data=visit_input(world, visited_on=timezone.localdate() + dt.timedelta(days=1))
+            actor=world.users["village"],
+            data=visit_input(world, visited_on=timezone.localdate() + dt.timedelta(days=1)),
         )
     assert exc.value.message_dict["visited_on"] == ["走访日期不能晚于今天。"]
 
@@ -181,7 +180,8 @@ def test_visit_page_records_and_reports_the_lead(world: World) -> None:
 
 
 def test_cadre_home_lists_due_households_and_leads_to_verify(
-    world: World, django_assert_max_num_queries  # type: ignore[no-untyped-def]
+    world: World,
+    django_assert_max_num_queries,  # type: ignore[no-untyped-def]
 ) -> None:
     hh = world.households[VILLAGE]
     TargetFactory(household=hh)
