@@ -38,6 +38,8 @@ def test_cadre_records_visits_online_and_offline(browser, live_server, world: Wo
         expect(page.get_by_role("heading", name="村级工作台")).to_be_visible()
         expect(page.get_by_test_id("queue-count")).to_have_text("0 条待上传")
         screenshot(page, "cadre-home.png")
+        worker = context.service_workers[0] if context.service_workers else context.wait_for_event("serviceworker")
+        assert worker.url == f"{live_server.url}/monitoring/cadre/sw.js"
 
         # online, with a photo; housing not secured
         page.get_by_role("link", name="录入走访记录").click()
@@ -66,6 +68,10 @@ def test_cadre_records_visits_online_and_offline(browser, live_server, world: Wo
         page.get_by_role("button", name="保存走访记录").click()
         expect(page.get_by_test_id("queue-count")).to_have_text("2 条待上传")
         assert Visit.objects.count() == 1  # nothing reached the server
+        # still offline, the page reloads from the service worker's copy and the queue is kept
+        page.reload()
+        expect(page.get_by_test_id("network-state")).to_have_text("离线")
+        expect(page.get_by_test_id("queue-count")).to_have_text("2 条待上传")
 
         # back online: both arrive, exactly once
         context.set_offline(False)

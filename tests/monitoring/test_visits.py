@@ -200,3 +200,14 @@ def test_cadre_home_lists_due_households_and_leads_to_verify(
     assert hh.household_no in body and "监测对象" in body
     assert world.households[OTHER_VILLAGE].household_no not in body
     assert len(cadre_home(user=world.users["village"]).households) == 1
+
+
+def test_service_worker_and_manifest_are_served_for_the_cadre_scope(world: World) -> None:
+    response = Client().get(reverse("monitoring:cadre_sw"))
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("application/javascript")
+    assert response["Service-Worker-Allowed"] == "/monitoring/cadre/"
+    client = Client()
+    client.force_login(world.users["village"])
+    body = client.get(reverse("monitoring:visit_new")).content.decode()
+    assert "cadre.webmanifest" in body and "js/cadre-offline.js" in body and "<script>" not in body
