@@ -211,3 +211,15 @@ def test_service_worker_and_manifest_are_served_for_the_cadre_scope(world: World
     client.force_login(world.users["village"])
     body = client.get(reverse("monitoring:visit_new")).content.decode()
     assert "cadre.webmanifest" in body and "js/cadre-offline.js" in body and "<script>" not in body
+
+
+def test_the_lead_page_shows_the_failing_items_and_events(world: World) -> None:
+    outcome = visit_record(
+        actor=world.users["village"],
+        data=visit_input(world, secure={"water_secure": False, "food_secure": False}, events=["DROPOUT"]),
+    )
+    client = Client()
+    client.force_login(world.users["village"])
+    body = client.get(reverse("monitoring:lead_detail", args=[outcome.lead_id])).content.decode()
+    assert "未保障事项：不愁吃、饮水安全有保障" in body
+    assert "发现事项：辍学" in body and "走访排查" in body
