@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 from monitoring.models import Visit
 from tests.browser.conftest import login, screenshot
 from tests.conftest import World
-from tests.factories import HouseholdFactory, MemberFactory
+from tests.factories import HouseholdFactory, LeadFactory, MemberFactory, TargetFactory
 from tests.monitoring.test_visits import jpeg_with_gps
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -27,6 +27,8 @@ def test_cadre_records_visits_online_and_offline(browser, live_server, world: Wo
     hh = world.households[VILLAGE]
     second = HouseholdFactory(household_no="H520101001001B", village_id=VILLAGE)
     MemberFactory(household=second, relation="HEAD", name="户主二")
+    TargetFactory(household=second)  # a monitoring target never visited: due a visit
+    LeadFactory(household=hh)  # a screening lead waiting for the village to verify
     context = browser.new_context(
         locale="zh-CN", viewport={"width": 375, "height": 812}, is_mobile=True, has_touch=True
     )
@@ -37,6 +39,8 @@ def test_cadre_records_visits_online_and_offline(browser, live_server, world: Wo
         page.goto(f"{live_server.url}/monitoring/cadre/")
         expect(page.get_by_role("heading", name="村级工作台")).to_be_visible()
         expect(page.get_by_test_id("queue-count")).to_have_text("0 条待上传")
+        expect(page.get_by_test_id("due-list")).to_contain_text("H520101001001B")
+        expect(page.get_by_test_id("verify-list")).to_contain_text("H520101001001")
         screenshot(page, "cadre-home.png")
         worker = context.service_workers[0] if context.service_workers else context.wait_for_event("serviceworker")
         assert worker.url == f"{live_server.url}/monitoring/cadre/sw.js"
