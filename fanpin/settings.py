@@ -250,6 +250,7 @@ SPECTACULAR_SETTINGS = {
         "TargetCategoryEnum": "monitoring.models.leads.TargetCategory",
         "RiskTypeEnum": "monitoring.models.leads.RiskType",
         "LeadStateEnum": "monitoring.models.leads.LeadState",
+        "VisitEventEnum": "monitoring.models.visits.VisitEvent",
     },
 }
 
