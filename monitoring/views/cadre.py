@@ -20,7 +20,7 @@ from fanpin.roles import Permission
 from fanpin.views_mixins import client_ip
 from fanpin.workflow import ObjectOutOfScope
 from monitoring.forms_cadre import ApplicationForm, SelfReportForm, VisitForm
-from monitoring.models import ApplicationStatus
+from monitoring.models import ApplicationStatus, Household
 from monitoring.selectors.cadre import applications_in_scope, cadre_home, household_for_visit
 from monitoring.selectors.households import households_in_scope
 from monitoring.services.applications import RateLimited, application_create, self_report_rate_check, self_report_submit
@@ -56,7 +56,7 @@ def visit_new_view(request: HttpRequest) -> HttpResponse:
     if request.GET.get("household", "").isdigit():
         try:
             initial["household"] = household_for_visit(user=request.user, pk=int(request.GET["household"])).pk
-        except Exception:
+        except Household.DoesNotExist:
             raise Http404("农户不存在或不在您的管辖范围内。") from None
     form = VisitForm(request.POST or None, households=households, initial=initial)
     if request.method == "POST" and form.is_valid():

@@ -223,3 +223,10 @@ def test_the_lead_page_shows_the_failing_items_and_events(world: World) -> None:
     body = client.get(reverse("monitoring:lead_detail", args=[outcome.lead_id])).content.decode()
     assert "未保障事项：不愁吃、饮水安全有保障" in body
     assert "发现事项：辍学" in body and "走访排查" in body
+
+
+def test_the_visit_form_for_another_villages_household_is_404(world: World) -> None:
+    client = Client()
+    client.force_login(world.users["village"])
+    other = world.households[OTHER_VILLAGE]
+    assert client.get(reverse("monitoring:visit_new") + f"?household={other.pk}").status_code == 404
