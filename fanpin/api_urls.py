@@ -5,6 +5,7 @@ from rest_framework.routers import DefaultRouter
 from assistance.api.views import AssistanceViewSet
 from monitoring.api.leads import LeadViewSet, TargetViewSet
 from monitoring.api.views import HouseholdViewSet, RegionViewSet
+from monitoring.api.visits import ApplicationViewSet, VisitViewSet
 
 router = DefaultRouter()
 router.include_format_suffixes = False
@@ -12,6 +13,8 @@ router.register("regions", RegionViewSet, basename="region")
 router.register("households", HouseholdViewSet, basename="household")
 router.register("leads", LeadViewSet, basename="lead")
 router.register("targets", TargetViewSet, basename="target")
+router.register("visits", VisitViewSet, basename="visit")
+router.register("applications", ApplicationViewSet, basename="application")
 router.register("assistance", AssistanceViewSet, basename="assistance")
 
 urlpatterns = router.urls

@@ -18,6 +18,8 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     items: list[dict[str, Any]] = [{"label": "首页", "url": reverse("home"), "key": "home"}]
     if role_can(role, Permission.VIEW_DASHBOARD):
         items.append({"label": "统计看板", "url": reverse("dashboard"), "key": "dashboard"})
+    if role_can(role, Permission.RECORD_VISITS):
+        items.append({"label": "村级工作台", "url": reverse("monitoring:cadre_home"), "key": "cadre"})
     if role_can(role, Permission.VIEW_HOUSEHOLDS):
         items.append({"label": "农户信息", "url": reverse("monitoring:household_list"), "key": "households"})
         # htmx partial updates render no navigation bar: skip the count query for them
@@ -34,6 +36,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             }
         )
         items.append({"label": "监测对象", "url": reverse("monitoring:target_list"), "key": "targets"})
+        items.append({"label": "农户申报", "url": reverse("monitoring:application_list"), "key": "applications"})
         items.append({"label": "帮扶措施", "url": reverse("assistance:plan_list"), "key": "assistance"})
     if role_can(role, Permission.PROPOSE_ELIMINATION) or role_can(role, Permission.DECIDE_ELIMINATION):
         items.append({"label": "风险消除", "url": reverse("assistance:elimination_list"), "key": "elimination"})

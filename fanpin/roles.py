@@ -55,6 +55,7 @@ class Permission:
     RECORD_PROGRESS = "record_progress"  # set a measure's status and progress notes
     PROPOSE_ELIMINATION = "propose_elimination"  # village: propose 风险消除
     DECIDE_ELIMINATION = "decide_elimination"  # township review / county confirmation of 风险消除
+    RECORD_VISITS = "record_visits"  # 走访记录 and 农户申报 entered by a cadre
 
 
 P = Permission
@@ -73,6 +74,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             P.RECORD_PROGRESS,
             P.PROPOSE_ELIMINATION,
             P.DECIDE_ELIMINATION,
+            P.RECORD_VISITS,
         }
     ),
     Role.PROVINCE: frozenset({P.VIEW_HOUSEHOLDS, P.VIEW_DASHBOARD}),
@@ -89,10 +91,11 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             P.PLAN_ASSISTANCE,
             P.RECORD_PROGRESS,
             P.DECIDE_ELIMINATION,
+            P.RECORD_VISITS,
         }
     ),
-    Role.TOWNSHIP: frozenset({P.VIEW_HOUSEHOLDS, P.ADMIN_SITE, P.DECIDE_ELIMINATION}),
-    Role.VILLAGE: frozenset({P.VIEW_HOUSEHOLDS, P.RECORD_PROGRESS, P.PROPOSE_ELIMINATION}),
+    Role.TOWNSHIP: frozenset({P.VIEW_HOUSEHOLDS, P.ADMIN_SITE, P.DECIDE_ELIMINATION, P.RECORD_VISITS}),
+    Role.VILLAGE: frozenset({P.VIEW_HOUSEHOLDS, P.RECORD_PROGRESS, P.PROPOSE_ELIMINATION, P.RECORD_VISITS}),
     Role.DEPT: frozenset({P.SUBMIT_ALERTS}),
 }
 

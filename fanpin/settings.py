@@ -272,6 +272,7 @@ SPECTACULAR_SETTINGS = {
         "TargetCategoryEnum": "monitoring.models.leads.TargetCategory",
         "RiskTypeEnum": "monitoring.models.leads.RiskType",
         "LeadStateEnum": "monitoring.models.leads.LeadState",
+        "VisitEventEnum": "monitoring.models.visits.VisitEvent",
     },
 }
 
@@ -284,3 +285,10 @@ LOGGING = {
 
 # Domain parameters with defaults from the SPEC (administrators change the stored ones).
 FANPIN_PAGE_SIZE = 50
+
+# Visits (issue 6): photo size limit; public self-report page: tries per address / per 身份证号
+# within the window (seconds), counted in Django's cache.
+VISIT_PHOTO_MAX_BYTES = int(os.environ.get("VISIT_PHOTO_MAX_BYTES", str(5 * 1024 * 1024)))
+SELF_REPORT_RATE_PER_IP = int(os.environ.get("SELF_REPORT_RATE_PER_IP", "10"))
+SELF_REPORT_RATE_PER_ID = int(os.environ.get("SELF_REPORT_RATE_PER_ID", "3"))
+SELF_REPORT_RATE_WINDOW = int(os.environ.get("SELF_REPORT_RATE_WINDOW", "3600"))

@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from assistance.views import dashboard
 from fanpin import views
+from monitoring.views.cadre import self_report_view
 
 admin.site.site_header = "防止返贫监测和帮扶系统 · 后台管理"
 admin.site.site_title = "fanpin 后台"
@@ -16,6 +17,7 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("dashboard/", dashboard.dashboard, name="dashboard"),
     path("dashboard/<slug:table>.xlsx", dashboard.dashboard_xlsx, name="dashboard_xlsx"),
+    path("report/", self_report_view, name="self_report"),
     path("monitoring/", include("monitoring.urls")),
     path("assistance/", include("assistance.urls")),
     path("api/v1/", include("fanpin.api_urls")),

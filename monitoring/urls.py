@@ -1,6 +1,6 @@
 from django.urls import path
 
-from monitoring.views import households, imports, leads, screening, targets
+from monitoring.views import cadre, households, imports, leads, screening, targets
 
 app_name = "monitoring"
 
@@ -32,4 +32,10 @@ urlpatterns = [
     path("screening/runs/<int:pk>/", screening.screening_run, name="screening_run"),
     path("parameters/", screening.parameters, name="parameters"),
     path("parameters/preview/", screening.parameters_preview, name="parameters_preview"),
+    # Village cadres: visits, applications, offline PWA (issue 6)
+    path("cadre/", cadre.cadre_home_view, name="cadre_home"),
+    path("cadre/visits/new/", cadre.visit_new_view, name="visit_new"),
+    path("cadre/applications/new/", cadre.application_new_view, name="application_new"),
+    path("cadre/sw.js", cadre.service_worker_view, name="cadre_sw"),
+    path("applications/", cadre.application_list_view, name="application_list"),
 ]

@@ -31,17 +31,33 @@ from monitoring.models.lines import MonitoringLine
 from monitoring.models.regions import Region, RegionLevel, region_level_of, region_parent_code
 from monitoring.models.screening import RunStatus, RunTrigger, ScreeningParameters, ScreeningRun
 from monitoring.models.targets import EliminationMethod, MonitoringTarget, TargetStatus
-from monitoring.models.visits import CHECKLIST_FIELDS, IncomeChange, Visit
+from monitoring.models.visits import (
+    CHECKLIST_FIELDS,
+    EVENT_RISK_TYPES,
+    MAX_VISIT_PHOTOS,
+    Application,
+    ApplicationChannel,
+    ApplicationStatus,
+    IncomeChange,
+    Visit,
+    VisitEvent,
+    VisitPhoto,
+)
 
 __all__ = [
     "CHECKLIST_FIELDS",
+    "EVENT_RISK_TYPES",
     "FINAL_LEAD_STATES",
     "MAX_RISK_TYPES",
+    "MAX_VISIT_PHOTOS",
     "MIN_PUBLICITY_DAYS",
     "OPEN_LEAD_STATES",
     "AlertStatus",
     "AlertType",
     "AnnualIncome",
+    "Application",
+    "ApplicationChannel",
+    "ApplicationStatus",
     "AppraisalOutcome",
     "DepartmentAlert",
     "DisabilityGrade",
@@ -76,6 +92,8 @@ __all__ = [
     "TargetCategory",
     "TargetStatus",
     "Visit",
+    "VisitEvent",
+    "VisitPhoto",
     "region_level_of",
     "region_parent_code",
 ]

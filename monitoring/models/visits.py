@@ -1,6 +1,7 @@
-"""走访记录 (visit records), minimal: what risk elimination (SPEC §5) reads.
+"""走访记录 (visit records) with photos, and 农户申报 (household applications) (SPEC §3, §5).
 
-The cadres' visit pages, offline sync and the VISIT lead source build on this in a later issue.
+Risk elimination reads visits; a visit with the risk flag or an item not secured raises a ``VISIT``
+lead (``monitoring.services.visits``).  ``client_uuid`` is the offline client's idempotency key.
 """
 
 from __future__ import annotations
@@ -26,6 +27,33 @@ class IncomeChange(models.TextChoices):
     NONE = "NONE", "无变化"
     DECREASED = "DECREASED", "减少"
     SHARPLY_DECREASED = "SHARPLY_DECREASED", "大幅减少"
+
+
+class VisitEvent(models.TextChoices):
+    """发现事项 observed on a visit (stored as a JSON list of these codes)."""
+
+    ILLNESS = "ILLNESS", "患病"
+    DISABILITY = "DISABILITY", "残疾"
+    DISASTER = "DISASTER", "受灾"
+    ACCIDENT = "ACCIDENT", "意外事故"
+    JOB_LOSS = "JOB_LOSS", "失业/务工中断"
+    INDUSTRY_FAILURE = "INDUSTRY_FAILURE", "产业失败"
+    DROPOUT = "DROPOUT", "辍学"
+    OTHER = "OTHER", "其他"
+
+
+# event → the lead's suggested 风险类型
+EVENT_RISK_TYPES: dict[str, str] = {
+    VisitEvent.ILLNESS: "ILLNESS",
+    VisitEvent.DISABILITY: "DISABILITY",
+    VisitEvent.DISASTER: "DISASTER",
+    VisitEvent.ACCIDENT: "ACCIDENT",
+    VisitEvent.JOB_LOSS: "UNSTABLE_EMPLOYMENT",
+    VisitEvent.INDUSTRY_FAILURE: "INDUSTRY_FAILURE",
+    VisitEvent.DROPOUT: "EDUCATION",
+    VisitEvent.OTHER: "OTHER",
+}
+MAX_VISIT_PHOTOS = 3
 
 
 class VisitQuerySet(ScopedQuerySet["Visit"]):
@@ -85,3 +113,114 @@ class Visit(models.Model):
     @property
     def checklist(self) -> list[tuple[str, bool]]:
         return [(label, bool(getattr(self, name))) for name, label in CHECKLIST_FIELDS]
+
+
+class VisitPhotoQuerySet(ScopedQuerySet["VisitPhoto"]):
+    region_path = "visit__household__village__code"
+
+
+class VisitPhoto(models.Model):
+    """A photo taken on a visit: re-encoded on upload (EXIF, including the location, removed)."""
+
+    visit = models.ForeignKey(Visit, verbose_name="走访记录", on_delete=models.CASCADE, related_name="photos")
+    image = models.FileField("照片", upload_to="visits/%Y/%m/")
+    created_at = models.DateTimeField("上传时间", auto_now_add=True)
+
+    objects = VisitPhotoQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "走访照片"
+        verbose_name_plural = "走访照片"
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return str(self.image.name)
+
+
+class ApplicationChannel(models.TextChoices):
+    CADRE = "CADRE", "村干部代录"
+    PUBLIC = "PUBLIC", "群众自主申报"
+
+
+class ApplicationStatus(models.TextChoices):
+    MATCHED = "MATCHED", "已匹配农户"
+    PENDING_MATCH = "PENDING_MATCH", "待匹配"
+
+
+class ApplicationQuerySet(ScopedQuerySet["Application"]):
+    region_path = "village__code"
+
+
+class Application(models.Model):
+    """农户申报: entered by a cadre for a household, or sent through the public self-report page.
+
+    A public report whose 身份证号 matches no member is kept as 待匹配 (``household`` empty) for the
+    county to match; it is never dropped.
+    """
+
+    Channel = ApplicationChannel
+    Status = ApplicationStatus
+
+    receipt_no = models.CharField("回执编号", max_length=20, unique=True)
+    channel = models.CharField("申报渠道", max_length=8, choices=ApplicationChannel.choices)
+    status = models.CharField("匹配状态", max_length=16, choices=ApplicationStatus.choices)
+    village = models.ForeignKey(
+        "monitoring.Region", verbose_name="村", on_delete=models.PROTECT, related_name="applications"
+    )
+    household = models.ForeignKey(
+        "monitoring.Household",
+        verbose_name="农户",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="applications",
+    )
+    applicant_name = models.CharField("申报人姓名", max_length=64, blank=True)
+    id_number = models.CharField("申报人身份证号", max_length=18, blank=True)
+    phone = models.CharField("联系电话", max_length=32, blank=True)
+    reason = models.CharField("申报事由", max_length=20, choices=VisitEvent.choices)
+    description = models.TextField("情况说明")
+    amount = models.DecimalField("涉及金额（元）", max_digits=12, decimal_places=2, null=True, blank=True)
+    lead = models.ForeignKey(
+        "monitoring.Lead", verbose_name="线索", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="录入人",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField("申报时间", auto_now_add=True)
+
+    objects = ApplicationQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "农户申报"
+        verbose_name_plural = "农户申报"
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(channel__in=ApplicationChannel.values), name="application_channel_valid"
+            ),
+            models.CheckConstraint(condition=Q(status__in=ApplicationStatus.values), name="application_status_valid"),
+            models.CheckConstraint(condition=Q(reason__in=VisitEvent.values), name="application_reason_valid"),
+            # 已匹配 ⇔ a household; 待匹配 ⇔ none
+            models.CheckConstraint(
+                condition=Q(status=ApplicationStatus.MATCHED, household__isnull=False)
+                | Q(status=ApplicationStatus.PENDING_MATCH, household__isnull=True),
+                name="application_status_matches_household",
+            ),
+            # a cadre enters an application for a known household
+            models.CheckConstraint(
+                condition=~Q(channel=ApplicationChannel.CADRE) | Q(household__isnull=False),
+                name="application_cadre_has_household",
+            ),
+            models.CheckConstraint(
+                condition=Q(amount__isnull=True) | Q(amount__gte=0), name="application_amount_nonneg"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.receipt_no

@@ -27,6 +27,18 @@ FIGURE_LABELS = {
     "line_multiple": "监测标准倍数",
     "note": "说明",
     "at": "记录时间",
+    # visits and applications (issue 6)
+    "visit_id": "走访记录编号",
+    "visited_on": "走访日期",
+    "failing_items": "未保障事项",
+    "events": "发现事项",
+    "income_change": "收入变化",
+    "risk_flag": "发现返贫致贫风险",
+    "application": "申报回执编号",
+    "channel": "申报渠道",
+    "reason": "申报事由",
+    "description": "情况说明",
+    "amount": "涉及金额（元）",
 }
 
 
@@ -54,6 +66,10 @@ def figure_items(figures: Any) -> list[tuple[str, str]]:
     for key, value in figures.items():
         if isinstance(value, dict):
             value = "；".join(f"{k}：{v}" for k, v in value.items())
+        elif isinstance(value, list):
+            value = "、".join(str(v) for v in value) or "无"
+        elif isinstance(value, bool):
+            value = "是" if value else "否"
         items.append((FIGURE_LABELS.get(str(key), str(key)), "—" if value in (None, "") else str(value)))
     return items
 

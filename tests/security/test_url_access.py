@@ -156,6 +156,28 @@ def dashboard_table(world: World, inside: bool) -> dict[str, Any]:
     return {"table": "regions"}
 
 
+def visit(world: World, inside: bool) -> dict[str, Any]:
+    from monitoring.models import Visit
+
+    hh = world.households[INSIDE_VILLAGE if inside else OUTSIDE_VILLAGE]
+    return {"pk": Visit.objects.create(household=hh, visited_on="2025-03-01", visitors="张三").pk}
+
+
+def application(world: World, inside: bool) -> dict[str, Any]:
+    from monitoring.models import Application
+
+    hh = world.households[INSIDE_VILLAGE if inside else OUTSIDE_VILLAGE]
+    row = Application.objects.create(
+        receipt_no=f"SBTEST{hh.pk:06d}",
+        channel="PUBLIC",
+        status="PENDING_MATCH",
+        village_id=hh.village_id,
+        reason="ILLNESS",
+        description="生病",
+    )
+    return {"pk": row.pk}
+
+
 P = Permission
 RULES: dict[str, Rule] = {
     "home": Rule(),
@@ -230,6 +252,17 @@ RULES: dict[str, Rule] = {
     ),
     "assistance-list": Rule(kind="api"),
     "assistance-detail": Rule(kind="api", obj=target_measure),
+    # Village cadres (issue 6)
+    "monitoring:cadre_home": Rule(permission=P.RECORD_VISITS),
+    "monitoring:visit_new": Rule(permission=P.RECORD_VISITS),
+    "monitoring:application_new": Rule(permission=P.RECORD_VISITS),
+    "monitoring:application_list": Rule(permission=P.VIEW_HOUSEHOLDS),
+    "monitoring:cadre_sw": Rule(public=True),  # static JavaScript, served under the cadre pages' scope
+    "self_report": Rule(public=True),  # the public self-report page (no login)
+    "visit-list": Rule(kind="api"),
+    "visit-detail": Rule(kind="api", obj=visit),
+    "application-list": Rule(kind="api"),
+    "application-detail": Rule(kind="api", obj=application),
 }
 
 

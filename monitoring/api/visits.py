@@ -1,0 +1,204 @@
+"""/api/v1/visits/ (list, detail, create idempotent on ``client_uuid``) and /api/v1/applications/."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.exceptions import NotFound, PermissionDenied
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.utils import html
+
+from fanpin.roles import Permission, role_can
+from fanpin.scoping import ScopedAPIViewMixin
+from fanpin.views_mixins import effective_role
+from fanpin.workflow import ObjectOutOfScope
+from monitoring.idcard import id_number_mask
+from monitoring.models import (
+    CHECKLIST_FIELDS,
+    MAX_VISIT_PHOTOS,
+    Application,
+    IncomeChange,
+    Visit,
+    VisitEvent,
+)
+from monitoring.selectors.cadre import applications_in_scope, visits_in_scope
+from monitoring.services.applications import application_create
+from monitoring.services.visits import VisitInput, visit_record
+
+
+def _bad_request(exc: ValidationError) -> Response:
+    body = exc.message_dict if hasattr(exc, "error_dict") else {"detail": "；".join(exc.messages)}
+    return Response(body, status=status.HTTP_400_BAD_REQUEST)
+
+
+def _require(request: Request, permission: str) -> None:
+    if not role_can(effective_role(request.user), permission):
+        raise PermissionDenied("您的角色不能执行此操作。")
+
+
+class VisitSerializer(serializers.ModelSerializer[Visit]):
+    household_no = serializers.CharField(source="household.household_no", read_only=True)
+    photos = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Visit
+        fields = [
+            "id",
+            "client_uuid",
+            "household",
+            "household_no",
+            "visited_on",
+            "visitors",
+            *[name for name, _label in CHECKLIST_FIELDS],
+            "events",
+            "income_change",
+            "risk_flag",
+            "notes",
+            "photos",
+            "created_at",
+        ]
+
+    def get_photos(self, obj: Visit) -> int:
+        return len(obj.photos.all())
+
+
+class VisitInputSerializer(serializers.Serializer):
+    """JSON or multipart (the offline queue sends the form's own fields; an unticked box is absent)."""
+
+    client_uuid = serializers.UUIDField(help_text="客户端生成的 UUID：重发同一条走访不会重复录入")
+    household = serializers.IntegerField()
+    visited_on = serializers.DateField()
+    visitors = serializers.CharField(max_length=200)
+    food_secure = serializers.BooleanField(default=True)
+    clothing_secure = serializers.BooleanField(default=True)
+    education_secure = serializers.BooleanField(default=True)
+    medical_secure = serializers.BooleanField(default=True)
+    housing_secure = serializers.BooleanField(default=True)
+    water_secure = serializers.BooleanField(default=True)
+    events = serializers.ListField(child=serializers.ChoiceField(choices=VisitEvent.choices), required=False)
+    income_change = serializers.ChoiceField(choices=IncomeChange.choices, default=IncomeChange.NONE)
+    risk_flag = serializers.BooleanField(default=False)
+    notes = serializers.CharField(required=False, allow_blank=True, default="")
+    photos = serializers.ListField(
+        child=serializers.FileField(), required=False, max_length=MAX_VISIT_PHOTOS, help_text="最多 3 张照片"
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if html.is_html_input(kwargs.get("data")):  # form post: an absent box is an unticked box
+            for name, _label in CHECKLIST_FIELDS:
+                self.fields[name].default_empty_html = False
+
+    def to_input(self) -> VisitInput:
+        d = self.validated_data
+        return VisitInput(
+            household_id=d["household"],
+            visited_on=d["visited_on"],
+            visitors=d["visitors"],
+            secure={name: d[name] for name, _label in CHECKLIST_FIELDS},
+            events=d.get("events") or [],
+            income_change=d["income_change"],
+            risk_flag=d["risk_flag"],
+            notes=d.get("notes", ""),
+            client_uuid=d["client_uuid"],
+            photos=d.get("photos") or [],
+        )
+
+
+class VisitViewSet(ScopedAPIViewMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet[Visit]):
+    """走访记录：列表、详情、录入（以 client_uuid 幂等：重发返回已有记录，状态 200）。"""
+
+    queryset = Visit.objects.all()
+
+    def get_queryset(self) -> QuerySet[Visit]:
+        household = self.request.query_params.get("household", "")
+        return visits_in_scope(user=self.request.user, household_id=int(household) if household.isdigit() else None)
+
+    def get_serializer_class(self) -> Any:
+        return VisitInputSerializer if self.action == "create" else VisitSerializer
+
+    @extend_schema(request=VisitInputSerializer, responses={200: VisitSerializer, 201: VisitSerializer})
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        _require(request, Permission.RECORD_VISITS)
+        data = VisitInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            outcome = visit_record(actor=request.user, data=data.to_input())
+        except ObjectOutOfScope:
+            raise NotFound("农户不存在或不在您的管辖范围内。") from None
+        except ValidationError as exc:
+            return _bad_request(exc)
+        visit = self.get_queryset().get(pk=outcome.visit.pk)
+        body = {**VisitSerializer(visit).data, "lead": outcome.lead_id}
+        return Response(body, status=status.HTTP_201_CREATED if outcome.created else status.HTTP_200_OK)
+
+
+class ApplicationSerializer(serializers.ModelSerializer[Application]):
+    household_no = serializers.CharField(source="household.household_no", read_only=True, allow_null=True)
+    id_number = serializers.SerializerMethodField(help_text="脱敏")
+
+    class Meta:
+        model = Application
+        fields = [
+            "id",
+            "receipt_no",
+            "channel",
+            "status",
+            "village",
+            "household",
+            "household_no",
+            "applicant_name",
+            "id_number",
+            "reason",
+            "description",
+            "amount",
+            "lead",
+            "created_at",
+        ]
+
+    def get_id_number(self, obj: Application) -> str:
+        return id_number_mask(obj.id_number) if obj.id_number else ""
+
+
+class ApplicationInputSerializer(serializers.Serializer):
+    household = serializers.IntegerField()
+    reason = serializers.ChoiceField(choices=VisitEvent.choices)
+    description = serializers.CharField()
+    amount = serializers.DecimalField(max_digits=12, decimal_places=2, required=False, allow_null=True, min_value=0)
+
+
+class ApplicationViewSet(ScopedAPIViewMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet[Application]):
+    """农户申报：列表（含待匹配的群众申报，身份证号脱敏）、详情、村干部代录。"""
+
+    queryset = Application.objects.all()
+
+    def get_queryset(self) -> QuerySet[Application]:
+        return applications_in_scope(user=self.request.user, status=self.request.query_params.get("status", ""))
+
+    def get_serializer_class(self) -> Any:
+        return ApplicationInputSerializer if self.action == "create" else ApplicationSerializer
+
+    @extend_schema(request=ApplicationInputSerializer, responses={201: ApplicationSerializer})
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        _require(request, Permission.RECORD_VISITS)
+        data = ApplicationInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        d = data.validated_data
+        try:
+            application = application_create(
+                actor=request.user,
+                household_id=d["household"],
+                reason=d["reason"],
+                description=d["description"],
+                amount=d.get("amount"),
+            )
+        except ObjectOutOfScope:
+            raise NotFound("农户不存在或不在您的管辖范围内。") from None
+        except ValidationError as exc:
+            return _bad_request(exc)
+        return Response(ApplicationSerializer(self.get_queryset().get(pk=application.pk)).data, status=201)

@@ -1,0 +1,93 @@
+"""Reads for the village cadre's phone pages: households, who is due a visit, leads to verify, visits."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Exists, Max, OuterRef, Q, QuerySet, Subquery
+from django.utils import timezone
+
+from monitoring.models import Application, Household, Lead, LeadState, Member, MonitoringTarget, TargetStatus, Visit
+from monitoring.selectors.households import _head_name_subquery, households_in_scope
+
+VISIT_DUE_DAYS = 30  # monitoring targets not visited for this many days are due a visit
+
+
+@dataclass(frozen=True)
+class CadreHome:
+    households: list[Household]
+    household_total: int
+    due: list[Household]
+    to_verify: list[Lead]
+
+
+def visits_due(*, user: Any, today: dt.date | None = None) -> QuerySet[Household]:
+    """Not visited in the last 30 days and either an active monitoring target or with an open lead.
+
+    Each row carries ``is_target``, ``has_open_lead`` and ``last_visit`` (None: never visited).
+    """
+    cutoff = (today or timezone.localdate()) - dt.timedelta(days=VISIT_DUE_DAYS)
+    return (
+        Household.objects.for_user(user)
+        .annotate(
+            is_target=Exists(MonitoringTarget.objects.filter(household=OuterRef("pk"), status=TargetStatus.ACTIVE)),
+            has_open_lead=Exists(Lead.objects.open().filter(household=OuterRef("pk"))),
+            visited_recently=Exists(Visit.objects.filter(household=OuterRef("pk"), visited_on__gt=cutoff)),
+        )
+        .filter(Q(is_target=True) | Q(has_open_lead=True), visited_recently=False)
+        .annotate(
+            head_name=_head_name_subquery(),
+            last_visit=Subquery(
+                Visit.objects.filter(household=OuterRef("pk")).order_by("-visited_on").values("visited_on")[:1]
+            ),
+        )
+        .order_by("-is_target", "household_no")
+    )
+
+
+def leads_to_verify(*, user: Any) -> QuerySet[Lead]:
+    head = Member.objects.filter(household=OuterRef("household_id"), relation=Member.Relation.HEAD).values("name")[:1]
+    return (
+        Lead.objects.for_user(user)
+        .filter(state=LeadState.NEW)
+        .select_related("household")
+        .annotate(head_name=Subquery(head))
+        .order_by("raised_at", "id")
+    )
+
+
+def cadre_home(*, user: Any, search: str = "", limit: int = 50) -> CadreHome:
+    """The cadre home page: a fixed number of queries, whatever the village's size."""
+    households = households_in_scope(user=user, search=search)
+    return CadreHome(
+        households=list(households[:limit]),
+        household_total=households.count(),
+        due=list(visits_due(user=user)[:limit]),
+        to_verify=list(leads_to_verify(user=user)[:limit]),
+    )
+
+
+def visits_in_scope(*, user: Any, household_id: int | None = None) -> QuerySet[Visit]:
+    qs = Visit.objects.for_user(user).select_related("household").prefetch_related("photos")
+    if household_id is not None:
+        qs = qs.filter(household_id=household_id)
+    return qs.order_by("-visited_on", "-id")
+
+
+def applications_in_scope(*, user: Any, status: str = "") -> QuerySet[Application]:
+    qs = Application.objects.for_user(user).select_related("household", "village")
+    if status:
+        qs = qs.filter(status=status)
+    return qs.order_by("-created_at", "-id")
+
+
+def household_for_visit(*, user: Any, pk: int) -> Household:
+    """One household in scope (raises ``Household.DoesNotExist`` outside), with its head's name."""
+    return Household.objects.for_user(user).annotate(head_name=_head_name_subquery()).get(pk=pk)
+
+
+def last_visit_dates(*, household_ids: list[int]) -> dict[int, dt.date]:
+    rows = Visit.objects.filter(household_id__in=household_ids).values("household_id").annotate(last=Max("visited_on"))
+    return {r["household_id"]: r["last"] for r in rows}

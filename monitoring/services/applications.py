@@ -1,0 +1,198 @@
+"""农户申报 (household applications) → ``SELF_APPLICATION`` leads (SPEC §3).
+
+A cadre enters one for a household; anyone may send one through the public self-report page.  A
+public report whose 身份证号 matches no member is kept as 待匹配 for the county, never dropped.  The
+public page learns nothing but a receipt number, whatever the outcome.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from fanpin.audit import audit_record
+from monitoring.idcard import id_number_normalize
+from monitoring.models import (
+    EVENT_RISK_TYPES,
+    Application,
+    ApplicationChannel,
+    ApplicationStatus,
+    LeadSource,
+    Member,
+    Region,
+    RegionLevel,
+    VisitEvent,
+)
+from monitoring.services.review import lead_raise_or_merge
+from monitoring.services.visits import _household_in_scope
+
+RECEIPT_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read aloud over the phone
+
+
+class RateLimited(Exception):
+    """Too many self-reports from one address or for one 身份证号."""
+
+
+def receipt_no_new() -> str:
+    day = timezone.localdate().strftime("%Y%m%d")
+    return "SB" + day + "".join(secrets.choice(RECEIPT_ALPHABET) for _ in range(8))
+
+
+def _application_errors(*, reason: str, description: str, amount: Decimal | None) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    if reason not in VisitEvent.values:
+        errors["reason"] = "请选择申报事由。"
+    if not description.strip():
+        errors["description"] = "请说明遇到的困难。"
+    if amount is not None and amount < 0:
+        errors["amount"] = "金额不能为负数。"
+    return errors
+
+
+def _raise_lead(application: Application, *, actor: Any) -> None:
+    assert application.household_id is not None
+    lead = lead_raise_or_merge(
+        household_id=application.household_id,
+        source=LeadSource.SELF_APPLICATION,
+        evidence={
+            "application": application.receipt_no,
+            "channel": application.get_channel_display(),
+            "reason": application.get_reason_display(),
+            "description": application.description,
+            "amount": str(application.amount) if application.amount is not None else None,
+        },
+        actor=actor,
+        suggested_risk_types=[EVENT_RISK_TYPES[application.reason]],
+    )
+    if lead is not None:
+        application.lead = lead
+        application.save(update_fields=["lead"])
+
+
+@transaction.atomic
+def application_create(
+    *, actor: Any, household_id: int, reason: str, description: str, amount: Decimal | None = None
+) -> Application:
+    """A cadre enters a household's application: a SELF_APPLICATION lead is raised or merged."""
+    household = _household_in_scope(actor=actor, household_id=household_id)
+    errors = _application_errors(reason=reason, description=description, amount=amount)
+    if errors:
+        raise ValidationError(errors)
+    application = Application.objects.create(
+        receipt_no=receipt_no_new(),
+        channel=ApplicationChannel.CADRE,
+        status=ApplicationStatus.MATCHED,
+        village_id=household.village_id,
+        household=household,
+        reason=reason,
+        description=description.strip(),
+        amount=amount,
+        submitted_by=actor,
+    )
+    audit_record(
+        actor=actor,
+        object_type="application",
+        object_id=application.pk,
+        region_code=household.village_id,
+        action="create",
+        to_state=application.status,
+    )
+    _raise_lead(application, actor=actor)
+    return application
+
+
+def _hit(key: str, limit: int, window: int) -> bool:
+    """Count one try under ``key``; True while within ``limit`` tries per ``window`` seconds."""
+    cache.add(key, 0, timeout=window)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, timeout=window)
+        count = 1
+    return count <= limit
+
+
+def self_report_rate_check(*, ip: str | None, id_number: str | None) -> None:
+    """Raise ``RateLimited`` past the configured tries per address / per 身份证号 (Django's cache)."""
+    window = int(settings.SELF_REPORT_RATE_WINDOW)
+    ok = _hit(f"selfreport:ip:{ip or '-'}", int(settings.SELF_REPORT_RATE_PER_IP), window)
+    if ok and id_number:
+        digest = hashlib.sha256(f"{settings.SECRET_KEY}:{id_number}".encode()).hexdigest()[:32]
+        ok = _hit(f"selfreport:id:{digest}", int(settings.SELF_REPORT_RATE_PER_ID), window)
+    if not ok:
+        raise RateLimited("提交过于频繁，请稍后再试。如有急事，请直接联系村委会或乡镇。")
+
+
+@dataclass(frozen=True)
+class SelfReport:
+    name: str
+    id_number: str
+    village_code: str
+    phone: str
+    reason: str
+    description: str
+
+
+def self_report_errors(report: SelfReport) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    if not report.name.strip():
+        errors["name"] = "请填写姓名。"
+    try:
+        id_number_normalize(report.id_number)
+    except ValidationError as exc:
+        errors["id_number"] = exc.messages[0]
+    if not Region.objects.filter(code=report.village_code, level=RegionLevel.VILLAGE).exists():
+        errors["village"] = "请选择所在村。"
+    digits = report.phone.strip()
+    if not (digits.isdigit() and 7 <= len(digits) <= 15):
+        errors["phone"] = "请填写有效的联系电话（7 到 15 位数字）。"
+    errors.update(_application_errors(reason=report.reason, description=report.description, amount=None))
+    return errors
+
+
+@transaction.atomic
+def self_report_submit(*, report: SelfReport) -> Application:
+    """The public self-report: kept whether or not the 身份证号 matches a member; returns the row.
+
+    Matched: a SELF_APPLICATION lead for the member's household.  Unmatched: 待匹配 in the chosen
+    village, for the county.  Callers show only ``receipt_no``.
+    """
+    errors = self_report_errors(report)
+    if errors:
+        raise ValidationError(errors)
+    id_number = id_number_normalize(report.id_number)
+    member = Member.objects.select_related("household").filter(id_number=id_number).first()
+    household = member.household if member is not None else None
+    application = Application.objects.create(
+        receipt_no=receipt_no_new(),
+        channel=ApplicationChannel.PUBLIC,
+        status=ApplicationStatus.MATCHED if household else ApplicationStatus.PENDING_MATCH,
+        village_id=household.village_id if household else report.village_code,
+        household=household,
+        applicant_name=report.name.strip(),
+        id_number=id_number,
+        phone=report.phone.strip(),
+        reason=report.reason,
+        description=report.description.strip(),
+    )
+    audit_record(
+        actor=None,
+        object_type="application",
+        object_id=application.pk,
+        region_code=application.village_id,
+        action="create",
+        to_state=application.status,
+        data={"channel": ApplicationChannel.PUBLIC, "chosen_village": report.village_code},
+    )
+    if household is not None:
+        _raise_lead(application, actor=None)
+    return application

@@ -1,0 +1,186 @@
+"""走访记录 (visits): record one, with photos; raise or merge a ``VISIT`` lead when it finds risk (SPEC §3)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import UploadedFile
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from fanpin.audit import audit_record
+from fanpin.workflow import ObjectOutOfScope
+from monitoring.models import (
+    CHECKLIST_FIELDS,
+    EVENT_RISK_TYPES,
+    MAX_VISIT_PHOTOS,
+    Household,
+    IncomeChange,
+    LeadSource,
+    Visit,
+    VisitEvent,
+    VisitPhoto,
+)
+from monitoring.services.review import lead_raise_or_merge
+
+PHOTO_FORMATS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}
+
+
+@dataclass(frozen=True)
+class VisitInput:
+    household_id: int
+    visited_on: dt.date
+    visitors: str
+    secure: dict[str, bool] = field(default_factory=dict)  # checklist field → secured (missing: secured)
+    events: Sequence[str] = ()
+    income_change: str = IncomeChange.NONE
+    risk_flag: bool = False
+    notes: str = ""
+    client_uuid: uuid.UUID | None = None
+    photos: Sequence[UploadedFile] = ()
+
+
+@dataclass(frozen=True)
+class VisitOutcome:
+    visit: Visit
+    created: bool  # False: the client_uuid was already recorded (a resend)
+    lead_id: int | None
+
+
+def visit_errors(data: VisitInput) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    if data.visited_on > timezone.localdate():
+        errors["visited_on"] = "走访日期不能晚于今天。"
+    if not data.visitors.strip():
+        errors["visitors"] = "请填写走访人。"
+    if any(e not in VisitEvent.values for e in data.events):
+        errors["events"] = "发现事项无效。"
+    if data.income_change not in IncomeChange.values:
+        errors["income_change"] = "请选择收入变化。"
+    if len(data.photos) > MAX_VISIT_PHOTOS:
+        errors["photos"] = f"照片最多 {MAX_VISIT_PHOTOS} 张。"
+    else:
+        for photo in data.photos:
+            message = photo_error(photo)
+            if message:
+                errors["photos"] = message
+                break
+    return errors
+
+
+def photo_error(photo: UploadedFile) -> str:
+    limit = int(settings.VISIT_PHOTO_MAX_BYTES)
+    if (photo.size or 0) > limit:
+        return f"照片“{photo.name}”超过 {limit // (1024 * 1024)} MB。"
+    try:
+        photo.seek(0)
+        with Image.open(photo) as image:
+            fmt = image.format
+            image.verify()
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+        return f"“{photo.name}”不是有效的图片（支持 JPG、PNG、WEBP）。"
+    finally:
+        photo.seek(0)
+    if fmt not in PHOTO_FORMATS:
+        return f"“{photo.name}”格式不支持（支持 JPG、PNG、WEBP）。"
+    return ""
+
+
+def photo_clean(photo: UploadedFile) -> ContentFile[bytes]:
+    """Re-encode the image without its metadata: EXIF (GPS location included) does not survive."""
+    photo.seek(0)
+    with Image.open(photo) as original:
+        fmt = original.format or "JPEG"
+        image = ImageOps.exif_transpose(original)  # keep the orientation the camera meant
+        if fmt == "JPEG" and image.mode not in ("RGB", "L"):
+            image = image.convert("RGB")
+        clean = Image.new(image.mode, image.size)
+        clean.paste(image)
+        out = io.BytesIO()
+        clean.save(out, format=fmt, **({"quality": 85} if fmt == "JPEG" else {}))
+    return ContentFile(out.getvalue(), name=f"{uuid.uuid4().hex}.{PHOTO_FORMATS.get(fmt, 'jpg')}")
+
+
+def _household_in_scope(*, actor: Any, household_id: int) -> Household:
+    try:
+        return Household.objects.for_user(actor).get(pk=household_id)
+    except Household.DoesNotExist:
+        raise ObjectOutOfScope("农户不存在或不在您的管辖范围内。") from None
+
+
+def visit_evidence(visit: Visit) -> dict[str, Any]:
+    """What the lead shows: the failing items, the events, the income change, the visit."""
+    labels = dict(VisitEvent.choices)
+    return {
+        "visit_id": visit.pk,
+        "visited_on": visit.visited_on.isoformat(),
+        "failing_items": [label for name, label in CHECKLIST_FIELDS if not getattr(visit, name)],
+        "events": [labels[e] for e in visit.events],
+        "income_change": visit.get_income_change_display(),
+        "risk_flag": visit.risk_flag,
+    }
+
+
+@transaction.atomic
+def visit_record(*, actor: Any, data: VisitInput) -> VisitOutcome:
+    """Record a visit (idempotent on ``client_uuid``); raise or merge a VISIT lead when it finds risk."""
+    household = _household_in_scope(actor=actor, household_id=data.household_id)
+    if data.client_uuid is not None:
+        existing = Visit.objects.filter(client_uuid=data.client_uuid).first()
+        if existing is not None:
+            if existing.household_id != household.pk:
+                raise ValidationError({"client_uuid": "客户端编号已被另一条走访记录使用。"})
+            return VisitOutcome(visit=existing, created=False, lead_id=None)
+    errors = visit_errors(data)
+    if errors:
+        raise ValidationError(errors)
+    events = [e for e in VisitEvent.values if e in set(data.events)]
+    visit = Visit(
+        household=household,
+        visited_on=data.visited_on,
+        visitors=data.visitors.strip(),
+        recorded_by=actor,
+        events=events,
+        income_change=data.income_change,
+        risk_flag=data.risk_flag,
+        notes=data.notes.strip(),
+        client_uuid=data.client_uuid,
+    )
+    for name, _label in CHECKLIST_FIELDS:
+        setattr(visit, name, bool(data.secure.get(name, True)))
+    try:
+        with transaction.atomic():
+            visit.save()
+    except IntegrityError:  # the same client_uuid arrived twice at once: the first one wins
+        existing = Visit.objects.get(client_uuid=data.client_uuid)
+        return VisitOutcome(visit=existing, created=False, lead_id=None)
+    for photo in data.photos:
+        VisitPhoto.objects.create(visit=visit, image=photo_clean(photo))
+    audit_record(
+        actor=actor,
+        object_type="visit",
+        object_id=visit.pk,
+        region_code=household.village_id,
+        action="create",
+        data={"risk": visit.risk_flag or not visit.all_secure, "photos": len(data.photos)},
+    )
+    lead_id = None
+    if visit.risk_flag or not visit.all_secure:
+        lead = lead_raise_or_merge(
+            household_id=household.pk,
+            source=LeadSource.VISIT,
+            evidence=visit_evidence(visit),
+            actor=actor,
+            suggested_risk_types=[EVENT_RISK_TYPES[e] for e in events],
+        )
+        lead_id = lead.pk if lead is not None else None
+    return VisitOutcome(visit=visit, created=True, lead_id=lead_id)

@@ -1,0 +1,147 @@
+"""The village cadre's phone pages (home, visit form, application form), the service worker, the
+county's application list, and the public self-report page (no login)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods
+
+from fanpin.roles import Permission
+from fanpin.views_mixins import client_ip
+from fanpin.workflow import ObjectOutOfScope
+from monitoring.forms_cadre import ApplicationForm, SelfReportForm, VisitForm
+from monitoring.models import ApplicationStatus, Household
+from monitoring.selectors.cadre import applications_in_scope, cadre_home, household_for_visit
+from monitoring.selectors.households import households_in_scope
+from monitoring.services.applications import RateLimited, application_create, self_report_rate_check, self_report_submit
+from monitoring.services.visits import visit_record
+from monitoring.views.leads import _require
+
+SERVICE_WORKER = Path(settings.BASE_DIR) / "static" / "js" / "cadre-sw.js"
+
+
+def _apply_errors(form: Any, exc: ValidationError) -> None:
+    if hasattr(exc, "error_dict"):
+        for name, errors in exc.message_dict.items():
+            form.add_error(name if name in form.fields else None, errors)
+    else:
+        form.add_error(None, exc.messages)
+
+
+@login_required
+@require_GET
+def cadre_home_view(request: HttpRequest) -> HttpResponse:
+    _require(request, Permission.RECORD_VISITS)
+    search = request.GET.get("q", "").strip()
+    context = {"home": cadre_home(user=request.user, search=search), "q": search, "active_nav": "cadre"}
+    return render(request, "monitoring/cadre_home.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def visit_new_view(request: HttpRequest) -> HttpResponse:
+    _require(request, Permission.RECORD_VISITS)
+    households = households_in_scope(user=request.user)
+    initial: dict[str, Any] = {}
+    if request.GET.get("household", "").isdigit():
+        try:
+            initial["household"] = household_for_visit(user=request.user, pk=int(request.GET["household"])).pk
+        except Household.DoesNotExist:
+            raise Http404("农户不存在或不在您的管辖范围内。") from None
+    form = VisitForm(request.POST or None, households=households, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            outcome = visit_record(actor=request.user, data=form.to_input(request.FILES.getlist("photos")))
+        except ObjectOutOfScope:
+            raise Http404("农户不存在或不在您的管辖范围内。") from None
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            text = "走访记录已保存。" if outcome.created else "这条走访记录此前已保存，未重复录入。"
+            if outcome.lead_id:
+                text += "发现风险，已生成（或并入）预警线索，请尽快核实。"
+            messages.success(request, text)
+            return redirect("monitoring:cadre_home")
+    status = 400 if form.errors else 200
+    return render(request, "monitoring/visit_form.html", {"form": form, "active_nav": "cadre"}, status=status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def application_new_view(request: HttpRequest) -> HttpResponse:
+    _require(request, Permission.RECORD_VISITS)
+    households = households_in_scope(user=request.user)
+    initial = {"household": request.GET["household"]} if request.GET.get("household", "").isdigit() else {}
+    form = ApplicationForm(request.POST or None, households=households, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        try:
+            application = application_create(
+                actor=request.user,
+                household_id=d["household"],
+                reason=d["reason"],
+                description=d["description"],
+                amount=d["amount"],
+            )
+        except ObjectOutOfScope:
+            raise Http404("农户不存在或不在您的管辖范围内。") from None
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, f"农户申报已录入（回执编号 {application.receipt_no}），已生成待核实线索。")
+            return redirect("monitoring:cadre_home")
+    status = 400 if form.errors else 200
+    return render(request, "monitoring/application_form.html", {"form": form, "active_nav": "cadre"}, status=status)
+
+
+@login_required
+@require_GET
+def application_list_view(request: HttpRequest) -> HttpResponse:
+    _require(request, Permission.VIEW_HOUSEHOLDS)
+    status = request.GET.get("status", "")
+    if status not in ApplicationStatus.values:
+        status = ""
+    page = Paginator(applications_in_scope(user=request.user, status=status), 50).get_page(request.GET.get("page"))
+    context = {"page_obj": page, "status": status, "statuses": ApplicationStatus.choices, "active_nav": "applications"}
+    return render(request, "monitoring/application_list.html", context)
+
+
+@require_GET
+def service_worker_view(request: HttpRequest) -> HttpResponse:
+    """The PWA's service worker, served under /monitoring/cadre/ so its scope covers the cadre pages."""
+    response = HttpResponse(SERVICE_WORKER.read_bytes(), content_type="application/javascript; charset=utf-8")
+    response["Cache-Control"] = "no-cache"
+    response["Service-Worker-Allowed"] = "/monitoring/cadre/"
+    return response
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def self_report_view(request: HttpRequest) -> HttpResponse:
+    """群众自主申报: no login; answers only with a receipt number, never whether the ID is known."""
+    form = SelfReportForm(request.POST or None)
+    if request.method == "POST":
+        id_number = request.POST.get("id_number", "").strip().upper()[:18] or None
+        try:
+            self_report_rate_check(ip=client_ip(request), id_number=id_number)
+        except RateLimited as exc:
+            return render(request, "monitoring/self_report.html", {"form": form, "limited": str(exc)}, status=429)
+        if form.is_valid():
+            try:
+                application = self_report_submit(report=form.to_report())
+            except ValidationError as exc:
+                _apply_errors(form, exc)
+            else:
+                return render(request, "monitoring/self_report_done.html", {"receipt_no": application.receipt_no})
+    status = 400 if form.errors else 200
+    return render(request, "monitoring/self_report.html", {"form": form}, status=status)

@@ -1,0 +1,232 @@
+"""Issue 6, acceptance 1: visits raise / merge VISIT leads; scope; idempotent resends; photos."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import uuid
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+from PIL import Image
+
+from fanpin.workflow import ObjectOutOfScope
+from monitoring.models import Lead, LeadSource, LeadState, Visit, VisitPhoto
+from monitoring.selectors.cadre import cadre_home, visits_due
+from monitoring.services.visits import VisitInput, visit_record
+from tests.conftest import World
+from tests.factories import TargetFactory
+
+pytestmark = pytest.mark.django_db
+VILLAGE = "520101001001"
+OTHER_VILLAGE = "520101001002"
+
+
+def visit_input(world: World, **overrides: object) -> VisitInput:
+    base: dict[str, object] = {
+        "household_id": world.households[VILLAGE].pk,
+        "visited_on": timezone.localdate(),
+        "visitors": "王书记",
+    }
+    return VisitInput(**{**base, **overrides})  # type: ignore[arg-type]
+
+
+def jpeg_with_gps() -> bytes:
+    image = Image.new("RGB", (64, 48), (200, 30, 30))
+    exif = Image.Exif()
+    exif[0x010F] = "PhoneMaker"  # Make
+    gps = {1: "N", 2: (26.0, 35.0, 0.0), 3: "E", 4: (106.0, 42.0, 0.0)}
+    exif[0x8825] = gps  # GPSInfo
+    out = io.BytesIO()
+    image.save(out, format="JPEG", exif=exif)
+    return out.getvalue()
+
+
+def test_a_visit_with_a_failing_item_raises_a_visit_lead(world: World) -> None:
+    outcome = visit_record(
+        actor=world.users["village"],
+        data=visit_input(world, secure={"housing_secure": False}, events=["DISASTER", "ILLNESS"]),
+    )
+    lead = Lead.objects.get(household=world.households[VILLAGE])
+    assert outcome.lead_id == lead.pk and lead.state == LeadState.NEW
+    assert lead.sources == [LeadSource.VISIT]
+    entry = lead.evidence["VISIT"][0]
+    assert entry["failing_items"] == ["住房安全有保障"]
+    assert entry["events"] == ["患病", "受灾"]
+    assert entry["visit_id"] == outcome.visit.pk
+    assert lead.suggested_risk_types == ["ILLNESS", "DISASTER"]
+
+
+def test_the_risk_flag_alone_raises_a_lead(world: World) -> None:
+    visit_record(actor=world.users["village"], data=visit_input(world, risk_flag=True))
+    assert Lead.objects.filter(household=world.households[VILLAGE], sources=[LeadSource.VISIT]).count() == 1
+
+
+def test_a_clean_visit_raises_no_lead(world: World) -> None:
+    outcome = visit_record(actor=world.users["village"], data=visit_input(world, events=["OTHER"]))
+    assert outcome.created and outcome.lead_id is None
+    assert not Lead.objects.exists()
+    assert Visit.objects.get().all_secure
+
+
+def test_a_second_visit_merges_into_the_open_lead(world: World) -> None:
+    first = visit_record(actor=world.users["village"], data=visit_input(world, secure={"food_secure": False}))
+    second = visit_record(actor=world.users["village"], data=visit_input(world, risk_flag=True, events=["JOB_LOSS"]))
+    assert first.lead_id == second.lead_id
+    lead = Lead.objects.get()
+    assert len(lead.evidence["VISIT"]) == 2
+    assert lead.evidence["VISIT"][1]["events"] == ["失业/务工中断"]
+    assert lead.suggested_risk_types == ["UNSTABLE_EMPLOYMENT"]
+
+
+def test_a_cadre_cannot_record_a_visit_for_another_villages_household(world: World) -> None:
+    other = world.households[OTHER_VILLAGE]
+    with pytest.raises(ObjectOutOfScope):
+        visit_record(actor=world.users["village"], data=visit_input(world, household_id=other.pk, risk_flag=True))
+    assert not Visit.objects.exists() and not Lead.objects.exists()
+    # the page answers 404 and writes nothing
+    client = Client()
+    client.force_login(world.users["village"])
+    response = client.post(
+        reverse("monitoring:visit_new"),
+        {"household": other.pk, "visited_on": "2025-03-01", "visitors": "王", "income_change": "NONE"},
+    )
+    assert response.status_code == 400  # not among the choices offered: a form error, nothing saved
+    assert "请选择有效的选项" in response.content.decode() or "选择一个有效的选项" in response.content.decode()
+    assert not Visit.objects.exists()
+
+
+def test_a_resend_with_the_same_client_uuid_does_not_duplicate(world: World) -> None:
+    key = uuid.uuid4()
+    first = visit_record(actor=world.users["village"], data=visit_input(world, client_uuid=key, risk_flag=True))
+    again = visit_record(actor=world.users["village"], data=visit_input(world, client_uuid=key, risk_flag=True))
+    assert first.created and not again.created and again.visit.pk == first.visit.pk
+    assert Visit.objects.count() == 1
+    assert len(Lead.objects.get().evidence["VISIT"]) == 1
+
+
+def test_a_visit_in_the_future_is_refused_with_a_message(world: World) -> None:
+    with pytest.raises(ValidationError) as exc:
+        visit_record(
+            actor=world.users["village"],
+            data=visit_input(world, visited_on=timezone.localdate() + dt.timedelta(days=1)),
+        )
+    assert exc.value.message_dict["visited_on"] == ["走访日期不能晚于今天。"]
+
+
+def test_photos_are_stored_without_exif_location(world: World) -> None:
+    raw = jpeg_with_gps()
+    assert Image.open(io.BytesIO(raw)).getexif().get_ifd(0x8825)  # the upload carries a location
+    photo = SimpleUploadedFile("p.jpg", raw, content_type="image/jpeg")
+    outcome = visit_record(actor=world.users["village"], data=visit_input(world, photos=[photo]))
+    stored = VisitPhoto.objects.get(visit=outcome.visit)
+    with stored.image.open("rb") as f:
+        image = Image.open(io.BytesIO(f.read()))
+        assert image.format == "JPEG" and image.size == (64, 48)
+        exif = image.getexif()
+        assert not exif.get_ifd(0x8825) and 0x010F not in exif
+
+
+def test_photo_type_size_and_count_are_checked(world: World, settings) -> None:  # type: ignore[no-untyped-def]
+    fake = SimpleUploadedFile("x.jpg", b"not an image", content_type="image/jpeg")
+    with pytest.raises(ValidationError) as exc:
+        visit_record(actor=world.users["village"], data=visit_input(world, photos=[fake]))
+    assert "不是有效的图片" in exc.value.message_dict["photos"][0]
+    settings.VISIT_PHOTO_MAX_BYTES = 100
+    big = SimpleUploadedFile("big.jpg", jpeg_with_gps(), content_type="image/jpeg")
+    with pytest.raises(ValidationError) as exc:
+        visit_record(actor=world.users["village"], data=visit_input(world, photos=[big]))
+    assert "超过" in exc.value.message_dict["photos"][0]
+    settings.VISIT_PHOTO_MAX_BYTES = 5 * 1024 * 1024
+    four = [SimpleUploadedFile(f"{i}.jpg", jpeg_with_gps()) for i in range(4)]
+    with pytest.raises(ValidationError) as exc:
+        visit_record(actor=world.users["village"], data=visit_input(world, photos=four))
+    assert exc.value.message_dict["photos"] == ["照片最多 3 张。"]
+    assert not Visit.objects.exists()
+
+
+def test_visit_page_records_and_reports_the_lead(world: World) -> None:
+    client = Client()
+    client.force_login(world.users["village"])
+    hh = world.households[VILLAGE]
+    response = client.get(reverse("monitoring:visit_new") + f"?household={hh.pk}")
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "两不愁三保障" in body and 'name="client_uuid"' in body
+    key = uuid.uuid4()
+    data = {
+        "household": hh.pk,
+        "visited_on": timezone.localdate().isoformat(),
+        "visitors": "王书记",
+        "food_secure": "on",
+        "clothing_secure": "on",
+        "education_secure": "on",
+        "medical_secure": "on",
+        "water_secure": "on",  # housing not secured
+        "income_change": "DECREASED",
+        "events": ["DISASTER"],
+        "client_uuid": str(key),
+        "photos": [SimpleUploadedFile("p.jpg", jpeg_with_gps(), content_type="image/jpeg")],
+    }
+    response = client.post(reverse("monitoring:visit_new"), data, follow=True)
+    assert "走访记录已保存" in response.content.decode() and "预警线索" in response.content.decode()
+    visit = Visit.objects.get(client_uuid=key)
+    assert not visit.housing_secure and visit.photos.count() == 1
+    assert Lead.objects.get(household=hh).evidence["VISIT"][0]["failing_items"] == ["住房安全有保障"]
+
+
+def test_cadre_home_lists_due_households_and_leads_to_verify(
+    world: World,
+    django_assert_max_num_queries,  # type: ignore[no-untyped-def]
+) -> None:
+    hh = world.households[VILLAGE]
+    TargetFactory(household=hh)
+    assert [h.pk for h in visits_due(user=world.users["village"])] == [hh.pk]
+    Visit.objects.create(household=hh, visited_on=timezone.localdate() - dt.timedelta(days=5), visitors="王")
+    assert not visits_due(user=world.users["village"]).exists()
+    Visit.objects.filter(household=hh).update(visited_on=timezone.localdate() - dt.timedelta(days=31))
+    assert [h.last_visit for h in visits_due(user=world.users["village"])] == [
+        timezone.localdate() - dt.timedelta(days=31)
+    ]
+    client = Client()
+    client.force_login(world.users["village"])
+    with django_assert_max_num_queries(12):
+        response = client.get(reverse("monitoring:cadre_home"))
+    body = response.content.decode()
+    assert hh.household_no in body and "监测对象" in body
+    assert world.households[OTHER_VILLAGE].household_no not in body
+    assert len(cadre_home(user=world.users["village"]).households) == 1
+
+
+def test_service_worker_and_manifest_are_served_for_the_cadre_scope(world: World) -> None:
+    response = Client().get(reverse("monitoring:cadre_sw"))
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("application/javascript")
+    assert response["Service-Worker-Allowed"] == "/monitoring/cadre/"
+    client = Client()
+    client.force_login(world.users["village"])
+    body = client.get(reverse("monitoring:visit_new")).content.decode()
+    assert "cadre.webmanifest" in body and "js/cadre-offline.js" in body and "<script>" not in body
+
+
+def test_the_lead_page_shows_the_failing_items_and_events(world: World) -> None:
+    outcome = visit_record(
+        actor=world.users["village"],
+        data=visit_input(world, secure={"water_secure": False, "food_secure": False}, events=["DROPOUT"]),
+    )
+    client = Client()
+    client.force_login(world.users["village"])
+    body = client.get(reverse("monitoring:lead_detail", args=[outcome.lead_id])).content.decode()
+    assert "未保障事项：不愁吃、饮水安全有保障" in body
+    assert "发现事项：辍学" in body and "走访排查" in body
+
+
+def test_the_visit_form_for_another_villages_household_is_404(world: World) -> None:
+    client = Client()
+    client.force_login(world.users["village"])
+    other = world.households[OTHER_VILLAGE]
+    assert client.get(reverse("monitoring:visit_new") + f"?household={other.pk}").status_code == 404
