@@ -3,6 +3,7 @@
 from rest_framework.routers import DefaultRouter
 
 from assistance.api.views import AssistanceViewSet
+from monitoring.api.alerts import AlertViewSet
 from monitoring.api.leads import LeadViewSet, TargetViewSet
 from monitoring.api.views import HouseholdViewSet, RegionViewSet
 
@@ -12,6 +13,7 @@ router.register("regions", RegionViewSet, basename="region")
 router.register("households", HouseholdViewSet, basename="household")
 router.register("leads", LeadViewSet, basename="lead")
 router.register("targets", TargetViewSet, basename="target")
+router.register("alerts", AlertViewSet, basename="alert")
 router.register("assistance", AssistanceViewSet, basename="assistance")
 
 urlpatterns = router.urls

@@ -52,7 +52,6 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "rest_framework",
-    "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -222,8 +221,10 @@ if SCREENING_CRON:
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
+        "fanpin.authentication.HashedTokenAuthentication",
     ],
+    "DEFAULT_THROTTLE_CLASSES": ["fanpin.authentication.TokenRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {"token": os.environ.get("FANPIN_TOKEN_RATE", "600/min")},
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "fanpin.api.PageNumberPagination",
@@ -250,6 +251,8 @@ SPECTACULAR_SETTINGS = {
         "TargetCategoryEnum": "monitoring.models.leads.TargetCategory",
         "RiskTypeEnum": "monitoring.models.leads.RiskType",
         "LeadStateEnum": "monitoring.models.leads.LeadState",
+        "AlertStatusEnum": "monitoring.models.alerts.AlertStatus",
+        "AlertTypeEnum": "monitoring.models.alerts.AlertType",
     },
 }
 

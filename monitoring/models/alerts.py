@@ -1,6 +1,6 @@
 """部门预警 (department alerts), minimal storage for the import (SPEC §6).
 
-Full matching and the lead workflow come with a later issue.  Scoping: ``region_code`` is the
+Matching, leads and the API: issue 8 (monitoring/services/alerts.py).  Scoping: ``region_code`` is the
 village code of the matched member's household, or — for an unmatched alert — the region of the
 user who imported it (empty for administrators/commands, visible to administrators only).
 """
@@ -63,6 +63,10 @@ class DepartmentAlert(models.Model):
     )
     status = models.CharField("匹配状态", max_length=12, choices=AlertStatus.choices)
     region_code = models.CharField("区划代码", max_length=12, blank=True, db_index=True)
+    idempotency_key = models.CharField("幂等键", max_length=64, blank=True)
+    submitted_by = models.ForeignKey(
+        "fanpin.User", verbose_name="提交人", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     created_at = models.DateTimeField("导入时间", auto_now_add=True)
     updated_at = models.DateTimeField("更新时间", auto_now=True)
 
@@ -74,6 +78,11 @@ class DepartmentAlert(models.Model):
         ordering = ["-alert_date", "id"]
         constraints = [
             models.UniqueConstraint(fields=["id_number", "alert_type", "alert_date"], name="alert_unique_key"),
+            models.UniqueConstraint(
+                fields=["department", "idempotency_key"],
+                condition=~Q(idempotency_key=""),
+                name="alert_unique_idempotency_key",
+            ),
             models.CheckConstraint(condition=Q(alert_type__in=AlertType.values), name="alert_type_valid"),
             models.CheckConstraint(condition=Q(status__in=AlertStatus.values), name="alert_status_valid"),
             models.CheckConstraint(
