@@ -19,16 +19,16 @@ from django.utils import timezone
 
 from fanpin.audit import audit_record
 from fanpin.models import ApiToken, User
-from fanpin.roles import Role
+from fanpin.roles import Permission, Role, role_can
 from fanpin.scoping import sees_everything, user_region_prefix
 from fanpin.services import user_create
+from fanpin.views_mixins import effective_role
 from monitoring.models import Region
 
 # A token used again within this window does not rewrite last_used_at (one write a minute at most).
 LAST_USED_RESOLUTION = dt.timedelta(minutes=1)
 # Roles a county user may give a token (never more than their own).
 COUNTY_GRANTABLE = frozenset({Role.COUNTY, Role.TOWNSHIP, Role.VILLAGE, Role.DEPT})
-TOKEN_MANAGERS = frozenset({Role.ADMIN, Role.COUNTY})
 
 
 def key_hash(key: str) -> str:
@@ -36,9 +36,7 @@ def key_hash(key: str) -> str:
 
 
 def token_manager(user: Any) -> bool:
-    return bool(getattr(user, "is_authenticated", False)) and (
-        sees_everything(user) or getattr(user, "role", None) in TOKEN_MANAGERS
-    )
+    return bool(getattr(user, "is_authenticated", False)) and role_can(effective_role(user), Permission.MANAGE_TOKENS)
 
 
 @dataclass(frozen=True)

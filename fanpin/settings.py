@@ -220,8 +220,9 @@ if SCREENING_CRON:
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
+        # Token first: an unauthenticated request gets 401 with "WWW-Authenticate: Token".
         "fanpin.authentication.HashedTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_THROTTLE_CLASSES": ["fanpin.authentication.TokenRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {"token": os.environ.get("FANPIN_TOKEN_RATE", "600/min")},

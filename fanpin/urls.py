@@ -3,7 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from fanpin import views
+from fanpin import views, views_tokens
 
 admin.site.site_header = "防止返贫监测和帮扶系统 · 后台管理"
 admin.site.site_title = "fanpin 后台"
@@ -13,6 +13,8 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("tokens/", views_tokens.token_list, name="token_list"),
+    path("tokens/<int:pk>/revoke/", views_tokens.token_revoke_view, name="token_revoke"),
     path("monitoring/", include("monitoring.urls")),
     path("assistance/", include("assistance.urls")),
     path("api/v1/", include("fanpin.api_urls")),

@@ -143,6 +143,35 @@ def proposal(world: World, inside: bool) -> dict[str, Any]:
     return {"pk": ProposalFactory(target=target_for(household), proposed_by=world.users["admin"]).pk}
 
 
+def alert(world: World, inside: bool) -> dict[str, Any]:
+    from monitoring.models import AlertStatus, DepartmentAlert
+    from tests.factories import make_id_number
+
+    member_ = world.households[INSIDE_VILLAGE if inside else OUTSIDE_VILLAGE].members.get()
+    obj = DepartmentAlert.objects.create(
+        id_number=make_id_number(),
+        name="x",
+        alert_type="OTHER",
+        alert_date="2025-01-01",
+        department="医保",
+        member=member_,
+        status=AlertStatus.MATCHED,
+        region_code=member_.household.village_id,
+    )
+    return {"pk": obj.pk}
+
+
+def api_token(world: World, inside: bool) -> dict[str, Any]:
+    from fanpin.api_tokens import token_create
+
+    code = "520101001000" if inside else "530101001001"
+    return {
+        "pk": token_create(
+            actor=world.users["admin"], name="t", role="VILLAGE" if not inside else "TOWNSHIP", region_code=code
+        ).token.pk
+    }
+
+
 P = Permission
 RULES: dict[str, Rule] = {
     "home": Rule(),
@@ -205,6 +234,14 @@ RULES: dict[str, Rule] = {
     "assistance:elimination_list": Rule(permission=P.VIEW_HOUSEHOLDS),
     "assistance:proposal_detail": Rule(permission=P.VIEW_HOUSEHOLDS, obj=proposal),
     "assistance:proposal_act": Rule(permission=P.DECIDE_ELIMINATION, obj=proposal, methods=("post",), ok=(302,)),
+    # Department alerts and API tokens (issue 8).  The alert list is the department's own status
+    # list or the county's; its API POST with an empty body is a validation error (or 403).
+    "monitoring:alert_list": Rule(permission=P.VIEW_ALERTS),
+    "alert-list": Rule(kind="api", methods=("get", "post"), ok=(200, 400, 403)),
+    # the 医保 department user sees its own department's alert (status only, no household data)
+    "alert-detail": Rule(kind="api", obj=alert, personal_data=False),
+    "token_list": Rule(permission=P.MANAGE_TOKENS),
+    "token_revoke": Rule(permission=P.MANAGE_TOKENS, obj=api_token, methods=("post",), ok=(302,)),
     "assistance-list": Rule(kind="api"),
     "assistance-detail": Rule(kind="api", obj=target_measure),
 }
