@@ -3,7 +3,7 @@
 from rest_framework.routers import DefaultRouter
 
 from assistance.api.views import AssistanceViewSet
-from monitoring.api.alerts import AlertViewSet
+from monitoring.api.alerts import AlertViewSet, MedicalSettlementViewSet
 from monitoring.api.leads import LeadViewSet, TargetViewSet
 from monitoring.api.views import HouseholdViewSet, RegionViewSet
 
@@ -14,6 +14,7 @@ router.register("households", HouseholdViewSet, basename="household")
 router.register("leads", LeadViewSet, basename="lead")
 router.register("targets", TargetViewSet, basename="target")
 router.register("alerts", AlertViewSet, basename="alert")
+router.register("medical-settlements", MedicalSettlementViewSet, basename="medical-settlement")
 router.register("assistance", AssistanceViewSet, basename="assistance")
 
 urlpatterns = router.urls

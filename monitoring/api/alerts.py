@@ -8,16 +8,19 @@ import django_filters
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
+from django.utils import timezone
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from fanpin.api import ID_REGEX
 from monitoring.idcard import id_number_mask, id_number_normalize
 from monitoring.models import AlertStatus, AlertType, DepartmentAlert
 from monitoring.selectors.alerts import alerts_visible, shows_household_data
 from monitoring.services.alerts import MAX_BATCH, alerts_submit
+from monitoring.services.medical import medical_settlements_submit
 
 
 class AlertFilter(django_filters.FilterSet):
@@ -145,6 +148,7 @@ class AlertViewSet(
     """部门预警：提交（按身份证号匹配家庭成员）与查询匹配状态。"""
 
     queryset = DepartmentAlert.objects.all()
+    lookup_value_regex = ID_REGEX
     serializer_class = AlertSerializer
     filterset_class = AlertFilter
 
@@ -200,3 +204,84 @@ class AlertViewSet(
             "results": [o.__dict__ for o in outcomes],
         }
         return Response(AlertBatchResultSerializer(data).data, status=status.HTTP_201_CREATED)
+
+
+class MedicalSettlementInSerializer(serializers.Serializer[Any]):
+    id_number = serializers.CharField(max_length=32, help_text="身份证号（18 位，校验码正确）")
+    year = serializers.IntegerField(min_value=2000, max_value=2100, help_text="结算年度")
+    out_of_pocket = serializers.DecimalField(
+        max_digits=14,
+        decimal_places=2,
+        min_value=0,  # type: ignore[arg-type]
+        coerce_to_string=False,
+        help_text="年度个人自付医疗费用（元）",
+    )
+
+    def validate_id_number(self, value: str) -> str:
+        try:
+            return id_number_normalize(value)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.messages) from exc
+
+    def validate_year(self, value: int) -> int:
+        if value > timezone.localdate().year:
+            raise serializers.ValidationError("结算年度不能晚于今年。")
+        return value
+
+
+class MedicalSettlementBatchSerializer(serializers.Serializer[Any]):
+    settlements = MedicalSettlementInSerializer(
+        many=True,
+        allow_empty=False,
+        max_length=MAX_BATCH,  # type: ignore[call-arg]
+        help_text="医保结算数据，每批至多 1 000 条",
+    )
+
+    def validate_settlements(self, value: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        keys = [(v["id_number"], v["year"]) for v in value]
+        if len(set(keys)) != len(keys):
+            raise serializers.ValidationError("同一批中“身份证号+年度”重复。")
+        return value
+
+
+class MedicalSettlementResultSerializer(serializers.Serializer[Any]):
+    stored = serializers.IntegerField(help_text="保存的结算数据条数")
+    alerted = serializers.IntegerField(help_text="达到预警线、转为大额医疗支出预警的条数")
+    new_alerts = serializers.IntegerField(help_text="其中新写入的预警条数（重复提交的不计）")
+
+
+class MedicalSettlementViewSet(viewsets.ViewSet):
+    """医保结算数据：部门只报原始数据，由系统按参数判断是否生成大额医疗支出预警。"""
+
+    @extend_schema(
+        summary="提交医保结算数据",
+        description=(
+            "每批 1–1 000 条（身份证号、年度、个人自付医疗费用）。全部保存；自付费用达到预警线的"
+            "（默认：脱贫户成员和监测对象 ≥ 5 000 元，其他人员 ≥ 20 000 元）转为“大额医疗支出”预警，"
+            "与直接提交的预警走同一匹配流程。重复提交不会重复生成预警。"
+        ),
+        request=MedicalSettlementBatchSerializer,
+        responses={201: MedicalSettlementResultSerializer},
+        examples=[
+            OpenApiExample(
+                "两条结算数据",
+                request_only=True,
+                value={
+                    "settlements": [
+                        {"id_number": "52010119800101001X", "year": 2025, "out_of_pocket": "6800.00"},
+                        {"id_number": "520101198505170023", "year": 2025, "out_of_pocket": "1200.00"},
+                    ]
+                },
+            )
+        ],
+    )
+    def create(self, request: Request) -> Response:
+        batch = MedicalSettlementBatchSerializer(data=request.data)
+        batch.is_valid(raise_exception=True)
+        try:
+            outcome = medical_settlements_submit(user=request.user, items=batch.validated_data["settlements"])
+        except DjangoPermissionDenied as exc:
+            raise PermissionDenied(str(exc)) from exc
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError({"settlements": exc.messages}) from exc
+        return Response(MedicalSettlementResultSerializer(outcome.__dict__).data, status=status.HTTP_201_CREATED)

@@ -1,4 +1,4 @@
-from monitoring.models.alerts import AlertStatus, AlertType, DepartmentAlert
+from monitoring.models.alerts import AlertStatus, AlertType, DepartmentAlert, MedicalSettlement
 from monitoring.models.households import (
     AnnualIncome,
     DisabilityGrade,
@@ -59,6 +59,7 @@ __all__ = [
     "Lead",
     "LeadSource",
     "LeadState",
+    "MedicalSettlement",
     "Member",
     "MonitoringLine",
     "MonitoringTarget",
