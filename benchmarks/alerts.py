@@ -27,16 +27,23 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("ALLOWED_HOSTS", "testserver")  # requests go through the Django test client
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "fanpin.settings")
+os.environ["DEBUG"] = "0"  # DEBUG would keep every SQL text in memory
+os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
 
-from django.core.management import call_command
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
-from rest_framework.test import APIClient
+import django
 
-from benchmarks.screening import generate
-from fanpin.models import User
-from fanpin.roles import Department, Role
-from monitoring.idcard import id_check_digit
+django.setup()
+
+from django.core.management import call_command  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.test.utils import CaptureQueriesContext  # noqa: E402
+from rest_framework.test import APIClient  # noqa: E402
+
+from benchmarks.screening import generate  # noqa: E402
+from fanpin.models import User  # noqa: E402
+from fanpin.roles import Department, Role  # noqa: E402
+from monitoring.idcard import id_check_digit  # noqa: E402
 
 PROVINCE = "610000000000"
 BATCH = 1000
