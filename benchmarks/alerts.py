@@ -47,6 +47,7 @@ from monitoring.idcard import id_check_digit  # noqa: E402
 
 PROVINCE = "610000000000"
 BATCH = 1000
+SLOWEST: list[list[tuple[float, str]]] = []
 
 
 def valid_id(n: int) -> str:
@@ -100,6 +101,8 @@ def post(client: APIClient, alerts: list[dict]) -> tuple[float, int, dict]:
         elapsed = time.perf_counter() - started
     assert resp.status_code == 201, resp.content[:500]
     body = resp.json()
+    slowest = sorted(ctx.captured_queries, key=lambda q: -float(q["time"]))[:3]
+    SLOWEST.append([(float(q["time"]), q["sql"][:90]) for q in slowest])
     return elapsed, len(ctx.captured_queries), {k: body[k] for k in ("matched", "unmatched", "duplicates")}
 
 
@@ -121,7 +124,7 @@ def main() -> None:
             started = time.perf_counter()
             generate(args.households)
             print(f"generated {args.households:,} households in {time.perf_counter() - started:.1f} s")
-        for table in ("monitoring_departmentalert", "monitoring_lead", "fanpin_auditentry"):
+        for table in ("monitoring_medicalsettlement", "monitoring_departmentalert", "monitoring_lead"):
             c.execute(f"DELETE FROM {table}")
         c.execute("DELETE FROM monitoring_rigidexpenditure WHERE note LIKE '部门预警%%'")
         c.execute("SELECT count(*) FROM monitoring_member")
@@ -159,6 +162,10 @@ def main() -> None:
             f"queries {queries}"
         )
     print(f"leads {leads:,}  evidence entries {entries:,}")
+    for label, index in (("fresh", -3), ("merge", -1)):
+        print(f"slowest queries of the last {label} batch:")
+        for seconds, sql in SLOWEST[index]:
+            print(f"  {seconds * 1000:6.0f} ms  {sql}")
 
 
 if __name__ == "__main__":

@@ -197,3 +197,13 @@ def test_county_token_cannot_reach_another_county(world: World) -> None:
     assert client.get(f"/api/v1/households/{other.pk}/").status_code == 404
     nos = {h["household_no"] for h in client.get("/api/v1/households/").json()["results"]}
     assert nos == world.visible("520101")
+
+
+def test_absurd_numbers_are_client_errors_not_server_errors(world: World) -> None:
+    # Found by schemathesis: these used to reach the database (OverflowError on SQLite → 500).
+    client = api(world, "county")
+    assert client.get("/api/v1/assistance/", {"target": "-1.3e197"}).status_code == 400
+    assert client.get("/api/v1/assistance/", {"target": str(2**70)}).status_code == 400
+    assert client.get("/api/v1/leads/", {"year": "99999999999999999999"}).status_code == 400
+    assert client.get(f"/api/v1/leads/{10**30}/").status_code == 404
+    assert client.get("/api/v1/alerts/0.5/").status_code == 404
