@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+from django.core.signals import request_finished
+from django.db import close_old_connections
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
@@ -240,6 +242,7 @@ RULES: dict[str, Rule] = {
     "alert-list": Rule(kind="api", methods=("get", "post"), ok=(200, 400, 403)),
     # the 医保 department user sees its own department's alert (status only, no household data)
     "alert-detail": Rule(kind="api", obj=alert, personal_data=False),
+    "medical-settlement-list": Rule(kind="api", methods=("post",), ok=(400, 403)),
     "token_list": Rule(permission=P.MANAGE_TOKENS),
     "token_revoke": Rule(permission=P.MANAGE_TOKENS, obj=api_token, methods=("post",), ok=(302,)),
     "assistance-list": Rule(kind="api"),
@@ -310,7 +313,15 @@ def test_url_answers_as_its_rule_says(world: World, name: str, role: str | None,
     url = reverse(name, kwargs=rule.obj(world, inside) if rule.obj else None)
     for method in rule.methods:
         response = getattr(client, method)(url)
-        response.close()  # streamed downloads hold an open file until closed
+        # Streamed downloads hold an open file until closed.  Closing fires request_finished; with
+        # close_old_connections connected that closes the PostgreSQL connection inside the test's
+        # transaction (autocommit differs), so the next method's request failed with "connection
+        # already closed" — disconnect it as Django's test client does.
+        request_finished.disconnect(close_old_connections)
+        try:
+            response.close()
+        finally:
+            request_finished.connect(close_old_connections)
         expected = expected_status(rule, world, role, inside)
         assert response.status_code in expected, (name, role, inside, method, response.status_code)
         if response.status_code == 302 and role is None and not rule.public:
