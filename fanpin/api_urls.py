@@ -3,6 +3,7 @@
 from rest_framework.routers import DefaultRouter
 
 from assistance.api.views import AssistanceViewSet
+from monitoring.api.alerts import AlertViewSet, MedicalSettlementViewSet
 from monitoring.api.leads import LeadViewSet, TargetViewSet
 from monitoring.api.views import HouseholdViewSet, RegionViewSet
 from monitoring.api.visits import ApplicationViewSet, VisitViewSet
@@ -15,6 +16,8 @@ router.register("leads", LeadViewSet, basename="lead")
 router.register("targets", TargetViewSet, basename="target")
 router.register("visits", VisitViewSet, basename="visit")
 router.register("applications", ApplicationViewSet, basename="application")
+router.register("alerts", AlertViewSet, basename="alert")
+router.register("medical-settlements", MedicalSettlementViewSet, basename="medical-settlement")
 router.register("assistance", AssistanceViewSet, basename="assistance")
 
 urlpatterns = router.urls

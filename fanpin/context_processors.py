@@ -46,6 +46,10 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         items.append({"label": "筛查", "url": reverse("monitoring:screening"), "key": "screening"})
     if role_can(role, Permission.MANAGE_PARAMETERS):
         items.append({"label": "参数设置", "url": reverse("monitoring:parameters"), "key": "parameters"})
+    if role_can(role, Permission.VIEW_ALERTS):
+        items.append({"label": "部门预警", "url": reverse("monitoring:alert_list"), "key": "alerts"})
+    if role_can(role, Permission.MANAGE_TOKENS):
+        items.append({"label": "API 令牌", "url": reverse("token_list"), "key": "tokens"})
     if role_can(role, Permission.ADMIN_SITE) and user.is_staff:
         items.append({"label": "后台管理", "url": reverse("admin:index"), "key": "admin"})
     items.append({"label": "API 文档", "url": reverse("api-docs"), "key": "api"})

@@ -175,3 +175,44 @@ class AccessLog(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         raise AppendOnlyError("访问日志只能追加，不能删除。")
+
+
+class ApiTokenQuerySet(ScopedQuerySet["ApiToken"]):
+    region_path = "user__region__code"
+    personal_data = False
+
+
+class ApiToken(models.Model):
+    """A token for another system (issue 8).  Only the SHA-256 of the key is stored; the key is
+    shown once.  The token acts as its own service account (``user``), whose role, region and
+    department are the token's scope, so every scoping rule applies to it unchanged."""
+
+    name = models.CharField("名称", max_length=64)
+    key_hash = models.CharField("密钥摘要", max_length=64, unique=True)
+    key_prefix = models.CharField("密钥前缀", max_length=8)
+    user = models.OneToOneField(
+        "fanpin.User", verbose_name="服务账号", on_delete=models.PROTECT, related_name="api_token"
+    )
+    created_by = models.ForeignKey(
+        "fanpin.User", verbose_name="创建人", on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+    last_used_at = models.DateTimeField("最后使用时间", null=True, blank=True)
+    revoked_at = models.DateTimeField("吊销时间", null=True, blank=True)
+
+    objects = ApiTokenQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "API 令牌"
+        verbose_name_plural = "API 令牌"
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(key_hash__regex=r"^[0-9a-f]{64}$"), name="apitoken_hash_format"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None

@@ -50,6 +50,8 @@ class Permission:
     MANAGE_PARAMETERS = "manage_parameters"
     VIEW_DASHBOARD = "view_dashboard"
     SUBMIT_ALERTS = "submit_alerts"
+    VIEW_ALERTS = "view_alerts"  # the department alerts of one's region (county) or department
+    MANAGE_TOKENS = "manage_tokens"  # API tokens for other systems
     ADMIN_SITE = "admin_site"
     PLAN_ASSISTANCE = "plan_assistance"  # add measures to a target's assistance plan
     RECORD_PROGRESS = "record_progress"  # set a measure's status and progress notes
@@ -75,6 +77,8 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             P.PROPOSE_ELIMINATION,
             P.DECIDE_ELIMINATION,
             P.RECORD_VISITS,
+            P.VIEW_ALERTS,
+            P.MANAGE_TOKENS,
         }
     ),
     Role.PROVINCE: frozenset({P.VIEW_HOUSEHOLDS, P.VIEW_DASHBOARD}),
@@ -92,11 +96,13 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             P.RECORD_PROGRESS,
             P.DECIDE_ELIMINATION,
             P.RECORD_VISITS,
+            P.VIEW_ALERTS,
+            P.MANAGE_TOKENS,
         }
     ),
     Role.TOWNSHIP: frozenset({P.VIEW_HOUSEHOLDS, P.ADMIN_SITE, P.DECIDE_ELIMINATION, P.RECORD_VISITS}),
     Role.VILLAGE: frozenset({P.VIEW_HOUSEHOLDS, P.RECORD_PROGRESS, P.PROPOSE_ELIMINATION, P.RECORD_VISITS}),
-    Role.DEPT: frozenset({P.SUBMIT_ALERTS}),
+    Role.DEPT: frozenset({P.SUBMIT_ALERTS, P.VIEW_ALERTS}),
 }
 
 

@@ -52,7 +52,6 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "rest_framework",
-    "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -243,9 +242,12 @@ if DASHBOARD_WARM_CRON:
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        # Token first: an unauthenticated request gets 401 with "WWW-Authenticate: Token".
+        "fanpin.authentication.HashedTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
     ],
+    "DEFAULT_THROTTLE_CLASSES": ["fanpin.authentication.TokenRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {"token": os.environ.get("FANPIN_TOKEN_RATE", "600/min")},
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "fanpin.api.PageNumberPagination",
@@ -273,6 +275,8 @@ SPECTACULAR_SETTINGS = {
         "RiskTypeEnum": "monitoring.models.leads.RiskType",
         "LeadStateEnum": "monitoring.models.leads.LeadState",
         "VisitEventEnum": "monitoring.models.visits.VisitEvent",
+        "AlertStatusEnum": "monitoring.models.alerts.AlertStatus",
+        "AlertTypeEnum": "monitoring.models.alerts.AlertType",
     },
 }
 

@@ -4,7 +4,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from assistance.views import dashboard
-from fanpin import views
+from fanpin import views, views_tokens
 from monitoring.views.cadre import self_report_view
 
 admin.site.site_header = "防止返贫监测和帮扶系统 · 后台管理"
@@ -18,6 +18,8 @@ urlpatterns = [
     path("dashboard/", dashboard.dashboard, name="dashboard"),
     path("dashboard/<slug:table>.xlsx", dashboard.dashboard_xlsx, name="dashboard_xlsx"),
     path("report/", self_report_view, name="self_report"),
+    path("tokens/", views_tokens.token_list, name="token_list"),
+    path("tokens/<int:pk>/revoke/", views_tokens.token_revoke_view, name="token_revoke"),
     path("monitoring/", include("monitoring.urls")),
     path("assistance/", include("assistance.urls")),
     path("api/v1/", include("fanpin.api_urls")),

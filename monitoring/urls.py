@@ -1,6 +1,6 @@
 from django.urls import path
 
-from monitoring.views import cadre, households, imports, leads, screening, targets
+from monitoring.views import alerts, cadre, households, imports, leads, screening, targets
 
 app_name = "monitoring"
 
@@ -20,6 +20,8 @@ urlpatterns = [
     path("targets/", targets.target_list_view, name="target_list"),
     path("targets/export.xlsx", targets.targets_export_view, name="targets_export"),
     path("targets/<int:pk>/", targets.target_detail_view, name="target_detail"),
+    # Department alerts (issue 8)
+    path("alerts/", alerts.alert_list, name="alert_list"),
     # Excel import and export (issue 3)
     path("households/export/", imports.household_export, name="household_export"),
     path("imports/", imports.import_list, name="import_list"),

@@ -7,6 +7,7 @@ from assistance.api.filters import TargetMeasureFilter
 from assistance.api.serializers import TargetMeasureSerializer
 from assistance.models import TargetMeasure
 from assistance.selectors.plans import target_measures_in_scope
+from fanpin.api import ID_REGEX
 from fanpin.scoping import ScopedAPIViewMixin
 
 
@@ -14,6 +15,7 @@ class AssistanceViewSet(ScopedAPIViewMixin, viewsets.ReadOnlyModelViewSet[Target
     """帮扶措施（落实情况）：本人管辖范围内监测对象的帮扶措施，可按状态、类别、措施、区划过滤。"""
 
     queryset = TargetMeasure.objects.all()
+    lookup_value_regex = ID_REGEX
     serializer_class = TargetMeasureSerializer
     filterset_class = TargetMeasureFilter
 

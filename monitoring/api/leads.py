@@ -15,6 +15,7 @@ from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from fanpin.api import ID_REGEX, IntegerFilter
 from fanpin.scoping import ScopedAPIViewMixin
 from fanpin.workflow import ObjectOutOfScope, TransitionNotAllowed
 from monitoring.api.filters import _within
@@ -45,7 +46,7 @@ class LeadFilter(django_filters.FilterSet):
     )
     village = django_filters.CharFilter(field_name="household__village_id", label="村级区划代码")
     township = django_filters.CharFilter(method="filter_region", label="乡镇区划代码")
-    year = django_filters.NumberFilter(field_name="year", label="年度")
+    year = IntegerFilter(field_name="year", min_value=2000, max_value=2100, label="年度")
     overdue = django_filters.BooleanFilter(method="filter_overdue", label="逾期")
 
     class Meta:
@@ -199,6 +200,7 @@ class LeadViewSet(ScopedAPIViewMixin, viewsets.ReadOnlyModelViewSet[Lead]):
     """预警线索：列表（分页、过滤）、详情（成员身份证号脱敏）与审核操作（核实、审核、确定、不予纳入）。"""
 
     queryset = Lead.objects.all()
+    lookup_value_regex = ID_REGEX
     filterset_class = LeadFilter
 
     def get_queryset(self) -> QuerySet[Lead]:
@@ -308,6 +310,7 @@ class TargetViewSet(ScopedAPIViewMixin, viewsets.ReadOnlyModelViewSet[Monitoring
     """监测对象：列表（分页、过滤）与详情。"""
 
     queryset = MonitoringTarget.objects.all()
+    lookup_value_regex = ID_REGEX
     filterset_class = TargetFilter
     serializer_class = TargetSerializer
 

@@ -5,6 +5,7 @@ from typing import Any
 from django.db.models import QuerySet
 from rest_framework import viewsets
 
+from fanpin.api import ID_REGEX
 from fanpin.scoping import ScopedAPIViewMixin
 from monitoring.api.filters import HouseholdFilter, RegionFilter
 from monitoring.api.serializers import HouseholdDetailSerializer, HouseholdListSerializer, RegionSerializer
@@ -25,6 +26,7 @@ class HouseholdViewSet(ScopedAPIViewMixin, viewsets.ReadOnlyModelViewSet[Househo
     """农户：列表（分页、按区划和户类型过滤）与详情（含家庭成员，身份证号脱敏）。"""
 
     queryset = Household.objects.all()
+    lookup_value_regex = ID_REGEX
     filterset_class = HouseholdFilter
 
     def get_queryset(self) -> QuerySet[Household]:

@@ -1,4 +1,4 @@
-from monitoring.models.alerts import AlertStatus, AlertType, DepartmentAlert
+from monitoring.models.alerts import AlertStatus, AlertType, DepartmentAlert, MedicalSettlement
 from monitoring.models.households import (
     AnnualIncome,
     DisabilityGrade,
@@ -75,6 +75,7 @@ __all__ = [
     "Lead",
     "LeadSource",
     "LeadState",
+    "MedicalSettlement",
     "Member",
     "MonitoringLine",
     "MonitoringTarget",

@@ -1,6 +1,6 @@
 """部门预警 (department alerts), minimal storage for the import (SPEC §6).
 
-Full matching and the lead workflow come with a later issue.  Scoping: ``region_code`` is the
+Matching, leads and the API: issue 8 (monitoring/services/alerts.py).  Scoping: ``region_code`` is the
 village code of the matched member's household, or — for an unmatched alert — the region of the
 user who imported it (empty for administrators/commands, visible to administrators only).
 """
@@ -63,6 +63,10 @@ class DepartmentAlert(models.Model):
     )
     status = models.CharField("匹配状态", max_length=12, choices=AlertStatus.choices)
     region_code = models.CharField("区划代码", max_length=12, blank=True, db_index=True)
+    idempotency_key = models.CharField("幂等键", max_length=64, blank=True)
+    submitted_by = models.ForeignKey(
+        "fanpin.User", verbose_name="提交人", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     created_at = models.DateTimeField("导入时间", auto_now_add=True)
     updated_at = models.DateTimeField("更新时间", auto_now=True)
 
@@ -74,6 +78,11 @@ class DepartmentAlert(models.Model):
         ordering = ["-alert_date", "id"]
         constraints = [
             models.UniqueConstraint(fields=["id_number", "alert_type", "alert_date"], name="alert_unique_key"),
+            models.UniqueConstraint(
+                fields=["department", "idempotency_key"],
+                condition=~Q(idempotency_key=""),
+                name="alert_unique_idempotency_key",
+            ),
             models.CheckConstraint(condition=Q(alert_type__in=AlertType.values), name="alert_type_valid"),
             models.CheckConstraint(condition=Q(status__in=AlertStatus.values), name="alert_status_valid"),
             models.CheckConstraint(
@@ -89,3 +98,45 @@ class DepartmentAlert(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} {self.get_alert_type_display()} {self.alert_date}"
+
+
+class MedicalSettlementQuerySet(ScopedQuerySet["MedicalSettlement"]):
+    region_path = "region_code"
+
+
+class MedicalSettlement(models.Model):
+    """One line of a 医保 settlement extract: a person's out-of-pocket medical cost in a year.
+
+    Stored as sent; only those at or above the threshold of the ScreeningParameters become
+    大额医疗支出 alerts (``alert``), so the department need not judge risk itself."""
+
+    id_number = models.CharField("身份证号", max_length=18)
+    year = models.PositiveSmallIntegerField("年度")
+    out_of_pocket = models.DecimalField("个人自付医疗费用", max_digits=14, decimal_places=2)
+    department = models.CharField("来源部门", max_length=64)
+    member = models.ForeignKey(
+        "monitoring.Member", verbose_name="匹配成员", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    alert = models.ForeignKey(
+        DepartmentAlert, verbose_name="生成的预警", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    region_code = models.CharField("区划代码", max_length=12, blank=True, db_index=True)
+    created_at = models.DateTimeField("提交时间", auto_now_add=True)
+    updated_at = models.DateTimeField("更新时间", auto_now=True)
+
+    objects = MedicalSettlementQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "医保结算数据"
+        verbose_name_plural = "医保结算数据"
+        constraints = [
+            models.UniqueConstraint(fields=["id_number", "year"], name="medical_settlement_unique_key"),
+            models.CheckConstraint(condition=Q(out_of_pocket__gte=0), name="medical_settlement_amount_non_negative"),
+            models.CheckConstraint(condition=Q(year__gte=2000, year__lte=2100), name="medical_settlement_year_range"),
+            models.CheckConstraint(
+                condition=Q(id_number__regex=r"^[0-9]{17}[0-9X]$"), name="medical_settlement_id_number_format"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.year} {self.out_of_pocket}"

@@ -47,6 +47,13 @@ class ScreeningParameters(models.Model):
         "监测规模上限（深度贫困地区）", default=Decimal("0.1000"), max_digits=6, decimal_places=4
     )
     scale_floor = models.DecimalField("监测规模下限", default=Decimal("0.0100"), max_digits=6, decimal_places=4)
+    # 医保 settlement extracts (issue 8): out-of-pocket cost from which a 大额医疗支出 alert is raised.
+    medical_alert_supported = models.DecimalField(
+        "大额医疗支出预警线（脱贫户、监测对象）", default=Decimal("5000.00"), max_digits=12, decimal_places=2
+    )
+    medical_alert_general = models.DecimalField(
+        "大额医疗支出预警线（其他人员）", default=Decimal("20000.00"), max_digits=12, decimal_places=2
+    )
     updated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name="修改人",
@@ -65,6 +72,10 @@ class ScreeningParameters(models.Model):
             models.CheckConstraint(condition=Q(spike_ratio__gt=0), name="screening_spike_ratio_positive"),
             models.CheckConstraint(condition=Q(drop_ratio__gt=0, drop_ratio__lt=1), name="screening_drop_ratio_range"),
             models.CheckConstraint(condition=Q(drop_line_multiple__gt=0), name="screening_drop_multiple_positive"),
+            models.CheckConstraint(
+                condition=Q(medical_alert_supported__gte=0, medical_alert_general__gte=0),
+                name="screening_medical_alert_non_negative",
+            ),
             models.CheckConstraint(
                 condition=Q(scale_floor__gte=0)
                 & Q(scale_floor__lt=models.F("scale_cap_normal"))

@@ -13,6 +13,7 @@ from monitoring.models import (
     AnnualIncome,
     DepartmentAlert,
     Household,
+    Lead,
     Member,
     Region,
     Relation,
@@ -625,7 +626,7 @@ def test_alerts_are_matched_kept_when_unmatched_and_record_expenditures(tmp_path
     ]
     result = run(tmp_path, world, "alerts", rows)
     assert result.ok, errors_of(result)
-    assert result.extra == {"unmatched": 2, "expenditures_created": 1}
+    assert result.extra == {"unmatched": 2, "expenditures_created": 1, "leads_raised": 1, "leads_merged": 0}
     assert "未匹配到家庭成员的预警 2 条" in result.summary()
     alerts = {a.alert_type: a for a in DepartmentAlert.objects.all()}
     assert alerts["MEDICAL"].status == "MATCHED" and alerts["MEDICAL"].member_id == member.pk
@@ -645,6 +646,11 @@ def test_alerts_are_matched_kept_when_unmatched_and_record_expenditures(tmp_path
     again = run(tmp_path, world, "alerts", rows)
     assert (again.created, again.updated, again.extra["expenditures_created"]) == (0, 0, 0)
     assert RigidExpenditure.objects.count() == 1
+    # Both matched alerts went into one DEPARTMENT_ALERT lead; the re-import added nothing to it.
+    lead = Lead.objects.get()
+    assert lead.household_id == member.household_id and lead.sources == ["DEPARTMENT_ALERT"]
+    assert [e["alert_type"] for e in lead.evidence["DEPARTMENT_ALERT"]] == ["MEDICAL", "DISABILITY"]
+    assert "leads_raised" not in again.extra
 
 
 def test_command_user_without_scope_matches_everywhere(tmp_path: Path, world: World) -> None:

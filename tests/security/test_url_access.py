@@ -12,6 +12,8 @@ from typing import Any
 from urllib.parse import urlencode
 
 import pytest
+from django.core.signals import request_finished
+from django.db import close_old_connections
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
@@ -178,6 +180,35 @@ def application(world: World, inside: bool) -> dict[str, Any]:
     return {"pk": row.pk}
 
 
+def alert(world: World, inside: bool) -> dict[str, Any]:
+    from monitoring.models import AlertStatus, DepartmentAlert
+    from tests.factories import make_id_number
+
+    member_ = world.households[INSIDE_VILLAGE if inside else OUTSIDE_VILLAGE].members.get()
+    obj = DepartmentAlert.objects.create(
+        id_number=make_id_number(),
+        name="x",
+        alert_type="OTHER",
+        alert_date="2025-01-01",
+        department="医保",
+        member=member_,
+        status=AlertStatus.MATCHED,
+        region_code=member_.household.village_id,
+    )
+    return {"pk": obj.pk}
+
+
+def api_token(world: World, inside: bool) -> dict[str, Any]:
+    from fanpin.api_tokens import token_create
+
+    code = "520101001000" if inside else "530101001001"
+    return {
+        "pk": token_create(
+            actor=world.users["admin"], name="t", role="VILLAGE" if not inside else "TOWNSHIP", region_code=code
+        ).token.pk
+    }
+
+
 P = Permission
 RULES: dict[str, Rule] = {
     "home": Rule(),
@@ -250,6 +281,15 @@ RULES: dict[str, Rule] = {
     "dashboard_xlsx": Rule(
         permission=P.VIEW_DASHBOARD, obj=dashboard_table, personal_data=False, extra={"query": dashboard_query}
     ),
+    # Department alerts and API tokens (issue 8).  The alert list is the department's own status
+    # list or the county's; its API POST with an empty body is a validation error (or 403).
+    "monitoring:alert_list": Rule(permission=P.VIEW_ALERTS),
+    "alert-list": Rule(kind="api", methods=("get", "post"), ok=(200, 400, 403)),
+    # the 医保 department user sees its own department's alert (status only, no household data)
+    "alert-detail": Rule(kind="api", obj=alert, personal_data=False),
+    "medical-settlement-list": Rule(kind="api", methods=("post",), ok=(400, 403)),
+    "token_list": Rule(permission=P.MANAGE_TOKENS),
+    "token_revoke": Rule(permission=P.MANAGE_TOKENS, obj=api_token, methods=("post",), ok=(302,)),
     "assistance-list": Rule(kind="api"),
     "assistance-detail": Rule(kind="api", obj=target_measure),
     # Village cadres (issue 6)
@@ -335,6 +375,15 @@ def test_url_answers_as_its_rule_says(world: World, name: str, role: str | None,
             # read it to the end: the test client then closes the file (never call close() here:
             # it would fire request_finished and close the test's database connection)
             b"".join(response.streaming_content)  # type: ignore[arg-type]
+        # Streamed downloads hold an open file until closed.  Closing fires request_finished; with
+        # close_old_connections connected that closes the PostgreSQL connection inside the test's
+        # transaction (autocommit differs), so the next method's request failed with "connection
+        # already closed" — disconnect it as Django's test client does.
+        request_finished.disconnect(close_old_connections)
+        try:
+            response.close()
+        finally:
+            request_finished.connect(close_old_connections)
         expected = expected_status(rule, world, role, inside)
         assert response.status_code in expected, (name, role, inside, method, response.status_code)
         if response.status_code == 302 and role is None and not rule.public:

@@ -24,15 +24,18 @@ from monitoring.models import (
     ExpenditureCategory,
     Household,
     HouseholdType,
+    LeadSource,
     Member,
     Region,
     RegionLevel,
     Relation,
     RigidExpenditure,
+    RiskType,
     region_level_of,
     region_parent_code,
 )
 from monitoring.services.imports.pipeline import ImportContext, Row
+from monitoring.services.review_bulk import group_requests, leads_raise_or_merge_many
 
 CHUNK = 2000
 LEVEL_ORDER = [RegionLevel.PROVINCE, RegionLevel.CITY, RegionLevel.COUNTY, RegionLevel.TOWNSHIP, RegionLevel.VILLAGE]
@@ -516,6 +519,14 @@ class ExpendituresHandler(KindHandler):
 # --- alerts --------------------------------------------------------------------------------
 
 ALERT_EXPENDITURE = {AlertType.MEDICAL: ExpenditureCategory.MEDICAL, AlertType.DISASTER: ExpenditureCategory.DISASTER}
+ALERT_RISK = {
+    AlertType.MEDICAL: RiskType.ILLNESS,
+    AlertType.DISABILITY: RiskType.DISABILITY,
+    AlertType.DISASTER: RiskType.DISASTER,
+    AlertType.DROPOUT: RiskType.EDUCATION,
+    AlertType.HOUSING: RiskType.HOUSING,
+    AlertType.UNEMPLOYMENT: RiskType.UNSTABLE_EMPLOYMENT,
+}
 
 
 class AlertsHandler(KindHandler):
@@ -603,6 +614,8 @@ class AlertsHandler(KindHandler):
                     status=AlertStatus.MATCHED if member else AlertStatus.UNMATCHED,
                     region_code=member[2] if member else self.ctx.importer_region,
                     expenditure_id=expenditure_id,
+                    idempotency_key=v.get("idempotency_key") or "",
+                    submitted_by_id=getattr(self.ctx.user, "pk", None),
                 )
             )
         fields = self.FIELDS
@@ -621,7 +634,37 @@ class AlertsHandler(KindHandler):
                 update_fields=[*self.FIELDS, "updated_at"],
                 batch_size=CHUNK,
             )
+        if not dry_run:
+            self.raise_leads(rows, actions, existing, keys)
         return actions
+
+    def raise_leads(self, rows: list[Row], actions: list[str], existing: Mapping[Any, Any], keys: list[Any]) -> None:
+        """A matched alert that is new (or newly matched) raises or merges a DEPARTMENT_ALERT lead
+        for the member's household, set-based for the batch; a resent alert raises nothing."""
+        requests: list[tuple[int, dict[str, Any], set[str]]] = []
+        for r, action, k in zip(rows, actions, keys, strict=True):
+            member = r.refs["member"]
+            if member is None or action == "same":
+                continue
+            if action == "update" and existing[k]["member_id"] == member[0]:
+                continue
+            v = r.values
+            entry = {
+                "department": v["department"],
+                "alert_type": v["alert_type"],
+                "alert_type_label": AlertType(v["alert_type"]).label,
+                "alert_date": v["alert_date"].isoformat(),
+                "amount": None if v.get("amount") is None else str(v["amount"]),
+                "member_id": member[0],
+            }
+            risks: set[str] = {ALERT_RISK[v["alert_type"]].value} if v["alert_type"] in ALERT_RISK else set()
+            requests.append((member[1], entry, risks))
+        if requests:
+            outcome = leads_raise_or_merge_many(
+                requests=group_requests(requests), source=LeadSource.DEPARTMENT_ALERT, actor=self.ctx.user
+            )
+            self.ctx.extra["leads_raised"] = self.ctx.extra.get("leads_raised", 0) + outcome.raised
+            self.ctx.extra["leads_merged"] = self.ctx.extra.get("leads_merged", 0) + outcome.merged
 
 
 HANDLERS: dict[str, type[KindHandler]] = {

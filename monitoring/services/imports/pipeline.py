@@ -80,6 +80,9 @@ class ImportResult:
         extra = ""
         if "unmatched" in self.extra:
             extra += f"；其中未匹配到家庭成员的预警 {self.extra['unmatched']} 条（已保留为未匹配）"
+        if self.extra.get("leads_raised") or self.extra.get("leads_merged"):
+            raised, merged = self.extra.get("leads_raised", 0), self.extra.get("leads_merged", 0)
+            extra += f"；新增预警线索 {raised} 条、并入已有线索 {merged} 条"
         if self.extra.get("expenditures_created"):
             extra += f"；新增刚性支出 {self.extra['expenditures_created']} 条"
         if self.dry_run:

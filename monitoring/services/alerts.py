@@ -1,0 +1,89 @@
+"""Department alerts submitted through the API (issue 8), by the import pipeline's one matching path.
+
+``alerts_submit`` turns a batch (≤ 1 000) into the pipeline's rows and runs the alerts handler's
+``check_batch`` (match by 身份证号 within the submitter's scope) and ``write_batch`` (upsert by
+身份证号+预警类型+预警日期, rigid expenditures for 大额医疗支出/受灾, DEPARTMENT_ALERT leads), so an
+Excel upload and an API call behave the same.  An idempotency key already seen for the department
+is not written again: its alert's current status is returned.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+
+from fanpin.roles import Department, Permission, role_can
+from fanpin.views_mixins import effective_role
+from monitoring.models import DepartmentAlert
+from monitoring.services.imports.kinds import AlertsHandler
+from monitoring.services.imports.pipeline import ImportContext, Row
+from monitoring.services.imports.spec import SPECS
+
+MAX_BATCH = 1000
+
+
+@dataclass(frozen=True)
+class AlertOutcome:
+    idempotency_key: str
+    id: int
+    status: str
+    duplicate: bool  # the key was seen before: nothing was written
+
+
+def department_label(user: Any) -> str:
+    code = getattr(user, "department", "")
+    return Department(code).label if code else ""
+
+
+@transaction.atomic
+def alerts_submit(*, user: Any, items: list[dict[str, Any]]) -> list[AlertOutcome]:
+    """Write a batch of alerts; one outcome per item, in order.  Items are validated dicts with
+    idempotency_key, id_number (normalised), name, alert_type, alert_date, amount, department, note."""
+    role = effective_role(user)
+    if not (role_can(role, Permission.SUBMIT_ALERTS) or role_can(role, Permission.IMPORT_DATA)):
+        raise PermissionDenied("您的角色不能提交部门预警。")
+    if len(items) > MAX_BATCH:
+        raise ValidationError(f"每批最多 {MAX_BATCH} 条预警。")
+    own = department_label(user)
+    rows: list[Row] = []
+    for n, item in enumerate(items, start=1):
+        values = {**item, "department": own or item.get("department", ""), "note": item.get("note") or ""}
+        if not values["department"]:
+            raise ValidationError(f"第 {n} 条：请填写来源部门。")
+        rows.append(Row(number=n, values=values))
+    seen = {
+        (a.department, a.idempotency_key): a
+        for a in DepartmentAlert.objects.filter(
+            department__in={r.values["department"] for r in rows},
+            idempotency_key__in={r.values["idempotency_key"] for r in rows},
+        ).only("id", "department", "idempotency_key", "status")
+    }
+    fresh = [r for r in rows if (r.values["department"], r.values["idempotency_key"]) not in seen]
+    if fresh:
+        spec = SPECS["alerts"]
+        ctx = ImportContext(spec=spec, user=user, present={c.field for c in spec.columns})
+        handler = AlertsHandler(ctx)
+        refusal = handler.authorize()
+        if refusal:
+            raise PermissionDenied(refusal)
+        handler.check_batch(fresh)
+        handler.write_batch(fresh, dry_run=False)
+    written = {
+        (a.id_number, a.alert_type, a.alert_date): a
+        for a in DepartmentAlert.objects.filter(id_number__in={r.values["id_number"] for r in fresh}).only(
+            "id", "id_number", "alert_type", "alert_date", "status"
+        )
+    }
+    out: list[AlertOutcome] = []
+    for r in rows:
+        v = r.values
+        old = seen.get((v["department"], v["idempotency_key"]))
+        if old is not None:
+            out.append(AlertOutcome(v["idempotency_key"], old.pk, old.status, True))
+            continue
+        a = written[(v["id_number"], v["alert_type"], v["alert_date"])]
+        out.append(AlertOutcome(v["idempotency_key"], a.pk, a.status, False))
+    return out
