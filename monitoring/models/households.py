@@ -158,7 +158,11 @@ class Member(models.Model):
         verbose_name = "家庭成员"
         verbose_name_plural = "家庭成员"
         ordering = ["household_id", "id"]
-        indexes = [models.Index(fields=["name"], name="member_name")]
+        indexes = [
+            models.Index(fields=["name"], name="member_name"),
+            # name prefix search (户主姓名 on the household list): LIKE 'x%' needs pattern ops on PostgreSQL
+            models.Index(fields=["name"], name="member_name_prefix", opclasses=["varchar_pattern_ops"]),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["household"], condition=Q(relation="HEAD"), name="member_one_head_per_household"
