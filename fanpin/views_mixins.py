@@ -14,14 +14,20 @@ def effective_role(user: Any) -> str:
     return str(getattr(user, "role", "") or "")
 
 
+def permission_require(request: HttpRequest, permission: str) -> None:
+    """Deny (403) unless the user's role holds ``permission``: the one check every page uses."""
+    if not role_can(effective_role(request.user), permission):
+        raise PermissionDenied("您的角色无权访问此页面。")
+
+
 class PermissionRequiredMixin:
     """Deny (403) unless the user's role holds ``permission`` (see ``fanpin.roles``)."""
 
     permission: str = ""
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        if request.user.is_authenticated and not role_can(effective_role(request.user), self.permission):
-            raise PermissionDenied("您的角色无权访问此页面。")
+        if request.user.is_authenticated:
+            permission_require(request, self.permission)
         return super().dispatch(request, *args, **kwargs)  # type: ignore[misc]
 
 

@@ -13,8 +13,8 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from fanpin.roles import Permission, role_can
-from fanpin.views_mixins import effective_role
+from fanpin.roles import Permission
+from fanpin.views_mixins import effective_role, permission_require
 from monitoring.forms import HouseholdFilterForm
 from monitoring.models import ImportJob, ImportKind, Region
 from monitoring.selectors.imports import import_job_get, import_jobs_for_user
@@ -30,8 +30,7 @@ def _require(permission: str) -> Callable[[Callable[..., HttpResponseBase]], Cal
     def decorator(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
         @login_required
         def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-            if not role_can(effective_role(request.user), permission):
-                raise PermissionDenied("您的角色无权访问此页面。")
+            permission_require(request, permission)
             return view(request, *args, **kwargs)
 
         wrapped.__name__ = view.__name__

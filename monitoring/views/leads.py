@@ -21,7 +21,7 @@ from django.views.generic import ListView
 
 from fanpin.roles import Permission, role_can
 from fanpin.scoping import RegionScopedViewMixin
-from fanpin.views_mixins import PermissionRequiredMixin, effective_role
+from fanpin.views_mixins import PermissionRequiredMixin, effective_role, permission_require
 from fanpin.workflow import ObjectOutOfScope, TransitionNotAllowed
 from monitoring.forms_review import (
     BulkDecideForm,
@@ -61,9 +61,7 @@ ACTION_FORMS: dict[str, type[Any]] = {
 }
 
 
-def _require(request: HttpRequest, permission: str) -> None:
-    if not role_can(effective_role(request.user), permission):
-        raise PermissionDenied("您的角色无权访问此页面。")
+_require = permission_require  # the shared check (fanpin.views_mixins)
 
 
 def scope_regions(user: Any) -> list[Region]:

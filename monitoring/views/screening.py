@@ -7,14 +7,14 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
-from fanpin.roles import Permission, role_can
-from fanpin.views_mixins import effective_role
+from fanpin.roles import Permission
+from fanpin.views_mixins import permission_require
 from monitoring.forms_screening import MonitoringLineForm, ScreeningParametersForm, ScreeningRunForm
 from monitoring.models import MonitoringLine, Region, RunTrigger, ScreeningRule, ScreeningRun
 from monitoring.selectors.screening import (
@@ -27,10 +27,7 @@ from monitoring.services.lines import monitoring_line_set
 from monitoring.services.parameters import screening_parameters_set
 from monitoring.services.screening import screening_run_start
 
-
-def _require(request: HttpRequest, permission: str) -> None:
-    if not role_can(effective_role(request.user), permission):
-        raise PermissionDenied("您的角色无权访问此页面。")
+_require = permission_require  # the shared check (fanpin.views_mixins)
 
 
 def _runnable_regions(user: Any) -> list[Region]:
