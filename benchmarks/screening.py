@@ -20,6 +20,7 @@ import resource
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
+from decimal import Decimal
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -34,6 +35,7 @@ from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 
 from monitoring.models import Lead, RunTrigger  # noqa: E402
+from monitoring.selectors.screening import screening_preview  # noqa: E402
 from monitoring.services.screening import (  # noqa: E402
     screening_county_execute,
     screening_run_create,
@@ -210,6 +212,7 @@ def main() -> None:
     parser.add_argument("--households", type=int, default=1_000_000)
     parser.add_argument("--regenerate", action="store_true")
     parser.add_argument("--workers", type=int, default=1, help="counties screened in parallel (default 1)")
+    parser.add_argument("--preview-only", action="store_true", help="only the floor and the what-if preview")
     args = parser.parse_args()
     if connection.vendor != "postgresql":
         sys.exit("需要 PostgreSQL：请设置 DATABASE_URL=postgres://…/fanpin_screening_bench")
@@ -232,11 +235,20 @@ def main() -> None:
 
     floor_query()  # warm the cache the same way for both
     floor = min(floor_query() for _ in range(3))
+    started = time.perf_counter()
+    preview = screening_preview(year=YEAR, prefix=PROVINCE[:2], line=Decimal("7500.00"))
+    preview_s = time.perf_counter() - started
+    print(f"floor (bare aggregate) {floor:.2f} s   load average {os.getloadavg()[0]:.1f}")
+    print(
+        f"what-if preview        {preview_s:.2f} s  {preview_s / floor:.1f}× floor  ({len(preview)} counties, "
+        f"in scope now {sum(r.current for r in preview):,}, at 7 500 元 {sum(r.proposed for r in preview):,})"
+    )
+    if args.preview_only:
+        return
     first, summary = screen_once(args.workers)
     second, summary2 = screen_once(args.workers)
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"households            {households:,}   workers {args.workers}   load average {os.getloadavg()[0]:.1f}")
-    print(f"floor (bare aggregate) {floor:.2f} s")
     print(
         f"first run  (raise)     {first:.2f} s  {households / first:,.0f} households/s  "
         f"{first / floor:.1f}× floor  leads raised {summary['leads']['raised']:,}  status {summary['status']}"

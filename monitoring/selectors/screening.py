@@ -10,7 +10,7 @@ from django.db.models import QuerySet
 
 from monitoring.models import Household, Region, ScreeningParameters, ScreeningRun
 from monitoring.selectors.lines import monitoring_line_for
-from monitoring.selectors.screening_sql import RuleSettings, screening_count
+from monitoring.selectors.screening_sql import RuleSettings, screening_compare_by_county
 
 
 def screening_parameters_get() -> ScreeningParameters:
@@ -90,7 +90,7 @@ def screening_preview(
     """Per county: households in scope (any rule fires) under the current values and under the
     proposed ones.  Nothing is written.  A proposed ``line`` applies to one province
     (``line_province_code``) or, without it, as the national line to every province without its own.
-    Two count queries per county plus the line look-ups.
+    One counting statement per province below ``prefix`` (both scenarios at once), plus look-ups.
     """
     from monitoring.models import MonitoringLine
 
@@ -98,11 +98,15 @@ def screening_preview(
     provinces_with_own = set(
         MonitoringLine.objects.filter(year=year, province__isnull=False).values_list("province_id", flat=True)
     )
-    county_names = dict(Region.objects.filter(level=Region.Level.COUNTY).values_list("code", "name"))
+    county_names = dict(Region.objects.within(prefix).filter(level=Region.Level.COUNTY).values_list("code", "name"))
+    if len(prefix) >= 2:
+        scopes = [prefix]
+    else:
+        scopes = [p[:2] for p in Region.objects.filter(level=Region.Level.PROVINCE).values_list("code", flat=True)]
     rows: list[PreviewRow] = []
-    for county in counties_with_households(prefix=prefix):
-        current = rule_settings_for(county_code=county, year=year, params=params)
-        province = province_code_of(county)
+    for scope in sorted(scopes):
+        province = province_code_of(scope)
+        current = rule_settings_for(county_code=province, year=year, params=params)
         proposed_line = current.line
         if line is not None:
             if line_province_code:
@@ -116,15 +120,15 @@ def screening_preview(
             drop_ratio=drop_ratio if drop_ratio is not None else current.drop_ratio,
             drop_line_multiple=drop_line_multiple if drop_line_multiple is not None else current.drop_line_multiple,
         )
-        now = screening_count(prefix=county[:6], year=year, rules=current)
-        then = now if proposed == current else screening_count(prefix=county[:6], year=year, rules=proposed)
-        rows.append(
+        counts = screening_compare_by_county(prefix=scope, year=year, current=current, proposed=proposed)
+        rows += [
             PreviewRow(
                 county_code=county,
                 county_name=county_names.get(county, county),
-                households=now.households,
-                current=now.any_fired,
-                proposed=then.any_fired,
+                households=c.households,
+                current=c.current,
+                proposed=c.proposed,
             )
-        )
+            for county, c in sorted(counts.items())
+        ]
     return rows

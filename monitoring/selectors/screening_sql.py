@@ -105,11 +105,39 @@ def code_bounds(prefix: str) -> tuple[str, str]:
     return prefix.ljust(12, "0"), prefix.ljust(12, "9")
 
 
-def _evaluation_sql(*, with_rows: bool) -> str:
+def _rule_conditions(alias: str, suffix: str = "") -> dict[str, str]:
+    """The three rules (and their 数据缺失 cases) as SQL conditions on a row of ``base`` (``alias``),
+    with the rule values as bound parameters named ``<name><suffix>`` (see ``_params``).  The one
+    place the rules are written in SQL: the county evaluation and the what-if counts use it."""
+    a, s = alias, suffix
+    return {
+        "f_low": f"""%(has_line{s})s = 1 AND {a}.c_total IS NOT NULL
+                AND {a}.c_total < CAST(%(line_fen{s})s AS BIGINT) * {a}.c_size""",
+        "m_low": f"%(has_line{s})s = 0 OR {a}.c_total IS NULL",
+        "f_spike": f"""{a}.p_total IS NOT NULL AND {a}.x_total > 0
+                AND {a}.x_total * 10000 > CAST(%(spike_bp{s})s AS BIGINT) * {a}.p_total""",
+        "m_spike": f"{a}.p_total IS NULL AND {a}.x_total > 0",
+        "f_drop": f"""%(has_line{s})s = 1 AND {a}.c_total IS NOT NULL AND {a}.p_total IS NOT NULL
+                AND {a}.c_total * {a}.p_size * 10000 <= CAST(%(keep_bp{s})s AS BIGINT) * {a}.p_total * {a}.c_size
+                AND {a}.c_total * 10000
+                    < CAST(%(multiple_bp{s})s AS BIGINT) * CAST(%(line_fen{s})s AS BIGINT) * {a}.c_size""",
+        "m_drop": f"%(has_line{s})s = 0 OR {a}.c_total IS NULL OR {a}.p_total IS NULL",
+    }
+
+
+def _flag_columns(alias: str) -> str:
+    return ",\n      ".join(
+        f"CASE WHEN {condition} THEN 1 ELSE 0 END AS {name}" for name, condition in _rule_conditions(alias).items()
+    )
+
+
+def _base_sql(*, narrow_to_ids: bool) -> str:
+    """One row per household below the region bounds: the two years' totals in fen and sizes, and
+    out-of-pocket expenditure by category.  ``narrow_to_ids``: see the comment below (needs the
+    ``ids`` CTE); without it, a region-wide statement lets PostgreSQL scan and hash in parallel."""
     hh = Household._meta.db_table
     inc = AnnualIncome._meta.db_table
     exp = RigidExpenditure._meta.db_table
-    mem = Member._meta.db_table
 
     def total(alias: str) -> str:
         if connection.vendor == "postgresql":  # numeric is exact; bigint fen keeps the rest fast
@@ -126,21 +154,21 @@ def _evaluation_sql(*, with_rows: bool) -> str:
     # together, so the range is narrow and the planner reads only that slice of the income index
     # instead of hashing the whole table for every county.  The range never changes the result.
     in_range = "BETWEEN (SELECT lo_id FROM ids) AND (SELECT hi_id FROM ids)"
+    narrow = (lambda column: f"AND {column} {in_range}") if narrow_to_ids else (lambda column: "")
     incomes = f"""
-    LEFT JOIN {inc} c ON c.household_id = h.id AND c.year = %(year)s AND c.household_id {in_range}
-    LEFT JOIN {inc} p ON p.household_id = h.id AND p.year = %(prev_year)s AND p.household_id {in_range}
+    LEFT JOIN {inc} c ON c.household_id = h.id AND c.year = %(year)s {narrow("c.household_id")}
+    LEFT JOIN {inc} p ON p.household_id = h.id AND p.year = %(prev_year)s {narrow("p.household_id")}
     LEFT JOIN (
         SELECT x.household_id AS household_id, SUM({oop}) AS x_total,
                {per_category}
         FROM {exp} x
-        WHERE x.household_id {in_range}
-          AND x.occurred_on >= %(year_start)s AND x.occurred_on <= %(year_end)s
+        WHERE x.occurred_on >= %(year_start)s AND x.occurred_on <= %(year_end)s {narrow("x.household_id")}
         GROUP BY x.household_id
     ) e ON e.household_id = h.id"""  # noqa: S608  # nosec B608
     c_total, p_total = total("c"), total("p")
     # SQL from constants only (table names, fixed codes); every value is a bound parameter.
-    base = f"""
-    SELECT h.id AS hid, h.household_type AS htype,
+    return f"""
+    SELECT h.id AS hid, h.household_type AS htype, h.village_id AS village,
            c.family_size AS c_size, {c_total} AS c_total,
            p.family_size AS p_size, {p_total} AS p_total,
            COALESCE(e.x_total, 0) AS x_total,
@@ -149,27 +177,22 @@ def _evaluation_sql(*, with_rows: bool) -> str:
     {incomes}
     WHERE h.village_id >= %(lo)s AND h.village_id <= %(hi)s
     """  # noqa: S608  # nosec B608
+
+
+def _evaluation_sql() -> str:
+    hh = Household._meta.db_table
+    mem = Member._meta.db_table
+    base = _base_sql(narrow_to_ids=True)
     # "id + 0": read the ids through the village index (not the primary key, as MIN(id) would).
     ids = f"""ids AS (SELECT MIN(id + 0) AS lo_id, MAX(id + 0) AS hi_id FROM {hh}
                WHERE village_id >= %(lo)s AND village_id <= %(hi)s)"""  # noqa: S608  # nosec B608
     # PostgreSQL would inline ``base`` and compute each total once per reference in the flags.
     materialized = "MATERIALIZED " if connection.vendor == "postgresql" else ""
-    flags = """
+    flags = f"""
     SELECT b.*,
-      CASE WHEN %(has_line)s = 1 AND b.c_total IS NOT NULL
-                AND b.c_total < CAST(%(line_fen)s AS BIGINT) * b.c_size THEN 1 ELSE 0 END AS f_low,
-      CASE WHEN %(has_line)s = 0 OR b.c_total IS NULL THEN 1 ELSE 0 END AS m_low,
-      CASE WHEN b.p_total IS NOT NULL AND b.x_total > 0
-                AND b.x_total * 10000 > CAST(%(spike_bp)s AS BIGINT) * b.p_total THEN 1 ELSE 0 END AS f_spike,
-      CASE WHEN b.p_total IS NULL AND b.x_total > 0 THEN 1 ELSE 0 END AS m_spike,
-      CASE WHEN %(has_line)s = 1 AND b.c_total IS NOT NULL AND b.p_total IS NOT NULL
-                AND b.c_total * b.p_size * 10000 <= CAST(%(keep_bp)s AS BIGINT) * b.p_total * b.c_size
-                AND b.c_total * 10000
-                    < CAST(%(multiple_bp)s AS BIGINT) * CAST(%(line_fen)s AS BIGINT) * b.c_size
-           THEN 1 ELSE 0 END AS f_drop,
-      CASE WHEN %(has_line)s = 0 OR b.c_total IS NULL OR b.p_total IS NULL THEN 1 ELSE 0 END AS m_drop
+      {_flag_columns("b")}
     FROM base b
-    """
+    """  # noqa: S608  # nosec B608
     counts = """
     SELECT 0 AS kind, COUNT(*) AS hid, NULL AS htype,
            SUM(f_low) AS c_size, SUM(m_low) AS c_total, SUM(f_spike) AS p_size, SUM(m_spike) AS p_total,
@@ -180,8 +203,6 @@ def _evaluation_sql(*, with_rows: bool) -> str:
            0 AS f_low, 0 AS f_spike, 0 AS f_drop, 0 AS member_flags
     FROM ev
     """
-    if not with_rows:
-        return f"WITH {ids}, base AS {materialized}({base}), ev AS ({flags}) {counts}"
     member_flags = f"""(SELECT
           MAX(CASE WHEN m.health IN ('SERIOUS', 'CHRONIC') THEN {MEMBER_ILL} ELSE 0 END)
         + MAX(CASE WHEN m.health = 'DISABLED' OR m.disability_grade <> '' THEN {MEMBER_DISABLED} ELSE 0 END)
@@ -197,9 +218,19 @@ def _evaluation_sql(*, with_rows: bool) -> str:
     return f"WITH {ids}, base AS {materialized}({base}), ev AS ({flags}) {rows} UNION ALL {counts}"
 
 
+def _rule_params(rules: RuleSettings, suffix: str = "") -> dict[str, Any]:
+    line_fen = int((rules.line * 100).to_integral_value()) if rules.line is not None else 0
+    return {
+        f"has_line{suffix}": 1 if rules.line is not None else 0,
+        f"line_fen{suffix}": line_fen,
+        f"spike_bp{suffix}": _bp(rules.spike_ratio),
+        f"keep_bp{suffix}": 10000 - _bp(rules.drop_ratio),
+        f"multiple_bp{suffix}": _bp(rules.drop_line_multiple),
+    }
+
+
 def _params(*, prefix: str, year: int, rules: RuleSettings) -> dict[str, Any]:
     lo, hi = code_bounds(prefix)
-    line_fen = int((rules.line * 100).to_integral_value()) if rules.line is not None else 0
     return {
         "lo": lo,
         "hi": hi,
@@ -207,11 +238,7 @@ def _params(*, prefix: str, year: int, rules: RuleSettings) -> dict[str, Any]:
         "prev_year": year - 1,
         "year_start": dt.date(year, 1, 1),
         "year_end": dt.date(year, 12, 31),
-        "has_line": 1 if rules.line is not None else 0,
-        "line_fen": line_fen,
-        "spike_bp": _bp(rules.spike_ratio),
-        "keep_bp": 10000 - _bp(rules.drop_ratio),
-        "multiple_bp": _bp(rules.drop_line_multiple),
+        **_rule_params(rules),
     }
 
 
@@ -237,7 +264,7 @@ def screening_evaluate(*, prefix: str, year: int, rules: RuleSettings) -> tuple[
     Returns the households where at least one rule fired (with the figures) and the counts of
     fired and missing-data households per rule.
     """
-    sql = _evaluation_sql(with_rows=True)
+    sql = _evaluation_sql()
     fired: list[FiredRow] = []
     counts = RuleCounts()
     with connection.cursor() as cursor:
@@ -264,9 +291,38 @@ def screening_evaluate(*, prefix: str, year: int, rules: RuleSettings) -> tuple[
     return fired, counts
 
 
-def screening_count(*, prefix: str, year: int, rules: RuleSettings) -> RuleCounts:
-    """Only the counts (no rows): used by the what-if preview."""
+@dataclass(frozen=True)
+class CountyComparison:
+    households: int
+    current: int
+    proposed: int
+
+
+def screening_compare_by_county(
+    *, prefix: str, year: int, current: RuleSettings, proposed: RuleSettings
+) -> dict[str, CountyComparison]:
+    """For every county below ``prefix`` (a province or smaller, one monitoring line): households,
+    and how many are in scope (any rule fires) under ``current`` and under ``proposed`` values.
+
+    One statement for the whole region (the what-if preview): no id-range narrowing, so PostgreSQL
+    can scan and hash in parallel instead of doing a county-by-county index walk.  Keyed by the
+    12-digit county code.  Nothing is written.
+    """
+    a, b = _rule_conditions("b", "_a"), _rule_conditions("b", "_b")
+    fires_a = " OR ".join(f"({a[rule]})" for rule in ("f_low", "f_spike", "f_drop"))
+    fires_b = " OR ".join(f"({b[rule]})" for rule in ("f_low", "f_spike", "f_drop"))
+    sql = f"""
+    WITH base AS ({_base_sql(narrow_to_ids=False)})
+    SELECT SUBSTR(b.village, 1, 6) AS county, COUNT(*),
+           SUM(CASE WHEN {fires_a} THEN 1 ELSE 0 END), SUM(CASE WHEN {fires_b} THEN 1 ELSE 0 END)
+    FROM base b GROUP BY SUBSTR(b.village, 1, 6)
+    """  # noqa: S608  # nosec B608
+    params = {**_params(prefix=prefix, year=year, rules=current), **_rule_params(current, "_a")}
+    params.update(_rule_params(proposed, "_b"))
     with connection.cursor() as cursor:
-        cursor.execute(_evaluation_sql(with_rows=False), _params(prefix=prefix, year=year, rules=rules))
-        row = cursor.fetchone()
-    return _counts_from(row)
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    return {
+        str(county).ljust(12, "0"): CountyComparison(int(n), int(now or 0), int(then or 0))
+        for county, n, now, then in rows
+    }

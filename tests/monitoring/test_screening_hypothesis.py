@@ -11,11 +11,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from monitoring.models import AnnualIncome, Household, Lead, MonitoringLine, RigidExpenditure, ScreeningParameters
+from monitoring.selectors.screening import screening_preview
 from tests.factories import region
 from tests.monitoring.screening_helpers import COUNTY, VILLAGE, YEAR, screen
 
 LINE = Decimal("7000.00")
 PREV_LINE = Decimal("6800.00")
+PROPOSED_LINE = Decimal("7400.00")
 
 money = st.decimals(min_value=Decimal("-3000"), max_value=Decimal("40000"), places=2)
 positive = st.decimals(min_value=Decimal("0"), max_value=Decimal("40000"), places=2)
@@ -62,13 +64,13 @@ def total(row: dict) -> Decimal:
     return row["wage_income"] + row["business_income"] + row["property_income"] + row["transfer_income"]
 
 
-def reference(h: dict, params: ScreeningParameters) -> list[str]:
+def reference(h: dict, params: ScreeningParameters, line: Decimal = LINE) -> list[str]:
     """SPEC §4 read literally, one household at a time, with exact fractions."""
     fired = []
     cur, prev = h["current"], h["previous"]
     if cur is not None:
         pc = Fraction(total(cur)) / cur["family_size"]
-        if pc < Fraction(LINE):
+        if pc < Fraction(line):
             fired.append("LOW_INCOME")
     oop = sum(
         (max(amount - reimbursed, Decimal(0)) for _cat, year, amount, reimbursed in h["expenditures"] if year == YEAR),
@@ -80,7 +82,7 @@ def reference(h: dict, params: ScreeningParameters) -> list[str]:
         pc = Fraction(total(cur)) / cur["family_size"]
         prev_pc = Fraction(total(prev)) / prev["family_size"]
         if pc <= (1 - Fraction(params.drop_ratio)) * prev_pc and pc < Fraction(params.drop_line_multiple) * Fraction(
-            LINE
+            line
         ):
             fired.append("INCOME_DROP")
     return fired
@@ -100,6 +102,7 @@ def test_engine_matches_reference(households: list[dict]) -> None:
     Household.objects.all().delete()
     params = ScreeningParameters.objects.get_or_create(id=1)[0]
     expected: dict[int, list[str]] = {}
+    in_scope_at_proposed = 0
     missing = {"LOW_INCOME": 0, "EXPENDITURE_SPIKE": 0, "INCOME_DROP": 0}
     for i, h in enumerate(households):
         hh = Household.objects.create(household_no=f"P{i:05d}", village_id=VILLAGE, household_type="GENERAL")
@@ -115,6 +118,7 @@ def test_engine_matches_reference(households: list[dict]) -> None:
                 reimbursed=reimbursed,
             )
         expected[hh.pk] = reference(h, params)
+        in_scope_at_proposed += bool(reference(h, params, line=PROPOSED_LINE))
         has_oop = any(year == YEAR and amount > reimbursed for _c, year, amount, reimbursed in h["expenditures"])
         missing["LOW_INCOME"] += h["current"] is None
         missing["INCOME_DROP"] += h["current"] is None or h["previous"] is None
@@ -127,3 +131,9 @@ def test_engine_matches_reference(households: list[dict]) -> None:
     for rule, count in missing.items():
         assert run.summary["rules"][rule]["missing"] == count
         assert run.summary["rules"][rule]["fired"] == sum(rule in r for r in expected.values())
+
+    # The what-if preview (one region-wide counting statement) agrees with the same reference.
+    (row,) = screening_preview(year=YEAR, prefix=COUNTY[:6], line=PROPOSED_LINE)
+    assert (row.county_code, row.households) == (COUNTY, len(households))
+    assert row.current == sum(bool(rules) for rules in expected.values())
+    assert row.proposed == in_scope_at_proposed
