@@ -116,6 +116,7 @@ def screening_county_execute(*, run_id: int) -> ScreeningRun:
                 rules=rules,
                 now=now,
                 id_range=(counts.lo_id, counts.hi_id),
+                actor_id=run.started_by_id,
             )
             summary = {
                 "households": counts.households,

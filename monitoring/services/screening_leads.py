@@ -14,8 +14,10 @@ from typing import Any
 from django.db import connection
 from django.db.models import Exists, OuterRef
 
+from fanpin.models import AuditEntry
 from monitoring.models import (
     MAX_RISK_TYPES,
+    Household,
     HouseholdType,
     Lead,
     LeadSource,
@@ -157,9 +159,11 @@ def leads_write(
     rules: RuleSettings,
     now: dt.datetime,
     id_range: tuple[int, int] | None = None,
+    actor_id: int | None = None,
 ) -> LeadOutcome:
     """Apply SPEC 4.3 to the fired households of one county: three reads (active targets, open
-    leads, this year's rejections), then one INSERT / UPDATE per batch of 1 000 leads."""
+    leads, this year's rejections), then one INSERT / UPDATE per batch of 1 000 leads, and one
+    statement writing the audit row (``raise``, → 待核实) of every lead raised."""
     outcome = LeadOutcome()
     lo, hi = code_bounds(prefix)
     in_scope: dict[str, Any] = {"household__village_id__gte": lo, "household__village_id__lte": hi}
@@ -232,7 +236,43 @@ def leads_write(
         _leads_insert(to_create[start : start + BATCH], year=year, run_id=run_id, now=now)
     for start in range(0, len(to_update), BATCH):
         _leads_refresh(to_update[start : start + BATCH], run_id=run_id, now=now)
+    if to_create:
+        _raised_leads_audit(run_id=run_id, now=now, actor_id=actor_id, id_range=id_range)
     return outcome
+
+
+def _raised_leads_audit(
+    *, run_id: int, now: dt.datetime, actor_id: int | None, id_range: tuple[int, int] | None
+) -> None:
+    """One audit row per lead this call raised (the leads of this run with ``raised_at = now``),
+    as ``lead_raise_or_merge`` writes for the other sources: action ``raise``, → NEW, the source,
+    the run and the rules.  One INSERT … SELECT, so the cost does not grow with Python loops."""
+    audit, lead, household = AuditEntry._meta.db_table, Lead._meta.db_table, Household._meta.db_table
+    if connection.vendor == "postgresql":
+        object_id = "CAST(l.id AS VARCHAR(64))"
+        data = "jsonb_build_object('source', %(source)s, 'run', l.last_run_id, 'rules', l.rules_fired)"
+    else:
+        object_id = "CAST(l.id AS TEXT)"
+        data = "json_object('source', %(source)s, 'run', l.last_run_id, 'rules', json(l.rules_fired))"
+    narrow = "AND l.household_id BETWEEN %(lo)s AND %(hi)s" if id_range is not None else ""
+    sql = f"""
+        INSERT INTO {audit} (actor_id, at, object_type, object_id, region_code, action,
+                             from_state, to_state, reason, data)
+        SELECT %(actor)s, %(now)s, 'lead', {object_id}, h.village_id, 'raise', '', %(state)s, '', {data}
+        FROM {lead} l JOIN {household} h ON h.id = l.household_id
+        WHERE l.last_run_id = %(run)s AND l.raised_at = %(now)s {narrow}
+    """  # noqa: S608  # nosec B608
+    params = {
+        "actor": actor_id,
+        "now": now,
+        "source": LeadSource.SCREENING.value,
+        "state": LeadState.NEW.value,
+        "run": run_id,
+        "lo": id_range[0] if id_range else None,
+        "hi": id_range[1] if id_range else None,
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
 
 
 def _json_cast() -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from monitoring.models import Household, HouseholdType, Labor, MonitoringLine, Relation, ScreeningRun
 from monitoring.services.screening import screening_run_create, screening_run_execute
@@ -32,6 +33,7 @@ def household(
     return hh
 
 
-def screen(code: str = COUNTY, year: int = YEAR) -> ScreeningRun:
-    run = screening_run_create(region_code=code, year=year, trigger=ScreeningRun.Trigger.COMMAND)
+def screen(code: str = COUNTY, year: int = YEAR, actor: Any = None) -> ScreeningRun:
+    trigger = ScreeningRun.Trigger.MANUAL if actor is not None else ScreeningRun.Trigger.COMMAND
+    run = screening_run_create(region_code=code, year=year, trigger=trigger, actor=actor)
     return screening_run_execute(run_id=run.pk)

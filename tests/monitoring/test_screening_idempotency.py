@@ -201,3 +201,22 @@ def test_fixed_number_of_queries_per_county(households: int, django_assert_max_n
     Lead.objects.all().delete()
     with django_assert_max_num_queries(25):
         assert screen().leads_raised == households
+
+
+def test_every_raised_lead_gets_one_audit_row_and_a_refresh_adds_none() -> None:
+    from fanpin.models import AuditEntry
+
+    county_user = user("county1", Role.COUNTY, COUNTY)
+    households = [poor() for _ in range(3)]
+    first = screen(actor=county_user)
+    rows = list(AuditEntry.objects.filter(object_type="lead", action="raise").order_by("object_id"))
+    leads = {str(lead.pk): lead for lead in Lead.objects.all()}
+    assert sorted(r.object_id for r in rows) == sorted(leads)
+    for row in rows:
+        lead = leads[row.object_id]
+        assert (row.from_state, row.to_state) == ("", LeadState.NEW)
+        assert row.actor == county_user
+        assert row.region_code == lead.household.village_id
+        assert row.data == {"source": "SCREENING", "run": first.pk, "rules": ["LOW_INCOME"]}
+    screen(actor=county_user)
+    assert AuditEntry.objects.filter(object_type="lead", action="raise").count() == len(households)
