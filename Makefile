@@ -20,6 +20,7 @@ demo: $(STAMP)
 	DEBUG=1 $(PY) manage.py migrate --noinput
 	DEBUG=1 $(PY) manage.py generate_demo --households $(DEMO_HOUSEHOLDS)
 	DEBUG=1 $(PY) manage.py screen --year 2025
+	DEBUG=1 $(PY) manage.py demo_workflow
 	@echo ""
 	@echo "  打开 http://127.0.0.1:$(PORT)/ ，用户名 admin / province / city / county / township / village / dept，密码 demo-2020"
 	@echo ""
