@@ -77,6 +77,8 @@ def alerts_write(*, user: Any, items: list[dict[str, Any]]) -> list[AlertOutcome
         if refusal:
             raise PermissionDenied(refusal)
         handler.check_batch(fresh)
+        if ctx.error_count:  # e.g. the key of another department's alert: nothing is written
+            raise ValidationError([f"第 {e.row} 条：{e.message}" for e in ctx.errors])
         handler.write_batch(fresh, dry_run=False)
     written = {
         (a.id_number, a.alert_type, a.alert_date): a

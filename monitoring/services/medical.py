@@ -36,6 +36,7 @@ from monitoring.models import (
 )
 from monitoring.selectors.screening import screening_parameters_get
 from monitoring.services.alerts import MAX_BATCH, alerts_write, department_label
+from monitoring.services.imports.kinds import alert_keys_taken
 
 MEDICAL_DEPARTMENT = "医保"
 COMPARED = ("out_of_pocket", "department", "member_id", "region_code")
@@ -166,6 +167,20 @@ def medical_settlements_write(*, user: Any, items: list[dict[str, Any]], dry_run
             actions.append("update")
         else:
             actions.append("same")
+    # An alert of the same key that the submitter may not overwrite (another department's, or
+    # outside its scope) is left as it is: the line is stored, no alert is sent for it.
+    taken = alert_keys_taken(
+        keys={(a["id_number"], a["alert_type"], a["alert_date"]) for a in alerts},
+        prefix=prefix,
+        department=department_label(user),
+    )
+    if taken:
+        kept = [
+            (i, a)
+            for i, a in zip(alert_index, alerts, strict=True)
+            if (a["id_number"], a["alert_type"], a["alert_date"]) not in taken
+        ]
+        alert_index, alerts = [i for i, _a in kept], [a for _i, a in kept]
     matched = sum(r.member_id is not None for r in rows)
     alert_ids: list[int | None] = [None] * len(items)
     if dry_run:

@@ -326,3 +326,41 @@ def test_only_medical_insurance_departments_submit_extracts_by_api(world: World,
     response = api.post("/api/v1/medical-settlements/", {"settlements": [line]}, format="json")
     assert response.status_code == 403 and "只有医保部门" in response.json()["detail"]
     assert not MedicalSettlement.objects.exists()
+
+
+# --- an alert key already taken --------------------------------------------------------------
+
+
+def test_another_department_alert_is_not_overwritten(
+    world: World, civil: User, tmp_path: Path, django_capture_on_commit_callbacks: Any
+) -> None:
+    member = head(world)
+    sheet = kind_sheet(tmp_path / "a.xlsx", "alerts", [alert_row(member.id_number, 预警类型="申请低保", 金额=None)])
+    upload_and_run(client_for(civil), sheet, django_capture_on_commit_callbacks)
+    before = sorted(map(repr, DepartmentAlert.objects.values()))
+    upload(client_for(world.users["dept"]), sheet)
+    job = ImportJob.objects.latest("pk")
+    assert job.status == "INVALID"
+    assert [(e["row"], e["column"]) for e in job.errors] == [(2, "身份证号")]
+    assert "已由其他部门或您管辖范围以外的单位提交" in job.errors[0]["message"]
+    assert sorted(map(repr, DepartmentAlert.objects.values())) == before
+
+
+def test_department_of_another_county_cannot_turn_a_matched_alert_unmatched(world: World) -> None:
+    from rest_framework.test import APIClient
+
+    member = head(world)
+    item = {"id_number": member.id_number, "name": "张三", "alert_type": "MEDICAL", "alert_date": "2025-03-14"}
+    county_api = APIClient()
+    county_api.force_authenticate(world.users["dept"])
+    assert (
+        county_api.post("/api/v1/alerts/", {"alerts": [{**item, "idempotency_key": "a1"}]}, format="json").status_code
+        == 201
+    )
+    neighbour = user("yibao-520102", Role.DEPT, "520102000000", department=Department.MEDICAL_INSURANCE)
+    other_api = APIClient()
+    other_api.force_authenticate(neighbour)
+    response = other_api.post("/api/v1/alerts/", {"alerts": [{**item, "idempotency_key": "b1"}]}, format="json")
+    assert response.status_code == 400 and "不能覆盖" in str(response.json())
+    saved = DepartmentAlert.objects.get()
+    assert (saved.status, saved.region_code, saved.member_id) == (AlertStatus.MATCHED, VILLAGE, member.pk)

@@ -530,6 +530,30 @@ ALERT_RISK = {
 }
 
 
+ALERT_TAKEN = (
+    "同一身份证号、预警类型和预警日期的预警已由其他部门或您管辖范围以外的单位提交，不能覆盖；"
+    "如是另一次事件，请核对预警日期。"
+)
+
+
+def alert_keys_taken(
+    *, keys: set[tuple[str, str, date]], prefix: str | None, department: str
+) -> set[tuple[str, str, date]]:
+    """Keys (身份证号, 预警类型, 预警日期) of stored alerts a submitter may not overwrite: those
+    outside its scope (a matched alert lives in its member's village, an unmatched one in its
+    submitter's region), and — for a department user (``department``) — another department's."""
+    taken: set[tuple[str, str, date]] = set()
+    for part in _chunks(sorted({k[0] for k in keys})):
+        for n, t, d, dep, region in DepartmentAlert.objects.filter(id_number__in=part).values_list(
+            "id_number", "alert_type", "alert_date", "department", "region_code"
+        ):
+            if (n, t, d) in keys and (
+                prefix is None or not region.startswith(prefix) or (department and dep != department)
+            ):
+                taken.add((n, t, d))
+    return taken
+
+
 class AlertsHandler(KindHandler):
     kind = "alerts"
     FIELDS: ClassVar[list[str]] = [
@@ -563,6 +587,15 @@ class AlertsHandler(KindHandler):
         return True
 
     def check_batch(self, rows: list[Row]) -> None:
+        # A stored alert with the same key that the importer may not overwrite: refused on its row.
+        taken = alert_keys_taken(
+            keys={(r.values["id_number"], r.values["alert_type"], r.values["alert_date"]) for r in rows},
+            prefix=self.ctx.prefix,
+            department=self.ctx.department,
+        )
+        for row in rows:
+            if (row.values["id_number"], row.values["alert_type"], row.values["alert_date"]) in taken:
+                self.err(row, "id_number", ALERT_TAKEN, value=row.values["id_number"])
         # Only members inside the importer's scope are matched; others stay 未匹配.
         ids = [r.values["id_number"] for r in rows]
         qs = Member.objects.filter(id_number__in=ids)
