@@ -40,7 +40,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         items.append({"label": "帮扶措施", "url": reverse("assistance:plan_list"), "key": "assistance"})
     if role_can(role, Permission.PROPOSE_ELIMINATION) or role_can(role, Permission.DECIDE_ELIMINATION):
         items.append({"label": "风险消除", "url": reverse("assistance:elimination_list"), "key": "elimination"})
-    if role_can(role, Permission.IMPORT_DATA):
+    if role_can(role, Permission.UPLOAD_SHEETS):  # department users: upload their alerts
         items.append({"label": "数据导入", "url": reverse("monitoring:import_list"), "key": "imports"})
     if role_can(role, Permission.RUN_SCREENING):
         items.append({"label": "筛查", "url": reverse("monitoring:screening"), "key": "screening"})

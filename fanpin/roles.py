@@ -44,7 +44,10 @@ class Permission:
 
     VIEW_HOUSEHOLDS = "view_households"
     VIEW_FULL_ID = "view_full_id"
-    IMPORT_DATA = "import_data"
+    IMPORT_DATA = "import_data"  # registry data (regions, households, members, incomes, expenditures) and alerts
+    # The Excel import pages; which kinds a user may upload: monitoring.selectors.imports.import_kinds_for
+    # (department users: their department's alerts, 医保 also settlement extracts; only their own jobs).
+    UPLOAD_SHEETS = "upload_sheets"
     EXPORT_DATA = "export_data"
     RUN_SCREENING = "run_screening"
     MANAGE_PARAMETERS = "manage_parameters"
@@ -67,6 +70,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             P.VIEW_HOUSEHOLDS,
             P.VIEW_FULL_ID,
             P.IMPORT_DATA,
+            P.UPLOAD_SHEETS,
             P.EXPORT_DATA,
             P.RUN_SCREENING,
             P.MANAGE_PARAMETERS,
@@ -88,6 +92,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             P.VIEW_HOUSEHOLDS,
             P.VIEW_FULL_ID,
             P.IMPORT_DATA,
+            P.UPLOAD_SHEETS,
             P.EXPORT_DATA,
             P.RUN_SCREENING,
             P.VIEW_DASHBOARD,
@@ -102,7 +107,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     ),
     Role.TOWNSHIP: frozenset({P.VIEW_HOUSEHOLDS, P.ADMIN_SITE, P.DECIDE_ELIMINATION, P.RECORD_VISITS}),
     Role.VILLAGE: frozenset({P.VIEW_HOUSEHOLDS, P.RECORD_PROGRESS, P.PROPOSE_ELIMINATION, P.RECORD_VISITS}),
-    Role.DEPT: frozenset({P.SUBMIT_ALERTS, P.VIEW_ALERTS}),
+    Role.DEPT: frozenset({P.SUBMIT_ALERTS, P.VIEW_ALERTS, P.UPLOAD_SHEETS}),
 }
 
 

@@ -69,20 +69,23 @@ class ScopedQuerySet(models.QuerySet[_M]):
 
     region_path: ClassVar[str] = ""
     personal_data: ClassVar[bool] = True
+    # Rows that users without household data (department users) see only when they own them:
+    # a lookup to the owning user (e.g. an import job's ``created_by``); "" = no such restriction.
+    owner_path: ClassVar[str] = ""
 
     def for_user(self, user: User | Any) -> ScopedQuerySet[_M]:
         prefix = user_region_prefix(user)
         if prefix is None:
             return self.none()
-        if (
-            self.personal_data
-            and getattr(user, "role", None) in ROLES_WITHOUT_HOUSEHOLD_DATA
-            and not sees_everything(user)
-        ):
+        without_household_data = getattr(user, "role", None) in ROLES_WITHOUT_HOUSEHOLD_DATA and not sees_everything(
+            user
+        )
+        if without_household_data and self.personal_data:
             return self.none()
-        if prefix == "":
-            return self
-        return self.within(prefix)
+        scoped = self if prefix == "" else self.within(prefix)
+        if without_household_data and self.owner_path:
+            return scoped.filter(**{self.owner_path: user})
+        return scoped
 
     def within(self, prefix: str) -> ScopedQuerySet[_M]:
         """Rows whose region code starts with ``prefix`` (a region and everything below it)."""

@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from monitoring.models import Region, ScreeningParameters
-from monitoring.services.parameters import PARAMETER_FIELDS, parameters_validate
+from monitoring.services.parameters import MEDICAL_FIELDS, PARAMETER_FIELDS, RATIO_FIELDS, parameters_validate
 
 
 def _default_year() -> int:
@@ -33,6 +33,15 @@ def _ratio(label: str, help_text: str = "") -> forms.DecimalField:
     return forms.DecimalField(label=label, max_digits=6, decimal_places=4, help_text=help_text)
 
 
+def _yuan(label: str, help_text: str) -> forms.DecimalField:
+    """An amount in 元: bounds and decimals are checked by ``parameters_validate`` (messages name the field)."""
+    return forms.DecimalField(
+        label=label,
+        help_text=help_text,
+        error_messages={"required": f"请填写{label}。", "invalid": f"{label}必须是数字（单位：元）。"},
+    )
+
+
 class ScreeningParametersForm(forms.Form):
     """The parameters (a plain form: the service validates with per-field Chinese messages)."""
 
@@ -42,11 +51,24 @@ class ScreeningParametersForm(forms.Form):
     scale_cap_normal = _ratio("监测规模上限（一般地区）", "监测对象 ÷ 建档立卡人口，默认 0.05")
     scale_cap_deep = _ratio("监测规模上限（深度贫困地区）", "默认 0.10")
     scale_floor = _ratio("监测规模下限", "默认 0.01")
+    medical_alert_supported = _yuan(
+        "大额医疗支出预警线（脱贫户、监测对象）",
+        "医保结算数据中脱贫户成员、监测对象的年度个人自付医疗费用 ≥ 此金额（元）时生成预警（默认 5000）",
+    )
+    medical_alert_general = _yuan(
+        "大额医疗支出预警线（其他人员）", "其他人员（含未匹配到的人）≥ 此金额（元）时生成预警（默认 20000）"
+    )
     reason = forms.CharField(label="修改依据", max_length=300, required=False, help_text="如文件名、文号或会议纪要")
 
     def __init__(self, *args: Any, instance: ScreeningParameters, **kwargs: Any) -> None:
         kwargs.setdefault("initial", {name: getattr(instance, name) for name in PARAMETER_FIELDS})
         super().__init__(*args, **kwargs)
+
+    def ratio_fields(self) -> list[forms.BoundField]:
+        return [self[name] for name in RATIO_FIELDS]
+
+    def medical_fields(self) -> list[forms.BoundField]:
+        return [self[name] for name in MEDICAL_FIELDS]
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

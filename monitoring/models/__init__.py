@@ -1,4 +1,4 @@
-from monitoring.models.alerts import AlertStatus, AlertType, DepartmentAlert, MedicalSettlement
+from monitoring.models.alerts import AlertStatus, AlertType, DepartmentAlert, ImportJobAlert, MedicalSettlement
 from monitoring.models.households import (
     AnnualIncome,
     DisabilityGrade,
@@ -68,6 +68,7 @@ __all__ = [
     "Household",
     "HouseholdType",
     "ImportJob",
+    "ImportJobAlert",
     "ImportKind",
     "ImportStatus",
     "IncomeChange",

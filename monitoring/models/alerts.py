@@ -140,3 +140,28 @@ class MedicalSettlement(models.Model):
 
     def __str__(self) -> str:
         return f"{self.year} {self.out_of_pocket}"
+
+
+class ImportJobAlert(models.Model):
+    """Which alerts an upload (ImportJob) submitted, row by row: the uploader's match-status list.
+
+    Every confirmed alert or 医保 upload links each of its alerts — new, changed or resent unchanged —
+    so a resent file shows the same list (with the current status) without writing the alerts again.
+    """
+
+    job = models.ForeignKey(
+        "monitoring.ImportJob", verbose_name="导入", on_delete=models.CASCADE, related_name="alert_links"
+    )
+    alert = models.ForeignKey(DepartmentAlert, verbose_name="预警", on_delete=models.CASCADE, related_name="+")
+    row = models.PositiveIntegerField("行号")
+
+    class Meta:
+        verbose_name = "导入的预警"
+        verbose_name_plural = "导入的预警"
+        ordering = ["job", "row"]
+        constraints = [
+            models.UniqueConstraint(fields=["job", "alert"], name="import_job_alert_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.job_id} 第 {self.row} 行"

@@ -16,6 +16,7 @@ class ImportKind(models.TextChoices):
     INCOMES = "incomes", "年度收入"
     EXPENDITURES = "expenditures", "刚性支出"
     ALERTS = "alerts", "部门预警"
+    MEDICAL = "medical", "医保结算数据"
 
 
 class ImportStatus(models.TextChoices):
@@ -31,6 +32,7 @@ class ImportStatus(models.TextChoices):
 class ImportJobQuerySet(ScopedQuerySet["ImportJob"]):
     region_path = "region_code"
     personal_data = False
+    owner_path = "created_by"  # a department user sees only its own uploads
 
 
 class ImportJob(models.Model):

@@ -73,8 +73,8 @@ class ScreeningParameters(models.Model):
             models.CheckConstraint(condition=Q(drop_ratio__gt=0, drop_ratio__lt=1), name="screening_drop_ratio_range"),
             models.CheckConstraint(condition=Q(drop_line_multiple__gt=0), name="screening_drop_multiple_positive"),
             models.CheckConstraint(
-                condition=Q(medical_alert_supported__gte=0, medical_alert_general__gte=0),
-                name="screening_medical_alert_non_negative",
+                condition=Q(medical_alert_supported__gt=0, medical_alert_general__gt=0),
+                name="screening_medical_alert_positive",
             ),
             models.CheckConstraint(
                 condition=Q(scale_floor__gte=0)

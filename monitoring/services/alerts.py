@@ -45,6 +45,13 @@ def alerts_submit(*, user: Any, items: list[dict[str, Any]]) -> list[AlertOutcom
     role = effective_role(user)
     if not (role_can(role, Permission.SUBMIT_ALERTS) or role_can(role, Permission.IMPORT_DATA)):
         raise PermissionDenied("您的角色不能提交部门预警。")
+    return alerts_write(user=user, items=items)
+
+
+@transaction.atomic
+def alerts_write(*, user: Any, items: list[dict[str, Any]]) -> list[AlertOutcome]:
+    """``alerts_submit`` without the role check, for services that checked their own (医保 extracts);
+    ``user`` None is a command acting as administrator."""
     if len(items) > MAX_BATCH:
         raise ValidationError(f"每批最多 {MAX_BATCH} 条预警。")
     own = department_label(user)
@@ -70,6 +77,8 @@ def alerts_submit(*, user: Any, items: list[dict[str, Any]]) -> list[AlertOutcom
         if refusal:
             raise PermissionDenied(refusal)
         handler.check_batch(fresh)
+        if ctx.error_count:  # e.g. the key of another department's alert: nothing is written
+            raise ValidationError([f"第 {e.row} 条：{e.message}" for e in ctx.errors])
         handler.write_batch(fresh, dry_run=False)
     written = {
         (a.id_number, a.alert_type, a.alert_date): a

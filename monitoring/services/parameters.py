@@ -12,7 +12,7 @@ from fanpin.models import User
 from monitoring.models import ScreeningParameters
 
 NATIONAL = "000000000000"
-PARAMETER_FIELDS = (
+RATIO_FIELDS = (
     "spike_ratio",
     "drop_ratio",
     "drop_line_multiple",
@@ -20,14 +20,34 @@ PARAMETER_FIELDS = (
     "scale_cap_deep",
     "scale_floor",
 )
+# 医保 settlement extracts (monitoring.services.medical): out-of-pocket cost (元) from which a line
+# becomes a 大额医疗支出 alert — members of 脱贫户 and monitoring targets / everyone else.
+MEDICAL_FIELDS = ("medical_alert_supported", "medical_alert_general")
+PARAMETER_FIELDS = RATIO_FIELDS + MEDICAL_FIELDS
+MONEY_LIMIT = Decimal("10000000000")  # max_digits 12, decimal_places 2
+
+
+def parameter_label(name: str) -> str:
+    return str(ScreeningParameters._meta.get_field(name).verbose_name)  # type: ignore[union-attr]
 
 
 def parameters_validate(values: dict[str, Decimal]) -> None:
     """The same rules as the table's check constraints, as Chinese messages per field."""
     errors: dict[str, str] = {}
     for name, value in values.items():
-        if value.as_tuple().exponent < -4:  # type: ignore[operator]
+        if name in RATIO_FIELDS and value.as_tuple().exponent < -4:  # type: ignore[operator]
             errors[name] = "最多保留 4 位小数。"
+    for name in MEDICAL_FIELDS:
+        if name not in values:
+            continue
+        label = parameter_label(name)
+        value = values[name]
+        if not value.is_finite() or value <= 0:
+            errors[name] = f"{label}必须大于 0 元。"
+        elif value.as_tuple().exponent < -2:  # type: ignore[operator]
+            errors[name] = f"{label}最多保留 2 位小数（精确到分）。"
+        elif value >= MONEY_LIMIT:
+            errors[name] = f"{label}数值过大。"
     if values["spike_ratio"] <= 0:
         errors["spike_ratio"] = "刚性支出骤增倍数必须大于 0。"
     if not 0 < values["drop_ratio"] < 1:
@@ -44,10 +64,18 @@ def parameters_validate(values: dict[str, Decimal]) -> None:
 
 @transaction.atomic
 def screening_parameters_set(*, actor: User | None, reason: str = "", **values: Decimal) -> ScreeningParameters:
-    """Change any of the parameters; unchanged ones keep their value.  One audit row per change."""
+    """Change any of the parameters (rule ratios and the 医保 alert thresholds); unchanged ones keep
+    their value.  One audit row per change (``object_type`` screening_parameter, the field name)."""
     unknown = set(values) - set(PARAMETER_FIELDS)
     if unknown:
         raise ValidationError(f"未知参数：{'、'.join(sorted(unknown))}")
+    for name, value in values.items():
+        if not isinstance(value, Decimal):
+            label = parameter_label(name)
+            try:
+                values[name] = Decimal(str(value))
+            except ArithmeticError:
+                raise ValidationError({name: f"{label}必须是数字。"}) from None
     params, _ = ScreeningParameters.objects.select_for_update().get_or_create(id=1)
     merged = {name: values.get(name, getattr(params, name)) for name in PARAMETER_FIELDS}
     parameters_validate(merged)

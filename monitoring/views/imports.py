@@ -9,15 +9,24 @@ from typing import Any
 from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from fanpin.roles import Permission
-from fanpin.views_mixins import effective_role, permission_require
+from fanpin.views_mixins import permission_require
 from monitoring.forms import HouseholdFilterForm
-from monitoring.models import ImportJob, ImportKind, Region
-from monitoring.selectors.imports import import_job_get, import_jobs_for_user
+from monitoring.models import ImportJob, ImportKind, ImportStatus, Region
+from monitoring.selectors.alerts import shows_household_data
+from monitoring.selectors.imports import (
+    import_job_alert_counts,
+    import_job_alerts,
+    import_job_get,
+    import_jobs_for_user,
+    import_kinds_for,
+)
+from monitoring.services.alerts import department_label
 from monitoring.services.exports import households_export
 from monitoring.services.imports.jobs import import_job_confirm, import_job_create, import_job_preview
 from monitoring.services.imports.spec import SPECS
@@ -39,11 +48,6 @@ def _require(permission: str) -> Callable[[Callable[..., HttpResponseBase]], Cal
     return decorator
 
 
-def _kinds_for(user: Any) -> list[tuple[str, str]]:
-    admin = effective_role(user) == "ADMIN"
-    return [(k, label) for k, label in ImportKind.choices if admin or k != ImportKind.REGIONS]
-
-
 class ImportUploadForm(forms.Form):
     kind = forms.ChoiceField(label="数据类型")
     file = forms.FileField(label="Excel 文件（.xlsx）")
@@ -52,7 +56,7 @@ class ImportUploadForm(forms.Form):
         super().__init__(*args, **kwargs)
         kind = self.fields["kind"]
         assert isinstance(kind, forms.ChoiceField)
-        kind.choices = [("", "请选择"), *_kinds_for(user)]
+        kind.choices = [("", "请选择"), *import_kinds_for(user=user)]
 
 
 def _job(request: HttpRequest, pk: int) -> ImportJob:
@@ -62,7 +66,7 @@ def _job(request: HttpRequest, pk: int) -> ImportJob:
         raise Http404("导入记录不存在或不在您的管辖范围内。") from None
 
 
-@_require(Permission.IMPORT_DATA)
+@_require(Permission.UPLOAD_SHEETS)
 def import_list(request: HttpRequest) -> HttpResponseBase:
     form = ImportUploadForm(request.POST or None, request.FILES or None, user=request.user)
     if request.method == "POST" and form.is_valid():
@@ -75,24 +79,36 @@ def import_list(request: HttpRequest) -> HttpResponseBase:
             return redirect("monitoring:import_detail", pk=job.pk)
     context = {
         "form": form,
-        "kinds": [(k, label, SPECS[k].headers) for k, label in _kinds_for(request.user)],
+        "kinds": [(k, label, SPECS[k].headers) for k, label in import_kinds_for(user=request.user)],
         "jobs": import_jobs_for_user(user=request.user),
+        "department": department_label(request.user) if not shows_household_data(user=request.user) else "",
         "active_nav": "imports",
     }
     return render(request, "monitoring/import_list.html", context, status=400 if form.errors else 200)
 
 
-@_require(Permission.IMPORT_DATA)
+@_require(Permission.UPLOAD_SHEETS)
 def import_detail(request: HttpRequest, pk: int) -> HttpResponseBase:
     job = _job(request, pk)
     template = (
         "monitoring/_import_progress.html" if request.headers.get("HX-Request") else "monitoring/import_detail.html"
     )
-    return render(request, template, {"job": job, "active_nav": "imports"})
+    household_data = shows_household_data(user=request.user)
+    context: dict[str, Any] = {"job": job, "household_data": household_data, "active_nav": "imports"}
+    # After an alert upload: the status of each submitted alert.  A department user sees no list
+    # for a 医保 extract: which lines became alerts would tell who is a 脱贫户 or monitoring target.
+    if job.status == ImportStatus.SUCCEEDED and (
+        job.kind == ImportKind.ALERTS or (job.kind == ImportKind.MEDICAL and household_data)
+    ):
+        context["alert_counts"] = import_job_alert_counts(user=request.user, job=job)
+        context["alert_page"] = Paginator(import_job_alerts(user=request.user, job=job), 50).get_page(
+            request.GET.get("page")
+        )
+    return render(request, template, context)
 
 
 @require_POST
-@_require(Permission.IMPORT_DATA)
+@_require(Permission.UPLOAD_SHEETS)
 def import_confirm(request: HttpRequest, pk: int) -> HttpResponseBase:
     job = _job(request, pk)
     try:
@@ -104,7 +120,7 @@ def import_confirm(request: HttpRequest, pk: int) -> HttpResponseBase:
     return redirect("monitoring:import_detail", pk=job.pk)
 
 
-@_require(Permission.IMPORT_DATA)
+@_require(Permission.UPLOAD_SHEETS)
 def import_annotated(request: HttpRequest, pk: int) -> HttpResponseBase:
     job = _job(request, pk)
     if not job.errors or not job.file:
@@ -117,9 +133,9 @@ def import_annotated(request: HttpRequest, pk: int) -> HttpResponseBase:
     return FileResponse(out, as_attachment=True, filename=name, content_type=XLSX)
 
 
-@_require(Permission.IMPORT_DATA)
+@_require(Permission.UPLOAD_SHEETS)
 def import_template(request: HttpRequest, kind: str) -> HttpResponseBase:
-    if kind not in dict(_kinds_for(request.user)):
+    if kind not in dict(import_kinds_for(user=request.user)):
         raise Http404("没有这种模板。")
     out = tempfile.TemporaryFile()  # noqa: SIM115 - FileResponse closes it
     import_template_write(kind=kind, out=out)

@@ -14,6 +14,7 @@ from monitoring.models import (
     DepartmentAlert,
     Household,
     Lead,
+    MedicalSettlement,
     Member,
     Region,
     Relation,
@@ -528,6 +529,14 @@ def _all_kinds_files(tmp_path: Path) -> dict[str, tuple[list[dict[str, Any]], st
             ],
             "county",
         ),
+        # a 医保 extract from the 医保 department user: one line becomes an (unmatched) alert
+        "medical": (
+            [
+                {"身份证号": make_id_number(), "年度": 2024, "个人自付医疗费用": 30000},
+                {"身份证号": make_id_number(), "年度": 2024, "个人自付医疗费用": 100},
+            ],
+            "dept",
+        ),
     }
 
 
@@ -544,11 +553,14 @@ def test_importing_the_same_file_twice_changes_nothing(tmp_path: Path, world: Wo
         "incomes": AnnualIncome,
         "expenditures": RigidExpenditure,
         "alerts": DepartmentAlert,
+        "medical": MedicalSettlement,
     }[kind]
     before = sorted(map(repr, model.objects.values()))
+    alerts_before = sorted(map(repr, DepartmentAlert.objects.values()))
     second = run(tmp_path, world, kind, rows, user=user)
     assert (second.ok, second.created, second.updated, second.unchanged) == (True, 0, 0, 2)
     assert sorted(map(repr, model.objects.values())) == before
+    assert sorted(map(repr, DepartmentAlert.objects.values())) == alerts_before
 
 
 def test_a_changed_value_updates_only_that_row(tmp_path: Path, world: World) -> None:

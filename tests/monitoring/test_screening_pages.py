@@ -104,6 +104,8 @@ def test_parameter_preview_shows_counts_per_county_and_writes_nothing(client, wo
             "scale_cap_normal": "0.05",
             "scale_cap_deep": "0.1",
             "scale_floor": "0.01",
+            "medical_alert_supported": "5000",
+            "medical_alert_general": "20000",
             "preview_year": YEAR,
         },
     )
@@ -150,6 +152,8 @@ def test_saving_parameters_is_audited_and_validated(client, world) -> None:  # t
         "scale_cap_normal": "0.05",
         "scale_cap_deep": "0.1",
         "scale_floor": "0.01",
+        "medical_alert_supported": "5000.00",
+        "medical_alert_general": "20000.00",
         "reason": "省里文件",
     }
     assert client.post(reverse("monitoring:parameters"), base).status_code == 302

@@ -88,7 +88,7 @@ def screening_run(world: World, inside: bool) -> dict[str, Any]:
 
 
 def template_kind(world: World, inside: bool) -> dict[str, Any]:
-    return {"kind": "households"}
+    return {"kind": "alerts"}  # the one template every role with the import pages may download
 
 
 def region_pk(world: World, inside: bool) -> dict[str, Any]:
@@ -218,12 +218,15 @@ RULES: dict[str, Rule] = {
     "monitoring:household_detail": Rule(permission=Permission.VIEW_HOUSEHOLDS, obj=household),
     "monitoring:member_id_number": Rule(permission=Permission.VIEW_FULL_ID, obj=member, methods=("post",)),
     "monitoring:household_export": Rule(permission=Permission.EXPORT_DATA),
-    "monitoring:import_list": Rule(permission=Permission.IMPORT_DATA),
-    "monitoring:import_template": Rule(permission=Permission.IMPORT_DATA, obj=template_kind, scoped=False),
-    "monitoring:import_detail": Rule(permission=Permission.IMPORT_DATA, obj=import_job),
-    "monitoring:import_annotated": Rule(permission=Permission.IMPORT_DATA, obj=import_job),
+    # Import pages: county staff, administrators and department users (their own alert uploads
+    # only: a county's job is 404 for the department user, inside the region or not; tests in
+    # tests/monitoring/test_dept_uploads.py cover a department user's own and others' jobs).
+    "monitoring:import_list": Rule(permission=P.UPLOAD_SHEETS),
+    "monitoring:import_template": Rule(permission=P.UPLOAD_SHEETS, obj=template_kind, scoped=False),
+    "monitoring:import_detail": Rule(permission=P.UPLOAD_SHEETS, obj=import_job),
+    "monitoring:import_annotated": Rule(permission=P.UPLOAD_SHEETS, obj=import_job),
     # confirming an invalid import answers with the job page again (redirect), never runs it
-    "monitoring:import_confirm": Rule(permission=Permission.IMPORT_DATA, obj=import_job, methods=("post",), ok=(302,)),
+    "monitoring:import_confirm": Rule(permission=P.UPLOAD_SHEETS, obj=import_job, methods=("post",), ok=(302,)),
     "monitoring:screening": Rule(permission=Permission.RUN_SCREENING),
     "monitoring:screening_run": Rule(permission=Permission.RUN_SCREENING, obj=screening_run),
     "monitoring:parameters": Rule(permission=Permission.MANAGE_PARAMETERS),

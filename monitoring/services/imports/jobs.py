@@ -12,11 +12,12 @@ from django.db import DEFAULT_DB_ALIAS, DatabaseError, connection, connections, 
 from django.db.models import Max
 from django.utils import timezone
 
-from fanpin.roles import Permission, role_can
-from fanpin.scoping import code_prefix
+from fanpin.roles import Permission, Role, role_can
+from fanpin.scoping import code_prefix, sees_everything
 from fanpin.views_mixins import effective_role
 from monitoring.idcard import id_number_mask
 from monitoring.models import ImportJob, ImportKind, ImportStatus
+from monitoring.selectors.imports import import_kinds_for
 from monitoring.services.imports.pipeline import ImportResult, import_run
 from monitoring.services.imports.spec import SPECS
 
@@ -26,9 +27,19 @@ MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 ERRORS_STORED = 2000  # errors kept on the job row (the annotated sheet and the page use these)
 
 
-def _check_may_import(user: Any) -> None:
-    if not role_can(effective_role(user), Permission.IMPORT_DATA):
+def _check_may_import(user: Any, kind: str) -> None:
+    """Which kinds a role may import: ``import_kinds_for`` (department users: their alerts only)."""
+    role = effective_role(user)
+    if not role_can(role, Permission.UPLOAD_SHEETS):
         raise PermissionDenied("您的角色无权导入数据。")
+    # Registry importers: the kind's handler says what it refuses (e.g. regions: administrators only).
+    if not role_can(role, Permission.IMPORT_DATA) and kind not in dict(import_kinds_for(user=user)):
+        raise PermissionDenied(f"您的角色不能导入{SPECS[kind].label}。")
+
+
+def _for_department(user: Any) -> bool:
+    """A department user's own upload: its pages show match status only, never household data."""
+    return user is not None and not sees_everything(user) and getattr(user, "role", None) == Role.DEPT
 
 
 def _store_result(job: ImportJob, result: ImportResult) -> list[str]:
@@ -39,7 +50,7 @@ def _store_result(job: ImportJob, result: ImportResult) -> list[str]:
     job.error_count = result.error_count
     job.errors = [e.as_dict() for e in result.errors[:ERRORS_STORED]]
     job.extra = dict(result.extra)
-    job.message = result.summary()
+    job.message = result.summary(for_department=_for_department(job.created_by))
     return [
         "total_rows",
         "created_count",
@@ -64,9 +75,9 @@ def _preview(result: ImportResult) -> dict[str, Any]:
 
 def import_job_create(*, user: Any, kind: str, upload: UploadedFile) -> ImportJob:
     """Store an uploaded file as a new job (status 已上传)."""
-    _check_may_import(user)
     if kind not in SPECS:
         raise ValidationError("请选择要导入的数据类型。")
+    _check_may_import(user, kind)
     name = Path(upload.name or "").name
     if not name.lower().endswith(".xlsx"):
         raise ValidationError("只能上传 .xlsx 格式的 Excel 文件（.xls 请先另存为 .xlsx）。")
@@ -98,9 +109,9 @@ def import_job_confirm(*, job_id: int, user: Any) -> ImportJob:
     """Queue a validated job; the task starts after the commit (``delay_on_commit``)."""
     from monitoring.tasks import import_job_task
 
-    _check_may_import(user)
     with transaction.atomic():
         job = ImportJob.objects.select_for_update().get(pk=job_id)
+        _check_may_import(user, job.kind)
         if job.status != ImportStatus.VALIDATED:
             raise ValidationError("该导入不处于“校验通过，待确认”状态，不能再次确认。")
         if job.created_by_id != user.pk:
@@ -168,6 +179,7 @@ def import_job_run(*, job_id: int) -> ImportJob:
                 dry_run=False,
                 progress=reporter,
                 estimated_rows=job.total_rows + 1 if job.total_rows else None,
+                job_id=job.pk,
             )
     except Exception:
         ImportJob.objects.filter(pk=job.pk).update(
@@ -190,7 +202,14 @@ def import_job_run(*, job_id: int) -> ImportJob:
 
 # Imports that change what screening reads; a successful one is followed by a screening run.
 SCREENED_KINDS = frozenset(
-    {ImportKind.HOUSEHOLDS, ImportKind.MEMBERS, ImportKind.INCOMES, ImportKind.EXPENDITURES, ImportKind.ALERTS}
+    {
+        ImportKind.HOUSEHOLDS,
+        ImportKind.MEMBERS,
+        ImportKind.INCOMES,
+        ImportKind.EXPENDITURES,
+        ImportKind.ALERTS,
+        ImportKind.MEDICAL,
+    }
 )
 
 
@@ -219,10 +238,10 @@ def import_file(
 
     ``user`` None is an administrator-level actor without scope limit.
     """
-    if user is not None:
-        _check_may_import(user)
     if kind not in ImportKind.values:
         raise ValidationError(f"未知的数据类型 {kind}。")
+    if user is not None:
+        _check_may_import(user, kind)
     job = ImportJob.objects.create(
         kind=kind,
         file_name=file_name[:255],
@@ -232,7 +251,7 @@ def import_file(
         status=ImportStatus.RUNNING,
         started_at=timezone.now(),
     )
-    result = import_run(kind=kind, source=source, user=user, dry_run=dry_run)
+    result = import_run(kind=kind, source=source, user=user, dry_run=dry_run, job_id=job.pk)
     fields = _store_result(job, result)
     if not result.ok:
         job.status = ImportStatus.INVALID

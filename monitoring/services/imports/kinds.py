@@ -24,6 +24,7 @@ from monitoring.models import (
     ExpenditureCategory,
     Household,
     HouseholdType,
+    ImportJobAlert,
     LeadSource,
     Member,
     Region,
@@ -529,6 +530,30 @@ ALERT_RISK = {
 }
 
 
+ALERT_TAKEN = (
+    "同一身份证号、预警类型和预警日期的预警已由其他部门或您管辖范围以外的单位提交，不能覆盖；"
+    "如是另一次事件，请核对预警日期。"
+)
+
+
+def alert_keys_taken(
+    *, keys: set[tuple[str, str, date]], prefix: str | None, department: str
+) -> set[tuple[str, str, date]]:
+    """Keys (身份证号, 预警类型, 预警日期) of stored alerts a submitter may not overwrite: those
+    outside its scope (a matched alert lives in its member's village, an unmatched one in its
+    submitter's region), and — for a department user (``department``) — another department's."""
+    taken: set[tuple[str, str, date]] = set()
+    for part in _chunks(sorted({k[0] for k in keys})):
+        for n, t, d, dep, region in DepartmentAlert.objects.filter(id_number__in=part).values_list(
+            "id_number", "alert_type", "alert_date", "department", "region_code"
+        ):
+            if (n, t, d) in keys and (
+                prefix is None or not region.startswith(prefix) or (department and dep != department)
+            ):
+                taken.add((n, t, d))
+    return taken
+
+
 class AlertsHandler(KindHandler):
     kind = "alerts"
     FIELDS: ClassVar[list[str]] = [
@@ -542,7 +567,35 @@ class AlertsHandler(KindHandler):
         "expenditure_id",
     ]
 
+    def check_row(self, row: Row) -> bool:
+        """来源部门: a department user's own department (empty cell or missing column: filled in;
+        another department: refused); required from everyone else."""
+        given = row.values.get("department") or ""
+        own = self.ctx.department
+        if own:
+            if given and given != own:
+                self.err(
+                    row,
+                    "department",
+                    f"来源部门应为“{own}”（您账号所属的部门）或留空：行业部门只能提交本部门的预警。",
+                )
+                return False
+            row.values["department"] = own
+        elif not given:
+            self.ctx.error(row.number, "来源部门", "", "来源部门不能为空。")
+            return False
+        return True
+
     def check_batch(self, rows: list[Row]) -> None:
+        # A stored alert with the same key that the importer may not overwrite: refused on its row.
+        taken = alert_keys_taken(
+            keys={(r.values["id_number"], r.values["alert_type"], r.values["alert_date"]) for r in rows},
+            prefix=self.ctx.prefix,
+            department=self.ctx.department,
+        )
+        for row in rows:
+            if (row.values["id_number"], row.values["alert_type"], row.values["alert_date"]) in taken:
+                self.err(row, "id_number", ALERT_TAKEN, value=row.values["id_number"])
         # Only members inside the importer's scope are matched; others stay 未匹配.
         ids = [r.values["id_number"] for r in rows]
         qs = Member.objects.filter(id_number__in=ids)
@@ -636,6 +689,14 @@ class AlertsHandler(KindHandler):
             )
         if not dry_run:
             self.raise_leads(rows, actions, existing, keys)
+            if self.ctx.job_id is not None:
+                ids = {
+                    (n, t, d): pk
+                    for pk, n, t, d in DepartmentAlert.objects.filter(id_number__in={k[0] for k in keys}).values_list(
+                        "id", "id_number", "alert_type", "alert_date"
+                    )
+                }
+                job_alerts_link(self.ctx.job_id, [(r.number, ids[k]) for r, k in zip(rows, keys, strict=True)])
         return actions
 
     def raise_leads(self, rows: list[Row], actions: list[str], existing: Mapping[Any, Any], keys: list[Any]) -> None:
@@ -667,7 +728,67 @@ class AlertsHandler(KindHandler):
             self.ctx.extra["leads_merged"] = self.ctx.extra.get("leads_merged", 0) + outcome.merged
 
 
+def job_alerts_link(job_id: int, rows: list[tuple[int, int]]) -> None:
+    """Record (row number, alert id) pairs as submitted by the job (a resent row is linked again)."""
+    ImportJobAlert.objects.bulk_create(
+        [ImportJobAlert(job_id=job_id, alert_id=alert_id, row=number) for number, alert_id in rows],
+        ignore_conflicts=True,
+        batch_size=CHUNK,
+    )
+
+
+# --- 医保 settlement extracts -----------------------------------------------------------------
+
+
+class MedicalHandler(KindHandler):
+    """Lines of a 医保 extract: stored, and judged against the thresholds by
+    ``monitoring.services.medical`` — the same code as ``POST /api/v1/medical-settlements/``."""
+
+    kind = "medical"
+
+    def authorize(self) -> str:
+        from monitoring.services.medical import medical_submit_refusal
+
+        return super().authorize() or medical_submit_refusal(user=self.ctx.user)
+
+    def check_row(self, row: Row) -> bool:
+        if row.values["year"] > timezone.localdate().year:
+            self.err(row, "year", "结算年度不能晚于今年。")
+            return False
+        return True
+
+    def write_batch(self, rows: list[Row], *, dry_run: bool) -> list[str]:
+        from monitoring.services.medical import medical_settlements_write
+
+        items = [
+            {"id_number": r.values["id_number"], "year": r.values["year"], "out_of_pocket": r.values["out_of_pocket"]}
+            for r in rows
+        ]
+        batch = medical_settlements_write(user=self.ctx.user, items=items, dry_run=dry_run)
+        extra = self.ctx.extra
+        for name, value in (
+            ("settlements_matched", batch.matched),
+            ("settlements_alerted", batch.alerted),
+            ("alerts_new", batch.new_alerts),
+        ):
+            extra[name] = extra.get(name, 0) + value
+        if not dry_run and self.ctx.job_id is not None:
+            job_alerts_link(
+                self.ctx.job_id,
+                [(r.number, pk) for r, pk in zip(rows, batch.alert_ids, strict=True) if pk is not None],
+            )
+        return batch.actions
+
+
 HANDLERS: dict[str, type[KindHandler]] = {
     h.kind: h
-    for h in (RegionsHandler, HouseholdsHandler, MembersHandler, IncomesHandler, ExpendituresHandler, AlertsHandler)
+    for h in (
+        RegionsHandler,
+        HouseholdsHandler,
+        MembersHandler,
+        IncomesHandler,
+        ExpendituresHandler,
+        AlertsHandler,
+        MedicalHandler,
+    )
 }

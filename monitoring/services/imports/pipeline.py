@@ -19,6 +19,7 @@ from typing import IO, Any
 
 from django.db import DatabaseError, transaction
 
+from fanpin.roles import Department, Role
 from fanpin.scoping import sees_everything, user_region_prefix
 from monitoring.services.imports.reader import SheetError, find_header, open_rows
 from monitoring.services.imports.spec import SPECS, CellError, KindSpec, is_blank
@@ -72,7 +73,9 @@ class ImportResult:
     def ok(self) -> bool:
         return self.error_count == 0
 
-    def summary(self) -> str:
+    def summary(self, *, for_department: bool = False) -> str:
+        """The one-line result.  ``for_department``: for a department user's own upload, only the
+        match status — nothing about households (leads, expenditures, who is a 脱贫户)."""
         label = SPECS[self.kind].label
         if not self.ok:
             return f"{label}导入失败：共 {self.error_count} 处错误，未写入任何数据。"
@@ -80,10 +83,18 @@ class ImportResult:
         extra = ""
         if "unmatched" in self.extra:
             extra += f"；其中未匹配到家庭成员的预警 {self.extra['unmatched']} 条（已保留为未匹配）"
-        if self.extra.get("leads_raised") or self.extra.get("leads_merged"):
+        if "settlements_matched" in self.extra:
+            matched = self.extra["settlements_matched"]
+            extra += f"；其中匹配到家庭成员 {matched} 条、未匹配 {self.rows - matched} 条"
+            if not for_department:
+                extra += (
+                    f"；达到大额医疗支出预警线 {self.extra.get('settlements_alerted', 0)} 条"
+                    f"（其中首次提交的预警 {self.extra.get('alerts_new', 0)} 条）"
+                )
+        if not for_department and (self.extra.get("leads_raised") or self.extra.get("leads_merged")):
             raised, merged = self.extra.get("leads_raised", 0), self.extra.get("leads_merged", 0)
             extra += f"；新增预警线索 {raised} 条、并入已有线索 {merged} 条"
-        if self.extra.get("expenditures_created"):
+        if not for_department and self.extra.get("expenditures_created"):
             extra += f"；新增刚性支出 {self.extra['expenditures_created']} 条"
         if self.dry_run:
             counts = counts.replace("新增", "将新增").replace("更新", "将更新")
@@ -94,14 +105,20 @@ class ImportResult:
 class ImportContext:
     """What a kind handler needs: the user's scope, the error list, caches."""
 
-    def __init__(self, *, spec: KindSpec, user: Any | None, present: set[str]) -> None:
+    def __init__(self, *, spec: KindSpec, user: Any | None, present: set[str], job_id: int | None = None) -> None:
         self.spec = spec
         self.user = user
+        self.job_id = job_id  # the ImportJob being run, if any (alerts link themselves to it)
         # No user: a management command acting as administrator (no scope limit).
         self.is_admin = user is None or sees_everything(user)
         prefix = "" if user is None else user_region_prefix(user)
         self.prefix: str | None = prefix
         self.importer_region = "" if self.is_admin or user is None else str(user.region_id or "")
+        # A department user's own department (label): what it submits is always recorded under it.
+        self.department = ""
+        department = str(getattr(user, "department", "") or "")
+        if not self.is_admin and getattr(user, "role", None) == Role.DEPT and department:
+            self.department = str(Department(department).label)
         self.present = present  # fields whose column is in the sheet
         self.errors: list[RowError] = []
         self.error_count = 0
@@ -161,17 +178,19 @@ def import_run(
     dry_run: bool = False,
     progress: ProgressCallback | None = None,
     estimated_rows: int | None = None,
+    job_id: int | None = None,
 ) -> ImportResult:
     """Validate the whole sheet, then (unless ``dry_run``) upsert it in one transaction.
 
     ``user`` None means an administrator-level actor (management command without ``--user``).
-    Any error means nothing is written; the result lists every error.
+    Any error means nothing is written; the result lists every error.  ``job_id``: the ImportJob
+    this run belongs to (alert kinds record which alerts the upload submitted).
     """
     spec = SPECS[kind]
     result = ImportResult(kind=kind, dry_run=dry_run, preview_headers=spec.headers)
     spool = _Spool()
     try:
-        return _run(spec, result, spool, source, user, dry_run, progress, estimated_rows)
+        return _run(spec, result, spool, source, user, dry_run, progress, estimated_rows, job_id)
     except SheetError as exc:
         result.errors = [RowError(0, "", "", exc.message)]
         result.error_count = 1
@@ -189,10 +208,11 @@ def _run(
     dry_run: bool,
     progress: ProgressCallback | None,
     estimated_rows: int | None,
+    job_id: int | None,
 ) -> ImportResult:
     from monitoring.services.imports.kinds import HANDLERS
 
-    ctx = ImportContext(spec=spec, user=user, present=set())
+    ctx = ImportContext(spec=spec, user=user, present=set(), job_id=job_id)
     handler = HANDLERS[spec.kind](ctx)
     denied = handler.authorize()
     if denied:

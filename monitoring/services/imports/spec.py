@@ -1,4 +1,4 @@
-"""Declarative column specs for the six import kinds (SPEC §6) and the cell parsers.
+"""Declarative column specs for the import kinds (SPEC §6, plus 医保 extracts) and the cell parsers.
 
 A kind is a list of ``Column``s (header, field, type, required, enumeration) and a key; the
 pipeline (``pipeline.py``) is the same loop for every kind.  Parsers take a raw cell value
@@ -363,8 +363,23 @@ SPECS: dict[str, KindSpec] = {
             _enum("预警类型", "alert_type", AlertType),
             Column("预警日期", "alert_date", parse_date, width=12),
             _money("金额", "amount", required=False, optional_column=True),
-            _text("来源部门", "department", 64, width=16),
+            # Required for county staff and administrators (checked by the alerts handler); a
+            # department user may leave it out or empty: its own department is used.
+            _text("来源部门", "department", 64, required=False, optional_column=True, width=16),
             _text("说明", "note", 200, required=False, optional_column=True, width=30),
+        ),
+    ),
+    # A 医保 settlement extract (issue 8): stored as sent; the system decides which lines become
+    # 大额医疗支出 alerts (monitoring.services.medical).  Not in SPEC §6's list: an addition.
+    "medical": KindSpec(
+        "medical",
+        "医保结算数据",
+        key=("id_number", "year"),
+        key_label="身份证号+年度",
+        columns=(
+            ID_NUMBER,
+            Column("年度", "year", parse_int, min_value=2000, max_value=2100),
+            _money("个人自付医疗费用", "out_of_pocket"),
         ),
     ),
 }
