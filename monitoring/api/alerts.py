@@ -246,8 +246,13 @@ class MedicalSettlementBatchSerializer(serializers.Serializer[Any]):
 
 class MedicalSettlementResultSerializer(serializers.Serializer[Any]):
     stored = serializers.IntegerField(help_text="保存的结算数据条数")
-    alerted = serializers.IntegerField(help_text="达到预警线、转为大额医疗支出预警的条数")
-    new_alerts = serializers.IntegerField(help_text="其中新写入的预警条数（重复提交的不计）")
+    alerted = serializers.IntegerField(
+        allow_null=True,
+        help_text="达到预警线、转为大额医疗支出预警的条数；部门用户为空（是否转为预警会透露该人是否为脱贫户或监测对象）",
+    )
+    new_alerts = serializers.IntegerField(
+        allow_null=True, help_text="其中新写入的预警条数（重复提交的不计）；部门用户为空"
+    )
 
 
 class MedicalSettlementViewSet(viewsets.ViewSet):

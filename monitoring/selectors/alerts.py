@@ -11,6 +11,7 @@ from fanpin.roles import Role
 from fanpin.scoping import sees_everything, user_region_prefix
 from monitoring.models import DepartmentAlert
 from monitoring.services.alerts import department_label
+from monitoring.services.medical import MEDICAL_ALERT_KEY_PREFIX
 
 
 def alerts_visible(*, user: Any) -> QuerySet[DepartmentAlert]:
@@ -20,8 +21,14 @@ def alerts_visible(*, user: Any) -> QuerySet[DepartmentAlert]:
         if prefix is None or not label:
             return DepartmentAlert.objects.none()
         # Its own submissions: by its department, inside its region (matched alerts carry the
-        # member's village code, unmatched ones the submitter's region).
-        return DepartmentAlert.objects.filter(department=label).within(prefix)
+        # member's village code, unmatched ones the submitter's region).  Not the alerts the
+        # system made from settlement extracts: that a 5 000–20 000 元 line became an alert tells
+        # that the person belongs to a 脱贫户 or a monitoring target, which is household data.
+        return (
+            DepartmentAlert.objects.filter(department=label)
+            .within(prefix)
+            .exclude(idempotency_key__startswith=MEDICAL_ALERT_KEY_PREFIX)
+        )
     return DepartmentAlert.objects.for_user(user).select_related("member__household")
 
 

@@ -39,14 +39,18 @@ from monitoring.services.alerts import MAX_BATCH, alerts_write, department_label
 from monitoring.services.imports.kinds import alert_keys_taken
 
 MEDICAL_DEPARTMENT = "医保"
+MEDICAL_ALERT_KEY_PREFIX = "medical-"  # idempotency keys of the alerts made from settlement lines
 COMPARED = ("out_of_pocket", "department", "member_id", "region_code")
 
 
 @dataclass(frozen=True)
 class SettlementOutcome:
     stored: int
-    alerted: int  # lines at or above their threshold (sent as alerts; resent ones are duplicates)
-    new_alerts: int
+    # Lines at or above their threshold (sent as alerts; resent ones are duplicates), and of those
+    # the new ones.  None for a department user: whether a 5 000–20 000 元 line alerted would tell
+    # the department that the person belongs to a 脱贫户 or a monitoring target (household data).
+    alerted: int | None
+    new_alerts: int | None
 
 
 @dataclass(frozen=True)
@@ -88,6 +92,8 @@ def medical_settlements_submit(*, user: Any, items: list[dict[str, Any]]) -> Set
     if len(items) > MAX_BATCH:
         raise ValidationError(f"每批最多 {MAX_BATCH} 条。")
     batch = medical_settlements_write(user=user, items=items)
+    if effective_role(user) == Role.DEPT:
+        return SettlementOutcome(stored=len(items), alerted=None, new_alerts=None)
     return SettlementOutcome(stored=len(items), alerted=batch.alerted, new_alerts=batch.new_alerts)
 
 
@@ -142,7 +148,7 @@ def medical_settlements_write(*, user: Any, items: list[dict[str, Any]], dry_run
             alert_index.append(index)
             alerts.append(
                 {
-                    "idempotency_key": f"medical-{item['id_number']}-{item['year']}",
+                    "idempotency_key": f"{MEDICAL_ALERT_KEY_PREFIX}{item['id_number']}-{item['year']}",
                     "id_number": item["id_number"],
                     "name": m["name"] if m else "（医保结算）",
                     "alert_type": AlertType.MEDICAL.value,
