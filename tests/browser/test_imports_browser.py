@@ -51,6 +51,7 @@ def test_import_with_errors_then_a_good_file(
     good = kind_sheet(tmp_path / "收入.xlsx", "incomes", [income(), income(户编号="H520101001002", 年度=2023)])
 
     login(page, live_server, "county")
+    page.get_by_test_id("nav-group-data").click()
     page.get_by_role("link", name="数据导入").click()
     page.get_by_label("数据类型").select_option(label="年度收入")
     page.get_by_label("Excel 文件（.xlsx）").set_input_files(str(bad))

@@ -21,6 +21,7 @@ def test_county_starts_a_run_and_the_page_updates_itself(page, live_server, worl
     setup_lines()
     income(household(), YEAR, "100.00")
     login(page, live_server, "county")
+    page.get_by_test_id("nav-group-data").click()
     page.get_by_role("link", name="筛查").first.click()
     assert "还没有筛查记录" in page.get_by_test_id("empty-runs").inner_text()
     page.get_by_label("评估年度").fill(str(YEAR))
