@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from django.core.exceptions import ValidationError
 
@@ -66,3 +67,15 @@ def phone_mask(value: str) -> str:
     if len(value) >= 11:
         return f"{value[:3]}****{value[-4:]}"
     return "*" * max(len(value) - 2, 0) + value[-2:]
+
+
+# 15 to 18 characters that look like a 身份证号 (old 15-digit or new 18-character), inside any text.
+_ID_LIKE = re.compile(r"(?<![0-9])([0-9]{6})[0-9]{5,8}([0-9]{3}[0-9Xx])(?![0-9A-Za-z])")
+
+
+def personal_text_mask(*, header: str, text: str) -> str:
+    """Mask what a stored message or cell could reveal: ID-like runs anywhere, and the whole value
+    of a phone column.  For texts kept after an import (error lists), not for the user's own file."""
+    if any(word in header for word in ("电话", "手机")):
+        return phone_mask(text)
+    return _ID_LIKE.sub(lambda m: f"{m.group(1)}********{m.group(2)}", text)

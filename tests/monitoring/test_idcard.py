@@ -79,3 +79,20 @@ def test_a_number_cell_is_refused_with_a_message_saying_so() -> None:
 
 def test_mask() -> None:
     assert id_number_mask("522728199001011234") == "522728********1234"
+
+
+@pytest.mark.parametrize(
+    ("header", "text", "expected"),
+    [
+        ("身份证号", "522728199001011234", "522728********1234"),
+        ("身份证号+预警类型", "52272819900101123X+MEDICAL", "522728********123X+MEDICAL"),
+        ("说明", "旧证 522728900101123 已换发", "旧证 522728********1123 已换发"),
+        ("区划代码", "520101001001", "520101001001"),  # 12-digit codes are not IDs
+        ("户编号", "H520101001002", "H520101001002"),
+        ("联系电话", "13812345678", "138****5678"),
+    ],
+)
+def test_personal_text_mask(header: str, text: str, expected: str) -> None:
+    from monitoring.idcard import personal_text_mask
+
+    assert personal_text_mask(header=header, text=text) == expected

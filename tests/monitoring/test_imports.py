@@ -83,7 +83,8 @@ def test_id_number_as_number_cell_is_rejected_with_a_clear_message(tmp_path: Pat
     assert errors_of(result) == [
         (3, "身份证号", "身份证号必须是文本，不能是数字（请将该列设置为文本格式后重新录入）。")
     ]
-    assert result.errors[0].value == "520101198005170000"
+    # what Excel shows (the digits it rounded to), masked: the error list is stored and shown
+    assert result.errors[0].value == "520101********0000"
     assert Member.objects.count() == len(world.households)
 
 
@@ -739,3 +740,18 @@ def test_import_command_errors_exit_non_zero(tmp_path: Path, world: World) -> No
         call_command("import_xlsx", "--kind", "people", str(path))
     with pytest.raises(CommandError, match="您的角色无权导入数据。"):
         call_command("import_xlsx", "--kind", "incomes", str(path), "--user", "village")
+
+
+def test_stored_error_list_never_holds_a_full_id_or_phone_number(tmp_path: Path, world: World) -> None:
+    known = world.households["520101001001"].members.get().id_number
+    bad_check_digit = known[:17] + ("0" if known[17] != "0" else "1")
+    result = run(
+        tmp_path,
+        world,
+        "members",
+        [member_row(身份证号=bad_check_digit), member_row(身份证号=known), member_row(身份证号=known)],
+    )
+    assert result.errors, "the sheet has errors"
+    stored = " ".join(f"{e.value} {e.message}" for e in result.errors)
+    assert bad_check_digit not in stored and known not in stored
+    assert f"{known[:6]}********{known[-4:]}" in stored  # still recognisable for the person fixing it

@@ -21,6 +21,7 @@ from django.db import DatabaseError, transaction
 
 from fanpin.roles import Department, Role
 from fanpin.scoping import sees_everything, user_region_prefix
+from monitoring.idcard import personal_text_mask
 from monitoring.services.imports.reader import SheetError, find_header, open_rows
 from monitoring.services.imports.spec import SPECS, CellError, KindSpec, is_blank
 
@@ -129,8 +130,9 @@ class ImportContext:
     def error(self, row: int, header: str, value: Any, message: str) -> None:
         self.error_count += 1
         if len(self.errors) < MAX_ERRORS_KEPT:
-            text = "" if value is None else str(value).strip()
-            self.errors.append(RowError(row, header, text[:100], message))
+            # Kept in the job row and shown on its page: no full 身份证号 or phone number.
+            text = personal_text_mask(header=header, text="" if value is None else str(value).strip())
+            self.errors.append(RowError(row, header, text[:100], personal_text_mask(header="", text=message)))
 
     def in_scope(self, code: str) -> bool:
         return self.prefix is not None and code.startswith(self.prefix)
