@@ -222,28 +222,34 @@ DASHBOARD_CACHE_SECONDS = int(os.environ.get("DASHBOARD_CACHE_SECONDS", "7200"))
 
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {}
 
-# Screening (SPEC §4): Celery beat screens every province monthly by default.  SCREENING_CRON is a
-# five-field crontab "minute hour day-of-month month day-of-week" (Asia/Shanghai); empty disables.
-SCREENING_CRON = os.environ.get("SCREENING_CRON", "0 2 1 * *").strip()
-if SCREENING_CRON:
-    from celery.schedules import crontab
 
-    _minute, _hour, _dom, _month, _dow = SCREENING_CRON.split()
-    CELERY_BEAT_SCHEDULE["screening-monthly"] = {
-        "task": "monitoring.tasks.screening_scheduled_task",
-        "schedule": crontab(minute=_minute, hour=_hour, day_of_month=_dom, month_of_year=_month, day_of_week=_dow),
-    }
+def _beat(name: str, task: str, env: str, default: str) -> str:
+    """A beat entry from a five-field crontab "minute hour day-of-month month day-of-week" in the
+    environment variable ``env`` (Asia/Shanghai); an empty value disables it."""
+    cron = os.environ.get(env, default).strip()
+    if cron:
+        from celery.schedules import crontab
 
-# Dashboard snapshots: recomputed hourly by default (DASHBOARD_WARM_CRON, same format; empty disables).
-DASHBOARD_WARM_CRON = os.environ.get("DASHBOARD_WARM_CRON", "5 * * * *").strip()
-if DASHBOARD_WARM_CRON:
-    from celery.schedules import crontab
+        minute, hour, dom, month, dow = cron.split()
+        CELERY_BEAT_SCHEDULE[name] = {
+            "task": task,
+            "schedule": crontab(minute=minute, hour=hour, day_of_month=dom, month_of_year=month, day_of_week=dow),
+        }
+    return cron
 
-    _minute, _hour, _dom, _month, _dow = DASHBOARD_WARM_CRON.split()
-    CELERY_BEAT_SCHEDULE["dashboard-warm"] = {
-        "task": "assistance.tasks.dashboard_warm_task",
-        "schedule": crontab(minute=_minute, hour=_hour, day_of_month=_dom, month_of_year=_month, day_of_week=_dow),
-    }
+
+# Screening (SPEC §4): Celery beat screens every province monthly by default.
+SCREENING_CRON = _beat("screening-monthly", "monitoring.tasks.screening_scheduled_task", "SCREENING_CRON", "0 2 1 * *")
+# Dashboard snapshots: recomputed hourly by default.
+DASHBOARD_WARM_CRON = _beat(
+    "dashboard-warm", "assistance.tasks.dashboard_warm_task", "DASHBOARD_WARM_CRON", "5 * * * *"
+)
+# Uploaded sheets hold personal data: the files of import jobs are deleted this many days after
+# the job ended (or was abandoned); the job row, its counts and its masked error list stay.
+IMPORT_FILE_RETENTION_DAYS = int(os.environ.get("IMPORT_FILE_RETENTION_DAYS", "30"))
+IMPORT_PURGE_CRON = _beat(
+    "import-files-purge", "monitoring.tasks.import_files_purge_task", "IMPORT_PURGE_CRON", "30 3 * * *"
+)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -61,3 +61,11 @@ def import_job_task(job_id: int) -> str:
     from monitoring.services.imports.jobs import import_job_run
 
     return str(import_job_run(job_id=job_id).status)
+
+
+@shared_task(acks_late=True)
+def import_files_purge_task() -> int:
+    """Celery beat (daily by default): delete uploaded sheets past IMPORT_FILE_RETENTION_DAYS."""
+    from monitoring.services.imports.jobs import import_files_purge
+
+    return import_files_purge()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from pathlib import Path
 from typing import IO, Any
@@ -263,3 +264,35 @@ def import_file(
     if result.ok:
         import_screening_schedule(job=job)
     return job, result
+
+
+PURGE_BATCH = 500
+
+
+def import_files_purge(*, older_than_days: int | None = None, now: Any = None) -> int:
+    """Delete the uploaded files of import jobs that ended (or were left unconfirmed) more than
+    ``older_than_days`` days ago (default ``IMPORT_FILE_RETENTION_DAYS``).  The job rows keep their
+    counts, messages and masked error lists; only the sheet with its personal data goes, so the
+    annotated copy can no longer be downloaded.  Idempotent; returns how many files were deleted.
+    A file is removed from storage before its row forgets it: a crash in between leaves a row
+    pointing at a missing file, which the next purge clears, never an orphan file."""
+    from django.conf import settings
+    from django.db.models import Q
+
+    days = settings.IMPORT_FILE_RETENTION_DAYS if older_than_days is None else older_than_days
+    cutoff = (now or timezone.now()) - dt.timedelta(days=days)
+    ended = Q(finished_at__lt=cutoff) | Q(
+        finished_at__isnull=True,
+        created_at__lt=cutoff,
+        status__in=[ImportStatus.UPLOADED, ImportStatus.INVALID, ImportStatus.VALIDATED],
+    )
+    deleted = 0
+    while True:
+        batch = list(ImportJob.objects.filter(ended).exclude(file="").order_by("pk")[:PURGE_BATCH])
+        if not batch:
+            return deleted
+        for job in batch:
+            job.file.delete(save=False)  # no error if the file is already gone
+            job.file = ""
+            job.save(update_fields=["file"])
+            deleted += 1
