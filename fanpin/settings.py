@@ -40,6 +40,9 @@ if not SECRET_KEY:
         _key_file.write_text(secrets.token_urlsafe(50))
         _key_file.chmod(0o600)
     SECRET_KEY = _key_file.read_text().strip()
+# Rotating SECRET_KEY: the new key in SECRET_KEY, the old one(s) here (comma-separated) until sessions
+# and password-reset links signed with them have expired (SESSION_COOKIE_AGE), then remove them.
+SECRET_KEY_FALLBACKS = env_list("SECRET_KEY_FALLBACKS")
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
