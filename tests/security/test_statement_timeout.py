@@ -29,7 +29,11 @@ PG_URL = "postgres://fanpin@db.invalid:5432/fanpin"  # settings only parse it: n
 
 
 def clean_env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in {"FANPIN_PROCESS_ROLE", "WEB_STATEMENT_TIMEOUT"}}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"FANPIN_PROCESS_ROLE", "WEB_STATEMENT_TIMEOUT", "WORKER_STATEMENT_TIMEOUT"}
+    }
     env.update({"DJANGO_SETTINGS_MODULE": "fanpin.settings_test", **extra})
     return env
 
