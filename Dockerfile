@@ -14,4 +14,7 @@ COPY --chown=fanpin:fanpin . .
 RUN SECRET_KEY=build-only python manage.py collectstatic --noinput
 USER fanpin
 EXPOSE 8000
+# fanpin/wsgi.py marks gunicorn's processes as web processes: PostgreSQL cancels their statements after
+# WEB_STATEMENT_TIMEOUT seconds (default 30, below gunicorn's --timeout); the same image run as a Celery
+# worker or a manage.py command has no such limit.
 CMD ["gunicorn", "fanpin.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--timeout", "120"]

@@ -2,7 +2,8 @@
 
 A user sees the data of their region and of the regions below it, never beside or above it.
 Region codes are hierarchical (``PP CC DD TTT VVV``), so "below" is a prefix test on the 12-digit
-village code that every scoped row reaches through ``region_path``.
+village code that every scoped row reaches through ``region_path`` (written as a range of codes,
+see ``ScopedQuerySet.within``).
 
 * ``ScopedQuerySet.for_user(user)`` is the queryset method; it denies by default (anonymous users,
   users without a role or region, department users for household data get nothing).
@@ -88,12 +89,21 @@ class ScopedQuerySet(models.QuerySet[_M]):
         return scoped
 
     def within(self, prefix: str) -> ScopedQuerySet[_M]:
-        """Rows whose region code starts with ``prefix`` (a region and everything below it)."""
+        """Rows whose region code starts with ``prefix`` (a region and everything below it).
+
+        Region codes are 12 digits (database check on ``Region.code``; the ``region_code`` columns
+        are copied from it), so "starts with 5201" is the range ``520100000000``–``520199999999``.
+        A range, unlike ``LIKE '5201%'``, is served by any plain b-tree index whatever the
+        database's collation, including composite ones that also give the list's order
+        (``household_village_no``: the scoped household list is a range scan, not a walk).
+        """
         if not self.region_path:
             raise NotImplementedError(f"{type(self).__name__} has no region_path")
         if len(prefix) == 12:
             return self.filter(**{self.region_path: prefix})
-        return self.filter(**{f"{self.region_path}__startswith": prefix})
+        return self.filter(
+            **{f"{self.region_path}__gte": prefix.ljust(12, "0"), f"{self.region_path}__lte": prefix.ljust(12, "9")}
+        )
 
 
 def scoped_queryset(model: type[_M], user: Any) -> models.QuerySet[_M]:

@@ -11,6 +11,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -39,6 +40,9 @@ if not SECRET_KEY:
         _key_file.write_text(secrets.token_urlsafe(50))
         _key_file.chmod(0o600)
     SECRET_KEY = _key_file.read_text().strip()
+# Rotating SECRET_KEY: the new key in SECRET_KEY, the old one(s) here (comma-separated) until sessions
+# and password-reset links signed with them have expired (SESSION_COOKIE_AGE), then remove them.
+SECRET_KEY_FALLBACKS = env_list("SECRET_KEY_FALLBACKS")
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
@@ -73,6 +77,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    # a query cancelled by the web statement timeout answers a Chinese 503 page (or API detail)
+    "fanpin.middleware.QueryTimeoutMiddleware",
     # django-axes must be last: it locks out repeated failed logins.
     "axes.middleware.AxesMiddleware",
 ]
@@ -102,11 +108,46 @@ DATABASES = {
         conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "60")),
     )
 }
+
+# The role of this process, set by its entry point before the settings load: "web" by fanpin/wsgi.py,
+# fanpin/asgi.py (gunicorn, any WSGI/ASGI server) and `manage.py runserver`; "command" by manage.py
+# for every other command; "worker" may be set for Celery (docker-compose does).  Unset = "command".
+PROCESS_ROLE = os.environ.get("FANPIN_PROCESS_ROLE", "command").strip() or "command"
+if PROCESS_ROLE not in {"web", "worker", "command"}:
+    raise ImproperlyConfigured(f"FANPIN_PROCESS_ROLE must be web, worker or command, not {PROCESS_ROLE!r}")
+
+
+def env_seconds(name: str, default: str) -> float:
+    value = os.environ.get(name, "").strip() or default
+    try:
+        seconds = float(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a number of seconds, not {value!r}") from None
+    if seconds < 0:
+        raise ImproperlyConfigured(f"{name} must be 0 (no limit) or more, not {value!r}")
+    return seconds
+
+
+# PostgreSQL cancels a statement of a web request that runs longer than this (statement_timeout), so a
+# runaway query cannot outlive its request (or a killed server); the user gets a Chinese error page
+# (fanpin.middleware.QueryTimeoutMiddleware).  Workers and commands (screening, imports, demo
+# generation, benchmarks) have no limit unless WORKER_STATEMENT_TIMEOUT is set (it applies to "worker").
+# 0 = no limit.
+STATEMENT_TIMEOUT_SECONDS = {
+    "web": env_seconds("WEB_STATEMENT_TIMEOUT", "30"),
+    "worker": env_seconds("WORKER_STATEMENT_TIMEOUT", "0"),
+    "command": 0.0,
+}[PROCESS_ROLE]
+
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # JIT compilation costs 0.3-0.9 s on the web's short queries over large tables (measured on the
     # lead queue, household list, exports and dashboard with 1 000 000 households): off for the app.
+    # Both are libpq startup options: no extra query per connection.
     DATABASES["default"].setdefault("OPTIONS", {})
-    DATABASES["default"]["OPTIONS"].setdefault("options", "-c jit=off")
+    _options = DATABASES["default"]["OPTIONS"].get("options", "-c jit=off")
+    if STATEMENT_TIMEOUT_SECONDS:
+        _options += f" -c statement_timeout={round(STATEMENT_TIMEOUT_SECONDS * 1000)}"
+    DATABASES["default"]["OPTIONS"]["options"] = _options
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets the in-process demo read while a long import writes.
     DATABASES["default"].setdefault("OPTIONS", {})

@@ -47,8 +47,13 @@ class Household(models.Model):
     class Meta:
         verbose_name = "农户"
         verbose_name_plural = "农户"
-        ordering = ["household_no"]
-        indexes = [models.Index(fields=["village", "household_type"], name="household_village_type")]
+        # Village first: a region's households are one range of this index (see ScopedQuerySet.within),
+        # already in list order, so a scoped page is a range scan whatever the region.
+        ordering = ["village_id", "household_no"]
+        indexes = [
+            models.Index(fields=["village", "household_type"], name="household_village_type"),
+            models.Index(fields=["village", "household_no"], name="household_village_no"),
+        ]
         constraints = [
             models.CheckConstraint(condition=Q(household_type__in=HouseholdType.values), name="household_type_valid"),
             # 脱贫户 carry their 脱贫年度; other households have none.
@@ -162,6 +167,8 @@ class Member(models.Model):
             models.Index(fields=["name"], name="member_name"),
             # name prefix search (户主姓名 on the household list): LIKE 'x%' needs pattern ops on PostgreSQL
             models.Index(fields=["name"], name="member_name_prefix", opclasses=["varchar_pattern_ops"]),
+            # PostgreSQL also has member_id_number_tail on reverse(id_number) text_pattern_ops (migration
+            # 0011, raw SQL): the search by the last digits of a 身份证号 is a prefix of the reversed number.
         ]
         constraints = [
             models.UniqueConstraint(

@@ -5,7 +5,8 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import F, Lookup, OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models.functions import Reverse
 
 from fanpin.scoping import code_prefix
 from monitoring.models import AnnualIncome, Household, Member, RigidExpenditure
@@ -13,7 +14,63 @@ from monitoring.selectors.lines import monitoring_lines_for_province
 
 
 def _head_name_subquery() -> Subquery:
-    return Subquery(Member.objects.filter(household=OuterRef("pk"), relation=Member.Relation.HEAD).values("name")[:1])
+    # at most one 户主 per household (member_one_head_per_household): no ordering needed
+    return Subquery(
+        Member.objects.filter(household=OuterRef("pk"), relation=Member.Relation.HEAD).order_by().values("name")[:1]
+    )
+
+
+class _InSubqueryArray(Lookup):
+    """``lhs IN (subquery)``; on PostgreSQL written ``lhs = ANY(ARRAY(subquery))``.
+
+    PostgreSQL runs the uncorrelated ``ARRAY(...)`` once (an InitPlan) and then looks the rows up
+    by primary key, whatever it guesses about the number of matches.  With ``IN (subquery)`` it may
+    instead walk the whole region in list order, probing the subquery for every household, which
+    is what made a search with few or no hits take seconds at 1 000 000 households.
+    """
+
+    lookup_name = "in_subquery_array"
+
+    def as_sql(self, compiler: Any, connection: Any) -> Any:
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        rhs, rhs_params = self.process_rhs(compiler, connection)
+        params = (*lhs_params, *rhs_params)
+        if connection.vendor == "postgresql":
+            return f"{lhs} = ANY(ARRAY{rhs})", params
+        return f"{lhs} IN {rhs}", params
+
+
+def _id_tail(search: str) -> str | None:
+    """The search as the last 4 to 18 characters of a 身份证号, upper-cased; ``None`` if it is not one."""
+    tail = search.upper()
+    if 4 <= len(tail) <= 18 and tail[:-1].isdigit() and (tail[-1].isdigit() or tail[-1] == "X"):
+        return tail
+    return None
+
+
+def _household_ids_matching(*, search: str) -> QuerySet[Any]:
+    """Ids of the households a search term finds (unscoped: callers intersect with a scope).
+
+    One ``UNION ALL`` of index range scans: 户编号 prefix (``household_no`` pattern index), any
+    member's name prefix (``member_name_prefix``), and a 身份证号 — all 18 characters exactly
+    (the unique index), or its last 4 to 17 characters (a prefix of the reversed number:
+    ``member_id_number_tail`` on PostgreSQL).
+    """
+    parts: list[QuerySet[Any]] = [
+        Household.objects.filter(household_no__startswith=search).order_by().values("pk"),
+        Member.objects.filter(name__startswith=search).order_by().values("household_id"),
+    ]
+    tail = _id_tail(search)
+    if tail is not None and len(tail) == 18:
+        parts.append(Member.objects.filter(id_number=tail).order_by().values("household_id"))
+    elif tail is not None:
+        parts.append(
+            Member.objects.alias(id_reversed=Reverse("id_number"))
+            .filter(id_reversed__startswith=tail[::-1])
+            .order_by()
+            .values("household_id")
+        )
+    return parts[0].union(*parts[1:], all=True)
 
 
 def households_in_scope(
@@ -24,10 +81,11 @@ def households_in_scope(
     region_code: str = "",  # any region (county, township, ...): narrows, never widens
     household_type: str = "",
 ) -> QuerySet[Household]:
-    """The households a user may see, filtered as the household list and API filter them.
+    """The households a user may see, filtered as the household list and API filter them, in
+    village order then 户编号 order (index ``household_village_no``).
 
     ``search`` matches 户编号 (prefix), 户主 or member name (exact or prefix), or the last digits of
-    any member's 身份证号 (4 to 18 characters).
+    any member's 身份证号 (4 to 18 characters; all 18 is the exact number).
     """
     qs = Household.objects.for_user(user).select_related("village", "village__parent")
     if village_code:
@@ -38,14 +96,8 @@ def households_in_scope(
         qs = qs.filter(household_type=household_type)
     search = search.strip()
     if search:
-        condition = Q(household_no__startswith=search) | Q(
-            pk__in=Member.objects.filter(name__startswith=search).values("household_id")
-        )
-        tail = search.upper()
-        if 4 <= len(tail) <= 18 and tail[:-1].isdigit() and (tail[-1].isdigit() or tail[-1] == "X"):
-            condition |= Q(pk__in=Member.objects.filter(id_number__endswith=tail).values("household_id"))
-        qs = qs.filter(condition)
-    return qs.annotate(head_name=_head_name_subquery()).order_by("household_no")
+        qs = qs.filter(_InSubqueryArray(F("pk"), _household_ids_matching(search=search)))
+    return qs.annotate(head_name=_head_name_subquery()).order_by("village_id", "household_no")
 
 
 def household_detail(*, user: Any, pk: int) -> Household:

@@ -1,0 +1,156 @@
+"""The household list, its search and the API list (issue 10): order, search semantics, scope, queries.
+
+The list is ordered by village, then 户编号 (one range of the index ``household_village_no`` per
+region).  A search matches a 户编号 prefix, a member name prefix, a whole 身份证号 or its last 4–17
+characters; always inside the user's scope.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.urls import reverse
+from rest_framework.test import APIClient
+
+from fanpin.models import User
+from fanpin.roles import Role
+from monitoring.models import Household, Relation
+from monitoring.selectors.households import households_in_scope
+from tests.conftest import World
+from tests.factories import HouseholdFactory, MemberFactory, region, user
+
+pytestmark = pytest.mark.django_db
+
+ID_SPOUSE = "52010119650101123X"  # the check digit does not matter to the search
+ID_OTHER_COUNTY = "520102196501011234"
+
+
+@pytest.fixture
+def people(world: World) -> dict[str, Household]:
+    """Households whose 户编号 order differs from their villages' order, with searchable members."""
+    region("520101001002")
+    late = HouseholdFactory(household_no="A-2", village_id="520101001002")  # first by 户编号, second village
+    MemberFactory(household=late, relation=Relation.HEAD, name="张三")
+    MemberFactory(household=late, relation=Relation.SPOUSE, name="李四娘", id_number=ID_SPOUSE)
+    early = HouseholdFactory(household_no="Z-1", village_id="520101001001")
+    MemberFactory(household=early, relation=Relation.HEAD, name="王五")
+    outside = HouseholdFactory(household_no="A-3", village_id="520102001001")  # another county
+    MemberFactory(household=outside, relation=Relation.HEAD, name="张三丰", id_number=ID_OTHER_COUNTY)
+    return {"late": late, "early": early, "outside": outside}
+
+
+def listed(client: Client, **params: str) -> list[str]:
+    """户编号 in the order the household list page shows them."""
+    html = client.get(reverse("monitoring:household_list"), params).content.decode()
+    return re.findall(r'<td><a href="/monitoring/households/\d+/">([^<]+)</a></td>', html)
+
+
+def county(client: Client, world: World) -> Client:
+    client.force_login(world.users["county"])
+    return client
+
+
+def test_list_is_ordered_by_village_then_household_number(client: Client, world: World, people: dict) -> None:
+    # 520101001001: H520101001001, Z-1; 520101001002: A-2, H520101001002; 520101002001: H520101002001
+    assert listed(county(client, world)) == ["H520101001001", "Z-1", "A-2", "H520101001002", "H520101002001"]
+
+
+def test_api_list_has_the_same_order(world: World, people: dict) -> None:
+    api = APIClient()
+    api.force_authenticate(world.users["county"])
+    rows = api.get("/api/v1/households/").json()["results"]
+    assert [r["household_no"] for r in rows] == ["H520101001001", "Z-1", "A-2", "H520101001002", "H520101002001"]
+
+
+@pytest.mark.parametrize(
+    ("search", "expected"),
+    [
+        ("A-", ["A-2"]),  # 户编号 prefix (A-3 is outside the county)
+        ("A-2", ["A-2"]),
+        ("-2", []),  # not a prefix
+        ("张三", ["A-2"]),  # 户主 name prefix; 张三丰 is outside the county
+        ("李四", ["A-2"]),  # any member's name, not only the 户主's
+        ("四娘", []),  # not a prefix
+        (ID_SPOUSE, ["A-2"]),  # the whole 身份证号
+        (ID_SPOUSE.lower(), ["A-2"]),  # a lower-case x
+        ("123X", ["A-2"]),  # its last 4 characters
+        ("101123x", ["A-2"]),  # its last 7, lower-case x
+        ("23X", []),  # fewer than 4 characters is not a 身份证号 search
+        ("19650101", []),  # digits inside the number, not at its end
+        (ID_OTHER_COUNTY, []),  # a real 身份证号 outside the user's scope
+        ("1234", []),  # ... also by its last digits
+        ("%", []),  # LIKE wildcards are searched literally
+        ("_", []),
+        ("  王五 ", ["Z-1"]),  # surrounding spaces are ignored
+    ],
+)
+def test_search(client: Client, world: World, people: dict, search: str, expected: list[str]) -> None:
+    assert listed(county(client, world), q=search) == expected
+
+
+def test_search_hits_are_in_list_order_and_combine_with_the_village_filter(
+    client: Client, world: World, people: dict
+) -> None:
+    county(client, world)
+    assert listed(client, q="H5201010") == ["H520101001001", "H520101001002", "H520101002001"]
+    assert listed(client, q="H5201010", village="520101001002") == ["H520101001002"]
+
+
+def test_province_user_finds_the_other_county(client: Client, world: World, people: dict) -> None:
+    client.force_login(world.users["province"])
+    assert listed(client, q="张三") == ["A-2", "A-3"]
+    assert listed(client, q="1234") == ["A-3"]
+
+
+def test_scope_range_includes_the_edges_of_a_region(db: None) -> None:
+    """The scope is a range of 12-digit codes (520100000000–520199999999 for 5201): the first and
+    last villages of a region are inside it, the neighbours' outside."""
+    inside = ["520101001001", "520199999999"]
+    outside = ["520099999999", "520200001001", "530101001001"]
+    for code in inside + outside:
+        HouseholdFactory(household_no=f"N{code}", village_id=region(code).code)
+    official = user("city-5201", Role.CITY, "520100000000")
+    assert [h.household_no for h in households_in_scope(user=official)] == [f"N{c}" for c in inside]
+    assert [h.household_no for h in Household.objects.within("5201")] == [f"N{c}" for c in inside]
+
+
+def test_api_list_query_count_is_pinned(world: World, django_assert_num_queries) -> None:  # type: ignore[no-untyped-def]
+    for _ in range(30):
+        MemberFactory(household=HouseholdFactory(village_id="520101001001"), relation=Relation.HEAD)
+    api = APIClient()
+    api.force_authenticate(world.users["county"])
+    with django_assert_num_queries(2):  # count, page (village joined; head name subquery)
+        assert len(api.get("/api/v1/households/").json()["results"]) == 33
+    with django_assert_num_queries(2):
+        assert api.get("/api/v1/households/?township=520101001000").json()["count"] == 32
+
+
+def test_search_is_one_query_for_the_count_and_one_for_the_page(world: World, django_assert_num_queries) -> None:  # type: ignore[no-untyped-def]
+    admin: User = world.users["admin"]
+    qs = households_in_scope(user=admin, search="户主")
+    with django_assert_num_queries(2):
+        assert qs.count() == 6
+        assert len(list(qs[:50])) == 6
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="index use is PostgreSQL's")
+def test_search_uses_the_indexes_on_postgresql(world: World) -> None:
+    """Every branch of a search is an index scan (the plan would be a scan of every member or a walk
+    of every household otherwise); sequential scans are switched off so the small test tables
+    cannot hide a missing index."""
+    county_user = world.users["county"]
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+    plans = {
+        term: households_in_scope(user=county_user, search=term)[:50].explain()
+        for term in ("张三", "H5201", "1234", "520101198005171234")
+    }
+    for term, plan in plans.items():
+        assert "Seq Scan" not in plan, (term, plan)
+    assert "member_name_prefix" in plans["张三"]
+    assert "member_id_number_tail" in plans["1234"]
+    assert "id_number" in plans["520101198005171234"]
+    assert "household_no" in plans["H5201"]
