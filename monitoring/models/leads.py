@@ -151,6 +151,9 @@ class Lead(models.Model):
             models.Index(fields=["household", "state"], name="lead_household_state"),
             models.Index(fields=["year", "state"], name="lead_year_state"),
             models.Index(fields=["state", "-raised_at"], name="lead_state_raised"),
+            # The queue's default order (oldest first) over all states: page 1 walks this index and
+            # probes each lead's household for the region, instead of sorting the region's leads.
+            models.Index(fields=["raised_at", "id"], name="lead_raised"),
         ]
         constraints = [
             models.UniqueConstraint(
