@@ -207,3 +207,39 @@ def test_absurd_numbers_are_client_errors_not_server_errors(world: World) -> Non
     assert client.get("/api/v1/leads/", {"year": "99999999999999999999"}).status_code == 400
     assert client.get(f"/api/v1/leads/{10**30}/").status_code == 404
     assert client.get("/api/v1/alerts/0.5/").status_code == 404
+
+
+def test_corrected_amount_corrects_the_expenditure_instead_of_adding_one(world: World) -> None:
+    """A department resends an alert (same 身份证号, type and date) with a corrected amount: the
+    household's rigid expenditure follows the correction, so EXPENDITURE_SPIKE never counts both."""
+    person = head(world)
+    client = api(world, "dept")
+    assert client.post("/api/v1/alerts/", {"alerts": [alert("k1", person)]}, format="json").status_code == 201
+    first = DepartmentAlert.objects.get().expenditure
+    assert first is not None and first.amount == Decimal("23456.00")
+
+    resp = client.post("/api/v1/alerts/", {"alerts": [alert("k2", person, amount="20000.00")]}, format="json")
+    assert resp.status_code == 201, resp.content
+    expenditures = RigidExpenditure.objects.filter(household=world.households[VILLAGE])
+    assert [(e.pk, e.amount) for e in expenditures] == [(first.pk, Decimal("20000.00"))]
+    assert DepartmentAlert.objects.get().expenditure_id == first.pk
+
+    # the amount withdrawn: the expenditure the alert created goes too
+    resp = client.post("/api/v1/alerts/", {"alerts": [alert("k3", person, amount=None)]}, format="json")
+    assert resp.status_code == 201, resp.content
+    assert not RigidExpenditure.objects.filter(household=world.households[VILLAGE]).exists()
+    assert DepartmentAlert.objects.get().expenditure is None
+
+
+def test_a_registry_expenditure_the_alert_matched_is_never_changed(world: World) -> None:
+    hh = world.households[VILLAGE]
+    member = hh.members.get()
+    registry = RigidExpenditure.objects.create(
+        household=hh, member=member, category="MEDICAL", occurred_on="2025-03-14", amount=Decimal("23456.00")
+    )
+    client = api(world, "dept")
+    client.post("/api/v1/alerts/", {"alerts": [alert("k1", member.id_number)]}, format="json")
+    assert DepartmentAlert.objects.get().expenditure_id == registry.pk  # the same figures: not doubled
+    client.post("/api/v1/alerts/", {"alerts": [alert("k2", member.id_number, amount="1000.00")]}, format="json")
+    registry.refresh_from_db()
+    assert registry.amount == Decimal("23456.00")

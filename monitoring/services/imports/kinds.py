@@ -520,6 +520,7 @@ class ExpendituresHandler(KindHandler):
 # --- alerts --------------------------------------------------------------------------------
 
 ALERT_EXPENDITURE = {AlertType.MEDICAL: ExpenditureCategory.MEDICAL, AlertType.DISASTER: ExpenditureCategory.DISASTER}
+ALERT_EXPENDITURE_NOTE = "部门预警："  # the note of an expenditure an alert created (it owns it)
 ALERT_RISK = {
     AlertType.MEDICAL: RiskType.ILLNESS,
     AlertType.DISABILITY: RiskType.DISABILITY,
@@ -611,32 +612,6 @@ class AlertsHandler(KindHandler):
         extra = self.ctx.extra
         extra.setdefault("unmatched", 0)
         extra.setdefault("expenditures_created", 0)
-        # Expenditures first: 大额医疗支出 / 受灾 with an amount, for a matched member.
-        wanted: dict[tuple[Any, ...], RigidExpenditure] = {}
-        for r in rows:
-            v, member = r.values, r.refs["member"]
-            if member and v["alert_type"] in ALERT_EXPENDITURE and v.get("amount") is not None:
-                k = (member[0], ALERT_EXPENDITURE[v["alert_type"]], v["alert_date"], v["amount"])
-                wanted[k] = RigidExpenditure(
-                    household_id=member[1],
-                    member_id=member[0],
-                    category=k[1],
-                    occurred_on=k[2],
-                    amount=k[3],
-                    note=f"部门预警：{v['department']}"[:200],
-                )
-        found: dict[tuple[Any, ...], int | None] = {}
-        if wanted:
-            for pk, m, c, d, a in RigidExpenditure.objects.filter(
-                member_id__in={k[0] for k in wanted}, category__in=set(ALERT_EXPENDITURE.values())
-            ).values_list("id", "member_id", "category", "occurred_on", "amount"):
-                found[(m, c, d, a)] = pk
-            missing = [obj for k, obj in wanted.items() if k not in found]
-            extra["expenditures_created"] += len(missing)
-            if not dry_run and missing:
-                RigidExpenditure.objects.bulk_create(missing, batch_size=CHUNK)
-                for obj in missing:
-                    found[(obj.member_id, obj.category, obj.occurred_on, obj.amount)] = obj.pk
         keys = [(r.values["id_number"], r.values["alert_type"], r.values["alert_date"]) for r in rows]
         existing = {
             (v["id_number"], v["alert_type"], v["alert_date"]): v
@@ -644,14 +619,11 @@ class AlertsHandler(KindHandler):
                 "id", "id_number", "alert_type", "alert_date", *self.FIELDS
             )
         }
+        found = self.write_expenditures(rows, keys, existing, dry_run=dry_run)
         objs: list[Any] = []
         for r in rows:
             v, member = r.values, r.refs["member"]
-            expenditure_id = None
-            if member and v["alert_type"] in ALERT_EXPENDITURE and v.get("amount") is not None:
-                expenditure_id = found.get(
-                    (member[0], ALERT_EXPENDITURE[v["alert_type"]], v["alert_date"], v["amount"])
-                )
+            expenditure_id = found.get(r.number)
             if member is None:
                 extra["unmatched"] += 1
             objs.append(
@@ -698,6 +670,87 @@ class AlertsHandler(KindHandler):
                 }
                 job_alerts_link(self.ctx.job_id, [(r.number, ids[k]) for r, k in zip(rows, keys, strict=True)])
         return actions
+
+    def write_expenditures(
+        self, rows: list[Row], keys: list[Any], existing: Mapping[Any, Any], *, dry_run: bool
+    ) -> dict[int, int | None]:
+        """The rigid expenditure of each 大额医疗支出 / 受灾 alert with an amount for a matched member
+        (SPEC §6), by row number.  A resent alert keeps its expenditure: when the department
+        corrects the amount or date, the expenditure the alert created is corrected, not doubled;
+        when the alert no longer carries one (amount removed, member no longer matched), the
+        expenditure it created is deleted.  Expenditures the alert did not create (a registry row
+        with the same figures that it was linked to) are never changed."""
+        extra = self.ctx.extra
+        wanted: dict[int, RigidExpenditure] = {}
+        for r in rows:
+            v, member = r.values, r.refs["member"]
+            if member and v["alert_type"] in ALERT_EXPENDITURE and v.get("amount") is not None:
+                wanted[r.number] = RigidExpenditure(
+                    household_id=member[1],
+                    member_id=member[0],
+                    category=ALERT_EXPENDITURE[v["alert_type"]],
+                    occurred_on=v["alert_date"],
+                    amount=v["amount"],
+                    note=f"{ALERT_EXPENDITURE_NOTE}{v['department']}"[:200],
+                )
+        prior_ids = {
+            r.number: existing[k]["expenditure_id"]
+            for r, k in zip(rows, keys, strict=True)
+            if k in existing and existing[k]["expenditure_id"]
+        }
+        owned = {
+            pk: (m, c, d, a)
+            for pk, m, c, d, a in RigidExpenditure.objects.filter(
+                pk__in=set(prior_ids.values()), note__startswith=ALERT_EXPENDITURE_NOTE
+            ).values_list("id", "member_id", "category", "occurred_on", "amount")
+        }
+        found: dict[int, int | None] = {}
+        to_fix: list[RigidExpenditure] = []
+        to_drop: set[int] = set()
+        for number, pk in prior_ids.items():
+            if pk not in owned:
+                continue
+            obj = wanted.get(number)
+            if obj is None:
+                to_drop.add(pk)
+            elif owned[pk] != (obj.member_id, obj.category, obj.occurred_on, obj.amount):
+                obj.pk = pk
+                to_fix.append(obj)
+                found[number] = pk
+                del wanted[number]
+            else:
+                found[number] = pk
+                del wanted[number]
+        if wanted:
+            by_figures: dict[tuple[Any, ...], int] = {}
+            for pk, m, c, d, a in RigidExpenditure.objects.filter(
+                member_id__in={obj.member_id for obj in wanted.values()}, category__in=set(ALERT_EXPENDITURE.values())
+            ).values_list("id", "member_id", "category", "occurred_on", "amount"):
+                by_figures[(m, c, d, a)] = pk
+            missing: dict[tuple[Any, ...], RigidExpenditure] = {}
+            for obj in wanted.values():
+                figures = (obj.member_id, obj.category, obj.occurred_on, obj.amount)
+                if figures not in by_figures:
+                    missing.setdefault(figures, obj)
+            extra["expenditures_created"] += len(missing)
+            if not dry_run and missing:
+                RigidExpenditure.objects.bulk_create(list(missing.values()), batch_size=CHUNK)
+                by_figures.update({figures: obj.pk for figures, obj in missing.items()})
+            for number, obj in wanted.items():
+                found[number] = by_figures.get((obj.member_id, obj.category, obj.occurred_on, obj.amount))
+        if to_fix:
+            extra["expenditures_corrected"] = extra.get("expenditures_corrected", 0) + len(to_fix)
+        if to_drop:
+            extra["expenditures_removed"] = extra.get("expenditures_removed", 0) + len(to_drop)
+        if not dry_run:
+            if to_fix:
+                fields = ["household_id", "member_id", "occurred_on", "amount", "note"]
+                RigidExpenditure.objects.bulk_update(to_fix, fields, batch_size=500)
+            if to_drop:
+                # the alert row lets go of it first (the upsert below sets expenditure_id to None)
+                DepartmentAlert.objects.filter(expenditure_id__in=to_drop).update(expenditure=None)
+                RigidExpenditure.objects.filter(pk__in=to_drop).delete()
+        return found
 
     def raise_leads(self, rows: list[Row], actions: list[str], existing: Mapping[Any, Any], keys: list[Any]) -> None:
         """A matched alert that is new (or newly matched) raises or merges a DEPARTMENT_ALERT lead

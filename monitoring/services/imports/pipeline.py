@@ -97,6 +97,10 @@ class ImportResult:
             extra += f"；新增预警线索 {raised} 条、并入已有线索 {merged} 条"
         if not for_department and self.extra.get("expenditures_created"):
             extra += f"；新增刚性支出 {self.extra['expenditures_created']} 条"
+        if not for_department and self.extra.get("expenditures_corrected"):
+            extra += f"；按更正后的预警修改刚性支出 {self.extra['expenditures_corrected']} 条"
+        if not for_department and self.extra.get("expenditures_removed"):
+            extra += f"；删除不再成立的预警刚性支出 {self.extra['expenditures_removed']} 条"
         if self.dry_run:
             counts = counts.replace("新增", "将新增").replace("更新", "将更新")
             return f"{label}校验通过（试运行，未写入）：{counts}{extra}。"
