@@ -93,7 +93,8 @@ def queue_condition(*, user: Any, filters: QueueFilters) -> Q:
     if f.region:
         if len(f.region) != 12 or not f.region.isdigit():
             return Q(pk__in=[])
-        cond &= Q(household__village__code__startswith=code_prefix(f.region))
+        prefix = code_prefix(f.region)  # a range of 12-digit codes, as ``ScopedQuerySet.within``
+        cond &= Q(household__village_id__gte=prefix.ljust(12, "0"), household__village_id__lte=prefix.ljust(12, "9"))
     if f.overdue:
         cond &= Q(state__in=OPEN_STATES, raised_at__lt=overdue_cutoff())
     return cond
