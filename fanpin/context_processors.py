@@ -42,6 +42,8 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         items.append({"label": "风险消除", "url": reverse("assistance:elimination_list"), "key": "elimination"})
     if role_can(role, Permission.UPLOAD_SHEETS):  # department users: upload their alerts
         items.append({"label": "数据导入", "url": reverse("monitoring:import_list"), "key": "imports"})
+    if role_can(role, Permission.EXPORT_DATA):  # large exports wait here for their owner
+        items.append({"label": "我的导出", "url": reverse("monitoring:export_list"), "key": "exports"})
     if role_can(role, Permission.RUN_SCREENING):
         items.append({"label": "筛查", "url": reverse("monitoring:screening"), "key": "screening"})
     if role_can(role, Permission.MANAGE_PARAMETERS):
@@ -59,7 +61,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
 # County staff and administrators would get 14–16 items, which wrap on a 1 366 px screen: the less
 # daily ones go into two menus.  Short bars (cadres, departments, leaders) stay flat.
 NAV_GROUPS = (
-    ("数据与筛查", "data", ("imports", "screening", "parameters", "alerts")),
+    ("数据与筛查", "data", ("imports", "exports", "screening", "parameters", "alerts")),
     ("系统", "system", ("tokens", "admin", "api")),
 )
 MAX_FLAT_ITEMS = 9

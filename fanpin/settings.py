@@ -288,6 +288,10 @@ DASHBOARD_WARM_CRON = _beat(
 # Uploaded sheets hold personal data: the files of import jobs are deleted this many days after
 # the job ended (or was abandoned); the job row, its counts and its masked error list stay.
 IMPORT_FILE_RETENTION_DAYS = int(os.environ.get("IMPORT_FILE_RETENTION_DAYS", "30"))
+# Browser exports: up to this many rows download at once; larger ones run as a job whose file
+# waits on its page (SPEC §7) and is deleted EXPORT_FILE_RETENTION_DAYS after it was made.
+EXPORT_DIRECT_MAX_ROWS = int(os.environ.get("EXPORT_DIRECT_MAX_ROWS", "5000"))
+EXPORT_FILE_RETENTION_DAYS = int(os.environ.get("EXPORT_FILE_RETENTION_DAYS", "7"))
 IMPORT_PURGE_CRON = _beat(
     "import-files-purge", "monitoring.tasks.import_files_purge_task", "IMPORT_PURGE_CRON", "30 3 * * *"
 )

@@ -65,7 +65,16 @@ def import_job_task(job_id: int) -> str:
 
 @shared_task(acks_late=True)
 def import_files_purge_task() -> int:
-    """Celery beat (daily by default): delete uploaded sheets past IMPORT_FILE_RETENTION_DAYS."""
+    """Celery beat (daily by default): delete uploaded sheets past IMPORT_FILE_RETENTION_DAYS and
+    export files past EXPORT_FILE_RETENTION_DAYS."""
+    from monitoring.services.export_jobs import export_files_purge
     from monitoring.services.imports.jobs import import_files_purge
 
-    return import_files_purge()
+    return import_files_purge() + export_files_purge()
+
+
+@shared_task(acks_late=True, max_retries=3, default_retry_delay=30)
+def export_job_task(job_id: int) -> str:
+    from monitoring.services.export_jobs import export_job_run
+
+    return str(export_job_run(job_id=job_id).status)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from monitoring.views import alerts, cadre, households, imports, leads, screening, targets
+from monitoring.views import alerts, cadre, exports, households, imports, leads, screening, targets
 
 app_name = "monitoring"
 
@@ -24,6 +24,10 @@ urlpatterns = [
     path("alerts/", alerts.alert_list, name="alert_list"),
     # Excel import and export (issue 3)
     path("households/export/", imports.household_export, name="household_export"),
+    # Large browser exports run as jobs (SPEC §7)
+    path("exports/", exports.export_list, name="export_list"),
+    path("exports/<int:pk>/", exports.export_detail, name="export_detail"),
+    path("exports/<int:pk>/download/", exports.export_download, name="export_download"),
     path("imports/", imports.import_list, name="import_list"),
     path("imports/<int:pk>/", imports.import_detail, name="import_detail"),
     path("imports/<int:pk>/confirm/", imports.import_confirm, name="import_confirm"),

@@ -1,4 +1,5 @@
 from monitoring.models.alerts import AlertStatus, AlertType, DepartmentAlert, ImportJobAlert, MedicalSettlement
+from monitoring.models.exports import ExportJob, ExportKind, ExportStatus
 from monitoring.models.households import (
     AnnualIncome,
     DisabilityGrade,
@@ -64,6 +65,9 @@ __all__ = [
     "EliminationMethod",
     "Employment",
     "ExpenditureCategory",
+    "ExportJob",
+    "ExportKind",
+    "ExportStatus",
     "Health",
     "Household",
     "HouseholdType",

@@ -7,10 +7,10 @@ from contextlib import contextmanager
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Count, FilteredRelation, IntegerField, OuterRef, Q, Subquery, Value
+from django.db.models import Count, FilteredRelation, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 
-from monitoring.models import Member
+from monitoring.models import ExportJob, Member
 from monitoring.selectors.households import households_in_scope
 
 HOUSEHOLD_FIELDS = [
@@ -79,3 +79,27 @@ def export_snapshot() -> Iterator[None]:
             with connection.cursor() as cursor:
                 cursor.execute("SET LOCAL jit = off")
         yield
+
+
+def export_row_count(*, user: Any, kind: str, filters: dict[str, Any]) -> int:
+    """How many rows a browser export of ``kind`` with these filters would write (one count query):
+    small exports download at once, large ones become a job (``export_job_start``)."""
+    from monitoring.selectors.leads import QueueFilters, lead_queue, targets_in_scope
+
+    if kind == "households":
+        return households_in_scope(user=user, **filters).count()
+    if kind == "leads":
+        return lead_queue(user=user, filters=QueueFilters(**filters)).count()
+    if kind == "targets":
+        return targets_in_scope(user=user, **filters).count()
+    raise ValueError(kind)
+
+
+def export_jobs_for_user(*, user: Any, limit: int = 20) -> QuerySet[ExportJob]:
+    """The user's own exports, newest first (an export holds personal data: nobody else's)."""
+    return ExportJob.objects.for_user(user).filter(created_by=user).order_by("-created_at", "-id")[:limit]
+
+
+def export_job_get(*, user: Any, pk: int) -> ExportJob:
+    """Raises ``ExportJob.DoesNotExist`` unless the user started it (and is still in its region)."""
+    return ExportJob.objects.for_user(user).filter(created_by=user).get(pk=pk)

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 from fanpin.roles import Permission
 from fanpin.views_mixins import permission_require
 from monitoring.forms import HouseholdFilterForm
-from monitoring.models import ImportJob, ImportKind, ImportStatus, Region
+from monitoring.models import ExportKind, ImportJob, ImportKind, ImportStatus, Region
 from monitoring.selectors.alerts import shows_household_data
 from monitoring.selectors.imports import (
     import_job_alert_counts,
@@ -27,6 +27,7 @@ from monitoring.selectors.imports import (
     import_kinds_for,
 )
 from monitoring.services.alerts import department_label
+from monitoring.services.export_jobs import export_job_for_large
 from monitoring.services.exports import households_export
 from monitoring.services.imports.jobs import import_job_confirm, import_job_create, import_job_preview
 from monitoring.services.imports.spec import SPECS
@@ -157,6 +158,9 @@ def household_export(request: HttpRequest) -> HttpResponseBase:
             "village_code": form.cleaned_data["village"],
             "household_type": form.cleaned_data["household_type"],
         }
+    job = export_job_for_large(user=request.user, kind=ExportKind.HOUSEHOLDS, filters=filters)
+    if job is not None:  # too many rows for one request: a job, whose page the user follows
+        return redirect("monitoring:export_detail", pk=job.pk)
     out = tempfile.TemporaryFile()  # noqa: SIM115 - FileResponse closes it
     households_export(user=request.user, out=out, **filters)
     out.seek(0)

@@ -32,7 +32,7 @@ from monitoring.forms_review import (
     ReviewForm,
     VerifyForm,
 )
-from monitoring.models import Lead, Region
+from monitoring.models import ExportKind, Lead, Region
 from monitoring.selectors.households import household_detail, household_income_rows
 from monitoring.selectors.leads import (
     RULE_LABELS,
@@ -49,6 +49,7 @@ from monitoring.selectors.leads import (
     publicity_list,
 )
 from monitoring.services import review
+from monitoring.services.export_jobs import export_job_for_large
 from monitoring.services.exports_leads import leads_export, publicity_xlsx
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -372,9 +373,12 @@ def publicity_xlsx_view(request: HttpRequest, code: str) -> HttpResponse:
 
 @login_required
 @require_GET
-def leads_export_view(request: HttpRequest) -> HttpResponse:
+def leads_export_view(request: HttpRequest) -> HttpResponseBase:
     _require(request, Permission.EXPORT_DATA)
     form = LeadQueueFilterForm(request.GET or None, regions=scope_regions(request.user))
+    job = export_job_for_large(user=request.user, kind=ExportKind.LEADS, filters=form.filters())
+    if job is not None:  # too many rows for one request: a job, whose page the user follows
+        return redirect("monitoring:export_detail", pk=job.pk)
     buffer = io.BytesIO()
     leads_export(user=request.user, output=buffer, filters=form.filters())
     response = HttpResponse(buffer.getvalue(), content_type=XLSX)

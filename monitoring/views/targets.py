@@ -7,8 +7,8 @@ from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 from django.views.generic import ListView
@@ -17,7 +17,7 @@ from fanpin.roles import Permission, role_can
 from fanpin.scoping import RegionScopedViewMixin
 from fanpin.views_mixins import PermissionRequiredMixin, effective_role
 from monitoring.forms_review import TargetFilterForm
-from monitoring.models import MonitoringTarget
+from monitoring.models import ExportKind, MonitoringTarget
 from monitoring.selectors.leads import (
     RISK_LABELS,
     SOURCE_LABELS,
@@ -26,6 +26,7 @@ from monitoring.selectors.leads import (
     target_detail,
     targets_in_scope,
 )
+from monitoring.services.export_jobs import export_job_for_large
 from monitoring.services.exports_leads import targets_export
 from monitoring.views.leads import XLSX, _require, scope_regions
 
@@ -76,9 +77,12 @@ def target_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_GET
-def targets_export_view(request: HttpRequest) -> HttpResponse:
+def targets_export_view(request: HttpRequest) -> HttpResponseBase:
     _require(request, Permission.EXPORT_DATA)
     form = TargetFilterForm(request.GET or None, regions=scope_regions(request.user))
+    job = export_job_for_large(user=request.user, kind=ExportKind.TARGETS, filters=form.filters())
+    if job is not None:  # too many rows for one request: a job, whose page the user follows
+        return redirect("monitoring:export_detail", pk=job.pk)
     buffer = io.BytesIO()
     targets_export(user=request.user, output=buffer, filters=form.filters())
     response = HttpResponse(buffer.getvalue(), content_type=XLSX)

@@ -86,3 +86,26 @@ def test_two_county_run_through_a_real_worker(celery_worker_for_tests) -> None: 
     again = _wait_finished(again.pk)
     assert again.summary["leads"] == {"raised": 0, "refreshed": 2, "skipped_target": 0, "skipped_rejected": 0}
     assert Lead.objects.count() == 2
+
+
+@pytest.mark.celery_worker
+@pytest.mark.slow
+@pytest.mark.filterwarnings("ignore:Call to deprecated:DeprecationWarning")
+@pytest.mark.django_db(transaction=True)
+def test_large_export_runs_on_a_real_worker(celery_worker_for_tests, world, settings) -> None:  # type: ignore[no-untyped-def]
+    """The export page's job is executed by the worker after the request's transaction commits."""
+    from django.test import Client
+    from django.urls import reverse
+
+    from monitoring.models import ExportJob, ExportStatus
+
+    settings.EXPORT_DIRECT_MAX_ROWS = 0
+    client = Client()
+    client.force_login(world.users["county"])
+    assert client.get(reverse("monitoring:household_export")).status_code == 302
+    job = ExportJob.objects.get()
+    deadline = time.monotonic() + 60
+    while not ExportJob.objects.get(pk=job.pk).is_finished and time.monotonic() < deadline:
+        time.sleep(0.2)
+    job.refresh_from_db()
+    assert job.status == ExportStatus.SUCCEEDED and job.row_count == job.expected_rows > 0

@@ -46,6 +46,23 @@ class Rule:
     methods: tuple[str, ...] = ("get",)
     skip_reason: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+    owner: str = ""  # only this user's object (an export): everyone else, administrators too, gets 404
+
+
+def export_job(world: World, inside: bool) -> dict[str, Any]:
+    """A finished households export of the county user; outside: one made in another county."""
+    from django.core.files.base import ContentFile
+    from django.utils import timezone
+
+    from monitoring.models import ExportJob
+
+    job = ExportJob(kind="households", created_by=world.users["county"], region_code="520101000000")
+    job.status, job.finished_at, job.row_count = "SUCCEEDED", timezone.now(), 1
+    job.file.save("农户信息.xlsx", ContentFile(b"PK\x03\x04"), save=False)
+    job.save()
+    if not inside:
+        ExportJob.objects.filter(pk=job.pk).update(region_code="530101000000")
+    return {"pk": job.pk}
 
 
 def household(world: World, inside: bool) -> dict[str, Any]:
@@ -218,6 +235,10 @@ RULES: dict[str, Rule] = {
     "monitoring:household_detail": Rule(permission=Permission.VIEW_HOUSEHOLDS, obj=household),
     "monitoring:member_id_number": Rule(permission=Permission.VIEW_FULL_ID, obj=member, methods=("post",)),
     "monitoring:household_export": Rule(permission=Permission.EXPORT_DATA),
+    # Large exports: a job page and its file, for the user who started it only.
+    "monitoring:export_list": Rule(permission=Permission.EXPORT_DATA),
+    "monitoring:export_detail": Rule(permission=Permission.EXPORT_DATA, obj=export_job, owner="county"),
+    "monitoring:export_download": Rule(permission=Permission.EXPORT_DATA, obj=export_job, owner="county"),
     # Import pages: county staff, administrators and department users (their own alert uploads
     # only: a county's job is 404 for the department user, inside the region or not; tests in
     # tests/monitoring/test_dept_uploads.py cover a department user's own and others' jobs).
@@ -342,6 +363,8 @@ def expected_status(rule: Rule, world: World, role: str | None, inside: bool) ->
     user = world.users[role]
     if rule.permission and not role_can(_role(user), rule.permission):
         return (403,)
+    if rule.owner:
+        return rule.ok if role == rule.owner and inside else (404,)
     if rule.obj is not None and rule.scoped:
         sees_data = rule.personal_data is False or _role(user) != "DEPT"
         if role == "admin":

@@ -1,0 +1,56 @@
+"""Export jobs (large browser exports): the user's list, a job's page that follows it, the file."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from fanpin.roles import Permission
+from fanpin.views_mixins import permission_require
+from monitoring.models import ExportJob, ExportStatus
+from monitoring.selectors.exports import export_job_get, export_jobs_for_user
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _job(request: HttpRequest, pk: int) -> ExportJob:
+    permission_require(request, Permission.EXPORT_DATA)
+    try:
+        return export_job_get(user=request.user, pk=pk)
+    except ExportJob.DoesNotExist:
+        raise Http404("导出任务不存在。") from None
+
+
+@login_required
+@require_GET
+def export_list(request: HttpRequest) -> HttpResponse:
+    permission_require(request, Permission.EXPORT_DATA)
+    jobs = export_jobs_for_user(user=request.user)
+    return render(request, "monitoring/export_list.html", {"jobs": jobs, "active_nav": "exports"})
+
+
+@login_required
+@require_GET
+def export_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    job = _job(request, pk)
+    template = (
+        "monitoring/_export_status.html" if request.headers.get("HX-Request") else "monitoring/export_detail.html"
+    )
+    return render(request, template, {"job": job, "active_nav": "exports"})
+
+
+@login_required
+@require_GET
+def export_download(request: HttpRequest, pk: int) -> HttpResponseBase:
+    job = _job(request, pk)
+    if job.status != ExportStatus.SUCCEEDED or not job.file:
+        raise Http404("文件不存在或已过保存期限，请重新导出。")
+    try:
+        handle = job.file.open("rb")
+    except FileNotFoundError:
+        raise Http404("文件不存在或已过保存期限，请重新导出。") from None
+    return FileResponse(
+        handle, as_attachment=True, filename=(job.file.name or "export.xlsx").rsplit("/", 1)[-1], content_type=XLSX
+    )
