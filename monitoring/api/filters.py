@@ -5,6 +5,7 @@ from django.db.models import QuerySet
 
 from fanpin.scoping import code_prefix
 from monitoring.models import Household, HouseholdType, Region, RegionLevel
+from monitoring.selectors.households import households_matching
 
 
 def _within(queryset: QuerySet, code: str) -> QuerySet:
@@ -27,10 +28,18 @@ class HouseholdFilter(django_filters.FilterSet):
     township = django_filters.CharFilter(method="filter_region", label="乡镇区划代码")
     county = django_filters.CharFilter(method="filter_region", label="县级区划代码")
     household_type = django_filters.ChoiceFilter(choices=HouseholdType.choices, label="户类型")
+    search = django_filters.CharFilter(
+        method="filter_search",
+        max_length=64,
+        label="搜索：户编号（前缀）、户主或成员姓名（前缀）、身份证号（完整或后 4 位以上）",
+    )
 
     class Meta:
         model = Household
-        fields = ["village", "township", "county", "household_type"]
+        fields = ["village", "township", "county", "household_type", "search"]
+
+    def filter_search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return households_matching(queryset, search=value)
 
     def filter_region(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         return _within(queryset, value)

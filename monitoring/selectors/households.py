@@ -94,10 +94,17 @@ def households_in_scope(
         qs = qs.within(code_prefix(region_code))
     if household_type:
         qs = qs.filter(household_type=household_type)
+    found = households_matching(qs, search=search)
+    return found.annotate(head_name=_head_name_subquery()).order_by("village_id", "household_no")
+
+
+def households_matching(qs: QuerySet[Household], *, search: str) -> QuerySet[Household]:
+    """Narrow ``qs`` to the households ``search`` finds (see ``households_in_scope``): the page, the
+    exports and the API's ``?search=`` use this one rule."""
     search = search.strip()
-    if search:
-        qs = qs.filter(_InSubqueryArray(F("pk"), _household_ids_matching(search=search)))
-    return qs.annotate(head_name=_head_name_subquery()).order_by("village_id", "household_no")
+    if not search:
+        return qs
+    return qs.filter(_InSubqueryArray(F("pk"), _household_ids_matching(search=search)))
 
 
 def household_detail(*, user: Any, pk: int) -> Household:

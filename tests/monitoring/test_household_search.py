@@ -154,3 +154,20 @@ def test_search_uses_the_indexes_on_postgresql(world: World) -> None:
     assert "member_id_number_tail" in plans["1234"]
     assert "id_number" in plans["520101198005171234"]
     assert "household_no" in plans["H5201"]
+
+
+def test_api_search_finds_what_the_page_finds_in_the_same_two_queries(world: World, django_assert_num_queries) -> None:  # type: ignore[no-untyped-def]
+    target = world.households["520101001001"]
+    id_number = target.members.get().id_number
+    api = APIClient()
+    api.force_authenticate(world.users["county"])
+    for term in (target.household_no, id_number, id_number[-4:]):
+        with django_assert_num_queries(2):
+            body = api.get("/api/v1/households/", {"search": term}).json()
+        assert [r["household_no"] for r in body["results"]] == [target.household_no], term
+        page = households_in_scope(user=world.users["county"], search=term)
+        assert [h.household_no for h in page] == [target.household_no]
+    # outside the token's region the same search finds nothing
+    outside = world.households["530101001001"]  # another province
+    assert api.get("/api/v1/households/", {"search": outside.household_no}).json()["count"] == 0
+    assert api.get("/api/v1/households/", {"search": "x" * 65}).status_code == 400  # bounded input
