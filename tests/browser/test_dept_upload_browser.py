@@ -23,9 +23,11 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 @pytest.fixture
 def eager_celery(settings: Any, tmp_path: Path) -> Iterator[None]:
+    # read before the setting changes: the app's configuration is loaded from the settings lazily,
+    # and reading it afterwards would "restore" eager mode for every later test
+    previous = celery_app.conf.task_always_eager
     settings.CELERY_TASK_ALWAYS_EAGER = True
     settings.MEDIA_ROOT = tmp_path / "media"
-    previous = celery_app.conf.task_always_eager
     celery_app.conf.task_always_eager = True
     yield
     celery_app.conf.task_always_eager = previous
