@@ -197,7 +197,7 @@ def import_job_run(*, job_id: int) -> ImportJob:
     job.finished_at = timezone.now()
     job.save(update_fields=[*fields, "status", "progress", "finished_at"])
     if result.ok:
-        import_screening_schedule(job=job)
+        import_screening_schedule(job=job, counties=result.counties)
     return job
 
 
@@ -214,22 +214,21 @@ SCREENED_KINDS = frozenset(
 )
 
 
-def import_screening_schedule(*, job: ImportJob) -> None:
-    """SPEC §4: screening runs after every import.  The counties are those of the importer's region
-    (every county with households for an administrator); the year is the latest income year there.
-    Enqueued after commit (in-process when no broker is configured)."""
-    if job.dry_run or job.kind not in SCREENED_KINDS:
+def import_screening_schedule(*, job: ImportJob, counties: set[str]) -> None:
+    """SPEC §4: screening runs after every import, of the counties whose households the import
+    changed (rows written unchanged, e.g. a file imported twice, screen nothing); the year is the
+    latest income year in the importer's region.  Enqueued after commit (in-process when no broker
+    is configured)."""
+    if job.dry_run or job.kind not in SCREENED_KINDS or not counties:
         return
     from monitoring.models import AnnualIncome
-    from monitoring.selectors.screening import counties_with_households
     from monitoring.tasks import screening_after_import_task
 
     prefix = code_prefix(job.region_code) if job.region_code else ""
-    counties = [job.region_code[:6] + "000000"] if len(prefix) >= 6 else counties_with_households(prefix=prefix)
     incomes = AnnualIncome.objects.within(prefix) if prefix else AnnualIncome.objects.all()
     year = incomes.aggregate(latest=Max("year"))["latest"]
-    if counties and year:
-        screening_after_import_task.delay_on_commit(counties, year)
+    if year:
+        screening_after_import_task.delay_on_commit(sorted(counties), year)
 
 
 def import_file(
@@ -262,7 +261,7 @@ def import_file(
     job.finished_at = timezone.now()
     job.save(update_fields=[*fields, "status", "progress", "finished_at"])
     if result.ok:
-        import_screening_schedule(job=job)
+        import_screening_schedule(job=job, counties=result.counties)
     return job, result
 
 

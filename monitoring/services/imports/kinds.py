@@ -85,6 +85,11 @@ class KindHandler:
     def write_batch(self, rows: list[Row], *, dry_run: bool) -> list[str]:
         raise NotImplementedError
 
+    def touched_village(self, row: Row) -> str | None:
+        """The village code of the household a written row changed (screening after the import
+        looks at those counties only); None when the row concerns no household."""
+        return row.refs.get("village_code") or row.values.get("village_code") or None
+
     # helpers ----------------------------------------------------------------------------
 
     def err(self, row: Row, field_name: str, message: str, value: Any = None) -> None:
@@ -470,7 +475,7 @@ class ExpendituresHandler(KindHandler):
                 if row.values.get("household_no") and row.values["household_no"] != household_no:
                     self.err(row, "household_no", f"该身份证号的家庭成员属于户编号 {household_no}，与本行户编号不符。")
                     continue
-                row.refs.update(member_id=member_id, household_id=household_id)
+                row.refs.update(member_id=member_id, household_id=household_id, village_code=village)
             elif self.resolve_household(row):
                 row.refs["member_id"] = None
 
@@ -557,6 +562,11 @@ def alert_keys_taken(
 
 class AlertsHandler(KindHandler):
     kind = "alerts"
+
+    def touched_village(self, row: Row) -> str | None:
+        member = row.refs.get("member")
+        return str(member[2]) if member else None
+
     FIELDS: ClassVar[list[str]] = [
         "name",
         "amount",
@@ -818,6 +828,14 @@ class MedicalHandler(KindHandler):
             for r in rows
         ]
         batch = medical_settlements_write(user=self.ctx.user, items=items, dry_run=dry_run)
+        # the households whose expenditure an alert of this batch recorded (for screening afterwards)
+        villages = dict(
+            DepartmentAlert.objects.filter(
+                pk__in=[pk for pk in batch.alert_ids if pk is not None], status=AlertStatus.MATCHED
+            ).values_list("pk", "region_code")
+        )
+        for r, pk in zip(rows, batch.alert_ids, strict=True):
+            r.refs["village_code"] = villages.get(pk) if pk is not None else None
         extra = self.ctx.extra
         for name, value in (
             ("settlements_matched", batch.matched),

@@ -69,6 +69,8 @@ class ImportResult:
     extra: dict[str, int] = field(default_factory=dict)
     preview: list[dict[str, Any]] = field(default_factory=list)
     preview_headers: list[str] = field(default_factory=list)
+    # 12-digit codes of the counties whose households a written (created/updated) row changed
+    counties: set[str] = field(default_factory=set)
 
     @property
     def ok(self) -> bool:
@@ -343,6 +345,10 @@ def _write_all(
                 result.updated += 1
             else:
                 result.unchanged += 1
+            if action != "same":
+                village = handler.touched_village(row)
+                if village:
+                    result.counties.add(village[:6] + "000000")
             if len(preview) < PREVIEW_ROWS or row.number < preview[-1][0]:
                 display: dict[str, Any] = {
                     c.header: _display(c.label_of(row.values.get(c.field))) for c in spec.columns
