@@ -69,13 +69,29 @@ def phone_mask(value: str) -> str:
     return "*" * max(len(value) - 2, 0) + value[-2:]
 
 
-# 15 to 18 characters that look like a 身份证号 (old 15-digit or new 18-character), inside any text.
-_ID_LIKE = re.compile(r"(?<![0-9])([0-9]{6})[0-9]{5,8}([0-9]{3}[0-9Xx])(?![0-9A-Za-z])")
+# A run of 15 or more digits (an X anywhere, spaces, dashes, full-width digits allowed inside):
+# what a 身份证号 looks like even when it is malformed, which is when it lands in an error list.
+_ID_LIKE = re.compile(r"[0-9０-９][0-9０-９Xx \-]{13,}[0-9０-９Xx]")
+
+
+def _mask_run(match: re.Match[str]) -> str:
+    run = match.group(0)
+    digits = sum(ch.isdigit() for ch in run)
+    if digits < 15:
+        return run
+    return f"{run[:6]}********{run[-4:]}"
 
 
 def personal_text_mask(*, header: str, text: str) -> str:
-    """Mask what a stored message or cell could reveal: ID-like runs anywhere, and the whole value
-    of a phone column.  For texts kept after an import (error lists), not for the user's own file."""
+    """Mask what a stored message or cell could reveal: the whole value of a 身份证号 or phone
+    column, and ID-like runs anywhere else.  For texts kept after an import (error lists), not for
+    the user's own file."""
     if any(word in header for word in ("电话", "手机")):
         return phone_mask(text)
-    return _ID_LIKE.sub(lambda m: f"{m.group(1)}********{m.group(2)}", text)
+    if "身份证" in header and "+" not in header:
+        return (
+            id_number_mask(text)
+            if len(text) == 18
+            else ("*" * len(text) if len(text) < 8 else f"{text[:6]}********{text[-4:]}")
+        )
+    return _ID_LIKE.sub(_mask_run, text)

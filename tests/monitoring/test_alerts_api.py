@@ -243,3 +243,21 @@ def test_a_registry_expenditure_the_alert_matched_is_never_changed(world: World)
     client.post("/api/v1/alerts/", {"alerts": [alert("k2", member.id_number, amount="1000.00")]}, format="json")
     registry.refresh_from_db()
     assert registry.amount == Decimal("23456.00")
+
+
+def test_correcting_to_the_figures_of_a_registry_row_uses_that_row(world: World) -> None:
+    """The corrected amount equals an expenditure the county already recorded: the alert points at
+    it and its own row goes (no duplicate, no unique-constraint failure)."""
+    hh = world.households[VILLAGE]
+    member = hh.members.get()
+    registry = RigidExpenditure.objects.create(
+        household=hh, member=member, category="MEDICAL", occurred_on="2025-03-14", amount=Decimal("23456.00")
+    )
+    client = api(world, "dept")
+    first = client.post("/api/v1/alerts/", {"alerts": [alert("k1", member.id_number, amount="1000.00")]}, format="json")
+    assert first.status_code == 201, first.content
+    assert RigidExpenditure.objects.filter(household=hh).count() == 2
+    again = client.post("/api/v1/alerts/", {"alerts": [alert("k2", member.id_number)]}, format="json")
+    assert again.status_code == 201, again.content
+    assert list(RigidExpenditure.objects.filter(household=hh).values_list("pk", flat=True)) == [registry.pk]
+    assert DepartmentAlert.objects.get().expenditure_id == registry.pk

@@ -51,7 +51,6 @@ def test_the_same_file_again_screens_nothing(world: World, tmp_path: Path) -> No
 
 def test_alert_upload_screens_the_county_of_the_matched_member_only(world: World, tmp_path: Path) -> None:
     from monitoring.services.imports.jobs import import_file
-
     from tests.factories import income
 
     member = world.households["520102001001"].members.get()

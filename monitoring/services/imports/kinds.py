@@ -714,29 +714,37 @@ class AlertsHandler(KindHandler):
                 pk__in=set(prior_ids.values()), note__startswith=ALERT_EXPENDITURE_NOTE
             ).values_list("id", "member_id", "category", "occurred_on", "amount")
         }
+        # figures already recorded for these members (registry rows, other alerts): one query
+        by_figures: dict[tuple[Any, ...], int] = {}
+        if wanted:
+            for pk, m, c, d, a in RigidExpenditure.objects.filter(
+                member_id__in={obj.member_id for obj in wanted.values()}, category__in=set(ALERT_EXPENDITURE.values())
+            ).values_list("id", "member_id", "category", "occurred_on", "amount"):
+                by_figures[(m, c, d, a)] = pk
         found: dict[int, int | None] = {}
         to_fix: list[RigidExpenditure] = []
         to_drop: set[int] = set()
         for number, pk in prior_ids.items():
             if pk not in owned:
                 continue
-            obj = wanted.get(number)
-            if obj is None:
+            obj = wanted.pop(number, None)
+            if obj is None:  # the alert no longer carries an expenditure
                 to_drop.add(pk)
-            elif owned[pk] != (obj.member_id, obj.category, obj.occurred_on, obj.amount):
+                continue
+            figures = (obj.member_id, obj.category, obj.occurred_on, obj.amount)
+            other = by_figures.get(figures)
+            if owned[pk] == figures:
+                found[number] = pk
+            elif other is not None and other != pk:
+                # the corrected figures are already recorded (e.g. by the registry): use that row
+                found[number] = other
+                to_drop.add(pk)
+            else:
                 obj.pk = pk
                 to_fix.append(obj)
                 found[number] = pk
-                del wanted[number]
-            else:
-                found[number] = pk
-                del wanted[number]
+                by_figures[figures] = pk
         if wanted:
-            by_figures: dict[tuple[Any, ...], int] = {}
-            for pk, m, c, d, a in RigidExpenditure.objects.filter(
-                member_id__in={obj.member_id for obj in wanted.values()}, category__in=set(ALERT_EXPENDITURE.values())
-            ).values_list("id", "member_id", "category", "occurred_on", "amount"):
-                by_figures[(m, c, d, a)] = pk
             missing: dict[tuple[Any, ...], RigidExpenditure] = {}
             for obj in wanted.values():
                 figures = (obj.member_id, obj.category, obj.occurred_on, obj.amount)
@@ -753,13 +761,13 @@ class AlertsHandler(KindHandler):
         if to_drop:
             extra["expenditures_removed"] = extra.get("expenditures_removed", 0) + len(to_drop)
         if not dry_run:
+            if to_drop:  # first, so that a corrected row may take over figures a dropped one had
+                # the alert row lets go of it first (the upsert below sets its expenditure)
+                DepartmentAlert.objects.filter(expenditure_id__in=to_drop).update(expenditure=None)
+                RigidExpenditure.objects.filter(pk__in=to_drop).delete()
             if to_fix:
                 fields = ["household_id", "member_id", "occurred_on", "amount", "note"]
                 RigidExpenditure.objects.bulk_update(to_fix, fields, batch_size=500)
-            if to_drop:
-                # the alert row lets go of it first (the upsert below sets expenditure_id to None)
-                DepartmentAlert.objects.filter(expenditure_id__in=to_drop).update(expenditure=None)
-                RigidExpenditure.objects.filter(pk__in=to_drop).delete()
         return found
 
     def raise_leads(self, rows: list[Row], actions: list[str], existing: Mapping[Any, Any], keys: list[Any]) -> None:
