@@ -8,6 +8,7 @@
 # 转储先写入 .partial 文件，经 pg_restore --list 读通后才改为正式文件名，半截的转储不会被当成备份。
 # 成功时最后一行输出转储文件路径，退出码 0；任何一步失败则退出码非 0。
 set -eu
+umask 077  # the dump holds every 身份证号: readable by the backup user only
 
 : "${DATABASE_URL:?请设置 DATABASE_URL（要备份的数据库）}"
 dir="${1:-${BACKUP_DIR:-/backups}}"
@@ -24,7 +25,11 @@ pg_restore --list "$dump.partial" > /dev/null
 mv "$dump.partial" "$dump"
 
 if [ -n "${MEDIA_ROOT:-}" ] && [ -d "$MEDIA_ROOT" ]; then
-    tar -czf "$dir/fanpin-media-$stamp.tar.gz.partial" -C "$MEDIA_ROOT" .
+    # GNU tar exits 1 when a file changed while it was read (an upload during the backup): the
+    # archive is still complete for every other file, so only exit codes above 1 are failures
+    rc=0
+    tar -czf "$dir/fanpin-media-$stamp.tar.gz.partial" -C "$MEDIA_ROOT" . || rc=$?
+    if [ "$rc" -gt 1 ]; then echo "打包上传文件失败（tar 退出码 $rc）" >&2; exit "$rc"; fi
     mv "$dir/fanpin-media-$stamp.tar.gz.partial" "$dir/fanpin-media-$stamp.tar.gz"
     echo "上传文件：$dir/fanpin-media-$stamp.tar.gz"
 fi

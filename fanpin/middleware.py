@@ -32,8 +32,8 @@ def query_timeout_message() -> str:
     seconds = settings.STATEMENT_TIMEOUT_SECONDS
     limit = f"{seconds:g} 秒" if seconds else "时限"
     return (
-        f"查询超时：本次查询超过 {limit}，已被系统中止，数据未作任何修改。"
-        "请缩小查询范围后重试；如多次出现，请联系系统管理员。"
+        f"查询超时：本次操作的查询超过 {limit}，已被系统中止，操作没有完成。"
+        "请稍后重试；查询时可缩小范围（如选择乡镇或村）。如多次出现，请联系系统管理员。"
     )
 
 

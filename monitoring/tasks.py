@@ -7,12 +7,15 @@ for a failed county (the service records 失败 on the run), so the gather alway
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from celery import chord, shared_task
 
 from monitoring.models import ScreeningRun
 from monitoring.services import screening as screening_services
+
+logger = logging.getLogger(__name__)
 
 
 @shared_task(acks_late=True, max_retries=3, default_retry_delay=30)
@@ -70,7 +73,13 @@ def import_files_purge_task() -> int:
     from monitoring.services.export_jobs import export_files_purge
     from monitoring.services.imports.jobs import import_files_purge
 
-    return import_files_purge() + export_files_purge()
+    deleted = 0
+    for purge in (import_files_purge, export_files_purge):  # one failing does not stop the other
+        try:
+            deleted += purge()
+        except Exception:
+            logger.exception("%s failed", purge.__name__)
+    return deleted
 
 
 @shared_task(acks_late=True, max_retries=3, default_retry_delay=30)

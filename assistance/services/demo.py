@@ -19,6 +19,7 @@ from assistance.models import AmountKind, Measure, MeasureStatus
 from assistance.services.measures import measure_add, measure_status_set
 from fanpin.models import User
 from monitoring.models import AppraisalOutcome, Household, Lead, LeadState, MonitoringTarget
+from monitoring.services.demo import demo_exists
 from monitoring.services.review import (
     Decision,
     Verification,
@@ -56,6 +57,9 @@ def demo_workflow_play(*, direct: int = 20, rejected: int = 5) -> DemoWorkflowSu
     rest of the demo county ``direct`` leads are 县级直接确定 and ``rejected`` are 不予纳入; each new
     target gets two catalogue measures (one 实施中), and the village cadre records visits."""
     summary = DemoWorkflowSummary()
+    if not demo_exists():  # never on real data: it would confirm and reject real leads
+        summary.skipped.append("没有演示数据（演示市 5399），未做任何操作。本命令只用于 make demo。")
+        return summary
     users = {u.username: u for u in User.objects.filter(username__in=("village", "township", "county"))}
     if len(users) < 3:
         summary.skipped.append("没有演示用户（请先运行 generate_demo）")

@@ -11,18 +11,23 @@ import dataclasses
 import datetime as dt
 import logging
 import tempfile
-from typing import Any
+from typing import IO, Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files import File
+from django.core.files.storage import default_storage
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
+from fanpin.audit import access_log_record
+from fanpin.models import AccessLog
 from fanpin.roles import Permission, role_can
 from fanpin.views_mixins import effective_role
+from monitoring.idcard import personal_text_mask
 from monitoring.models import ExportJob, ExportKind, ExportStatus
-from monitoring.selectors.exports import export_row_count
+from monitoring.selectors.exports import export_job_get, export_row_count
 from monitoring.selectors.leads import QueueFilters
 
 logger = logging.getLogger(__name__)
@@ -71,34 +76,86 @@ def _write(job: ExportJob, path: str) -> int:
     return targets_export(user=user, output=path, filters=f)
 
 
+STALE_AFTER = dt.timedelta(hours=2)  # a RUNNING job this old lost its worker: run it again
+
+
+def _file_name(job: ExportJob) -> str:
+    """One fixed storage name per job, so a second run replaces the first one's file."""
+    return f"exports/{job.pk}.xlsx"
+
+
+def export_download_name(job: ExportJob) -> str:
+    stamp = timezone.localtime(job.finished_at or job.created_at)
+    return f"{FILE_NAMES[ExportKind(job.kind)]}-{stamp:%Y%m%d-%H%M}.xlsx"
+
+
+def _claim(job_id: int) -> bool:
+    """Take the job for this worker: queued, or running so long that its worker must have died.
+    Two deliveries of the task cannot both win the conditional update."""
+    now = timezone.now()
+    queued = Q(status=ExportStatus.QUEUED) | Q(status=ExportStatus.RUNNING, started_at__lt=now - STALE_AFTER)
+    return bool(ExportJob.objects.filter(queued, pk=job_id).update(status=ExportStatus.RUNNING, started_at=now))
+
+
 def export_job_run(*, job_id: int) -> ExportJob:
-    """Execute a queued export.  Idempotent: a finished job is left alone; a job whose worker died
-    while running is simply run again (the export writes nothing but its file and audit row)."""
+    """Execute a queued export.  Idempotent: a finished job, or one another worker is running, is
+    left alone; the file has one name per job, so a rerun replaces it instead of leaving an orphan.
+    Once done, a searched 身份证号 is masked in the stored filters (the file has what it needs)."""
     job = ExportJob.objects.select_related("created_by").get(pk=job_id)
-    if job.is_finished:
+    if job.is_finished or not _claim(job_id):
         return job
-    ExportJob.objects.filter(pk=job_id).update(status=ExportStatus.RUNNING, started_at=timezone.now())
+    name = _file_name(job)
     try:
         with tempfile.NamedTemporaryFile(suffix=".xlsx") as tmp:
             count = _write(job, tmp.name)
-            stamp = timezone.localtime()
+            default_storage.delete(name)
             with open(tmp.name, "rb") as fh:
-                job.file.save(f"{FILE_NAMES[ExportKind(job.kind)]}-{stamp:%Y%m%d-%H%M}.xlsx", File(fh), save=False)
-    except Exception as exc:
+                saved = default_storage.save(name, File(fh))
+    except Exception:
         logger.exception("export job %s failed", job_id)
         ExportJob.objects.filter(pk=job_id).update(
-            status=ExportStatus.FAILED, finished_at=timezone.now(), message=f"导出失败：{exc}"[:2000]
+            status=ExportStatus.FAILED,
+            finished_at=timezone.now(),
+            message="导出时发生系统错误，没有生成文件。请稍后重试；仍不成功请联系系统管理员。",
+            filters=_masked(job.filters),
         )
     else:
         ExportJob.objects.filter(pk=job_id).update(
             status=ExportStatus.SUCCEEDED,
             finished_at=timezone.now(),
             row_count=count,
-            file=job.file.name,
+            file=saved,
             message=f"已导出 {count:,} 行。",
+            filters=_masked(job.filters),
         )
     job.refresh_from_db()
     return job
+
+
+def _masked(filters: dict[str, Any]) -> dict[str, Any]:
+    if not filters.get("search"):
+        return filters
+    return {**filters, "search": personal_text_mask(header="", text=str(filters["search"]))}
+
+
+def export_job_file_open(*, user: Any, pk: int, ip_address: str | None) -> tuple[IO[bytes], str]:
+    """The owner downloads a finished export: the file and its download name; each download is
+    written to the access log (who, when, which export, how many rows, from where).  Raises
+    ``ExportJob.DoesNotExist`` (not the owner, outside the region) or ``FileNotFoundError``."""
+    job = export_job_get(user=user, pk=pk)
+    if job.status != ExportStatus.SUCCEEDED or not job.file:
+        raise FileNotFoundError(pk)
+    handle = job.file.open("rb")
+    access_log_record(
+        actor=user,
+        action=AccessLog.Action.EXPORT,
+        what=f"下载导出文件：{job.get_kind_display()}",
+        region_code=job.region_code,
+        rows=job.row_count,
+        object_id=job.pk,
+        ip_address=ip_address,
+    )
+    return handle, export_download_name(job)
 
 
 def export_files_purge(*, older_than_days: int | None = None, now: Any = None) -> int:
@@ -111,6 +168,11 @@ def export_files_purge(*, older_than_days: int | None = None, now: Any = None) -
         job.file.delete(save=False)
         ExportJob.objects.filter(pk=job.pk).update(file="")
         deleted += 1
+    # files of jobs whose run died after writing them (their row never got the name)
+    for job in ExportJob.objects.filter(created_at__lt=cutoff, file="").only("pk").iterator():
+        if default_storage.exists(_file_name(job)):
+            default_storage.delete(_file_name(job))
+            deleted += 1
     return deleted
 
 

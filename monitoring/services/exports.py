@@ -16,6 +16,7 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
 from fanpin.audit import export_record
+from monitoring.idcard import personal_text_mask
 from monitoring.models import HouseholdType
 from monitoring.selectors.exports import export_snapshot, households_export_rows
 
@@ -121,7 +122,7 @@ def households_export(
         data={
             "filters": {
                 "year": year,
-                "search": search,
+                "search": personal_text_mask(header="", text=search),  # the audit keeps no full 身份证号
                 "village": village_code,
                 "region": region_code,
                 "household_type": household_type,

@@ -8,9 +8,10 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from fanpin.roles import Permission
-from fanpin.views_mixins import permission_require
-from monitoring.models import ExportJob, ExportStatus
+from fanpin.views_mixins import client_ip, permission_require
+from monitoring.models import ExportJob
 from monitoring.selectors.exports import export_job_get, export_jobs_for_user
+from monitoring.services.export_jobs import export_job_file_open
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -44,13 +45,9 @@ def export_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_GET
 def export_download(request: HttpRequest, pk: int) -> HttpResponseBase:
-    job = _job(request, pk)
-    if job.status != ExportStatus.SUCCEEDED or not job.file:
-        raise Http404("文件不存在或已过保存期限，请重新导出。")
+    permission_require(request, Permission.EXPORT_DATA)
     try:
-        handle = job.file.open("rb")
-    except FileNotFoundError:
+        handle, name = export_job_file_open(user=request.user, pk=pk, ip_address=client_ip(request))
+    except (ExportJob.DoesNotExist, FileNotFoundError):
         raise Http404("文件不存在或已过保存期限，请重新导出。") from None
-    return FileResponse(
-        handle, as_attachment=True, filename=(job.file.name or "export.xlsx").rsplit("/", 1)[-1], content_type=XLSX
-    )
+    return FileResponse(handle, as_attachment=True, filename=name, content_type=XLSX)

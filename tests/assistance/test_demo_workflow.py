@@ -35,3 +35,14 @@ def test_demo_workflow_fills_every_stage_through_the_real_services() -> None:
     assert AuditEntry.objects.filter(object_type="lead", action="confirm_direct").count() == 4
     assert AuditEntry.objects.filter(object_type="lead", action="reject").count() == 2
     assert AuditEntry.objects.filter(object_type=MEASURE_OBJECT_TYPE, action="add").count() == 2 * targets.count()
+
+
+def test_demo_workflow_refuses_a_database_without_the_demo_province(world) -> None:  # type: ignore[no-untyped-def]
+    """Users named county/village/township exist on real servers too: no demo data, no action."""
+    from monitoring.models import Lead
+    from tests.factories import LeadFactory
+
+    LeadFactory(household=world.households["520101001001"])
+    call_command("demo_workflow", verbosity=0)
+    assert Lead.objects.get().state == LeadState.NEW
+    assert not AuditEntry.objects.exists()

@@ -82,7 +82,9 @@ def test_large_household_export_becomes_a_job_the_owner_downloads(
     assert len(rows) == 1 + expected  # header + the filtered households
     # the export is audited as any export of personal data, in the owner's name
     assert AuditEntry.objects.filter(object_type="export", actor=county).count() == 1
-    assert AccessLog.objects.filter(actor=county, action=AccessLog.Action.EXPORT, row_count=expected).exists()
+    # one access-log row for writing the export, one for the download
+    assert AccessLog.objects.filter(actor=county, action=AccessLog.Action.EXPORT, row_count=expected).count() == 2
+    assert AccessLog.objects.filter(what__startswith="下载导出文件", object_id=str(job.pk)).exists()
     assert "农户信息" in client.get(reverse("monitoring:export_list")).content.decode()
 
 
@@ -140,3 +142,19 @@ def test_old_export_files_are_deleted_and_the_page_says_so(world: World, large: 
     page = client.get(reverse("monitoring:export_detail", args=[job.pk])).content.decode()
     assert "文件已过保存期限" in page
     assert client.get(reverse("monitoring:export_download", args=[job.pk])).status_code == 404
+
+
+def test_a_second_delivery_while_running_does_nothing_and_a_searched_id_is_masked_afterwards(
+    world: World, large: None
+) -> None:
+    id_number = world.households["520101001001"].members.get().id_number
+    client = client_for(world.users["county"])
+    client.get(reverse("monitoring:household_export"), {"q": id_number})
+    job = ExportJob.objects.get()
+    assert job.filters["search"] == id_number  # needed to run it
+    ExportJob.objects.filter(pk=job.pk).update(status=ExportStatus.RUNNING, started_at=timezone.now())
+    assert export_job_run(job_id=job.pk).status == ExportStatus.RUNNING  # another worker has it
+    ExportJob.objects.filter(pk=job.pk).update(started_at=timezone.now() - dt.timedelta(hours=3))
+    done = export_job_run(job_id=job.pk)  # that worker died long ago: run again
+    assert (done.status, done.row_count) == (ExportStatus.SUCCEEDED, 1)
+    assert done.filters["search"] == f"{id_number[:6]}********{id_number[-4:]}"

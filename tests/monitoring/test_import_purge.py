@@ -39,16 +39,19 @@ def job(world: World, *, status: str, age_days: int, finished: bool) -> ImportJo
 
 
 def test_old_files_go_recent_and_running_ones_stay(world: World) -> None:
+    """Old: ended 30+ days ago, or never ended (unconfirmed, or its worker died) and uploaded 30+
+    days ago.  A recent job and one running now keep their files."""
     old_done = job(world, status=ImportStatus.SUCCEEDED, age_days=31, finished=True)
     old_invalid = job(world, status=ImportStatus.INVALID, age_days=40, finished=True)
     abandoned = job(world, status=ImportStatus.VALIDATED, age_days=31, finished=False)  # never confirmed
     recent = job(world, status=ImportStatus.SUCCEEDED, age_days=3, finished=True)
-    running = job(world, status=ImportStatus.RUNNING, age_days=31, finished=False)
-    paths = {j.pk: Path(j.file.path) for j in (old_done, old_invalid, abandoned, recent, running)}
+    running = job(world, status=ImportStatus.RUNNING, age_days=0, finished=False)
+    stuck = job(world, status=ImportStatus.RUNNING, age_days=31, finished=False)  # its worker died
+    paths = {j.pk: Path(j.file.path) for j in (old_done, old_invalid, abandoned, recent, running, stuck)}
     assert all(p.exists() for p in paths.values())
 
-    assert import_files_purge() == 3
-    for gone in (old_done, old_invalid, abandoned):
+    assert import_files_purge() == 4
+    for gone in (old_done, old_invalid, abandoned, stuck):
         gone.refresh_from_db()
         assert gone.file == "" and not paths[gone.pk].exists()
         assert gone.errors and gone.file_name == "成员.xlsx"  # the record and masked errors stay
@@ -70,3 +73,16 @@ def test_retention_period_comes_from_settings(world: World, settings: Any) -> No
     assert import_files_purge() == 1
     item.refresh_from_db()
     assert item.file == ""
+
+
+def test_an_unconfirmed_upload_whose_file_is_gone_cannot_be_confirmed(world: World) -> None:
+    from django.core.exceptions import ValidationError
+
+    from monitoring.services.imports.jobs import import_job_confirm
+
+    abandoned = job(world, status=ImportStatus.VALIDATED, age_days=31, finished=False)
+    import_files_purge()
+    with pytest.raises(ValidationError, match="已过保存期限"):
+        import_job_confirm(job_id=abandoned.pk, user=world.users["county"])
+    abandoned.refresh_from_db()
+    assert abandoned.status == ImportStatus.VALIDATED

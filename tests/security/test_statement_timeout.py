@@ -94,7 +94,7 @@ def test_a_cancelled_query_is_a_chinese_page_and_api_detail(client: Client, worl
         page = client.get(reverse("monitoring:household_list"))
     assert page.status_code == 503
     html = page.content.decode()
-    assert "查询超时" in html and "超过 30 秒" in html and "数据未作任何修改" in html
+    assert "查询超时" in html and "超过 30 秒" in html and "操作没有完成" in html
     with mock.patch("monitoring.api.views.households_in_scope", side_effect=cancelled()):
         api = client.get("/api/v1/households/")
     assert api.status_code == 503 and api.json()["detail"].startswith("查询超时")

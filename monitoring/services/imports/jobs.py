@@ -117,6 +117,8 @@ def import_job_confirm(*, job_id: int, user: Any) -> ImportJob:
             raise ValidationError("该导入不处于“校验通过，待确认”状态，不能再次确认。")
         if job.created_by_id != user.pk:
             raise PermissionDenied("只能确认自己上传的导入。")
+        if not job.file:
+            raise ValidationError("上传的文件已过保存期限并已删除，请重新上传。")
         job.status = ImportStatus.QUEUED
         job.progress = 0
         job.save(update_fields=["status", "progress"])
@@ -280,11 +282,8 @@ def import_files_purge(*, older_than_days: int | None = None, now: Any = None) -
 
     days = settings.IMPORT_FILE_RETENTION_DAYS if older_than_days is None else older_than_days
     cutoff = (now or timezone.now()) - dt.timedelta(days=days)
-    ended = Q(finished_at__lt=cutoff) | Q(
-        finished_at__isnull=True,
-        created_at__lt=cutoff,
-        status__in=[ImportStatus.UPLOADED, ImportStatus.INVALID, ImportStatus.VALIDATED],
-    )
+    # ended, or never ended (left unconfirmed, or its worker died while queued or running)
+    ended = Q(finished_at__lt=cutoff) | Q(finished_at__isnull=True, created_at__lt=cutoff)
     deleted = 0
     while True:
         batch = list(ImportJob.objects.filter(ended).exclude(file="").order_by("pk")[:PURGE_BATCH])
