@@ -76,3 +76,22 @@ def test_dry_runs_and_failed_imports_screen_nothing(world: World, tmp_path: Path
     result, delay = run_import(world, tmp_path, [{**ROW, "家庭人口数": 0}], user="county")
     assert not result.ok
     delay.assert_not_called()
+
+
+def test_medical_extract_screens_the_county_of_a_member_whose_line_alerted(world: World, tmp_path: Path) -> None:
+    from monitoring.services.imports.jobs import import_file
+    from tests.factories import income
+
+    hh = world.households["520102001001"]
+    income(hh, 2024, "9000.00")
+    rows = [
+        {"身份证号": hh.members.get().id_number, "年度": 2024, "个人自付医疗费用": 30000},  # ≥ 20 000: alert
+        {"身份证号": world.households["520101001001"].members.get().id_number, "年度": 2024, "个人自付医疗费用": 100},
+    ]
+    path = kind_sheet(tmp_path / "结算.xlsx", "medical", rows)
+    with mock.patch("monitoring.tasks.screening_after_import_task.delay_on_commit") as delay:
+        _job, result = import_file(
+            kind="medical", source=str(path), file_name=path.name, user=world.users["admin"], dry_run=False
+        )
+    assert result.ok, result.errors
+    assert delay.call_args.args[0] == ["520102000000"]  # the line below the threshold changes nothing
