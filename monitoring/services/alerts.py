@@ -15,6 +15,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
+from fanpin.locks import named_locks_acquire
 from fanpin.roles import Department, Permission, role_can
 from fanpin.views_mixins import effective_role
 from monitoring.models import DepartmentAlert
@@ -61,6 +62,9 @@ def alerts_write(*, user: Any, items: list[dict[str, Any]]) -> list[AlertOutcome
         if not values["department"]:
             raise ValidationError(f"第 {n} 条：请填写来源部门。")
         rows.append(Row(number=n, values=values))
+    # The same batch sent twice at once: the second waits here until the first commits, then
+    # finds its idempotency keys (one set of alerts, expenditures and leads).
+    named_locks_acquire(names=[f"alerts:{r.values['department']}" for r in rows])
     seen = {
         (a.department, a.idempotency_key): a
         for a in DepartmentAlert.objects.filter(

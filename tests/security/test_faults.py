@@ -1,8 +1,8 @@
 """Faults (issue 10): a process killed in the middle of a county's screening leaves that county as
 it was and the retried task completes; a database error in the middle of an import writes nothing.
 
-(The same alert batch sent twice concurrently, and a lead confirmed twice at once, have their own
-concurrency tests beside the alert API and the review workflow.)
+(The same alert batch sent twice concurrently: tests/monitoring/test_alerts_concurrency.py; a lead
+confirmed twice at once: tests/monitoring/test_review_concurrency.py.)
 """
 
 from __future__ import annotations

@@ -15,6 +15,7 @@ from typing import Any, ClassVar
 
 from django.utils import timezone
 
+from fanpin.locks import named_locks_acquire
 from monitoring.idcard import id_number_mask
 from monitoring.models import (
     AlertStatus,
@@ -622,6 +623,8 @@ class AlertsHandler(KindHandler):
         extra = self.ctx.extra
         extra.setdefault("unmatched", 0)
         extra.setdefault("expenditures_created", 0)
+        # one department's batches one at a time (re-entrant for the API, which took it already)
+        named_locks_acquire(names=[f"alerts:{r.values['department']}" for r in rows])
         keys = [(r.values["id_number"], r.values["alert_type"], r.values["alert_date"]) for r in rows]
         existing = {
             (v["id_number"], v["alert_type"], v["alert_date"]): v

@@ -1,0 +1,56 @@
+"""Issue 10: the same alert batch sent twice at the same moment yields one set of alerts,
+expenditures and leads (PostgreSQL: real threads with their own connections; SQLite has one writer)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+
+from monitoring.models import DepartmentAlert, Lead, RigidExpenditure
+from monitoring.services.alerts import alerts_submit
+from tests.conftest import World
+from tests.monitoring.test_review_concurrency import race
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture(autouse=True)
+def _postgres_only() -> None:
+    if connection.vendor != "postgresql":
+        pytest.skip("需要 PostgreSQL（两个连接同时写入）")
+
+
+@pytest.mark.parametrize("rounds", [3])
+def test_the_same_batch_twice_at_once_is_written_once(world: World, rounds: int) -> None:
+    dept = world.users["dept"]
+    people = [
+        hh.members.get() for code, hh in sorted(world.households.items()) if code.startswith("520101")
+    ]  # the department's county
+    for n in range(rounds):
+        batch = [
+            {
+                "idempotency_key": f"r{n}-{i}",
+                "id_number": m.id_number,
+                "name": m.name,
+                "alert_type": "MEDICAL",
+                "alert_date": dt.date(2025, 3, 1 + n),
+                "amount": Decimal("30000.00"),
+                "department": "医保",
+                "note": "",
+            }
+            for i, m in enumerate(people)
+        ]
+        results = race(
+            lambda b=batch: alerts_submit(user=dept, items=b), lambda b=batch: alerts_submit(user=dept, items=b)
+        )
+        assert not [r for r in results if isinstance(r, Exception)], results
+        # one of the two saw the other's keys: every item a duplicate
+        assert sorted(all(o.duplicate for o in r) for r in results) == [False, True]
+        assert DepartmentAlert.objects.filter(alert_date=dt.date(2025, 3, 1 + n)).count() == len(people)
+        assert RigidExpenditure.objects.filter(occurred_on=dt.date(2025, 3, 1 + n)).count() == len(people)
+    for lead in Lead.objects.all():
+        assert len(lead.evidence["DEPARTMENT_ALERT"]) == rounds  # one entry per round, none doubled
+    assert Lead.objects.count() == len({m.household_id for m in people})
