@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -75,3 +76,18 @@ def screenshot(page: object, name: str) -> None:
     )
     folder.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(folder / name), full_page=True)  # type: ignore[attr-defined]
+
+
+@pytest.fixture
+def eager_celery(settings: Any, tmp_path: Path) -> Iterator[None]:
+    """Celery runs tasks in-process for one test, as in the demo without a broker."""
+    from fanpin.celery import app as celery_app
+
+    # read before the setting changes: the app's configuration is loaded from the settings lazily,
+    # and reading it afterwards would "restore" eager mode for every later test
+    previous = celery_app.conf.task_always_eager
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    settings.MEDIA_ROOT = tmp_path / "media"
+    celery_app.conf.task_always_eager = True
+    yield
+    celery_app.conf.task_always_eager = previous

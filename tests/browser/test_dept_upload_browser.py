@@ -3,14 +3,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from playwright.sync_api import expect
 
-from fanpin.celery import app as celery_app
 from monitoring.idcard import id_number_mask
 from monitoring.models import DepartmentAlert
 from tests.browser.conftest import login, screenshot
@@ -19,18 +16,6 @@ from tests.factories import make_id_number
 from tests.monitoring.xlsx import kind_sheet
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def eager_celery(settings: Any, tmp_path: Path) -> Iterator[None]:
-    # read before the setting changes: the app's configuration is loaded from the settings lazily,
-    # and reading it afterwards would "restore" eager mode for every later test
-    previous = celery_app.conf.task_always_eager
-    settings.CELERY_TASK_ALWAYS_EAGER = True
-    settings.MEDIA_ROOT = tmp_path / "media"
-    celery_app.conf.task_always_eager = True
-    yield
-    celery_app.conf.task_always_eager = previous
 
 
 def test_department_uploads_alerts_and_sees_match_status(

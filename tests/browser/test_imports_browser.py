@@ -6,32 +6,18 @@ the import task in-process, so the progress bar is already at 100 % when the pag
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from openpyxl import load_workbook
 
-from fanpin.celery import app as celery_app
 from monitoring.models import AnnualIncome, ImportJob
 from tests.browser.conftest import login, screenshot
 from tests.conftest import World
 from tests.monitoring.xlsx import kind_sheet
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def eager_celery(settings: Any, tmp_path: Path) -> Iterator[None]:
-    # read before the setting changes: the app's configuration is loaded from the settings lazily,
-    # and reading it afterwards would "restore" eager mode for every later test
-    previous = celery_app.conf.task_always_eager
-    settings.CELERY_TASK_ALWAYS_EAGER = True
-    settings.MEDIA_ROOT = tmp_path / "media"
-    celery_app.conf.task_always_eager = True
-    yield
-    celery_app.conf.task_always_eager = previous
 
 
 def income(**over: Any) -> dict[str, Any]:
