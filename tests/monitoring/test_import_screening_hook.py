@@ -95,3 +95,19 @@ def test_medical_extract_screens_the_county_of_a_member_whose_line_alerted(world
         )
     assert result.ok, result.errors
     assert delay.call_args.args[0] == ["520102000000"]  # the line below the threshold changes nothing
+
+
+def test_a_household_moved_to_another_county_screens_both(world: World, tmp_path: Path) -> None:
+    from monitoring.services.imports.jobs import import_file
+    from tests.factories import income
+
+    hh = world.households["520101001001"]
+    income(hh, 2024, "9000.00")
+    row = {"户编号": hh.household_no, "村级区划代码": "520102001001", "户类型": "一般农户"}
+    path = kind_sheet(tmp_path / "农户.xlsx", "households", [row])
+    with mock.patch("monitoring.tasks.screening_after_import_task.delay_on_commit") as delay:
+        _job, result = import_file(
+            kind="households", source=str(path), file_name=path.name, user=world.users["admin"], dry_run=False
+        )
+    assert result.ok, result.errors
+    assert delay.call_args.args[0] == ["520101000000", "520102000000"]

@@ -86,10 +86,11 @@ class KindHandler:
     def write_batch(self, rows: list[Row], *, dry_run: bool) -> list[str]:
         raise NotImplementedError
 
-    def touched_village(self, row: Row) -> str | None:
-        """The village code of the household a written row changed (screening after the import
-        looks at those counties only); None when the row concerns no household."""
-        return row.refs.get("village_code") or row.values.get("village_code") or None
+    def touched_villages(self, row: Row) -> list[str]:
+        """The village codes of the household a written row changed (screening after the import
+        looks at those counties only); empty when the row concerns no household."""
+        village = row.refs.get("village_code") or row.values.get("village_code")
+        return [village] if village else []
 
     # helpers ----------------------------------------------------------------------------
 
@@ -239,6 +240,12 @@ class HouseholdsHandler(KindHandler):
             old_village = existing.get(row.values["household_no"])
             if old_village is not None and not self.ctx.in_scope(old_village):
                 self.err(row, "household_no", "该户编号已登记在您管辖范围以外的区划，不能修改。")
+            row.refs["old_village_code"] = old_village
+
+    def touched_villages(self, row: Row) -> list[str]:
+        """A household moved to another village changes both counties (its open lead may be left
+        in the old county's queue), so both are screened."""
+        return [v for v in {row.values.get("village_code"), row.refs.get("old_village_code")} if v]
 
     def check_references(self, rows: list[Row]) -> None:
         self._check_villages([r for r in rows if r.values.get("village_code")])
@@ -564,9 +571,9 @@ def alert_keys_taken(
 class AlertsHandler(KindHandler):
     kind = "alerts"
 
-    def touched_village(self, row: Row) -> str | None:
+    def touched_villages(self, row: Row) -> list[str]:
         member = row.refs.get("member")
-        return str(member[2]) if member else None
+        return [str(member[2])] if member else []
 
     FIELDS: ClassVar[list[str]] = [
         "name",

@@ -346,9 +346,7 @@ def _write_all(
             else:
                 result.unchanged += 1
             if action != "same":
-                village = handler.touched_village(row)
-                if village:
-                    result.counties.add(village[:6] + "000000")
+                result.counties.update(village[:6] + "000000" for village in handler.touched_villages(row))
             if len(preview) < PREVIEW_ROWS or row.number < preview[-1][0]:
                 display: dict[str, Any] = {
                     c.header: _display(c.label_of(row.values.get(c.field))) for c in spec.columns
