@@ -2,18 +2,36 @@
 
 from __future__ import annotations
 
+import io
+from collections.abc import Callable
+from typing import IO, Any
+
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
 from fanpin.roles import Permission
 from fanpin.views_mixins import client_ip, permission_require
 from monitoring.models import ExportJob
 from monitoring.selectors.exports import export_job_get, export_jobs_for_user
-from monitoring.services.export_jobs import export_job_file_open
+from monitoring.services.export_jobs import export_job_file_open, export_job_for_large
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def xlsx_or_job(
+    request: HttpRequest, *, kind: str, filters: Any, write: Callable[[IO[bytes]], object], filename: str
+) -> HttpResponseBase:
+    """A list page's export: a download when small, else the started job's page (SPEC §7)."""
+    job = export_job_for_large(user=request.user, kind=kind, filters=filters)
+    if job is not None:  # too many rows for one request: a job, whose page the user follows
+        return redirect("monitoring:export_detail", pk=job.pk)
+    buffer = io.BytesIO()
+    write(buffer)
+    response = HttpResponse(buffer.getvalue(), content_type=XLSX)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
 
 
 def _job(request: HttpRequest, pk: int) -> ExportJob:

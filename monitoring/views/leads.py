@@ -49,8 +49,8 @@ from monitoring.selectors.leads import (
     publicity_list,
 )
 from monitoring.services import review
-from monitoring.services.export_jobs import export_job_for_large
 from monitoring.services.exports_leads import leads_export, publicity_xlsx
+from monitoring.views.exports import xlsx_or_job
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 ACTION_FORMS: dict[str, type[Any]] = {
@@ -376,11 +376,11 @@ def publicity_xlsx_view(request: HttpRequest, code: str) -> HttpResponse:
 def leads_export_view(request: HttpRequest) -> HttpResponseBase:
     _require(request, Permission.EXPORT_DATA)
     form = LeadQueueFilterForm(request.GET or None, regions=scope_regions(request.user))
-    job = export_job_for_large(user=request.user, kind=ExportKind.LEADS, filters=form.filters())
-    if job is not None:  # too many rows for one request: a job, whose page the user follows
-        return redirect("monitoring:export_detail", pk=job.pk)
-    buffer = io.BytesIO()
-    leads_export(user=request.user, output=buffer, filters=form.filters())
-    response = HttpResponse(buffer.getvalue(), content_type=XLSX)
-    response["Content-Disposition"] = f'attachment; filename="leads-{timezone.localdate():%Y%m%d}.xlsx"'
-    return response
+    filters = form.filters()
+    return xlsx_or_job(
+        request,
+        kind=ExportKind.LEADS,
+        filters=filters,
+        write=lambda out: leads_export(user=request.user, output=out, filters=filters),
+        filename=f"leads-{timezone.localdate():%Y%m%d}.xlsx",
+    )

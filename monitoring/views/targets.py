@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import io
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 from django.views.generic import ListView
@@ -26,9 +25,9 @@ from monitoring.selectors.leads import (
     target_detail,
     targets_in_scope,
 )
-from monitoring.services.export_jobs import export_job_for_large
 from monitoring.services.exports_leads import targets_export
-from monitoring.views.leads import XLSX, _require, scope_regions
+from monitoring.views.exports import xlsx_or_job
+from monitoring.views.leads import _require, scope_regions
 
 
 class TargetListView(LoginRequiredMixin, PermissionRequiredMixin, RegionScopedViewMixin, ListView):
@@ -80,11 +79,11 @@ def target_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
 def targets_export_view(request: HttpRequest) -> HttpResponseBase:
     _require(request, Permission.EXPORT_DATA)
     form = TargetFilterForm(request.GET or None, regions=scope_regions(request.user))
-    job = export_job_for_large(user=request.user, kind=ExportKind.TARGETS, filters=form.filters())
-    if job is not None:  # too many rows for one request: a job, whose page the user follows
-        return redirect("monitoring:export_detail", pk=job.pk)
-    buffer = io.BytesIO()
-    targets_export(user=request.user, output=buffer, filters=form.filters())
-    response = HttpResponse(buffer.getvalue(), content_type=XLSX)
-    response["Content-Disposition"] = f'attachment; filename="targets-{timezone.localdate():%Y%m%d}.xlsx"'
-    return response
+    filters = form.filters()
+    return xlsx_or_job(
+        request,
+        kind=ExportKind.TARGETS,
+        filters=filters,
+        write=lambda out: targets_export(user=request.user, output=out, filters=filters),
+        filename=f"targets-{timezone.localdate():%Y%m%d}.xlsx",
+    )
