@@ -32,8 +32,6 @@ from monitoring.selectors.leads import QueueFilters
 
 logger = logging.getLogger(__name__)
 
-FILE_NAMES = {ExportKind.HOUSEHOLDS: "农户信息", ExportKind.LEADS: "预警线索", ExportKind.TARGETS: "监测对象"}
-
 
 def export_filters_json(filters: Any) -> dict[str, Any]:
     """The filters as stored on the job (a ``QueueFilters`` for leads, plain dicts otherwise)."""
@@ -86,7 +84,7 @@ def _file_name(job: ExportJob) -> str:
 
 def export_download_name(job: ExportJob) -> str:
     stamp = timezone.localtime(job.finished_at or job.created_at)
-    return f"{FILE_NAMES[ExportKind(job.kind)]}-{stamp:%Y%m%d-%H%M}.xlsx"
+    return f"{ExportKind(job.kind).label}-{stamp:%Y%m%d-%H%M}.xlsx"
 
 
 def _claim(job_id: int) -> bool:
