@@ -40,9 +40,10 @@ def export_filters_json(filters: Any) -> dict[str, Any]:
     return {k: v for k, v in dict(filters or {}).items() if v not in (None, "")}
 
 
-def export_job_start(*, user: Any, kind: str, filters: Any) -> ExportJob:
+def export_job_start(*, user: Any, kind: str, filters: Any, expected_rows: int | None = None) -> ExportJob:
     """Record an export of ``kind`` for ``user`` and hand it to Celery once this commits (in-process
-    without a broker).  The filters are those of the list page the user is on."""
+    without a broker).  The filters are those of the list page the user is on; ``expected_rows``
+    when the caller counted them already."""
     from monitoring.tasks import export_job_task
 
     if kind not in ExportKind.values:
@@ -56,7 +57,9 @@ def export_job_start(*, user: Any, kind: str, filters: Any) -> ExportJob:
             filters=stored,
             created_by=user,
             region_code=getattr(user, "region_id", None) or "",
-            expected_rows=export_row_count(user=user, kind=kind, filters=stored),
+            expected_rows=(
+                export_row_count(user=user, kind=kind, filters=stored) if expected_rows is None else expected_rows
+            ),
         )
         export_job_task.delay_on_commit(job.pk)
     return job
@@ -177,7 +180,7 @@ def export_files_purge(*, older_than_days: int | None = None, now: Any = None) -
 def export_job_for_large(*, user: Any, kind: str, filters: Any) -> ExportJob | None:
     """A browser export: ``None`` when it is small enough to download at once (at most
     ``EXPORT_DIRECT_MAX_ROWS`` rows; the caller streams it), otherwise the started job."""
-    stored = export_filters_json(filters)
-    if export_row_count(user=user, kind=kind, filters=stored) <= settings.EXPORT_DIRECT_MAX_ROWS:
+    rows = export_row_count(user=user, kind=kind, filters=export_filters_json(filters))
+    if rows <= settings.EXPORT_DIRECT_MAX_ROWS:
         return None
-    return export_job_start(user=user, kind=kind, filters=filters)
+    return export_job_start(user=user, kind=kind, filters=filters, expected_rows=rows)
