@@ -1,13 +1,17 @@
 """Screening benchmark (issue 4): 1 000 000 households on PostgreSQL, screen the whole province.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/fanpin_screening_bench \\
-        .venv/bin/python benchmarks/screening.py [--households 1000000] [--regenerate]
+        .venv/bin/python benchmarks/screening.py [--households 1000000] [--regenerate] \\
+        [--workers N] [--lower-bound] [--preview-only]
 
 Generates (once; ``--regenerate`` to start over) one province of 100 counties × 10 townships ×
 10 villages with ``--households`` households, two members each, incomes for 2024 and 2025 and
 rigid expenditures for ~10 % of them, all with ``INSERT … SELECT generate_series`` (no ORM rows).
-Then screens the province for 2025 synchronously (every county in turn, one transaction each, as
-``manage.py screen`` does), twice: the first run raises the leads, the second refreshes them.
+Then screens the province for 2025 twice (the first run raises the leads, the second refreshes
+them): with ``--workers 1`` every county in turn, one transaction each, as ``manage.py screen`` does;
+with more, the county runs on that many worker processes, as Celery's prefork workers run them.
+``--lower-bound`` then times only the writes of the first run (its final lead rows inserted county
+by county, with and without their audit rows): what any run that raises those leads must spend.
 Prints wall time, households/s, peak RSS of this process, and the ratio to the floor: one bare
 aggregate query that reads the same household, income and expenditure rows.
 """
@@ -19,7 +23,7 @@ import os
 import resource
 import sys
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor
 from decimal import Decimal
 from pathlib import Path
 
@@ -32,7 +36,7 @@ import django
 django.setup()
 
 from django.core.management import call_command  # noqa: E402
-from django.db import connection  # noqa: E402
+from django.db import connection, transaction  # noqa: E402
 
 from monitoring.models import Lead, RunTrigger  # noqa: E402
 from monitoring.selectors.screening import screening_preview  # noqa: E402
@@ -201,10 +205,69 @@ def screen_once(workers: int) -> tuple[float, dict]:
         run = screening_run_execute(run_id=run.pk)
     else:
         children = list(run.children.values_list("pk", flat=True))
-        with ThreadPoolExecutor(max_workers=workers) as pool:
+        connection.close()  # the worker processes (forked) open their own connections
+        with ProcessPoolExecutor(max_workers=workers) as pool:
             list(pool.map(_county, children))
         run = screening_run_gather(run_id=run.pk)
     return time.perf_counter() - started, {"status": run.status, **run.summary}
+
+
+LEAD_COLUMNS = (
+    "household_id, state, sources, rules_fired, evidence, suggested_category, suggested_risk_types, "
+    "year, raised_at, last_run_id, rejection_reason"
+)
+
+
+def _write_only(job: tuple[int, int, bool]) -> None:
+    """Insert one county's final lead rows from ``bench_lead_stage`` (and, with ``audit``, one audit
+    row each) in one transaction: the writes of a run with nothing evaluated or decided."""
+    lo, hi, audit = job
+    try:
+        with transaction.atomic(), connection.cursor() as c:
+            c.execute(
+                f"INSERT INTO monitoring_lead ({LEAD_COLUMNS}) SELECT {LEAD_COLUMNS} FROM bench_lead_stage"
+                " WHERE household_id BETWEEN %s AND %s",
+                [lo, hi],
+            )
+            if audit:
+                c.execute(
+                    """
+                    INSERT INTO fanpin_auditentry (actor_id, at, object_type, object_id, region_code, action,
+                                                   from_state, to_state, reason, data)
+                    SELECT NULL, now(), 'lead', CAST(l.id AS VARCHAR(64)), h.village_id, 'raise', '', 'NEW', '',
+                           jsonb_build_object('source', 'SCREENING', 'run', l.last_run_id, 'rules', l.rules_fired)
+                    FROM monitoring_lead l JOIN monitoring_household h ON h.id = l.household_id
+                    WHERE l.household_id BETWEEN %s AND %s
+                    """,
+                    [lo, hi],
+                )
+    finally:
+        connection.close()
+
+
+def write_only(workers: int, *, audit: bool) -> float:
+    """The lower bound of a raising run: only the writes (see ``_write_only``), county by county on
+    ``workers`` processes, after the first run's leads were copied aside and deleted."""
+    with connection.cursor() as c:
+        c.execute("DROP TABLE IF EXISTS bench_lead_stage")
+        c.execute(f"CREATE TABLE bench_lead_stage AS SELECT {LEAD_COLUMNS} FROM monitoring_lead")
+        c.execute("CREATE INDEX ON bench_lead_stage (household_id)")
+        c.execute("DELETE FROM monitoring_lead")
+        c.execute("VACUUM ANALYZE monitoring_lead")
+        c.execute(
+            "SELECT MIN(id), MAX(id) FROM monitoring_household WHERE village_id BETWEEN %s AND %s"
+            " GROUP BY SUBSTR(village_id, 1, 6) ORDER BY 1",
+            [PROVINCE[:2].ljust(12, "0"), PROVINCE[:2].ljust(12, "9")],
+        )
+        jobs = [(lo, hi, audit) for lo, hi in c.fetchall()]
+    connection.close()
+    started = time.perf_counter()
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        list(pool.map(_write_only, jobs))
+    elapsed = time.perf_counter() - started
+    with connection.cursor() as c:
+        c.execute("DROP TABLE bench_lead_stage")
+    return elapsed
 
 
 def main() -> None:
@@ -213,6 +276,11 @@ def main() -> None:
     parser.add_argument("--regenerate", action="store_true")
     parser.add_argument("--workers", type=int, default=1, help="counties screened in parallel (default 1)")
     parser.add_argument("--preview-only", action="store_true", help="only the floor and the what-if preview")
+    parser.add_argument(
+        "--lower-bound",
+        action="store_true",
+        help="after the runs, time only writing the leads raised (with and without their audit rows)",
+    )
     args = parser.parse_args()
     if connection.vendor != "postgresql":
         sys.exit("需要 PostgreSQL：请设置 DATABASE_URL=postgres://…/fanpin_screening_bench")
@@ -230,6 +298,7 @@ def main() -> None:
     with connection.cursor() as c:
         c.execute("DELETE FROM monitoring_lead")
         c.execute("DELETE FROM monitoring_screeningrun")
+        c.execute("VACUUM ANALYZE monitoring_lead")  # start every time from the same, unbloated table
         c.execute("SELECT count(*) FROM monitoring_household")
         households = c.fetchone()[0]
 
@@ -247,7 +316,7 @@ def main() -> None:
         return
     first, summary = screen_once(args.workers)
     second, summary2 = screen_once(args.workers)
-    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    rss_mb = max(resource.getrusage(who).ru_maxrss for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)) / 1024
     print(f"households            {households:,}   workers {args.workers}   load average {os.getloadavg()[0]:.1f}")
     print(
         f"first run  (raise)     {first:.2f} s  {households / first:,.0f} households/s  "
@@ -257,9 +326,17 @@ def main() -> None:
         f"second run (refresh)   {second:.2f} s  {households / second:,.0f} households/s  "
         f"{second / floor:.1f}× floor  leads refreshed {summary2['leads']['refreshed']:,}"
     )
-    print(f"peak RSS               {rss_mb:.0f} MB")
+    print(f"peak RSS               {rss_mb:.0f} MB (largest of this process and its workers)")
     print(f"leads in database      {Lead.objects.count():,}")
     print(f"rules                  {summary['rules']}")
+    if args.lower_bound:
+        bare = write_only(args.workers, audit=False)
+        audited = write_only(args.workers, audit=True)
+        print(
+            f"writes only (no evaluation, no decisions, {summary['leads']['raised']:,} final lead rows): "
+            f"leads {bare:.2f} s {bare / floor:.1f}× floor; "
+            f"leads + audit rows {audited:.2f} s {audited / floor:.1f}× floor"
+        )
 
 
 if __name__ == "__main__":
