@@ -118,6 +118,7 @@ class AlertSerializer(serializers.ModelSerializer[DepartmentAlert]):
             "alert_date",
             "amount",
             "department",
+            "origin",
             "status",
             "created_at",
             "id_number_masked",

@@ -1,4 +1,11 @@
-from monitoring.models.alerts import AlertStatus, AlertType, DepartmentAlert, ImportJobAlert, MedicalSettlement
+from monitoring.models.alerts import (
+    AlertOrigin,
+    AlertStatus,
+    AlertType,
+    DepartmentAlert,
+    ImportJobAlert,
+    MedicalSettlement,
+)
 from monitoring.models.exports import ExportJob, ExportKind, ExportStatus
 from monitoring.models.households import (
     AnnualIncome,
@@ -53,6 +60,7 @@ __all__ = [
     "MAX_VISIT_PHOTOS",
     "MIN_PUBLICITY_DAYS",
     "OPEN_LEAD_STATES",
+    "AlertOrigin",
     "AlertStatus",
     "AlertType",
     "AnnualIncome",

@@ -25,6 +25,16 @@ class AlertType(models.TextChoices):
     OTHER = "OTHER", "其他"
 
 
+class AlertOrigin(models.TextChoices):
+    """How an alert came in.  The system's alerts from 医保 settlement lines are kept apart from what
+    departments submit (their own key and idempotency keys): a department's alert is answered the
+    same whether or not the system made one for the same person and date, which would otherwise
+    tell it that the person's line alerted, i.e. belongs to a 脱贫户 or a monitoring target."""
+
+    DEPARTMENT = "DEPARTMENT", "部门报送"
+    MEDICAL_EXTRACT = "MEDICAL_EXTRACT", "医保结算生成"
+
+
 class AlertStatus(models.TextChoices):
     MATCHED = "MATCHED", "已匹配"
     UNMATCHED = "UNMATCHED", "未匹配"
@@ -37,6 +47,7 @@ class DepartmentAlertQuerySet(ScopedQuerySet["DepartmentAlert"]):
 class DepartmentAlert(models.Model):
     Type = AlertType
     Status = AlertStatus
+    Origin = AlertOrigin
 
     id_number = models.CharField("身份证号", max_length=18)
     name = models.CharField("姓名", max_length=64)
@@ -62,6 +73,7 @@ class DepartmentAlert(models.Model):
         related_name="+",
     )
     status = models.CharField("匹配状态", max_length=12, choices=AlertStatus.choices)
+    origin = models.CharField("产生方式", max_length=16, choices=AlertOrigin.choices, default=AlertOrigin.DEPARTMENT)
     region_code = models.CharField("区划代码", max_length=12, blank=True, db_index=True)
     idempotency_key = models.CharField("幂等键", max_length=64, blank=True)
     submitted_by = models.ForeignKey(
@@ -77,13 +89,18 @@ class DepartmentAlert(models.Model):
         verbose_name_plural = "部门预警"
         ordering = ["-alert_date", "id"]
         constraints = [
-            models.UniqueConstraint(fields=["id_number", "alert_type", "alert_date"], name="alert_unique_key"),
+            # SPEC §6's key (身份证号+预警类型+预警日期), once among submitted alerts and once among
+            # the ones the system made (see AlertOrigin).
             models.UniqueConstraint(
-                fields=["department", "idempotency_key"],
+                fields=["id_number", "alert_type", "alert_date", "origin"], name="alert_unique_key"
+            ),
+            models.UniqueConstraint(
+                fields=["department", "origin", "idempotency_key"],
                 condition=~Q(idempotency_key=""),
                 name="alert_unique_idempotency_key",
             ),
             models.CheckConstraint(condition=Q(alert_type__in=AlertType.values), name="alert_type_valid"),
+            models.CheckConstraint(condition=Q(origin__in=AlertOrigin.values), name="alert_origin_valid"),
             models.CheckConstraint(condition=Q(status__in=AlertStatus.values), name="alert_status_valid"),
             models.CheckConstraint(
                 condition=Q(status=AlertStatus.MATCHED, member__isnull=False)

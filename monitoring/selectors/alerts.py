@@ -9,9 +9,8 @@ from django.db.models import QuerySet
 
 from fanpin.roles import Role
 from fanpin.scoping import sees_everything, user_region_prefix
-from monitoring.models import DepartmentAlert
+from monitoring.models import AlertOrigin, DepartmentAlert
 from monitoring.services.alerts import department_label
-from monitoring.services.medical import MEDICAL_ALERT_KEY_PREFIX
 
 
 def alerts_visible(*, user: Any) -> QuerySet[DepartmentAlert]:
@@ -25,9 +24,7 @@ def alerts_visible(*, user: Any) -> QuerySet[DepartmentAlert]:
         # system made from settlement extracts: that a 5 000–20 000 元 line became an alert tells
         # that the person belongs to a 脱贫户 or a monitoring target, which is household data.
         return (
-            DepartmentAlert.objects.filter(department=label)
-            .within(prefix)
-            .exclude(idempotency_key__startswith=MEDICAL_ALERT_KEY_PREFIX)
+            DepartmentAlert.objects.filter(department=label).within(prefix).exclude(origin=AlertOrigin.MEDICAL_EXTRACT)
         )
     return DepartmentAlert.objects.for_user(user).select_related("member__household")
 

@@ -18,8 +18,8 @@ from django.db import transaction
 from fanpin.locks import named_locks_acquire
 from fanpin.roles import Department, Permission, role_can
 from fanpin.views_mixins import effective_role
-from monitoring.models import DepartmentAlert
-from monitoring.services.imports.kinds import AlertsHandler
+from monitoring.models import AlertOrigin, DepartmentAlert
+from monitoring.services.imports.kinds import AlertsHandler, alert_key
 from monitoring.services.imports.pipeline import ImportContext, Row
 from monitoring.services.imports.spec import SPECS
 
@@ -46,19 +46,25 @@ def alerts_submit(*, user: Any, items: list[dict[str, Any]]) -> list[AlertOutcom
     role = effective_role(user)
     if not (role_can(role, Permission.SUBMIT_ALERTS) or role_can(role, Permission.IMPORT_DATA)):
         raise PermissionDenied("您的角色不能提交部门预警。")
-    return alerts_write(user=user, items=items)
+    # What a department submits is always its own kind of alert (AlertOrigin), whatever it sends.
+    return alerts_write(user=user, items=[{**item, "origin": AlertOrigin.DEPARTMENT} for item in items])
 
 
 @transaction.atomic
 def alerts_write(*, user: Any, items: list[dict[str, Any]]) -> list[AlertOutcome]:
-    """``alerts_submit`` without the role check, for services that checked their own (医保 extracts);
-    ``user`` None is a command acting as administrator."""
+    """``alerts_submit`` without the role check, for services that checked their own (医保 extracts,
+    which set ``origin``); ``user`` None is a command acting as administrator."""
     if len(items) > MAX_BATCH:
         raise ValidationError(f"每批最多 {MAX_BATCH} 条预警。")
     own = department_label(user)
     rows: list[Row] = []
     for n, item in enumerate(items, start=1):
-        values = {**item, "department": own or item.get("department", ""), "note": item.get("note") or ""}
+        values = {
+            **item,
+            "department": own or item.get("department", ""),
+            "note": item.get("note") or "",
+            "origin": item.get("origin") or AlertOrigin.DEPARTMENT,
+        }
         if not values["department"]:
             raise ValidationError(f"第 {n} 条：请填写来源部门。")
         rows.append(Row(number=n, values=values))
@@ -66,13 +72,18 @@ def alerts_write(*, user: Any, items: list[dict[str, Any]]) -> list[AlertOutcome
     # finds its idempotency keys (one set of alerts, expenditures and leads).
     named_locks_acquire(names=[f"alerts:{r.values['department']}" for r in rows])
     seen = {
-        (a.department, a.idempotency_key): a
+        (a.department, a.origin, a.idempotency_key): a
         for a in DepartmentAlert.objects.filter(
             department__in={r.values["department"] for r in rows},
+            origin__in={r.values["origin"] for r in rows},
             idempotency_key__in={r.values["idempotency_key"] for r in rows},
-        ).only("id", "department", "idempotency_key", "status")
+        ).only("id", "department", "origin", "idempotency_key", "status")
     }
-    fresh = [r for r in rows if (r.values["department"], r.values["idempotency_key"]) not in seen]
+
+    def seen_key(values: dict[str, Any]) -> tuple[str, str, str]:
+        return values["department"], values["origin"], values["idempotency_key"]
+
+    fresh = [r for r in rows if seen_key(r.values) not in seen]
     if fresh:
         spec = SPECS["alerts"]
         ctx = ImportContext(spec=spec, user=user, present={c.field for c in spec.columns})
@@ -85,18 +96,18 @@ def alerts_write(*, user: Any, items: list[dict[str, Any]]) -> list[AlertOutcome
             raise ValidationError([f"第 {e.row} 条：{e.message}" for e in ctx.errors])
         handler.write_batch(fresh, dry_run=False)
     written = {
-        (a.id_number, a.alert_type, a.alert_date): a
+        (a.id_number, a.alert_type, a.alert_date, a.origin): a
         for a in DepartmentAlert.objects.filter(id_number__in={r.values["id_number"] for r in fresh}).only(
-            "id", "id_number", "alert_type", "alert_date", "status"
+            "id", "id_number", "alert_type", "alert_date", "origin", "status"
         )
     }
     out: list[AlertOutcome] = []
     for r in rows:
         v = r.values
-        old = seen.get((v["department"], v["idempotency_key"]))
+        old = seen.get(seen_key(v))
         if old is not None:
             out.append(AlertOutcome(v["idempotency_key"], old.pk, old.status, True))
             continue
-        a = written[(v["id_number"], v["alert_type"], v["alert_date"])]
+        a = written[alert_key(v)]
         out.append(AlertOutcome(v["idempotency_key"], a.pk, a.status, False))
     return out

@@ -4,8 +4,9 @@ A line (身份证号, year, out-of-pocket cost) is stored as sent (upsert by 身
 compares the cost with the thresholds of the screening parameters (``medical_alert_supported`` for
 members of a 脱贫户 or of an active monitoring target, ``medical_alert_general`` for everyone else
 and for people not found; an administrator changes them on the parameters page) — at or above the
-threshold (≥) the line is sent through :func:`alerts_write`, the one alert path, with the idempotency
-key ``medical-<身份证号>-<year>`` so a resent extract raises nothing new.
+threshold (≥) the line is sent through :func:`alerts_write`, the one alert path, as alerts of origin
+``MEDICAL_EXTRACT`` (kept apart from submitted alerts, see AlertOrigin) with the idempotency key
+``medical-<身份证号>-<year>`` so a resent extract raises nothing new.
 
 Two entry points share :func:`medical_settlements_write`: the API (:func:`medical_settlements_submit`)
 and the Excel import (kind ``medical``, ``MedicalHandler`` in the import pipeline).
@@ -26,6 +27,7 @@ from fanpin.roles import Department, Permission, Role, role_can
 from fanpin.scoping import sees_everything, user_region_prefix
 from fanpin.views_mixins import effective_role
 from monitoring.models import (
+    AlertOrigin,
     AlertType,
     DepartmentAlert,
     HouseholdType,
@@ -36,7 +38,7 @@ from monitoring.models import (
 )
 from monitoring.selectors.screening import screening_parameters_get
 from monitoring.services.alerts import MAX_BATCH, alerts_write, department_label
-from monitoring.services.imports.kinds import alert_keys_taken
+from monitoring.services.imports.kinds import alert_key, alert_keys_taken
 
 MEDICAL_DEPARTMENT = "医保"
 MEDICAL_ALERT_KEY_PREFIX = "medical-"  # idempotency keys of the alerts made from settlement lines
@@ -153,6 +155,7 @@ def medical_settlements_write(*, user: Any, items: list[dict[str, Any]], dry_run
                     "name": m["name"] if m else "（医保结算）",
                     "alert_type": AlertType.MEDICAL.value,
                     "alert_date": _alert_date(item["year"]),
+                    "origin": AlertOrigin.MEDICAL_EXTRACT.value,
                     "amount": item["out_of_pocket"],
                     "department": department,
                     "note": f"医保结算 {item['year']} 年个人自付 ≥ {threshold} 元",
@@ -175,24 +178,18 @@ def medical_settlements_write(*, user: Any, items: list[dict[str, Any]], dry_run
             actions.append("same")
     # An alert of the same key that the submitter may not overwrite (another department's, or
     # outside its scope) is left as it is: the line is stored, no alert is sent for it.
-    taken = alert_keys_taken(
-        keys={(a["id_number"], a["alert_type"], a["alert_date"]) for a in alerts},
-        prefix=prefix,
-        department=department_label(user),
-    )
+    taken = alert_keys_taken(keys={alert_key(a) for a in alerts}, prefix=prefix, department=department_label(user))
     if taken:
-        kept = [
-            (i, a)
-            for i, a in zip(alert_index, alerts, strict=True)
-            if (a["id_number"], a["alert_type"], a["alert_date"]) not in taken
-        ]
+        kept = [(i, a) for i, a in zip(alert_index, alerts, strict=True) if alert_key(a) not in taken]
         alert_index, alerts = [i for i, _a in kept], [a for _i, a in kept]
     matched = sum(r.member_id is not None for r in rows)
     alert_ids: list[int | None] = [None] * len(items)
     if dry_run:
         seen = set(
             DepartmentAlert.objects.filter(
-                department=department, idempotency_key__in={a["idempotency_key"] for a in alerts}
+                department=department,
+                origin=AlertOrigin.MEDICAL_EXTRACT,
+                idempotency_key__in={a["idempotency_key"] for a in alerts},
             ).values_list("idempotency_key", flat=True)
         )
         new_alerts = sum(a["idempotency_key"] not in seen for a in alerts)

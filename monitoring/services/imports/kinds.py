@@ -18,6 +18,7 @@ from django.utils import timezone
 from fanpin.locks import named_locks_acquire
 from monitoring.idcard import id_number_mask
 from monitoring.models import (
+    AlertOrigin,
     AlertStatus,
     AlertType,
     AnnualIncome,
@@ -550,21 +551,33 @@ ALERT_TAKEN = (
 )
 
 
-def alert_keys_taken(
-    *, keys: set[tuple[str, str, date]], prefix: str | None, department: str
-) -> set[tuple[str, str, date]]:
-    """Keys (身份证号, 预警类型, 预警日期) of stored alerts a submitter may not overwrite: those
+AlertKey = tuple[str, str, date, str]
+
+
+def alert_key(values: Mapping[str, Any]) -> AlertKey:
+    """SPEC §6's key of an alert (身份证号, 预警类型, 预警日期) and its origin (AlertOrigin): the
+    alerts the system makes from settlement lines are keyed apart from submitted ones."""
+    return (
+        values["id_number"],
+        values["alert_type"],
+        values["alert_date"],
+        values.get("origin") or AlertOrigin.DEPARTMENT,
+    )
+
+
+def alert_keys_taken(*, keys: set[AlertKey], prefix: str | None, department: str) -> set[AlertKey]:
+    """Keys (身份证号, 预警类型, 预警日期, origin) of stored alerts a submitter may not overwrite: those
     outside its scope (a matched alert lives in its member's village, an unmatched one in its
     submitter's region), and — for a department user (``department``) — another department's."""
-    taken: set[tuple[str, str, date]] = set()
+    taken: set[AlertKey] = set()
     for part in _chunks(sorted({k[0] for k in keys})):
-        for n, t, d, dep, region in DepartmentAlert.objects.filter(id_number__in=part).values_list(
-            "id_number", "alert_type", "alert_date", "department", "region_code"
+        for n, t, d, o, dep, region in DepartmentAlert.objects.filter(id_number__in=part).values_list(
+            "id_number", "alert_type", "alert_date", "origin", "department", "region_code"
         ):
-            if (n, t, d) in keys and (
+            if (n, t, d, o) in keys and (
                 prefix is None or not region.startswith(prefix) or (department and dep != department)
             ):
-                taken.add((n, t, d))
+                taken.add((n, t, d, o))
     return taken
 
 
@@ -608,12 +621,10 @@ class AlertsHandler(KindHandler):
     def check_batch(self, rows: list[Row]) -> None:
         # A stored alert with the same key that the importer may not overwrite: refused on its row.
         taken = alert_keys_taken(
-            keys={(r.values["id_number"], r.values["alert_type"], r.values["alert_date"]) for r in rows},
-            prefix=self.ctx.prefix,
-            department=self.ctx.department,
+            keys={alert_key(r.values) for r in rows}, prefix=self.ctx.prefix, department=self.ctx.department
         )
         for row in rows:
-            if (row.values["id_number"], row.values["alert_type"], row.values["alert_date"]) in taken:
+            if alert_key(row.values) in taken:
                 self.err(row, "id_number", ALERT_TAKEN, value=row.values["id_number"])
         # Only members inside the importer's scope are matched; others stay 未匹配.
         ids = [r.values["id_number"] for r in rows]
@@ -632,11 +643,11 @@ class AlertsHandler(KindHandler):
         extra.setdefault("expenditures_created", 0)
         # one department's batches one at a time (re-entrant for the API, which took it already)
         named_locks_acquire(names=[f"alerts:{r.values['department']}" for r in rows])
-        keys = [(r.values["id_number"], r.values["alert_type"], r.values["alert_date"]) for r in rows]
+        keys = [alert_key(r.values) for r in rows]
         existing = {
-            (v["id_number"], v["alert_type"], v["alert_date"]): v
+            alert_key(v): v
             for v in DepartmentAlert.objects.filter(id_number__in={k[0] for k in keys}).values(
-                "id", "id_number", "alert_type", "alert_date", *self.FIELDS
+                "id", "id_number", "alert_type", "alert_date", "origin", *self.FIELDS
             )
         }
         found = self.write_expenditures(rows, keys, existing, dry_run=dry_run)
@@ -652,6 +663,7 @@ class AlertsHandler(KindHandler):
                     name=v["name"],
                     alert_type=v["alert_type"],
                     alert_date=v["alert_date"],
+                    origin=alert_key(v)[3],
                     amount=v.get("amount"),
                     department=v["department"],
                     note=v["note"],
@@ -675,7 +687,7 @@ class AlertsHandler(KindHandler):
             DepartmentAlert.objects.bulk_create(
                 new + changed,
                 update_conflicts=True,
-                unique_fields=["id_number", "alert_type", "alert_date"],
+                unique_fields=["id_number", "alert_type", "alert_date", "origin"],
                 update_fields=[*self.FIELDS, "updated_at"],
                 batch_size=CHUNK,
             )
@@ -683,10 +695,10 @@ class AlertsHandler(KindHandler):
             self.raise_leads(rows, actions, existing, keys)
             if self.ctx.job_id is not None:
                 ids = {
-                    (n, t, d): pk
-                    for pk, n, t, d in DepartmentAlert.objects.filter(id_number__in={k[0] for k in keys}).values_list(
-                        "id", "id_number", "alert_type", "alert_date"
-                    )
+                    (n, t, d, o): pk
+                    for pk, n, t, d, o in DepartmentAlert.objects.filter(
+                        id_number__in={k[0] for k in keys}
+                    ).values_list("id", "id_number", "alert_type", "alert_date", "origin")
                 }
                 job_alerts_link(self.ctx.job_id, [(r.number, ids[k]) for r, k in zip(rows, keys, strict=True)])
         return actions
