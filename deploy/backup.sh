@@ -7,10 +7,13 @@
 # BACKUP_KEEP_DAYS（默认 14：删除早于这么多天的备份）；MEDIA_ROOT（设置且存在时，同时打包上传文件）。
 # 转储先写入 .partial 文件，经 pg_restore --list 读通后才改为正式文件名，半截的转储不会被当成备份。
 # 成功时最后一行输出转储文件路径，退出码 0；任何一步失败则退出码非 0。
+# URL 中的密码不会出现在 pg_dump 的命令行上（进程列表人人可见），而是经 PGPASSWORD 传给它（deploy/pgurl.sh）。
 set -eu
 umask 077  # the dump holds every 身份证号: readable by the backup user only
 
 : "${DATABASE_URL:?请设置 DATABASE_URL（要备份的数据库）}"
+. "$(dirname "$0")/pgurl.sh"
+pgurl_secure "$DATABASE_URL"
 dir="${1:-${BACKUP_DIR:-/backups}}"
 keep="${BACKUP_KEEP_DAYS:-14}"
 case "$keep" in
@@ -20,7 +23,7 @@ mkdir -p "$dir"
 stamp="$(date +%Y%m%d-%H%M%S)"
 dump="$dir/fanpin-$stamp.dump"
 
-pg_dump --format=custom --no-owner --no-acl --file="$dump.partial" "$DATABASE_URL"
+pg_dump --format=custom --no-owner --no-acl --file="$dump.partial" "$PGURL"
 pg_restore --list "$dump.partial" > /dev/null
 mv "$dump.partial" "$dump"
 

@@ -16,7 +16,9 @@ if [ "$#" -ne 2 ]; then
     exit 2
 fi
 dump="$1"
-target="$2"
+. "$(dirname "$0")/pgurl.sh"
+pgurl_secure "$2"  # the password goes to PGPASSWORD, not onto psql's or pg_restore's command line
+target="$PGURL"
 if [ ! -f "$dump" ]; then
     echo "转储文件不存在：$dump" >&2
     exit 2

@@ -160,3 +160,30 @@ def test_backup_then_restore_into_a_fresh_database(
 def test_restore_refuses_a_missing_dump(tmp_path: Path) -> None:
     result = run(["sh", "deploy/restore.sh", str(tmp_path / "none.dump"), url("unused")])
     assert result.returncode == 2 and "转储文件不存在" in result.stderr
+
+
+def test_no_password_on_the_tools_command_lines(fresh_database: str, tmp_path: Path) -> None:
+    """pg_dump, pg_restore and psql get the URL's password in PGPASSWORD, never as an argument."""
+    bin_dir, log = tmp_path / "bin", tmp_path / "calls.log"
+    bin_dir.mkdir()
+    for tool in ("pg_dump", "pg_restore", "psql"):
+        real = shutil.which(tool)
+        wrapper = bin_dir / tool
+        wrapper.write_text(f'#!/bin/sh\necho "{tool} pw=${{PGPASSWORD-}} args=$*" >> "{log}"\nexec "{real}" "$@"\n')
+        wrapper.chmod(0o755)
+    path = f"{bin_dir}{os.pathsep}{os.environ['PATH']}"
+    with_password = url(connection.settings_dict["NAME"]).replace("@", ":Zq7-not-shown@", 1)
+    if ":Zq7" not in with_password.split("@")[0]:  # the URL had a password already: replace it
+        pytest.skip("the test database URL already carries a password")
+    backups = tmp_path / "backups"
+    backup = run(["sh", "deploy/backup.sh", str(backups)], DATABASE_URL=with_password, PATH=path)
+    assert backup.returncode == 0, backup.stderr
+    dump = backup.stdout.strip().splitlines()[-1]
+    target = url(fresh_database).replace("@", ":Zq7-not-shown@", 1)
+    restore = run(["sh", "deploy/restore.sh", dump, target], PATH=path)
+    assert restore.returncode == 0, restore.stderr
+    calls = log.read_text().splitlines()
+    assert {c.split(" ", 1)[0] for c in calls} == {"pg_dump", "pg_restore", "psql"}
+    for call in calls:
+        given, args = call.split(" args=", 1)
+        assert "Zq7-not-shown" not in args and given.endswith("pw=Zq7-not-shown"), call
