@@ -16,16 +16,23 @@ import argparse
 import csv
 import os
 import signal
+import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-PORT = 8100
-HOST = f"http://127.0.0.1:{PORT}"
+
+
+def free_port() -> int:
+    """A port nothing listens on now (the kernel picks it), so two runs or another server don't collide."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 def prepare(fill: bool, households: int, leads: int) -> None:
@@ -82,6 +89,7 @@ def main() -> None:
     parser.add_argument("--spawn-rate", type=float, default=5)
     parser.add_argument("--seconds", type=int, default=60)
     parser.add_argument("--workers", type=int, default=3)
+    parser.add_argument("--port", type=int, default=0, help="port of the server under test (default: a free one)")
     args = parser.parse_args()
     started_at = time.strftime("%Y-%m-%d %H:%M:%S %Z")
     print(f"{started_at}, load average {load_average()}")
@@ -99,23 +107,26 @@ def main() -> None:
         "LOG_LEVEL": "WARNING",
     }
     bin_dir = Path(sys.executable).parent
+    port = args.port or free_port()
+    host = f"http://127.0.0.1:{port}"
+    results = tempfile.TemporaryDirectory(prefix="fanpin-load-")
     server = subprocess.Popen(
-        [str(bin_dir / "gunicorn"), "fanpin.wsgi:application", "--bind", f"127.0.0.1:{PORT}",
+        [str(bin_dir / "gunicorn"), "fanpin.wsgi:application", "--bind", f"127.0.0.1:{port}",
          "--workers", str(args.workers), "--timeout", "60", "--log-level", "warning"],
         cwd=ROOT, env=env,
     )  # fmt: skip
     try:
         for _ in range(60):
             try:
-                urllib.request.urlopen(f"{HOST}/accounts/login/", timeout=2)
+                urllib.request.urlopen(f"{host}/accounts/login/", timeout=2)
                 break
             except OSError:
                 time.sleep(1)
-        prefix = Path("/tmp/fanpin-load")
+        prefix = Path(results.name) / "locust"
         print(f"locust starts: load average {load_average()}")
         subprocess.run(
             [str(bin_dir / "locust"), "-f", str(ROOT / "benchmarks" / "locustfile.py"), "--headless",
-             "--host", HOST, "--users", str(args.users), "--spawn-rate", str(args.spawn_rate),
+             "--host", host, "--users", str(args.users), "--spawn-rate", str(args.spawn_rate),
              "--run-time", f"{args.seconds}s", "--stop-timeout", "10", "--csv", str(prefix), "--only-summary"],
             cwd=ROOT, env={**os.environ}, check=False, timeout=args.seconds + 120,
         )  # fmt: skip
@@ -123,7 +134,7 @@ def main() -> None:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=30)
     print(f"locust done: load average {load_average()}")
-    with open(f"{prefix}_stats.csv", newline="") as handle:
+    with results, open(f"{prefix}_stats.csv", newline="") as handle:
         rows = list(csv.DictReader(handle))
     print(f"\n{'endpoint':48} {'requests':>9} {'errors':>7} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} {'max ms':>7}")
     for row in rows:
