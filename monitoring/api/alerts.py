@@ -17,7 +17,7 @@ from rest_framework.response import Response
 
 from fanpin.api import ID_REGEX
 from monitoring.idcard import id_number_mask, id_number_normalize
-from monitoring.models import AlertStatus, AlertType, DepartmentAlert
+from monitoring.models import AlertOrigin, AlertStatus, AlertType, DepartmentAlert
 from monitoring.selectors.alerts import alerts_visible, shows_household_data
 from monitoring.services.alerts import MAX_BATCH, alerts_submit
 from monitoring.services.medical import medical_settlements_submit
@@ -28,10 +28,11 @@ class AlertFilter(django_filters.FilterSet):
     alert_type = django_filters.ChoiceFilter(choices=AlertType.choices, label="预警类型")
     department = django_filters.CharFilter(label="来源部门")
     idempotency_key = django_filters.CharFilter(label="幂等键")
+    origin = django_filters.ChoiceFilter(choices=AlertOrigin.choices, label="产生方式")
 
     class Meta:
         model = DepartmentAlert
-        fields = ["status", "alert_type", "department", "idempotency_key"]
+        fields = ["status", "alert_type", "department", "idempotency_key", "origin"]
 
 
 class AlertInSerializer(serializers.Serializer[Any]):
@@ -149,7 +150,7 @@ class AlertViewSet(
     """部门预警：提交（按身份证号匹配家庭成员）与查询匹配状态。"""
 
     queryset = DepartmentAlert.objects.all()
-    lookup_value_regex = ID_REGEX
+    lookup_value_regex = f"-?{ID_REGEX}"  # the system's alerts from 医保 extracts are numbered below 0
     serializer_class = AlertSerializer
     filterset_class = AlertFilter
 

@@ -3,14 +3,28 @@
 from django.conf import settings
 from django.db import migrations, models
 
-
 def mark_extract_alerts(apps, schema_editor):
-    """The alerts made from settlement lines so far: linked from a line, with its ``medical-`` key."""
+    """Every alert a settlement line links to is the system's (MEDICAL_EXTRACT), with the key the
+    extract path gives it (``medical-<身份证号>-<year>``) so that a resent extract finds it.  Before
+    this migration an extract line could overwrite a department's alert of the same key; that alert
+    now holds the line's figures, so it becomes the system's and leaves the department's list."""
     alert = apps.get_model("monitoring", "DepartmentAlert")
     settlement = apps.get_model("monitoring", "MedicalSettlement")
-    alert.objects.filter(
-        id__in=settlement.objects.filter(alert__isnull=False).values("alert_id"), idempotency_key__startswith="medical-"
-    ).update(origin="MEDICAL_EXTRACT")
+    for alert_id, id_number, year in (
+        settlement.objects.filter(alert__isnull=False).order_by("id").values_list("alert_id", "id_number", "year")
+    ):
+        alert.objects.filter(pk=alert_id).update(
+            origin="MEDICAL_EXTRACT", idempotency_key=f"medical-{id_number}-{year}"
+        )
+
+
+def create_extract_id_sequence(apps, schema_editor):
+    """The system's alerts take negative ids from their own sequence (see kinds.extract_alert_ids)."""
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute(
+            "CREATE SEQUENCE IF NOT EXISTS monitoring_departmentalert_extract_id_seq "
+            "AS bigint INCREMENT BY -1 MAXVALUE -1 START WITH -1 OWNED BY monitoring_departmentalert.id"
+        )
 
 
 class Migration(migrations.Migration):
@@ -38,7 +52,9 @@ class Migration(migrations.Migration):
                 verbose_name="产生方式",
             ),
         ),
-        migrations.RunPython(mark_extract_alerts, migrations.RunPython.noop),
+        # Not reversible: once both kinds of alert share a key, the old unique key cannot come back.
+        migrations.RunPython(mark_extract_alerts),
+        migrations.RunPython(create_extract_id_sequence),
         migrations.AddConstraint(
             model_name="departmentalert",
             constraint=models.UniqueConstraint(

@@ -75,16 +75,39 @@ def test_a_direct_alert_is_answered_alike_whether_the_extract_alerted(world: Wor
     data = response.json()
     assert (data["matched"], data["unmatched"], data["duplicates"]) == (2, 0, 0)
     first, second = data["results"]
-    # Both new, both matched, both with ids newer than the system's alert: nothing tells them apart.
+    # Both new, both matched, consecutive ids: nothing tells them apart.
     assert [r["duplicate"] for r in (first, second)] == [False, False]
     assert [r["status"] for r in (first, second)] == [AlertStatus.MATCHED, AlertStatus.MATCHED]
-    assert extract.pk < first["id"] < second["id"]
+    assert second["id"] == first["id"] + 1
     # The system's alert is left as it was; the department's list shows its two alerts only.
     extract.refresh_from_db()
     assert snapshot(extract) == before
     listed = dept_api(world).get("/api/v1/alerts/").json()["results"]
     assert sorted(a["id"] for a in listed) == [first["id"], second["id"]]
     assert {a["origin"] for a in listed} == {AlertOrigin.DEPARTMENT}
+
+
+def test_the_ids_a_department_sees_do_not_count_the_system_alerts(world: World, people: dict[str, str]) -> None:
+    """A department's own alerts, sent before and after a settlement line, are numbered one after
+    the other whether the line made an alert (脱贫户 member) or not (ordinary member)."""
+    api = dept_api(world)
+    gaps = {}
+    for n, who in enumerate(("exited", "general")):
+        own = {**direct(people["general"], f"a-{n}"), "alert_date": f"2024-03-0{n + 1}"}
+        before = api.post("/api/v1/alerts/", {"alerts": [own]}, format="json")
+        line = {"id_number": people[who], "year": YEAR - 1, "out_of_pocket": "6000"}
+        assert api.post("/api/v1/medical-settlements/", {"settlements": [line]}, format="json").status_code == 201
+        after = api.post(
+            "/api/v1/alerts/", {"alerts": [{**direct(people["general"], f"b-{n}"), "alert_date": f"2024-04-0{n + 1}"}]},
+            format="json",
+        )  # fmt: skip
+        assert [r.json()["results"][0]["duplicate"] for r in (before, after)] == [False, False]
+        gaps[who] = after.json()["results"][0]["id"] - before.json()["results"][0]["id"]
+    assert DepartmentAlert.objects.filter(origin=AlertOrigin.MEDICAL_EXTRACT).count() == 2  # the 2024 and 2023 lines
+    assert gaps == {"exited": 1, "general": 1}
+    made = DepartmentAlert.objects.filter(origin=AlertOrigin.MEDICAL_EXTRACT)
+    assert made.filter(pk__lt=0).count() == 2  # numbered apart, below 0
+    assert DepartmentAlert.objects.filter(origin=AlertOrigin.DEPARTMENT).earliest("pk").pk > 0
 
 
 def test_the_extract_idempotency_key_is_not_a_duplicate_for_the_department(
@@ -162,3 +185,56 @@ def test_the_alert_page_names_the_system_alert_for_county_staff_only(world: Worl
         pages[name] = response.content.decode()
     assert pages["county"].count("医保结算生成") == 1 and pages["county"].count("<tr") == 3  # header + 2
     assert "医保结算生成" not in pages["dept"] and pages["dept"].count("<tr") == 2  # header + its own
+
+
+def test_a_department_correction_leaves_the_expenditure_the_system_alert_shares(
+    world: World, people: dict[str, str]
+) -> None:
+    """The department reports the same medical cost (same person, date and amount) as the system's
+    alert from the extract: both link the one rigid expenditure; when the department then corrects
+    or withdraws the amount, the system's alert keeps its expenditure as it was."""
+    from monitoring.models import RigidExpenditure
+
+    extract = DepartmentAlert.objects.get()
+    shared = extract.expenditure
+    assert shared is not None and shared.amount == 6000
+    api = dept_api(world)
+    assert api.post("/api/v1/alerts/", {"alerts": [direct(people["exited"], "d-1")]}, format="json").status_code == 201
+    own = DepartmentAlert.objects.get(origin=AlertOrigin.DEPARTMENT)
+    assert own.expenditure_id == shared.pk and RigidExpenditure.objects.count() == 1  # not counted twice
+
+    corrected = {**direct(people["exited"], "d-2"), "amount": "100.00"}
+    assert api.post("/api/v1/alerts/", {"alerts": [corrected]}, format="json").status_code == 201
+    own.refresh_from_db()
+    extract.refresh_from_db()
+    assert own.amount == 100 and own.expenditure is not None and own.expenditure.amount == 100
+    assert extract.expenditure_id == shared.pk
+    assert RigidExpenditure.objects.get(pk=shared.pk).amount == 6000
+
+    withdrawn = {**direct(people["exited"], "d-3"), "amount": None}
+    assert api.post("/api/v1/alerts/", {"alerts": [withdrawn]}, format="json").status_code == 201
+    own.refresh_from_db()
+    extract.refresh_from_db()
+    assert own.expenditure_id is None and extract.expenditure_id == shared.pk
+    assert set(RigidExpenditure.objects.values_list("pk", "amount")) == {(shared.pk, 6000)}
+
+
+def test_the_migration_turns_a_merged_alert_into_the_system_alert(world: World, people: dict[str, str]) -> None:
+    """Before 0015 an extract line could overwrite a department's alert of the same key (keeping the
+    department's idempotency key): that row holds the line's figures, so it becomes the system's."""
+    extract = DepartmentAlert.objects.get()
+    DepartmentAlert.objects.filter(pk=extract.pk).update(origin=AlertOrigin.DEPARTMENT, idempotency_key="yb-0001")
+    migration = import_module("monitoring.migrations.0015_alert_origin")
+    migration.mark_extract_alerts(apps, None)
+    extract.refresh_from_db()
+    assert (extract.origin, extract.idempotency_key) == (
+        AlertOrigin.MEDICAL_EXTRACT,
+        f"medical-{people['exited']}-{YEAR}",
+    )
+    # The department's list no longer shows it, and a resent extract finds it (no second alert).
+    assert dept_api(world).get("/api/v1/alerts/").json()["results"] == []
+    line = {"id_number": people["exited"], "year": YEAR, "out_of_pocket": "6000"}
+    assert (
+        dept_api(world).post("/api/v1/medical-settlements/", {"settlements": [line]}, format="json").status_code == 201
+    )
+    assert list(DepartmentAlert.objects.values_list("pk", flat=True)) == [extract.pk]

@@ -13,6 +13,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, ClassVar
 
+from django.db import connection
 from django.utils import timezone
 
 from fanpin.locks import named_locks_acquire
@@ -565,6 +566,30 @@ def alert_key(values: Mapping[str, Any]) -> AlertKey:
     )
 
 
+# The alerts the system makes from settlement lines are numbered apart from submitted alerts,
+# downwards from -1: ids are shown to the departments, and with one counter the gap between two of
+# a department's own alerts would tell it whether its extract line made an alert in between (i.e.
+# that the person belongs to a 脱贫户 or a monitoring target).  Negative, because SQLite's
+# AUTOINCREMENT goes on from the highest id ever stored, whatever range it was taken from.
+EXTRACT_ALERT_SEQUENCE = "monitoring_departmentalert_extract_id_seq"  # PostgreSQL; migration 0015
+
+
+def extract_alert_ids(count: int) -> list[int]:
+    """``count`` new (negative) ids for alerts of origin MEDICAL_EXTRACT."""
+    if count == 0:
+        return []
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT nextval(%s) FROM generate_series(1, %s)", [EXTRACT_ALERT_SEQUENCE, count])
+            return [int(row[0]) for row in cursor.fetchall()]
+        # SQLite has one writer at a time: the next ids below the lowest one so far.
+        table = DepartmentAlert._meta.db_table
+        cursor.execute(f"SELECT MIN(id) FROM {table} WHERE id < 0")  # noqa: S608  # nosec B608
+        low = cursor.fetchone()[0]
+    first = -1 if low is None else int(low) - 1
+    return list(range(first, first - count, -1))
+
+
 def alert_keys_taken(*, keys: set[AlertKey], prefix: str | None, department: str) -> set[AlertKey]:
     """Keys (身份证号, 预警类型, 预警日期, origin) of stored alerts a submitter may not overwrite: those
     outside its scope (a matched alert lives in its member's village, an unmatched one in its
@@ -684,13 +709,21 @@ class AlertsHandler(KindHandler):
             now = timezone.now()
             for obj in new + changed:
                 obj.created_at = obj.updated_at = now  # type: ignore[attr-defined]
-            DepartmentAlert.objects.bulk_create(
-                new + changed,
-                update_conflicts=True,
-                unique_fields=["id_number", "alert_type", "alert_date", "origin"],
-                update_fields=[*self.FIELDS, "updated_at"],
-                batch_size=CHUNK,
-            )
+            made = [obj for obj in new if obj.origin == AlertOrigin.MEDICAL_EXTRACT]
+            for obj, pk in zip(made, extract_alert_ids(len(made)), strict=True):
+                obj.pk = pk
+            if new:
+                DepartmentAlert.objects.bulk_create(
+                    new,
+                    update_conflicts=True,  # the same key written meanwhile by another department
+                    unique_fields=["id_number", "alert_type", "alert_date", "origin"],
+                    update_fields=[*self.FIELDS, "updated_at"],
+                    batch_size=CHUNK,
+                )
+            if changed:  # by id: an upsert would draw (and spend) an id from the table's sequence
+                for obj in changed:
+                    obj.pk = existing[(obj.id_number, obj.alert_type, obj.alert_date, obj.origin)]["id"]
+                DepartmentAlert.objects.bulk_update(changed, [*self.FIELDS, "updated_at"], batch_size=500)
         if not dry_run:
             self.raise_leads(rows, actions, existing, keys)
             if self.ctx.job_id is not None:
@@ -730,10 +763,17 @@ class AlertsHandler(KindHandler):
             for r, k in zip(rows, keys, strict=True)
             if k in existing and existing[k]["expenditure_id"]
         }
+        # An expenditure another alert links too (a department's alert and the system's alert from
+        # a settlement line with the same figures) belongs to neither: it is never changed or deleted.
+        shared = set(
+            DepartmentAlert.objects.filter(expenditure_id__in=set(prior_ids.values()))
+            .exclude(pk__in={existing[k]["id"] for k in keys if k in existing})
+            .values_list("expenditure_id", flat=True)
+        )
         owned = {
             pk: (m, c, d, a)
             for pk, m, c, d, a in RigidExpenditure.objects.filter(
-                pk__in=set(prior_ids.values()), note__startswith=ALERT_EXPENDITURE_NOTE
+                pk__in=set(prior_ids.values()) - shared, note__startswith=ALERT_EXPENDITURE_NOTE
             ).values_list("id", "member_id", "category", "occurred_on", "amount")
         }
         # figures already recorded for these members (registry rows, other alerts): one query
@@ -805,6 +845,7 @@ class AlertsHandler(KindHandler):
             v = r.values
             entry = {
                 "department": v["department"],
+                "origin": alert_key(v)[3],
                 "alert_type": v["alert_type"],
                 "alert_type_label": AlertType(v["alert_type"]).label,
                 "alert_date": v["alert_date"].isoformat(),
