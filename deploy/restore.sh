@@ -3,7 +3,8 @@
 #
 #   deploy/restore.sh 转储文件 目标数据库URL
 #   例：createdb -h db -U fanpin fanpin_restore
-#       deploy/restore.sh /backups/fanpin-20261128-023000.dump postgres://fanpin:密码@db:5432/fanpin_restore
+#       export PGPASSWORD=密码      # 密码不写进 URL：命令行在进程列表中人人可见
+#       deploy/restore.sh /backups/fanpin-20261128-023000.dump postgres://fanpin@db:5432/fanpin_restore
 #
 # 目标库必须已存在且为空（没有任何表）：本脚本绝不覆盖已有数据。恢复在一个事务中进行
 # （--single-transaction --exit-on-error）：要么全部恢复，要么什么都不写。之后更新统计信息（ANALYZE，
@@ -17,7 +18,12 @@ if [ "$#" -ne 2 ]; then
 fi
 dump="$1"
 . "$(dirname "$0")/pgurl.sh"
-pgurl_secure "$2"  # the password goes to PGPASSWORD, not onto psql's or pg_restore's command line
+pgurl_secure "$2"
+if [ "$PGURL" != "$2" ]; then
+    # this script's own command line shows its arguments to every user in the process list
+    echo "目标数据库 URL 里不要写密码（命令行在进程列表中人人可见）：请先 export PGPASSWORD=密码（或用 ~/.pgpass），URL 写成 postgres://用户@主机:端口/库名。" >&2
+    exit 2
+fi
 target="$PGURL"
 if [ ! -f "$dump" ]; then
     echo "转储文件不存在：$dump" >&2

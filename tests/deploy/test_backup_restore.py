@@ -163,7 +163,9 @@ def test_restore_refuses_a_missing_dump(tmp_path: Path) -> None:
 
 
 def test_no_password_on_the_tools_command_lines(fresh_database: str, tmp_path: Path) -> None:
-    """pg_dump, pg_restore and psql get the URL's password in PGPASSWORD, never as an argument."""
+    """pg_dump, pg_restore and psql get the password in PGPASSWORD, never as an argument: backup.sh
+    takes it out of DATABASE_URL; restore.sh is given it in PGPASSWORD (it refuses one in its URL
+    argument, test_pgurl.py)."""
     bin_dir, log = tmp_path / "bin", tmp_path / "calls.log"
     bin_dir.mkdir()
     for tool in ("pg_dump", "pg_restore", "psql"):
@@ -179,8 +181,7 @@ def test_no_password_on_the_tools_command_lines(fresh_database: str, tmp_path: P
     backup = run(["sh", "deploy/backup.sh", str(backups)], DATABASE_URL=with_password, PATH=path)
     assert backup.returncode == 0, backup.stderr
     dump = backup.stdout.strip().splitlines()[-1]
-    target = url(fresh_database).replace("@", ":Zq7-not-shown@", 1)
-    restore = run(["sh", "deploy/restore.sh", dump, target], PATH=path)
+    restore = run(["sh", "deploy/restore.sh", dump, url(fresh_database)], PATH=path, PGPASSWORD="Zq7-not-shown")
     assert restore.returncode == 0, restore.stderr
     calls = log.read_text().splitlines()
     assert {c.split(" ", 1)[0] for c in calls} == {"pg_dump", "pg_restore", "psql"}
