@@ -26,23 +26,33 @@ pgurl_decode() {
     printf '%s' "$out"
 }
 
+pgurl_refuse() {
+    echo "$1：请把密码放在 PGPASSWORD 环境变量或 ~/.pgpass 中，连接串里不写密码。" >&2
+    exit 2
+}
+
 pgurl_secure() {
     PGURL="$1"
     case "$1" in
-        *://*) ;;
-        *) return 0 ;;  # not a URL (a conninfo string or a database name): left alone
+        *password=*) pgurl_refuse "连接串的参数里有 password=" ;;
     esac
     case "$1" in
-        *[?\&]password=*)
-            echo "数据库 URL 的参数里有 password=：请把密码放在 PGPASSWORD 环境变量或 ~/.pgpass 中。" >&2
-            exit 2
-            ;;
+        *://*) ;;
+        *) return 0 ;;  # a database name or a conninfo string without a password
     esac
     scheme="${1%%://*}"
     after="${1#*://}"
     # the authority ends at the first "/", "?" or "#"; the user part ends at its last "@"
     authority="${after%%[/?#]*}"
     tail="${after#"$authority"}"
+    case "$authority" in
+        *@*) ;;
+        *)
+            case "${after%%/*}" in
+                *@*) pgurl_refuse "URL 的密码里有未编码的 ? 或 #" ;;
+            esac
+            ;;
+    esac
     case "$authority" in
         *@*) ;;
         *) return 0 ;;  # no user part

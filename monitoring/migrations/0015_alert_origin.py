@@ -7,24 +7,24 @@ def mark_extract_alerts(apps, schema_editor):
     """Every alert a settlement line links to is the system's (MEDICAL_EXTRACT), with the key the
     extract path gives it (``medical-<身份证号>-<year>``) so that a resent extract finds it.  Before
     this migration an extract line could overwrite a department's alert of the same key; that alert
-    now holds the line's figures, so it becomes the system's and leaves the department's list."""
+    now holds the line's figures, so it becomes the system's and leaves the department's list.
+    One UPDATE.  (Ids stay as they are; new system alerts are numbered below 0.)"""
+    from django.db.models import CharField, OuterRef, Subquery, Value
+    from django.db.models.functions import Cast, Concat
+
     alert = apps.get_model("monitoring", "DepartmentAlert")
     settlement = apps.get_model("monitoring", "MedicalSettlement")
-    for alert_id, id_number, year in (
-        settlement.objects.filter(alert__isnull=False).order_by("id").values_list("alert_id", "id_number", "year")
-    ):
-        alert.objects.filter(pk=alert_id).update(
-            origin="MEDICAL_EXTRACT", idempotency_key=f"medical-{id_number}-{year}"
-        )
-
-
-def create_extract_id_sequence(apps, schema_editor):
-    """The system's alerts take negative ids from their own sequence (see kinds.extract_alert_ids)."""
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(
-            "CREATE SEQUENCE IF NOT EXISTS monitoring_departmentalert_extract_id_seq "
-            "AS bigint INCREMENT BY -1 MAXVALUE -1 START WITH -1 OWNED BY monitoring_departmentalert.id"
-        )
+    line = settlement.objects.filter(alert_id=OuterRef("pk")).order_by("id")
+    alert.objects.filter(pk__in=settlement.objects.filter(alert__isnull=False).values("alert_id")).update(
+        origin="MEDICAL_EXTRACT",
+        idempotency_key=Concat(
+            Value("medical-"),
+            Subquery(line.values("id_number")[:1]),
+            Value("-"),
+            Cast(Subquery(line.values("year")[:1]), CharField()),
+            output_field=CharField(),
+        ),
+    )
 
 
 class Migration(migrations.Migration):
@@ -54,7 +54,6 @@ class Migration(migrations.Migration):
         ),
         # Not reversible: once both kinds of alert share a key, the old unique key cannot come back.
         migrations.RunPython(mark_extract_alerts),
-        migrations.RunPython(create_extract_id_sequence),
         migrations.AddConstraint(
             model_name="departmentalert",
             constraint=models.UniqueConstraint(

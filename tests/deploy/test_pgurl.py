@@ -44,10 +44,24 @@ def test_the_password_moves_from_the_url_to_pgpassword(url: str, without: str, p
     assert result.stdout.splitlines() == [without, password]
 
 
-def test_a_password_in_the_query_string_is_refused_with_the_way_out() -> None:
-    result = secure("postgres://fanpin@db/fanpin?sslmode=require&password=s3cret")
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgres://fanpin@db/fanpin?sslmode=require&password=Zq7-secret",  # a query parameter
+        "host=db user=fanpin password=Zq7-secret dbname=fanpin",  # a conninfo string
+        "postgres://fanpin:Zq7-secret?@db/fanpin",  # "?" or "#" not encoded: libpq would still take it
+        "postgres://fanpin:Zq7#-secret@db/fanpin",
+    ],
+)
+def test_a_password_it_cannot_move_is_refused_with_the_way_out(url: str) -> None:
+    result = secure(url)
     assert result.returncode == 2
-    assert "PGPASSWORD" in result.stderr and "s3cret" not in result.stderr
+    assert "PGPASSWORD" in result.stderr and "Zq7" not in result.stderr + result.stdout
+
+
+def test_a_conninfo_or_name_without_password_is_left_alone() -> None:
+    for text in ("fanpin", "host=db user=fanpin dbname=fanpin"):
+        assert secure(text).stdout.splitlines() == [text, "<unset>"]
 
 
 def test_bash_parses_it_too() -> None:

@@ -238,3 +238,26 @@ def test_the_migration_turns_a_merged_alert_into_the_system_alert(world: World, 
         dept_api(world).post("/api/v1/medical-settlements/", {"settlements": [line]}, format="json").status_code == 201
     )
     assert list(DepartmentAlert.objects.values_list("pk", flat=True)) == [extract.pk]
+
+
+def test_system_alert_ids_go_on_below_the_lowest_stored(world: World, people: dict[str, str]) -> None:
+    """No counter to fall behind the rows (a reloaded table, ``loaddata``): the next id is one below
+    the lowest stored."""
+    from tests.factories import make_id_number
+
+    DepartmentAlert.objects.create(
+        pk=-50,
+        id_number=make_id_number(),
+        name="（医保结算）",
+        alert_type="MEDICAL",
+        alert_date=dt.date(2020, 12, 31),
+        department="医保",
+        status=AlertStatus.UNMATCHED,
+        origin=AlertOrigin.MEDICAL_EXTRACT,
+        idempotency_key="medical-reloaded-2020",
+    )
+    line = {"id_number": people["general"], "year": YEAR, "out_of_pocket": "25000"}
+    assert (
+        dept_api(world).post("/api/v1/medical-settlements/", {"settlements": [line]}, format="json").status_code == 201
+    )
+    assert DepartmentAlert.objects.get(id_number=people["general"], origin=AlertOrigin.MEDICAL_EXTRACT).pk == -51

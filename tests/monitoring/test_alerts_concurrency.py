@@ -54,3 +54,41 @@ def test_the_same_batch_twice_at_once_is_written_once(world: World, rounds: int)
     for lead in Lead.objects.all():
         assert len(lead.evidence["DEPARTMENT_ALERT"]) == rounds  # one entry per round, none doubled
     assert Lead.objects.count() == len({m.household_id for m in people})
+
+
+@pytest.mark.parametrize("rounds", [6])
+def test_an_extract_and_another_department_record_the_same_cost_at_once(world: World, rounds: int) -> None:
+    """医保's extract (its system alert) and 卫健's own alert carry the same medical cost (member, date,
+    amount) at the same moment, under different department locks: one rigid expenditure, linked by
+    both alerts, and no unique-key error for either."""
+    from fanpin.roles import Department, Role
+    from monitoring.models import AlertOrigin, HouseholdType
+    from monitoring.services.medical import medical_settlements_submit
+    from tests.factories import user
+
+    household = world.households["520101001001"]
+    household.household_type, household.exit_year = HouseholdType.EXITED, 2016
+    household.save(update_fields=["household_type", "exit_year"])
+    member = household.members.get()
+    health = user("weijian", Role.DEPT, "520101000000", department=Department.HEALTH)
+    for n in range(rounds):
+        year = 2024 - n
+        line = {"id_number": member.id_number, "year": year, "out_of_pocket": Decimal("6000.00")}
+        own = {
+            "idempotency_key": f"wj-{year}",
+            "id_number": member.id_number,
+            "name": member.name,
+            "alert_type": "MEDICAL",
+            "alert_date": dt.date(year, 12, 31),  # the date the system gives the extract's alert
+            "amount": Decimal("6000.00"),
+            "note": "",
+        }
+        results = race(
+            lambda line=line: medical_settlements_submit(user=world.users["dept"], items=[line]),
+            lambda own=own: alerts_submit(user=health, items=[own]),
+        )
+        assert not [r for r in results if isinstance(r, Exception)], results
+        alerts = DepartmentAlert.objects.filter(alert_date=dt.date(year, 12, 31))
+        assert sorted(alerts.values_list("origin", flat=True)) == [AlertOrigin.DEPARTMENT, AlertOrigin.MEDICAL_EXTRACT]
+        (cost,) = RigidExpenditure.objects.filter(occurred_on=dt.date(year, 12, 31))
+        assert set(alerts.values_list("expenditure_id", flat=True)) == {cost.pk}

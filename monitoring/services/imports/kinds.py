@@ -13,7 +13,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, ClassVar
 
-from django.db import connection
+from django.db.models import Min
 from django.utils import timezone
 
 from fanpin.locks import named_locks_acquire
@@ -570,22 +570,19 @@ def alert_key(values: Mapping[str, Any]) -> AlertKey:
 # downwards from -1: ids are shown to the departments, and with one counter the gap between two of
 # a department's own alerts would tell it whether its extract line made an alert in between (i.e.
 # that the person belongs to a 脱贫户 or a monitoring target).  Negative, because SQLite's
-# AUTOINCREMENT goes on from the highest id ever stored, whatever range it was taken from.
-EXTRACT_ALERT_SEQUENCE = "monitoring_departmentalert_extract_id_seq"  # PostgreSQL; migration 0015
+# AUTOINCREMENT goes on from the highest id ever stored, whatever range it was taken from; taken
+# as "one below the lowest" under a lock, not from a sequence, so a copied or reloaded table
+# (``loaddata``) cannot leave a counter behind its rows.
+EXTRACT_ALERT_IDS_LOCK = "alerts:extract-ids"
 
 
 def extract_alert_ids(count: int) -> list[int]:
-    """``count`` new (negative) ids for alerts of origin MEDICAL_EXTRACT."""
+    """``count`` new (negative) ids for alerts of origin MEDICAL_EXTRACT; the caller's transaction
+    holds the lock until it commits, so two writers never take the same ids."""
     if count == 0:
         return []
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute("SELECT nextval(%s) FROM generate_series(1, %s)", [EXTRACT_ALERT_SEQUENCE, count])
-            return [int(row[0]) for row in cursor.fetchall()]
-        # SQLite has one writer at a time: the next ids below the lowest one so far.
-        table = DepartmentAlert._meta.db_table
-        cursor.execute(f"SELECT MIN(id) FROM {table} WHERE id < 0")  # noqa: S608  # nosec B608
-        low = cursor.fetchone()[0]
+    named_locks_acquire(names=[EXTRACT_ALERT_IDS_LOCK])  # SQLite: one writer at a time anyway
+    low = DepartmentAlert.objects.filter(pk__lt=0).aggregate(low=Min("pk"))["low"]
     first = -1 if low is None else int(low) - 1
     return list(range(first, first - count, -1))
 
@@ -814,8 +811,14 @@ class AlertsHandler(KindHandler):
                     missing.setdefault(figures, obj)
             extra["expenditures_created"] += len(missing)
             if not dry_run and missing:
-                RigidExpenditure.objects.bulk_create(list(missing.values()), batch_size=CHUNK)
-                by_figures.update({figures: obj.pk for figures, obj in missing.items()})
+                # Another department's batch (its own lock) may record the same figures meanwhile:
+                # the unique key keeps one row, and both alerts link it.
+                RigidExpenditure.objects.bulk_create(list(missing.values()), batch_size=CHUNK, ignore_conflicts=True)
+                for pk, m, c, d, a in RigidExpenditure.objects.filter(
+                    member_id__in={f[0] for f in missing}, category__in={f[1] for f in missing}
+                ).values_list("id", "member_id", "category", "occurred_on", "amount"):
+                    if (m, c, d, a) in missing:
+                        by_figures[(m, c, d, a)] = pk
             for number, obj in wanted.items():
                 found[number] = by_figures.get((obj.member_id, obj.category, obj.occurred_on, obj.amount))
         if to_fix:
