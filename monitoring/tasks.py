@@ -87,12 +87,3 @@ def export_job_task(job_id: int) -> str:
     from monitoring.services.export_jobs import export_job_run
 
     return str(export_job_run(job_id=job_id).status)
-
-
-@shared_task(acks_late=True, max_retries=3, default_retry_delay=30)
-def medical_settlements_judge_task(user_id: int, line_ids: list[int]) -> int | None:
-    """Judge the settlement lines a department sent through the API (after its request answered)."""
-    from monitoring.services.medical import medical_settlements_judge
-
-    batch = medical_settlements_judge(user_id=user_id, line_ids=line_ids)
-    return None if batch is None else batch.new_alerts

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -75,18 +74,3 @@ def _empty_cache() -> None:
     from django.core.cache import cache
 
     cache.clear()
-
-
-@pytest.fixture
-def celery_in_process(settings: Any) -> Iterator[None]:
-    """Celery runs tasks in-process for one test, as in the demo without a broker (tasks enqueued
-    on commit run when the commit's callbacks do: ``django_capture_on_commit_callbacks(execute=True)``)."""
-    from fanpin.celery import app as celery_app
-
-    # read before the setting changes: the app's configuration is loaded from the settings lazily,
-    # and reading it afterwards would "restore" eager mode for every later test
-    previous = celery_app.conf.task_always_eager
-    settings.CELERY_TASK_ALWAYS_EAGER = True
-    celery_app.conf.task_always_eager = True
-    yield
-    celery_app.conf.task_always_eager = previous

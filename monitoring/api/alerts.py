@@ -266,7 +266,6 @@ class MedicalSettlementViewSet(viewsets.ViewSet):
             "每批 1–1 000 条（身份证号、年度、个人自付医疗费用）。全部保存；自付费用达到预警线的"
             "（默认：脱贫户成员和监测对象 ≥ 5 000 元，其他人员 ≥ 20 000 元）转为“大额医疗支出”预警，"
             "与直接提交的预警走同一匹配流程。重复提交不会重复生成预警。"
-            "行业部门提交的数据在保存后即返回，由后台任务随后判断（返回中不含预警条数）。"
         ),
         request=MedicalSettlementBatchSerializer,
         responses={201: MedicalSettlementResultSerializer},

@@ -15,7 +15,7 @@ and the Excel import (kind ``medical``, ``MedicalHandler`` in the import pipelin
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -23,7 +23,6 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from fanpin.models import User
 from fanpin.roles import Department, Permission, Role, role_can
 from fanpin.scoping import sees_everything, user_region_prefix
 from fanpin.views_mixins import effective_role
@@ -65,7 +64,6 @@ class SettlementBatch:
     alerted: int  # lines at or above their threshold
     new_alerts: int  # of those, alerts not submitted before (idempotency key not seen)
     alert_ids: list[int | None]  # per line: its alert (None: below the threshold, or a dry run)
-    line_ids: list[int] = field(default_factory=list)  # the stored lines (when not judged here)
 
 
 def _alert_date(year: int) -> dt.date:
@@ -95,47 +93,18 @@ def medical_settlements_submit(*, user: Any, items: list[dict[str, Any]]) -> Set
         raise PermissionDenied(refusal)
     if len(items) > MAX_BATCH:
         raise ValidationError(f"每批最多 {MAX_BATCH} 条。")
-    if effective_role(user) == Role.DEPT:
-        # A department is answered once its lines are stored; they are judged after the commit, by
-        # a task.  Judging in the request would make a line that alerts (a 脱贫户 member or a
-        # monitoring target, 5 000–20 000 元) visibly slower to answer than one that does not.
-        from monitoring.tasks import medical_settlements_judge_task
-
-        stored = medical_settlements_write(user=user, items=items, judge=False)
-        medical_settlements_judge_task.delay_on_commit(user.pk, stored.line_ids)
-        return SettlementOutcome(stored=len(items), alerted=None, new_alerts=None)
     batch = medical_settlements_write(user=user, items=items)
+    if effective_role(user) == Role.DEPT:
+        return SettlementOutcome(stored=len(items), alerted=None, new_alerts=None)
     return SettlementOutcome(stored=len(items), alerted=batch.alerted, new_alerts=batch.new_alerts)
 
 
 @transaction.atomic
-def medical_settlements_judge(*, user_id: int, line_ids: list[int]) -> SettlementBatch | None:
-    """Judge stored settlement lines (as they are now) for the user who sent them: the alerts that
-    ``medical_settlements_submit`` left to after its commit.  Idempotent: an alert already made is
-    a duplicate.  None when the user or the lines are gone, or the user may no longer submit."""
-    user = User.objects.filter(pk=user_id, is_active=True).first()
-    if user is None or medical_submit_refusal(user=user):
-        return None
-    items = [
-        {"id_number": i, "year": y, "out_of_pocket": amount}
-        for i, y, amount in MedicalSettlement.objects.filter(pk__in=line_ids)
-        .order_by("pk")
-        .values_list("id_number", "year", "out_of_pocket")
-    ]
-    if not items:
-        return None
-    return medical_settlements_write(user=user, items=items)
-
-
-@transaction.atomic
-def medical_settlements_write(
-    *, user: Any, items: list[dict[str, Any]], dry_run: bool = False, judge: bool = True
-) -> SettlementBatch:
+def medical_settlements_write(*, user: Any, items: list[dict[str, Any]], dry_run: bool = False) -> SettlementBatch:
     """Store the lines and raise the alerts (the caller has checked ``medical_submit_refusal``).
 
     Members are looked up inside the submitter's scope only (as alerts are matched): someone outside
-    counts as not found.  ``dry_run`` writes nothing and counts what would happen.  ``judge`` False
-    only stores (``medical_settlements_judge`` raises the alerts later; ``line_ids`` says which).
+    counts as not found.  ``dry_run`` writes nothing and counts what would happen.
     """
     admin_level = user is None or sees_everything(user)
     prefix = "" if admin_level else user_region_prefix(user)
@@ -207,8 +176,6 @@ def medical_settlements_write(
             actions.append("update")
         else:
             actions.append("same")
-    if not judge:  # nothing about alerts here: the same statements whether a line would alert
-        alerts, alert_index = [], []
     # An alert of the same key that the submitter may not overwrite (another department's, or
     # outside its scope) is left as it is: the line is stored, no alert is sent for it.
     taken = alert_keys_taken(keys={alert_key(a) for a in alerts}, prefix=prefix, department=department_label(user))
@@ -239,16 +206,6 @@ def medical_settlements_write(
             unique_fields=["id_number", "year"],
             update_fields=[*COMPARED, "updated_at"],
         )
-    if not judge:
-        keys = {(r.id_number, r.year) for r in rows}
-        line_ids = [
-            pk
-            for pk, i, y in MedicalSettlement.objects.filter(
-                id_number__in={k[0] for k in keys}, year__in={k[1] for k in keys}
-            ).values_list("id", "id_number", "year")
-            if (i, y) in keys
-        ]
-        return SettlementBatch(actions, matched, 0, 0, alert_ids, sorted(line_ids))
     new_alerts = 0
     for start in range(0, len(alerts), MAX_BATCH):
         for index, outcome in zip(

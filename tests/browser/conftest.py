@@ -79,6 +79,15 @@ def screenshot(page: object, name: str) -> None:
 
 
 @pytest.fixture
-def eager_celery(celery_in_process: None, settings: Any, tmp_path: Path) -> None:
+def eager_celery(settings: Any, tmp_path: Path) -> Iterator[None]:
     """Celery runs tasks in-process for one test, as in the demo without a broker."""
+    from fanpin.celery import app as celery_app
+
+    # read before the setting changes: the app's configuration is loaded from the settings lazily,
+    # and reading it afterwards would "restore" eager mode for every later test
+    previous = celery_app.conf.task_always_eager
+    settings.CELERY_TASK_ALWAYS_EAGER = True
     settings.MEDIA_ROOT = tmp_path / "media"
+    celery_app.conf.task_always_eager = True
+    yield
+    celery_app.conf.task_always_eager = previous

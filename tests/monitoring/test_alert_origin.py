@@ -6,14 +6,12 @@ same person and date, since that a 5 000–20 000 元 line alerted means the per
 from __future__ import annotations
 
 import datetime as dt
-import re
 from importlib import import_module
 from pathlib import Path
 from typing import Any
 
 import pytest
 from django.apps import apps
-from django.test import TestCase
 from rest_framework.test import APIClient
 
 from monitoring.models import AlertOrigin, AlertStatus, DepartmentAlert, HouseholdType, MedicalSettlement
@@ -21,7 +19,7 @@ from monitoring.services.imports.pipeline import import_run
 from tests.conftest import World
 from tests.monitoring.xlsx import kind_sheet
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("celery_in_process")]
+pytestmark = pytest.mark.django_db
 
 YEAR = 2024
 EXTRACT_DATE = "2024-12-31"  # the date the system gives the alert of a past year's line
@@ -38,7 +36,9 @@ def people(world: World) -> dict[str, str]:
         "exited": exited.members.get().id_number,
         "general": world.households["520101001002"].members.get().id_number,
     }
-    send_lines(world, [{"id_number": i, "year": YEAR, "out_of_pocket": "6000"} for i in people.values()])
+    api = dept_api(world)
+    lines = [{"id_number": i, "year": YEAR, "out_of_pocket": "6000"} for i in people.values()]
+    assert api.post("/api/v1/medical-settlements/", {"settlements": lines}, format="json").status_code == 201
     extract = DepartmentAlert.objects.get()
     assert (extract.id_number, extract.origin) == (people["exited"], AlertOrigin.MEDICAL_EXTRACT)
     assert extract.alert_date == dt.date(YEAR, 12, 31)
@@ -49,13 +49,6 @@ def dept_api(world: World) -> APIClient:
     api = APIClient()
     api.force_authenticate(world.users["dept"])
     return api
-
-
-def send_lines(world: World, lines: list[dict[str, Any]]) -> None:
-    """Settlement lines from the 医保 user, judged after the commit (the task, run in-process)."""
-    with TestCase.captureOnCommitCallbacks(execute=True):
-        response = dept_api(world).post("/api/v1/medical-settlements/", {"settlements": lines}, format="json")
-    assert response.status_code == 201, response.content
 
 
 def direct(id_number: str, key: str) -> dict[str, Any]:
@@ -103,7 +96,7 @@ def test_the_ids_a_department_sees_do_not_count_the_system_alerts(world: World, 
         own = {**direct(people["general"], f"a-{n}"), "alert_date": f"2024-03-0{n + 1}"}
         before = api.post("/api/v1/alerts/", {"alerts": [own]}, format="json")
         line = {"id_number": people[who], "year": YEAR - 1, "out_of_pocket": "6000"}
-        send_lines(world, [line])
+        assert api.post("/api/v1/medical-settlements/", {"settlements": [line]}, format="json").status_code == 201
         after = api.post(
             "/api/v1/alerts/", {"alerts": [{**direct(people["general"], f"b-{n}"), "alert_date": f"2024-04-0{n + 1}"}]},
             format="json",
@@ -156,7 +149,9 @@ def test_an_uploaded_sheet_previews_the_same_for_both(world: World, people: dict
 def test_a_resent_extract_still_finds_its_own_alert(world: World, people: dict[str, str]) -> None:
     dept_api(world).post("/api/v1/alerts/", {"alerts": [direct(people["exited"], "d-1")]}, format="json")
     line = {"id_number": people["exited"], "year": YEAR, "out_of_pocket": "7000"}
-    send_lines(world, [line])
+    assert (
+        dept_api(world).post("/api/v1/medical-settlements/", {"settlements": [line]}, format="json").status_code == 201
+    )
     extract = DepartmentAlert.objects.get(origin=AlertOrigin.MEDICAL_EXTRACT)
     assert MedicalSettlement.objects.get(id_number=people["exited"]).alert_id == extract.pk
     assert DepartmentAlert.objects.get(origin=AlertOrigin.DEPARTMENT).amount == 6000  # untouched
@@ -239,7 +234,9 @@ def test_the_migration_turns_a_merged_alert_into_the_system_alert(world: World, 
     # The department's list no longer shows it, and a resent extract finds it (no second alert).
     assert dept_api(world).get("/api/v1/alerts/").json()["results"] == []
     line = {"id_number": people["exited"], "year": YEAR, "out_of_pocket": "6000"}
-    send_lines(world, [line])
+    assert (
+        dept_api(world).post("/api/v1/medical-settlements/", {"settlements": [line]}, format="json").status_code == 201
+    )
     assert list(DepartmentAlert.objects.values_list("pk", flat=True)) == [extract.pk]
 
 
@@ -260,46 +257,7 @@ def test_system_alert_ids_go_on_below_the_lowest_stored(world: World, people: di
         idempotency_key="medical-reloaded-2020",
     )
     line = {"id_number": people["general"], "year": YEAR, "out_of_pocket": "25000"}
-    send_lines(world, [line])
+    assert (
+        dept_api(world).post("/api/v1/medical-settlements/", {"settlements": [line]}, format="json").status_code == 201
+    )
     assert DepartmentAlert.objects.get(id_number=people["general"], origin=AlertOrigin.MEDICAL_EXTRACT).pk == -51
-
-
-def test_a_department_is_answered_before_its_lines_are_judged(
-    world: World, people: dict[str, str], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Judging a line that alerts writes an alert, an expenditure, a lead and audit rows: in the
-    request it would make the answer slower exactly for 脱贫户 members and monitoring targets.  A
-    department's request only stores; a task judges after the commit (by line ids, no 身份证号)."""
-    from monitoring.tasks import medical_settlements_judge_task
-
-    sent: list[tuple[Any, ...]] = []
-    monkeypatch.setattr(medical_settlements_judge_task, "delay", lambda *args: sent.append(args))
-    line = {"id_number": people["exited"], "year": YEAR - 1, "out_of_pocket": "6000"}
-    with TestCase.captureOnCommitCallbacks(execute=True):
-        response = dept_api(world).post("/api/v1/medical-settlements/", {"settlements": [line]}, format="json")
-    assert response.json() == {"stored": 1, "alerted": None, "new_alerts": None}
-    assert not DepartmentAlert.objects.filter(alert_date=dt.date(YEAR - 1, 12, 31)).exists()  # not yet
-    stored = MedicalSettlement.objects.get(id_number=people["exited"], year=YEAR - 1)
-    assert sent == [(world.users["dept"].pk, [stored.pk])]
-    medical_settlements_judge_task.run(*sent[0])  # the worker's turn
-    assert DepartmentAlert.objects.get(alert_date=dt.date(YEAR - 1, 12, 31)).origin == AlertOrigin.MEDICAL_EXTRACT
-    assert medical_settlements_judge_task.run(*sent[0]) == 0  # again: nothing new
-
-
-def test_the_request_does_the_same_work_whether_a_line_alerts(world: World, people: dict[str, str]) -> None:
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
-    statements = {}
-    for who in ("exited", "general"):  # 6 000 元: alerts for the 脱贫户 member only
-        line = {"id_number": people[who], "year": YEAR - 2, "out_of_pocket": "6000"}
-        with CaptureQueriesContext(connection) as queries, TestCase.captureOnCommitCallbacks(execute=False):
-            assert (
-                dept_api(world).post("/api/v1/medical-settlements/", {"settlements": [line]}, format="json").status_code
-                == 201
-            )
-        # the statements' shapes (savepoint names and values differ)
-        statements[who] = [
-            re.sub(r'"s\d+_x\d+"', "s", q["sql"].split(" WHERE ")[0])[:60] for q in queries.captured_queries
-        ]
-    assert statements["exited"] == statements["general"]

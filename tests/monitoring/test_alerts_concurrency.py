@@ -63,7 +63,7 @@ def test_an_extract_and_another_department_record_the_same_cost_at_once(world: W
     both alerts, and no unique-key error for either."""
     from fanpin.roles import Department, Role
     from monitoring.models import AlertOrigin, HouseholdType
-    from monitoring.services.medical import medical_settlements_write
+    from monitoring.services.medical import medical_settlements_submit
     from tests.factories import user
 
     household = world.households["520101001001"]
@@ -84,8 +84,7 @@ def test_an_extract_and_another_department_record_the_same_cost_at_once(world: W
             "note": "",
         }
         results = race(
-            # what the judging task runs for the department's extract (the API defers it to after commit)
-            lambda line=line: medical_settlements_write(user=world.users["dept"], items=[line]),
+            lambda line=line: medical_settlements_submit(user=world.users["dept"], items=[line]),
             lambda own=own: alerts_submit(user=health, items=[own]),
         )
         assert not [r for r in results if isinstance(r, Exception)], results

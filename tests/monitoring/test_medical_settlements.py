@@ -5,23 +5,21 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from django.test import Client, TestCase
+from django.test import Client
 from rest_framework.test import APIClient
 
 from monitoring.models import DepartmentAlert, HouseholdType, Lead, MedicalSettlement
 from tests.conftest import World
 from tests.factories import MemberFactory, TargetFactory, make_id_number
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("celery_in_process")]
+pytestmark = pytest.mark.django_db
 VILLAGE = "520101001001"
 
 
 def post(world: World, lines: list[dict[str, Any]], as_user: str = "dept") -> dict[str, Any]:
-    """Send the lines; a department's are judged after the commit (by the task, run in-process)."""
     client = APIClient()
     client.force_authenticate(world.users[as_user])
-    with TestCase.captureOnCommitCallbacks(execute=True):
-        resp = client.post("/api/v1/medical-settlements/", {"settlements": lines}, format="json")
+    resp = client.post("/api/v1/medical-settlements/", {"settlements": lines}, format="json")
     assert resp.status_code == 201, resp.content
     return resp.json()
 

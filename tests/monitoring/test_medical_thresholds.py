@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from django.db import IntegrityError, transaction
-from django.test import Client, TestCase
+from django.test import Client
 from django.urls import reverse
 from rest_framework.test import APIClient
 
@@ -22,7 +22,7 @@ from tests.conftest import World
 from tests.factories import TargetFactory, make_id_number
 from tests.monitoring.xlsx import kind_sheet
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("celery_in_process")]
+pytestmark = pytest.mark.django_db
 
 SUPPORTED = "medical_alert_supported"
 GENERAL = "medical_alert_general"
@@ -51,8 +51,7 @@ def submit(world: World, tmp_path: Path, via: str, lines: list[tuple[str, int, s
         client = APIClient()
         client.force_authenticate(world.users["dept"])
         body = {"settlements": [{"id_number": i, "year": y, "out_of_pocket": a} for i, y, a in lines]}
-        with TestCase.captureOnCommitCallbacks(execute=True):  # a department's lines: judged after commit
-            assert client.post("/api/v1/medical-settlements/", body, format="json").status_code == 201
+        assert client.post("/api/v1/medical-settlements/", body, format="json").status_code == 201
     else:
         rows = [{"身份证号": i, "年度": y, "个人自付医疗费用": a} for i, y, a in lines]
         path = kind_sheet(tmp_path / f"结算{len(list(tmp_path.iterdir()))}.xlsx", "medical", rows)
