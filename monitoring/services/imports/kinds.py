@@ -719,16 +719,16 @@ class AlertsHandler(KindHandler):
                 )
             if changed:  # by id: an upsert would draw (and spend) an id from the table's sequence
                 for obj in changed:
-                    obj.pk = existing[(obj.id_number, obj.alert_type, obj.alert_date, obj.origin)]["id"]
+                    obj.pk = existing[alert_key(vars(obj))]["id"]
                 DepartmentAlert.objects.bulk_update(changed, [*self.FIELDS, "updated_at"], batch_size=500)
         if not dry_run:
             self.raise_leads(rows, actions, existing, keys)
             if self.ctx.job_id is not None:
                 ids = {
-                    (n, t, d, o): pk
-                    for pk, n, t, d, o in DepartmentAlert.objects.filter(
-                        id_number__in={k[0] for k in keys}
-                    ).values_list("id", "id_number", "alert_type", "alert_date", "origin")
+                    alert_key(v): v["id"]
+                    for v in DepartmentAlert.objects.filter(id_number__in={k[0] for k in keys}).values(
+                        "id", "id_number", "alert_type", "alert_date", "origin"
+                    )
                 }
                 job_alerts_link(self.ctx.job_id, [(r.number, ids[k]) for r, k in zip(rows, keys, strict=True)])
         return actions
