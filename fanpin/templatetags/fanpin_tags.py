@@ -54,3 +54,18 @@ def masked_id(value: str) -> str:
 @register.filter
 def masked_phone(value: str) -> str:
     return phone_mask(value) if value else ""
+
+
+@register.filter
+def person(user: Any) -> str:
+    """A user's display name (full name, else user name); ``系统`` for rows the system wrote (no actor)."""
+    if user is None:
+        return "系统"
+    return getattr(user, "full_name", "") or getattr(user, "username", "") or "系统"
+
+
+@register.filter
+def input_type(bound_field: Any) -> str:
+    """The ``<input type>`` of a form field's widget (``radio``, ``checkbox``, ``date``, ``file`` …);
+    ``""`` for widgets that are not inputs (a ``<textarea>``, a ``<select>``)."""
+    return getattr(bound_field.field.widget, "input_type", "") or ""
