@@ -144,8 +144,9 @@ class ScopedAPIViewMixin(RegionScopedViewMixin):
 class RegionScopedAdminMixin:
     """For ModelAdmin: non-superusers see and edit only rows inside their region.
 
-    Staff roles (see ``Permission.ADMIN_SITE``) may view; county staff may add and change;
-    only administrators delete.  Foreign-key choices are scoped the same way.
+    Staff roles (see ``Permission.ADMIN_SITE``) may view; only administrators add, change and
+    delete (county staff change data through the pages and imports, which check, audit and screen).
+    Foreign-key choices are scoped the same way.
     """
 
     def get_queryset(self, request: Any) -> models.QuerySet[Any]:
@@ -173,10 +174,10 @@ class RegionScopedAdminMixin:
         return self._role_may(request, frozenset({Role.ADMIN, Role.COUNTY, Role.TOWNSHIP}))
 
     def has_add_permission(self, request: Any, *args: Any) -> bool:
-        return self._role_may(request, frozenset({Role.ADMIN, Role.COUNTY}))
+        return self._role_may(request, frozenset({Role.ADMIN}))
 
     def has_change_permission(self, request: Any, obj: Any = None) -> bool:
-        return self._role_may(request, frozenset({Role.ADMIN, Role.COUNTY}))
+        return self._role_may(request, frozenset({Role.ADMIN}))
 
     def has_delete_permission(self, request: Any, obj: Any = None) -> bool:
         return bool(request.user.is_active and request.user.is_superuser)

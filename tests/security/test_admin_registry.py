@@ -1,0 +1,194 @@
+"""Issue 16, holes 3 and 4: the admin neither moves regions nor edits registry data past the services,
+and it shows 身份证号 and phones masked."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from monitoring.models import AnnualIncome, Household, Region, RigidExpenditure
+from tests.conftest import World
+from tests.factories import ExpenditureFactory, IncomeFactory
+
+pytestmark = pytest.mark.django_db
+
+COUNTY = "520101000000"
+TOWNSHIP = "520101001000"
+VILLAGE = "520101001001"
+
+
+def region_form(code: str, name: str, deep: bool = False) -> dict[str, str]:
+    data = {"code": code, "name": name}
+    if deep:
+        data["is_deep_poverty"] = "on"
+    return data
+
+
+def test_county_staff_cannot_change_or_add_regions(client: Client, world: World) -> None:
+    client.force_login(world.users["county"])
+    change = reverse("admin:monitoring_region_change", args=[COUNTY])
+    page = client.get(change)
+    assert page.status_code == 200  # they may look
+    assert 'name="code"' not in page.content.decode() and 'name="_save"' not in page.content.decode()
+    # the probe: the county's own code edited to one in another province saved a new region there
+    response = client.post(change, region_form("530199000000", "新县"))
+    assert response.status_code == 403
+    assert client.post(change, region_form(COUNTY, "改名县")).status_code == 403
+    assert client.get(reverse("admin:monitoring_region_add")).status_code == 403
+    add = client.post(reverse("admin:monitoring_region_add"), region_form("520101001009", "新村"))
+    assert add.status_code == 403
+    assert not Region.objects.filter(code__in=["530199000000", "520101001009"]).exists()
+    assert Region.objects.get(code=COUNTY).name != "改名县"
+
+
+def test_administrator_renames_a_region_but_never_changes_its_code(client: Client, world: World) -> None:
+    client.force_login(world.users["admin"])
+    change = reverse("admin:monitoring_region_change", args=[COUNTY])
+    assert 'name="code"' not in client.get(change).content.decode()
+    response = client.post(change, region_form("530199000000", "观山湖区", deep=True))
+    assert response.status_code == 302
+    county = Region.objects.get(code=COUNTY)
+    assert (county.name, county.is_deep_poverty) == ("观山湖区", True)
+    assert not Region.objects.filter(code="530199000000").exists()
+
+
+def test_administrator_adds_a_region_below_an_existing_one(client: Client, world: World) -> None:
+    client.force_login(world.users["admin"])
+    add = reverse("admin:monitoring_region_add")
+    assert client.post(add, region_form("520101001009", "新村")).status_code == 302
+    village = Region.objects.get(code="520101001009")
+    assert (village.level, village.parent_id) == (Region.Level.VILLAGE, TOWNSHIP)
+
+    orphan = client.post(add, region_form("520101077001", "无上级村"))
+    assert orphan.status_code == 200
+    assert "上级区划 520101077000 不存在" in orphan.content.decode()
+    bad = client.post(add, region_form("52010100100", "短码村"))
+    assert "应为 12 位数字" in bad.content.decode()
+    assert not Region.objects.filter(code__in=["520101077001", "52010100100"]).exists()
+
+
+@pytest.mark.parametrize(("code", "label"), [(TOWNSHIP, "乡镇"), (VILLAGE, "村")])
+def test_deep_poverty_flag_below_county_is_a_chinese_form_error(
+    client: Client, world: World, code: str, label: str
+) -> None:
+    client.force_login(world.users["admin"])
+    response = client.post(reverse("admin:monitoring_region_change", args=[code]), region_form(code, "某地", deep=True))
+    assert response.status_code == 200
+    assert f"只有县级区划可以标记为深度贫困地区（{code} 是{label}级）" in response.content.decode()
+    assert Region.objects.get(code=code).is_deep_poverty is False
+    add = client.post(reverse("admin:monitoring_region_add"), region_form("520101001008", "新村", deep=True))
+    assert "只有县级区划可以标记为深度贫困地区" in add.content.decode()
+    assert not Region.objects.filter(code="520101001008").exists()
+
+
+def household_form(household: Household, **changes: object) -> dict[str, object]:
+    data: dict[str, object] = {
+        "household_no": household.household_no,
+        "village": household.village_id,
+        "household_type": household.household_type,
+        "exit_year": household.exit_year or "",
+        "phone": household.phone,
+        "address": household.address,
+        "members-TOTAL_FORMS": "0",
+        "members-INITIAL_FORMS": "0",
+        "members-MIN_NUM_FORMS": "0",
+        "members-MAX_NUM_FORMS": "1000",
+    }
+    data.update(changes)
+    return data
+
+
+@pytest.mark.parametrize("role", ["county", "admin"])
+def test_household_cannot_be_changed_in_the_admin(client: Client, world: World, role: str) -> None:
+    """The probe changed 一般农户 → 脱贫户, the exit year and the phone with no audit row and no screening."""
+    household = world.households[VILLAGE]
+    client.force_login(world.users[role])
+    url = reverse("admin:monitoring_household_change", args=[household.pk])
+    page = client.get(url)
+    assert page.status_code == 200
+    assert 'name="household_type"' not in page.content.decode()
+    response = client.post(
+        url, household_form(household, household_type="EXITED", exit_year="2019", phone="13900000000")
+    )
+    assert response.status_code == 403
+    household.refresh_from_db()
+    assert (household.household_type, household.exit_year, household.phone) == ("GENERAL", None, "13812345678")
+    delete = client.post(reverse("admin:monitoring_household_delete", args=[household.pk]), {"post": "yes"})
+    assert delete.status_code == 403
+    assert Household.objects.filter(pk=household.pk).exists()
+
+
+@pytest.mark.parametrize("model", ["household", "member", "annualincome", "rigidexpenditure", "visit"])
+@pytest.mark.parametrize("role", ["county", "admin"])
+def test_registry_rows_cannot_be_added_in_the_admin(client: Client, world: World, role: str, model: str) -> None:
+    client.force_login(world.users[role])
+    assert client.get(reverse(f"admin:monitoring_{model}_add")).status_code == 403
+
+
+def test_income_and_expenditure_cannot_be_changed_in_the_admin(client: Client, world: World) -> None:
+    household = world.households[VILLAGE]
+    income = IncomeFactory(household=household)
+    expenditure = ExpenditureFactory(household=household)
+    client.force_login(world.users["county"])
+    income_url = reverse("admin:monitoring_annualincome_change", args=[income.pk])
+    assert 'name="wage_income"' not in client.get(income_url).content.decode()
+    data = {
+        "household": household.pk,
+        "year": 2024,
+        "family_size": 9,
+        "wage_income": "0",
+        "business_income": "0",
+        "property_income": "0",
+        "transfer_income": "0",
+    }
+    assert client.post(income_url, data).status_code == 403
+    assert AnnualIncome.objects.get(pk=income.pk).family_size == 3
+    expenditure_url = reverse("admin:monitoring_rigidexpenditure_change", args=[expenditure.pk])
+    data = {
+        "household": household.pk,
+        "category": "MEDICAL",
+        "occurred_on": "2024-06-01",
+        "amount": "99999",
+        "reimbursed": "0",
+    }
+    assert client.post(expenditure_url, data).status_code == 403
+    assert RigidExpenditure.objects.get(pk=expenditure.pk).amount == expenditure.amount
+
+
+@pytest.mark.parametrize("role", ["township", "county", "admin"])
+def test_admin_pages_mask_phones_and_id_numbers(client: Client, world: World, role: str) -> None:
+    household = world.households[VILLAGE]
+    member = household.members.get()
+    client.force_login(world.users[role])
+    pages = [
+        client.get(reverse("admin:monitoring_household_changelist")),
+        client.get(reverse("admin:monitoring_household_change", args=[household.pk])),
+        client.get(reverse("admin:monitoring_member_changelist")),
+        client.get(reverse("admin:monitoring_member_change", args=[member.pk])),
+    ]
+    for page in pages:
+        assert page.status_code == 200
+        html = page.content.decode()
+        assert "13812345678" not in html
+        assert member.id_number not in html
+    assert "138****5678" in pages[1].content.decode()
+    assert f"{member.id_number[:6]}********{member.id_number[-4:]}" in pages[3].content.decode()
+
+
+@pytest.mark.parametrize(
+    ("model", "lookup"),
+    [
+        ("household", "phone__startswith"),
+        ("member", "id_number__startswith"),
+        ("member", "household__phone__startswith"),
+        ("rigidexpenditure", "member__id_number__startswith"),
+    ],
+)
+def test_admin_list_cannot_be_filtered_by_hidden_digits(client: Client, world: World, model: str, lookup: str) -> None:
+    """A filter in the query string would tell the hidden digits one at a time by the row count."""
+    member = world.households[VILLAGE].members.get()
+    value = member.id_number[:10] if "id_number" in lookup else "1381234"
+    client.force_login(world.users["township"])
+    response = client.get(reverse(f"admin:monitoring_{model}_changelist"), {lookup: value})
+    assert response.status_code == 400
