@@ -75,6 +75,9 @@ class DepartmentAlert(models.Model):
     status = models.CharField("匹配状态", max_length=12, choices=AlertStatus.choices)
     origin = models.CharField("产生方式", max_length=16, choices=AlertOrigin.choices, default=AlertOrigin.DEPARTMENT)
     region_code = models.CharField("区划代码", max_length=12, blank=True, db_index=True)
+    # The submitting unit is 来源部门 + the submitter's region (empty: administrators and commands):
+    # a 医保局 of one county is not that of another.  Keys live within a unit (SPEC §6).
+    scope_code = models.CharField("报送单位区划", max_length=12, blank=True, default="")
     idempotency_key = models.CharField("幂等键", max_length=64, blank=True)
     submitted_by = models.ForeignKey(
         "fanpin.User", verbose_name="提交人", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
@@ -89,13 +92,16 @@ class DepartmentAlert(models.Model):
         verbose_name_plural = "部门预警"
         ordering = ["-alert_date", "id"]
         constraints = [
-            # SPEC §6's key (身份证号+预警类型+预警日期), once among submitted alerts and once among
-            # the ones the system made (see AlertOrigin).
+            # SPEC §6's key (来源部门+身份证号+预警类型+预警日期) within the submitting unit
+            # (department + scope_code): one unit's keys never meet another's, so no answer depends
+            # on another unit's alerts.  Once among submitted alerts and once among the ones the
+            # system made (see AlertOrigin).
             models.UniqueConstraint(
-                fields=["id_number", "alert_type", "alert_date", "origin"], name="alert_unique_key"
+                fields=["department", "scope_code", "id_number", "alert_type", "alert_date", "origin"],
+                name="alert_unique_key",
             ),
             models.UniqueConstraint(
-                fields=["department", "origin", "idempotency_key"],
+                fields=["department", "scope_code", "origin", "idempotency_key"],
                 condition=~Q(idempotency_key=""),
                 name="alert_unique_idempotency_key",
             ),
@@ -131,6 +137,7 @@ class MedicalSettlement(models.Model):
     year = models.PositiveSmallIntegerField("年度")
     out_of_pocket = models.DecimalField("个人自付医疗费用", max_digits=14, decimal_places=2)
     department = models.CharField("来源部门", max_length=64)
+    scope_code = models.CharField("报送单位区划", max_length=12, blank=True, default="")  # as DepartmentAlert's
     member = models.ForeignKey(
         "monitoring.Member", verbose_name="匹配成员", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
@@ -147,7 +154,11 @@ class MedicalSettlement(models.Model):
         verbose_name = "医保结算数据"
         verbose_name_plural = "医保结算数据"
         constraints = [
-            models.UniqueConstraint(fields=["id_number", "year"], name="medical_settlement_unique_key"),
+            # a line per person and year within the submitting unit (as alerts: one unit's lines
+            # never meet another's)
+            models.UniqueConstraint(
+                fields=["department", "scope_code", "id_number", "year"], name="medical_settlement_unique_key"
+            ),
             models.CheckConstraint(condition=Q(out_of_pocket__gte=0), name="medical_settlement_amount_non_negative"),
             models.CheckConstraint(condition=Q(year__gte=2000, year__lte=2100), name="medical_settlement_year_range"),
             models.CheckConstraint(

@@ -2,9 +2,9 @@
 
 ``alerts_submit`` turns a batch (≤ 1 000) into the pipeline's rows and runs the alerts handler's
 ``check_batch`` (match by 身份证号 within the submitter's scope) and ``write_batch`` (upsert by
-身份证号+预警类型+预警日期, rigid expenditures for 大额医疗支出/受灾, DEPARTMENT_ALERT leads), so an
-Excel upload and an API call behave the same.  An idempotency key already seen for the department
-is not written again: its alert's current status is returned.
+来源部门+身份证号+预警类型+预警日期 within the submitting unit, rigid expenditures for
+大额医疗支出/受灾, DEPARTMENT_ALERT leads), so an Excel upload and an API call behave the same.
+An idempotency key already seen for the unit is not written again: its alert's current status is returned.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from fanpin.locks import named_locks_acquire
 from fanpin.roles import Department, Permission, role_can
 from fanpin.views_mixins import effective_role
 from monitoring.models import AlertOrigin, DepartmentAlert
-from monitoring.services.imports.kinds import AlertsHandler, alert_key
+from monitoring.services.imports.kinds import AlertsHandler, alert_key, alert_unit_lock, alerts_by_key
 from monitoring.services.imports.pipeline import ImportContext, Row
 from monitoring.services.imports.spec import SPECS
 
@@ -57,6 +57,8 @@ def alerts_write(*, user: Any, items: list[dict[str, Any]]) -> list[AlertOutcome
     if len(items) > MAX_BATCH:
         raise ValidationError(f"每批最多 {MAX_BATCH} 条预警。")
     own = department_label(user)
+    spec = SPECS["alerts"]
+    ctx = ImportContext(spec=spec, user=user, present={c.field for c in spec.columns})
     rows: list[Row] = []
     for n, item in enumerate(items, start=1):
         values = {
@@ -64,17 +66,20 @@ def alerts_write(*, user: Any, items: list[dict[str, Any]]) -> list[AlertOutcome
             "department": own or item.get("department", ""),
             "note": item.get("note") or "",
             "origin": item.get("origin") or AlertOrigin.DEPARTMENT,
+            "scope_code": ctx.importer_region,  # the submitting unit is 来源部门 + this region
         }
         if not values["department"]:
             raise ValidationError(f"第 {n} 条：请填写来源部门。")
         rows.append(Row(number=n, values=values))
     # The same batch sent twice at once: the second waits here until the first commits, then
     # finds its idempotency keys (one set of alerts, expenditures and leads).
-    named_locks_acquire(names=[f"alerts:{r.values['department']}" for r in rows])
+    named_locks_acquire(names=[alert_unit_lock(r.values) for r in rows])
+    # Idempotency keys, like alert keys, are the unit's own: another unit's never count.
     seen = {
         (a.department, a.origin, a.idempotency_key): a
         for a in DepartmentAlert.objects.filter(
             department__in={r.values["department"] for r in rows},
+            scope_code=ctx.importer_region,
             origin__in={r.values["origin"] for r in rows},
             idempotency_key__in={r.values["idempotency_key"] for r in rows},
         ).only("id", "department", "origin", "idempotency_key", "status")
@@ -85,22 +90,15 @@ def alerts_write(*, user: Any, items: list[dict[str, Any]]) -> list[AlertOutcome
 
     fresh = [r for r in rows if seen_key(r.values) not in seen]
     if fresh:
-        spec = SPECS["alerts"]
-        ctx = ImportContext(spec=spec, user=user, present={c.field for c in spec.columns})
         handler = AlertsHandler(ctx)
         refusal = handler.authorize()
         if refusal:
             raise PermissionDenied(refusal)
         handler.check_batch(fresh)
-        if ctx.error_count:  # e.g. the key of another department's alert: nothing is written
+        if ctx.error_count:
             raise ValidationError([f"第 {e.row} 条：{e.message}" for e in ctx.errors])
         handler.write_batch(fresh, dry_run=False)
-    written = {
-        (a.id_number, a.alert_type, a.alert_date, a.origin): a
-        for a in DepartmentAlert.objects.filter(id_number__in={r.values["id_number"] for r in fresh}).only(
-            "id", "id_number", "alert_type", "alert_date", "origin", "status"
-        )
-    }
+    written = alerts_by_key(keys=[alert_key(r.values) for r in fresh], columns=("status",))
     out: list[AlertOutcome] = []
     for r in rows:
         v = r.values
@@ -109,5 +107,5 @@ def alerts_write(*, user: Any, items: list[dict[str, Any]]) -> list[AlertOutcome
             out.append(AlertOutcome(v["idempotency_key"], old.pk, old.status, True))
             continue
         a = written[alert_key(v)]
-        out.append(AlertOutcome(v["idempotency_key"], a.pk, a.status, False))
+        out.append(AlertOutcome(v["idempotency_key"], a["id"], a["status"], False))
     return out

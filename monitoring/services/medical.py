@@ -38,7 +38,6 @@ from monitoring.models import (
 )
 from monitoring.selectors.screening import screening_parameters_get
 from monitoring.services.alerts import MAX_BATCH, alerts_write, department_label
-from monitoring.services.imports.kinds import alert_key, alert_keys_taken
 
 MEDICAL_DEPARTMENT = "医保"
 MEDICAL_ALERT_KEY_PREFIX = "medical-"  # idempotency keys of the alerts made from settlement lines
@@ -126,7 +125,7 @@ def medical_settlements_write(*, user: Any, items: list[dict[str, Any]], dry_run
         ).values_list("household_id", flat=True)
     )
     params = screening_parameters_get()
-    region = "" if admin_level else str(getattr(user, "region_id", "") or "")
+    region = "" if admin_level else str(getattr(user, "region_id", "") or "")  # also the submitting unit's
     rows: list[MedicalSettlement] = []
     alerts: list[dict[str, Any]] = []
     alert_index: list[int] = []  # line index of each alert
@@ -142,6 +141,7 @@ def medical_settlements_write(*, user: Any, items: list[dict[str, Any]], dry_run
                 year=item["year"],
                 out_of_pocket=item["out_of_pocket"],
                 department=department,
+                scope_code=region,
                 member_id=m["id"] if m else None,
                 region_code=m["household__village_id"] if m else region,
             )
@@ -161,10 +161,15 @@ def medical_settlements_write(*, user: Any, items: list[dict[str, Any]], dry_run
                     "note": f"医保结算 {item['year']} 年个人自付 ≥ {threshold} 元",
                 }
             )
+    # The unit's own lines only (来源部门 + the submitter's region, as alerts): another county's
+    # 医保 line for the same person and year is neither overwritten nor counted as "update".
     existing = {
         (v["id_number"], v["year"]): v
         for v in MedicalSettlement.objects.filter(
-            id_number__in={r.id_number for r in rows}, year__in={r.year for r in rows}
+            department=department,
+            scope_code=region,
+            id_number__in={r.id_number for r in rows},
+            year__in={r.year for r in rows},
         ).values("id_number", "year", *COMPARED)
     }
     actions: list[str] = []
@@ -176,18 +181,13 @@ def medical_settlements_write(*, user: Any, items: list[dict[str, Any]], dry_run
             actions.append("update")
         else:
             actions.append("same")
-    # An alert of the same key that the submitter may not overwrite (another department's, or
-    # outside its scope) is left as it is: the line is stored, no alert is sent for it.
-    taken = alert_keys_taken(keys={alert_key(a) for a in alerts}, prefix=prefix, department=department_label(user))
-    if taken:
-        kept = [(i, a) for i, a in zip(alert_index, alerts, strict=True) if alert_key(a) not in taken]
-        alert_index, alerts = [i for i, _a in kept], [a for _i, a in kept]
     matched = sum(r.member_id is not None for r in rows)
     alert_ids: list[int | None] = [None] * len(items)
     if dry_run:
         seen = set(
             DepartmentAlert.objects.filter(
                 department=department,
+                scope_code=region,
                 origin=AlertOrigin.MEDICAL_EXTRACT,
                 idempotency_key__in={a["idempotency_key"] for a in alerts},
             ).values_list("idempotency_key", flat=True)
@@ -203,7 +203,7 @@ def medical_settlements_write(*, user: Any, items: list[dict[str, Any]], dry_run
         MedicalSettlement.objects.bulk_create(
             writes,
             update_conflicts=True,
-            unique_fields=["id_number", "year"],
+            unique_fields=["department", "scope_code", "id_number", "year"],
             update_fields=[*COMPARED, "updated_at"],
         )
     new_alerts = 0
@@ -220,7 +220,10 @@ def medical_settlements_write(*, user: Any, items: list[dict[str, Any]], dry_run
         linked = [
             MedicalSettlement(id=pk, alert_id=by_key[(i, y)])
             for pk, i, y, current in MedicalSettlement.objects.filter(
-                id_number__in={k[0] for k in by_key}, year__in={k[1] for k in by_key}
+                department=department,
+                scope_code=region,
+                id_number__in={k[0] for k in by_key},
+                year__in={k[1] for k in by_key},
             ).values_list("id", "id_number", "year", "alert_id")
             if (i, y) in by_key and current != by_key[(i, y)]
         ]

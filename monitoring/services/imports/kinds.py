@@ -546,24 +546,50 @@ ALERT_RISK = {
 }
 
 
-ALERT_TAKEN = (
-    "同一身份证号、预警类型和预警日期的预警已由其他部门或您管辖范围以外的单位提交，不能覆盖；"
-    "如是另一次事件，请核对预警日期。"
-)
-
-
-AlertKey = tuple[str, str, date, str]
+AlertKey = tuple[str, str, str, str, date, str]
 
 
 def alert_key(values: Mapping[str, Any]) -> AlertKey:
-    """SPEC §6's key of an alert (身份证号, 预警类型, 预警日期) and its origin (AlertOrigin): the
-    alerts the system makes from settlement lines are keyed apart from submitted ones."""
+    """SPEC §6's key of an alert (来源部门, 身份证号, 预警类型, 预警日期) within its submitting unit
+    (来源部门 + ``scope_code``, the submitter's region), and its origin (AlertOrigin): the alerts the
+    system makes from settlement lines are keyed apart from submitted ones.  One unit's keys never
+    meet another's, so what a submitter is answered never depends on another unit's alerts."""
     return (
+        values["department"],
+        values.get("scope_code") or "",
         values["id_number"],
         values["alert_type"],
         values["alert_date"],
         values.get("origin") or AlertOrigin.DEPARTMENT,
     )
+
+
+def alert_unit_lock(values: Mapping[str, Any]) -> str:
+    """The named lock of a submitting unit: its batches are written one at a time."""
+    return f"alerts:{values['department']}:{values.get('scope_code') or ''}"
+
+
+def alerts_by_key(*, keys: Iterable[AlertKey], columns: Iterable[str]) -> dict[AlertKey, dict[str, Any]]:
+    """The stored alerts of these keys (one query per chunk of 身份证号), with ``columns``."""
+    keys = set(keys)
+    found: dict[AlertKey, dict[str, Any]] = {}
+    fields = {"id", "department", "scope_code", "id_number", "alert_type", "alert_date", "origin", *columns}
+    for (department, scope), group in _group_by_unit(keys).items():
+        for part in _chunks(sorted(group)):
+            for v in DepartmentAlert.objects.filter(department=department, scope_code=scope, id_number__in=part).values(
+                *fields
+            ):
+                k = alert_key(v)
+                if k in keys:
+                    found[k] = v
+    return found
+
+
+def _group_by_unit(keys: set[AlertKey]) -> dict[tuple[str, str], set[str]]:
+    units: dict[tuple[str, str], set[str]] = {}
+    for k in keys:
+        units.setdefault((k[0], k[1]), set()).add(k[2])
+    return units
 
 
 # The alerts the system makes from settlement lines are numbered apart from submitted alerts,
@@ -587,22 +613,6 @@ def extract_alert_ids(count: int) -> list[int]:
     return list(range(first, first - count, -1))
 
 
-def alert_keys_taken(*, keys: set[AlertKey], prefix: str | None, department: str) -> set[AlertKey]:
-    """Keys (身份证号, 预警类型, 预警日期, origin) of stored alerts a submitter may not overwrite: those
-    outside its scope (a matched alert lives in its member's village, an unmatched one in its
-    submitter's region), and — for a department user (``department``) — another department's."""
-    taken: set[AlertKey] = set()
-    for part in _chunks(sorted({k[0] for k in keys})):
-        for n, t, d, o, dep, region in DepartmentAlert.objects.filter(id_number__in=part).values_list(
-            "id_number", "alert_type", "alert_date", "origin", "department", "region_code"
-        ):
-            if (n, t, d, o) in keys and (
-                prefix is None or not region.startswith(prefix) or (department and dep != department)
-            ):
-                taken.add((n, t, d, o))
-    return taken
-
-
 class AlertsHandler(KindHandler):
     kind = "alerts"
 
@@ -613,7 +623,6 @@ class AlertsHandler(KindHandler):
     FIELDS: ClassVar[list[str]] = [
         "name",
         "amount",
-        "department",
         "note",
         "member_id",
         "status",
@@ -641,13 +650,9 @@ class AlertsHandler(KindHandler):
         return True
 
     def check_batch(self, rows: list[Row]) -> None:
-        # A stored alert with the same key that the importer may not overwrite: refused on its row.
-        taken = alert_keys_taken(
-            keys={alert_key(r.values) for r in rows}, prefix=self.ctx.prefix, department=self.ctx.department
-        )
+        # Every row is the submitting unit's own: nothing another unit stored is refused or shown.
         for row in rows:
-            if alert_key(row.values) in taken:
-                self.err(row, "id_number", ALERT_TAKEN, value=row.values["id_number"])
+            row.values["scope_code"] = self.ctx.importer_region
         # Only members inside the importer's scope are matched; others stay 未匹配.
         ids = [r.values["id_number"] for r in rows]
         qs = Member.objects.filter(id_number__in=ids)
@@ -664,14 +669,9 @@ class AlertsHandler(KindHandler):
         extra.setdefault("unmatched", 0)
         extra.setdefault("expenditures_created", 0)
         # one department's batches one at a time (re-entrant for the API, which took it already)
-        named_locks_acquire(names=[f"alerts:{r.values['department']}" for r in rows])
+        named_locks_acquire(names=[alert_unit_lock(r.values) for r in rows])
         keys = [alert_key(r.values) for r in rows]
-        existing = {
-            alert_key(v): v
-            for v in DepartmentAlert.objects.filter(id_number__in={k[0] for k in keys}).values(
-                "id", "id_number", "alert_type", "alert_date", "origin", *self.FIELDS
-            )
-        }
+        existing = alerts_by_key(keys=keys, columns=self.FIELDS)
         found = self.write_expenditures(rows, keys, existing, dry_run=dry_run)
         objs: list[Any] = []
         for r in rows:
@@ -685,9 +685,10 @@ class AlertsHandler(KindHandler):
                     name=v["name"],
                     alert_type=v["alert_type"],
                     alert_date=v["alert_date"],
-                    origin=alert_key(v)[3],
+                    origin=alert_key(v)[5],
                     amount=v.get("amount"),
                     department=v["department"],
+                    scope_code=v["scope_code"],
                     note=v["note"],
                     member_id=member[0] if member else None,
                     status=AlertStatus.MATCHED if member else AlertStatus.UNMATCHED,
@@ -712,8 +713,8 @@ class AlertsHandler(KindHandler):
             if new:
                 DepartmentAlert.objects.bulk_create(
                     new,
-                    update_conflicts=True,  # the same key written meanwhile by another department
-                    unique_fields=["id_number", "alert_type", "alert_date", "origin"],
+                    update_conflicts=True,  # the same key written meanwhile (the unit's lock makes it rare)
+                    unique_fields=["department", "scope_code", "id_number", "alert_type", "alert_date", "origin"],
                     update_fields=[*self.FIELDS, "updated_at"],
                     batch_size=CHUNK,
                 )
@@ -724,12 +725,7 @@ class AlertsHandler(KindHandler):
         if not dry_run:
             self.raise_leads(rows, actions, existing, keys)
             if self.ctx.job_id is not None:
-                ids = {
-                    alert_key(v): v["id"]
-                    for v in DepartmentAlert.objects.filter(id_number__in={k[0] for k in keys}).values(
-                        "id", "id_number", "alert_type", "alert_date", "origin"
-                    )
-                }
+                ids = {k: v["id"] for k, v in alerts_by_key(keys=keys, columns=()).items()}
                 job_alerts_link(self.ctx.job_id, [(r.number, ids[k]) for r, k in zip(rows, keys, strict=True)])
         return actions
 
@@ -848,7 +844,7 @@ class AlertsHandler(KindHandler):
             v = r.values
             entry = {
                 "department": v["department"],
-                "origin": alert_key(v)[3],
+                "origin": alert_key(v)[5],
                 "alert_type": v["alert_type"],
                 "alert_type_label": AlertType(v["alert_type"]).label,
                 "alert_date": v["alert_date"].isoformat(),

@@ -355,8 +355,8 @@ SPECS: dict[str, KindSpec] = {
     "alerts": KindSpec(
         "alerts",
         "部门预警",
-        key=("id_number", "alert_type", "alert_date"),
-        key_label="身份证号+预警类型+预警日期",
+        key=("department", "id_number", "alert_type", "alert_date"),  # 来源部门 is filled in first
+        key_label="来源部门+身份证号+预警类型+预警日期",
         columns=(
             ID_NUMBER,
             _text("姓名", "name", 64),
