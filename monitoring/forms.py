@@ -12,7 +12,7 @@ class HouseholdFilterForm(forms.Form):
         label="搜索",
         required=False,
         max_length=64,
-        widget=forms.TextInput(attrs={"placeholder": "户编号、户主姓名或身份证号后几位"}),
+        widget=forms.TextInput(attrs={"placeholder": "户编号、户主姓名、身份证号后 4 位或完整号码"}),
     )
     village = forms.ChoiceField(label="村", required=False)
     household_type = forms.ChoiceField(label="户类型", required=False, choices=[("", "全部"), *HouseholdType.choices])

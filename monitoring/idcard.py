@@ -53,6 +53,24 @@ def id_number_is_valid(value: object) -> bool:
     return True
 
 
+def id_search_whole(text: str) -> str | None:
+    """A search term that is a whole, valid 身份证号 (18 characters, right GB 11643 check digit),
+    upper-cased; ``None`` otherwise.  Only such a term is looked up as a full number (SPEC §1)."""
+    term = text.strip().upper()
+    if len(term) != 18 or not term.isascii() or not term[:17].isdigit():
+        return None
+    return term if id_check_digit(term[:17]) == term[17] else None
+
+
+def id_search_tail(text: str) -> str | None:
+    """A search term that is what a masked 身份证号 shows: exactly its last 4 characters, upper-cased;
+    ``None`` otherwise.  Never 5 to 17 characters: each further one would reveal a hidden digit."""
+    term = text.strip().upper()
+    if len(term) == 4 and term.isascii() and term[:3].isdigit() and (term[3].isdigit() or term[3] == "X"):
+        return term
+    return None
+
+
 def id_number_mask(value: str) -> str:
     """``522728199001011234`` → ``522728********1234``."""
     if len(value) != 18:

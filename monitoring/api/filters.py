@@ -31,7 +31,7 @@ class HouseholdFilter(django_filters.FilterSet):
     search = django_filters.CharFilter(
         method="filter_search",
         max_length=64,
-        label="搜索：户编号（前缀）、户主或成员姓名（前缀）、身份证号（完整或后 4 位以上）",
+        label="搜索：户编号（前缀）、户主或成员姓名（前缀）、身份证号（完整 18 位且校验码正确，或后 4 位）",
     )
 
     class Meta:

@@ -7,10 +7,12 @@ from rest_framework import viewsets
 
 from fanpin.api import ID_REGEX
 from fanpin.scoping import ScopedAPIViewMixin
+from fanpin.views_mixins import client_ip
 from monitoring.api.filters import HouseholdFilter, RegionFilter
 from monitoring.api.serializers import HouseholdDetailSerializer, HouseholdListSerializer, RegionSerializer
 from monitoring.models import Household, Region
 from monitoring.selectors.households import households_in_scope
+from monitoring.services.personal_data import id_number_search_record
 
 
 class RegionViewSet(ScopedAPIViewMixin, viewsets.ReadOnlyModelViewSet[Region]):
@@ -34,6 +36,15 @@ class HouseholdViewSet(ScopedAPIViewMixin, viewsets.ReadOnlyModelViewSet[Househo
         if self.action == "retrieve":
             qs = qs.prefetch_related("members", "incomes")
         return qs
+
+    def filter_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        queryset = super().filter_queryset(queryset)  # a bad filter is a 400 before anything is logged
+        id_number_search_record(
+            user=self.request.user,
+            search=self.request.query_params.get("search", ""),
+            ip_address=client_ip(self.request),
+        )
+        return queryset
 
     def get_serializer_class(self) -> Any:
         return HouseholdDetailSerializer if self.action == "retrieve" else HouseholdListSerializer

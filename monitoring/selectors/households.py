@@ -9,6 +9,7 @@ from django.db.models import F, Lookup, OuterRef, Prefetch, QuerySet, Subquery
 from django.db.models.functions import Reverse
 
 from fanpin.scoping import code_prefix
+from monitoring.idcard import id_search_tail, id_search_whole
 from monitoring.models import AnnualIncome, Household, Member, RigidExpenditure
 from monitoring.selectors.lines import monitoring_lines_for_province
 
@@ -40,29 +41,24 @@ class _InSubqueryArray(Lookup):
         return f"{lhs} IN {rhs}", params
 
 
-def _id_tail(search: str) -> str | None:
-    """The search as the last 4 to 18 characters of a 身份证号, upper-cased; ``None`` if it is not one."""
-    tail = search.upper()
-    if 4 <= len(tail) <= 18 and tail[:-1].isdigit() and (tail[-1].isdigit() or tail[-1] == "X"):
-        return tail
-    return None
-
-
 def _household_ids_matching(*, search: str) -> QuerySet[Any]:
     """Ids of the households a search term finds (unscoped: callers intersect with a scope).
 
     One ``UNION ALL`` of index range scans: 户编号 prefix (``household_no`` pattern index), any
-    member's name prefix (``member_name_prefix``), and a 身份证号 — all 18 characters exactly
-    (the unique index), or its last 4 to 17 characters (a prefix of the reversed number:
-    ``member_id_number_tail`` on PostgreSQL).
+    member's name prefix (``member_name_prefix``), and a 身份证号 as SPEC §1 allows: a whole, valid
+    number exactly (the unique index; ``monitoring.idcard.id_search_whole``), or exactly the last 4
+    characters the mask shows (a prefix of the reversed number: ``member_id_number_tail`` on
+    PostgreSQL; ``id_search_tail``).  Never 5 to 17 trailing characters nor an 18-character number
+    with a wrong check digit: those would let a user find a hidden digit one guess at a time.
     """
     parts: list[QuerySet[Any]] = [
         Household.objects.filter(household_no__startswith=search).order_by().values("pk"),
         Member.objects.filter(name__startswith=search).order_by().values("household_id"),
     ]
-    tail = _id_tail(search)
-    if tail is not None and len(tail) == 18:
-        parts.append(Member.objects.filter(id_number=tail).order_by().values("household_id"))
+    whole = id_search_whole(search)
+    tail = id_search_tail(search)
+    if whole is not None:
+        parts.append(Member.objects.filter(id_number=whole).order_by().values("household_id"))
     elif tail is not None:
         parts.append(
             Member.objects.alias(id_reversed=Reverse("id_number"))
@@ -84,8 +80,10 @@ def households_in_scope(
     """The households a user may see, filtered as the household list and API filter them, in
     village order then 户编号 order (index ``household_village_no``).
 
-    ``search`` matches 户编号 (prefix), 户主 or member name (exact or prefix), or the last digits of
-    any member's 身份证号 (4 to 18 characters; all 18 is the exact number).
+    ``search`` matches 户编号 (prefix), 户主 or member name (exact or prefix), or any member's
+    身份证号: its last 4 characters, or the whole valid number (see ``_household_ids_matching``).
+    A whole-number search is written to the access log by the caller
+    (``monitoring.services.personal_data.id_number_search_record``).
     """
     qs = Household.objects.for_user(user).select_related("village", "village__parent")
     if village_code:

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import transaction
 
 from fanpin.audit import access_log_record
+from fanpin.masking import user_sees_full_id
 from fanpin.models import AccessLog, User
-from monitoring.models import Member
+from monitoring.idcard import id_number_mask, id_search_whole
+from monitoring.models import Household, Member
 
 
 @transaction.atomic
@@ -21,3 +25,39 @@ def member_id_number_reveal(*, member: Member, actor: User, ip_address: str | No
         ip_address=ip_address,
     )
     return member.id_number
+
+
+def id_number_search_record(*, user: Any, search: str, ip_address: str | None = None) -> AccessLog | None:
+    """Write a search by a whole 身份证号 to the access log when the user's role may not see full
+    numbers (SPEC §1): such a search confirms a number the mask hides.  Every search box, filter and
+    API that takes a 身份证号 calls this with the term it searched; other terms write nothing.
+
+    The log keeps no full number: a hit in the user's scope names the household and member (and is
+    filed under its village), a miss keeps the masked number under the user's own region.  One
+    INSERT, no transaction of its own: any other search costs no query at all.
+    """
+    number = id_search_whole(search)
+    if number is None or user_sees_full_id(user):
+        return None
+    member = (
+        Member.objects.select_related("household")
+        .filter(id_number=number, household__in=Household.objects.for_user(user))
+        .first()
+    )
+    object_id: object = ""
+    region_code = str(getattr(user, "region_id", None) or "")
+    rows = 0
+    if member is not None:
+        what = f"按完整身份证号搜索：{member.household.household_no} {member.name}"
+        region_code, object_id, rows = member.household.village_id, member.pk, 1
+    else:
+        what = f"按完整身份证号搜索（未找到）：{id_number_mask(number)}"
+    return access_log_record(
+        actor=user,
+        action=AccessLog.Action.VIEW_ID,
+        what=what,
+        object_id=object_id,
+        region_code=region_code,
+        rows=rows,
+        ip_address=ip_address,
+    )

@@ -24,6 +24,7 @@ from monitoring.models import ApplicationStatus, Household
 from monitoring.selectors.cadre import applications_in_scope, cadre_home, household_for_visit
 from monitoring.selectors.households import households_in_scope
 from monitoring.services.applications import RateLimited, application_create, self_report_rate_check, self_report_submit
+from monitoring.services.personal_data import id_number_search_record
 from monitoring.services.visits import visit_record
 from monitoring.views.leads import _require
 
@@ -43,6 +44,7 @@ def _apply_errors(form: Any, exc: ValidationError) -> None:
 def cadre_home_view(request: HttpRequest) -> HttpResponse:
     _require(request, Permission.RECORD_VISITS)
     search = request.GET.get("q", "").strip()
+    id_number_search_record(user=request.user, search=search, ip_address=client_ip(request))
     context = {"home": cadre_home(user=request.user, search=search), "q": search, "active_nav": "cadre"}
     return render(request, "monitoring/cadre_home.html", context)
 

@@ -16,7 +16,7 @@ from fanpin.views_mixins import PermissionRequiredMixin, client_ip, effective_ro
 from monitoring.forms import HouseholdFilterForm
 from monitoring.models import Household, Member, Region
 from monitoring.selectors.households import household_detail, household_income_rows, households_in_scope
-from monitoring.services.personal_data import member_id_number_reveal
+from monitoring.services.personal_data import id_number_search_record, member_id_number_reveal
 
 
 class HouseholdListView(LoginRequiredMixin, PermissionRequiredMixin, RegionScopedViewMixin, ListView):
@@ -43,6 +43,9 @@ class HouseholdListView(LoginRequiredMixin, PermissionRequiredMixin, RegionScope
                 "village_code": self.form.cleaned_data["village"],
                 "household_type": self.form.cleaned_data["household_type"],
             }
+            id_number_search_record(
+                user=self.request.user, search=filters["search"], ip_address=client_ip(self.request)
+            )
         return households_in_scope(user=self.request.user, **filters)
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from fanpin.roles import Permission
-from fanpin.views_mixins import permission_require
+from fanpin.views_mixins import client_ip, permission_require
 from monitoring.forms import HouseholdFilterForm
 from monitoring.models import ExportKind, ImportJob, ImportKind, ImportStatus, Region
 from monitoring.selectors.alerts import shows_household_data
@@ -32,6 +32,7 @@ from monitoring.services.exports import households_export
 from monitoring.services.imports.jobs import import_job_confirm, import_job_create, import_job_preview
 from monitoring.services.imports.spec import SPECS
 from monitoring.services.imports.workbooks import annotated_copy_write, import_template_write
+from monitoring.services.personal_data import id_number_search_record
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -158,6 +159,7 @@ def household_export(request: HttpRequest) -> HttpResponseBase:
             "village_code": form.cleaned_data["village"],
             "household_type": form.cleaned_data["household_type"],
         }
+        id_number_search_record(user=request.user, search=filters["search"], ip_address=client_ip(request))
     job = export_job_for_large(user=request.user, kind=ExportKind.HOUSEHOLDS, filters=filters)
     if job is not None:  # too many rows for one request: a job, whose page the user follows
         return redirect("monitoring:export_detail", pk=job.pk)

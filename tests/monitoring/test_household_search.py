@@ -1,8 +1,9 @@
 """The household list, its search and the API list (issue 10): order, search semantics, scope, queries.
 
 The list is ordered by village, then 户编号 (one range of the index ``household_village_no`` per
-region).  A search matches a 户编号 prefix, a member name prefix, a whole 身份证号 or its last 4–17
-characters; always inside the user's scope.
+region).  A search matches a 户编号 prefix, a member name prefix, a whole valid 身份证号 or exactly its last 4
+characters (issue 16: never 5–17, never a wrong check digit; tests/security/test_id_search_probe.py);
+always inside the user's scope.
 """
 
 from __future__ import annotations
@@ -24,8 +25,8 @@ from tests.factories import HouseholdFactory, MemberFactory, region, user
 
 pytestmark = pytest.mark.django_db
 
-ID_SPOUSE = "52010119650101123X"  # the check digit does not matter to the search
-ID_OTHER_COUNTY = "520102196501011234"
+ID_SPOUSE = "52010119650101105X"  # a valid check digit (a wrong one finds nothing: issue 16)
+ID_OTHER_COUNTY = "520102196501051234"
 
 
 @pytest.fixture
@@ -76,9 +77,11 @@ def test_api_list_has_the_same_order(world: World, people: dict) -> None:
         ("四娘", []),  # not a prefix
         (ID_SPOUSE, ["A-2"]),  # the whole 身份证号
         (ID_SPOUSE.lower(), ["A-2"]),  # a lower-case x
-        ("123X", ["A-2"]),  # its last 4 characters
-        ("101123x", ["A-2"]),  # its last 7, lower-case x
-        ("23X", []),  # fewer than 4 characters is not a 身份证号 search
+        ("105X", ["A-2"]),  # its last 4 characters
+        ("105x", ["A-2"]),  # lower-case x
+        ("101105x", []),  # its last 7: more than the mask shows is not a 身份证号 search (issue 16)
+        (ID_SPOUSE[:17] + "0", []),  # a wrong check digit (issue 16)
+        ("05X", []),  # fewer than 4 characters is not a 身份证号 search
         ("19650101", []),  # digits inside the number, not at its end
         (ID_OTHER_COUNTY, []),  # a real 身份证号 outside the user's scope
         ("1234", []),  # ... also by its last digits
@@ -146,13 +149,13 @@ def test_search_uses_the_indexes_on_postgresql(world: World) -> None:
         cursor.execute("SET LOCAL enable_seqscan = off")
     plans = {
         term: households_in_scope(user=county_user, search=term)[:50].explain()
-        for term in ("张三", "H5201", "1234", "520101198005171234")
+        for term in ("张三", "H5201", "1234", "52010119800517123X")
     }
     for term, plan in plans.items():
         assert "Seq Scan" not in plan, (term, plan)
     assert "member_name_prefix" in plans["张三"]
     assert "member_id_number_tail" in plans["1234"]
-    assert "id_number" in plans["520101198005171234"]
+    assert "id_number" in plans["52010119800517123X"]
     assert "household_no" in plans["H5201"]
 
 
