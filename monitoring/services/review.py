@@ -35,6 +35,7 @@ from monitoring.models import (
     TargetCategory,
     TargetStatus,
 )
+from monitoring.services.uploads import scan_upload_error
 
 S = LeadState
 LEAD_WORKFLOW: Workflow[Lead] = Workflow(
@@ -97,10 +98,37 @@ class Verification:
     visit_id: int | None = None
 
 
-def verification_errors(v: Verification) -> dict[str, str]:
+VERIFICATION_DATES = {
+    "home_checked_on": "入户核实日期",
+    "appraisal_on": "民主评议日期",
+    "publicity_start": "公示开始日期",
+}
+
+
+def lead_raised_on(lead: Lead) -> dt.date:
+    """The day a lead was raised (local date), whatever raised it (screening, visit, application, alert)."""
+    return timezone.localdate(lead.raised_at)
+
+
+def _cn(day: dt.date) -> str:
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
+def verification_errors(v: Verification, *, raised_on: dt.date | None = None) -> dict[str, str]:
+    """What is wrong with a village verification (field → Chinese message).
+
+    The home check, the appraisal and the start of the posting lie between the lead's raising
+    (``raised_on``) and today (issue 15: a posting back-dated before the lead existed skipped the
+    5 days).  A household that has not signed the consent, or a democratic appraisal that
+    disagreed, cannot be verified (issue 16): the village rejects the lead with the reason instead.
+    """
     errors: dict[str, str] = {}
+    if not v.consent_signed:
+        errors["consent_signed"] = "农户未签署承诺授权书，不能核实通过；如农户不同意授权，请“不予纳入”并写明理由。"
     if v.appraisal_outcome not in (AppraisalOutcome.AGREED, AppraisalOutcome.DISAGREED):
         errors["appraisal_outcome"] = "请选择民主评议结果。"
+    elif v.appraisal_outcome == AppraisalOutcome.DISAGREED:
+        errors["appraisal_outcome"] = "民主评议未通过，不能核实通过；请“不予纳入”并写明理由。"
     if v.publicity_end < v.publicity_start:
         errors["publicity_end"] = "公示结束日期不能早于开始日期。"
     elif (v.publicity_end - v.publicity_start).days + 1 < MIN_PUBLICITY_DAYS:
@@ -108,19 +136,29 @@ def verification_errors(v: Verification) -> dict[str, str]:
     if v.appraisal_on > v.publicity_start:
         errors["appraisal_on"] = "民主评议应在公示开始之前或当天进行。"
     today = _today()
-    for name in ("home_checked_on", "appraisal_on", "publicity_start"):
-        if getattr(v, name) > today:
-            errors[name] = "日期不能晚于今天。"
+    for name, label in VERIFICATION_DATES.items():
+        day: dt.date = getattr(v, name)
+        if day > today:
+            errors[name] = f"{label}不能晚于今天。"
+        elif raised_on is not None and day < raised_on:
+            errors[name] = f"{label}不能早于线索发现日期（{_cn(raised_on)}）。"
+    if v.consent_scan is not None:
+        message = scan_upload_error(v.consent_scan, what="承诺授权书扫描件")
+        if message:
+            errors["consent_scan"] = message
     return errors
 
 
 def lead_verify(*, lead_id: int, actor: Any, opinion: str, verification: Verification) -> Lead:
-    """村级核实: records the home check, consent, appraisal and posting; NEW → VERIFIED."""
-    errors = verification_errors(verification)
-    if errors:
-        raise ValidationError(errors)
+    """村级核实: records the home check, consent, appraisal and posting; NEW → VERIFIED.
+
+    Checked after the lead is locked (scope, role, state first), against the lead's raising day.
+    """
 
     def on_apply(lead: Lead) -> list[str]:
+        errors = verification_errors(verification, raised_on=lead_raised_on(lead))
+        if errors:
+            raise ValidationError(errors)
         lead.verified_at = _now()
         lead.home_checked_on = verification.home_checked_on
         lead.consent_signed = verification.consent_signed
@@ -156,11 +194,25 @@ def lead_verify(*, lead_id: int, actor: Any, opinion: str, verification: Verific
     )
 
 
+def verification_refusal(lead: Lead) -> str:
+    """Why a verified lead may not go on to township review or county confirmation (consent not
+    signed, appraisal disagreed), or ``""``.  The county's direct confirmation (SPEC §5, green
+    channel: help first, paperwork after, with a written reason) is not held back by this."""
+    if lead.consent_signed is not True:
+        return "该线索的农户承诺授权未签署，不能审核或确定；请补签授权书后重新核实，或“不予纳入”。"
+    if lead.appraisal_outcome != AppraisalOutcome.AGREED:
+        return "该线索的民主评议未通过，不能审核或确定；请“不予纳入”并写明理由。"
+    return ""
+
+
 # -- township review -----------------------------------------------------------------------------
 def lead_review(*, lead_id: int, actor: Any, opinion: str) -> Lead:
     """乡镇审核: only after the public posting has ended; VERIFIED → REVIEWED."""
 
     def on_apply(lead: Lead) -> list[str]:
+        refusal = verification_refusal(lead)
+        if refusal:
+            raise ValidationError(refusal)
         if lead.publicity_end is not None and _today() <= lead.publicity_end:
             end = lead.publicity_end
             raise ValidationError(
@@ -197,6 +249,17 @@ def decision_errors(d: Decision) -> dict[str, str]:
     return errors
 
 
+def identified_on_error(identified_on: dt.date, *, lead: Lead) -> str:
+    """识别日期 lies between the lead's raising and today (issue 16: a date of 1900 made a target
+    look monitored for a century and met the six-month rule of risk elimination at once)."""
+    raised_on = lead_raised_on(lead)
+    if identified_on < raised_on:
+        return f"识别日期不能早于线索发现日期（{_cn(raised_on)}）。"
+    if identified_on > _today():
+        return "识别日期不能晚于今天。"
+    return ""
+
+
 def _confirm(*, lead_id: int, actor: Any, opinion: str, decision: Decision, name: str) -> Lead:
     errors = decision_errors(decision)
     if errors:
@@ -205,6 +268,14 @@ def _confirm(*, lead_id: int, actor: Any, opinion: str, decision: Decision, name
 
     def on_apply(lead: Lead) -> list[str]:
         now = _now()
+        if name == "confirm":  # the direct confirmation (green channel) owes the paperwork
+            refusal = verification_refusal(lead)
+            if refusal:
+                raise ValidationError(refusal)
+        identified_on = decision.identified_on or _today()
+        wrong_date = identified_on_error(identified_on, lead=lead)
+        if wrong_date:
+            raise ValidationError({"identified_on": wrong_date})
         if MonitoringTarget.objects.filter(household_id=lead.household_id, status=TargetStatus.ACTIVE).exists():
             raise ValidationError("该户已是监测中的监测对象，不能重复确定。")
         try:
@@ -214,7 +285,7 @@ def _confirm(*, lead_id: int, actor: Any, opinion: str, decision: Decision, name
                     lead=lead,
                     category=decision.category,
                     risk_types=risks,
-                    identified_on=decision.identified_on or _today(),
+                    identified_on=identified_on,
                     sources=list(lead.sources or []),
                     confirmed_at=now,
                     confirmed_by=actor if getattr(actor, "pk", None) else None,

@@ -13,6 +13,7 @@ from tests.factories import LeadFactory
 
 VILLAGE = "520101001001"  # inside village, township 520101001, county 520101
 OUTSIDE = "530101001001"
+RAISED_DAYS_AGO = 12
 
 
 def today() -> dt.date:
@@ -54,5 +55,10 @@ def lead_in(household: Any, state: str = LeadState.NEW, **kwargs: Any) -> Lead:
         extra = {"decided_at": timezone.now()}
     if state == LeadState.REJECTED:
         extra["rejection_reason"] = "测试"
-    defaults = {"suggested_category": "EDGE_AT_RISK", "suggested_risk_types": ["ILLNESS", "LACK_OF_LABOR"]}
+    defaults = {
+        "suggested_category": "EDGE_AT_RISK",
+        "suggested_risk_types": ["ILLNESS", "LACK_OF_LABOR"],
+        # raised before ``verification()``'s dates (they may not precede the lead), not yet overdue
+        "raised_at": timezone.now() - dt.timedelta(days=RAISED_DAYS_AGO),
+    }
     return LeadFactory(household=household, state=state, **{**defaults, **extra, **kwargs})
