@@ -7,34 +7,34 @@ from typing import IO, Any
 
 from django.db.models import Q
 from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font
 
 from assistance.selectors.plans import target_measures_in_scope
 from fanpin.audit import export_record
+from fanpin.xlsx import safe_row, sheet_filter, sheet_header
 from monitoring.models import RiskType
 
-HEADERS = [
-    "户编号",
-    "户主姓名",
-    "乡镇",
-    "村",
-    "监测对象类别",
-    "风险类型",
-    "监测状态",
-    "帮扶措施",
-    "措施类别",
-    "措施性质",
-    "帮扶责任人",
-    "责任人单位",
-    "责任人电话",
-    "开始日期",
-    "结束日期",
-    "金额（元）",
-    "金额类型",
-    "状态",
-    "进展情况",
+COLUMNS: list[tuple[str, int]] = [
+    ("户编号", 16),
+    ("户主姓名", 10),
+    ("乡镇", 12),
+    ("村", 12),
+    ("监测对象类别", 14),
+    ("风险类型", 24),
+    ("监测状态", 10),
+    ("帮扶措施", 24),
+    ("措施类别", 12),
+    ("措施性质", 10),
+    ("帮扶责任人", 10),
+    ("责任人单位", 20),
+    ("责任人电话", 14),
+    ("开始日期", 12),
+    ("结束日期", 12),
+    ("金额（元）", 12),
+    ("金额类型", 10),
+    ("状态", 10),
+    ("进展情况", 40),
 ]
+HEADERS = [name for name, _width in COLUMNS]
 _RISKS = dict(RiskType.choices)
 
 
@@ -52,41 +52,38 @@ def assistance_export(*, user: Any, region_code: str = "", year: int | None = No
         )
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("帮扶措施")
-    sheet.freeze_panes = "A2"
-    header = []
-    for title in HEADERS:
-        cell = WriteOnlyCell(sheet, value=title)
-        cell.font = Font(bold=True)
-        header.append(cell)
-    sheet.append(header)
+    sheet_header(sheet, HEADERS, [width for _n, width in COLUMNS])
     rows = 0
     for tm in qs.iterator(chunk_size=2000):
         target = tm.target
         household = target.household
         sheet.append(
-            [
-                household.household_no,
-                getattr(tm, "head_name", "") or "",
-                household.village.parent.name if household.village.parent else "",
-                household.village.name,
-                target.get_category_display(),
-                "、".join(_RISKS.get(r, r) for r in target.risk_types or []),
-                target.get_status_display(),
-                tm.measure.name,
-                tm.measure.get_category_display(),
-                tm.measure.get_kind_display(),
-                tm.responsible_name,
-                tm.responsible_unit,
-                tm.responsible_phone,
-                _date(tm.start_on),
-                _date(tm.end_on),
-                float(tm.amount) if tm.amount is not None else None,
-                tm.get_amount_kind_display() if tm.amount_kind else "",
-                tm.get_status_display(),
-                tm.progress_notes,
-            ]
+            safe_row(
+                [
+                    household.household_no,
+                    getattr(tm, "head_name", "") or "",
+                    household.village.parent.name if household.village.parent else "",
+                    household.village.name,
+                    target.get_category_display(),
+                    "、".join(_RISKS.get(r, r) for r in target.risk_types or []),
+                    target.get_status_display(),
+                    tm.measure.name,
+                    tm.measure.get_category_display(),
+                    tm.measure.get_kind_display(),
+                    tm.responsible_name,
+                    tm.responsible_unit,
+                    tm.responsible_phone,
+                    _date(tm.start_on),
+                    _date(tm.end_on),
+                    float(tm.amount) if tm.amount is not None else None,
+                    tm.get_amount_kind_display() if tm.amount_kind else "",
+                    tm.get_status_display(),
+                    tm.progress_notes,
+                ]
+            )
         )
         rows += 1
+    sheet_filter(sheet, columns=len(HEADERS), last_row=rows + 1)
     workbook.save(output)
     export_record(
         actor=user,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from urllib.parse import quote
 
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
@@ -20,6 +19,7 @@ from assistance.selectors.dashboard import (
 from assistance.services.dashboard_xlsx import dashboard_table_xlsx
 from fanpin.roles import Permission, role_can
 from fanpin.views_mixins import effective_role
+from fanpin.xlsx import attachment_disposition
 from monitoring.views.leads import XLSX, _require
 
 FIRST_YEAR = 2020
@@ -70,9 +70,10 @@ def dashboard_xlsx(request: HttpRequest, table: str) -> HttpResponse:
         raise Http404("没有这个表格。")
     t = data.tables[table]
     content = dashboard_table_xlsx(table=t, region_name=data.name, year=data.year)
-    filename = f"{data.name}-{data.year}-{t.title}.xlsx"
+    today = f"{timezone.localdate():%Y-%m-%d}"
     response = HttpResponse(content, content_type=XLSX)
-    response["Content-Disposition"] = (
-        f"attachment; filename=\"dashboard-{table}.xlsx\"; filename*=UTF-8''{quote(filename)}"
+    response["Content-Disposition"] = attachment_disposition(
+        filename=f"{data.name}-{data.year}年-{t.title}-{today}.xlsx",
+        fallback=f"dashboard-{table}-{data.year}-{today}.xlsx",
     )
     return response

@@ -87,7 +87,9 @@ def export_row_count(*, user: Any, kind: str, filters: dict[str, Any]) -> int:
     from monitoring.selectors.leads import QueueFilters, lead_queue, targets_in_scope
 
     if kind == "households":
-        return households_in_scope(user=user, **filters).count()
+        # the full-number choice (``full_ids``, ``purpose``) changes the columns, not the rows
+        rows = {k: v for k, v in filters.items() if k not in ("full_ids", "purpose")}
+        return households_in_scope(user=user, **rows).count()
     if kind == "leads":
         return lead_queue(user=user, filters=QueueFilters(**filters)).count()
     if kind == "targets":

@@ -85,9 +85,11 @@ def _file_name(job: ExportJob) -> str:
     return f"exports/{job.pk}.xlsx"
 
 
-def export_download_name(job: ExportJob) -> str:
-    stamp = timezone.localtime(job.finished_at or job.created_at)
-    return f"{ExportKind(job.kind).label}-{stamp:%Y%m%d-%H%M}.xlsx"
+def export_download_name(job: ExportJob) -> tuple[str, str]:
+    """The Chinese download name with the export's date (``预警线索-2026-12-03.xlsx``) and its
+    ASCII fallback (``leads-2026-12-03.xlsx``)."""
+    stamp = f"{timezone.localtime(job.finished_at or job.created_at):%Y-%m-%d}"
+    return f"{ExportKind(job.kind).label}-{stamp}.xlsx", f"{job.kind}-{stamp}.xlsx"
 
 
 def _claim(job_id: int) -> bool:
@@ -139,8 +141,9 @@ def _masked(filters: dict[str, Any]) -> dict[str, Any]:
     return {**filters, "search": personal_text_mask(header="", text=str(filters["search"]))}
 
 
-def export_job_file_open(*, user: Any, pk: int, ip_address: str | None) -> tuple[IO[bytes], str]:
-    """The owner downloads a finished export: the file and its download name; each download is
+def export_job_file_open(*, user: Any, pk: int, ip_address: str | None) -> tuple[IO[bytes], str, str]:
+    """The owner downloads a finished export: the file and its download names (Chinese, ASCII
+    fallback); each download is
     written to the access log (who, when, which export, how many rows, from where).  Raises
     ``ExportJob.DoesNotExist`` (not the owner, outside the region) or ``FileNotFoundError``."""
     job = export_job_get(user=user, pk=pk)
@@ -156,7 +159,7 @@ def export_job_file_open(*, user: Any, pk: int, ip_address: str | None) -> tuple
         object_id=job.pk,
         ip_address=ip_address,
     )
-    return handle, export_download_name(job)
+    return handle, *export_download_name(job)
 
 
 def export_files_purge(*, older_than_days: int | None = None, now: Any = None) -> int:

@@ -10,18 +10,20 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import IO, Any
 
+from django.core.exceptions import PermissionDenied, ValidationError
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
 
-from fanpin.audit import export_record
-from monitoring.idcard import personal_text_mask
+from fanpin.audit import access_log_record, export_record
+from fanpin.masking import user_sees_full_id
+from fanpin.models import AccessLog
+from fanpin.xlsx import safe_row, sheet_filter, sheet_header
+from monitoring.idcard import id_number_mask, personal_text_mask, phone_mask
 from monitoring.models import HouseholdType
 from monitoring.selectors.exports import export_snapshot, households_export_rows
 
-HEADER_FONT = Font(bold=True)
 TEXT = "@"
+PURPOSE_MAX_LENGTH = 100
 
 HOUSEHOLD_COLUMNS: list[tuple[str, int]] = [
     ("户编号", 16),
@@ -50,22 +52,15 @@ _TYPE_LABELS = dict(HouseholdType.choices)
 _CENT = Decimal("0.01")
 
 
-def _header(ws: Any, columns: list[tuple[str, int]]) -> None:
-    for index, (_name, width) in enumerate(columns, start=1):
-        ws.column_dimensions[get_column_letter(index)].width = width
-    ws.freeze_panes = "A2"
-    cells = []
-    for name, _width in columns:
-        cell = WriteOnlyCell(ws, value=name)
-        cell.font = HEADER_FONT
-        cells.append(cell)
-    ws.append(cells)
-
-
-def _write_household_rows(append: Callable[[list[Any]], None], rows: Any, id_cell: Any, year: int | None) -> int:
+def _write_household_rows(
+    append: Callable[[list[Any]], None], rows: Any, id_cell: Any, year: int | None, *, full: bool
+) -> int:
     count = 0
     for row in rows:
         no, head, id_number, county, township, village, code, kind, exit_year, size, phone, address = row[:12]
+        if not full:
+            id_number = id_number_mask(id_number) if id_number else id_number
+            phone = phone_mask(phone) if phone else phone
         id_cell.value = id_number
         values: list[Any] = [no, head, id_cell, county, township, village, code, _TYPE_LABELS[kind], exit_year, size]
         values += [phone, address]
@@ -75,9 +70,22 @@ def _write_household_rows(append: Callable[[list[Any]], None], rows: Any, id_cel
             if family:
                 per_capita = ((wage + business + prop + transfer) / family).quantize(_CENT)
             values += [income_year, family, wage, business, prop, transfer, per_capita]
-        append(values)
+        append(safe_row(values))
         count += 1
     return count
+
+
+def full_ids_check(*, user: Any, purpose: str) -> str:
+    """A full-number export needs a role with the right (``VIEW_FULL_ID``) and a stated purpose
+    (用途); returns the purpose trimmed or raises ``PermissionDenied`` / ``ValidationError``."""
+    if not user_sees_full_id(user):
+        raise PermissionDenied("您的角色不能导出完整身份证号和联系电话。")
+    purpose = (purpose or "").strip()
+    if not purpose:
+        raise ValidationError("导出完整身份证号和联系电话须填写用途。")
+    if len(purpose) > PURPOSE_MAX_LENGTH:
+        raise ValidationError(f"用途不能超过 {PURPOSE_MAX_LENGTH} 个字。")
+    return purpose
 
 
 def households_export(
@@ -89,16 +97,23 @@ def households_export(
     village_code: str = "",
     region_code: str = "",
     household_type: str = "",
+    full_ids: bool = False,
+    purpose: str = "",
 ) -> int:
     """Write the households the user may see (filtered like the list) and return the row count.
 
-    身份证号, 户编号, codes and phones are written as text cells (number format ``@``) so Excel
-    never turns them into numbers.  The export is audited with its row count and filters.
+    户主身份证号 and 联系电话 are masked unless ``full_ids`` (only for roles holding
+    ``VIEW_FULL_ID``, with a ``purpose`` that goes to the access log).  身份证号, 户编号, codes and
+    phones are written as text cells (number format ``@``) so Excel never turns them into numbers;
+    no text cell can become a formula (``fanpin.xlsx``).  The export is audited with its row count
+    and filters.
     """
+    if full_ids:
+        purpose = full_ids_check(user=user, purpose=purpose)
     columns = HOUSEHOLD_COLUMNS + (INCOME_COLUMNS if year is not None else [])
     wb = Workbook(write_only=True)
     ws = wb.create_sheet("农户")
-    _header(ws, columns)
+    sheet_header(ws, [name for name, _w in columns], [width for _n, width in columns])
     id_cell = WriteOnlyCell(ws)
     id_cell.number_format = TEXT
     rows = households_export_rows(
@@ -111,11 +126,13 @@ def households_export(
     )
     append = ws.append
     with export_snapshot():
-        count = _write_household_rows(append, rows, id_cell, year)
+        count = _write_household_rows(append, rows, id_cell, year, full=full_ids)
+    sheet_filter(ws, columns=len(columns), last_row=count + 1)
     wb.save(out)
     region = getattr(user, "region_id", None) or ""
     export_record(
         actor=user,
+        personal_data=not full_ids,  # the full export's access-log row (with its purpose) is below
         kind="households",
         rows=count,
         region_code=str(region),
@@ -127,6 +144,16 @@ def households_export(
                 "region": region_code,
                 "household_type": household_type,
             },
+            "full_ids": full_ids,
+            "purpose": purpose,
         },
     )
+    if full_ids:
+        access_log_record(
+            actor=user,
+            action=AccessLog.Action.EXPORT,
+            what=f"导出 households（完整身份证号和联系电话）；用途：{purpose}",
+            region_code=str(region),
+            rows=count,
+        )
     return count

@@ -12,11 +12,10 @@ from typing import IO, Any
 from django.db.models import QuerySet
 from django.utils import timezone
 from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font
 
 from fanpin.audit import export_record
 from fanpin.scoping import code_prefix
+from fanpin.xlsx import safe_row, sheet_filter, sheet_header
 from monitoring.models import Lead, LeadState, MonitoringTarget, TargetStatus
 from monitoring.selectors.leads import (
     CATEGORY_LABELS,
@@ -32,52 +31,47 @@ from monitoring.selectors.leads import (
     targets_in_scope,
 )
 
-LEAD_HEADERS = [
-    "户编号",
-    "户主姓名",
-    "乡镇",
-    "村",
-    "线索来源",
-    "触发规则",
-    "建议类别",
-    "状态",
-    "发现日期",
-    "逾期",
-    "未纳入原因",
+LEAD_COLUMNS: list[tuple[str, int]] = [
+    ("户编号", 16),
+    ("户主姓名", 10),
+    ("乡镇", 12),
+    ("村", 12),
+    ("线索来源", 24),
+    ("触发规则", 36),
+    ("建议类别", 14),
+    ("状态", 10),
+    ("发现日期", 12),
+    ("逾期", 6),
+    ("未纳入原因", 40),
 ]
-TARGET_HEADERS = [
-    "户编号",
-    "户主姓名",
-    "乡镇",
-    "村",
-    "监测对象类别",
-    "风险类型",
-    "线索来源",
-    "识别日期",
-    "状态",
-    "消除方式",
-    "风险消除日期",
+TARGET_COLUMNS: list[tuple[str, int]] = [
+    ("户编号", 16),
+    ("户主姓名", 10),
+    ("乡镇", 12),
+    ("村", 12),
+    ("监测对象类别", 14),
+    ("风险类型", 24),
+    ("线索来源", 24),
+    ("识别日期", 12),
+    ("状态", 10),
+    ("消除方式", 10),
+    ("风险消除日期", 13),
 ]
 STATE_LABELS = dict(LeadState.choices)
 STATUS_LABELS = dict(TargetStatus.choices)
 CHUNK = 2000
 
 
-def _write(output: IO[bytes] | str, title: str, headers: list[str], rows: Iterable[list[Any]]) -> int:
+def _write(output: IO[bytes] | str, title: str, columns: list[tuple[str, int]], rows: Iterable[list[Any]]) -> int:
+    """One sheet: widths, bold frozen header with an auto-filter, rows whose text is never a formula."""
     wb = Workbook(write_only=True)
     ws = wb.create_sheet(title)
-    ws.freeze_panes = "A2"
-    bold = Font(bold=True)
-    header_cells = []
-    for text in headers:
-        cell = WriteOnlyCell(ws, value=text)
-        cell.font = bold
-        header_cells.append(cell)
-    ws.append(header_cells)
+    sheet_header(ws, [name for name, _w in columns], [width for _n, width in columns])
     count = 0
     for row in rows:
-        ws.append(row)
+        ws.append(safe_row(row))
         count += 1
+    sheet_filter(ws, columns=len(columns), last_row=count + 1)
     wb.save(output)
     return count
 
@@ -126,7 +120,7 @@ def leads_export(
 ) -> int:
     """Write the leads (SPEC §6 columns) to ``output``; returns the row count (audited)."""
     qs = _scoped_leads(user=user, region_code=region_code, year=year, filters=filters)
-    count = _write(output, "预警线索", LEAD_HEADERS, _lead_rows(qs))
+    count = _write(output, "预警线索", LEAD_COLUMNS, _lead_rows(qs))
     _audit(user=user, kind="leads", region_code=region_code, year=year, rows=count)
     return count
 
@@ -171,7 +165,7 @@ def targets_export(
             qs = qs.within(code_prefix(region_code))
     if year:
         qs = qs.filter(identified_on__year=year)
-    count = _write(output, "监测对象", TARGET_HEADERS, _target_rows(qs))
+    count = _write(output, "监测对象", TARGET_COLUMNS, _target_rows(qs))
     _audit(user=user, kind="targets", region_code=region_code, year=year, rows=count)
     return count
 
@@ -181,7 +175,14 @@ def _audit(*, user: Any, kind: str, region_code: str, year: int | None, rows: in
     export_record(actor=user, kind=kind, rows=rows, region_code=scope or "", data={"year": year, "region": region_code})
 
 
-PUBLICITY_HEADERS = ["户主姓名", "村", "类别", "纳入原因", "公示开始", "公示结束"]
+PUBLICITY_COLUMNS: list[tuple[str, int]] = [
+    ("户主姓名", 10),
+    ("村", 12),
+    ("类别", 14),
+    ("纳入原因", 36),
+    ("公示开始", 12),
+    ("公示结束", 12),
+]
 
 
 def publicity_xlsx(*, user: Any, village_code: str, rows: list[PublicityRow], output: IO[bytes] | str) -> int:
@@ -189,7 +190,7 @@ def publicity_xlsx(*, user: Any, village_code: str, rows: list[PublicityRow], ou
     count = _write(
         output,
         "公示名单",
-        PUBLICITY_HEADERS,
+        PUBLICITY_COLUMNS,
         ([r.name, r.village, r.category, r.reason, r.start, r.end] for r in rows),
     )
     _audit(user=user, kind="publicity", region_code=village_code, year=None, rows=count)

@@ -55,6 +55,8 @@ class HouseholdListView(LoginRequiredMixin, PermissionRequiredMixin, RegionScope
         query.pop("page", None)
         context["querystring"] = query.urlencode()
         context["can_export"] = role_can(effective_role(self.request.user), Permission.EXPORT_DATA)
+        # the full-number export (with its 用途) is offered only to roles that may see full numbers
+        context["can_export_full"] = context["can_export"] and user_sees_full_id(self.request.user)
         return context
 
     def get_template_names(self) -> list[str]:

@@ -50,7 +50,7 @@ from monitoring.selectors.leads import (
 )
 from monitoring.services import review
 from monitoring.services.exports_leads import leads_export, publicity_xlsx
-from monitoring.views.exports import xlsx_or_job
+from monitoring.views.exports import attachment, dated_names, kind_names, xlsx_or_job
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 ACTION_FORMS: dict[str, type[Any]] = {
@@ -366,9 +366,8 @@ def publicity_xlsx_view(request: HttpRequest, code: str) -> HttpResponse:
     rows = publicity_list(user=request.user, village_code=village.code)
     buffer = io.BytesIO()
     publicity_xlsx(user=request.user, village_code=village.code, rows=rows, output=buffer)
-    response = HttpResponse(buffer.getvalue(), content_type=XLSX)
-    response["Content-Disposition"] = f'attachment; filename="publicity-{village.code}.xlsx"'
-    return response
+    filename, fallback = dated_names(f"公示名单-{village.name}", f"publicity-{village.code}")
+    return attachment(HttpResponse(buffer.getvalue(), content_type=XLSX), filename=filename, fallback=fallback)
 
 
 @login_required
@@ -382,5 +381,5 @@ def leads_export_view(request: HttpRequest) -> HttpResponseBase:
         kind=ExportKind.LEADS,
         filters=filters,
         write=lambda out: leads_export(user=request.user, output=out, filters=filters),
-        filename=f"leads-{timezone.localdate():%Y%m%d}.xlsx",
+        **kind_names(ExportKind.LEADS),
     )

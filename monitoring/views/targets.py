@@ -8,7 +8,6 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import render
-from django.utils import timezone
 from django.views.decorators.http import require_GET
 from django.views.generic import ListView
 
@@ -26,7 +25,7 @@ from monitoring.selectors.leads import (
     targets_in_scope,
 )
 from monitoring.services.exports_leads import targets_export
-from monitoring.views.exports import xlsx_or_job
+from monitoring.views.exports import kind_names, xlsx_or_job
 from monitoring.views.leads import _require, scope_regions
 
 
@@ -85,5 +84,5 @@ def targets_export_view(request: HttpRequest) -> HttpResponseBase:
         kind=ExportKind.TARGETS,
         filters=filters,
         write=lambda out: targets_export(user=request.user, output=out, filters=filters),
-        filename=f"targets-{timezone.localdate():%Y%m%d}.xlsx",
+        **kind_names(ExportKind.TARGETS),
     )

@@ -11,6 +11,7 @@ from django.core.management import CommandError, call_command
 from openpyxl import load_workbook
 
 from fanpin.models import AuditEntry
+from monitoring.idcard import id_number_mask
 from monitoring.services.exports import households_export
 from tests.conftest import World
 from tests.factories import IncomeFactory, MemberFactory
@@ -38,7 +39,7 @@ def test_households_export_for_a_county_user(world: World) -> None:
     assert set(data) == {"H520101001001", "H520101001002", "H520101002001"}
     head = hh.members.get(relation="HEAD")
     first = data["H520101001001"]
-    assert first[1:3] == (head.name, head.id_number)
+    assert first[1:3] == (head.name, id_number_mask(head.id_number))  # masked by default (issue 15)
     assert ws.cell(row=2, column=3).data_type == "s" and ws.cell(row=2, column=3).number_format == "@"
     assert first[7] == "一般农户" and first[9] == 2
     assert first[12:] == (2024, 2, 10000.5, 5000, 0, 1000, 8000.25)

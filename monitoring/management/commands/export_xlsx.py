@@ -4,6 +4,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from assistance.services.exports import assistance_export
@@ -11,13 +12,13 @@ from fanpin.models import User
 from fanpin.roles import Permission, Role, role_can
 from fanpin.views_mixins import effective_role
 from monitoring.models import Region
-from monitoring.services.exports import households_export
+from monitoring.services.exports import full_ids_check, households_export
 from monitoring.services.exports_leads import leads_export, targets_export
 
 # The kinds SPEC §6 names, each with its exporter (all scoped to the user, all audited).
 EXPORTERS: dict[str, Any] = {
-    "households": lambda *, user, output, year, region_code: households_export(
-        user=user, out=output, year=year, region_code=region_code
+    "households": lambda *, user, output, year, region_code, full_ids=False, purpose="": households_export(
+        user=user, out=output, year=year, region_code=region_code, full_ids=full_ids, purpose=purpose
     ),
     "leads": leads_export,
     "targets": targets_export,
@@ -46,6 +47,12 @@ class Command(BaseCommand):
         parser.add_argument("--year", type=int, help="年度（农户导出时附带该年度收入）")
         parser.add_argument("--output", required=True, help="输出的 .xlsx 文件路径")
         parser.add_argument("--user", help="以该用户的管辖范围导出（不给则不限范围）")
+        parser.add_argument(
+            "--full-ids",
+            action="store_true",
+            help="农户导出写完整身份证号和联系电话（默认脱敏；须同时给 --purpose，写入访问日志）",
+        )
+        parser.add_argument("--purpose", default="", help="导出完整号码的用途")
 
     def handle(self, *args: Any, **options: Any) -> None:
         kind = options["kind"]
@@ -71,5 +78,14 @@ class Command(BaseCommand):
             if not role_can(effective_role(found), Permission.EXPORT_DATA):
                 raise CommandError(f"用户 {found.username} 的角色无权导出数据。")
             user = found
-        count = exporter(user=user, output=str(output), year=year, region_code=region)
+        extra: dict[str, Any] = {}
+        if options["full_ids"]:
+            if kind != "households":
+                raise CommandError("--full-ids 只用于农户导出（其他导出不含身份证号）。")
+            try:
+                extra = {"full_ids": True, "purpose": full_ids_check(user=user, purpose=options["purpose"])}
+            except (PermissionDenied, ValidationError) as exc:
+                message = "；".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
+                raise CommandError(message) from None
+        count = exporter(user=user, output=str(output), year=year, region_code=region, **extra)
         self.stdout.write(f"已导出{NOUNS[kind].format(n=count)}到 {output}。")

@@ -10,9 +10,11 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.datavalidation import DataValidation
 
+from fanpin.xlsx import cell_text_safe, safe_row
 from monitoring.services.imports.reader import SheetError, find_header, open_rows
-from monitoring.services.imports.spec import SPECS
+from monitoring.services.imports.spec import SPECS, Column, parse_bool
 
 BAD_FILL = PatternFill("solid", fgColor="FFC7CE")
 HEADER_FONT = Font(bold=True)
@@ -30,13 +32,50 @@ TEMPLATE_NOTES: dict[str, str] = {
 }
 
 
+TEMPLATE_LAST_ROW = 20000  # data validation covers the rows a county sheet fills
+
+
+def enumerated_values(column: Column) -> list[str] | None:
+    """The values a template's drop-down offers for ``column`` (SPEC §6 enumerated values: the
+    labels of its choices; 是/否), or ``None`` for a free column."""
+    if column.choices is not None:
+        return [str(label) for code, label in column.choices.choices if code != ""]
+    if column.parser is parse_bool:
+        return ["是", "否"]
+    return None
+
+
+def _validation(column: Column, values: list[str], letter: str) -> DataValidation:
+    allowed = "、".join(values)
+    blank = column.allow_empty or not column.required
+    dv = DataValidation(
+        type="list",
+        formula1='"' + ",".join(values) + '"',
+        allow_blank=blank,
+        showErrorMessage=True,
+        errorStyle="stop",
+        errorTitle=f"{column.header}无效"[:32],
+        error=(f"{column.header}应为：{allowed}" + ("（可为空）" if blank else "") + "。")[:225],
+        showInputMessage=True,
+        promptTitle=column.header[:32],
+        prompt=f"从下拉列表选择：{allowed}"[:255],
+    )
+    dv.add(f"{letter}3:{letter}{TEMPLATE_LAST_ROW}")
+    return dv
+
+
 def import_template_write(*, kind: str, out: str | IO[bytes]) -> None:
-    """A blank template: a title row, the header row (frozen), text format for 身份证号."""
+    """A blank template: a title row, the header row (frozen), text format for 身份证号, and a
+    drop-down list (data validation) on every enumerated column."""
     spec = SPECS[kind]
     wb = Workbook(write_only=True)
     ws = wb.create_sheet(spec.label)
     for index, column in enumerate(spec.columns, start=1):
-        ws.column_dimensions[get_column_letter(index)].width = column.width
+        letter = get_column_letter(index)
+        ws.column_dimensions[letter].width = column.width
+        values = enumerated_values(column)
+        if values:
+            ws.data_validations.append(_validation(column, values, letter))
     ws.freeze_panes = "A3"
     title = WriteOnlyCell(ws, value=f"{spec.label}导入模板（{TEMPLATE_NOTES[kind]}）")
     title.font = HEADER_FONT
@@ -69,10 +108,10 @@ def annotated_copy_write(
             ws.column_dimensions[get_column_letter(ncols + 1)].width = 60
             ws.freeze_panes = f"A{layout.header_row + 1}"
             for title in layout.title_rows:
-                ws.append(list(title))
+                ws.append(safe_row(title))
             header = []
             for value in layout.header:
-                cell = WriteOnlyCell(ws, value=value)
+                cell = WriteOnlyCell(ws, value=cell_text_safe(value))
                 cell.font = HEADER_FONT
                 header.append(cell)
             tail = WriteOnlyCell(ws, value=ERROR_HEADER)
@@ -81,10 +120,10 @@ def annotated_copy_write(
             _copy_rows(ws, rows, layout.header_row, ncols, positions, by_row)
     except SheetError as exc:
         ws.append([ERROR_HEADER])
-        ws.append([exc.message])
+        ws.append(safe_row([exc.message]))
     if 0 in by_row:
         ws.append([])
-        ws.append(["；".join(e["message"] for e in by_row[0])])
+        ws.append(safe_row(["；".join(e["message"] for e in by_row[0])]))
     wb.save(out)
 
 
@@ -96,19 +135,22 @@ def _copy_rows(
         errors = by_row.get(number)
         values = list(raw[:ncols]) + [None] * max(0, ncols - len(raw))
         if not errors:
-            ws.append(values)
+            ws.append(safe_row(values))
             continue
         bad_columns = {positions[e["column"]] for e in errors if e["column"] in positions}
         cells: list[Any] = []
         for index, value in enumerate(values):
-            cell = WriteOnlyCell(ws, value=value)
+            cell = WriteOnlyCell(ws, value=cell_text_safe(value))
             if index in bad_columns:
                 cell.fill = BAD_FILL
                 messages = "；".join(e["message"] for e in errors if positions.get(e["column"]) == index)
                 cell.comment = Comment(messages, "fanpin")
             cells.append(cell)
         note = WriteOnlyCell(
-            ws, value="；".join(f"【{e['column']}】{e['message']}" if e["column"] else e["message"] for e in errors)
+            ws,
+            value=cell_text_safe(
+                "；".join(f"【{e['column']}】{e['message']}" if e["column"] else e["message"] for e in errors)
+            ),
         )
         note.fill = BAD_FILL
         note.alignment = wrap

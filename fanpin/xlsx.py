@@ -1,0 +1,94 @@
+"""What every .xlsx the system hands out shares: text that no spreadsheet evaluates (SPEC §6), the
+sheet layout (bold frozen header, widths, auto-filter) and the download's file name.
+
+Every export writer appends its rows through ``safe_row`` (or ``sheet_append``), so a text cell
+that starts with ``=``, ``+``, ``-``, ``@``, tab or CR is written with a leading apostrophe as a
+plain string cell; numbers, dates and empty cells pass through unchanged (docs/decisions.md,
+"Formula injection in exports").
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from typing import Any
+from urllib.parse import quote
+
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import Cell
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
+
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+HEADER_FONT = Font(bold=True)
+
+
+def cell_text_safe(value: Any) -> Any:
+    """``value`` as written to a sheet: a string that a spreadsheet would read as a formula (or as
+    the start of one, DDE included) gets a leading ``'``; every other value is returned as is."""
+    if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
+        return "'" + value
+    return value
+
+
+def safe_row(values: Iterable[Any]) -> list[Any]:
+    """A row for ``ws.append``: text values made safe; a prepared cell (``WriteOnlyCell``) keeps its
+    style, with its value made safe."""
+    row: list[Any] = []
+    for value in values:
+        if isinstance(value, Cell):
+            if isinstance(value.value, str):
+                value.value = cell_text_safe(value.value)
+            row.append(value)
+        else:
+            row.append(cell_text_safe(value))
+    return row
+
+
+def sheet_append(ws: Any, values: Iterable[Any]) -> None:
+    ws.append(safe_row(values))
+
+
+def sheet_header(
+    ws: Any, headers: Sequence[str], widths: Sequence[int] | None = None, *, title: str | None = None
+) -> int:
+    """Column widths, an optional bold title row, then the bold header row, frozen below it.  Call
+    before anything is appended (a write-only sheet writes its widths and panes first).  Returns
+    the header's row number (for ``sheet_filter``)."""
+    for index, header in enumerate(headers, start=1):
+        width = widths[index - 1] if widths is not None else max(10, 2 * len(header) + 2)
+        ws.column_dimensions[get_column_letter(index)].width = width
+    header_row = 1 if title is None else 2
+    ws.freeze_panes = f"A{header_row + 1}"
+    if title is not None:
+        cell = WriteOnlyCell(ws, value=cell_text_safe(title))
+        cell.font = HEADER_FONT
+        ws.append([cell])
+    cells = []
+    for header in headers:
+        cell = WriteOnlyCell(ws, value=cell_text_safe(header))
+        cell.font = HEADER_FONT
+        cells.append(cell)
+    ws.append(cells)
+    return header_row
+
+
+def sheet_filter(ws: Any, *, columns: int, last_row: int, header_row: int = 1) -> None:
+    """The auto-filter on the header row over the written rows (set after the rows, before save)."""
+    end = max(last_row, header_row)
+    ws.auto_filter.ref = f"A{header_row}:{get_column_letter(columns)}{end}"
+
+
+_SHEET_NAME_BAD = re.compile(r"[\[\]:*?/\\]")
+
+
+def sheet_title(text: str) -> str:
+    """A worksheet name Excel accepts: no ``[]:*?/\\``, at most 31 characters."""
+    return _SHEET_NAME_BAD.sub("-", text).strip("'")[:31] or "Sheet1"
+
+
+def attachment_disposition(*, filename: str, fallback: str) -> str:
+    """``Content-Disposition`` of a download: the Chinese name in RFC 5987 ``filename*`` (what
+    browsers use) and an ASCII ``filename`` for clients that do not read it."""
+    ascii_name = re.sub(r"[^A-Za-z0-9._-]", "_", fallback) or "download.xlsx"
+    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename, safe='')}"
