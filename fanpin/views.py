@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+from typing import Any
+
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -17,3 +20,15 @@ def home(request: HttpRequest) -> HttpResponse:
         "counts": overview_counts(user=user) if role_can(role, Permission.VIEW_HOUSEHOLDS) else None,
     }
     return render(request, "home.html", context)
+
+
+class LogoutView(auth_views.LogoutView):
+    """Logout also tells the browser to drop this site's HTTP cache (pages with personal data, the
+    back button's copies).  Not "storage": it would also delete a village cadre's unsent visits
+    (IndexedDB); the service worker's page copies are deleted by the sign-in page (static/js/session-end.js,
+    docs/decisions.md)."""
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        response = super().post(request, *args, **kwargs)
+        response["Clear-Site-Data"] = '"cache"'
+        return response

@@ -1,6 +1,9 @@
 /* Offline visits for village cadres: the visit form saves into IndexedDB when there is no network;
  * queued visits are sent to /api/v1/visits/ when the connection returns, each with its own
- * client-made UUID (a resend never duplicates a visit).  Shows "N 条待上传". */
+ * client-made UUID (a resend never duplicates a visit).  Shows "N 条待上传".
+ * Each queued visit carries the account that saved it (data-user) and is sent only by that account:
+ * the queue outlives a logout (docs/decisions.md), another cadre signing in on the phone neither
+ * sends nor sees it. */
 (function () {
   "use strict";
   var DB_NAME = "fanpin-cadre";
@@ -8,6 +11,7 @@
   var box = document.getElementById("offline-queue");
   if (!box || !window.indexedDB) return;
   var api = box.dataset.api;
+  var me = box.dataset.user || "";
   var countEl = document.getElementById("queue-count");
   var messageEl = document.getElementById("queue-message");
   var stateEl = document.getElementById("network-state");
@@ -36,7 +40,9 @@
     });
   }
 
-  function queued() { return withStore("readonly", function (s) { return s.getAll(); }); }
+  function mine(item) { return !item.owner || item.owner === me; }  // no owner: saved before owners were kept
+  function allQueued() { return withStore("readonly", function (s) { return s.getAll(); }); }
+  function queued() { return allQueued().then(function (items) { return items.filter(mine); }); }
   function enqueue(item) { return withStore("readwrite", function (s) { return s.put(item); }); }
   function dequeue(uuid) { return withStore("readwrite", function (s) { return s.delete(uuid); }); }
 
@@ -61,12 +67,15 @@
   function render() {
     stateEl.textContent = navigator.onLine ? "在线" : "离线";
     stateEl.className = "badge border " + (navigator.onLine ? "text-bg-light" : "text-bg-warning");
-    return queued().then(function (items) {
+    return allQueued().then(function (all) {
+      var items = all.filter(mine);
+      var others = all.length - items.length;
       var failed = items.filter(function (i) { return i.error; }).length;
       countEl.textContent = items.length + " 条待上传";
       box.className = box.className.replace(/alert-(secondary|warning)/, items.length ? "alert-warning" : "alert-secondary");
       sendBtn.hidden = !items.length;
       if (failed) say(failed + " 条未通过检查，请联系乡镇或重新录入：" + items.filter(function (i) { return i.error; })[0].error);
+      else if (others) say("本机另有 " + others + " 条其他账号保存的走访记录，须由该账号登录后上传。");
       return items;
     });
   }
@@ -141,7 +150,7 @@
         if (value instanceof File && !value.size) return;  // empty file input
         entries.push([name, value]);
       });
-      var item = { client_uuid: form.elements.client_uuid.value || newUuid(), entries: entries, saved_at: new Date().toISOString() };
+      var item = { client_uuid: form.elements.client_uuid.value || newUuid(), entries: entries, owner: me, saved_at: new Date().toISOString() };
       enqueue(item).then(function () {
         resetForm();
         say("已保存在本机，联网后自动上传。");

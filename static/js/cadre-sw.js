@@ -1,6 +1,7 @@
 /* Service worker of the village cadre pages (served at /monitoring/cadre/sw.js, scope /monitoring/cadre/).
  * Pages: network first, the last good copy when offline.  Static files: cache first.
- * Never touches POSTs or the API: visits saved offline wait in IndexedDB (cadre-offline.js). */
+ * Never touches POSTs or the API: visits saved offline wait in IndexedDB (cadre-offline.js).
+ * The page copies are deleted when a cadre page answers "signed out" and on the sign-in page. */
 "use strict";
 var CACHE = "fanpin-cadre-v1";
 
@@ -29,9 +30,15 @@ self.addEventListener("fetch", function (event) {
   if (request.mode === "navigate") {
     event.respondWith(
       fetch(request).then(function (response) {
-        if (response.ok && !response.redirected && url.pathname.indexOf("/monitoring/cadre/") === 0) {
+        var cadrePage = url.pathname.indexOf("/monitoring/cadre/") === 0;
+        if (cadrePage && response.ok && !response.redirected) {
           var copy = response.clone();
           caches.open(CACHE).then(function (cache) { cache.put(pageKey(request), copy); });
+        } else if (cadrePage && (response.type === "opaqueredirect" || response.redirected ||
+                                 response.status === 401 || response.status === 403)) {
+          // signed out or another account: the copies show the last user's households (the sign-in
+          // page deletes them too, static/js/session-end.js)
+          caches.delete(CACHE);
         }
         return response;
       }).catch(function () {

@@ -1,0 +1,12 @@
+/* The sign-in page, where a logout and an expired session land: forget the village cadre pages the
+ * service worker (cadre-sw.js) kept for offline use, which show the last user's households.
+ * Unsent visits (IndexedDB, cadre-offline.js) are kept: they are sent by the account that saved them
+ * once it signs in again (docs/decisions.md). */
+(function () {
+  "use strict";
+  if (!window.caches) return;
+  caches.keys().then(function (keys) {
+    return Promise.all(keys.filter(function (k) { return k.indexOf("fanpin-cadre") === 0; })
+      .map(function (k) { return caches.delete(k); }));
+  }).catch(function () {});
+})();
