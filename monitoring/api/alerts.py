@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
-from rest_framework import mixins, serializers, status, viewsets
+from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -18,9 +18,26 @@ from rest_framework.response import Response
 from fanpin.api import ID_REGEX
 from monitoring.idcard import id_number_mask, id_number_normalize
 from monitoring.models import AlertOrigin, AlertStatus, AlertType, DepartmentAlert
-from monitoring.selectors.alerts import alerts_visible, shows_household_data
+from monitoring.selectors.alerts import alerts_may_submit, alerts_may_view, alerts_visible, shows_household_data
 from monitoring.services.alerts import MAX_BATCH, alerts_submit
 from monitoring.services.medical import medical_settlements_submit
+
+
+class AlertsPermission(permissions.BasePermission):
+    """Reading alerts (list, detail) needs what the 部门预警 page needs (``alerts_may_view``); sending
+    alerts or settlement lines needs ``alerts_may_submit``.  Refused before the body is read: 403."""
+
+    message = "您的角色无权查看部门预警。"
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        if request.method in permissions.SAFE_METHODS:
+            self.message = "您的角色无权查看部门预警。"
+            return alerts_may_view(user=request.user)
+        self.message = "您的角色不能提交部门预警。"
+        return alerts_may_submit(user=request.user)
+
+
+ALERT_PERMISSIONS = [permissions.IsAuthenticated, AlertsPermission]
 
 
 class AlertFilter(django_filters.FilterSet):
@@ -150,6 +167,7 @@ class AlertViewSet(
     """部门预警：提交（按身份证号匹配家庭成员）与查询匹配状态。"""
 
     queryset = DepartmentAlert.objects.all()
+    permission_classes = ALERT_PERMISSIONS
     lookup_value_regex = f"-?{ID_REGEX}"  # the system's alerts from 医保 extracts are numbered below 0
     serializer_class = AlertSerializer
     filterset_class = AlertFilter
@@ -259,6 +277,8 @@ class MedicalSettlementResultSerializer(serializers.Serializer[Any]):
 
 class MedicalSettlementViewSet(viewsets.ViewSet):
     """医保结算数据：部门只报原始数据，由系统按参数判断是否生成大额医疗支出预警。"""
+
+    permission_classes = ALERT_PERMISSIONS
 
     @extend_schema(
         summary="提交医保结算数据",

@@ -7,10 +7,24 @@ from typing import Any
 
 from django.db.models import QuerySet
 
-from fanpin.roles import Role
+from fanpin.roles import Permission, Role, role_can
 from fanpin.scoping import sees_everything, user_region_prefix
+from fanpin.views_mixins import effective_role
 from monitoring.models import AlertOrigin, DepartmentAlert
 from monitoring.services.alerts import department_label
+
+
+def alerts_may_view(*, user: Any) -> bool:
+    """The one rule for reading department alerts: the 部门预警 page and ``/api/v1/alerts/`` (list and
+    detail) both answer 403 to a role without ``Permission.VIEW_ALERTS`` (village, township, city,
+    province staff: alerts carry amounts about named persons)."""
+    return role_can(effective_role(user), Permission.VIEW_ALERTS)
+
+
+def alerts_may_submit(*, user: Any) -> bool:
+    """Who may send alerts or 医保 settlement lines through the API (the services check the same)."""
+    role = effective_role(user)
+    return role_can(role, Permission.SUBMIT_ALERTS) or role_can(role, Permission.IMPORT_DATA)
 
 
 def alerts_visible(*, user: Any) -> QuerySet[DepartmentAlert]:

@@ -9,15 +9,13 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from fanpin.roles import Permission, role_can
-from fanpin.views_mixins import effective_role
 from monitoring.models import AlertStatus
-from monitoring.selectors.alerts import alerts_visible, shows_household_data
+from monitoring.selectors.alerts import alerts_may_view, alerts_visible, shows_household_data
 
 
 @login_required
 def alert_list(request: HttpRequest) -> HttpResponse:
-    if not role_can(effective_role(request.user), Permission.VIEW_ALERTS):
+    if not alerts_may_view(user=request.user):
         raise PermissionDenied("您的角色无权查看部门预警。")
     status = request.GET.get("status", "")
     qs = alerts_visible(user=request.user)

@@ -306,11 +306,12 @@ RULES: dict[str, Rule] = {
         permission=P.VIEW_DASHBOARD, obj=dashboard_table, personal_data=False, extra={"query": dashboard_query}
     ),
     # Department alerts and API tokens (issue 8).  The alert list is the department's own status
-    # list or the county's; its API POST with an empty body is a validation error (or 403).
+    # list or the county's; its API POST with an empty body is a validation error.  The API lets in
+    # exactly the roles the page lets in (issue 16: tests/security/test_alerts_access.py).
     "monitoring:alert_list": Rule(permission=P.VIEW_ALERTS),
-    "alert-list": Rule(kind="api", methods=("get", "post"), ok=(200, 400, 403)),
+    "alert-list": Rule(kind="api", permission=P.VIEW_ALERTS, methods=("get", "post"), ok=(200, 400)),
     # the 医保 department user sees its own department's alert (status only, no household data)
-    "alert-detail": Rule(kind="api", obj=alert, personal_data=False),
+    "alert-detail": Rule(kind="api", permission=P.VIEW_ALERTS, obj=alert, personal_data=False),
     "medical-settlement-list": Rule(kind="api", methods=("post",), ok=(400, 403)),
     "token_list": Rule(permission=P.MANAGE_TOKENS),
     "token_revoke": Rule(permission=P.MANAGE_TOKENS, obj=api_token, methods=("post",), ok=(302,)),
