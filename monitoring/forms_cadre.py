@@ -41,6 +41,9 @@ class VisitForm(forms.Form):
     risk_flag = forms.BooleanField(label="发现返贫致贫风险", required=False)
     notes = forms.CharField(label="备注", required=False, widget=forms.Textarea(attrs={**TEXT, "rows": 3}))
     client_uuid = forms.UUIDField(widget=forms.HiddenInput, required=False)
+    # The files come from request.FILES (``to_input``); the field carries the service's photo errors
+    # next to the file input (visit_form.html).
+    photos = forms.Field(label="照片", required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args: Any, households: Any, **kwargs: Any) -> None:
         kwargs.setdefault("initial", {})

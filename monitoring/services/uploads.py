@@ -7,11 +7,12 @@ header only — and refused when
 - it has more than ``IMAGE_MAX_PIXELS`` pixels (40 million; Pillow's own bomb check,
   ``Image.MAX_IMAGE_PIXELS``, is set to the same figure, and its ``DecompressionBombError`` /
   ``DecompressionBombWarning`` answer the same refusal), or
-- what would be decoded does not fit ``IMAGE_DECODE_MAX_BYTES`` (48 MB: 12 million pixels for PNG
-  and WEBP, which decode whole; a JPEG is decoded at 1/2, 1/4 or 1/8 scale — ``jpeg_draft`` — so a
-  40-million-pixel JPEG decodes into about 40 MB).
+- what would be decoded has more than ``IMAGE_DECODE_MAX_PIXELS`` (12 million, 48 MB decoded):
+  PNG and WEBP decode whole; a JPEG larger than ``PHOTO_MAX_SIDE`` is decoded at 1/2, 1/4 or 1/8
+  scale (``jpeg_draft``: its long side between ``JPEG_DRAFT_SIDE`` and twice that), so every JPEG
+  up to 40 million pixels fits in a few MB.
 
-A request re-encoding a photo then stays under 100 MB (decoded image, its ≤ 2 560-pixel copy,
+A request re-encoding a photo then stays under 100 MB (decoded image, its ≤ 2 048-pixel copy,
 the output); ``tests/monitoring/test_upload_bombs.py`` measures it.
 """
 
@@ -23,9 +24,9 @@ from django.core.files.uploadedfile import UploadedFile
 from PIL import Image, UnidentifiedImageError
 
 IMAGE_MAX_PIXELS = 40_000_000
-IMAGE_DECODE_MAX_BYTES = 48 * 1024 * 1024
-DECODED_BYTES_PER_PIXEL = 4  # Pillow's widest layout for JPEG/PNG/WEBP modes (RGB is stored as RGBX)
-PHOTO_MAX_SIDE = 2560  # stored photos are at most this wide/high
+IMAGE_DECODE_MAX_PIXELS = 12_000_000  # 4 bytes a pixel decoded (Pillow keeps RGB as RGBX): 48 MB
+PHOTO_MAX_SIDE = 2048  # stored photos are at most this wide/high
+JPEG_DRAFT_SIDE = PHOTO_MAX_SIDE // 2  # a large JPEG decodes to a long side of 1 024 to 2 047 pixels
 
 # Every Pillow decode in the process refuses images above the limit (error beyond twice, warning
 # between): nothing reaches ``load()`` with a bomb even outside this module.
@@ -38,17 +39,17 @@ def _wan(pixels: int) -> str:
     return f"{pixels // 10_000} 万像素"
 
 
-def jpeg_draft(image: Image.Image, max_side: int = PHOTO_MAX_SIDE) -> None:
-    """Ask a JPEG to decode at the smallest 1/2, 1/4, 1/8 scale still ≥ ``max_side`` on its long
-    side (header only; no-op for other formats and small images)."""
+def jpeg_draft(image: Image.Image) -> None:
+    """Ask a JPEG larger than ``PHOTO_MAX_SIDE`` to decode at the strongest 1/2, 1/4 or 1/8 scale
+    that keeps its long side ≥ ``JPEG_DRAFT_SIDE`` (header only; no-op for other formats)."""
     if image.format != "JPEG":
         return
     width, height = image.size
     longest = max(width, height)
-    if longest <= max_side:
+    if longest <= PHOTO_MAX_SIDE:
         return
-    want = (max(1, -(-width * max_side // longest)), max(1, -(-height * max_side // longest)))
-    image.draft(None, want)
+    side = JPEG_DRAFT_SIDE
+    image.draft(None, (max(1, -(-width * side // longest)), max(1, -(-height * side // longest))))
 
 
 def image_upload_error(upload: UploadedFile, *, what: str, formats: Collection[str], invalid: str = "") -> str:
@@ -74,11 +75,10 @@ def image_upload_error(upload: UploadedFile, *, what: str, formats: Collection[s
                 )
             jpeg_draft(image)
             decoded_w, decoded_h = image.size
-            if decoded_w * decoded_h * DECODED_BYTES_PER_PIXEL > IMAGE_DECODE_MAX_BYTES:
-                limit = IMAGE_DECODE_MAX_BYTES // DECODED_BYTES_PER_PIXEL
+            if decoded_w * decoded_h > IMAGE_DECODE_MAX_PIXELS:
                 return (
                     f"{what}“{name}”尺寸过大（{width}×{height} 像素）：{FORMAT_LABELS.get(fmt, fmt)} 图片不能超过 "
-                    f"{_wan(limit)}，请压缩或缩小后再上传（JPG 照片可到 {_wan(IMAGE_MAX_PIXELS)}）。"
+                    f"{_wan(IMAGE_DECODE_MAX_PIXELS)}，请压缩或缩小后再上传（JPG 照片可到 {_wan(IMAGE_MAX_PIXELS)}）。"
                 )
             image.verify()
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):

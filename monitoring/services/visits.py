@@ -15,7 +15,7 @@ from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import ExifTags, Image
 
 from fanpin.audit import audit_record
 from fanpin.workflow import ObjectOutOfScope
@@ -31,6 +31,7 @@ from monitoring.models import (
     VisitPhoto,
 )
 from monitoring.services.review import lead_raise_or_merge
+from monitoring.services.uploads import PHOTO_MAX_SIDE, image_upload_error, jpeg_draft
 
 PHOTO_FORMATS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}
 
@@ -81,32 +82,62 @@ def photo_error(photo: UploadedFile) -> str:
     limit = int(settings.VISIT_PHOTO_MAX_BYTES)
     if (photo.size or 0) > limit:
         return f"照片“{photo.name}”超过 {limit // (1024 * 1024)} MB。"
-    try:
-        photo.seek(0)
-        with Image.open(photo) as image:
-            fmt = image.format
-            image.verify()
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
-        return f"“{photo.name}”不是有效的图片（支持 JPG、PNG、WEBP）。"
-    finally:
-        photo.seek(0)
-    if fmt not in PHOTO_FORMATS:
-        return f"“{photo.name}”格式不支持（支持 JPG、PNG、WEBP）。"
-    return ""
+    return image_upload_error(photo, what="照片", formats=PHOTO_FORMATS)
+
+
+ORIENTATION = {  # EXIF orientation → the transposition that shows the photo upright
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
+BAND_ROWS = 256  # rows converted and reduced at a time
+
+
+def _clean_mode(image: Image.Image, fmt: str) -> str:
+    alpha = image.mode in ("RGBA", "LA", "PA", "RGBa", "La") or "transparency" in image.info
+    if alpha and fmt != "JPEG":
+        return "RGBA"
+    return "L" if image.mode in ("1", "L") else "RGB"
+
+
+def _clean_copy(original: Image.Image, fmt: str) -> Image.Image:
+    """A new image (no metadata) of the decoded ``original``, box-reduced by a whole factor to at
+    most ``PHOTO_MAX_SIDE`` on its long side, converted and reduced a band of rows at a time: the
+    only full-size pixels a request holds are the decoded original's."""
+    width, height = original.size
+    factor = -(-max(width, height) // PHOTO_MAX_SIDE)
+    mode = _clean_mode(original, fmt)
+    clean = Image.new(mode, (-(-width // factor), -(-height // factor)))
+    band = factor * max(1, BAND_ROWS // factor)
+    for top in range(0, height, band):
+        piece = original.crop((0, top, width, min(height, top + band))).convert(mode)
+        clean.paste(piece.reduce(factor) if factor > 1 else piece, (0, top // factor))
+    return clean
 
 
 def photo_clean(photo: UploadedFile) -> ContentFile[bytes]:
-    """Re-encode the image without its metadata: EXIF (GPS location included) does not survive."""
+    """Re-encode the image without its metadata: EXIF (GPS location included) does not survive.
+
+    The caller checked it with ``photo_error`` (header: pixel and decode limits).  A JPEG decodes at
+    a reduced scale (``jpeg_draft``); the photo is stored at most ``PHOTO_MAX_SIDE`` pixels on its
+    long side, so a request holds one decoded image and smaller copies (< 100 MB, measured in
+    tests/monitoring/test_upload_bombs.py).
+    """
     photo.seek(0)
     with Image.open(photo) as original:
         fmt = original.format or "JPEG"
-        image = ImageOps.exif_transpose(original)  # keep the orientation the camera meant
-        if fmt == "JPEG" and image.mode not in ("RGB", "L"):
-            image = image.convert("RGB")
-        clean = Image.new(image.mode, image.size)
-        clean.paste(image)
-        out = io.BytesIO()
-        clean.save(out, format=fmt, **({"quality": 85} if fmt == "JPEG" else {}))
+        jpeg_draft(original)
+        original.load()
+        method = ORIENTATION.get(original.getexif().get(ExifTags.Base.Orientation, 1))
+        clean = _clean_copy(original, fmt)
+    if method is not None:  # keep the orientation the camera meant
+        clean = clean.transpose(method)
+    out = io.BytesIO()
+    clean.save(out, format=fmt, **({"quality": 85} if fmt == "JPEG" else {}))
     return ContentFile(out.getvalue(), name=f"{uuid.uuid4().hex}.{PHOTO_FORMATS.get(fmt, 'jpg')}")
 
 
