@@ -8,7 +8,6 @@ import django_filters
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
-from django.utils import timezone
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
 from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.exceptions import PermissionDenied
@@ -19,6 +18,7 @@ from fanpin.api import ID_REGEX
 from monitoring.idcard import id_number_mask, id_number_normalize
 from monitoring.models import AlertOrigin, AlertStatus, AlertType, DepartmentAlert
 from monitoring.selectors.alerts import alerts_may_submit, alerts_may_view, alerts_visible, shows_household_data
+from monitoring.services.alert_dates import settlement_year_error
 from monitoring.services.alerts import MAX_BATCH, alerts_submit
 from monitoring.services.medical import medical_settlements_submit
 
@@ -244,8 +244,9 @@ class MedicalSettlementInSerializer(serializers.Serializer[Any]):
             raise serializers.ValidationError(exc.messages) from exc
 
     def validate_year(self, value: int) -> int:
-        if value > timezone.localdate().year:
-            raise serializers.ValidationError("结算年度不能晚于今年。")
+        message = settlement_year_error(value)
+        if message:
+            raise serializers.ValidationError(message)
         return value
 
 

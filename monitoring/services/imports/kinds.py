@@ -38,6 +38,7 @@ from monitoring.models import (
     region_level_of,
     region_parent_code,
 )
+from monitoring.services.alert_dates import alert_date_error, settlement_year_error
 from monitoring.services.imports.pipeline import ImportContext, Row
 from monitoring.services.review_bulk import group_requests, leads_raise_or_merge_many
 
@@ -653,6 +654,11 @@ class AlertsHandler(KindHandler):
         # Every row is the submitting unit's own: nothing another unit stored is refused or shown.
         for row in rows:
             row.values["scope_code"] = self.ctx.importer_region
+        # 预警日期 neither in the future nor implausibly old (Excel and API alike: both pass here)
+        for row in rows:
+            wrong_date = alert_date_error(row.values["alert_date"])
+            if wrong_date:
+                self.err(row, "alert_date", wrong_date, value=row.values["alert_date"].isoformat())
         # Only members inside the importer's scope are matched; others stay 未匹配.
         ids = [r.values["id_number"] for r in rows]
         qs = Member.objects.filter(id_number__in=ids)
@@ -885,8 +891,9 @@ class MedicalHandler(KindHandler):
         return super().authorize() or medical_submit_refusal(user=self.ctx.user)
 
     def check_row(self, row: Row) -> bool:
-        if row.values["year"] > timezone.localdate().year:
-            self.err(row, "year", "结算年度不能晚于今年。")
+        wrong_year = settlement_year_error(row.values["year"])
+        if wrong_year:
+            self.err(row, "year", wrong_year)
             return False
         return True
 
