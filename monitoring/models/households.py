@@ -244,7 +244,11 @@ class RigidExpenditureQuerySet(ScopedQuerySet["RigidExpenditure"]):
 
 
 class RigidExpenditure(models.Model):
-    """刚性支出: out-of-pocket = max(amount − reimbursed, 0)."""
+    """刚性支出, one ledger (SPEC §2): an expense is household + category + date + amount, whatever
+    key (户编号 or 身份证号) or source brought it; the member and the sources are recorded on it.
+    out-of-pocket = max(amount − reimbursed, 0).  For 医疗 in a year, screening counts per member the
+    larger of the 医保 extract rows (``source_extract``) and that member's other rows, never both
+    (``monitoring.selectors.screening_sql``)."""
 
     Category = ExpenditureCategory
 
@@ -262,6 +266,10 @@ class RigidExpenditure(models.Model):
     amount = models.DecimalField("支出金额", **MONEY)
     reimbursed = models.DecimalField("报销金额", default=ZERO, **MONEY)
     note = models.CharField("说明", max_length=200, blank=True)
+    # Who reported it (any number of them).  A row no longer reported by anyone is deleted.
+    source_import = models.BooleanField("来源：登记导入", default=True)
+    source_alert = models.BooleanField("来源：部门预警", default=False)
+    source_extract = models.BooleanField("来源：医保结算", default=False)
     created_at = models.DateTimeField("录入时间", auto_now_add=True)
 
     objects = RigidExpenditureQuerySet.as_manager()
@@ -277,21 +285,31 @@ class RigidExpenditure(models.Model):
             ),
             models.CheckConstraint(condition=Q(amount__gte=0), name="expenditure_amount_non_negative"),
             models.CheckConstraint(condition=Q(reimbursed__gte=0), name="expenditure_reimbursed_non_negative"),
-            # The import key (SPEC §6): (户编号 or 身份证号) + 类别 + 日期 + 金额.
+            # The ledger's identity: one row per expense, whichever key or source reported it.
             models.UniqueConstraint(
-                fields=["member", "category", "occurred_on", "amount"],
-                condition=Q(member__isnull=False),
-                name="expenditure_unique_member_key",
+                fields=["household", "category", "occurred_on", "amount"], name="expenditure_unique_key"
             ),
-            models.UniqueConstraint(
-                fields=["household", "category", "occurred_on", "amount"],
-                condition=Q(member__isnull=True),
-                name="expenditure_unique_household_key",
+            models.CheckConstraint(
+                condition=Q(source_import=True) | Q(source_alert=True) | Q(source_extract=True),
+                name="expenditure_has_source",
             ),
         ]
 
     def __str__(self) -> str:
         return f"{self.household_id} {self.get_category_display()} {self.occurred_on}"
+
+    @property
+    def sources_label(self) -> str:
+        names = [
+            label
+            for flag, label in (
+                (self.source_import, "登记导入"),
+                (self.source_alert, "部门预警"),
+                (self.source_extract, "医保结算"),
+            )
+            if flag
+        ]
+        return "、".join(names)
 
     @property
     def out_of_pocket(self) -> Decimal:

@@ -37,6 +37,11 @@ EXPENDITURE_COLUMNS = (
     ("EDUCATION", "x_education"),
 )
 
+MEDICAL = "MEDICAL"
+# How a household's 医疗 out-of-pocket was counted (screening evidence): from members' 医保 extract
+# totals, from the other records, and the smaller side of each member set aside (not counted twice).
+MEDICAL_BASIS_COLUMNS = ("xm_extract", "xm_records", "xm_set_aside")
+
 INCOME_COLUMNS = ("wage_income", "business_income", "property_income", "transfer_income")
 
 # Member flags (bit mask) computed only for households where a rule fired.
@@ -69,6 +74,8 @@ class FiredRow:
     spike: bool
     drop: bool
     member_flags: int
+    # 医疗 fen counted from 医保 extracts, from other records, and set aside (see MEDICAL_BASIS_COLUMNS)
+    medical_basis_fen: tuple[int, int, int] = (0, 0, 0)
 
 
 @dataclass
@@ -146,8 +153,17 @@ def _base_sql(*, narrow_to_ids: bool) -> str:
         return " + ".join(_fen_expr(f"{alias}.{c}") for c in INCOME_COLUMNS)
 
     oop = f"CASE WHEN x.amount > x.reimbursed THEN {_fen_expr('x.amount')} - {_fen_expr('x.reimbursed')} ELSE 0 END"
+    # The one ledger (SPEC §2), per household and member first: for 医疗 a member counts the larger
+    # of the 医保 extract rows (m_ext) and its other rows (m_oth), never both (a row reported by
+    # both is in both sums); rows without a member are their own group, with no extract.
+    per_member_category = ",\n".join(
+        f"SUM(CASE WHEN x.category = '{code}' THEN {oop} ELSE 0 END) AS {col}"
+        for code, col in EXPENDITURE_COLUMNS
+        if code != MEDICAL
+    )
+    larger = "CASE WHEN g.m_ext > g.m_oth THEN g.m_ext ELSE g.m_oth END"
     per_category = ",\n".join(
-        f"SUM(CASE WHEN x.category = '{code}' THEN {oop} ELSE 0 END) AS {col}" for code, col in EXPENDITURE_COLUMNS
+        f"SUM({larger}) AS {col}" if code == MEDICAL else f"SUM(g.{col}) AS {col}" for code, col in EXPENDITURE_COLUMNS
     )
     # The county's households are found by village code; their incomes and expenditures by
     # household id, restricted to the county's id range first (``ids``): counties are imported
@@ -159,11 +175,23 @@ def _base_sql(*, narrow_to_ids: bool) -> str:
     LEFT JOIN {inc} c ON c.household_id = h.id AND c.year = %(year)s {narrow("c.household_id")}
     LEFT JOIN {inc} p ON p.household_id = h.id AND p.year = %(prev_year)s {narrow("p.household_id")}
     LEFT JOIN (
-        SELECT x.household_id AS household_id, SUM({oop}) AS x_total,
-               {per_category}
-        FROM {exp} x
-        WHERE x.occurred_on >= %(year_start)s AND x.occurred_on <= %(year_end)s {narrow("x.household_id")}
-        GROUP BY x.household_id
+        SELECT g.household_id AS household_id, SUM(g.o_rest + {larger}) AS x_total,
+               {per_category},
+               SUM(CASE WHEN g.m_ext > g.m_oth THEN g.m_ext ELSE 0 END) AS xm_extract,
+               SUM(CASE WHEN g.m_ext > g.m_oth THEN 0 ELSE g.m_oth END) AS xm_records,
+               SUM(CASE WHEN g.m_ext > g.m_oth THEN g.m_oth ELSE g.m_ext END) AS xm_set_aside
+        FROM (
+            SELECT x.household_id AS household_id,
+                   SUM(CASE WHEN x.category <> '{MEDICAL}' THEN {oop} ELSE 0 END) AS o_rest,
+                   {per_member_category},
+                   SUM(CASE WHEN x.category = '{MEDICAL}' AND x.source_extract THEN {oop} ELSE 0 END) AS m_ext,
+                   SUM(CASE WHEN x.category = '{MEDICAL}' AND (x.source_import OR x.source_alert)
+                       THEN {oop} ELSE 0 END) AS m_oth
+            FROM {exp} x
+            WHERE x.occurred_on >= %(year_start)s AND x.occurred_on <= %(year_end)s {narrow("x.household_id")}
+            GROUP BY x.household_id, x.member_id
+        ) g
+        GROUP BY g.household_id
     ) e ON e.household_id = h.id"""  # noqa: S608  # nosec B608
     c_total, p_total = total("c"), total("p")
     # SQL from constants only (table names, fixed codes); every value is a bound parameter.
@@ -172,7 +200,8 @@ def _base_sql(*, narrow_to_ids: bool) -> str:
            c.family_size AS c_size, {c_total} AS c_total,
            p.family_size AS p_size, {p_total} AS p_total,
            COALESCE(e.x_total, 0) AS x_total,
-           {", ".join(f"COALESCE(e.{col}, 0) AS {col}" for _, col in EXPENDITURE_COLUMNS)}
+           {", ".join(f"COALESCE(e.{col}, 0) AS {col}" for _, col in EXPENDITURE_COLUMNS)},
+           {", ".join(f"COALESCE(e.{col}, 0) AS {col}" for col in MEDICAL_BASIS_COLUMNS)}
     FROM {hh} h
     {incomes}
     WHERE h.village_id >= %(lo)s AND h.village_id <= %(hi)s
@@ -200,7 +229,8 @@ def _evaluation_sql() -> str:
            SUM(CASE WHEN f_low + f_spike + f_drop > 0 THEN 1 ELSE 0 END) AS x_disability,
            (SELECT lo_id FROM ids) AS x_disaster, (SELECT hi_id FROM ids) AS x_epidemic,
            0 AS x_accident, 0 AS x_education,
-           0 AS f_low, 0 AS f_spike, 0 AS f_drop, 0 AS member_flags
+           0 AS f_low, 0 AS f_spike, 0 AS f_drop, 0 AS member_flags,
+           0 AS xm_extract, 0 AS xm_records, 0 AS xm_set_aside
     FROM ev
     """
     member_flags = f"""(SELECT
@@ -212,7 +242,8 @@ def _evaluation_sql() -> str:
     rows = f"""
     SELECT 1 AS kind, hid, htype, c_size, c_total, p_size, p_total, x_total,
            {", ".join(col for _, col in EXPENDITURE_COLUMNS)},
-           f_low, f_spike, f_drop, {member_flags} AS member_flags
+           f_low, f_spike, f_drop, {member_flags} AS member_flags,
+           {", ".join(MEDICAL_BASIS_COLUMNS)}
     FROM ev WHERE f_low + f_spike + f_drop > 0
     """  # noqa: S608  # nosec B608
     return f"WITH {ids}, base AS {materialized}({base}), ev AS ({flags}) {rows} UNION ALL {counts}"
@@ -286,6 +317,7 @@ def screening_evaluate(*, prefix: str, year: int, rules: RuleSettings) -> tuple[
                     spike=bool(row[15]),
                     drop=bool(row[16]),
                     member_flags=int(row[17] or 0),
+                    medical_basis_fen=(int(row[18] or 0), int(row[19] or 0), int(row[20] or 0)),
                 )
             )
     return fired, counts

@@ -93,6 +93,14 @@ def evidence_of(row: FiredRow, rules: RuleSettings) -> dict[str, dict[str, Any]]
             "previous_total_income": str(_yuan(row.prev_total_fen)),
             "ratio": str(rules.spike_ratio),
         }
+        extract, records, set_aside = row.medical_basis_fen
+        if extract or records:
+            # SPEC §2: per member, the larger of the 医保 extract total and the other 医疗 records
+            result[ScreeningRule.EXPENDITURE_SPIKE].update(
+                medical_extract=str(_yuan(extract)),
+                medical_records=str(_yuan(records)),
+                medical_set_aside=str(_yuan(set_aside)),
+            )
     if row.drop:
         assert row.cur_total_fen is not None and row.cur_size and row.prev_total_fen is not None and row.prev_size
         result[ScreeningRule.INCOME_DROP] = {

@@ -22,6 +22,10 @@ FIGURE_LABELS = {
     "out_of_pocket_total": "自付刚性支出合计（元）",
     "out_of_pocket_by_category": "各类自付支出（元）",
     "previous_total_income": "上年家庭纯收入（元）",
+    # 医疗: per member the larger of the 医保 extract total and the other records (SPEC §2)
+    "medical_extract": "医疗自付按医保结算计入（元）",
+    "medical_records": "医疗自付按其他记录计入（元）",
+    "medical_set_aside": "医疗自付未重复计入（元）",
     "ratio": "支出/收入阈值",
     "drop_ratio": "降幅阈值",
     "line_multiple": "监测标准倍数",

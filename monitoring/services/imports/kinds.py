@@ -13,7 +13,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, ClassVar
 
-from django.db.models import Min
+from django.db.models import Exists, Min, OuterRef
 from django.utils import timezone
 
 from fanpin.locks import named_locks_acquire
@@ -493,44 +493,69 @@ class ExpendituresHandler(KindHandler):
     FIELDS: ClassVar[list[str]] = ["reimbursed", "note"]
 
     def write_batch(self, rows: list[Row], *, dry_run: bool) -> list[str]:
-        def key(owner: int | None, household: int, category: str, day: date, amount: Decimal) -> tuple[Any, ...]:
-            return (owner, household if owner is None else None, category, day, amount)
-
-        member_ids = {r.refs["member_id"] for r in rows if r.refs["member_id"]}
-        household_ids = {r.refs["household_id"] for r in rows if not r.refs["member_id"]}
+        """Upsert into the one ledger (SPEC §2): an expense is household + category + date + amount,
+        whether the row names the household (户编号) or a member (身份证号).  A row that meets an
+        expense already recorded (by another key, or by a department's alert) records this source
+        and, if it names one, the member; it never adds a second expense."""
+        household_ids = {r.refs["household_id"] for r in rows}
         existing: dict[Any, dict[str, Any]] = {}
         columns = ("id", "member_id", "household_id", "category", "occurred_on", "amount", "reimbursed", "note")
-        for v in RigidExpenditure.objects.filter(member_id__in=member_ids).values(*columns):
-            existing[key(v["member_id"], v["household_id"], v["category"], v["occurred_on"], v["amount"])] = v
-        for v in RigidExpenditure.objects.filter(member__isnull=True, household_id__in=household_ids).values(*columns):
-            existing[key(None, v["household_id"], v["category"], v["occurred_on"], v["amount"])] = v
+        for part in _chunks(sorted(household_ids)):
+            for v in RigidExpenditure.objects.filter(household_id__in=part).values(*columns, "source_import"):
+                existing[expenditure_key(v)] = v
         fields = [f for f in self.FIELDS if f in self.ctx.present]
-        objs: list[Any] = []
-        keys = []
+        actions: list[str] = []
+        new: dict[Any, RigidExpenditure] = {}
+        changed: dict[Any, RigidExpenditure] = {}
         for r in rows:
             v = r.values
-            objs.append(
-                RigidExpenditure(
-                    household_id=r.refs["household_id"],
-                    member_id=r.refs["member_id"],
-                    category=v["category"],
-                    occurred_on=v["occurred_on"],
-                    amount=v["amount"],
-                    reimbursed=v["reimbursed"],
-                    note=v["note"],
-                )
+            obj = RigidExpenditure(
+                household_id=r.refs["household_id"],
+                member_id=r.refs["member_id"],
+                category=v["category"],
+                occurred_on=v["occurred_on"],
+                amount=v["amount"],
+                reimbursed=v["reimbursed"],
+                note=v["note"],
+                source_import=True,
             )
-            keys.append(key(r.refs["member_id"], r.refs["household_id"], v["category"], v["occurred_on"], v["amount"]))
-        actions, new, changed = self.diff(rows, objs, existing, keys, fields)
-        for obj, k in zip(objs, keys, strict=True):
-            if k in existing:
-                obj.pk = existing[k]["id"]
+            k = expenditure_key(vars(obj))
+            old = existing.get(k)
+            if k in new or k in changed:  # the same expense twice in the file (户编号 and 身份证号)
+                kept = new.get(k) or changed[k]
+                if kept.member_id is None and obj.member_id is not None:
+                    kept.member_id = obj.member_id
+                actions.append("same")
+                continue
+            if old is None:
+                actions.append("create")
+                new[k] = obj
+                continue
+            obj.pk = old["id"]
+            if old["member_id"] is not None:  # the member first recorded stays
+                obj.member_id = old["member_id"]
+            if (
+                any(old[f] != getattr(obj, f) for f in fields)
+                or not old["source_import"]
+                or old["member_id"] != obj.member_id
+            ):
+                actions.append("update")
+                changed[k] = obj
+            else:
+                actions.append("same")
         if not dry_run:
             if new:
-                RigidExpenditure.objects.bulk_create(new, batch_size=CHUNK)
+                RigidExpenditure.objects.bulk_create(list(new.values()), batch_size=CHUNK)
             if changed:
-                RigidExpenditure.objects.bulk_update(changed, fields, batch_size=500)
+                RigidExpenditure.objects.bulk_update(
+                    list(changed.values()), [*fields, "member_id", "source_import"], batch_size=500
+                )
         return actions
+
+
+def expenditure_key(values: Mapping[str, Any]) -> tuple[Any, ...]:
+    """The ledger's identity of an expense: household + category + date + amount (SPEC §2)."""
+    return (values["household_id"], values["category"], values["occurred_on"], values["amount"])
 
 
 # --- alerts --------------------------------------------------------------------------------
@@ -729,6 +754,8 @@ class AlertsHandler(KindHandler):
                     obj.pk = existing[alert_key(vars(obj))]["id"]
                 DepartmentAlert.objects.bulk_update(changed, [*self.FIELDS, "updated_at"], batch_size=500)
         if not dry_run:
+            touched = self.ctx.cache.pop("ledger_touched", {})
+            ledger_sources_refresh(ids=[pk for pk in touched if pk is not None])
             self.raise_leads(rows, actions, existing, keys)
             if self.ctx.job_id is not None:
                 ids = {k: v["id"] for k, v in alerts_by_key(keys=keys, columns=()).items()}
@@ -739,16 +766,19 @@ class AlertsHandler(KindHandler):
         self, rows: list[Row], keys: list[Any], existing: Mapping[Any, Any], *, dry_run: bool
     ) -> dict[int, int | None]:
         """The rigid expenditure of each 大额医疗支出 / 受灾 alert with an amount for a matched member
-        (SPEC §6), by row number.  A resent alert keeps its expenditure: when the department
-        corrects the amount or date, the expenditure the alert created is corrected, not doubled;
+        (SPEC §6), by row number, in the one ledger (household + category + date + amount): an
+        expense already recorded (a registry row, another department's or the system's alert) is
+        linked, and records this source, not doubled.  A resent alert keeps its expenditure: when
+        the department corrects the amount or date, the expenditure only it reported is corrected;
         when the alert no longer carries one (amount removed, member no longer matched), the
-        expenditure it created is deleted.  Expenditures the alert did not create (a registry row
-        with the same figures that it was linked to) are never changed."""
+        expenditure only it reported is deleted.  Expenditures others report too are never changed;
+        ``ledger_sources_refresh`` then clears the sources no alert reports any more."""
         extra = self.ctx.extra
         wanted: dict[int, RigidExpenditure] = {}
         for r in rows:
             v, member = r.values, r.refs["member"]
             if member and v["alert_type"] in ALERT_EXPENDITURE and v.get("amount") is not None:
+                extract = alert_key(v)[5] == AlertOrigin.MEDICAL_EXTRACT
                 wanted[r.number] = RigidExpenditure(
                     household_id=member[1],
                     member_id=member[0],
@@ -756,32 +786,37 @@ class AlertsHandler(KindHandler):
                     occurred_on=v["alert_date"],
                     amount=v["amount"],
                     note=f"{ALERT_EXPENDITURE_NOTE}{v['department']}"[:200],
+                    source_import=False,
+                    source_alert=not extract,
+                    source_extract=extract,
                 )
         prior_ids = {
             r.number: existing[k]["expenditure_id"]
             for r, k in zip(rows, keys, strict=True)
             if k in existing and existing[k]["expenditure_id"]
         }
-        # An expenditure another alert links too (a department's alert and the system's alert from
-        # a settlement line with the same figures) belongs to neither: it is never changed or deleted.
+        self.ctx.cache.setdefault("ledger_touched", {}).update(dict.fromkeys(prior_ids.values()))
+        # An expenditure another alert links too (two departments, or a department and the system's
+        # alert from a settlement line, with the same figures) belongs to none: never changed here.
         shared = set(
             DepartmentAlert.objects.filter(expenditure_id__in=set(prior_ids.values()))
             .exclude(pk__in={existing[k]["id"] for k in keys if k in existing})
             .values_list("expenditure_id", flat=True)
         )
         owned = {
-            pk: (m, c, d, a)
-            for pk, m, c, d, a in RigidExpenditure.objects.filter(
-                pk__in=set(prior_ids.values()) - shared, note__startswith=ALERT_EXPENDITURE_NOTE
-            ).values_list("id", "member_id", "category", "occurred_on", "amount")
+            pk: expenditure_key({"household_id": h, "category": c, "occurred_on": d, "amount": a})
+            for pk, h, c, d, a in RigidExpenditure.objects.filter(
+                pk__in=set(prior_ids.values()) - shared, source_import=False
+            ).values_list("id", "household_id", "category", "occurred_on", "amount")
         }
-        # figures already recorded for these members (registry rows, other alerts): one query
+        # the ledger rows of these households in these categories (registry rows, other alerts): one query
         by_figures: dict[tuple[Any, ...], int] = {}
         if wanted:
-            for pk, m, c, d, a in RigidExpenditure.objects.filter(
-                member_id__in={obj.member_id for obj in wanted.values()}, category__in=set(ALERT_EXPENDITURE.values())
-            ).values_list("id", "member_id", "category", "occurred_on", "amount"):
-                by_figures[(m, c, d, a)] = pk
+            for e in RigidExpenditure.objects.filter(
+                household_id__in={obj.household_id for obj in wanted.values()},
+                category__in=set(ALERT_EXPENDITURE.values()),
+            ).values("id", "household_id", "category", "occurred_on", "amount"):
+                by_figures[expenditure_key(e)] = e["id"]
         found: dict[int, int | None] = {}
         to_fix: list[RigidExpenditure] = []
         to_drop: set[int] = set()
@@ -792,7 +827,7 @@ class AlertsHandler(KindHandler):
             if obj is None:  # the alert no longer carries an expenditure
                 to_drop.add(pk)
                 continue
-            figures = (obj.member_id, obj.category, obj.occurred_on, obj.amount)
+            figures = expenditure_key(vars(obj))
             other = by_figures.get(figures)
             if owned[pk] == figures:
                 found[number] = pk
@@ -808,25 +843,26 @@ class AlertsHandler(KindHandler):
         if wanted:
             missing: dict[tuple[Any, ...], RigidExpenditure] = {}
             for obj in wanted.values():
-                figures = (obj.member_id, obj.category, obj.occurred_on, obj.amount)
+                figures = expenditure_key(vars(obj))
                 if figures not in by_figures:
                     missing.setdefault(figures, obj)
             extra["expenditures_created"] += len(missing)
             if not dry_run and missing:
-                # Another department's batch (its own lock) may record the same figures meanwhile:
-                # the unique key keeps one row, and both alerts link it.
+                # Another unit's batch (its own lock) may record the same expense meanwhile: the
+                # ledger's key keeps one row, and both alerts link it.
                 RigidExpenditure.objects.bulk_create(list(missing.values()), batch_size=CHUNK, ignore_conflicts=True)
-                for pk, m, c, d, a in RigidExpenditure.objects.filter(
-                    member_id__in={f[0] for f in missing}, category__in={f[1] for f in missing}
-                ).values_list("id", "member_id", "category", "occurred_on", "amount"):
-                    if (m, c, d, a) in missing:
-                        by_figures[(m, c, d, a)] = pk
+                for e in RigidExpenditure.objects.filter(
+                    household_id__in={f[0] for f in missing}, category__in={f[1] for f in missing}
+                ).values("id", "household_id", "category", "occurred_on", "amount"):
+                    if expenditure_key(e) in missing:
+                        by_figures[expenditure_key(e)] = e["id"]
             for number, obj in wanted.items():
-                found[number] = by_figures.get((obj.member_id, obj.category, obj.occurred_on, obj.amount))
+                found[number] = by_figures.get(expenditure_key(vars(obj)))
         if to_fix:
             extra["expenditures_corrected"] = extra.get("expenditures_corrected", 0) + len(to_fix)
         if to_drop:
             extra["expenditures_removed"] = extra.get("expenditures_removed", 0) + len(to_drop)
+        self.ctx.cache["ledger_touched"].update(dict.fromkeys(pk for pk in found.values() if pk is not None))
         if not dry_run:
             if to_drop:  # first, so that a corrected row may take over figures a dropped one had
                 # the alert row lets go of it first (the upsert below sets its expenditure)
@@ -865,6 +901,22 @@ class AlertsHandler(KindHandler):
             )
             self.ctx.extra["leads_raised"] = self.ctx.extra.get("leads_raised", 0) + outcome.raised
             self.ctx.extra["leads_merged"] = self.ctx.extra.get("leads_merged", 0) + outcome.merged
+
+
+def ledger_sources_refresh(*, ids: list[int]) -> None:
+    """Set the alert sources of these ledger rows from the alerts that link them now (department
+    alerts: ``source_alert``; the system's alerts from 医保 extracts: ``source_extract``), and
+    delete a row that no source reports any more (not imported, linked by no alert).  Set-based:
+    two statements per chunk."""
+    for part in _chunks(sorted(set(ids))):
+        linking = DepartmentAlert.objects.filter(expenditure_id=OuterRef("pk"))
+        RigidExpenditure.objects.filter(pk__in=part).update(
+            source_alert=Exists(linking.filter(origin=AlertOrigin.DEPARTMENT)),
+            source_extract=Exists(linking.filter(origin=AlertOrigin.MEDICAL_EXTRACT)),
+        )
+        RigidExpenditure.objects.filter(
+            pk__in=part, source_import=False, source_alert=False, source_extract=False
+        ).delete()
 
 
 def job_alerts_link(job_id: int, rows: list[tuple[int, int]]) -> None:
