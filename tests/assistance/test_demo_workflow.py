@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from io import StringIO
+
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
 
 from assistance.models import MeasureStatus, TargetMeasure
+from assistance.selectors.elimination import add_months, elimination_candidates
+from assistance.services.demo import HISTORY_IN_COUNTY
 from assistance.services.measures import MEASURE_OBJECT_TYPE
-from fanpin.models import AuditEntry
+from fanpin.models import AuditEntry, User
 from monitoring.models import Lead, LeadState, MonitoringTarget, TargetStatus, Visit
 from monitoring.services.demo import demo_generate
 
@@ -30,11 +36,39 @@ def test_demo_workflow_fills_every_stage_through_the_real_services() -> None:
     for target in targets:
         assert target.measures.count() == 2
     assert TargetMeasure.objects.filter(status=MeasureStatus.IN_PROGRESS).count() == targets.count()
-    assert Visit.objects.count() == 5
+    with_a_past = targets.filter(identified_on__lte=timezone.localdate() - dt.timedelta(days=200))
+    assert with_a_past.count() >= 6
+    assert Visit.objects.count() == with_a_past.count() + 5
     # the same audit trail as a person clicking through the pages
-    assert AuditEntry.objects.filter(object_type="lead", action="confirm_direct").count() == 4
+    assert AuditEntry.objects.filter(object_type="lead", action="confirm_direct").count() == 4 + HISTORY_IN_COUNTY
     assert AuditEntry.objects.filter(object_type="lead", action="reject").count() == 2
     assert AuditEntry.objects.filter(object_type=MEASURE_OBJECT_TYPE, action="add").count() == 2 * targets.count()
+
+
+def test_demo_has_targets_ready_for_elimination_and_runs_once() -> None:
+    """风险消除 can be tried in the demo: targets identified 7–12 months ago, planned and visited,
+    some meeting every criterion, one of them in the village user's own village."""
+    demo_generate(households=2000, seed=2020, with_users=True)
+    call_command("screen", "--year", "2025", verbosity=0)
+    call_command("demo_workflow", verbosity=0)
+    today = timezone.localdate()
+    village = User.objects.get(username="village")
+    eligible = elimination_candidates(user=village, today=today)
+    assert eligible, "the village user has no target to propose for 风险消除"
+    target = eligible[0].target
+    assert target.identified_on <= add_months(today, -6)
+    assert target.lead is not None and target.lead.raised_at.date() <= target.identified_on
+    assert len(elimination_candidates(user=User.objects.get(username="county"), today=today)) > len(eligible)
+    # make demo again: the data stays as it is
+    counts = (Lead.objects.exclude(state=LeadState.NEW).count(), Visit.objects.count(), TargetMeasure.objects.count())
+    out = StringIO()
+    call_command("demo_workflow", stdout=out)
+    assert "已运行过" in out.getvalue()
+    assert counts == (
+        Lead.objects.exclude(state=LeadState.NEW).count(),
+        Visit.objects.count(),
+        TargetMeasure.objects.count(),
+    )
 
 
 def test_demo_workflow_refuses_a_database_without_the_demo_province(world) -> None:  # type: ignore[no-untyped-def]
