@@ -1,0 +1,200 @@
+"""Issue 15: every page works for every role on data made the ways a county makes it.
+
+The data is the demo (``generate_demo``), screened (``screen``), moved on by ``demo_workflow``, plus
+a public self-report, a department alert through the API, a visit sent by the cadre's offline queue
+(the visits API with a ``client_uuid``) and an Excel import confirmed in the browser.  Each demo user
+then follows every link from the home page (tests/crawl.py).  Any 5xx or template error fails, and
+so does a page that no role reached by a link.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
+from rest_framework.test import APIClient
+
+from assistance.selectors.elimination import elimination_candidates
+from assistance.services.elimination import elimination_propose
+from fanpin.models import User
+from monitoring.models import (
+    AppraisalOutcome,
+    ExportKind,
+    ImportJob,
+    Lead,
+    LeadSource,
+    LeadState,
+    Member,
+    MonitoringTarget,
+)
+from monitoring.services.demo import ROLE_USERS
+from monitoring.services.export_jobs import export_job_run, export_job_start
+from monitoring.services.imports.jobs import import_job_run
+from monitoring.services.review import Verification, lead_verify
+from tests.crawl import crawl
+from tests.monitoring.xlsx import kind_sheet
+
+pytestmark = [pytest.mark.django_db, pytest.mark.slow]
+
+# URL names no link leads to, and why.  Everything else must be reached by some role's crawl.
+NOT_LINKED = {
+    "logout": "POST only (the logout button)",
+    "token_revoke": "POST only",
+    "monitoring:leads_bulk": "POST only (bulk actions on the queue)",
+    "monitoring:lead_act": "POST only (the workflow buttons)",
+    "monitoring:import_confirm": "POST only",
+    "monitoring:member_id_number": "POST only (the 显示 button, logged)",
+    "monitoring:parameters_preview": "POST only (htmx preview of changed parameters)",
+    "monitoring:cadre_sw": "the service worker script, registered by JavaScript",
+    "assistance:measure_progress": "POST only",
+    "assistance:proposal_act": "POST only",
+    "assistance:elimination_propose": "POST only",
+    "assistance:measure_add": "POST only (the add form sits on the target's plan page)",
+}
+
+
+def _url_names() -> set[str]:
+    """The URL names of pages: the Django admin's and the API's are left out (the admin's pages are
+    crawled but not each required; the API is fuzzed against its schema by .ci/schemathesis)."""
+
+    def walk(resolver: URLResolver, namespace: str, prefix: str) -> Any:
+        for p in resolver.url_patterns:
+            route = prefix + str(p.pattern)
+            if route.startswith("api/"):
+                continue
+            if isinstance(p, URLResolver):
+                if p.namespace == "admin":
+                    continue
+                yield from walk(p, namespace + (f"{p.namespace}:" if p.namespace else ""), route)
+            elif isinstance(p, URLPattern) and p.name:
+                yield namespace + p.name
+
+    return set(walk(get_resolver(), "", ""))
+
+
+def _county_data(tmp_path: Path) -> None:
+    """What a county has after a month of use, each made the way it is made in production."""
+    call_command("generate_demo", households=2000, verbosity=0)  # the make demo default
+    call_command("screen", year=2025, verbosity=0)
+    call_command("demo_workflow", verbosity=0)
+    village_user = User.objects.get(username="village")
+    member = Member.objects.filter(household__village_id=village_user.region_id).order_by("id").first()
+    assert member is not None
+    # A public self-report (no login).
+    report = {
+        "name": member.name,
+        "id_number": member.id_number,
+        "village": member.household.village_id,
+        "phone": "13800001234",
+        "reason": "ILLNESS",
+        "description": "家里老人住院，花了很多钱",
+    }
+    assert Client().post(reverse("self_report"), report).status_code == 200
+    # A department alert through the API (matched, with an amount: also a rigid expenditure).
+    dept = APIClient()
+    dept.force_authenticate(User.objects.get(username="dept"))
+    yesterday = (timezone.localdate() - dt.timedelta(days=1)).isoformat()
+    alerts = [
+        {"idempotency_key": "crawl-1", "id_number": member.id_number, "name": member.name, "alert_type": "MEDICAL"}
+        | {"alert_date": yesterday, "amount": "38000.00", "note": "住院"},
+    ]
+    response = dept.post("/api/v1/alerts/", {"alerts": alerts}, format="json")
+    assert response.status_code in (200, 201), response.content
+    # A visit the cadre's phone queued offline and sent later (the visits API, client_uuid).
+    cadre = APIClient()
+    cadre.force_authenticate(village_user)
+    visit = {"client_uuid": str(uuid.uuid4()), "household": member.household_id, "visited_on": yesterday}
+    visit |= {"visitors": "王书记", "risk_flag": True, "events": ["ILLNESS"], "notes": "离线录入"}
+    response = cadre.post("/api/v1/visits/", visit, format="json")
+    assert response.status_code == 201, response.content
+    # An Excel import through the browser: upload, preview, confirm, run.
+    county_user = User.objects.get(username="county")
+    county = Client()
+    county.force_login(county_user)
+    row = {"户编号": member.household.household_no, "年度": 2026, "家庭人口数": 3, "工资性收入": 1200}
+    row |= {"生产经营净收入": -300, "财产净收入": 0, "转移净收入": 800}
+    sheet = kind_sheet(tmp_path / "收入.xlsx", "incomes", [row])
+    upload = SimpleUploadedFile(sheet.name, sheet.read_bytes())
+    assert county.post(reverse("monitoring:import_list"), {"kind": "incomes", "file": upload}).status_code == 302
+    job = ImportJob.objects.order_by("id").last()
+    assert job is not None
+    assert county.post(reverse("monitoring:import_confirm", args=[job.pk])).status_code == 302
+    import_job_run(job_id=job.pk)
+    job.refresh_from_db()
+    assert job.status == "SUCCEEDED", job.errors
+    # ... and one with a bad row (its page offers the annotated copy).
+    bad = kind_sheet(tmp_path / "错误.xlsx", "incomes", [row | {"年度": "去年"}])
+    upload = SimpleUploadedFile(bad.name, bad.read_bytes())
+    assert county.post(reverse("monitoring:import_list"), {"kind": "incomes", "file": upload}).status_code == 302
+    # A lead verified with the signed consent scanned (its page links the scan).
+    lead = Lead.objects.for_user(village_user).filter(state=LeadState.NEW).order_by("id").first()
+    assert lead is not None
+    start = lead.raised_at.date()
+    scan = SimpleUploadedFile("承诺授权书.pdf", b"%PDF-1.4\n%%EOF\n", content_type="application/pdf")
+    verification = Verification(
+        home_checked_on=start,
+        consent_signed=True,
+        appraisal_on=start,
+        appraisal_outcome=AppraisalOutcome.AGREED,
+        publicity_start=start,
+        publicity_end=start + dt.timedelta(days=4),  # 公示 still running: no township review yet
+        consent_scan=scan,
+    )
+    lead_verify(lead_id=lead.pk, actor=village_user, opinion="属实", verification=verification)
+    # A large export run as a job (its page and file are linked from 我的导出).
+    export = export_job_start(user=county_user, kind=ExportKind.LEADS, filters={})
+    export_job_run(job_id=export.pk)
+    # 风险消除 proposed by the village for a target that meets every criterion.
+    today = timezone.localdate()
+    ready = elimination_candidates(user=village_user, today=today)
+    assert ready, "the demo has no target the village could propose for 风险消除"
+    elimination_propose(actor=village_user, target_id=ready[0].target.pk, method="ASSISTED", opinion="收入稳定")
+
+
+def test_every_page_answers_for_every_role_on_demo_data(tmp_path: Path) -> None:
+    started = time.monotonic()
+    _county_data(tmp_path)
+    print(f"data: {time.monotonic() - started:.1f} s")
+    sources = [set(s) for s in Lead.objects.values_list("sources", flat=True)]
+    for source in LeadSource:  # the crawl meets a lead of every source
+        assert any(source in s for s in sources), source
+    broken: list[str] = []
+    reached: set[str] = set()
+    for username in ROLE_USERS:
+        client = Client()
+        client.force_login(User.objects.get(username=username))
+        started = time.monotonic()
+        result = crawl(client)
+        print(f"crawl {username}: {result.pages} pages in {time.monotonic() - started:.1f} s, {dict(result.statuses)}")
+        broken += [f"{username} {line}" for line in result.broken]
+        reached |= result.url_names
+        assert result.pages > 5, f"{username} reached only {result.pages} pages"
+    anonymous = crawl(Client())  # the login page and what it links to (the public self-report)
+    broken += [f"anonymous {line}" for line in anonymous.broken]
+    reached |= anonymous.url_names
+    # Every lead and target page of the county (most were raised by screening: audit rows with no
+    # actor) and what they link to (the 公示名单, a consent scan).
+    county_user = User.objects.get(username="county")
+    county = Client()
+    county.force_login(county_user)
+    leads = Lead.objects.for_user(county_user).values_list("pk", flat=True)
+    targets = MonitoringTarget.objects.for_user(county_user).values_list("pk", flat=True)
+    pages = [reverse("monitoring:lead_detail", args=[pk]) for pk in leads]
+    pages += [reverse("monitoring:target_detail", args=[pk]) for pk in targets]
+    detail = crawl(county, starts=pages, max_pages=200)
+    broken += [f"county {line}" for line in detail.broken]
+    reached |= detail.url_names
+    assert detail.statuses[200] >= len(pages), detail.statuses
+    assert not broken, "\n".join(broken[:40])
+    unreached = _url_names() - reached - set(NOT_LINKED)
+    assert not unreached, f"pages no role reached by a link: {sorted(unreached)}"
+    assert not set(NOT_LINKED) - _url_names(), "NOT_LINKED names a URL that no longer exists"
