@@ -69,18 +69,24 @@ def test_an_extract_and_another_department_record_the_same_cost_at_once(world: W
     household = world.households["520101001001"]
     household.household_type, household.exit_year = HouseholdType.EXITED, 2016
     household.save(update_fields=["household_type", "exit_year"])
-    member = household.members.get()
+    from tests.factories import MemberFactory
+
+    head = household.members.get()
     health = user("weijian", Role.DEPT, "520101000000", department=Department.HEALTH)
     for n in range(rounds):
-        year = 2024 - n
-        line = {"id_number": member.id_number, "year": year, "out_of_pocket": Decimal("6000.00")}
+        # alert dates lie within the last five years (alert_dates): the years repeat, each round
+        # with a member of its own
+        year = 2025 - n % 5
+        member = head if n == 0 else MemberFactory(household=household)
+        amount = Decimal("6000.00") + n  # one household: the same date and amount would be one expense
+        line = {"id_number": member.id_number, "year": year, "out_of_pocket": amount}
         own = {
-            "idempotency_key": f"wj-{year}",
+            "idempotency_key": f"wj-{n}",
             "id_number": member.id_number,
             "name": member.name,
             "alert_type": "MEDICAL",
             "alert_date": dt.date(year, 12, 31),  # the date the system gives the extract's alert
-            "amount": Decimal("6000.00"),
+            "amount": amount,
             "note": "",
         }
         results = race(
@@ -88,7 +94,7 @@ def test_an_extract_and_another_department_record_the_same_cost_at_once(world: W
             lambda own=own: alerts_submit(user=health, items=[own]),
         )
         assert not [r for r in results if isinstance(r, Exception)], results
-        alerts = DepartmentAlert.objects.filter(alert_date=dt.date(year, 12, 31))
+        alerts = DepartmentAlert.objects.filter(alert_date=dt.date(year, 12, 31), id_number=member.id_number)
         assert sorted(alerts.values_list("origin", flat=True)) == [AlertOrigin.DEPARTMENT, AlertOrigin.MEDICAL_EXTRACT]
-        (cost,) = RigidExpenditure.objects.filter(occurred_on=dt.date(year, 12, 31))
+        (cost,) = RigidExpenditure.objects.filter(occurred_on=dt.date(year, 12, 31), amount=amount)
         assert set(alerts.values_list("expenditure_id", flat=True)) == {cost.pk}
