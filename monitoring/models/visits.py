@@ -192,6 +192,8 @@ class Application(models.Model):
         blank=True,
         related_name="+",
     )
+    # made by the cadre's phone: a resend of an application saved offline is recognised, never doubled
+    client_uuid = models.UUIDField("客户端编号", null=True, blank=True)
     created_at = models.DateTimeField("申报时间", auto_now_add=True)
 
     objects = ApplicationQuerySet.as_manager()
@@ -220,6 +222,7 @@ class Application(models.Model):
             models.CheckConstraint(
                 condition=Q(amount__isnull=True) | Q(amount__gte=0), name="application_amount_nonneg"
             ),
+            models.UniqueConstraint(fields=["client_uuid"], name="application_client_uuid_unique"),
         ]
 
     def __str__(self) -> str:
