@@ -18,9 +18,13 @@ $(STAMP): requirements.txt requirements-dev.txt
 ## demo: venv, install, migrate, demo data, serve on 127.0.0.1:8000 (SQLite, in-process tasks)
 demo: $(STAMP)
 	DEBUG=1 $(PY) manage.py migrate --noinput
-	DEBUG=1 $(PY) manage.py generate_demo --households $(DEMO_HOUSEHOLDS)
-	DEBUG=1 $(PY) manage.py screen --year 2025
-	DEBUG=1 $(PY) manage.py demo_workflow
+	@if DEBUG=1 $(PY) manage.py shell -v0 -c "import sys; from monitoring.services.demo import demo_exists; sys.exit(0 if demo_exists() else 1)" >/dev/null 2>&1; then \
+	  echo "演示数据已存在：直接启动（要重新生成，先删除 db.sqlite3）"; \
+	else \
+	  DEBUG=1 $(PY) manage.py generate_demo --households $(DEMO_HOUSEHOLDS) && \
+	  DEBUG=1 $(PY) manage.py screen --year 2025 && \
+	  DEBUG=1 $(PY) manage.py demo_workflow; \
+	fi
 	@echo ""
 	@echo "  打开 http://127.0.0.1:$(PORT)/ ，用户名 admin / province / city / county / township / village / dept，密码 demo-2020"
 	@echo ""
