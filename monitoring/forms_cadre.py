@@ -88,8 +88,12 @@ class ApplicationForm(forms.Form):
         decimal_places=2,
         widget=forms.NumberInput(attrs={**TEXT, "step": "0.01", "inputmode": "decimal"}),
     )
+    # a fresh one per page: a re-post of the same form, or the offline queue's resend, is recognised
+    client_uuid = forms.UUIDField(label="客户端编号", widget=forms.HiddenInput, required=False)
 
     def __init__(self, *args: Any, households: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("initial", {})
+        kwargs["initial"].setdefault("client_uuid", uuid.uuid4())
         super().__init__(*args, **kwargs)
         self.fields["household"].choices = _household_choices(households)  # type: ignore[attr-defined]
 

@@ -27,7 +27,7 @@ from monitoring.models import (
     VisitEvent,
 )
 from monitoring.selectors.cadre import applications_in_scope, visits_in_scope
-from monitoring.services.applications import application_create
+from monitoring.services.applications import application_record
 from monitoring.services.visits import VisitInput, visit_record
 
 
@@ -158,6 +158,7 @@ class ApplicationSerializer(serializers.ModelSerializer[Application]):
             "description",
             "amount",
             "lead",
+            "client_uuid",
             "created_at",
         ]
 
@@ -166,6 +167,13 @@ class ApplicationSerializer(serializers.ModelSerializer[Application]):
 
 
 class ApplicationInputSerializer(serializers.Serializer):
+    """JSON or multipart (the offline queue sends the application form's own fields)."""
+
+    client_uuid = serializers.UUIDField(
+        required=False,
+        allow_null=True,
+        help_text="客户端生成的 UUID：重发同一条申报不会重复录入（返回已有记录，状态 200）",
+    )
     household = serializers.IntegerField()
     reason = serializers.ChoiceField(choices=VisitEvent.choices)
     description = serializers.CharField()
@@ -183,22 +191,29 @@ class ApplicationViewSet(ScopedAPIViewMixin, mixins.CreateModelMixin, viewsets.R
     def get_serializer_class(self) -> Any:
         return ApplicationInputSerializer if self.action == "create" else ApplicationSerializer
 
-    @extend_schema(request=ApplicationInputSerializer, responses={201: ApplicationSerializer})
+    @extend_schema(
+        request=ApplicationInputSerializer, responses={200: ApplicationSerializer, 201: ApplicationSerializer}
+    )
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         _require(request, Permission.RECORD_VISITS)
         data = ApplicationInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         d = data.validated_data
         try:
-            application = application_create(
+            outcome = application_record(
                 actor=request.user,
                 household_id=d["household"],
                 reason=d["reason"],
                 description=d["description"],
                 amount=d.get("amount"),
+                client_uuid=d.get("client_uuid"),
             )
         except ObjectOutOfScope:
             raise NotFound("农户不存在或不在您的管辖范围内。") from None
         except ValidationError as exc:
             return _bad_request(exc)
-        return Response(ApplicationSerializer(self.get_queryset().get(pk=application.pk)).data, status=201)
+        application = self.get_queryset().get(pk=outcome.application.pk)
+        return Response(
+            ApplicationSerializer(application).data,
+            status=status.HTTP_201_CREATED if outcome.created else status.HTTP_200_OK,
+        )

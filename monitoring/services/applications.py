@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import uuid
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -16,7 +17,7 @@ from typing import Any
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from fanpin.audit import audit_record
@@ -78,16 +79,36 @@ def _raise_lead(application: Application, *, actor: Any) -> None:
         application.save(update_fields=["lead"])
 
 
+@dataclass(frozen=True)
+class ApplicationOutcome:
+    application: Application
+    created: bool  # False: the client_uuid was already recorded (a resend of an application saved offline)
+
+
 @transaction.atomic
-def application_create(
-    *, actor: Any, household_id: int, reason: str, description: str, amount: Decimal | None = None
-) -> Application:
-    """A cadre enters a household's application: a SELF_APPLICATION lead is raised or merged."""
+def application_record(
+    *,
+    actor: Any,
+    household_id: int,
+    reason: str,
+    description: str,
+    amount: Decimal | None = None,
+    client_uuid: uuid.UUID | None = None,
+) -> ApplicationOutcome:
+    """A cadre enters a household's application: a SELF_APPLICATION lead is raised or merged.
+
+    Idempotent on ``client_uuid`` (made by the phone): a resend returns the recorded application and
+    writes nothing, no second lead evidence either.
+    """
     household = _household_in_scope(actor=actor, household_id=household_id)
+    if client_uuid is not None:
+        existing = Application.objects.filter(client_uuid=client_uuid).first()
+        if existing is not None:
+            return _resent(existing, household_id=household.pk)
     errors = _application_errors(reason=reason, description=description, amount=amount)
     if errors:
         raise ValidationError(errors)
-    application = Application.objects.create(
+    application = Application(
         receipt_no=receipt_no_new(),
         channel=ApplicationChannel.CADRE,
         status=ApplicationStatus.MATCHED,
@@ -97,7 +118,15 @@ def application_create(
         description=description.strip(),
         amount=amount,
         submitted_by=actor,
+        client_uuid=client_uuid,
     )
+    try:
+        with transaction.atomic():
+            application.save()
+    except IntegrityError:  # the same client_uuid arrived twice at once: the first one wins
+        if client_uuid is None:
+            raise
+        return _resent(Application.objects.get(client_uuid=client_uuid), household_id=household.pk)
     audit_record(
         actor=actor,
         object_type="application",
@@ -107,7 +136,22 @@ def application_create(
         to_state=application.status,
     )
     _raise_lead(application, actor=actor)
-    return application
+    return ApplicationOutcome(application=application, created=True)
+
+
+def _resent(existing: Application, *, household_id: int) -> ApplicationOutcome:
+    if existing.household_id != household_id:
+        raise ValidationError({"client_uuid": "客户端编号已被另一条农户申报使用。"})
+    return ApplicationOutcome(application=existing, created=False)
+
+
+def application_create(
+    *, actor: Any, household_id: int, reason: str, description: str, amount: Decimal | None = None
+) -> Application:
+    """A cadre enters a household's application (no client_uuid): ``application_record``'s row."""
+    return application_record(
+        actor=actor, household_id=household_id, reason=reason, description=description, amount=amount
+    ).application
 
 
 def _hit(key: str, limit: int, window: int) -> bool:

@@ -23,7 +23,12 @@ from monitoring.forms_cadre import ApplicationForm, SelfReportForm, VisitForm
 from monitoring.models import ApplicationStatus, Household
 from monitoring.selectors.cadre import applications_in_scope, cadre_home, household_for_visit
 from monitoring.selectors.households import households_in_scope
-from monitoring.services.applications import RateLimited, application_create, self_report_rate_check, self_report_submit
+from monitoring.services.applications import (
+    RateLimited,
+    application_record,
+    self_report_rate_check,
+    self_report_submit,
+)
 from monitoring.services.personal_data import id_number_search_record
 from monitoring.services.visits import visit_record
 from monitoring.views.leads import _require
@@ -88,19 +93,24 @@ def application_new_view(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         try:
-            application = application_create(
+            outcome = application_record(
                 actor=request.user,
                 household_id=d["household"],
                 reason=d["reason"],
                 description=d["description"],
                 amount=d["amount"],
+                client_uuid=d["client_uuid"],
             )
         except ObjectOutOfScope:
             raise Http404("农户不存在或不在您的管辖范围内。") from None
         except ValidationError as exc:
             _apply_errors(form, exc)
         else:
-            messages.success(request, f"农户申报已录入（回执编号 {application.receipt_no}），已生成待核实线索。")
+            receipt = outcome.application.receipt_no
+            if outcome.created:
+                messages.success(request, f"农户申报已录入（回执编号 {receipt}），已生成待核实线索。")
+            else:
+                messages.success(request, f"这条农户申报此前已保存（回执编号 {receipt}），未重复录入。")
             return redirect("monitoring:cadre_home")
     status = 400 if form.errors else 200
     return render(request, "monitoring/application_form.html", {"form": form, "active_nav": "cadre"}, status=status)

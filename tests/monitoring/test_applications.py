@@ -146,3 +146,20 @@ def test_self_report_page_needs_no_login_and_lists_villages(world: World) -> Non
     assert response.status_code == 200
     body = response.content.decode()
     assert "身份证号" in body and "村001001" in body
+
+
+def test_cadre_form_posted_twice_records_one_application(world: World) -> None:
+    """Issue 15: the page's client_uuid makes a re-post (double tap, a resend) a no-op."""
+    hh = world.households[VILLAGE]
+    client = Client()
+    client.force_login(world.users["village"])
+    page = client.get(reverse("monitoring:application_new"))
+    key = re.search(r'name="client_uuid" value="([0-9a-f-]{36})"', page.content.decode())
+    assert key is not None
+    data = {"client_uuid": key.group(1), "household": hh.pk, "reason": "ILLNESS", "description": "住院"}
+    first = client.post(reverse("monitoring:application_new"), data, follow=True)
+    assert "农户申报已录入" in first.content.decode()
+    again = client.post(reverse("monitoring:application_new"), data, follow=True)
+    assert "这条农户申报此前已保存" in again.content.decode()
+    assert Application.objects.count() == 1 and Lead.objects.count() == 1
+    assert str(Application.objects.get().client_uuid) == key.group(1)

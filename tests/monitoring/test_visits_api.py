@@ -11,6 +11,7 @@ from rest_framework.test import APIClient
 
 from monitoring.models import Application, Lead, Visit
 from tests.conftest import World
+from tests.factories import HouseholdFactory
 from tests.monitoring.test_visits import jpeg_with_gps
 
 pytestmark = pytest.mark.django_db
@@ -112,3 +113,26 @@ def test_applications_api_create_and_list_masks_ids(world: World, django_assert_
     assert "520101198005170011" not in str(rows) and "5201011********0011" not in str(rows)
     pending = client.get("/api/v1/applications/?status=PENDING_MATCH").json()
     assert pending["count"] == 1
+
+
+def test_application_create_is_idempotent_on_client_uuid(world: World) -> None:
+    """Issue 15: the offline queue may send an application twice (a lost answer): one application, one lead."""
+    client = api(world)
+    hh = world.households[VILLAGE]
+    key = str(uuid.uuid4())
+    sent = {"client_uuid": key, "household": hh.pk, "reason": "ILLNESS", "description": "住院"}
+    first = client.post("/api/v1/applications/", sent)  # multipart, as the queue sends it
+    assert first.status_code == 201, first.content
+    again = client.post("/api/v1/applications/", sent)
+    assert again.status_code == 200, again.content
+    assert again.json()["id"] == first.json()["id"] and again.json()["receipt_no"] == first.json()["receipt_no"]
+    assert again.json()["client_uuid"] == key
+    application = Application.objects.get()
+    lead = Lead.objects.get()
+    assert application.lead == lead and application.amount is None
+    assert len(lead.evidence["SELF_APPLICATION"]) == 1
+    # the same key for another household is refused, nothing written
+    second = HouseholdFactory(household_no="H520101001001C", village_id=VILLAGE)
+    clash = client.post("/api/v1/applications/", {**sent, "household": second.pk})
+    assert clash.status_code == 400 and "client_uuid" in clash.json()
+    assert Application.objects.count() == 1 and Lead.objects.count() == 1
