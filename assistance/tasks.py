@@ -10,3 +10,12 @@ def dashboard_warm_task(year: int | None = None) -> int:
     from assistance.services.dashboard_warm import dashboard_warm
 
     return dashboard_warm(year=year)
+
+
+@shared_task(acks_late=True)
+def dashboard_refresh_task(region_codes: list[str]) -> int:
+    """Recompute the current year's snapshots of ``region_codes`` and the regions above them
+    (enqueued on commit after a lead, target or elimination changed state; idempotent)."""
+    from assistance.services.dashboard_refresh import dashboard_refresh
+
+    return dashboard_refresh(region_codes=region_codes)

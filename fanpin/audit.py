@@ -6,6 +6,12 @@ from typing import Any
 
 from fanpin.models import AccessLog, AuditEntry, User
 
+# Object types whose state changes move dashboard figures: their audit row also expires the
+# dashboard snapshots of the region and the regions above it, on commit (docs/decisions.md,
+# "Dashboard snapshots follow every state change").  Bulk writers that insert audit rows without
+# this helper call ``assistance.services.dashboard_refresh.dashboard_regions_changed`` themselves.
+DASHBOARD_OBJECT_TYPES = frozenset({"lead", "target", "elimination", "target_measure"})
+
 
 def audit_record(
     *,
@@ -19,6 +25,10 @@ def audit_record(
     reason: str = "",
     data: dict[str, Any] | None = None,
 ) -> AuditEntry:
+    if object_type in DASHBOARD_OBJECT_TYPES:
+        from assistance.services.dashboard_refresh import dashboard_regions_changed
+
+        dashboard_regions_changed(region_codes=[region_code])
     return AuditEntry.objects.create(
         actor=actor if actor is not None and actor.pk else None,
         object_type=object_type,

@@ -7,12 +7,22 @@ fixed whatever the size of the region (pinned in tests/assistance/test_dashboard
 Time semantics (docs/decisions.md, issue 9): registry figures, scale check, assistance coverage,
 labor capacity and 帮扶未落实 are *current*; targets by category / risk type and risk elimination are
 *as of the end of the year* (today for the current year); leads are the leads *of the year*
-(``Lead.year``), 逾期 is current; the trend is month by month within the year.
+(``leads_of_year``: raised in the calendar year, Asia/Shanghai — the card, the source and state
+charts, the monthly trend and their .xlsx count the same leads), 逾期 is current; the trend is month
+by month within the year.
+
+Snapshots (docs/decisions.md, "Dashboard snapshots follow every state change"): the cache key of a
+region carries a version token of its county (townships, villages) or of itself (county and above,
+the whole country).  ``assistance.services.dashboard_refresh`` replaces the tokens of a changed
+village's county, city, province and the country when a lead, target or elimination changes state,
+on commit, so every level shows the same figures at any moment.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import uuid
+import zoneinfo
 from dataclasses import dataclass, field, replace
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -21,6 +31,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db.models import Count, Exists, OuterRef, Q
 from django.db.models.functions import ExtractMonth, Substr
+from django.utils import timezone
 
 from assistance.models import DEVELOPMENTAL_CATEGORIES, MeasureCategory, MeasureStatus, TargetMeasure
 from assistance.selectors.plans import UNASSISTED_AFTER_DAYS, targets_unassisted_count
@@ -46,6 +57,7 @@ from monitoring.selectors.scale import scale_check
 LEVELS = ["PROVINCE", "CITY", "COUNTY", "TOWNSHIP", "VILLAGE"]
 LEVEL_LABELS = {"": "全国", "PROVINCE": "省", "CITY": "市", "COUNTY": "县", "TOWNSHIP": "乡镇", "VILLAGE": "村"}
 OPEN_STATES = [LeadState.NEW, LeadState.VERIFIED, LeadState.REVIEWED]
+SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")
 CAPACITIES = [("FULL", "有劳动能力"), ("PARTIAL", "部分劳动能力"), ("NONE", "无劳动能力")]
 
 
@@ -79,6 +91,7 @@ class Dashboard:
     child_level: str
     kpis: dict[str, Any]
     tables: dict[str, Table]
+    computed_at: dt.datetime  # when the figures were read (the page shows 数据更新于 HH:MM)
 
     @property
     def is_village(self) -> bool:
@@ -90,6 +103,15 @@ def percent(part: int, whole: int) -> Decimal | None:
     if not whole:
         return None
     return (Decimal(part) * 100 / Decimal(whole)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+def leads_of_year(year: int) -> Q:
+    """The leads *of year* ``year`` on the dashboard: raised (发现时间 ``raised_at``) in that calendar
+    year, Asia/Shanghai.  A screening of assessment year 2025 run in 2026 raises leads of 2026: the
+    county's workload of the year (docs/decisions.md).  Every lead figure of the dashboard uses it."""
+    start = dt.datetime(year, 1, 1, tzinfo=SHANGHAI)
+    end = dt.datetime(year + 1, 1, 1, tzinfo=SHANGHAI)
+    return Q(raised_at__gte=start, raised_at__lt=end)
 
 
 def _level_of(code: str) -> str:
@@ -151,6 +173,8 @@ def dashboard_figures(
     screening run, so officials read a snapshot instead of scanning millions of rows.
     """
     code, name = dashboard_region_resolve(user=user, region_code=region_code)  # the scope check, always
+    # the key (with the region's version token) is read *before* the figures, so figures read before
+    # a change committed are never stored under the token that change put in place
     key = dashboard_cache_key(code=code, year=year, today=today)
     if use_cache and now is None:
         cached = cache.get(key)
@@ -164,7 +188,33 @@ def dashboard_figures(
 
 
 def dashboard_cache_key(*, code: str, year: int, today: dt.date) -> str:
-    return f"fanpin:dashboard:v1:{code or 'all'}:{year}:{today.isoformat()}"
+    version = dashboard_snapshot_version(scope=dashboard_version_scope(code))
+    return f"fanpin:dashboard:v2:{code or 'all'}:{version}:{year}:{today.isoformat()}"
+
+
+def dashboard_version_scope(code: str) -> str:
+    """Whose version token a region's snapshot carries: its own for the country, provinces, cities
+    and counties; its county's for townships and villages (a change anywhere in the county makes
+    them stale together)."""
+    if not code:
+        return "all"
+    prefix = _prefix_of(code)
+    return prefix[:6] if len(prefix) > 6 else prefix
+
+
+def dashboard_version_key(scope: str) -> str:
+    return f"fanpin:dashboard:version:{scope}"
+
+
+def dashboard_snapshot_version(*, scope: str) -> str:
+    """The current version token of ``scope`` (a random token, created when missing: a token that
+    was evicted never comes back with an old value, so an old snapshot is never read again)."""
+    key = dashboard_version_key(scope)
+    token = cache.get(key)
+    if token is None:
+        cache.add(key, uuid.uuid4().hex, None)
+        token = cache.get(key) or "0"
+    return str(token)
 
 
 def _breadcrumb(*, user: Any, code: str) -> list[tuple[str, str]]:
@@ -190,6 +240,7 @@ def _figures(*, user: Any, code: str, name: str, year: int, today: dt.date, now:
         child_level = LEVELS[LEVELS.index(level) + 1]
     n = LEVEL_PREFIX_LENGTH[child_level]
     as_of = min(dt.date(year, 12, 31), today)
+    computed_at = now or timezone.now()
 
     # 1: the region (dashboard_region_resolve); 2-3: child regions and the breadcrumb
     if level == "VILLAGE":
@@ -278,7 +329,7 @@ def _figures(*, user: Any, code: str, name: str, year: int, today: dt.date, now:
     )
     # 9: leads of the year (and open leads of any year, for 逾期)
     cutoff = overdue_cutoff(now)
-    in_year = Q(year=year)
+    in_year = leads_of_year(year)
     lead_aggs: dict[str, Any] = {
         "leads": Count("pk", filter=in_year),
         "overdue": Count("pk", filter=Q(state__in=OPEN_STATES, raised_at__lt=cutoff)),
@@ -303,7 +354,7 @@ def _figures(*, user: Any, code: str, name: str, year: int, today: dt.date, now:
         ),
         "eliminated_on",
     )
-    trend_leads = _monthly(_within(Lead.objects.for_user(user), prefix).filter(raised_at__year=year), "raised_at")
+    trend_leads = _monthly(_within(Lead.objects.for_user(user), prefix).filter(in_year), "raised_at")
     # 13-15: scale check (SPEC 4.4), per county
     # below a county (township, village): the county's own row
     scale = scale_check(user=user, prefix=prefix[:6])
@@ -374,13 +425,15 @@ def _figures(*, user: Any, code: str, name: str, year: int, today: dt.date, now:
             "县",
             "深度贫困地区",
             "监测对象（户）",
+            "监测对象人数（人）",
             "建档立卡人口（人）",
             "监测比例（%）",
             "上限（%）",
             "下限（%）",
             "结果",
         ],
-        note="监测比例 = 监测中的对象户数 ÷ 建档立卡人口；仅供参考（应纳尽纳），不限制确定。",
+        note="监测比例 = 监测对象人数 ÷ 建档立卡人口（监测中对象户的家庭成员人数 ÷ 脱贫户家庭成员人数，均按人计）；"
+        "仅供参考（应纳尽纳），不限制确定。",
     )
     for row in scale:
         verdict = (
@@ -391,8 +444,9 @@ def _figures(*, user: Any, code: str, name: str, year: int, today: dt.date, now:
                 row.county_name,
                 "是" if row.is_deep_poverty else "否",
                 row.active_targets,
+                row.target_population,
                 row.registered_population,
-                percent(row.active_targets, row.registered_population),
+                percent(row.target_population, row.registered_population),
                 (row.cap * 100).quantize(Decimal("0.01")),
                 (row.floor * 100).quantize(Decimal("0.01")),
                 verdict,
@@ -461,6 +515,7 @@ def _figures(*, user: Any, code: str, name: str, year: int, today: dt.date, now:
         child_level=child_level,
         kpis=kpis,
         tables=tables,
+        computed_at=computed_at,
     )
 
 
@@ -478,7 +533,8 @@ def _by_capacity(qs: Any, **aggregates: Any) -> dict[str, dict[str, int]]:
 
 
 def _monthly(qs: Any, date_field: str) -> dict[int, int]:
-    rows = qs.annotate(month=ExtractMonth(date_field)).values("month").order_by().annotate(n=Count("pk"))
+    month = ExtractMonth(date_field, tzinfo=SHANGHAI) if date_field == "raised_at" else ExtractMonth(date_field)
+    rows = qs.annotate(month=month).values("month").order_by().annotate(n=Count("pk"))
     return {row["month"]: row["n"] for row in rows}
 
 

@@ -148,6 +148,11 @@ def leads_raise_or_merge_many(
         for lead in leads
     ]
     AuditEntry.objects.bulk_create(entries, batch_size=1000)
+    if entries:
+        # these audit rows bypass ``audit_record``: expire the villages' dashboards on commit
+        from assistance.services.dashboard_refresh import dashboard_regions_changed
+
+        dashboard_regions_changed(region_codes=[entry.region_code for entry in entries])
     outcome.raised = len(new)
     outcome.merged = len(open_leads)
     return outcome

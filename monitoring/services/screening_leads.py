@@ -246,6 +246,11 @@ def leads_write(
         _leads_refresh(to_update[start : start + BATCH], run_id=run_id, now=now)
     if to_create:
         _raised_leads_audit(run_id=run_id, now=now, actor_id=actor_id, id_range=id_range)
+    if to_create or to_update:
+        # the audit rows above bypass ``audit_record``: expire the county's dashboards on commit
+        from assistance.services.dashboard_refresh import dashboard_regions_changed
+
+        dashboard_regions_changed(region_codes=[prefix[:6].ljust(12, "0")])
     return outcome
 
 

@@ -192,10 +192,12 @@ def test_province_figures_exact(data: World) -> None:
     assert rows(d, "regions")[0][1:] == [8, 3, 9, 4, 2, Decimal("33.33"), 2, 3, 2]
     assert rows(d, "regions")[1][1:] == [2, 1, 25, 1, 0, Decimal("0.00"), 0, 1, 0]
     assert d.tables["scale"].codes == ["520101000000", "520102000000", "520201000000"]
+    # 监测对象（户）, 监测对象人数 (members of the active target households: a 4 + the world's 1 + b 2
+    # in 520101), 建档立卡人口, 监测比例 = persons ÷ persons
     assert [r[2:] for r in rows(d, "scale")] == [
-        [3, 6, Decimal("50.00"), Decimal("5.00"), Decimal("1.00"), "超过上限"],
-        [1, 3, Decimal("33.33"), Decimal("5.00"), Decimal("1.00"), "超过上限"],
-        [1, 25, Decimal("4.00"), Decimal("5.00"), Decimal("1.00"), "正常"],
+        [3, 7, 6, Decimal("116.67"), Decimal("5.00"), Decimal("1.00"), "超过上限"],
+        [1, 1, 3, Decimal("33.33"), Decimal("5.00"), Decimal("1.00"), "超过上限"],
+        [1, 1, 25, Decimal("4.00"), Decimal("5.00"), Decimal("1.00"), "正常"],
     ]
     assert k["scale_flagged"] == 2
 

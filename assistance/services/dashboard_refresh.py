@@ -1,0 +1,101 @@
+"""Dashboard snapshots follow every state change (docs/decisions.md).
+
+When a lead, target or elimination changes state, the snapshots of its village and of every region
+above it are stale: ``dashboard_regions_changed`` (called inside the writing transaction, by
+``fanpin.workflow.Workflow.apply`` and by the bulk writers that bypass it) replaces, *on commit*,
+the version tokens of the changed villages' counties, cities, provinces and the country, so the next
+reader of any of those levels computes fresh figures — one number per level at any moment — and
+enqueues ``dashboard_refresh_task``, which recomputes those snapshots for the current year ahead of
+the readers.
+
+Many changes in one transaction (a bulk confirmation) are collected and handled once per commit.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import uuid
+from collections.abc import Iterable
+
+from django.core.cache import cache
+from django.db import transaction
+from django.utils import timezone
+
+from assistance.selectors.dashboard import (
+    OutsideScope,
+    dashboard_figures,
+    dashboard_version_key,
+    dashboard_version_scope,
+)
+
+_pending = threading.local()
+
+
+def _region_codes(codes: Iterable[str]) -> set[str]:
+    return {c for c in codes if c and len(c) == 12 and c.isdigit()}
+
+
+def _ancestors(code: str) -> list[str]:
+    """``code`` and the regions above it, up to the whole country (``""``), most local first."""
+    out = [code]
+    for k in (9, 6, 4, 2):
+        parent = code[:k].ljust(12, "0")
+        if parent not in out:
+            out.append(parent)
+    return [*out, ""]
+
+
+def dashboard_snapshots_expire(*, region_codes: Iterable[str]) -> int:
+    """Replace the version tokens of ``region_codes``' counties (their townships and villages go
+    with them), cities, provinces and the country.  Idempotent in effect (old snapshots are never
+    read again).  Returns the number of tokens replaced."""
+    scopes = {dashboard_version_scope(a) for code in _region_codes(region_codes) for a in _ancestors(code)}
+    if scopes:
+        cache.set_many({dashboard_version_key(s): uuid.uuid4().hex for s in scopes}, None)
+    return len(scopes)
+
+
+def dashboard_regions_changed(*, region_codes: Iterable[str]) -> None:
+    """Leads, targets or eliminations of ``region_codes`` (village codes, or a county's code for a
+    county-wide write) changed state in the current transaction: on commit, expire their snapshots
+    and enqueue their refresh.  Nothing happens when the transaction rolls back."""
+    codes = _region_codes(region_codes)
+    if not codes:
+        return
+    pending: set[str] | None = getattr(_pending, "codes", None)
+    if pending is None:
+        pending = _pending.codes = set()
+    pending |= codes
+    transaction.on_commit(_flush, robust=True)
+
+
+def _flush() -> None:
+    codes: set[str] = getattr(_pending, "codes", None) or set()
+    if not codes:
+        return  # another callback of the same commit did it
+    _pending.codes = set()
+    dashboard_snapshots_expire(region_codes=codes)
+    from assistance.tasks import dashboard_refresh_task
+
+    # a county-wide write passes the county; one-village changes their villages
+    dashboard_refresh_task.delay(sorted(codes))
+
+
+def dashboard_refresh(*, region_codes: Iterable[str], today: dt.date | None = None) -> int:
+    """Compute (and cache) the current year's snapshot of ``region_codes`` and every region above
+    them, where no fresh one exists.  Idempotent: a region whose snapshot is current is a cache hit.
+    Returns the number of regions."""
+    from assistance.services.dashboard_warm import system_user
+
+    today = today or timezone.localdate()
+    system = system_user()
+    regions = {a for code in _region_codes(region_codes) for a in _ancestors(code)}
+    done = 0
+    for code in sorted(regions, key=lambda c: (-len(c.rstrip("0")), c)):
+        try:
+            dashboard_figures(user=system, region_code=code, year=today.year, today=today)
+        except OutsideScope:  # a region that no longer exists
+            continue
+        done += 1
+    return done
