@@ -15,7 +15,9 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     if user is None or not user.is_authenticated:
         return {"nav_items": []}
     role = "ADMIN" if user.is_superuser else user.role
-    items: list[dict[str, Any]] = [{"label": "首页", "url": reverse("home"), "key": "home"}]
+    items: list[dict[str, Any]] = []
+    if role != "VILLAGE":  # a village cadre's home is 村级工作台 (the brand links there too)
+        items.append({"label": "首页", "url": reverse("home"), "key": "home"})
     if role_can(role, Permission.VIEW_DASHBOARD):
         items.append({"label": "统计看板", "url": reverse("dashboard"), "key": "dashboard"})
     if role_can(role, Permission.RECORD_VISITS):
@@ -52,11 +54,14 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         items.append({"label": "部门预警", "url": reverse("monitoring:alert_list"), "key": "alerts"})
     if role_can(role, Permission.MANAGE_TOKENS):
         items.append({"label": "API 令牌", "url": reverse("token_list"), "key": "tokens"})
-    if role_can(role, Permission.ADMIN_SITE) and user.is_staff:
-        items.append({"label": "后台管理", "url": reverse("admin:index"), "key": "admin"})
-    items.append({"label": "API 文档", "url": reverse("api-docs"), "key": "api"})
+    if role in SYSTEM_LINK_ROLES:  # the others have no use for the admin site or the API's documentation
+        if role_can(role, Permission.ADMIN_SITE) and user.is_staff:
+            items.append({"label": "后台管理", "url": reverse("admin:index"), "key": "admin"})
+        items.append({"label": "API 文档", "url": reverse("api-docs"), "key": "api"})
     return {"nav_items": _grouped(items), "user_role_label": user.get_role_display() if user.role else ""}
 
+
+SYSTEM_LINK_ROLES = ("ADMIN", "COUNTY")
 
 # County staff and administrators would get 14–16 items, which wrap on a 1 366 px screen: the less
 # daily ones go into two menus.  Short bars (cadres, departments, leaders) stay flat.

@@ -4,10 +4,13 @@ from typing import Any
 
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect
+from django.shortcuts import redirect, render
+from django.templatetags.static import static
+from django.views.decorators.cache import cache_control
+from django.views.decorators.http import require_safe
 
-from fanpin.roles import Permission, role_can
+from fanpin.roles import Permission, Role, role_can
 from monitoring.selectors.overview import overview_counts
 
 
@@ -15,6 +18,8 @@ from monitoring.selectors.overview import overview_counts
 def home(request: HttpRequest) -> HttpResponse:
     user = request.user
     role = "ADMIN" if user.is_superuser else user.role  # type: ignore[union-attr]
+    if role == Role.VILLAGE:  # a village cadre's daily page is 村级工作台 (after login too: LOGIN_REDIRECT_URL)
+        return redirect("monitoring:cadre_home")
     context = {
         "show_dashboard": role_can(role, Permission.VIEW_DASHBOARD),
         "counts": overview_counts(user=user) if role_can(role, Permission.VIEW_HOUSEHOLDS) else None,
@@ -32,3 +37,10 @@ class LogoutView(auth_views.LogoutView):
         response = super().post(request, *args, **kwargs)
         response["Clear-Site-Data"] = '"cache"'
         return response
+
+
+@require_safe
+@cache_control(max_age=86400, public=True)
+def favicon(request: HttpRequest) -> HttpResponse:
+    """Browsers ask for /favicon.ico whatever the page says: send them to the icon in static/."""
+    return HttpResponsePermanentRedirect(static("img/favicon.svg"))

@@ -4,8 +4,7 @@ from typing import Any
 
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404
-from django.utils.html import format_html
+from django.shortcuts import get_object_or_404, render
 from django.views import View
 from django.views.generic import DetailView, ListView
 
@@ -97,12 +96,13 @@ class MemberIdNumberView(LoginRequiredMixin, PermissionRequiredMixin, RegionScop
 
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
         member = get_object_or_404(self.get_queryset().select_related("household"), pk=pk)
-        id_number = member_id_number_reveal(
+        member_id_number_reveal(
             member=member,
             actor=request.user,  # type: ignore[arg-type]
             ip_address=client_ip(request),
         )
-        return HttpResponse(format_html('<span class="font-monospace" data-testid="full-id">{}</span>', id_number))
+        # the full number with a 隐藏 button that puts the masked one back without a request (static/js/id-reveal.js)
+        return render(request, "monitoring/_id_revealed.html", {"m": member})
 
 
 member_id_number = MemberIdNumberView.as_view()
