@@ -53,13 +53,15 @@
     lead_sources: function (t) { return bars(t, [1]); },
     lead_states: function (t) { return bars(t, [1]); },
     scale: function (t) {
-      var cap = t.rows.length ? t.rows[0][5] : 5;
-      var o = bars(t, [4]);
+      // columns: 县, 深度贫困地区, 监测对象（户）, 监测对象人数, 建档立卡人口, 监测比例, 上限, 下限, 结果
+      var RATIO = t.columns.indexOf("监测比例（%）"), CAP = RATIO + 1, VERDICT = t.columns.length - 1;
+      var cap = t.rows.length ? t.rows[0][CAP] : 5;
+      var o = bars(t, [RATIO]);
       o.series[0].data = t.rows.map(function (r) {
-        var flagged = r[7] === "超过上限" || r[7] === "低于下限";
+        var flagged = r[VERDICT] === "超过上限" || r[VERDICT] === "低于下限";
         // colour is not the only signal: flagged bars also carry a "⚠" label
-        return { value: r[4], itemStyle: { color: flagged ? "#c0392b" : "#2e86c1", decal: flagged ? { symbol: "rect" } : null },
-                 label: { show: true, position: "top", formatter: (flagged ? "⚠ " : "") + (r[4] === null ? "—" : r[4] + "%") } };
+        return { value: r[RATIO], itemStyle: { color: flagged ? "#c0392b" : "#2e86c1", decal: flagged ? { symbol: "rect" } : null },
+                 label: { show: true, position: "top", formatter: (flagged ? "⚠ " : "") + (r[RATIO] === null ? "—" : r[RATIO] + "%") } };
       });
       o.series[0].markLine = { symbol: "none", data: [{ yAxis: cap, name: "上限" }], label: { formatter: "上限 {c}%" } };
       o.yAxis.name = "%";
@@ -86,5 +88,27 @@
     node.setAttribute("data-ready", "1");
     charts.push(chart);
   });
-  window.addEventListener("resize", function () { charts.forEach(function (c) { c.resize(); }); });
+  function resizeAll() { charts.forEach(function (c) { c.resize(); }); }
+  window.addEventListener("resize", resizeAll);
+  // printing: every data table opens (and closes again after), the charts are redrawn at the A4
+  // width the print stylesheet gives them, and back
+  var opened = [];
+  window.addEventListener("beforeprint", function () {
+    opened = Array.prototype.filter.call(document.querySelectorAll(".dashboard details:not([open])"), function (el) {
+      el.open = true;
+      return true;
+    });
+    resizeAll();
+  });
+  window.addEventListener("afterprint", function () {
+    opened.forEach(function (el) { el.open = false; });
+    opened = [];
+    resizeAll();
+  });
+  if (window.matchMedia) {
+    var printMedia = window.matchMedia("print");
+    if (printMedia.addEventListener) { printMedia.addEventListener("change", resizeAll); }
+  }
+  var printButton = document.getElementById("dashboard-print");
+  if (printButton) { printButton.addEventListener("click", function () { window.print(); }); }
 })();
