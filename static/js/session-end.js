@@ -5,6 +5,12 @@
 (function () {
   "use strict";
   if (!window.caches) return;
+  // the worker too, so that a page it is still fetching for the last user is not kept afterwards
+  if ("serviceWorker" in navigator) {
+    navigator.serviceWorker.getRegistrations().then(function (registrations) {
+      registrations.forEach(function (r) { if (r.active) r.active.postMessage({ type: "forget" }); });
+    }).catch(function () {});
+  }
   caches.keys().then(function (keys) {
     return Promise.all(keys.filter(function (k) { return k.indexOf("fanpin-cadre") === 0; })
       .map(function (k) { return caches.delete(k); }));
