@@ -17,7 +17,7 @@ from monitoring.models import (
     TargetCategory,
     TargetStatus,
 )
-from monitoring.selectors.leads import QUEUE_SORTS, QueueFilters
+from monitoring.selectors.leads import PUBLICITY_FILTERS, QUEUE_SORTS, QueueFilters
 from monitoring.services.review import Decision, Verification
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -61,6 +61,7 @@ class LeadQueueFilterForm(SelectsMixin, forms.Form):
     category = forms.ChoiceField(label="建议类别", required=False, choices=[("", "全部"), *TargetCategory.choices])
     region = forms.ChoiceField(label="乡镇/村", required=False)
     overdue = forms.BooleanField(label="仅看逾期", required=False)
+    publicity = forms.ChoiceField(label="公示", required=False, choices=[("", "全部"), *PUBLICITY_FILTERS.items()])
     sort = forms.ChoiceField(label="排序", required=False, choices=[(k, SORT_LABELS[k]) for k in QUEUE_SORTS])
 
     def __init__(self, *args: Any, regions: list[Region], **kwargs: Any) -> None:
@@ -78,6 +79,7 @@ class LeadQueueFilterForm(SelectsMixin, forms.Form):
             category=d["category"],
             region=d["region"],
             overdue=bool(d["overdue"]),
+            publicity=d["publicity"],
             sort=d["sort"] or "raised",
         )
 
@@ -117,6 +119,14 @@ class VerifyForm(forms.Form):
         )
 
 
+def checked_field(label: str) -> forms.BooleanField:
+    """The confirmation step of a decision that is hard to undo (县级确定, 不予纳入): a box the user
+    ticks after checking the household, refused unticked by the server (works without JavaScript)."""
+    return forms.BooleanField(
+        label=label, required=True, error_messages={"required": "请先核对并勾选“我已核对”，再提交。"}
+    )
+
+
 class ReviewForm(forms.Form):
     opinion = forms.CharField(
         label="审核意见", required=False, max_length=1000, widget=forms.Textarea(attrs={"rows": 2})
@@ -132,6 +142,7 @@ class ConfirmForm(forms.Form):
     opinion = forms.CharField(
         label="确定意见", required=False, max_length=1000, widget=forms.Textarea(attrs={"rows": 2})
     )
+    checked = checked_field("我已核对以上信息，确认将该户确定为监测对象")
 
     def decision(self) -> Decision:
         d = self.cleaned_data
@@ -155,6 +166,7 @@ class RejectForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 2}),
         error_messages={"required": "不予纳入必须填写理由。"},
     )
+    checked = checked_field("我已核对以上信息，确认不予纳入")
 
     def clean_opinion(self) -> str:
         value = str(self.cleaned_data["opinion"]).strip()

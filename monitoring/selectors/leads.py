@@ -24,6 +24,7 @@ from monitoring.models import (
     RiskType,
     ScreeningRule,
     TargetCategory,
+    Visit,
 )
 
 # The state each role acts on (its queue's default filter).
@@ -67,7 +68,11 @@ class QueueFilters:
     category: str = ""
     region: str = ""  # a township or village code inside the user's scope
     overdue: bool = False
+    publicity: str = ""  # "" · "ENDED" (or none recorded: the township may review) · "ONGOING"
     sort: str = DEFAULT_SORT
+
+
+PUBLICITY_FILTERS = {"ENDED": "公示已结束", "ONGOING": "公示中"}
 
 
 def default_state_for(user: Any) -> str:
@@ -97,6 +102,10 @@ def queue_condition(*, user: Any, filters: QueueFilters) -> Q:
         cond &= Q(household__village_id__gte=prefix.ljust(12, "0"), household__village_id__lte=prefix.ljust(12, "9"))
     if f.overdue:
         cond &= Q(state__in=OPEN_STATES, raised_at__lt=overdue_cutoff())
+    if f.publicity == "ENDED":  # what lead_review allows: no 公示 recorded, or it ended before today
+        cond &= ~Q(publicity_end__gte=timezone.localdate())
+    elif f.publicity == "ONGOING":
+        cond &= Q(publicity_end__gte=timezone.localdate())
     return cond
 
 
@@ -190,9 +199,57 @@ def labels_joined(codes: Any, labels: dict[str, str]) -> str:
     return "、".join(labels.get(str(c), str(c)) for c in (codes or []))
 
 
+# The 公示名单 says why a household is listed in words a villager reads (SPEC §5), not rule names.
+RULE_REASONS: dict[str, str] = {
+    ScreeningRule.LOW_INCOME.value: "人均纯收入低于监测标准",
+    ScreeningRule.EXPENDITURE_SPIKE.value: "刚性支出超过上年家庭纯收入",
+    ScreeningRule.INCOME_DROP.value: "人均纯收入较上年大幅下降",
+}
+GENERIC_REASON = "存在返贫致贫风险"
+
+
 def lead_reason(lead: Lead) -> str:
-    """The reason shown on the 公示名单: the rules that fired, else the sources (no health details)."""
-    return labels_joined(lead.rules_fired, RULE_LABELS) or labels_joined(lead.sources, SOURCE_LABELS)
+    """The reason shown on the 公示名单: the risk types, then the rules that fired in plain words
+    (``因病、缺劳动力；人均纯收入低于监测标准``).  Never the source, a 身份证号, a phone, an amount
+    or a diagnosis (SPEC §5): a lead with neither (a visit's checklist, an application's text)
+    reads ``存在返贫致贫风险``."""
+    parts = [
+        labels_joined(lead.suggested_risk_types, RISK_LABELS),
+        "、".join(RULE_REASONS.get(str(r), RULE_LABELS.get(str(r), "")) for r in lead.rules_fired or []),
+    ]
+    return "；".join(p for p in parts if p) or GENERIC_REASON
+
+
+@dataclass(frozen=True)
+class LeadVisit:
+    """A visit that raised (or joined) a lead, as the lead page lists it."""
+
+    pk: int
+    visited_on: dt.date
+    visitors: str
+    failing_items: list[str]
+    risk_flag: bool
+    household_id: int
+
+
+def lead_visits(*, lead: Lead) -> list[LeadVisit]:
+    """The visits named in the lead's 走访排查 evidence (newest first), of the lead's own household."""
+    entries = (lead.evidence or {}).get(LeadSource.VISIT) or []
+    named = [e.get("visit_id") for e in (entries if isinstance(entries, list) else [entries]) if isinstance(e, dict)]
+    ids: list[int] = [i for i in named if isinstance(i, int)]
+    if not ids:
+        return []
+    return [
+        LeadVisit(
+            pk=v.pk,
+            visited_on=v.visited_on,
+            visitors=v.visitors,
+            failing_items=[label for label, secure in v.checklist if not secure],
+            risk_flag=v.risk_flag,
+            household_id=v.household_id,
+        )
+        for v in Visit.objects.filter(pk__in=ids, household_id=lead.household_id).order_by("-visited_on", "-id")
+    ]
 
 
 # -- 公示名单 -------------------------------------------------------------------------------------

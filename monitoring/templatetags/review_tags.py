@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django import template
+from django.utils import timezone
 
-from monitoring.models import LeadSource, RiskType, ScreeningRule
+from fanpin.roles import Department
+from fanpin.templatetags.fanpin_tags import money
+from monitoring.models import ExpenditureCategory, LeadSource, RiskType, ScreeningRule
 from monitoring.selectors.leads import labels_joined
 
 register = template.Library()
@@ -43,7 +47,59 @@ FIGURE_LABELS = {
     "reason": "申报事由",
     "description": "情况说明",
     "amount": "涉及金额（元）",
+    # department alerts
+    "department": "来源部门",
+    "alert_type_label": "预警类型",
+    "alert_date": "预警日期",
 }
+# Figures in yuan: shown as 12,345.67 like the tables beside them (under a 元 label).
+MONEY_FIGURES = {
+    "per_capita_income",
+    "previous_per_capita_income",
+    "line",
+    "total_income",
+    "out_of_pocket_total",
+    "out_of_pocket_by_category",
+    "previous_total_income",
+    "medical_extract",
+    "medical_records",
+    "medical_set_aside",
+    "amount",
+}
+# Internal keys of the evidence a reader has no use for (codes shown by their label elsewhere, row ids).
+HIDDEN_FIGURES = {"alert_type", "origin", "member_id"}
+FIGURE_VALUE_LABELS: dict[str, dict[str, str]] = {
+    "department": dict(Department.choices),
+    "out_of_pocket_by_category": dict(ExpenditureCategory.choices),
+}
+
+
+def _timestamp(value: str) -> str | None:
+    """An ISO date-time with a time part (``2026-12-03T06:05:00+00:00``) → ``2026-12-03 14:05`` in the
+    site's time zone; ``None`` for anything else (a plain date stays as written)."""
+    if len(value) < 16 or value[10:11] not in ("T", " ") or not value[:4].isdigit():
+        return None
+    try:
+        moment = dt.datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    if timezone.is_aware(moment):
+        moment = timezone.localtime(moment)
+    return f"{moment:%Y-%m-%d %H:%M}"
+
+
+def _figure(value: Any, *, is_money: bool = False) -> str:
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, str):
+        stamp = _timestamp(value)
+        if stamp is not None:
+            return stamp
+    if is_money and not isinstance(value, (list, dict)):
+        return money(value)
+    return str(value)
 
 
 @register.filter
@@ -65,16 +121,23 @@ def risk_labels(codes: Any) -> str:
 def figure_items(figures: Any) -> list[tuple[str, str]]:
     """Evidence figures as (Chinese label, value) pairs for a definition list."""
     if not isinstance(figures, dict):
-        return [("说明", str(figures))]
+        return [("说明", _figure(figures))]
     items = []
     for key, value in figures.items():
+        key = str(key)
+        if key in HIDDEN_FIGURES:
+            continue
+        is_money = key in MONEY_FIGURES
+        labels = FIGURE_VALUE_LABELS.get(key, {})
         if isinstance(value, dict):
-            value = "；".join(f"{k}：{v}" for k, v in value.items())
+            text = "；".join(f"{labels.get(str(k), str(k))}：{_figure(v, is_money=is_money)}" for k, v in value.items())
         elif isinstance(value, list):
-            value = "、".join(str(v) for v in value) or "无"
-        elif isinstance(value, bool):
-            value = "是" if value else "否"
-        items.append((FIGURE_LABELS.get(str(key), str(key)), "—" if value in (None, "") else str(value)))
+            text = "、".join(_figure(v, is_money=is_money) for v in value) or "无"
+        elif isinstance(value, str) and value in labels:
+            text = labels[value]
+        else:
+            text = _figure(value, is_money=is_money)
+        items.append((FIGURE_LABELS.get(key, key), text or "—"))
     return items
 
 

@@ -32,7 +32,7 @@ from monitoring.forms_review import (
     ReviewForm,
     VerifyForm,
 )
-from monitoring.models import ExportKind, Lead, Region
+from monitoring.models import ExportKind, Lead, LeadState, Region
 from monitoring.selectors.households import household_detail, household_income_rows
 from monitoring.selectors.leads import (
     RULE_LABELS,
@@ -44,6 +44,7 @@ from monitoring.selectors.leads import (
     lead_queue,
     lead_queue_counts,
     lead_target,
+    lead_visits,
     overdue_cutoff,
     overdue_days,
     publicity_list,
@@ -184,12 +185,30 @@ def _initial_forms(lead: Lead, user: Any) -> dict[str, Any]:
     return forms
 
 
+def _held_back(lead: Lead, transitions: list[Any]) -> tuple[list[Any], list[str]]:
+    """The steps the page does not offer yet, with why (the service would refuse them after the
+    user typed): the township's 审核 until the 公示 has ended, 审核 and 县级确定 of a lead whose
+    consent or appraisal fails (SPEC §5).  ``不予纳入`` and the direct confirmation stay."""
+    notes: list[str] = []
+    held: set[str] = set()
+    names = {t.name for t in transitions}
+    refusal = review.verification_refusal(lead) if lead.state in (LeadState.VERIFIED, LeadState.REVIEWED) else ""
+    if refusal and names & {"review", "confirm"}:
+        held |= {"review", "confirm"}
+        notes.append(refusal)
+    elif "review" in names and lead.publicity_end is not None and timezone.localdate() <= lead.publicity_end:
+        held.add("review")
+        notes.append(f"公示期至 {lead.publicity_end:%Y-%m-%d}，结束后可审核。")
+    return [t for t in transitions if t.name not in held], notes
+
+
 def _render_detail(
     request: HttpRequest, lead: Lead, *, bound: tuple[str, Any] | None = None, error: str = "", status: int = 200
 ) -> HttpResponse:
     user = request.user
     household = household_detail(user=user, pk=lead.household_id)
     income_rows = household_income_rows(household=household)
+    transitions, held_notes = _held_back(lead, review.LEAD_WORKFLOW.available(lead, user))
     forms = _initial_forms(lead, user)
     if bound is not None:
         forms[bound[0]] = bound[1]
@@ -207,7 +226,9 @@ def _render_detail(
         "audit": lead_audit_trail(lead=lead),
         "target": lead_target(lead=lead),
         "other_leads": household_other_leads(lead=lead),
-        "transitions": review.LEAD_WORKFLOW.available(lead, user),
+        "transitions": transitions,
+        "held_notes": held_notes,
+        "visits": lead_visits(lead=lead),
         "forms": forms,
         "error": error,
         "is_overdue": lead.is_open and lead.raised_at < overdue_cutoff(),

@@ -68,6 +68,8 @@ def target_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
         "risk_labels": labels_joined(target.risk_types, RISK_LABELS),
         "source_labels": labels_joined(target.sources, SOURCE_LABELS),
         "audit": target_audit_trail(target=target),
+        # the 帮扶计划 page lets in the roles that see households (assistance.views.plans.TargetPlanView)
+        "may_see_plan": role_can(effective_role(request.user), Permission.VIEW_HOUSEHOLDS),
         "active_nav": "targets",
     }
     return render(request, "monitoring/target_detail.html", context)

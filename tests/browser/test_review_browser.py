@@ -69,6 +69,7 @@ def test_village_township_county_confirm_flow(page, live_server, world: World) -
     assert form.get_by_label("边缘易致贫户").is_checked()  # pre-filled with the suggestion
     form.get_by_label("突发严重困难户").check()
     form.get_by_label("因灾").check()
+    form.get_by_label("我已核对以上信息，确认将该户确定为监测对象").check()  # the confirmation step
     form.get_by_role("button", name="县级确定").click()
     assert page.get_by_test_id("target-category").inner_text() == "突发严重困难户"
     screenshot(page, "target-detail.png")

@@ -251,6 +251,7 @@ def test_page_refuses_identified_on_1900_next_to_the_field(world: World) -> None
         "confirm-category": "EDGE_AT_RISK",
         "confirm-risk_types": ["ILLNESS"],
         "confirm-identified_on": "1900-01-01",
+        "confirm-checked": "on",
     }
     response = client(world, "county").post(reverse("monitoring:lead_act", args=[lead.pk, "confirm"]), data)
     assert response.status_code == 400

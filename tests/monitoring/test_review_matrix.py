@@ -74,6 +74,8 @@ def page_data(transition: str) -> dict[str, Any]:
         },
         "reject": {"opinion": "收入已恢复"},
     }[transition]
+    if transition in ("confirm", "confirm_direct", "reject"):
+        fields["checked"] = "on"  # the 我已核对 box of decisions hard to undo (issue 15 defect 5)
     return {f"{transition}-{k}": (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in fields.items()}
 
 

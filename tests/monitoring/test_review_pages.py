@@ -101,7 +101,7 @@ def test_lead_page_shows_household_evidence_chart_data_and_actions(world: World)
     )
     page = login(world, "village").get(reverse("monitoring:lead_detail", args=[lead.pk])).content.decode()
     assert member.id_number not in page and member.id_number[-4:] in page
-    assert "人均可支配收入（元）：5000.00" in page
+    assert "人均可支配收入（元）：5,000.00" in page  # money as in the tables (issue 15 defect 7)
     assert 'id="income-chart-data"' in page and "echarts.min.js" in page and "<script>" not in page
     assert 'data-testid="form-verify"' in page and 'data-testid="form-reject"' in page
     assert 'data-testid="form-confirm' not in page
