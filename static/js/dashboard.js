@@ -94,9 +94,9 @@
   // width the print stylesheet gives them, and back
   var opened = [];
   window.addEventListener("beforeprint", function () {
-    opened = Array.prototype.filter.call(document.querySelectorAll(".dashboard details:not([open])"), function (el) {
+    Array.prototype.forEach.call(document.querySelectorAll(".dashboard details:not([open])"), function (el) {
       el.open = true;
-      return true;
+      opened.push(el);
     });
     resizeAll();
   });
