@@ -19,9 +19,11 @@ from openpyxl import load_workbook
 
 from assistance.selectors.dashboard import dashboard_figures
 from assistance.services.dashboard_refresh import dashboard_refresh
+from assistance.services.elimination import elimination_act
 from monitoring.models import LeadState, Relation
 from monitoring.services.review import Decision, lead_confirm_direct, lead_raise_or_merge, lead_reject
 from monitoring.services.review_bulk import LeadRequest, leads_raise_or_merge_many
+from tests.assistance.factories import ProposalFactory
 from tests.conftest import World
 from tests.factories import HouseholdFactory, LeadFactory, MemberFactory, TargetFactory
 
@@ -57,6 +59,10 @@ def monitored(client: Client) -> dict[str, int]:
     return {code: kpi(html, "monitored") for code, html in pages(client).items()}
 
 
+def eliminated(client: Client) -> dict[str, int]:
+    return {code: kpi(html, "eliminated") for code, html in pages(client).items()}
+
+
 def leads(client: Client) -> dict[str, int]:
     return {code: kpi(html, "leads") for code, html in pages(client).items()}
 
@@ -84,6 +90,20 @@ def test_every_level_shows_the_same_count_right_after_a_state_change(
     county = Client()
     county.force_login(world.users["county"])
     assert kpi(county.get("/dashboard/").content.decode(), "monitored") == 2
+
+
+def test_risk_elimination_moves_every_level_at_once(
+    world: World, cached: None, django_capture_on_commit_callbacks: Any
+) -> None:
+    """A target's own state change (风险消除 confirmed by the county) reaches every level at once."""
+    target = TargetFactory(household=world.households[VILLAGE], identified_on=timezone.localdate())
+    proposal = ProposalFactory(target=target, state="REVIEWED", proposed_by=world.users["village"])
+    client = Client()
+    client.force_login(world.users["province"])
+    assert (monitored(client), eliminated(client)) == (dict.fromkeys(LEVELS, 1), dict.fromkeys(LEVELS, 0))
+    with django_capture_on_commit_callbacks(execute=True):
+        elimination_act(actor=world.users["county"], pk=proposal.pk, name="confirm", opinion="收入稳定")
+    assert (monitored(client), eliminated(client)) == (dict.fromkeys(LEVELS, 0), dict.fromkeys(LEVELS, 1))
 
 
 def test_rollback_changes_nothing_and_lead_sources_refresh_every_level(
