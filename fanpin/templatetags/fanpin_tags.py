@@ -36,9 +36,9 @@ def money(value: Any) -> str:
         return str(value)
 
 
-@register.filter
+@register.filter(expects_localtime=True)
 def cn_date(value: Any) -> str:
-    """``2025-03-14`` → ``2025年3月14日`` (prose)."""
+    """``2025-03-14`` → ``2025年3月14日`` (prose); a timestamp on its local (Asia/Shanghai) date."""
     if isinstance(value, dt.datetime):
         value = value.date()
     if isinstance(value, dt.date):
