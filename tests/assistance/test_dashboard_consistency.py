@@ -7,6 +7,7 @@ import datetime as dt
 import io
 import re
 import zoneinfo
+from decimal import Decimal
 from typing import Any
 from unittest import mock
 
@@ -25,7 +26,9 @@ from monitoring.services.review import Decision, lead_confirm_direct, lead_raise
 from monitoring.services.review_bulk import LeadRequest, leads_raise_or_merge_many
 from tests.assistance.factories import ProposalFactory
 from tests.conftest import World
-from tests.factories import HouseholdFactory, LeadFactory, MemberFactory, TargetFactory
+from tests.factories import HouseholdFactory, LeadFactory, MemberFactory, TargetFactory, income
+from tests.monitoring.screening_helpers import household as screening_household
+from tests.monitoring.screening_helpers import screen, setup_lines
 
 pytestmark = pytest.mark.django_db
 TZ = zoneinfo.ZoneInfo("Asia/Shanghai")
@@ -132,6 +135,26 @@ def test_rollback_changes_nothing_and_lead_sources_refresh_every_level(
         lead_reject(lead_id=open_lead.pk, actor=world.users["county"], reason="")  # a reason is required
     assert callbacks == []
     assert leads(client) == dict.fromkeys(LEVELS, 2)
+
+
+def test_screening_of_last_year_run_now_reaches_every_level(
+    world: World, cached: None, django_capture_on_commit_callbacks: Any
+) -> None:
+    """The screening's set-based writer (no ``audit_record`` per lead) expires the county's
+    dashboards too; its leads (assessment year = last year, raised now) are this year's leads on
+    the card and in the source chart of every level."""
+    last_year = timezone.localdate().year - 1
+    setup_lines(year=last_year)
+    poor = screening_household(village=VILLAGE)
+    income(poor, last_year, Decimal("1000.00"))  # far below the line
+    client = Client()
+    client.force_login(world.users["province"])
+    assert leads(client) == dict.fromkeys(LEVELS, 0)
+    with django_capture_on_commit_callbacks(execute=True):
+        screen(year=last_year)
+    assert leads(client) == dict.fromkeys(LEVELS, 1)
+    html = client.get("/dashboard/", {"region": VILLAGE}).content.decode()
+    assert re.search(r"<th scope=\"row\">系统筛查</th>\s*<td class=\"text-end\">1</td>", html)
 
 
 def test_refresh_task_recomputes_the_region_and_its_ancestors(world: World, cached: None) -> None:
