@@ -168,9 +168,11 @@ def dashboard_figures(
     size, in one read transaction, so the figures are one consistent snapshot.  Raises ``OutsideScope``.
 
     The figures of a region do not depend on who asks (only the breadcrumb does), so they are kept
-    in the cache for ``DASHBOARD_CACHE_SECONDS``, keyed by region, year and day; the Celery job
-    ``dashboard_warm`` computes them for every province, city and county daily and after each
-    screening run, so officials read a snapshot instead of scanning millions of rows.
+    in the cache for ``DASHBOARD_CACHE_SECONDS``, keyed by region, version token, year and day; the
+    Celery job ``dashboard_warm`` computes them for every province, city and county hourly, and
+    ``dashboard_refresh_task`` for the regions above a change (a lead, target, elimination or measure
+    changing state expires their tokens on commit), so officials read a snapshot instead of scanning
+    millions of rows, and every level shows the figures of the same moment.
     """
     code, name = dashboard_region_resolve(user=user, region_code=region_code)  # the scope check, always
     # the key (with the region's version token) is read *before* the figures, so figures read before
