@@ -92,7 +92,7 @@
     var today = d.getFullYear() + "-" + ("0" + (d.getMonth() + 1)).slice(-2) + "-" + ("0" + d.getDate()).slice(-2);
     var asOf = box.dataset.asOfDay === today ? box.dataset.asOf : box.dataset.asOfLabel;
     if (!navigator.onLine) noteEl.textContent = "离线：数据截至 " + asOf + "，以下为本机保存的内容。";
-    else if (fromCopy) noteEl.textContent = "网络不稳定：数据截至 " + asOf + "（本机保存的页面），网络恢复后请刷新。";
+    else if (fromCopy) noteEl.textContent = "本机保存的页面：数据截至 " + asOf + "，刷新可查看最新情况。";
     noteEl.hidden = navigator.onLine && !fromCopy;
   }
 
