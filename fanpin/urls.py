@@ -13,7 +13,7 @@ admin.site.index_title = "数据管理"
 
 urlpatterns = [
     path("", views.home, name="home"),
-    path("favicon.ico", views.favicon),  # no name: not a page (tests/test_page_crawl.py)
+    path("favicon.ico", views.favicon, name="favicon"),
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("accounts/logout/", views.LogoutView.as_view(), name="logout"),
     path("dashboard/", dashboard.dashboard, name="dashboard"),

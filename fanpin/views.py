@@ -12,6 +12,7 @@ from django.views.decorators.http import require_safe
 
 from fanpin.roles import Permission, Role, role_can
 from monitoring.selectors.overview import overview_counts
+from monitoring.selectors.todo import home_todo
 
 
 @login_required
@@ -23,6 +24,7 @@ def home(request: HttpRequest) -> HttpResponse:
     context = {
         "show_dashboard": role_can(role, Permission.VIEW_DASHBOARD),
         "counts": overview_counts(user=user) if role_can(role, Permission.VIEW_HOUSEHOLDS) else None,
+        "todo": home_todo(user=user),
     }
     return render(request, "home.html", context)
 

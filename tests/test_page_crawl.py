@@ -55,6 +55,7 @@ NOT_LINKED = {
     "monitoring:member_id_number": "POST only (the 显示 button, logged)",
     "monitoring:parameters_preview": "POST only (htmx preview of changed parameters)",
     "monitoring:cadre_sw": "the service worker script, registered by JavaScript",
+    "favicon": "/favicon.ico, asked for by browsers (the pages' <link rel=icon> names the file in static/)",
     "assistance:measure_progress": "POST only",
     "assistance:proposal_act": "POST only",
     "assistance:elimination_propose": "POST only",

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.views import View
 
 from assistance.forms import ActForm, ProposeForm
-from assistance.models import OPEN_PROPOSAL_STATES, EliminationProposal
+from assistance.models import OPEN_PROPOSAL_STATES, EliminationProposal, ProposalState
 from assistance.selectors.elimination import (
     elimination_candidates,
     elimination_criteria,
@@ -32,17 +32,23 @@ class EliminationListView(LoginRequiredMixin, PermissionRequiredMixin, View):
 
     def get(self, request: HttpRequest) -> HttpResponse:
         show_all = request.GET.get("all") == "1"
+        # the home page's 待办 links: ?proposable=1 (village), ?state=PROPOSED / REVIEWED (township, county)
+        proposable = not show_all and request.GET.get("proposable") == "1"
+        state = request.GET.get("state", "")
+        states = [state] if state in OPEN_PROPOSAL_STATES else list(OPEN_PROPOSAL_STATES)
         today = timezone.localdate()
         assessments = elimination_candidates(user=request.user, today=today, include_all=show_all)
+        if proposable:
+            assessments = [a for a in assessments if a.open_proposal is None]
         proposals = list(
-            elimination_proposals(user=request.user)
-            .filter(state__in=OPEN_PROPOSAL_STATES)
-            .order_by("proposed_at", "id")
+            elimination_proposals(user=request.user).filter(state__in=states).order_by("proposed_at", "id")
         )
         context = {
             "assessments": assessments,
             **paginate(request, assessments),
             "show_all": show_all,
+            "proposable": proposable,
+            "proposal_state": ProposalState(state).label if state in OPEN_PROPOSAL_STATES else "",
             "today": today,
             "proposals": [(p, ELIMINATION_WORKFLOW.available(p, request.user)) for p in proposals],
             "may_propose": role_can(effective_role(request.user), Permission.PROPOSE_ELIMINATION),

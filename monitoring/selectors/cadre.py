@@ -20,6 +20,7 @@ class CadreHome:
     households: list[Household]
     household_total: int
     due: list[Household]
+    due_total: int
     to_verify: list[Lead]
 
 
@@ -65,6 +66,7 @@ def cadre_home(*, user: Any, search: str = "", limit: int = 50) -> CadreHome:
         households=list(households[:limit]),
         household_total=households.count(),
         due=list(visits_due(user=user)[:limit]),
+        due_total=visits_due(user=user).count(),
         to_verify=list(leads_to_verify(user=user)[:limit]),
     )
 

@@ -16,13 +16,14 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
-from fanpin.roles import Permission
-from fanpin.views_mixins import client_ip
+from fanpin.roles import Permission, Role
+from fanpin.views_mixins import client_ip, effective_role
 from fanpin.workflow import ObjectOutOfScope
 from monitoring.forms_cadre import ApplicationForm, SelfReportForm, VisitForm
 from monitoring.models import ApplicationStatus, Household
 from monitoring.selectors.cadre import applications_in_scope, cadre_home, household_for_visit
 from monitoring.selectors.households import households_in_scope
+from monitoring.selectors.todo import home_todo
 from monitoring.services.applications import (
     RateLimited,
     application_record,
@@ -50,7 +51,13 @@ def cadre_home_view(request: HttpRequest) -> HttpResponse:
     _require(request, Permission.RECORD_VISITS)
     search = request.GET.get("q", "").strip()
     id_number_search_record(user=request.user, search=search, ip_address=client_ip(request))
-    context = {"home": cadre_home(user=request.user, search=search), "q": search, "active_nav": "cadre"}
+    context = {
+        "home": cadre_home(user=request.user, search=search),
+        "q": search,
+        "active_nav": "cadre",
+        # a village cadre's landing page: its 待办 (the other roles see theirs on the home page)
+        "todo": home_todo(user=request.user) if effective_role(request.user) == Role.VILLAGE else [],
+    }
     return render(request, "monitoring/cadre_home.html", context)
 
 

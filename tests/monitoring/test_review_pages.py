@@ -66,7 +66,7 @@ def test_queue_filters_sort_and_overdue_highlight(world: World) -> None:
 
 def test_navigation_badge_counts_my_step_and_overdue(world: World) -> None:
     lead_in(world.households[VILLAGE], LeadState.NEW, raised_at=timezone.now() - dt.timedelta(days=20))
-    page = login(world, "village").get(reverse("home")).content.decode()
+    page = login(world, "village").get(reverse("home"), follow=True).content.decode()  # to 村级工作台
     assert 'data-testid="nav-badge-leads">1' in page
     assert "逾期 1" in page
     assert 'data-testid="nav-badge-leads"' not in login(world, "township").get(reverse("home")).content.decode()

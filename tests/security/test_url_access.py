@@ -228,7 +228,8 @@ def api_token(world: World, inside: bool) -> dict[str, Any]:
 
 P = Permission
 RULES: dict[str, Rule] = {
-    "home": Rule(),
+    "home": Rule(extra={"ok_for": {"village": (302,)}}),  # a village cadre is sent to 村级工作台
+    "favicon": Rule(public=True, ok=(301,)),  # to the icon in static/
     "login": Rule(public=True, ok=(200, 302)),  # logged-in users are sent home
     "logout": Rule(public=True, methods=("post",), ok=(302,)),
     "monitoring:household_list": Rule(permission=Permission.VIEW_HOUSEHOLDS),
@@ -372,7 +373,7 @@ def expected_status(rule: Rule, world: World, role: str | None, inside: bool) ->
             return rule.ok
         if not inside or not sees_data:
             return (404,)
-    return rule.ok
+    return rule.extra.get("ok_for", {}).get(role, rule.ok)
 
 
 CASES = [

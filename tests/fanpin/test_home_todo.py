@@ -1,0 +1,200 @@
+"""Each role's home page lists its own 待办 counts, each linking to exactly the list it counts."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from decimal import Decimal
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from assistance.models import ProposalState
+from monitoring.models import AlertOrigin, AlertStatus, AlertType, Application, DepartmentAlert, LeadState
+from monitoring.selectors.todo import home_todo
+from tests.assistance.factories import ProposalFactory
+from tests.assistance.helpers import eligible_target
+from tests.conftest import World
+from tests.factories import HouseholdFactory, LeadFactory, TargetFactory
+
+pytestmark = pytest.mark.django_db
+
+INSIDE = ["520101001001", "520101001002", "520101002001"]  # county 520101 (township 001 has the first two)
+OUTSIDE = ["520102001001", "520201001001", "530101001001"]
+
+EXPECTED = {
+    "village": ["to_verify", "visits_due", "proposable"],
+    "township": ["to_review", "proposals"],
+    "county": ["to_confirm", "overdue", "unassisted", "proposals", "applications", "alerts"],
+    "admin": ["to_confirm", "overdue", "unassisted", "proposals", "applications", "alerts"],
+    "dept": ["alerts_submitted", "alerts"],
+    "province": ["overdue", "unassisted"],
+    "city": ["overdue", "unassisted"],
+}
+
+
+def _busy(world: World) -> None:
+    """Work at every step, in and out of county 520101, some of it overdue."""
+    today = timezone.localdate()
+    long_ago = timezone.now() - dt.timedelta(days=40)
+    for n, code in enumerate(INSIDE + OUTSIDE):
+        hh = lambda code=code: HouseholdFactory(village_id=code)  # noqa: E731
+        LeadFactory(household=hh(), state=LeadState.NEW)
+        LeadFactory(household=hh(), state=LeadState.NEW, raised_at=long_ago)
+        # verified, 公示 ended yesterday (reviewable) / still running / none recorded (reviewable)
+        LeadFactory(
+            household=hh(),
+            state=LeadState.VERIFIED,
+            publicity_start=today - dt.timedelta(days=6),
+            publicity_end=today - dt.timedelta(days=1),
+        )
+        LeadFactory(
+            household=hh(), state=LeadState.VERIFIED, publicity_start=today - dt.timedelta(days=2), publicity_end=today
+        )
+        LeadFactory(household=hh(), state=LeadState.VERIFIED, raised_at=long_ago)
+        LeadFactory(household=hh(), state=LeadState.REVIEWED, raised_at=long_ago)
+        LeadFactory(household=hh(), state=LeadState.CONFIRMED, raised_at=long_ago, decided_at=long_ago)  # done
+        TargetFactory(household=hh(), identified_on=today - dt.timedelta(days=60))  # unassisted, due a visit
+        eligible_target(hh(), today=today, with_line=code == INSIDE[0])
+        proposed = ProposalFactory(target=TargetFactory(household=hh()), proposed_by=world.users["village"])
+        ProposalFactory(
+            target=TargetFactory(household=hh()), proposed_by=world.users["village"], state=ProposalState.REVIEWED
+        )
+        del proposed
+        Application.objects.create(
+            receipt_no=f"SB{code}",
+            channel="PUBLIC",
+            status="PENDING_MATCH",
+            village_id=code,
+            reason="ILLNESS",
+            description="生病",
+        )
+        for i, status in enumerate([AlertStatus.UNMATCHED, AlertStatus.UNMATCHED, AlertStatus.MATCHED]):
+            DepartmentAlert.objects.create(
+                idempotency_key=f"k-{code}-{i}",
+                id_number=f"52010119800517{n}{i}0X",
+                name="某人",
+                alert_type=AlertType.MEDICAL,
+                alert_date=dt.date(2025, 3, 14),
+                amount=Decimal("23456.00"),
+                department="医保",
+                origin=AlertOrigin.DEPARTMENT,
+                status=status,
+                member=world.households[code].members.get() if status == AlertStatus.MATCHED else None,
+                region_code=code,
+            )
+
+
+def _listed(client: Client, url: str) -> int:
+    """How many rows the page at ``url`` lists (the list the 待办 figure links to)."""
+    path, _, anchor = url.partition("#")
+    html = client.get(path).content.decode()
+    if anchor == "due-title":  # the cadre home's 待走访 section
+        section = html[html.index('id="due-title"') :]
+        section = section[: section.index("</section>")]
+        return section.count('<li class="list-group-item')
+    for testid in (
+        "lead-table",
+        "proposal-table",
+        "candidate-table",
+        "unassisted-table",
+        "application-table",
+        "alert-table",
+    ):
+        if f'data-testid="{testid}"' in html and (testid != "proposal-table" or "state=" in path):
+            if testid == "candidate-table" and "proposable=1" not in path:
+                continue
+            table = html[html.index(f'data-testid="{testid}"') :]
+            body = table[table.index("<tbody>") : table.index("</tbody>")]
+            return len(re.findall(r"<tr[\s>]", body))
+    return 0  # an empty list shows its empty state instead of a table
+
+
+@pytest.mark.parametrize("username", list(EXPECTED))
+def test_todo_counts_equal_the_lists_they_link_to(world: World, username: str) -> None:
+    _busy(world)
+    client = Client()
+    client.force_login(world.users[username])
+    landing = client.get("/", follow=True)
+    html = landing.content.decode()
+    links = re.findall(
+        r'href="([^"]+)" data-testid="todo-(\w+)">.*?data-testid="todo-count">([\d,]+)<', html, flags=re.S
+    )
+    assert [key for _, key, _ in links] == EXPECTED[username]
+    for url, key, count in links:
+        url = url.replace("&amp;", "&")
+        shown = int(count.replace(",", ""))
+        assert shown > 0, key  # the world has work at every step
+        assert _listed(client, url) == shown, (key, url)
+
+
+def test_todo_figures_per_role(world: World) -> None:
+    """The figures themselves, for the county and its township and village (out-of-scope work not counted)."""
+    _busy(world)
+    figures = {
+        name: {i.key: i.count for i in home_todo(user=world.users[name])} for name in ("village", "township", "county")
+    }
+    # village 520101001001 (the eligible target was visited last week: not due)
+    assert figures["village"]["to_verify"] == 2
+    assert figures["village"]["visits_due"] == 9  # 6 open leads' households + 3 targets never visited
+    assert figures["village"]["proposable"] == 1
+    # township 520101001: two villages × (公示 ended + none recorded)
+    assert figures["township"] == {"to_review": 4, "proposals": 2}
+    # county 520101: three villages
+    county = figures["county"]
+    # unassisted: per village the target of 60 days and the two proposals' targets have no measure
+    assert (county["to_confirm"], county["overdue"], county["unassisted"]) == (3, 9, 9)
+    assert (county["proposals"], county["applications"], county["alerts"]) == (3, 3, 6)
+
+
+# one query per figure (the lead figures in one); the village's 风险消除 criteria in five, plus one per province
+QUERIES = {"village": 8, "township": 2, "county": 5, "admin": 5, "dept": 1, "province": 2, "city": 2}
+
+
+@pytest.mark.parametrize("username", list(EXPECTED))
+def test_todo_reads_a_fixed_number_of_queries(world: World, username: str, django_assert_max_num_queries) -> None:  # type: ignore[no-untyped-def]
+    _busy(world)
+    with django_assert_max_num_queries(QUERIES[username]):
+        home_todo(user=world.users[username])
+    for code in INSIDE + OUTSIDE:  # more of everything: not one query more
+        for _ in range(3):
+            eligible_target(HouseholdFactory(village_id=code), today=timezone.localdate(), with_line=False)
+            LeadFactory(household=HouseholdFactory(village_id=code), state=LeadState.REVIEWED)
+    with django_assert_max_num_queries(QUERIES[username]):
+        home_todo(user=world.users[username])
+
+
+# the whole landing page (session, user, navigation badge, overview counts, 待办; the village's 村级工作台)
+PAGE_QUERIES = {"village": 19, "township": 8, "county": 11, "admin": 9, "dept": 4, "province": 7, "city": 7}
+
+
+@pytest.mark.parametrize("username", list(EXPECTED))
+def test_landing_page_queries_are_pinned(world: World, username: str, django_assert_max_num_queries) -> None:  # type: ignore[no-untyped-def]
+    _busy(world)
+    for code in INSIDE:
+        for _ in range(3):
+            eligible_target(HouseholdFactory(village_id=code), today=timezone.localdate(), with_line=False)
+    client = Client()
+    client.force_login(world.users[username])
+    with django_assert_max_num_queries(PAGE_QUERIES[username]):
+        assert client.get("/", follow=True).status_code == 200
+
+
+def test_lead_queue_parameters_give_exactly_that_list(world: World) -> None:
+    """The queue's GET parameters the 待办 links use: state, overdue and 公示 filters combine."""
+    _busy(world)
+    client = Client()
+    client.force_login(world.users["county"])
+
+    def rows(query: str) -> int:
+        html = client.get(f"/monitoring/leads/?{query}").content.decode()
+        return html.count('data-testid="lead-row"')
+
+    # per village of the county: VERIFIED ×3 (one raised 40 days ago), REVIEWED ×1 (old), NEW ×2 (one old)
+    assert rows("state=VERIFIED") == 9
+    assert rows("state=VERIFIED&overdue=1") == 3
+    assert rows("state=VERIFIED&publicity=ENDED") == 6  # ended yesterday, or none recorded
+    assert rows("state=VERIFIED&publicity=ONGOING") == 3  # ends today: not yet reviewable
+    assert rows("state=ALL&overdue=1") == 9  # open ones only: the old CONFIRMED lead is not overdue
+    assert rows("state=NEW&overdue=1") == 3
