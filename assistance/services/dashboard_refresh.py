@@ -18,6 +18,7 @@ import threading
 import uuid
 from collections.abc import Iterable
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
@@ -76,6 +77,10 @@ def _flush() -> None:
         return  # another callback of the same commit did it
     _pending.codes = set()
     dashboard_snapshots_expire(region_codes=codes)
+    if getattr(settings, "CELERY_TASK_ALWAYS_EAGER", False):
+        # no worker (the one-machine demo): the next reader computes the figures; recomputing six
+        # regions inside the request that changed a state would only make that click slow
+        return
     from assistance.tasks import dashboard_refresh_task
 
     # a county-wide write passes the county; one-village changes their villages

@@ -14,6 +14,7 @@ from unittest import mock
 import pytest
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.test import Client
 from django.utils import timezone
 from openpyxl import load_workbook
@@ -168,6 +169,28 @@ def test_refresh_task_recomputes_the_region_and_its_ancestors(world: World, cach
     with mock.patch("assistance.selectors.dashboard._figures", side_effect=AssertionError("not cached")):
         for code in [*LEVELS, ""]:
             assert dashboard_figures(user=admin, region_code=code, year=today.year, today=today).kpis["monitored"] == 1
+
+
+def test_one_refresh_per_commit_however_many_changes(
+    world: World, cached: None, django_capture_on_commit_callbacks: Any
+) -> None:
+    """A bulk decision changes many leads in one transaction: the refresh task is enqueued once,
+    after the commit, with the villages; nothing is enqueued for a transaction that rolls back."""
+    leads_ = [LeadFactory(household=HouseholdFactory(village_id=v)) for v in (VILLAGE, VILLAGE, "520101002001")]
+    with mock.patch("assistance.tasks.dashboard_refresh_task.delay") as delay:
+        with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+            for lead in leads_:
+                lead_reject(lead_id=lead.pk, actor=world.users["county"], reason="收入达标")
+        delay.assert_called_once_with([VILLAGE, "520101002001"])
+        delay.reset_mock()
+        with (
+            django_capture_on_commit_callbacks(execute=True) as callbacks,
+            pytest.raises(RuntimeError),
+            transaction.atomic(),
+        ):
+            lead_raise_or_merge(household_id=world.households[VILLAGE].pk, source="VISIT", evidence={})
+            raise RuntimeError("回滚")
+        assert callbacks == [] and not delay.called
 
 
 def test_page_says_when_the_figures_were_read(world: World, cached: None) -> None:
