@@ -21,6 +21,7 @@ class ImportKind(models.TextChoices):
 
 class ImportStatus(models.TextChoices):
     UPLOADED = "UPLOADED", "已上传"
+    PREVIEWING = "PREVIEWING", "校验中"
     INVALID = "INVALID", "校验未通过"
     VALIDATED = "VALIDATED", "校验通过，待确认"
     QUEUED = "QUEUED", "排队中"
