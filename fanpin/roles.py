@@ -61,6 +61,8 @@ class Permission:
     PROPOSE_ELIMINATION = "propose_elimination"  # village: propose 风险消除
     DECIDE_ELIMINATION = "decide_elimination"  # township review / county confirmation of 风险消除
     RECORD_VISITS = "record_visits"  # 走访记录 and 农户申报 entered by a cadre
+    # the scanned 承诺授权书 (identity data on paper): those who handle the lead, not city/province
+    VIEW_CONSENT_SCANS = "view_consent_scans"
 
 
 P = Permission
@@ -83,6 +85,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             P.RECORD_VISITS,
             P.VIEW_ALERTS,
             P.MANAGE_TOKENS,
+            P.VIEW_CONSENT_SCANS,
         }
     ),
     Role.PROVINCE: frozenset({P.VIEW_HOUSEHOLDS, P.VIEW_DASHBOARD}),
@@ -103,10 +106,15 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             P.RECORD_VISITS,
             P.VIEW_ALERTS,
             P.MANAGE_TOKENS,
+            P.VIEW_CONSENT_SCANS,
         }
     ),
-    Role.TOWNSHIP: frozenset({P.VIEW_HOUSEHOLDS, P.ADMIN_SITE, P.DECIDE_ELIMINATION, P.RECORD_VISITS}),
-    Role.VILLAGE: frozenset({P.VIEW_HOUSEHOLDS, P.RECORD_PROGRESS, P.PROPOSE_ELIMINATION, P.RECORD_VISITS}),
+    Role.TOWNSHIP: frozenset(
+        {P.VIEW_HOUSEHOLDS, P.ADMIN_SITE, P.DECIDE_ELIMINATION, P.RECORD_VISITS, P.VIEW_CONSENT_SCANS}
+    ),
+    Role.VILLAGE: frozenset(
+        {P.VIEW_HOUSEHOLDS, P.RECORD_PROGRESS, P.PROPOSE_ELIMINATION, P.RECORD_VISITS, P.VIEW_CONSENT_SCANS}
+    ),
     Role.DEPT: frozenset({P.SUBMIT_ALERTS, P.VIEW_ALERTS, P.UPLOAD_SHEETS}),
 }
 

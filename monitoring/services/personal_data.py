@@ -10,7 +10,7 @@ from fanpin.audit import access_log_record
 from fanpin.masking import user_sees_full_id
 from fanpin.models import AccessLog, User
 from monitoring.idcard import id_number_mask, id_search_whole
-from monitoring.models import Household, Member
+from monitoring.models import Household, Lead, Member
 
 
 @transaction.atomic
@@ -25,6 +25,25 @@ def member_id_number_reveal(*, member: Member, actor: User, ip_address: str | No
         ip_address=ip_address,
     )
     return member.id_number
+
+
+def consent_scan_read(*, lead: Lead, actor: User, ip_address: str | None = None) -> tuple[bytes, str]:
+    """The scanned 承诺授权书 of a lead (≤ 5 MB, read whole) and its file name; every download is
+    written to the access log (the scan carries the household's identity data)."""
+    if not lead.consent_scan:
+        raise FileNotFoundError("未上传扫描件。")
+    with lead.consent_scan.open("rb") as handle:
+        content = handle.read()
+    access_log_record(
+        actor=actor,
+        action=AccessLog.Action.EXPORT,
+        what=f"线索 {lead.pk}（{lead.household.household_no}）的承诺授权书扫描件",
+        object_id=lead.pk,
+        region_code=lead.household.village_id,
+        rows=1,
+        ip_address=ip_address,
+    )
+    return content, str(lead.consent_scan.name).rsplit("/", 1)[-1]
 
 
 def id_number_search_record(*, user: Any, search: str, ip_address: str | None = None) -> AccessLog | None:

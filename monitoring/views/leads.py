@@ -21,7 +21,7 @@ from django.views.generic import ListView
 
 from fanpin.roles import Permission, role_can
 from fanpin.scoping import RegionScopedViewMixin
-from fanpin.views_mixins import PermissionRequiredMixin, effective_role, permission_require
+from fanpin.views_mixins import PermissionRequiredMixin, client_ip, effective_role, permission_require
 from fanpin.workflow import ObjectOutOfScope, TransitionNotAllowed
 from monitoring.forms_review import (
     BulkDecideForm,
@@ -34,6 +34,7 @@ from monitoring.forms_review import (
 )
 from monitoring.models import ExportKind, Lead, LeadState, Region
 from monitoring.selectors.households import household_detail, household_income_rows
+from monitoring.services.personal_data import consent_scan_read
 from monitoring.selectors.leads import (
     RULE_LABELS,
     SOURCE_LABELS,
@@ -236,6 +237,7 @@ def _render_detail(
         "today": timezone.localdate(),
         "active_nav": "leads",
         "mask_ids": True,
+        "may_see_scan": role_can(effective_role(user), Permission.VIEW_CONSENT_SCANS),
     }
     return render(request, "monitoring/lead_detail.html", context, status=status)
 
@@ -341,13 +343,13 @@ def leads_bulk_view(request: HttpRequest) -> HttpResponseBase:
 @login_required
 @require_GET
 def lead_consent_scan_view(request: HttpRequest, pk: int) -> HttpResponse:
-    """The uploaded consent scan (≤ 5 MB, read whole), only for users who may see the lead."""
+    """The uploaded consent scan, for those who handle the lead (not city or province staff); logged."""
     lead = _lead_or_404(request, pk)
-    if not lead.consent_scan:
-        raise Http404("未上传扫描件。")
-    with lead.consent_scan.open("rb") as handle:
-        content = handle.read()
-    name = str(lead.consent_scan.name).rsplit("/", 1)[-1]
+    _require(request, Permission.VIEW_CONSENT_SCANS)
+    try:
+        content, name = consent_scan_read(lead=lead, actor=request.user, ip_address=client_ip(request))
+    except FileNotFoundError:
+        raise Http404("未上传扫描件。") from None
     suffix = name.rsplit(".", 1)[-1].lower()
     content_type = {"pdf": "application/pdf", "png": "image/png"}.get(suffix, "image/jpeg")
     response = HttpResponse(content, content_type=content_type)

@@ -153,6 +153,17 @@ def test_consent_scan_upload_and_download(world: World) -> None:
     assert client.post(reverse("monitoring:lead_act", args=[lead.pk, "verify"]), data).status_code == 302
     download = login(world, "county").get(reverse("monitoring:lead_consent_scan", args=[lead.pk]))
     assert download.status_code == 200 and download.content == b"%PDF-1.4 scan"
+    # every download is in the access log; city and province staff (masked data only) get none
+    from fanpin.models import AccessLog
+
+    (entry,) = AccessLog.objects.filter(object_id=str(lead.pk))
+    assert entry.actor == world.users["county"] and "承诺授权书扫描件" in entry.what
+    for name in ("city", "province"):
+        viewer = login(world, name)
+        assert viewer.get(reverse("monitoring:lead_consent_scan", args=[lead.pk])).status_code == 403
+        page = viewer.get(reverse("monitoring:lead_detail", args=[lead.pk])).content.decode()
+        assert "已上传扫描件" in page and reverse("monitoring:lead_consent_scan", args=[lead.pk]) not in page
+    assert AccessLog.objects.filter(object_id=str(lead.pk)).count() == 1
     bad = lead_in(HouseholdFactory(village_id=VILLAGE))
     data["verify-consent_scan"] = SimpleUploadedFile("x.exe", b"MZ")
     response = client.post(reverse("monitoring:lead_act", args=[bad.pk, "verify"]), data)

@@ -268,7 +268,7 @@ RULES: dict[str, Rule] = {
     "monitoring:leads_bulk": Rule(permission=Permission.VIEW_HOUSEHOLDS, methods=("post",), ok=(302, 403)),
     "monitoring:leads_export": Rule(permission=Permission.EXPORT_DATA),
     "monitoring:lead_detail": Rule(permission=Permission.VIEW_HOUSEHOLDS, obj=lead),
-    "monitoring:lead_consent_scan": Rule(permission=Permission.VIEW_HOUSEHOLDS, obj=lead_with_scan),
+    "monitoring:lead_consent_scan": Rule(permission=Permission.VIEW_CONSENT_SCANS, obj=lead_with_scan),
     "monitoring:lead_act": Rule(
         permission=Permission.VIEW_HOUSEHOLDS, obj=lead_action("verify"), methods=("post",), ok=(400, 403)
     ),
