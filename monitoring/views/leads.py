@@ -34,7 +34,6 @@ from monitoring.forms_review import (
 )
 from monitoring.models import ExportKind, Lead, LeadState, Region
 from monitoring.selectors.households import household_detail, household_income_rows
-from monitoring.services.personal_data import consent_scan_read
 from monitoring.selectors.leads import (
     RULE_LABELS,
     SOURCE_LABELS,
@@ -52,6 +51,7 @@ from monitoring.selectors.leads import (
 )
 from monitoring.services import review
 from monitoring.services.exports_leads import leads_export, publicity_xlsx
+from monitoring.services.personal_data import consent_scan_read
 from monitoring.views.exports import attachment, dated_names, kind_names, xlsx_or_job
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -344,8 +344,8 @@ def leads_bulk_view(request: HttpRequest) -> HttpResponseBase:
 @require_GET
 def lead_consent_scan_view(request: HttpRequest, pk: int) -> HttpResponse:
     """The uploaded consent scan, for those who handle the lead (not city or province staff); logged."""
-    lead = _lead_or_404(request, pk)
     _require(request, Permission.VIEW_CONSENT_SCANS)
+    lead = _lead_or_404(request, pk)
     try:
         content, name = consent_scan_read(lead=lead, actor=request.user, ip_address=client_ip(request))
     except FileNotFoundError:
