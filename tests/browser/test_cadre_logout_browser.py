@@ -78,9 +78,8 @@ def test_logout_forgets_cached_pages_but_keeps_unsent_visits(browser, live_serve
         page.get_by_role("button", name="退出").click()
         page.wait_for_url(f"{live_server.url}/accounts/login/")
 
-        # the cadre who saved it signs in again: it is sent, once
+        # the cadre who saved it signs in again: it is sent, once (from 村级工作台, where the login lands)
         login(page, live_server, "village")
-        page.goto(f"{live_server.url}/monitoring/cadre/visits/new/")
         expect(page.locator("#queue-message")).to_have_text("已上传 1 条走访记录。")
         expect(page.get_by_test_id("queue-count")).to_have_text("0 条待上传")
         visit = Visit.objects.get()
