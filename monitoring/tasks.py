@@ -87,3 +87,12 @@ def export_job_task(job_id: int) -> str:
     from monitoring.services.export_jobs import export_job_run
 
     return str(export_job_run(job_id=job_id).status)
+
+
+@shared_task(acks_late=True, max_retries=3, default_retry_delay=30)
+def self_report_match_task(application_id: int) -> str:
+    """A public self-report, after its request: match it to a member of its village and raise the lead."""
+    from monitoring.services.applications import self_report_match
+
+    application = self_report_match(application_id=application_id)
+    return application.status if application is not None else ""

@@ -44,4 +44,5 @@ urlpatterns = [
     path("cadre/applications/new/", cadre.application_new_view, name="application_new"),
     path("cadre/sw.js", cadre.service_worker_view, name="cadre_sw"),
     path("applications/", cadre.application_list_view, name="application_list"),
+    path("applications/<int:pk>/match/", cadre.application_match_view, name="application_match"),
 ]

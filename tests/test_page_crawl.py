@@ -27,6 +27,7 @@ from assistance.selectors.elimination import elimination_candidates
 from assistance.services.elimination import elimination_propose
 from fanpin.models import User
 from monitoring.models import (
+    Application,
     AppraisalOutcome,
     ExportKind,
     ImportJob,
@@ -36,6 +37,7 @@ from monitoring.models import (
     Member,
     MonitoringTarget,
 )
+from monitoring.services.applications import self_report_match
 from monitoring.services.demo import ROLE_USERS
 from monitoring.services.export_jobs import export_job_run, export_job_start
 from monitoring.services.imports.jobs import import_job_run
@@ -53,6 +55,7 @@ NOT_LINKED = {
     "monitoring:lead_act": "POST only (the workflow buttons)",
     "monitoring:import_confirm": "POST only",
     "monitoring:member_id_number": "POST only (the 显示 button, logged)",
+    "monitoring:application_match": "POST only (the 按身份证号匹配 button of a 待匹配 report)",
     "monitoring:parameters_preview": "POST only (htmx preview of changed parameters)",
     "monitoring:cadre_sw": "the service worker script, registered by JavaScript",
     "favicon": "/favicon.ico, asked for by browsers (the pages' <link rel=icon> names the file in static/)",
@@ -100,6 +103,7 @@ def _county_data(tmp_path: Path) -> None:
         "description": "家里老人住院，花了很多钱",
     }
     assert Client().post(reverse("self_report"), report).status_code == 200
+    self_report_match(application_id=Application.objects.latest("pk").pk)  # the task after the report's commit
     # A department alert through the API (matched, with an amount: also a rigid expenditure).
     dept = APIClient()
     dept.force_authenticate(User.objects.get(username="dept"))

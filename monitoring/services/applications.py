@@ -1,8 +1,9 @@
 """农户申报 (household applications) → ``SELF_APPLICATION`` leads (SPEC §3).
 
 A cadre enters one for a household; anyone may send one through the public self-report page.  A
-public report whose 身份证号 matches no member is kept as 待匹配 for the county, never dropped.  The
-public page learns nothing but a receipt number, whatever the outcome.
+public report is stored as 待匹配 in the chosen village and matched by a task after the request; one
+whose 身份证号 matches no member of that village stays 待匹配 for the county, never dropped.  The
+public page learns nothing but a receipt number, whatever the outcome, in the same time.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from monitoring.models import (
     Application,
     ApplicationChannel,
     ApplicationStatus,
+    Household,
     LeadSource,
     Member,
     Region,
@@ -205,25 +207,24 @@ def self_report_errors(report: SelfReport) -> dict[str, str]:
 
 @transaction.atomic
 def self_report_submit(*, report: SelfReport) -> Application:
-    """The public self-report: kept whether or not the 身份证号 matches a member; returns the row.
+    """The public self-report: stored as 待匹配 in the chosen village; returns the row.
 
-    Matched: a SELF_APPLICATION lead for the member's household.  Unmatched: 待匹配 in the chosen
-    village, for the county.  Callers show only ``receipt_no``.
+    The request does the same work whatever the 身份证号 (its timing tells nothing): the row, its audit
+    row and ``self_report_match_task`` enqueued on commit, which matches and raises the lead
+    (``self_report_match``).  Callers show only ``receipt_no``.
     """
+    from monitoring.tasks import self_report_match_task
+
     errors = self_report_errors(report)
     if errors:
         raise ValidationError(errors)
-    id_number = id_number_normalize(report.id_number)
-    member = Member.objects.select_related("household").filter(id_number=id_number).first()
-    household = member.household if member is not None else None
     application = Application.objects.create(
         receipt_no=receipt_no_new(),
         channel=ApplicationChannel.PUBLIC,
-        status=ApplicationStatus.MATCHED if household else ApplicationStatus.PENDING_MATCH,
-        village_id=household.village_id if household else report.village_code,
-        household=household,
+        status=ApplicationStatus.PENDING_MATCH,
+        village_id=report.village_code,
         applicant_name=report.name.strip(),
-        id_number=id_number,
+        id_number=id_number_normalize(report.id_number),
         phone=report.phone.strip(),
         reason=report.reason,
         description=report.description.strip(),
@@ -237,6 +238,83 @@ def self_report_submit(*, report: SelfReport) -> Application:
         to_state=application.status,
         data={"channel": ApplicationChannel.PUBLIC, "chosen_village": report.village_code},
     )
-    if household is not None:
-        _raise_lead(application, actor=None)
+    self_report_match_task.delay_on_commit(application.pk)
+    return application
+
+
+@transaction.atomic
+def self_report_match(*, application_id: int) -> Application | None:
+    """Match a public report to the member with its 身份证号 *in the chosen village* and raise the lead.
+
+    A member of another village leaves the report 待匹配 in the chosen village, exactly like an unknown
+    number, so the village's list never tells a cadre that a number exists elsewhere; the county
+    resolves it.  Idempotent (the row is locked; only a public 待匹配 row is matched): safe to retry.
+    Returns the row, or None when it no longer exists.
+    """
+    application = (
+        Application.objects.select_for_update()
+        .filter(pk=application_id, channel=ApplicationChannel.PUBLIC, status=ApplicationStatus.PENDING_MATCH)
+        .first()
+    )
+    if application is None:
+        return Application.objects.filter(pk=application_id).first()
+    member = (
+        Member.objects.select_related("household")
+        .filter(id_number=application.id_number, household__village_id=application.village_id)
+        .first()
+    )
+    if member is None:
+        return application
+    application.household = member.household
+    application.status = ApplicationStatus.MATCHED
+    application.save(update_fields=["household", "status"])
+    audit_record(
+        actor=None,
+        object_type="application",
+        object_id=application.pk,
+        region_code=application.village_id,
+        action="match",
+        from_state=ApplicationStatus.PENDING_MATCH,
+        to_state=application.status,
+    )
+    _raise_lead(application, actor=None)
+    return application
+
+
+@transaction.atomic
+def application_match(*, actor: Any, application_id: int) -> Application:
+    """The county resolves a public 待匹配 report: the member with its 身份证号 anywhere in the actor's
+    scope (the county sees full numbers); the report moves to that member's village and raises the lead.
+
+    ``Application.DoesNotExist`` outside the actor's scope; ``ValidationError`` when the report is
+    not a public 待匹配 one or no member in scope has the number.
+    """
+    application = Application.objects.for_user(actor).select_for_update().get(pk=application_id)
+    if application.channel != ApplicationChannel.PUBLIC or application.status != ApplicationStatus.PENDING_MATCH:
+        raise ValidationError("这条农户申报不是待匹配的群众申报。")
+    member = (
+        Member.objects.select_related("household")
+        .filter(id_number=application.id_number, household__in=Household.objects.for_user(actor))
+        .first()
+        if application.id_number
+        else None
+    )
+    if member is None:
+        raise ValidationError("在您的管辖范围内未找到该身份证号对应的农户成员，请电话联系申报人核实。")
+    chosen_village = application.village_id
+    application.household = member.household
+    application.village_id = member.household.village_id
+    application.status = ApplicationStatus.MATCHED
+    application.save(update_fields=["household", "village", "status"])
+    audit_record(
+        actor=actor,
+        object_type="application",
+        object_id=application.pk,
+        region_code=application.village_id,
+        action="match",
+        from_state=ApplicationStatus.PENDING_MATCH,
+        to_state=application.status,
+        data={"chosen_village": chosen_village},
+    )
+    _raise_lead(application, actor=actor)
     return application

@@ -13,19 +13,21 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from fanpin.roles import Permission, Role
+from fanpin.roles import Permission, Role, role_can
 from fanpin.views_mixins import client_ip, effective_role
 from fanpin.workflow import ObjectOutOfScope
 from monitoring.forms_cadre import ApplicationForm, SelfReportForm, VisitForm
-from monitoring.models import ApplicationStatus, Household
+from monitoring.models import Application, ApplicationStatus, Household
 from monitoring.selectors.cadre import applications_in_scope, cadre_home, household_for_visit
 from monitoring.selectors.households import households_in_scope
 from monitoring.selectors.todo import home_todo
 from monitoring.services.applications import (
     RateLimited,
+    application_match,
     application_record,
     self_report_rate_check,
     self_report_submit,
@@ -131,8 +133,35 @@ def application_list_view(request: HttpRequest) -> HttpResponse:
     if status not in ApplicationStatus.values:
         status = ""
     page = Paginator(applications_in_scope(user=request.user, status=status), 50).get_page(request.GET.get("page"))
-    context = {"page_obj": page, "status": status, "statuses": ApplicationStatus.choices, "active_nav": "applications"}
+    context = {
+        "page_obj": page,
+        "status": status,
+        "statuses": ApplicationStatus.choices,
+        "active_nav": "applications",
+        "can_match": role_can(effective_role(request.user), Permission.VIEW_FULL_ID),
+    }
     return render(request, "monitoring/application_list.html", context)
+
+
+@login_required
+@require_POST
+def application_match_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """县级：按申报的完整身份证号在本县范围内匹配一条待匹配的群众申报（生成线索）。"""
+    _require(request, Permission.VIEW_FULL_ID)
+    try:
+        application = application_match(actor=request.user, application_id=pk)
+    except Application.DoesNotExist:
+        raise Http404("农户申报不存在或不在您的管辖范围内。") from None
+    except ValidationError as exc:
+        messages.error(request, "；".join(exc.messages))
+    else:
+        assert application.household is not None
+        messages.success(
+            request,
+            f"申报 {application.receipt_no} 已匹配到农户 {application.household.household_no}"
+            f"（{application.village.name}），已生成或合并预警线索。",
+        )
+    return redirect(reverse("monitoring:application_list") + "?status=" + ApplicationStatus.PENDING_MATCH)
 
 
 @require_GET

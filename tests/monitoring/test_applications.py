@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
+import json
 import re
 from decimal import Decimal
+from typing import Any
+from unittest import mock
 
 import pytest
 from django.core.cache import cache
+from django.db import connection
+from django.http import HttpResponse
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from fanpin.models import AuditEntry
 from fanpin.workflow import ObjectOutOfScope
 from monitoring.models import Application, ApplicationStatus, Lead, LeadSource, Member
 from monitoring.services.applications import application_create
+from monitoring.tasks import self_report_match_task
 from tests.conftest import World
 from tests.factories import make_id_number
 
@@ -66,10 +74,22 @@ def test_cadre_application_raises_a_self_application_lead(world: World) -> None:
         )
 
 
+def post_report(client: Client, data: dict[str, str], *, run_task: bool = True) -> HttpResponse:
+    """POST /report/ as production with a broker does it: the request enqueues the match task on
+    commit, a worker runs it afterwards (``run_task``)."""
+    with mock.patch("monitoring.tasks.self_report_match_task.delay_on_commit") as delay:
+        response = client.post(reverse("self_report"), data)
+    if run_task:
+        for call in delay.call_args_list:
+            self_report_match_task(*call.args)
+    return response
+
+
 def test_public_report_with_a_known_id_raises_a_lead_and_shows_only_a_receipt(world: World) -> None:
+    # Changed with the timing fix (F2): the request stores the report 待匹配 and the task matches it.
     hh = world.households[VILLAGE]
     member = Member.objects.get(household=hh)
-    response = Client().post(reverse("self_report"), report(world, member.id_number))
+    response = post_report(Client(), report(world, member.id_number), run_task=False)
     assert response.status_code == 200
     body = response.content.decode()
     app = Application.objects.get()
@@ -77,13 +97,17 @@ def test_public_report_with_a_known_id_raises_a_lead_and_shows_only_a_receipt(wo
     # nothing personal comes back: not the name, the household, the ID, the village's households
     for secret in (member.name, member.id_number, hh.household_no, "李四", "13800001234"):
         assert secret not in body
+    assert app.status == ApplicationStatus.PENDING_MATCH and not Lead.objects.exists()
+    self_report_match_task(app.pk)
+    app.refresh_from_db()
     assert app.household == hh and app.status == ApplicationStatus.MATCHED
     assert Lead.objects.get(household=hh).sources == [LeadSource.SELF_APPLICATION]
+    assert app.lead == Lead.objects.get(household=hh)
 
 
 def test_unknown_id_is_kept_as_pending_match_for_the_county(world: World) -> None:
     unknown = make_id_number("520101")
-    response = Client().post(reverse("self_report"), report(world, unknown))
+    response = post_report(Client(), report(world, unknown))
     assert response.status_code == 200
     app = Application.objects.get()
     assert app.status == ApplicationStatus.PENDING_MATCH and app.household is None and app.village_id == VILLAGE
@@ -163,3 +187,110 @@ def test_cadre_form_posted_twice_records_one_application(world: World) -> None:
     assert "这条农户申报此前已保存" in again.content.decode()
     assert Application.objects.count() == 1 and Lead.objects.count() == 1
     assert str(Application.objects.get().client_uuid) == key.group(1)
+
+
+def test_a_registered_and_an_unregistered_id_cost_the_request_the_same_work(
+    world: World, django_assert_num_queries: Any
+) -> None:
+    """F2: the request stores the report and enqueues the match; it does the same queries and answers
+    the same page whatever the 身份证号, so its timing tells nothing.  The task matches afterwards."""
+    hh = world.households[VILLAGE]
+    known = Member.objects.get(household=hh).id_number
+    unknown = make_id_number("520101")
+    post_report(Client(), report(world, make_id_number("520101")), run_task=False)  # warm the caches
+    Application.objects.all().delete()
+    task = "monitoring.tasks.self_report_match_task.delay_on_commit"
+    with CaptureQueriesContext(connection) as first, mock.patch(task) as delay_a:
+        a = Client().post(reverse("self_report"), report(world, known))
+    with django_assert_num_queries(len(first.captured_queries)), mock.patch(task) as delay_b:
+        b = Client().post(reverse("self_report"), report(world, unknown))
+    assert a.status_code == b.status_code == 200
+    assert normalised(a.content.decode()) == normalised(b.content.decode())
+    app_a = Application.objects.get(id_number=known)
+    app_b = Application.objects.get(id_number=unknown)
+    delay_a.assert_called_once_with(app_a.pk)
+    delay_b.assert_called_once_with(app_b.pk)
+    assert {app_a.status, app_b.status} == {ApplicationStatus.PENDING_MATCH} and not Lead.objects.exists()
+    # the worker runs the task: the registered ID is matched and raises the lead, the other stays 待匹配
+    self_report_match_task(app_a.pk)
+    self_report_match_task(app_b.pk)
+    app_a.refresh_from_db()
+    app_b.refresh_from_db()
+    assert app_a.status == ApplicationStatus.MATCHED and app_a.household == hh
+    lead = Lead.objects.get()
+    assert lead.household == hh and app_a.lead == lead and lead.sources == [LeadSource.SELF_APPLICATION]
+    assert app_b.status == ApplicationStatus.PENDING_MATCH and app_b.household is None
+    # safe to retry: a second run writes nothing more
+    self_report_match_task(app_a.pk)
+    lead.refresh_from_db()
+    assert Lead.objects.count() == 1 and len(lead.evidence["SELF_APPLICATION"]) == 1
+    assert AuditEntry.objects.filter(object_type="application", action="match").count() == 1
+
+
+def _village_view(world: World) -> tuple[str, list[dict[str, Any]]]:
+    """What the village cadre sees of the 农户申报: the list page's table and the API's rows,
+    without what differs per report (receipt, time, id, the masked number)."""
+    cadre = Client()
+    cadre.force_login(world.users["village"])
+    page = cadre.get(reverse("monitoring:application_list")).content.decode()
+    table = page[page.index("<h1") :]
+    table = re.sub(r"SB\d{8}[0-9A-Z]{8}", "RECEIPT", table)
+    table = re.sub(r"\d{6}\*{8}\d{3}[\dX]", "MASKED", table)
+    rows = json.loads(cadre.get("/api/v1/applications/").content)["results"]
+    for row in rows:
+        for key in ("id", "receipt_no", "created_at", "id_number"):
+            row.pop(key)
+    return table, rows
+
+
+def test_a_village_cadre_cannot_tell_an_id_of_another_village_from_an_unknown_one(world: World) -> None:
+    """F3: a report choosing the cadre's village with the number of another village's member is filed
+    there as 待匹配, exactly like an unknown number; the county sees it among its pending matches."""
+    elsewhere = Member.objects.get(household=world.households["520101001002"]).id_number
+    post_report(Client(), report(world, elsewhere))
+    other_village = _village_view(world)
+    app = Application.objects.get()
+    assert app.status == ApplicationStatus.PENDING_MATCH and app.village_id == VILLAGE and app.household is None
+    assert not Lead.objects.exists()
+    county = Client()
+    county.force_login(world.users["county"])
+    page = county.get(reverse("monitoring:application_list") + "?status=PENDING_MATCH").content.decode()
+    assert app.receipt_no in page and "待匹配" in page
+    Application.objects.all().delete()
+
+    post_report(Client(), report(world, make_id_number("520101")))
+    unknown = _village_view(world)
+    assert Application.objects.get().status == ApplicationStatus.PENDING_MATCH
+    assert len(unknown[1]) == 1 and unknown[1][0]["status"] == ApplicationStatus.PENDING_MATCH
+    assert other_village == unknown
+
+
+def test_the_county_resolves_a_report_filed_under_the_wrong_village(world: World) -> None:
+    """F3, the county's side: its list of 待匹配 offers 按身份证号匹配 (full numbers are its right); the
+    report moves to the member's village and raises the lead.  A village cadre has no such button."""
+    other = world.households["520101001002"]
+    elsewhere = Member.objects.get(household=other).id_number
+    post_report(Client(), report(world, elsewhere))
+    post_report(Client(), report(world, make_id_number("520101")))
+    filed_elsewhere = Application.objects.get(id_number=elsewhere)
+    unknown = Application.objects.exclude(pk=filed_elsewhere.pk).get()
+    cadre = Client()
+    cadre.force_login(world.users["village"])
+    assert "按身份证号匹配" not in cadre.get(reverse("monitoring:application_list")).content.decode()
+    match = reverse("monitoring:application_match", args=[filed_elsewhere.pk])
+    assert cadre.post(match).status_code == 403
+    county = Client()
+    county.force_login(world.users["county"])
+    page = county.get(reverse("monitoring:application_list") + "?status=PENDING_MATCH").content.decode()
+    assert page.count("按身份证号匹配") == 2 and match in page
+    done = county.post(match, follow=True).content.decode()
+    assert f"已匹配到农户 {other.household_no}" in done
+    filed_elsewhere.refresh_from_db()
+    assert filed_elsewhere.status == ApplicationStatus.MATCHED and filed_elsewhere.household == other
+    assert filed_elsewhere.village_id == other.village_id
+    lead = Lead.objects.get()
+    assert lead.household == other and filed_elsewhere.lead == lead
+    missing = county.post(reverse("monitoring:application_match", args=[unknown.pk]), follow=True).content.decode()
+    assert "在您的管辖范围内未找到该身份证号对应的农户成员" in missing
+    unknown.refresh_from_db()
+    assert unknown.status == ApplicationStatus.PENDING_MATCH and Lead.objects.count() == 1

@@ -235,6 +235,9 @@ RULES: dict[str, Rule] = {
     "monitoring:household_list": Rule(permission=Permission.VIEW_HOUSEHOLDS),
     "monitoring:household_detail": Rule(permission=Permission.VIEW_HOUSEHOLDS, obj=household),
     "monitoring:member_id_number": Rule(permission=Permission.VIEW_FULL_ID, obj=member, methods=("post",)),
+    "monitoring:application_match": Rule(
+        permission=Permission.VIEW_FULL_ID, obj=application, methods=("post",), ok=(302,)
+    ),
     "monitoring:household_export": Rule(permission=Permission.EXPORT_DATA),
     # Large exports: a job page and its file, for the user who started it only.
     "monitoring:export_list": Rule(permission=Permission.EXPORT_DATA),
