@@ -149,10 +149,18 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         _options += f" -c statement_timeout={round(STATEMENT_TIMEOUT_SECONDS * 1000)}"
     DATABASES["default"]["OPTIONS"]["options"] = _options
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # WAL lets the in-process demo read while a long import writes.
+    # WAL lets the in-process demo read while a long import writes.  Transactions take the write
+    # lock when they begin (IMMEDIATE): two people acting on one lead at once then wait for each
+    # other (up to ``timeout`` seconds) and the second is told the lead has moved on, instead of
+    # failing with "database is locked" when its read turns into a write (select_for_update does
+    # nothing on SQLite).
     DATABASES["default"].setdefault("OPTIONS", {})
     DATABASES["default"]["OPTIONS"].update(
-        {"timeout": 30, "init_command": "PRAGMA journal_mode=WAL;PRAGMA synchronous=NORMAL;"}
+        {
+            "timeout": 30,
+            "transaction_mode": "IMMEDIATE",
+            "init_command": "PRAGMA journal_mode=WAL;PRAGMA synchronous=NORMAL;",
+        }
     )
     DATABASES["default"]["CONN_MAX_AGE"] = 0
 

@@ -27,7 +27,7 @@ def member_id_number_reveal(*, member: Member, actor: User, ip_address: str | No
     return member.id_number
 
 
-def consent_scan_read(*, lead: Lead, actor: User, ip_address: str | None = None) -> tuple[bytes, str]:
+def consent_scan_read(*, lead: Lead, actor: Any, ip_address: str | None = None) -> tuple[bytes, str]:
     """The scanned 承诺授权书 of a lead (≤ 5 MB, read whole) and its file name; every download is
     written to the access log (the scan carries the household's identity data)."""
     if not lead.consent_scan:

@@ -19,13 +19,15 @@ from monitoring.services import review
 from tests.conftest import World
 from tests.monitoring.review_helpers import VILLAGE, decision, lead_in
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture(autouse=True)
-def _postgres_only() -> None:
-    if connection.vendor != "postgresql":
-        pytest.skip("需要 PostgreSQL（行锁）")
+def _shared_database() -> None:
+    """PostgreSQL (row locks), or SQLite in a file (SQLITE_TEST_NAME, as .ci/run runs this module):
+    two connections need one database; the in-memory test database is one per connection."""
+    if connection.vendor == "sqlite" and connection.settings_dict["TEST"]["NAME"] in ("", ":memory:", None):
+        pytest.skip("需要 PostgreSQL 或文件中的 SQLite（SQLITE_TEST_NAME）")
 
 
 def race(*actions: Callable[[], Any]) -> list[Any]:
