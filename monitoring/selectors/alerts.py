@@ -33,12 +33,16 @@ def alerts_visible(*, user: Any) -> QuerySet[DepartmentAlert]:
         label = department_label(user)
         if prefix is None or not label:
             return DepartmentAlert.objects.none()
-        # Its own submissions: by its department, inside its region (matched alerts carry the
-        # member's village code, unmatched ones the submitter's region).  Not the alerts the
-        # system made from settlement extracts: that a 5 000–20 000 元 line became an alert tells
-        # that the person belongs to a 脱贫户 or a monitoring target, which is household data.
+        # Its own submissions: those of its unit (来源部门 + the submitter's region, ``scope_code``,
+        # as the alerts' keys), not every alert of its department inside its region (a county 医保
+        # user would see the province 医保's alerts on its villagers: matched alerts carry the
+        # member's village code).  Not the alerts the system made from settlement extracts: that a
+        # 5 000–20 000 元 line became an alert tells that the person belongs to a 脱贫户 or a
+        # monitoring target, which is household data.
         return (
-            DepartmentAlert.objects.filter(department=label).within(prefix).exclude(origin=AlertOrigin.MEDICAL_EXTRACT)
+            DepartmentAlert.objects.filter(department=label, scope_code=str(user.region_id))
+            .within(prefix)
+            .exclude(origin=AlertOrigin.MEDICAL_EXTRACT)
         )
     return DepartmentAlert.objects.for_user(user).select_related("member__household")
 

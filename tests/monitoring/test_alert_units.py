@@ -21,7 +21,7 @@ from rest_framework.test import APIClient
 from fanpin.models import User
 from fanpin.roles import Department, Role
 from monitoring.models import AlertStatus, DepartmentAlert, ImportJob, MedicalSettlement
-from monitoring.services.imports.jobs import import_job_run
+from monitoring.services.imports.jobs import import_job_preview_run, import_job_run
 from tests.conftest import World
 from tests.factories import make_id_number, user
 from tests.monitoring.xlsx import kind_sheet
@@ -139,7 +139,7 @@ def upload_answer(account: User, path: Path, capture: Any, kind: str = "alerts")
     client = Client()
     client.force_login(account)
     client.post(reverse("monitoring:import_list"), {"kind": kind, "file": _file(path)})
-    job = ImportJob.objects.latest("pk")
+    job = import_job_preview_run(job_id=ImportJob.objects.latest("pk").pk)  # the check, a task after the commit
     preview = (job.status, job.message, job.errors, job.created_count, job.updated_count, job.unchanged_count)
     if job.status != "VALIDATED":
         return preview, None
@@ -215,3 +215,23 @@ def test_the_migration_puts_stored_alerts_in_their_submitter_unit(world: World, 
         ("医保", "520101000000"),
     }
     assert MedicalSettlement.objects.get().scope_code == "520101000000"
+
+
+def test_a_department_lists_only_its_own_units_alerts(world: World) -> None:
+    """Outside probe F6: the county 医保 listed the province 医保's alert on one of its villagers
+    (a matched alert carries the member's village code), and the province 医保 the county's."""
+    member = world.households[VILLAGE].members.get()
+    province = user("yibao-52", Role.DEPT, "520000000000", department=Department.MEDICAL_INSURANCE)
+    county = world.users["dept"]  # 医保 of county 520101
+    api_for(province).post("/api/v1/alerts/", {"alerts": [item(member.id_number, "p-1")]}, format="json")
+    api_for(county).post(
+        "/api/v1/alerts/", {"alerts": [item(member.id_number, "c-1", alert_type="DISABILITY")]}, format="json"
+    )
+    assert DepartmentAlert.objects.count() == 2
+    for account, key in ((province, "p-1"), (county, "c-1")):
+        rows = api_for(account).get("/api/v1/alerts/").json()["results"]
+        assert [r["idempotency_key"] for r in rows] == [key], account.username
+        page = Client()
+        page.force_login(account)
+        other = "c-1" if key == "p-1" else "p-1"
+        assert other not in page.get(reverse("monitoring:alert_list")).content.decode()
