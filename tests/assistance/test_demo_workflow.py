@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from assistance.models import MeasureStatus, TargetMeasure
 from assistance.selectors.elimination import add_months, elimination_candidates
-from assistance.services.demo import HISTORY_IN_COUNTY
+from assistance.services.demo import HISTORY_IN_COUNTY, WAITING
 from assistance.services.measures import MEASURE_OBJECT_TYPE
 from fanpin.models import AuditEntry, User
 from monitoring.models import Lead, LeadState, MonitoringTarget, TargetStatus, Visit
@@ -30,7 +30,10 @@ def test_demo_workflow_fills_every_stage_through_the_real_services() -> None:
     confirmed = Lead.objects.filter(state=LeadState.CONFIRMED)
     assert confirmed.count() >= 4
     assert Lead.objects.filter(state=LeadState.REJECTED).count() == 2
-    assert Lead.objects.filter(state=LeadState.NEW).count() == new_before - confirmed.count() - 2
+    # work left waiting for the township's 审核 and the county's 确定
+    assert Lead.objects.filter(state=LeadState.VERIFIED).count() == WAITING
+    assert Lead.objects.filter(state=LeadState.REVIEWED).count() == WAITING
+    assert Lead.objects.filter(state=LeadState.NEW).count() == new_before - confirmed.count() - 2 - 2 * WAITING
     targets = MonitoringTarget.objects.filter(status=TargetStatus.ACTIVE)
     assert targets.count() == confirmed.count()
     for target in targets:
