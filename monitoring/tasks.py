@@ -59,6 +59,14 @@ def screening_after_import_task(county_codes: list[str], year: int) -> list[int]
     return screening_services.screening_schedule_after_import(county_codes=county_codes, year=year)
 
 
+@shared_task(acks_late=True)
+def import_job_preview_task(job_id: int) -> str:
+    """The check (dry run) of an uploaded sheet, enqueued by ``import_job_create`` on commit."""
+    from monitoring.services.imports.jobs import import_job_preview_run
+
+    return str(import_job_preview_run(job_id=job_id).status)
+
+
 @shared_task(name="monitoring.import_job")
 def import_job_task(job_id: int) -> str:
     from monitoring.services.imports.jobs import import_job_run

@@ -40,7 +40,7 @@ from monitoring.models import (
 from monitoring.services.applications import self_report_match
 from monitoring.services.demo import ROLE_USERS
 from monitoring.services.export_jobs import export_job_run, export_job_start
-from monitoring.services.imports.jobs import import_job_run
+from monitoring.services.imports.jobs import import_job_preview_run, import_job_run
 from monitoring.services.review import Verification, lead_verify
 from tests.crawl import crawl
 from tests.monitoring.xlsx import kind_sheet
@@ -132,6 +132,7 @@ def _county_data(tmp_path: Path) -> None:
     assert county.post(reverse("monitoring:import_list"), {"kind": "incomes", "file": upload}).status_code == 302
     job = ImportJob.objects.order_by("id").last()
     assert job is not None
+    import_job_preview_run(job_id=job.pk)  # the check, a task after the upload's commit
     assert county.post(reverse("monitoring:import_confirm", args=[job.pk])).status_code == 302
     import_job_run(job_id=job.pk)
     job.refresh_from_db()
@@ -140,6 +141,7 @@ def _county_data(tmp_path: Path) -> None:
     bad = kind_sheet(tmp_path / "错误.xlsx", "incomes", [row | {"年度": "去年"}])
     upload = SimpleUploadedFile(bad.name, bad.read_bytes())
     assert county.post(reverse("monitoring:import_list"), {"kind": "incomes", "file": upload}).status_code == 302
+    import_job_preview_run(job_id=ImportJob.objects.latest("pk").pk)
     # A lead verified with the signed consent scanned (its page links the scan).
     lead = Lead.objects.for_user(village_user).filter(state=LeadState.NEW).order_by("id").first()
     assert lead is not None

@@ -31,7 +31,7 @@ from monitoring.selectors.imports import (
 from monitoring.services.alerts import department_label
 from monitoring.services.export_jobs import export_job_for_large
 from monitoring.services.exports import full_ids_check, households_export
-from monitoring.services.imports.jobs import import_job_confirm, import_job_create, import_job_preview
+from monitoring.services.imports.jobs import import_job_confirm, import_job_create
 from monitoring.services.imports.spec import SPECS
 from monitoring.services.imports.workbooks import annotated_copy_write, import_template_write
 from monitoring.services.personal_data import id_number_search_record
@@ -79,8 +79,7 @@ def import_list(request: HttpRequest) -> HttpResponseBase:
             job = import_job_create(user=request.user, kind=form.cleaned_data["kind"], upload=form.cleaned_data["file"])
         except ValidationError as exc:
             form.add_error("file", exc)
-        else:
-            import_job_preview(job=job)
+        else:  # the check runs in a task; the job page shows its progress, then the preview
             return redirect("monitoring:import_detail", pk=job.pk)
     context = {
         "form": form,

@@ -18,7 +18,7 @@ from fanpin.models import User
 from fanpin.roles import Department, Role
 from monitoring.idcard import id_number_mask
 from monitoring.models import AlertStatus, DepartmentAlert, HouseholdType, ImportJob, Lead, MedicalSettlement
-from monitoring.services.imports.jobs import import_job_create, import_job_run
+from monitoring.services.imports.jobs import import_job_create, import_job_preview_run, import_job_run
 from tests.conftest import World
 from tests.factories import make_id_number, user
 from tests.monitoring.xlsx import kind_sheet, write_sheet
@@ -46,8 +46,12 @@ def alert_row(id_number: str, **over: Any) -> dict[str, Any]:
 
 
 def upload(client: Client, path: Path, kind: str = "alerts") -> Any:
+    """Upload, then run the check the upload enqueued (a task after the commit) as a worker would."""
     data = SimpleUploadedFile(path.name, path.read_bytes())
-    return client.post(reverse("monitoring:import_list"), {"kind": kind, "file": data})
+    response = client.post(reverse("monitoring:import_list"), {"kind": kind, "file": data})
+    if response.status_code == 302:
+        import_job_preview_run(job_id=ImportJob.objects.latest("pk").pk)
+    return response
 
 
 def upload_and_run(client: Client, path: Path, capture: Any, kind: str = "alerts") -> ImportJob:

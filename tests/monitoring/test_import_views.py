@@ -14,7 +14,7 @@ from openpyxl import load_workbook
 
 from fanpin.models import AuditEntry
 from monitoring.models import AnnualIncome, ImportJob
-from monitoring.services.imports.jobs import import_job_run
+from monitoring.services.imports.jobs import import_job_preview_run, import_job_run
 from monitoring.services.imports.spec import SPECS
 from tests.conftest import World
 from tests.monitoring.xlsx import kind_sheet
@@ -43,9 +43,13 @@ def xlsx_of(response: Any) -> Any:
 
 
 def upload(client: Client, path: Path, kind: str = "incomes") -> Any:
+    """Upload, then run the check the upload enqueued (a task after the commit) as a worker would."""
     with path.open("rb") as handle:
         data = SimpleUploadedFile(path.name, handle.read())
-    return client.post(reverse("monitoring:import_list"), {"kind": kind, "file": data})
+    response = client.post(reverse("monitoring:import_list"), {"kind": kind, "file": data})
+    if response.status_code == 302:
+        import_job_preview_run(job_id=ImportJob.objects.latest("pk").pk)
+    return response
 
 
 def test_upload_preview_confirm_and_run(world: World, tmp_path: Path, django_capture_on_commit_callbacks: Any) -> None:

@@ -10,7 +10,7 @@ from typing import IO, Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connection, connections, transaction
-from django.db.models import Max
+from django.db.models import Max, Q
 from django.utils import timezone
 
 from fanpin.roles import Permission, Role, role_can
@@ -20,6 +20,7 @@ from monitoring.idcard import id_number_mask
 from monitoring.models import ImportJob, ImportKind, ImportStatus
 from monitoring.selectors.imports import import_kinds_for
 from monitoring.services.imports.pipeline import ImportResult, import_run
+from monitoring.services.imports.reader import SheetError, archive_check
 from monitoring.services.imports.spec import SPECS
 
 logger = logging.getLogger(__name__)
@@ -75,7 +76,13 @@ def _preview(result: ImportResult) -> dict[str, Any]:
 
 
 def import_job_create(*, user: Any, kind: str, upload: UploadedFile) -> ImportJob:
-    """Store an uploaded file as a new job (status 已上传)."""
+    """Store an uploaded file as a new job (status 已上传) and hand its check (``import_job_preview_run``,
+    the dry run) to Celery once this commits; without a broker it runs in-process at the commit.
+    The request only stores the file: a sheet of a million rows takes minutes to check, which must
+    not hold a web worker.  What can be refused at once (type, size, an archive that is no .xlsx or a
+    zip bomb, judged from its directory) is refused here, next to the file field."""
+    from monitoring.tasks import import_job_preview_task
+
     if kind not in SPECS:
         raise ValidationError("请选择要导入的数据类型。")
     _check_may_import(user, kind)
@@ -84,25 +91,77 @@ def import_job_create(*, user: Any, kind: str, upload: UploadedFile) -> ImportJo
         raise ValidationError("只能上传 .xlsx 格式的 Excel 文件（.xls 请先另存为 .xlsx）。")
     if upload.size and upload.size > MAX_UPLOAD_BYTES:
         raise ValidationError(f"文件过大（超过 {MAX_UPLOAD_BYTES // 1024 // 1024} MB），请分批导入。")
+    try:
+        if upload.file is not None:
+            archive_check(upload.file)
+    except SheetError as exc:
+        raise ValidationError(exc.message) from None
     job = ImportJob(
         kind=kind,
         file_name=name[:255],
         created_by=user,
         region_code="" if effective_role(user) == "ADMIN" else str(user.region_id or ""),
     )
-    job.file.save(name, upload, save=False)
-    job.save()
+    with transaction.atomic():
+        job.file.save(name, upload, save=False)
+        job.save()
+        import_job_preview_task.delay_on_commit(job.pk)
     return job
 
 
-def import_job_preview(*, job: ImportJob) -> ImportJob:
-    """Validate the upload and count what would change (dry run); status 校验通过 or 校验未通过."""
+def _preview_result(job: ImportJob, progress: _ProgressReporter | None = None) -> list[str]:
+    """Run the dry run of ``job``'s file and set its outcome on ``job``; returns the fields set."""
     with job.file.open("rb") as handle:
-        result = import_run(kind=job.kind, source=handle, user=job.created_by, dry_run=True)
+        result = import_run(kind=job.kind, source=handle, user=job.created_by, dry_run=True, progress=progress)
     fields = _store_result(job, result)
     job.preview = _preview(result)
     job.status = ImportStatus.VALIDATED if result.ok else ImportStatus.INVALID
-    job.save(update_fields=[*fields, "preview", "status"])
+    return [*fields, "preview", "status"]
+
+
+def import_job_preview(*, job: ImportJob) -> ImportJob:
+    """Validate the upload and count what would change (dry run), at once; status 校验通过 or
+    校验未通过.  Pages go through ``import_job_preview_run`` (the task)."""
+    job.save(update_fields=_preview_result(job))
+    return job
+
+
+PREVIEW_STALE_AFTER = dt.timedelta(hours=1)  # a 校验中 job this old lost its worker: check it again
+
+
+def import_job_preview_run(*, job_id: int) -> ImportJob:
+    """Check an uploaded job (the Celery task body): 已上传 → 校验中 → 校验通过/校验未通过, with the
+    progress on the row for the job page.  Idempotent: only a job waiting for its check (or one
+    whose worker died while checking) is claimed, by one conditional update that two deliveries
+    cannot both win; the outcome is written only while the job is still 校验中."""
+    now = timezone.now()
+    waiting = Q(status=ImportStatus.UPLOADED) | Q(
+        status=ImportStatus.PREVIEWING, started_at__lt=now - PREVIEW_STALE_AFTER
+    )
+    claimed = ImportJob.objects.filter(waiting, pk=job_id).update(
+        status=ImportStatus.PREVIEWING, started_at=now, progress=0
+    )
+    job = ImportJob.objects.select_related("created_by").get(pk=job_id)
+    if not claimed:
+        return job
+    checking = ImportJob.objects.filter(pk=job_id, status=ImportStatus.PREVIEWING, started_at=now)
+    reporter = _ProgressReporter(job.pk)
+    try:
+        fields = _preview_result(job, reporter)
+    except Exception:
+        logger.exception("import job %s: check failed", job_id)
+        checking.update(
+            status=ImportStatus.FAILED,
+            message="校验文件时发生系统错误，未写入任何数据。请重新上传；仍不成功请联系系统管理员。",
+            finished_at=timezone.now(),
+        )
+        job.refresh_from_db()
+        return job
+    finally:
+        reporter.close()
+    job.progress = 100
+    checking.update(**{field: getattr(job, field) for field in [*fields, "progress"]})
+    job.refresh_from_db()
     return job
 
 
