@@ -211,6 +211,7 @@ def alert(world: World, inside: bool) -> dict[str, Any]:
         member=member_,
         status=AlertStatus.MATCHED,
         region_code=member_.household.village_id,
+        scope_code="520101000000",  # submitted by the county's 医保 unit (the dept user's own)
     )
     return {"pk": obj.pk}
 
