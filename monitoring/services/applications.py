@@ -265,19 +265,29 @@ def self_report_match(*, application_id: int) -> Application | None:
     )
     if member is None:
         return application
+    return _matched(application, member=member, actor=None)
+
+
+def _matched(
+    application: Application, *, member: Member, actor: Any, data: dict[str, Any] | None = None
+) -> Application:
+    """A 待匹配 report matched to ``member``: it moves to the member's household (and village), is
+    audited and raises or merges the household's 农户申报 lead."""
     application.household = member.household
+    application.village_id = member.household.village_id
     application.status = ApplicationStatus.MATCHED
-    application.save(update_fields=["household", "status"])
+    application.save(update_fields=["household", "village", "status"])
     audit_record(
-        actor=None,
+        actor=actor,
         object_type="application",
         object_id=application.pk,
         region_code=application.village_id,
         action="match",
         from_state=ApplicationStatus.PENDING_MATCH,
         to_state=application.status,
+        data=data,
     )
-    _raise_lead(application, actor=None)
+    _raise_lead(application, actor=actor)
     return application
 
 
@@ -301,20 +311,4 @@ def application_match(*, actor: Any, application_id: int) -> Application:
     )
     if member is None:
         raise ValidationError("在您的管辖范围内未找到该身份证号对应的农户成员，请电话联系申报人核实。")
-    chosen_village = application.village_id
-    application.household = member.household
-    application.village_id = member.household.village_id
-    application.status = ApplicationStatus.MATCHED
-    application.save(update_fields=["household", "village", "status"])
-    audit_record(
-        actor=actor,
-        object_type="application",
-        object_id=application.pk,
-        region_code=application.village_id,
-        action="match",
-        from_state=ApplicationStatus.PENDING_MATCH,
-        to_state=application.status,
-        data={"chosen_village": chosen_village},
-    )
-    _raise_lead(application, actor=actor)
-    return application
+    return _matched(application, member=member, actor=actor, data={"chosen_village": application.village_id})
