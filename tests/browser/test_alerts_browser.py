@@ -41,6 +41,7 @@ def test_department_sees_match_status_only(page, live_server, world: World) -> N
         member=member,
         status=AlertStatus.MATCHED,
         region_code="520101001001",
+        scope_code="520101000000",  # submitted by the dept user's unit (the county's 医保)
     )
     login(page, live_server, "dept")
     page.get_by_role("link", name="部门预警").first.click()

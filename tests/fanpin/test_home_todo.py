@@ -79,6 +79,7 @@ def _busy(world: World) -> None:
                 alert_date=dt.date(2025, 3, 14),
                 amount=Decimal("23456.00"),
                 department="医保",
+                scope_code="520101000000",  # submitted by the county's 医保 unit (the dept user's)
                 origin=AlertOrigin.DEPARTMENT,
                 status=status,
                 member=world.households[code].members.get() if status == AlertStatus.MATCHED else None,
