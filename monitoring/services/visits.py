@@ -141,6 +141,17 @@ def photo_clean(photo: UploadedFile) -> ContentFile[bytes]:
     return ContentFile(out.getvalue(), name=f"{uuid.uuid4().hex}.{PHOTO_FORMATS.get(fmt, 'jpg')}")
 
 
+def _photo_cleaned(photo: UploadedFile) -> ContentFile[bytes]:
+    """``photo_clean``, with a photo whose header was fine but whose pixels are not (a phone's
+    half-sent file) refused next to the field instead of failing the request."""
+    try:
+        return photo_clean(photo)
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+        raise ValidationError(
+            {"photos": f"照片“{photo.name}”不是完整的图片（文件可能只传了一部分），请重新拍摄或选择。"}
+        ) from None
+
+
 def _household_in_scope(*, actor: Any, household_id: int) -> Household:
     try:
         return Household.objects.for_user(actor).get(pk=household_id)
@@ -174,6 +185,7 @@ def visit_record(*, actor: Any, data: VisitInput) -> VisitOutcome:
     errors = visit_errors(data)
     if errors:
         raise ValidationError(errors)
+    photos = [_photo_cleaned(photo) for photo in data.photos]  # before anything is written
     events = [e for e in VisitEvent.values if e in set(data.events)]
     visit = Visit(
         household=household,
@@ -194,8 +206,8 @@ def visit_record(*, actor: Any, data: VisitInput) -> VisitOutcome:
     except IntegrityError:  # the same client_uuid arrived twice at once: the first one wins
         existing = Visit.objects.get(client_uuid=data.client_uuid)
         return VisitOutcome(visit=existing, created=False, lead_id=None)
-    for photo in data.photos:
-        VisitPhoto.objects.create(visit=visit, image=photo_clean(photo))
+    for image in photos:
+        VisitPhoto.objects.create(visit=visit, image=image)
     audit_record(
         actor=actor,
         object_type="visit",

@@ -133,6 +133,26 @@ def test_visit_api_refuses_a_bomb(world: World, bomb: bytes, no_decode: list[Any
     assert no_decode == []
 
 
+def test_a_half_sent_jpeg_is_refused_next_to_the_field_not_a_500(world: World) -> None:
+    """A phone's half-sent photo: the header is fine, the pixels stop early (review finding)."""
+    whole = io.BytesIO()
+    Image.new("RGB", (800, 600), (200, 120, 40)).save(whole, format="JPEG", quality=95)
+    cut = whole.getvalue()[:3000]
+    body = {
+        "client_uuid": str(uuid.uuid4()),
+        "household": world.households[VILLAGE].pk,
+        "visited_on": timezone.localdate().isoformat(),
+        "visitors": "王书记",
+        "photos": [SimpleUploadedFile("半张.jpg", cut, content_type="image/jpeg")],
+    }
+    client = APIClient()
+    client.force_login(world.users["village"])
+    response = client.post("/api/v1/visits/", body, format="multipart")
+    assert response.status_code == 400
+    assert "不是完整的图片" in response.json()["photos"][0]
+    nothing_saved()
+
+
 def test_a_png_too_big_to_decode_is_refused_a_jpeg_of_that_size_is_stored_smaller(world: World) -> None:
     """PNG decodes whole (12 million pixels at most); a JPEG decodes at a reduced scale."""
     client = APIClient()
