@@ -41,9 +41,9 @@ from django.test.utils import CaptureQueriesContext  # noqa: E402
 from rest_framework.test import APIClient  # noqa: E402
 
 from benchmarks.screening import generate  # noqa: E402
-from fanpin.models import User  # noqa: E402
-from fanpin.roles import Department, Role  # noqa: E402
-from monitoring.idcard import id_check_digit  # noqa: E402
+from fanpin.core.idcard import id_check_digit  # noqa: E402
+from fanpin.core.models import User  # noqa: E402
+from fanpin.core.roles import Department, Role  # noqa: E402
 
 PROVINCE = "610000000000"
 BATCH = 1000

@@ -59,7 +59,7 @@ def main() -> None:
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
-    from fanpin.models import User
+    from fanpin.core.models import User
 
     if connection.vendor != "postgresql":
         sys.exit("需要 PostgreSQL：请设置 DATABASE_URL")

@@ -50,7 +50,7 @@ def prepare(args: argparse.Namespace, workdir: Path) -> None:
     from django.db import connection
     from openpyxl import Workbook
 
-    from monitoring.idcard import id_check_digit
+    from fanpin.core.idcard import id_check_digit
     from monitoring.models import Household, Region
     from monitoring.services.imports.spec import SPECS
     from monitoring.services.regions import region_upsert

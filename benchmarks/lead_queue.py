@@ -122,8 +122,8 @@ def measure(runs: int) -> None:
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
-    from fanpin.models import User
-    from fanpin.roles import Role
+    from fanpin.core.models import User
+    from fanpin.core.roles import Role
     from monitoring.models import Household, Lead
 
     User.objects.filter(username="bench-county").delete()

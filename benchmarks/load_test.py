@@ -46,8 +46,8 @@ def prepare(fill: bool, households: int, leads: int) -> None:
     from django.db.models import Max, Min
 
     from benchmarks import lead_queue
-    from fanpin.models import User
-    from fanpin.roles import Role
+    from fanpin.core.models import User
+    from fanpin.core.roles import Role
     from monitoring.models import Household
 
     call_command("migrate", verbosity=0)

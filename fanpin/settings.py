@@ -61,7 +61,8 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "axes",
     "csp",
-    "fanpin",
+    "fanpin.core",
+    "fanpin.web",
     "monitoring",
     "assistance",
 ]
@@ -78,7 +79,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     # a query cancelled by the web statement timeout answers a Chinese 503 page (or API detail)
-    "fanpin.middleware.QueryTimeoutMiddleware",
+    "fanpin.web.middleware.QueryTimeoutMiddleware",
     # django-axes must be last: it locks out repeated failed logins.
     "axes.middleware.AxesMiddleware",
 ]
@@ -96,7 +97,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "fanpin.context_processors.navigation",
+                "fanpin.web.context_processors.navigation",
             ],
         },
     },
@@ -130,7 +131,7 @@ def env_seconds(name: str, default: str) -> float:
 
 # PostgreSQL cancels a statement of a web request that runs longer than this (statement_timeout), so a
 # runaway query cannot outlive its request (or a killed server); the user gets a Chinese error page
-# (fanpin.middleware.QueryTimeoutMiddleware).  Workers and commands (screening, imports, demo
+# (fanpin.web.middleware.QueryTimeoutMiddleware).  Workers and commands (screening, imports, demo
 # generation, benchmarks) have no limit unless WORKER_STATEMENT_TIMEOUT is set (it applies to "worker").
 # 0 = no limit.
 STATEMENT_TIMEOUT_SECONDS = {
@@ -311,14 +312,14 @@ IMPORT_PURGE_CRON = _beat(
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # Token first: an unauthenticated request gets 401 with "WWW-Authenticate: Token".
-        "fanpin.authentication.HashedTokenAuthentication",
+        "fanpin.web.authentication.HashedTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_THROTTLE_CLASSES": ["fanpin.authentication.TokenRateThrottle"],
+    "DEFAULT_THROTTLE_CLASSES": ["fanpin.web.authentication.TokenRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {"token": os.environ.get("FANPIN_TOKEN_RATE", "600/min")},
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_PAGINATION_CLASS": "fanpin.api.PageNumberPagination",
+    "DEFAULT_PAGINATION_CLASS": "fanpin.web.api.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_RENDERER_CLASSES": [

@@ -4,7 +4,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from assistance.views import dashboard
-from fanpin import views, views_tokens
+from fanpin.web import views, views_tokens
 from monitoring.views.cadre import self_report_view
 
 admin.site.site_header = "防止返贫监测和帮扶系统 · 后台管理"

@@ -4,19 +4,10 @@ from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
 
-from fanpin.scoping import RegionScopedAdminMixin, sees_everything
-from monitoring.idcard import id_number_mask, phone_mask
-from monitoring.models import (
-    AnnualIncome,
-    Household,
-    Member,
-    MonitoringLine,
-    Region,
-    RigidExpenditure,
-    Visit,
-    region_level_of,
-    region_parent_code,
-)
+from fanpin.core.idcard import id_number_mask, phone_mask
+from fanpin.core.regions import region_level_of, region_parent_code
+from fanpin.core.scoping import RegionScopedAdminMixin, sees_everything
+from monitoring.models import AnnualIncome, Household, Member, MonitoringLine, Region, RigidExpenditure, Visit
 from monitoring.services.regions import region_code_validate, region_upsert
 
 # Fields whose values the admin never shows, filters or searches by: the changelist accepts any lookup

@@ -8,7 +8,8 @@ from typing import Any
 from django import forms
 from django.utils import timezone
 
-from monitoring.models import CHECKLIST_FIELDS, IncomeChange, Region, RegionLevel, VisitEvent
+from fanpin.core.regions import RegionLevel
+from monitoring.models import CHECKLIST_FIELDS, IncomeChange, Region, VisitEvent
 from monitoring.services.applications import SelfReport
 from monitoring.services.visits import VisitInput
 

@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 from django.db import connection
 
-from fanpin.models import User
-from fanpin.roles import Department, Role
+from fanpin.core.models import User
+from fanpin.core.roles import Department, Role
 from monitoring.models import Household, Relation
 from tests.factories import HouseholdFactory, MemberFactory, region, user
 

@@ -9,9 +9,10 @@ from decimal import Decimal
 import factory
 from django.utils import timezone
 
-from fanpin.models import User
-from fanpin.roles import Role
-from monitoring.idcard import id_check_digit
+from fanpin.core.idcard import id_check_digit
+from fanpin.core.models import User
+from fanpin.core.regions import region_level_of, region_parent_code
+from fanpin.core.roles import Role
 from monitoring.models import (
     AnnualIncome,
     Household,
@@ -28,8 +29,6 @@ from monitoring.models import (
     TargetCategory,
     TargetStatus,
     Visit,
-    region_level_of,
-    region_parent_code,
 )
 
 _id_seq = itertools.count(1)

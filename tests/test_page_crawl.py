@@ -25,7 +25,7 @@ from rest_framework.test import APIClient
 
 from assistance.selectors.elimination import elimination_candidates
 from assistance.services.elimination import elimination_propose
-from fanpin.models import User
+from fanpin.core.models import User
 from monitoring.models import (
     Application,
     AppraisalOutcome,

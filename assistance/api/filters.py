@@ -4,7 +4,7 @@ import django_filters
 from django.db.models import QuerySet
 
 from assistance.models import MeasureCategory, MeasureKind, MeasureStatus, TargetMeasure
-from fanpin.api import IntegerFilter
+from fanpin.web.api import IntegerFilter
 from monitoring.api.filters import _within
 
 

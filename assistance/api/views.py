@@ -7,8 +7,8 @@ from assistance.api.filters import TargetMeasureFilter
 from assistance.api.serializers import TargetMeasureSerializer
 from assistance.models import TargetMeasure
 from assistance.selectors.plans import target_measures_in_scope
-from fanpin.api import ID_REGEX
-from fanpin.scoping import ScopedAPIViewMixin
+from fanpin.core.scoping import ScopedAPIViewMixin
+from fanpin.web.api import ID_REGEX
 
 
 class AssistanceViewSet(ScopedAPIViewMixin, viewsets.ReadOnlyModelViewSet[TargetMeasure]):

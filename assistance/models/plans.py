@@ -6,7 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
-from fanpin.scoping import ScopedQuerySet
+from fanpin.core.scoping import ScopedQuerySet
 from monitoring.models.households import MONEY
 
 

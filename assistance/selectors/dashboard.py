@@ -36,7 +36,7 @@ from django.utils import timezone
 from assistance.models import DEVELOPMENTAL_CATEGORIES, MeasureCategory, MeasureStatus, TargetMeasure
 from assistance.selectors.plans import UNASSISTED_AFTER_DAYS, targets_unassisted_count
 from assistance.selectors.recommendation import FULL_LABOR
-from fanpin.scoping import LEVEL_PREFIX_LENGTH, user_region_prefix
+from fanpin.core.scoping import LEVEL_PREFIX_LENGTH, user_region_prefix
 from monitoring.models import (
     Household,
     Lead,
@@ -117,7 +117,7 @@ def leads_of_year(year: int) -> Q:
 def _level_of(code: str) -> str:
     if not code:
         return ""
-    from monitoring.models import region_level_of
+    from fanpin.core.regions import region_level_of
 
     return str(region_level_of(code))
 

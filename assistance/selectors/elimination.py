@@ -23,7 +23,7 @@ from assistance.models import (
     TargetMeasure,
 )
 from assistance.selectors.recommendation import LaborCapacity, labor_annotations, labor_capacity_from_flags
-from fanpin.scoping import code_prefix
+from fanpin.core.scoping import code_prefix
 from monitoring.models import AnnualIncome, Member, MonitoringTarget, TargetStatus, Visit
 from monitoring.selectors.lines import monitoring_lines_for_province
 

@@ -16,7 +16,7 @@ from assistance.selectors.recommendation import (
     plan_check,
     plan_measures,
 )
-from fanpin.scoping import code_prefix
+from fanpin.core.scoping import code_prefix
 from monitoring.models import Member, MonitoringTarget, TargetStatus
 
 UNASSISTED_AFTER_DAYS = 15

@@ -2,7 +2,7 @@
 
 When a lead, target or elimination changes state, the snapshots of its village and of every region
 above it are stale: ``dashboard_regions_changed`` (called inside the writing transaction, by
-``fanpin.workflow.Workflow.apply`` and by the bulk writers that bypass it) replaces, *on commit*,
+``fanpin.core.workflow.Workflow.apply`` and by the bulk writers that bypass it) replaces, *on commit*,
 the version tokens of the changed villages' counties, cities, provinces and the country, so the next
 reader of any of those levels computes fresh figures — one number per level at any moment — and
 enqueues ``dashboard_refresh_task``, which recomputes those snapshots for the current year ahead of
@@ -55,6 +55,17 @@ def dashboard_snapshots_expire(*, region_codes: Iterable[str]) -> int:
     if scopes:
         cache.set_many({dashboard_version_key(s): uuid.uuid4().hex for s in scopes}, None)
     return len(scopes)
+
+
+# Object types whose state changes move dashboard figures: ``audit_record`` and the bulk writers tell
+# ``dashboard_state_changed`` through ``fanpin.core.audit.state_changes_follow`` (registered in
+# AssistanceConfig.ready).
+DASHBOARD_OBJECT_TYPES = frozenset({"lead", "target", "elimination", "target_measure"})
+
+
+def dashboard_state_changed(*, object_type: str, region_codes: list[str]) -> None:
+    if object_type in DASHBOARD_OBJECT_TYPES:
+        dashboard_regions_changed(region_codes=region_codes)
 
 
 def dashboard_regions_changed(*, region_codes: Iterable[str]) -> None:

@@ -7,9 +7,9 @@ import datetime as dt
 from django.utils import timezone
 
 from assistance.selectors.dashboard import dashboard_figures
-from fanpin.models import User
-from fanpin.roles import Role
-from fanpin.scoping import code_prefix
+from fanpin.core.models import User
+from fanpin.core.roles import Role
+from fanpin.core.scoping import code_prefix
 from monitoring.models import Household, Region
 
 

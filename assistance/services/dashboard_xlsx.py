@@ -8,7 +8,7 @@ from decimal import Decimal
 from openpyxl import Workbook
 
 from assistance.selectors.dashboard import Table
-from fanpin.xlsx import safe_row, sheet_filter, sheet_header, sheet_title
+from fanpin.core.xlsx import safe_row, sheet_filter, sheet_header, sheet_title
 
 
 def dashboard_table_xlsx(*, table: Table, region_name: str, year: int) -> bytes:

@@ -27,7 +27,7 @@ from django.utils import timezone
 
 from assistance.models import AmountKind, Measure, MeasureStatus
 from assistance.services.measures import measure_add, measure_status_set
-from fanpin.models import User
+from fanpin.core.models import User
 from monitoring.models import AnnualIncome, AppraisalOutcome, Household, Lead, LeadState, MonitoringTarget
 from monitoring.selectors.lines import monitoring_lines_for_province
 from monitoring.services.demo import demo_exists

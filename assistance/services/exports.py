@@ -9,8 +9,8 @@ from django.db.models import Q
 from openpyxl import Workbook
 
 from assistance.selectors.plans import target_measures_in_scope
-from fanpin.audit import export_record
-from fanpin.xlsx import safe_row, sheet_filter, sheet_header
+from fanpin.core.audit import export_record
+from fanpin.core.xlsx import safe_row, sheet_filter, sheet_header
 from monitoring.models import RiskType
 
 COLUMNS: list[tuple[str, int]] = [

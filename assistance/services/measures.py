@@ -11,10 +11,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from assistance.models import AmountKind, Measure, MeasureStatus, TargetMeasure
-from fanpin.audit import audit_record
-from fanpin.roles import Permission, Role, role_can
-from fanpin.views_mixins import effective_role
-from fanpin.workflow import ObjectOutOfScope, Transition, Workflow
+from fanpin.core.audit import audit_record
+from fanpin.core.roles import Permission, Role, effective_role, role_can
+from fanpin.core.workflow import ObjectOutOfScope, Transition, Workflow
 from monitoring.models import MonitoringTarget, TargetStatus
 
 MEASURE_OBJECT_TYPE = "target_measure"

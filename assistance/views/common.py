@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Page, Paginator
 from django.http import Http404, HttpRequest
 
-from fanpin.workflow import ObjectOutOfScope
+from fanpin.core.workflow import ObjectOutOfScope
 
 
 @contextmanager

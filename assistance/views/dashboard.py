@@ -17,9 +17,8 @@ from assistance.selectors.dashboard import (
     dashboard_json,
 )
 from assistance.services.dashboard_xlsx import dashboard_table_xlsx
-from fanpin.roles import Permission, role_can
-from fanpin.views_mixins import effective_role
-from fanpin.xlsx import attachment_disposition
+from fanpin.core.roles import Permission, effective_role, role_can
+from fanpin.core.xlsx import attachment_disposition
 from monitoring.views.leads import XLSX, _require
 
 FIRST_YEAR = 2020

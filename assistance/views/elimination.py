@@ -21,9 +21,9 @@ from assistance.selectors.elimination import (
 )
 from assistance.services.elimination import ELIMINATION_WORKFLOW, elimination_act, elimination_propose
 from assistance.views.common import error_messages, out_of_scope_is_404, paginate
-from fanpin.models import AuditEntry
-from fanpin.roles import Permission, role_can
-from fanpin.views_mixins import PermissionRequiredMixin, effective_role
+from fanpin.core.models import AuditEntry
+from fanpin.core.roles import Permission, effective_role, role_can
+from fanpin.web.mixins import PermissionRequiredMixin
 from monitoring.models import MonitoringTarget
 
 

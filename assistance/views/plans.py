@@ -44,8 +44,8 @@ from assistance.services.measures import (
     measure_update,
 )
 from assistance.views.common import error_messages, out_of_scope_is_404, paginate
-from fanpin.roles import Permission, role_can
-from fanpin.views_mixins import PermissionRequiredMixin, effective_role
+from fanpin.core.roles import Permission, effective_role, role_can
+from fanpin.web.mixins import PermissionRequiredMixin
 from monitoring.models import MonitoringTarget, RiskType
 
 

@@ -14,8 +14,8 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from fanpin.api import ID_REGEX
-from monitoring.idcard import id_number_mask, id_number_normalize
+from fanpin.core.idcard import id_number_mask, id_number_normalize
+from fanpin.web.api import ID_REGEX
 from monitoring.models import AlertOrigin, AlertStatus, AlertType, DepartmentAlert
 from monitoring.selectors.alerts import alerts_may_submit, alerts_may_view, alerts_visible, shows_household_data
 from monitoring.services.alert_dates import settlement_year_error

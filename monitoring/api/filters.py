@@ -3,8 +3,9 @@ from __future__ import annotations
 import django_filters
 from django.db.models import QuerySet
 
-from fanpin.scoping import code_prefix
-from monitoring.models import Household, HouseholdType, Region, RegionLevel
+from fanpin.core.regions import RegionLevel
+from fanpin.core.scoping import code_prefix
+from monitoring.models import Household, HouseholdType, Region
 from monitoring.selectors.households import households_matching
 
 

@@ -15,9 +15,9 @@ from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from fanpin.api import ID_REGEX, IntegerFilter
-from fanpin.scoping import ScopedAPIViewMixin
-from fanpin.workflow import ObjectOutOfScope, TransitionNotAllowed
+from fanpin.core.scoping import ScopedAPIViewMixin
+from fanpin.core.workflow import ObjectOutOfScope, TransitionNotAllowed
+from fanpin.web.api import ID_REGEX, IntegerFilter
 from monitoring.api.filters import _within
 from monitoring.api.serializers import MemberSerializer
 from monitoring.models import (

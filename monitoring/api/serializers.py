@@ -3,7 +3,7 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from monitoring.idcard import id_number_mask, phone_mask
+from fanpin.core.idcard import id_number_mask, phone_mask
 from monitoring.models import AnnualIncome, Household, Member, Region
 
 

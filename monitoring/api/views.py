@@ -5,9 +5,9 @@ from typing import Any
 from django.db.models import QuerySet
 from rest_framework import viewsets
 
-from fanpin.api import ID_REGEX
-from fanpin.scoping import ScopedAPIViewMixin
-from fanpin.views_mixins import client_ip
+from fanpin.core.scoping import ScopedAPIViewMixin
+from fanpin.web.api import ID_REGEX
+from fanpin.web.mixins import client_ip
 from monitoring.api.filters import HouseholdFilter, RegionFilter
 from monitoring.api.serializers import HouseholdDetailSerializer, HouseholdListSerializer, RegionSerializer
 from monitoring.models import Household, Region

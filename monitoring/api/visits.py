@@ -13,19 +13,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.utils import html
 
-from fanpin.roles import Permission, role_can
-from fanpin.scoping import ScopedAPIViewMixin
-from fanpin.views_mixins import effective_role
-from fanpin.workflow import ObjectOutOfScope
-from monitoring.idcard import id_number_mask
-from monitoring.models import (
-    CHECKLIST_FIELDS,
-    MAX_VISIT_PHOTOS,
-    Application,
-    IncomeChange,
-    Visit,
-    VisitEvent,
-)
+from fanpin.core.idcard import id_number_mask
+from fanpin.core.roles import Permission, effective_role, role_can
+from fanpin.core.scoping import ScopedAPIViewMixin
+from fanpin.core.workflow import ObjectOutOfScope
+from monitoring.models import CHECKLIST_FIELDS, MAX_VISIT_PHOTOS, Application, IncomeChange, Visit, VisitEvent
 from monitoring.selectors.cadre import applications_in_scope, visits_in_scope
 from monitoring.services.applications import application_record
 from monitoring.services.visits import VisitInput, visit_record

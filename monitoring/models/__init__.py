@@ -36,7 +36,7 @@ from monitoring.models.leads import (
     TargetCategory,
 )
 from monitoring.models.lines import MonitoringLine
-from monitoring.models.regions import Region, RegionLevel, region_level_of, region_parent_code
+from monitoring.models.regions import Region
 from monitoring.models.screening import RunStatus, RunTrigger, ScreeningParameters, ScreeningRun
 from monitoring.models.targets import EliminationMethod, MonitoringTarget, TargetStatus
 from monitoring.models.visits import (
@@ -93,7 +93,6 @@ __all__ = [
     "MonitoringLine",
     "MonitoringTarget",
     "Region",
-    "RegionLevel",
     "Relation",
     "RigidExpenditure",
     "RiskType",
@@ -108,6 +107,4 @@ __all__ = [
     "Visit",
     "VisitEvent",
     "VisitPhoto",
-    "region_level_of",
-    "region_parent_code",
 ]

@@ -10,7 +10,7 @@ from __future__ import annotations
 from django.db import models
 from django.db.models import Q
 
-from fanpin.scoping import ScopedQuerySet
+from fanpin.core.scoping import ScopedQuerySet
 
 
 class AlertType(models.TextChoices):

@@ -7,7 +7,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from fanpin.scoping import ScopedQuerySet
+from fanpin.core.scoping import ScopedQuerySet
 
 
 class ExportKind(models.TextChoices):

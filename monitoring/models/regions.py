@@ -3,37 +3,8 @@ from __future__ import annotations
 from django.db import models
 from django.db.models import Q
 
-from fanpin.scoping import ScopedQuerySet
-
-
-class RegionLevel(models.TextChoices):
-    PROVINCE = "PROVINCE", "省"
-    CITY = "CITY", "市"
-    COUNTY = "COUNTY", "县"
-    TOWNSHIP = "TOWNSHIP", "乡镇"
-    VILLAGE = "VILLAGE", "村"
-
-
-def region_level_of(code: str) -> str:
-    """The level of a 12-digit statistical division code, from its trailing zeros (SPEC §2)."""
-    if code.endswith("0000000000"):
-        return RegionLevel.PROVINCE
-    if code.endswith("00000000"):
-        return RegionLevel.CITY
-    if code.endswith("000000"):
-        return RegionLevel.COUNTY
-    if code.endswith("000"):
-        return RegionLevel.TOWNSHIP
-    return RegionLevel.VILLAGE
-
-
-def region_parent_code(code: str) -> str | None:
-    """The code of the region directly above (``None`` for a province)."""
-    level = region_level_of(code)
-    if level == RegionLevel.PROVINCE:
-        return None
-    keep = {"CITY": 2, "COUNTY": 4, "TOWNSHIP": 6, "VILLAGE": 9}[level]
-    return code[:keep].ljust(12, "0")
+from fanpin.core.regions import RegionLevel
+from fanpin.core.scoping import ScopedQuerySet
 
 
 class RegionQuerySet(ScopedQuerySet["Region"]):

@@ -9,7 +9,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from fanpin.scoping import ScopedQuerySet
+from fanpin.core.scoping import ScopedQuerySet
 from monitoring.models.leads import TargetCategory
 
 

@@ -10,7 +10,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from fanpin.scoping import ScopedQuerySet
+from fanpin.core.scoping import ScopedQuerySet
 
 # The 两不愁三保障 checklist: field name → label, in the SPEC's order.
 CHECKLIST_FIELDS: tuple[tuple[str, str], ...] = (

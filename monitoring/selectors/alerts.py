@@ -7,11 +7,9 @@ from typing import Any
 
 from django.db.models import QuerySet
 
-from fanpin.roles import Permission, Role, role_can
-from fanpin.scoping import sees_everything, user_region_prefix
-from fanpin.views_mixins import effective_role
+from fanpin.core.roles import Permission, Role, department_label, effective_role, role_can
+from fanpin.core.scoping import sees_everything, user_region_prefix
 from monitoring.models import AlertOrigin, DepartmentAlert
-from monitoring.services.alerts import department_label
 
 
 def alerts_may_view(*, user: Any) -> bool:

@@ -8,8 +8,8 @@ from typing import Any
 from django.db.models import F, Lookup, OuterRef, Prefetch, QuerySet, Subquery
 from django.db.models.functions import Reverse
 
-from fanpin.scoping import code_prefix
-from monitoring.idcard import id_search_tail, id_search_whole
+from fanpin.core.idcard import id_search_tail, id_search_whole
+from fanpin.core.scoping import code_prefix
 from monitoring.models import AnnualIncome, Household, Member, RigidExpenditure
 from monitoring.selectors.lines import monitoring_lines_for_province
 
@@ -46,7 +46,7 @@ def _household_ids_matching(*, search: str) -> QuerySet[Any]:
 
     One ``UNION ALL`` of index range scans: 户编号 prefix (``household_no`` pattern index), any
     member's name prefix (``member_name_prefix``), and a 身份证号 as SPEC §1 allows: a whole, valid
-    number exactly (the unique index; ``monitoring.idcard.id_search_whole``), or exactly the last 4
+    number exactly (the unique index; ``fanpin.core.idcard.id_search_whole``), or exactly the last 4
     characters the mask shows (a prefix of the reversed number: ``member_id_number_tail`` on
     PostgreSQL; ``id_search_tail``).  Never 5 to 17 trailing characters nor an 18-character number
     with a wrong check digit: those would let a user find a hidden digit one guess at a time.

@@ -6,9 +6,8 @@ from typing import Any
 
 from django.db.models import Count, Q, QuerySet
 
-from fanpin.roles import Department, Permission, Role, role_can
-from fanpin.scoping import sees_everything
-from fanpin.views_mixins import effective_role
+from fanpin.core.roles import Department, Permission, Role, effective_role, role_can
+from fanpin.core.scoping import sees_everything
 from monitoring.models import AlertStatus, ImportJob, ImportJobAlert, ImportKind
 from monitoring.selectors.alerts import alerts_visible
 

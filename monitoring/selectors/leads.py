@@ -12,9 +12,9 @@ from django.db.models import Case, Count, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.fields import BooleanField
 from django.utils import timezone
 
-from fanpin.models import AuditEntry
-from fanpin.scoping import code_prefix
-from fanpin.views_mixins import effective_role
+from fanpin.core.models import AuditEntry
+from fanpin.core.roles import effective_role
+from fanpin.core.scoping import code_prefix
 from monitoring.models import (
     Lead,
     LeadSource,

@@ -15,9 +15,8 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
-from fanpin.locks import named_locks_acquire
-from fanpin.roles import Department, Permission, role_can
-from fanpin.views_mixins import effective_role
+from fanpin.core.locks import named_locks_acquire
+from fanpin.core.roles import Permission, department_label, effective_role, role_can
 from monitoring.models import AlertOrigin, DepartmentAlert
 from monitoring.services.imports.kinds import AlertsHandler, alert_key, alert_unit_lock, alerts_by_key
 from monitoring.services.imports.pipeline import ImportContext, Row
@@ -32,11 +31,6 @@ class AlertOutcome:
     id: int
     status: str
     duplicate: bool  # the key was seen before: nothing was written
-
-
-def department_label(user: Any) -> str:
-    code = getattr(user, "department", "")
-    return Department(code).label if code else ""
 
 
 @transaction.atomic

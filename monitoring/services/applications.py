@@ -21,8 +21,9 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from fanpin.audit import audit_record
-from monitoring.idcard import id_number_normalize
+from fanpin.core.audit import audit_record
+from fanpin.core.idcard import id_number_normalize
+from fanpin.core.regions import RegionLevel
 from monitoring.models import (
     EVENT_RISK_TYPES,
     Application,
@@ -32,7 +33,6 @@ from monitoring.models import (
     LeadSource,
     Member,
     Region,
-    RegionLevel,
     VisitEvent,
 )
 from monitoring.services.review import lead_raise_or_merge

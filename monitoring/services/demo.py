@@ -18,10 +18,11 @@ from decimal import Decimal
 
 from django.db import transaction
 
-from fanpin.models import User
-from fanpin.roles import Department, Role
-from fanpin.services import user_create
-from monitoring.idcard import id_check_digit
+from fanpin.core.idcard import id_check_digit
+from fanpin.core.models import User
+from fanpin.core.regions import region_level_of
+from fanpin.core.roles import Department, Role
+from fanpin.core.services import user_create
 from monitoring.models import (
     AnnualIncome,
     DisabilityGrade,
@@ -37,7 +38,6 @@ from monitoring.models import (
     Relation,
     RigidExpenditure,
     Schooling,
-    region_level_of,
 )
 from monitoring.services.lines import monitoring_line_set
 from monitoring.services.regions import region_upsert

@@ -21,11 +21,10 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from fanpin.audit import access_log_record
-from fanpin.models import AccessLog
-from fanpin.roles import Permission, role_can
-from fanpin.views_mixins import effective_role
-from monitoring.idcard import personal_text_mask
+from fanpin.core.audit import access_log_record
+from fanpin.core.idcard import personal_text_mask
+from fanpin.core.models import AccessLog
+from fanpin.core.roles import Permission, effective_role, role_can
 from monitoring.models import ExportJob, ExportKind, ExportStatus
 from monitoring.selectors.exports import export_job_get, export_row_count
 from monitoring.selectors.leads import QueueFilters

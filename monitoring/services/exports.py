@@ -14,11 +14,11 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 
-from fanpin.audit import access_log_record, export_record
-from fanpin.masking import user_sees_full_id
-from fanpin.models import AccessLog
-from fanpin.xlsx import safe_row, sheet_filter, sheet_header
-from monitoring.idcard import id_number_mask, personal_text_mask, phone_mask
+from fanpin.core.audit import access_log_record, export_record
+from fanpin.core.idcard import id_number_mask, personal_text_mask, phone_mask
+from fanpin.core.masking import user_sees_full_id
+from fanpin.core.models import AccessLog
+from fanpin.core.xlsx import safe_row, sheet_filter, sheet_header
 from monitoring.models import HouseholdType
 from monitoring.selectors.exports import export_snapshot, households_export_rows
 

@@ -13,9 +13,9 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from openpyxl import Workbook
 
-from fanpin.audit import export_record
-from fanpin.scoping import code_prefix
-from fanpin.xlsx import safe_row, sheet_filter, sheet_header
+from fanpin.core.audit import export_record
+from fanpin.core.scoping import code_prefix
+from fanpin.core.xlsx import safe_row, sheet_filter, sheet_header
 from monitoring.models import Lead, LeadState, MonitoringTarget, TargetStatus
 from monitoring.selectors.leads import (
     CATEGORY_LABELS,

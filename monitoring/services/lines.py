@@ -5,8 +5,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from fanpin.audit import audit_record
-from fanpin.models import User
+from fanpin.core.audit import audit_record
+from fanpin.core.models import User
 from monitoring.models import MonitoringLine, Region
 
 NATIONAL = "000000000000"

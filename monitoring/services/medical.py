@@ -23,9 +23,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from fanpin.roles import Department, Permission, Role, role_can
-from fanpin.scoping import sees_everything, user_region_prefix
-from fanpin.views_mixins import effective_role
+from fanpin.core.roles import Department, Permission, Role, department_label, effective_role, role_can
+from fanpin.core.scoping import sees_everything, user_region_prefix
 from monitoring.models import (
     AlertOrigin,
     AlertType,
@@ -37,7 +36,7 @@ from monitoring.models import (
     TargetStatus,
 )
 from monitoring.selectors.screening import screening_parameters_get
-from monitoring.services.alerts import MAX_BATCH, alerts_write, department_label
+from monitoring.services.alerts import MAX_BATCH, alerts_write
 
 MEDICAL_DEPARTMENT = "医保"
 MEDICAL_ALERT_KEY_PREFIX = "medical-"  # idempotency keys of the alerts made from settlement lines

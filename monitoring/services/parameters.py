@@ -7,8 +7,8 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from fanpin.audit import audit_record
-from fanpin.models import User
+from fanpin.core.audit import audit_record
+from fanpin.core.models import User
 from monitoring.models import ScreeningParameters
 
 NATIONAL = "000000000000"

@@ -6,10 +6,10 @@ from typing import Any
 
 from django.db import transaction
 
-from fanpin.audit import access_log_record
-from fanpin.masking import user_sees_full_id
-from fanpin.models import AccessLog, User
-from monitoring.idcard import id_number_mask, id_search_whole
+from fanpin.core.audit import access_log_record
+from fanpin.core.idcard import id_number_mask, id_search_whole
+from fanpin.core.masking import user_sees_full_id
+from fanpin.core.models import AccessLog, User
 from monitoring.models import Household, Lead, Member
 
 

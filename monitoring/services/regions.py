@@ -5,7 +5,8 @@ import re
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from monitoring.models import Region, region_level_of, region_parent_code
+from fanpin.core.regions import region_level_of, region_parent_code
+from monitoring.models import Region
 
 _CODE_RE = re.compile(r"^[0-9]{12}$")
 

@@ -18,9 +18,9 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from fanpin.audit import audit_record
-from fanpin.roles import Role
-from fanpin.workflow import ObjectOutOfScope, Transition, TransitionNotAllowed, Workflow
+from fanpin.core.audit import audit_record
+from fanpin.core.roles import Role
+from fanpin.core.workflow import ObjectOutOfScope, Transition, TransitionNotAllowed, Workflow
 from monitoring.models import (
     MAX_RISK_TYPES,
     MIN_PUBLICITY_DAYS,

@@ -17,7 +17,8 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from fanpin.models import AuditEntry
+from fanpin.core.audit import state_changes_follow
+from fanpin.core.models import AuditEntry
 from monitoring.models import (
     MAX_RISK_TYPES,
     Household,
@@ -149,10 +150,8 @@ def leads_raise_or_merge_many(
     ]
     AuditEntry.objects.bulk_create(entries, batch_size=1000)
     if entries:
-        # these audit rows bypass ``audit_record``: expire the villages' dashboards on commit
-        from assistance.services.dashboard_refresh import dashboard_regions_changed
-
-        dashboard_regions_changed(region_codes=[entry.region_code for entry in entries])
+        # these audit rows bypass ``audit_record``: tell its followers (the villages' dashboards expire)
+        state_changes_follow(object_type="lead", region_codes=sorted({entry.region_code for entry in entries}))
     outcome.raised = len(new)
     outcome.merged = len(open_leads)
     return outcome

@@ -21,8 +21,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from fanpin.audit import audit_record
-from fanpin.models import User
+from fanpin.core.audit import audit_record
+from fanpin.core.models import User
 from monitoring.models import Region, RunStatus, RunTrigger, ScreeningRule, ScreeningRun
 from monitoring.selectors.screening import (
     counties_with_households,

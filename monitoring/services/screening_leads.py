@@ -14,7 +14,8 @@ from typing import Any
 from django.db import connection
 from django.db.models import Exists, OuterRef
 
-from fanpin.models import AuditEntry
+from fanpin.core.audit import state_changes_follow
+from fanpin.core.models import AuditEntry
 from monitoring.models import (
     MAX_RISK_TYPES,
     Household,
@@ -247,10 +248,8 @@ def leads_write(
     if to_create:
         _raised_leads_audit(run_id=run_id, now=now, actor_id=actor_id, id_range=id_range)
     if to_create or to_update:
-        # the audit rows above bypass ``audit_record``: expire the county's dashboards on commit
-        from assistance.services.dashboard_refresh import dashboard_regions_changed
-
-        dashboard_regions_changed(region_codes=[prefix[:6].ljust(12, "0")])
+        # the audit rows above bypass ``audit_record``: tell its followers (the county's dashboards expire)
+        state_changes_follow(object_type="lead", region_codes=[prefix[:6].ljust(12, "0")])
     return outcome
 
 

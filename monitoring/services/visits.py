@@ -17,8 +17,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from PIL import ExifTags, Image
 
-from fanpin.audit import audit_record
-from fanpin.workflow import ObjectOutOfScope
+from fanpin.core.audit import audit_record
+from fanpin.core.workflow import ObjectOutOfScope
 from monitoring.models import (
     CHECKLIST_FIELDS,
     EVENT_RISK_TYPES,

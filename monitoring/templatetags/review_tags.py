@@ -8,8 +8,8 @@ from typing import Any
 from django import template
 from django.utils import timezone
 
-from fanpin.roles import Department
-from fanpin.templatetags.fanpin_tags import money
+from fanpin.core.roles import Department
+from fanpin.web.templatetags.fanpin_tags import money
 from monitoring.models import ExpenditureCategory, LeadSource, RiskType, ScreeningRule
 from monitoring.selectors.leads import labels_joined
 

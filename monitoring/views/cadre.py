@@ -17,14 +17,14 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from fanpin.roles import Permission, Role, role_can
-from fanpin.views_mixins import client_ip, effective_role
-from fanpin.workflow import ObjectOutOfScope
+from assistance.selectors.todo import home_todo
+from fanpin.core.roles import Permission, Role, effective_role, role_can
+from fanpin.core.workflow import ObjectOutOfScope
+from fanpin.web.mixins import client_ip
 from monitoring.forms_cadre import ApplicationForm, SelfReportForm, VisitForm
 from monitoring.models import Application, ApplicationStatus, Household
 from monitoring.selectors.cadre import applications_in_scope, cadre_home, household_for_visit
 from monitoring.selectors.households import households_in_scope
-from monitoring.selectors.todo import home_todo
 from monitoring.services.applications import (
     RateLimited,
     application_match,

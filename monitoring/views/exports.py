@@ -13,9 +13,9 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from fanpin.roles import Permission
-from fanpin.views_mixins import client_ip, permission_require
-from fanpin.xlsx import attachment_disposition
+from fanpin.core.roles import Permission
+from fanpin.core.xlsx import attachment_disposition
+from fanpin.web.mixins import client_ip, permission_require
 from monitoring.models import ExportJob, ExportKind
 from monitoring.selectors.exports import export_job_get, export_jobs_for_user
 from monitoring.services.export_jobs import export_job_file_open, export_job_for_large

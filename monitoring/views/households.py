@@ -8,10 +8,10 @@ from django.shortcuts import get_object_or_404, render
 from django.views import View
 from django.views.generic import DetailView, ListView
 
-from fanpin.masking import MaskingMixin, user_sees_full_id
-from fanpin.roles import Permission, role_can
-from fanpin.scoping import RegionScopedViewMixin
-from fanpin.views_mixins import PermissionRequiredMixin, client_ip, effective_role
+from fanpin.core.masking import user_sees_full_id
+from fanpin.core.roles import Permission, effective_role, role_can
+from fanpin.core.scoping import RegionScopedViewMixin
+from fanpin.web.mixins import MaskingMixin, PermissionRequiredMixin, client_ip
 from monitoring.forms import HouseholdFilterForm
 from monitoring.models import Household, Member, Region
 from monitoring.selectors.households import household_detail, household_income_rows, households_in_scope

@@ -16,8 +16,8 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from fanpin.roles import Permission
-from fanpin.views_mixins import client_ip, permission_require
+from fanpin.core.roles import Permission, department_label
+from fanpin.web.mixins import client_ip, permission_require
 from monitoring.forms import HouseholdFilterForm
 from monitoring.models import ExportKind, ImportJob, ImportKind, ImportStatus, Region
 from monitoring.selectors.alerts import shows_household_data
@@ -28,7 +28,6 @@ from monitoring.selectors.imports import (
     import_jobs_for_user,
     import_kinds_for,
 )
-from monitoring.services.alerts import department_label
 from monitoring.services.export_jobs import export_job_for_large
 from monitoring.services.exports import full_ids_check, households_export
 from monitoring.services.imports.jobs import import_job_confirm, import_job_create

@@ -19,10 +19,10 @@ from django.utils.functional import cached_property
 from django.views.decorators.http import require_GET, require_POST
 from django.views.generic import ListView
 
-from fanpin.roles import Permission, role_can
-from fanpin.scoping import RegionScopedViewMixin
-from fanpin.views_mixins import PermissionRequiredMixin, client_ip, effective_role, permission_require
-from fanpin.workflow import ObjectOutOfScope, TransitionNotAllowed
+from fanpin.core.roles import Permission, effective_role, role_can
+from fanpin.core.scoping import RegionScopedViewMixin
+from fanpin.core.workflow import ObjectOutOfScope, TransitionNotAllowed
+from fanpin.web.mixins import PermissionRequiredMixin, client_ip, permission_require
 from monitoring.forms_review import (
     BulkDecideForm,
     ConfirmForm,
@@ -64,7 +64,7 @@ ACTION_FORMS: dict[str, type[Any]] = {
 }
 
 
-_require = permission_require  # the shared check (fanpin.views_mixins)
+_require = permission_require  # the shared check (fanpin.web.mixins)
 
 
 def scope_regions(user: Any) -> list[Region]:

@@ -13,8 +13,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
-from fanpin.roles import Permission
-from fanpin.views_mixins import permission_require
+from fanpin.core.roles import Permission
+from fanpin.web.mixins import permission_require
 from monitoring.forms_screening import MonitoringLineForm, ScreeningParametersForm, ScreeningRunForm
 from monitoring.models import MonitoringLine, Region, RunTrigger, ScreeningRule, ScreeningRun
 from monitoring.selectors.screening import (
@@ -27,7 +27,7 @@ from monitoring.services.lines import monitoring_line_set
 from monitoring.services.parameters import screening_parameters_set
 from monitoring.services.screening import screening_run_start
 
-_require = permission_require  # the shared check (fanpin.views_mixins)
+_require = permission_require  # the shared check (fanpin.web.mixins)
 
 
 def _runnable_regions(user: Any) -> list[Region]:

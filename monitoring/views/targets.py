@@ -11,9 +11,9 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 from django.views.generic import ListView
 
-from fanpin.roles import Permission, role_can
-from fanpin.scoping import RegionScopedViewMixin
-from fanpin.views_mixins import PermissionRequiredMixin, effective_role
+from fanpin.core.roles import Permission, effective_role, role_can
+from fanpin.core.scoping import RegionScopedViewMixin
+from fanpin.web.mixins import PermissionRequiredMixin
 from monitoring.forms_review import TargetFilterForm
 from monitoring.models import ExportKind, MonitoringTarget
 from monitoring.selectors.leads import (

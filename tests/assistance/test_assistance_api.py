@@ -12,7 +12,7 @@ from openpyxl import load_workbook
 
 from assistance.models import MeasureStatus
 from assistance.services.exports import HEADERS, assistance_export
-from fanpin.models import AuditEntry
+from fanpin.core.models import AuditEntry
 from tests.assistance.factories import TargetMeasureFactory, measure, target_for
 from tests.conftest import World
 

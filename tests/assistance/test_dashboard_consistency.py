@@ -197,12 +197,14 @@ def test_page_says_when_the_figures_were_read(world: World, cached: None) -> Non
     """「数据更新于 HH:MM」 in Beijing time: the snapshot's time, not the time of the request."""
     client = Client()
     client.force_login(world.users["county"])
-    read_at = dt.datetime(2026, 12, 3, 6, 5, tzinfo=dt.UTC)  # 14:05 in Beijing
+    # a minute ago, in the same Beijing day as the requests (the snapshot is keyed by that day)
+    read_at = timezone.now().replace(second=0, microsecond=0) - dt.timedelta(minutes=1)
+    shown = f"数据更新于 {timezone.localtime(read_at):%H:%M}"
     with mock.patch("assistance.selectors.dashboard.timezone.now", return_value=read_at):
         first = client.get("/dashboard/").content.decode()
-    assert "数据更新于 14:05" in first
+    assert shown in first
     later = client.get("/dashboard/").content.decode()  # the snapshot, read later
-    assert "数据更新于 14:05" in later
+    assert shown in later
 
 
 def test_leads_of_the_year_are_one_set_on_the_whole_page(world: World) -> None:

@@ -13,7 +13,7 @@ from assistance.models import MeasureStatus, TargetMeasure
 from assistance.selectors.elimination import add_months, elimination_candidates
 from assistance.services.demo import HISTORY_IN_COUNTY, WAITING
 from assistance.services.measures import MEASURE_OBJECT_TYPE
-from fanpin.models import AuditEntry, User
+from fanpin.core.models import AuditEntry, User
 from monitoring.models import Lead, LeadState, MonitoringTarget, TargetStatus, Visit
 from monitoring.services.demo import demo_generate
 

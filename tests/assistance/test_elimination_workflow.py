@@ -12,8 +12,8 @@ from django.urls import reverse
 
 from assistance.models import EliminationProposal, ProposalState
 from assistance.services.elimination import elimination_act, elimination_propose
-from fanpin.models import AuditEntry
-from fanpin.workflow import ObjectOutOfScope, TransitionNotAllowed
+from fanpin.core.models import AuditEntry
+from fanpin.core.workflow import ObjectOutOfScope, TransitionNotAllowed
 from monitoring.models import MonitoringTarget, TargetStatus
 from tests.assistance.factories import ProposalFactory
 from tests.assistance.helpers import TODAY, eligible_target

@@ -16,8 +16,8 @@ from assistance.models import MeasureStatus, TargetMeasure
 from assistance.selectors.plans import plan_rows
 from assistance.selectors.recommendation import LaborCapacity, plan_check
 from assistance.services.measures import measure_add, measure_status_set
-from fanpin.models import AuditEntry
-from fanpin.workflow import ObjectOutOfScope
+from fanpin.core.models import AuditEntry
+from fanpin.core.workflow import ObjectOutOfScope
 from tests.assistance.factories import TargetMeasureFactory, measure, target_for
 from tests.conftest import World
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from fanpin.roles import Role
+from fanpin.core.roles import Role
 from monitoring.models import Visit
 from tests.browser.conftest import login
 from tests.conftest import World

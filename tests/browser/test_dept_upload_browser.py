@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from monitoring.idcard import id_number_mask
+from fanpin.core.idcard import id_number_mask
 from monitoring.models import DepartmentAlert
 from tests.browser.conftest import login, screenshot
 from tests.conftest import World

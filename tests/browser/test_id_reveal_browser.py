@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from fanpin.models import AccessLog
-from monitoring.idcard import id_number_mask
+from fanpin.core.idcard import id_number_mask
+from fanpin.core.models import AccessLog
 from tests.browser.conftest import login
 from tests.conftest import World
 

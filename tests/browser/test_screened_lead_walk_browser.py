@@ -10,7 +10,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from fanpin.models import AuditEntry
+from fanpin.core.models import AuditEntry
 from monitoring.models import Lead, LeadSource, LeadState, MonitoringTarget
 from tests.browser.conftest import screenshot
 from tests.conftest import World

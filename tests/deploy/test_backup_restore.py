@@ -21,8 +21,8 @@ from typing import Any
 import pytest
 from django.db import connection
 
-from fanpin.audit import audit_record
-from fanpin.models import AuditEntry, User
+from fanpin.core.audit import audit_record
+from fanpin.core.models import AuditEntry, User
 from monitoring.models import Household, Lead, Member, MonitoringTarget, Region
 from tests.conftest import World
 from tests.factories import LeadFactory, TargetFactory

@@ -10,9 +10,9 @@ from django.core.exceptions import ValidationError
 from django.test import Client
 from rest_framework.test import APIClient
 
-from fanpin.api_tokens import token_create, token_revoke
-from fanpin.models import ApiToken, AuditEntry
-from fanpin.roles import Role
+from fanpin.core.api_tokens import token_create, token_revoke
+from fanpin.core.models import ApiToken, AuditEntry
+from fanpin.core.roles import Role
 from tests.conftest import World
 
 pytestmark = pytest.mark.django_db

@@ -11,8 +11,8 @@ from django.test import Client
 from django.utils import timezone
 
 from assistance.models import ProposalState
+from assistance.selectors.todo import home_todo
 from monitoring.models import AlertOrigin, AlertStatus, AlertType, Application, DepartmentAlert, LeadState
-from monitoring.selectors.todo import home_todo
 from tests.assistance.factories import ProposalFactory
 from tests.assistance.helpers import eligible_target
 from tests.conftest import World

@@ -1,4 +1,4 @@
-"""The generic transition machinery (fanpin.workflow), exercised on a stand-in state field.
+"""The generic transition machinery (fanpin.core.workflow), exercised on a stand-in state field.
 
 Lead and elimination workflows have their own role × transition matrix tests.
 """
@@ -8,9 +8,9 @@ from __future__ import annotations
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
-from fanpin.models import AuditEntry
-from fanpin.roles import Role
-from fanpin.workflow import ObjectOutOfScope, Transition, TransitionNotAllowed, Workflow
+from fanpin.core.models import AuditEntry
+from fanpin.core.roles import Role
+from fanpin.core.workflow import ObjectOutOfScope, Transition, TransitionNotAllowed, Workflow
 from monitoring.models import Household
 from tests.conftest import World
 

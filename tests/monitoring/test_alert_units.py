@@ -18,8 +18,8 @@ from django.test import Client
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from fanpin.models import User
-from fanpin.roles import Department, Role
+from fanpin.core.models import User
+from fanpin.core.roles import Department, Role
 from monitoring.models import AlertStatus, DepartmentAlert, ImportJob, MedicalSettlement
 from monitoring.services.imports.jobs import import_job_preview_run, import_job_run
 from tests.conftest import World

@@ -10,8 +10,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
-from fanpin.api_tokens import token_create
-from fanpin.roles import Department, Role
+from fanpin.core.api_tokens import token_create
+from fanpin.core.roles import Department, Role
 from monitoring.models import AlertStatus, DepartmentAlert, Lead, LeadSource, LeadState, RigidExpenditure
 from tests.conftest import World
 from tests.factories import MemberFactory, make_id_number

@@ -61,7 +61,7 @@ def test_an_extract_and_another_department_record_the_same_cost_at_once(world: W
     """医保's extract (its system alert) and 卫健's own alert carry the same medical cost (member, date,
     amount) at the same moment, under different department locks: one rigid expenditure, linked by
     both alerts, and no unique-key error for either."""
-    from fanpin.roles import Department, Role
+    from fanpin.core.roles import Department, Role
     from monitoring.models import AlertOrigin, HouseholdType
     from monitoring.services.medical import medical_settlements_submit
     from tests.factories import user

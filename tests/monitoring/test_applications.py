@@ -16,8 +16,8 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from fanpin.models import AuditEntry
-from fanpin.workflow import ObjectOutOfScope
+from fanpin.core.models import AuditEntry
+from fanpin.core.workflow import ObjectOutOfScope
 from monitoring.models import Application, ApplicationStatus, Lead, LeadSource, Member
 from monitoring.services.applications import application_create
 from monitoring.tasks import self_report_match_task

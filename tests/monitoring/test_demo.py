@@ -10,7 +10,7 @@ from django.contrib.auth import authenticate
 from django.core.management import call_command
 from django.test import RequestFactory
 
-from monitoring.idcard import id_birth_date, id_number_is_valid
+from fanpin.core.idcard import id_birth_date, id_number_is_valid
 from monitoring.models import AnnualIncome, Household, Member, Region, RigidExpenditure
 from monitoring.services.demo import DEMO_YEARS, demo_generate
 

@@ -14,9 +14,9 @@ from django.test import Client
 from django.urls import reverse
 from openpyxl import load_workbook
 
-from fanpin.models import User
-from fanpin.roles import Department, Role
-from monitoring.idcard import id_number_mask
+from fanpin.core.idcard import id_number_mask
+from fanpin.core.models import User
+from fanpin.core.roles import Department, Role
 from monitoring.models import AlertStatus, DepartmentAlert, HouseholdType, ImportJob, Lead, MedicalSettlement
 from monitoring.services.imports.jobs import import_job_create, import_job_preview_run, import_job_run
 from tests.conftest import World

@@ -12,8 +12,8 @@ from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
 
-from fanpin.models import AccessLog, AuditEntry
-from fanpin.roles import Role
+from fanpin.core.models import AccessLog, AuditEntry
+from fanpin.core.roles import Role
 from monitoring.models import ExportJob, ExportStatus, Household
 from monitoring.services.export_jobs import export_files_purge, export_job_run
 from tests.conftest import World

@@ -269,8 +269,8 @@ def test_a_crafted_query_string_gets_no_full_numbers(world: World) -> None:
 
 def test_a_role_without_the_right_cannot_export_full_numbers(world: World, monkeypatch: Any) -> None:
     """A role that may export but not see full numbers (none today: city staff given EXPORT_DATA)."""
-    from fanpin import roles
-    from fanpin.models import AccessLog
+    from fanpin.core import roles
+    from fanpin.core.models import AccessLog
 
     monkeypatch.setitem(
         roles.ROLE_PERMISSIONS,
@@ -292,7 +292,7 @@ def test_a_role_without_the_right_cannot_export_full_numbers(world: World, monke
 
 
 def test_a_full_export_needs_a_purpose_and_writes_it_to_the_access_log(world: World) -> None:
-    from fanpin.models import AccessLog
+    from fanpin.core.models import AccessLog
 
     hh = world.households["520101001001"]
     head = hh.members.get(relation="HEAD")
@@ -318,7 +318,7 @@ def test_a_full_export_needs_a_purpose_and_writes_it_to_the_access_log(world: Wo
 def test_a_full_export_as_a_job_and_from_the_command(world: World, settings: Any, tmp_path: Path) -> None:
     from django.core.management import CommandError
 
-    from fanpin.models import AccessLog
+    from fanpin.core.models import AccessLog
     from monitoring.models import ExportJob
     from monitoring.services.export_jobs import export_job_run
 

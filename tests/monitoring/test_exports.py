@@ -10,8 +10,8 @@ import pytest
 from django.core.management import CommandError, call_command
 from openpyxl import load_workbook
 
-from fanpin.models import AuditEntry
-from monitoring.idcard import id_number_mask
+from fanpin.core.idcard import id_number_mask
+from fanpin.core.models import AuditEntry
 from monitoring.services.exports import households_export
 from tests.conftest import World
 from tests.factories import IncomeFactory, MemberFactory
@@ -89,7 +89,7 @@ def test_export_command_bad_input(world: World, tmp_path: Path, args: list[str],
 
 def test_export_command_leads_targets_assistance(world: World, tmp_path: Path) -> None:
     """SPEC §6: every kind of export_xlsx, with Chinese headers, scoped, audited in the access log."""
-    from fanpin.models import AccessLog
+    from fanpin.core.models import AccessLog
     from monitoring.models import LeadSource, ScreeningRule
     from tests.assistance.factories import TargetMeasureFactory, target_for
     from tests.factories import LeadFactory

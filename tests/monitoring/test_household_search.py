@@ -16,8 +16,8 @@ from django.test import Client
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from fanpin.models import User
-from fanpin.roles import Role
+from fanpin.core.models import User
+from fanpin.core.roles import Role
 from monitoring.models import Household, Relation
 from monitoring.selectors.households import households_in_scope
 from tests.conftest import World

@@ -8,8 +8,8 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from fanpin.models import AccessLog
-from monitoring.idcard import id_number_mask
+from fanpin.core.idcard import id_number_mask
+from fanpin.core.models import AccessLog
 from tests.conftest import World
 
 pytestmark = pytest.mark.django_db

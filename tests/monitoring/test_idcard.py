@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from hypothesis import given
 from hypothesis import strategies as st
 
-from monitoring.idcard import id_check_digit, id_number_is_valid, id_number_mask, id_number_normalize
+from fanpin.core.idcard import id_check_digit, id_number_is_valid, id_number_mask, id_number_normalize
 
 TODAY = dt.date(2026, 11, 28)
 
@@ -100,6 +100,6 @@ def test_mask() -> None:
     ],
 )
 def test_personal_text_mask(header: str, text: str, expected: str) -> None:
-    from monitoring.idcard import personal_text_mask
+    from fanpin.core.idcard import personal_text_mask
 
     assert personal_text_mask(header=header, text=text) == expected

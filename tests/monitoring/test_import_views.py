@@ -12,7 +12,7 @@ from django.test import Client
 from django.urls import reverse
 from openpyxl import load_workbook
 
-from fanpin.models import AuditEntry
+from fanpin.core.models import AuditEntry
 from monitoring.models import AnnualIncome, ImportJob
 from monitoring.services.imports.jobs import import_job_preview_run, import_job_run
 from monitoring.services.imports.spec import SPECS

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.core.exceptions import ValidationError
 
-from fanpin.models import AuditEntry
+from fanpin.core.models import AuditEntry
 from monitoring.models import Lead, LeadState
 from monitoring.services.leads import lead_reject
 from tests.factories import LeadFactory

@@ -13,7 +13,7 @@ from django.test import Client
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from fanpin.models import AuditEntry
+from fanpin.core.models import AuditEntry
 from monitoring.models import DepartmentAlert, HouseholdType, ScreeningParameters
 from monitoring.selectors.screening import screening_parameters_get
 from monitoring.services.imports.pipeline import import_run

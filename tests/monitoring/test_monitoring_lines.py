@@ -8,7 +8,7 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
-from fanpin.models import AuditEntry
+from fanpin.core.models import AuditEntry
 from monitoring.models import MonitoringLine
 from monitoring.selectors.lines import monitoring_line_for
 from tests.factories import region

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from django.db import connection, connections
 
-from fanpin.workflow import TransitionNotAllowed
+from fanpin.core.workflow import TransitionNotAllowed
 from monitoring.models import Lead, LeadState, MonitoringTarget
 from monitoring.services import review
 from tests.conftest import World

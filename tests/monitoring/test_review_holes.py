@@ -18,7 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from fanpin.models import AuditEntry
+from fanpin.core.models import AuditEntry
 from monitoring.models import Lead, LeadState, MonitoringTarget
 from monitoring.services import review
 from tests.conftest import World

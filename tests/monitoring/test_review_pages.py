@@ -154,7 +154,7 @@ def test_consent_scan_upload_and_download(world: World) -> None:
     download = login(world, "county").get(reverse("monitoring:lead_consent_scan", args=[lead.pk]))
     assert download.status_code == 200 and download.content == b"%PDF-1.4 scan"
     # every download is in the access log; city and province staff (masked data only) get none
-    from fanpin.models import AccessLog
+    from fanpin.core.models import AccessLog
 
     (entry,) = AccessLog.objects.filter(object_id=str(lead.pk))
     assert entry.actor == world.users["county"] and "承诺授权书扫描件" in entry.what

@@ -8,8 +8,8 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from fanpin.models import AuditEntry
-from fanpin.workflow import TransitionNotAllowed
+from fanpin.core.models import AuditEntry
+from fanpin.core.workflow import TransitionNotAllowed
 from monitoring.models import Lead, LeadState, MonitoringTarget
 from monitoring.services import review
 from tests.conftest import World

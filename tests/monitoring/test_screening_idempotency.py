@@ -10,8 +10,8 @@ from unittest import mock
 import pytest
 from django.db import IntegrityError, transaction
 
-from fanpin.models import User
-from fanpin.roles import Role
+from fanpin.core.models import User
+from fanpin.core.roles import Role
 from monitoring.models import Lead, LeadState, RunStatus
 from monitoring.services.leads import lead_reject
 from tests.factories import ExpenditureFactory, LeadFactory, TargetFactory, income, user
@@ -204,7 +204,7 @@ def test_fixed_number_of_queries_per_county(households: int, django_assert_max_n
 
 
 def test_every_raised_lead_gets_one_audit_row_and_a_refresh_adds_none() -> None:
-    from fanpin.models import AuditEntry
+    from fanpin.core.models import AuditEntry
 
     county_user = user("county1", Role.COUNTY, COUNTY)
     households = [poor() for _ in range(3)]

@@ -8,7 +8,7 @@ from unittest import mock
 import pytest
 from django.urls import reverse
 
-from fanpin.models import AuditEntry
+from fanpin.core.models import AuditEntry
 from monitoring.models import Lead, MonitoringLine, RunStatus, ScreeningParameters, ScreeningRun
 from monitoring.services.screening import screening_county_execute
 from tests.factories import MonitoringLineFactory, income

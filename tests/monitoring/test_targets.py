@@ -9,7 +9,7 @@ from django.test import Client
 from django.urls import reverse
 from openpyxl import load_workbook
 
-from fanpin.models import AuditEntry
+from fanpin.core.models import AuditEntry
 from monitoring.models import LeadState
 from monitoring.services import review
 from monitoring.services.exports_leads import leads_export, targets_export

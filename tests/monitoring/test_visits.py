@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 from PIL import Image
 
-from fanpin.workflow import ObjectOutOfScope
+from fanpin.core.workflow import ObjectOutOfScope
 from monitoring.models import Lead, LeadSource, LeadState, Visit, VisitPhoto
 from monitoring.selectors.cadre import cadre_home, visits_due
 from monitoring.services.visits import VisitInput, visit_record

@@ -7,8 +7,8 @@ from django.db import DatabaseError, connection, transaction
 from django.test import Client
 from django.urls import reverse
 
-from fanpin.audit import audit_record
-from fanpin.models import AppendOnlyError, AuditEntry
+from fanpin.core.audit import audit_record
+from fanpin.core.models import AppendOnlyError, AuditEntry
 from tests.conftest import World
 
 pytestmark = pytest.mark.django_db

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fanpin.checks import https_behind_a_proxy
+from fanpin.core.checks import https_behind_a_proxy
 
 
 def test_https_redirect_without_a_trusted_proxy_header_is_warned(settings: Any) -> None:

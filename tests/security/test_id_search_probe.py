@@ -20,14 +20,14 @@ from django.test import Client
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from fanpin.models import AccessLog
-from monitoring.idcard import id_check_digit
+from fanpin.core.idcard import id_check_digit
+from fanpin.core.models import AccessLog
 from monitoring.models import Household, Member
 from tests.conftest import World
 
 pytestmark = pytest.mark.django_db
 
-# Roles that see households but may not see full numbers (fanpin.roles: no VIEW_FULL_ID).
+# Roles that see households but may not see full numbers (fanpin.core.roles: no VIEW_FULL_ID).
 MASKED_ROLES = ["province", "city", "township", "village"]
 # Those of them with the cadre home (RECORD_VISITS).
 CADRE_ROLES = ["township", "village"]

@@ -6,7 +6,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from fanpin.models import AccessLog, AppendOnlyError
+from fanpin.core.models import AccessLog, AppendOnlyError
 from tests.conftest import World
 
 pytestmark = pytest.mark.django_db

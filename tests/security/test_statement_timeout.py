@@ -116,7 +116,7 @@ WEB_PROCESS = textwrap.dedent(
     import fanpin.wsgi  # the web entry point: this process is a web process
     from django.db import connection
     from django.test import Client
-    from fanpin.models import User
+    from fanpin.core.models import User
 
     with connection.cursor() as cursor:
         cursor.execute("SHOW statement_timeout")

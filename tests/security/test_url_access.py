@@ -17,7 +17,7 @@ from django.db import close_old_connections
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from fanpin.roles import Permission, role_can
+from fanpin.core.roles import Permission, role_can
 from tests.conftest import World
 
 pytestmark = pytest.mark.django_db
@@ -217,7 +217,7 @@ def alert(world: World, inside: bool) -> dict[str, Any]:
 
 
 def api_token(world: World, inside: bool) -> dict[str, Any]:
-    from fanpin.api_tokens import token_create
+    from fanpin.core.api_tokens import token_create
 
     code = "520101001000" if inside else "530101001001"
     return {

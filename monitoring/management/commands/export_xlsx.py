@@ -8,9 +8,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from assistance.services.exports import assistance_export
-from fanpin.models import User
-from fanpin.roles import Permission, Role, role_can
-from fanpin.views_mixins import effective_role
+from fanpin.core.models import User
+from fanpin.core.roles import Permission, Role, effective_role, role_can
 from monitoring.models import Region
 from monitoring.services.exports import full_ids_check, households_export
 from monitoring.services.exports_leads import leads_export, targets_export

@@ -6,7 +6,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from fanpin.models import User
+from fanpin.core.models import User
 from monitoring.services.imports.jobs import import_file
 from monitoring.services.imports.spec import KINDS
 

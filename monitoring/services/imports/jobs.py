@@ -13,10 +13,9 @@ from django.db import DEFAULT_DB_ALIAS, DatabaseError, connection, connections, 
 from django.db.models import Max, Q
 from django.utils import timezone
 
-from fanpin.roles import Permission, Role, role_can
-from fanpin.scoping import code_prefix, sees_everything
-from fanpin.views_mixins import effective_role
-from monitoring.idcard import id_number_mask
+from fanpin.core.idcard import id_number_mask
+from fanpin.core.roles import Permission, Role, effective_role, role_can
+from fanpin.core.scoping import code_prefix, sees_everything
 from monitoring.models import ImportJob, ImportKind, ImportStatus
 from monitoring.selectors.imports import import_kinds_for
 from monitoring.services.imports.pipeline import ImportResult, import_run

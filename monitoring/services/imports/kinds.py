@@ -16,8 +16,9 @@ from typing import Any, ClassVar
 from django.db.models import Exists, Min, OuterRef
 from django.utils import timezone
 
-from fanpin.locks import named_locks_acquire
-from monitoring.idcard import id_number_mask
+from fanpin.core.idcard import id_number_mask
+from fanpin.core.locks import named_locks_acquire
+from fanpin.core.regions import RegionLevel, region_level_of, region_parent_code
 from monitoring.models import (
     AlertOrigin,
     AlertStatus,
@@ -31,12 +32,9 @@ from monitoring.models import (
     LeadSource,
     Member,
     Region,
-    RegionLevel,
     Relation,
     RigidExpenditure,
     RiskType,
-    region_level_of,
-    region_parent_code,
 )
 from monitoring.services.alert_dates import alert_date_error, settlement_year_error
 from monitoring.services.imports.pipeline import ImportContext, Row

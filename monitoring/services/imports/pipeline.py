@@ -19,9 +19,9 @@ from typing import IO, Any
 
 from django.db import DatabaseError, transaction
 
-from fanpin.roles import Department, Role
-from fanpin.scoping import sees_everything, user_region_prefix
-from monitoring.idcard import personal_text_mask
+from fanpin.core.idcard import personal_text_mask
+from fanpin.core.roles import Department, Role
+from fanpin.core.scoping import sees_everything, user_region_prefix
 from monitoring.services.imports.reader import SheetError, find_header, open_rows
 from monitoring.services.imports.spec import SPECS, CellError, KindSpec, is_blank
 

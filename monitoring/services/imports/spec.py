@@ -19,7 +19,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import models
 
-from monitoring.idcard import id_number_normalize
+from fanpin.core.idcard import id_number_normalize
 from monitoring.models import (
     AlertType,
     DisabilityGrade,

@@ -12,7 +12,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from fanpin.xlsx import cell_text_safe, safe_row
+from fanpin.core.xlsx import cell_text_safe, safe_row
 from monitoring.services.imports.reader import SheetError, find_header, open_rows
 from monitoring.services.imports.spec import SPECS, Column, parse_bool
 

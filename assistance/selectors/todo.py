@@ -19,7 +19,7 @@ from django.utils.http import urlencode
 from assistance.models import EliminationProposal, ProposalState
 from assistance.selectors.elimination import elimination_candidates
 from assistance.selectors.plans import targets_unassisted_count
-from fanpin.views_mixins import effective_role
+from fanpin.core.roles import effective_role
 from monitoring.models import AlertStatus, ApplicationStatus, Lead, LeadState
 from monitoring.selectors.alerts import alerts_visible
 from monitoring.selectors.cadre import applications_in_scope, visits_due

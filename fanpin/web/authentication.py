@@ -11,8 +11,8 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions, throttling
 from rest_framework.request import Request
 
-from fanpin.api_tokens import token_authenticate
-from fanpin.models import ApiToken
+from fanpin.core.api_tokens import token_authenticate
+from fanpin.core.models import ApiToken
 
 
 class HashedTokenAuthentication(authentication.BaseAuthentication):
@@ -49,7 +49,7 @@ class TokenRateThrottle(throttling.SimpleRateThrottle):
 
 
 class HashedTokenScheme(OpenApiAuthenticationExtension):  # type: ignore[no-untyped-call]
-    target_class = "fanpin.authentication.HashedTokenAuthentication"
+    target_class = "fanpin.web.authentication.HashedTokenAuthentication"
     name = "tokenAuth"
 
     def get_security_definition(self, auto_schema: Any) -> dict[str, str]:

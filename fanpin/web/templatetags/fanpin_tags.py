@@ -8,7 +8,7 @@ from typing import Any
 
 from django import template
 
-from monitoring.idcard import id_number_mask, phone_mask
+from fanpin.core.idcard import id_number_mask, phone_mask
 
 register = template.Library()
 

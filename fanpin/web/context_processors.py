@@ -5,7 +5,7 @@ from typing import Any
 from django.http import HttpRequest
 from django.urls import reverse
 
-from fanpin.roles import Permission, role_can
+from fanpin.core.roles import Permission, role_can
 from monitoring.selectors.leads import nav_counts
 
 

@@ -4,7 +4,7 @@ import django.contrib.auth.validators
 import django.utils.timezone
 from django.db import migrations, models
 
-import fanpin.models
+import fanpin.core.models
 
 
 class Migration(migrations.Migration):
@@ -134,7 +134,7 @@ class Migration(migrations.Migration):
                 "verbose_name_plural": "用户",
             },
             managers=[
-                ("objects", fanpin.models.FanpinUserManager()),
+                ("objects", fanpin.core.models.FanpinUserManager()),
             ],
         ),
     ]

@@ -17,13 +17,12 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from fanpin.audit import audit_record
-from fanpin.models import ApiToken, User
-from fanpin.roles import Permission, Role, role_can
-from fanpin.scoping import sees_everything, user_region_prefix
-from fanpin.services import user_create
-from fanpin.views_mixins import effective_role
-from monitoring.models import Region
+from fanpin.core.audit import audit_record
+from fanpin.core.models import ApiToken, User
+from fanpin.core.regions import region_model
+from fanpin.core.roles import Permission, Role, effective_role, role_can
+from fanpin.core.scoping import sees_everything, user_region_prefix
+from fanpin.core.services import user_create
 
 # A token used again within this window does not rewrite last_used_at (one write a minute at most).
 LAST_USED_RESOLUTION = dt.timedelta(minutes=1)
@@ -58,7 +57,7 @@ def token_create(*, actor: User | None, name: str, role: str, region_code: str, 
         raise ValidationError({"role": "令牌不能具有系统管理员角色。"})
     if actor is not None and not sees_everything(actor) and role not in COUNTY_GRANTABLE:
         raise ValidationError({"role": "县级工作人员只能创建县级及以下或行业部门的令牌。"})
-    region = Region.objects.filter(code=region_code).first()
+    region = region_model().objects.filter(code=region_code).first()
     prefix = "" if actor is None else user_region_prefix(actor)
     if region is None or prefix is None or not region.code.startswith(prefix):
         raise ValidationError({"region_code": "区划不存在或不在您的管辖范围内。"})

@@ -10,8 +10,8 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from fanpin.api_tokens import token_create
-from fanpin.models import User
+from fanpin.core.api_tokens import token_create
+from fanpin.core.models import User
 
 
 class Command(BaseCommand):

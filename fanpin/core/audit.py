@@ -2,15 +2,31 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from fanpin.models import AccessLog, AuditEntry, User
+from fanpin.core.models import AccessLog, AuditEntry, User
 
-# Object types whose state changes move dashboard figures: their audit row also expires the
-# dashboard snapshots of the region and the regions above it, on commit (docs/decisions.md,
-# "Dashboard snapshots follow every state change").  Bulk writers that insert audit rows without
-# this helper call ``assistance.services.dashboard_refresh.dashboard_regions_changed`` themselves.
-DASHBOARD_OBJECT_TYPES = frozenset({"lead", "target", "elimination", "target_measure"})
+# What must follow a state change outside the kernel (the dashboard snapshots of the region and the
+# regions above it expire on commit: docs/decisions.md, "Dashboard snapshots follow every state
+# change").  The kernel imports no app, so an app registers its follower once, in its AppConfig.ready;
+# each is called as ``follower(object_type=..., region_codes=[...])`` inside the writing transaction.
+StateChangeFollower = Callable[..., None]
+_followers: list[StateChangeFollower] = []
+
+
+def state_change_follower_register(follower: StateChangeFollower) -> None:
+    if follower not in _followers:
+        _followers.append(follower)
+
+
+def state_changes_follow(*, object_type: str, region_codes: list[str]) -> None:
+    """Objects of ``object_type`` in ``region_codes`` changed state in the current transaction: tell
+    the registered followers.  ``audit_record`` calls it; bulk writers that insert audit rows
+    themselves call it once for all their rows."""
+    if region_codes:
+        for follower in _followers:
+            follower(object_type=object_type, region_codes=region_codes)
 
 
 def audit_record(
@@ -25,10 +41,7 @@ def audit_record(
     reason: str = "",
     data: dict[str, Any] | None = None,
 ) -> AuditEntry:
-    if object_type in DASHBOARD_OBJECT_TYPES:
-        from assistance.services.dashboard_refresh import dashboard_regions_changed
-
-        dashboard_regions_changed(region_codes=[region_code])
+    state_changes_follow(object_type=object_type, region_codes=[region_code])
     return AuditEntry.objects.create(
         actor=actor if actor is not None and actor.pk else None,
         object_type=object_type,

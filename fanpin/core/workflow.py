@@ -29,9 +29,9 @@ from typing import Any, Generic, TypeVar
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
 
-from fanpin.audit import audit_record
-from fanpin.scoping import ScopedQuerySet
-from fanpin.views_mixins import effective_role
+from fanpin.core.audit import audit_record
+from fanpin.core.roles import effective_role
+from fanpin.core.scoping import ScopedQuerySet
 
 M = TypeVar("M", bound=models.Model)
 

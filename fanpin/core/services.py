@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from fanpin.models import User
-from fanpin.roles import ROLE_REGION_LEVELS, Role
-from monitoring.models import Region
+from fanpin.core.models import User
+from fanpin.core.regions import RegionLevel
+from fanpin.core.roles import ROLE_REGION_LEVELS, Role
+
+if TYPE_CHECKING:
+    from monitoring.models import Region
 
 
 @transaction.atomic
@@ -25,9 +30,9 @@ def user_create(
     if role != Role.ADMIN and region is None:
         raise ValidationError("除系统管理员外，每个用户必须属于一个行政区划。")
     if region is not None and region.level not in ROLE_REGION_LEVELS[role]:
-        allowed = "或".join(Region.Level(level).label for level in ROLE_REGION_LEVELS[role])
+        allowed = "或".join(RegionLevel(level).label for level in ROLE_REGION_LEVELS[role])
         raise ValidationError(
-            f"角色“{Role(role).label}”只能属于{allowed}级区划，而 {region} 是{Region.Level(region.level).label}级。"
+            f"角色“{Role(role).label}”只能属于{allowed}级区划，而 {region} 是{RegionLevel(region.level).label}级。"
         )
     if role == Role.DEPT and not department:
         raise ValidationError("行业部门用户必须指定所属部门。")

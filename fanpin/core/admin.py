@@ -1,8 +1,8 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
-from fanpin.models import AccessLog, AuditEntry, User
-from fanpin.scoping import RegionScopedAdminMixin
+from fanpin.core.models import AccessLog, AuditEntry, User
+from fanpin.core.scoping import RegionScopedAdminMixin
 
 
 @admin.register(User)

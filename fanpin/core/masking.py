@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from fanpin.roles import Permission, role_can
-from fanpin.views_mixins import effective_role
-from monitoring.idcard import id_number_mask, phone_mask
+from fanpin.core.idcard import id_number_mask, phone_mask
+from fanpin.core.roles import Permission, effective_role, role_can
 
 
 def user_sees_full_id(user: Any) -> bool:
@@ -21,12 +20,3 @@ def mask_id(value: str) -> str:
 
 def mask_phone(value: str) -> str:
     return phone_mask(value)
-
-
-class MaskingMixin:
-    """Puts ``mask_ids = True`` into the context; templates use the ``masked_id`` filter."""
-
-    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
-        context = super().get_context_data(**kwargs)  # type: ignore[misc]
-        context["mask_ids"] = True
-        return context

@@ -10,9 +10,9 @@ from django.templatetags.static import static
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_safe
 
-from fanpin.roles import Permission, Role, role_can
+from assistance.selectors.todo import home_todo
+from fanpin.core.roles import Permission, Role, role_can
 from monitoring.selectors.overview import overview_counts
-from monitoring.selectors.todo import home_todo
 
 
 @login_required

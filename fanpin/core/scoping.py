@@ -17,10 +17,10 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from django.db import models
 
-from fanpin.roles import Role
+from fanpin.core.roles import Role
 
 if TYPE_CHECKING:
-    from fanpin.models import User
+    from fanpin.core.models import User
 
 _M = TypeVar("_M", bound=models.Model)
 
@@ -40,7 +40,7 @@ ROLES_WITHOUT_HOUSEHOLD_DATA = frozenset({Role.DEPT})
 
 def code_prefix(code: str) -> str:
     """The part of a 12-digit code that its descendants share (``520000000000`` → ``52``)."""
-    from monitoring.models import region_level_of
+    from fanpin.core.regions import region_level_of
 
     return code[: LEVEL_PREFIX_LENGTH[region_level_of(code)]]
 

@@ -6,8 +6,8 @@ from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 from django.db.models import Q
 
-from fanpin.roles import Department, Role
-from fanpin.scoping import ScopedQuerySet
+from fanpin.core.roles import Department, Role
+from fanpin.core.scoping import ScopedQuerySet
 
 
 class UserQuerySet(ScopedQuerySet["User"]):

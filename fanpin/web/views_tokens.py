@@ -12,10 +12,10 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from fanpin.api_tokens import COUNTY_GRANTABLE, token_create, token_manager, token_revoke
-from fanpin.models import ApiToken
-from fanpin.roles import Department, Role
-from fanpin.scoping import sees_everything
+from fanpin.core.api_tokens import COUNTY_GRANTABLE, token_create, token_manager, token_revoke
+from fanpin.core.models import ApiToken
+from fanpin.core.roles import Department, Role
+from fanpin.core.scoping import sees_everything
 
 
 class TokenForm(forms.Form):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import models
 
 
@@ -121,3 +123,16 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
 
 def role_can(role: str | None, permission: str) -> bool:
     return bool(role) and permission in ROLE_PERMISSIONS.get(str(role), frozenset())
+
+
+def effective_role(user: Any) -> str:
+    """The role a user acts in: superusers act as administrators."""
+    if getattr(user, "is_superuser", False):
+        return "ADMIN"
+    return str(getattr(user, "role", "") or "")
+
+
+def department_label(user: Any) -> str:
+    """The name of a department user's 行业部门 (empty for other users)."""
+    code = getattr(user, "department", "")
+    return Department(code).label if code else ""

@@ -5,13 +5,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponseBase
 
-from fanpin.roles import role_can
-
-
-def effective_role(user: Any) -> str:
-    if getattr(user, "is_superuser", False):
-        return "ADMIN"
-    return str(getattr(user, "role", "") or "")
+from fanpin.core.roles import effective_role, role_can
 
 
 def permission_require(request: HttpRequest, permission: str) -> None:
@@ -34,3 +28,12 @@ class PermissionRequiredMixin:
 def client_ip(request: HttpRequest) -> str | None:
     """The client address as the web server saw it (a proxy in front must set REMOTE_ADDR)."""
     return request.META.get("REMOTE_ADDR") or None
+
+
+class MaskingMixin:
+    """Puts ``mask_ids = True`` into the context; templates use the ``masked_id`` filter."""
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)  # type: ignore[misc]
+        context["mask_ids"] = True
+        return context
