@@ -145,7 +145,7 @@ def _county_data(tmp_path: Path) -> None:
     # A lead verified with the signed consent scanned (its page links the scan).
     lead = Lead.objects.for_user(village_user).filter(state=LeadState.NEW).order_by("id").first()
     assert lead is not None
-    start = lead.raised_at.date()
+    start = timezone.localtime(lead.raised_at).date()
     scan = SimpleUploadedFile("承诺授权书.pdf", b"%PDF-1.4\n%%EOF\n", content_type="application/pdf")
     verification = Verification(
         home_checked_on=start,

@@ -6,6 +6,7 @@ import datetime as dt
 import re
 
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CHECK_CHARS = "10X98765432"
@@ -37,7 +38,7 @@ def id_number_normalize(value: object, *, today: dt.date | None = None) -> str:
         birth = id_birth_date(text)
     except ValueError:
         raise ValidationError(f"身份证号中的出生日期 {text[6:14]} 不是有效日期。") from None
-    today = today or dt.date.today()
+    today = today or timezone.localdate()
     if birth.year < 1900 or birth > today:
         raise ValidationError(f"身份证号中的出生日期 {text[6:14]} 不在合理范围内。")
     if id_check_digit(text[:17]) != text[17]:

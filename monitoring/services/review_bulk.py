@@ -8,7 +8,6 @@ batch: targets, open leads (locked), households, one bulk insert, one bulk updat
 
 from __future__ import annotations
 
-import datetime as dt
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -96,7 +95,7 @@ def leads_raise_or_merge_many(
                 evidence={source: [{**e, "at": stamp} for e in req.evidence]},
                 suggested_category=category.value,
                 suggested_risk_types=_risks(req.risk_types)[:MAX_RISK_TYPES],
-                year=year or dt.date.today().year,
+                year=year or timezone.localdate().year,
                 raised_at=now,
             )
         )

@@ -60,7 +60,7 @@ def test_demo_has_targets_ready_for_elimination_and_runs_once() -> None:
     assert eligible, "the village user has no target to propose for 风险消除"
     target = eligible[0].target
     assert target.identified_on <= add_months(today, -6)
-    assert target.lead is not None and target.lead.raised_at.date() <= target.identified_on
+    assert target.lead is not None and timezone.localtime(target.lead.raised_at).date() <= target.identified_on
     assert len(elimination_candidates(user=User.objects.get(username="county"), today=today)) > len(eligible)
     # make demo again: the data stays as it is
     counts = (Lead.objects.exclude(state=LeadState.NEW).count(), Visit.objects.count(), TargetMeasure.objects.count())
