@@ -31,11 +31,21 @@ from monitoring.models.leads import (
     Lead,
     LeadSource,
     LeadState,
+    RejectionCategory,
     RiskType,
     ScreeningRule,
     TargetCategory,
 )
 from monitoring.models.lines import MonitoringLine
+from monitoring.models.notices import (
+    FINISHED_NOTICE_STATUSES,
+    Notice,
+    NoticeChannel,
+    NoticeKind,
+    NoticePreference,
+    NoticeRecipient,
+    NoticeStatus,
+)
 from monitoring.models.regions import Region
 from monitoring.models.screening import RunStatus, RunTrigger, ScreeningParameters, ScreeningRun
 from monitoring.models.targets import EliminationMethod, MonitoringTarget, TargetStatus
@@ -56,6 +66,7 @@ __all__ = [
     "CHECKLIST_FIELDS",
     "EVENT_RISK_TYPES",
     "FINAL_LEAD_STATES",
+    "FINISHED_NOTICE_STATUSES",
     "MAX_RISK_TYPES",
     "MAX_VISIT_PHOTOS",
     "MIN_PUBLICITY_DAYS",
@@ -92,7 +103,14 @@ __all__ = [
     "Member",
     "MonitoringLine",
     "MonitoringTarget",
+    "Notice",
+    "NoticeChannel",
+    "NoticeKind",
+    "NoticePreference",
+    "NoticeRecipient",
+    "NoticeStatus",
     "Region",
+    "RejectionCategory",
     "Relation",
     "RigidExpenditure",
     "RiskType",

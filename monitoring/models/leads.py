@@ -31,6 +31,20 @@ class LeadSource(models.TextChoices):
     SELF_APPLICATION = "SELF_APPLICATION", "农户申报"
     VISIT = "VISIT", "走访排查"
     DEPARTMENT_ALERT = "DEPARTMENT_ALERT", "部门预警"
+    # a household's appeal (申诉) against a 未纳入 decision: a new lead the county decides
+    APPEAL = "APPEAL", "申诉"
+
+
+class RejectionCategory(models.TextChoices):
+    """未纳入原因类别: what the household is told (the written reason stays with the staff)."""
+
+    INCOME_ABOVE_LINE = "INCOME_ABOVE_LINE", "家庭收入高于监测标准"
+    NO_RISK = "NO_RISK", "经核实无返贫致贫风险"
+    DATA_CHECK = "DATA_CHECK", "信息比对发现不符合条件"
+    NO_CONSENT = "NO_CONSENT", "未签署承诺授权"
+    APPRAISAL = "APPRAISAL", "民主评议未通过"
+    DUPLICATE = "DUPLICATE", "重复申报"
+    OTHER = "OTHER", "其他原因"
 
 
 class ScreeningRule(models.TextChoices):
@@ -127,6 +141,19 @@ class Lead(models.Model):
         db_index=False,
     )
     rejection_reason = models.TextField("未纳入原因", blank=True)
+    # db_default: screening inserts leads with set-based SQL that names only its own columns.
+    rejection_category = models.CharField(
+        "未纳入原因类别", max_length=20, choices=RejectionCategory.choices, blank=True, db_default=""
+    )
+    # 申诉: the rejected lead this lead appeals against (the household's appeal, or a cadre's for it).
+    appeal_of = models.ForeignKey(
+        "self",
+        verbose_name="申诉的原线索",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="appeals",
+    )
 
     # 村级核实 (SPEC §5): home check, consent, democratic appraisal, public posting.
     verified_at = models.DateTimeField("核实时间", null=True, blank=True)
@@ -177,6 +204,17 @@ class Lead(models.Model):
                 condition=~Q(state="REJECTED") | ~Q(rejection_reason=""),
                 name="lead_rejection_has_reason",
             ),
+            models.CheckConstraint(
+                condition=Q(rejection_category="") | Q(rejection_category__in=RejectionCategory.values),
+                name="lead_rejection_category_valid",
+            ),
+            # One appeal per rejected lead at a time: a second one waits until the first is decided.
+            models.UniqueConstraint(
+                fields=["appeal_of"],
+                condition=Q(appeal_of__isnull=False, state__in=["NEW", "VERIFIED", "REVIEWED"]),
+                name="lead_one_open_appeal_per_lead",
+            ),
+            models.CheckConstraint(condition=~Q(appeal_of=models.F("id")), name="lead_appeal_not_itself"),
             models.CheckConstraint(
                 condition=Q(appraisal_outcome__in=AppraisalOutcome.values), name="lead_appraisal_outcome_valid"
             ),

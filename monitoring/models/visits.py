@@ -178,6 +178,8 @@ class Application(models.Model):
     applicant_name = models.CharField("申报人姓名", max_length=64, blank=True)
     id_number = models.CharField("申报人身份证号", max_length=18, blank=True)
     phone = models.CharField("联系电话", max_length=32, blank=True)
+    # the public applicant asked for 办理进度 notices at ``phone`` (受理, the decision)
+    notice_opt_in = models.BooleanField("接收办理进度通知", default=False, db_default=False)
     reason = models.CharField("申报事由", max_length=20, choices=VisitEvent.choices)
     description = models.TextField("情况说明")
     amount = models.DecimalField("涉及金额（元）", max_digits=12, decimal_places=2, null=True, blank=True)
