@@ -33,7 +33,6 @@ from monitoring.models.leads import (
     LeadState,
     RejectionCategory,
     RiskType,
-    ScreeningRule,
     TargetCategory,
 )
 from monitoring.models.lines import MonitoringLine
@@ -48,6 +47,7 @@ from monitoring.models.notices import (
 )
 from monitoring.models.regions import Region
 from monitoring.models.screening import RunStatus, RunTrigger, ScreeningParameters, ScreeningRun
+from monitoring.models.screening_rules import ScreeningRule
 from monitoring.models.targets import EliminationMethod, MonitoringTarget, TargetStatus
 from monitoring.models.visits import (
     CHECKLIST_FIELDS,

@@ -1,7 +1,8 @@
 """预警线索 (leads): a household that a source says may need monitoring (SPEC §3, §5).
 
-Sources, rules fired and suggested risk types are JSON lists of the upper-case codes below
-(validated by the services that write them); evidence is ``{source code: {...}}`` — for
+Sources and suggested risk types are JSON lists of the upper-case codes below, rules fired of the
+codes of the screening rules (``monitoring.models.screening_rules``), validated by the services that
+write them; evidence is ``{source code: {...}}`` — for
 ``SCREENING`` ``{"year": Y, "run": id, "rules": {rule code: {figures}}}``.
 """
 
@@ -45,12 +46,6 @@ class RejectionCategory(models.TextChoices):
     APPRAISAL = "APPRAISAL", "民主评议未通过"
     DUPLICATE = "DUPLICATE", "重复申报"
     OTHER = "OTHER", "其他原因"
-
-
-class ScreeningRule(models.TextChoices):
-    LOW_INCOME = "LOW_INCOME", "收入低于监测标准"
-    EXPENDITURE_SPIKE = "EXPENDITURE_SPIKE", "刚性支出骤增"
-    INCOME_DROP = "INCOME_DROP", "收入骤减"
 
 
 class TargetCategory(models.TextChoices):
@@ -100,7 +95,6 @@ class LeadQuerySet(ScopedQuerySet["Lead"]):
 class Lead(models.Model):
     State = LeadState
     Source = LeadSource
-    Rule = ScreeningRule
     Category = TargetCategory
 
     household = models.ForeignKey(

@@ -9,6 +9,13 @@ from django.db import models
 from django.db.models import Q
 
 from fanpin.core.scoping import ScopedQuerySet
+from monitoring.models.screening_rules import RATIO, rule_parameter
+
+
+def _rule_parameter_field(name: str) -> models.DecimalField:  # type: ignore[type-arg]
+    p = rule_parameter(name)
+    assert p.unit == RATIO  # the columns hold four decimals
+    return models.DecimalField(p.label, default=p.default, help_text=p.help_text, max_digits=6, decimal_places=4)
 
 
 class ScreeningParameters(models.Model):
@@ -19,27 +26,14 @@ class ScreeningParameters(models.Model):
     """
 
     id = models.PositiveSmallIntegerField(primary_key=True, default=1, editable=False)
-    spike_ratio = models.DecimalField(
-        "刚性支出骤增倍数",
-        default=Decimal("1.0000"),
-        help_text="当年自付刚性支出 > 倍数 × 上年家庭总收入",
-        max_digits=6,
-        decimal_places=4,
-    )
-    drop_ratio = models.DecimalField(
-        "收入骤减比例",
-        default=Decimal("0.3000"),
-        help_text="当年人均收入 ≤ (1 − 比例) × 上年人均收入",
-        max_digits=6,
-        decimal_places=4,
-    )
-    drop_line_multiple = models.DecimalField(
-        "收入骤减监测标准倍数",
-        default=Decimal("2.0000"),
-        help_text="且当年人均收入 < 倍数 × 监测标准",
-        max_digits=6,
-        decimal_places=4,
-    )
+    # The parameters of the built-in rules have columns (with check constraints below); label,
+    # help and default are the rule declaration's (monitoring.models.screening_rules).
+    spike_ratio = _rule_parameter_field("spike_ratio")
+    drop_ratio = _rule_parameter_field("drop_ratio")
+    drop_line_multiple = _rule_parameter_field("drop_line_multiple")
+    # Parameters of rules declared later, without a column of their own: name → value (a string of
+    # the decimal), validated by the declaration in ``screening_parameters_set``.
+    rule_values = models.JSONField("其他规则参数", default=dict, blank=True)
     scale_cap_normal = models.DecimalField(
         "监测规模上限（一般地区）", default=Decimal("0.0500"), max_digits=6, decimal_places=4
     )
