@@ -142,6 +142,15 @@ class ApplicationChannel(models.TextChoices):
     PUBLIC = "PUBLIC", "群众自主申报"
 
 
+class ApplicationSource(models.TextChoices):
+    """How an application came in: entered by a cadre, or a public report from the page opened
+    directly or through a village's QR poster (the poster's link carries ``source=poster``)."""
+
+    CADRE = "CADRE", "村干部代录"
+    DIRECT = "DIRECT", "直接访问申报页"
+    POSTER = "POSTER", "村级二维码海报"
+
+
 class ApplicationStatus(models.TextChoices):
     MATCHED = "MATCHED", "已匹配农户"
     PENDING_MATCH = "PENDING_MATCH", "待匹配"
@@ -159,10 +168,14 @@ class Application(models.Model):
     """
 
     Channel = ApplicationChannel
+    Source = ApplicationSource
     Status = ApplicationStatus
 
     receipt_no = models.CharField("回执编号", max_length=20, unique=True)
     channel = models.CharField("申报渠道", max_length=8, choices=ApplicationChannel.choices)
+    source = models.CharField(
+        "申报来源", max_length=8, choices=ApplicationSource.choices, default=ApplicationSource.DIRECT
+    )
     status = models.CharField("匹配状态", max_length=16, choices=ApplicationStatus.choices)
     village = models.ForeignKey(
         "monitoring.Region", verbose_name="村", on_delete=models.PROTECT, related_name="applications"
@@ -209,6 +222,13 @@ class Application(models.Model):
                 condition=Q(channel__in=ApplicationChannel.values), name="application_channel_valid"
             ),
             models.CheckConstraint(condition=Q(status__in=ApplicationStatus.values), name="application_status_valid"),
+            models.CheckConstraint(condition=Q(source__in=ApplicationSource.values), name="application_source_valid"),
+            # a cadre's entry is 村干部代录; a public report came directly or through a village poster
+            models.CheckConstraint(
+                condition=Q(channel=ApplicationChannel.CADRE, source=ApplicationSource.CADRE)
+                | Q(channel=ApplicationChannel.PUBLIC) & ~Q(source=ApplicationSource.CADRE),
+                name="application_source_matches_channel",
+            ),
             models.CheckConstraint(condition=Q(reason__in=VisitEvent.values), name="application_reason_valid"),
             # 已匹配 ⇔ a household; 待匹配 ⇔ none
             models.CheckConstraint(

@@ -28,6 +28,7 @@ from monitoring.models import (
     EVENT_RISK_TYPES,
     Application,
     ApplicationChannel,
+    ApplicationSource,
     ApplicationStatus,
     Household,
     LeadSource,
@@ -113,6 +114,7 @@ def application_record(
     application = Application(
         receipt_no=receipt_no_new(),
         channel=ApplicationChannel.CADRE,
+        source=ApplicationSource.CADRE,
         status=ApplicationStatus.MATCHED,
         village_id=household.village_id,
         household=household,
@@ -186,6 +188,8 @@ class SelfReport:
     phone: str
     reason: str
     description: str
+    # the page was opened directly or through a village's QR poster (its link says source=poster)
+    source: str = ApplicationSource.DIRECT
 
 
 def self_report_errors(report: SelfReport) -> dict[str, str]:
@@ -221,6 +225,7 @@ def self_report_submit(*, report: SelfReport) -> Application:
     application = Application.objects.create(
         receipt_no=receipt_no_new(),
         channel=ApplicationChannel.PUBLIC,
+        source=ApplicationSource.POSTER if report.source == ApplicationSource.POSTER else ApplicationSource.DIRECT,
         status=ApplicationStatus.PENDING_MATCH,
         village_id=report.village_code,
         applicant_name=report.name.strip(),
