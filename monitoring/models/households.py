@@ -270,6 +270,17 @@ class RigidExpenditure(models.Model):
     source_import = models.BooleanField("来源：登记导入", default=True)
     source_alert = models.BooleanField("来源：部门预警", default=False)
     source_extract = models.BooleanField("来源：医保结算", default=False)
+    # The alert that is its only reporter (not imported, linked by no other alert) owns it: a
+    # resent alert may correct or remove its own expenditure, never one others report too.  Set
+    # from the alerts' links by ``monitoring.services.ledger.ledger_sources_refresh``.
+    alert = models.ForeignKey(
+        "monitoring.DepartmentAlert",
+        verbose_name="所属预警",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="owned_expenditures",
+    )
     created_at = models.DateTimeField("录入时间", auto_now_add=True)
 
     objects = RigidExpenditureQuerySet.as_manager()
@@ -292,6 +303,11 @@ class RigidExpenditure(models.Model):
             models.CheckConstraint(
                 condition=Q(source_import=True) | Q(source_alert=True) | Q(source_extract=True),
                 name="expenditure_has_source",
+            ),
+            # An alert owns one expenditure at most (it links one), and never an imported one.
+            models.UniqueConstraint(fields=["alert"], name="expenditure_unique_owner_alert"),
+            models.CheckConstraint(
+                condition=Q(alert__isnull=True) | Q(source_import=False), name="expenditure_owner_not_imported"
             ),
         ]
 
