@@ -78,6 +78,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    # out of scope → 404, a refused step → 409, bad input → 400, no right → 403 (fanpin.web.errors)
+    "fanpin.web.errors.ErrorPageMiddleware",
     # a query cancelled by the web statement timeout answers a Chinese 503 page (or API detail)
     "fanpin.web.middleware.QueryTimeoutMiddleware",
     # django-axes must be last: it locks out repeated failed logins.
@@ -322,6 +324,8 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "fanpin.web.api.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # the same map of the kernel's exceptions as the pages (404 / 409 / 400 / 403)
+    "EXCEPTION_HANDLER": "fanpin.web.errors.api_exception_handler",
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",

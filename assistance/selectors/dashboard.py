@@ -36,7 +36,7 @@ from django.utils import timezone
 from assistance.models import DEVELOPMENTAL_CATEGORIES, MeasureCategory, MeasureStatus, TargetMeasure
 from assistance.selectors.plans import UNASSISTED_AFTER_DAYS, targets_unassisted_count
 from assistance.selectors.recommendation import FULL_LABOR
-from fanpin.core.scoping import LEVEL_PREFIX_LENGTH, user_region_prefix
+from fanpin.core.scoping import LEVEL_PREFIX_LENGTH, ObjectOutOfScope, user_region_prefix
 from monitoring.models import (
     Household,
     Lead,
@@ -61,8 +61,11 @@ SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")
 CAPACITIES = [("FULL", "有劳动能力"), ("PARTIAL", "部分劳动能力"), ("NONE", "无劳动能力")]
 
 
-class OutsideScope(Exception):
-    """The requested region is not in the user's scope (the view answers 404)."""
+class OutsideScope(ObjectOutOfScope):
+    """The requested region is not in the user's scope (pages answer 404)."""
+
+    def __init__(self) -> None:
+        super().__init__("区划")
 
 
 @dataclass

@@ -25,6 +25,7 @@ OBJECT_TYPE = "elimination"
 
 ELIMINATION_WORKFLOW: Workflow[EliminationProposal] = Workflow(
     object_type=OBJECT_TYPE,
+    noun="风险消除申请",
     model=EliminationProposal,
     region_code=lambda p: p.target.household.village_id,
     state_labels=dict(ProposalState.choices),
@@ -59,7 +60,7 @@ def elimination_propose(
         .first()
     )
     if target is None:
-        raise ObjectOutOfScope("监测对象不存在或不在您的管辖范围内。")
+        raise ObjectOutOfScope("监测对象")
     if method not in ProposalMethod.values:
         raise ValidationError({"method": "请选择消除方式（帮扶消除或自然消除）。"})
     if target.status != TargetStatus.ACTIVE:

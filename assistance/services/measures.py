@@ -22,6 +22,7 @@ MEASURE_OBJECT_TYPE = "target_measure"
 # region, row lock, audit).
 MEASURE_WORKFLOW: Workflow[TargetMeasure] = Workflow(
     object_type=MEASURE_OBJECT_TYPE,
+    noun="帮扶措施",
     model=TargetMeasure,
     region_code=lambda tm: tm.target.household.village_id,
     state_field="status",
@@ -113,7 +114,7 @@ def measure_add(
         .first()
     )
     if target is None:
-        raise ObjectOutOfScope("监测对象不存在或不在您的管辖范围内。")
+        raise ObjectOutOfScope("监测对象")
     errors: dict[str, str] = {}
     if target.status != TargetStatus.ACTIVE:
         errors["__all__"] = "该监测对象已风险消除，不能再添加帮扶措施。"

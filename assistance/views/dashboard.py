@@ -12,7 +12,6 @@ from django.utils import timezone
 from assistance.selectors.dashboard import (
     LEVEL_LABELS,
     Dashboard,
-    OutsideScope,
     dashboard_figures,
     dashboard_json,
 )
@@ -38,10 +37,7 @@ def _parse(request: HttpRequest) -> tuple[str, int, dt.date]:
 def _figures(request: HttpRequest) -> Dashboard:
     _require(request, Permission.VIEW_DASHBOARD)
     region, year, today = _parse(request)
-    try:
-        return dashboard_figures(user=request.user, region_code=region, year=year, today=today)
-    except OutsideScope:
-        raise Http404("不在您的管辖范围内。") from None
+    return dashboard_figures(user=request.user, region_code=region, year=year, today=today)
 
 
 @login_required

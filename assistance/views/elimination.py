@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
@@ -20,9 +20,11 @@ from assistance.selectors.elimination import (
     elimination_proposals,
 )
 from assistance.services.elimination import ELIMINATION_WORKFLOW, elimination_act, elimination_propose
-from assistance.views.common import error_messages, out_of_scope_is_404, paginate
+from assistance.views.common import paginate
 from fanpin.core.models import AuditEntry
 from fanpin.core.roles import Permission, effective_role, role_can
+from fanpin.core.scoping import ObjectOutOfScope
+from fanpin.web.errors import error_messages
 from fanpin.web.mixins import PermissionRequiredMixin
 from monitoring.models import MonitoringTarget
 
@@ -66,17 +68,16 @@ class ProposeView(LoginRequiredMixin, PermissionRequiredMixin, View):
         back = reverse("assistance:elimination_list")
         if not form.is_valid():
             if not MonitoringTarget.objects.for_user(request.user).filter(pk=pk).exists():
-                raise Http404("监测对象不存在或不在您的管辖范围内。")
+                raise ObjectOutOfScope("监测对象")
             messages.error(request, "请选择消除方式（帮扶消除或自然消除）。")
             return HttpResponseRedirect(back)
         try:
-            with out_of_scope_is_404():
-                proposal = elimination_propose(
-                    actor=request.user,
-                    target_id=pk,
-                    method=form.cleaned_data["method"],
-                    opinion=form.cleaned_data["opinion"],
-                )
+            proposal = elimination_propose(
+                actor=request.user,
+                target_id=pk,
+                method=form.cleaned_data["method"],
+                opinion=form.cleaned_data["opinion"],
+            )
         except ValidationError as exc:
             for message in error_messages(exc):
                 messages.error(request, message)
@@ -92,7 +93,7 @@ class ProposalDetailView(LoginRequiredMixin, PermissionRequiredMixin, View):
         try:
             proposal = elimination_proposal_detail(user=request.user, pk=pk)
         except EliminationProposal.DoesNotExist:
-            raise Http404("风险消除申请不存在或不在您的管辖范围内。") from None
+            raise ObjectOutOfScope("风险消除申请") from None
         target = proposal.target
         history = AuditEntry.objects.filter(object_type="elimination", object_id=str(proposal.pk)).select_related(
             "actor"
@@ -115,17 +116,16 @@ class ProposalActView(LoginRequiredMixin, PermissionRequiredMixin, View):
 
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
         if not EliminationProposal.objects.for_user(request.user).filter(pk=pk).exists():
-            raise Http404("风险消除申请不存在或不在您的管辖范围内。")
+            raise ObjectOutOfScope("风险消除申请")
         back = reverse("assistance:proposal_detail", args=[pk])
         form = ActForm(request.POST)
         if not form.is_valid():
             messages.error(request, "请选择操作。")
             return HttpResponseRedirect(back)
         try:
-            with out_of_scope_is_404():
-                proposal = elimination_act(
-                    actor=request.user, pk=pk, name=form.cleaned_data["name"], opinion=form.cleaned_data["opinion"]
-                )
+            proposal = elimination_act(
+                actor=request.user, pk=pk, name=form.cleaned_data["name"], opinion=form.cleaned_data["opinion"]
+            )
         except ValidationError as exc:
             for message in error_messages(exc):
                 messages.error(request, message)

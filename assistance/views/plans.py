@@ -7,7 +7,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
@@ -43,8 +43,10 @@ from assistance.services.measures import (
     measure_status_set,
     measure_update,
 )
-from assistance.views.common import error_messages, out_of_scope_is_404, paginate
+from assistance.views.common import paginate
 from fanpin.core.roles import Permission, effective_role, role_can
+from fanpin.core.scoping import ObjectOutOfScope
+from fanpin.web.errors import error_messages, form_errors_add
 from fanpin.web.mixins import PermissionRequiredMixin
 from monitoring.models import MonitoringTarget, RiskType
 
@@ -73,7 +75,7 @@ def _target_context(request: HttpRequest, pk: int, add_form: MeasureAddForm | No
     try:
         target = target_plan_detail(user=request.user, pk=pk)
     except MonitoringTarget.DoesNotExist:
-        raise Http404("监测对象不存在或不在您的管辖范围内。") from None
+        raise ObjectOutOfScope("监测对象") from None
     role = effective_role(request.user)
     capacity = labor_capacity_from_flags(
         has_full_labor=target.has_full_labor,  # type: ignore[attr-defined]
@@ -124,24 +126,21 @@ class MeasureAddView(LoginRequiredMixin, PermissionRequiredMixin, View):
         if form.is_valid():
             data = form.cleaned_data
             try:
-                with out_of_scope_is_404():
-                    item = measure_add(
-                        actor=request.user,
-                        target_id=pk,
-                        measure_id=data["measure"].pk,
-                        responsible_name=data["responsible_name"],
-                        responsible_unit=data["responsible_unit"],
-                        responsible_phone=data["responsible_phone"],
-                        start_on=data["start_on"],
-                        end_on=data["end_on"],
-                        amount=data["amount"],
-                        amount_kind=data["amount_kind"] or "",
-                        progress_notes=data["progress_notes"],
-                    )
+                item = measure_add(
+                    actor=request.user,
+                    target_id=pk,
+                    measure_id=data["measure"].pk,
+                    responsible_name=data["responsible_name"],
+                    responsible_unit=data["responsible_unit"],
+                    responsible_phone=data["responsible_phone"],
+                    start_on=data["start_on"],
+                    end_on=data["end_on"],
+                    amount=data["amount"],
+                    amount_kind=data["amount_kind"] or "",
+                    progress_notes=data["progress_notes"],
+                )
             except ValidationError as exc:
-                for field, errors in getattr(exc, "message_dict", {"__all__": exc.messages}).items():
-                    for error in errors:
-                        form.add_error(field if field in form.fields else None, error)
+                form_errors_add(form, exc)
             else:
                 messages.success(request, f"已添加帮扶措施“{item.measure.name}”。")
                 return HttpResponseRedirect(reverse("assistance:target_plan", args=[pk]) + "#measures")
@@ -155,16 +154,15 @@ class MeasureProgressView(LoginRequiredMixin, PermissionRequiredMixin, View):
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
         item = TargetMeasure.objects.for_user(request.user).filter(pk=pk).values("target_id").first()
         if item is None:
-            raise Http404("帮扶措施不存在或不在您的管辖范围内。")
+            raise ObjectOutOfScope("帮扶措施")
         form = MeasureProgressForm(request.POST)
         if not form.is_valid():
             messages.error(request, "请选择状态。")
         else:
             try:
-                with out_of_scope_is_404():
-                    saved = measure_status_set(
-                        actor=request.user, pk=pk, status=form.cleaned_data["status"], note=form.cleaned_data["note"]
-                    )
+                saved = measure_status_set(
+                    actor=request.user, pk=pk, status=form.cleaned_data["status"], note=form.cleaned_data["note"]
+                )
             except ValidationError as exc:
                 for message in error_messages(exc):
                     messages.error(request, message)
@@ -185,7 +183,7 @@ class MeasureEditView(LoginRequiredMixin, PermissionRequiredMixin, View):
             .first()
         )
         if item is None:
-            raise Http404("帮扶措施不存在或不在您的管辖范围内。")
+            raise ObjectOutOfScope("帮扶措施")
         return item
 
     def get(self, request: HttpRequest, pk: int) -> HttpResponse:
@@ -199,22 +197,19 @@ class MeasureEditView(LoginRequiredMixin, PermissionRequiredMixin, View):
         if form.is_valid():
             data = form.cleaned_data
             try:
-                with out_of_scope_is_404():
-                    measure_update(
-                        actor=request.user,
-                        pk=pk,
-                        responsible_name=data["responsible_name"],
-                        responsible_unit=data["responsible_unit"],
-                        responsible_phone=data["responsible_phone"],
-                        start_on=data["start_on"],
-                        end_on=data["end_on"],
-                        amount=data["amount"],
-                        amount_kind=data["amount_kind"] or "",
-                    )
+                measure_update(
+                    actor=request.user,
+                    pk=pk,
+                    responsible_name=data["responsible_name"],
+                    responsible_unit=data["responsible_unit"],
+                    responsible_phone=data["responsible_phone"],
+                    start_on=data["start_on"],
+                    end_on=data["end_on"],
+                    amount=data["amount"],
+                    amount_kind=data["amount_kind"] or "",
+                )
             except ValidationError as exc:
-                for field, errors in getattr(exc, "message_dict", {"__all__": exc.messages}).items():
-                    for error in errors:
-                        form.add_error(field if field in form.fields else None, error)
+                form_errors_add(form, exc)
             else:
                 messages.success(request, f"已保存“{item.measure.name}”的修改。")
                 return HttpResponseRedirect(reverse("assistance:target_plan", args=[item.target_id]) + "#measures")

@@ -21,7 +21,7 @@ from fanpin.core.audit import audit_record
 from fanpin.core.models import ApiToken, User
 from fanpin.core.regions import region_model
 from fanpin.core.roles import Permission, Role, effective_role, role_can
-from fanpin.core.scoping import sees_everything, user_region_prefix
+from fanpin.core.scoping import out_of_scope_message, sees_everything, user_region_prefix
 from fanpin.core.services import user_create
 
 # A token used again within this window does not rewrite last_used_at (one write a minute at most).
@@ -60,7 +60,7 @@ def token_create(*, actor: User | None, name: str, role: str, region_code: str, 
     region = region_model().objects.filter(code=region_code).first()
     prefix = "" if actor is None else user_region_prefix(actor)
     if region is None or prefix is None or not region.code.startswith(prefix):
-        raise ValidationError({"region_code": "区划不存在或不在您的管辖范围内。"})
+        raise ValidationError({"region_code": out_of_scope_message("区划")})
     key = secrets.token_urlsafe(30)
     try:
         account = user_create(

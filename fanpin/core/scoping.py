@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
+from django.core.exceptions import PermissionDenied
 from django.db import models
 
 from fanpin.core.roles import Role
@@ -36,6 +37,24 @@ LEVEL_PREFIX_LENGTH: dict[str, int] = {
 # Roles that never see household-level data, whatever their region (SPEC §1: a department user sees
 # only the match results of its own submissions).
 ROLES_WITHOUT_HOUSEHOLD_DATA = frozenset({Role.DEPT})
+
+
+def out_of_scope_message(what: str = "对象") -> str:
+    """The one sentence for a row that does not exist or lies outside the user's region."""
+    return f"{what}不存在或不在您的管辖范围内。"
+
+
+class ObjectOutOfScope(PermissionDenied):
+    """The object does not exist or is outside the user's region (``what``: 线索, 农户, ...).
+
+    Pages and the API answer 404 with ``out_of_scope_message`` (``fanpin.web.errors``): the same
+    answer as for an id that exists nowhere, so nobody learns which rows exist beside or above
+    their region.
+    """
+
+    def __init__(self, what: str = "对象") -> None:
+        self.what = what
+        super().__init__(out_of_scope_message(what))
 
 
 def code_prefix(code: str) -> str:

@@ -31,17 +31,17 @@ from django.db import models, transaction
 
 from fanpin.core.audit import audit_record
 from fanpin.core.roles import effective_role
-from fanpin.core.scoping import ScopedQuerySet
+from fanpin.core.scoping import ObjectOutOfScope, ScopedQuerySet
 
 M = TypeVar("M", bound=models.Model)
 
 
+__all__ = ["ObjectOutOfScope", "Transition", "TransitionNotAllowed", "Workflow"]
+
+
 class TransitionNotAllowed(ValidationError):
-    """The object is not in a state the transition starts from (answered as 409/400 by views)."""
-
-
-class ObjectOutOfScope(PermissionDenied):
-    """The object is outside the actor's region (views answer 404)."""
+    """The object is not in a state the transition starts from, or not one the actor's role may
+    act in (pages and the API answer 409 with the message, ``fanpin.web.errors``)."""
 
 
 @dataclass(frozen=True)
@@ -70,6 +70,7 @@ class Workflow(Generic[M]):
     transitions: Iterable[Transition]
     state_field: str = "state"
     state_labels: dict[str, str] = field(default_factory=dict)
+    noun: str = "对象"  # what users call the object, in messages (线索, 帮扶措施, ...)
 
     def __post_init__(self) -> None:
         self.transitions = tuple(self.transitions)
@@ -118,7 +119,8 @@ class Workflow(Generic[M]):
 
         ``on_apply(obj)`` may set further fields (it runs after the checks, before the save) and
         returns their names.  Raises ``ObjectOutOfScope`` (→ 404), ``PermissionDenied`` (→ 403),
-        ``TransitionNotAllowed`` or ``ValidationError`` (→ a message next to the form).
+        ``TransitionNotAllowed`` (→ 409) or ``ValidationError`` (→ 400, the messages next to the form);
+        ``fanpin.web.errors`` maps them for pages and the API.
         """
         transition = self.transition(name)
         opinion = (opinion or "").strip()
@@ -158,7 +160,7 @@ class Workflow(Generic[M]):
             raise TypeError(f"{self.model.__name__} is not region-scoped")
         obj = qs.for_user(actor).select_for_update(of=("self",)).filter(pk=pk).first()
         if obj is None:
-            raise ObjectOutOfScope("对象不存在或不在您的管辖范围内。")
+            raise ObjectOutOfScope(self.noun)
         return obj
 
     def lock_for_system(self, *, pk: Any) -> M:

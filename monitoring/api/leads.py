@@ -5,18 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 import django_filters
-from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema
-from rest_framework import serializers, status, viewsets
+from rest_framework import serializers, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound, PermissionDenied
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from fanpin.core.scoping import ScopedAPIViewMixin
-from fanpin.core.workflow import ObjectOutOfScope, TransitionNotAllowed
+from fanpin.core.scoping import ObjectOutOfScope, ScopedAPIViewMixin
 from fanpin.web.api import ID_REGEX, IntegerFilter
 from monitoring.api.filters import _within
 from monitoring.api.serializers import MemberSerializer
@@ -27,11 +24,12 @@ from monitoring.models import (
     LeadSource,
     LeadState,
     MonitoringTarget,
+    RejectionCategory,
     RiskType,
-    ScreeningRule,
     TargetCategory,
     TargetStatus,
 )
+from monitoring.models.screening_rules import RuleChoices
 from monitoring.selectors.leads import QueueFilters, _json_list_has, lead_queue, overdue_cutoff, targets_in_scope
 from monitoring.services import review
 
@@ -40,7 +38,7 @@ from monitoring.services import review
 class LeadFilter(django_filters.FilterSet):
     state = django_filters.ChoiceFilter(choices=LeadState.choices, label="状态")
     source = django_filters.ChoiceFilter(choices=LeadSource.choices, method="filter_source", label="线索来源")
-    rule = django_filters.ChoiceFilter(choices=ScreeningRule.choices, method="filter_rule", label="触发规则")
+    rule = django_filters.ChoiceFilter(choices=RuleChoices(), method="filter_rule", label="触发规则")
     category = django_filters.ChoiceFilter(
         field_name="suggested_category", choices=TargetCategory.choices, label="建议类别"
     )
@@ -132,6 +130,8 @@ class LeadDetailSerializer(LeadListSerializer):
             "publicity_end",
             "decided_at",
             "rejection_reason",
+            "rejection_category",
+            "appeal_of",
             "members",
             "target",
         ]
@@ -193,6 +193,11 @@ class ConfirmInput(OpinionInput):
 
 class RejectInput(serializers.Serializer):
     opinion = serializers.CharField(max_length=1000, help_text="不予纳入理由（必填）")
+    category = serializers.ChoiceField(
+        choices=RejectionCategory.choices,
+        default=RejectionCategory.OTHER,
+        help_text="未纳入原因类别（告知农户的类别；默认 OTHER 其他原因）",
+    )
 
 
 # -- views ---------------------------------------------------------------------------------------
@@ -213,17 +218,8 @@ class LeadViewSet(ScopedAPIViewMixin, viewsets.ReadOnlyModelViewSet[Lead]):
         return LeadDetailSerializer if self.action == "retrieve" else LeadListSerializer
 
     def _transition(self, request: Request, pk: str | None, run: Any) -> Response:
-        try:
-            lead = run(int(pk or 0))
-        except ObjectOutOfScope:
-            raise NotFound("线索不存在或不在您的管辖范围内。") from None
-        except DjangoPermissionDenied as exc:
-            raise PermissionDenied(str(exc)) from None
-        except TransitionNotAllowed as exc:
-            return Response({"detail": "；".join(exc.messages)}, status=status.HTTP_409_CONFLICT)
-        except ValidationError as exc:
-            body = exc.message_dict if hasattr(exc, "error_dict") else {"detail": "；".join(exc.messages)}
-            return Response(body, status=status.HTTP_400_BAD_REQUEST)
+        """Run the service; its refusals answer through ``fanpin.web.errors`` (404 / 403 / 409 / 400)."""
+        lead = run(int(pk or 0))
         lead = self.get_queryset().defer(None).prefetch_related("household__members", "targets").get(pk=lead.pk)
         return Response(LeadDetailSerializer(lead).data)
 
@@ -298,12 +294,14 @@ class LeadViewSet(ScopedAPIViewMixin, viewsets.ReadOnlyModelViewSet[Lead]):
         self._check_role("reject")
         d = self._parse(RejectInput, request)
         return self._transition(
-            request, pk, lambda i: review.lead_reject(lead_id=i, actor=request.user, reason=d["opinion"])
+            request,
+            pk,
+            lambda i: review.lead_reject(lead_id=i, actor=request.user, reason=d["opinion"], category=d["category"]),
         )
 
     def _ensure_visible(self, pk: str | None) -> None:
         if not str(pk or "").isdigit() or not self.get_queryset().filter(pk=int(str(pk))).exists():
-            raise NotFound("线索不存在或不在您的管辖范围内。")
+            raise ObjectOutOfScope("线索")
 
 
 class TargetViewSet(ScopedAPIViewMixin, viewsets.ReadOnlyModelViewSet[MonitoringTarget]):

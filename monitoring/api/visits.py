@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
-from rest_framework.exceptions import NotFound, PermissionDenied
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.utils import html
@@ -16,16 +15,10 @@ from rest_framework.utils import html
 from fanpin.core.idcard import id_number_mask
 from fanpin.core.roles import Permission, effective_role, role_can
 from fanpin.core.scoping import ScopedAPIViewMixin
-from fanpin.core.workflow import ObjectOutOfScope
 from monitoring.models import CHECKLIST_FIELDS, MAX_VISIT_PHOTOS, Application, IncomeChange, Visit, VisitEvent
 from monitoring.selectors.cadre import applications_in_scope, visits_in_scope
 from monitoring.services.applications import application_record
 from monitoring.services.visits import VisitInput, visit_record
-
-
-def _bad_request(exc: ValidationError) -> Response:
-    body = exc.message_dict if hasattr(exc, "error_dict") else {"detail": "；".join(exc.messages)}
-    return Response(body, status=status.HTTP_400_BAD_REQUEST)
 
 
 def _require(request: Request, permission: str) -> None:
@@ -119,12 +112,7 @@ class VisitViewSet(ScopedAPIViewMixin, mixins.CreateModelMixin, viewsets.ReadOnl
         _require(request, Permission.RECORD_VISITS)
         data = VisitInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        try:
-            outcome = visit_record(actor=request.user, data=data.to_input())
-        except ObjectOutOfScope:
-            raise NotFound("农户不存在或不在您的管辖范围内。") from None
-        except ValidationError as exc:
-            return _bad_request(exc)
+        outcome = visit_record(actor=request.user, data=data.to_input())
         visit = self.get_queryset().get(pk=outcome.visit.pk)
         body = {**VisitSerializer(visit).data, "lead": outcome.lead_id}
         return Response(body, status=status.HTTP_201_CREATED if outcome.created else status.HTTP_200_OK)
@@ -191,19 +179,14 @@ class ApplicationViewSet(ScopedAPIViewMixin, mixins.CreateModelMixin, viewsets.R
         data = ApplicationInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         d = data.validated_data
-        try:
-            outcome = application_record(
-                actor=request.user,
-                household_id=d["household"],
-                reason=d["reason"],
-                description=d["description"],
-                amount=d.get("amount"),
-                client_uuid=d.get("client_uuid"),
-            )
-        except ObjectOutOfScope:
-            raise NotFound("农户不存在或不在您的管辖范围内。") from None
-        except ValidationError as exc:
-            return _bad_request(exc)
+        outcome = application_record(
+            actor=request.user,
+            household_id=d["household"],
+            reason=d["reason"],
+            description=d["description"],
+            amount=d.get("amount"),
+            client_uuid=d.get("client_uuid"),
+        )
         application = self.get_queryset().get(pk=outcome.application.pk)
         return Response(
             ApplicationSerializer(application).data,

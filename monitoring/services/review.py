@@ -40,6 +40,7 @@ from monitoring.services.uploads import scan_upload_error
 S = LeadState
 LEAD_WORKFLOW: Workflow[Lead] = Workflow(
     object_type="lead",
+    noun="线索",
     model=Lead,
     region_code=lambda lead: lead.household.village_id,
     state_labels=dict(LeadState.choices),
@@ -351,7 +352,7 @@ def leads_bulk_decide(*, lead_ids: Iterable[int], actor: Any, decision: str, rea
             else:
                 lead = Lead.objects.for_user(actor).filter(pk=lead_id).first()
                 if lead is None:
-                    raise ObjectOutOfScope("线索不存在或不在您的管辖范围内。")
+                    raise ObjectOutOfScope("线索")
                 suggested = Decision(
                     category=lead.suggested_category or TargetCategory.SUDDEN_HARDSHIP,
                     risk_types=list(lead.suggested_risk_types or []) or [RiskType.OTHER.value],

@@ -18,7 +18,7 @@ from django.utils import timezone
 from PIL import ExifTags, Image
 
 from fanpin.core.audit import audit_record
-from fanpin.core.workflow import ObjectOutOfScope
+from fanpin.core.scoping import ObjectOutOfScope
 from monitoring.models import (
     CHECKLIST_FIELDS,
     EVENT_RISK_TYPES,
@@ -156,7 +156,7 @@ def _household_in_scope(*, actor: Any, household_id: int) -> Household:
     try:
         return Household.objects.for_user(actor).get(pk=household_id)
     except Household.DoesNotExist:
-        raise ObjectOutOfScope("农户不存在或不在您的管辖范围内。") from None
+        raise ObjectOutOfScope("农户") from None
 
 
 def visit_evidence(visit: Visit) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
@@ -19,7 +19,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from assistance.selectors.todo import home_todo
 from fanpin.core.roles import Permission, Role, effective_role, role_can
-from fanpin.core.workflow import ObjectOutOfScope
+from fanpin.core.scoping import ObjectOutOfScope
+from fanpin.web.errors import form_errors_add
 from fanpin.web.mixins import client_ip
 from monitoring.forms_cadre import ApplicationForm, SelfReportForm, VisitForm
 from monitoring.models import Application, ApplicationStatus, Household
@@ -37,14 +38,6 @@ from monitoring.services.visits import visit_record
 from monitoring.views.leads import _require
 
 SERVICE_WORKER = Path(settings.BASE_DIR) / "static" / "js" / "cadre-sw.js"
-
-
-def _apply_errors(form: Any, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for name, errors in exc.message_dict.items():
-            form.add_error(name if name in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
 
 
 @login_required
@@ -73,15 +66,13 @@ def visit_new_view(request: HttpRequest) -> HttpResponse:
         try:
             initial["household"] = household_for_visit(user=request.user, pk=int(request.GET["household"])).pk
         except Household.DoesNotExist:
-            raise Http404("农户不存在或不在您的管辖范围内。") from None
+            raise ObjectOutOfScope("农户") from None
     form = VisitForm(request.POST or None, households=households, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
             outcome = visit_record(actor=request.user, data=form.to_input(request.FILES.getlist("photos")))
-        except ObjectOutOfScope:
-            raise Http404("农户不存在或不在您的管辖范围内。") from None
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            form_errors_add(form, exc)
         else:
             text = "走访记录已保存。" if outcome.created else "这条走访记录此前已保存，未重复录入。"
             if outcome.lead_id:
@@ -110,10 +101,8 @@ def application_new_view(request: HttpRequest) -> HttpResponse:
                 amount=d["amount"],
                 client_uuid=d["client_uuid"],
             )
-        except ObjectOutOfScope:
-            raise Http404("农户不存在或不在您的管辖范围内。") from None
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            form_errors_add(form, exc)
         else:
             receipt = outcome.application.receipt_no
             if outcome.created:
@@ -151,7 +140,7 @@ def application_match_view(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         application = application_match(actor=request.user, application_id=pk)
     except Application.DoesNotExist:
-        raise Http404("农户申报不存在或不在您的管辖范围内。") from None
+        raise ObjectOutOfScope("农户申报") from None
     except ValidationError as exc:
         messages.error(request, "；".join(exc.messages))
     else:
@@ -188,7 +177,7 @@ def self_report_view(request: HttpRequest) -> HttpResponse:
             try:
                 application = self_report_submit(report=form.to_report())
             except ValidationError as exc:
-                _apply_errors(form, exc)
+                form_errors_add(form, exc)
             else:
                 return render(request, "monitoring/self_report_done.html", {"receipt_no": application.receipt_no})
     status = 400 if form.errors else 200

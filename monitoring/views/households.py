@@ -3,14 +3,14 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.views import View
 from django.views.generic import DetailView, ListView
 
 from fanpin.core.masking import user_sees_full_id
 from fanpin.core.roles import Permission, effective_role, role_can
-from fanpin.core.scoping import RegionScopedViewMixin
+from fanpin.core.scoping import ObjectOutOfScope, RegionScopedViewMixin
 from fanpin.web.mixins import MaskingMixin, PermissionRequiredMixin, client_ip
 from monitoring.forms import HouseholdFilterForm
 from monitoring.models import Household, Member, Region
@@ -74,7 +74,7 @@ class HouseholdDetailView(LoginRequiredMixin, PermissionRequiredMixin, MaskingMi
         try:
             return household_detail(user=self.request.user, pk=self.kwargs["pk"])
         except Household.DoesNotExist:
-            raise Http404("农户不存在或不在您的管辖范围内。") from None
+            raise ObjectOutOfScope("农户") from None
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)

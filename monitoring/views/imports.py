@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from fanpin.core.roles import Permission, department_label
+from fanpin.core.scoping import ObjectOutOfScope
 from fanpin.web.mixins import client_ip, permission_require
 from monitoring.forms import HouseholdFilterForm
 from monitoring.models import ExportKind, ImportJob, ImportKind, ImportStatus, Region
@@ -67,7 +68,7 @@ def _job(request: HttpRequest, pk: int) -> ImportJob:
     try:
         return import_job_get(user=request.user, pk=pk)
     except ImportJob.DoesNotExist:
-        raise Http404("导入记录不存在或不在您的管辖范围内。") from None
+        raise ObjectOutOfScope("导入记录") from None
 
 
 @_require(Permission.UPLOAD_SHEETS)

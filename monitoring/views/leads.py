@@ -20,8 +20,9 @@ from django.views.decorators.http import require_GET, require_POST
 from django.views.generic import ListView
 
 from fanpin.core.roles import Permission, effective_role, role_can
-from fanpin.core.scoping import RegionScopedViewMixin
-from fanpin.core.workflow import ObjectOutOfScope, TransitionNotAllowed
+from fanpin.core.scoping import ObjectOutOfScope, RegionScopedViewMixin
+from fanpin.core.workflow import TransitionNotAllowed
+from fanpin.web.errors import error_text, form_errors_add
 from fanpin.web.mixins import PermissionRequiredMixin, client_ip, permission_require
 from monitoring.forms_review import (
     BulkDecideForm,
@@ -247,7 +248,7 @@ def _lead_or_404(request: HttpRequest, pk: int) -> Lead:
     try:
         return lead_detail(user=request.user, pk=pk)
     except Lead.DoesNotExist:
-        raise Http404("线索不存在或不在您的管辖范围内。") from None
+        raise ObjectOutOfScope("线索") from None
 
 
 @login_required
@@ -290,19 +291,12 @@ def lead_act_view(request: HttpRequest, pk: int, action: str) -> HttpResponseBas
         return _render_detail(request, lead, bound=(action, form), error=f"“{label}”未完成：请按提示修改。", status=400)
     try:
         done = _call(action, lead, request.user, form)
-    except ObjectOutOfScope:
-        raise Http404("线索不存在或不在您的管辖范围内。") from None
-    except TransitionNotAllowed as exc:
+    except TransitionNotAllowed as exc:  # decided meanwhile: the page as it is now, with the reason (409)
         lead = _lead_or_404(request, pk)
-        return _render_detail(request, lead, error="；".join(exc.messages), status=409)
+        return _render_detail(request, lead, error=error_text(exc), status=409)
     except ValidationError as exc:
-        if hasattr(exc, "error_dict"):
-            for field, errors in exc.error_dict.items():
-                for e in errors:
-                    form.add_error(field if field in form.fields else None, e)
-        else:
-            form.add_error(None, exc)
-        return _render_detail(request, lead, bound=(action, form), error="；".join(exc.messages), status=400)
+        form_errors_add(form, exc)
+        return _render_detail(request, lead, bound=(action, form), error=error_text(exc), status=400)
     messages.success(request, f"{label}完成：{done.household.household_no}，当前状态“{done.get_state_display()}”。")
     if done.state == "CONFIRMED":
         target = lead_target(lead=done)
@@ -366,7 +360,7 @@ def _village_or_404(request: HttpRequest, code: str) -> Region:
         .first()
     )
     if village is None:
-        raise Http404("村不存在或不在您的管辖范围内。")
+        raise ObjectOutOfScope("村")
     return village
 
 

@@ -9,14 +9,16 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from fanpin.core.roles import Permission
+from fanpin.core.scoping import ObjectOutOfScope
 from fanpin.web.mixins import permission_require
 from monitoring.forms_screening import MonitoringLineForm, ScreeningParametersForm, ScreeningRunForm
-from monitoring.models import MonitoringLine, Region, RunTrigger, ScreeningRule, ScreeningRun
+from monitoring.models import MonitoringLine, Region, RunTrigger, ScreeningRun
+from monitoring.models.screening_rules import rule_parameters, screening_rules
 from monitoring.selectors.screening import (
     screening_parameters_get,
     screening_preview,
@@ -61,7 +63,13 @@ def screening_home(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "monitoring/screening_home.html",
-        {"form": form, "page": page, "active_nav": "screening", "regions": regions},
+        {
+            "form": form,
+            "page": page,
+            "active_nav": "screening",
+            "regions": regions,
+            "rule_labels": "、".join(rule.label for rule in screening_rules()),
+        },
     )
 
 
@@ -71,12 +79,12 @@ def screening_run(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         run = screening_run_detail(user=request.user, pk=pk)
     except ScreeningRun.DoesNotExist:
-        raise Http404("筛查批次不存在或不在您的管辖范围内。") from None
+        raise ObjectOutOfScope("筛查批次") from None
     context = {
         "run": run,
         "children": run.children.select_related("region").order_by("region_id"),
         "rules": [
-            (rule.value, rule.label, (run.summary or {}).get("rules", {}).get(rule.value)) for rule in ScreeningRule
+            (rule.code, rule.label, (run.summary or {}).get("rules", {}).get(rule.code)) for rule in screening_rules()
         ],
         "active_nav": "screening",
     }
@@ -163,10 +171,7 @@ def parameters_preview(request: HttpRequest) -> HttpResponse:
             data = form.cleaned_data
             context["year"] = int(year_text)
             context["rows"] = screening_preview(
-                year=int(year_text),
-                spike_ratio=data["spike_ratio"],
-                drop_ratio=data["drop_ratio"],
-                drop_line_multiple=data["drop_line_multiple"],
+                year=int(year_text), values={p.name: data[p.name] for p in rule_parameters()}
             )
         elif not year_text.isdigit():
             form.add_error(None, "请填写预览年度。")

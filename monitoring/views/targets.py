@@ -6,13 +6,13 @@ from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 from django.views.generic import ListView
 
 from fanpin.core.roles import Permission, effective_role, role_can
-from fanpin.core.scoping import RegionScopedViewMixin
+from fanpin.core.scoping import ObjectOutOfScope, RegionScopedViewMixin
 from fanpin.web.mixins import PermissionRequiredMixin
 from monitoring.forms_review import TargetFilterForm
 from monitoring.models import ExportKind, MonitoringTarget
@@ -62,7 +62,7 @@ def target_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         target = target_detail(user=request.user, pk=pk)
     except MonitoringTarget.DoesNotExist:
-        raise Http404("监测对象不存在或不在您的管辖范围内。") from None
+        raise ObjectOutOfScope("监测对象") from None
     context = {
         "target": target,
         "risk_labels": labels_joined(target.risk_types, RISK_LABELS),

@@ -1,0 +1,129 @@
+"""One map from the kernel's exceptions to what a user gets, for the API and for the pages.
+
+==========================  ===============================================  ==============================
+exception                   API (``api_exception_handler``)                 page (``ErrorPageMiddleware``)
+==========================  ===============================================  ==============================
+``ObjectOutOfScope``        404 ``{"detail": "线索不存在或不在您的管辖范围内。"}``  the 404 page
+``TransitionNotAllowed``    409 ``{"detail": message}``                      409 page: message, link back
+``ValidationError``         400 ``{field: [messages]}`` or ``{"detail": …}``  400 page: messages, link back
+``PermissionDenied``        403 ``{"detail": message}``                      the 403 page (with the reason)
+==========================  ===============================================  ==============================
+
+Views and API views let these exceptions propagate.  A view that shows a refused step next to its
+form (a transition's opinion, a measure's dates) catches ``ValidationError`` itself and puts the
+messages into the form with ``form_errors_add``; the map is the answer for everything else, and the
+same for every page.  Out of scope is 404, like a row that exists nowhere: nobody learns which rows
+exist outside their region.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django import forms
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.handlers.exception import response_for_exception
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.http import url_has_allowed_host_and_scheme
+from rest_framework import exceptions as api_exceptions
+from rest_framework import status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler
+
+from fanpin.core.scoping import ObjectOutOfScope
+from fanpin.core.workflow import TransitionNotAllowed
+
+
+class Conflict(api_exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "当前状态不允许此操作。"
+    default_code = "conflict"
+
+
+def error_messages(exc: ValidationError) -> list[str]:
+    """Every message of a ``ValidationError``, field errors included, in order."""
+    if hasattr(exc, "error_dict"):
+        return [m for messages in exc.message_dict.values() for m in messages]
+    return list(exc.messages)
+
+
+def error_text(exc: ValidationError) -> str:
+    return "；".join(error_messages(exc))
+
+
+def form_errors_add(form: forms.BaseForm, exc: ValidationError) -> None:
+    """A service's ``ValidationError`` into ``form``: each message next to its field, messages for
+    fields the form does not have (or for no field) at the top of the form."""
+    if hasattr(exc, "error_dict"):
+        for name, errors in exc.error_dict.items():
+            form.add_error(name if name in form.fields else None, errors)
+    else:
+        form.add_error(None, exc)
+
+
+# -- the API -------------------------------------------------------------------------------------
+def api_exception(exc: Exception) -> Exception:
+    """The DRF exception that answers ``exc`` (``exc`` itself when DRF already knows it)."""
+    if isinstance(exc, ObjectOutOfScope):
+        return api_exceptions.NotFound(str(exc))
+    if isinstance(exc, TransitionNotAllowed):
+        return Conflict(error_text(exc))
+    if isinstance(exc, ValidationError):
+        detail = exc.message_dict if hasattr(exc, "error_dict") else {"detail": error_text(exc)}
+        return api_exceptions.ValidationError(detail)
+    if isinstance(exc, PermissionDenied) and str(exc):
+        return api_exceptions.PermissionDenied(str(exc))
+    return exc
+
+
+def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    """``REST_FRAMEWORK["EXCEPTION_HANDLER"]``: the map above, then DRF's own handler."""
+    return exception_handler(api_exception(exc), context)
+
+
+# -- the pages -----------------------------------------------------------------------------------
+def _back(request: HttpRequest) -> str:
+    """The page the user came from when it is one of ours, else the home page."""
+    referer = request.headers.get("Referer", "")
+    if referer and url_has_allowed_host_and_scheme(
+        referer, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return referer
+    return "/"
+
+
+def refused_page(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    """409 (a step the object's state does not allow) or 400 (bad input), with the messages."""
+    conflict = isinstance(exc, TransitionNotAllowed)
+    context = {
+        "title": "操作未执行" if conflict else "填写有误",
+        "messages_list": error_messages(exc),
+        "back": _back(request),
+    }
+    return render(request, "refused.html", context, status=409 if conflict else 400)
+
+
+def page_error_response(request: HttpRequest, exc: Exception) -> HttpResponse | None:
+    """The page that answers ``exc``, or None for exceptions outside the map."""
+    if isinstance(exc, ObjectOutOfScope):
+        return response_for_exception(request, Http404(str(exc)))
+    if isinstance(exc, PermissionDenied):
+        return response_for_exception(request, exc)
+    if isinstance(exc, ValidationError):
+        return refused_page(request, exc)
+    return None
+
+
+class ErrorPageMiddleware:
+    """The map above for pages (the API answers through ``api_exception_handler`` before this)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        return page_error_response(request, exception)
