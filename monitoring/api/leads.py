@@ -24,12 +24,11 @@ from monitoring.models import (
     LeadSource,
     LeadState,
     MonitoringTarget,
-    RejectionCategory,
     RiskType,
+    ScreeningRule,
     TargetCategory,
     TargetStatus,
 )
-from monitoring.models.screening_rules import RuleChoices
 from monitoring.selectors.leads import QueueFilters, _json_list_has, lead_queue, overdue_cutoff, targets_in_scope
 from monitoring.services import review
 
@@ -38,7 +37,7 @@ from monitoring.services import review
 class LeadFilter(django_filters.FilterSet):
     state = django_filters.ChoiceFilter(choices=LeadState.choices, label="状态")
     source = django_filters.ChoiceFilter(choices=LeadSource.choices, method="filter_source", label="线索来源")
-    rule = django_filters.ChoiceFilter(choices=RuleChoices(), method="filter_rule", label="触发规则")
+    rule = django_filters.ChoiceFilter(choices=ScreeningRule.choices, method="filter_rule", label="触发规则")
     category = django_filters.ChoiceFilter(
         field_name="suggested_category", choices=TargetCategory.choices, label="建议类别"
     )
@@ -130,8 +129,6 @@ class LeadDetailSerializer(LeadListSerializer):
             "publicity_end",
             "decided_at",
             "rejection_reason",
-            "rejection_category",
-            "appeal_of",
             "members",
             "target",
         ]
@@ -193,11 +190,6 @@ class ConfirmInput(OpinionInput):
 
 class RejectInput(serializers.Serializer):
     opinion = serializers.CharField(max_length=1000, help_text="不予纳入理由（必填）")
-    category = serializers.ChoiceField(
-        choices=RejectionCategory.choices,
-        default=RejectionCategory.OTHER,
-        help_text="未纳入原因类别（告知农户的类别；默认 OTHER 其他原因）",
-    )
 
 
 # -- views ---------------------------------------------------------------------------------------
@@ -294,9 +286,7 @@ class LeadViewSet(ScopedAPIViewMixin, viewsets.ReadOnlyModelViewSet[Lead]):
         self._check_role("reject")
         d = self._parse(RejectInput, request)
         return self._transition(
-            request,
-            pk,
-            lambda i: review.lead_reject(lead_id=i, actor=request.user, reason=d["opinion"], category=d["category"]),
+            request, pk, lambda i: review.lead_reject(lead_id=i, actor=request.user, reason=d["opinion"])
         )
 
     def _ensure_visible(self, pk: str | None) -> None:
