@@ -2,7 +2,7 @@
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/fanpin_screening_bench \\
         .venv/bin/python benchmarks/screening.py [--households 1000000] [--regenerate] \\
-        [--workers N] [--lower-bound] [--preview-only]
+        [--workers N] [--lower-bound] [--preview-only] [--statistics analyzed|none]
 
 Generates (once; ``--regenerate`` to start over) one province of 100 counties × 10 townships ×
 10 villages with ``--households`` households, two members each, incomes for 2024 and 2025 and
@@ -16,6 +16,9 @@ worker with ``--workers`` processes, the dispatch task's chord of one task per c
 by county, with and without their audit rows): what any run that raises those leads must spend.
 Prints wall time, households/s, peak RSS of this process, and the ratio to the floor: one bare
 aggregate query that reads the same household, income and expenditure rows.
+``--statistics none`` starts from data as a bulk load leaves it, never analyzed (generated without the
+final ``ANALYZE``, or an existing database's planner statistics of the registry tables removed);
+the default ``analyzed`` runs ``ANALYZE`` first wherever those statistics are missing.
 """
 
 from __future__ import annotations
@@ -56,7 +59,52 @@ PROVINCE = "610000000000"  # 陕西 code space, synthetic names
 YEAR = 2025
 
 
-def generate(households: int) -> None:
+# What a registry load fills: the tables whose statistics ``--statistics`` is about.
+DATA_TABLES = (
+    "monitoring_region",
+    "monitoring_household",
+    "monitoring_member",
+    "monitoring_annualincome",
+    "monitoring_rigidexpenditure",
+    "monitoring_monitoringline",
+)
+
+
+def statistics_set(analyzed: bool) -> str:
+    """Make the registry tables' planner statistics what ``--statistics`` asks for; says what it did.
+
+    ``analyzed``: ``ANALYZE`` the tables that have none (a table never analyzed has ``reltuples`` -1).
+    Not ``analyzed``: remove them, as a fresh bulk load leaves a table (no rows in ``pg_statistic``,
+    ``reltuples`` -1 and no pages known to be all-visible, so the planner guesses from the size on
+    disk); needs a superuser, as on the development machine.  Autovacuum must be off (or slow) for that
+    state to last through the run.
+    """
+    with connection.cursor() as c:
+        c.execute(
+            "SELECT relname FROM pg_class WHERE relname = ANY(%s) AND relkind = 'r' AND reltuples < 0",
+            [list(DATA_TABLES)],
+        )
+        missing = sorted(r[0] for r in c.fetchall())
+        if analyzed:
+            if missing:
+                c.execute(f"ANALYZE {', '.join(missing)}")
+                return f"analyzed {', '.join(missing)}"
+            return "already analyzed"
+        c.execute(
+            "DELETE FROM pg_statistic WHERE starelid IN (SELECT oid FROM pg_class WHERE relname = ANY(%s))",
+            [list(DATA_TABLES)],
+        )
+        c.execute(
+            "UPDATE pg_class SET reltuples = -1, relpages = 0, relallvisible = 0 WHERE relname = ANY(%s)"
+            " AND relkind = 'r'",
+            [list(DATA_TABLES)],
+        )
+        c.execute("SELECT current_setting('autovacuum')")
+        autovacuum = c.fetchone()[0]
+    return f"statistics removed (never analyzed; autovacuum {autovacuum})"
+
+
+def generate(households: int, *, analyze: bool = True) -> None:
     villages = 100 * 10 * 10
     per_village = -(-households // villages)
     with connection.cursor() as c:
@@ -152,11 +200,13 @@ def generate(households: int) -> None:
         c.execute(
             """
             INSERT INTO monitoring_rigidexpenditure
-                (household_id, member_id, category, occurred_on, amount, reimbursed, note, created_at)
+                (household_id, member_id, category, occurred_on, amount, reimbursed, note, created_at,
+                 source_import, source_alert, source_extract)
             SELECT h.id, NULL,
                    (ARRAY['MEDICAL','MEDICAL','MEDICAL','DISASTER','ACCIDENT','EDUCATION'])[1 + (h.id % 6)::int],
                    DATE '2025-01-01' + (h.id % 365)::int,
-                   round((1000 + random() * 60000)::numeric, 2), round((random() * 1000)::numeric, 2), '', now()
+                   round((1000 + random() * 60000)::numeric, 2), round((random() * 1000)::numeric, 2), '', now(),
+                   true, false, false
             FROM monitoring_household h WHERE random() < 0.10
             """
         )
@@ -168,7 +218,8 @@ def generate(households: int) -> None:
             ON CONFLICT DO NOTHING
             """
         )
-        c.execute("ANALYZE")
+        if analyze:
+            c.execute("ANALYZE")
 
 
 def floor_query() -> float:
@@ -321,6 +372,12 @@ def main() -> None:
         action="store_true",
         help="after the runs, time only writing the leads raised (with and without their audit rows)",
     )
+    parser.add_argument(
+        "--statistics",
+        choices=["analyzed", "none"],
+        default="analyzed",
+        help="planner statistics of the registry tables: analyzed (default) or none, as right after a bulk load",
+    )
     args = parser.parse_args()
     if connection.vendor != "postgresql":
         sys.exit("需要 PostgreSQL：请设置 DATABASE_URL=postgres://…/fanpin_screening_bench")
@@ -333,8 +390,9 @@ def main() -> None:
         existing = c.fetchone()[0]
     if existing == 0:
         started = time.perf_counter()
-        generate(args.households)
+        generate(args.households, analyze=args.statistics == "analyzed")
         print(f"generated {args.households:,} households in {time.perf_counter() - started:.1f} s")
+    print(f"planner statistics     {statistics_set(args.statistics == 'analyzed')}")
     with connection.cursor() as c:
         c.execute("DELETE FROM monitoring_lead")
         c.execute("DELETE FROM monitoring_screeningrun")

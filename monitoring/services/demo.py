@@ -18,6 +18,7 @@ from decimal import Decimal
 
 from django.db import transaction
 
+from fanpin.core.db import tables_analyze
 from fanpin.core.idcard import id_check_digit
 from fanpin.core.models import User
 from fanpin.core.regions import region_level_of
@@ -413,6 +414,9 @@ def demo_generate(*, households: int = 2000, seed: int = 2020, with_users: bool 
         summary.members += len(member_objs)
         summary.incomes += len(income_objs)
         summary.expenditures += len(exp_objs)
+    # Statistics before anyone reads the new rows (screening next, in ``make demo``): without them
+    # the planner takes the freshly filled tables for empty.
+    tables_analyze(models=[Region, Household, Member, AnnualIncome, RigidExpenditure])
 
     if with_users:
         summary.users = _demo_users(villages)

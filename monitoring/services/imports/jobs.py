@@ -13,10 +13,25 @@ from django.db import DEFAULT_DB_ALIAS, DatabaseError, connection, connections, 
 from django.db.models import Max, Q
 from django.utils import timezone
 
+from fanpin.core.db import tables_analyze
 from fanpin.core.idcard import id_number_mask
+from fanpin.core.models import AuditEntry
 from fanpin.core.roles import Permission, Role, effective_role, role_can
 from fanpin.core.scoping import code_prefix, sees_everything
-from monitoring.models import ImportJob, ImportKind, ImportStatus
+from monitoring.models import (
+    AnnualIncome,
+    DepartmentAlert,
+    Household,
+    ImportJob,
+    ImportJobAlert,
+    ImportKind,
+    ImportStatus,
+    Lead,
+    MedicalSettlement,
+    Member,
+    Region,
+    RigidExpenditure,
+)
 from monitoring.selectors.imports import import_kinds_for
 from monitoring.services.imports.pipeline import ImportResult, import_run
 from monitoring.services.imports.reader import SheetError, archive_check
@@ -220,6 +235,27 @@ class _ProgressReporter:
             self.side = None
 
 
+# The tables an import of each kind writes: alerts and 医保 extracts also record rigid expenditures
+# and raise or merge leads (with their audit rows).
+WRITTEN_MODELS: dict[str, tuple[type[Any], ...]] = {
+    ImportKind.REGIONS: (Region,),
+    ImportKind.HOUSEHOLDS: (Household,),
+    ImportKind.MEMBERS: (Member,),
+    ImportKind.INCOMES: (AnnualIncome,),
+    ImportKind.EXPENDITURES: (RigidExpenditure,),
+    ImportKind.ALERTS: (DepartmentAlert, ImportJobAlert, RigidExpenditure, Lead, AuditEntry),
+    ImportKind.MEDICAL: (MedicalSettlement, DepartmentAlert, ImportJobAlert, RigidExpenditure, Lead, AuditEntry),
+}
+
+
+def _written_tables_analyze(kind: str, result: ImportResult) -> None:
+    """Planner statistics for what a committed import wrote, before the job says 导入完成 and before
+    the screening it triggers reads the rows (``fanpin.core.db``: a large import leaves the tables
+    without statistics until autoanalyze comes, and the plans made meanwhile are very slow)."""
+    if result.ok and not result.dry_run and (result.created or result.updated):
+        tables_analyze(models=WRITTEN_MODELS.get(kind, ()))
+
+
 def import_job_run(*, job_id: int) -> ImportJob:
     """Run a queued job (the Celery task body).  Idempotent: a job not 排队中 is left alone."""
     with transaction.atomic():
@@ -251,6 +287,7 @@ def import_job_run(*, job_id: int) -> ImportJob:
         raise
     finally:
         reporter.close()
+    _written_tables_analyze(job.kind, result)
     fields = _store_result(job, result)
     job.status = ImportStatus.SUCCEEDED if result.ok else ImportStatus.FAILED
     job.progress = 100 if result.ok else job.progress
@@ -312,6 +349,7 @@ def import_file(
         started_at=timezone.now(),
     )
     result = import_run(kind=kind, source=source, user=user, dry_run=dry_run, job_id=job.pk)
+    _written_tables_analyze(kind, result)
     fields = _store_result(job, result)
     if not result.ok:
         job.status = ImportStatus.INVALID
