@@ -20,7 +20,7 @@ class RegistryReadOnlyAdminMixin:
     """Registry data (households, members, incomes, expenditures, visits) is read-only in the admin for
     everybody, administrators too: it changes through the import (checks, audit of personal data,
     screening of the county afterwards) and the pages, never by editing a row in place
-    (docs/decisions.md, "Registry data is read-only in the admin")."""
+    (docs/decisions/2026-12-03-registry-read-only-in-admin.md)."""
 
     def has_add_permission(self, request: Any, *args: Any) -> bool:
         return False

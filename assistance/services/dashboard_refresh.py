@@ -1,4 +1,4 @@
-"""Dashboard snapshots follow every state change (docs/decisions.md).
+"""Dashboard snapshots follow every state change (docs/decisions/2026-12-03-dashboard-snapshots-follow-changes.md).
 
 When a lead, target or elimination changes state, the snapshots of its village and of every region
 above it are stale: ``dashboard_regions_changed`` (called inside the writing transaction, by

@@ -3,8 +3,8 @@ sheet layout (bold frozen header, widths, auto-filter) and the download's file n
 
 Every export writer appends its rows through ``safe_row`` (or ``sheet_append``), so a text cell
 that starts with ``=``, ``+``, ``-``, ``@``, tab or CR is written with a leading apostrophe as a
-plain string cell; numbers, dates and empty cells pass through unchanged (docs/decisions.md,
-"Formula injection in exports").
+plain string cell; numbers, dates and empty cells pass through unchanged
+(docs/decisions/2026-12-03-formula-injection-in-exports.md).
 """
 
 from __future__ import annotations

@@ -33,7 +33,7 @@ class LogoutView(auth_views.LogoutView):
     """Logout also tells the browser to drop this site's HTTP cache (pages with personal data, the
     back button's copies).  Not "storage": it would also delete a village cadre's unsent visits
     (IndexedDB); the service worker's page copies are deleted by the sign-in page (static/js/session-end.js,
-    docs/decisions.md)."""
+    docs/decisions/2026-12-03-logout-and-offline-copies.md)."""
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         response = super().post(request, *args, **kwargs)

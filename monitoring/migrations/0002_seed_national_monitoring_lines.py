@@ -1,7 +1,7 @@
 """Seed the published national monitoring line(s).
 
 Only figures whose source is certain are seeded here; later years are set each year with
-``manage.py set_monitoring_line`` (each change audited).  See docs/decisions.md.
+``manage.py set_monitoring_line`` (each change audited).  See docs/decisions/2026-11-28-foundation.md.
 """
 
 from decimal import Decimal

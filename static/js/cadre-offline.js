@@ -3,7 +3,8 @@
  * /api/v1/applications/ when the connection returns, each with its own client-made UUID (a resend
  * never duplicates a record).  Shows "N 条待上传" and the list of what waits.
  * Each queued record carries the account that saved it (data-user) and is sent only by that account:
- * the queue outlives a logout (docs/decisions.md), another cadre signing in on the phone neither
+ * the queue outlives a logout (docs/decisions/2026-12-03-logout-and-offline-copies.md), another cadre signing in
+ * on the phone neither
  * sends nor sees it.
  * A page the service worker served from its copy (data-served="cache") or shown while offline says
  * 「离线：数据截至 HH:MM」, the time the server made it. */

@@ -1,7 +1,7 @@
 /* The sign-in page, where a logout and an expired session land: forget the village cadre pages the
  * service worker (cadre-sw.js) kept for offline use, which show the last user's households.
  * Unsent visits (IndexedDB, cadre-offline.js) are kept: they are sent by the account that saved them
- * once it signs in again (docs/decisions.md). */
+ * once it signs in again (docs/decisions/2026-12-03-logout-and-offline-copies.md). */
 (function () {
   "use strict";
   if (!window.caches) return;

@@ -7,14 +7,14 @@ grouped reads of ``reads.DashboardReads`` (each a set-based ``GROUP BY`` over th
 the village code, run once), so the number of queries is fixed whatever the size of the region
 (pinned in tests/assistance/test_dashboard.py).
 
-Time semantics (docs/decisions.md): registry figures, scale check, assistance coverage, labor
+Time semantics (docs/decisions/2026-11-28-dashboards.md): registry figures, scale check, assistance coverage, labor
 capacity and 帮扶未落实 are *current*; targets by category / risk type and risk elimination are
 *as of the end of the year* (today for the current year); leads are the leads *of the year*
 (``leads_of_year``: raised in the calendar year, Asia/Shanghai — the card, the source and state
 charts, the monthly trend and their .xlsx count the same leads), 逾期 is current; the trend is month
 by month within the year.
 
-Snapshots (docs/decisions.md, "Dashboard snapshots follow every state change"): the cache key of a
+Snapshots (docs/decisions/2026-12-03-dashboard-snapshots-follow-changes.md): the cache key of a
 region carries a version token of its county (townships, villages) or of itself (county and above,
 the whole country).  ``assistance.services.dashboard_refresh`` replaces the tokens of a changed
 village's county, city, province and the country when a lead, target or elimination changes state,

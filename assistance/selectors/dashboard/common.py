@@ -71,7 +71,8 @@ def percent(part: int, whole: int) -> Decimal | None:
 def leads_of_year(year: int) -> Q:
     """The leads *of year* ``year`` on the dashboard: raised (发现时间 ``raised_at``) in that calendar
     year, Asia/Shanghai.  A screening of assessment year 2025 run in 2026 raises leads of 2026: the
-    county's workload of the year (docs/decisions.md).  Every lead figure of the dashboard uses it."""
+    county's workload of the year (docs/decisions/2026-12-03-leads-of-the-year.md).  Every lead figure of the
+    dashboard uses it."""
     start = dt.datetime(year, 1, 1, tzinfo=SHANGHAI)
     end = dt.datetime(year + 1, 1, 1, tzinfo=SHANGHAI)
     return Q(raised_at__gte=start, raised_at__lt=end)
