@@ -13,10 +13,10 @@ from monitoring.models import (
     LeadState,
     Region,
     RiskType,
-    ScreeningRule,
     TargetCategory,
     TargetStatus,
 )
+from monitoring.models.screening_rules import RuleChoices
 from monitoring.selectors.leads import PUBLICITY_FILTERS, QUEUE_SORTS, QueueFilters
 from monitoring.services.review import Decision, Verification
 
@@ -57,7 +57,7 @@ class LeadQueueFilterForm(SelectsMixin, forms.Form):
         label="状态", required=False, choices=[("", "我的待办"), ("ALL", "全部状态"), *LeadState.choices]
     )
     source = forms.ChoiceField(label="线索来源", required=False, choices=[("", "全部"), *LeadSource.choices])
-    rule = forms.ChoiceField(label="触发规则", required=False, choices=[("", "全部"), *ScreeningRule.choices])
+    rule = forms.ChoiceField(label="触发规则", required=False, choices=RuleChoices(blank="全部"))
     category = forms.ChoiceField(label="建议类别", required=False, choices=[("", "全部"), *TargetCategory.choices])
     region = forms.ChoiceField(label="乡镇/村", required=False)
     overdue = forms.BooleanField(label="仅看逾期", required=False)

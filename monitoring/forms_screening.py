@@ -10,7 +10,14 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from monitoring.models import Region, ScreeningParameters
-from monitoring.services.parameters import MEDICAL_FIELDS, PARAMETER_FIELDS, RATIO_FIELDS, parameters_validate
+from monitoring.models.screening_rules import RATIO, rule_parameters
+from monitoring.services.parameters import (
+    MEDICAL_FIELDS,
+    SCALE_FIELDS,
+    parameter_fields,
+    parameter_get,
+    parameters_validate,
+)
 
 
 def _default_year() -> int:
@@ -43,11 +50,9 @@ def _yuan(label: str, help_text: str) -> forms.DecimalField:
 
 
 class ScreeningParametersForm(forms.Form):
-    """The parameters (a plain form: the service validates with per-field Chinese messages)."""
+    """The parameters (a plain form: the service validates with per-field Chinese messages).  The
+    screening rules' parameters come from their declarations (``monitoring.models.screening_rules``)."""
 
-    spike_ratio = _ratio("刚性支出骤增倍数", "当年自付刚性支出 > 倍数 × 上年家庭总收入（默认 1.0）")
-    drop_ratio = _ratio("收入骤减比例", "当年人均收入 ≤ (1 − 比例) × 上年人均收入（默认 0.30）")
-    drop_line_multiple = _ratio("收入骤减监测标准倍数", "且当年人均收入 < 倍数 × 监测标准（默认 2）")
     scale_cap_normal = _ratio("监测规模上限（一般地区）", "监测对象 ÷ 建档立卡人口，默认 0.05")
     scale_cap_deep = _ratio("监测规模上限（深度贫困地区）", "默认 0.10")
     scale_floor = _ratio("监测规模下限", "默认 0.01")
@@ -61,19 +66,26 @@ class ScreeningParametersForm(forms.Form):
     reason = forms.CharField(label="修改依据", max_length=300, required=False, help_text="如文件名、文号或会议纪要")
 
     def __init__(self, *args: Any, instance: ScreeningParameters, **kwargs: Any) -> None:
-        kwargs.setdefault("initial", {name: getattr(instance, name) for name in PARAMETER_FIELDS})
+        kwargs.setdefault("initial", {name: parameter_get(instance, name) for name in parameter_fields()})
         super().__init__(*args, **kwargs)
+        rule_fields = {
+            p.name: (_ratio if p.unit == RATIO else _yuan)(p.label, f"{p.help_text}（默认 {p.default}）")
+            for p in rule_parameters()
+        }
+        self.fields = {**rule_fields, **self.fields}
 
     def ratio_fields(self) -> list[forms.BoundField]:
-        return [self[name] for name in RATIO_FIELDS]
+        """The first row of the page: every rule parameter, then the scale bounds."""
+        return [self[p.name] for p in rule_parameters()] + [self[name] for name in SCALE_FIELDS]
 
     def medical_fields(self) -> list[forms.BoundField]:
         return [self[name] for name in MEDICAL_FIELDS]
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
-        values = {name: data[name] for name in PARAMETER_FIELDS if data.get(name) is not None}
-        if len(values) == len(PARAMETER_FIELDS):
+        names = parameter_fields()
+        values = {name: data[name] for name in names if data.get(name) is not None}
+        if len(values) == len(names):
             try:
                 parameters_validate(values)
             except ValidationError as exc:

@@ -25,10 +25,10 @@ from monitoring.models import (
     LeadState,
     MonitoringTarget,
     RiskType,
-    ScreeningRule,
     TargetCategory,
     TargetStatus,
 )
+from monitoring.models.screening_rules import RuleChoices
 from monitoring.selectors.leads import QueueFilters, _json_list_has, lead_queue, overdue_cutoff, targets_in_scope
 from monitoring.services import review
 
@@ -37,7 +37,7 @@ from monitoring.services import review
 class LeadFilter(django_filters.FilterSet):
     state = django_filters.ChoiceFilter(choices=LeadState.choices, label="状态")
     source = django_filters.ChoiceFilter(choices=LeadSource.choices, method="filter_source", label="线索来源")
-    rule = django_filters.ChoiceFilter(choices=ScreeningRule.choices, method="filter_rule", label="触发规则")
+    rule = django_filters.ChoiceFilter(choices=RuleChoices(), method="filter_rule", label="触发规则")
     category = django_filters.ChoiceFilter(
         field_name="suggested_category", choices=TargetCategory.choices, label="建议类别"
     )

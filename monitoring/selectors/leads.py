@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,10 +23,10 @@ from monitoring.models import (
     Member,
     MonitoringTarget,
     RiskType,
-    ScreeningRule,
     TargetCategory,
     Visit,
 )
+from monitoring.models.screening_rules import RULE_LABELS, RULE_REASONS
 
 # The state each role acts on (its queue's default filter).
 ROLE_QUEUE_STATE = {"VILLAGE": LeadState.NEW, "TOWNSHIP": LeadState.VERIFIED, "COUNTY": LeadState.REVIEWED}
@@ -189,22 +190,17 @@ def household_other_leads(*, lead: Lead) -> QuerySet[Lead]:
 
 # -- labels --------------------------------------------------------------------------------------
 SOURCE_LABELS = dict(LeadSource.choices)
-RULE_LABELS = dict(ScreeningRule.choices)
 CATEGORY_LABELS = dict(TargetCategory.choices)
 RISK_LABELS = dict(RiskType.choices)
 
 
-def labels_joined(codes: Any, labels: dict[str, str]) -> str:
+def labels_joined(codes: Any, labels: Mapping[str, str]) -> str:
     """``["LOW_INCOME", "INCOME_DROP"]`` → ``收入低于监测标准、收入骤减`` (SPEC §6)."""
     return "、".join(labels.get(str(c), str(c)) for c in (codes or []))
 
 
-# The 公示名单 says why a household is listed in words a villager reads (SPEC §5), not rule names.
-RULE_REASONS: dict[str, str] = {
-    ScreeningRule.LOW_INCOME.value: "人均纯收入低于监测标准",
-    ScreeningRule.EXPENDITURE_SPIKE.value: "刚性支出超过上年家庭纯收入",
-    ScreeningRule.INCOME_DROP.value: "人均纯收入较上年大幅下降",
-}
+# The 公示名单 says why a household is listed in words a villager reads (SPEC §5), not rule names:
+# each rule's ``reason`` (RULE_REASONS, from the declarations).
 GENERIC_REASON = "存在返贫致贫风险"
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -9,8 +10,9 @@ from typing import Any
 from django.db.models import QuerySet
 
 from monitoring.models import Household, Region, ScreeningParameters, ScreeningRun
+from monitoring.models.screening_rules import RuleSettings, parameter_value, rule_parameters
 from monitoring.selectors.lines import monitoring_line_for
-from monitoring.selectors.screening_sql import RuleSettings, screening_compare_by_county
+from monitoring.selectors.screening_sql import screening_compare_by_county
 
 
 def screening_parameters_get() -> ScreeningParameters:
@@ -24,12 +26,11 @@ def province_code_of(code: str) -> str:
 
 
 def rule_settings_for(*, county_code: str, year: int, params: ScreeningParameters | None = None) -> RuleSettings:
+    """The monitoring line of the county's province for ``year`` and every rule parameter's value."""
     params = params or screening_parameters_get()
     return RuleSettings(
         line=monitoring_line_for(year=year, province_code=province_code_of(county_code)),
-        spike_ratio=params.spike_ratio,
-        drop_ratio=params.drop_ratio,
-        drop_line_multiple=params.drop_line_multiple,
+        values={p.name: parameter_value(params, p) for p in rule_parameters()},
     )
 
 
@@ -81,14 +82,13 @@ def screening_preview(
     *,
     year: int,
     prefix: str = "",
-    spike_ratio: Decimal | None = None,
-    drop_ratio: Decimal | None = None,
-    drop_line_multiple: Decimal | None = None,
+    values: Mapping[str, Decimal] | None = None,
     line: Decimal | None = None,
     line_province_code: str | None = None,
 ) -> list[PreviewRow]:
     """Per county: households in scope (any rule fires) under the current values and under the
-    proposed ones.  Nothing is written.  A proposed ``line`` applies to one province
+    proposed ones (``values``: rule parameter name → proposed value; the others stay as they are).
+    Nothing is written.  A proposed ``line`` applies to one province
     (``line_province_code``) or, without it, as the national line to every province without its own.
     One counting statement per province below ``prefix`` (both scenarios at once), plus look-ups.
     """
@@ -114,12 +114,7 @@ def screening_preview(
                     proposed_line = line
             elif province not in provinces_with_own:
                 proposed_line = line
-        proposed = RuleSettings(
-            line=proposed_line,
-            spike_ratio=spike_ratio if spike_ratio is not None else current.spike_ratio,
-            drop_ratio=drop_ratio if drop_ratio is not None else current.drop_ratio,
-            drop_line_multiple=drop_line_multiple if drop_line_multiple is not None else current.drop_line_multiple,
-        )
+        proposed = RuleSettings(line=proposed_line, values={**current.values, **(values or {})})
         counts = screening_compare_by_county(prefix=scope, year=year, current=current, proposed=proposed)
         rows += [
             PreviewRow(

@@ -1,46 +1,55 @@
 """The set-based rule evaluation of SPEC §4: one SQL statement per county, whatever its size.
 
+The statements are generated here — the one place — from the rule declarations
+(``monitoring.models.screening_rules``): ``_base_sql`` computes the figures of every household (the
+base figures and the rules' own columns), ``_rule_sql`` renders a rule's ``fires`` / ``missing``
+template over a base row, ``_evaluation_sql`` adds one fired and one missing flag per rule and the
+counts, ``screening_compare_by_county`` counts households where any rule fires under two sets of
+values (the what-if preview).
+
 Exactness.  Every amount is turned into an integer number of fen (``ROUND(x * 100)``; exact on
 PostgreSQL's numeric and, as a 64-bit integer, on SQLite, which stores decimals as doubles), and
 every ratio parameter into basis points (1/10 000, the parameters have four decimals).  Divisions
-are moved to the other side of the comparison, so nothing is rounded:
+are moved to the other side of the comparison in each declaration, so nothing is rounded.
 
-* LOW_INCOME: ``total / size < line``  ⇔  ``total_fen < line_fen × size``
-* EXPENDITURE_SPIKE: ``oop > r × prev_total``  ⇔  ``oop_fen × 10000 > r_bp × prev_total_fen``
-  (and ``oop > 0``: a spike needs spending — with a negative previous income, zero would fire)
-* INCOME_DROP: ``cur_total / cur_size ≤ (1 − d) × prev_total / prev_size``
-  ⇔ ``cur_total_fen × prev_size × 10000 ≤ (10000 − d_bp) × prev_total_fen × cur_size``, and
-  ``cur_total / cur_size < m × line``  ⇔  ``cur_total_fen × 10000 < m_bp × line_fen × cur_size``
-
-The SQL text is built only from constants (table names from model metadata, fixed codes); every
-value — region bounds, year, line, ratios — is a bound parameter.
+The SQL text is built only from constants (table names from model metadata, fixed codes, the
+declarations' templates); every value — region bounds, year, line, parameters — is a bound parameter.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
-from decimal import Decimal
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import connection
 
 from monitoring.models import AnnualIncome, Household, Member, RigidExpenditure
-
-# Out-of-pocket columns, in ExpenditureCategory order.
-EXPENDITURE_COLUMNS = (
-    ("MEDICAL", "x_medical"),
-    ("DISABILITY", "x_disability"),
-    ("DISASTER", "x_disaster"),
-    ("EPIDEMIC", "x_epidemic"),
-    ("ACCIDENT", "x_accident"),
-    ("EDUCATION", "x_education"),
+from monitoring.models.screening_rules import (
+    BASE_FIGURES,
+    EXPENDITURE_COLUMNS,
+    MEDICAL_BASIS_COLUMNS,
+    RuleSettings,
+    ScreeningRuleDeclaration,
+    rule_columns,
+    rule_parameters,
+    screening_rules,
 )
 
+__all__ = [
+    "EXPENDITURE_COLUMNS",
+    "MEDICAL_BASIS_COLUMNS",
+    "CountyComparison",
+    "FiredRow",
+    "RuleCounts",
+    "RuleSettings",
+    "code_bounds",
+    "screening_compare_by_county",
+    "screening_evaluate",
+]
+
 MEDICAL = "MEDICAL"
-# How a household's 医疗 out-of-pocket was counted (screening evidence): from members' 医保 extract
-# totals, from the other records, and the smaller side of each member set aside (not counted twice).
-MEDICAL_BASIS_COLUMNS = ("xm_extract", "xm_records", "xm_set_aside")
 
 INCOME_COLUMNS = ("wage_income", "business_income", "property_income", "transfer_income")
 
@@ -52,49 +61,39 @@ MEMBER_ANY = 8  # the household has members at all
 
 
 @dataclass(frozen=True)
-class RuleSettings:
-    """The values the rules compare with, for one province and year."""
-
-    line: Decimal | None
-    spike_ratio: Decimal
-    drop_ratio: Decimal
-    drop_line_multiple: Decimal
-
-
-@dataclass(frozen=True)
 class FiredRow:
+    """A household where at least one rule fired: its figures (fen, persons; ``None`` = no record),
+    the codes of the rules that fired (registry order) and its members' flags."""
+
     household_id: int
     household_type: str
-    cur_size: int | None
-    cur_total_fen: int | None
-    prev_size: int | None
-    prev_total_fen: int | None
-    oop_fen: dict[str, int]
-    low_income: bool
-    spike: bool
-    drop: bool
+    figures: Mapping[str, Any]
+    fired: tuple[str, ...]
     member_flags: int
-    # 医疗 fen counted from 医保 extracts, from other records, and set aside (see MEDICAL_BASIS_COLUMNS)
-    medical_basis_fen: tuple[int, int, int] = (0, 0, 0)
+
+    @property
+    def oop_fen(self) -> dict[str, int]:
+        """Out-of-pocket rigid expenditure of Y in fen, by category."""
+        return {code: int(self.figures[column] or 0) for code, column in EXPENDITURE_COLUMNS}
+
+    @property
+    def medical_basis_fen(self) -> tuple[int, int, int]:
+        """医疗 fen counted from 医保 extracts, from other records, and set aside (MEDICAL_BASIS_COLUMNS)."""
+        extract, records, set_aside = (int(self.figures[column] or 0) for column in MEDICAL_BASIS_COLUMNS)
+        return extract, records, set_aside
 
 
 @dataclass
 class RuleCounts:
+    """Of one county: households, and per rule code how many fired and how many lacked the data."""
+
     households: int = 0
-    low_income_fired: int = 0
-    low_income_missing: int = 0
-    spike_fired: int = 0
-    spike_missing: int = 0
-    drop_fired: int = 0
-    drop_missing: int = 0
+    fired: dict[str, int] = field(default_factory=dict)
+    missing: dict[str, int] = field(default_factory=dict)
     any_fired: int = 0
     # the county's household-id range (narrows later reads of leads and targets)
     lo_id: int = 0
     hi_id: int = -1
-
-
-def _bp(value: Decimal) -> int:
-    return int((value * 10000).to_integral_value())
 
 
 def _fen_expr(column: str) -> str:
@@ -112,30 +111,47 @@ def code_bounds(prefix: str) -> tuple[str, str]:
     return prefix.ljust(12, "0"), prefix.ljust(12, "9")
 
 
-def _rule_conditions(alias: str, suffix: str = "") -> dict[str, str]:
-    """The three rules (and their 数据缺失 cases) as SQL conditions on a row of ``base`` (``alias``),
-    with the rule values as bound parameters named ``<name><suffix>`` (see ``_params``).  The one
-    place the rules are written in SQL: the county evaluation and the what-if counts use it."""
-    a, s = alias, suffix
-    return {
-        "f_low": f"""%(has_line{s})s = 1 AND {a}.c_total IS NOT NULL
-                AND {a}.c_total < CAST(%(line_fen{s})s AS BIGINT) * {a}.c_size""",
-        "m_low": f"%(has_line{s})s = 0 OR {a}.c_total IS NULL",
-        "f_spike": f"""{a}.p_total IS NOT NULL AND {a}.x_total > 0
-                AND {a}.x_total * 10000 > CAST(%(spike_bp{s})s AS BIGINT) * {a}.p_total""",
-        "m_spike": f"{a}.p_total IS NULL AND {a}.x_total > 0",
-        "f_drop": f"""%(has_line{s})s = 1 AND {a}.c_total IS NOT NULL AND {a}.p_total IS NOT NULL
-                AND {a}.c_total * {a}.p_size * 10000 <= CAST(%(keep_bp{s})s AS BIGINT) * {a}.p_total * {a}.c_size
-                AND {a}.c_total * 10000
-                    < CAST(%(multiple_bp{s})s AS BIGINT) * CAST(%(line_fen{s})s AS BIGINT) * {a}.c_size""",
-        "m_drop": f"%(has_line{s})s = 0 OR {a}.c_total IS NULL OR {a}.p_total IS NULL",
-    }
+def _figure_names() -> tuple[str, ...]:
+    return (*BASE_FIGURES, *rule_columns())
+
+
+class _Names(dict[str, str]):
+    """What a name in a declaration's template stands for: a figure of the row ``alias``, or a
+    bound parameter (``<name><suffix>``, see ``_rule_params``)."""
+
+    def __init__(self, alias: str, suffix: str) -> None:
+        super().__init__()
+        self.alias, self.suffix = alias, suffix
+
+    def __missing__(self, name: str) -> str:
+        if name == "has_line":
+            return f"%(has_line{self.suffix})s"
+        if name in BASE_FIGURES or name in rule_columns():
+            return f"{self.alias}.{name}"
+        # the line and every parameter: an integer (fen, basis points); cast so that PostgreSQL
+        # multiplies in bigint
+        return f"CAST(%({name}{self.suffix})s AS BIGINT)"
+
+
+def _rule_sql(rule: ScreeningRuleDeclaration, alias: str, suffix: str = "") -> tuple[str, str]:
+    """The rule's fires and missing conditions on a row of ``base`` (``alias``), parenthesised."""
+    names = _Names(alias, suffix)
+    return f"({rule.fires.format_map(names)})", f"({rule.missing.format_map(names)})"
 
 
 def _flag_columns(alias: str) -> str:
-    return ",\n      ".join(
-        f"CASE WHEN {condition} THEN 1 ELSE 0 END AS {name}" for name, condition in _rule_conditions(alias).items()
-    )
+    columns = []
+    for rule in screening_rules():
+        fires, missing = _rule_sql(rule, alias)
+        columns += [
+            f"CASE WHEN {fires} THEN 1 ELSE 0 END AS f_{rule.key}",
+            f"CASE WHEN {missing} THEN 1 ELSE 0 END AS m_{rule.key}",
+        ]
+    return ",\n      ".join(columns)
+
+
+def _any_fired() -> str:
+    return " + ".join(f"f_{rule.key}" for rule in screening_rules()) or "0"
 
 
 def _base_sql(*, narrow_to_ids: bool) -> str:
@@ -194,6 +210,8 @@ def _base_sql(*, narrow_to_ids: bool) -> str:
         GROUP BY g.household_id
     ) e ON e.household_id = h.id"""  # noqa: S608  # nosec B608
     c_total, p_total = total("c"), total("p")
+    # the figures rules declare for themselves (SQL over h, c, p, e)
+    extra = "".join(f",\n           ({sql}) AS {name}" for name, sql in rule_columns().items())
     # SQL from constants only (table names, fixed codes); every value is a bound parameter.
     return f"""
     SELECT h.id AS hid, h.household_type AS htype, h.village_id AS village,
@@ -201,7 +219,7 @@ def _base_sql(*, narrow_to_ids: bool) -> str:
            p.family_size AS p_size, {p_total} AS p_total,
            COALESCE(e.x_total, 0) AS x_total,
            {", ".join(f"COALESCE(e.{col}, 0) AS {col}" for _, col in EXPENDITURE_COLUMNS)},
-           {", ".join(f"COALESCE(e.{col}, 0) AS {col}" for col in MEDICAL_BASIS_COLUMNS)}
+           {", ".join(f"COALESCE(e.{col}, 0) AS {col}" for col in MEDICAL_BASIS_COLUMNS)}{extra}
     FROM {hh} h
     {incomes}
     WHERE h.village_id >= %(lo)s AND h.village_id <= %(hi)s
@@ -209,9 +227,14 @@ def _base_sql(*, narrow_to_ids: bool) -> str:
 
 
 def _evaluation_sql() -> str:
+    """``ev``: the base rows with ``f_<rule>`` / ``m_<rule>`` flags; the result is the households
+    where a rule fired (kind 1: id, type, figures, flags, member flags) and one row of counts
+    (kind 0: households, per rule fired and missing, any fired, the county's id range).  The two
+    kinds share the columns (``NULL`` where a kind has nothing), so one statement answers both."""
     hh = Household._meta.db_table
     mem = Member._meta.db_table
     base = _base_sql(narrow_to_ids=True)
+    rules = screening_rules()
     # "id + 0": read the ids through the village index (not the primary key, as MIN(id) would).
     ids = f"""ids AS (SELECT MIN(id + 0) AS lo_id, MAX(id + 0) AS hi_id FROM {hh}
                WHERE village_id >= %(lo)s AND village_id <= %(hi)s)"""  # noqa: S608  # nosec B608
@@ -222,41 +245,45 @@ def _evaluation_sql() -> str:
       {_flag_columns("b")}
     FROM base b
     """  # noqa: S608  # nosec B608
-    counts = """
-    SELECT 0 AS kind, COUNT(*) AS hid, NULL AS htype,
-           SUM(f_low) AS c_size, SUM(m_low) AS c_total, SUM(f_spike) AS p_size, SUM(m_spike) AS p_total,
-           SUM(f_drop) AS x_total, SUM(m_drop) AS x_medical,
-           SUM(CASE WHEN f_low + f_spike + f_drop > 0 THEN 1 ELSE 0 END) AS x_disability,
-           (SELECT lo_id FROM ids) AS x_disaster, (SELECT hi_id FROM ids) AS x_epidemic,
-           0 AS x_accident, 0 AS x_education,
-           0 AS f_low, 0 AS f_spike, 0 AS f_drop, 0 AS member_flags,
-           0 AS xm_extract, 0 AS xm_records, 0 AS xm_set_aside
-    FROM ev
-    """
     member_flags = f"""(SELECT
           MAX(CASE WHEN m.health IN ('SERIOUS', 'CHRONIC') THEN {MEMBER_ILL} ELSE 0 END)
         + MAX(CASE WHEN m.health = 'DISABLED' OR m.disability_grade <> '' THEN {MEMBER_DISABLED} ELSE 0 END)
         + MAX(CASE WHEN m.labor IN ('NORMAL', 'SKILLED') THEN {MEMBER_ABLE} ELSE 0 END)
         + {MEMBER_ANY}
         FROM {mem} m WHERE m.household_id = ev.hid)"""  # noqa: S608  # nosec B608
-    rows = f"""
-    SELECT 1 AS kind, hid, htype, c_size, c_total, p_size, p_total, x_total,
-           {", ".join(col for _, col in EXPENDITURE_COLUMNS)},
-           f_low, f_spike, f_drop, {member_flags} AS member_flags,
-           {", ".join(MEDICAL_BASIS_COLUMNS)}
-    FROM ev WHERE f_low + f_spike + f_drop > 0
-    """  # noqa: S608  # nosec B608
-    return f"WITH {ids}, base AS {materialized}({base}), ev AS ({flags}) {rows} UNION ALL {counts}"
+    figures = _figure_names()
+    fired_flags = [f"f_{rule.key}" for rule in rules]
+    counts = [
+        "COUNT(*)",
+        *(f"SUM({flag}{rule.key})" for rule in rules for flag in ("f_", "m_")),
+        f"SUM(CASE WHEN {_any_fired()} > 0 THEN 1 ELSE 0 END)",
+        "(SELECT lo_id FROM ids)",
+        "(SELECT hi_id FROM ids)",
+    ]
+    nulls = lambda n: ["NULL"] * n  # noqa: E731
+    rows = [
+        "1 AS kind",
+        "hid",
+        "htype",
+        *figures,
+        *fired_flags,
+        f"{member_flags} AS member_flags",
+        *(f"{value} AS n{i}" for i, value in enumerate(nulls(len(counts)))),
+    ]
+    totals = ["0", "NULL", "NULL", *nulls(len(figures) + len(fired_flags) + 1), *counts]
+    return f"""WITH {ids}, base AS {materialized}({base}), ev AS ({flags})
+    SELECT {", ".join(rows)} FROM ev WHERE {_any_fired()} > 0
+    UNION ALL
+    SELECT {", ".join(totals)} FROM ev"""  # noqa: S608  # nosec B608
 
 
 def _rule_params(rules: RuleSettings, suffix: str = "") -> dict[str, Any]:
+    """The bound values of the rules: the line (fen) and every parameter (fen or basis points)."""
     line_fen = int((rules.line * 100).to_integral_value()) if rules.line is not None else 0
     return {
         f"has_line{suffix}": 1 if rules.line is not None else 0,
-        f"line_fen{suffix}": line_fen,
-        f"spike_bp{suffix}": _bp(rules.spike_ratio),
-        f"keep_bp{suffix}": 10000 - _bp(rules.drop_ratio),
-        f"multiple_bp{suffix}": _bp(rules.drop_line_multiple),
+        f"line{suffix}": line_fen,
+        **{f"{p.name}{suffix}": p.sql_value(rules.value(p.name)) for p in rule_parameters()},
     }
 
 
@@ -273,51 +300,42 @@ def _params(*, prefix: str, year: int, rules: RuleSettings) -> dict[str, Any]:
     }
 
 
-def _counts_from(row: tuple[Any, ...]) -> RuleCounts:
-    values = [int(v or 0) for v in row[1:]]
-    return RuleCounts(
-        households=values[0],
-        low_income_fired=values[2],
-        low_income_missing=values[3],
-        spike_fired=values[4],
-        spike_missing=values[5],
-        drop_fired=values[6],
-        drop_missing=values[7],
-        any_fired=values[8],
-        lo_id=values[9],
-        hi_id=values[10] if row[11] is not None else -1,
-    )
-
-
 def screening_evaluate(*, prefix: str, year: int, rules: RuleSettings) -> tuple[list[FiredRow], RuleCounts]:
-    """Evaluate the three rules for every household below ``prefix`` (one query).
+    """Evaluate every registered rule for every household below ``prefix`` (one query).
 
     Returns the households where at least one rule fired (with the figures) and the counts of
     fired and missing-data households per rule.
     """
+    declared = screening_rules()
+    codes = [rule.code for rule in declared]
+    figures = _figure_names()
+    first_flag = 3 + len(figures)
+    member_at = first_flag + len(codes)
     sql = _evaluation_sql()
     fired: list[FiredRow] = []
-    counts = RuleCounts()
+    counts = RuleCounts(fired=dict.fromkeys(codes, 0), missing=dict.fromkeys(codes, 0))
     with connection.cursor() as cursor:
         cursor.execute(sql, _params(prefix=prefix, year=year, rules=rules))
         for row in cursor.fetchall():
             if row[0] == 0:
-                counts = _counts_from(row)
+                values = [_int(v) for v in row[member_at + 1 :]]
+                per_rule = values[1 : 1 + 2 * len(codes)]
+                counts = RuleCounts(
+                    households=values[0] or 0,
+                    fired={code: per_rule[2 * i] or 0 for i, code in enumerate(codes)},
+                    missing={code: per_rule[2 * i + 1] or 0 for i, code in enumerate(codes)},
+                    any_fired=values[-3] or 0,
+                    lo_id=values[-2] or 0,
+                    hi_id=values[-1] if values[-1] is not None else -1,
+                )
                 continue
             fired.append(
                 FiredRow(
                     household_id=int(row[1]),
                     household_type=str(row[2]),
-                    cur_size=_int(row[3]),
-                    cur_total_fen=_int(row[4]),
-                    prev_size=_int(row[5]),
-                    prev_total_fen=_int(row[6]),
-                    oop_fen={code: int(row[8 + i] or 0) for i, (code, _) in enumerate(EXPENDITURE_COLUMNS)},
-                    low_income=bool(row[14]),
-                    spike=bool(row[15]),
-                    drop=bool(row[16]),
-                    member_flags=int(row[17] or 0),
-                    medical_basis_fen=(int(row[18] or 0), int(row[19] or 0), int(row[20] or 0)),
+                    figures={name: _int(row[3 + i]) for i, name in enumerate(figures)},
+                    fired=tuple(code for i, code in enumerate(codes) if row[first_flag + i]),
+                    member_flags=int(row[member_at] or 0),
                 )
             )
     return fired, counts
@@ -340,9 +358,9 @@ def screening_compare_by_county(
     can scan and hash in parallel instead of doing a county-by-county index walk.  Keyed by the
     12-digit county code.  Nothing is written.
     """
-    a, b = _rule_conditions("b", "_a"), _rule_conditions("b", "_b")
-    fires_a = " OR ".join(f"({a[rule]})" for rule in ("f_low", "f_spike", "f_drop"))
-    fires_b = " OR ".join(f"({b[rule]})" for rule in ("f_low", "f_spike", "f_drop"))
+    rules = screening_rules()
+    fires_a = " OR ".join(_rule_sql(rule, "b", "_a")[0] for rule in rules) or "1 = 0"
+    fires_b = " OR ".join(_rule_sql(rule, "b", "_b")[0] for rule in rules) or "1 = 0"
     sql = f"""
     WITH base AS ({_base_sql(narrow_to_ids=False)})
     SELECT SUBSTR(b.village, 1, 6) AS county, COUNT(*),

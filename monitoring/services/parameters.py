@@ -10,33 +10,58 @@ from django.db import transaction
 from fanpin.core.audit import audit_record
 from fanpin.core.models import User
 from monitoring.models import ScreeningParameters
+from monitoring.models.screening_rules import RATIO, parameter_value, rule_parameters
 
 NATIONAL = "000000000000"
-RATIO_FIELDS = (
-    "spike_ratio",
-    "drop_ratio",
-    "drop_line_multiple",
-    "scale_cap_normal",
-    "scale_cap_deep",
-    "scale_floor",
-)
+# The scale check's bounds (SPEC 4.4): active targets ÷ 建档立卡人口.
+SCALE_FIELDS = ("scale_cap_normal", "scale_cap_deep", "scale_floor")
 # 医保 settlement extracts (monitoring.services.medical): out-of-pocket cost (元) from which a line
 # becomes a 大额医疗支出 alert — members of 脱贫户 and monitoring targets / everyone else.
 MEDICAL_FIELDS = ("medical_alert_supported", "medical_alert_general")
-PARAMETER_FIELDS = RATIO_FIELDS + MEDICAL_FIELDS
 MONEY_LIMIT = Decimal("10000000000")  # max_digits 12, decimal_places 2
 
 
+def ratio_fields() -> tuple[str, ...]:
+    """The parameters with four decimals: the screening rules' ratios (their declarations) and the
+    scale bounds."""
+    return (*(p.name for p in rule_parameters() if p.unit == RATIO), *SCALE_FIELDS)
+
+
+def parameter_fields() -> tuple[str, ...]:
+    """Every parameter an administrator may change: the rules' (declared in
+    ``monitoring.models.screening_rules``), the scale bounds, the 医保 alert thresholds."""
+    return (*(p.name for p in rule_parameters()), *SCALE_FIELDS, *MEDICAL_FIELDS)
+
+
 def parameter_label(name: str) -> str:
+    for p in rule_parameters():
+        if p.name == name:
+            return p.label
     return str(ScreeningParameters._meta.get_field(name).verbose_name)  # type: ignore[union-attr]
 
 
+def parameter_get(params: ScreeningParameters, name: str) -> Decimal:
+    for p in rule_parameters():
+        if p.name == name:
+            return parameter_value(params, p)
+    return Decimal(getattr(params, name))
+
+
 def parameters_validate(values: dict[str, Decimal]) -> None:
-    """The same rules as the table's check constraints, as Chinese messages per field."""
+    """The rules' declared bounds and the table's check constraints, as Chinese messages per field."""
     errors: dict[str, str] = {}
+    ratios = ratio_fields()
     for name, value in values.items():
-        if name in RATIO_FIELDS and value.as_tuple().exponent < -4:  # type: ignore[operator]
+        if name in ratios and value.as_tuple().exponent < -4:  # type: ignore[operator]
             errors[name] = "最多保留 4 位小数。"
+    for p in rule_parameters():
+        given = values.get(p.name)
+        if given is None or p.name in errors:
+            continue
+        if not given.is_finite() or not p.valid(given):
+            errors[p.name] = p.error
+        elif p.unit != RATIO and given.as_tuple().exponent < -p.decimals:  # type: ignore[operator]
+            errors[p.name] = f"{p.label}最多保留 {p.decimals} 位小数。"
     for name in MEDICAL_FIELDS:
         if name not in values:
             continue
@@ -48,12 +73,6 @@ def parameters_validate(values: dict[str, Decimal]) -> None:
             errors[name] = f"{label}最多保留 2 位小数（精确到分）。"
         elif value >= MONEY_LIMIT:
             errors[name] = f"{label}数值过大。"
-    if values["spike_ratio"] <= 0:
-        errors["spike_ratio"] = "刚性支出骤增倍数必须大于 0。"
-    if not 0 < values["drop_ratio"] < 1:
-        errors["drop_ratio"] = "收入骤减比例必须在 0 和 1 之间（如 0.30 表示 30%）。"
-    if values["drop_line_multiple"] <= 0:
-        errors["drop_line_multiple"] = "倍数必须大于 0。"
     if not 0 <= values["scale_floor"] < values["scale_cap_normal"]:
         errors["scale_floor"] = "下限必须不小于 0 且小于一般地区上限。"
     if not values["scale_cap_normal"] <= values["scale_cap_deep"] <= 1:
@@ -64,9 +83,11 @@ def parameters_validate(values: dict[str, Decimal]) -> None:
 
 @transaction.atomic
 def screening_parameters_set(*, actor: User | None, reason: str = "", **values: Decimal) -> ScreeningParameters:
-    """Change any of the parameters (rule ratios and the 医保 alert thresholds); unchanged ones keep
-    their value.  One audit row per change (``object_type`` screening_parameter, the field name)."""
-    unknown = set(values) - set(PARAMETER_FIELDS)
+    """Change any of the parameters (rule parameters, scale bounds, the 医保 alert thresholds);
+    unchanged ones keep their value.  One audit row per change (``object_type`` screening_parameter,
+    the field name).  A rule parameter without a column is kept in ``rule_values``."""
+    fields = parameter_fields()
+    unknown = set(values) - set(fields)
     if unknown:
         raise ValidationError(f"未知参数：{'、'.join(sorted(unknown))}")
     for name, value in values.items():
@@ -77,11 +98,14 @@ def screening_parameters_set(*, actor: User | None, reason: str = "", **values: 
             except ArithmeticError:
                 raise ValidationError({name: f"{label}必须是数字。"}) from None
     params, _ = ScreeningParameters.objects.select_for_update().get_or_create(id=1)
-    merged = {name: values.get(name, getattr(params, name)) for name in PARAMETER_FIELDS}
+    current = {name: parameter_get(params, name) for name in fields}
+    merged = {name: values.get(name, current[name]) for name in fields}
     parameters_validate(merged)
-    changed = [name for name in PARAMETER_FIELDS if merged[name] != getattr(params, name)]
+    changed = [name for name in fields if merged[name] != current[name]]
     if not changed:
         return params
+    columns = {f.name for f in ScreeningParameters._meta.concrete_fields}
+    update_fields = []
     for name in changed:
         audit_record(
             actor=actor,
@@ -89,11 +113,16 @@ def screening_parameters_set(*, actor: User | None, reason: str = "", **values: 
             object_id=name,
             region_code=NATIONAL,
             action="set",
-            from_state=str(getattr(params, name)),
+            from_state=str(current[name]),
             to_state=str(merged[name]),
             reason=reason,
         )
-        setattr(params, name, merged[name])
+        if name in columns:
+            setattr(params, name, merged[name])
+            update_fields.append(name)
+        else:
+            params.rule_values = {**(params.rule_values or {}), name: str(merged[name])}
+            update_fields.append("rule_values")
     params.updated_by = actor if actor is not None and actor.pk else None
-    params.save(update_fields=[*changed, "updated_by", "updated_at"])
+    params.save(update_fields=[*dict.fromkeys(update_fields), "updated_by", "updated_at"])
     return params

@@ -3,7 +3,8 @@
 ``LEAD_WORKFLOW`` is the single place that says who may do which transition in which state;
 every service below goes through ``LEAD_WORKFLOW.apply`` (row lock, role/state/region checks,
 opinion, audit row).  ``lead_raise_or_merge`` is the entry point for new sources (visits,
-applications, department alerts); screening merges its own leads in ``screening_leads``.
+applications, self-reports; department alerts call its batch form in ``review_bulk``); screening
+writes its own leads in ``screening_leads``; all of them follow the one rule of ``lead_decision``.
 """
 
 from __future__ import annotations
@@ -18,23 +19,20 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from fanpin.core.audit import audit_record
 from fanpin.core.roles import Role
 from fanpin.core.workflow import ObjectOutOfScope, Transition, TransitionNotAllowed, Workflow
 from monitoring.models import (
     MAX_RISK_TYPES,
     MIN_PUBLICITY_DAYS,
     AppraisalOutcome,
-    Household,
-    HouseholdType,
     Lead,
-    LeadSource,
     LeadState,
     MonitoringTarget,
     RiskType,
     TargetCategory,
     TargetStatus,
 )
+from monitoring.services.review_bulk import LeadRequest, leads_raise_or_merge_many
 from monitoring.services.uploads import scan_upload_error
 
 S = LeadState
@@ -371,13 +369,6 @@ def error_text(exc: Exception) -> str:
 
 
 # -- new sources ---------------------------------------------------------------------------------
-def _default_category(household: Household) -> str:
-    if household.household_type == HouseholdType.EXITED:
-        return TargetCategory.UNSTABLE_EXITED.value
-    return TargetCategory.SUDDEN_HARDSHIP.value
-
-
-@transaction.atomic
 def lead_raise_or_merge(
     *,
     household_id: int,
@@ -387,81 +378,17 @@ def lead_raise_or_merge(
     actor: Any = None,
     suggested_risk_types: Sequence[str] = (),
 ) -> Lead | None:
-    """Raise a lead for ``household_id`` from ``source``, or merge into its open lead.
+    """Raise a lead for ``household_id`` from ``source``, or merge into its open lead: the batch
+    call ``leads_raise_or_merge_many`` with one household (the rule: ``lead_decision``).
 
-    Sources accumulate (a set); evidence accumulates per source as a list of entries (the
-    screening engine keeps its own ``{"SCREENING": {...}}`` shape).  A household that is an active
-    monitoring target gets no lead (returns ``None``).  Audited as ``raise`` or ``merge``.
+    Sources accumulate (a set); evidence accumulates per source as a list of entries (screening
+    keeps its own ``{"SCREENING": {...}}`` snapshot).  A household that is an active monitoring
+    target gets no lead (returns ``None``).  Audited as ``raise`` or ``merge``.
     """
-    if source not in LeadSource.values:
-        raise ValidationError(f"未知的线索来源：{source}")
-    household = Household.objects.get(pk=household_id)
-    if MonitoringTarget.objects.filter(household_id=household_id, status=TargetStatus.ACTIVE).exists():
-        return None
-    entry = {**evidence, "at": _now().isoformat()}
-    risks = [r for r in RiskType.values if r in set(suggested_risk_types)]
-    lead = _open_lead_locked(household_id)
-    if lead is None:
-        try:
-            with transaction.atomic():
-                lead = Lead.objects.create(
-                    household_id=household_id,
-                    state=LeadState.NEW,
-                    sources=[source],
-                    evidence={source: [entry]},
-                    suggested_category=_default_category(household),
-                    suggested_risk_types=risks[:MAX_RISK_TYPES],
-                    year=year or _today().year,
-                    raised_at=_now(),
-                )
-        except IntegrityError:  # another source raised one at the same moment: merge into it
-            lead = _open_lead_locked(household_id)
-            if lead is None:
-                raise
-        else:
-            audit_record(
-                actor=actor,
-                object_type="lead",
-                object_id=lead.pk,
-                region_code=household.village_id,
-                action="raise",
-                to_state=lead.state,
-                data={"source": source},
-            )
-            return lead
-    _merge(lead, source=source, evidence=evidence, entry=entry, risks=risks)
-    audit_record(
+    outcome = leads_raise_or_merge_many(
+        requests=[LeadRequest(household_id, [evidence], set(suggested_risk_types))],
+        source=source,
         actor=actor,
-        object_type="lead",
-        object_id=lead.pk,
-        region_code=household.village_id,
-        action="merge",
-        from_state=lead.state,
-        to_state=lead.state,
-        data={"source": source},
+        year=year,
     )
-    return lead
-
-
-def _merge(lead: Lead, *, source: str, evidence: dict[str, Any], entry: dict[str, Any], risks: list[str]) -> None:
-    lead.sources = sorted({*(lead.sources or []), source})
-    evidence_all = dict(lead.evidence or {})
-    previous = evidence_all.get(source)
-    if source == LeadSource.SCREENING and isinstance(previous, dict):
-        evidence_all[source] = {**previous, **evidence}
-    else:
-        items = previous if isinstance(previous, list) else ([previous] if previous else [])
-        evidence_all[source] = [*items, entry]
-    lead.evidence = evidence_all
-    merged = [r for r in RiskType.values if r in {*(lead.suggested_risk_types or []), *risks}]
-    lead.suggested_risk_types = merged[:MAX_RISK_TYPES]
-    lead.refreshed_at = _now()
-    lead.save(update_fields=["sources", "evidence", "suggested_risk_types", "refreshed_at"])
-
-
-def _open_lead_locked(household_id: int) -> Lead | None:
-    pk = Lead.objects.open().filter(household_id=household_id).values_list("pk", flat=True).first()
-    if pk is None:
-        return None
-    lead = LEAD_WORKFLOW.lock_for_system(pk=pk)
-    return lead if lead.is_open else None
+    return outcome.leads.get(household_id)

@@ -23,7 +23,8 @@ from django.utils import timezone
 
 from fanpin.core.audit import audit_record
 from fanpin.core.models import User
-from monitoring.models import Region, RunStatus, RunTrigger, ScreeningRule, ScreeningRun
+from monitoring.models import Region, RunStatus, RunTrigger, ScreeningRun
+from monitoring.models.screening_rules import screening_rules
 from monitoring.selectors.screening import (
     counties_with_households,
     rule_settings_for,
@@ -72,14 +73,15 @@ def screening_run_create(*, region_code: str, year: int, trigger: str, actor: Us
 
 
 def _rule_summary(counts: RuleCounts, per_rule: dict[str, dict[str, int]]) -> dict[str, dict[str, int]]:
-    fired = {
-        ScreeningRule.LOW_INCOME: (counts.low_income_fired, counts.low_income_missing),
-        ScreeningRule.EXPENDITURE_SPIKE: (counts.spike_fired, counts.spike_missing),
-        ScreeningRule.INCOME_DROP: (counts.drop_fired, counts.drop_missing),
-    }
+    """Per rule code: fired, the lead outcomes, and 数据缺失 (SPEC 4.1)."""
+    empty = dict.fromkeys(OUTCOMES, 0)
     return {
-        rule.value: {"fired": fired[rule][0], **per_rule[rule.value], "missing": fired[rule][1]}
-        for rule in ScreeningRule
+        rule.code: {
+            "fired": counts.fired.get(rule.code, 0),
+            **per_rule.get(rule.code, empty),
+            "missing": counts.missing.get(rule.code, 0),
+        }
+        for rule in screening_rules()
     }
 
 
@@ -155,7 +157,7 @@ def _sum_summaries(children: Iterable[ScreeningRun]) -> dict[str, Any]:
     total: dict[str, Any] = {
         "households": 0,
         "fired": 0,
-        "rules": {rule: dict.fromkeys(RULE_COUNT_KEYS, 0) for rule in ScreeningRule.values},
+        "rules": {rule.code: dict.fromkeys(RULE_COUNT_KEYS, 0) for rule in screening_rules()},
         "leads": dict.fromkeys(OUTCOMES, 0),
     }
     for child in children:
@@ -163,8 +165,9 @@ def _sum_summaries(children: Iterable[ScreeningRun]) -> dict[str, Any]:
         total["households"] += s.get("households", 0)
         total["fired"] += s.get("fired", 0)
         for rule, values in s.get("rules", {}).items():
+            counted = total["rules"].setdefault(rule, dict.fromkeys(RULE_COUNT_KEYS, 0))
             for key, value in values.items():
-                total["rules"][rule][key] += value
+                counted[key] = counted.get(key, 0) + value
         for key, value in s.get("leads", {}).items():
             total["leads"][key] += value
     return total

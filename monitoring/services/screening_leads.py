@@ -1,4 +1,9 @@
-"""Turning fired rows into leads (SPEC 4.2 suggestions, 4.3 idempotency), in batches."""
+"""Turning fired rows into leads (SPEC 4.2 suggestions, 4.3 idempotency), in batches.
+
+Per fired household the rule of ``monitoring.services.lead_decision.lead_decide`` (target → skip,
+open lead → refresh, rejected this year with nothing new → skip, else a new lead); the evidence of
+each fired rule is its declaration's (``monitoring.models.screening_rules``).
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,6 @@ import io
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from decimal import ROUND_FLOOR, Decimal
 from typing import Any
 
 from django.db import connection
@@ -19,29 +23,26 @@ from fanpin.core.models import AuditEntry
 from monitoring.models import (
     MAX_RISK_TYPES,
     Household,
-    HouseholdType,
     Lead,
     LeadSource,
     LeadState,
     MonitoringTarget,
     RigidExpenditure,
     RiskType,
-    ScreeningRule,
-    TargetCategory,
     TargetStatus,
 )
+from monitoring.models.screening_rules import RuleSettings, screening_rule, screening_rules
 from monitoring.selectors.screening_sql import (
     MEMBER_ABLE,
     MEMBER_ANY,
     MEMBER_DISABLED,
     MEMBER_ILL,
     FiredRow,
-    RuleSettings,
     code_bounds,
 )
+from monitoring.services.lead_decision import LeadAction, OpenLead, Rejection, Signal, lead_decide
 
 BATCH = 1000
-CENT = Decimal("0.01")
 EXPENDITURE_RISK = {
     "MEDICAL": RiskType.ILLNESS,
     "DISABILITY": RiskType.DISABILITY,
@@ -52,75 +53,27 @@ EXPENDITURE_RISK = {
 }
 RISK_ORDER = {code: i for i, code in enumerate(RiskType.values)}
 OUTCOMES = ("raised", "refreshed", "skipped_target", "skipped_rejected")
-
-
-def _yuan(fen: int) -> Decimal:
-    return (Decimal(fen) / 100).quantize(CENT)
-
-
-def _per_capita(total_fen: int, size: int) -> Decimal:
-    """For display only, rounded down to the fen (rules compare exactly, see screening_sql)."""
-    return (Decimal(total_fen) / 100 / size).quantize(CENT, rounding=ROUND_FLOOR)
+_OUTCOME_OF = {
+    LeadAction.CREATE: "raised",
+    LeadAction.MERGE: "refreshed",
+    LeadAction.SKIP_TARGET: "skipped_target",
+    LeadAction.SKIP_REJECTED: "skipped_rejected",
+}
 
 
 def rules_of(row: FiredRow) -> list[str]:
-    rules = []
-    if row.low_income:
-        rules.append(ScreeningRule.LOW_INCOME.value)
-    if row.spike:
-        rules.append(ScreeningRule.EXPENDITURE_SPIKE.value)
-    if row.drop:
-        rules.append(ScreeningRule.INCOME_DROP.value)
-    return rules
+    return list(row.fired)
 
 
 def evidence_of(row: FiredRow, rules: RuleSettings) -> dict[str, dict[str, Any]]:
-    """The figures that made each rule fire (money as strings of yuan with two decimals)."""
-    line = str(rules.line) if rules.line is not None else None
+    """The figures that made each rule fire, by rule code, as each declaration computes them
+    (money as strings of yuan with two decimals)."""
     result: dict[str, dict[str, Any]] = {}
-    if row.low_income:
-        assert row.cur_total_fen is not None and row.cur_size
-        result[ScreeningRule.LOW_INCOME] = {
-            "per_capita_income": str(_per_capita(row.cur_total_fen, row.cur_size)),
-            "line": line,
-            "total_income": str(_yuan(row.cur_total_fen)),
-            "family_size": row.cur_size,
-        }
-    if row.spike:
-        assert row.prev_total_fen is not None
-        result[ScreeningRule.EXPENDITURE_SPIKE] = {
-            "out_of_pocket_by_category": {code: str(_yuan(v)) for code, v in row.oop_fen.items() if v > 0},
-            "out_of_pocket_total": str(_yuan(sum(row.oop_fen.values()))),
-            "previous_total_income": str(_yuan(row.prev_total_fen)),
-            "ratio": str(rules.spike_ratio),
-        }
-        extract, records, set_aside = row.medical_basis_fen
-        if extract or records:
-            # SPEC §2: per member, the larger of the 医保 extract total and the other 医疗 records
-            result[ScreeningRule.EXPENDITURE_SPIKE].update(
-                medical_extract=str(_yuan(extract)),
-                medical_records=str(_yuan(records)),
-                medical_set_aside=str(_yuan(set_aside)),
-            )
-    if row.drop:
-        assert row.cur_total_fen is not None and row.cur_size and row.prev_total_fen is not None and row.prev_size
-        result[ScreeningRule.INCOME_DROP] = {
-            "per_capita_income": str(_per_capita(row.cur_total_fen, row.cur_size)),
-            "previous_per_capita_income": str(_per_capita(row.prev_total_fen, row.prev_size)),
-            "drop_ratio": str(rules.drop_ratio),
-            "line": line,
-            "line_multiple": str(rules.drop_line_multiple),
-        }
+    for code in row.fired:
+        rule = screening_rule(code)
+        if rule is not None:
+            result[code] = rule.evidence(row.figures, rules)
     return result
-
-
-def suggested_category(*, household_type: str, low_income: bool) -> str:
-    """SPEC 4.2: 脱贫户 → 脱贫不稳定户; otherwise LOW_INCOME → 边缘易致贫户; else 突发严重困难户."""
-    if household_type == HouseholdType.EXITED:
-        return TargetCategory.UNSTABLE_EXITED.value
-    if low_income:
-        return TargetCategory.EDGE_AT_RISK.value
-    return TargetCategory.SUDDEN_HARDSHIP.value
 
 
 def suggested_risk_types(*, oop_fen: dict[str, int], member_flags: int) -> list[str]:
@@ -139,14 +92,14 @@ def suggested_risk_types(*, oop_fen: dict[str, int], member_flags: int) -> list[
 @dataclass
 class LeadOutcome:
     per_rule: dict[str, dict[str, int]] = field(
-        default_factory=lambda: {rule: dict.fromkeys(OUTCOMES, 0) for rule in ScreeningRule.values}
+        default_factory=lambda: {rule.code: dict.fromkeys(OUTCOMES, 0) for rule in screening_rules()}
     )
     totals: dict[str, int] = field(default_factory=lambda: dict.fromkeys(OUTCOMES, 0))
 
     def add(self, outcome: str, rules: Iterable[str]) -> None:
         self.totals[outcome] += 1
         for rule in rules:
-            self.per_rule[rule][outcome] += 1
+            self.per_rule.setdefault(rule, dict.fromkeys(OUTCOMES, 0))[outcome] += 1
 
 
 def _as_list(value: Any) -> list[str]:
@@ -182,13 +135,13 @@ def leads_write(
         MonitoringTarget.objects.filter(status=TargetStatus.ACTIVE, **in_scope).values_list("household_id", flat=True)
     )
     open_leads = {
-        household_id: (pk, sources, evidence)
-        for pk, household_id, sources, evidence in Lead.objects.open()
+        household_id: (pk, OpenLead(_as_list(sources), _json(evidence) or {}, _as_list(risks), category, []))
+        for pk, household_id, sources, evidence, risks, category in Lead.objects.open()
         .filter(**in_scope)
-        .values_list("pk", "household_id", "sources", "evidence")
+        .values_list("pk", "household_id", "sources", "evidence", "suggested_risk_types", "suggested_category")
     }
     # The latest rejection this year per household, and whether rigid expenditure arrived since.
-    rejected: dict[int, tuple[list[str], bool]] = {}
+    rejected: dict[int, Rejection] = {}
     newer_expenditure = RigidExpenditure.objects.filter(
         household_id=OuterRef("household_id"), created_at__gt=OuterRef("decided_at")
     )
@@ -198,49 +151,39 @@ def leads_write(
         .order_by("household_id", "decided_at", "id")
         .values_list("household_id", "rules_fired", "has_new")
     ):
-        rejected[household_id] = (_as_list(rules_fired), bool(has_new))  # the latest wins
+        rejected[household_id] = Rejection(_as_list(rules_fired), bool(has_new))  # the latest wins
 
     to_create: list[tuple[Any, ...]] = []
     to_update: list[tuple[Any, ...]] = []
     screening = LeadSource.SCREENING.value
     for row in fired:
-        fired_rules = rules_of(row)
-        if row.household_id in active_targets:
-            outcome.add("skipped_target", fired_rules)
-            continue
-        screening_evidence = {"year": year, "run": run_id, "rules": evidence_of(row, rules)}
-        category = suggested_category(household_type=row.household_type, low_income=row.low_income)
-        risks = json.dumps(suggested_risk_types(oop_fen=row.oop_fen, member_flags=row.member_flags))
+        fired_rules = list(row.fired)
         existing = open_leads.get(row.household_id)
-        if existing is not None:
-            pk, sources, evidence = existing
-            to_update.append(
-                (
-                    pk,
-                    json.dumps(sorted({*_as_list(sources), screening})),
-                    json.dumps(fired_rules),
-                    json.dumps({**(_json(evidence) or {}), screening: screening_evidence}, ensure_ascii=False),
-                    category,
-                    risks,
-                )
-            )
-            outcome.add("refreshed", fired_rules)
-            continue
-        if row.household_id in rejected:
-            before, has_new_expenditure = rejected[row.household_id]
-            if set(fired_rules) <= set(before) and not has_new_expenditure:
-                outcome.add("skipped_rejected", fired_rules)
-                continue
-        to_create.append(
-            (
-                row.household_id,
-                json.dumps(fired_rules),
-                json.dumps({screening: screening_evidence}, ensure_ascii=False),
-                category,
-                risks,
-            )
+        active_target = row.household_id in active_targets
+        signal = Signal(
+            source=screening,
+            household_type=row.household_type,
+            evidence=[] if active_target else [{"year": year, "run": run_id, "rules": evidence_of(row, rules)}],
+            risk_types=suggested_risk_types(oop_fen=row.oop_fen, member_flags=row.member_flags),
+            rules_fired=fired_rules,
         )
-        outcome.add("raised", fired_rules)
+        decision = lead_decide(
+            signal=signal,
+            active_target=active_target,
+            open_lead=existing[1] if existing is not None else None,
+            rejection=rejected.get(row.household_id),
+        )
+        outcome.add(_OUTCOME_OF[decision.action], fired_rules)
+        written = (
+            json.dumps(decision.rules_fired),
+            json.dumps(decision.evidence, ensure_ascii=False),
+            decision.category,
+            json.dumps(decision.risk_types),
+        )
+        if decision.action == LeadAction.MERGE and existing is not None:
+            to_update.append((existing[0], json.dumps(decision.sources), *written))
+        elif decision.action == LeadAction.CREATE:
+            to_create.append((row.household_id, *written))
     for start in range(0, len(to_create), BATCH):
         _leads_insert(to_create[start : start + BATCH], year=year, run_id=run_id, now=now)
     for start in range(0, len(to_update), BATCH):

@@ -10,29 +10,16 @@ from django.utils import timezone
 
 from fanpin.core.roles import Department
 from fanpin.web.templatetags.fanpin_tags import money
-from monitoring.models import ExpenditureCategory, LeadSource, RiskType, ScreeningRule
+from monitoring.models import LeadSource, RiskType
+from monitoring.models.screening_rules import RULE_LABELS, screening_figures
 from monitoring.selectors.leads import labels_joined
 
 register = template.Library()
 SOURCES = dict(LeadSource.choices)
-RULES = dict(ScreeningRule.choices)
 RISKS = dict(RiskType.choices)
+# Labels of the other sources' evidence; the screening rules' figures are labelled by their
+# declarations (``screening_figures``).
 FIGURE_LABELS = {
-    "per_capita_income": "人均可支配收入（元）",
-    "previous_per_capita_income": "上年人均可支配收入（元）",
-    "line": "监测标准（元）",
-    "total_income": "家庭纯收入（元）",
-    "family_size": "家庭人口数",
-    "out_of_pocket_total": "自付刚性支出合计（元）",
-    "out_of_pocket_by_category": "各类自付支出（元）",
-    "previous_total_income": "上年家庭纯收入（元）",
-    # 医疗: per member the larger of the 医保 extract total and the other records (SPEC §2)
-    "medical_extract": "医疗自付按医保结算计入（元）",
-    "medical_records": "医疗自付按其他记录计入（元）",
-    "medical_set_aside": "医疗自付未重复计入（元）",
-    "ratio": "支出/收入阈值",
-    "drop_ratio": "降幅阈值",
-    "line_multiple": "监测标准倍数",
     "note": "说明",
     "at": "记录时间",
     # visits and applications (issue 6)
@@ -47,31 +34,21 @@ FIGURE_LABELS = {
     "reason": "申报事由",
     "description": "情况说明",
     "amount": "涉及金额（元）",
+    # appeals (申诉)
+    "appeal_of": "申诉的原线索编号",
+    "appeal_channel": "申诉方式",
+    "rejection_category": "原未纳入原因类别",
+    "appeal_reason": "申诉理由",
     # department alerts
     "department": "来源部门",
     "alert_type_label": "预警类型",
     "alert_date": "预警日期",
 }
 # Figures in yuan: shown as 12,345.67 like the tables beside them (under a 元 label).
-MONEY_FIGURES = {
-    "per_capita_income",
-    "previous_per_capita_income",
-    "line",
-    "total_income",
-    "out_of_pocket_total",
-    "out_of_pocket_by_category",
-    "previous_total_income",
-    "medical_extract",
-    "medical_records",
-    "medical_set_aside",
-    "amount",
-}
+MONEY_FIGURES = {"amount"}
 # Internal keys of the evidence a reader has no use for (codes shown by their label elsewhere, row ids).
 HIDDEN_FIGURES = {"alert_type", "origin", "member_id"}
-FIGURE_VALUE_LABELS: dict[str, dict[str, str]] = {
-    "department": dict(Department.choices),
-    "out_of_pocket_by_category": dict(ExpenditureCategory.choices),
-}
+FIGURE_VALUE_LABELS: dict[str, dict[str, str]] = {"department": dict(Department.choices)}
 
 
 def _timestamp(value: str) -> str | None:
@@ -109,7 +86,7 @@ def source_labels(codes: Any) -> str:
 
 @register.filter
 def rule_labels(codes: Any) -> str:
-    return labels_joined(codes, RULES) or "—"
+    return labels_joined(codes, RULE_LABELS) or "—"
 
 
 @register.filter
@@ -122,13 +99,15 @@ def figure_items(figures: Any) -> list[tuple[str, str]]:
     """Evidence figures as (Chinese label, value) pairs for a definition list."""
     if not isinstance(figures, dict):
         return [("说明", _figure(figures))]
+    declared = screening_figures()
     items = []
     for key, value in figures.items():
         key = str(key)
         if key in HIDDEN_FIGURES:
             continue
-        is_money = key in MONEY_FIGURES
-        labels = FIGURE_VALUE_LABELS.get(key, {})
+        figure = declared.get(key)
+        is_money = figure.money if figure is not None else key in MONEY_FIGURES
+        labels = dict(figure.value_labels) if figure is not None else FIGURE_VALUE_LABELS.get(key, {})
         if isinstance(value, dict):
             text = "；".join(f"{labels.get(str(k), str(k))}：{_figure(v, is_money=is_money)}" for k, v in value.items())
         elif isinstance(value, list):
@@ -137,7 +116,8 @@ def figure_items(figures: Any) -> list[tuple[str, str]]:
             text = labels[value]
         else:
             text = _figure(value, is_money=is_money)
-        items.append((FIGURE_LABELS.get(key, key), text or "—"))
+        label = figure.label if figure is not None else FIGURE_LABELS.get(key, key)
+        items.append((label, text or "—"))
     return items
 
 
@@ -149,6 +129,7 @@ ACTION_LABELS = {
     "reject": "不予纳入",
     "raise": "产生线索",
     "merge": "合并新来源",
+    "appeal": "农户申诉",
 }
 
 

@@ -17,7 +17,8 @@ from fanpin.core.roles import Permission
 from fanpin.core.scoping import ObjectOutOfScope
 from fanpin.web.mixins import permission_require
 from monitoring.forms_screening import MonitoringLineForm, ScreeningParametersForm, ScreeningRunForm
-from monitoring.models import MonitoringLine, Region, RunTrigger, ScreeningRule, ScreeningRun
+from monitoring.models import MonitoringLine, Region, RunTrigger, ScreeningRun
+from monitoring.models.screening_rules import rule_parameters, screening_rules
 from monitoring.selectors.screening import (
     screening_parameters_get,
     screening_preview,
@@ -62,7 +63,13 @@ def screening_home(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "monitoring/screening_home.html",
-        {"form": form, "page": page, "active_nav": "screening", "regions": regions},
+        {
+            "form": form,
+            "page": page,
+            "active_nav": "screening",
+            "regions": regions,
+            "rule_labels": "、".join(rule.label for rule in screening_rules()),
+        },
     )
 
 
@@ -77,7 +84,7 @@ def screening_run(request: HttpRequest, pk: int) -> HttpResponse:
         "run": run,
         "children": run.children.select_related("region").order_by("region_id"),
         "rules": [
-            (rule.value, rule.label, (run.summary or {}).get("rules", {}).get(rule.value)) for rule in ScreeningRule
+            (rule.code, rule.label, (run.summary or {}).get("rules", {}).get(rule.code)) for rule in screening_rules()
         ],
         "active_nav": "screening",
     }
@@ -164,10 +171,7 @@ def parameters_preview(request: HttpRequest) -> HttpResponse:
             data = form.cleaned_data
             context["year"] = int(year_text)
             context["rows"] = screening_preview(
-                year=int(year_text),
-                spike_ratio=data["spike_ratio"],
-                drop_ratio=data["drop_ratio"],
-                drop_line_multiple=data["drop_line_multiple"],
+                year=int(year_text), values={p.name: data[p.name] for p in rule_parameters()}
             )
         elif not year_text.isdigit():
             form.add_error(None, "请填写预览年度。")

@@ -6,9 +6,8 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from monitoring.models import Region, RunStatus, RunTrigger
+from monitoring.models.screening_rules import screening_rules
 from monitoring.services.screening import screening_run_create, screening_run_execute
-
-RULE_NAMES = {"LOW_INCOME": "收入低于监测标准", "EXPENDITURE_SPIKE": "刚性支出骤增", "INCOME_DROP": "收入骤减"}
 
 
 class Command(BaseCommand):
@@ -52,8 +51,8 @@ class Command(BaseCommand):
             f"新增线索 {leads.get('raised', 0):,}，更新 {leads.get('refreshed', 0):,}，"
             f"已是监测对象跳过 {leads.get('skipped_target', 0):,}，已未纳入跳过 {leads.get('skipped_rejected', 0):,}。"
         )
-        for code, name in RULE_NAMES.items():
-            r = s.get("rules", {}).get(code, {})
-            self.stdout.write(f"  {name}：触发 {r.get('fired', 0):,} 户，数据缺失 {r.get('missing', 0):,} 户")
+        for rule in screening_rules():
+            r = s.get("rules", {}).get(rule.code, {})
+            self.stdout.write(f"  {rule.label}：触发 {r.get('fired', 0):,} 户，数据缺失 {r.get('missing', 0):,} 户")
         if run.error:
             self.stdout.write(self.style.WARNING(f"  {run.error}"))
