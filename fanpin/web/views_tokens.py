@@ -16,6 +16,7 @@ from fanpin.core.api_tokens import COUNTY_GRANTABLE, token_create, token_manager
 from fanpin.core.models import ApiToken
 from fanpin.core.roles import Department, Role
 from fanpin.core.scoping import sees_everything
+from fanpin.web.errors import form_errors_add
 
 
 class TokenForm(forms.Form):
@@ -54,8 +55,7 @@ def token_list(request: HttpRequest) -> HttpResponse:
             try:
                 made = token_create(actor=request.user, **form.cleaned_data)  # type: ignore[arg-type]
             except ValidationError as exc:
-                for field, errors in exc.message_dict.items():
-                    form.add_error(field if field in form.fields else None, errors)
+                form_errors_add(form, exc)
             else:
                 new_key = made.key
         if form.errors:
