@@ -18,9 +18,7 @@ from fanpin.core.idcard import id_number_mask, id_number_normalize
 from fanpin.web.api import ID_REGEX
 from monitoring.models import AlertOrigin, AlertStatus, AlertType, DepartmentAlert
 from monitoring.selectors.alerts import alerts_may_submit, alerts_may_view, alerts_visible, shows_household_data
-from monitoring.services.alert_dates import settlement_year_error
-from monitoring.services.alerts import MAX_BATCH, alerts_submit
-from monitoring.services.medical import medical_settlements_submit
+from monitoring.services.alerts import MAX_BATCH, alerts_submit, medical_settlements_submit, settlement_year_error
 
 
 class AlertsPermission(permissions.BasePermission):

@@ -1,6 +1,6 @@
 """部门预警 (department alerts), minimal storage for the import (SPEC §6).
 
-Matching, leads and the API: issue 8 (monitoring/services/alerts.py).  Scoping: ``region_code`` is the
+Matching, leads and the API: ``monitoring/services/alerts/``.  Scoping: ``region_code`` is the
 village code of the matched member's household, or — for an unmatched alert — the region of the
 user who imported it (empty for administrators/commands, visible to administrators only).
 """

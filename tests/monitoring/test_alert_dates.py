@@ -12,7 +12,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from monitoring.models import DepartmentAlert, Lead, MedicalSettlement, RigidExpenditure
-from monitoring.services.alert_dates import ALERT_MAX_AGE_YEARS
+from monitoring.services.alerts import ALERT_MAX_AGE_YEARS
 from monitoring.services.imports.pipeline import import_run
 from tests.conftest import World
 from tests.monitoring.xlsx import kind_sheet

@@ -63,7 +63,7 @@ def test_an_extract_and_another_department_record_the_same_cost_at_once(world: W
     both alerts, and no unique-key error for either."""
     from fanpin.core.roles import Department, Role
     from monitoring.models import AlertOrigin, HouseholdType
-    from monitoring.services.medical import medical_settlements_submit
+    from monitoring.services.alerts import medical_settlements_submit
     from tests.factories import user
 
     household = world.households["520101001001"]

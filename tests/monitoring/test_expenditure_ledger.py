@@ -28,9 +28,8 @@ from monitoring.models import (
     ScreeningRule,
 )
 from monitoring.selectors.screening_sql import RuleSettings, screening_evaluate
-from monitoring.services.alerts import alerts_write
+from monitoring.services.alerts import alerts_write, medical_settlements_write
 from monitoring.services.imports.pipeline import import_run
-from monitoring.services.medical import medical_settlements_write
 from tests.conftest import World
 from tests.factories import MemberFactory
 from tests.monitoring.screening_helpers import COUNTY, screen, setup_lines
@@ -384,5 +383,141 @@ def test_the_migration_merges_stored_duplicates_keeping_every_source() -> None:
         assert DepartmentAlert.objects.get().expenditure_id == by_household.pk
         assert rows[other.pk].source_import and not rows[other.pk].source_alert
         assert not DepartmentAlert.objects.filter(origin=AlertOrigin.MEDICAL_EXTRACT).exists()
+    finally:
+        MigrationExecutor(connection).migrate(leaves)
+
+
+# --- the expenditure an alert owns ---------------------------------------------------------------
+
+
+def test_an_expenditure_the_registry_records_too_is_no_longer_the_alert_s_to_correct(
+    world: World, tmp_path: Path
+) -> None:
+    hh = world.households[VILLAGE]
+    member = hh.members.get()
+    department_alert(member, "w1", "8000")
+    (row,) = RigidExpenditure.objects.filter(household=hh)
+    alert = DepartmentAlert.objects.get()
+    assert (row.alert_id, row.source_import) == (alert.pk, False)  # only the alert reports it: its own
+
+    imported(tmp_path, "a.xlsx", [expense_row(None, member, 支出金额=8000, 报销金额=0, 发生日期="2024-03-14")])
+    row.refresh_from_db()
+    assert (row.alert_id, row.source_import, row.source_alert) == (None, True, True)
+
+    # the department corrects its amount: the registry's record stays, the alert records its own
+    department_alert(member, "w2", "9000")
+    row.refresh_from_db()
+    assert (row.amount, row.source_import, row.source_alert, row.alert_id) == (Decimal("8000.00"), True, False, None)
+    alert.refresh_from_db()
+    assert alert.expenditure is not None and alert.expenditure.amount == Decimal("9000.00")
+    assert alert.owned_expenditures.get() == alert.expenditure
+    assert RigidExpenditure.objects.filter(household=hh).count() == 2
+
+
+def test_two_alerts_reporting_one_expense_own_it_neither(world: World) -> None:
+    """Two members of one household, the same medical cost on the same day, in one batch: one
+    expense with two reporters.  Resent together with one amount corrected, the other member's
+    expense is kept (it used to take the corrected amount)."""
+    hh = world.households[VILLAGE]
+    head = hh.members.get()
+    spouse = MemberFactory(household=hh, relation="SPOUSE")
+
+    def both(head_amount: str, keys: tuple[str, str]) -> None:
+        alerts_write(
+            user=None,
+            items=[
+                {
+                    "idempotency_key": key,
+                    "id_number": m.id_number,
+                    "name": m.name,
+                    "alert_type": "MEDICAL",
+                    "alert_date": dt.date(2024, 3, 14),
+                    "amount": Decimal(amount),
+                    "department": "卫健",
+                }
+                for key, m, amount in ((keys[0], head, head_amount), (keys[1], spouse, "6000"))
+            ],
+        )
+
+    both("6000", ("a1", "b1"))
+    (shared,) = RigidExpenditure.objects.filter(household=hh)
+    assert shared.alert_id is None
+    both("7000", ("a2", "b2"))
+    by_member = {a.member_id: a.expenditure for a in DepartmentAlert.objects.select_related("expenditure")}
+    assert by_member[spouse.pk].pk == shared.pk and by_member[spouse.pk].amount == Decimal("6000.00")
+    assert by_member[head.pk].amount == Decimal("7000.00")
+    owners = dict(RigidExpenditure.objects.filter(household=hh).values_list("amount", "alert__member_id"))
+    assert owners == {Decimal("6000.00"): spouse.pk, Decimal("7000.00"): head.pk}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_migration_makes_the_marker_rows_owned_by_their_alert() -> None:
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    before = [("monitoring", "0021_screening_rule_values")]
+    executor = MigrationExecutor(connection)
+    leaves = executor.loader.graph.leaf_nodes()
+    executor.migrate(before)
+    old = executor.loader.project_state(before).apps
+    region = old.get_model("monitoring", "Region")
+    for code, level, parent in (
+        ("520000000000", "PROVINCE", None),
+        ("520100000000", "CITY", "520000000000"),
+        ("520101000000", "COUNTY", "520100000000"),
+        ("520101001000", "TOWNSHIP", "520101000000"),
+        ("520101001001", "VILLAGE", "520101001000"),
+    ):
+        region.objects.create(code=code, name=code, level=level, parent_id=parent)
+    household = old.get_model("monitoring", "Household").objects.create(
+        household_no="M1", village_id="520101001001", household_type="GENERAL"
+    )
+    spent = old.get_model("monitoring", "RigidExpenditure").objects
+    alerts = old.get_model("monitoring", "DepartmentAlert").objects
+    day = dt.date(2024, 5, 1)
+    own = spent.create(
+        household=household,
+        category="MEDICAL",
+        occurred_on=day,
+        amount=Decimal("100.00"),
+        note="部门预警：卫健",
+        source_import=False,
+        source_alert=True,
+    )
+    imported_too = spent.create(
+        household=household,
+        category="MEDICAL",
+        occurred_on=day,
+        amount=Decimal("200.00"),
+        note="部门预警：卫健",
+        source_import=True,
+        source_alert=True,
+    )
+    two = spent.create(
+        household=household,
+        category="DISASTER",
+        occurred_on=day,
+        amount=Decimal("300.00"),
+        note="部门预警：应急",
+        source_import=False,
+        source_alert=True,
+    )
+    made = []
+    for n, (expense, department) in enumerate(((own, "卫健"), (imported_too, "卫健"), (two, "应急"), (two, "民政"))):
+        made.append(
+            alerts.create(
+                id_number=f"52010119900101{n:03d}X"[-18:],
+                name="张三",
+                alert_type="MEDICAL",
+                alert_date=day,
+                department=department,
+                expenditure=expense,
+                status="UNMATCHED",
+            )
+        )
+    try:
+        MigrationExecutor(connection).migrate(leaves)
+        owners = dict(RigidExpenditure.objects.values_list("pk", "alert_id"))
+        assert owners == {own.pk: made[0].pk, imported_too.pk: None, two.pk: None}
     finally:
         MigrationExecutor(connection).migrate(leaves)

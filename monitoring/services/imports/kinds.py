@@ -8,45 +8,43 @@ updates only changed ones (so a re-import changes nothing), returning one action
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from datetime import date
+from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any, ClassVar
 
-from django.db.models import Exists, Min, OuterRef
 from django.utils import timezone
 
 from fanpin.core.idcard import id_number_mask
-from fanpin.core.locks import named_locks_acquire
 from fanpin.core.regions import RegionLevel, region_level_of, region_parent_code
 from monitoring.models import (
-    AlertOrigin,
     AlertStatus,
-    AlertType,
     AnnualIncome,
     DepartmentAlert,
-    ExpenditureCategory,
     Household,
     HouseholdType,
     ImportJobAlert,
-    LeadSource,
     Member,
     Region,
     Relation,
     RigidExpenditure,
-    RiskType,
 )
-from monitoring.services.alert_dates import alert_date_error, settlement_year_error
-from monitoring.services.imports.pipeline import ImportContext, Row
-from monitoring.services.review_bulk import group_requests, leads_raise_or_merge_many
+from monitoring.services.alerts.dates import settlement_year_error
+from monitoring.services.alerts.matching import (
+    AlertLine,
+    AlertUnit,
+    LineError,
+    alert_department_error,
+    alert_key,
+    alerts_by_key,
+    alerts_match,
+)
+from monitoring.services.alerts.medical import medical_settlements_write, medical_submit_refusal
+from monitoring.services.alerts.writing import alerts_store
+from monitoring.services.bulk import CHUNK, chunks, upsert_actions
+from monitoring.services.imports.rows import ImportContext, Row
+from monitoring.services.ledger import expenditure_key
 
-CHUNK = 2000
 LEVEL_ORDER = [RegionLevel.PROVINCE, RegionLevel.CITY, RegionLevel.COUNTY, RegionLevel.TOWNSHIP, RegionLevel.VILLAGE]
-
-
-def _chunks(items: list[Any], size: int = CHUNK) -> Iterable[list[Any]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
 
 
 class KindHandler:
@@ -105,7 +103,7 @@ class KindHandler:
         """户编号 → (id, village code), cached for the whole file."""
         cache = self.ctx.cache.setdefault("households", {})
         missing = [n for n in set(numbers) if n not in cache]
-        for part in _chunks(missing):
+        for part in chunks(missing):
             for no, pk, village in Household.objects.filter(household_no__in=part).values_list(
                 "household_no", "id", "village_id"
             ):
@@ -123,26 +121,6 @@ class KindHandler:
             return False
         row.refs["household_id"], row.refs["village_code"] = found
         return True
-
-    @staticmethod
-    def diff(
-        rows: list[Row], objs: list[Any], existing: Mapping[Any, Any], keys: list[Any], fields: list[str]
-    ) -> tuple[list[str], list[Any], list[Any]]:
-        """Per row: create / update / same, with the new and the changed objects."""
-        actions: list[str] = []
-        new: list[Any] = []
-        changed: list[Any] = []
-        for obj, key in zip(objs, keys, strict=True):
-            old = existing.get(key)
-            if old is None:
-                actions.append("create")
-                new.append(obj)
-            elif any(old[f] != getattr(obj, f) for f in fields):
-                actions.append("update")
-                changed.append(obj)
-            else:
-                actions.append("same")
-        return actions, new, changed
 
 
 # --- regions -------------------------------------------------------------------------------
@@ -175,7 +153,7 @@ class RegionsHandler(KindHandler):
         in_file = {key[0] for key in self.ctx.keys}
         needed = sorted({parent for _code, parent in pending.values() if parent not in in_file})
         in_db: set[str] = set()
-        for part in _chunks(needed):
+        for part in chunks(needed):
             in_db.update(Region.objects.filter(code__in=part).values_list("code", flat=True))
         for number, (code, parent) in sorted(pending.items()):
             if parent not in in_file and parent not in in_db:
@@ -206,7 +184,7 @@ class RegionsHandler(KindHandler):
             for obj in objs:
                 old = existing.get(obj.pk)
                 obj.is_deep_poverty = bool(old and old["is_deep_poverty"])  # type: ignore[attr-defined]
-        actions, new, changed = self.diff(rows, objs, existing, codes, fields)
+        actions, new, changed = upsert_actions(objs, existing, codes, fields)
         if not dry_run and (new or changed):
             Region.objects.bulk_create(
                 new + changed, update_conflicts=True, unique_fields=["code"], update_fields=fields, batch_size=CHUNK
@@ -286,7 +264,7 @@ class HouseholdsHandler(KindHandler):
                     address=r.values["address"] or "" if "address" in self.ctx.present else old.get("address", ""),
                 )
             )
-        actions, new, changed = self.diff(rows, objs, existing, numbers, fields)
+        actions, new, changed = upsert_actions(objs, existing, numbers, fields)
         if not dry_run and (new or changed):
             now = timezone.now()
             for obj in new + changed:
@@ -346,7 +324,7 @@ class MembersHandler(KindHandler):
         by_id = {
             households[no][0]: (no, number, id_number) for no, (number, id_number) in heads.items() if no in households
         }
-        for part in _chunks(list(by_id)):
+        for part in chunks(list(by_id)):
             for household_id, id_number in Member.objects.filter(
                 household_id__in=part, relation=Relation.HEAD
             ).values_list("household_id", "id_number"):
@@ -383,7 +361,7 @@ class MembersHandler(KindHandler):
             )
             for r in rows
         ]
-        actions, new, changed = self.diff(rows, objs, existing, ids, self.FIELDS)
+        actions, new, changed = upsert_actions(objs, existing, ids, self.FIELDS)
         if not dry_run and (new or changed):
             Member.objects.bulk_create(
                 new + changed,
@@ -427,7 +405,7 @@ class IncomesHandler(KindHandler):
             )
             for r in rows
         ]
-        actions, new, changed = self.diff(rows, objs, existing, keys, self.FIELDS)
+        actions, new, changed = upsert_actions(objs, existing, keys, self.FIELDS)
         if not dry_run and (new or changed):
             AnnualIncome.objects.bulk_create(
                 new + changed,
@@ -498,7 +476,7 @@ class ExpendituresHandler(KindHandler):
         household_ids = {r.refs["household_id"] for r in rows}
         existing: dict[Any, dict[str, Any]] = {}
         columns = ("id", "member_id", "household_id", "category", "occurred_on", "amount", "reimbursed", "note")
-        for part in _chunks(sorted(household_ids)):
+        for part in chunks(sorted(household_ids)):
             for v in RigidExpenditure.objects.filter(household_id__in=part).values(*columns, "source_import"):
                 existing[expenditure_key(v)] = v
         fields = [f for f in self.FIELDS if f in self.ctx.present]
@@ -545,376 +523,56 @@ class ExpendituresHandler(KindHandler):
             if new:
                 RigidExpenditure.objects.bulk_create(list(new.values()), batch_size=CHUNK)
             if changed:
+                # recorded by the registry now: no alert owns it any more (``alert`` left empty)
                 RigidExpenditure.objects.bulk_update(
-                    list(changed.values()), [*fields, "member_id", "source_import"], batch_size=500
+                    list(changed.values()), [*fields, "member_id", "source_import", "alert"], batch_size=500
                 )
         return actions
 
 
-def expenditure_key(values: Mapping[str, Any]) -> tuple[Any, ...]:
-    """The ledger's identity of an expense: household + category + date + amount (SPEC §2)."""
-    return (values["household_id"], values["category"], values["occurred_on"], values["amount"])
-
-
 # --- alerts --------------------------------------------------------------------------------
-
-ALERT_EXPENDITURE = {AlertType.MEDICAL: ExpenditureCategory.MEDICAL, AlertType.DISASTER: ExpenditureCategory.DISASTER}
-ALERT_EXPENDITURE_NOTE = "部门预警："  # the note of an expenditure an alert created (it owns it)
-ALERT_RISK = {
-    AlertType.MEDICAL: RiskType.ILLNESS,
-    AlertType.DISABILITY: RiskType.DISABILITY,
-    AlertType.DISASTER: RiskType.DISASTER,
-    AlertType.DROPOUT: RiskType.EDUCATION,
-    AlertType.HOUSING: RiskType.HOUSING,
-    AlertType.UNEMPLOYMENT: RiskType.UNSTABLE_EMPLOYMENT,
-}
-
-
-AlertKey = tuple[str, str, str, str, date, str]
-
-
-def alert_key(values: Mapping[str, Any]) -> AlertKey:
-    """SPEC §6's key of an alert (来源部门, 身份证号, 预警类型, 预警日期) within its submitting unit
-    (来源部门 + ``scope_code``, the submitter's region), and its origin (AlertOrigin): the alerts the
-    system makes from settlement lines are keyed apart from submitted ones.  One unit's keys never
-    meet another's, so what a submitter is answered never depends on another unit's alerts."""
-    return (
-        values["department"],
-        values.get("scope_code") or "",
-        values["id_number"],
-        values["alert_type"],
-        values["alert_date"],
-        values.get("origin") or AlertOrigin.DEPARTMENT,
-    )
-
-
-def alert_unit_lock(values: Mapping[str, Any]) -> str:
-    """The named lock of a submitting unit: its batches are written one at a time."""
-    return f"alerts:{values['department']}:{values.get('scope_code') or ''}"
-
-
-def alerts_by_key(*, keys: Iterable[AlertKey], columns: Iterable[str]) -> dict[AlertKey, dict[str, Any]]:
-    """The stored alerts of these keys (one query per chunk of 身份证号), with ``columns``."""
-    keys = set(keys)
-    found: dict[AlertKey, dict[str, Any]] = {}
-    fields = {"id", "department", "scope_code", "id_number", "alert_type", "alert_date", "origin", *columns}
-    for (department, scope), group in _group_by_unit(keys).items():
-        for part in _chunks(sorted(group)):
-            for v in DepartmentAlert.objects.filter(department=department, scope_code=scope, id_number__in=part).values(
-                *fields
-            ):
-                k = alert_key(v)
-                if k in keys:
-                    found[k] = v
-    return found
-
-
-def _group_by_unit(keys: set[AlertKey]) -> dict[tuple[str, str], set[str]]:
-    units: dict[tuple[str, str], set[str]] = {}
-    for k in keys:
-        units.setdefault((k[0], k[1]), set()).add(k[2])
-    return units
-
-
-# The alerts the system makes from settlement lines are numbered apart from submitted alerts,
-# downwards from -1: ids are shown to the departments, and with one counter the gap between two of
-# a department's own alerts would tell it whether its extract line made an alert in between (i.e.
-# that the person belongs to a 脱贫户 or a monitoring target).  Negative, because SQLite's
-# AUTOINCREMENT goes on from the highest id ever stored, whatever range it was taken from; taken
-# as "one below the lowest" under a lock, not from a sequence, so a copied or reloaded table
-# (``loaddata``) cannot leave a counter behind its rows.
-EXTRACT_ALERT_IDS_LOCK = "alerts:extract-ids"
-
-
-def extract_alert_ids(count: int) -> list[int]:
-    """``count`` new (negative) ids for alerts of origin MEDICAL_EXTRACT; the caller's transaction
-    holds the lock until it commits, so two writers never take the same ids."""
-    if count == 0:
-        return []
-    named_locks_acquire(names=[EXTRACT_ALERT_IDS_LOCK])  # SQLite: one writer at a time anyway
-    low = DepartmentAlert.objects.filter(pk__lt=0).aggregate(low=Min("pk"))["low"]
-    first = -1 if low is None else int(low) - 1
-    return list(range(first, first - count, -1))
 
 
 class AlertsHandler(KindHandler):
+    """Rows of a department's alert sheet, matched and written by ``monitoring.services.alerts``
+    — the same code as ``POST /api/v1/alerts/``."""
+
     kind = "alerts"
+
+    def __init__(self, ctx: ImportContext) -> None:
+        super().__init__(ctx)
+        self.unit = AlertUnit.of(ctx.user)
 
     def touched_villages(self, row: Row) -> list[str]:
         member = row.refs.get("member")
         return [str(member[2])] if member else []
 
-    FIELDS: ClassVar[list[str]] = [
-        "name",
-        "amount",
-        "note",
-        "member_id",
-        "status",
-        "region_code",
-        "expenditure_id",
-    ]
-
     def check_row(self, row: Row) -> bool:
-        """来源部门: a department user's own department (empty cell or missing column: filled in;
-        another department: refused); required from everyone else."""
-        given = row.values.get("department") or ""
-        own = self.ctx.department
-        if own:
-            if given and given != own:
-                self.err(
-                    row,
-                    "department",
-                    f"来源部门应为“{own}”（您账号所属的部门）或留空：行业部门只能提交本部门的预警。",
-                )
-                return False
-            row.values["department"] = own
-        elif not given:
-            self.ctx.error(row.number, "来源部门", "", "来源部门不能为空。")
+        wrong = alert_department_error(line=AlertLine(row.number, row.values), unit=self.unit)
+        if wrong is not None:
+            self.line_error(wrong)
             return False
         return True
 
     def check_batch(self, rows: list[Row]) -> None:
-        # Every row is the submitting unit's own: nothing another unit stored is refused or shown.
-        for row in rows:
-            row.values["scope_code"] = self.ctx.importer_region
-        # 预警日期 neither in the future nor implausibly old (Excel and API alike: both pass here)
-        for row in rows:
-            wrong_date = alert_date_error(row.values["alert_date"])
-            if wrong_date:
-                self.err(row, "alert_date", wrong_date, value=row.values["alert_date"].isoformat())
-        # Only members inside the importer's scope are matched; others stay 未匹配.
-        ids = [r.values["id_number"] for r in rows]
-        qs = Member.objects.filter(id_number__in=ids)
-        if self.ctx.prefix:
-            qs = qs.filter(household__village__code__startswith=self.ctx.prefix)
-        members = {v[0]: v[1:] for v in qs.values_list("id_number", "id", "household_id", "household__village_id")}
-        for row in rows:
-            found = members.get(row.values["id_number"])
-            row.refs["member"] = found
-            row.values["note"] = row.values.get("note") or ""
+        lines = [AlertLine(r.number, r.values) for r in rows]
+        for error in alerts_match(lines=lines, unit=self.unit):
+            self.line_error(error)
+        for row, line in zip(rows, lines, strict=True):
+            row.refs["member"] = line.member
 
     def write_batch(self, rows: list[Row], *, dry_run: bool) -> list[str]:
-        extra = self.ctx.extra
-        extra.setdefault("unmatched", 0)
-        extra.setdefault("expenditures_created", 0)
-        # one department's batches one at a time (re-entrant for the API, which took it already)
-        named_locks_acquire(names=[alert_unit_lock(r.values) for r in rows])
-        keys = [alert_key(r.values) for r in rows]
-        existing = alerts_by_key(keys=keys, columns=self.FIELDS)
-        found = self.write_expenditures(rows, keys, existing, dry_run=dry_run)
-        objs: list[Any] = []
-        for r in rows:
-            v, member = r.values, r.refs["member"]
-            expenditure_id = found.get(r.number)
-            if member is None:
-                extra["unmatched"] += 1
-            objs.append(
-                DepartmentAlert(
-                    id_number=v["id_number"],
-                    name=v["name"],
-                    alert_type=v["alert_type"],
-                    alert_date=v["alert_date"],
-                    origin=alert_key(v)[5],
-                    amount=v.get("amount"),
-                    department=v["department"],
-                    scope_code=v["scope_code"],
-                    note=v["note"],
-                    member_id=member[0] if member else None,
-                    status=AlertStatus.MATCHED if member else AlertStatus.UNMATCHED,
-                    region_code=member[2] if member else self.ctx.importer_region,
-                    expenditure_id=expenditure_id,
-                    idempotency_key=v.get("idempotency_key") or "",
-                    submitted_by_id=getattr(self.ctx.user, "pk", None),
-                )
-            )
-        fields = self.FIELDS
-        if dry_run:
-            # New expenditures have no id yet: compare without that field.
-            fields = [f for f in fields if f != "expenditure_id"]
-        actions, new, changed = self.diff(rows, objs, existing, keys, fields)
-        if not dry_run and (new or changed):
-            now = timezone.now()
-            for obj in new + changed:
-                obj.created_at = obj.updated_at = now  # type: ignore[attr-defined]
-            made = [obj for obj in new if obj.origin == AlertOrigin.MEDICAL_EXTRACT]
-            for obj, pk in zip(made, extract_alert_ids(len(made)), strict=True):
-                obj.pk = pk
-            if new:
-                DepartmentAlert.objects.bulk_create(
-                    new,
-                    update_conflicts=True,  # the same key written meanwhile (the unit's lock makes it rare)
-                    unique_fields=["department", "scope_code", "id_number", "alert_type", "alert_date", "origin"],
-                    update_fields=[*self.FIELDS, "updated_at"],
-                    batch_size=CHUNK,
-                )
-            if changed:  # by id: an upsert would draw (and spend) an id from the table's sequence
-                for obj in changed:
-                    obj.pk = existing[alert_key(vars(obj))]["id"]
-                DepartmentAlert.objects.bulk_update(changed, [*self.FIELDS, "updated_at"], batch_size=500)
-        if not dry_run:
-            touched = self.ctx.cache.pop("ledger_touched", {})
-            ledger_sources_refresh(ids=[pk for pk in touched if pk is not None])
-            self.raise_leads(rows, actions, existing, keys)
-            if self.ctx.job_id is not None:
-                ids = {k: v["id"] for k, v in alerts_by_key(keys=keys, columns=()).items()}
-                job_alerts_link(self.ctx.job_id, [(r.number, ids[k]) for r, k in zip(rows, keys, strict=True)])
+        lines = [AlertLine(r.number, r.values, r.refs["member"]) for r in rows]
+        actions = alerts_store(lines=lines, unit=self.unit, counts=self.ctx.extra, dry_run=dry_run)
+        if not dry_run and self.ctx.job_id is not None:
+            keys = [alert_key(r.values) for r in rows]
+            ids = {k: v["id"] for k, v in alerts_by_key(keys=keys, columns=()).items()}
+            job_alerts_link(self.ctx.job_id, [(r.number, ids[k]) for r, k in zip(rows, keys, strict=True)])
         return actions
 
-    def write_expenditures(
-        self, rows: list[Row], keys: list[Any], existing: Mapping[Any, Any], *, dry_run: bool
-    ) -> dict[int, int | None]:
-        """The rigid expenditure of each 大额医疗支出 / 受灾 alert with an amount for a matched member
-        (SPEC §6), by row number, in the one ledger (household + category + date + amount): an
-        expense already recorded (a registry row, another department's or the system's alert) is
-        linked, and records this source, not doubled.  A resent alert keeps its expenditure: when
-        the department corrects the amount or date, the expenditure only it reported is corrected;
-        when the alert no longer carries one (amount removed, member no longer matched), the
-        expenditure only it reported is deleted.  Expenditures others report too are never changed;
-        ``ledger_sources_refresh`` then clears the sources no alert reports any more."""
-        extra = self.ctx.extra
-        wanted: dict[int, RigidExpenditure] = {}
-        for r in rows:
-            v, member = r.values, r.refs["member"]
-            if member and v["alert_type"] in ALERT_EXPENDITURE and v.get("amount") is not None:
-                extract = alert_key(v)[5] == AlertOrigin.MEDICAL_EXTRACT
-                wanted[r.number] = RigidExpenditure(
-                    household_id=member[1],
-                    member_id=member[0],
-                    category=ALERT_EXPENDITURE[v["alert_type"]],
-                    occurred_on=v["alert_date"],
-                    amount=v["amount"],
-                    note=f"{ALERT_EXPENDITURE_NOTE}{v['department']}"[:200],
-                    source_import=False,
-                    source_alert=not extract,
-                    source_extract=extract,
-                )
-        prior_ids = {
-            r.number: existing[k]["expenditure_id"]
-            for r, k in zip(rows, keys, strict=True)
-            if k in existing and existing[k]["expenditure_id"]
-        }
-        self.ctx.cache.setdefault("ledger_touched", {}).update(dict.fromkeys(prior_ids.values()))
-        # An expenditure another alert links too (two departments, or a department and the system's
-        # alert from a settlement line, with the same figures) belongs to none: never changed here.
-        shared = set(
-            DepartmentAlert.objects.filter(expenditure_id__in=set(prior_ids.values()))
-            .exclude(pk__in={existing[k]["id"] for k in keys if k in existing})
-            .values_list("expenditure_id", flat=True)
-        )
-        owned = {
-            pk: expenditure_key({"household_id": h, "category": c, "occurred_on": d, "amount": a})
-            for pk, h, c, d, a in RigidExpenditure.objects.filter(
-                pk__in=set(prior_ids.values()) - shared, source_import=False
-            ).values_list("id", "household_id", "category", "occurred_on", "amount")
-        }
-        # the ledger rows of these households in these categories (registry rows, other alerts): one query
-        by_figures: dict[tuple[Any, ...], int] = {}
-        if wanted:
-            for e in RigidExpenditure.objects.filter(
-                household_id__in={obj.household_id for obj in wanted.values()},
-                category__in=set(ALERT_EXPENDITURE.values()),
-            ).values("id", "household_id", "category", "occurred_on", "amount"):
-                by_figures[expenditure_key(e)] = e["id"]
-        found: dict[int, int | None] = {}
-        to_fix: list[RigidExpenditure] = []
-        to_drop: set[int] = set()
-        for number, pk in prior_ids.items():
-            if pk not in owned:
-                continue
-            obj = wanted.pop(number, None)
-            if obj is None:  # the alert no longer carries an expenditure
-                to_drop.add(pk)
-                continue
-            figures = expenditure_key(vars(obj))
-            other = by_figures.get(figures)
-            if owned[pk] == figures:
-                found[number] = pk
-            elif other is not None and other != pk:
-                # the corrected figures are already recorded (e.g. by the registry): use that row
-                found[number] = other
-                to_drop.add(pk)
-            else:
-                obj.pk = pk
-                to_fix.append(obj)
-                found[number] = pk
-                by_figures[figures] = pk
-        if wanted:
-            missing: dict[tuple[Any, ...], RigidExpenditure] = {}
-            for obj in wanted.values():
-                figures = expenditure_key(vars(obj))
-                if figures not in by_figures:
-                    missing.setdefault(figures, obj)
-            extra["expenditures_created"] += len(missing)
-            if not dry_run and missing:
-                # Another unit's batch (its own lock) may record the same expense meanwhile: the
-                # ledger's key keeps one row, and both alerts link it.
-                RigidExpenditure.objects.bulk_create(list(missing.values()), batch_size=CHUNK, ignore_conflicts=True)
-                for e in RigidExpenditure.objects.filter(
-                    household_id__in={f[0] for f in missing}, category__in={f[1] for f in missing}
-                ).values("id", "household_id", "category", "occurred_on", "amount"):
-                    if expenditure_key(e) in missing:
-                        by_figures[expenditure_key(e)] = e["id"]
-            for number, obj in wanted.items():
-                found[number] = by_figures.get(expenditure_key(vars(obj)))
-        if to_fix:
-            extra["expenditures_corrected"] = extra.get("expenditures_corrected", 0) + len(to_fix)
-        if to_drop:
-            extra["expenditures_removed"] = extra.get("expenditures_removed", 0) + len(to_drop)
-        self.ctx.cache["ledger_touched"].update(dict.fromkeys(pk for pk in found.values() if pk is not None))
-        if not dry_run:
-            if to_drop:  # first, so that a corrected row may take over figures a dropped one had
-                # the alert row lets go of it first (the upsert below sets its expenditure)
-                DepartmentAlert.objects.filter(expenditure_id__in=to_drop).update(expenditure=None)
-                RigidExpenditure.objects.filter(pk__in=to_drop).delete()
-            if to_fix:
-                fields = ["household_id", "member_id", "occurred_on", "amount", "note"]
-                RigidExpenditure.objects.bulk_update(to_fix, fields, batch_size=500)
-        return found
-
-    def raise_leads(self, rows: list[Row], actions: list[str], existing: Mapping[Any, Any], keys: list[Any]) -> None:
-        """A matched alert that is new (or newly matched) raises or merges a DEPARTMENT_ALERT lead
-        for the member's household, set-based for the batch; a resent alert raises nothing."""
-        requests: list[tuple[int, dict[str, Any], set[str]]] = []
-        for r, action, k in zip(rows, actions, keys, strict=True):
-            member = r.refs["member"]
-            if member is None or action == "same":
-                continue
-            if action == "update" and existing[k]["member_id"] == member[0]:
-                continue
-            v = r.values
-            entry = {
-                "department": v["department"],
-                "origin": alert_key(v)[5],
-                "alert_type": v["alert_type"],
-                "alert_type_label": AlertType(v["alert_type"]).label,
-                "alert_date": v["alert_date"].isoformat(),
-                "amount": None if v.get("amount") is None else str(v["amount"]),
-                "member_id": member[0],
-            }
-            risks: set[str] = {ALERT_RISK[v["alert_type"]].value} if v["alert_type"] in ALERT_RISK else set()
-            requests.append((member[1], entry, risks))
-        if requests:
-            outcome = leads_raise_or_merge_many(
-                requests=group_requests(requests), source=LeadSource.DEPARTMENT_ALERT, actor=self.ctx.user
-            )
-            self.ctx.extra["leads_raised"] = self.ctx.extra.get("leads_raised", 0) + outcome.raised
-            self.ctx.extra["leads_merged"] = self.ctx.extra.get("leads_merged", 0) + outcome.merged
-
-
-def ledger_sources_refresh(*, ids: list[int]) -> None:
-    """Set the alert sources of these ledger rows from the alerts that link them now (department
-    alerts: ``source_alert``; the system's alerts from 医保 extracts: ``source_extract``), and
-    delete a row that no source reports any more (not imported, linked by no alert).  Set-based:
-    two statements per chunk."""
-    for part in _chunks(sorted(set(ids))):
-        linking = DepartmentAlert.objects.filter(expenditure_id=OuterRef("pk"))
-        RigidExpenditure.objects.filter(pk__in=part).update(
-            source_alert=Exists(linking.filter(origin=AlertOrigin.DEPARTMENT)),
-            source_extract=Exists(linking.filter(origin=AlertOrigin.MEDICAL_EXTRACT)),
-        )
-        RigidExpenditure.objects.filter(
-            pk__in=part, source_import=False, source_alert=False, source_extract=False
-        ).delete()
+    def line_error(self, error: LineError) -> None:
+        header = self.ctx.spec.column(error.field).header
+        self.ctx.error(error.number, header, error.value, error.message)
 
 
 def job_alerts_link(job_id: int, rows: list[tuple[int, int]]) -> None:
@@ -931,13 +589,11 @@ def job_alerts_link(job_id: int, rows: list[tuple[int, int]]) -> None:
 
 class MedicalHandler(KindHandler):
     """Lines of a 医保 extract: stored, and judged against the thresholds by
-    ``monitoring.services.medical`` — the same code as ``POST /api/v1/medical-settlements/``."""
+    ``monitoring.services.alerts.medical`` — the same code as ``POST /api/v1/medical-settlements/``."""
 
     kind = "medical"
 
     def authorize(self) -> str:
-        from monitoring.services.medical import medical_submit_refusal
-
         return super().authorize() or medical_submit_refusal(user=self.ctx.user)
 
     def check_row(self, row: Row) -> bool:
@@ -948,8 +604,6 @@ class MedicalHandler(KindHandler):
         return True
 
     def write_batch(self, rows: list[Row], *, dry_run: bool) -> list[str]:
-        from monitoring.services.medical import medical_settlements_write
-
         items = [
             {"id_number": r.values["id_number"], "year": r.values["year"], "out_of_pocket": r.values["out_of_pocket"]}
             for r in rows

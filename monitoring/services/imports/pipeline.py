@@ -19,41 +19,14 @@ from typing import IO, Any
 
 from django.db import DatabaseError, transaction
 
-from fanpin.core.idcard import personal_text_mask
-from fanpin.core.roles import Department, Role
-from fanpin.core.scoping import sees_everything, user_region_prefix
 from monitoring.services.imports.reader import SheetError, find_header, open_rows
-from monitoring.services.imports.spec import SPECS, CellError, KindSpec, is_blank
+from monitoring.services.imports.rows import ImportContext, Row, RowError
+from monitoring.services.imports.spec import SPECS, CellError, Column, KindSpec, is_blank
 
 BATCH_SIZE = 2000
-MAX_ERRORS_KEPT = 5000
 PREVIEW_ROWS = 10
 
 ProgressCallback = Callable[[int, str], None]  # (percent 0–100, phase)
-
-
-@dataclass
-class RowError:
-    row: int  # as Excel shows it; 0 for the whole file
-    column: str
-    value: str
-    message: str
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"row": self.row, "column": self.column, "value": self.value, "message": self.message}
-
-    def __str__(self) -> str:
-        where = f"第 {self.row} 行" if self.row else "文件"
-        column = f"【{self.column}】" if self.column else ""
-        value = f"“{self.value}”" if self.value else ""
-        return f"{where}{column}{value}：{self.message}"
-
-
-@dataclass
-class Row:
-    number: int
-    values: dict[str, Any]
-    refs: dict[str, Any] = field(default_factory=dict)  # ids resolved from the database
 
 
 @dataclass
@@ -107,41 +80,6 @@ class ImportResult:
             counts = counts.replace("新增", "将新增").replace("更新", "将更新")
             return f"{label}校验通过（试运行，未写入）：{counts}{extra}。"
         return f"{label}导入完成：{counts}{extra}。"
-
-
-class ImportContext:
-    """What a kind handler needs: the user's scope, the error list, caches."""
-
-    def __init__(self, *, spec: KindSpec, user: Any | None, present: set[str], job_id: int | None = None) -> None:
-        self.spec = spec
-        self.user = user
-        self.job_id = job_id  # the ImportJob being run, if any (alerts link themselves to it)
-        # No user: a management command acting as administrator (no scope limit).
-        self.is_admin = user is None or sees_everything(user)
-        prefix = "" if user is None else user_region_prefix(user)
-        self.prefix: str | None = prefix
-        self.importer_region = "" if self.is_admin or user is None else str(user.region_id or "")
-        # A department user's own department (label): what it submits is always recorded under it.
-        self.department = ""
-        department = str(getattr(user, "department", "") or "")
-        if not self.is_admin and getattr(user, "role", None) == Role.DEPT and department:
-            self.department = str(Department(department).label)
-        self.present = present  # fields whose column is in the sheet
-        self.errors: list[RowError] = []
-        self.error_count = 0
-        self.keys: dict[tuple[Any, ...], int] = {}  # key → first row number
-        self.cache: dict[str, dict[Any, Any]] = {}
-        self.extra: dict[str, int] = {}
-
-    def error(self, row: int, header: str, value: Any, message: str) -> None:
-        self.error_count += 1
-        if len(self.errors) < MAX_ERRORS_KEPT:
-            # Kept in the job row and shown on its page: no full 身份证号 or phone number.
-            text = personal_text_mask(header=header, text="" if value is None else str(value).strip())
-            self.errors.append(RowError(row, header, text[:100], personal_text_mask(header="", text=message)))
-
-    def in_scope(self, code: str) -> bool:
-        return self.prefix is not None and code.startswith(self.prefix)
 
 
 class _Spool:
@@ -218,6 +156,7 @@ def _run(
     estimated_rows: int | None,
     job_id: int | None,
 ) -> ImportResult:
+    """May the user import this kind; pass 1 (validate every row); pass 2 (write) if no error."""
     from monitoring.services.imports.kinds import HANDLERS
 
     ctx = ImportContext(spec=spec, user=user, present=set(), job_id=job_id)
@@ -227,76 +166,109 @@ def _run(
         result.errors.append(RowError(0, "", "", denied))
         result.error_count = 1
         return result
-    with open_rows(source) as (rows, max_row):
-        layout = find_header(rows, spec)  # SheetError is reported by the caller
-        ctx.present = {c.field for c in spec.columns if c.header in layout.positions}
-        total = max((estimated_rows or max_row or 0) - layout.header_row, 1)
-        columns = [(c, layout.positions[c.header]) for c in spec.columns if c.header in layout.positions]
-        key_fields = spec.key
-        batch: list[Row] = []
-        partial: list[Row] = []  # rows with a bad cell: only their references are checked
-
-        def flush() -> None:
-            handler.check_batch(batch)
-            handler.check_references(partial)
-            partial.clear()
-            if ctx.error_count == 0:
-                buckets: dict[int, list[Row]] = {}
-                for row in batch:
-                    buckets.setdefault(handler.bucket(row), []).append(row)
-                for bucket, rows_in_bucket in buckets.items():
-                    spool.add(bucket, rows_in_bucket)
-            batch.clear()
-            if progress:
-                progress(min(89, result.rows * 90 // total), "validating")
-
-        for number, raw in enumerate(rows, start=layout.header_row + 1):
-            cells = [(c, raw[i] if i < len(raw) else None) for c, i in columns]
-            if all(is_blank(v) for _c, v in cells):
-                continue
-            result.rows += 1
-            values: dict[str, Any] = {}
-            bad = False
-            for column, value in cells:
-                try:
-                    values[column.field] = column.parse(value)
-                except CellError as exc:
-                    ctx.error(number, column.header, _raw_text(value), exc.message)
-                    bad = True
-            if bad:
-                partial.append(Row(number, values))
-                continue
-            for column in spec.columns:
-                values.setdefault(column.field, None if column.choices is None else "")
-            row = Row(number, values)
-            if not handler.check_row(row):
-                partial.append(row)
-                continue
-            key = tuple(values[f] for f in key_fields)
-            first = ctx.keys.get(key)
-            if first is not None:
-                ctx.error(
-                    number,
-                    spec.key_label,
-                    "+".join(
-                        str(spec.column(f).label_of(values[f])) for f in key_fields if values[f] not in ("", None)
-                    ),
-                    f"与第 {first} 行重复（{spec.key_label}相同）。",
-                )
-                continue
-            ctx.keys[key] = number
-            batch.append(row)
-            if len(batch) >= BATCH_SIZE:
-                flush()
-        if batch or partial:
-            flush()
-        handler.finish()
-
+    _Validation(handler, spool, result, progress).run(source, estimated_rows)
     result.extra = ctx.extra
     result.errors = sorted(ctx.errors, key=lambda e: (e.row, _column_order(spec, e.column)))
     result.error_count = ctx.error_count
-    if not result.ok:
-        return result
+    if result.ok:
+        _write(handler, spool, result, dry_run=dry_run, progress=progress)
+    return result
+
+
+class _Validation:
+    """Pass 1: parse every cell by the kind's column spec, run the row's own checks, find
+    duplicate keys, and hand the clean rows to the kind's batch checks, spooling them (by
+    write-order bucket) while no error was found.  Rows with a bad cell get their references
+    checked too, so each row's errors are listed at once."""
+
+    def __init__(self, handler: Any, spool: _Spool, result: ImportResult, progress: ProgressCallback | None) -> None:
+        self.handler = handler
+        self.ctx: ImportContext = handler.ctx
+        self.spec: KindSpec = handler.ctx.spec
+        self.spool = spool
+        self.result = result
+        self.progress = progress
+        self.total = 1  # rows expected, for the progress figure
+        self.batch: list[Row] = []
+        self.partial: list[Row] = []  # rows with a bad cell: only their references are checked
+
+    def run(self, source: str | IO[bytes], estimated_rows: int | None) -> None:
+        with open_rows(source) as (rows, max_row):
+            layout = find_header(rows, self.spec)  # SheetError is reported by the caller
+            self.ctx.present = {c.field for c in self.spec.columns if c.header in layout.positions}
+            self.total = max((estimated_rows or max_row or 0) - layout.header_row, 1)
+            columns = [(c, layout.positions[c.header]) for c in self.spec.columns if c.header in layout.positions]
+            for number, raw in enumerate(rows, start=layout.header_row + 1):
+                self._row(number, [(c, raw[i] if i < len(raw) else None) for c, i in columns])
+            if self.batch or self.partial:
+                self._flush()
+            self.handler.finish()
+
+    def _row(self, number: int, cells: list[tuple[Column, Any]]) -> None:
+        if all(is_blank(v) for _c, v in cells):
+            return
+        self.result.rows += 1
+        values = self._parse(number, cells)
+        if values is None:
+            return
+        for column in self.spec.columns:
+            values.setdefault(column.field, None if column.choices is None else "")
+        row = Row(number, values)
+        if not self.handler.check_row(row):
+            self.partial.append(row)
+        elif self._first_of_its_key(row):
+            self.batch.append(row)
+            if len(self.batch) >= BATCH_SIZE:
+                self._flush()
+
+    def _parse(self, number: int, cells: list[tuple[Column, Any]]) -> dict[str, Any] | None:
+        """The parsed values; None (and the row kept for its references) when a cell is bad."""
+        values: dict[str, Any] = {}
+        bad = False
+        for column, value in cells:
+            try:
+                values[column.field] = column.parse(value)
+            except CellError as exc:
+                self.ctx.error(number, column.header, _raw_text(value), exc.message)
+                bad = True
+        if bad:
+            self.partial.append(Row(number, values))
+            return None
+        return values
+
+    def _first_of_its_key(self, row: Row) -> bool:
+        """The row's key is new in the file (else the duplicate is an error)."""
+        spec, values = self.spec, row.values
+        key = tuple(values[f] for f in spec.key)
+        first = self.ctx.keys.get(key)
+        if first is None:
+            self.ctx.keys[key] = row.number
+            return True
+        shown = [str(spec.column(f).label_of(values[f])) for f in spec.key if values[f] not in ("", None)]
+        self.ctx.error(row.number, spec.key_label, "+".join(shown), f"与第 {first} 行重复（{spec.key_label}相同）。")
+        return False
+
+    def _flush(self) -> None:
+        self.handler.check_batch(self.batch)
+        self.handler.check_references(self.partial)
+        self.partial.clear()
+        if self.ctx.error_count == 0:
+            buckets: dict[int, list[Row]] = {}
+            for row in self.batch:
+                buckets.setdefault(self.handler.bucket(row), []).append(row)
+            for bucket, rows_in_bucket in buckets.items():
+                self.spool.add(bucket, rows_in_bucket)
+        self.batch.clear()
+        if self.progress:
+            self.progress(min(89, self.result.rows * 90 // self.total), "validating")
+
+
+def _write(
+    handler: Any, spool: _Spool, result: ImportResult, *, dry_run: bool, progress: ProgressCallback | None
+) -> None:
+    """Pass 2: every spooled batch through the kind's upsert, in one transaction (a dry run only
+    counts); a database error undoes all of it."""
+    ctx = handler.ctx
     if progress:
         progress(90, "writing")
     valid_rows = len(ctx.keys)
@@ -313,11 +285,10 @@ def _run(
         ]
         result.error_count = 1
         result.created = result.updated = result.unchanged = 0
-        return result
+        return
     result.extra = ctx.extra
     if progress:
         progress(100, "done")
-    return result
 
 
 def _column_order(spec: KindSpec, header: str) -> int:

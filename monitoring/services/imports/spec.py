@@ -370,7 +370,7 @@ SPECS: dict[str, KindSpec] = {
         ),
     ),
     # A 医保 settlement extract (issue 8): stored as sent; the system decides which lines become
-    # 大额医疗支出 alerts (monitoring.services.medical).  Not in SPEC §6's list: an addition.
+    # 大额医疗支出 alerts (monitoring.services.alerts.medical).  Not in SPEC §6's list: an addition.
     "medical": KindSpec(
         "medical",
         "医保结算数据",

@@ -9,22 +9,24 @@ threshold (≥) the line is sent through :func:`alerts_write`, the one alert pat
 ``medical-<身份证号>-<year>`` so a resent extract raises nothing new.
 
 Two entry points share :func:`medical_settlements_write`: the API (:func:`medical_settlements_submit`)
-and the Excel import (kind ``medical``, ``MedicalHandler`` in the import pipeline).
+and the Excel import (kind ``medical``, whose handler in ``monitoring.services.imports.kinds`` calls it).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from fanpin.core.roles import Department, Permission, Role, department_label, effective_role, role_can
-from fanpin.core.scoping import sees_everything, user_region_prefix
+from fanpin.core.scoping import user_region_prefix
 from monitoring.models import (
     AlertOrigin,
     AlertType,
@@ -36,7 +38,9 @@ from monitoring.models import (
     TargetStatus,
 )
 from monitoring.selectors.screening import screening_parameters_get
-from monitoring.services.alerts import MAX_BATCH, alerts_write
+from monitoring.services.alerts.matching import AlertUnit
+from monitoring.services.alerts.submit import MAX_BATCH, alerts_write
+from monitoring.services.bulk import upsert_actions
 
 MEDICAL_DEPARTMENT = "医保"
 MEDICAL_ALERT_KEY_PREFIX = "medical-"  # idempotency keys of the alerts made from settlement lines
@@ -104,96 +108,141 @@ def medical_settlements_write(*, user: Any, items: list[dict[str, Any]], dry_run
     Members are looked up inside the submitter's scope only (as alerts are matched): someone outside
     counts as not found.  ``dry_run`` writes nothing and counts what would happen.
     """
-    admin_level = user is None or sees_everything(user)
-    prefix = "" if admin_level else user_region_prefix(user)
-    if prefix is None:
+    unit = AlertUnit.of(user)
+    if unit.prefix is None:
         raise PermissionDenied("您的账号没有所属行政区划，不能提交数据。")
+    # 来源部门 of the lines and their alerts: a department user's own, else 医保
     department = department_label(user) or MEDICAL_DEPARTMENT
+    judged = _lines_judge(items, unit=unit, department=department)
+    actions = _settlement_actions(judged.rows, department=department, region=unit.region)
+    matched = sum(r.member_id is not None for r in judged.rows)
+    if dry_run:
+        new_alerts = _new_alerts_count(judged.alerts, department=department, region=unit.region)
+        return SettlementBatch(actions, matched, len(judged.alerts), new_alerts, [None] * len(items))
+    _settlements_save(judged.rows, actions)
+    alert_ids, new_alerts = _alerts_send(judged, user=user, lines=len(items))
+    _settlements_link(judged, alert_ids, department=department, region=unit.region)
+    return SettlementBatch(actions, matched, len(judged.alerts), new_alerts, alert_ids)
+
+
+@dataclass
+class _Judged:
+    """The settlement lines to store, and the alerts of those at or above their threshold."""
+
+    rows: list[MedicalSettlement]
+    alerts: list[dict[str, Any]]  # items for ``alerts_write``
+    alert_index: list[int]  # the line of each alert
+    keys: list[tuple[str, int]]  # per line: 身份证号, year
+
+
+def _members(items: list[dict[str, Any]], *, prefix: str) -> dict[str, Mapping[str, Any]]:
+    """The members of these 身份证号 inside the submitter's scope, with their households."""
     members_qs = Member.objects.filter(id_number__in={i["id_number"] for i in items})
     if prefix:
         members_qs = members_qs.filter(household__village__code__startswith=prefix)
-    members = {
+    return {
         m["id_number"]: m
         for m in members_qs.values(
             "id", "id_number", "name", "household_id", "household__village_id", "household__household_type"
         )
     }
+
+
+def _supported_households(members: dict[str, Mapping[str, Any]]) -> set[int]:
+    """Households whose members get the lower threshold: 脱贫户 and active monitoring targets."""
     targets = set(
         MonitoringTarget.objects.filter(
             household_id__in={m["household_id"] for m in members.values()}, status=TargetStatus.ACTIVE
         ).values_list("household_id", flat=True)
     )
+    exited = {m["household_id"] for m in members.values() if m["household__household_type"] == HouseholdType.EXITED}
+    return targets | exited
+
+
+def _lines_judge(items: list[dict[str, Any]], *, unit: AlertUnit, department: str) -> _Judged:
+    """Match every line and compare its cost with its threshold (≥ alerts)."""
+    members = _members(items, prefix=unit.prefix or "")
+    supported = _supported_households(members)
     params = screening_parameters_get()
-    region = "" if admin_level else str(getattr(user, "region_id", "") or "")  # also the submitting unit's
-    rows: list[MedicalSettlement] = []
-    alerts: list[dict[str, Any]] = []
-    alert_index: list[int] = []  # line index of each alert
+    judged = _Judged(rows=[], alerts=[], alert_index=[], keys=[])
     for index, item in enumerate(items):
         m = members.get(item["id_number"])
-        supported = m is not None and (
-            m["household__household_type"] == HouseholdType.EXITED or m["household_id"] in targets
+        threshold: Decimal = (
+            params.medical_alert_supported
+            if m is not None and m["household_id"] in supported
+            else params.medical_alert_general
         )
-        threshold: Decimal = params.medical_alert_supported if supported else params.medical_alert_general
-        rows.append(
+        judged.keys.append((item["id_number"], item["year"]))
+        judged.rows.append(
             MedicalSettlement(
                 id_number=item["id_number"],
                 year=item["year"],
                 out_of_pocket=item["out_of_pocket"],
                 department=department,
-                scope_code=region,
+                scope_code=unit.region,
                 member_id=m["id"] if m else None,
-                region_code=m["household__village_id"] if m else region,
+                region_code=m["household__village_id"] if m else unit.region,
             )
         )
         if item["out_of_pocket"] >= threshold:
-            alert_index.append(index)
-            alerts.append(
-                {
-                    "idempotency_key": f"{MEDICAL_ALERT_KEY_PREFIX}{item['id_number']}-{item['year']}",
-                    "id_number": item["id_number"],
-                    "name": m["name"] if m else "（医保结算）",
-                    "alert_type": AlertType.MEDICAL.value,
-                    "alert_date": _alert_date(item["year"]),
-                    "origin": AlertOrigin.MEDICAL_EXTRACT.value,
-                    "amount": item["out_of_pocket"],
-                    "department": department,
-                    "note": f"医保结算 {item['year']} 年个人自付 ≥ {threshold} 元",
-                }
-            )
-    # The unit's own lines only (来源部门 + the submitter's region, as alerts): another county's
-    # 医保 line for the same person and year is neither overwritten nor counted as "update".
+            judged.alert_index.append(index)
+            judged.alerts.append(_alert_item(item, m, threshold=threshold, department=department))
+    return judged
+
+
+def _alert_item(
+    item: dict[str, Any], m: Mapping[str, Any] | None, *, threshold: Decimal, department: str
+) -> dict[str, Any]:
+    return {
+        "idempotency_key": f"{MEDICAL_ALERT_KEY_PREFIX}{item['id_number']}-{item['year']}",
+        "id_number": item["id_number"],
+        "name": m["name"] if m else "（医保结算）",
+        "alert_type": AlertType.MEDICAL.value,
+        "alert_date": _alert_date(item["year"]),
+        "origin": AlertOrigin.MEDICAL_EXTRACT.value,
+        "amount": item["out_of_pocket"],
+        "department": department,
+        "note": f"医保结算 {item['year']} 年个人自付 ≥ {threshold} 元",
+    }
+
+
+def _unit_lines(department: str, region: str, keys: Iterable[tuple[str, int]]) -> QuerySet[MedicalSettlement]:
+    """The unit's own stored lines of these (身份证号, year): another county's 医保 line for the
+    same person and year is neither overwritten nor counted as "update"."""
+    keys = list(keys)
+    return MedicalSettlement.objects.filter(
+        department=department,
+        scope_code=region,
+        id_number__in={k[0] for k in keys},
+        year__in={k[1] for k in keys},
+    )
+
+
+def _settlement_actions(rows: list[MedicalSettlement], *, department: str, region: str) -> list[str]:
     existing = {
         (v["id_number"], v["year"]): v
-        for v in MedicalSettlement.objects.filter(
+        for v in _unit_lines(department, region, ((r.id_number, r.year) for r in rows)).values(
+            "id_number", "year", *COMPARED
+        )
+    }
+    actions, _new, _changed = upsert_actions(rows, existing, [(r.id_number, r.year) for r in rows], COMPARED)
+    return actions
+
+
+def _new_alerts_count(alerts: list[dict[str, Any]], *, department: str, region: str) -> int:
+    """Of the alerts a dry run would send, those whose idempotency key the unit has not used."""
+    seen = set(
+        DepartmentAlert.objects.filter(
             department=department,
             scope_code=region,
-            id_number__in={r.id_number for r in rows},
-            year__in={r.year for r in rows},
-        ).values("id_number", "year", *COMPARED)
-    }
-    actions: list[str] = []
-    for row in rows:
-        old = existing.get((row.id_number, row.year))
-        if old is None:
-            actions.append("create")
-        elif any(old[f] != getattr(row, f) for f in COMPARED):
-            actions.append("update")
-        else:
-            actions.append("same")
-    matched = sum(r.member_id is not None for r in rows)
-    alert_ids: list[int | None] = [None] * len(items)
-    if dry_run:
-        seen = set(
-            DepartmentAlert.objects.filter(
-                department=department,
-                scope_code=region,
-                origin=AlertOrigin.MEDICAL_EXTRACT,
-                idempotency_key__in={a["idempotency_key"] for a in alerts},
-            ).values_list("idempotency_key", flat=True)
-        )
-        new_alerts = sum(a["idempotency_key"] not in seen for a in alerts)
-        return SettlementBatch(actions, matched, len(alerts), new_alerts, alert_ids)
+            origin=AlertOrigin.MEDICAL_EXTRACT,
+            idempotency_key__in={a["idempotency_key"] for a in alerts},
+        ).values_list("idempotency_key", flat=True)
+    )
+    return sum(a["idempotency_key"] not in seen for a in alerts)
 
+
+def _settlements_save(rows: list[MedicalSettlement], actions: list[str]) -> None:
     now = timezone.now()
     writes = [row for row, action in zip(rows, actions, strict=True) if action != "same"]
     for row in writes:
@@ -205,26 +254,31 @@ def medical_settlements_write(*, user: Any, items: list[dict[str, Any]], dry_run
             unique_fields=["department", "scope_code", "id_number", "year"],
             update_fields=[*COMPARED, "updated_at"],
         )
+
+
+def _alerts_send(judged: _Judged, *, user: Any, lines: int) -> tuple[list[int | None], int]:
+    """Send the alerts through the one alert path, ``MAX_BATCH`` at a time: each line's alert id
+    (None below the threshold) and how many were new."""
+    alert_ids: list[int | None] = [None] * lines
     new_alerts = 0
-    for start in range(0, len(alerts), MAX_BATCH):
-        for index, outcome in zip(
-            alert_index[start : start + MAX_BATCH],
-            alerts_write(user=user, items=alerts[start : start + MAX_BATCH]),
-            strict=True,
-        ):
+    for start in range(0, len(judged.alerts), MAX_BATCH):
+        outcomes = alerts_write(user=user, items=judged.alerts[start : start + MAX_BATCH])
+        for index, outcome in zip(judged.alert_index[start : start + MAX_BATCH], outcomes, strict=True):
             alert_ids[index] = outcome.id
             new_alerts += not outcome.duplicate
-    by_key = {(items[i]["id_number"], items[i]["year"]): alert_ids[i] for i in alert_index}
-    if by_key:
-        linked = [
-            MedicalSettlement(id=pk, alert_id=by_key[(i, y)])
-            for pk, i, y, current in MedicalSettlement.objects.filter(
-                department=department,
-                scope_code=region,
-                id_number__in={k[0] for k in by_key},
-                year__in={k[1] for k in by_key},
-            ).values_list("id", "id_number", "year", "alert_id")
-            if (i, y) in by_key and current != by_key[(i, y)]
-        ]
-        MedicalSettlement.objects.bulk_update(linked, ["alert_id"], batch_size=500)
-    return SettlementBatch(actions, matched, len(alerts), new_alerts, alert_ids)
+    return alert_ids, new_alerts
+
+
+def _settlements_link(judged: _Judged, alert_ids: list[int | None], *, department: str, region: str) -> None:
+    """Each stored line points at the alert it made."""
+    by_key = {judged.keys[i]: alert_ids[i] for i in judged.alert_index}
+    if not by_key:
+        return
+    linked = [
+        MedicalSettlement(id=pk, alert_id=by_key[(i, y)])
+        for pk, i, y, current in _unit_lines(department, region, by_key).values_list(
+            "id", "id_number", "year", "alert_id"
+        )
+        if (i, y) in by_key and current != by_key[(i, y)]
+    ]
+    MedicalSettlement.objects.bulk_update(linked, ["alert_id"], batch_size=500)

@@ -1,0 +1,65 @@
+"""What the import loop hands a kind handler: rows, the errors found, and the import's context."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from fanpin.core.idcard import personal_text_mask
+from fanpin.core.scoping import sees_everything, user_region_prefix
+from monitoring.services.imports.spec import KindSpec
+
+MAX_ERRORS_KEPT = 5000
+
+
+@dataclass
+class RowError:
+    row: int  # as Excel shows it; 0 for the whole file
+    column: str
+    value: str
+    message: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"row": self.row, "column": self.column, "value": self.value, "message": self.message}
+
+    def __str__(self) -> str:
+        where = f"第 {self.row} 行" if self.row else "文件"
+        column = f"【{self.column}】" if self.column else ""
+        value = f"“{self.value}”" if self.value else ""
+        return f"{where}{column}{value}：{self.message}"
+
+
+@dataclass
+class Row:
+    number: int
+    values: dict[str, Any]
+    refs: dict[str, Any] = field(default_factory=dict)  # ids resolved from the database
+
+
+class ImportContext:
+    """What a kind handler needs: the user's scope, the error list, caches."""
+
+    def __init__(self, *, spec: KindSpec, user: Any | None, present: set[str], job_id: int | None = None) -> None:
+        self.spec = spec
+        self.user = user
+        self.job_id = job_id  # the ImportJob being run, if any (alerts link themselves to it)
+        # No user: a management command acting as administrator (no scope limit).
+        self.is_admin = user is None or sees_everything(user)
+        prefix = "" if user is None else user_region_prefix(user)
+        self.prefix: str | None = prefix
+        self.present = present  # fields whose column is in the sheet
+        self.errors: list[RowError] = []
+        self.error_count = 0
+        self.keys: dict[tuple[Any, ...], int] = {}  # key → first row number
+        self.cache: dict[str, dict[Any, Any]] = {}
+        self.extra: dict[str, int] = {}
+
+    def error(self, row: int, header: str, value: Any, message: str) -> None:
+        self.error_count += 1
+        if len(self.errors) < MAX_ERRORS_KEPT:
+            # Kept in the job row and shown on its page: no full 身份证号 or phone number.
+            text = personal_text_mask(header=header, text="" if value is None else str(value).strip())
+            self.errors.append(RowError(row, header, text[:100], personal_text_mask(header="", text=message)))
+
+    def in_scope(self, code: str) -> bool:
+        return self.prefix is not None and code.startswith(self.prefix)
