@@ -74,7 +74,7 @@ def test_an_extract_and_another_department_record_the_same_cost_at_once(world: W
     head = household.members.get()
     health = user("weijian", Role.DEPT, "520101000000", department=Department.HEALTH)
     for n in range(rounds):
-        # alert dates lie within the last five years (alert_dates): the years repeat, each round
+        # alert dates lie within the last five years (monitoring.services.alerts.dates): the years repeat, each round
         # with a member of its own
         year = 2025 - n % 5
         member = head if n == 0 else MemberFactory(household=household)

@@ -1,4 +1,4 @@
-"""Department alerts (部门预警, SPEC §6 and issue 8): matching, writing, and the 医保 settlement path.
+"""Department alerts (部门预警, SPEC §6): matching, writing, and the 医保 settlement path.
 
 One home for every alert rule, whichever way an alert comes in — the API, an Excel upload (the
 import kinds ``alerts`` and ``medical`` are thin adapters over these services) or a 医保 extract:

@@ -1,4 +1,4 @@
-"""How far back and forward a department's dates may lie (issue 16): 预警日期 of alerts (API and
+"""How far back and forward a department's dates may lie: 预警日期 of alerts (API and
 Excel import, and the alerts made from 医保 extracts) and 结算年度 of settlement lines.
 
 A date in the future has not happened; one before ``ALERT_MAX_AGE_YEARS`` whole calendar years ago

@@ -1,4 +1,4 @@
-"""医保 settlement extracts (issue 8): raw lines in, 大额医疗支出 alerts out where the system judges.
+"""医保 settlement extracts: raw lines in, 大额医疗支出 alerts out where the system judges.
 
 A line (身份证号, year, out-of-pocket cost) is stored as sent (upsert by 身份证号+year).  The system
 compares the cost with the thresholds of the screening parameters (``medical_alert_supported`` for

@@ -1,4 +1,4 @@
-"""Department alerts submitted through the API (issue 8): a batch (≤ 1 000) of validated items is
+"""Department alerts submitted through the API: a batch (≤ 1 000) of validated items is
 matched and written by the same code as an Excel upload of kind ``alerts`` (``alerts_match``,
 ``alerts_store``: match by 身份证号 within the submitter's scope, upsert by
 来源部门+身份证号+预警类型+预警日期 within the submitting unit, rigid expenditures for
