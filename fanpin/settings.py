@@ -363,7 +363,7 @@ LOGGING = {
 # Domain parameters with defaults from the SPEC (administrators change the stored ones).
 FANPIN_PAGE_SIZE = 50
 
-# Visits (issue 6): photo size limit; public self-report page: tries per address / per 身份证号
+# Village cadres' visits: photo size limit; public self-report page: tries per address / per 身份证号
 # within the window (seconds), counted in Django's cache.
 VISIT_PHOTO_MAX_BYTES = int(os.environ.get("VISIT_PHOTO_MAX_BYTES", str(5 * 1024 * 1024)))
 SELF_REPORT_RATE_PER_IP = int(os.environ.get("SELF_REPORT_RATE_PER_IP", "10"))

@@ -8,7 +8,7 @@ urlpatterns = [
     path("households/", households.household_list, name="household_list"),
     path("households/<int:pk>/", households.household_detail_view, name="household_detail"),
     path("members/<int:pk>/id-number/", households.member_id_number, name="member_id_number"),
-    # Review workflow (issue 5)
+    # Review workflow: 核实, 审核, 确定 and 公示
     path("leads/", leads.lead_queue_view, name="lead_queue"),
     path("leads/bulk/", leads.leads_bulk_view, name="leads_bulk"),
     path("leads/export.xlsx", leads.leads_export_view, name="leads_export"),
@@ -20,9 +20,9 @@ urlpatterns = [
     path("targets/", targets.target_list_view, name="target_list"),
     path("targets/export.xlsx", targets.targets_export_view, name="targets_export"),
     path("targets/<int:pk>/", targets.target_detail_view, name="target_detail"),
-    # Department alerts (issue 8)
+    # Department alerts
     path("alerts/", alerts.alert_list, name="alert_list"),
-    # Excel import and export (issue 3)
+    # Excel import and export
     path("households/export/", imports.household_export, name="household_export"),
     # Large browser exports run as jobs (SPEC §7)
     path("exports/", exports.export_list, name="export_list"),
@@ -33,12 +33,12 @@ urlpatterns = [
     path("imports/<int:pk>/confirm/", imports.import_confirm, name="import_confirm"),
     path("imports/<int:pk>/annotated/", imports.import_annotated, name="import_annotated"),
     path("imports/templates/<str:kind>/", imports.import_template, name="import_template"),
-    # Screening (issue 4)
+    # Screening
     path("screening/", screening.screening_home, name="screening"),
     path("screening/runs/<int:pk>/", screening.screening_run, name="screening_run"),
     path("parameters/", screening.parameters, name="parameters"),
     path("parameters/preview/", screening.parameters_preview, name="parameters_preview"),
-    # Village cadres: visits, applications, offline PWA (issue 6)
+    # Village cadres: visits, applications, offline PWA
     path("cadre/", cadre.cadre_home_view, name="cadre_home"),
     path("cadre/visits/new/", cadre.visit_new_view, name="visit_new"),
     path("cadre/applications/new/", cadre.application_new_view, name="application_new"),

@@ -1,4 +1,4 @@
-"""统计看板 (issue 9): one page for county, city and provincial officials, with drill-down."""
+"""统计看板: one page for county, city and provincial officials, with drill-down."""
 
 from __future__ import annotations
 

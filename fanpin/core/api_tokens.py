@@ -1,4 +1,4 @@
-"""API tokens for other systems (issue 8): create (the key is shown once), revoke, authenticate.
+"""API tokens for other systems (a department's software): create (the key is shown once), revoke, authenticate.
 
 The key is 40 random URL-safe characters; only its SHA-256 is stored, so a stolen database does
 not yield usable keys.  Each token is its own service account (a ``User`` with an unusable

@@ -8,8 +8,9 @@ from typing import Any
 from fanpin.core.models import AccessLog, AuditEntry, User
 
 # What must follow a state change outside the kernel (the dashboard snapshots of the region and the
-# regions above it expire on commit: docs/decisions/2026-12-03-dashboard-snapshots-follow-changes.md).  The kernel imports no app, so an app registers its follower once, in its AppConfig.ready;
-# each is called as ``follower(object_type=..., region_codes=[...])`` inside the writing transaction.
+# regions above it expire on commit: docs/decisions/2026-12-03-dashboard-snapshots-follow-changes.md).
+# The kernel imports no app, so an app registers its follower once, in its AppConfig.ready; each is
+# called as ``follower(object_type=..., region_codes=[...])`` inside the writing transaction.
 StateChangeFollower = Callable[..., None]
 _followers: list[StateChangeFollower] = []
 

@@ -10,7 +10,7 @@ from fanpin.core.roles import Permission, effective_role, role_can
 
 def user_sees_full_id(user: Any) -> bool:
     """Whether the role may see unmasked identity numbers.  Pages still show them masked by
-    default; unmasking on request is audited (see the security issue)."""
+    default; unmasking on request is written to the access log."""
     return role_can(effective_role(user), Permission.VIEW_FULL_ID)
 
 

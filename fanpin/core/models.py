@@ -183,7 +183,7 @@ class ApiTokenQuerySet(ScopedQuerySet["ApiToken"]):
 
 
 class ApiToken(models.Model):
-    """A token for another system (issue 8).  Only the SHA-256 of the key is stored; the key is
+    """A token for another system (a department's).  Only the SHA-256 of the key is stored; the key is
     shown once.  The token acts as its own service account (``user``), whose role, region and
     department are the token's scope, so every scoping rule applies to it unchanged."""
 

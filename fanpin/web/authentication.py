@@ -1,4 +1,4 @@
-"""DRF authentication and throttling by hashed API token (issue 8).
+"""DRF authentication and throttling by hashed API token (other systems, e.g. a department's).
 
 Header form unchanged from rest_framework.authtoken: ``Authorization: Token <key>``.
 """

@@ -1,4 +1,4 @@
-"""API token pages (issue 8): list with last use, create (key shown once), revoke."""
+"""API token pages (tokens for other systems): list with last use, create (key shown once), revoke."""
 
 from __future__ import annotations
 

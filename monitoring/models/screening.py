@@ -41,7 +41,7 @@ class ScreeningParameters(models.Model):
         "监测规模上限（深度贫困地区）", default=Decimal("0.1000"), max_digits=6, decimal_places=4
     )
     scale_floor = models.DecimalField("监测规模下限", default=Decimal("0.0100"), max_digits=6, decimal_places=4)
-    # 医保 settlement extracts (issue 8): out-of-pocket cost from which a 大额医疗支出 alert is raised.
+    # 医保 settlement extracts: out-of-pocket cost from which a 大额医疗支出 alert is raised.
     medical_alert_supported = models.DecimalField(
         "大额医疗支出预警线（脱贫户、监测对象）", default=Decimal("5000.00"), max_digits=12, decimal_places=2
     )

@@ -1,6 +1,7 @@
 """监测对象 (monitoring targets), minimal: what screening (SPEC 4.3) and the scale check (4.4) need.
 
-The confirmation workflow, measures and risk elimination build on this in later issues.
+The confirmation workflow (``monitoring.services.review``), the measures and risk elimination
+(``assistance``) build on it.
 """
 
 from __future__ import annotations

@@ -2,8 +2,9 @@
 
 One unit on both sides: persons.  The 2020 guidance sets the scale as 监测对象规模 ≈ 5 % of
 建档立卡人口 (persons), so the targets are counted in persons too: the members of the households
-that are active monitoring targets (监测对象人数 ÷ 建档立卡人口; docs/decisions/2026-12-03-monitoring-ratio.md).  The number of
-target households is kept beside it for display.
+that are active monitoring targets (监测对象人数 ÷ 建档立卡人口;
+docs/decisions/2026-12-03-monitoring-ratio.md).  The number of target households is kept beside it
+for display.
 
 Information only (应纳尽纳): dashboards show it and highlight a county above its cap (5 %, or 10 %
 in a 深度贫困地区) or below the floor (1 %); it never blocks anything.  Three queries.

@@ -85,7 +85,7 @@ def _today() -> dt.date:
 # -- village verification ------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Verification:
-    """What the village records (SPEC §5).  ``visit_id`` is the hook for visit records (later issue)."""
+    """What the village records (SPEC §5); ``visit_id``: the cadre's visit the home check was made on."""
 
     home_checked_on: dt.date
     consent_signed: bool
@@ -117,9 +117,9 @@ def verification_errors(v: Verification, *, raised_on: dt.date | None = None) ->
     """What is wrong with a village verification (field → Chinese message).
 
     The home check, the appraisal and the start of the posting lie between the lead's raising
-    (``raised_on``) and today (issue 15: a posting back-dated before the lead existed skipped the
-    5 days).  A household that has not signed the consent, or a democratic appraisal that
-    disagreed, cannot be verified (issue 16): the village rejects the lead with the reason instead.
+    (``raised_on``) and today (a posting back-dated before the lead existed would skip the 5 days).
+    A household that has not signed the consent, or a democratic appraisal that disagreed, cannot be
+    verified: the village rejects the lead with the reason instead.
     """
     errors: dict[str, str] = {}
     if not v.consent_signed:
@@ -249,8 +249,8 @@ def decision_errors(d: Decision) -> dict[str, str]:
 
 
 def identified_on_error(identified_on: dt.date, *, lead: Lead) -> str:
-    """识别日期 lies between the lead's raising and today (issue 16: a date of 1900 made a target
-    look monitored for a century and met the six-month rule of risk elimination at once)."""
+    """识别日期 lies between the lead's raising and today (a date of 1900 would make a target look
+    monitored for a century and meet the six-month rule of risk elimination at once)."""
     raised_on = lead_raised_on(lead)
     if identified_on < raised_on:
         return f"识别日期不能早于线索发现日期（{_cn(raised_on)}）。"

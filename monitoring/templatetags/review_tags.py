@@ -22,7 +22,7 @@ RISKS = dict(RiskType.choices)
 FIGURE_LABELS = {
     "note": "说明",
     "at": "记录时间",
-    # visits and applications (issue 6)
+    # the village cadre's visits and the households' applications
     "visit_id": "走访记录编号",
     "visited_on": "走访日期",
     "failing_items": "未保障事项",

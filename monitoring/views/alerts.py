@@ -1,4 +1,4 @@
-"""部门预警 page (issue 8): the county's alerts (unmatched first to act on) or a department's own
+"""部门预警 page: the county's alerts (unmatched first to act on) or a department's own
 submissions (match status only)."""
 
 from __future__ import annotations

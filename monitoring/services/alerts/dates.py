@@ -3,7 +3,7 @@ Excel import, and the alerts made from 医保 extracts) and 结算年度 of sett
 
 A date in the future has not happened; one before ``ALERT_MAX_AGE_YEARS`` whole calendar years ago
 (from 1 January of the year that many years back) is a typing error (1900, 0202 …) or history
-that no longer tells of a present risk.  docs/decisions.md explains the choice.
+that no longer tells of a present risk.  docs/decisions/2026-12-03-department-dates.md explains the choice.
 """
 
 from __future__ import annotations

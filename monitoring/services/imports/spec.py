@@ -369,7 +369,7 @@ SPECS: dict[str, KindSpec] = {
             _text("说明", "note", 200, required=False, optional_column=True, width=30),
         ),
     ),
-    # A 医保 settlement extract (issue 8): stored as sent; the system decides which lines become
+    # A 医保 settlement extract: stored as sent; the system decides which lines become
     # 大额医疗支出 alerts (monitoring.services.alerts.medical).  Not in SPEC §6's list: an addition.
     "medical": KindSpec(
         "medical",
