@@ -4,7 +4,30 @@ from typing import Any
 
 from django import forms
 
-from monitoring.models import HouseholdType, Region
+from monitoring.models import HouseholdType
+from monitoring.selectors.regions import VILLAGES, region_label, region_pick
+
+
+def region_field(label: str) -> forms.CharField:
+    """A region filter typed (12-digit code or name) or picked from the typeahead's suggestions
+    (``monitoring:region_typeahead``): no list of every village of a province on the page."""
+    return forms.CharField(label=label, required=False, max_length=40)
+
+
+def region_clean(form: Any, name: str, levels: tuple[str, ...] = VILLAGES) -> str:
+    """The code of the one region of ``levels`` in ``form.user``'s scope that field ``name`` names
+    ("" when empty); its label goes to ``form.picked[name]`` for the page."""
+    value = " ".join(str(form.cleaned_data.get(name) or "").split())
+    if not value:
+        return ""
+    region, found = region_pick(user=form.user, value=value, levels=levels)
+    what = "村" if levels == VILLAGES else "乡镇或村"
+    if region is None and found:
+        raise forms.ValidationError(f"有多个{what}与“{value}”相符，请从提示中选择，或输入 12 位区划代码。")
+    if region is None:
+        raise forms.ValidationError(f"“{value}”不是您管辖范围内的{what}，请从提示中选择，或输入 12 位区划代码。")
+    form.picked[name] = region_label(region)
+    return region.code
 
 
 class HouseholdFilterForm(forms.Form):
@@ -14,12 +37,13 @@ class HouseholdFilterForm(forms.Form):
         max_length=64,
         widget=forms.TextInput(attrs={"placeholder": "户编号、户主姓名、身份证号后 4 位或完整号码"}),
     )
-    village = forms.ChoiceField(label="村", required=False)
+    village = region_field("村")
     household_type = forms.ChoiceField(label="户类型", required=False, choices=[("", "全部"), *HouseholdType.choices])
 
-    def __init__(self, *args: Any, villages: list[Region], **kwargs: Any) -> None:
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        village_field: forms.ChoiceField = self.fields["village"]  # type: ignore[assignment]
-        village_field.choices = [("", "全部")] + [
-            (v.code, f"{v.parent.name if v.parent else ''} {v.name}".strip()) for v in villages
-        ]
+        self.user = user
+        self.picked: dict[str, str] = {"village": ""}
+
+    def clean_village(self) -> str:
+        return region_clean(self, "village")

@@ -6,6 +6,7 @@ from typing import Any
 
 from django import forms
 
+from monitoring.forms import region_clean, region_field
 from monitoring.models import (
     MAX_RISK_TYPES,
     AppraisalOutcome,
@@ -18,6 +19,7 @@ from monitoring.models import (
 )
 from monitoring.models.screening_rules import RuleChoices
 from monitoring.selectors.leads import PUBLICITY_FILTERS, QUEUE_SORTS, QueueFilters
+from monitoring.selectors.regions import TOWNSHIPS_AND_VILLAGES
 from monitoring.services.review import Decision, Verification
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -59,14 +61,18 @@ class LeadQueueFilterForm(SelectsMixin, forms.Form):
     source = forms.ChoiceField(label="线索来源", required=False, choices=[("", "全部"), *LeadSource.choices])
     rule = forms.ChoiceField(label="触发规则", required=False, choices=RuleChoices(blank="全部"))
     category = forms.ChoiceField(label="建议类别", required=False, choices=[("", "全部"), *TargetCategory.choices])
-    region = forms.ChoiceField(label="乡镇/村", required=False)
+    region = region_field("乡镇/村")
     overdue = forms.BooleanField(label="仅看逾期", required=False)
     publicity = forms.ChoiceField(label="公示", required=False, choices=[("", "全部"), *PUBLICITY_FILTERS.items()])
     sort = forms.ChoiceField(label="排序", required=False, choices=[(k, SORT_LABELS[k]) for k in QUEUE_SORTS])
 
-    def __init__(self, *args: Any, regions: list[Region], **kwargs: Any) -> None:
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["region"].choices = _region_choices(regions)  # type: ignore[attr-defined]
+        self.user = user
+        self.picked: dict[str, str] = {"region": ""}
+
+    def clean_region(self) -> str:
+        return region_clean(self, "region", TOWNSHIPS_AND_VILLAGES)
 
     def filters(self) -> QueueFilters:
         if not (self.is_bound and self.is_valid()):

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from monitoring.views import alerts, cadre, exports, households, imports, leads, screening, targets
+from monitoring.views.regions import region_typeahead_view
 
 app_name = "monitoring"
 
@@ -8,6 +9,8 @@ urlpatterns = [
     path("households/", households.household_list, name="household_list"),
     path("households/<int:pk>/", households.household_detail_view, name="household_detail"),
     path("members/<int:pk>/id-number/", households.member_id_number, name="member_id_number"),
+    # Suggestions for the 村 and 乡镇/村 filters (htmx typeahead; the pages list no villages)
+    path("regions/typeahead/", region_typeahead_view, name="region_typeahead"),
     # Review workflow: 核实, 审核, 确定 and 公示
     path("leads/", leads.lead_queue_view, name="lead_queue"),
     path("leads/bulk/", leads.leads_bulk_view, name="leads_bulk"),

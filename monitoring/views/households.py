@@ -13,7 +13,7 @@ from fanpin.core.roles import Permission, effective_role, role_can
 from fanpin.core.scoping import ObjectOutOfScope, RegionScopedViewMixin
 from fanpin.web.mixins import MaskingMixin, PermissionRequiredMixin, client_ip
 from monitoring.forms import HouseholdFilterForm
-from monitoring.models import Household, Member, Region
+from monitoring.models import Household, Member
 from monitoring.selectors.households import household_detail, household_income_rows, households_in_scope
 from monitoring.services.personal_data import id_number_search_record, member_id_number_reveal
 
@@ -25,13 +25,7 @@ class HouseholdListView(LoginRequiredMixin, PermissionRequiredMixin, RegionScope
     paginate_by = 50
 
     def get_form(self) -> HouseholdFilterForm:
-        villages = list(
-            Region.objects.for_user(self.request.user)
-            .filter(level=Region.Level.VILLAGE)
-            .select_related("parent")
-            .order_by("code")
-        )
-        return HouseholdFilterForm(self.request.GET or None, villages=villages)
+        return HouseholdFilterForm(self.request.GET or None, user=self.request.user)
 
     def get_queryset(self) -> Any:
         self.form = self.get_form()

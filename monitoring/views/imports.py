@@ -20,7 +20,7 @@ from fanpin.core.roles import Permission, department_label
 from fanpin.core.scoping import ObjectOutOfScope
 from fanpin.web.mixins import client_ip, permission_require
 from monitoring.forms import HouseholdFilterForm
-from monitoring.models import ExportKind, ImportJob, ImportKind, ImportStatus, Region
+from monitoring.models import ExportKind, ImportJob, ImportKind, ImportStatus
 from monitoring.selectors.alerts import shows_household_data
 from monitoring.selectors.imports import (
     import_job_alert_counts,
@@ -159,8 +159,7 @@ def household_export(request: HttpRequest) -> HttpResponseBase:
     asks for them."""
     if request.method not in ("GET", "POST"):
         return HttpResponseNotAllowed(["GET", "POST"])
-    villages = list(Region.objects.for_user(request.user).filter(level=Region.Level.VILLAGE).select_related("parent"))
-    form = HouseholdFilterForm(request.GET or None, villages=villages)
+    form = HouseholdFilterForm(request.GET or None, user=request.user)
     filters: dict[str, Any] = {}
     if form.is_bound:
         if not form.is_valid():

@@ -85,7 +85,7 @@ class LeadQueueView(LoginRequiredMixin, PermissionRequiredMixin, RegionScopedVie
     paginate_by = 50
 
     def get_queryset(self) -> Any:
-        self.form = LeadQueueFilterForm(self.request.GET or None, regions=scope_regions(self.request.user))
+        self.form = LeadQueueFilterForm(self.request.GET or None, user=self.request.user)
         self.filters = self.form.filters()
         return lead_queue(user=self.request.user, filters=self.filters)
 
@@ -391,7 +391,7 @@ def publicity_xlsx_view(request: HttpRequest, code: str) -> HttpResponse:
 @require_GET
 def leads_export_view(request: HttpRequest) -> HttpResponseBase:
     _require(request, Permission.EXPORT_DATA)
-    form = LeadQueueFilterForm(request.GET or None, regions=scope_regions(request.user))
+    form = LeadQueueFilterForm(request.GET or None, user=request.user)
     filters = form.filters()
     return xlsx_or_job(
         request,

@@ -236,6 +236,7 @@ RULES: dict[str, Rule] = {
     "monitoring:household_list": Rule(permission=Permission.VIEW_HOUSEHOLDS),
     "monitoring:household_detail": Rule(permission=Permission.VIEW_HOUSEHOLDS, obj=household),
     "monitoring:member_id_number": Rule(permission=Permission.VIEW_FULL_ID, obj=member, methods=("post",)),
+    "monitoring:region_typeahead": Rule(permission=Permission.VIEW_HOUSEHOLDS),  # suggestions in the user's scope
     "monitoring:application_match": Rule(
         permission=Permission.VIEW_FULL_ID, obj=application, methods=("post",), ok=(302,)
     ),
