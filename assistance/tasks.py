@@ -19,3 +19,12 @@ def dashboard_refresh_task(region_codes: list[str]) -> int:
     from assistance.services.dashboard_refresh import dashboard_refresh
 
     return dashboard_refresh(region_codes=region_codes)
+
+
+@shared_task(acks_late=True)
+def measures_due_notify_task() -> int:
+    """Celery beat (daily by default, MEASURE_DUE_CRON): remind the 帮扶责任人 of measures falling due
+    (once per measure and due date)."""
+    from assistance.services.measure_reminders import measures_due_notify
+
+    return measures_due_notify().noticed

@@ -347,6 +347,7 @@ SPECTACULAR_SETTINGS = {
         "TargetCategoryEnum": "monitoring.models.leads.TargetCategory",
         "RiskTypeEnum": "monitoring.models.leads.RiskType",
         "LeadStateEnum": "monitoring.models.leads.LeadState",
+        "RejectionCategoryEnum": "monitoring.models.leads.RejectionCategory",
         "VisitEventEnum": "monitoring.models.visits.VisitEvent",
         "AlertStatusEnum": "monitoring.models.alerts.AlertStatus",
         "AlertTypeEnum": "monitoring.models.alerts.AlertType",
@@ -369,3 +370,33 @@ VISIT_PHOTO_MAX_BYTES = int(os.environ.get("VISIT_PHOTO_MAX_BYTES", str(5 * 1024
 SELF_REPORT_RATE_PER_IP = int(os.environ.get("SELF_REPORT_RATE_PER_IP", "10"))
 SELF_REPORT_RATE_PER_ID = int(os.environ.get("SELF_REPORT_RATE_PER_ID", "3"))
 SELF_REPORT_RATE_WINDOW = int(os.environ.get("SELF_REPORT_RATE_WINDOW", "3600"))
+# The public status page (/status/): tries per address / per receipt number in the same window.
+STATUS_RATE_PER_IP = int(os.environ.get("STATUS_RATE_PER_IP", "30"))
+STATUS_RATE_PER_RECEIPT = int(os.environ.get("STATUS_RATE_PER_RECEIPT", "10"))
+
+# Notices (受理, 纳入/未纳入, 风险消除, measures falling due; docs/decisions/2026-12-03-receipt-appeal-notices.md).
+# NOTICE_SENDER: log (default: recorded and written to the log, nothing leaves the machine) · sms (an HTTP
+# SMS gateway: NOTICE_SMS_URL, NOTICE_SMS_KEY, NOTICE_SMS_SIGN) · wechat (template messages of an official
+# account: NOTICE_WECHAT_APPID, NOTICE_WECHAT_SECRET, NOTICE_WECHAT_TEMPLATE_ID, the two URLs).
+NOTICE_SENDER = os.environ.get("NOTICE_SENDER", "log").strip().lower() or "log"
+if NOTICE_SENDER not in {"log", "sms", "wechat"}:
+    raise ImproperlyConfigured(f"NOTICE_SENDER must be log, sms or wechat, not {NOTICE_SENDER!r}")
+NOTICE_SMS_URL = os.environ.get("NOTICE_SMS_URL", "")
+NOTICE_SMS_KEY = os.environ.get("NOTICE_SMS_KEY", "")
+NOTICE_SMS_SIGN = os.environ.get("NOTICE_SMS_SIGN", "防返贫监测")
+NOTICE_WECHAT_URL = os.environ.get("NOTICE_WECHAT_URL", "https://api.weixin.qq.com/cgi-bin/message/template/send")
+NOTICE_WECHAT_TOKEN_URL = os.environ.get("NOTICE_WECHAT_TOKEN_URL", "https://api.weixin.qq.com/cgi-bin/token")
+NOTICE_WECHAT_APPID = os.environ.get("NOTICE_WECHAT_APPID", "")
+NOTICE_WECHAT_SECRET = os.environ.get("NOTICE_WECHAT_SECRET", "")
+NOTICE_WECHAT_TEMPLATE_ID = os.environ.get("NOTICE_WECHAT_TEMPLATE_ID", "")
+NOTICE_HTTP_TIMEOUT = env_seconds("NOTICE_HTTP_TIMEOUT", "10")
+# attempts per notice (the first and the retries, with exponential backoff from NOTICE_RETRY_BACKOFF s)
+NOTICE_MAX_ATTEMPTS = int(os.environ.get("NOTICE_MAX_ATTEMPTS", "5"))
+NOTICE_RETRY_BACKOFF = int(os.environ.get("NOTICE_RETRY_BACKOFF", "30"))
+# the public address of the status page, written into the household's texts (empty: not written)
+NOTICE_STATUS_URL = os.environ.get("NOTICE_STATUS_URL", "")
+# a 帮扶责任人 is reminded of a measure that starts or ends within this many days (once per due date)
+NOTICE_MEASURE_DUE_DAYS = int(os.environ.get("NOTICE_MEASURE_DUE_DAYS", "3"))
+MEASURE_DUE_CRON = _beat(
+    "measures-due-notices", "assistance.tasks.measures_due_notify_task", "MEASURE_DUE_CRON", "0 8 * * *"
+)

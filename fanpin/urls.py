@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from assistance.views import dashboard
 from fanpin.web import views, views_tokens
+from monitoring.views import public
 from monitoring.views.cadre import self_report_view
 
 admin.site.site_header = "防止返贫监测和帮扶系统 · 后台管理"
@@ -19,6 +20,8 @@ urlpatterns = [
     path("dashboard/", dashboard.dashboard, name="dashboard"),
     path("dashboard/<slug:table>.xlsx", dashboard.dashboard_xlsx, name="dashboard_xlsx"),
     path("report/", self_report_view, name="self_report"),
+    path("status/", public.status_view, name="status"),
+    path("status/appeal/", public.status_appeal_view, name="status_appeal"),
     path("tokens/", views_tokens.token_list, name="token_list"),
     path("tokens/<int:pk>/revoke/", views_tokens.token_revoke_view, name="token_revoke"),
     path("monitoring/", include("monitoring.urls")),

@@ -125,6 +125,7 @@ class SelfReportForm(forms.Form):
         widget=forms.Select(attrs={"class": "form-select"}),
     )
     description = forms.CharField(label="具体情况", widget=forms.Textarea(attrs={**TEXT, "rows": 4}))
+    notice_opt_in = forms.BooleanField(label="接收办理进度短信（受理、审核结果发到上面的手机号码）", required=False)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -139,4 +140,58 @@ class SelfReportForm(forms.Form):
             phone=d["phone"],
             reason=d["reason"],
             description=d["description"],
+            notice_opt_in=bool(d["notice_opt_in"]),
         )
+
+
+class StatusForm(forms.Form):
+    """The public status page: the receipt number and the applicant's name (both needed)."""
+
+    receipt = forms.CharField(
+        label="受理编号（回执编号）",
+        max_length=40,
+        widget=forms.TextInput(attrs={**TEXT, "autocomplete": "off", "autocapitalize": "characters"}),
+        error_messages={"required": "请填写受理编号。"},
+    )
+    name = forms.CharField(
+        label="申报人姓名",
+        max_length=64,
+        widget=forms.TextInput(attrs={**TEXT, "autocomplete": "name"}),
+        error_messages={"required": "请填写申报人姓名。"},
+    )
+
+
+class AppealForm(forms.Form):
+    """申诉: the reason, with the receipt and name of the answer it appeals (public page), or alone
+    (a cadre for the household, ``staff=True``)."""
+
+    receipt = forms.CharField(widget=forms.HiddenInput, max_length=40)
+    name = forms.CharField(widget=forms.HiddenInput, max_length=64)
+    reason = forms.CharField(
+        label="申诉理由",
+        max_length=1000,
+        widget=forms.Textarea(attrs={**TEXT, "rows": 4}),
+        help_text="请写明家里的实际困难、不同意审核结果的地方（不超过 1000 字）。",
+        error_messages={"required": "请写明申诉理由。"},
+    )
+
+    def __init__(self, *args: Any, staff: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if staff:
+            del self.fields["receipt"], self.fields["name"]
+
+
+class NoticePreferenceForm(forms.Form):
+    opted_in = forms.BooleanField(label="农户同意接收办理进度通知", required=False)
+    phone = forms.CharField(
+        label="接收通知的手机号码",
+        max_length=32,
+        required=False,
+        widget=forms.TextInput(attrs={**TEXT, "inputmode": "tel", "autocomplete": "off"}),
+    )
+    wechat_openid = forms.CharField(
+        label="微信 openid（使用微信通知时填写，可不填）",
+        max_length=64,
+        required=False,
+        widget=forms.TextInput(attrs={**TEXT, "autocomplete": "off"}),
+    )

@@ -13,6 +13,7 @@ from monitoring.models import (
     LeadSource,
     LeadState,
     Region,
+    RejectionCategory,
     RiskType,
     TargetCategory,
     TargetStatus,
@@ -166,6 +167,14 @@ class DirectConfirmForm(ConfirmForm):
 
 
 class RejectForm(forms.Form):
+    # what the household is told on the status page and in the notice (never the written reason)
+    category = forms.ChoiceField(
+        label="原因类别（告知农户）",
+        choices=RejectionCategory.choices,
+        required=False,
+        initial=RejectionCategory.OTHER,
+        widget=forms.RadioSelect,
+    )
     opinion = forms.CharField(
         label="不予纳入理由（必填）",
         max_length=1000,
@@ -180,6 +189,9 @@ class RejectForm(forms.Form):
             raise forms.ValidationError("不予纳入必须填写理由。")
         return value
 
+    def clean_category(self) -> str:
+        return str(self.cleaned_data.get("category") or RejectionCategory.OTHER)
+
 
 class BulkDecideForm(forms.Form):
     leads = forms.TypedMultipleChoiceField(
@@ -187,6 +199,9 @@ class BulkDecideForm(forms.Form):
     )
     decision = forms.ChoiceField(label="批量操作", choices=[("confirm", "批量确定"), ("reject", "批量不予纳入")])
     reason = forms.CharField(label="意见/理由", required=False, max_length=1000)
+    category = forms.ChoiceField(
+        label="原因类别（告知农户）", required=False, choices=[("", "其他原因"), *RejectionCategory.choices]
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

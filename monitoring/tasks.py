@@ -11,9 +11,11 @@ import logging
 from typing import Any
 
 from celery import chord, shared_task
+from django.conf import settings
 
 from monitoring.models import ScreeningRun
 from monitoring.services import screening as screening_services
+from monitoring.services.notices import NoticeRetry, notice_send
 
 logger = logging.getLogger(__name__)
 
@@ -104,3 +106,29 @@ def self_report_match_task(application_id: int) -> str:
 
     application = self_report_match(application_id=application_id)
     return application.status if application is not None else ""
+
+
+# A failed send raises NoticeRetry and is tried again after 1, 2, 4 … × NOTICE_RETRY_BACKOFF seconds
+# (at most 30 minutes apart); the service records 发送失败 at the last allowed attempt and stops raising,
+# so max_retries here is only a ceiling.
+@shared_task(
+    bind=True,
+    acks_late=True,
+    autoretry_for=(NoticeRetry,),
+    retry_backoff=settings.NOTICE_RETRY_BACKOFF,
+    retry_backoff_max=1800,
+    retry_jitter=False,
+    max_retries=50,
+)
+def notice_send_task(self: Any, notice_id: int) -> str:
+    """Send one notice (enqueued on commit by the service that made it)."""
+    while True:
+        try:
+            notice = notice_send(notice_id=notice_id)
+        except NoticeRetry:
+            if not self.request.is_eager:
+                raise  # the worker retries later (autoretry_for, with backoff)
+            # in-process (no broker, the demo): again at once until sent or finally failed, never
+            # raising into the request whose commit enqueued it
+            continue
+        return notice.status if notice is not None else ""

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from monitoring.views import alerts, cadre, exports, households, imports, leads, screening, targets
+from monitoring.views import alerts, appeals, cadre, exports, households, imports, leads, notices, screening, targets
 from monitoring.views.regions import region_typeahead_view
 
 app_name = "monitoring"
@@ -17,6 +17,7 @@ urlpatterns = [
     path("leads/export.xlsx", leads.leads_export_view, name="leads_export"),
     path("leads/<int:pk>/", leads.lead_detail_view, name="lead_detail"),
     path("leads/<int:pk>/consent-scan/", leads.lead_consent_scan_view, name="lead_consent_scan"),
+    path("leads/<int:pk>/appeal/", appeals.lead_appeal_view, name="lead_appeal"),
     path("leads/<int:pk>/<str:action>/", leads.lead_act_view, name="lead_act"),
     path("publicity/<str:code>/", leads.publicity_view, name="publicity"),
     path("publicity/<str:code>/xlsx/", leads.publicity_xlsx_view, name="publicity_xlsx"),
@@ -48,4 +49,7 @@ urlpatterns = [
     path("cadre/sw.js", cadre.service_worker_view, name="cadre_sw"),
     path("applications/", cadre.application_list_view, name="application_list"),
     path("applications/<int:pk>/match/", cadre.application_match_view, name="application_match"),
+    # Notices to households and 帮扶责任人; a household's consent to them
+    path("notices/", notices.notice_list_view, name="notice_list"),
+    path("households/<int:pk>/notices/", notices.notice_preference_view, name="notice_preference"),
 ]

@@ -37,6 +37,7 @@ from monitoring.models import (
     Member,
     MonitoringTarget,
 )
+from monitoring.services.appeals import appeal_refusal, lead_appeal_file
 from monitoring.services.applications import self_report_match
 from monitoring.services.demo import ROLE_USERS
 from monitoring.services.export_jobs import export_job_run, export_job_start
@@ -56,6 +57,7 @@ NOT_LINKED = {
     "monitoring:import_confirm": "POST only",
     "monitoring:member_id_number": "POST only (the 显示 button, logged)",
     "monitoring:application_match": "POST only (the 按身份证号匹配 button of a 待匹配 report)",
+    "status_appeal": "POST only (the 提交申诉 button of a 未纳入 answer on the status page)",
     "monitoring:parameters_preview": "POST only (htmx preview of changed parameters)",
     "monitoring:cadre_sw": "the service worker script, registered by JavaScript",
     "favicon": "/favicon.ico, asked for by browsers (the pages' <link rel=icon> names the file in static/)",
@@ -101,6 +103,7 @@ def _county_data(tmp_path: Path) -> None:
         "phone": "13800001234",
         "reason": "ILLNESS",
         "description": "家里老人住院，花了很多钱",
+        "notice_opt_in": "on",  # 办理进度 notices: the county's notice log has a row
     }
     assert Client().post(reverse("self_report"), report).status_code == 200
     self_report_match(application_id=Application.objects.latest("pk").pk)  # the task after the report's commit
@@ -165,6 +168,11 @@ def _county_data(tmp_path: Path) -> None:
     ready = elimination_candidates(user=village_user, today=today)
     assert ready, "the demo has no target the village could propose for 风险消除"
     elimination_propose(actor=village_user, target_id=ready[0].target.pk, method="ASSISTED", opinion="收入稳定")
+    # 申诉 against a 未纳入 decision, filed for the household (its lead links back to the rejected one).
+    rejected = next(
+        lead for lead in Lead.objects.filter(state=LeadState.REJECTED).order_by("id") if not appeal_refusal(lead)
+    )
+    lead_appeal_file(actor=county_user, lead_id=rejected.pk, reason="农户称家中老人住院，收入不够")
 
 
 def test_every_page_answers_for_every_role_on_demo_data(tmp_path: Path) -> None:

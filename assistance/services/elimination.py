@@ -20,6 +20,7 @@ from fanpin.core.audit import audit_record
 from fanpin.core.roles import Permission, Role, effective_role, role_can
 from fanpin.core.workflow import ObjectOutOfScope, Transition, Workflow
 from monitoring.models import MonitoringTarget, TargetStatus
+from monitoring.services.notices import notices_target_eliminated
 
 OBJECT_TYPE = "elimination"
 
@@ -134,3 +135,4 @@ def _eliminate(*, target_id: int, method: str, actor: Any, today: dt.date, reaso
         reason=reason,
         data={"method": method, "eliminated_on": today.isoformat()},
     )
+    notices_target_eliminated(target=target)

@@ -65,6 +65,8 @@ class Permission:
     RECORD_VISITS = "record_visits"  # 走访记录 and 农户申报 entered by a cadre
     # the scanned 承诺授权书 (identity data on paper): those who handle the lead, not city/province
     VIEW_CONSENT_SCANS = "view_consent_scans"
+    # the log of notices sent to households and 帮扶责任人 (county staff)
+    VIEW_NOTICES = "view_notices"
 
 
 P = Permission
@@ -88,6 +90,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             P.VIEW_ALERTS,
             P.MANAGE_TOKENS,
             P.VIEW_CONSENT_SCANS,
+            P.VIEW_NOTICES,
         }
     ),
     Role.PROVINCE: frozenset({P.VIEW_HOUSEHOLDS, P.VIEW_DASHBOARD}),
@@ -109,6 +112,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             P.VIEW_ALERTS,
             P.MANAGE_TOKENS,
             P.VIEW_CONSENT_SCANS,
+            P.VIEW_NOTICES,
         }
     ),
     Role.TOWNSHIP: frozenset(

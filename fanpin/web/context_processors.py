@@ -52,6 +52,8 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         items.append({"label": "参数设置", "url": reverse("monitoring:parameters"), "key": "parameters"})
     if role_can(role, Permission.VIEW_ALERTS):
         items.append({"label": "部门预警", "url": reverse("monitoring:alert_list"), "key": "alerts"})
+    if role_can(role, Permission.VIEW_NOTICES):
+        items.append({"label": "通知记录", "url": reverse("monitoring:notice_list"), "key": "notices"})
     if role_can(role, Permission.MANAGE_TOKENS):
         items.append({"label": "API 令牌", "url": reverse("token_list"), "key": "tokens"})
     if role in SYSTEM_LINK_ROLES:  # the others have no use for the admin site or the API's documentation
@@ -66,7 +68,7 @@ SYSTEM_LINK_ROLES = ("ADMIN", "COUNTY")
 # County staff and administrators would get 14–16 items, which wrap on a 1 366 px screen: the less
 # daily ones go into two menus.  Short bars (cadres, departments, leaders) stay flat.
 NAV_GROUPS = (
-    ("数据与筛查", "data", ("imports", "exports", "screening", "parameters", "alerts")),
+    ("数据与筛查", "data", ("imports", "exports", "screening", "parameters", "alerts", "notices")),
     ("系统", "system", ("tokens", "admin", "api")),
 )
 MAX_FLAT_ITEMS = 9

@@ -24,6 +24,7 @@ from monitoring.models import (
     LeadSource,
     LeadState,
     MonitoringTarget,
+    RejectionCategory,
     RiskType,
     TargetCategory,
     TargetStatus,
@@ -129,6 +130,8 @@ class LeadDetailSerializer(LeadListSerializer):
             "publicity_end",
             "decided_at",
             "rejection_reason",
+            "rejection_category",
+            "appeal_of",
             "members",
             "target",
         ]
@@ -190,6 +193,11 @@ class ConfirmInput(OpinionInput):
 
 class RejectInput(serializers.Serializer):
     opinion = serializers.CharField(max_length=1000, help_text="不予纳入理由（必填）")
+    category = serializers.ChoiceField(
+        choices=RejectionCategory.choices,
+        default=RejectionCategory.OTHER,
+        help_text="未纳入原因类别（告知农户的类别；默认 OTHER 其他原因）",
+    )
 
 
 # -- views ---------------------------------------------------------------------------------------
@@ -286,7 +294,9 @@ class LeadViewSet(ScopedAPIViewMixin, viewsets.ReadOnlyModelViewSet[Lead]):
         self._check_role("reject")
         d = self._parse(RejectInput, request)
         return self._transition(
-            request, pk, lambda i: review.lead_reject(lead_id=i, actor=request.user, reason=d["opinion"])
+            request,
+            pk,
+            lambda i: review.lead_reject(lead_id=i, actor=request.user, reason=d["opinion"], category=d["category"]),
         )
 
     def _ensure_visible(self, pk: str | None) -> None:

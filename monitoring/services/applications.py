@@ -36,6 +36,7 @@ from monitoring.models import (
     Region,
     VisitEvent,
 )
+from monitoring.services.notices import MOBILE, notices_application_received
 from monitoring.services.review import lead_raise_or_merge
 from monitoring.services.visits import _household_in_scope
 
@@ -140,6 +141,7 @@ def application_record(
         to_state=application.status,
     )
     _raise_lead(application, actor=actor)
+    notices_application_received(application=application)
     return ApplicationOutcome(application=application, created=True)
 
 
@@ -180,6 +182,19 @@ def self_report_rate_check(*, ip: str | None, id_number: str | None) -> None:
         raise RateLimited("提交过于频繁，请稍后再试。如有急事，请直接联系村委会或乡镇。")
 
 
+def status_rate_check(*, ip: str | None, receipt_no: str) -> None:
+    """The public status page and its appeal form: ``RateLimited`` past the configured tries per
+    address / per receipt number (the self-report's counter, other keys): guessing names for one
+    receipt, or receipts from one address, is cut short."""
+    window = int(settings.SELF_REPORT_RATE_WINDOW)
+    ok = _hit(f"status:ip:{ip or '-'}", int(settings.STATUS_RATE_PER_IP), window)
+    if ok and receipt_no:
+        digest = hashlib.sha256(f"{settings.SECRET_KEY}:{receipt_no}".encode()).hexdigest()[:32]
+        ok = _hit(f"status:receipt:{digest}", int(settings.STATUS_RATE_PER_RECEIPT), window)
+    if not ok:
+        raise RateLimited("查询过于频繁，请稍后再试。如有急事，请直接联系村委会或乡镇。")
+
+
 @dataclass(frozen=True)
 class SelfReport:
     name: str
@@ -190,6 +205,7 @@ class SelfReport:
     description: str
     # the page was opened directly or through a village's QR poster (its link says source=poster)
     source: str = ApplicationSource.DIRECT
+    notice_opt_in: bool = False  # the applicant asked for 办理进度 notices at ``phone``
 
 
 def self_report_errors(report: SelfReport) -> dict[str, str]:
@@ -205,6 +221,8 @@ def self_report_errors(report: SelfReport) -> dict[str, str]:
     digits = report.phone.strip()
     if not (digits.isdigit() and 7 <= len(digits) <= 15):
         errors["phone"] = "请填写有效的联系电话（7 到 15 位数字）。"
+    elif report.notice_opt_in and not MOBILE.match(digits):
+        errors["phone"] = "接收短信通知须填写 11 位手机号码。"
     errors.update(_application_errors(reason=report.reason, description=report.description, amount=None))
     return errors
 
@@ -231,6 +249,7 @@ def self_report_submit(*, report: SelfReport) -> Application:
         applicant_name=report.name.strip(),
         id_number=id_number_normalize(report.id_number),
         phone=report.phone.strip(),
+        notice_opt_in=report.notice_opt_in,
         reason=report.reason,
         description=report.description.strip(),
     )
@@ -243,6 +262,7 @@ def self_report_submit(*, report: SelfReport) -> Application:
         to_state=application.status,
         data={"channel": ApplicationChannel.PUBLIC, "chosen_village": report.village_code},
     )
+    notices_application_received(application=application)
     self_report_match_task.delay_on_commit(application.pk)
     return application
 

@@ -19,19 +19,22 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from fanpin.core.roles import Role
+from fanpin.core.roles import Role, effective_role
 from fanpin.core.workflow import ObjectOutOfScope, Transition, TransitionNotAllowed, Workflow
 from monitoring.models import (
     MAX_RISK_TYPES,
     MIN_PUBLICITY_DAYS,
     AppraisalOutcome,
     Lead,
+    LeadSource,
     LeadState,
     MonitoringTarget,
+    RejectionCategory,
     RiskType,
     TargetCategory,
     TargetStatus,
 )
+from monitoring.services.notices import notices_lead_decided
 from monitoring.services.review_bulk import LeadRequest, leads_raise_or_merge_many
 from monitoring.services.uploads import scan_upload_error
 
@@ -294,6 +297,7 @@ def _confirm(*, lead_id: int, actor: Any, opinion: str, decision: Decision, name
             raise ValidationError("该户已是监测中的监测对象，不能重复确定。") from None
         lead.decided_at = now
         lead.decided_by = actor
+        notices_lead_decided(lead=lead, category=decision.category)
         return ["decided_at", "decided_by"]
 
     data = {"category": decision.category, "risk_types": risks}
@@ -312,15 +316,22 @@ def lead_confirm_direct(*, lead_id: int, actor: Any, decision: Decision, reason:
     return _confirm(lead_id=lead_id, actor=actor, opinion=reason, decision=decision, name="confirm_direct")
 
 
-def lead_reject(*, lead_id: int, actor: Any, reason: str) -> Lead:
-    """未纳入, with a reason, at the actor's step."""
+def lead_reject(*, lead_id: int, actor: Any, reason: str, category: str = RejectionCategory.OTHER) -> Lead:
+    """未纳入, with a written reason (for the staff) and its category (what the household is told),
+    at the actor's step.  A lead carrying an appeal (申诉) is decided by the county only."""
     reason = (reason or "").strip()
+    if category not in RejectionCategory.values:
+        raise ValidationError({"category": "请选择未纳入原因类别。"})
 
     def on_apply(lead: Lead) -> list[str]:
+        if LeadSource.APPEAL in (lead.sources or []) and effective_role(actor) not in (Role.COUNTY, Role.ADMIN):
+            raise TransitionNotAllowed("申诉线索须由县级审定：村、乡镇不能不予纳入，请核实后报县级。")
         lead.rejection_reason = reason
+        lead.rejection_category = category
         lead.decided_at = _now()
         lead.decided_by = actor if getattr(actor, "pk", None) else None
-        return ["rejection_reason", "decided_at", "decided_by"]
+        notices_lead_decided(lead=lead)
+        return ["rejection_reason", "rejection_category", "decided_at", "decided_by"]
 
     return LEAD_WORKFLOW.apply(pk=lead_id, name="reject", actor=actor, opinion=reason, on_apply=on_apply)
 
@@ -332,8 +343,11 @@ class BulkOutcome:
     failed: dict[int, str] = field(default_factory=dict)  # lead id → message
 
 
-def leads_bulk_decide(*, lead_ids: Iterable[int], actor: Any, decision: str, reason: str = "") -> BulkOutcome:
-    """Bulk 确定 (with each lead's suggested category and risk types) or 未纳入 (one reason for all).
+def leads_bulk_decide(
+    *, lead_ids: Iterable[int], actor: Any, decision: str, reason: str = "", category: str = RejectionCategory.OTHER
+) -> BulkOutcome:
+    """Bulk 确定 (with each lead's suggested category and risk types) or 未纳入 (one reason and one
+    reason category for all).
 
     Each lead is its own transaction: one lead that fails (decided meanwhile, out of scope) does
     not undo the others; the outcome says which.
@@ -346,7 +360,7 @@ def leads_bulk_decide(*, lead_ids: Iterable[int], actor: Any, decision: str, rea
     for lead_id in dict.fromkeys(lead_ids):
         try:
             if decision == "reject":
-                lead_reject(lead_id=lead_id, actor=actor, reason=reason)
+                lead_reject(lead_id=lead_id, actor=actor, reason=reason, category=category)
             else:
                 lead = Lead.objects.for_user(actor).filter(pk=lead_id).first()
                 if lead is None:

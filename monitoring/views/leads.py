@@ -33,7 +33,7 @@ from monitoring.forms_review import (
     ReviewForm,
     VerifyForm,
 )
-from monitoring.models import ExportKind, Lead, LeadState, Region
+from monitoring.models import ExportKind, Lead, LeadState, Region, RejectionCategory
 from monitoring.selectors.households import household_detail, household_income_rows
 from monitoring.selectors.leads import (
     RULE_LABELS,
@@ -187,7 +187,7 @@ def _initial_forms(lead: Lead, user: Any) -> dict[str, Any]:
     return forms
 
 
-def _held_back(lead: Lead, transitions: list[Any]) -> tuple[list[Any], list[str]]:
+def _held_back(lead: Lead, transitions: list[Any], user: Any = None) -> tuple[list[Any], list[str]]:
     """The steps the page does not offer yet, with why (the service would refuse them after the
     user typed): the township's 审核 until the 公示 has ended, 审核 and 县级确定 of a lead whose
     consent or appraisal fails (SPEC §5).  ``不予纳入`` and the direct confirmation stay."""
@@ -201,6 +201,9 @@ def _held_back(lead: Lead, transitions: list[Any]) -> tuple[list[Any], list[str]
     elif "review" in names and lead.publicity_end is not None and timezone.localdate() <= lead.publicity_end:
         held.add("review")
         notes.append(f"公示期至 {lead.publicity_end:%Y-%m-%d}，结束后可审核。")
+    if "reject" in names and "APPEAL" in (lead.sources or []) and effective_role(user) not in ("COUNTY", "ADMIN"):
+        held.add("reject")  # an appeal is decided by the county (services/review.lead_reject)
+        notes.append("这是农户的申诉线索：核实后报县级审定，村、乡镇不能不予纳入。")
     return [t for t in transitions if t.name not in held], notes
 
 
@@ -210,7 +213,7 @@ def _render_detail(
     user = request.user
     household = household_detail(user=user, pk=lead.household_id)
     income_rows = household_income_rows(household=household)
-    transitions, held_notes = _held_back(lead, review.LEAD_WORKFLOW.available(lead, user))
+    transitions, held_notes = _held_back(lead, review.LEAD_WORKFLOW.available(lead, user), user)
     forms = _initial_forms(lead, user)
     if bound is not None:
         forms[bound[0]] = bound[1]
@@ -272,7 +275,9 @@ def _call(name: str, lead: Lead, user: Any, form: Any) -> Lead:
         return review.lead_confirm_direct(
             lead_id=lead.pk, actor=user, decision=form.decision(), reason=form.cleaned_data["opinion"]
         )
-    return review.lead_reject(lead_id=lead.pk, actor=user, reason=form.cleaned_data["opinion"])
+    return review.lead_reject(
+        lead_id=lead.pk, actor=user, reason=form.cleaned_data["opinion"], category=form.cleaned_data["category"]
+    )
 
 
 @login_required
@@ -322,6 +327,7 @@ def leads_bulk_view(request: HttpRequest) -> HttpResponseBase:
             actor=request.user,
             decision=form.cleaned_data["decision"],
             reason=form.cleaned_data["reason"],
+            category=form.cleaned_data["category"] or RejectionCategory.OTHER,
         )
     except ValidationError as exc:
         messages.error(request, "批量操作未执行：" + "；".join(exc.messages))

@@ -162,7 +162,8 @@ def test_province_figures_exact(data: World) -> None:
         "饮水安全": 0,
         "其他": 0,
     }
-    assert rows(d, "lead_sources") == [["系统筛查", 2], ["农户申报", 1], ["走访排查", 1], ["部门预警", 1]]
+    lead_sources = [["系统筛查", 2], ["农户申报", 1], ["走访排查", 1], ["部门预警", 1], ["申诉", 0]]
+    assert rows(d, "lead_sources") == lead_sources
     assert rows(d, "lead_states") == [
         ["待核实", 1],
         ["村级已核实", 1],

@@ -330,6 +330,14 @@ RULES: dict[str, Rule] = {
     "monitoring:application_list": Rule(permission=P.VIEW_HOUSEHOLDS),
     "monitoring:cadre_sw": Rule(public=True),  # static JavaScript, served under the cadre pages' scope
     "self_report": Rule(public=True),  # the public self-report page (no login)
+    # the public status page (no login) and its appeal form (POST only; an empty one is a form error)
+    "status": Rule(public=True),
+    "status_appeal": Rule(public=True, methods=("post",), ok=(400,)),
+    # 申诉 by a cadre for the household (a lead that is not 未纳入 answers with why it cannot be appealed)
+    "monitoring:lead_appeal": Rule(permission=P.RECORD_VISITS, obj=lead),
+    # notices: the county's log, a household's consent
+    "monitoring:notice_list": Rule(permission=P.VIEW_NOTICES),
+    "monitoring:notice_preference": Rule(permission=P.RECORD_VISITS, obj=household),
     "visit-list": Rule(kind="api"),
     "visit-detail": Rule(kind="api", obj=visit),
     "application-list": Rule(kind="api"),

@@ -1,0 +1,200 @@
+"""What the household sees: the public status page answers with the stage only, the same way (same
+queries, same page slots) for an unknown receipt, a wrong name and a known one."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from monitoring.models import Application, LeadState, TargetStatus
+from monitoring.services.applications import SelfReport, self_report_match, self_report_submit
+from monitoring.services.review import lead_reject
+from tests.conftest import World
+from tests.factories import TargetFactory
+
+pytestmark = pytest.mark.django_db
+
+VILLAGE = "520101001001"
+NOT_FOUND = "未查到，请核对受理编号和姓名。"
+# the lookup is one statement, found or not (monitoring.selectors.status)
+STATUS_QUERIES = 1
+
+
+def public_report(world: World, *, match: bool = True, opt_in: bool = False) -> Application:
+    """A public self-report of the world's household in VILLAGE (its head reports), matched as the
+    task after the request does."""
+    head = world.households[VILLAGE].members.get()
+    report = SelfReport(
+        name=head.name,
+        id_number=head.id_number,
+        village_code=VILLAGE,
+        phone="13800001234",
+        reason="ILLNESS",
+        description="老人住院，花了很多钱",
+        notice_opt_in=opt_in,
+    )
+    application = self_report_submit(report=report)
+    if match:
+        self_report_match(application_id=application.pk)
+    application.refresh_from_db()
+    return application
+
+
+def ask(receipt: str, name: str, client: Client | None = None) -> str:
+    response = (client or Client()).post(reverse("status"), {"receipt": receipt, "name": name})
+    assert response.status_code == 200, response.status_code
+    return response.content.decode()
+
+
+def stage(html: str) -> str:
+    match = re.search(r'data-testid="status-stage">([^<]*)', html)
+    assert match, html
+    return match.group(1).strip()
+
+
+def answer_block(html: str) -> str:
+    """The answer card with the receipt number and texts taken out: what differs in shape only."""
+    block = html.split('data-testid="status-answer"', 1)[1].split("</section>", 1)[0]
+    return re.sub(r">[^<]*<", "><", block)
+
+
+def typed_out(html: str, receipt: str, name: str) -> str:
+    """The page without what the user typed and without the per-request CSRF token."""
+    html = re.sub(r'(csrfmiddlewaretoken" value=|X-CSRFToken": )"[^"]*"', r"\1-", html)
+    return html.replace(receipt, "RECEIPT").replace(name, "NAME")
+
+
+def test_get_fills_in_the_receipt_from_the_link_but_never_the_name(world: World) -> None:
+    app = public_report(world)
+    response = Client().get(reverse("status") + f"?receipt={app.receipt_no.lower()}")
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert f'value="{app.receipt_no}"' in html
+    assert 'name="name"' in html and re.search(r'name="name"[^>]*value="[^"]', html) is None
+    assert 'data-testid="status-answer"' not in html  # nothing is looked up without a submission
+
+
+def test_pending_match_report_is_received(world: World) -> None:
+    app = public_report(world, match=False)
+    assert app.status == "PENDING_MATCH"
+    assert stage(ask(app.receipt_no, app.applicant_name)) == "已受理"
+
+
+def test_each_stage_of_the_lead_is_shown(world: World) -> None:
+    app = public_report(world)
+    lead = app.lead
+    assert lead is not None and lead.state == LeadState.NEW
+    name = app.applicant_name
+    assert stage(ask(app.receipt_no, name)) == "核实中"
+    lead.state, lead.verified_at = LeadState.VERIFIED, timezone.now()
+    lead.save()
+    assert stage(ask(app.receipt_no, name)) == "评议公示中"
+    lead.state = LeadState.REVIEWED
+    lead.save()
+    assert stage(ask(app.receipt_no, name)) == "评议公示中"
+    lead.state, lead.decided_at = LeadState.CONFIRMED, timezone.now()
+    lead.save()
+    target = TargetFactory(household=lead.household, lead=lead)
+    html = ask(app.receipt_no, name)
+    assert stage(html) == "已纳入" and 'data-testid="appeal-form"' not in html
+    target.status, target.elimination_method, target.eliminated_on = (
+        TargetStatus.ELIMINATED,
+        "ASSISTED",
+        dt.date.today(),
+    )
+    target.save()
+    assert stage(ask(app.receipt_no, name)) == "已风险消除"
+
+
+def test_not_included_shows_the_reason_category_never_the_written_reason(world: World) -> None:
+    app = public_report(world)
+    assert app.lead is not None
+    lead_reject(
+        lead_id=app.lead.pk, actor=world.users["county"], reason="家中有小轿车一辆，另有门面出租", category="DATA_CHECK"
+    )
+    html = ask(app.receipt_no, app.applicant_name)
+    assert stage(html) == "未纳入"
+    assert "原因类别：信息比对发现不符合条件" in html
+    assert "小轿车" not in html and "门面" not in html
+    assert 'data-testid="appeal-form"' in html  # the household may appeal
+
+
+def test_name_tolerates_surrounding_and_full_width_spaces(world: World) -> None:
+    app = public_report(world)
+    assert stage(ask(f"  {app.receipt_no.lower()} ", f"\u3000 {app.applicant_name}\u3000")) == "核实中"
+    assert stage(ask(app.receipt_no, app.applicant_name[:-1])) == "未查到"  # part of the name is not the name
+
+
+def test_the_household_head_may_ask_for_a_cadre_entered_application(world: World) -> None:
+    from monitoring.services.applications import application_create
+
+    hh = world.households[VILLAGE]
+    app = application_create(actor=world.users["village"], household_id=hh.pk, reason="ILLNESS", description="住院")
+    assert stage(ask(app.receipt_no, hh.members.get().name)) == "核实中"
+
+
+def test_unknown_receipt_and_wrong_name_answer_alike_with_the_same_queries(
+    world: World, django_assert_num_queries
+) -> None:  # type: ignore[no-untyped-def]
+    app = public_report(world)
+    unknown = "SB20261203ABCDEFGH"
+    with django_assert_num_queries(STATUS_QUERIES):
+        known = ask(app.receipt_no, app.applicant_name)
+    with django_assert_num_queries(STATUS_QUERIES):
+        missing = ask(unknown, app.applicant_name)
+    with django_assert_num_queries(STATUS_QUERIES):
+        wrong_name = ask(app.receipt_no, "李四")
+    with django_assert_num_queries(STATUS_QUERIES):
+        malformed = ask("不是编号", app.applicant_name)
+    assert stage(known) == "核实中"
+    for html in (missing, wrong_name, malformed):
+        assert stage(html) == "未查到"
+        assert NOT_FOUND in html
+    # the same template slots: the answer card has one shape whatever the outcome
+    assert answer_block(known) == answer_block(missing) == answer_block(wrong_name)
+    # the wrong-name answer cannot be told from the unknown-receipt answer (but for what was typed)
+    assert typed_out(missing, unknown, app.applicant_name) == typed_out(wrong_name, app.receipt_no, "李四")
+
+
+def test_missing_fields_are_named(world: World) -> None:
+    response = Client().post(reverse("status"), {"receipt": "", "name": ""})
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert "请填写受理编号。" in html and "请填写申报人姓名。" in html
+
+
+def test_rate_limit_per_address_and_per_receipt(world: World, settings) -> None:  # type: ignore[no-untyped-def]
+    settings.STATUS_RATE_PER_IP = 3
+    settings.STATUS_RATE_PER_RECEIPT = 100
+    app = public_report(world)
+    client = Client(REMOTE_ADDR="10.1.0.1")
+    for _ in range(3):
+        ask(app.receipt_no, "王五", client)
+    response = client.post(reverse("status"), {"receipt": app.receipt_no, "name": app.applicant_name})
+    assert response.status_code == 429
+    assert (
+        "查询过于频繁" in response.content.decode() and 'data-testid="status-answer"' not in response.content.decode()
+    )
+    settings.STATUS_RATE_PER_IP = 100
+    settings.STATUS_RATE_PER_RECEIPT = 2
+    receipt = "SB20261203ZZZZZZZZ"
+    for n in range(2):
+        ask(receipt, "王五", Client(REMOTE_ADDR=f"10.2.0.{n}"))
+    guessed = Client(REMOTE_ADDR="10.2.0.99").post(reverse("status"), {"receipt": receipt, "name": "赵六"})
+    assert guessed.status_code == 429  # names guessed for one receipt from many addresses
+
+
+def test_the_receipt_answer_and_the_login_page_link_to_the_status_page(world: World) -> None:
+    head = world.households[VILLAGE].members.get()
+    data = {"name": head.name, "id_number": head.id_number, "village": VILLAGE, "phone": "13800001234"}
+    data |= {"reason": "ILLNESS", "description": "住院"}
+    done = Client().post(reverse("self_report"), data).content.decode()
+    receipt = Application.objects.get().receipt_no
+    assert f'href="/status/?receipt={receipt}"' in done
+    assert 'href="/status/"' in Client().get(reverse("login")).content.decode()
+    assert 'href="/status/"' in Client().get(reverse("self_report")).content.decode()
