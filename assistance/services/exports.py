@@ -1,17 +1,21 @@
-"""``export_xlsx --kind assistance``: the applied measures in a user's scope as .xlsx (audited)."""
+"""``export_xlsx --kind assistance``: the applied measures in a user's scope as .xlsx (audited).
+
+Rows are read as tuples (``values_list``, a server-side cursor on PostgreSQL) and streamed to the
+file (``fanpin.core.xlsx.SheetStream``); the labels are the fields' choices, as the pages show them.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 from typing import IO, Any
 
-from django.db.models import Q
-from openpyxl import Workbook
+from django.db.models import Model, Q
 
+from assistance.models import Measure, TargetMeasure
 from assistance.selectors.plans import target_measures_in_scope
 from fanpin.core.audit import export_record
-from fanpin.core.xlsx import safe_row, sheet_filter, sheet_header
-from monitoring.models import RiskType
+from fanpin.core.xlsx import SheetStream
+from monitoring.models import MonitoringTarget, RiskType
 
 COLUMNS: list[tuple[str, int]] = [
     ("户编号", 16),
@@ -36,6 +40,32 @@ COLUMNS: list[tuple[str, int]] = [
 ]
 HEADERS = [name for name, _width in COLUMNS]
 _RISKS = dict(RiskType.choices)
+FIELDS = (
+    "target__household__household_no",
+    "head_name",
+    "target__household__village__parent__name",
+    "target__household__village__name",
+    "target__category",
+    "target__risk_types",
+    "target__status",
+    "measure__name",
+    "measure__category",
+    "measure__kind",
+    "responsible_name",
+    "responsible_unit",
+    "responsible_phone",
+    "start_on",
+    "end_on",
+    "amount",
+    "amount_kind",
+    "status",
+    "progress_notes",
+)
+
+
+def _labels(model: type[Model], field: str) -> dict[Any, str]:
+    """What ``get_<field>_display`` shows for each stored value."""
+    return {value: str(label) for value, label in model._meta.get_field(field).flatchoices}  # type: ignore[union-attr]
 
 
 def _date(value: dt.date | None) -> str:
@@ -50,41 +80,37 @@ def assistance_export(*, user: Any, region_code: str = "", year: int | None = No
         qs = qs.filter(start_on__lte=dt.date(year, 12, 31)).filter(
             Q(end_on__isnull=True) | Q(end_on__gte=dt.date(year, 1, 1))
         )
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet("帮扶措施")
-    sheet_header(sheet, HEADERS, [width for _n, width in COLUMNS])
-    rows = 0
-    for tm in qs.iterator(chunk_size=2000):
-        target = tm.target
-        household = target.household
+    categories, statuses = _labels(MonitoringTarget, "category"), _labels(MonitoringTarget, "status")
+    measure_categories, kinds = _labels(Measure, "category"), _labels(Measure, "kind")
+    amount_kinds, measure_statuses = _labels(TargetMeasure, "amount_kind"), _labels(TargetMeasure, "status")
+    sheet = SheetStream(output, title="帮扶措施", columns=COLUMNS)
+    for row in qs.values_list(*FIELDS).iterator(chunk_size=2000):
+        (no, head, township, village, category, risks, target_status, measure, measure_category, kind) = row[:10]
+        (name, unit, phone, start_on, end_on, amount, amount_kind, status, notes) = row[10:]
         sheet.append(
-            safe_row(
-                [
-                    household.household_no,
-                    getattr(tm, "head_name", "") or "",
-                    household.village.parent.name if household.village.parent else "",
-                    household.village.name,
-                    target.get_category_display(),
-                    "、".join(_RISKS.get(r, r) for r in target.risk_types or []),
-                    target.get_status_display(),
-                    tm.measure.name,
-                    tm.measure.get_category_display(),
-                    tm.measure.get_kind_display(),
-                    tm.responsible_name,
-                    tm.responsible_unit,
-                    tm.responsible_phone,
-                    _date(tm.start_on),
-                    _date(tm.end_on),
-                    float(tm.amount) if tm.amount is not None else None,
-                    tm.get_amount_kind_display() if tm.amount_kind else "",
-                    tm.get_status_display(),
-                    tm.progress_notes,
-                ]
-            )
+            [
+                no,
+                head or "",
+                township or "",
+                village,
+                categories.get(category, category),
+                "、".join(_RISKS.get(r, r) for r in risks or []),
+                statuses.get(target_status, target_status),
+                measure,
+                measure_categories.get(measure_category, measure_category),
+                kinds.get(kind, kind),
+                name,
+                unit,
+                phone,
+                _date(start_on),
+                _date(end_on),
+                float(amount) if amount is not None else None,
+                amount_kinds.get(amount_kind, amount_kind) if amount_kind else "",
+                measure_statuses.get(status, status),
+                notes,
+            ]
         )
-        rows += 1
-    sheet_filter(sheet, columns=len(HEADERS), last_row=rows + 1)
-    workbook.save(output)
+    rows = sheet.close()
     export_record(
         actor=user,
         kind="assistance",

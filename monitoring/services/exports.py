@@ -11,18 +11,15 @@ from decimal import Decimal
 from typing import IO, Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
 
 from fanpin.core.audit import access_log_record, export_record
 from fanpin.core.idcard import id_number_mask, personal_text_mask, phone_mask
 from fanpin.core.masking import user_sees_full_id
 from fanpin.core.models import AccessLog
-from fanpin.core.xlsx import safe_row, sheet_filter, sheet_header
+from fanpin.core.xlsx import SheetStream
 from monitoring.models import HouseholdType
 from monitoring.selectors.exports import export_snapshot, households_export_rows
 
-TEXT = "@"
 PURPOSE_MAX_LENGTH = 100
 
 HOUSEHOLD_COLUMNS: list[tuple[str, int]] = [
@@ -52,17 +49,17 @@ _TYPE_LABELS = dict(HouseholdType.choices)
 _CENT = Decimal("0.01")
 
 
-def _write_household_rows(
-    append: Callable[[list[Any]], None], rows: Any, id_cell: Any, year: int | None, *, full: bool
-) -> int:
+ID_COLUMN = 2  # 户主身份证号: a text cell (number format @) so Excel never makes it a number
+
+
+def _write_household_rows(append: Callable[[list[Any]], None], rows: Any, year: int | None, *, full: bool) -> int:
     count = 0
     for row in rows:
         no, head, id_number, county, township, village, code, kind, exit_year, size, phone, address = row[:12]
         if not full:
             id_number = id_number_mask(id_number) if id_number else id_number
             phone = phone_mask(phone) if phone else phone
-        id_cell.value = id_number
-        values: list[Any] = [no, head, id_cell, county, township, village, code, _TYPE_LABELS[kind], exit_year, size]
+        values: list[Any] = [no, head, id_number, county, township, village, code, _TYPE_LABELS[kind], exit_year, size]
         values += [phone, address]
         if year is not None:
             income_year, family, wage, business, prop, transfer = row[12:]
@@ -70,7 +67,7 @@ def _write_household_rows(
             if family:
                 per_capita = ((wage + business + prop + transfer) / family).quantize(_CENT)
             values += [income_year, family, wage, business, prop, transfer, per_capita]
-        append(safe_row(values))
+        append(values)
         count += 1
     return count
 
@@ -111,11 +108,7 @@ def households_export(
     if full_ids:
         purpose = full_ids_check(user=user, purpose=purpose)
     columns = HOUSEHOLD_COLUMNS + (INCOME_COLUMNS if year is not None else [])
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet("农户")
-    sheet_header(ws, [name for name, _w in columns], [width for _n, width in columns])
-    id_cell = WriteOnlyCell(ws)
-    id_cell.number_format = TEXT
+    sheet = SheetStream(out, title="农户", columns=columns, text_columns=[ID_COLUMN])
     rows = households_export_rows(
         user=user,
         year=year,
@@ -124,11 +117,9 @@ def households_export(
         region_code=region_code,
         household_type=household_type,
     )
-    append = ws.append
     with export_snapshot():
-        count = _write_household_rows(append, rows, id_cell, year, full=full_ids)
-    sheet_filter(ws, columns=len(columns), last_row=count + 1)
-    wb.save(out)
+        count = _write_household_rows(sheet.append, rows, year, full=full_ids)
+    sheet.close()
     region = getattr(user, "region_id", None) or ""
     export_record(
         actor=user,

@@ -1,7 +1,8 @@
-"""Exports of leads and monitoring targets (SPEC §6), write-only workbooks, audited.
+"""Exports of leads and monitoring targets (SPEC §6), streamed to the file, audited.
 
 ``user=None`` is the management command (everything under ``region_code``); a user is scoped.
-身份证号 and phone are never written.
+身份证号 and phone are never written.  Rows are read as tuples (``values_list``, a server-side
+cursor on PostgreSQL), never as model objects: a province's 140 000 leads in one file.
 """
 
 from __future__ import annotations
@@ -11,12 +12,11 @@ from typing import IO, Any
 
 from django.db.models import QuerySet
 from django.utils import timezone
-from openpyxl import Workbook
 
 from fanpin.core.audit import export_record
 from fanpin.core.scoping import code_prefix
-from fanpin.core.xlsx import safe_row, sheet_filter, sheet_header
-from monitoring.models import Lead, LeadState, MonitoringTarget, TargetStatus
+from fanpin.core.xlsx import SheetStream
+from monitoring.models import OPEN_LEAD_STATES, EliminationMethod, Lead, LeadState, MonitoringTarget, TargetStatus
 from monitoring.selectors.leads import (
     CATEGORY_LABELS,
     RISK_LABELS,
@@ -59,21 +59,16 @@ TARGET_COLUMNS: list[tuple[str, int]] = [
 ]
 STATE_LABELS = dict(LeadState.choices)
 STATUS_LABELS = dict(TargetStatus.choices)
+ELIMINATION_LABELS = dict(EliminationMethod.choices)
 CHUNK = 2000
 
 
 def _write(output: IO[bytes] | str, title: str, columns: list[tuple[str, int]], rows: Iterable[list[Any]]) -> int:
     """One sheet: widths, bold frozen header with an auto-filter, rows whose text is never a formula."""
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet(title)
-    sheet_header(ws, [name for name, _w in columns], [width for _n, width in columns])
-    count = 0
+    sheet = SheetStream(output, title=title, columns=columns)
     for row in rows:
-        ws.append(safe_row(row))
-        count += 1
-    sheet_filter(ws, columns=len(columns), last_row=count + 1)
-    wb.save(output)
-    return count
+        sheet.append(row)
+    return sheet.close()
 
 
 def _scoped_leads(*, user: Any, region_code: str, year: int | None, filters: QueueFilters | None) -> QuerySet[Lead]:
@@ -91,22 +86,37 @@ def _scoped_leads(*, user: Any, region_code: str, year: int | None, filters: Que
     return qs
 
 
+LEAD_FIELDS = (
+    "household__household_no",
+    "head_name",
+    "household__village__parent__name",
+    "household__village__name",
+    "sources",
+    "rules_fired",
+    "suggested_category",
+    "state",
+    "raised_at",
+    "rejection_reason",
+)
+
+
 def _lead_rows(qs: QuerySet[Lead]) -> Iterator[list[Any]]:
     cutoff = overdue_cutoff()
-    for lead in qs.iterator(chunk_size=CHUNK):
-        hh = lead.household
+    for no, head, township, village, sources, rules, category, state, raised_at, reason in qs.values_list(
+        *LEAD_FIELDS
+    ).iterator(chunk_size=CHUNK):
         yield [
-            hh.household_no,
-            getattr(lead, "head_name", "") or "",
-            hh.village.parent.name if hh.village.parent else "",
-            hh.village.name,
-            labels_joined(lead.sources, SOURCE_LABELS),
-            labels_joined(lead.rules_fired, RULE_LABELS),
-            CATEGORY_LABELS.get(lead.suggested_category, ""),
-            STATE_LABELS.get(lead.state, lead.state),
-            timezone.localtime(lead.raised_at).date(),
-            "是" if lead.is_open and lead.raised_at < cutoff else "否",
-            lead.rejection_reason,
+            no,
+            head or "",
+            township or "",
+            village,
+            labels_joined(sources, SOURCE_LABELS),
+            labels_joined(rules, RULE_LABELS),
+            CATEGORY_LABELS.get(category, ""),
+            STATE_LABELS.get(state, state),
+            timezone.localtime(raised_at).date(),
+            "是" if state in OPEN_LEAD_STATES and raised_at < cutoff else "否",
+            reason,
         ]
 
 
@@ -125,21 +135,36 @@ def leads_export(
     return count
 
 
+TARGET_FIELDS = (
+    "household__household_no",
+    "head_name",
+    "household__village__parent__name",
+    "household__village__name",
+    "category",
+    "risk_types",
+    "sources",
+    "identified_on",
+    "status",
+    "elimination_method",
+    "eliminated_on",
+)
+
+
 def _target_rows(qs: QuerySet[MonitoringTarget]) -> Iterator[list[Any]]:
-    for t in qs.iterator(chunk_size=CHUNK):
-        hh = t.household
+    rows = qs.values_list(*TARGET_FIELDS).iterator(chunk_size=CHUNK)
+    for no, head, township, village, category, risks, sources, identified, status, method, eliminated in rows:
         yield [
-            hh.household_no,
-            getattr(t, "head_name", "") or "",
-            hh.village.parent.name if hh.village.parent else "",
-            hh.village.name,
-            CATEGORY_LABELS.get(t.category, t.category),
-            labels_joined(t.risk_types, RISK_LABELS),
-            labels_joined(t.sources, SOURCE_LABELS),
-            t.identified_on,
-            STATUS_LABELS.get(t.status, t.status),
-            t.get_elimination_method_display() if t.elimination_method else "",
-            t.eliminated_on,
+            no,
+            head or "",
+            township or "",
+            village,
+            CATEGORY_LABELS.get(category, category),
+            labels_joined(risks, RISK_LABELS),
+            labels_joined(sources, SOURCE_LABELS),
+            identified,
+            STATUS_LABELS.get(status, status),
+            ELIMINATION_LABELS.get(method, method) if method else "",
+            eliminated,
         ]
 
 
