@@ -5,12 +5,13 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from fanpin.core.roles import Permission
-from fanpin.core.workflow import ObjectOutOfScope
+from fanpin.core.scoping import ObjectOutOfScope
+from fanpin.web.errors import form_errors_add
 from fanpin.web.mixins import permission_require
 from monitoring.forms_cadre import AppealForm
 from monitoring.models import Lead
@@ -27,20 +28,14 @@ def lead_appeal_view(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         lead = lead_detail(user=request.user, pk=pk)
     except Lead.DoesNotExist:
-        raise Http404("线索不存在或不在您的管辖范围内。") from None
+        raise ObjectOutOfScope("线索") from None
     refusal = appeal_refusal(lead)
     form = AppealForm(request.POST or None, staff=True)
     if request.method == "POST" and not refusal and form.is_valid():
         try:
             appeal = lead_appeal_file(actor=request.user, lead_id=lead.pk, reason=form.cleaned_data["reason"])
-        except ObjectOutOfScope:
-            raise Http404("线索不存在或不在您的管辖范围内。") from None
         except ValidationError as exc:
-            if hasattr(exc, "error_dict"):
-                for field, errors in exc.message_dict.items():
-                    form.add_error(field if field in form.fields else None, errors)
-            else:
-                form.add_error(None, exc.messages)
+            form_errors_add(form, exc)
         else:
             messages.success(request, f"申诉已提交，已生成申诉线索（{appeal.get_state_display()}），由县级审定。")
             return redirect("monitoring:lead_detail", pk=appeal.pk)

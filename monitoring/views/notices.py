@@ -6,11 +6,13 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
 from fanpin.core.roles import Permission
+from fanpin.core.scoping import ObjectOutOfScope
+from fanpin.web.errors import form_errors_add
 from fanpin.web.mixins import permission_require
 from monitoring.forms_cadre import NoticePreferenceForm
 from monitoring.models import Household, NoticeKind, NoticeStatus
@@ -48,7 +50,7 @@ def notice_preference_view(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         household = household_detail(user=request.user, pk=pk)
     except Household.DoesNotExist:
-        raise Http404("农户不存在或不在您的管辖范围内。") from None
+        raise ObjectOutOfScope("农户") from None
     preference = notice_preference_for(household_id=household.pk)
     initial = (
         {"opted_in": preference.opted_in, "phone": preference.phone, "wechat_openid": preference.wechat_openid}
@@ -67,10 +69,9 @@ def notice_preference_view(request: HttpRequest, pk: int) -> HttpResponse:
                 wechat_openid=d["wechat_openid"],
             )
         except Household.DoesNotExist:
-            raise Http404("农户不存在或不在您的管辖范围内。") from None
+            raise ObjectOutOfScope("农户") from None
         except ValidationError as exc:
-            for field, errors in exc.message_dict.items():
-                form.add_error(field if field in form.fields else None, errors)
+            form_errors_add(form, exc)
         else:
             text = "已登记：农户接收办理进度通知。" if d["opted_in"] else "已登记：农户不接收通知。"
             messages.success(request, text)
