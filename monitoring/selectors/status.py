@@ -121,6 +121,12 @@ def receipt_status(*, receipt_no: str, name: str) -> ReceiptStatus:
             lead_state=Subquery(shown.values("state")[:1]),
             lead_rejection_category=Subquery(shown.values("rejection_category")[:1]),
             target_status=Subquery(MonitoringTarget.objects.filter(lead=OuterRef("shown_lead")).values("status")[:1]),
+            # an application of a household already monitored raises no lead: it is 已纳入
+            household_target_status=Subquery(
+                MonitoringTarget.objects.filter(household=OuterRef("household_id"))
+                .order_by("-identified_on", "-id")
+                .values("status")[:1]
+            ),
         )
         .values(
             "applicant_name",
@@ -130,6 +136,7 @@ def receipt_status(*, receipt_no: str, name: str) -> ReceiptStatus:
             "lead_state",
             "lead_rejection_category",
             "target_status",
+            "household_target_status",
         )
         .first()
     )
@@ -138,8 +145,10 @@ def receipt_status(*, receipt_no: str, name: str) -> ReceiptStatus:
         return ReceiptStatus(found=False, receipt_no=receipt)
     state = row["lead_state"]
     reason = ""
-    if state is None:
-        stage = ReceiptStage.RECEIVED  # not yet matched to a household, or merged into nothing yet
+    if state is None and row["household_target_status"] == TargetStatus.ACTIVE:
+        stage = ReceiptStage.INCLUDED
+    elif state is None:
+        stage = ReceiptStage.RECEIVED  # not yet matched to a household
     elif state == LeadState.NEW:
         stage = ReceiptStage.VERIFYING
     elif state in (LeadState.VERIFIED, LeadState.REVIEWED):

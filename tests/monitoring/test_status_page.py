@@ -111,6 +111,13 @@ def test_each_stage_of_the_lead_is_shown(world: World) -> None:
     assert stage(ask(app.receipt_no, name)) == "已风险消除"
 
 
+def test_an_application_of_a_household_already_monitored_is_included(world: World) -> None:
+    TargetFactory(household=world.households[VILLAGE])  # no lead is raised for an active target
+    app = public_report(world)
+    assert app.status == "MATCHED" and app.lead is None
+    assert stage(ask(app.receipt_no, app.applicant_name)) == "已纳入"
+
+
 def test_not_included_shows_the_reason_category_never_the_written_reason(world: World) -> None:
     app = public_report(world)
     assert app.lead is not None

@@ -51,8 +51,6 @@ class Message:
 
 
 class Sender(Protocol):
-    channel: str
-
     def send(self, message: Message) -> None: ...
 
 
