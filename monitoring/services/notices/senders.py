@@ -67,8 +67,11 @@ def _post_json(url: str, body: dict[str, Any], headers: dict[str, str] | None = 
 
 
 def _answer(request: urllib.request.Request) -> dict[str, Any]:
+    if not request.full_url.startswith(("http://", "https://")):  # never file:// or another scheme
+        raise SendFailed("通知网关地址未配置或无效。")
+    timeout = float(settings.NOTICE_HTTP_TIMEOUT)
     try:
-        with urllib.request.urlopen(request, timeout=float(settings.NOTICE_HTTP_TIMEOUT)) as response:  # noqa: S310
+        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310  # nosec B310 - http(s) only, checked above
             raw = response.read(64 * 1024)
     except urllib.error.HTTPError as exc:
         raise SendFailed(f"通知网关返回 HTTP {exc.code}。") from None
