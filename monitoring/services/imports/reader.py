@@ -1,16 +1,31 @@
-"""Streaming .xlsx reading (openpyxl read-only): header detection and raw rows."""
+"""Reading an uploaded .xlsx: raw rows of the first worksheet, and header detection.
+
+Rows are read with python-calamine (a Rust reader, about 10× faster than openpyxl), made to look
+exactly as openpyxl's read-only, values-only rows did, which every parser was written against:
+an empty cell is ``None``; a whole number is an ``int`` (calamine reads every number as a float);
+a date cell is a ``datetime``; a formula cell is its cached value; rows above and columns left of
+the data are there, empty; a row ends at its last non-empty cell.  Two kinds of file are still read
+by openpyxl: those with an error cell (``#N/A`` …, which openpyxl returns as that text and calamine
+as an empty cell, so a parser refuses it instead of taking it for a blank) and those whose sheets
+inflate beyond ``CALAMINE_MAX_SHEET_BYTES`` (calamine holds the whole sheet in memory; openpyxl
+streams).  openpyxl also still writes the templates and the annotated copies.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 import warnings
 import zipfile
-from collections.abc import Iterator
+import zlib
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import IO, Any
 
 from openpyxl import load_workbook
 from openpyxl.utils.exceptions import InvalidFileException
+from python_calamine import CalamineError, CalamineWorkbook, SheetTypeEnum
 
 from monitoring.services.imports.spec import KindSpec, clean_text
 
@@ -19,6 +34,11 @@ HEADER_SCAN_ROWS = 6  # the header row plus up to 5 title rows above it (SPEC §
 MAX_UNCOMPRESSED_BYTES = 1024 * 1024 * 1024
 MAX_COMPRESSION_RATIO = 200
 MAX_ARCHIVE_MEMBERS = 10_000
+# Worksheets inflating beyond this are streamed by openpyxl (calamine would hold every cell: about
+# 400 000 rows of ten columns; the memory of a read stays under ~300 MB either way).
+CALAMINE_MAX_SHEET_BYTES = 100 * 1024 * 1024
+NOT_XLSX = "文件不是有效的 Excel 工作簿（.xlsx），请用 Excel 或 WPS 另存为 .xlsx 后重新上传。"
+EXACT_INT = 2**53  # floats below this that are whole are the integers openpyxl returned
 
 
 class SheetError(Exception):
@@ -40,19 +60,78 @@ class SheetLayout:
 
 @contextmanager
 def open_rows(source: str | IO[bytes]) -> Iterator[tuple[Iterator[tuple[Any, ...]], int | None]]:
-    """Yield (iterator of raw row tuples of the first worksheet, its stated last row number);
-    the workbook is closed afterwards."""
+    """Yield (iterator of raw row tuples of the first worksheet, its last row number or an
+    estimate of it, for the progress bar); the workbook is closed afterwards."""
+    archive_check(source)
+    if _calamine_reads(source):
+        with _calamine_rows(source) as opened:
+            yield opened
+    else:
+        with _openpyxl_rows(source) as opened:
+            yield opened
+
+
+@contextmanager
+def _calamine_rows(source: str | IO[bytes]) -> Iterator[tuple[Iterator[tuple[Any, ...]], int | None]]:
+    position = None if isinstance(source, str) else source.tell()
+    try:
+        wb = CalamineWorkbook.from_object(source)
+    except (CalamineError, OSError, ValueError):
+        raise SheetError(NOT_XLSX) from None
+    finally:
+        if position is not None and not isinstance(source, str):
+            source.seek(position)
+    with wb:
+        index = next(
+            (i for i, meta in enumerate(wb.sheets_metadata) if meta.typ == SheetTypeEnum.WorkSheet),
+            None,
+        )
+        if index is None:
+            raise SheetError("工作簿中没有工作表。")
+        try:
+            sheet = wb.get_sheet_by_index(index)
+        except (CalamineError, ValueError):
+            raise SheetError(NOT_XLSX) from None
+        start, end = sheet.start, sheet.end
+        if start is None or end is None:  # no cell with a value
+            yield iter(()), None
+            return
+        yield _as_openpyxl_rows(sheet.iter_rows(), start[1], end[1] + 1), end[0] + 1
+
+
+def _as_openpyxl_rows(rows: Iterable[list[Any]], first_col: int, last_col: int) -> Iterator[tuple[Any, ...]]:
+    """calamine's rows (from row 1, each padded to the data's columns: from the first non-empty
+    column on) as openpyxl gave them (from column A, each ending at its last non-empty cell)."""
+    lead: list[Any] | None = None
+    for raw in rows:
+        if lead is None:  # the columns left of the data, unless this version already gives them
+            lead = [] if len(raw) == last_col else [None] * first_col
+        row = lead + [_value(v) for v in raw]
+        while row and row[-1] is None:
+            row.pop()
+        yield tuple(row)
+
+
+def _value(value: Any) -> Any:
+    if value == "" and isinstance(value, str):
+        return None  # an empty cell (or a formula without a cached value)
+    if isinstance(value, float) and value.is_integer() and -EXACT_INT < value < EXACT_INT:
+        return int(value)
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return dt.datetime(value.year, value.month, value.day)
+    return value
+
+
+@contextmanager
+def _openpyxl_rows(source: str | IO[bytes]) -> Iterator[tuple[Iterator[tuple[Any, ...]], int | None]]:
     with warnings.catch_warnings():
         # openpyxl warns about features it does not read (data validation, default styles …);
         # they do not matter for values.
         warnings.simplefilter("ignore", UserWarning)
-        archive_check(source)
         try:
             wb = load_workbook(source, read_only=True, data_only=True)
         except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError):
-            raise SheetError(
-                "文件不是有效的 Excel 工作簿（.xlsx），请用 Excel 或 WPS 另存为 .xlsx 后重新上传。"
-            ) from None
+            raise SheetError(NOT_XLSX) from None
         try:
             if not wb.worksheets:
                 raise SheetError("工作簿中没有工作表。")
@@ -64,22 +143,52 @@ def open_rows(source: str | IO[bytes]) -> Iterator[tuple[Iterator[tuple[Any, ...
             wb.close()
 
 
+def _calamine_reads(source: str | IO[bytes]) -> bool:
+    """Whether calamine reads this (already checked) archive: worksheets small enough to hold in
+    memory and no error cell in them (``t="e"``, found by inflating the sheets' XML without
+    parsing it: a tenth of the time of reading them)."""
+    position = None if isinstance(source, str) else source.tell()
+    try:
+        with zipfile.ZipFile(source) as archive:
+            sheets = [m for m in archive.infolist() if m.filename.startswith("xl/worksheets/")]
+            if sum(m.file_size for m in sheets) > CALAMINE_MAX_SHEET_BYTES:
+                return False
+            return not any(_has_error_cell(archive, member) for member in sheets)
+    except (zipfile.BadZipFile, OSError, ValueError, zlib.error):
+        return False  # openpyxl then says what is wrong with it, as before
+    finally:
+        if position is not None and not isinstance(source, str):
+            source.seek(position)
+
+
+_ERROR_CELL = re.compile(rb"""\st\s*=\s*["']e["']""")  # <c r="B2" t="e"><v>#N/A</v></c>
+
+
+def _has_error_cell(archive: zipfile.ZipFile, member: zipfile.ZipInfo) -> bool:
+    tail = b""
+    with archive.open(member) as xml:
+        while chunk := xml.read(1 << 20):
+            if _ERROR_CELL.search(tail + chunk):
+                return True
+            tail = chunk[-16:]
+    return False
+
+
 def archive_check(source: str | IO[bytes]) -> None:
     """Refuse archives that are not an .xlsx or that would inflate to far more than they weigh
     (a "zip bomb"), judged from the zip directory alone, before anything is decompressed."""
-    not_xlsx = "文件不是有效的 Excel 工作簿（.xlsx），请用 Excel 或 WPS 另存为 .xlsx 后重新上传。"
     position = None if isinstance(source, str) else source.tell()
     try:
         with zipfile.ZipFile(source) as archive:
             members = archive.infolist()
             names = {m.filename for m in members}
     except (zipfile.BadZipFile, OSError, ValueError):
-        raise SheetError(not_xlsx) from None
+        raise SheetError(NOT_XLSX) from None
     finally:
         if position is not None and not isinstance(source, str):
             source.seek(position)
     if "[Content_Types].xml" not in names or not any(n.startswith("xl/") for n in names):
-        raise SheetError(not_xlsx)
+        raise SheetError(NOT_XLSX)
     total = sum(m.file_size for m in members)
     too_dense = any(m.compress_size and m.file_size / m.compress_size > MAX_COMPRESSION_RATIO for m in members)
     if len(members) > MAX_ARCHIVE_MEMBERS or total > MAX_UNCOMPRESSED_BYTES or too_dense:
