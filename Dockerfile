@@ -6,6 +6,10 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     DJANGO_SETTINGS_MODULE=fanpin.settings
 
 WORKDIR /app
+# PDF files of printed pages (帮扶明白卡) are printed by headless Chromium with the Noto CJK fonts.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends chromium fonts-noto-cjk \
+    && rm -rf /var/lib/apt/lists/*
 RUN useradd --create-home --uid 1000 fanpin
 COPY requirements.txt .
 RUN pip install -r requirements.txt

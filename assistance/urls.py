@@ -1,6 +1,6 @@
 from django.urls import path
 
-from assistance.views import elimination, plans
+from assistance.views import cards, elimination, plans
 
 app_name = "assistance"
 
@@ -14,6 +14,12 @@ urlpatterns = [
     path("measures/<int:pk>/edit/", plans.measure_edit, name="measure_edit"),
     path("unassisted/", plans.unassisted, name="unassisted"),
     path("elimination/", elimination.elimination_list, name="elimination_list"),
+    # 帮扶明白卡: one target's card, a village's batch (page and PDF), the villages to print for
+    path("targets/<int:pk>/card/", cards.card_view, name="card"),
+    path("targets/<int:pk>/card.pdf", cards.card_pdf_view, name="card_pdf"),
+    path("cards/", cards.card_villages_view, name="card_villages"),
+    path("cards/<str:code>/", cards.village_cards_view, name="village_cards"),
+    path("cards/<str:code>/cards.pdf", cards.village_cards_pdf_view, name="village_cards_pdf"),
     path("elimination/<int:pk>/", elimination.proposal_detail, name="proposal_detail"),
     path("elimination/<int:pk>/act/", elimination.proposal_act, name="proposal_act"),
 ]

@@ -370,6 +370,13 @@ VISIT_PHOTO_MAX_BYTES = int(os.environ.get("VISIT_PHOTO_MAX_BYTES", str(5 * 1024
 SELF_REPORT_RATE_PER_IP = int(os.environ.get("SELF_REPORT_RATE_PER_IP", "10"))
 SELF_REPORT_RATE_PER_ID = int(os.environ.get("SELF_REPORT_RATE_PER_ID", "3"))
 SELF_REPORT_RATE_WINDOW = int(os.environ.get("SELF_REPORT_RATE_WINDOW", "3600"))
+# 帮扶明白卡: the provinces (2-digit prefixes or 12-digit codes, comma-separated) whose cards show the
+# members' health details (健康状况, 残疾等级); default: none, the cards show no health details.
+CARD_SHOWS_HEALTH_DETAILS_PROVINCES = env_list("CARD_SHOWS_HEALTH_DETAILS_PROVINCES")
+# PDF files of printed pages (fanpin.web.pdf): the headless Chromium to run (default: the first of
+# chromium, chromium-browser, google-chrome on PATH) and how long one file may take (seconds).
+PDF_BROWSER = os.environ.get("PDF_BROWSER", "")
+PDF_TIMEOUT = int(os.environ.get("PDF_TIMEOUT", "60"))
 # The public status page (/status/): tries per address / per receipt number in the same window.
 STATUS_RATE_PER_IP = int(os.environ.get("STATUS_RATE_PER_IP", "30"))
 STATUS_RATE_PER_RECEIPT = int(os.environ.get("STATUS_RATE_PER_RECEIPT", "10"))

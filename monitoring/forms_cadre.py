@@ -9,7 +9,7 @@ from django import forms
 from django.utils import timezone
 
 from fanpin.core.regions import RegionLevel
-from monitoring.models import CHECKLIST_FIELDS, IncomeChange, Region, VisitEvent
+from monitoring.models import CHECKLIST_FIELDS, ApplicationSource, IncomeChange, Region, VisitEvent
 from monitoring.services.applications import SelfReport
 from monitoring.services.visits import VisitInput
 
@@ -110,6 +110,8 @@ def village_choices() -> list[tuple[str, list[tuple[str, str]]] | tuple[str, str
 
 class SelfReportForm(forms.Form):
     name = forms.CharField(label="姓名", max_length=64, widget=forms.TextInput(attrs={**TEXT, "autocomplete": "name"}))
+    # a village's QR poster opens the page with ?village=<code>&source=poster (kept through the POST)
+    source = forms.CharField(widget=forms.HiddenInput, required=False, max_length=16)
     id_number = forms.CharField(
         label="身份证号", max_length=18, widget=forms.TextInput(attrs={**TEXT, "autocomplete": "off"})
     )
@@ -131,6 +133,14 @@ class SelfReportForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["village"].choices = village_choices()  # type: ignore[attr-defined]
 
+    @staticmethod
+    def initial_from(query: Any) -> dict[str, str]:
+        """The page's address as a poster's QR code writes it: the village chosen, the source kept."""
+        initial = {"village": str(query.get("village", ""))[:12]}
+        if query.get("source") == "poster":
+            initial["source"] = "poster"
+        return initial
+
     def to_report(self) -> SelfReport:
         d = self.cleaned_data
         return SelfReport(
@@ -138,6 +148,7 @@ class SelfReportForm(forms.Form):
             id_number=d["id_number"],
             village_code=d["village"],
             phone=d["phone"],
+            source=ApplicationSource.POSTER if d.get("source") == "poster" else ApplicationSource.DIRECT,
             reason=d["reason"],
             description=d["description"],
             notice_opt_in=bool(d["notice_opt_in"]),

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from monitoring.views import alerts, appeals, cadre, exports, households, imports, leads, notices, screening, targets
+from monitoring.views.posters import village_poster_view
 from monitoring.views.regions import region_typeahead_view
 
 app_name = "monitoring"
@@ -48,6 +49,8 @@ urlpatterns = [
     path("cadre/applications/new/", cadre.application_new_view, name="application_new"),
     path("cadre/sw.js", cadre.service_worker_view, name="cadre_sw"),
     path("applications/", cadre.application_list_view, name="application_list"),
+    # Village QR posters to the self-report page (帮扶明白卡 live in assistance)
+    path("posters/<str:code>/", village_poster_view, name="village_poster"),
     path("applications/<int:pk>/match/", cadre.application_match_view, name="application_match"),
     # Notices to households and 帮扶责任人; a household's consent to them
     path("notices/", notices.notice_list_view, name="notice_list"),

@@ -65,6 +65,9 @@ class Permission:
     RECORD_VISITS = "record_visits"  # 走访记录 and 农户申报 entered by a cadre
     # the scanned 承诺授权书 (identity data on paper): those who handle the lead, not city/province
     VIEW_CONSENT_SCANS = "view_consent_scans"
+    # 帮扶明白卡 and the village QR posters: those who manage targets in their scope (village,
+    # township, county); a batch of cards holds names and 帮扶责任人 phones and is access-logged
+    PRINT_CARDS = "print_cards"
     # the log of notices sent to households and 帮扶责任人 (county staff)
     VIEW_NOTICES = "view_notices"
 
@@ -90,6 +93,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             P.VIEW_ALERTS,
             P.MANAGE_TOKENS,
             P.VIEW_CONSENT_SCANS,
+            P.PRINT_CARDS,
             P.VIEW_NOTICES,
         }
     ),
@@ -112,14 +116,29 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             P.VIEW_ALERTS,
             P.MANAGE_TOKENS,
             P.VIEW_CONSENT_SCANS,
+            P.PRINT_CARDS,
             P.VIEW_NOTICES,
         }
     ),
     Role.TOWNSHIP: frozenset(
-        {P.VIEW_HOUSEHOLDS, P.ADMIN_SITE, P.DECIDE_ELIMINATION, P.RECORD_VISITS, P.VIEW_CONSENT_SCANS}
+        {
+            P.VIEW_HOUSEHOLDS,
+            P.ADMIN_SITE,
+            P.DECIDE_ELIMINATION,
+            P.RECORD_VISITS,
+            P.VIEW_CONSENT_SCANS,
+            P.PRINT_CARDS,
+        }
     ),
     Role.VILLAGE: frozenset(
-        {P.VIEW_HOUSEHOLDS, P.RECORD_PROGRESS, P.PROPOSE_ELIMINATION, P.RECORD_VISITS, P.VIEW_CONSENT_SCANS}
+        {
+            P.VIEW_HOUSEHOLDS,
+            P.RECORD_PROGRESS,
+            P.PROPOSE_ELIMINATION,
+            P.RECORD_VISITS,
+            P.VIEW_CONSENT_SCANS,
+            P.PRINT_CARDS,
+        }
     ),
     Role.DEPT: frozenset({P.SUBMIT_ALERTS, P.VIEW_ALERTS, P.UPLOAD_SHEETS}),
 }

@@ -26,6 +26,7 @@ from monitoring.forms_cadre import ApplicationForm, SelfReportForm, VisitForm
 from monitoring.models import Application, ApplicationStatus, Household
 from monitoring.selectors.cadre import applications_in_scope, cadre_home, household_for_visit
 from monitoring.selectors.households import households_in_scope
+from monitoring.selectors.posters import application_source_counts
 from monitoring.services.applications import (
     RateLimited,
     application_match,
@@ -128,6 +129,8 @@ def application_list_view(request: HttpRequest) -> HttpResponse:
         "statuses": ApplicationStatus.choices,
         "active_nav": "applications",
         "can_match": role_can(effective_role(request.user), Permission.VIEW_FULL_ID),
+        # how applications came in: through a village's QR poster, the page opened directly, a cadre
+        "source_counts": application_source_counts(user=request.user, status=status),
     }
     return render(request, "monitoring/application_list.html", context)
 
@@ -166,7 +169,7 @@ def service_worker_view(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def self_report_view(request: HttpRequest) -> HttpResponse:
     """群众自主申报: no login; answers only with a receipt number, never whether the ID is known."""
-    form = SelfReportForm(request.POST or None)
+    form = SelfReportForm(request.POST or None, initial=SelfReportForm.initial_from(request.GET))
     if request.method == "POST":
         id_number = request.POST.get("id_number", "").strip().upper()[:18] or None
         try:

@@ -1,0 +1,206 @@
+"""PDF files of printed pages (帮扶明白卡), made by headless Chromium from the same HTML the
+browser prints (docs/decisions/2026-12-03-cards-and-posters.md: WeasyPrint took about ten times
+longer for a village's 200 cards).
+
+Chromium (Debian package ``chromium``, fonts ``fonts-noto-cjk``) runs once per file, in a
+temporary folder of its own, with its command-line ``--print-to-pdf``: the page's stylesheets are
+written into the document, images are ``data:`` URIs, and the browser resolves no host name, so it
+fetches nothing.  Without Chromium the site still prints through the browser; the PDF link
+answers that the server cannot make PDF files.
+
+The text layer: Noto Sans CJK draws a Kangxi radical and its ideograph with one glyph (⼈ and 人,
+⼾ and 户), and Chromium's PDF writer names such a glyph by the radical, so a search for 人口 or
+a copied name would not match.  ``pdf_text_fix`` rewrites those names in the file's ToUnicode maps
+with pypdf (an incremental update: the pages are not rewritten).
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import os
+import re
+import shutil
+import subprocess  # nosec B404 (a fixed program with fixed arguments, no shell)
+import tempfile
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib.staticfiles import finders
+from django.contrib.staticfiles.storage import staticfiles_storage
+
+logger = logging.getLogger(__name__)
+
+# The radicals whose glyph in Noto Sans CJK SC is that of an ideograph, with that ideograph (read
+# from the font's character map; the same pairs hold for every CJK font that shares the glyphs).
+RADICAL_PAIRS = (
+    "⺂乛 ⺃乚 ⺅亻 ⺉刂 ⺏尣 ⺐尢 ⼪尢 ⺒巳 ⺓幺 ⼳幺 ⺔彑 ⺕彐 ⺖忄 ⺘扌 ⺙攵 ⺛旡 ⺞歺 ⺟母 ⺠民 ⺡氵 "
+    "⺣灬 ⺤爫 ⺦丬 ⺨犭 ⺭礻 ⺯糹 ⺰纟 ⺱罓 ⺹耂 ⺺肀 ⺾艹 ⻂衤 ⻅见 ⻆角 ⻈讠 ⻉贝 ⻋车 ⻌辶 ⻐钅 ⻑長 "
+    "⾧長 ⻒镸 ⻓长 ⻔门 ⻖阝 ⻘青 ⻙韦 ⻚页 ⻛风 ⻜飞 ⻝食 ⾷食 ⻟飠 ⻠饣 ⻢马 ⻣骨 ⻤鬼 ⿁鬼 ⻥鱼 ⻦鸟 "
+    "⻧卤 ⻨麦 ⻩黄 ⻪黾 ⻫斉 ⻬齐 ⻮齿 ⻯竜 ⻰龙 ⻱龜 ⻲亀 ⻳龟 ⼀一 ⼁丨 ⼂丶 ⼃丿 ⼄乙 ⼅亅 ⼆二 ⼇亠 "
+    "⼈人 ⼉儿 ⼊入 ⼋八 ⼌冂 ⼍冖 ⼎冫 ⼏几 ⼐凵 ⼑刀 ⼒力 ⼓勹 ⼔匕 ⼕匚 ⼖匸 ⼗十 ⼘卜 ⼙卩 ⼚厂 ⼛厶 "
+    "⼜又 ⼝口 ⼞囗 ⼟土 ⼠士 ⼡夂 ⼢夊 ⼣夕 ⼤大 ⼥女 ⼦子 ⼧宀 ⼨寸 ⼩小 ⼫尸 ⼬屮 ⼭山 ⼮巛 ⼯工 ⼰己 "
+    "⼱巾 ⼲干 ⼴广 ⼵廴 ⼶廾 ⼷弋 ⼸弓 ⼺彡 ⼻彳 ⼼心 ⼽戈 ⼾户 ⼿手 ⽀支 ⽁攴 ⽂文 ⽃斗 ⽄斤 ⽅方 ⽆无 "
+    "⽇日 ⽈曰 ⽉月 ⽊木 ⽋欠 ⽌止 ⽍歹 ⽎殳 ⽏毋 ⽐比 ⽑毛 ⽒氏 ⽓气 ⽔水 ⽕火 ⽖爪 ⽗父 ⽘爻 ⽙爿 ⽚片 "
+    "⽛牙 ⽜牛 ⽝犬 ⽞玄 ⽟玉 ⽠瓜 ⽡瓦 ⽢甘 ⽣生 ⽤用 ⽥田 ⽦疋 ⽧疒 ⽨癶 ⽩白 ⽪皮 ⽫皿 ⽬目 ⽭矛 ⽮矢 "
+    "⽯石 ⽰示 ⽱禸 ⽲禾 ⽳穴 ⽴立 ⽵竹 ⽶米 ⽷糸 ⽸缶 ⽹网 ⽺羊 ⽻羽 ⽼老 ⽽而 ⽿耳 ⾀聿 ⾁肉 ⾂臣 ⾃自 "
+    "⾄至 ⾅臼 ⾆舌 ⾇舛 ⾈舟 ⾉艮 ⾊色 ⾋艸 ⾌虍 ⾍虫 ⾎血 ⾏行 ⾐衣 ⾑襾 ⾒見 ⾔言 ⾕谷 ⾖豆 ⾗豕 ⾘豸 "
+    "⾙貝 ⾚赤 ⾛走 ⾜足 ⾝身 ⾞車 ⾟辛 ⾠辰 ⾡辵 ⾢邑 ⾣酉 ⾤釆 ⾥里 ⾦金 ⾨門 ⾩阜 ⾪隶 ⾫隹 ⾬雨 ⾭靑 "
+    "⾮非 ⾯面 ⾰革 ⾱韋 ⾲韭 ⾳音 ⾴頁 ⾵風 ⾶飛 ⾸首 ⾹香 ⾺馬 ⾼高 ⾽髟 ⾾鬥 ⾿鬯 ⿀鬲 ⿂魚 ⿃鳥 ⿄鹵 "
+    "⿅鹿 ⿆麥 ⿇麻 ⿈黃 ⿉黍 ⿊黑 ⿋黹 ⿌黽 ⿍鼎 ⿎鼓 ⿏鼠 ⿑齊 ⿒齒 ⿓龍 ⿕龠"
+)
+RADICAL_TO_IDEOGRAPH = {ord(pair[0]): pair[1] for pair in RADICAL_PAIRS.split()}
+
+BROWSER_NAMES = ("chromium", "chromium-browser", "google-chrome")
+UNAVAILABLE = "服务器未安装生成 PDF 所需的 Chromium，请使用页面上的“打印”（可在打印对话框中选择“另存为 PDF”）。"
+FAILED = "生成 PDF 失败，请稍后再试，或使用页面上的“打印”。"
+
+
+class PdfUnavailable(Exception):
+    """No PDF file could be made (no Chromium on this server, or it failed): the message says so."""
+
+
+def browser_path() -> str | None:
+    """The Chromium to run: ``settings.PDF_BROWSER`` when set, else the first found on PATH."""
+    configured = str(getattr(settings, "PDF_BROWSER", "") or "")
+    if configured:
+        return configured if os.access(configured, os.X_OK) else None
+    return next((found for name in BROWSER_NAMES if (found := shutil.which(name))), None)
+
+
+def static_text(name: str) -> str:
+    """The text of a static file (``css/cards.css``), from the app folders or the collected files."""
+    found = finders.find(name)
+    path = Path(found if isinstance(found, str) else staticfiles_storage.path(name))
+    return path.read_text(encoding="utf-8")
+
+
+def _with_styles(html: str, stylesheets: list[str]) -> str:
+    styles = "".join(f"<style>{static_text(name)}</style>" for name in stylesheets)
+    head_end = html.find("</head>")
+    return html[:head_end] + styles + html[head_end:] if head_end >= 0 else styles + html
+
+
+def pdf_from_html(html: str, *, stylesheets: list[str]) -> bytes:
+    """``html`` (a whole document, no scripts, images as ``data:`` URIs) as PDF bytes, styled by the
+    static ``stylesheets``; the paper size is the document's ``@page`` rule.  Raises
+    ``PdfUnavailable`` with a message for the user."""
+    browser = browser_path()
+    if browser is None:
+        raise PdfUnavailable(UNAVAILABLE)
+    timeout = float(getattr(settings, "PDF_TIMEOUT", 60))
+    with tempfile.TemporaryDirectory(prefix="fanpin-pdf-") as folder:
+        source, output = Path(folder) / "page.html", Path(folder) / "page.pdf"
+        source.write_text(_with_styles(html, stylesheets), encoding="utf-8")
+        command = [
+            browser,
+            "--headless",
+            "--no-sandbox",  # a container gives the browser no user namespaces; the page is ours
+            "--disable-gpu",
+            "--no-first-run",
+            "--no-default-browser-check",
+            "--disable-extensions",
+            "--disable-sync",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--host-resolver-rules=MAP * ~NOTFOUND",  # resolve no host: nothing is fetched
+            f"--user-data-dir={folder}/profile",
+            "--no-pdf-header-footer",
+            "--disable-pdf-tagging",  # no structure tree: a third of the size, and the text fix reads less
+            f"--print-to-pdf={output}",
+            source.as_uri(),
+        ]
+        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": folder, "LANG": "C.UTF-8"}
+        try:
+            done = subprocess.run(  # noqa: S603  # nosec B603
+                command, env=env, stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout, check=False
+            )
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            logger.error("PDF: %s did not finish: %s", browser, exc)
+            raise PdfUnavailable(FAILED) from exc
+        if not output.exists() or output.stat().st_size == 0:
+            logger.error("PDF: %s wrote no file (exit %s): %s", browser, done.returncode, done.stderr[-2000:])
+            raise PdfUnavailable(FAILED)
+        return pdf_text_fix(output.read_bytes())
+
+
+def text_fold(text: str) -> str:
+    """``text`` with every radical that stands for an ideograph replaced by that ideograph."""
+    return text.translate(RADICAL_TO_IDEOGRAPH)
+
+
+def _unicode_fixed(hex_digits: bytes) -> bytes:
+    text = bytes.fromhex(hex_digits.decode()).decode("utf-16-be", "surrogatepass")
+    fixed = text_fold(text)
+    return hex_digits if fixed == text else fixed.encode("utf-16-be", "surrogatepass").hex().upper().encode()
+
+
+_BFCHAR = re.compile(rb"(beginbfchar)(.*?)(endbfchar)", re.S)
+_BFRANGE = re.compile(rb"(beginbfrange)(.*?)(endbfrange)", re.S)
+_PAIR = re.compile(rb"(<[0-9A-Fa-f]+>)\s*<([0-9A-Fa-f]+)>")
+_TO_UNICODE_REF = re.compile(rb"/ToUnicode (\d+) 0 R")
+_RANGE = re.compile(rb"<([0-9A-Fa-f]+)>\s*<([0-9A-Fa-f]+)>\s*<([0-9A-Fa-f]+)>")
+
+
+def cmap_text_fix(data: bytes) -> bytes:
+    """A ToUnicode CMap whose targets name ideographs, not radicals: ``bfchar`` targets are
+    rewritten; a ``bfrange`` that reaches a radical becomes single ``bfchar`` entries."""
+    data = _BFCHAR.sub(
+        lambda m: (
+            m.group(1)
+            + _PAIR.sub(lambda p: p.group(1) + b" <" + _unicode_fixed(p.group(2)) + b">", m.group(2))
+            + m.group(3)
+        ),
+        data,
+    )
+    singles: list[bytes] = []
+
+    def ranges(m: re.Match[bytes]) -> bytes:
+        kept = []
+        for low, high, start in _RANGE.findall(m.group(2)):
+            first, last, target = int(low, 16), int(high, 16), int(start, 16)
+            if any(target + i in RADICAL_TO_IDEOGRAPH for i in range(last - first + 1)):
+                width = len(low)
+                singles.extend(
+                    b"<%s> <%04X>" % (f"{first + i:0{width}X}".encode(), ord(text_fold(chr(target + i))))
+                    for i in range(last - first + 1)
+                )
+            else:
+                kept.append(b"<%s> <%s> <%s>" % (low, high, start))
+        return m.group(1) + b"\n" + b"\n".join(kept) + b"\n" + m.group(3)
+
+    data = _BFRANGE.sub(ranges, data)
+    if singles:
+        block = b"%d beginbfchar\n%s\nendbfchar\nendcmap" % (len(singles), b"\n".join(singles))
+        data = data.replace(b"endcmap", block, 1)
+    return data
+
+
+def pdf_text_fix(pdf: bytes) -> bytes:
+    """``pdf`` with its fonts' ToUnicode maps naming ideographs, not radicals (see above).  The maps
+    are found by their references (Chromium writes its font dictionaries as plain objects; a file
+    that keeps them in object streams is walked page by page)."""
+    from pypdf import PdfReader, PdfWriter
+
+    writer = PdfWriter(PdfReader(io.BytesIO(pdf)), incremental=True)
+    numbers = {int(n) for n in _TO_UNICODE_REF.findall(pdf)}
+    if numbers:
+        streams = [writer.get_object(n) for n in sorted(numbers)]
+    else:
+        fonts = [
+            ref.get_object() for page in writer.pages for ref in page.get("/Resources", {}).get("/Font", {}).values()
+        ]
+        streams = list({id(s): s for f in fonts if (s := f.get("/ToUnicode")) is not None}.values())
+    changed = 0
+    for stream in streams:
+        stream = stream.get_object()
+        data = stream.get_data()
+        fixed = cmap_text_fix(data)
+        if fixed != data:
+            stream.set_data(fixed)
+            changed += 1
+    if not changed:
+        return pdf
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
