@@ -124,6 +124,9 @@ class Lead(models.Model):
         related_name="+",
         db_index=False,  # never queried by run; one index fewer on every screening insert
     )
+    # What screening last wrote into this lead — its rules, evidence, category and risk types — as
+    # an md5 of the texts the evaluation builds; a run that finds the same digest writes nothing.
+    screening_digest = models.CharField("筛查依据摘要", max_length=32, blank=True, db_default="", editable=False)
     decided_at = models.DateTimeField("决定时间", null=True, blank=True)
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
