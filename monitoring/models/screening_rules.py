@@ -8,8 +8,11 @@ suggests (SPEC 4.2).  Everything else reads the registry, never a rule's code:
 * ``monitoring.selectors.screening_sql`` builds the one statement per county (the evaluation with
   its fired / missing counts per rule) and the what-if statement (any rule fires, current versus
   proposed values) from ``fires`` / ``missing`` / ``columns`` — the one place SQL is generated;
-* ``monitoring.services.screening_leads`` writes each fired rule's ``evidence``, the suggested
-  category (``category_suggest``) and the run summary keyed by rule code;
+* the evidence of a fired rule is ``evidence``: an ``Evidence`` (terms over the figures, computed
+  in Python by calling it and rendered as SQL by ``screening_sql``, so runs build it in the
+  database) or a plain function (then screening computes every lead's evidence in Python);
+  ``monitoring.services.screening_leads`` writes it, the suggested category (``category_suggest``,
+  also rendered as SQL) and the run summary keyed by rule code;
 * pages, exports, the API filter, the ``screen`` command and the 公示名单 take ``label`` / ``reason``
   (``RULE_LABELS``, ``rule_choices``); the evidence table takes ``figures`` (``screening_figures``);
 * the parameters page, its form and ``screening_parameters_set`` take ``parameters``.
@@ -46,7 +49,7 @@ from django.db import models
 from django.utils.choices import BaseChoiceIterator
 
 from monitoring.models.households import ExpenditureCategory, HouseholdType
-from monitoring.models.leads import TargetCategory
+from monitoring.models.leads import MAX_RISK_TYPES, RiskType, TargetCategory
 
 CENT = Decimal("0.01")
 RATIO = "ratio"  # four decimals; bound in SQL as basis points
@@ -160,6 +163,128 @@ def line_text(settings: RuleSettings) -> str | None:
     return str(settings.line) if settings.line is not None else None
 
 
+# -- evidence as data ----------------------------------------------------------------------------
+# A rule's evidence is a fixed set of terms over the household's figures and the run's settings.
+# Written as data, one declaration serves both ways of computing it: ``Evidence`` is callable (the
+# figures of a fired row in Python) and ``monitoring.selectors.screening_sql`` renders the same terms
+# as SQL, so a run builds the evidence of 100 000 leads in the database.  A rule may still give a plain
+# function as ``evidence``; screening then takes the slower path that computes evidence in Python.
+@dataclass(frozen=True)
+class Yuan:
+    """A figure in fen, shown as yuan with two decimals (``None`` stays ``None``)."""
+
+    figure: str
+
+    def value(self, f: Figures, s: RuleSettings) -> str | None:
+        v = f[self.figure]
+        return None if v is None else str(yuan(int(v)))
+
+
+@dataclass(frozen=True)
+class YuanSum:
+    """The sum of figures in fen (a missing figure counts 0), as yuan."""
+
+    figures: tuple[str, ...]
+
+    def value(self, f: Figures, s: RuleSettings) -> str:
+        return str(yuan(sum(int(f[name] or 0) for name in self.figures)))
+
+
+@dataclass(frozen=True)
+class PerCapitaYuan:
+    """A total in fen divided by a number of persons, rounded down to the fen, as yuan."""
+
+    total: str
+    size: str
+
+    def value(self, f: Figures, s: RuleSettings) -> str | None:
+        total, size = f[self.total], f[self.size]
+        return None if total is None or not size else str(per_capita(int(total), int(size)))
+
+
+@dataclass(frozen=True)
+class Count:
+    """An integer figure (persons, members) as a number."""
+
+    figure: str
+
+    def value(self, f: Figures, s: RuleSettings) -> int | None:
+        v = f[self.figure]
+        return None if v is None else int(v)
+
+
+@dataclass(frozen=True)
+class ParameterText:
+    """A rule parameter's value as the run used it (its decimal text)."""
+
+    name: str
+
+    def value(self, f: Figures, s: RuleSettings) -> str:
+        return str(s.value(self.name))
+
+
+@dataclass(frozen=True)
+class LineText:
+    """The monitoring line of the run (``None`` when not set)."""
+
+    def value(self, f: Figures, s: RuleSettings) -> str | None:
+        return line_text(s)
+
+
+@dataclass(frozen=True)
+class YuanByCode:
+    """``{code: yuan}`` of the figures that are above zero, in the given order."""
+
+    figures: tuple[tuple[str, str], ...]  # (code, figure)
+
+    def value(self, f: Figures, s: RuleSettings) -> dict[str, str]:
+        return {code: str(yuan(int(f[name] or 0))) for code, name in self.figures if int(f[name] or 0) > 0}
+
+
+Term = Yuan | YuanSum | PerCapitaYuan | Count | ParameterText | LineText | YuanByCode
+
+
+@dataclass(frozen=True)
+class WhenNonZero:
+    """Fields shown only when one of ``figures`` is not zero."""
+
+    figures: tuple[str, ...]
+    fields: Mapping[str, Term]
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """The figures a fired rule shows (key → term), and fields shown only in some cases."""
+
+    fields: Mapping[str, Term]
+    optional: tuple[WhenNonZero, ...] = ()
+
+    def __call__(self, f: Figures, s: RuleSettings) -> dict[str, Any]:
+        result = {key: term.value(f, s) for key, term in self.fields.items()}
+        for group in self.optional:
+            if any(int(f[name] or 0) != 0 for name in group.figures):
+                result.update({key: term.value(f, s) for key, term in group.fields.items()})
+        return result
+
+    def terms(self) -> Iterator[Term]:
+        yield from self.fields.values()
+        for group in self.optional:
+            yield from group.fields.values()
+
+    def figure_names(self) -> set[str]:
+        names = {name for group in self.optional for name in group.figures}
+        for term in self.terms():
+            if isinstance(term, Yuan | Count):
+                names.add(term.figure)
+            elif isinstance(term, YuanSum):
+                names.update(term.figures)
+            elif isinstance(term, PerCapitaYuan):
+                names.update((term.total, term.size))
+            elif isinstance(term, YuanByCode):
+                names.update(name for _code, name in term.figures)
+        return names
+
+
 PER_CAPITA_INCOME = Figure("per_capita_income", "人均可支配收入（元）", money=True)
 PREVIOUS_PER_CAPITA_INCOME = Figure("previous_per_capita_income", "上年人均可支配收入（元）", money=True)
 LINE = Figure("line", "监测标准（元）", money=True)
@@ -167,15 +292,6 @@ PREVIOUS_TOTAL_INCOME = Figure("previous_total_income", "上年家庭纯收入�
 
 
 # -- the rules of SPEC §4 ------------------------------------------------------------------------
-def _low_income_evidence(f: Figures, s: RuleSettings) -> dict[str, Any]:
-    return {
-        "per_capita_income": str(per_capita(f["c_total"], f["c_size"])),
-        "line": line_text(s),
-        "total_income": str(yuan(f["c_total"])),
-        "family_size": f["c_size"],
-    }
-
-
 LOW_INCOME = ScreeningRuleDeclaration(
     code="LOW_INCOME",
     label="收入低于监测标准",
@@ -183,7 +299,14 @@ LOW_INCOME = ScreeningRuleDeclaration(
     # total / size < line  ⇔  total_fen < line_fen × size
     fires="{has_line} = 1 AND {c_total} IS NOT NULL AND {c_total} < {line} * {c_size}",
     missing="{has_line} = 0 OR {c_total} IS NULL",
-    evidence=_low_income_evidence,
+    evidence=Evidence(
+        {
+            "per_capita_income": PerCapitaYuan("c_total", "c_size"),
+            "line": LineText(),
+            "total_income": Yuan("c_total"),
+            "family_size": Count("c_size"),
+        }
+    ),
     figures=(
         PER_CAPITA_INCOME,
         LINE,
@@ -194,25 +317,6 @@ LOW_INCOME = ScreeningRuleDeclaration(
 )
 
 
-def _spike_evidence(f: Figures, s: RuleSettings) -> dict[str, Any]:
-    oop = {code: int(f[column] or 0) for code, column in EXPENDITURE_COLUMNS}
-    result: dict[str, Any] = {
-        "out_of_pocket_by_category": {code: str(yuan(v)) for code, v in oop.items() if v > 0},
-        "out_of_pocket_total": str(yuan(sum(oop.values()))),
-        "previous_total_income": str(yuan(f["p_total"])),
-        "ratio": str(s.value("spike_ratio")),
-    }
-    extract, records, set_aside = (int(f[column] or 0) for column in MEDICAL_BASIS_COLUMNS)
-    if extract or records:
-        # SPEC §2: per member, the larger of the 医保 extract total and the other 医疗 records
-        result.update(
-            medical_extract=str(yuan(extract)),
-            medical_records=str(yuan(records)),
-            medical_set_aside=str(yuan(set_aside)),
-        )
-    return result
-
-
 EXPENDITURE_SPIKE = ScreeningRuleDeclaration(
     code="EXPENDITURE_SPIKE",
     label="刚性支出骤增",
@@ -221,7 +325,25 @@ EXPENDITURE_SPIKE = ScreeningRuleDeclaration(
     # spending: with a negative previous income, zero would fire)
     fires="{p_total} IS NOT NULL AND {x_total} > 0 AND {x_total} * 10000 > {spike_ratio} * {p_total}",
     missing="{p_total} IS NULL AND {x_total} > 0",
-    evidence=_spike_evidence,
+    evidence=Evidence(
+        {
+            "out_of_pocket_by_category": YuanByCode(EXPENDITURE_COLUMNS),
+            "out_of_pocket_total": YuanSum(tuple(column for _code, column in EXPENDITURE_COLUMNS)),
+            "previous_total_income": Yuan("p_total"),
+            "ratio": ParameterText("spike_ratio"),
+        },
+        # SPEC §2: per member, the larger of the 医保 extract total and the other 医疗 records
+        optional=(
+            WhenNonZero(
+                ("xm_extract", "xm_records"),
+                {
+                    "medical_extract": Yuan("xm_extract"),
+                    "medical_records": Yuan("xm_records"),
+                    "medical_set_aside": Yuan("xm_set_aside"),
+                },
+            ),
+        ),
+    ),
     figures=(
         Figure(
             "out_of_pocket_by_category",
@@ -249,16 +371,6 @@ EXPENDITURE_SPIKE = ScreeningRuleDeclaration(
 )
 
 
-def _drop_evidence(f: Figures, s: RuleSettings) -> dict[str, Any]:
-    return {
-        "per_capita_income": str(per_capita(f["c_total"], f["c_size"])),
-        "previous_per_capita_income": str(per_capita(f["p_total"], f["p_size"])),
-        "drop_ratio": str(s.value("drop_ratio")),
-        "line": line_text(s),
-        "line_multiple": str(s.value("drop_line_multiple")),
-    }
-
-
 INCOME_DROP = ScreeningRuleDeclaration(
     code="INCOME_DROP",
     label="收入骤减",
@@ -272,7 +384,15 @@ INCOME_DROP = ScreeningRuleDeclaration(
         " AND {c_total} * 10000 < {drop_line_multiple} * {line} * {c_size}"
     ),
     missing="{has_line} = 0 OR {c_total} IS NULL OR {p_total} IS NULL",
-    evidence=_drop_evidence,
+    evidence=Evidence(
+        {
+            "per_capita_income": PerCapitaYuan("c_total", "c_size"),
+            "previous_per_capita_income": PerCapitaYuan("p_total", "p_size"),
+            "drop_ratio": ParameterText("drop_ratio"),
+            "line": LineText(),
+            "line_multiple": ParameterText("drop_line_multiple"),
+        }
+    ),
     figures=(
         PER_CAPITA_INCOME,
         PREVIOUS_PER_CAPITA_INCOME,
@@ -342,6 +462,11 @@ def _check(rule: ScreeningRuleDeclaration) -> None:
         unknown = _template_names(template) - allowed
         if unknown:
             raise ValueError(f"screening rule {rule.code}: unknown names {sorted(unknown)} in {template!r}")
+    if isinstance(rule.evidence, Evidence):
+        unknown = rule.evidence.figure_names() - (set(BASE_FIGURES) | set(rule.columns))
+        unknown |= {t.name for t in rule.evidence.terms() if isinstance(t, ParameterText)} - set(own)
+        if unknown:
+            raise ValueError(f"screening rule {rule.code}: unknown names {sorted(unknown)} in its evidence")
     if rule.category is not None and rule.category not in TargetCategory.values:
         raise ValueError(f"screening rule {rule.code}: unknown category {rule.category!r}")
 
@@ -461,6 +586,41 @@ def category_suggest(*, household_type: str, rules_fired: Sequence[str] = ()) ->
         if rule is not None and rule.category:
             return rule.category
     return TargetCategory.SUDDEN_HARDSHIP.value
+
+
+# -- suggested risk types (SPEC 4.2) -------------------------------------------------------------
+# Members' flags, a bit mask the evaluation computes for the households where a rule fired.
+MEMBER_ILL = 1  # 患有大病 / 长期慢性病
+MEMBER_DISABLED = 2  # 残疾 (health) or a disability grade
+MEMBER_ABLE = 4  # 普通劳动力 / 技能劳动力
+MEMBER_ANY = 8  # the household has members at all
+
+# Out-of-pocket spending of a category in Y suggests its risk type; so do members' flags; and a
+# household with members of whom none is 普通/技能劳动力 suggests 缺劳动力.
+EXPENDITURE_RISK: Mapping[str, str] = {
+    ExpenditureCategory.MEDICAL: RiskType.ILLNESS.value,
+    ExpenditureCategory.DISABILITY: RiskType.DISABILITY.value,
+    ExpenditureCategory.DISASTER: RiskType.DISASTER.value,
+    ExpenditureCategory.EPIDEMIC: RiskType.EPIDEMIC.value,
+    ExpenditureCategory.ACCIDENT: RiskType.ACCIDENT.value,
+    ExpenditureCategory.EDUCATION: RiskType.EDUCATION.value,
+}
+MEMBER_RISK: tuple[tuple[int, str], ...] = (
+    (MEMBER_ILL, RiskType.ILLNESS.value),
+    (MEMBER_DISABLED, RiskType.DISABILITY.value),
+)
+LACK_OF_LABOR = RiskType.LACK_OF_LABOR.value
+
+
+def risk_types_suggest(*, oop_fen: Mapping[str, int], member_flags: int) -> list[str]:
+    """SPEC 4.2: the risk types suggested by the expenditure categories with out-of-pocket spending
+    in Y, the members' health and labor capacity; at most 5, in ``RiskType`` order.  The evaluation
+    renders the same table as SQL (``monitoring.selectors.screening_sql``)."""
+    found = {EXPENDITURE_RISK[code] for code, fen in oop_fen.items() if fen > 0}
+    found.update(risk for flag, risk in MEMBER_RISK if member_flags & flag)
+    if member_flags & MEMBER_ANY and not member_flags & MEMBER_ABLE:
+        found.add(LACK_OF_LABOR)
+    return [risk for risk in RiskType.values if risk in found][:MAX_RISK_TYPES]
 
 
 for _rule in BUILTIN_RULES:

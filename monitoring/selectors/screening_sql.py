@@ -30,6 +30,10 @@ from monitoring.models.screening_rules import (
     BASE_FIGURES,
     EXPENDITURE_COLUMNS,
     MEDICAL_BASIS_COLUMNS,
+    MEMBER_ABLE,
+    MEMBER_ANY,
+    MEMBER_DISABLED,
+    MEMBER_ILL,
     RuleSettings,
     ScreeningRuleDeclaration,
     rule_columns,
@@ -40,6 +44,10 @@ from monitoring.models.screening_rules import (
 __all__ = [
     "EXPENDITURE_COLUMNS",
     "MEDICAL_BASIS_COLUMNS",
+    "MEMBER_ABLE",
+    "MEMBER_ANY",
+    "MEMBER_DISABLED",
+    "MEMBER_ILL",
     "CountyComparison",
     "FiredRow",
     "RuleCounts",
@@ -52,12 +60,6 @@ __all__ = [
 MEDICAL = "MEDICAL"
 
 INCOME_COLUMNS = ("wage_income", "business_income", "property_income", "transfer_income")
-
-# Member flags (bit mask) computed only for households where a rule fired.
-MEMBER_ILL = 1  # 患有大病 / 长期慢性病
-MEMBER_DISABLED = 2  # 残疾 (health) or a disability grade
-MEMBER_ABLE = 4  # 普通劳动力 / 技能劳动力
-MEMBER_ANY = 8  # the household has members at all
 
 
 @dataclass(frozen=True)

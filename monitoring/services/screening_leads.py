@@ -21,37 +21,19 @@ from django.db.models import Exists, OuterRef
 from fanpin.core.audit import state_changes_follow
 from fanpin.core.models import AuditEntry
 from monitoring.models import (
-    MAX_RISK_TYPES,
     Household,
     Lead,
     LeadSource,
     LeadState,
     MonitoringTarget,
     RigidExpenditure,
-    RiskType,
     TargetStatus,
 )
-from monitoring.models.screening_rules import RuleSettings, screening_rule, screening_rules
-from monitoring.selectors.screening_sql import (
-    MEMBER_ABLE,
-    MEMBER_ANY,
-    MEMBER_DISABLED,
-    MEMBER_ILL,
-    FiredRow,
-    code_bounds,
-)
+from monitoring.models.screening_rules import RuleSettings, risk_types_suggest, screening_rule, screening_rules
+from monitoring.selectors.screening_sql import FiredRow, code_bounds
 from monitoring.services.lead_decision import LeadAction, OpenLead, Rejection, Signal, lead_decide
 
 BATCH = 1000
-EXPENDITURE_RISK = {
-    "MEDICAL": RiskType.ILLNESS,
-    "DISABILITY": RiskType.DISABILITY,
-    "DISASTER": RiskType.DISASTER,
-    "EPIDEMIC": RiskType.EPIDEMIC,
-    "ACCIDENT": RiskType.ACCIDENT,
-    "EDUCATION": RiskType.EDUCATION,
-}
-RISK_ORDER = {code: i for i, code in enumerate(RiskType.values)}
 OUTCOMES = ("raised", "refreshed", "skipped_target", "skipped_rejected")
 _OUTCOME_OF = {
     LeadAction.CREATE: "raised",
@@ -77,16 +59,9 @@ def evidence_of(row: FiredRow, rules: RuleSettings) -> dict[str, dict[str, Any]]
 
 
 def suggested_risk_types(*, oop_fen: dict[str, int], member_flags: int) -> list[str]:
-    """SPEC 4.2: from expenditure categories with out-of-pocket spending in Y, members' health, and
-    labor capacity (缺劳动力 when no member is 普通/技能劳动力); at most 5, in RiskType order."""
-    found = {EXPENDITURE_RISK[code].value for code, fen in oop_fen.items() if fen > 0}
-    if member_flags & MEMBER_ILL:
-        found.add(RiskType.ILLNESS.value)
-    if member_flags & MEMBER_DISABLED:
-        found.add(RiskType.DISABILITY.value)
-    if member_flags & MEMBER_ANY and not member_flags & MEMBER_ABLE:
-        found.add(RiskType.LACK_OF_LABOR.value)
-    return sorted(found, key=RISK_ORDER.__getitem__)[:MAX_RISK_TYPES]
+    """SPEC 4.2 (``risk_types_suggest``): from expenditure categories with out-of-pocket spending in Y,
+    members' health, and labor capacity; at most 5, in RiskType order."""
+    return risk_types_suggest(oop_fen=oop_fen, member_flags=member_flags)
 
 
 @dataclass
