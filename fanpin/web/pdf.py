@@ -24,6 +24,7 @@ import shutil
 import subprocess  # nosec B404 (a fixed program with fixed arguments, no shell)
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 from django.contrib.staticfiles import finders
@@ -181,19 +182,20 @@ def pdf_text_fix(pdf: bytes) -> bytes:
     are found by their references (Chromium writes its font dictionaries as plain objects; a file
     that keeps them in object streams is walked page by page)."""
     from pypdf import PdfReader, PdfWriter
+    from pypdf.generic import StreamObject
 
     writer = PdfWriter(PdfReader(io.BytesIO(pdf)), incremental=True)
     numbers = {int(n) for n in _TO_UNICODE_REF.findall(pdf)}
+    found: list[Any] = []
     if numbers:
-        streams = [writer.get_object(n) for n in sorted(numbers)]
+        found = [writer.get_object(n) for n in sorted(numbers)]
     else:
-        fonts = [
-            ref.get_object() for page in writer.pages for ref in page.get("/Resources", {}).get("/Font", {}).values()
-        ]
-        streams = list({id(s): s for f in fonts if (s := f.get("/ToUnicode")) is not None}.values())
+        for page in writer.pages:
+            for ref in page.get("/Resources", {}).get("/Font", {}).values():
+                found.append(ref.get_object().get("/ToUnicode"))
+    streams = {id(s): s for s in (f.get_object() for f in found if f is not None) if isinstance(s, StreamObject)}
     changed = 0
-    for stream in streams:
-        stream = stream.get_object()
+    for stream in streams.values():
         data = stream.get_data()
         fixed = cmap_text_fix(data)
         if fixed != data:
