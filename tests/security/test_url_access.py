@@ -18,6 +18,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from fanpin.core.roles import Permission, role_can
+from fanpin.web.pdf import browser_path
 from tests.conftest import World
 
 pytestmark = pytest.mark.django_db
@@ -282,6 +283,17 @@ RULES: dict[str, Rule] = {
     "monitoring:target_list": Rule(permission=Permission.VIEW_HOUSEHOLDS),
     "monitoring:targets_export": Rule(permission=Permission.EXPORT_DATA),
     "monitoring:target_detail": Rule(permission=Permission.VIEW_HOUSEHOLDS, obj=target),
+    # 帮扶明白卡 and village posters (village, township, county staff): one target's card and its
+    # PDF, the villages page, a village's batch; the world's village has no active target, so its
+    # batch PDF is refused with the 400 page (the PDFs themselves: tests/assistance/test_cards.py)
+    "assistance:card": Rule(permission=P.PRINT_CARDS, obj=target),
+    "assistance:card_pdf": Rule(
+        permission=P.PRINT_CARDS, obj=target, skip_reason="" if browser_path() else "chromium 未安装"
+    ),
+    "assistance:card_villages": Rule(permission=P.PRINT_CARDS),
+    "assistance:village_cards": Rule(permission=P.PRINT_CARDS, obj=village_code),
+    "assistance:village_cards_pdf": Rule(permission=P.PRINT_CARDS, obj=village_code, ok=(400,)),
+    "monitoring:village_poster": Rule(permission=P.PRINT_CARDS, obj=village_code, personal_data=False),
     "lead-list": Rule(kind="api"),
     "lead-detail": Rule(kind="api", obj=lead),
     "lead-verify": Rule(kind="api", obj=lead, methods=("post",), ok=(400, 403)),
