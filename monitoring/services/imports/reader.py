@@ -154,7 +154,7 @@ def _calamine_reads(source: str | IO[bytes]) -> bool:
             if sum(m.file_size for m in sheets) > CALAMINE_MAX_SHEET_BYTES:
                 return False
             return not any(_has_error_cell(archive, member) for member in sheets)
-    except (zipfile.BadZipFile, OSError, ValueError, zlib.error):
+    except (zipfile.BadZipFile, OSError, ValueError, RuntimeError, NotImplementedError, zlib.error):
         return False  # openpyxl then says what is wrong with it, as before
     finally:
         if position is not None and not isinstance(source, str):
