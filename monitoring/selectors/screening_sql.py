@@ -19,23 +19,50 @@ declarations' templates); every value — region bounds, year, line, parameters 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+import hashlib
+import json
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import connection
 
-from monitoring.models import AnnualIncome, Household, Member, RigidExpenditure
+from monitoring.models import (
+    MAX_RISK_TYPES,
+    AnnualIncome,
+    Household,
+    HouseholdType,
+    Lead,
+    Member,
+    MonitoringTarget,
+    RigidExpenditure,
+    RiskType,
+    TargetCategory,
+    TargetStatus,
+)
 from monitoring.models.screening_rules import (
     BASE_FIGURES,
     EXPENDITURE_COLUMNS,
+    EXPENDITURE_RISK,
+    LACK_OF_LABOR,
     MEDICAL_BASIS_COLUMNS,
     MEMBER_ABLE,
     MEMBER_ANY,
     MEMBER_DISABLED,
     MEMBER_ILL,
+    MEMBER_RISK,
+    Count,
+    Evidence,
+    LineText,
+    ParameterText,
+    PerCapitaYuan,
     RuleSettings,
     ScreeningRuleDeclaration,
+    Term,
+    Yuan,
+    YuanByCode,
+    YuanSum,
+    line_text,
     rule_columns,
     rule_parameters,
     screening_rules,
@@ -156,10 +183,12 @@ def _any_fired() -> str:
     return " + ".join(f"f_{rule.key}" for rule in screening_rules()) or "0"
 
 
-def _base_sql(*, narrow_to_ids: bool) -> str:
+def _base_sql(*, narrow_to_ids: bool, expenditure_sums: str | None = None) -> str:
     """One row per household below the region bounds: the two years' totals in fen and sizes, and
     out-of-pocket expenditure by category.  ``narrow_to_ids``: see the comment below (needs the
-    ``ids`` CTE); without it, a region-wide statement lets PostgreSQL scan and hash in parallel."""
+    ``ids`` CTE); without it, a region-wide statement lets PostgreSQL scan and hash in parallel.
+    ``expenditure_sums``: the name of a table holding the expenditure sums per household (bounds
+    ``%(lo_id)s``–``%(hi_id)s``); ``""`` returns the statement computing those sums instead."""
     hh = Household._meta.db_table
     inc = AnnualIncome._meta.db_table
     exp = RigidExpenditure._meta.db_table
@@ -189,10 +218,7 @@ def _base_sql(*, narrow_to_ids: bool) -> str:
     # instead of hashing the whole table for every county.  The range never changes the result.
     in_range = "BETWEEN (SELECT lo_id FROM ids) AND (SELECT hi_id FROM ids)"
     narrow = (lambda column: f"AND {column} {in_range}") if narrow_to_ids else (lambda column: "")
-    incomes = f"""
-    LEFT JOIN {inc} c ON c.household_id = h.id AND c.year = %(year)s {narrow("c.household_id")}
-    LEFT JOIN {inc} p ON p.household_id = h.id AND p.year = %(prev_year)s {narrow("p.household_id")}
-    LEFT JOIN (
+    sums = f"""
         SELECT g.household_id AS household_id, SUM(g.o_rest + {larger}) AS x_total,
                {per_category},
                SUM(CASE WHEN g.m_ext > g.m_oth THEN g.m_ext ELSE 0 END) AS xm_extract,
@@ -206,11 +232,23 @@ def _base_sql(*, narrow_to_ids: bool) -> str:
                    SUM(CASE WHEN x.category = '{MEDICAL}' AND (x.source_import OR x.source_alert)
                        THEN {oop} ELSE 0 END) AS m_oth
             FROM {exp} x
-            WHERE x.occurred_on >= %(year_start)s AND x.occurred_on <= %(year_end)s {narrow("x.household_id")}
+            WHERE x.occurred_on >= %(year_start)s AND x.occurred_on <= %(year_end)s {{narrow}}
             GROUP BY x.household_id, x.member_id
         ) g
-        GROUP BY g.household_id
-    ) e ON e.household_id = h.id"""  # noqa: S608  # nosec B608
+        GROUP BY g.household_id"""  # noqa: S608  # nosec B608
+    if expenditure_sums == "":  # the caller wants the sums' own statement (see ``screening_stage_create``)
+        return sums.format(narrow="AND x.household_id BETWEEN %(lo_id)s AND %(hi_id)s")
+    if expenditure_sums is not None:
+        # sums written beforehand to a table (one aggregation, which every parallel worker joins)
+        # and the incomes of the region's id range
+        narrow = lambda column: f"AND {column} BETWEEN %(lo_id)s AND %(hi_id)s"  # noqa: E731
+        sums_join = f"LEFT JOIN {expenditure_sums} e ON e.household_id = h.id"
+    else:
+        sums_join = f"LEFT JOIN ({sums.format(narrow=narrow('x.household_id'))}\n    ) e ON e.household_id = h.id"
+    incomes = f"""
+    LEFT JOIN {inc} c ON c.household_id = h.id AND c.year = %(year)s {narrow("c.household_id")}
+    LEFT JOIN {inc} p ON p.household_id = h.id AND p.year = %(prev_year)s {narrow("p.household_id")}
+    {sums_join}"""
     c_total, p_total = total("c"), total("p")
     # the figures rules declare for themselves (SQL over h, c, p, e)
     extra = "".join(f",\n           ({sql}) AS {name}" for name, sql in rule_columns().items())
@@ -378,3 +416,367 @@ def screening_compare_by_county(
         str(county).ljust(12, "0"): CountyComparison(int(n), int(now or 0), int(then or 0))
         for county, n, now, then in rows
     }
+
+
+# -- the staged evaluation: a whole region at once, leads written county by county -----------------
+# ``screening_stage_create`` evaluates a region into a scratch table (the stage), one row per
+# household where a rule fired or lacked data: its figures and flags, and the digest of its open
+# lead if it has one.  A province is one statement that PostgreSQL runs in parallel.  The county
+# steps (``monitoring.services.screening_leads.staged_leads_write``) then read their county's rows:
+#
+# * ``stage_digest_sql`` — the members' flags and the digest of what screening would write for each
+#   fired household; an open lead that already carries that digest is left alone (``N``);
+# * ``stage_texts`` — what a lead is written from (rules fired, the evidence of each fired rule,
+#   suggested category and risk types), rendered as SQL from the declarations, for new leads and the
+#   few that changed.
+#
+# The digest is an md5 of the inputs of those texts, not of the texts: the household type, the
+# members' flags, the fired rules, whether each expenditure category has out-of-pocket spending (the
+# risk types), and for each fired rule the figures and settings its evidence shows; salted with the
+# year and the SQL that renders the texts, so a change of the rendering writes every lead once.
+STAGE_UNCHANGED = "N"  # an open lead that already says what screening would write
+STAGE_TO_DECIDE = "W"  # fired, to be decided (target, open lead, rejection, new lead)
+STAGE_TO_COMPARE = "D"  # fired, has an open lead with a digest: compare
+OPEN_LEAD_STATES = ("NEW", "VERIFIED", "REVIEWED")
+
+
+def _literal(text: str) -> str:
+    """A constant of the declarations as an SQL string literal (codes, JSON keys)."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _text(expr: str) -> str:
+    return f"COALESCE(CAST({expr} AS TEXT), '~')"
+
+
+def _yuan_text(fen: str) -> str:
+    """SQL: the text of an integer number of fen as yuan with two decimals (``yuan``'s ``str``)."""
+    if connection.vendor == "postgresql":
+        return f"CAST(ROUND(CAST({fen} AS NUMERIC) / 100, 2) AS TEXT)"
+    return (
+        f"(CASE WHEN {fen} < 0 THEN '-' ELSE '' END || (ABS({fen}) / 100) || '.'"
+        f" || SUBSTR('0' || (ABS({fen}) %% 100), -2, 2))"
+    )
+
+
+def _json_string(text: str) -> str:
+    # the texts are numbers (digits, '-', '.'), so they need no escaping
+    return f"""'"' || {text} || '"'"""
+
+
+def _term_json(term: Term, col: Callable[[str], str]) -> str:
+    """SQL: the JSON text of one evidence term (``'null'`` for a missing figure)."""
+    if isinstance(term, Yuan):
+        return f"COALESCE({_json_string(_yuan_text(col(term.figure)))}, 'null')"
+    if isinstance(term, YuanSum):
+        total = " + ".join(f"COALESCE({col(name)}, 0)" for name in term.figures) or "0"
+        return _json_string(_yuan_text(f"({total})"))
+    if isinstance(term, PerCapitaYuan):
+        total, size = col(term.total), f"NULLIF({col(term.size)}, 0)"
+        # rounded down to the fen, also below zero: total − ((total mod size) + size) mod size is
+        # a multiple of size whatever the sign of total
+        floor = f"(({total}) - ((({total}) %% {size}) + {size}) %% {size}) / {size}"
+        return f"COALESCE({_json_string(_yuan_text(floor))}, 'null')"
+    if isinstance(term, Count):
+        return f"COALESCE(CAST({col(term.figure)} AS TEXT), 'null')"
+    if isinstance(term, ParameterText | LineText):
+        return _setting(term)
+    if isinstance(term, YuanByCode):
+        parts = [
+            f"CASE WHEN COALESCE({col(name)}, 0) > 0 THEN {_literal(f',{json.dumps(code)}:')}"
+            f" || {_json_string(_yuan_text(col(name)))} ELSE '' END"
+            for code, name in term.figures
+        ]
+        return _object_of(parts)
+    raise TypeError(f"unknown evidence term {term!r}")
+
+
+def _setting(term: ParameterText | LineText) -> str:
+    """The bound JSON text of a setting the evidence shows (see ``_settings_params``)."""
+    return "%(evp_line)s" if isinstance(term, LineText) else f"%(evp_{term.name})s"
+
+
+def _settings_params(rules: RuleSettings) -> dict[str, str]:
+    return {
+        "evp_line": json.dumps(line_text(rules)),
+        **{f"evp_{p.name}": json.dumps(str(rules.value(p.name))) for p in rule_parameters()},
+    }
+
+
+def _object_of(parts: list[str]) -> str:
+    """SQL: a JSON object from parts that each start with ``,"key":`` (or are empty)."""
+    if not parts:
+        return "'{}'"
+    return f"'{{' || SUBSTR({' || '.join(parts)}, 2) || '}}'"
+
+
+def _list_of(parts: list[str]) -> str:
+    """SQL: a JSON list from parts that each start with ``,`` (or are empty)."""
+    if not parts:
+        return "'[]'"
+    return f"'[' || SUBSTR({' || '.join(parts)}, 2) || ']'"
+
+
+def _evidence(rule: ScreeningRuleDeclaration) -> Evidence:
+    if not isinstance(rule.evidence, Evidence):  # callers check evidence_in_sql()
+        raise TypeError(f"screening rule {rule.code}: its evidence is not an Evidence")
+    return rule.evidence
+
+
+def _evidence_json(evidence: Evidence, col: Callable[[str], str]) -> str:
+    parts = [f"{_literal(f',{json.dumps(key)}:')} || {_term_json(term, col)}" for key, term in evidence.fields.items()]
+    for group in evidence.optional:
+        when = " OR ".join(f"COALESCE({col(name)}, 0) <> 0" for name in group.figures)
+        then = " || ".join(
+            f"{_literal(f',{json.dumps(key)}:')} || {_term_json(term, col)}" for key, term in group.fields.items()
+        )
+        parts.append(f"CASE WHEN {when} THEN {then} ELSE '' END")
+    return _object_of(parts)
+
+
+def evidence_in_sql() -> bool:
+    """Whether every registered rule's evidence can be rendered as SQL (is an ``Evidence``)."""
+    return all(isinstance(rule.evidence, Evidence) for rule in screening_rules())
+
+
+def _fired(col: Callable[[str], str], rule: ScreeningRuleDeclaration) -> str:
+    return f"{col('f_' + rule.key)} = 1"
+
+
+def _rules_list_json(col: Callable[[str], str]) -> str:
+    return _list_of(
+        [f"CASE WHEN {_fired(col, r)} THEN {_literal(',' + json.dumps(r.code))} ELSE '' END" for r in screening_rules()]
+    )
+
+
+def _rules_evidence_json(col: Callable[[str], str]) -> str:
+    """SQL: ``{code: evidence}`` of the fired rules (``ScreeningRuleDeclaration.evidence``)."""
+    return _object_of(
+        [
+            f"CASE WHEN {_fired(col, r)} THEN {_literal(f',{json.dumps(r.code)}:')}"
+            f" || {_evidence_json(_evidence(r), col)} ELSE '' END"
+            for r in screening_rules()
+        ]
+    )
+
+
+def _category_sql(col: Callable[[str], str]) -> str:
+    """SQL twin of ``category_suggest`` (SPEC 4.2), from the same declarations."""
+    exited = f"WHEN {col('htype')} = {_literal(HouseholdType.EXITED)} THEN {_literal(TargetCategory.UNSTABLE_EXITED)}"
+    whens = [exited, *(f"WHEN {_fired(col, r)} THEN {_literal(r.category)}" for r in screening_rules() if r.category)]
+    return f"CASE {' '.join(whens)} ELSE {_literal(TargetCategory.SUDDEN_HARDSHIP)} END"
+
+
+def _risk_presence(col: Callable[[str], str]) -> list[tuple[str, str]]:
+    """(risk type, SQL 1/0 whether the household suggests it), in ``RiskType`` order — the table of
+    ``risk_types_suggest``."""
+    figure_of = dict(EXPENDITURE_COLUMNS)
+    flags = col("mflags")
+    present: list[tuple[str, str]] = []
+    for risk in RiskType.values:
+        conditions = [f"COALESCE({col(figure_of[code])}, 0) > 0" for code, r in EXPENDITURE_RISK.items() if r == risk]
+        conditions += [f"({flags} & {flag}) <> 0" for flag, r in MEMBER_RISK if r == risk]
+        if risk == LACK_OF_LABOR:
+            conditions.append(f"(({flags} & {MEMBER_ANY}) <> 0 AND ({flags} & {MEMBER_ABLE}) = 0)")
+        if conditions:
+            present.append((risk, f"CASE WHEN {' OR '.join(conditions)} THEN 1 ELSE 0 END"))
+    return present
+
+
+def _risk_types_json(col: Callable[[str], str]) -> str:
+    """SQL twin of ``risk_types_suggest`` (SPEC 4.2): the present risk types in ``RiskType`` order,
+    at most ``MAX_RISK_TYPES`` (a type is kept while fewer than that many come before it)."""
+    present = _risk_presence(col)
+    parts = []
+    for i, (risk, is_present) in enumerate(present):
+        before = " + ".join(flag for _risk, flag in present[:i]) or "0"
+        parts.append(
+            f"CASE WHEN {is_present} = 1 AND {before} < {MAX_RISK_TYPES}"
+            f" THEN {_literal(',' + json.dumps(risk))} ELSE '' END"
+        )
+    return _list_of(parts)
+
+
+def stage_texts(col: Callable[[str], str]) -> dict[str, str]:
+    """SQL of the texts a lead is written from, over a stage row (``col(name)`` → its column): the
+    rules fired (JSON list), their evidence (JSON object by rule code), the suggested category and
+    risk types (JSON list).  Needs ``_settings_params``."""
+    return {
+        "rules_fired": _rules_list_json(col),
+        "rules_evidence": _rules_evidence_json(col),
+        "category": _category_sql(col),
+        "risk_types": _risk_types_json(col),
+    }
+
+
+def _digest_sql(col: Callable[[str], str]) -> str:
+    """SQL: the digest of a fired stage row (see above).  Needs ``stage_digest_params``."""
+    rules = screening_rules()
+    figure_of = dict(EXPENDITURE_COLUMNS)
+    parts = ["%(digest_salt)s", _text(col("htype")), _text(col("mflags"))]
+    parts += [_text(col("f_" + r.key)) for r in rules]
+    parts += [f"CASE WHEN COALESCE({col(figure_of[code])}, 0) > 0 THEN '1' ELSE '0' END" for code in EXPENDITURE_RISK]
+    for rule in rules:
+        evidence = _evidence(rule)
+        shown = [_text(col(name)) for name in sorted(evidence.figure_names())]
+        shown += [
+            _setting(term) for term in dict.fromkeys(evidence.terms()) if isinstance(term, ParameterText | LineText)
+        ]
+        shown_sql = " || ',' || ".join(shown) or "''"
+        parts.append(f"CASE WHEN {_fired(col, rule)} THEN {shown_sql} ELSE '' END")
+    return "MD5(" + " || '|' || ".join(parts) + ")"
+
+
+def stage_digest_params(*, year: int, rules: RuleSettings) -> dict[str, Any]:
+    """Bound values of the digest and the texts: the settings, and the salt (year, rendering)."""
+    col = lambda name: f"s.{name}"  # noqa: E731
+    rendering = "|".join([str(year), *stage_texts(col).values(), _digest_sql(col)])
+    return {
+        **_settings_params(rules),
+        "digest_salt": hashlib.md5(rendering.encode(), usedforsecurity=False).hexdigest(),
+    }
+
+
+def _member_flags_sql(hid: str) -> str:
+    mem = Member._meta.db_table
+    return f"""(SELECT
+          MAX(CASE WHEN m.health IN ('SERIOUS', 'CHRONIC') THEN {MEMBER_ILL} ELSE 0 END)
+        + MAX(CASE WHEN m.health = 'DISABLED' OR m.disability_grade <> '' THEN {MEMBER_DISABLED} ELSE 0 END)
+        + MAX(CASE WHEN m.labor IN ('NORMAL', 'SKILLED') THEN {MEMBER_ABLE} ELSE 0 END)
+        + {MEMBER_ANY}
+        FROM {mem} m WHERE m.household_id = {hid})"""  # noqa: S608  # nosec B608
+
+
+def _stage_columns() -> list[str]:
+    """The figure and flag columns of a stage row (after ``county``, ``hid``, ``htype``)."""
+    return [*_figure_names(), *(f"{kind}_{r.key}" for r in screening_rules() for kind in ("f", "m"))]
+
+
+def stage_digest_sql(table: str) -> str:
+    """One UPDATE per county (``%(county)s``): the members' flags and the digest of every fired
+    row; a row compared with its open lead's digest becomes ``N`` if they are equal, every other
+    fired row ``W``."""
+    # computed once per row: PostgreSQL and SQLite would otherwise inline the member look-up into
+    # every use of it
+    fence = "OFFSET 0" if connection.vendor == "postgresql" else "LIMIT -1 OFFSET 0"
+    y = lambda name: f"y.{name}"  # noqa: E731
+    columns = ", ".join(f"s.{name}" for name in ["hid", "htype", *_stage_columns()])
+    return f"""
+    UPDATE {table} SET mflags = x.mflags, digest = x.digest,
+        action = CASE WHEN {table}.action = {_literal(STAGE_TO_COMPARE)} AND x.digest = {table}.lead_digest
+                      THEN {_literal(STAGE_UNCHANGED)} ELSE {_literal(STAGE_TO_DECIDE)} END
+    FROM (
+        SELECT y.hid AS hid, y.mflags AS mflags, {_digest_sql(y)} AS digest
+        FROM (
+            SELECT {columns}, {_member_flags_sql("s.hid")} AS mflags FROM {table} s
+            WHERE s.county = %(county)s AND s.action IN ({_literal(STAGE_TO_DECIDE)}, {_literal(STAGE_TO_COMPARE)})
+            {fence}
+        ) y
+    ) x
+    WHERE {table}.county = %(county)s AND {table}.hid = x.hid
+    """  # noqa: S608  # nosec B608
+
+
+def _stage_sql(*, narrow_to_ids: bool, expenditure_sums: str | None) -> str:
+    """The stage of the households below ``%(lo)s``–``%(hi)s`` (see above): figures and flags of
+    those where a rule fired or lacked data, with their open lead's digest and whether they are an
+    active target.  One query level of plain joins, so that PostgreSQL's parallel workers do all of
+    it."""
+    hh, lead, target = Household._meta.db_table, Lead._meta.db_table, MonitoringTarget._meta.db_table
+    rules = screening_rules()
+    fired = " + ".join(f"ev.f_{r.key}" for r in rules) or "0"
+    missing = " + ".join(f"ev.m_{r.key}" for r in rules) or "0"
+    ids = ""
+    narrow = ""
+    if narrow_to_ids:
+        ids = f"""ids AS (SELECT MIN(id + 0) AS lo_id, MAX(id + 0) AS hi_id FROM {hh}
+               WHERE village_id >= %(lo)s AND village_id <= %(hi)s), """  # noqa: S608  # nosec B608
+        narrow = "AND l.household_id BETWEEN (SELECT lo_id FROM ids) AND (SELECT hi_id FROM ids)"
+    open_states = ", ".join(_literal(state) for state in OPEN_LEAD_STATES)
+    text = "VARCHAR" if connection.vendor == "postgresql" else "TEXT"
+    action = f"""CASE WHEN {fired} = 0 THEN ''
+                WHEN tg.id IS NULL AND l.screening_digest <> '' THEN {_literal(STAGE_TO_COMPARE)}
+                ELSE {_literal(STAGE_TO_DECIDE)} END"""
+    return f"""WITH {ids}base AS ({_base_sql(narrow_to_ids=narrow_to_ids, expenditure_sums=expenditure_sums)})
+    SELECT CAST(SUBSTR(ev.village, 1, 6) AS {text}) AS county, ev.hid, ev.htype,
+           {", ".join(f"ev.{name}" for name in _stage_columns())},
+           l.screening_digest AS lead_digest, CAST({action} AS {text}) AS action,
+           CAST(NULL AS INTEGER) AS mflags, CAST(NULL AS {text}) AS digest
+    FROM (SELECT b.*, {_flag_columns("b")} FROM base b) ev
+    LEFT JOIN {lead} l ON l.household_id = ev.hid AND l.state IN ({open_states}) {narrow}
+    LEFT JOIN {target} tg ON tg.household_id = ev.hid AND tg.status = {_literal(TargetStatus.ACTIVE)}
+    WHERE {fired} > 0 OR {missing} > 0
+    """  # noqa: S608  # nosec B608
+
+
+def screening_stage_create(*, table: str, prefix: str, year: int, rules: RuleSettings, shared: bool) -> None:
+    """Evaluate every household below ``prefix`` into the new scratch table ``table`` (see above),
+    indexed by county and action.  ``shared``: other connections read it (the county tasks of a
+    province run; on PostgreSQL an unlogged table), else a temporary table of this connection.
+
+    A county is one statement that reads its slice of incomes and expenditures by household id.  A
+    larger region is two: the expenditure sums of its households first (a small table), then the
+    evaluation, which PostgreSQL runs in parallel — every worker joins the one table of sums
+    instead of aggregating all expenditures itself."""
+    postgres = connection.vendor == "postgresql"
+    kind = "TEMPORARY" if not shared else ("UNLOGGED" if postgres else "")
+    params = _params(prefix=prefix, year=year, rules=rules)
+    county = len(prefix) >= 6
+    with connection.cursor() as cursor:
+        if postgres and not county:
+            # the hashes of a region-wide statement stay in memory
+            cursor.execute("SET LOCAL work_mem = '64MB'")
+        if county:
+            sql = _stage_sql(narrow_to_ids=True, expenditure_sums=None)
+        else:
+            hh = Household._meta.db_table
+            cursor.execute(
+                f"SELECT MIN(id + 0), MAX(id + 0) FROM {hh} WHERE village_id >= %(lo)s AND village_id <= %(hi)s",  # noqa: S608
+                params,
+            )
+            lo_id, hi_id = cursor.fetchone()
+            params.update(lo_id=lo_id or 0, hi_id=hi_id if hi_id is not None else -1)
+            sums = f"{table}_x"
+            cursor.execute(
+                f"CREATE {kind} TABLE {sums} AS {_base_sql(narrow_to_ids=False, expenditure_sums='')}", params
+            )
+            if postgres:
+                cursor.execute(f"ANALYZE {sums}")
+            sql = _stage_sql(narrow_to_ids=False, expenditure_sums=sums)
+        cursor.execute(f"CREATE {kind} TABLE {table} AS {sql}", params)
+        if not county:
+            cursor.execute(f"DROP TABLE {table}_x")
+        if shared:  # a temporary stage holds one county
+            cursor.execute(f"CREATE INDEX {table}_county ON {table} (county, action)")
+            if postgres:
+                cursor.execute(f"ANALYZE {table}")
+
+
+def screening_stages() -> list[str]:
+    """The names of the stage tables there are (``screening_stage_<run id>``)."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() AND tablename LIKE %s",
+                ["screening\\_stage\\_%"],
+            )
+        else:
+            cursor.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE %s ESCAPE '\\'",
+                ["screening\\_stage\\_%"],
+            )
+        return [name for (name,) in cursor.fetchall() if name.rsplit("_", 1)[1].isdigit()]
+
+
+def screening_stage_exists(table: str) -> bool:
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT to_regclass(%s) IS NOT NULL", [table])
+            return bool(cursor.fetchone()[0])
+        cursor.execute("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = %s", [table])
+        return bool(cursor.fetchone()[0])
+
+
+def screening_stage_drop(table: str) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {table}")

@@ -30,8 +30,16 @@ from monitoring.selectors.screening import (
     rule_settings_for,
     screening_parameters_get,
 )
-from monitoring.selectors.screening_sql import RuleCounts, screening_evaluate
-from monitoring.services.screening_leads import OUTCOMES, leads_write
+from monitoring.selectors.screening_sql import (
+    RuleCounts,
+    evidence_in_sql,
+    screening_evaluate,
+    screening_stage_create,
+    screening_stage_drop,
+    screening_stage_exists,
+    screening_stages,
+)
+from monitoring.services.screening_leads import OUTCOMES, leads_write, staged_leads_write
 
 logger = logging.getLogger(__name__)
 
@@ -90,6 +98,44 @@ def _mark_unfinished(run_id: int, **fields: Any) -> int:
     return ScreeningRun.objects.filter(pk=run_id, finished_at__isnull=True).update(**fields)
 
 
+def _stage_name(run_id: int) -> str:
+    return f"screening_stage_{int(run_id)}"
+
+
+def _parent_stage(run: ScreeningRun) -> str | None:
+    """The stage of the county's parent run: the whole region evaluated in one statement (see
+    ``monitoring.selectors.screening_sql``), made by the first of its counties to get here, in its own
+    transaction (the parent's row lock makes the others wait for it, then read it).  ``None`` when
+    the county evaluates itself: no parent, rules whose evidence is computed in Python, or a parent
+    that is finished (a late redelivery)."""
+    if run.parent_id is None or not evidence_in_sql():
+        return None
+    table = _stage_name(run.parent_id)
+    with transaction.atomic():
+        parent = ScreeningRun.objects.select_for_update().select_related("region").get(pk=run.parent_id)
+        if screening_stage_exists(table):
+            return table
+        if parent.is_finished:
+            return None
+        _stages_of_finished_runs_drop()
+        region = parent.region
+        rules = rule_settings_for(county_code=region.code, year=parent.year, params=screening_parameters_get())
+        prefix = region.code[: 2 if region.level == Region.Level.PROVINCE else 4]
+        screening_stage_create(table=table, prefix=prefix, year=parent.year, rules=rules, shared=True)
+    return table
+
+
+def _stages_of_finished_runs_drop() -> None:
+    """Stages left behind by runs that finished without their gather (a lost worker)."""
+    stages = {table: int(table.rsplit("_", 1)[1]) for table in screening_stages()}
+    unfinished = set(
+        ScreeningRun.objects.filter(pk__in=stages.values(), finished_at__isnull=True).values_list("pk", flat=True)
+    )
+    for table, run_id in stages.items():
+        if run_id not in unfinished:
+            screening_stage_drop(table)
+
+
 def screening_county_execute(*, run_id: int) -> ScreeningRun:
     """Screen the county of a county run (see the module doc).  Never raises for a failed county:
     the run is marked 失败 with the error, so a province-wide gather still happens."""
@@ -101,6 +147,7 @@ def screening_county_execute(*, run_id: int) -> ScreeningRun:
     if not _mark_unfinished(run_id, status=RunStatus.RUNNING, started_at=timezone.now()):
         return ScreeningRun.objects.get(pk=run_id)
     try:
+        stage = _parent_stage(run)
         with transaction.atomic():
             # Serialise runs of one county: the second waits, then refreshes what the first wrote.
             Region.objects.select_for_update().filter(code=run.region_id).values_list("code").get()
@@ -108,18 +155,36 @@ def screening_county_execute(*, run_id: int) -> ScreeningRun:
                 return ScreeningRun.objects.get(pk=run_id)  # the same run, delivered twice, is done
             rules = rule_settings_for(county_code=run.region_id, year=run.year, params=screening_parameters_get())
             prefix = run.region_id[:6]
-            fired, counts = screening_evaluate(prefix=prefix, year=run.year, rules=rules)
-            now = timezone.now()
-            outcome = leads_write(
-                prefix=prefix,
-                year=run.year,
-                run_id=run.pk,
-                fired=fired,
-                rules=rules,
-                now=now,
-                id_range=(counts.lo_id, counts.hi_id),
-                actor_id=run.started_by_id,
-            )
+            if stage is not None or evidence_in_sql():
+                # set-based: the leads of the county from the stage (its parent's, or its own)
+                own = stage is None
+                table = stage or _stage_name(run.pk)
+                if own:
+                    screening_stage_create(table=table, prefix=prefix, year=run.year, rules=rules, shared=False)
+                outcome, counts = staged_leads_write(
+                    table=table,
+                    prefix=prefix,
+                    year=run.year,
+                    run_id=run.pk,
+                    rules=rules,
+                    now=timezone.now(),
+                    actor_id=run.started_by_id,
+                )
+                if own:
+                    screening_stage_drop(table)
+            else:
+                # a rule computes its evidence in Python: the fired rows go through Python
+                fired, counts = screening_evaluate(prefix=prefix, year=run.year, rules=rules)
+                outcome = leads_write(
+                    prefix=prefix,
+                    year=run.year,
+                    run_id=run.pk,
+                    fired=fired,
+                    rules=rules,
+                    now=timezone.now(),
+                    id_range=(counts.lo_id, counts.hi_id),
+                    actor_id=run.started_by_id,
+                )
             summary = {
                 "households": counts.households,
                 "fired": counts.any_fired,
@@ -194,6 +259,8 @@ def screening_run_gather(*, run_id: int) -> ScreeningRun:
         run.started_at = min((c.started_at for c in children if c.started_at), default=timezone.now())
         fields.append("started_at")
     if len(finished) == len(children) and not run.is_finished:
+        if screening_stage_exists(_stage_name(run.pk)):
+            screening_stage_drop(_stage_name(run.pk))
         run.status = RunStatus.FAILED if failed else RunStatus.SUCCEEDED
         run.finished_at = timezone.now()
         run.error = f"{len(failed)} 个县筛查失败：{'、'.join(c.region_id for c in failed)}" if failed else ""

@@ -30,7 +30,17 @@ from monitoring.models import (
     TargetStatus,
 )
 from monitoring.models.screening_rules import RuleSettings, risk_types_suggest, screening_rule, screening_rules
-from monitoring.selectors.screening_sql import FiredRow, code_bounds
+from monitoring.selectors.screening_sql import (
+    OPEN_LEAD_STATES,
+    STAGE_TO_DECIDE,
+    STAGE_UNCHANGED,
+    FiredRow,
+    RuleCounts,
+    code_bounds,
+    stage_digest_params,
+    stage_digest_sql,
+    stage_texts,
+)
 from monitoring.services.lead_decision import LeadAction, OpenLead, Rejection, Signal, lead_decide
 
 BATCH = 1000
@@ -156,7 +166,8 @@ def leads_write(
             json.dumps(decision.risk_types),
         )
         if decision.action == LeadAction.MERGE and existing is not None:
-            to_update.append((existing[0], json.dumps(decision.sources), *written))
+            # no digest: the evidence was computed here, so the next staged run writes the lead once
+            to_update.append((existing[0], json.dumps(decision.sources), *written, ""))
         elif decision.action == LeadAction.CREATE:
             to_create.append((row.household_id, *written))
     for start in range(0, len(to_create), BATCH):
@@ -256,8 +267,9 @@ def _leads_insert(rows: list[tuple[Any, ...]], *, year: int, run_id: int, now: d
 
 
 def _leads_refresh(rows: list[tuple[Any, ...]], *, run_id: int, now: dt.datetime) -> None:
-    """One ``UPDATE … FROM (VALUES …)`` per batch (``bulk_update``'s CASE per row is far slower).
-    SQL from constants only; all values are bound parameters."""
+    """One ``UPDATE … FROM (VALUES …)`` per batch (``bulk_update``'s CASE per row is far slower):
+    rows of (id, sources, rules, evidence, category, risk types, digest).  SQL from constants only;
+    all values are bound parameters."""
     table = Lead._meta.db_table
     j = _json_cast()
     params: list[Any] = [now, run_id]
@@ -267,9 +279,204 @@ def _leads_refresh(rows: list[tuple[Any, ...]], *, run_id: int, now: dt.datetime
         UPDATE {table} SET refreshed_at = %s, last_run_id = %s,
             sources = {j.format("v.column2")}, rules_fired = {j.format("v.column3")},
             evidence = {j.format("v.column4")}, suggested_category = v.column5,
-            suggested_risk_types = {j.format("v.column6")}
-        FROM (VALUES {", ".join(["(%s, %s, %s, %s, %s, %s)"] * len(rows))}) AS v
+            suggested_risk_types = {j.format("v.column6")}, screening_digest = v.column7
+        FROM (VALUES {", ".join(["(%s, %s, %s, %s, %s, %s, %s)"] * len(rows))}) AS v
         WHERE {table}.id = v.column1
     """  # noqa: S608  # nosec B608
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
+
+
+# -- leads from the stage (``monitoring.selectors.screening_sql``): set-based, county by county ----
+# The stage's fired rows of the county are decided with the rule of ``lead_decide`` written in SQL
+# (``_STAGE_DECIDE``; ``tests/monitoring/test_screening_staged.py`` checks it against ``lead_decide``
+# on random households, leads, targets and rejections): ``T`` active target → nothing, ``M`` open
+# lead → merged by ``lead_decide`` itself (only leads whose digest changed get here), ``R`` rejected
+# this year with nothing new → nothing, ``C`` → a new lead, written by one INSERT … SELECT with its
+# texts rendered in SQL.  ``N`` (the open lead already carries the digest) is counted as refreshed
+# and not written.
+STAGE_OUTCOMES = {
+    "C": "raised",
+    STAGE_UNCHANGED: "refreshed",
+    "M": "refreshed",
+    "T": "skipped_target",
+    "R": "skipped_rejected",
+}
+
+
+def _decide_sql(table: str) -> str:
+    """The rule of ``lead_decide`` for the county's rows still ``W`` (under the county lock)."""
+    lead, target, expenditure = Lead._meta.db_table, MonitoringTarget._meta.db_table, RigidExpenditure._meta.db_table
+    open_states = ", ".join(f"'{state}'" for state in OPEN_LEAD_STATES)
+    active, rejected = TargetStatus.ACTIVE.value, LeadState.REJECTED.value
+    if connection.vendor == "postgresql":
+        had = lambda code: f"r.rules_fired @> CAST('{json.dumps([code])}' AS JSONB)"  # noqa: E731
+    else:
+        had = lambda code: f"EXISTS (SELECT 1 FROM json_each(r.rules_fired) j WHERE j.value = '{code}')"  # noqa: E731, S608
+    # nothing new: every rule that fires now fired in the rejected lead
+    nothing_new = (
+        " AND ".join(f"({table}.f_{rule.key} = 0 OR {had(rule.code)})" for rule in screening_rules()) or "1 = 1"
+    )
+    return f"""
+    UPDATE {table} SET action = CASE
+        WHEN EXISTS (SELECT 1 FROM {target} tg WHERE tg.household_id = {table}.hid AND tg.status = '{active}')
+            THEN 'T'
+        WHEN EXISTS (SELECT 1 FROM {lead} l WHERE l.household_id = {table}.hid AND l.state IN ({open_states}))
+            THEN 'M'
+        WHEN EXISTS (
+            SELECT 1 FROM {lead} r
+            WHERE r.id = (SELECT r2.id FROM {lead} r2
+                          WHERE r2.household_id = {table}.hid AND r2.state = '{rejected}' AND r2.year = %(year)s
+                          ORDER BY r2.decided_at DESC, r2.id DESC LIMIT 1)
+              AND {nothing_new}
+              AND NOT EXISTS (SELECT 1 FROM {expenditure} x
+                              WHERE x.household_id = {table}.hid AND x.created_at > r.decided_at))
+            THEN 'R'
+        ELSE 'C' END
+    WHERE {table}.county = %(county)s AND {table}.action = '{STAGE_TO_DECIDE}'
+    """  # noqa: S608  # nosec B608
+
+
+def _stage_insert_sql(table: str) -> str:
+    lead = Lead._meta.db_table
+    texts = stage_texts(lambda name: f"s.{name}")
+    j = _json_cast()
+    evidence = f"%(evidence_head)s || {texts['rules_evidence']} || '}}}}'"
+    return f"""
+    INSERT INTO {lead} (household_id, state, sources, rules_fired, evidence, suggested_category,
+                        suggested_risk_types, year, raised_at, last_run_id, rejection_reason, screening_digest)
+    SELECT s.hid, %(state)s, {j.format("%(sources)s")}, {j.format(texts["rules_fired"])}, {j.format(evidence)},
+           {texts["category"]}, {j.format(texts["risk_types"])}, %(year)s, %(now)s, %(run)s, '', s.digest
+    FROM {table} s WHERE s.county = %(county)s AND s.action = 'C'
+    """  # noqa: S608  # nosec B608
+
+
+def _stage_counts_sql(table: str) -> str:
+    """Per action: rows, and per rule fired and missing; and a row ``H`` with the county's households."""
+    rules = screening_rules()
+    sums = ", ".join(f"SUM(f_{rule.key}), SUM(m_{rule.key})" for rule in rules)
+    nothing = ", ".join(["NULL"] * 2 * len(rules))
+    return f"""
+    SELECT action, COUNT(*), {sums} FROM {table} WHERE county = %(county)s GROUP BY action
+    UNION ALL
+    SELECT 'H', COUNT(*), {nothing} FROM {Household._meta.db_table} WHERE village_id >= %(lo)s AND village_id <= %(hi)s
+    """  # noqa: S608  # nosec B608
+
+
+def staged_leads_write(
+    *,
+    table: str,
+    prefix: str,
+    year: int,
+    run_id: int,
+    rules: RuleSettings,
+    now: dt.datetime,
+    actor_id: int | None = None,
+) -> tuple[LeadOutcome, RuleCounts]:
+    """Write the leads of one county from the stage ``table`` (see above) and count what happened:
+    a fixed number of statements, whatever the county's size."""
+    county = prefix[:6]
+    codes = [rule.code for rule in screening_rules()]
+    lo, hi = code_bounds(prefix)
+    params: dict[str, Any] = {
+        "county": county,
+        "year": year,
+        "lo": lo,
+        "hi": hi,
+        **stage_digest_params(year=year, rules=rules),
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(stage_digest_sql(table), params)
+        cursor.execute(_decide_sql(table), params)
+        cursor.execute(_stage_counts_sql(table), params)
+        by_action = {row[0]: row[1:] for row in cursor.fetchall()}
+        households = int(by_action.pop("H")[0])
+        if "C" in by_action:
+            cursor.execute(
+                _stage_insert_sql(table),
+                {
+                    **params,
+                    "state": LeadState.NEW.value,
+                    "sources": json.dumps([LeadSource.SCREENING.value]),
+                    "evidence_head": json.dumps({LeadSource.SCREENING.value: {"year": year, "run": run_id}})[:-2]
+                    + ',"rules":',
+                    "now": now,
+                    "run": run_id,
+                },
+            )
+            _raised_leads_audit(run_id=run_id, now=now, actor_id=actor_id, id_range=None)
+        merged = (
+            _staged_merges(table=table, params=params, year=year, run_id=run_id, now=now) if "M" in by_action else {}
+        )
+    outcome = LeadOutcome()
+    counts = RuleCounts(households=households, fired=dict.fromkeys(codes, 0), missing=dict.fromkeys(codes, 0))
+    for action, (n, *sums) in by_action.items():
+        for i, code in enumerate(codes):
+            fired, missing = int(sums[2 * i] or 0), int(sums[2 * i + 1] or 0)
+            counts.fired[code] += fired
+            counts.missing[code] += missing
+            if action in STAGE_OUTCOMES and action != "M":
+                outcome.per_rule.setdefault(code, dict.fromkeys(OUTCOMES, 0))[STAGE_OUTCOMES[action]] += fired
+        if action in STAGE_OUTCOMES:
+            counts.any_fired += int(n)
+            if action != "M":
+                outcome.totals[STAGE_OUTCOMES[action]] += int(n)
+    for result, rules_fired in merged.values():
+        outcome.add(result, rules_fired)
+    if "C" in by_action or merged:
+        state_changes_follow(object_type="lead", region_codes=[county.ljust(12, "0")])
+    return outcome, counts
+
+
+def _staged_merges(
+    *, table: str, params: dict[str, Any], year: int, run_id: int, now: dt.datetime
+) -> dict[int, tuple[str, list[str]]]:
+    """The county's ``M`` rows — fired households whose open lead does not carry the digest — merged
+    by ``lead_decide`` (few: a run with nothing changed has none).  Returns {household: (outcome,
+    rules fired)}."""
+    texts = stage_texts(lambda name: f"s.{name}")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""SELECT s.hid, s.htype, s.digest, {texts["rules_fired"]}, {texts["rules_evidence"]},
+                       {texts["risk_types"]}
+                FROM {table} s WHERE s.county = %(county)s AND s.action = 'M'""",  # noqa: S608
+            params,
+        )
+        rows = cursor.fetchall()
+    hids = [row[0] for row in rows]
+    open_leads = {
+        household_id: (pk, OpenLead(_as_list(sources), _json(evidence) or {}, _as_list(risks), category, []))
+        for pk, household_id, sources, evidence, risks, category in Lead.objects.open()
+        .filter(household_id__in=hids)
+        .values_list("pk", "household_id", "sources", "evidence", "suggested_risk_types", "suggested_category")
+    }
+    screening = LeadSource.SCREENING.value
+    result: dict[int, tuple[str, list[str]]] = {}
+    to_update: list[tuple[Any, ...]] = []
+    for hid, htype, digest, rules_text, evidence_text, risks_text in rows:
+        fired_rules = json.loads(rules_text)
+        existing = open_leads.get(hid)
+        signal = Signal(
+            source=screening,
+            household_type=htype,
+            evidence=[{"year": year, "run": run_id, "rules": json.loads(evidence_text)}],
+            risk_types=json.loads(risks_text),
+            rules_fired=fired_rules,
+        )
+        decision = lead_decide(signal=signal, active_target=False, open_lead=existing[1] if existing else None)
+        result[hid] = (_OUTCOME_OF[decision.action], fired_rules)
+        if decision.action == LeadAction.MERGE and existing is not None:
+            to_update.append(
+                (
+                    existing[0],
+                    json.dumps(decision.sources),
+                    json.dumps(decision.rules_fired),
+                    json.dumps(decision.evidence, ensure_ascii=False),
+                    decision.category,
+                    json.dumps(decision.risk_types),
+                    digest,
+                )
+            )
+    for start in range(0, len(to_update), BATCH):
+        _leads_refresh(to_update[start : start + BATCH], run_id=run_id, now=now)
+    return result

@@ -50,9 +50,10 @@ def test_second_run_creates_nothing_and_refreshes_open_leads() -> None:
     }
     for lead in Lead.objects.all():
         assert lead.raised_at == before[lead.pk]
-        assert lead.refreshed_at is not None
-        assert lead.last_run_id == second.pk
-        assert lead.evidence["SCREENING"]["run"] == second.pk
+        # nothing changed: the lead still says what the first run found, and is not written again
+        assert lead.refreshed_at is None
+        assert lead.last_run_id == first.pk
+        assert lead.evidence["SCREENING"]["run"] == first.pk
     assert {lead.household_id for lead in Lead.objects.all()} == {h.pk for h in households}
 
 
@@ -79,9 +80,13 @@ def test_refresh_updates_evidence_when_figures_change() -> None:
     hh = poor()
     screen()
     hh.incomes.filter(year=YEAR).update(wage_income=Decimal("9000.00"))
-    screen()
+    second = screen()
     lead = Lead.objects.get(household=hh)
     assert lead.evidence["SCREENING"]["rules"]["LOW_INCOME"]["per_capita_income"] == "4500.00"
+    assert second.leads_refreshed == 1
+    assert lead.refreshed_at is not None
+    assert lead.last_run_id == second.pk
+    assert lead.evidence["SCREENING"]["run"] == second.pk
 
 
 def test_active_target_gets_no_new_lead() -> None:
