@@ -27,6 +27,24 @@ def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
+def province_codes(name: str, values: list[str]) -> list[str]:
+    """A setting's list of provinces as 2-digit province codes.  Each entry is a province's 2-digit
+    code (``52``) or its 12-digit code (``520000000000``); anything else (``5``, a city's or a
+    county's code) stops the start with a message naming the value, never silently widened or
+    ignored."""
+    codes: list[str] = []
+    for value in values:
+        if value.isascii() and value.isdigit() and (len(value) == 2 or (len(value) == 12 and value.endswith("0" * 10))):
+            codes.append(value[:2])
+            continue
+        raise ImproperlyConfigured(
+            f"{name} 中的“{value}”不是省级区划代码：请填写 2 位省代码（如 52）或以 10 个 0 结尾的 12 位省级代码"
+            f"（如 520000000000）。 {name}: {value!r} is not a province code; use a 2-digit code (52) or a "
+            "12-digit province code ending in ten zeros (520000000000)."
+        )
+    return codes
+
+
 DEBUG = env_bool("DEBUG", False)
 
 # SECRET_KEY comes from the environment; without it a random key is generated once into a local,
@@ -370,9 +388,12 @@ VISIT_PHOTO_MAX_BYTES = int(os.environ.get("VISIT_PHOTO_MAX_BYTES", str(5 * 1024
 SELF_REPORT_RATE_PER_IP = int(os.environ.get("SELF_REPORT_RATE_PER_IP", "10"))
 SELF_REPORT_RATE_PER_ID = int(os.environ.get("SELF_REPORT_RATE_PER_ID", "3"))
 SELF_REPORT_RATE_WINDOW = int(os.environ.get("SELF_REPORT_RATE_WINDOW", "3600"))
-# 帮扶明白卡: the provinces (2-digit prefixes or 12-digit codes, comma-separated) whose cards show the
-# members' health details (健康状况, 残疾等级); default: none, the cards show no health details.
-CARD_SHOWS_HEALTH_DETAILS_PROVINCES = env_list("CARD_SHOWS_HEALTH_DETAILS_PROVINCES")
+# 帮扶明白卡: the provinces (2-digit codes or 12-digit province codes, comma-separated) whose cards
+# show the members' health details (健康状况, 残疾等级); default: none, the cards show no health
+# details.  Checked here: a value that is not a province's code refuses to start.
+CARD_SHOWS_HEALTH_DETAILS_PROVINCES = province_codes(
+    "CARD_SHOWS_HEALTH_DETAILS_PROVINCES", env_list("CARD_SHOWS_HEALTH_DETAILS_PROVINCES")
+)
 # PDF files of printed pages (fanpin.web.pdf): the headless Chromium to run (default: the first of
 # chromium, chromium-browser, google-chrome on PATH) and how long one file may take (seconds).
 PDF_BROWSER = os.environ.get("PDF_BROWSER", "")

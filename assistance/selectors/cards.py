@@ -122,9 +122,11 @@ class VillageCards:
 
 
 def card_shows_health(region_code: str) -> bool:
-    """Whether cards of ``region_code``'s province show members' health (the province's setting)."""
-    allowed = {str(code).strip() for code in getattr(settings, "CARD_SHOWS_HEALTH_DETAILS_PROVINCES", [])}
-    return any(code and region_code.startswith(code[:2]) and code[2:].strip("0") == "" for code in allowed)
+    """Whether cards of ``region_code``'s province show members' health: its 2-digit province code
+    is one of the setting's (checked when the settings load: 2-digit or 12-digit province codes)."""
+    codes = (str(code).strip() for code in getattr(settings, "CARD_SHOWS_HEALTH_DETAILS_PROVINCES", []))
+    allowed = {code[:2] for code in codes if len(code) == 2 or code == code[:2] + "0" * 10}
+    return region_code[:2] in allowed
 
 
 def _card_targets(qs: QuerySet[MonitoringTarget]) -> QuerySet[MonitoringTarget]:

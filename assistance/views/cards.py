@@ -26,7 +26,7 @@ from assistance.selectors.cards import (
 from assistance.services.cards import cards_print_record
 from fanpin.core.roles import Permission
 from fanpin.core.scoping import ObjectOutOfScope
-from fanpin.web.mixins import permission_require
+from fanpin.web.mixins import client_ip, permission_require
 from fanpin.web.pdf import PdfUnavailable, pdf_from_html
 from monitoring.models import MonitoringTarget, Region
 
@@ -83,6 +83,21 @@ def _pdf_response(request: HttpRequest, context: dict[str, Any], filename: str) 
     return response
 
 
+def _record(
+    request: HttpRequest, region_code: str, *, cards: int, output: str, size: str, target_id: int | None = None
+) -> None:
+    """Every card printed or downloaded goes to the personal-data access log (the print page says so)."""
+    cards_print_record(
+        actor=request.user,
+        region_code=region_code,
+        cards=cards,
+        output=output,
+        size=size,
+        target_id=target_id,
+        ip_address=client_ip(request),
+    )
+
+
 def _target_card(request: HttpRequest, pk: int) -> Card:
     permission_require(request, Permission.PRINT_CARDS)
     try:
@@ -97,6 +112,7 @@ def card_view(request: HttpRequest, pk: int) -> HttpResponse:
     """One household's card, to print from the browser (A4 or A5)."""
     card = _target_card(request, pk)
     size = _size(request)
+    _record(request, card.village_code, cards=1, output="html", size=size, target_id=pk)
     context = _context(request, [card], size=size, title=f"{card.head_name}户帮扶明白卡", pdf=False)
     context.update(
         back_url=reverse("monitoring:target_detail", args=[pk]),
@@ -112,7 +128,7 @@ def card_view(request: HttpRequest, pk: int) -> HttpResponse:
 def card_pdf_view(request: HttpRequest, pk: int) -> HttpResponse:
     card = _target_card(request, pk)
     size = _size(request)
-    cards_print_record(actor=request.user, region_code=card.village_code, cards=1, output="pdf", size=size)
+    _record(request, card.village_code, cards=1, output="pdf", size=size, target_id=pk)
     context = _context(request, [card], size=size, title=f"{card.head_name}户帮扶明白卡", pdf=True)
     return _pdf_response(request, context, f"帮扶明白卡-{card.household_no}-{size}.pdf")
 
@@ -132,7 +148,7 @@ def village_cards_view(request: HttpRequest, code: str) -> HttpResponse:
     batch = _village_cards(request, code)
     size = _size(request)
     if batch.cards:
-        cards_print_record(actor=request.user, region_code=code, cards=len(batch.cards), output="html", size=size)
+        _record(request, code, cards=len(batch.cards), output="html", size=size)
     village = batch.village
     context = _context(request, batch.cards, size=size, title=f"{village.name}帮扶明白卡（批量打印）", pdf=False)
     context.update(
@@ -157,7 +173,7 @@ def village_cards_pdf_view(request: HttpRequest, code: str) -> HttpResponse:
         raise ValidationError(f"{batch.village.name}的监测对象超过 {BATCH_MAX_CARDS} 户，请在监测对象列表中分批打印。")
     if not batch.cards:
         raise ValidationError(f"{batch.village.name}没有监测中的监测对象，无需打印明白卡。")
-    cards_print_record(actor=request.user, region_code=code, cards=len(batch.cards), output="pdf", size=size)
+    _record(request, code, cards=len(batch.cards), output="pdf", size=size)
     context = _context(request, batch.cards, size=size, title=f"{batch.village.name}帮扶明白卡", pdf=True)
     return _pdf_response(request, context, f"帮扶明白卡-{batch.village.name}-{size}.pdf")
 

@@ -30,12 +30,15 @@ def village_in_scope(*, user: Any, code: str) -> Region:
 
 
 def village_contacts(*, village_codes: set[str]) -> dict[str, list[Contact]]:
-    """The villages' own accounts (村干部 / 驻村工作队) that carry a name: whom a household asks.
-    At most ``CONTACTS_PER_VILLAGE`` each, the oldest accounts first."""
+    """The villages' own people (村干部 / 驻村工作队) with an active, named account: whom a household
+    asks.  At most ``CONTACTS_PER_VILLAGE`` each, the oldest accounts first.  An API token's service
+    account (another system, not a person) is never a contact, nor is a disabled account.  Cards
+    and posters both read their contacts here."""
     found: dict[str, list[Contact]] = defaultdict(list)
     users = (
         User.objects.filter(role=Role.VILLAGE, region_id__in=village_codes, is_active=True)
         .exclude(full_name="")
+        .exclude(api_token__isnull=False)
         .order_by("region_id", "id")
         .values_list("region_id", "full_name", "phone")
     )

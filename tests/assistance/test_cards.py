@@ -316,3 +316,85 @@ def test_pdf_is_refused_by_roles_without_the_right(world: World) -> None:
     dept = user("dept2", Role.DEPT, "520101000000", department=Department.CIVIL_AFFAIRS)
     for u in (world.users["province"], dept):
         assert client_for(u).get(reverse("assistance:card_pdf", args=[target.pk])).status_code == 403
+
+
+def test_card_contacts_are_people_never_a_token_account(world: World) -> None:
+    from fanpin.core.api_tokens import token_create
+
+    target = _target(world)
+    world.users["village"].full_name = "孙村官"
+    world.users["village"].save()
+    token_create(actor=world.users["county"], name="村令牌", role=Role.VILLAGE, region_code=VILLAGE)
+    html = client_for(world.users["county"]).get(reverse("assistance:card", args=[target.pk])).content.decode()
+    assert "孙村官" in html
+    assert "村令牌" not in html and "API：" not in html
+
+
+def test_health_details_follow_the_province_exactly(world: World, settings: object) -> None:
+    target = _target(world)  # a household in province 52
+    client = client_for(world.users["county"])
+    settings.CARD_SHOWS_HEALTH_DETAILS_PROVINCES = ["5"]  # type: ignore[attr-defined]  # no province's code
+    assert "家庭成员健康情况" not in client.get(reverse("assistance:card", args=[target.pk])).content.decode()
+    settings.CARD_SHOWS_HEALTH_DETAILS_PROVINCES = ["52"]  # type: ignore[attr-defined]
+    assert "家庭成员健康情况" in client.get(reverse("assistance:card", args=[target.pk])).content.decode()
+
+
+@pytest.mark.parametrize("value", ["5", "520100000000", "520101000000", "5200", "５２"])
+def test_a_health_setting_that_is_no_province_stops_the_start(value: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    import runpy
+
+    from django.core.exceptions import ImproperlyConfigured
+
+    monkeypatch.setenv("CARD_SHOWS_HEALTH_DETAILS_PROVINCES", f"53,{value}")
+    with pytest.raises(ImproperlyConfigured, match="CARD_SHOWS_HEALTH_DETAILS_PROVINCES") as raised:
+        runpy.run_path(str(Path("fanpin/settings.py")))
+    assert value in str(raised.value) and "省级区划代码" in str(raised.value)
+
+
+def test_health_setting_reads_province_codes(monkeypatch: pytest.MonkeyPatch) -> None:
+    import runpy
+
+    monkeypatch.setenv("CARD_SHOWS_HEALTH_DETAILS_PROVINCES", "53, 520000000000")
+    loaded = runpy.run_path(str(Path("fanpin/settings.py")))
+    assert loaded["CARD_SHOWS_HEALTH_DETAILS_PROVINCES"] == ["53", "52"]
+
+
+@pytest.mark.parametrize(
+    ("url_name", "what", "rows"),
+    [
+        ("assistance:card", "帮扶明白卡（单户）网页打印", 1),
+        ("assistance:village_cards", "帮扶明白卡（批量）网页打印", 2),
+    ],
+)
+def test_every_card_print_is_in_the_access_log_readably(world: World, url_name: str, what: str, rows: int) -> None:
+    targets = [_target(world, name=f"户主{i}") for i in range(2)]
+    county = world.users["county"]
+    arg = targets[0].pk if url_name == "assistance:card" else VILLAGE
+    before = AccessLog.objects.count()
+    page = client_for(county).get(reverse(url_name, args=[arg]), REMOTE_ADDR="10.1.2.3")
+    assert page.status_code == 200
+    assert AccessLog.objects.count() == before + 1
+    log = AccessLog.objects.order_by("-id").first()
+    assert log is not None and log.actor == county and log.action == AccessLog.Action.EXPORT
+    assert log.what == what and "assistance_cards" not in log.what
+    assert log.object_id == str(arg) and log.region_code == VILLAGE and log.row_count == rows
+    assert log.ip_address == "10.1.2.3"
+
+
+def test_card_downloads_are_logged_with_target_village_and_address(world: World) -> None:
+    from assistance.services.cards import cards_print_record
+
+    target = _target(world)
+    county = world.users["county"]
+    cards_print_record(
+        actor=county, region_code=VILLAGE, cards=1, output="pdf", size="A4", target_id=target.pk, ip_address="10.0.0.9"
+    )
+    cards_print_record(actor=county, region_code=VILLAGE, cards=5, output="pdf", size="A5", ip_address="10.0.0.9")
+    single, batch = AccessLog.objects.order_by("id")[:2]
+    assert (single.what, single.object_id, single.row_count, single.ip_address) == (
+        "帮扶明白卡（单户）PDF 下载",
+        str(target.pk),
+        1,
+        "10.0.0.9",
+    )
+    assert (batch.what, batch.object_id, batch.row_count) == ("帮扶明白卡（批量）PDF 下载", VILLAGE, 5)

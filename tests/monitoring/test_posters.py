@@ -127,3 +127,21 @@ def test_a_cadre_entry_cannot_claim_a_public_source(world: World) -> None:
     ).application
     with pytest.raises(IntegrityError), transaction.atomic():
         Application.objects.filter(pk=row.pk).update(source=ApplicationSource.POSTER)
+
+
+def test_poster_names_the_village_people_not_token_accounts_nor_disabled_ones(world: World) -> None:
+    from fanpin.core.api_tokens import token_create
+    from fanpin.core.roles import Role
+    from tests.factories import user
+
+    cadre = world.users["village"]
+    cadre.full_name, cadre.phone = "村干部", "13700007777"
+    cadre.save()
+    token_create(actor=world.users["county"], name="村令牌", role=Role.VILLAGE, region_code=VILLAGE)
+    gone = user("gone", Role.VILLAGE, VILLAGE)
+    gone.full_name, gone.is_active = "已离任", False
+    gone.save()
+    html = client_for(world.users["county"]).get(reverse("monitoring:village_poster", args=[VILLAGE])).content.decode()
+    assert "村干部" in html and "13700007777" in html
+    assert "村令牌" not in html and "API" not in html
+    assert "已离任" not in html
