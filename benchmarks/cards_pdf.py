@@ -151,7 +151,8 @@ def _weasyprint(client: object, size: str) -> None:
     pdf = document.write_pdf()
     wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
     print(
-        f"WeasyPrint, same document: {len(document.pages)} pages, {len(pdf) / 1e6:.2f} MB, wall {wall:.2f} s, CPU {cpu:.2f} s"
+        f"WeasyPrint, same document: {len(document.pages)} pages, {len(pdf) / 1e6:.2f} MB, "
+        f"wall {wall:.2f} s, CPU {cpu:.2f} s"
     )
 
 

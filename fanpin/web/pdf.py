@@ -21,7 +21,7 @@ import logging
 import os
 import re
 import shutil
-import subprocess  # nosec B404 (a fixed program with fixed arguments, no shell)
+import subprocess  # a fixed program with fixed arguments, no shell  # nosec B404
 import tempfile
 from pathlib import Path
 from typing import Any

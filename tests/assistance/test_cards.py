@@ -138,6 +138,9 @@ def test_card_qr_code_encodes_the_status_page_with_the_receipt(world: World) -> 
 
     assert status_url(Request(), receipt) == f"http://testserver/status/?receipt={receipt}"  # type: ignore[arg-type]
     assert status_url(Request(), "") == "http://testserver/status/"  # type: ignore[arg-type]
+    # the status page opens with the number filled in (the household types its name)
+    page = Client().get(status_url(Request(), receipt).removeprefix("http://testserver")).content.decode()  # type: ignore[arg-type]
+    assert f'value="{receipt}"' in page
 
 
 def test_health_details_only_where_the_province_allows(world: World, settings: object) -> None:
