@@ -5,7 +5,7 @@ from typing import Any
 from django import forms
 
 from monitoring.models import HouseholdType
-from monitoring.selectors.regions import VILLAGES, region_label, region_pick
+from monitoring.selectors.regions import VILLAGES, labels_with_county, region_label, region_pick
 
 
 def region_field(label: str) -> forms.CharField:
@@ -26,7 +26,7 @@ def region_clean(form: Any, name: str, levels: tuple[str, ...] = VILLAGES) -> st
         raise forms.ValidationError(f"有多个{what}与“{value}”相符，请从提示中选择，或输入 12 位区划代码。")
     if region is None:
         raise forms.ValidationError(f"“{value}”不是您管辖范围内的{what}，请从提示中选择，或输入 12 位区划代码。")
-    form.picked[name] = region_label(region)
+    form.picked[name] = region_label(region, with_county=labels_with_county(form.user))
     return region.code
 
 

@@ -76,8 +76,10 @@ class LeadQueueFilterForm(SelectsMixin, forms.Form):
         return region_clean(self, "region", TOWNSHIPS_AND_VILLAGES)
 
     def filters(self) -> QueueFilters:
-        if not (self.is_bound and self.is_valid()):
+        if not self.is_bound:
             return QueueFilters()
+        if not self.is_valid():  # the page shows the error and lists nothing
+            return QueueFilters(unreadable=True)
         d = self.cleaned_data
         return QueueFilters(
             state=d["state"],

@@ -71,6 +71,9 @@ class QueueFilters:
     overdue: bool = False
     publicity: str = ""  # "" · "ENDED" (or none recorded: the township may review) · "ONGOING"
     sort: str = DEFAULT_SORT
+    # a filter the page could not read (a village outside the scope, a name several villages
+    # share): the queue lists nothing beside the field's error, never every lead as if unfiltered
+    unreadable: bool = False
 
 
 PUBLICITY_FILTERS = {"ENDED": "公示已结束", "ONGOING": "公示中"}
@@ -86,6 +89,8 @@ OPEN_STATES = [LeadState.NEW, LeadState.VERIFIED, LeadState.REVIEWED]
 def queue_condition(*, user: Any, filters: QueueFilters) -> Q:
     """The queue's filters as one condition (used for the rows and for the counts)."""
     f = filters
+    if f.unreadable:
+        return Q(pk__in=[])
     cond = Q()
     state = f.state or default_state_for(user)
     if state != "ALL":

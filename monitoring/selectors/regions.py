@@ -7,11 +7,13 @@ of the user's scope; the same lookup checks what a filter was given.
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Any
 
 from django.db.models import Q, QuerySet
 
 from fanpin.core.regions import RegionLevel
+from fanpin.core.scoping import user_region_prefix
 from monitoring.models import Region
 
 TYPEAHEAD_LIMIT = 20
@@ -20,45 +22,70 @@ TOWNSHIPS_AND_VILLAGES = (RegionLevel.TOWNSHIP, RegionLevel.VILLAGE)
 
 
 def _candidates(*, user: Any, levels: tuple[str, ...]) -> QuerySet[Region]:
-    return Region.objects.for_user(user).filter(level__in=levels).select_related("parent").order_by("code")
+    return Region.objects.for_user(user).filter(level__in=levels).select_related("parent__parent").order_by("code")
+
+
+def typed(text: str) -> str:
+    """What a person typed, as the regions are stored: full-width digits and letters (５３９９, as
+    Chinese input methods type them) as ASCII (NFKC), spaces collapsed."""
+    return " ".join(unicodedata.normalize("NFKC", text).split())
 
 
 def regions_matching(
     *, user: Any, term: str, levels: tuple[str, ...] = VILLAGES, limit: int = TYPEAHEAD_LIMIT
 ) -> list[Region]:
     """Regions of ``levels`` in ``user``'s scope whose code starts with ``term`` (digits) or whose
-    name or township's name contains it; the first ``limit`` by code.  An empty term: the first
-    ``limit`` of the scope.  Never a region outside the scope (deny by default: ``for_user``)."""
-    term = term.strip()[:40]
+    name, township's name or county's name contains it; the first ``limit`` by code.  An empty
+    term: the first ``limit`` of the scope.  Never a region outside the scope (deny by default:
+    ``for_user``)."""
+    term = typed(term)[:40]
     qs = _candidates(user=user, levels=levels)
     if term.isdigit():
         qs = qs.filter(code__startswith=term)
     elif term:
-        qs = qs.filter(Q(name__contains=term) | Q(parent__name__contains=term))
+        qs = qs.filter(Q(name__contains=term) | Q(parent__name__contains=term) | Q(parent__parent__name__contains=term))
     return list(qs[:limit])
 
 
 def region_pick(*, user: Any, value: str, levels: tuple[str, ...] = VILLAGES) -> tuple[Region | None, int]:
-    """What a filter field was given: a 12-digit code, a name, or "乡镇 村" as the suggestions show it.
+    """What a filter field was given: a 12-digit code, a name, or a label as the suggestions show
+    it ("乡镇 村", or "县 乡镇 村" for a scope wider than a county).
 
     Returns (the region, 1) when exactly one region of ``levels`` in the user's scope answers to
     ``value`` (a name that is some region's whole name wins over names that merely contain it),
     else (None, how many answered: 0, or 2 for "more than one")."""
-    value = " ".join(value.split())
+    value = typed(value)
     qs = _candidates(user=user, levels=levels)
     if value.isdigit():
         region = qs.filter(code=value).first() if len(value) == 12 else None
         return region, int(region is not None)
-    if " " in value:
-        township, _, name = value.rpartition(" ")
-        found = list(qs.filter(parent__name__contains=township, name__contains=name)[:2])
+    parts = value.split(" ")
+    if len(parts) > 1:
+        *above, name = parts
+        # the names above the region, nearest first: its parent, then the parent's parent
+        cond = Q(name__contains=name)
+        for path, part in zip(("parent__name", "parent__parent__name"), reversed(above), strict=False):
+            cond &= Q(**{f"{path}__contains": part})
+        found = list(qs.filter(cond)[:2]) if len(above) <= 2 else []
     else:
         found = list(qs.filter(name=value)[:2]) or list(qs.filter(name__contains=value)[:2])
     return (found[0], 1) if len(found) == 1 else (None, len(found))
 
 
-def region_label(region: Region) -> str:
-    """乡镇 村 for a village (names repeat across townships), the name for a township."""
-    if region.level == RegionLevel.VILLAGE and region.parent is not None:
-        return f"{region.parent.name} {region.name}"
+def labels_with_county(user: Any) -> bool:
+    """Whether the user's scope spans several counties (a city, a province, everything): then a
+    village's or township's name with its township's alone repeats across counties."""
+    prefix = user_region_prefix(user)
+    return prefix is None or len(prefix) < 6
+
+
+def region_label(region: Region, *, with_county: bool = False) -> str:
+    """乡镇 村 for a village (names repeat across townships), the name for a township; with
+    ``with_county`` the county's name in front (县 乡镇 村, 县 乡镇)."""
+    parent = region.parent
+    if region.level == RegionLevel.VILLAGE and parent is not None:
+        county = parent.parent if with_county else None
+        return f"{county.name} {parent.name} {region.name}" if county else f"{parent.name} {region.name}"
+    if region.level == RegionLevel.TOWNSHIP and with_county and parent is not None:
+        return f"{parent.name} {region.name}"
     return region.name

@@ -30,7 +30,11 @@ class HouseholdListView(LoginRequiredMixin, PermissionRequiredMixin, RegionScope
     def get_queryset(self) -> Any:
         self.form = self.get_form()
         filters: dict[str, str] = {}
-        if self.form.is_bound and self.form.is_valid():
+        if self.form.is_bound and not self.form.is_valid():
+            # a filter the page could not read (a village outside the scope, a name several villages
+            # share): the error under the field and no rows, never every household as if unfiltered
+            return households_in_scope(user=self.request.user).none()
+        if self.form.is_bound:
             filters = {
                 "search": self.form.cleaned_data["q"],
                 "village_code": self.form.cleaned_data["village"],

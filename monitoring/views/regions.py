@@ -9,7 +9,13 @@ from django.views.decorators.http import require_GET
 
 from fanpin.core.roles import Permission
 from fanpin.web.mixins import permission_require
-from monitoring.selectors.regions import TOWNSHIPS_AND_VILLAGES, VILLAGES, region_label, regions_matching
+from monitoring.selectors.regions import (
+    TOWNSHIPS_AND_VILLAGES,
+    VILLAGES,
+    labels_with_county,
+    region_label,
+    regions_matching,
+)
 
 # htmx sends the typed text under the field's own name; ``field`` says which one it is.
 TERM_FIELDS = {"q", "village", "region"}
@@ -26,5 +32,8 @@ def region_typeahead_view(request: HttpRequest) -> HttpResponse:
     term = request.GET.get(field if field in TERM_FIELDS else "q", "")
     levels = TOWNSHIPS_AND_VILLAGES if request.GET.get("levels") == "area" else VILLAGES
     regions = regions_matching(user=request.user, term=term, levels=levels)
-    options = [(r.code, region_label(r) + ("（乡镇）" if r.level != "VILLAGE" else "")) for r in regions]
+    wide = labels_with_county(request.user)
+    options = [
+        (r.code, region_label(r, with_county=wide) + ("（乡镇）" if r.level != "VILLAGE" else "")) for r in regions
+    ]
     return render(request, "monitoring/_region_options.html", {"options": options})

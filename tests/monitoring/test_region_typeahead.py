@@ -145,3 +145,71 @@ def test_a_province_wide_page_lists_no_villages(world: World) -> None:
         html = province.get(reverse(name)).content.decode()
         assert html.count("<option") < 60, name
         assert f'hx-get="{TYPEAHEAD}?levels=' in html, name
+
+
+@pytest.fixture
+def two_counties(world: World) -> None:
+    """上营村 of 东岗镇 in two counties of one city: 绿水县 and 青山县."""
+    Region.objects.filter(code="520101000000").update(name="绿水县")
+    Region.objects.filter(code="520102000000").update(name="青山县")
+    region("520101001000", "东岗镇")
+    region("520102001000", "东岗镇")
+    region("520101001003", "上营村")
+    region("520102001003", "上营村")
+
+
+def options(client: Client, term: str, *, levels: str = "village", field: str = "village") -> list[tuple[str, str]]:
+    html = client.get(TYPEAHEAD, {"levels": levels, "field": field, field: term}).content.decode()
+    return re.findall(r'<option value="(\d{12})">([^<]*)</option>', html)
+
+
+def test_wide_scopes_tell_namesakes_apart_by_county(world: World, two_counties: None) -> None:
+    Region.objects.filter(code__in=["520101001000", "520102001000"]).update(name="东岗镇")
+    city = options(as_user(world, "city"), "上营")
+    assert city == [("520101001003", "绿水县 东岗镇 上营村"), ("520102001003", "青山县 东岗镇 上营村")]
+    assert options(as_user(world, "province"), "上营")[1] == ("520102001003", "青山县 东岗镇 上营村")
+    # within one county the township is enough
+    assert options(as_user(world, "county"), "上营") == [("520101001003", "东岗镇 上营村")]
+    # townships of the lead queue's 乡镇/村 field, too
+    area = options(as_user(world, "city"), "东岗", levels="area", field="region")
+    assert ("520102001000", "青山县 东岗镇（乡镇）") in area
+    # the label as the city picked it filters to that one village
+    _rows, html = household_numbers(as_user(world, "city"), village="青山县 东岗镇 上营村")
+    assert "有多个村" not in html and "（青山县 东岗镇 上营村）" in html
+
+
+def test_typing_a_county_name_offers_its_villages(world: World, two_counties: None) -> None:
+    found = suggested(as_user(world, "city"), "绿水")
+    assert found and all(code.startswith("520101") for code in found)
+    assert "520101001003" in found
+
+
+def test_full_width_digits_are_read_as_digits(world: World, two_counties: None) -> None:
+    county = as_user(world, "county")
+    assert suggested(county, "５２０１０１００１") == suggested(county, "520101001") != []
+    rows, html = household_numbers(county, village="５２０１０１００１００２")
+    assert rows == ["H520101001002"] and "不是您管辖范围内" not in html
+
+
+def test_an_unreadable_village_filter_lists_no_households(world: World, namesakes: None) -> None:
+    county = as_user(world, "county")
+    rows, html = household_numbers(county, village="539902001001")
+    assert rows == [] and "“539902001001”不是您管辖范围内的村" in html
+    city = as_user(world, "city")
+    rows, html = household_numbers(city, village="上营")
+    assert rows == [] and "有多个村与“上营”相符" in html
+    assert household_numbers(city)[0] != []  # without the filter the city sees its households
+
+
+def test_an_unreadable_region_filter_lists_no_leads(world: World, namesakes: None) -> None:
+    from tests.factories import LeadFactory
+
+    for code in ("520101001001", "520102001001"):
+        LeadFactory(household=world.households[code])
+    city = as_user(world, "city")
+    url = reverse("monitoring:lead_queue")
+    assert re.findall(r"H52\d{10}", city.get(url, {"state": "ALL"}).content.decode())
+    for value, error in (("539902001001", "不是您管辖范围内的乡镇或村"), ("上营", "有多个乡镇或村与“上营”相符")):
+        html = city.get(url, {"state": "ALL", "region": value}).content.decode()
+        assert error in html, value
+        assert re.findall(r"H52\d{10}", html) == [], value
