@@ -5,6 +5,11 @@ the lead it raised or joined, that lead's latest appeal (申诉) and the monitor
 subqueries of a single statement, and the name is compared afterwards in constant time, so the
 answer's timing and shape tell nothing about which receipts exist.  The page shows only the stage
 (and for 未纳入 the reason category), never names, numbers, free text or the household's data.
+
+A public self-report is unverified: anyone who knows a 身份证号 can file one with any name.  Its page
+therefore answers 已受理, whatever the match, until a cadre has recorded the 入户核实 of the lead it
+joined after the report was received; from then on it shows the stage the household would learn from
+the village 公示 anyway.  A report matched to a household already monitored (no lead) stays 已受理.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from django.db.models.functions import Coalesce
 
 from monitoring.models import (
     Application,
+    ApplicationChannel,
     Lead,
     LeadState,
     Member,
@@ -118,6 +124,7 @@ def receipt_status(*, receipt_no: str, name: str) -> ReceiptStatus:
             head_name=Subquery(
                 Member.objects.filter(household=OuterRef("household_id"), relation=Relation.HEAD).values("name")[:1]
             ),
+            joined_verified_at=Subquery(Lead.objects.filter(pk=OuterRef("lead_id")).values("verified_at")[:1]),
             lead_state=Subquery(shown.values("state")[:1]),
             lead_rejection_category=Subquery(shown.values("rejection_category")[:1]),
             target_status=Subquery(MonitoringTarget.objects.filter(lead=OuterRef("shown_lead")).values("status")[:1]),
@@ -129,6 +136,9 @@ def receipt_status(*, receipt_no: str, name: str) -> ReceiptStatus:
             ),
         )
         .values(
+            "channel",
+            "created_at",
+            "joined_verified_at",
             "applicant_name",
             "head_name",
             "lead_id",
@@ -145,7 +155,10 @@ def receipt_status(*, receipt_no: str, name: str) -> ReceiptStatus:
         return ReceiptStatus(found=False, receipt_no=receipt)
     state = row["lead_state"]
     reason = ""
-    if state is None and row["household_target_status"] == TargetStatus.ACTIVE:
+    verified_since = row["joined_verified_at"] is not None and row["joined_verified_at"] >= row["created_at"]
+    if row["channel"] == ApplicationChannel.PUBLIC and not verified_since:
+        stage = ReceiptStage.RECEIVED  # unverified: the match, or the lack of one, is not told
+    elif state is None and row["household_target_status"] == TargetStatus.ACTIVE:
         stage = ReceiptStage.INCLUDED
     elif state is None:
         stage = ReceiptStage.RECEIVED  # not yet matched to a household

@@ -20,7 +20,7 @@ from monitoring.services.review import Verification, lead_reject, lead_verify
 from tests.conftest import World
 from tests.factories import LeadFactory
 from tests.monitoring.review_helpers import lead_in
-from tests.monitoring.test_status_page import ask, public_report, stage
+from tests.monitoring.test_status_page import ask, public_report, stage, verify
 
 pytestmark = pytest.mark.django_db
 
@@ -30,7 +30,8 @@ VILLAGE = "520101001001"
 def rejected_application(world: World):  # type: ignore[no-untyped-def]
     app = public_report(world)
     assert app.lead is not None
-    lead_reject(lead_id=app.lead.pk, actor=world.users["village"], reason="收入已恢复", category="INCOME_ABOVE_LINE")
+    verify(world, app.lead.pk)  # the public page tells 未纳入 only after the 入户核实
+    lead_reject(lead_id=app.lead.pk, actor=world.users["county"], reason="收入已恢复", category="INCOME_ABOVE_LINE")
     app.lead.refresh_from_db()
     return app
 

@@ -312,3 +312,37 @@ def test_a_failed_attempt_is_recorded_and_raised_for_the_worker_to_retry(world: 
     notice = Notice.objects.get()
     assert (notice.status, notice.attempts, notice.last_error) == ("RETRYING", 1, "通知网关返回 HTTP 500。")
     assert notice.address == "13800001234"  # kept for the retry
+
+
+def test_results_go_to_the_households_preference_never_to_a_phone_typed_in_the_public_form(world: World) -> None:
+    from tests.monitoring.test_status_page import stranger_report
+
+    opt_in(world)
+    household = world.households[VILLAGE]
+    screened = lead_in(household, LeadState.NEW, sources=["SCREENING"])
+    app = stranger_report(world, opt_in=True)
+    assert app.lead_id == screened.pk
+    lead_reject(lead_id=screened.pk, actor=world.users["county"], reason="核实无风险", category="NO_RISK")
+    to_stranger = Notice.objects.filter(recipient_masked="139****2222")
+    assert list(to_stranger.values_list("kind", flat=True)) == ["RECEIVED"]  # only the 受理 of the report
+    rejected = Notice.objects.get(kind="NOT_INCLUDED")
+    assert rejected.recipient == "HOUSEHOLD" and rejected.recipient_masked == "137****2222"
+    # the household holds no receipt: it is told where to appeal, not to use a 回执编号
+    assert "回执编号" not in rejected.text and "如有异议，可向村委会提出申诉" in rejected.text
+
+
+def test_a_rejected_appeal_tells_where_to_raise_it_further(world: World) -> None:
+    from monitoring.services.appeals import lead_appeal_file
+
+    opt_in(world)
+    household = world.households[VILLAGE]
+    first = lead_in(household, LeadState.NEW, sources=["SELF_APPLICATION"])
+    lead_reject(lead_id=first.pk, actor=world.users["county"], reason="收入达标", category="INCOME_ABOVE_LINE")
+    appeal = lead_appeal_file(actor=world.users["village"], lead_id=first.pk, reason="老人又住院了")
+    appeal.state = LeadState.VERIFIED
+    appeal.verified_at = timezone.now()
+    appeal.save(update_fields=["state", "verified_at"])
+    lead_reject(lead_id=appeal.pk, actor=world.users["county"], reason="仍达标", category="INCOME_ABOVE_LINE")
+    text = Notice.objects.filter(kind="NOT_INCLUDED").order_by("-id").first().text  # type: ignore[union-attr]
+    assert "向乡镇或县乡村振兴部门反映" in text and "申诉" not in text.split("原因类别")[1]
+    assert "回执编号" not in text

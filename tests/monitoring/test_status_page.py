@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from monitoring.models import Application, LeadState, TargetStatus
 from monitoring.services.applications import SelfReport, self_report_match, self_report_submit
-from monitoring.services.review import lead_reject
+from monitoring.services.review import Verification, lead_reject, lead_verify
 from tests.conftest import World
 from tests.factories import TargetFactory
 
@@ -43,6 +43,20 @@ def public_report(world: World, *, match: bool = True, opt_in: bool = False) -> 
         self_report_match(application_id=application.pk)
     application.refresh_from_db()
     return application
+
+
+def verify(world: World, lead_id: int) -> None:
+    """The village cadre records the 入户核实 (and the 评议/公示 dates) of the lead."""
+    today = timezone.localdate()
+    checked = Verification(
+        home_checked_on=today,
+        consent_signed=True,
+        appraisal_on=today,
+        appraisal_outcome="AGREED",
+        publicity_start=today,
+        publicity_end=today + dt.timedelta(days=4),
+    )
+    lead_verify(lead_id=lead_id, actor=world.users["village"], opinion="已入户核实", verification=checked)
 
 
 def ask(receipt: str, name: str, client: Client | None = None) -> str:
@@ -85,12 +99,13 @@ def test_pending_match_report_is_received(world: World) -> None:
     assert stage(ask(app.receipt_no, app.applicant_name)) == "已受理"
 
 
-def test_each_stage_of_the_lead_is_shown(world: World) -> None:
+def test_each_stage_of_the_lead_is_shown_once_a_cadre_verified_it(world: World) -> None:
     app = public_report(world)
     lead = app.lead
     assert lead is not None and lead.state == LeadState.NEW
     name = app.applicant_name
-    assert stage(ask(app.receipt_no, name)) == "核实中"
+    # a public report is unverified: before the 入户核实 it says 已受理, not whether the ID matched
+    assert stage(ask(app.receipt_no, name)) == "已受理"
     lead.state, lead.verified_at = LeadState.VERIFIED, timezone.now()
     lead.save()
     assert stage(ask(app.receipt_no, name)) == "评议公示中"
@@ -111,16 +126,18 @@ def test_each_stage_of_the_lead_is_shown(world: World) -> None:
     assert stage(ask(app.receipt_no, name)) == "已风险消除"
 
 
-def test_an_application_of_a_household_already_monitored_is_included(world: World) -> None:
+def test_a_public_report_of_a_household_already_monitored_stays_received(world: World) -> None:
     TargetFactory(household=world.households[VILLAGE])  # no lead is raised for an active target
     app = public_report(world)
     assert app.status == "MATCHED" and app.lead is None
-    assert stage(ask(app.receipt_no, app.applicant_name)) == "已纳入"
+    # telling 已纳入 would tell a stranger who typed the ID that the household is monitored
+    assert stage(ask(app.receipt_no, app.applicant_name)) == "已受理"
 
 
 def test_not_included_shows_the_reason_category_never_the_written_reason(world: World) -> None:
     app = public_report(world)
     assert app.lead is not None
+    verify(world, app.lead.pk)
     lead_reject(
         lead_id=app.lead.pk, actor=world.users["county"], reason="家中有小轿车一辆，另有门面出租", category="DATA_CHECK"
     )
@@ -133,7 +150,7 @@ def test_not_included_shows_the_reason_category_never_the_written_reason(world: 
 
 def test_name_tolerates_surrounding_and_full_width_spaces(world: World) -> None:
     app = public_report(world)
-    assert stage(ask(f"  {app.receipt_no.lower()} ", f"\u3000 {app.applicant_name}\u3000")) == "核实中"
+    assert stage(ask(f"  {app.receipt_no.lower()} ", f"\u3000 {app.applicant_name}\u3000")) == "已受理"
     assert stage(ask(app.receipt_no, app.applicant_name[:-1])) == "未查到"  # part of the name is not the name
 
 
@@ -158,7 +175,7 @@ def test_unknown_receipt_and_wrong_name_answer_alike_with_the_same_queries(
         wrong_name = ask(app.receipt_no, "李四")
     with django_assert_num_queries(STATUS_QUERIES):
         malformed = ask("不是编号", app.applicant_name)
-    assert stage(known) == "核实中"
+    assert stage(known) == "已受理"
     for html in (missing, wrong_name, malformed):
         assert stage(html) == "未查到"
         assert NOT_FOUND in html
@@ -205,3 +222,62 @@ def test_the_receipt_answer_and_the_login_page_link_to_the_status_page(world: Wo
     assert f'href="/status/?receipt={receipt}"' in done
     assert 'href="/status/"' in Client().get(reverse("login")).content.decode()
     assert 'href="/status/"' in Client().get(reverse("self_report")).content.decode()
+
+
+def stranger_report(world: World, *, opt_in: bool = False) -> Application:
+    """Someone who knows the head's 身份证号 reports under their own name and phone."""
+    head = world.households[VILLAGE].members.get()
+    report = SelfReport(
+        name="路人甲",
+        id_number=head.id_number,
+        village_code=VILLAGE,
+        phone="13911112222",
+        reason="ILLNESS",
+        description="听说他家有困难",
+        notice_opt_in=opt_in,
+    )
+    application = self_report_submit(report=report)
+    self_report_match(application_id=application.pk)
+    application.refresh_from_db()
+    return application
+
+
+def test_a_stranger_with_the_id_number_learns_nothing_from_the_status_page(world: World) -> None:
+    from tests.monitoring.review_helpers import lead_in
+
+    household = world.households[VILLAGE]
+    # the household is under 评议公示 already (a screening lead verified before the report)
+    screened = lead_in(household, LeadState.VERIFIED, sources=["SCREENING"])
+    screened.verified_at = timezone.now() - dt.timedelta(days=2)
+    screened.save(update_fields=["verified_at"])
+    app = stranger_report(world)
+    assert app.lead_id == screened.pk  # merged into the household's open lead
+    assert stage(ask(app.receipt_no, "路人甲")) == "已受理"  # neither the match nor the review is told
+    # a report whose ID matches nobody answers the same
+    unmatched = self_report_submit(
+        report=SelfReport(
+            name="路人乙",
+            id_number="110101199001011237",
+            village_code=VILLAGE,
+            phone="13911113333",
+            reason="ILLNESS",
+            description="x",
+        )
+    )
+    self_report_match(application_id=unmatched.pk)
+    assert stage(ask(unmatched.receipt_no, "路人乙")) == "已受理"
+    # rejected without a 入户核实 after the report: still 已受理, and no appeal is offered
+    lead_reject(lead_id=screened.pk, actor=world.users["county"], reason="核实无风险", category="NO_RISK")
+    html = ask(app.receipt_no, "路人甲")
+    assert stage(html) == "已受理" and 'data-testid="appeal-form"' not in html
+    response = Client().post(
+        reverse("status_appeal"), {"receipt": app.receipt_no, "name": "路人甲", "reason": "替他申诉"}
+    )
+    assert response.status_code == 400 and "当前办理阶段不能提出申诉" in response.content.decode()
+
+
+def test_after_the_home_visit_the_public_report_shows_the_stage_of_the_posting(world: World) -> None:
+    app = public_report(world)
+    assert app.lead is not None
+    verify(world, app.lead.pk)
+    assert stage(ask(app.receipt_no, app.applicant_name)) == "评议公示中"

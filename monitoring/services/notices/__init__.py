@@ -10,9 +10,11 @@ sender (``senders``) and records the outcome.  A failed send is retried by Celer
 backoff until ``NOTICE_MAX_ATTEMPTS``, then recorded as 发送失败.
 
 Households receive notices only when they opted in (``NoticePreference``: a cadre records the
-household's consent and phone) or, for a public self-report, when the applicant ticked the box on
-the form (``Application.notice_opt_in``, sent to the phone they gave).  A 帮扶责任人's reminder goes
-to the work phone recorded on the measure.
+household's consent and phone).  A public self-report is unverified (anyone who knows a 身份证号 can
+file one with any phone), so the phone typed in the public form (``Application.notice_opt_in``) only
+ever receives the 受理 notice of that report; decisions, 风险消除 and other results go to the
+household's own preference only.  A 帮扶责任人's reminder goes to the work phone recorded on the
+measure.
 """
 
 from __future__ import annotations
@@ -179,22 +181,25 @@ def notices_application_received(*, application: Application) -> list[Notice]:
 
 
 def notices_lead_decided(*, lead: Lead, category: str = "") -> list[Notice]:
-    """纳入 (confirmed; ``category`` the target's) or 未纳入 (rejected, with its reason category).
-
-    The applicants of the lead (and of the lead it appeals against) are told with the household."""
+    """纳入 (confirmed; ``category`` the target's) or 未纳入 (rejected, with its reason category), told
+    to the household's opted-in preference only (a public applicant's phone is unverified)."""
     if lead.state == LeadState.CONFIRMED:
         kind = NoticeKind.INCLUDED
     elif lead.state == LeadState.REJECTED and ASKED_SOURCES & set(lead.sources or []):
         kind = NoticeKind.NOT_INCLUDED
     else:
         return []
-    lead_ids = [lead.pk] + ([lead.appeal_of_id] if lead.appeal_of_id else [])
-    applications = list(Application.objects.filter(lead_id__in=lead_ids).order_by("created_at", "id"))
-    receipt = applications[0].receipt_no if applications else ""
     reason = RejectionCategory(lead.rejection_category or RejectionCategory.OTHER).label
     village_id = Household.objects.values_list("village_id", flat=True).get(pk=lead.household_id)
+    # the household has no receipt in hand here: it appeals through the village (a cadre files it), and
+    # after a rejected appeal it raises the matter further with the township or county
+    if LeadSource.APPEAL in (lead.sources or []) or lead.appeal_of_id is not None:
+        next_step = "如仍有异议，可向乡镇或县乡村振兴部门反映。"
+    else:
+        next_step = "如有异议，可向村委会提出申诉。"
     made = []
-    for recipient, address in _recipients(household_id=lead.household_id, applications=applications):
+    # results go only to the household's own opted-in preference, never to a phone typed in a public form
+    for recipient, address in _recipients(household_id=lead.household_id, applications=[]):
         notice = notice_create(
             kind=kind,
             village_id=village_id,
@@ -206,7 +211,7 @@ def notices_lead_decided(*, lead: Lead, category: str = "") -> list[Notice]:
             text_values={
                 "category": MonitoringTarget.Category(category).label if category else "监测对象",
                 "reason": reason,
-                "status_url": _status_url(receipt),
+                "next_step": next_step,
             },
         )
         if notice is not None:
@@ -215,11 +220,10 @@ def notices_lead_decided(*, lead: Lead, category: str = "") -> list[Notice]:
 
 
 def notices_target_eliminated(*, target: MonitoringTarget) -> list[Notice]:
-    """风险消除 confirmed by the county: the household (and the applicants of its lead) are told."""
-    applications = list(Application.objects.filter(lead_id=target.lead_id)) if target.lead_id else []
+    """风险消除 confirmed by the county: the household's opted-in preference is told."""
     village_id = Household.objects.values_list("village_id", flat=True).get(pk=target.household_id)
     made = []
-    for recipient, address in _recipients(household_id=target.household_id, applications=applications):
+    for recipient, address in _recipients(household_id=target.household_id, applications=[]):
         notice = notice_create(
             kind=NoticeKind.ELIMINATED,
             village_id=village_id,

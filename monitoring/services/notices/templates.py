@@ -20,10 +20,7 @@ TEXTS: dict[str, str] = {
     NoticeKind.INCLUDED: (
         "经县级审定，您家已纳入防止返贫致贫监测对象（{category}）。帮扶责任人将与您联系，共同商定帮扶措施。"
     ),
-    NoticeKind.NOT_INCLUDED: (
-        "经审核，您家暂未纳入防止返贫致贫监测对象，原因类别：{reason}。"
-        "如有异议，可凭回执编号在查询页面提出申诉{status_url}，或联系村委会。"
-    ),
+    NoticeKind.NOT_INCLUDED: ("经审核，您家暂未纳入防止返贫致贫监测对象，原因类别：{reason}。{next_step}"),
     NoticeKind.ELIMINATED: (
         "经县级审定，您家返贫致贫风险已消除（{method}）。仍在实施的帮扶措施按期继续；如再遇困难，可随时向村委会申报。"
     ),
