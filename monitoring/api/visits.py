@@ -128,6 +128,7 @@ class ApplicationSerializer(serializers.ModelSerializer[Application]):
             "id",
             "receipt_no",
             "channel",
+            "source",  # CADRE · DIRECT · POSTER (a village's QR poster)
             "status",
             "village",
             "household",

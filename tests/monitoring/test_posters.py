@@ -109,6 +109,9 @@ def test_applications_are_counted_per_source(world: World, django_capture_on_com
     counts = dict(re.findall(r'data-testid="source-(\w+)">(\d+)<', html))
     assert counts == {"poster": "2", "direct": "2", "cadre": "1"}
     assert "村级二维码海报" in unescape(html) and "扫村级海报" in html
+    # the API names the source by its code
+    api = client_for(world.users["county"]).get("/api/v1/applications/").json()
+    assert sorted(row["source"] for row in api["results"]) == ["CADRE", "DIRECT", "DIRECT", "POSTER", "POSTER"]
 
 
 def test_source_counts_follow_the_region(world: World, django_capture_on_commit_callbacks: Any) -> None:
