@@ -10,6 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
+from fanpin.core.idcard import phone_mask
 from fanpin.core.roles import Permission
 from fanpin.core.scoping import ObjectOutOfScope
 from fanpin.web.errors import form_errors_add
@@ -52,12 +53,12 @@ def notice_preference_view(request: HttpRequest, pk: int) -> HttpResponse:
     except Household.DoesNotExist:
         raise ObjectOutOfScope("农户") from None
     preference = notice_preference_for(household_id=household.pk)
-    initial = (
-        {"opted_in": preference.opted_in, "phone": preference.phone, "wechat_openid": preference.wechat_openid}
-        if preference
-        else {"phone": household.phone}
-    )
+    # the number is never written into the page: shown masked, the input left empty keeps it
+    initial = {"opted_in": preference.opted_in, "wechat_openid": preference.wechat_openid} if preference else {}
     form = NoticePreferenceForm(request.POST or None, initial=initial)
+    current = (preference.phone if preference else "") or household.phone
+    if current:
+        form.fields["phone"].help_text = f"当前号码 {phone_mask(current)}，留空则保留原号码。"
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         try:

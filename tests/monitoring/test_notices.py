@@ -346,3 +346,21 @@ def test_a_rejected_appeal_tells_where_to_raise_it_further(world: World) -> None
     text = Notice.objects.filter(kind="NOT_INCLUDED").order_by("-id").first().text  # type: ignore[union-attr]
     assert "向乡镇或县乡村振兴部门反映" in text and "申诉" not in text.split("原因类别")[1]
     assert "回执编号" not in text
+
+
+def test_the_consent_page_shows_the_number_masked_and_keeps_it_when_left_empty(world: World) -> None:
+    household = world.households[VILLAGE]
+    opt_in(world)
+    client = Client()
+    client.force_login(world.users["village"])
+    url = reverse("monitoring:notice_preference", args=[household.pk])
+    page = client.get(url).content.decode()
+    assert PHONE not in page and "137****2222" in page and "留空则保留原号码" in page
+    assert client.post(url, {"opted_in": "on", "phone": ""}).status_code == 302
+    assert NoticePreference.objects.get(household=household).phone == PHONE  # kept
+    # opting out clears the number: nothing is kept for a household that wants no notices
+    assert client.post(url, {"phone": ""}).status_code == 302
+    preference = NoticePreference.objects.get(household=household)
+    assert (preference.opted_in, preference.phone) == (False, "")
+    page = client.get(url).content.decode()
+    assert "137****2222" not in page

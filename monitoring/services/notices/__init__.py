@@ -286,10 +286,17 @@ def notice_preference_set(
     *, actor: Any, household_id: int, opted_in: bool, phone: str = "", wechat_openid: str = ""
 ) -> NoticePreference:
     """A cadre records a household's consent to notices and where they go (audited, masked).
-    ``Household.DoesNotExist`` outside the actor's scope."""
+    A blank ``phone`` keeps the number on record (the page shows it masked, never in the input: the
+    preference's, else the household's); opting out clears the phone and openid (no address is kept
+    for a household that does not want notices).  ``Household.DoesNotExist`` outside the actor's scope."""
     household = Household.objects.for_user(actor).get(pk=household_id)  # DoesNotExist outside the scope
     phone = re.sub(r"[\s\u3000-]", "", phone or "")
     wechat_openid = (wechat_openid or "").strip()
+    if not opted_in:
+        phone = wechat_openid = ""
+    elif not phone:
+        kept = NoticePreference.objects.filter(household=household).values_list("phone", flat=True).first()
+        phone = kept or re.sub(r"[\s\u3000-]", "", household.phone or "")
     errors: dict[str, str] = {}
     if phone and not MOBILE.match(phone):
         errors["phone"] = "请填写 11 位手机号码（短信通知只能发到手机）。"
