@@ -47,6 +47,10 @@ def appeal_refusal(lead: Lead) -> str:
         return "这是一条申诉线索，县级已审定；如有新的情况，请从原线索再次提出申诉。"
     if Lead.objects.open().filter(appeal_of=lead).exists():
         return "该线索已有申诉正在办理，请等待县级审定。"
+    # the appeal would merge into the household's open lead, which already carries the appeal of
+    # another rejected lead (a lead carries one appeal): the household waits for that outcome
+    if Lead.objects.open().filter(household_id=lead.household_id, appeal_of__isnull=False).exists():
+        return "该户已有正在办理的线索，请等待办理结果。"
     if MonitoringTarget.objects.filter(household_id=lead.household_id, status=TargetStatus.ACTIVE).exists():
         return "该户已是监测对象，无需申诉。"
     return ""

@@ -262,6 +262,14 @@ def identified_on_error(identified_on: dt.date, *, lead: Lead) -> str:
     return ""
 
 
+def appeal_unverified_refusal(lead: Lead) -> str:
+    """An appeal (申诉) is looked at again: the county decides it only after the village's 入户核实
+    (and 评议公示), not seconds after it was filed; ``""`` when the lead may be decided."""
+    if LeadSource.APPEAL in (lead.sources or []) and lead.verified_at is None:
+        return "申诉线索须先由村级入户核实、民主评议和公示，核实后县级才能审定。"
+    return ""
+
+
 def _confirm(*, lead_id: int, actor: Any, opinion: str, decision: Decision, name: str) -> Lead:
     errors = decision_errors(decision)
     if errors:
@@ -270,6 +278,9 @@ def _confirm(*, lead_id: int, actor: Any, opinion: str, decision: Decision, name
 
     def on_apply(lead: Lead) -> list[str]:
         now = _now()
+        refusal = appeal_unverified_refusal(lead)
+        if refusal:
+            raise TransitionNotAllowed(refusal)
         if name == "confirm":  # the direct confirmation (green channel) owes the paperwork
             refusal = verification_refusal(lead)
             if refusal:
@@ -326,6 +337,9 @@ def lead_reject(*, lead_id: int, actor: Any, reason: str, category: str = Reject
     def on_apply(lead: Lead) -> list[str]:
         if LeadSource.APPEAL in (lead.sources or []) and effective_role(actor) not in (Role.COUNTY, Role.ADMIN):
             raise TransitionNotAllowed("申诉线索须由县级审定：村、乡镇不能不予纳入，请核实后报县级。")
+        refusal = appeal_unverified_refusal(lead)
+        if refusal:
+            raise TransitionNotAllowed(refusal)
         lead.rejection_reason = reason
         lead.rejection_category = category
         lead.decided_at = _now()

@@ -204,6 +204,10 @@ def _held_back(lead: Lead, transitions: list[Any], user: Any = None) -> tuple[li
     if "reject" in names and "APPEAL" in (lead.sources or []) and effective_role(user) not in ("COUNTY", "ADMIN"):
         held.add("reject")  # an appeal is decided by the county (services/review.lead_reject)
         notes.append("这是农户的申诉线索：核实后报县级审定，村、乡镇不能不予纳入。")
+    appeal_refusal = review.appeal_unverified_refusal(lead)
+    if appeal_refusal and names & {"reject", "confirm_direct"}:
+        held |= {"reject", "confirm_direct"}
+        notes.append(appeal_refusal)
     return [t for t in transitions if t.name not in held], notes
 
 

@@ -123,6 +123,9 @@ def test_lead_page_hides_reject_of_an_appeal_from_the_village(world: World) -> N
     html = village.get(reverse("monitoring:lead_detail", args=[appeal.pk])).content.decode()
     assert 'data-testid="form-reject"' not in html and "村、乡镇不能不予纳入" in html
     assert f'href="/monitoring/leads/{app.lead.pk}/"' in html  # links back to the rejected lead
+    verify(world, appeal.pk)  # the county decides an appeal after the 入户核实
+    html = village.get(reverse("monitoring:lead_detail", args=[appeal.pk])).content.decode()
+    assert 'data-testid="form-reject"' not in html
     county = Client()
     county.force_login(world.users["county"])
     html = county.get(reverse("monitoring:lead_detail", args=[appeal.pk])).content.decode()
@@ -194,3 +197,43 @@ def test_the_appeal_source_has_its_label_in_lists_and_filters(world: World) -> N
     html = client.get(reverse("monitoring:lead_queue") + "?state=ALL&source=APPEAL").content.decode()
     assert "申诉" in html and 'data-testid="lead-row"' in html
     assert html.count('data-testid="lead-row"') == 1
+
+
+def test_a_second_rejected_lead_cannot_be_appealed_while_an_appeal_is_open(world: World) -> None:
+    app = rejected_application(world)  # lead B, rejected, the household's receipt
+    household = world.households[VILLAGE]
+    other = lead_in(household, LeadState.REJECTED, sources=["VISIT"])  # lead A, rejected earlier
+    lead_appeal_file(actor=world.users["village"], lead_id=other.pk, reason="户主摔伤")  # A's appeal is open
+    audits = AuditEntry.objects.count()
+    client = Client()
+    response = client.post(
+        reverse("status_appeal"), {"receipt": app.receipt_no, "name": app.applicant_name, "reason": "又住院了"}
+    )
+    html = response.content.decode()
+    assert response.status_code == 400 and "该户已有正在办理的线索，请等待办理结果" in html
+    assert 'data-testid="appeal-filed"' not in html
+    assert not Lead.objects.filter(appeal_of=app.lead).exists() and AuditEntry.objects.count() == audits
+    with pytest.raises(ValidationError, match="该户已有正在办理的线索"):
+        lead_appeal_file(actor=world.users["village"], lead_id=app.lead.pk, reason="又住院了")
+
+
+def test_the_county_decides_an_appeal_only_after_the_home_visit(world: World) -> None:
+    app = rejected_application(world)
+    appeal = appeal_file_public(receipt_no=app.receipt_no, name=app.applicant_name, reason="又住院了")
+    assert appeal.state == LeadState.NEW
+    with pytest.raises(TransitionNotAllowed, match="申诉线索须先由村级入户核实"):
+        lead_reject(lead_id=appeal.pk, actor=world.users["county"], reason="不符合", category="NO_RISK")
+    county = Client()
+    county.force_login(world.users["county"])
+    page = county.get(reverse("monitoring:lead_detail", args=[appeal.pk])).content.decode()
+    assert 'data-testid="form-reject"' not in page and 'data-testid="form-confirm_direct"' not in page
+    assert "申诉线索须先由村级入户核实" in page
+    forced = county.post(
+        reverse("monitoring:lead_act", args=[appeal.pk, "reject"]),
+        {"reject-opinion": "不符合", "reject-category": "NO_RISK", "reject-checked": "on"},
+    )
+    assert forced.status_code == 409 and "申诉线索须先由村级入户核实" in forced.content.decode()
+    appeal.refresh_from_db()
+    assert appeal.state == LeadState.NEW
+    verify(world, appeal.pk)  # after the 入户核实 the county decides
+    lead_reject(lead_id=appeal.pk, actor=world.users["county"], reason="复核后仍不符合", category="NO_RISK")
