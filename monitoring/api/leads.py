@@ -13,6 +13,7 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from fanpin.core.masking import free_text_for
 from fanpin.core.scoping import ObjectOutOfScope, ScopedAPIViewMixin
 from fanpin.web.api import ID_REGEX, IntegerFilter
 from monitoring.api.filters import _within
@@ -138,6 +139,16 @@ class LeadDetailSerializer(LeadListSerializer):
 
     def get_target(self, obj: Lead) -> int | None:
         return next((t.pk for t in obj.targets.all()), None)
+
+    def to_representation(self, instance: Lead) -> dict[str, Any]:
+        data = super().to_representation(instance)
+        # free text typed by households and cadres (appeal reasons in the evidence, the rejection
+        # reason): 身份证号-like and phone-like runs masked for the roles that do not see full IDs
+        request = self.context.get("request")
+        user = getattr(request, "user", None)
+        data["evidence"] = free_text_for(user, data.get("evidence"))
+        data["rejection_reason"] = free_text_for(user, data.get("rejection_reason"))
+        return dict(data)
 
 
 class TargetSerializer(serializers.ModelSerializer[MonitoringTarget]):

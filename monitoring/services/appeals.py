@@ -17,6 +17,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 
 from fanpin.core.audit import audit_record
+from fanpin.core.masking import free_text_mask
 from fanpin.core.roles import Permission, effective_role, role_can
 from monitoring.models import Lead, LeadSource, LeadState, MonitoringTarget, RejectionCategory, TargetStatus
 from monitoring.selectors.status import NOT_FOUND_TEXT, receipt_status
@@ -122,4 +123,6 @@ def appeal_file_public(*, receipt_no: str, name: str, reason: str) -> Lead:
     if not status.may_appeal:
         raise ValidationError("当前办理阶段不能提出申诉。")
     lead = LEAD_WORKFLOW.lock_for_system(pk=status.lead_id)
+    # typed on a public page: 身份证号-like and phone-like runs are masked before they are stored
+    reason = free_text_mask(reason or "")
     return _file(lead=lead, reason=reason, actor=None, channel="PUBLIC", receipt_no=status.receipt_no)

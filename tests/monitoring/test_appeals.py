@@ -237,3 +237,44 @@ def test_the_county_decides_an_appeal_only_after_the_home_visit(world: World) ->
     assert appeal.state == LeadState.NEW
     verify(world, appeal.pk)  # after the 入户核实 the county decides
     lead_reject(lead_id=appeal.pk, actor=world.users["county"], reason="复核后仍不符合", category="NO_RISK")
+
+
+def test_numbers_typed_in_free_text_are_masked_for_city_and_province(world: World) -> None:
+    from rest_framework.test import APIClient
+
+    from tests.factories import make_id_number
+
+    household = world.households[VILLAGE]
+    rejected = lead_in(household, LeadState.REJECTED, sources=["VISIT"])
+    id_number = make_id_number()
+    reason = f"户主身份证{id_number}，电话13912345678，请联系"
+    appeal = lead_appeal_file(actor=world.users["village"], lead_id=rejected.pk, reason=reason)
+    Lead.objects.filter(pk=rejected.pk).update(rejection_reason=f"经核对其子13987654321有车，身份证{id_number}")
+    for role in ("province", "city"):
+        client = Client()
+        client.force_login(world.users[role])
+        for pk in (appeal.pk, rejected.pk):
+            page = client.get(reverse("monitoring:lead_detail", args=[pk])).content.decode()
+            assert id_number not in page and "13912345678" not in page and "13987654321" not in page
+        assert "139****5678" in client.get(reverse("monitoring:lead_detail", args=[appeal.pk])).content.decode()
+    api = APIClient()
+    api.force_authenticate(world.users["province"])
+    body = api.get(f"/api/v1/leads/{appeal.pk}/").json()
+    text = body["evidence"]["APPEAL"][0]["appeal_reason"]
+    assert id_number not in text and "13912345678" not in text and "139****5678" in text
+    assert id_number not in str(body)
+    # the county, whose role sees full IDs, sees what was typed
+    county = Client()
+    county.force_login(world.users["county"])
+    assert "13912345678" in county.get(reverse("monitoring:lead_detail", args=[appeal.pk])).content.decode()
+
+
+def test_an_appeal_typed_on_the_public_page_is_stored_masked(world: World) -> None:
+    app = rejected_application(world)
+    appeal = appeal_file_public(
+        receipt_no=app.receipt_no, name=app.applicant_name, reason="有事请打13912345678或身份证522728199001011234"
+    )
+    stored = appeal.evidence["APPEAL"][0]["appeal_reason"]
+    assert "13912345678" not in stored and "139****5678" in stored and "522728********1234" in stored
+    entry = AuditEntry.objects.get(object_type="lead", object_id=str(app.lead.pk), action="appeal")
+    assert "13912345678" not in entry.reason
