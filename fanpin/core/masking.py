@@ -25,7 +25,9 @@ def mask_phone(value: str) -> str:
 
 # Phone-like runs in free text: a mobile number (spaces or dashes allowed inside) or a landline with
 # its area code, not part of a longer digit run.
-_PHONE_LIKE = re.compile(r"(?<![0-9０-９])(?:1[3-9][0-9](?:[ \-]?[0-9]{4}){2}|0[0-9]{2,3}[ \-]?[0-9]{7,8})(?![0-9０-９])")
+_PHONE_LIKE = re.compile(
+    r"(?<![0-9０-９])(?:1[3-9][0-9](?:[ \-]?[0-9]{4}){2}|0[0-9]{2,3}[ \-]?[0-9]{7,8})(?![0-9０-９])"
+)
 
 
 def free_text_mask(text: str) -> str:

@@ -23,6 +23,8 @@ def free_text(value: Any, user: Any) -> Any:
     """Free text typed by households and cadres (appeal and rejection reasons, opinions): 身份证号-like
     and phone-like runs masked for the roles that do not see full IDs."""
     return free_text_for(user, value)
+
+
 SOURCES = dict(LeadSource.choices)
 RISKS = dict(RiskType.choices)
 # Labels of the other sources' evidence; the screening rules' figures are labelled by their
