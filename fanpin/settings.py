@@ -398,9 +398,14 @@ CARD_SHOWS_HEALTH_DETAILS_PROVINCES = province_codes(
 # chromium, chromium-browser, google-chrome on PATH) and how long one file may take (seconds).
 PDF_BROWSER = os.environ.get("PDF_BROWSER", "")
 PDF_TIMEOUT = int(os.environ.get("PDF_TIMEOUT", "60"))
-# The public status page (/status/): tries per address / per receipt number in the same window.
+# The public status page (/status/): tries per address in the self-report's window, and per receipt
+# number in a shorter window (wrong names typed by others lock the household out only that long).
 STATUS_RATE_PER_IP = int(os.environ.get("STATUS_RATE_PER_IP", "30"))
 STATUS_RATE_PER_RECEIPT = int(os.environ.get("STATUS_RATE_PER_RECEIPT", "10"))
+STATUS_RATE_RECEIPT_WINDOW = int(os.environ.get("STATUS_RATE_RECEIPT_WINDOW", "900"))
+# The reverse proxies in front of the site (comma-separated IPs, default none): from these the client
+# address is taken from X-Forwarded-For (fanpin.web.mixins.client_ip; docs/operations.md).
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES")
 
 # Notices (受理, 纳入/未纳入, 风险消除, measures falling due; docs/decisions/2026-12-03-receipt-appeal-notices.md).
 # NOTICE_SENDER: log (default: recorded and written to the log, nothing leaves the machine) · sms (an HTTP

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponseBase
 
@@ -26,8 +27,18 @@ class PermissionRequiredMixin:
 
 
 def client_ip(request: HttpRequest) -> str | None:
-    """The client address as the web server saw it (a proxy in front must set REMOTE_ADDR)."""
-    return request.META.get("REMOTE_ADDR") or None
+    """The client's address: REMOTE_ADDR, or, when REMOTE_ADDR is one of ``TRUSTED_PROXIES`` (the
+    office's reverse proxy), the right-most X-Forwarded-For entry that is not a trusted proxy.  An
+    X-Forwarded-For sent from any other address is ignored (anyone can write that header)."""
+    remote = request.META.get("REMOTE_ADDR") or None
+    trusted = set(getattr(settings, "TRUSTED_PROXIES", []) or [])
+    if remote is None or remote not in trusted:
+        return remote
+    forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+    for address in reversed(forwarded):
+        if address and address not in trusted:
+            return address[:64]
+    return remote
 
 
 class MaskingMixin:

@@ -189,10 +189,13 @@ def status_rate_check(*, ip: str | None, receipt_no: str) -> None:
     window = int(settings.SELF_REPORT_RATE_WINDOW)
     ok = _hit(f"status:ip:{ip or '-'}", int(settings.STATUS_RATE_PER_IP), window)
     if ok and receipt_no:
+        # a shorter window: others typing wrong names for this receipt lock the household out only
+        # for these minutes (the village cadre can tell the stage meanwhile)
         digest = hashlib.sha256(f"{settings.SECRET_KEY}:{receipt_no}".encode()).hexdigest()[:32]
-        ok = _hit(f"status:receipt:{digest}", int(settings.STATUS_RATE_PER_RECEIPT), window)
+        receipt_window = int(getattr(settings, "STATUS_RATE_RECEIPT_WINDOW", 900))
+        ok = _hit(f"status:receipt:{digest}", int(settings.STATUS_RATE_PER_RECEIPT), receipt_window)
     if not ok:
-        raise RateLimited("查询过于频繁，请稍后再试。如有急事，请直接联系村委会或乡镇。")
+        raise RateLimited("查询过于频繁，请 15 分钟后再试。如急需了解办理进度，请向村干部（村委会）询问，或联系乡镇。")
 
 
 @dataclass(frozen=True)

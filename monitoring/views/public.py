@@ -7,9 +7,9 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods
 
 from fanpin.web.mixins import client_ip
 from monitoring.forms_cadre import AppealForm, StatusForm
@@ -64,9 +64,12 @@ def status_view(request: HttpRequest) -> HttpResponse:
 
 
 @never_cache
-@require_POST
+@require_http_methods(["GET", "POST"])
 def status_appeal_view(request: HttpRequest) -> HttpResponse:
-    """申诉 from the status page's 未纳入 answer (the receipt and name come with the reason)."""
+    """申诉 from the status page's 未纳入 answer (the receipt and name come with the reason); a GET
+    (a bookmark, a reload) goes to the status page."""
+    if request.method == "GET":
+        return redirect("status")
     form = StatusForm({"receipt": request.POST.get("receipt", ""), "name": request.POST.get("name", "")})
     appeal_form = AppealForm(request.POST)
     try:

@@ -281,3 +281,68 @@ def test_after_the_home_visit_the_public_report_shows_the_stage_of_the_posting(w
     assert app.lead is not None
     verify(world, app.lead.pk)
     assert stage(ask(app.receipt_no, app.applicant_name)) == "评议公示中"
+
+
+def test_wrong_names_lock_a_receipt_for_minutes_and_the_page_says_whom_to_ask(world: World, settings) -> None:  # type: ignore[no-untyped-def]
+    from django.core.cache import cache
+
+    settings.STATUS_RATE_PER_RECEIPT = 2
+    app = public_report(world)
+    for n in range(2):
+        ask(app.receipt_no, "王五", Client(REMOTE_ADDR=f"10.3.0.{n}"))
+    locked = Client(REMOTE_ADDR="10.3.0.50").post(
+        reverse("status"), {"receipt": app.receipt_no, "name": app.applicant_name}
+    )
+    assert locked.status_code == 429 and "请向村干部" in locked.content.decode()
+    assert "15 分钟" in locked.content.decode()
+    assert settings.STATUS_RATE_RECEIPT_WINDOW <= 15 * 60
+    cache.clear()  # the window has passed: the household gets its answer
+    assert stage(ask(app.receipt_no, app.applicant_name)) == "已受理"
+
+
+def test_behind_a_trusted_proxy_each_household_has_its_own_bucket(world: World, settings) -> None:  # type: ignore[no-untyped-def]
+    settings.TRUSTED_PROXIES = ["10.9.9.9"]
+    settings.STATUS_RATE_PER_IP = 2
+    settings.STATUS_RATE_PER_RECEIPT = 100
+    proxy = Client(REMOTE_ADDR="10.9.9.9")
+    for _ in range(2):
+        proxy.post(reverse("status"), {"receipt": "SB20261203ZZZZZZZZ", "name": "王五"}, HTTP_X_FORWARDED_FOR="1.1.1.1")
+    limited = proxy.post(
+        reverse("status"), {"receipt": "SB20261203ZZZZZZZZ", "name": "王五"}, HTTP_X_FORWARDED_FOR="1.1.1.1"
+    )
+    assert limited.status_code == 429
+    # another household behind the same proxy (a spoofed left-most entry does not count)
+    other = proxy.post(
+        reverse("status"),
+        {"receipt": "SB20261203ZZZZZZZZ", "name": "王五"},
+        HTTP_X_FORWARDED_FOR="1.1.1.1, 2.2.2.2",
+    )
+    assert other.status_code == 200
+    # X-Forwarded-For from an address that is not a trusted proxy is ignored
+    direct = Client(REMOTE_ADDR="10.4.0.1")
+    for n in range(2):
+        direct.post(
+            reverse("status"), {"receipt": "SB20261203ZZZZZZZZ", "name": "王五"}, HTTP_X_FORWARDED_FOR=f"3.3.3.{n}"
+        )
+    spoofed = direct.post(
+        reverse("status"), {"receipt": "SB20261203ZZZZZZZZ", "name": "王五"}, HTTP_X_FORWARDED_FOR="3.3.3.99"
+    )
+    assert spoofed.status_code == 429
+
+
+def test_client_ip_takes_the_right_most_untrusted_forwarded_address(settings) -> None:  # type: ignore[no-untyped-def]
+    from django.test import RequestFactory
+
+    from fanpin.web.mixins import client_ip
+
+    settings.TRUSTED_PROXIES = ["10.9.9.9", "10.9.9.8"]
+    rf = RequestFactory()
+    request = rf.get("/", REMOTE_ADDR="10.9.9.9", HTTP_X_FORWARDED_FOR="6.6.6.6, 5.5.5.5, 10.9.9.8")
+    assert client_ip(request) == "5.5.5.5"
+    assert client_ip(rf.get("/", REMOTE_ADDR="7.7.7.7", HTTP_X_FORWARDED_FOR="5.5.5.5")) == "7.7.7.7"
+    assert client_ip(rf.get("/", REMOTE_ADDR="10.9.9.9")) == "10.9.9.9"
+
+
+def test_opening_the_appeal_address_goes_to_the_status_page(world: World) -> None:
+    response = Client().get(reverse("status_appeal"))
+    assert response.status_code == 302 and response["Location"] == reverse("status")
