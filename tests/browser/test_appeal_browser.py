@@ -10,6 +10,7 @@ from playwright.sync_api import expect
 from monitoring.models import Lead, LeadSource, Notice
 from tests.browser.conftest import login, screenshot
 from tests.conftest import World
+from tests.monitoring.test_status_page import verify
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 VILLAGE = "520101001001"
@@ -48,7 +49,11 @@ def test_household_appeals_and_the_county_sees_the_appeal(  # type: ignore[no-un
         expect(household.get_by_label("申报人姓名")).to_have_value("")
         household.get_by_label("申报人姓名").fill(f" {head.name}\u3000")
         household.get_by_role("button", name="查询").click()
-        expect(household.get_by_test_id("status-stage")).to_have_text("核实中")
+        # a public report is unverified: 已受理 until the village's 入户核实 (whatever it matched)
+        expect(household.get_by_test_id("status-stage")).to_have_text("已受理")
+        verify(world, lead.pk)  # the village cadre's 入户核实, 评议 and 公示
+        household.get_by_role("button", name="查询").click()
+        expect(household.get_by_test_id("status-stage")).to_have_text("评议公示中")
         screenshot(household, "status-verifying.png")
 
         # 3. the county rejects, telling the household the reason category
@@ -82,11 +87,15 @@ def test_household_appeals_and_the_county_sees_the_appeal(  # type: ignore[no-un
         expect(rows.first).to_contain_text("申诉")
         rows.first.get_by_role("link").first.click()
         expect(county.get_by_test_id("appeal-of")).to_contain_text("未纳入线索")
-        expect(county.get_by_test_id("form-reject")).to_be_visible()  # the county decides an appeal
+        # the county decides an appeal only after the village's 入户核实
+        expect(county.get_by_test_id("form-reject")).to_have_count(0)
+        verify(world, Lead.objects.get(appeal_of=lead).pk)
+        county.reload()
+        expect(county.get_by_test_id("form-reject")).to_be_visible()
         expect(county.get_by_test_id("evidence-table")).to_contain_text("老人住院自付三万多元")
         screenshot(county, "appeal-lead.png")
         county.get_by_test_id("appeal-of").get_by_role("link").click()
-        expect(county.get_by_test_id("appeal-row")).to_contain_text("待核实")
+        expect(county.get_by_test_id("appeal-row")).to_contain_text("已核实")
         appeal = Lead.objects.get(appeal_of=lead)
         assert appeal.sources == [LeadSource.APPEAL]
     finally:
