@@ -731,7 +731,7 @@ def screening_stage_create(*, table: str, prefix: str, year: int, rules: RuleSet
         else:
             hh = Household._meta.db_table
             cursor.execute(
-                f"SELECT MIN(id + 0), MAX(id + 0) FROM {hh} WHERE village_id >= %(lo)s AND village_id <= %(hi)s",  # noqa: S608
+                f"SELECT MIN(id + 0), MAX(id + 0) FROM {hh} WHERE village_id >= %(lo)s AND village_id <= %(hi)s",  # noqa: S608  # nosec B608
                 params,
             )
             lo_id, hi_id = cursor.fetchone()

@@ -312,7 +312,7 @@ def _decide_sql(table: str) -> str:
     if connection.vendor == "postgresql":
         had = lambda code: f"r.rules_fired @> CAST('{json.dumps([code])}' AS JSONB)"  # noqa: E731
     else:
-        had = lambda code: f"EXISTS (SELECT 1 FROM json_each(r.rules_fired) j WHERE j.value = '{code}')"  # noqa: E731, S608
+        had = lambda code: f"EXISTS (SELECT 1 FROM json_each(r.rules_fired) j WHERE j.value = '{code}')"  # noqa: E731, S608  # nosec B608
     # nothing new: every rule that fires now fired in the rejected lead
     nothing_new = (
         " AND ".join(f"({table}.f_{rule.key} = 0 OR {had(rule.code)})" for rule in screening_rules()) or "1 = 1"
@@ -439,7 +439,7 @@ def _staged_merges(
         cursor.execute(
             f"""SELECT s.hid, s.htype, s.digest, {texts["rules_fired"]}, {texts["rules_evidence"]},
                        {texts["risk_types"]}
-                FROM {table} s WHERE s.county = %(county)s AND s.action = 'M'""",  # noqa: S608
+                FROM {table} s WHERE s.county = %(county)s AND s.action = 'M'""",  # noqa: S608  # nosec B608
             params,
         )
         rows = cursor.fetchall()
