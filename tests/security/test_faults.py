@@ -27,24 +27,21 @@ from tests.monitoring.xlsx import kind_sheet
 
 ROOT = Path(__file__).resolve().parents[2]
 
-# Runs one county's screening in a separate process that SIGKILLs itself right after the second
-# batch of leads was sent to the database (batches of one lead), as a worker killed by the OOM
-# killer or an operator would die: no exception handler, no rollback call, the connection just drops.
+# Runs one county's screening in a separate process that SIGKILLs itself right after the county's
+# new leads and their audit rows were sent to the database (inside the county's transaction), as a
+# worker killed by the OOM killer or an operator would die: no exception handler, no rollback call,
+# the connection just drops.
 DYING_WORKER = textwrap.dedent(
     """
     import os, signal, sys
     import django
     django.setup()
     import monitoring.services.screening_leads as leads
-    leads.BATCH = 1
-    real_insert = leads._leads_insert
-    batches = []
-    def insert_then_die(rows, **kwargs):
-        real_insert(rows, **kwargs)
-        batches.append(rows)
-        if len(batches) == 2:
-            os.kill(os.getpid(), signal.SIGKILL)
-    leads._leads_insert = insert_then_die
+    real_audit = leads._raised_leads_audit
+    def audit_then_die(**kwargs):
+        real_audit(**kwargs)
+        os.kill(os.getpid(), signal.SIGKILL)
+    leads._raised_leads_audit = audit_then_die
     from monitoring.services.screening import screening_county_execute
     screening_county_execute(run_id=int(sys.argv[1]))
     """
@@ -68,7 +65,7 @@ def test_worker_killed_mid_county_leaves_no_partial_county_and_the_retry_complet
         [sys.executable, "-c", DYING_WORKER, str(run.pk)], cwd=ROOT, env=env, capture_output=True, timeout=120
     )
     assert result.returncode == -9, result.stderr.decode()[-2000:]
-    # two leads had been sent inside the county's transaction: none of them exists
+    # the leads had been sent inside the county's transaction: none of them exists
     assert Lead.objects.count() == 0
     run.refresh_from_db()
     assert run.finished_at is None and run.status == RunStatus.RUNNING
