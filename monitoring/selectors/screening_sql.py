@@ -7,7 +7,8 @@ template over a base row, ``_evaluation_sql`` adds one fired and one missing fla
 counts, ``screening_compare_by_county`` counts households where any rule fires under two sets of
 values (the what-if preview).
 
-Exactness.  Every amount is turned into an integer number of fen (``ROUND(x * 100)``; exact on
+Exactness.  Every amount is an integer number of fen (``AnnualIncome.total_fen`` and
+``RigidExpenditure.out_of_pocket_fen``, columns the database computes with ``ROUND(x * 100)``: exact on
 PostgreSQL's numeric and, as a 64-bit integer, on SQLite, which stores decimals as doubles), and
 every ratio parameter into basis points (1/10 000, the parameters have four decimals).  Divisions
 are moved to the other side of the comparison in each declaration, so nothing is rounded.
@@ -86,8 +87,6 @@ __all__ = [
 
 MEDICAL = "MEDICAL"
 
-INCOME_COLUMNS = ("wage_income", "business_income", "property_income", "transfer_income")
-
 
 @dataclass(frozen=True)
 class FiredRow:
@@ -123,12 +122,6 @@ class RuleCounts:
     # the county's household-id range (narrows later reads of leads and targets)
     lo_id: int = 0
     hi_id: int = -1
-
-
-def _fen_expr(column: str) -> str:
-    if connection.vendor == "postgresql":
-        return f"CAST({column} * 100 AS BIGINT)"
-    return f"CAST(ROUND({column} * 100) AS INTEGER)"
 
 
 def _int(value: Any) -> int | None:
@@ -194,23 +187,29 @@ def _base_sql(*, narrow_to_ids: bool, expenditure_sums: str | None = None) -> st
     exp = RigidExpenditure._meta.db_table
 
     def total(alias: str) -> str:
-        if connection.vendor == "postgresql":  # numeric is exact; bigint fen keeps the rest fast
-            parts = " + ".join(f"{alias}.{c}" for c in INCOME_COLUMNS)
-            return f"CAST(({parts}) * 100 AS BIGINT)"
-        return " + ".join(_fen_expr(f"{alias}.{c}") for c in INCOME_COLUMNS)
+        # the four components' sum in fen, a column the database keeps (AnnualIncome.total_fen)
+        return f"{alias}.total_fen"
 
-    oop = f"CASE WHEN x.amount > x.reimbursed THEN {_fen_expr('x.amount')} - {_fen_expr('x.reimbursed')} ELSE 0 END"
+    oop = "x.out_of_pocket_fen"  # max(amount − reimbursed, 0) in fen (RigidExpenditure.out_of_pocket_fen)
+
     # The one ledger (SPEC §2), per household and member first: for 医疗 a member counts the larger
     # of the 医保 extract rows (m_ext) and its other rows (m_oth), never both (a row reported by
     # both is in both sums); rows without a member are their own group, with no extract.
+    medical, other_source = f"x.category = '{MEDICAL}'", "(x.source_import OR x.source_alert)"
+
+    # Sums as BIGINT: PostgreSQL's SUM of bigint is numeric, and numeric is slow to add and compare.
+    def total_of(expr: str) -> str:
+        return f"CAST(SUM({expr}) AS BIGINT)"
+
     per_member_category = ",\n".join(
-        f"SUM(CASE WHEN x.category = '{code}' THEN {oop} ELSE 0 END) AS {col}"
+        f"{total_of(f'CASE WHEN x.category = {_literal(code)} THEN {oop} ELSE 0 END')} AS {col}"
         for code, col in EXPENDITURE_COLUMNS
         if code != MEDICAL
     )
     larger = "CASE WHEN g.m_ext > g.m_oth THEN g.m_ext ELSE g.m_oth END"
     per_category = ",\n".join(
-        f"SUM({larger}) AS {col}" if code == MEDICAL else f"SUM(g.{col}) AS {col}" for code, col in EXPENDITURE_COLUMNS
+        f"{total_of(larger)} AS {col}" if code == MEDICAL else f"{total_of(f'g.{col}')} AS {col}"
+        for code, col in EXPENDITURE_COLUMNS
     )
     # The county's households are found by village code; their incomes and expenditures by
     # household id, restricted to the county's id range first (``ids``): counties are imported
@@ -219,18 +218,17 @@ def _base_sql(*, narrow_to_ids: bool, expenditure_sums: str | None = None) -> st
     in_range = "BETWEEN (SELECT lo_id FROM ids) AND (SELECT hi_id FROM ids)"
     narrow = (lambda column: f"AND {column} {in_range}") if narrow_to_ids else (lambda column: "")
     sums = f"""
-        SELECT g.household_id AS household_id, SUM(g.o_rest + {larger}) AS x_total,
+        SELECT g.household_id AS household_id, {total_of(f"g.o_rest + {larger}")} AS x_total,
                {per_category},
-               SUM(CASE WHEN g.m_ext > g.m_oth THEN g.m_ext ELSE 0 END) AS xm_extract,
-               SUM(CASE WHEN g.m_ext > g.m_oth THEN 0 ELSE g.m_oth END) AS xm_records,
-               SUM(CASE WHEN g.m_ext > g.m_oth THEN g.m_oth ELSE g.m_ext END) AS xm_set_aside
+               {total_of("CASE WHEN g.m_ext > g.m_oth THEN g.m_ext ELSE 0 END")} AS xm_extract,
+               {total_of("CASE WHEN g.m_ext > g.m_oth THEN 0 ELSE g.m_oth END")} AS xm_records,
+               {total_of("CASE WHEN g.m_ext > g.m_oth THEN g.m_oth ELSE g.m_ext END")} AS xm_set_aside
         FROM (
             SELECT x.household_id AS household_id,
-                   SUM(CASE WHEN x.category <> '{MEDICAL}' THEN {oop} ELSE 0 END) AS o_rest,
+                   {total_of(f"CASE WHEN x.category <> '{MEDICAL}' THEN {oop} ELSE 0 END")} AS o_rest,
                    {per_member_category},
-                   SUM(CASE WHEN x.category = '{MEDICAL}' AND x.source_extract THEN {oop} ELSE 0 END) AS m_ext,
-                   SUM(CASE WHEN x.category = '{MEDICAL}' AND (x.source_import OR x.source_alert)
-                       THEN {oop} ELSE 0 END) AS m_oth
+                   {total_of(f"CASE WHEN {medical} AND x.source_extract THEN {oop} ELSE 0 END")} AS m_ext,
+                   {total_of(f"CASE WHEN {medical} AND {other_source} THEN {oop} ELSE 0 END")} AS m_oth
             FROM {exp} x
             WHERE x.occurred_on >= %(year_start)s AND x.occurred_on <= %(year_end)s {{narrow}}
             GROUP BY x.household_id, x.member_id
@@ -420,23 +418,25 @@ def screening_compare_by_county(
 
 # -- the staged evaluation: a whole region at once, leads written county by county -----------------
 # ``screening_stage_create`` evaluates a region into a scratch table (the stage), one row per
-# household where a rule fired or lacked data: its figures and flags, and the digest of its open
-# lead if it has one.  A province is one statement that PostgreSQL runs in parallel.  The county
-# steps (``monitoring.services.screening_leads.staged_leads_write``) then read their county's rows:
+# household where a rule fired or lacked data: its figures and flags, the digest of the inputs of
+# what screening would write for it, and the digest of its open lead if it has one.  A province is
+# one statement that PostgreSQL runs in parallel.  The county steps
+# (``monitoring.services.screening_leads.staged_leads_write``) then take their county's rows:
 #
-# * ``stage_digest_sql`` — the members' flags and the digest of what screening would write for each
-#   fired household; an open lead that already carries that digest is left alone (``N``);
+# * ``stage_compare_sql`` — an open lead whose digest equals the household's (its inputs and its
+#   members' flags) already says what screening would write: left alone, counted as refreshed;
+# * ``stage_decide_sql`` — every other fired household: its members' flags, its digest, and the
+#   lead rule's decision;
 # * ``stage_texts`` — what a lead is written from (rules fired, the evidence of each fired rule,
-#   suggested category and risk types), rendered as SQL from the declarations, for new leads and the
-#   few that changed.
+#   suggested category and risk types), rendered as SQL from the declarations.
 #
 # The digest is an md5 of the inputs of those texts, not of the texts: the household type, the
-# members' flags, the fired rules, whether each expenditure category has out-of-pocket spending (the
-# risk types), and for each fired rule the figures and settings its evidence shows; salted with the
+# fired rules, whether each expenditure category has out-of-pocket spending, for each fired rule the
+# figures and settings its evidence shows (``inputs``, computed by the parallel statement), and the
+# members' flags (looked up by the county step, for fired households only).  It is salted with the
 # year and the SQL that renders the texts, so a change of the rendering writes every lead once.
-STAGE_UNCHANGED = "N"  # an open lead that already says what screening would write
+STAGE_UNCHANGED = "N"  # an open lead that (once compared) already says what screening would write
 STAGE_TO_DECIDE = "W"  # fired, to be decided (target, open lead, rejection, new lead)
-STAGE_TO_COMPARE = "D"  # fired, has an open lead with a digest: compare
 OPEN_LEAD_STATES = ("NEW", "VERIFIED", "REVIEWED")
 
 
@@ -450,13 +450,11 @@ def _text(expr: str) -> str:
 
 
 def _yuan_text(fen: str) -> str:
-    """SQL: the text of an integer number of fen as yuan with two decimals (``yuan``'s ``str``)."""
-    if connection.vendor == "postgresql":
-        return f"CAST(ROUND(CAST({fen} AS NUMERIC) / 100, 2) AS TEXT)"
-    return (
-        f"(CASE WHEN {fen} < 0 THEN '-' ELSE '' END || (ABS({fen}) / 100) || '.'"
-        f" || SUBSTR('0' || (ABS({fen}) %% 100), -2, 2))"
-    )
+    """SQL: the text of an integer number of fen as yuan with two decimals (``yuan``'s ``str``), in
+    integer arithmetic."""
+    cents = f"'0' || CAST(ABS({fen}) %% 100 AS TEXT)"
+    cents = f"RIGHT({cents}, 2)" if connection.vendor == "postgresql" else f"SUBSTR({cents}, -2, 2)"
+    return f"(CASE WHEN {fen} < 0 THEN '-' ELSE '' END || CAST(ABS({fen}) / 100 AS TEXT) || '.' || {cents})"
 
 
 def _json_string(text: str) -> str:
@@ -609,11 +607,12 @@ def stage_texts(col: Callable[[str], str]) -> dict[str, str]:
     }
 
 
-def _digest_sql(col: Callable[[str], str]) -> str:
-    """SQL: the digest of a fired stage row (see above).  Needs ``stage_digest_params``."""
+def _inputs_digest_sql(col: Callable[[str], str]) -> str:
+    """SQL: the digest of a fired row's inputs but the members (see above).  Needs
+    ``stage_digest_params``."""
     rules = screening_rules()
     figure_of = dict(EXPENDITURE_COLUMNS)
-    parts = ["%(digest_salt)s", _text(col("htype")), _text(col("mflags"))]
+    parts = ["%(digest_salt)s", _text(col("htype"))]
     parts += [_text(col("f_" + r.key)) for r in rules]
     parts += [f"CASE WHEN COALESCE({col(figure_of[code])}, 0) > 0 THEN '1' ELSE '0' END" for code in EXPENDITURE_RISK]
     for rule in rules:
@@ -627,10 +626,19 @@ def _digest_sql(col: Callable[[str], str]) -> str:
     return "MD5(" + " || '|' || ".join(parts) + ")"
 
 
+def _digest_sql(inputs: str, member_flags: str) -> str:
+    return f"MD5({inputs} || '|' || {_text(member_flags)})"
+
+
+def stage_digest(col: Callable[[str], str]) -> str:
+    """SQL: the whole digest of a fired stage row (its inputs and its members' flags ``mflags``)."""
+    return _digest_sql(_inputs_digest_sql(col), col("mflags"))
+
+
 def stage_digest_params(*, year: int, rules: RuleSettings) -> dict[str, Any]:
     """Bound values of the digest and the texts: the settings, and the salt (year, rendering)."""
     col = lambda name: f"s.{name}"  # noqa: E731
-    rendering = "|".join([str(year), *stage_texts(col).values(), _digest_sql(col)])
+    rendering = "|".join([str(year), *stage_texts(col).values(), _inputs_digest_sql(col), _digest_sql("i", "m")])
     return {
         **_settings_params(rules),
         "digest_salt": hashlib.md5(rendering.encode(), usedforsecurity=False).hexdigest(),
@@ -652,28 +660,34 @@ def _stage_columns() -> list[str]:
     return [*_figure_names(), *(f"{kind}_{r.key}" for r in screening_rules() for kind in ("f", "m"))]
 
 
-def stage_digest_sql(table: str) -> str:
-    """One UPDATE per county (``%(county)s``): the members' flags and the digest of every fired
-    row; a row compared with its open lead's digest becomes ``N`` if they are equal, every other
-    fired row ``W``."""
-    # computed once per row: PostgreSQL and SQLite would otherwise inline the member look-up into
-    # every use of it
-    fence = "OFFSET 0" if connection.vendor == "postgresql" else "LIMIT -1 OFFSET 0"
-    y = lambda name: f"y.{name}"  # noqa: E731
-    columns = ", ".join(f"s.{name}" for name in ["hid", "htype", *_stage_columns()])
+def stage_compare_sql(table: str, counties: str = "county = %(county)s") -> str:
+    """UPDATE: the rows of the county (``%(county)s``, or the condition ``counties``) whose open
+    lead's digest differs from theirs go to be decided (``W``); the rows left ``N`` are leads
+    screening would write unchanged."""
     return f"""
-    UPDATE {table} SET mflags = x.mflags, digest = x.digest,
-        action = CASE WHEN {table}.action = {_literal(STAGE_TO_COMPARE)} AND x.digest = {table}.lead_digest
-                      THEN {_literal(STAGE_UNCHANGED)} ELSE {_literal(STAGE_TO_DECIDE)} END
+    UPDATE {table} SET action = {_literal(STAGE_TO_DECIDE)}
+    WHERE {counties} AND action = {_literal(STAGE_UNCHANGED)}
+      AND {_digest_sql("inputs", _member_flags_sql(f"{table}.hid"))} <> lead_digest
+    """  # noqa: S608  # nosec B608
+
+
+def stage_decide_sql(table: str, decide: Callable[[str], str]) -> str:
+    """UPDATE: for every county row to decide (``W``), the members' flags, the digest and the
+    action ``decide(alias)`` says (SQL over the row ``alias``, see ``screening_leads``)."""
+    # The member look-up once per row (PostgreSQL and SQLite would otherwise inline it into every
+    # use), each row found again by its physical address, not by a join the planner could not size.
+    if connection.vendor == "postgresql":
+        fence, tid = "OFFSET 0", "ctid"
+    else:
+        fence, tid = "LIMIT -1 OFFSET 0", "rowid"
+    return f"""
+    UPDATE {table} SET mflags = x.mflags, digest = {_digest_sql("x.inputs", "x.mflags")}, action = {decide(table)}
     FROM (
-        SELECT y.hid AS hid, y.mflags AS mflags, {_digest_sql(y)} AS digest
-        FROM (
-            SELECT {columns}, {_member_flags_sql("s.hid")} AS mflags FROM {table} s
-            WHERE s.county = %(county)s AND s.action IN ({_literal(STAGE_TO_DECIDE)}, {_literal(STAGE_TO_COMPARE)})
-            {fence}
-        ) y
+        SELECT s.{tid} AS tid, s.inputs AS inputs, {_member_flags_sql("s.hid")} AS mflags FROM {table} s
+        WHERE s.county = %(county)s AND s.action = {_literal(STAGE_TO_DECIDE)}
+        {fence}
     ) x
-    WHERE {table}.county = %(county)s AND {table}.hid = x.hid
+    WHERE {table}.{tid} = x.tid
     """  # noqa: S608  # nosec B608
 
 
@@ -695,12 +709,13 @@ def _stage_sql(*, narrow_to_ids: bool, expenditure_sums: str | None) -> str:
     open_states = ", ".join(_literal(state) for state in OPEN_LEAD_STATES)
     text = "VARCHAR" if connection.vendor == "postgresql" else "TEXT"
     action = f"""CASE WHEN {fired} = 0 THEN ''
-                WHEN tg.id IS NULL AND l.screening_digest <> '' THEN {_literal(STAGE_TO_COMPARE)}
+                WHEN tg.id IS NULL AND l.screening_digest <> '' THEN {_literal(STAGE_UNCHANGED)}
                 ELSE {_literal(STAGE_TO_DECIDE)} END"""
+    inputs = f"CASE WHEN {fired} > 0 THEN {_inputs_digest_sql(lambda name: f'ev.{name}')} END"
     return f"""WITH {ids}base AS ({_base_sql(narrow_to_ids=narrow_to_ids, expenditure_sums=expenditure_sums)})
     SELECT CAST(SUBSTR(ev.village, 1, 6) AS {text}) AS county, ev.hid, ev.htype,
            {", ".join(f"ev.{name}" for name in _stage_columns())},
-           l.screening_digest AS lead_digest, CAST({action} AS {text}) AS action,
+           l.screening_digest AS lead_digest, CAST({action} AS {text}) AS action, {inputs} AS inputs,
            CAST(NULL AS INTEGER) AS mflags, CAST(NULL AS {text}) AS digest
     FROM (SELECT b.*, {_flag_columns("b")} FROM base b) ev
     LEFT JOIN {lead} l ON l.household_id = ev.hid AND l.state IN ({open_states}) {narrow}
@@ -720,7 +735,7 @@ def screening_stage_create(*, table: str, prefix: str, year: int, rules: RuleSet
     instead of aggregating all expenditures itself."""
     postgres = connection.vendor == "postgresql"
     kind = "TEMPORARY" if not shared else ("UNLOGGED" if postgres else "")
-    params = _params(prefix=prefix, year=year, rules=rules)
+    params = {**_params(prefix=prefix, year=year, rules=rules), **stage_digest_params(year=year, rules=rules)}
     county = len(prefix) >= 6
     with connection.cursor() as cursor:
         if postgres and not county:
@@ -737,9 +752,13 @@ def screening_stage_create(*, table: str, prefix: str, year: int, rules: RuleSet
             lo_id, hi_id = cursor.fetchone()
             params.update(lo_id=lo_id or 0, hi_id=hi_id if hi_id is not None else -1)
             sums = f"{table}_x"
+            if postgres:  # rows come in household order: grouping as they come needs no big hash
+                cursor.execute("SET LOCAL enable_hashagg = off")
             cursor.execute(
                 f"CREATE {kind} TABLE {sums} AS {_base_sql(narrow_to_ids=False, expenditure_sums='')}", params
             )
+            if postgres:
+                cursor.execute("SET LOCAL enable_hashagg = on")
             if postgres:
                 cursor.execute(f"ANALYZE {sums}")
             sql = _stage_sql(narrow_to_ids=False, expenditure_sums=sums)
@@ -748,8 +767,6 @@ def screening_stage_create(*, table: str, prefix: str, year: int, rules: RuleSet
             cursor.execute(f"DROP TABLE {table}_x")
         if shared:  # a temporary stage holds one county
             cursor.execute(f"CREATE INDEX {table}_county ON {table} (county, action)")
-            if postgres:
-                cursor.execute(f"ANALYZE {table}")
 
 
 def screening_stages() -> list[str]:
@@ -771,7 +788,12 @@ def screening_stages() -> list[str]:
 def screening_stage_exists(table: str) -> bool:
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            cursor.execute("SELECT to_regclass(%s) IS NOT NULL", [table])
+            # a query of the catalog, not to_regclass: its cache may not yet know a table another
+            # connection just created
+            cursor.execute(
+                "SELECT EXISTS (SELECT 1 FROM pg_tables WHERE schemaname = current_schema() AND tablename = %s)",
+                [table],
+            )
             return bool(cursor.fetchone()[0])
         cursor.execute("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = %s", [table])
         return bool(cursor.fetchone()[0])

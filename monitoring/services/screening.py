@@ -15,16 +15,17 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.utils import timezone
 
-from fanpin.core.audit import audit_record
-from fanpin.core.models import User
+from fanpin.core.audit import audit_record, state_changes_follow
+from fanpin.core.models import AuditEntry, User
 from monitoring.models import Region, RunStatus, RunTrigger, ScreeningRun
-from monitoring.models.screening_rules import screening_rules
+from monitoring.models.screening_rules import RuleSettings, screening_rules
 from monitoring.selectors.screening import (
     counties_with_households,
     rule_settings_for,
@@ -39,7 +40,13 @@ from monitoring.selectors.screening_sql import (
     screening_stage_exists,
     screening_stages,
 )
-from monitoring.services.screening_leads import OUTCOMES, leads_write, staged_leads_write
+from monitoring.services.screening_leads import (
+    OUTCOMES,
+    LeadOutcome,
+    leads_write,
+    staged_leads_write,
+    staged_unchanged_counties,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -102,27 +109,154 @@ def _stage_name(run_id: int) -> str:
     return f"screening_stage_{int(run_id)}"
 
 
-def _parent_stage(run: ScreeningRun) -> str | None:
-    """The stage of the county's parent run: the whole region evaluated in one statement (see
-    ``monitoring.selectors.screening_sql``), made by the first of its counties to get here, in its own
-    transaction (the parent's row lock makes the others wait for it, then read it).  ``None`` when
-    the county evaluates itself: no parent, rules whose evidence is computed in Python, or a parent
-    that is finished (a late redelivery)."""
+def _settings_dump(rules: RuleSettings) -> dict[str, Any]:
+    return {
+        "line": str(rules.line) if rules.line is not None else None,
+        "values": {name: str(value) for name, value in rules.values.items()},
+    }
+
+
+def _settings_load(data: dict[str, Any]) -> RuleSettings:
+    line = data.get("line")
+    return RuleSettings(
+        line=Decimal(line) if line is not None else None,
+        values={name: Decimal(value) for name, value in (data.get("values") or {}).items()},
+    )
+
+
+def _parent_stage(run: ScreeningRun) -> tuple[str, RuleSettings] | None:
+    """The stage of the county's parent run — the whole region evaluated in one statement (see
+    ``monitoring.selectors.screening_sql``) — and the settings it was evaluated with (kept in the
+    parent's summary, so every county writes with them).  Made by the first of the counties to get
+    here, in its own transaction (the parent's row lock makes the others wait for it, then read it).
+    ``None`` when the county evaluates itself: no parent, rules whose evidence is computed in Python,
+    or a parent that is finished (a late redelivery)."""
     if run.parent_id is None or not evidence_in_sql():
         return None
     table = _stage_name(run.parent_id)
+    settings = ((run.parent.summary if run.parent else None) or {}).get("settings")
+    if settings is not None and screening_stage_exists(table):
+        return table, _settings_load(settings)
+    try:
+        with transaction.atomic():
+            parent = ScreeningRun.objects.select_for_update().select_related("region").get(pk=run.parent_id)
+            settings = (parent.summary or {}).get("settings")
+            if settings is not None and screening_stage_exists(table):
+                return table, _settings_load(settings)
+            if parent.is_finished:
+                return None
+            _stages_of_finished_runs_drop()
+            region = parent.region
+            rules = rule_settings_for(county_code=region.code, year=parent.year, params=screening_parameters_get())
+            prefix = region.code[: 2 if region.level == Region.Level.PROVINCE else 4]
+            screening_stage_drop(table)  # a stage without its settings is unfinished work of a failed attempt
+            screening_stage_create(table=table, prefix=prefix, year=parent.year, rules=rules, shared=True)
+            ScreeningRun.objects.filter(pk=parent.pk).update(
+                summary={**(parent.summary or {}), "settings": _settings_dump(rules)}
+            )
+    except DatabaseError:
+        logger.warning("screening run %s: no stage for the region, the county evaluates itself", run.pk, exc_info=True)
+        return None
+    _unchanged_counties_finish(parent=parent, table=table, prefix=prefix, rules=rules)
+    return table, rules
+
+
+def _unchanged_counties_finish(*, parent: ScreeningRun, table: str, prefix: str, rules: RuleSettings) -> None:
+    """Finish, in one transaction, the counties of the run where it writes nothing (every fired
+    household's open lead already says what screening would write): their runs get their summaries
+    and audit rows as if each had run alone, and their tasks then find them finished.  Counties
+    another worker holds are left to it; the others are locked (in code order) while this runs."""
     with transaction.atomic():
-        parent = ScreeningRun.objects.select_for_update().select_related("region").get(pk=run.parent_id)
-        if screening_stage_exists(table):
-            return table
-        if parent.is_finished:
-            return None
-        _stages_of_finished_runs_drop()
-        region = parent.region
-        rules = rule_settings_for(county_code=region.code, year=parent.year, params=screening_parameters_get())
-        prefix = region.code[: 2 if region.level == Region.Level.PROVINCE else 4]
-        screening_stage_create(table=table, prefix=prefix, year=parent.year, rules=rules, shared=True)
-    return table
+        pending = dict(parent.children.filter(finished_at__isnull=True).values_list("region_id", "pk"))
+        locked = list(
+            Region.objects.select_for_update(skip_locked=True)
+            .filter(code__in=pending)
+            .order_by("code")
+            .values_list("code", flat=True)
+        )
+        runs = {
+            child.region_id: child
+            for child in ScreeningRun.objects.filter(
+                pk__in=[pending[code] for code in locked], finished_at__isnull=True
+            )
+        }
+        unchanged = staged_unchanged_counties(
+            table=table, counties=[code[:6] for code in runs], prefix=prefix, year=parent.year, rules=rules
+        )
+        now = timezone.now()
+        finished = []
+        for code, child in sorted(runs.items()):
+            if code[:6] not in unchanged:
+                continue
+            outcome, counts = unchanged[code[:6]]
+            _county_finished(child, counts=counts, outcome=outcome, rules=rules, now=now)
+            finished.append(child)
+        if finished:
+            ScreeningRun.objects.bulk_update(finished, _FINISHED_FIELDS)
+            # the audit rows ``audit_record`` would write, in one INSERT (and its followers told once)
+            state_changes_follow(object_type="screening_run", region_codes=[child.region_id for child in finished])
+            AuditEntry.objects.bulk_create(
+                [
+                    AuditEntry(
+                        actor_id=child.started_by_id,
+                        object_type="screening_run",
+                        object_id=str(child.pk),
+                        region_code=child.region_id,
+                        action="screen",
+                        to_state=RunStatus.SUCCEEDED,
+                        data={"year": child.year, "leads": child.summary["leads"]},
+                    )
+                    for child in finished
+                ]
+            )
+    if finished and not parent.children.filter(finished_at__isnull=True).exists():
+        screening_run_gather(run_id=parent.pk)  # nothing left to write: the run is done now
+
+
+_FINISHED_FIELDS = [
+    "status",
+    "started_at",
+    "finished_at",
+    "counties_done",
+    "households",
+    "leads_raised",
+    "leads_refreshed",
+    "summary",
+    "error",
+]
+
+
+def _county_finished(
+    run: ScreeningRun, *, counts: RuleCounts, outcome: LeadOutcome, rules: RuleSettings, now: Any
+) -> None:
+    """Set the fields of a county run that finished (not saved)."""
+    run.status = RunStatus.SUCCEEDED
+    run.started_at = run.started_at or now
+    run.finished_at = now
+    run.counties_done = 1
+    run.households = counts.households
+    run.leads_raised = outcome.totals["raised"]
+    run.leads_refreshed = outcome.totals["refreshed"]
+    run.summary = {
+        "households": counts.households,
+        "fired": counts.any_fired,
+        "line": str(rules.line) if rules.line is not None else None,
+        "rules": _rule_summary(counts, outcome.per_rule),
+        "leads": outcome.totals,
+    }
+    run.error = "" if rules.line is not None else f"未设置 {run.year} 年监测标准：收入类规则计为数据缺失。"
+
+
+def _county_audit(run: ScreeningRun, *, outcome_totals: dict[str, int]) -> None:
+    audit_record(
+        actor=run.started_by,
+        object_type="screening_run",
+        object_id=run.pk,
+        region_code=run.region_id,
+        action="screen",
+        to_state=RunStatus.SUCCEEDED,
+        data={"year": run.year, "leads": outcome_totals},
+    )
 
 
 def _stages_of_finished_runs_drop() -> None:
@@ -139,7 +273,7 @@ def _stages_of_finished_runs_drop() -> None:
 def screening_county_execute(*, run_id: int) -> ScreeningRun:
     """Screen the county of a county run (see the module doc).  Never raises for a failed county:
     the run is marked 失败 with the error, so a province-wide gather still happens."""
-    run = ScreeningRun.objects.select_related("region").get(pk=run_id)
+    run = ScreeningRun.objects.select_related("region", "parent").get(pk=run_id)
     if run.is_finished:
         return run
     if run.region.level != Region.Level.COUNTY:
@@ -153,12 +287,15 @@ def screening_county_execute(*, run_id: int) -> ScreeningRun:
             Region.objects.select_for_update().filter(code=run.region_id).values_list("code").get()
             if ScreeningRun.objects.filter(pk=run_id, finished_at__isnull=False).exists():
                 return ScreeningRun.objects.get(pk=run_id)  # the same run, delivered twice, is done
-            rules = rule_settings_for(county_code=run.region_id, year=run.year, params=screening_parameters_get())
             prefix = run.region_id[:6]
+            if stage is not None:
+                table, rules = stage
+            else:
+                table = _stage_name(run.pk)
+                rules = rule_settings_for(county_code=run.region_id, year=run.year, params=screening_parameters_get())
             if stage is not None or evidence_in_sql():
                 # set-based: the leads of the county from the stage (its parent's, or its own)
                 own = stage is None
-                table = stage or _stage_name(run.pk)
                 if own:
                     screening_stage_create(table=table, prefix=prefix, year=run.year, rules=rules, shared=False)
                 outcome, counts = staged_leads_write(
@@ -185,36 +322,20 @@ def screening_county_execute(*, run_id: int) -> ScreeningRun:
                     id_range=(counts.lo_id, counts.hi_id),
                     actor_id=run.started_by_id,
                 )
-            summary = {
-                "households": counts.households,
-                "fired": counts.any_fired,
-                "line": str(rules.line) if rules.line is not None else None,
-                "rules": _rule_summary(counts, outcome.per_rule),
-                "leads": outcome.totals,
-            }
+            _county_finished(run, counts=counts, outcome=outcome, rules=rules, now=timezone.now())
             ScreeningRun.objects.filter(pk=run_id).update(
-                status=RunStatus.SUCCEEDED,
-                finished_at=timezone.now(),
-                counties_done=1,
-                households=counts.households,
-                leads_raised=outcome.totals["raised"],
-                leads_refreshed=outcome.totals["refreshed"],
-                summary=summary,
-                error="" if rules.line is not None else f"未设置 {run.year} 年监测标准：收入类规则计为数据缺失。",
+                **{name: getattr(run, name) for name in _FINISHED_FIELDS if name != "started_at"}
             )
-            audit_record(
-                actor=run.started_by,
-                object_type="screening_run",
-                object_id=run.pk,
-                region_code=run.region_id,
-                action="screen",
-                to_state=RunStatus.SUCCEEDED,
-                data={"year": run.year, "leads": outcome.totals},
-            )
+            _county_audit(run, outcome_totals=outcome.totals)
     except Exception as exc:
         logger.exception("screening run %s (%s) failed", run_id, run.region_id)
         _mark_unfinished(run_id, status=RunStatus.FAILED, finished_at=timezone.now(), error=f"筛查失败：{exc}"[:2000])
     run.refresh_from_db()
+    if (
+        run.parent_id is not None
+        and not ScreeningRun.objects.filter(parent_id=run.parent_id, finished_at=None).exists()
+    ):
+        screening_run_gather(run_id=run.parent_id)  # the last county: the run is done (the chord's gather finds it so)
     return run
 
 
@@ -249,6 +370,8 @@ def screening_run_gather(*, run_id: int) -> ScreeningRun:
     failed = [c for c in finished if c.status == RunStatus.FAILED]
     summary = _sum_summaries(c for c in finished if c.status == RunStatus.SUCCEEDED)
     summary["failed_counties"] = [c.region_id for c in failed]
+    if "settings" in (run.summary or {}):  # what the region was evaluated with (``_parent_stage``)
+        summary["settings"] = run.summary["settings"]
     run.summary = summary
     run.counties_done = len(finished)
     run.households = summary["households"]

@@ -37,8 +37,9 @@ from monitoring.selectors.screening_sql import (
     FiredRow,
     RuleCounts,
     code_bounds,
+    stage_compare_sql,
+    stage_decide_sql,
     stage_digest_params,
-    stage_digest_sql,
     stage_texts,
 )
 from monitoring.services.lead_decision import LeadAction, OpenLead, Rejection, Signal, lead_decide
@@ -304,8 +305,9 @@ STAGE_OUTCOMES = {
 }
 
 
-def _decide_sql(table: str) -> str:
-    """The rule of ``lead_decide`` for the county's rows still ``W`` (under the county lock)."""
+def _decide_sql(row: str) -> str:
+    """The rule of ``lead_decide`` for a fired stage row ``row`` (under the county lock): ``T``,
+    ``M``, ``R`` or ``C`` (see above)."""
     lead, target, expenditure = Lead._meta.db_table, MonitoringTarget._meta.db_table, RigidExpenditure._meta.db_table
     open_states = ", ".join(f"'{state}'" for state in OPEN_LEAD_STATES)
     active, rejected = TargetStatus.ACTIVE.value, LeadState.REJECTED.value
@@ -313,41 +315,48 @@ def _decide_sql(table: str) -> str:
         had = lambda code: f"r.rules_fired @> CAST('{json.dumps([code])}' AS JSONB)"  # noqa: E731
     else:
         had = lambda code: f"EXISTS (SELECT 1 FROM json_each(r.rules_fired) j WHERE j.value = '{code}')"  # noqa: E731, S608  # nosec B608
-    # nothing new: every rule that fires now fired in the rejected lead
-    nothing_new = (
-        " AND ".join(f"({table}.f_{rule.key} = 0 OR {had(rule.code)})" for rule in screening_rules()) or "1 = 1"
-    )
-    return f"""
-    UPDATE {table} SET action = CASE
-        WHEN EXISTS (SELECT 1 FROM {target} tg WHERE tg.household_id = {table}.hid AND tg.status = '{active}')
+    # nothing new: every rule that fires now fired in the rejected lead.  (``year + 0``: the household's
+    # leads are found through (household, state), never by scanning every rejection of the year.)
+    nothing_new = " AND ".join(f"({row}.f_{rule.key} = 0 OR {had(rule.code)})" for rule in screening_rules()) or "1 = 1"
+    return f"""CASE
+        WHEN EXISTS (SELECT 1 FROM {target} tg WHERE tg.household_id = {row}.hid AND tg.status = '{active}')
             THEN 'T'
-        WHEN EXISTS (SELECT 1 FROM {lead} l WHERE l.household_id = {table}.hid AND l.state IN ({open_states}))
+        WHEN EXISTS (SELECT 1 FROM {lead} l WHERE l.household_id = {row}.hid AND l.state IN ({open_states}))
             THEN 'M'
         WHEN EXISTS (
             SELECT 1 FROM {lead} r
             WHERE r.id = (SELECT r2.id FROM {lead} r2
-                          WHERE r2.household_id = {table}.hid AND r2.state = '{rejected}' AND r2.year = %(year)s
+                          WHERE r2.household_id = {row}.hid AND r2.state = '{rejected}' AND r2.year + 0 = %(year)s
                           ORDER BY r2.decided_at DESC, r2.id DESC LIMIT 1)
               AND {nothing_new}
               AND NOT EXISTS (SELECT 1 FROM {expenditure} x
-                              WHERE x.household_id = {table}.hid AND x.created_at > r.decided_at))
+                              WHERE x.household_id = {row}.hid AND x.created_at > r.decided_at))
             THEN 'R'
-        ELSE 'C' END
-    WHERE {table}.county = %(county)s AND {table}.action = '{STAGE_TO_DECIDE}'
-    """  # noqa: S608  # nosec B608
+        ELSE 'C' END"""  # noqa: S608  # nosec B608
 
 
 def _stage_insert_sql(table: str) -> str:
-    lead = Lead._meta.db_table
+    """INSERT … SELECT of the county's new leads (``C``).  On PostgreSQL the same statement writes
+    their audit rows from what the insert returns; elsewhere ``_raised_leads_audit`` follows."""
+    lead, audit = Lead._meta.db_table, AuditEntry._meta.db_table
     texts = stage_texts(lambda name: f"s.{name}")
     j = _json_cast()
     evidence = f"%(evidence_head)s || {texts['rules_evidence']} || '}}}}'"
-    return f"""
+    insert = f"""
     INSERT INTO {lead} (household_id, state, sources, rules_fired, evidence, suggested_category,
                         suggested_risk_types, year, raised_at, last_run_id, rejection_reason, screening_digest)
     SELECT s.hid, %(state)s, {j.format("%(sources)s")}, {j.format(texts["rules_fired"])}, {j.format(evidence)},
            {texts["category"]}, {j.format(texts["risk_types"])}, %(year)s, %(now)s, %(run)s, '', s.digest
     FROM {table} s WHERE s.county = %(county)s AND s.action = 'C'
+    """  # noqa: S608  # nosec B608
+    if connection.vendor != "postgresql":
+        return insert
+    return f"""
+    WITH raised AS ({insert} RETURNING id, household_id, rules_fired)
+    INSERT INTO {audit} (actor_id, at, object_type, object_id, region_code, action, from_state, to_state, reason, data)
+    SELECT %(actor)s, %(now)s, 'lead', CAST(raised.id AS VARCHAR(64)), h.village_id, 'raise', '', %(state)s, '',
+           jsonb_build_object('source', %(source)s, 'run', %(run)s, 'rules', raised.rules_fired)
+    FROM raised JOIN {Household._meta.db_table} h ON h.id = raised.household_id
     """  # noqa: S608  # nosec B608
 
 
@@ -376,7 +385,6 @@ def staged_leads_write(
     """Write the leads of one county from the stage ``table`` (see above) and count what happened:
     a fixed number of statements, whatever the county's size."""
     county = prefix[:6]
-    codes = [rule.code for rule in screening_rules()]
     lo, hi = code_bounds(prefix)
     params: dict[str, Any] = {
         "county": county,
@@ -386,10 +394,13 @@ def staged_leads_write(
         **stage_digest_params(year=year, rules=rules),
     }
     with connection.cursor() as cursor:
-        cursor.execute(stage_digest_sql(table), params)
-        cursor.execute(_decide_sql(table), params)
+        cursor.execute(stage_compare_sql(table), params)
         cursor.execute(_stage_counts_sql(table), params)
         by_action = {row[0]: row[1:] for row in cursor.fetchall()}
+        if STAGE_TO_DECIDE in by_action:  # new leads, changed ones, targets, rejections
+            cursor.execute(stage_decide_sql(table, _decide_sql), params)
+            cursor.execute(_stage_counts_sql(table), params)
+            by_action = {row[0]: row[1:] for row in cursor.fetchall()}
         households = int(by_action.pop("H")[0])
         if "C" in by_action:
             cursor.execute(
@@ -402,12 +413,27 @@ def staged_leads_write(
                     + ',"rules":',
                     "now": now,
                     "run": run_id,
+                    "actor": actor_id,
+                    "source": LeadSource.SCREENING.value,
                 },
             )
-            _raised_leads_audit(run_id=run_id, now=now, actor_id=actor_id, id_range=None)
+            if connection.vendor != "postgresql":
+                _raised_leads_audit(run_id=run_id, now=now, actor_id=actor_id, id_range=None)
         merged = (
             _staged_merges(table=table, params=params, year=year, run_id=run_id, now=now) if "M" in by_action else {}
         )
+    outcome, counts = _stage_outcome(by_action, households)
+    for result, rules_fired in merged.values():
+        outcome.add(result, rules_fired)
+    if "C" in by_action or merged:
+        state_changes_follow(object_type="lead", region_codes=[county.ljust(12, "0")])
+    return outcome, counts
+
+
+def _stage_outcome(by_action: dict[str, Any], households: int) -> tuple[LeadOutcome, RuleCounts]:
+    """The outcome and the counts of a county from its stage counts by action (``_stage_counts_sql``;
+    ``M`` rows are counted by ``_staged_merges``)."""
+    codes = [rule.code for rule in screening_rules()]
     outcome = LeadOutcome()
     counts = RuleCounts(households=households, fired=dict.fromkeys(codes, 0), missing=dict.fromkeys(codes, 0))
     for action, (n, *sums) in by_action.items():
@@ -421,11 +447,45 @@ def staged_leads_write(
             counts.any_fired += int(n)
             if action != "M":
                 outcome.totals[STAGE_OUTCOMES[action]] += int(n)
-    for result, rules_fired in merged.values():
-        outcome.add(result, rules_fired)
-    if "C" in by_action or merged:
-        state_changes_follow(object_type="lead", region_codes=[county.ljust(12, "0")])
     return outcome, counts
+
+
+def staged_unchanged_counties(
+    *, table: str, counties: list[str], prefix: str, year: int, rules: RuleSettings
+) -> dict[str, tuple[LeadOutcome, RuleCounts]]:
+    """Of ``counties`` (6-digit codes, locked by the caller), those where screening writes nothing —
+    every fired household has an open lead that already carries its digest, or nothing fired — with
+    their outcome and counts: three statements for all of them (compare, counts, households), so a
+    run with nothing changed needs no transaction per county."""
+    if not counties:
+        return {}
+    names = {f"c{i}": county for i, county in enumerate(counties)}
+    lo, hi = code_bounds(prefix)
+    params: dict[str, Any] = {"lo": lo, "hi": hi, **names, **stage_digest_params(year=year, rules=rules)}
+    rules_sql = screening_rules()
+    which = f"county IN ({', '.join(f'%({name})s' for name in names)})"
+    household = Household._meta.db_table
+    sums = ", ".join(f"SUM(f_{rule.key}), SUM(m_{rule.key})" for rule in rules_sql)
+    with connection.cursor() as cursor:
+        cursor.execute(stage_compare_sql(table, counties=which), params)
+        cursor.execute(
+            f"SELECT county, action, COUNT(*), {sums} FROM {table} WHERE {which} GROUP BY county, action",  # noqa: S608
+            params,
+        )
+        by_county: dict[str, dict[str, Any]] = {county: {} for county in counties}
+        for county, action, *rest in cursor.fetchall():
+            by_county[county][action] = rest
+        cursor.execute(
+            f"SELECT SUBSTR(village_id, 1, 6), COUNT(*) FROM {household}"  # noqa: S608
+            " WHERE village_id >= %(lo)s AND village_id <= %(hi)s GROUP BY SUBSTR(village_id, 1, 6)",
+            params,
+        )
+        households = {str(county): int(n) for county, n in cursor.fetchall()}
+    return {
+        county: _stage_outcome(by_action, households.get(county, 0))
+        for county, by_action in by_county.items()
+        if STAGE_TO_DECIDE not in by_action
+    }
 
 
 def _staged_merges(
