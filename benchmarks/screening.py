@@ -19,12 +19,25 @@ aggregate query that reads the same household, income and expenditure rows.
 ``--statistics none`` starts from data as a bulk load leaves it, never analyzed (generated without the
 final ``ANALYZE``, or an existing database's planner statistics of the registry tables removed);
 the default ``analyzed`` runs ``ANALYZE`` first wherever those statistics are missing.
+
+``--pairs N`` measures against the floors of ``/work/shared/bench`` (``--floors DIR``) instead:
+``screening_floor_build.sql`` first if the ``floor`` schema is missing (or ``--build-floor``), then N
+pairs A, B of the first run (leads, evidence and audit rows written; the leads of the province
+deleted before each) against the write floor, and N pairs of a run with nothing changed against
+the read floor (after one run that brings the leads up to date).  Fanpin's side is the run's own
+time, from the creation of its row to its ``finished_at``; the floors' is psql's ``\timing`` of
+their statement.  Prints every pair, the ratios and their median, whether the run rewrote a lead
+(``xmin``) or wrote audit rows, and fanpin's leads against the write floor's rows, household by
+household and rule by rule.  ``--province`` and ``--year`` choose another region (e.g. the demo's
+530000000000); ``--only first|again`` one half; ``--fresh-lead-statistics`` resets the lead, run
+and audit tables to never analyzed before each first run (as right after a load).
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import re
 import resource
 import socket
 import subprocess
@@ -45,7 +58,7 @@ django.setup()
 from django.core.management import call_command  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 
-from monitoring.models import Lead, RunTrigger  # noqa: E402
+from monitoring.models import Lead, RunTrigger, ScreeningRun  # noqa: E402
 from monitoring.selectors.screening import screening_preview  # noqa: E402
 from monitoring.services.screening import (  # noqa: E402
     screening_county_execute,
@@ -246,10 +259,8 @@ def floor_query() -> float:
 
 
 def _county(run_id: int) -> None:
-    try:
-        screening_county_execute(run_id=run_id)
-    finally:
-        connection.close()
+    # as a Celery worker process: its connection is kept from one task to the next (CONN_MAX_AGE)
+    screening_county_execute(run_id=run_id)
 
 
 def screen_once(workers: int) -> tuple[float, dict]:
@@ -356,6 +367,138 @@ def write_only(workers: int, *, audit: bool) -> float:
     return elapsed
 
 
+FLOORS = Path("/work/shared/bench")
+
+
+def psql_seconds(file: Path) -> float:
+    """The time psql reports for the longest statement of ``file`` (its ``\\timing``)."""
+    settings = connection.settings_dict
+    env = {**os.environ, "PGPASSWORD": settings.get("PASSWORD") or ""}
+    command = ["psql", "-X", "-q", "-h", settings.get("HOST") or "127.0.0.1", "-p", str(settings.get("PORT") or 5432)]
+    command += ["-U", settings.get("USER") or "postgres", "-d", settings["NAME"], "-c", "\\timing on", "-f", str(file)]
+    out = subprocess.run([*command, "-o", "/dev/null"], capture_output=True, text=True, check=True, env=env).stdout
+    return max(float(ms) for ms in re.findall(r"Time: ([0-9.]+) ms", out)) / 1000
+
+
+def leads_reset(*, fresh_statistics: bool) -> None:
+    """Before a first run: no leads, no runs, no audit rows of either (the audit table's append-only
+    trigger is switched off for that delete only — a benchmark database)."""
+    tables = ["monitoring_lead", "fanpin_auditentry", "monitoring_screeningrun"]
+    with connection.cursor() as c:
+        c.execute("DELETE FROM monitoring_lead")
+        c.execute("ALTER TABLE fanpin_auditentry DISABLE TRIGGER fanpin_audit_append_only")
+        c.execute("DELETE FROM fanpin_auditentry WHERE object_type IN ('lead', 'screening_run')")
+        c.execute("ALTER TABLE fanpin_auditentry ENABLE TRIGGER fanpin_audit_append_only")
+        c.execute("DELETE FROM monitoring_screeningrun")
+        for table in tables:
+            c.execute(f"VACUUM {'' if fresh_statistics else 'ANALYZE '}{table}")
+        if fresh_statistics:  # as right after a load: never analyzed
+            c.execute(
+                "DELETE FROM pg_statistic WHERE starelid IN (SELECT oid FROM pg_class WHERE relname = ANY(%s))",
+                [tables],
+            )
+            c.execute(
+                "UPDATE pg_class SET reltuples = -1, relpages = 0, relallvisible = 0 WHERE relname = ANY(%s)", [tables]
+            )
+    connection.close()
+
+
+def run_recorded(province: str, year: int, workers: int) -> tuple[float, dict]:
+    """One run as ``screen_once`` does it; the time is the run's own (creation to ``finished_at``)."""
+    started = time.perf_counter()
+    run = screening_run_create(region_code=province, year=year, trigger=RunTrigger.COMMAND)
+    if workers == 1:
+        screening_run_execute(run_id=run.pk)
+    else:
+        children = list(run.children.values_list("pk", flat=True))
+        connection.close()
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            list(pool.map(_county, children))
+        screening_run_gather(run_id=run.pk)
+    wall = time.perf_counter() - started
+    run = ScreeningRun.objects.get(pk=run.pk)
+    return (run.finished_at - run.created_at).total_seconds(), {"wall": wall, "status": run.status, **run.summary}
+
+
+def leads_state() -> tuple[int, str, int]:
+    with connection.cursor() as c:
+        c.execute("SELECT COUNT(*), COALESCE(MAX(CAST(CAST(xmin AS TEXT) AS BIGINT)), 0) FROM monitoring_lead")
+        n, xmin = c.fetchone()
+        c.execute("SELECT COUNT(*) FROM fanpin_auditentry WHERE object_type = 'lead'")
+        return n, str(xmin), c.fetchone()[0]
+
+
+def compare_with_floor() -> str:
+    """Fanpin's open leads against the write floor's rows (``floor.hits_logged``), id by id."""
+    codes = {"LOW_INCOME": "low_income", "EXPENDITURE_SPIKE": "spike", "INCOME_DROP": "drop_"}
+    with connection.cursor() as c:
+        c.execute("SELECT household_id FROM monitoring_lead WHERE state = 'NEW' ORDER BY 1")
+        mine = [r[0] for r in c.fetchall()]
+        c.execute("SELECT id FROM floor.hits_logged ORDER BY 1")
+        floor = [r[0] for r in c.fetchall()]
+        differ = " OR ".join(
+            f"(l.rules_fired ? '{code}') IS DISTINCT FROM COALESCE(f.{column}, false)" for code, column in codes.items()
+        )
+        c.execute(
+            f"SELECT COUNT(*) FROM floor.hits_logged f JOIN monitoring_lead l ON l.household_id = f.id WHERE {differ}"
+        )
+        rules_differ = c.fetchone()[0]
+    only_mine, only_floor = sorted(set(mine) - set(floor)), sorted(set(floor) - set(mine))
+    return (
+        f"households: fanpin {len(mine):,}, floor {len(floor):,}; only in fanpin {len(only_mine)} {only_mine[:5]}, "
+        f"only in the floor {len(only_floor)} {only_floor[:5]}; the same ids: {mine == floor}; "
+        f"households whose rules differ: {rules_differ}"
+    )
+
+
+def median(values: list[float]) -> float:
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+
+
+def floors_pairs(args: argparse.Namespace) -> None:
+    floors = Path(args.floors)
+    with connection.cursor() as c:
+        c.execute("SELECT to_regclass('floor.household') IS NOT NULL")
+        built = c.fetchone()[0]
+    if args.build_floor or not built:
+        print(f"floor tables built in {psql_seconds(floors / 'screening_floor_build.sql'):.1f} s (longest statement)")
+    load = lambda: f"load average {os.getloadavg()[0]:.1f}"  # noqa: E731
+    if args.only in (None, "first"):
+        ratios = []
+        for i in range(args.pairs):
+            leads_reset(fresh_statistics=args.fresh_lead_statistics)
+            mine, summary = run_recorded(args.province, args.year, args.workers)
+            floor = psql_seconds(floors / "screening_floor_write.sql")
+            ratios.append(mine / floor)
+            print(
+                f"first run {i + 1}: fanpin {mine:.2f} s (wall {summary['wall']:.2f} s, {summary['status']}, "
+                f"{summary['leads']['raised']:,} leads raised) | write floor {floor:.2f} s | "
+                f"{mine / floor:.2f}× | {load()}",
+                flush=True,
+            )
+        print(f"first run ÷ write floor: {' · '.join(f'{r:.2f}' for r in ratios)}; median {median(ratios):.2f}")
+        print(compare_with_floor())
+    if args.only in (None, "again"):
+        mine, summary = run_recorded(args.province, args.year, args.workers)
+        print(f"(run bringing the leads up to date: {mine:.2f} s, {summary['leads']})")
+        ratios = []
+        for i in range(args.pairs):
+            before = leads_state()
+            mine, summary = run_recorded(args.province, args.year, args.workers)
+            after = leads_state()
+            floor = psql_seconds(floors / "screening_floor_select.sql")
+            ratios.append(mine / floor)
+            print(
+                f"again {i + 1}: fanpin {mine:.2f} s (wall {summary['wall']:.2f} s, {summary['leads']}; "
+                f"leads {before[0]:,}→{after[0]:,}, a lead row rewritten: {after[1] != before[1]}, "
+                f"lead audit rows +{after[2] - before[2]}) | read floor {floor:.2f} s | {mine / floor:.2f}× | {load()}",
+                flush=True,
+            )
+        print(f"again ÷ read floor: {' · '.join(f'{r:.2f}' for r in ratios)}; median {median(ratios):.2f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--households", type=int, default=1_000_000)
@@ -378,6 +521,17 @@ def main() -> None:
         default="analyzed",
         help="planner statistics of the registry tables: analyzed (default) or none, as right after a bulk load",
     )
+    parser.add_argument("--pairs", type=int, default=0, help="pairs A, B against the floors (see the module doc)")
+    parser.add_argument("--floors", default=str(FLOORS), help="the directory of the floors' SQL files")
+    parser.add_argument("--build-floor", action="store_true", help="build the floor tables again")
+    parser.add_argument("--only", choices=["first", "again"], help="with --pairs: only one half")
+    parser.add_argument("--province", default=PROVINCE, help="12-digit code of the region screened")
+    parser.add_argument("--year", type=int, default=YEAR)
+    parser.add_argument(
+        "--fresh-lead-statistics",
+        action="store_true",
+        help="with --pairs: lead, run and audit tables never analyzed before each first run",
+    )
     args = parser.parse_args()
     if connection.vendor != "postgresql":
         sys.exit("需要 PostgreSQL：请设置 DATABASE_URL=postgres://…/fanpin_screening_bench")
@@ -393,6 +547,9 @@ def main() -> None:
         generate(args.households, analyze=args.statistics == "analyzed")
         print(f"generated {args.households:,} households in {time.perf_counter() - started:.1f} s")
     print(f"planner statistics     {statistics_set(args.statistics == 'analyzed')}")
+    if args.pairs:
+        floors_pairs(args)
+        return
     with connection.cursor() as c:
         c.execute("DELETE FROM monitoring_lead")
         c.execute("DELETE FROM monitoring_screeningrun")
