@@ -21,16 +21,17 @@ final ``ANALYZE``, or an existing database's planner statistics of the registry 
 the default ``analyzed`` runs ``ANALYZE`` first wherever those statistics are missing.
 
 ``--pairs N`` measures against the floors of ``/work/shared/bench`` (``--floors DIR``) instead:
-``screening_floor_build.sql`` first if the ``floor`` schema is missing (or ``--build-floor``), then N
-pairs A, B of the first run (leads, evidence and audit rows written; the leads of the province
-deleted before each) against the write floor, and N pairs of a run with nothing changed against
-the read floor (after one run that brings the leads up to date).  Fanpin's side is the run's own
-time, from the creation of its row to its ``finished_at``; the floors' is psql's ``\timing`` of
-their statement.  Prints every pair, the ratios and their median, whether the run rewrote a lead
-(``xmin``) or wrote audit rows, and fanpin's leads against the write floor's rows, household by
-household and rule by rule.  ``--province`` and ``--year`` choose another region (e.g. the demo's
-530000000000); ``--only first|again`` one half; ``--fresh-lead-statistics`` resets the lead, run
-and audit tables to never analyzed before each first run (as right after a load).
+``screening_floor_build.sql`` first if the ``floor`` schema is missing (or ``--build-floor``), then
+N pairs A, B of the first run (leads, evidence and audit rows written; the leads of the province
+deleted before each) against the write floor (``--first-floor read``: the read floor), and N pairs
+of a run with nothing changed against the read floor (after one run that brings the leads up to
+date). Fanpin's side is the run's own time, from the creation of its row to its ``finished_at``; the
+floors' is psql's ``\\timing`` of their statement. Prints every pair, the ratios and their median,
+whether the run rewrote a lead (``xmin``) or wrote audit rows, and fanpin's leads against the write
+floor's rows, household by household and rule by rule. ``--province`` and ``--year`` choose another
+region (e.g. the demo's 530000000000); ``--only first|again`` one half; ``--fresh-lead-statistics``
+resets the lead, run and audit tables to never analyzed before each first run (as right after a
+load).
 """
 
 from __future__ import annotations
@@ -470,15 +471,20 @@ def floors_pairs(args: argparse.Namespace) -> None:
         for i in range(args.pairs):
             leads_reset(fresh_statistics=args.fresh_lead_statistics)
             mine, summary = run_recorded(args.province, args.year, args.workers)
-            floor = psql_seconds(floors / "screening_floor_write.sql")
+            floor = psql_seconds(floors / f"screening_floor_{'write' if args.first_floor == 'write' else 'select'}.sql")
             ratios.append(mine / floor)
             print(
                 f"first run {i + 1}: fanpin {mine:.2f} s (wall {summary['wall']:.2f} s, {summary['status']}, "
-                f"{summary['leads']['raised']:,} leads raised) | write floor {floor:.2f} s | "
+                f"{summary['leads']['raised']:,} leads raised) | {args.first_floor} floor {floor:.2f} s | "
                 f"{mine / floor:.2f}× | {load()}",
                 flush=True,
             )
-        print(f"first run ÷ write floor: {' · '.join(f'{r:.2f}' for r in ratios)}; median {median(ratios):.2f}")
+        print(
+            f"first run ÷ {args.first_floor} floor: {' · '.join(f'{r:.2f}' for r in ratios)}; "
+            f"median {median(ratios):.2f}"
+        )
+        if args.first_floor == "read":
+            psql_seconds(floors / "screening_floor_write.sql")  # its rows, for the comparison
         print(compare_with_floor())
     if args.only in (None, "again"):
         mine, summary = run_recorded(args.province, args.year, args.workers)
@@ -525,6 +531,9 @@ def main() -> None:
     parser.add_argument("--floors", default=str(FLOORS), help="the directory of the floors' SQL files")
     parser.add_argument("--build-floor", action="store_true", help="build the floor tables again")
     parser.add_argument("--only", choices=["first", "again"], help="with --pairs: only one half")
+    parser.add_argument(
+        "--first-floor", choices=["write", "read"], default="write", help="with --pairs: the floor of the first run"
+    )
     parser.add_argument("--province", default=PROVINCE, help="12-digit code of the region screened")
     parser.add_argument("--year", type=int, default=YEAR)
     parser.add_argument(

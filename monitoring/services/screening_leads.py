@@ -395,12 +395,14 @@ def staged_leads_write(
     }
     with connection.cursor() as cursor:
         cursor.execute(stage_compare_sql(table), params)
+        cursor.execute(
+            f"SELECT 1 FROM {table} WHERE county = %(county)s AND action = '{STAGE_TO_DECIDE}' LIMIT 1",  # noqa: S608
+            params,
+        )
+        if cursor.fetchone() is not None:  # new leads, changed ones, targets, rejections
+            cursor.execute(stage_decide_sql(table, _decide_sql), params)
         cursor.execute(_stage_counts_sql(table), params)
         by_action = {row[0]: row[1:] for row in cursor.fetchall()}
-        if STAGE_TO_DECIDE in by_action:  # new leads, changed ones, targets, rejections
-            cursor.execute(stage_decide_sql(table, _decide_sql), params)
-            cursor.execute(_stage_counts_sql(table), params)
-            by_action = {row[0]: row[1:] for row in cursor.fetchall()}
         households = int(by_action.pop("H")[0])
         if "C" in by_action:
             cursor.execute(
@@ -475,17 +477,16 @@ def staged_unchanged_counties(
         by_county: dict[str, dict[str, Any]] = {county: {} for county in counties}
         for county, action, *rest in cursor.fetchall():
             by_county[county][action] = rest
+        by_county = {county: by_action for county, by_action in by_county.items() if STAGE_TO_DECIDE not in by_action}
+        if not by_county:  # a first run: every county writes
+            return {}
         cursor.execute(
             f"SELECT SUBSTR(village_id, 1, 6), COUNT(*) FROM {household}"  # noqa: S608
             " WHERE village_id >= %(lo)s AND village_id <= %(hi)s GROUP BY SUBSTR(village_id, 1, 6)",
             params,
         )
         households = {str(county): int(n) for county, n in cursor.fetchall()}
-    return {
-        county: _stage_outcome(by_action, households.get(county, 0))
-        for county, by_action in by_county.items()
-        if STAGE_TO_DECIDE not in by_action
-    }
+    return {county: _stage_outcome(by_action, households.get(county, 0)) for county, by_action in by_county.items()}
 
 
 def _staged_merges(
