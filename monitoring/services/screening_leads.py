@@ -396,7 +396,7 @@ def staged_leads_write(
     with connection.cursor() as cursor:
         cursor.execute(stage_compare_sql(table), params)
         cursor.execute(
-            f"SELECT 1 FROM {table} WHERE county = %(county)s AND action = '{STAGE_TO_DECIDE}' LIMIT 1",  # noqa: S608
+            f"SELECT 1 FROM {table} WHERE county = %(county)s AND action = '{STAGE_TO_DECIDE}' LIMIT 1",  # noqa: S608  # nosec B608
             params,
         )
         if cursor.fetchone() is not None:  # new leads, changed ones, targets, rejections
@@ -471,7 +471,7 @@ def staged_unchanged_counties(
     with connection.cursor() as cursor:
         cursor.execute(stage_compare_sql(table, counties=which), params)
         cursor.execute(
-            f"SELECT county, action, COUNT(*), {sums} FROM {table} WHERE {which} GROUP BY county, action",  # noqa: S608
+            f"SELECT county, action, COUNT(*), {sums} FROM {table} WHERE {which} GROUP BY county, action",  # noqa: S608  # nosec B608
             params,
         )
         by_county: dict[str, dict[str, Any]] = {county: {} for county in counties}
@@ -481,7 +481,7 @@ def staged_unchanged_counties(
         if not by_county:  # a first run: every county writes
             return {}
         cursor.execute(
-            f"SELECT SUBSTR(village_id, 1, 6), COUNT(*) FROM {household}"  # noqa: S608
+            f"SELECT SUBSTR(village_id, 1, 6), COUNT(*) FROM {household}"  # noqa: S608  # nosec B608
             " WHERE village_id >= %(lo)s AND village_id <= %(hi)s GROUP BY SUBSTR(village_id, 1, 6)",
             params,
         )
