@@ -27,6 +27,11 @@ ALLOWED_HOSTS = ["*"]
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "memory://")
 CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND", "cache+memory://")
 CELERY_TASK_ALWAYS_EAGER = False
+# Under pytest-xdist each worker process has its own test database (pytest-django names it
+# ``test_<name>_gw0``…) and sends its tasks to its own queue: a real worker started by one test
+# process never takes a task of another (it would look the ids up in the wrong database).
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    CELERY_TASK_DEFAULT_QUEUE = f"fanpin-test-{os.environ['PYTEST_XDIST_WORKER']}"
 
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["TEST"] = {"NAME": os.environ.get("SQLITE_TEST_NAME", "")}

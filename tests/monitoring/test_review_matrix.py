@@ -18,7 +18,7 @@ from tests.conftest import World
 from tests.factories import HouseholdFactory
 from tests.monitoring.review_helpers import OUTSIDE, VILLAGE, lead_in, today, verification
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.shared_world]  # the world is built once (tests/conftest.py)
 
 ROLES = ["admin", "province", "city", "county", "township", "village", "dept"]
 TRANSITIONS = ["verify", "review", "confirm", "confirm_direct", "reject"]
@@ -100,9 +100,7 @@ def api_call(transition: str) -> tuple[str, dict[str, Any]]:
 
 
 def client_for(world: World, role: str) -> Client:
-    client = Client()
-    client.force_login(world.users[role])
-    return client
+    return world.client_for(role)
 
 
 def second_household() -> Household:

@@ -21,7 +21,7 @@ from fanpin.core.roles import Permission, role_can
 from fanpin.web.pdf import browser_path
 from tests.conftest import World
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.shared_world]  # the world is built once (tests/conftest.py)
 
 ROLES = ["admin", "province", "city", "county", "township", "village", "dept"]
 INSIDE_VILLAGE = "520101001001"  # inside every regional test user's scope
@@ -416,9 +416,7 @@ def test_url_answers_as_its_rule_says(world: World, name: str, role: str | None,
     rule = RULES[name]
     if rule.skip_reason:
         pytest.skip(rule.skip_reason)
-    client = Client()
-    if role is not None:
-        client.force_login(world.users[role])
+    client = Client() if role is None else world.client_for(role)
     url = reverse(name, kwargs=rule.obj(world, inside) if rule.obj else None)
     if "query" in rule.extra:  # the object is named in the query string (e.g. ?region=)
         url += "?" + urlencode(rule.extra["query"](world, inside))
