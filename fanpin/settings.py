@@ -118,6 +118,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "fanpin.web.context_processors.navigation",
+                "fanpin.web.context_processors.glossary",
             ],
         },
     },
@@ -381,6 +382,10 @@ LOGGING = {
 
 # Domain parameters with defaults from the SPEC (administrators change the stored ones).
 FANPIN_PAGE_SIZE = 50
+# The glossary (fanpin.core.terms, SPEC §2.1): "2026" (default) labels the population 防止返贫致贫对象 and the
+# mechanism 防止返贫致贫监测; "2020" keeps the transition period's 监测对象 / 防止返贫监测.  The system check
+# fanpin.E101 refuses any other value.
+FANPIN_TERMS = os.environ.get("FANPIN_TERMS", "").strip() or "2026"
 
 # Village cadres' visits: photo size limit; public self-report page: tries per address / per 身份证号
 # within the window (seconds), counted in Django's cache.

@@ -1,12 +1,16 @@
-"""Deployment checks (``manage.py check --deploy``, as docs/operations.md has it run before a release)."""
+"""System checks: the deployment checks (``manage.py check --deploy``, as docs/operations.md has it run before a
+release) and the settings every start checks (FANPIN_TERMS)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django.conf import settings
+from django.core.checks import Error as CheckError
 from django.core.checks import Warning as CheckWarning
 from django.core.checks import register
+
+from fanpin.core.terms import DEFAULT_TERM_SET, TERM_SETS
 
 
 @register(deploy=True)
@@ -26,3 +30,18 @@ def https_behind_a_proxy(app_configs: Any, **kwargs: Any) -> list[CheckWarning]:
             )
         ]
     return []
+
+
+@register()
+def term_set(app_configs: Any, **kwargs: Any) -> list[CheckError]:
+    """FANPIN_TERMS names a glossary (fanpin.core.terms): a typo would otherwise fail on the first page."""
+    value = str(getattr(settings, "FANPIN_TERMS", DEFAULT_TERM_SET)).strip()
+    if value in TERM_SETS:
+        return []
+    return [
+        CheckError(
+            f"FANPIN_TERMS is {value!r}, which is no term set.",
+            hint=f"Set FANPIN_TERMS to one of {', '.join(sorted(TERM_SETS))} (default {DEFAULT_TERM_SET}).",
+            id="fanpin.E101",
+        )
+    ]

@@ -6,7 +6,14 @@ from django.http import HttpRequest
 from django.urls import reverse
 
 from fanpin.core.roles import Permission, role_can
+from fanpin.core.terms import term, terms
 from monitoring.selectors.leads import nav_counts
+
+
+def glossary(request: HttpRequest) -> dict[str, Any]:
+    """The deployment's terms (fanpin.core.terms) as ``{{ terms.target }}``, ``{{ terms.monitoring }}``,
+    ``{{ terms.scope }}`` on every page."""
+    return {"terms": terms()}
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
@@ -37,7 +44,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
                 "badge_overdue": counts["overdue"],
             }
         )
-        items.append({"label": "监测对象", "url": reverse("monitoring:target_list"), "key": "targets"})
+        items.append({"label": term("target"), "url": reverse("monitoring:target_list"), "key": "targets"})
         items.append({"label": "农户申报", "url": reverse("monitoring:application_list"), "key": "applications"})
         items.append({"label": "帮扶措施", "url": reverse("assistance:plan_list"), "key": "assistance"})
     if role_can(role, Permission.PROPOSE_ELIMINATION) or role_can(role, Permission.DECIDE_ELIMINATION):
