@@ -48,6 +48,7 @@ from monitoring.models.notices import (
 from monitoring.models.regions import Region
 from monitoring.models.screening import RunStatus, RunTrigger, ScreeningParameters, ScreeningRun
 from monitoring.models.screening_rules import ScreeningRule
+from monitoring.models.social_assistance import SAFETY_NET_CATEGORIES, AssistanceCategory, AssistanceEntry
 from monitoring.models.targets import EliminationMethod, MonitoringTarget, TargetStatus
 from monitoring.models.visits import (
     CHECKLIST_FIELDS,
@@ -72,6 +73,7 @@ __all__ = [
     "MAX_VISIT_PHOTOS",
     "MIN_PUBLICITY_DAYS",
     "OPEN_LEAD_STATES",
+    "SAFETY_NET_CATEGORIES",
     "AlertOrigin",
     "AlertStatus",
     "AlertType",
@@ -81,6 +83,8 @@ __all__ = [
     "ApplicationSource",
     "ApplicationStatus",
     "AppraisalOutcome",
+    "AssistanceCategory",
+    "AssistanceEntry",
     "DepartmentAlert",
     "DisabilityGrade",
     "EliminationMethod",

@@ -17,6 +17,7 @@ class ImportKind(models.TextChoices):
     EXPENDITURES = "expenditures", "刚性支出"
     ALERTS = "alerts", "部门预警"
     MEDICAL = "medical", "医保结算数据"
+    ASSISTANCE_ROSTER = "assistance_roster", "民政救助名单"
 
 
 class ImportStatus(models.TextChoices):
@@ -40,7 +41,7 @@ class ImportJob(models.Model):
     Kind = ImportKind
     Status = ImportStatus
 
-    kind = models.CharField("数据类型", max_length=16, choices=ImportKind.choices)
+    kind = models.CharField("数据类型", max_length=24, choices=ImportKind.choices)
     file = models.FileField("文件", upload_to="imports/%Y/%m/", blank=True)
     file_name = models.CharField("文件名", max_length=255)
     created_by = models.ForeignKey(
