@@ -25,24 +25,35 @@ from django.utils.functional import lazy
 
 DEFAULT_TERM_SET = "2026"
 
+
+def _term_set(*, target: str, monitoring: str, scope: str, short: str) -> Mapping[str, str]:
+    return MappingProxyType(
+        {
+            "target": target,  # the households identified for monitoring (SPEC §2.1)
+            "monitoring": monitoring,  # the mechanism; "{monitoring}对象" is the formal name in notices
+            "scope": scope,  # the line and rules that bring a household in (纳入{scope})
+            "system": f"{monitoring}和帮扶系统",  # the product's name: page titles, the brand, the API
+            "short": short,  # the brand where the bar is narrow
+        }
+    )
+
+
 TERM_SETS: Mapping[str, Mapping[str, str]] = MappingProxyType(
     {
-        "2020": MappingProxyType(
-            {
-                "target": "监测对象",  # 国开发〔2020〕6号: the households identified for monitoring
-                "monitoring": "防止返贫监测",  # the mechanism (防止返贫监测和帮扶机制)
-                "scope": "监测范围",  # the income line and the rules that bring a household in
-            }
-        ),
-        "2026": MappingProxyType(
-            {
-                "target": "防止返贫致贫对象",
-                "monitoring": "防止返贫致贫监测",
-                "scope": "防止返贫致贫监测范围",
-            }
+        # 国开发〔2020〕6号, the transition period 2020–2025
+        "2020": _term_set(target="监测对象", monitoring="防止返贫监测", scope="监测范围", short="防返贫监测"),
+        # 常态化防止返贫致贫机制, from 2026
+        "2026": _term_set(
+            target="防止返贫致贫对象",
+            monitoring="防止返贫致贫监测",
+            scope="防止返贫致贫监测范围",
+            short="防返贫致贫监测",
         ),
     }
 )
+
+# Proper names that keep their words whatever the term set (the national hotline 12317 is named so).
+PROPER_NAMES = ("全国防止返贫监测和乡村振兴咨询服务平台",)
 
 TERM_KEYS = tuple(TERM_SETS[DEFAULT_TERM_SET])
 
@@ -69,14 +80,15 @@ def term(key: str) -> str:
 def other_terms() -> tuple[str, ...]:
     """The words of the term set not in use, which no page should show (the glossary crawl test)."""
     current = term_set_name()
-    return tuple(word for name, words in TERM_SETS.items() if name != current for word in words.values())
+    words = {word for name, words in TERM_SETS.items() if name != current for word in words.values()}
+    return tuple(sorted(words, key=len, reverse=True))
 
 
 def leftover_terms(text: str) -> list[str]:
     """The words of the other term set(s) found in ``text``, after the current set's own words are taken out
     (防止返贫致贫监测范围 contains 监测范围, which is no leftover). Under 2020 any 防止返贫致贫 is a leftover."""
     current = TERM_SETS[term_set_name()]
-    for word in sorted(current.values(), key=len, reverse=True):
+    for word in (*PROPER_NAMES, *sorted(current.values(), key=len, reverse=True)):
         text = text.replace(word, "")
     foreign = set(other_terms())
     if term_set_name() == "2020":

@@ -9,6 +9,7 @@ from typing import Any
 from django import template
 
 from fanpin.core.idcard import id_number_mask, phone_mask
+from fanpin.core.terms import term as terms_term
 
 register = template.Library()
 
@@ -69,3 +70,10 @@ def input_type(bound_field: Any) -> str:
     """The ``<input type>`` of a form field's widget (``radio``, ``checkbox``, ``date``, ``file`` …);
     ``""`` for widgets that are not inputs (a ``<textarea>``, a ``<select>``)."""
     return getattr(bound_field.field.widget, "input_type", "") or ""
+
+
+@register.simple_tag
+def term(key: str) -> str:
+    """``{% term "system" %}``: a glossary word (fanpin.core.terms) where the page may have no request context
+    (base.html also renders the 500 page); elsewhere pages use ``{{ terms.<key> }}``."""
+    return terms_term(key)
