@@ -5,6 +5,7 @@ from rest_framework.routers import DefaultRouter
 from assistance.api.views import AssistanceViewSet
 from monitoring.api.alerts import AlertViewSet, MedicalSettlementViewSet
 from monitoring.api.leads import LeadViewSet, TargetViewSet
+from monitoring.api.rosters import RosterViewSet
 from monitoring.api.views import HouseholdViewSet, RegionViewSet
 from monitoring.api.visits import ApplicationViewSet, VisitViewSet
 
@@ -19,5 +20,6 @@ router.register("applications", ApplicationViewSet, basename="application")
 router.register("alerts", AlertViewSet, basename="alert")
 router.register("medical-settlements", MedicalSettlementViewSet, basename="medical-settlement")
 router.register("assistance", AssistanceViewSet, basename="assistance")
+router.register("assistance-rosters", RosterViewSet, basename="assistance-roster")
 
 urlpatterns = router.urls

@@ -60,7 +60,7 @@ def dashboard_snapshots_expire(*, region_codes: Iterable[str]) -> int:
 # Object types whose state changes move dashboard figures: ``audit_record`` and the bulk writers tell
 # ``dashboard_state_changed`` through ``fanpin.core.audit.state_changes_follow`` (registered in
 # AssistanceConfig.ready).
-DASHBOARD_OBJECT_TYPES = frozenset({"lead", "target", "elimination", "target_measure"})
+DASHBOARD_OBJECT_TYPES = frozenset({"lead", "target", "elimination", "target_measure", "assistance_entry"})
 
 
 def dashboard_state_changed(*, object_type: str, region_codes: list[str]) -> None:

@@ -24,6 +24,8 @@ def import_kinds_for(*, user: Any) -> list[tuple[str, str]]:
         kinds = [ImportKind.ALERTS]
         if department == Department.MEDICAL_INSURANCE:
             kinds.append(ImportKind.MEDICAL)
+        if department == Department.CIVIL_AFFAIRS:
+            kinds.append(ImportKind.ASSISTANCE_ROSTER)
         return [(k.value, str(k.label)) for k in kinds]
     return []
 

@@ -137,11 +137,24 @@ def alerts_match(*, lines: list[AlertLine], unit: AlertUnit) -> list[LineError]:
         if wrong_date:
             errors.append(LineError(line.number, "alert_date", day.isoformat(), wrong_date))
     # Only members inside the submitter's scope are matched; others stay 未匹配.
-    qs = Member.objects.filter(id_number__in=[line.values["id_number"] for line in lines])
-    if unit.prefix:
-        qs = qs.filter(household__village__code__startswith=unit.prefix)
-    members = {v[0]: v[1:] for v in qs.values_list("id_number", "id", "household_id", "household__village_id")}
+    members = members_match(id_numbers=[line.values["id_number"] for line in lines], unit=unit)
     for line in lines:
         line.member = members.get(line.values["id_number"])
         line.values["note"] = line.values.get("note") or ""
     return errors
+
+
+def members_match(*, id_numbers: Iterable[str], unit: AlertUnit) -> dict[str, MemberRef]:
+    """身份证号 → the member of that number inside the unit's scope (one query per chunk); a
+    number outside the scope is absent, as if no such person existed (nothing is revealed).
+    Department alerts and 民政 rosters (``monitoring.services.rosters``) match by this one rule."""
+    if unit.prefix is None:
+        return {}
+    found: dict[str, MemberRef] = {}
+    for part in chunks(sorted(set(id_numbers))):
+        qs = Member.objects.filter(id_number__in=part)
+        if unit.prefix:
+            qs = qs.filter(household__village__code__startswith=unit.prefix)
+        for v in qs.values_list("id_number", "id", "household_id", "household__village_id"):
+            found[v[0]] = (v[1], v[2], v[3])
+    return found

@@ -20,6 +20,7 @@ from fanpin.core.roles import Permission, Role, effective_role, role_can
 from fanpin.core.scoping import code_prefix, sees_everything
 from monitoring.models import (
     AnnualIncome,
+    AssistanceEntry,
     DepartmentAlert,
     Household,
     ImportJob,
@@ -245,6 +246,7 @@ WRITTEN_MODELS: dict[str, tuple[type[Any], ...]] = {
     ImportKind.EXPENDITURES: (RigidExpenditure,),
     ImportKind.ALERTS: (DepartmentAlert, ImportJobAlert, RigidExpenditure, Lead, AuditEntry),
     ImportKind.MEDICAL: (MedicalSettlement, DepartmentAlert, ImportJobAlert, RigidExpenditure, Lead, AuditEntry),
+    ImportKind.ASSISTANCE_ROSTER: (AssistanceEntry, AuditEntry),
 }
 
 

@@ -43,6 +43,7 @@ from monitoring.services.alerts.writing import alerts_store
 from monitoring.services.bulk import CHUNK, chunks, upsert_actions
 from monitoring.services.imports.rows import ImportContext, Row
 from monitoring.services.ledger import expenditure_key
+from monitoring.services.rosters import RosterLine, roster_line_error, roster_refusal, rosters_write
 
 LEVEL_ORDER = [RegionLevel.PROVINCE, RegionLevel.CITY, RegionLevel.COUNTY, RegionLevel.TOWNSHIP, RegionLevel.VILLAGE]
 
@@ -632,6 +633,34 @@ class MedicalHandler(KindHandler):
         return batch.actions
 
 
+# --- 民政 rosters ---------------------------------------------------------------------------
+
+
+class AssistanceRosterHandler(KindHandler):
+    """Rows of a 民政 roster, matched and written by ``monitoring.services.rosters`` — the same code
+    as ``POST /api/v1/assistance-rosters/``."""
+
+    kind = "assistance_roster"
+
+    def authorize(self) -> str:
+        return super().authorize() or roster_refusal(user=self.ctx.user)
+
+    def check_row(self, row: Row) -> bool:
+        wrong = roster_line_error(row.values)
+        if wrong is not None:
+            self.err(row, wrong[0], wrong[1])
+            return False
+        return True
+
+    def write_batch(self, rows: list[Row], *, dry_run: bool) -> list[str]:
+        lines = [RosterLine(r.number, r.values) for r in rows]
+        batch = rosters_write(user=self.ctx.user, lines=lines, dry_run=dry_run, job_id=self.ctx.job_id)
+        extra = self.ctx.extra
+        extra["roster_matched"] = extra.get("roster_matched", 0) + batch.matched
+        extra["roster_unmatched"] = extra.get("roster_unmatched", 0) + batch.unmatched
+        return batch.actions
+
+
 HANDLERS: dict[str, type[KindHandler]] = {
     h.kind: h
     for h in (
@@ -642,5 +671,6 @@ HANDLERS: dict[str, type[KindHandler]] = {
         ExpendituresHandler,
         AlertsHandler,
         MedicalHandler,
+        AssistanceRosterHandler,
     )
 }

@@ -59,6 +59,9 @@ class ImportResult:
         extra = ""
         if "unmatched" in self.extra:
             extra += f"；其中未匹配到家庭成员的预警 {self.extra['unmatched']} 条（已保留为未匹配）"
+        if "roster_matched" in self.extra:
+            found, unmatched = self.extra["roster_matched"], self.extra.get("roster_unmatched", 0)
+            extra += f"；其中匹配到家庭成员 {found} 条、未匹配 {unmatched} 条（已保留，由县级核对）"
         if "settlements_matched" in self.extra:
             matched = self.extra["settlements_matched"]
             extra += f"；其中匹配到家庭成员 {matched} 条、未匹配 {self.rows - matched} 条"

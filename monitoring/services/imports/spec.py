@@ -22,6 +22,7 @@ from django.db import models
 from fanpin.core.idcard import id_number_normalize
 from monitoring.models import (
     AlertType,
+    AssistanceCategory,
     DisabilityGrade,
     Employment,
     ExpenditureCategory,
@@ -380,6 +381,21 @@ SPECS: dict[str, KindSpec] = {
             ID_NUMBER,
             Column("年度", "year", parse_int, min_value=2000, max_value=2100),
             _money("个人自付医疗费用", "out_of_pocket"),
+        ),
+    ),
+    # A 民政 roster (SPEC §6, from 2026): matched and written by monitoring.services.rosters.
+    "assistance_roster": KindSpec(
+        "assistance_roster",
+        "民政救助名单",
+        key=("id_number", "category", "start_date"),
+        key_label="身份证号+救助类别+开始日期",
+        columns=(
+            ID_NUMBER,
+            _text("姓名", "name", 64),
+            _enum("救助类别", "category", AssistanceCategory, width=16),
+            Column("开始日期", "start_date", parse_date, width=12),
+            Column("结束日期", "end_date", parse_date, required=False, optional_column=True, width=12),
+            _money("月救助金额", "monthly_amount", required=False, optional_column=True),
         ),
     ),
 }
