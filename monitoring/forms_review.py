@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
+from django.utils.text import format_lazy
 
+from fanpin.core.terms import term_lazy
 from monitoring.forms import region_clean, region_field
 from monitoring.models import (
     MAX_RISK_TYPES,
@@ -22,6 +24,9 @@ from monitoring.models.screening_rules import RuleChoices
 from monitoring.selectors.leads import PUBLICITY_FILTERS, QUEUE_SORTS, QueueFilters
 from monitoring.selectors.regions import TOWNSHIPS_AND_VILLAGES
 from monitoring.services.review import Decision, Verification
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 YES_NO = [("yes", "是"), ("no", "否")]
@@ -128,7 +133,7 @@ class VerifyForm(forms.Form):
         )
 
 
-def checked_field(label: str) -> forms.BooleanField:
+def checked_field(label: StrOrPromise) -> forms.BooleanField:
     """The confirmation step of a decision that is hard to undo (县级确定, 不予纳入): a box the user
     ticks after checking the household, refused unticked by the server (works without JavaScript)."""
     return forms.BooleanField(
@@ -143,7 +148,9 @@ class ReviewForm(forms.Form):
 
 
 class ConfirmForm(forms.Form):
-    category = forms.ChoiceField(label="监测对象类别", choices=TargetCategory.choices, widget=forms.RadioSelect)
+    category = forms.ChoiceField(
+        label=format_lazy("{}类别", term_lazy("target")), choices=TargetCategory.choices, widget=forms.RadioSelect
+    )
     risk_types = forms.MultipleChoiceField(
         label=f"风险类型（最多 {MAX_RISK_TYPES} 项）", choices=RiskType.choices, widget=forms.CheckboxSelectMultiple
     )
@@ -151,7 +158,7 @@ class ConfirmForm(forms.Form):
     opinion = forms.CharField(
         label="确定意见", required=False, max_length=1000, widget=forms.Textarea(attrs={"rows": 2})
     )
-    checked = checked_field("我已核对以上信息，确认将该户确定为监测对象")
+    checked = checked_field(format_lazy("我已核对以上信息，确认将该户确定为{}", term_lazy("target")))
 
     def decision(self) -> Decision:
         d = self.cleaned_data

@@ -16,6 +16,7 @@ docs/decisions/2026-12-03-terms-glossary.md.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from types import MappingProxyType
 
@@ -94,6 +95,21 @@ def leftover_terms(text: str) -> list[str]:
     if term_set_name() == "2020":
         foreign.add("防止返贫致贫")
     return sorted(word for word in foreign if word in text)
+
+
+_FROZEN_SET = "2020"
+_FROZEN_WORDS = re.compile(
+    "|".join(re.escape(w) for w in sorted(TERM_SETS[_FROZEN_SET].values(), key=len, reverse=True))
+)
+
+
+def termed(text: str) -> str:
+    """``text`` written with the 2020 words in the deployment's words.  For labels frozen in migrations (model
+    and field verbose names, choices such as ExportKind's 监测对象): they keep the words of the tables' history
+    and are shown through this (``{{ job.get_kind_display|termed }}``).  One pass: nothing is replaced twice."""
+    words = terms()
+    by_word = {word: words[key] for key, word in TERM_SETS[_FROZEN_SET].items()}
+    return _FROZEN_WORDS.sub(lambda match: by_word[match.group(0)], str(text))
 
 
 # For labels evaluated at import (form fields, choices, column declarations): the word is looked up when the

@@ -19,6 +19,7 @@ from django.db import IntegrityError, transaction
 from fanpin.core.audit import audit_record
 from fanpin.core.masking import free_text_mask
 from fanpin.core.roles import Permission, effective_role, role_can
+from fanpin.core.terms import term
 from monitoring.models import Lead, LeadSource, LeadState, MonitoringTarget, RejectionCategory, TargetStatus
 from monitoring.selectors.status import NOT_FOUND_TEXT, receipt_status
 from monitoring.services.review import LEAD_WORKFLOW, lead_raise_or_merge
@@ -53,7 +54,7 @@ def appeal_refusal(lead: Lead) -> str:
     if Lead.objects.open().filter(household_id=lead.household_id, appeal_of__isnull=False).exists():
         return "该户已有正在办理的线索，请等待办理结果。"
     if MonitoringTarget.objects.filter(household_id=lead.household_id, status=TargetStatus.ACTIVE).exists():
-        return "该户已是监测对象，无需申诉。"
+        return f"该户已是{term('target')}，无需申诉。"
     return ""
 
 
@@ -80,7 +81,7 @@ def _file(*, lead: Lead, reason: str, actor: Any, channel: str, receipt_no: str 
         suggested_risk_types=list(lead.suggested_risk_types or []),
     )
     if appeal is None:  # the household became a target meanwhile
-        raise ValidationError("该户已是监测对象，无需申诉。")
+        raise ValidationError(f"该户已是{term('target')}，无需申诉。")
     if appeal.appeal_of_id is None:
         appeal.appeal_of = lead
         try:

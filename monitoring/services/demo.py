@@ -24,6 +24,7 @@ from fanpin.core.models import User
 from fanpin.core.regions import region_level_of
 from fanpin.core.roles import Department, Role
 from fanpin.core.services import user_create
+from fanpin.core.terms import term
 from monitoring.models import (
     AnnualIncome,
     DisabilityGrade,
@@ -375,7 +376,7 @@ def demo_generate(*, households: int = 2000, seed: int = 2020, with_users: bool 
                 year=year,
                 line=DEMO_LINE,
                 province_code=PROVINCE_CODE,
-                source=f"云南省 {year} 年防止返贫监测标准（演示）",
+                source=f"云南省 {year} 年{term('monitoring')}标准（演示）",
             )
 
     for batch in _batches(villages, households):

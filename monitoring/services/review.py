@@ -20,6 +20,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from fanpin.core.roles import Role, effective_role
+from fanpin.core.terms import term
 from fanpin.core.workflow import ObjectOutOfScope, Transition, TransitionNotAllowed, Workflow
 from monitoring.models import (
     MAX_RISK_TYPES,
@@ -238,7 +239,7 @@ class Decision:
 def decision_errors(d: Decision) -> dict[str, str]:
     errors: dict[str, str] = {}
     if d.category not in TargetCategory.values:
-        errors["category"] = "请选择监测对象类别。"
+        errors["category"] = f"请选择{term('target')}类别。"
     risks = list(dict.fromkeys(d.risk_types))
     if not risks:
         errors["risk_types"] = "请至少选择一种风险类型。"
@@ -290,7 +291,7 @@ def _confirm(*, lead_id: int, actor: Any, opinion: str, decision: Decision, name
         if wrong_date:
             raise ValidationError({"identified_on": wrong_date})
         if MonitoringTarget.objects.filter(household_id=lead.household_id, status=TargetStatus.ACTIVE).exists():
-            raise ValidationError("该户已是监测中的监测对象，不能重复确定。")
+            raise ValidationError(f"该户已是监测中的{term('target')}，不能重复确定。")
         try:
             with transaction.atomic():
                 MonitoringTarget.objects.create(
@@ -305,7 +306,7 @@ def _confirm(*, lead_id: int, actor: Any, opinion: str, decision: Decision, name
                     direct=name == "confirm_direct",
                 )
         except IntegrityError:
-            raise ValidationError("该户已是监测中的监测对象，不能重复确定。") from None
+            raise ValidationError(f"该户已是监测中的{term('target')}，不能重复确定。") from None
         lead.decided_at = now
         lead.decided_by = actor
         notices_lead_decided(lead=lead, category=decision.category)
@@ -318,7 +319,7 @@ def _confirm(*, lead_id: int, actor: Any, opinion: str, decision: Decision, name
 def lead_confirm(*, lead_id: int, actor: Any, decision: Decision, opinion: str = "") -> Lead:
     """县级确定: REVIEWED → CONFIRMED, creating the monitoring target."""
     return _confirm(
-        lead_id=lead_id, actor=actor, opinion=opinion or "确定为监测对象", decision=decision, name="confirm"
+        lead_id=lead_id, actor=actor, opinion=opinion or f"确定为{term('target')}", decision=decision, name="confirm"
     )
 
 

@@ -21,6 +21,7 @@ from django.views.generic import ListView
 
 from fanpin.core.roles import Permission, effective_role, role_can
 from fanpin.core.scoping import ObjectOutOfScope, RegionScopedViewMixin
+from fanpin.core.terms import term
 from fanpin.core.workflow import TransitionNotAllowed
 from fanpin.web.errors import error_text, form_errors_add
 from fanpin.web.mixins import PermissionRequiredMixin, client_ip, permission_require
@@ -336,7 +337,7 @@ def leads_bulk_view(request: HttpRequest) -> HttpResponseBase:
     except ValidationError as exc:
         messages.error(request, "批量操作未执行：" + "；".join(exc.messages))
         return redirect(back)
-    label = "确定为监测对象" if form.cleaned_data["decision"] == "confirm" else "不予纳入"
+    label = f"确定为{term('target')}" if form.cleaned_data["decision"] == "confirm" else "不予纳入"
     if outcome.done:
         messages.success(request, f"已{label} {len(outcome.done)} 条线索。")
     for lead_id, text in outcome.failed.items():

@@ -1,4 +1,4 @@
-"""监测对象 pages: list (filters, export) and one target with its history."""
+"""监测对象 pages (the label comes from fanpin.core.terms): list (filters, export) and one target with its history."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from django.views.generic import ListView
 
 from fanpin.core.roles import Permission, effective_role, role_can
 from fanpin.core.scoping import ObjectOutOfScope, RegionScopedViewMixin
+from fanpin.core.terms import term
 from fanpin.web.mixins import PermissionRequiredMixin
 from monitoring.forms_review import TargetFilterForm
 from monitoring.models import ExportKind, MonitoringTarget
@@ -62,7 +63,7 @@ def target_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         target = target_detail(user=request.user, pk=pk)
     except MonitoringTarget.DoesNotExist:
-        raise ObjectOutOfScope("监测对象") from None
+        raise ObjectOutOfScope(term("target")) from None
     context = {
         "target": target,
         "risk_labels": labels_joined(target.risk_types, RISK_LABELS),

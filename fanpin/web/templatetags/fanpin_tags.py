@@ -10,6 +10,7 @@ from django import template
 
 from fanpin.core.idcard import id_number_mask, phone_mask
 from fanpin.core.terms import term as terms_term
+from fanpin.core.terms import termed as terms_termed
 
 register = template.Library()
 
@@ -77,3 +78,9 @@ def term(key: str) -> str:
     """``{% term "system" %}``: a glossary word (fanpin.core.terms) where the page may have no request context
     (base.html also renders the 500 page); elsewhere pages use ``{{ terms.<key> }}``."""
     return terms_term(key)
+
+
+@register.filter
+def termed(value: Any) -> str:
+    """A label frozen in the migrations with the 2020 words (``job.get_kind_display``) in the deployment's words."""
+    return terms_termed(str(value))

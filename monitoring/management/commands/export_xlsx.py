@@ -10,6 +10,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from assistance.services.exports import assistance_export
 from fanpin.core.models import User
 from fanpin.core.roles import Permission, Role, effective_role, role_can
+from fanpin.core.terms import term
 from monitoring.models import Region
 from monitoring.services.exports import full_ids_check, households_export
 from monitoring.services.exports_leads import leads_export, targets_export
@@ -27,7 +28,7 @@ SPEC_KINDS = tuple(EXPORTERS)
 NOUNS = {
     "households": "农户 {n} 户",
     "leads": "预警线索 {n} 条",
-    "targets": "监测对象 {n} 户",
+    "targets": "{target} {n} 户",
     "assistance": "帮扶措施 {n} 条",
 }
 
@@ -38,7 +39,7 @@ def system_actor() -> User:
 
 
 class Command(BaseCommand):
-    help = "导出 Excel (.xlsx)：农户、预警线索、监测对象或帮扶措施。"
+    help = f"导出 Excel (.xlsx)：农户、预警线索、{term('target')}或帮扶措施。"
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--kind", required=True, help=f"导出类型：{'、'.join(SPEC_KINDS)}")
@@ -87,4 +88,4 @@ class Command(BaseCommand):
                 message = "；".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
                 raise CommandError(message) from None
         count = exporter(user=user, output=str(output), year=year, region_code=region, **extra)
-        self.stdout.write(f"已导出{NOUNS[kind].format(n=count)}到 {output}。")
+        self.stdout.write(f"已导出{NOUNS[kind].format(n=count, target=term('target'))}到 {output}。")

@@ -5,13 +5,14 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from fanpin.core.terms import term
 from monitoring.models import Region, RunStatus, RunTrigger
 from monitoring.models.screening_rules import screening_rules
 from monitoring.services.screening import screening_run_create, screening_run_execute
 
 
 class Command(BaseCommand):
-    help = "按县筛查监测对象线索（同步执行；省、市则逐县执行）。"
+    help = f"按县筛查{term('target')}线索（同步执行；省、市则逐县执行）。"
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--year", type=int, required=True, help="评估年度 Y")
@@ -49,7 +50,8 @@ class Command(BaseCommand):
             f"{run.region.name} {run.year} 年筛查{run.get_status_display()}（批次 {run.pk}）："
             f"筛查 {s.get('households', 0):,} 户，触发 {s.get('fired', 0):,} 户；"
             f"新增线索 {leads.get('raised', 0):,}，更新 {leads.get('refreshed', 0):,}，"
-            f"已是监测对象跳过 {leads.get('skipped_target', 0):,}，已未纳入跳过 {leads.get('skipped_rejected', 0):,}。"
+            f"已是{term('target')}跳过 {leads.get('skipped_target', 0):,}，"
+            f"已未纳入跳过 {leads.get('skipped_rejected', 0):,}。"
         )
         for rule in screening_rules():
             r = s.get("rules", {}).get(rule.code, {})

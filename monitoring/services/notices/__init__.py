@@ -31,6 +31,7 @@ from django.utils import timezone
 
 from fanpin.core.audit import audit_record
 from fanpin.core.idcard import phone_mask
+from fanpin.core.terms import term
 from monitoring.models import (
     FINISHED_NOTICE_STATUSES,
     Application,
@@ -209,7 +210,7 @@ def notices_lead_decided(*, lead: Lead, category: str = "") -> list[Notice]:
             subject_type="lead",
             subject_id=lead.pk,
             text_values={
-                "category": MonitoringTarget.Category(category).label if category else "监测对象",
+                "category": MonitoringTarget.Category(category).label if category else term("target"),
                 "reason": reason,
                 "next_step": next_step,
             },

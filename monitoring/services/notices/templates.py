@@ -1,4 +1,4 @@
-"""The Chinese texts of the notices, one per ``NoticeKind``.
+"""The Chinese texts of the notices, one per ``NoticeKind`` (``{monitoring}``: the glossary's word, fanpin.core.terms).
 
 A text names the case (回执编号, 户编号, 措施, 原因类别, dates) and never personal identity data: no
 身份证号, no phone number, no health details.  ``notice_text`` also masks any run of digits that
@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from fanpin.core.idcard import personal_text_mask
+from fanpin.core.terms import term
 from monitoring.models import NoticeKind
 
 TEXTS: dict[str, str] = {
@@ -18,9 +19,9 @@ TEXTS: dict[str, str] = {
         "可凭回执编号和申报人姓名查询办理进度{status_url}。"
     ),
     NoticeKind.INCLUDED: (
-        "经县级审定，您家已纳入防止返贫致贫监测对象（{category}）。帮扶责任人将与您联系，共同商定帮扶措施。"
+        "经县级审定，您家已纳入{monitoring}对象（{category}）。帮扶责任人将与您联系，共同商定帮扶措施。"
     ),
-    NoticeKind.NOT_INCLUDED: ("经审核，您家暂未纳入防止返贫致贫监测对象，原因类别：{reason}。{next_step}"),
+    NoticeKind.NOT_INCLUDED: ("经审核，您家暂未纳入{monitoring}对象，原因类别：{reason}。{next_step}"),
     NoticeKind.ELIMINATED: (
         "经县级审定，您家返贫致贫风险已消除（{method}）。仍在实施的帮扶措施按期继续；如再遇困难，可随时向村委会申报。"
     ),
@@ -32,5 +33,5 @@ TEXTS: dict[str, str] = {
 
 def notice_text(kind: str, **values: Any) -> str:
     """The text of ``kind`` with ``values`` filled in, ID-like runs masked."""
-    text = TEXTS[kind].format(**values)
+    text = TEXTS[kind].format(**({"monitoring": term("monitoring")} | values))
     return personal_text_mask(header="", text=text)
