@@ -14,31 +14,40 @@ from django.db.models import Model, Q
 from assistance.models import Measure, TargetMeasure
 from assistance.selectors.plans import target_measures_in_scope
 from fanpin.core.audit import export_record
+from fanpin.core.terms import term
 from fanpin.core.xlsx import SheetStream
 from monitoring.models import MonitoringTarget, RiskType
 
-COLUMNS: list[tuple[str, int]] = [
-    ("户编号", 16),
-    ("户主姓名", 10),
-    ("乡镇", 12),
-    ("村", 12),
-    ("监测对象类别", 14),
-    ("风险类型", 24),
-    ("监测状态", 10),
-    ("帮扶措施", 24),
-    ("措施类别", 12),
-    ("措施性质", 10),
-    ("帮扶责任人", 10),
-    ("责任人单位", 20),
-    ("责任人电话", 14),
-    ("开始日期", 12),
-    ("结束日期", 12),
-    ("金额（元）", 12),
-    ("金额类型", 10),
-    ("状态", 10),
-    ("进展情况", 40),
-]
-HEADERS = [name for name, _width in COLUMNS]
+
+def columns() -> list[tuple[str, int]]:
+    """The sheet's columns (the category column named by the glossary, fanpin.core.terms)."""
+    return [
+        ("户编号", 16),
+        ("户主姓名", 10),
+        ("乡镇", 12),
+        ("村", 12),
+        (f"{term('target')}类别", 14),
+        ("风险类型", 24),
+        ("监测状态", 10),
+        ("帮扶措施", 24),
+        ("措施类别", 12),
+        ("措施性质", 10),
+        ("帮扶责任人", 10),
+        ("责任人单位", 20),
+        ("责任人电话", 14),
+        ("开始日期", 12),
+        ("结束日期", 12),
+        ("金额（元）", 12),
+        ("金额类型", 10),
+        ("状态", 10),
+        ("进展情况", 40),
+    ]
+
+
+def headers() -> list[str]:
+    return [name for name, _width in columns()]
+
+
 _RISKS = dict(RiskType.choices)
 FIELDS = (
     "target__household__household_no",
@@ -83,7 +92,7 @@ def assistance_export(*, user: Any, region_code: str = "", year: int | None = No
     categories, statuses = _labels(MonitoringTarget, "category"), _labels(MonitoringTarget, "status")
     measure_categories, kinds = _labels(Measure, "category"), _labels(Measure, "kind")
     amount_kinds, measure_statuses = _labels(TargetMeasure, "amount_kind"), _labels(TargetMeasure, "status")
-    sheet = SheetStream(output, title="帮扶措施", columns=COLUMNS)
+    sheet = SheetStream(output, title="帮扶措施", columns=columns())
     for row in qs.values_list(*FIELDS).iterator(chunk_size=2000):
         (no, head, township, village, category, risks, target_status, measure, measure_category, kind) = row[:10]
         (name, unit, phone, start_on, end_on, amount, amount_kind, status, notes) = row[10:]

@@ -25,6 +25,7 @@ from fanpin.core.audit import access_log_record
 from fanpin.core.idcard import personal_text_mask
 from fanpin.core.models import AccessLog
 from fanpin.core.roles import Permission, effective_role, role_can
+from fanpin.core.terms import termed
 from monitoring.models import ExportJob, ExportKind, ExportStatus
 from monitoring.selectors.exports import export_job_get, export_row_count
 from monitoring.selectors.leads import QueueFilters
@@ -88,7 +89,7 @@ def export_download_name(job: ExportJob) -> tuple[str, str]:
     """The Chinese download name with the export's date (``预警线索-2026-12-03.xlsx``) and its
     ASCII fallback (``leads-2026-12-03.xlsx``)."""
     stamp = f"{timezone.localtime(job.finished_at or job.created_at):%Y-%m-%d}"
-    return f"{ExportKind(job.kind).label}-{stamp}.xlsx", f"{job.kind}-{stamp}.xlsx"
+    return f"{termed(ExportKind(job.kind).label)}-{stamp}.xlsx", f"{job.kind}-{stamp}.xlsx"
 
 
 def _claim(job_id: int) -> bool:
@@ -152,7 +153,7 @@ def export_job_file_open(*, user: Any, pk: int, ip_address: str | None) -> tuple
     access_log_record(
         actor=user,
         action=AccessLog.Action.EXPORT,
-        what=f"下载导出文件：{job.get_kind_display()}",
+        what=f"下载导出文件：{termed(job.get_kind_display())}",
         region_code=job.region_code,
         rows=job.row_count,
         object_id=job.pk,

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from fanpin.core.audit import export_record
 from fanpin.core.scoping import code_prefix
+from fanpin.core.terms import term
 from fanpin.core.xlsx import SheetStream
 from monitoring.models import OPEN_LEAD_STATES, EliminationMethod, Lead, LeadState, MonitoringTarget, TargetStatus
 from monitoring.selectors.leads import (
@@ -30,6 +31,7 @@ from monitoring.selectors.leads import (
     overdue_cutoff,
     targets_in_scope,
 )
+from monitoring.selectors.rosters import ASSISTANCE_FLAG_FIELDS, assistance_flags, assistance_label_of
 
 LEAD_COLUMNS: list[tuple[str, int]] = [
     ("户编号", 16),
@@ -43,20 +45,28 @@ LEAD_COLUMNS: list[tuple[str, int]] = [
     ("发现日期", 12),
     ("逾期", 6),
     ("未纳入原因", 40),
+    ("社会救助", 16),  # the household's current 民政 status (monitoring.selectors.rosters)
 ]
-TARGET_COLUMNS: list[tuple[str, int]] = [
-    ("户编号", 16),
-    ("户主姓名", 10),
-    ("乡镇", 12),
-    ("村", 12),
-    ("监测对象类别", 14),
-    ("风险类型", 24),
-    ("线索来源", 24),
-    ("识别日期", 12),
-    ("状态", 10),
-    ("消除方式", 10),
-    ("风险消除日期", 13),
-]
+
+
+def target_columns() -> list[tuple[str, int]]:
+    """The targets sheet's columns (the category column named by the glossary, fanpin.core.terms)."""
+    return [
+        ("户编号", 16),
+        ("户主姓名", 10),
+        ("乡镇", 12),
+        ("村", 12),
+        (f"{term('target')}类别", 14),
+        ("风险类型", 24),
+        ("线索来源", 24),
+        ("识别日期", 12),
+        ("状态", 10),
+        ("消除方式", 10),
+        ("风险消除日期", 13),
+        ("社会救助", 16),
+    ]
+
+
 STATE_LABELS = dict(LeadState.choices)
 STATUS_LABELS = dict(TargetStatus.choices)
 ELIMINATION_LABELS = dict(EliminationMethod.choices)
@@ -102,9 +112,9 @@ LEAD_FIELDS = (
 
 def _lead_rows(qs: QuerySet[Lead]) -> Iterator[list[Any]]:
     cutoff = overdue_cutoff()
-    for no, head, township, village, sources, rules, category, state, raised_at, reason in qs.values_list(
-        *LEAD_FIELDS
-    ).iterator(chunk_size=CHUNK):
+    rows = qs.annotate(**assistance_flags()).values_list(*LEAD_FIELDS, *ASSISTANCE_FLAG_FIELDS)
+    for row in rows.iterator(chunk_size=CHUNK):
+        no, head, township, village, sources, rules, category, state, raised_at, reason = row[: len(LEAD_FIELDS)]
         yield [
             no,
             head or "",
@@ -117,6 +127,7 @@ def _lead_rows(qs: QuerySet[Lead]) -> Iterator[list[Any]]:
             timezone.localtime(raised_at).date(),
             "是" if state in OPEN_LEAD_STATES and raised_at < cutoff else "否",
             reason,
+            assistance_label_of(row[len(LEAD_FIELDS) :]),
         ]
 
 
@@ -151,8 +162,11 @@ TARGET_FIELDS = (
 
 
 def _target_rows(qs: QuerySet[MonitoringTarget]) -> Iterator[list[Any]]:
-    rows = qs.values_list(*TARGET_FIELDS).iterator(chunk_size=CHUNK)
-    for no, head, township, village, category, risks, sources, identified, status, method, eliminated in rows:
+    rows = qs.annotate(**assistance_flags()).values_list(*TARGET_FIELDS, *ASSISTANCE_FLAG_FIELDS)
+    for row in rows.iterator(chunk_size=CHUNK):
+        no, head, township, village, category, risks, sources, identified, status, method, eliminated = row[
+            : len(TARGET_FIELDS)
+        ]
         yield [
             no,
             head or "",
@@ -165,6 +179,7 @@ def _target_rows(qs: QuerySet[MonitoringTarget]) -> Iterator[list[Any]]:
             STATUS_LABELS.get(status, status),
             ELIMINATION_LABELS.get(method, method) if method else "",
             eliminated,
+            assistance_label_of(row[len(TARGET_FIELDS) :]),
         ]
 
 
@@ -190,7 +205,7 @@ def targets_export(
             qs = qs.within(code_prefix(region_code))
     if year:
         qs = qs.filter(identified_on__year=year)
-    count = _write(output, "监测对象", TARGET_COLUMNS, _target_rows(qs))
+    count = _write(output, term("target"), target_columns(), _target_rows(qs))
     _audit(user=user, kind="targets", region_code=region_code, year=year, rows=count)
     return count
 

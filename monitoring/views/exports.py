@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from fanpin.core.roles import Permission
+from fanpin.core.terms import termed
 from fanpin.core.xlsx import attachment_disposition
 from fanpin.web.mixins import client_ip, permission_require
 from monitoring.models import ExportJob, ExportKind
@@ -33,7 +34,7 @@ def dated_names(label: str, slug: str, *, day: dt.date | None = None) -> tuple[s
 
 def kind_names(kind: ExportKind) -> dict[str, str]:
     """``filename`` and ``fallback`` of a list export made today (keyword arguments of ``xlsx_or_job``)."""
-    filename, fallback = dated_names(str(kind.label), str(kind.value))
+    filename, fallback = dated_names(termed(str(kind.label)), str(kind.value))
     return {"filename": filename, "fallback": fallback}
 
 

@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from openpyxl import load_workbook
 
 from assistance.models import MeasureStatus
-from assistance.services.exports import HEADERS, assistance_export
+from assistance.services.exports import assistance_export, headers
 from fanpin.core.models import AuditEntry
 from tests.assistance.factories import TargetMeasureFactory, measure, target_for
 from tests.conftest import World
@@ -97,7 +97,7 @@ def test_export_writes_chinese_headers_frozen_and_audited(world: World, measures
     output.seek(0)
     sheet = load_workbook(output).active
     values = list(sheet.iter_rows(values_only=True))
-    assert list(values[0]) == HEADERS
+    assert list(values[0]) == headers()
     assert sheet.freeze_panes == "A2"
     assert {row[7] for row in values[1:]} == {"小额信贷", "医疗保障/医疗救助"}
     assert values[1][17] in ("实施中",)
