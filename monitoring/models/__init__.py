@@ -1,3 +1,9 @@
+from monitoring.models.accounting import (
+    IncomeAccounting,
+    IncomeAccountingExpenditure,
+    IncomeAccountingSetting,
+    WindowBasis,
+)
 from monitoring.models.alerts import (
     AlertOrigin,
     AlertStatus,
@@ -100,6 +106,9 @@ __all__ = [
     "ImportJobAlert",
     "ImportKind",
     "ImportStatus",
+    "IncomeAccounting",
+    "IncomeAccountingExpenditure",
+    "IncomeAccountingSetting",
     "IncomeChange",
     "Labor",
     "Lead",
@@ -131,4 +140,5 @@ __all__ = [
     "Visit",
     "VisitEvent",
     "VisitPhoto",
+    "WindowBasis",
 ]
