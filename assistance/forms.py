@@ -3,8 +3,10 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.utils.text import format_lazy
 
 from assistance.models import AmountKind, Measure, MeasureCategory, MeasureStatus, ProposalMethod
+from fanpin.core.terms import term_lazy
 from monitoring.models import Region
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -71,7 +73,11 @@ class PlanFilterForm(forms.Form):
     flag = forms.ChoiceField(
         label="筛选",
         required=False,
-        choices=[("", "全部监测对象"), ("failing", "计划未通过校验"), ("unassisted", "帮扶未落实")],
+        choices=[
+            ("", format_lazy("全部{}", term_lazy("target"))),
+            ("failing", "计划未通过校验"),
+            ("unassisted", "帮扶未落实"),
+        ],
     )
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:

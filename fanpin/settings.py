@@ -12,6 +12,9 @@ from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.text import format_lazy
+
+from fanpin.core.terms import term_lazy
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -351,7 +354,7 @@ REST_FRAMEWORK = {
     ],
 }
 SPECTACULAR_SETTINGS = {
-    "TITLE": "防止返贫监测和帮扶系统 API",
+    "TITLE": format_lazy("{} API", term_lazy("system")),  # the glossary (FANPIN_TERMS, below)
     "DESCRIPTION": "fanpin REST API：所有数据按用户所属行政区划限定范围。",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,

@@ -1,14 +1,16 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
+from django.utils.text import format_lazy
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from assistance.views import dashboard
+from fanpin.core.terms import term_lazy
 from fanpin.web import views, views_tokens
 from monitoring.views import public
 from monitoring.views.cadre import self_report_view
 
-admin.site.site_header = "防止返贫监测和帮扶系统 · 后台管理"
+admin.site.site_header = format_lazy("{} · 后台管理", term_lazy("system"))
 admin.site.site_title = "fanpin 后台"
 admin.site.index_title = "数据管理"
 

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
+from django.utils.text import format_lazy
 
+from fanpin.core.terms import term_lazy
 from monitoring.models import Region, ScreeningParameters
 from monitoring.models.screening_rules import RATIO, rule_parameters
 from monitoring.services.parameters import (
@@ -18,6 +20,9 @@ from monitoring.services.parameters import (
     parameter_get,
     parameters_validate,
 )
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 def _default_year() -> int:
@@ -36,16 +41,19 @@ class ScreeningRunForm(forms.Form):
             self.fields["region"].initial = regions[0].code
 
 
-def _ratio(label: str, help_text: str = "") -> forms.DecimalField:
+def _ratio(label: str, help_text: StrOrPromise = "") -> forms.DecimalField:
     return forms.DecimalField(label=label, max_digits=6, decimal_places=4, help_text=help_text)
 
 
-def _yuan(label: str, help_text: str) -> forms.DecimalField:
+def _yuan(label: StrOrPromise, help_text: StrOrPromise) -> forms.DecimalField:
     """An amount in 元: bounds and decimals are checked by ``parameters_validate`` (messages name the field)."""
     return forms.DecimalField(
         label=label,
         help_text=help_text,
-        error_messages={"required": f"请填写{label}。", "invalid": f"{label}必须是数字（单位：元）。"},
+        error_messages={
+            "required": format_lazy("请填写{}。", label),
+            "invalid": format_lazy("{}必须是数字（单位：元）。", label),
+        },
     )
 
 
@@ -53,12 +61,17 @@ class ScreeningParametersForm(forms.Form):
     """The parameters (a plain form: the service validates with per-field Chinese messages).  The
     screening rules' parameters come from their declarations (``monitoring.models.screening_rules``)."""
 
-    scale_cap_normal = _ratio("监测规模上限（一般地区）", "监测对象 ÷ 建档立卡人口，默认 0.05")
+    scale_cap_normal = _ratio(
+        "监测规模上限（一般地区）", format_lazy("{} ÷ 建档立卡人口，默认 0.05", term_lazy("target"))
+    )
     scale_cap_deep = _ratio("监测规模上限（深度贫困地区）", "默认 0.10")
     scale_floor = _ratio("监测规模下限", "默认 0.01")
     medical_alert_supported = _yuan(
-        "大额医疗支出预警线（脱贫户、监测对象）",
-        "医保结算数据中脱贫户成员、监测对象的年度个人自付医疗费用 ≥ 此金额（元）时生成预警（默认 5000）",
+        format_lazy("大额医疗支出预警线（脱贫户、{}）", term_lazy("target")),
+        format_lazy(
+            "医保结算数据中脱贫户成员、{}的年度个人自付医疗费用 ≥ 此金额（元）时生成预警（默认 5000）",
+            term_lazy("target"),
+        ),
     )
     medical_alert_general = _yuan(
         "大额医疗支出预警线（其他人员）", "其他人员（含未匹配到的人）≥ 此金额（元）时生成预警（默认 20000）"

@@ -4,6 +4,7 @@ import django_filters
 from django.db.models import QuerySet
 
 from assistance.models import MeasureCategory, MeasureKind, MeasureStatus, TargetMeasure
+from fanpin.core.terms import term_lazy
 from fanpin.web.api import IntegerFilter
 from monitoring.api.filters import _within
 
@@ -15,7 +16,7 @@ class TargetMeasureFilter(django_filters.FilterSet):
     )
     kind = django_filters.ChoiceFilter(field_name="measure__kind", choices=MeasureKind.choices, label="措施性质")
     measure = django_filters.CharFilter(field_name="measure__code", label="措施编码")
-    target = IntegerFilter(field_name="target_id", label="监测对象")
+    target = IntegerFilter(field_name="target_id", label=term_lazy("target"))
     household_no = django_filters.CharFilter(field_name="target__household__household_no", label="户编号")
     village = django_filters.CharFilter(field_name="target__household__village_id", label="村级区划代码")
     township = django_filters.CharFilter(method="filter_region", label="乡镇区划代码")

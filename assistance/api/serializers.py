@@ -3,6 +3,7 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from assistance.models import Measure, TargetMeasure
+from fanpin.core.terms import term_lazy
 
 
 class MeasureCatalogueSerializer(serializers.ModelSerializer[Measure]):
@@ -50,3 +51,5 @@ class TargetMeasureSerializer(serializers.ModelSerializer[TargetMeasure]):
             "created_at",
             "updated_at",
         ]
+        # the model's verbose name keeps the migrations' words; the API shows the glossary's (fanpin.core.terms)
+        extra_kwargs = {"target": {"label": term_lazy("target")}}

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.db.models import QuerySet
+from django.utils.text import format_lazy
 from rest_framework import viewsets
 
 from assistance.api.filters import TargetMeasureFilter
@@ -8,12 +9,11 @@ from assistance.api.serializers import TargetMeasureSerializer
 from assistance.models import TargetMeasure
 from assistance.selectors.plans import target_measures_in_scope
 from fanpin.core.scoping import ScopedAPIViewMixin
+from fanpin.core.terms import term_lazy
 from fanpin.web.api import ID_REGEX
 
 
 class AssistanceViewSet(ScopedAPIViewMixin, viewsets.ReadOnlyModelViewSet[TargetMeasure]):
-    """帮扶措施（落实情况）：本人管辖范围内监测对象的帮扶措施，可按状态、类别、措施、区划过滤。"""
-
     queryset = TargetMeasure.objects.all()
     lookup_value_regex = ID_REGEX
     serializer_class = TargetMeasureSerializer
@@ -21,3 +21,9 @@ class AssistanceViewSet(ScopedAPIViewMixin, viewsets.ReadOnlyModelViewSet[Target
 
     def get_queryset(self) -> QuerySet[TargetMeasure]:
         return target_measures_in_scope(user=self.request.user)
+
+
+# the description (browsable API, OpenAPI schema) names the targets with the glossary (fanpin.core.terms)
+AssistanceViewSet.__doc__ = format_lazy(  # type: ignore[assignment]
+    "帮扶措施（落实情况）：本人管辖范围内{}的帮扶措施，可按状态、类别、措施、区划过滤。", term_lazy("target")
+)

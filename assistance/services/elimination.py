@@ -18,6 +18,7 @@ from assistance.models import EliminationProposal, ProposalMethod, ProposalState
 from assistance.selectors.elimination import elimination_criteria
 from fanpin.core.audit import audit_record
 from fanpin.core.roles import Permission, Role, effective_role, role_can
+from fanpin.core.terms import term
 from fanpin.core.workflow import ObjectOutOfScope, Transition, Workflow
 from monitoring.models import MonitoringTarget, TargetStatus
 from monitoring.services.notices import notices_target_eliminated
@@ -61,13 +62,13 @@ def elimination_propose(
         .first()
     )
     if target is None:
-        raise ObjectOutOfScope("监测对象")
+        raise ObjectOutOfScope(term("target"))
     if method not in ProposalMethod.values:
         raise ValidationError({"method": "请选择消除方式（帮扶消除或自然消除）。"})
     if target.status != TargetStatus.ACTIVE:
-        raise ValidationError("该监测对象已风险消除。")
+        raise ValidationError(f"该{term('target')}已风险消除。")
     if EliminationProposal.objects.filter(target=target).open().exists():
-        raise ValidationError("该监测对象已有待审核的风险消除申请。")
+        raise ValidationError(f"该{term('target')}已有待审核的风险消除申请。")
     assessment = elimination_criteria(target=target, today=today)
     if not assessment.eligible:
         raise ValidationError("未满足风险消除条件：" + "；".join(c.label for c in assessment.unmet) + "。")
@@ -119,7 +120,7 @@ def elimination_act(
 def _eliminate(*, target_id: int, method: str, actor: Any, today: dt.date, reason: str) -> None:
     target = MonitoringTarget.objects.select_for_update().select_related("household").get(pk=target_id)
     if target.status != TargetStatus.ACTIVE:
-        raise ValidationError("该监测对象已不在监测中。")
+        raise ValidationError(f"该{term('target')}已不在监测中。")
     target.status = TargetStatus.ELIMINATED
     target.elimination_method = method
     target.eliminated_on = today

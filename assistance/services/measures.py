@@ -13,6 +13,7 @@ from django.utils import timezone
 from assistance.models import AmountKind, Measure, MeasureStatus, TargetMeasure
 from fanpin.core.audit import audit_record
 from fanpin.core.roles import Permission, Role, effective_role, role_can
+from fanpin.core.terms import term
 from fanpin.core.workflow import ObjectOutOfScope, Transition, Workflow
 from monitoring.models import MonitoringTarget, TargetStatus
 
@@ -114,10 +115,10 @@ def measure_add(
         .first()
     )
     if target is None:
-        raise ObjectOutOfScope("监测对象")
+        raise ObjectOutOfScope(term("target"))
     errors: dict[str, str] = {}
     if target.status != TargetStatus.ACTIVE:
-        errors["__all__"] = "该监测对象已风险消除，不能再添加帮扶措施。"
+        errors["__all__"] = f"该{term('target')}已风险消除，不能再添加帮扶措施。"
     measure = Measure.objects.filter(pk=measure_id, is_active=True).first()
     if measure is None:
         errors["measure"] = "请选择目录中启用的帮扶措施。"
@@ -263,7 +264,7 @@ def measure_update(
     if item.status == MeasureStatus.TERMINATED:
         errors["__all__"] = "已终止的措施不能修改。"
     elif item.target.status != TargetStatus.ACTIVE:
-        errors["__all__"] = "该监测对象已风险消除，帮扶计划不再修改。"
+        errors["__all__"] = f"该{term('target')}已风险消除，帮扶计划不再修改。"
     if errors:
         raise ValidationError(errors)
     new = {

@@ -26,6 +26,7 @@ from assistance.selectors.cards import (
 from assistance.services.cards import cards_print_record
 from fanpin.core.roles import Permission
 from fanpin.core.scoping import ObjectOutOfScope
+from fanpin.core.terms import term
 from fanpin.web.mixins import client_ip, permission_require
 from fanpin.web.pdf import PdfUnavailable, pdf_from_html
 from monitoring.models import MonitoringTarget, Region
@@ -103,7 +104,7 @@ def _target_card(request: HttpRequest, pk: int) -> Card:
     try:
         return target_card(user=request.user, pk=pk)
     except MonitoringTarget.DoesNotExist:
-        raise ObjectOutOfScope("监测对象") from None
+        raise ObjectOutOfScope(term("target")) from None
 
 
 @login_required
@@ -116,7 +117,7 @@ def card_view(request: HttpRequest, pk: int) -> HttpResponse:
     context = _context(request, [card], size=size, title=f"{card.head_name}户帮扶明白卡", pdf=False)
     context.update(
         back_url=reverse("monitoring:target_detail", args=[pk]),
-        back_label="返回监测对象",
+        back_label=f"返回{term('target')}",
         pdf_url=reverse("assistance:card_pdf", args=[pk]) + f"?size={size}",
         size_urls=[(s, f"?size={s}") for s in PAGE_SIZES],
     )
@@ -170,9 +171,10 @@ def village_cards_pdf_view(request: HttpRequest, code: str) -> HttpResponse:
     batch = _village_cards(request, code)
     size = _size(request)
     if batch.too_many:
-        raise ValidationError(f"{batch.village.name}的监测对象超过 {BATCH_MAX_CARDS} 户，请在监测对象列表中分批打印。")
+        target = term("target")
+        raise ValidationError(f"{batch.village.name}的{target}超过 {BATCH_MAX_CARDS} 户，请在{target}列表中分批打印。")
     if not batch.cards:
-        raise ValidationError(f"{batch.village.name}没有监测中的监测对象，无需打印明白卡。")
+        raise ValidationError(f"{batch.village.name}没有监测中的{term('target')}，无需打印明白卡。")
     _record(request, code, cards=len(batch.cards), output="pdf", size=size)
     context = _context(request, batch.cards, size=size, title=f"{batch.village.name}帮扶明白卡", pdf=True)
     return _pdf_response(request, context, f"帮扶明白卡-{batch.village.name}-{size}.pdf")

@@ -24,6 +24,7 @@ from assistance.views.common import paginate
 from fanpin.core.models import AuditEntry
 from fanpin.core.roles import Permission, effective_role, role_can
 from fanpin.core.scoping import ObjectOutOfScope
+from fanpin.core.terms import term
 from fanpin.web.errors import error_messages
 from fanpin.web.mixins import PermissionRequiredMixin
 from monitoring.models import MonitoringTarget
@@ -68,7 +69,7 @@ class ProposeView(LoginRequiredMixin, PermissionRequiredMixin, View):
         back = reverse("assistance:elimination_list")
         if not form.is_valid():
             if not MonitoringTarget.objects.for_user(request.user).filter(pk=pk).exists():
-                raise ObjectOutOfScope("监测对象")
+                raise ObjectOutOfScope(term("target"))
             messages.error(request, "请选择消除方式（帮扶消除或自然消除）。")
             return HttpResponseRedirect(back)
         try:

@@ -46,6 +46,7 @@ from assistance.services.measures import (
 from assistance.views.common import paginate
 from fanpin.core.roles import Permission, effective_role, role_can
 from fanpin.core.scoping import ObjectOutOfScope
+from fanpin.core.terms import term
 from fanpin.web.errors import error_messages, form_errors_add
 from fanpin.web.mixins import PermissionRequiredMixin
 from monitoring.models import MonitoringTarget, RiskType
@@ -75,7 +76,7 @@ def _target_context(request: HttpRequest, pk: int, add_form: MeasureAddForm | No
     try:
         target = target_plan_detail(user=request.user, pk=pk)
     except MonitoringTarget.DoesNotExist:
-        raise ObjectOutOfScope("监测对象") from None
+        raise ObjectOutOfScope(term("target")) from None
     role = effective_role(request.user)
     capacity = labor_capacity_from_flags(
         has_full_labor=target.has_full_labor,  # type: ignore[attr-defined]

@@ -8,6 +8,7 @@ import django_filters
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
+from django.utils.text import format_lazy
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
 from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.exceptions import PermissionDenied
@@ -15,6 +16,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from fanpin.core.idcard import id_number_mask, id_number_normalize
+from fanpin.core.terms import term_lazy
 from fanpin.web.api import ID_REGEX
 from monitoring.models import AlertOrigin, AlertStatus, AlertType, DepartmentAlert
 from monitoring.selectors.alerts import alerts_may_submit, alerts_may_view, alerts_visible, shows_household_data
@@ -267,7 +269,10 @@ class MedicalSettlementResultSerializer(serializers.Serializer[Any]):
     stored = serializers.IntegerField(help_text="保存的结算数据条数")
     alerted = serializers.IntegerField(
         allow_null=True,
-        help_text="达到预警线、转为大额医疗支出预警的条数；部门用户为空（是否转为预警会透露该人是否为脱贫户或监测对象）",
+        help_text=format_lazy(
+            "达到预警线、转为大额医疗支出预警的条数；部门用户为空（是否转为预警会透露该人是否为脱贫户或{}）",
+            term_lazy("target"),
+        ),
     )
     new_alerts = serializers.IntegerField(
         allow_null=True, help_text="其中新写入的预警条数（重复提交的不计）；部门用户为空"
@@ -281,10 +286,11 @@ class MedicalSettlementViewSet(viewsets.ViewSet):
 
     @extend_schema(
         summary="提交医保结算数据",
-        description=(
+        description=format_lazy(
             "每批 1–1 000 条（身份证号、年度、个人自付医疗费用）。全部保存；自付费用达到预警线的"
-            "（默认：脱贫户成员和监测对象 ≥ 5 000 元，其他人员 ≥ 20 000 元）转为“大额医疗支出”预警，"
-            "与直接提交的预警走同一匹配流程。重复提交不会重复生成预警。"
+            "（默认：脱贫户成员和{} ≥ 5 000 元，其他人员 ≥ 20 000 元）转为“大额医疗支出”预警，"
+            "与直接提交的预警走同一匹配流程。重复提交不会重复生成预警。",
+            term_lazy("target"),
         ),
         request=MedicalSettlementBatchSerializer,
         responses={201: MedicalSettlementResultSerializer},

@@ -6,6 +6,7 @@ from typing import Any
 
 import django_filters
 from django.db.models import QuerySet
+from django.utils.text import format_lazy
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, viewsets
 from rest_framework.decorators import action
@@ -15,6 +16,7 @@ from rest_framework.response import Response
 
 from fanpin.core.masking import free_text_for
 from fanpin.core.scoping import ObjectOutOfScope, ScopedAPIViewMixin
+from fanpin.core.terms import term_lazy
 from fanpin.web.api import ID_REGEX, IntegerFilter
 from monitoring.api.filters import _within
 from monitoring.api.serializers import MemberSerializer
@@ -176,6 +178,8 @@ class TargetSerializer(serializers.ModelSerializer[MonitoringTarget]):
             "eliminated_on",
             "direct",
         ]
+        # the model's verbose name keeps the migrations' words; the API shows the glossary's (fanpin.core.terms)
+        extra_kwargs = {"category": {"label": format_lazy("{}类别", term_lazy("target"))}}
 
 
 class OpinionInput(serializers.Serializer):
@@ -316,7 +320,7 @@ class LeadViewSet(ScopedAPIViewMixin, viewsets.ReadOnlyModelViewSet[Lead]):
 
 
 class TargetViewSet(ScopedAPIViewMixin, viewsets.ReadOnlyModelViewSet[MonitoringTarget]):
-    """监测对象：列表（分页、过滤）与详情。"""
+    # the description (the browsable API, the OpenAPI schema) names the targets with the glossary: below
 
     queryset = MonitoringTarget.objects.all()
     lookup_value_regex = ID_REGEX
@@ -325,3 +329,6 @@ class TargetViewSet(ScopedAPIViewMixin, viewsets.ReadOnlyModelViewSet[Monitoring
 
     def get_queryset(self) -> QuerySet[MonitoringTarget]:
         return targets_in_scope(user=self.request.user)
+
+
+TargetViewSet.__doc__ = format_lazy("{}：列表（分页、过滤）与详情。", term_lazy("target"))  # type: ignore[assignment]

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from django.db.models import F, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 
+from fanpin.core.terms import term
 from monitoring.models import (
     Application,
     ApplicationChannel,
@@ -58,8 +59,8 @@ class ReceiptStage:
         RECEIVED: "您的申报已登记，村干部将在近期与您联系，入户核实家庭情况。",
         VERIFYING: "村干部正在入户核实家庭情况（收入、支出和两不愁三保障）。",
         PUBLICITY: "已完成入户核实，正在进行民主评议、村内公示和乡镇、县级审核。",
-        INCLUDED: "经县级审定，已纳入防止返贫致贫监测对象，帮扶责任人将与您商定帮扶措施。",
-        NOT_INCLUDED: "经审核，暂未纳入监测对象。如有异议，可以在下方提出申诉，或联系村委会。",
+        INCLUDED: "经县级审定，已纳入{monitoring}对象，帮扶责任人将与您商定帮扶措施。",
+        NOT_INCLUDED: "经审核，暂未纳入{monitoring}对象。如有异议，可以在下方提出申诉，或联系村委会。",
         ELIMINATED: "经县级审定，返贫致贫风险已消除。仍在实施的帮扶措施按期继续；如再遇困难，可随时申报。",
     }
 
@@ -86,8 +87,8 @@ class ReceiptStatus:
         if not self.found:
             return NOT_FOUND_TEXT
         if self.appealed and self.stage == ReceiptStage.NOT_INCLUDED:
-            return "您的申诉经县级审定，仍未纳入监测对象。如有疑问，请联系乡镇或县乡村振兴部门。"
-        return ReceiptStage.HINTS.get(self.stage, "")
+            return f"您的申诉经县级审定，仍未纳入{term('monitoring')}对象。如有疑问，请联系乡镇或县乡村振兴部门。"
+        return ReceiptStage.HINTS.get(self.stage, "").format(monitoring=term("monitoring"))
 
 
 def receipt_normalize(value: str) -> str:

@@ -9,6 +9,7 @@ from django.db import transaction
 
 from fanpin.core.audit import audit_record
 from fanpin.core.models import User
+from fanpin.core.terms import termed
 from monitoring.models import ScreeningParameters
 from monitoring.models.screening_rules import RATIO, parameter_value, rule_parameters
 
@@ -37,7 +38,8 @@ def parameter_label(name: str) -> str:
     for p in rule_parameters():
         if p.name == name:
             return p.label
-    return str(ScreeningParameters._meta.get_field(name).verbose_name)  # type: ignore[union-attr]
+    # verbose names keep the words of the migrations; shown in the deployment's (fanpin.core.terms)
+    return termed(str(ScreeningParameters._meta.get_field(name).verbose_name))  # type: ignore[union-attr]
 
 
 def parameter_get(params: ScreeningParameters, name: str) -> Decimal:

@@ -14,6 +14,7 @@ from assistance.models import MeasureCategory
 from assistance.selectors.dashboard.common import CAPACITIES, LEVEL_LABELS, SHANGHAI, Table, leads_of_year, percent
 from assistance.selectors.dashboard.reads import DashboardReads, total
 from assistance.selectors.plans import targets_unassisted_count
+from fanpin.core.terms import term
 from monitoring.models import Lead, LeadSource, LeadState, MonitoringTarget, RiskType, TargetCategory, TargetStatus
 
 
@@ -83,7 +84,8 @@ def dashboard_regions_table(reads: DashboardReads) -> Table:
 
 
 def dashboard_categories_table(reads: DashboardReads) -> Table:
-    table = Table("categories", "监测对象类别", ["监测对象类别", "监测中（户）", "风险消除（户）", "合计（户）"])
+    target = term("target")  # the glossary's word (fanpin.core.terms)
+    table = Table("categories", f"{target}类别", [f"{target}类别", "监测中（户）", "风险消除（户）", "合计（户）"])
     for cat, label in TargetCategory.choices:
         monitored, eliminated = total(reads.targets, f"cat_m_{cat}"), total(reads.targets, f"cat_e_{cat}")
         table.rows.append([label, monitored, eliminated, monitored + eliminated])
@@ -111,21 +113,22 @@ def dashboard_lead_states_table(reads: DashboardReads) -> Table:
 
 def dashboard_scale_table(reads: DashboardReads) -> Table:
     """监测规模 per county: 监测比例 against the province's floor and cap (for reference only)."""
+    target = term("target")  # the glossary's word (fanpin.core.terms)
     table = Table(
         "scale",
         "监测规模（当前，按县）",
         [
             "县",
             "深度贫困地区",
-            "监测对象（户）",
-            "监测对象人数（人）",
+            f"{target}（户）",
+            f"{target}人数（人）",
             "建档立卡人口（人）",
             "监测比例（%）",
             "上限（%）",
             "下限（%）",
             "结果",
         ],
-        note="监测比例 = 监测对象人数 ÷ 建档立卡人口（监测中对象户的家庭成员人数 ÷ 脱贫户家庭成员人数，均按人计）；"
+        note=f"监测比例 = {target}人数 ÷ 建档立卡人口（监测中对象户的家庭成员人数 ÷ 脱贫户家庭成员人数，均按人计）；"
         "仅供参考（应纳尽纳），不限制确定。",
     )
     for row in reads.scale:
@@ -151,12 +154,13 @@ def dashboard_scale_table(reads: DashboardReads) -> Table:
 
 def dashboard_coverage_table(reads: DashboardReads) -> Table:
     """帮扶覆盖: active targets with a measure (not 已终止) of each category."""
+    target = term("target")  # the glossary's word (fanpin.core.terms)
     active = total(reads.active, "active")
     covered = total(reads.measures, "any")
     table = Table(
         "coverage",
         "帮扶覆盖（当前监测中）",
-        ["帮扶类别", "有该类措施（户）", "占监测对象（%）"],
+        ["帮扶类别", "有该类措施（户）", f"占{target}（%）"],
         note="措施不含已终止；一户可有多类措施。",
     )
     table.rows.append(["任一措施", covered, percent(covered, active)])
@@ -168,10 +172,11 @@ def dashboard_coverage_table(reads: DashboardReads) -> Table:
 
 def dashboard_labor_table(reads: DashboardReads) -> Table:
     """开发式 and 保障性 measures by the household's labor capacity."""
+    target = term("target")  # the glossary's word (fanpin.core.terms)
     table = Table(
         "labor",
         "开发式与保障性措施 × 劳动能力（当前监测中）",
-        ["劳动能力", "监测对象（户）", "有开发式措施（户）", "有保障性措施（户）", "开发式占比（%）"],
+        ["劳动能力", f"{target}（户）", "有开发式措施（户）", "有保障性措施（户）", "开发式占比（%）"],
     )
     for cap, label in CAPACITIES:
         k, d = total(reads.active, f"active_{cap}"), total(reads.measures, f"dev_{cap}")
@@ -181,12 +186,13 @@ def dashboard_labor_table(reads: DashboardReads) -> Table:
 
 def dashboard_trend_table(reads: DashboardReads) -> Table:
     """Month by month within the year: new targets, eliminations, new leads (three queries)."""
+    target = term("target")  # the glossary's word (fanpin.core.terms)
     year = reads.scope.year
     targets = reads.scoped(MonitoringTarget)
     new = _monthly(targets.filter(identified_on__year=year), "identified_on")
     eliminated = _monthly(targets.filter(status=TargetStatus.ELIMINATED, eliminated_on__year=year), "eliminated_on")
     leads = _monthly(reads.scoped(Lead).filter(leads_of_year(year)), "raised_at")
-    table = Table("trend", f"{year}年月度趋势", ["月份", "新增监测对象（户）", "风险消除（户）", "新增线索（条）"])
+    table = Table("trend", f"{year}年月度趋势", ["月份", f"新增{target}（户）", "风险消除（户）", "新增线索（条）"])
     table.rows = [
         [f"{month}月", new.get(month, 0), eliminated.get(month, 0), leads.get(month, 0)] for month in range(1, 13)
     ]
