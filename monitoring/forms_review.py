@@ -23,6 +23,7 @@ from monitoring.models import (
 from monitoring.models.screening_rules import RuleChoices
 from monitoring.selectors.leads import PUBLICITY_FILTERS, QUEUE_SORTS, QueueFilters
 from monitoring.selectors.regions import TOWNSHIPS_AND_VILLAGES
+from monitoring.selectors.rosters import ASSISTANCE_FILTER_CHOICES
 from monitoring.services.review import Decision, Verification
 
 if TYPE_CHECKING:
@@ -70,6 +71,7 @@ class LeadQueueFilterForm(SelectsMixin, forms.Form):
     region = region_field("乡镇/村")
     overdue = forms.BooleanField(label="仅看逾期", required=False)
     publicity = forms.ChoiceField(label="公示", required=False, choices=[("", "全部"), *PUBLICITY_FILTERS.items()])
+    assistance = forms.ChoiceField(label="社会救助", required=False, choices=ASSISTANCE_FILTER_CHOICES)
     sort = forms.ChoiceField(label="排序", required=False, choices=[(k, SORT_LABELS[k]) for k in QUEUE_SORTS])
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
@@ -94,6 +96,7 @@ class LeadQueueFilterForm(SelectsMixin, forms.Form):
             region=d["region"],
             overdue=bool(d["overdue"]),
             publicity=d["publicity"],
+            assistance=d["assistance"],
             sort=d["sort"] or "raised",
         )
 

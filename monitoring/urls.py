@@ -1,6 +1,18 @@
 from django.urls import path
 
-from monitoring.views import alerts, appeals, cadre, exports, households, imports, leads, notices, screening, targets
+from monitoring.views import (
+    alerts,
+    appeals,
+    cadre,
+    exports,
+    households,
+    imports,
+    leads,
+    notices,
+    rosters,
+    screening,
+    targets,
+)
 from monitoring.views.posters import village_poster_view
 from monitoring.views.regions import region_typeahead_view
 
@@ -27,6 +39,10 @@ urlpatterns = [
     path("targets/<int:pk>/", targets.target_detail_view, name="target_detail"),
     # Department alerts
     path("alerts/", alerts.alert_list, name="alert_list"),
+    # 民政 rosters (低保, 特困, 低保边缘, 刚性支出困难) and the dashboard's two work lists
+    path("rosters/", rosters.roster_list, name="roster_list"),
+    path("rosters/uncovered/", rosters.roster_uncovered, name="roster_uncovered"),
+    path("rosters/unvisited/", rosters.roster_unvisited, name="roster_unvisited"),
     # Excel import and export
     path("households/export/", imports.household_export, name="household_export"),
     # Large browser exports run as jobs (SPEC §7)

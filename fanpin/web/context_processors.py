@@ -8,6 +8,7 @@ from django.urls import reverse
 from fanpin.core.roles import Permission, role_can
 from fanpin.core.terms import term, terms
 from monitoring.selectors.leads import nav_counts
+from monitoring.selectors.rosters import rosters_may_view
 
 
 def glossary(request: HttpRequest) -> dict[str, Any]:
@@ -59,6 +60,8 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         items.append({"label": "参数设置", "url": reverse("monitoring:parameters"), "key": "parameters"})
     if role_can(role, Permission.VIEW_ALERTS):
         items.append({"label": "部门预警", "url": reverse("monitoring:alert_list"), "key": "alerts"})
+    if rosters_may_view(user=user):  # 民政 rosters: county staff, administrators, 民政 department users
+        items.append({"label": "民政名单", "url": reverse("monitoring:roster_list"), "key": "rosters"})
     if role_can(role, Permission.VIEW_NOTICES):
         items.append({"label": "通知记录", "url": reverse("monitoring:notice_list"), "key": "notices"})
     if role_can(role, Permission.MANAGE_TOKENS):
@@ -75,7 +78,7 @@ SYSTEM_LINK_ROLES = ("ADMIN", "COUNTY")
 # County staff and administrators would get 14–16 items, which wrap on a 1 366 px screen: the less
 # daily ones go into two menus.  Short bars (cadres, departments, leaders) stay flat.
 NAV_GROUPS = (
-    ("数据与筛查", "data", ("imports", "exports", "screening", "parameters", "alerts", "notices")),
+    ("数据与筛查", "data", ("imports", "exports", "screening", "parameters", "alerts", "rosters", "notices")),
     ("系统", "system", ("tokens", "admin", "api")),
 )
 MAX_FLAT_ITEMS = 9

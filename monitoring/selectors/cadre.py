@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from monitoring.models import Application, Household, Lead, LeadState, Member, MonitoringTarget, TargetStatus, Visit
 from monitoring.selectors.households import _head_name_subquery, households_in_scope
+from monitoring.selectors.rosters import low_income_exists
 
 VISIT_DUE_DAYS = 30  # monitoring targets not visited for this many days are due a visit
 
@@ -25,19 +26,24 @@ class CadreHome:
 
 
 def visits_due(*, user: Any, today: dt.date | None = None) -> QuerySet[Household]:
-    """Not visited in the last 30 days and either an active monitoring target or with an open lead.
+    """Not visited in the last 30 days and an active monitoring target, with an open lead, or a
+    low-income household of 民政 (a current roster line: 低保, 特困, 低保边缘, 刚性支出困难).
 
-    Each row carries ``is_target``, ``has_open_lead`` and ``last_visit`` (None: never visited).
+    One row per household, whichever populations it belongs to: a household both a target and
+    low-income is one household, due once, and one visit serves both programmes.  Each row
+    carries ``is_target``, ``has_open_lead``, ``is_low_income`` and ``last_visit`` (None: never).
     """
-    cutoff = (today or timezone.localdate()) - dt.timedelta(days=VISIT_DUE_DAYS)
+    day = today or timezone.localdate()
+    cutoff = day - dt.timedelta(days=VISIT_DUE_DAYS)
     return (
         Household.objects.for_user(user)
         .annotate(
             is_target=Exists(MonitoringTarget.objects.filter(household=OuterRef("pk"), status=TargetStatus.ACTIVE)),
             has_open_lead=Exists(Lead.objects.open().filter(household=OuterRef("pk"))),
+            is_low_income=low_income_exists(on=day),
             visited_recently=Exists(Visit.objects.filter(household=OuterRef("pk"), visited_on__gt=cutoff)),
         )
-        .filter(Q(is_target=True) | Q(has_open_lead=True), visited_recently=False)
+        .filter(Q(is_target=True) | Q(has_open_lead=True) | Q(is_low_income=True), visited_recently=False)
         .annotate(
             head_name=_head_name_subquery(),
             last_visit=Subquery(

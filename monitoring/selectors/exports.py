@@ -12,6 +12,7 @@ from django.db.models.functions import Coalesce
 
 from monitoring.models import ExportJob, Member
 from monitoring.selectors.households import households_in_scope
+from monitoring.selectors.rosters import ASSISTANCE_FLAG_FIELDS, assistance_flags
 
 HOUSEHOLD_FIELDS = [
     "household_no",
@@ -47,7 +48,8 @@ def households_export_rows(
     household_type: str = "",
     chunk_size: int = 2000,
 ) -> Iterator[tuple[Any, ...]]:
-    """Tuples in ``HOUSEHOLD_FIELDS`` (+ ``INCOME_FIELDS`` with a year) order, streamed."""
+    """Tuples in ``HOUSEHOLD_FIELDS`` (+ ``INCOME_FIELDS`` with a year, + ``ASSISTANCE_FLAG_FIELDS``)
+    order, streamed."""
     qs = households_in_scope(
         user=user, search=search, village_code=village_code, region_code=region_code, household_type=household_type
     )
@@ -67,6 +69,9 @@ def households_export_rows(
     if year is not None:
         qs = qs.annotate(year_income=FilteredRelation("incomes", condition=Q(incomes__year=year)))
         fields += INCOME_FIELDS
+    # last: the household's current 民政 statuses (社会救助), one flag per category
+    qs = qs.annotate(**assistance_flags(household="pk"))
+    fields += ASSISTANCE_FLAG_FIELDS
     return qs.values_list(*fields).iterator(chunk_size=chunk_size)
 
 

@@ -27,6 +27,7 @@ from monitoring.models import (
     Visit,
 )
 from monitoring.models.screening_rules import RULE_LABELS, RULE_REASONS
+from monitoring.selectors.rosters import assistance_condition
 
 # The state each role acts on (its queue's default filter).
 ROLE_QUEUE_STATE = {"VILLAGE": LeadState.NEW, "TOWNSHIP": LeadState.VERIFIED, "COUNTY": LeadState.REVIEWED}
@@ -70,6 +71,7 @@ class QueueFilters:
     region: str = ""  # a township or village code inside the user's scope
     overdue: bool = False
     publicity: str = ""  # "" · "ENDED" (or none recorded: the township may review) · "ONGOING"
+    assistance: str = ""  # 社会救助 (民政 status now): "" · ANY · NONE · a category (selectors.rosters)
     sort: str = DEFAULT_SORT
     # a filter the page could not read (a village outside the scope, a name several villages
     # share): the queue lists nothing beside the field's error, never every lead as if unfiltered
@@ -112,6 +114,8 @@ def queue_condition(*, user: Any, filters: QueueFilters) -> Q:
         cond &= ~Q(publicity_end__gte=timezone.localdate())
     elif f.publicity == "ONGOING":
         cond &= Q(publicity_end__gte=timezone.localdate())
+    if f.assistance:
+        cond &= assistance_condition(category=f.assistance, household="household")
     return cond
 
 

@@ -113,17 +113,6 @@ def household_assistance_entries(*, household: Household) -> QuerySet[Assistance
     )
 
 
-def households_with_assistance(qs: QuerySet[Any], *, category: str, household: str = "pk") -> QuerySet[Any]:
-    """The queue filter 社会救助: ``ANY`` (any current status), ``NONE`` (none) or one category."""
-    if category == "ANY":
-        return qs.filter(low_income_exists(household=household))
-    if category == "NONE":
-        return qs.filter(~low_income_exists(household=household))
-    if category in AssistanceCategory.values:
-        return qs.filter(low_income_exists(household=household, categories=[category]))
-    return qs
-
-
 def below_line_condition(*, year: int, provinces: Iterable[str]) -> Q | None:
     """On ``AnnualIncome``: per-capita income of ``year`` below the household's monitoring line of
     ``year`` (its province's if set, else national; exact, in fen).  None when no line is set."""
@@ -181,3 +170,37 @@ def low_income_unvisited(*, user: Any, today: dt.date | None = None) -> QuerySet
         .annotate(head_name=_head_name("pk"))
         .order_by("village_id", "household_no")
     )
+
+
+def assistance_condition(*, category: str, household: str = "household") -> Q:
+    """The queues' 社会救助 filter as a condition on a model reaching the household by
+    ``household`` (``ANY``: any current status; ``NONE``: none; or one category); empty: no filter."""
+    if category == "ANY":
+        return Q(low_income_exists(household=household))
+    if category == "NONE":
+        return ~Q(low_income_exists(household=household))
+    if category in AssistanceCategory.values:
+        return Q(low_income_exists(household=household, categories=[category]))
+    return Q()
+
+
+ASSISTANCE_FILTER_CHOICES = [
+    ("", "全部"),
+    ("ANY", "任一救助"),
+    *AssistanceCategory.choices,
+    ("NONE", "无救助"),
+]
+
+
+def assistance_flags(*, household: str = "household") -> dict[str, Exists]:
+    """Annotations ``sa_<CATEGORY>``: whether the household has a current line of each category
+    (exports add them to their ``values_list`` and write ``assistance_label_of`` of them)."""
+    return {f"sa_{c}": low_income_exists(household=household, categories=[c]) for c in AssistanceCategory.values}
+
+
+ASSISTANCE_FLAG_FIELDS = tuple(f"sa_{c}" for c in AssistanceCategory.values)
+
+
+def assistance_label_of(flags: Iterable[bool]) -> str:
+    """The 社会救助 cell of an export row from its ``assistance_flags`` values."""
+    return "、".join(str(label) for (_code, label), on in zip(AssistanceCategory.choices, flags, strict=True) if on)

@@ -417,11 +417,19 @@ def demo_generate(*, households: int = 2000, seed: int = 2020, with_users: bool 
         summary.expenditures += len(exp_objs)
     # Statistics before anyone reads the new rows (screening next, in ``make demo``): without them
     # the planner takes the freshly filled tables for empty.
+    _demo_roster()
     tables_analyze(models=[Region, Household, Member, AnnualIncome, RigidExpenditure])
 
     if with_users:
         summary.users = _demo_users(villages)
     return summary
+
+
+def _demo_roster() -> None:
+    """A small 民政 roster of the first county (issue 19: both populations on the pages)."""
+    from monitoring.services.demo_rosters import demo_roster_write
+
+    demo_roster_write(county=COUNTIES[0][0], line=DEMO_LINE)
 
 
 def _demo_users(villages: list[str]) -> list[str]:

@@ -19,6 +19,7 @@ from fanpin.core.models import AccessLog
 from fanpin.core.xlsx import SheetStream
 from monitoring.models import HouseholdType
 from monitoring.selectors.exports import export_snapshot, households_export_rows
+from monitoring.selectors.rosters import ASSISTANCE_FLAG_FIELDS, assistance_label_of
 
 PURPOSE_MAX_LENGTH = 100
 
@@ -45,6 +46,7 @@ INCOME_COLUMNS: list[tuple[str, int]] = [
     ("转移净收入", 12),
     ("人均可支配收入", 14),
 ]
+ASSISTANCE_COLUMN = ("社会救助", 16)  # the current 民政 statuses (monitoring.selectors.rosters), last
 _TYPE_LABELS = dict(HouseholdType.choices)
 _CENT = Decimal("0.01")
 
@@ -62,11 +64,12 @@ def _write_household_rows(append: Callable[[list[Any]], None], rows: Any, year: 
         values: list[Any] = [no, head, id_number, county, township, village, code, _TYPE_LABELS[kind], exit_year, size]
         values += [phone, address]
         if year is not None:
-            income_year, family, wage, business, prop, transfer = row[12:]
+            income_year, family, wage, business, prop, transfer = row[12:18]
             per_capita = None
             if family:
                 per_capita = ((wage + business + prop + transfer) / family).quantize(_CENT)
             values += [income_year, family, wage, business, prop, transfer, per_capita]
+        values.append(assistance_label_of(row[-len(ASSISTANCE_FLAG_FIELDS) :]))
         append(values)
         count += 1
     return count
@@ -107,7 +110,7 @@ def households_export(
     """
     if full_ids:
         purpose = full_ids_check(user=user, purpose=purpose)
-    columns = HOUSEHOLD_COLUMNS + (INCOME_COLUMNS if year is not None else [])
+    columns = HOUSEHOLD_COLUMNS + (INCOME_COLUMNS if year is not None else []) + [ASSISTANCE_COLUMN]
     sheet = SheetStream(out, title="农户", columns=columns, text_columns=[ID_COLUMN])
     rows = households_export_rows(
         user=user,

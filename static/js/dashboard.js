@@ -69,6 +69,9 @@
     },
     coverage: function (t) { return bars(t, [2], { horizontal: true }); },
     labor: function (t) { return bars(t, [1, 2, 3]); },
+    // columns: 区划, 对象, 低收入户, the four categories, 两者重叠, 重叠占比
+    low_income: function (t) { return bars(t, [1, 2, t.columns.length - 2]); },
+    low_income_categories: function (t) { return bars(t.rows.length ? { columns: t.columns, rows: t.rows.slice(0, -1) } : t, [1, 2]); },
     trend: function (t) {
       var series = [1, 2, 3].map(function (i) { return { name: t.columns[i], type: "line", data: column(t, i), symbolSize: 8 }; });
       return base({ legend: { top: 0 }, xAxis: { type: "category", data: labels(t) }, yAxis: { type: "value" }, series: series });
