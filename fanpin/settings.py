@@ -373,6 +373,7 @@ SPECTACULAR_SETTINGS = {
         "VisitEventEnum": "monitoring.models.visits.VisitEvent",
         "AlertStatusEnum": "monitoring.models.alerts.AlertStatus",
         "AlertTypeEnum": "monitoring.models.alerts.AlertType",
+        "AssistanceCategoryEnum": "monitoring.models.social_assistance.AssistanceCategory",
     },
 }
 
