@@ -19,6 +19,7 @@ from pypdf import PdfReader
 from assistance.models import MeasureStatus
 from fanpin.core.models import AccessLog, AuditEntry
 from fanpin.core.roles import Department, Role
+from fanpin.core.terms import term
 from fanpin.web.pdf import browser_path
 from monitoring.models import Application, ApplicationChannel, ApplicationStatus, Member, MonitoringTarget, Relation
 from tests.assistance.factories import TargetMeasureFactory, measure
@@ -103,7 +104,7 @@ def test_card_shows_the_household_its_measures_and_whom_to_call(world: World) ->
     page = client_for(world.users["village"]).get(reverse("assistance:card", args=[target.pk]))
     assert page.status_code == 200
     html = page.content.decode()
-    assert "防止返贫监测帮扶明白卡" in html
+    assert f"{term('monitoring')}帮扶明白卡" in html
     assert 'data-testid="card-head-name">张明白<' in html and "村001001" in html
     assert "边缘易致贫户" in html  # 监测对象类别
     assert "因病" in html and "家中有人患病" in html and "缺劳动力" in html  # risk types in plain words
@@ -245,7 +246,7 @@ def test_village_batch_reads_a_fixed_number_of_queries(world: World) -> None:
 def test_empty_village_batch_says_what_to_do(world: World) -> None:
     client = client_for(world.users["village"])
     html = client.get(reverse("assistance:village_cards", args=[VILLAGE])).content.decode()
-    assert 'data-testid="cards-empty"' in html and "目前没有监测中的监测对象" in html
+    assert 'data-testid="cards-empty"' in html and f"目前没有监测中的{term('target')}" in html
     assert AccessLog.objects.count() == 0  # nothing was printed
     assert client.get(reverse("assistance:village_cards_pdf", args=[VILLAGE])).status_code == 400
 
@@ -288,7 +289,14 @@ def test_card_pdf_holds_the_card_and_no_id_number(world: World) -> None:
     assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
     assert "attachment" in response["Content-Disposition"]
     text = _flat(_pdf_text(response.content))
-    expected_texts = ["防止返贫监测帮扶明白卡", "户主姓名", "家庭人口", "张明白", "小额信贷", "医疗保障/医疗救助"]
+    expected_texts = [
+        f"{term('monitoring')}帮扶明白卡",
+        "户主姓名",
+        "家庭人口",
+        "张明白",
+        "小额信贷",
+        "医疗保障/医疗救助",
+    ]
     for expected in [*expected_texts, "13900001111", "13900002222"]:
         assert expected in text, expected
     for id_number in _id_numbers(target):

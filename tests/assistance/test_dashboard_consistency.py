@@ -22,6 +22,7 @@ from openpyxl import load_workbook
 from assistance.selectors.dashboard import dashboard_figures
 from assistance.services.dashboard_refresh import dashboard_refresh
 from assistance.services.elimination import elimination_act
+from fanpin.core.terms import term
 from monitoring.models import LeadState, Relation
 from monitoring.services.review import Decision, lead_confirm_direct, lead_raise_or_merge, lead_reject
 from monitoring.services.review_bulk import LeadRequest, leads_raise_or_merge_many
@@ -271,8 +272,12 @@ def test_scale_ratio_is_persons_over_persons_and_says_so(world: World) -> None:
     )
     scale = d.tables["scale"]
     row = dict(zip(scale.columns, scale.rows[0], strict=True))
-    assert row["监测对象（户）"] == 1 and row["监测对象人数（人）"] == 2 and row["建档立卡人口（人）"] == 10
+    assert (
+        row[f"{term('target')}（户）"] == 1
+        and row[f"{term('target')}人数（人）"] == 2
+        and row["建档立卡人口（人）"] == 10
+    )
     assert str(row["监测比例（%）"]) == "20.00"  # 2 persons ÷ 10 persons, not 1 household ÷ 10 persons
     client = Client()
     client.force_login(world.users["county"])
-    assert "监测比例 = 监测对象人数 ÷ 建档立卡人口" in client.get("/dashboard/").content.decode()
+    assert f"监测比例 = {term('target')}人数 ÷ 建档立卡人口" in client.get("/dashboard/").content.decode()

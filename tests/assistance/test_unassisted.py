@@ -10,6 +10,7 @@ from django.urls import reverse
 
 from assistance.models import MeasureStatus
 from assistance.selectors.plans import targets_unassisted, targets_unassisted_count
+from fanpin.core.terms import term
 from monitoring.models import TargetStatus
 from tests.assistance.factories import TargetMeasureFactory, target_for
 from tests.conftest import World
@@ -67,7 +68,7 @@ def test_listed_on_the_page_and_counted_on_the_plan_list(world: World) -> None:
     page = client.get(reverse("assistance:unassisted")).content.decode()
     assert "H520101001001" in page
     plans = client.get(reverse("assistance:plan_list")).content.decode()
-    assert "1 个监测对象确定已满 15 天仍无帮扶措施" in plans
+    assert f"1 个{term('target')}确定已满 15 天仍无帮扶措施" in plans
     assert "帮扶未落实" in plans
 
 

@@ -11,6 +11,7 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
+from fanpin.core.terms import term
 from tests.browser.conftest import login, screenshot
 from tests.conftest import World
 from tests.factories import HouseholdFactory, LeadFactory, MemberFactory, TargetFactory
@@ -70,7 +71,7 @@ def test_dashboard_prints_on_a4(page, live_server, world: World) -> None:  # typ
         "统计看板",
         "建档立卡人口",
         "监测中（户）",
-        "监测比例 = 监测对象人数 ÷ 建档立卡人口",
+        f"监测比例 = {term('target')}人数 ÷ 建档立卡人口",
         "月度趋势",
         "数据更新于",
     ]:

@@ -8,6 +8,7 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
+from fanpin.core.terms import term
 from monitoring.models import Lead, LeadState, MonitoringTarget
 from tests.browser.conftest import login, screenshot
 from tests.conftest import World
@@ -69,13 +70,13 @@ def test_village_township_county_confirm_flow(page, live_server, world: World) -
     assert form.get_by_label("边缘易致贫户").is_checked()  # pre-filled with the suggestion
     form.get_by_label("突发严重困难户").check()
     form.get_by_label("因灾").check()
-    form.get_by_label("我已核对以上信息，确认将该户确定为监测对象").check()  # the confirmation step
+    form.get_by_label(f"我已核对以上信息，确认将该户确定为{term('target')}").check()  # the confirmation step
     form.get_by_role("button", name="县级确定").click()
     assert page.get_by_test_id("target-category").inner_text() == "突发严重困难户"
     screenshot(page, "target-detail.png")
     target = MonitoringTarget.objects.get(lead=lead)
     assert target.category == "SUDDEN_HARDSHIP" and target.risk_types == ["ILLNESS", "DISASTER", "LACK_OF_LABOR"]
-    page.get_by_role("link", name="监测对象").first.click()
+    page.get_by_role("link", name=term("target")).first.click()
     assert hh.household_no in page.get_by_test_id("target-table").inner_text()
 
 

@@ -23,6 +23,7 @@ from openpyxl import Workbook, load_workbook
 from assistance.selectors.dashboard import Table
 from assistance.services.dashboard_xlsx import dashboard_table_xlsx
 from assistance.services.exports import assistance_export
+from fanpin.core.terms import term
 from monitoring.models import Household, Lead, Member, Region
 from monitoring.selectors.leads import PublicityRow
 from monitoring.services.exports import households_export
@@ -351,7 +352,7 @@ def test_list_exports_have_widths_frozen_filtered_headers(world: World, hostile:
     county = world.users["county"]
     for export, title in [
         (lambda out: leads_export(user=county, output=out), "预警线索"),
-        (lambda out: targets_export(user=county, output=out), "监测对象"),
+        (lambda out: targets_export(user=county, output=out), term("target")),
         (lambda out: households_export(user=county, out=out), "农户"),
         (lambda out: assistance_export(user=county, output=out), "帮扶措施"),
     ]:
@@ -386,7 +387,7 @@ def test_downloads_have_chinese_dated_names_with_an_ascii_fallback(world: World)
     county = client_for(world.users["county"])
     for url, chinese, ascii_name in [
         (reverse("monitoring:leads_export"), f"预警线索-{today}.xlsx", f"leads-{today}.xlsx"),
-        (reverse("monitoring:targets_export"), f"监测对象-{today}.xlsx", f"targets-{today}.xlsx"),
+        (reverse("monitoring:targets_export"), f"{term('target')}-{today}.xlsx", f"targets-{today}.xlsx"),
         (reverse("monitoring:household_export"), f"农户信息-{today}.xlsx", f"households-{today}.xlsx"),
         (reverse("monitoring:import_template", args=["members"]), "家庭成员导入模板.xlsx", "template-members.xlsx"),
     ]:

@@ -12,6 +12,7 @@ from openpyxl import load_workbook
 
 from fanpin.core.idcard import id_number_mask
 from fanpin.core.models import AuditEntry
+from fanpin.core.terms import term
 from monitoring.services.exports import households_export
 from tests.conftest import World
 from tests.factories import IncomeFactory, MemberFactory
@@ -101,7 +102,7 @@ def test_export_command_leads_targets_assistance(world: World, tmp_path: Path) -
     )
     LeadFactory(household=world.households["530101001001"])
     TargetMeasureFactory(target=target_for(world.households["520101002001"]))
-    expected = {"leads": "预警线索 1 条", "targets": "监测对象 1 户", "assistance": "帮扶措施 1 条"}
+    expected = {"leads": "预警线索 1 条", "targets": f"{term('target')} 1 户", "assistance": "帮扶措施 1 条"}
     for kind, noun in expected.items():
         output = tmp_path / f"{kind}.xlsx"
         stdout = StringIO()

@@ -14,6 +14,7 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from fanpin.core.models import AuditEntry
+from fanpin.core.terms import term
 from monitoring.models import DepartmentAlert, HouseholdType, ScreeningParameters
 from monitoring.selectors.screening import screening_parameters_get
 from monitoring.services.imports.pipeline import import_run
@@ -26,7 +27,7 @@ pytestmark = pytest.mark.django_db
 
 SUPPORTED = "medical_alert_supported"
 GENERAL = "medical_alert_general"
-LABEL_SUPPORTED = "大额医疗支出预警线（脱贫户、监测对象）"
+LABEL_SUPPORTED = f"大额医疗支出预警线（脱贫户、{term('target')}）"  # the default glossary (2026)
 LABEL_GENERAL = "大额医疗支出预警线（其他人员）"
 
 

@@ -9,6 +9,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from fanpin.core.terms import term
 from monitoring.models import Lead, LeadState, MonitoringTarget
 from tests.conftest import World
 from tests.factories import ExpenditureFactory, HouseholdFactory, LeadFactory, MemberFactory, income
@@ -179,7 +180,7 @@ def test_bulk_confirm_and_reject(world: World) -> None:
     assert "必须填写理由" in response.content.decode()
     assert Lead.objects.filter(state=LeadState.REVIEWED).count() == 2
     response = client.post(url, {"leads": [a.pk], "decision": "confirm"}, follow=True)
-    assert "已确定为监测对象 1 条线索" in response.content.decode()
+    assert f"已确定为{term('target')} 1 条线索" in response.content.decode()
     assert MonitoringTarget.objects.get().lead == a
     client.post(url, {"leads": [b.pk], "decision": "reject", "reason": "收入已恢复"})
     assert Lead.objects.get(pk=b.pk).state == LeadState.REJECTED

@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from fanpin.core.models import AuditEntry
+from fanpin.core.terms import term
 from fanpin.core.workflow import TransitionNotAllowed
 from monitoring.models import Lead, LeadState, MonitoringTarget
 from monitoring.services import review
@@ -123,7 +124,7 @@ def test_confirm_refused_when_household_already_an_active_target(world: World) -
     hh = world.households[VILLAGE]
     TargetFactory(household=hh)
     lead = lead_in(hh, LeadState.REVIEWED)
-    with pytest.raises(ValidationError, match="已是监测中的监测对象"):
+    with pytest.raises(ValidationError, match=f"已是监测中的{term('target')}"):
         review.lead_confirm(lead_id=lead.pk, actor=world.users["county"], decision=decision())
     lead.refresh_from_db()
     assert lead.state == LeadState.REVIEWED

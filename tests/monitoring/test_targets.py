@@ -10,6 +10,7 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from fanpin.core.models import AuditEntry
+from fanpin.core.terms import term
 from monitoring.models import LeadState
 from monitoring.services import review
 from monitoring.services.exports_leads import leads_export, targets_export
@@ -82,7 +83,7 @@ def test_export_buttons_are_scoped_and_audited(world: World) -> None:
     assert len(rows) == 2
     response = client.get(reverse("monitoring:targets_export"))
     rows = list(load_workbook(io.BytesIO(response.content)).active.iter_rows(values_only=True))
-    assert rows[0][:5] == ("户编号", "户主姓名", "乡镇", "村", "监测对象类别") and len(rows) == 2
+    assert rows[0][:5] == ("户编号", "户主姓名", "乡镇", "村", f"{term('target')}类别") and len(rows) == 2
     entries = AuditEntry.objects.filter(object_type="export").order_by("id")
     assert [(e.object_id, e.data["rows"], e.actor) for e in entries] == [
         ("leads", 1, world.users["county"]),

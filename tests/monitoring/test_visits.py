@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 from PIL import Image
 
+from fanpin.core.terms import term
 from fanpin.core.workflow import ObjectOutOfScope
 from monitoring.models import Lead, LeadSource, LeadState, Visit, VisitPhoto
 from monitoring.selectors.cadre import cadre_home, visits_due
@@ -198,7 +199,7 @@ def test_cadre_home_lists_due_households_and_leads_to_verify(
     with django_assert_max_num_queries(16):
         response = client.get(reverse("monitoring:cadre_home"))
     body = response.content.decode()
-    assert hh.household_no in body and "监测对象" in body
+    assert hh.household_no in body and term("target") in body
     assert world.households[OTHER_VILLAGE].household_no not in body
     assert len(cadre_home(user=world.users["village"]).households) == 1
 
