@@ -1,6 +1,7 @@
 from django.urls import path
 
 from monitoring.views import (
+    accounting,
     alerts,
     appeals,
     cadre,
@@ -31,6 +32,8 @@ urlpatterns = [
     path("leads/<int:pk>/", leads.lead_detail_view, name="lead_detail"),
     path("leads/<int:pk>/consent-scan/", leads.lead_consent_scan_view, name="lead_consent_scan"),
     path("leads/<int:pk>/appeal/", appeals.lead_appeal_view, name="lead_appeal"),
+    # 家庭收支核算 of the 12 months before the application / lead (before lead_act: not an action)
+    path("leads/<int:pk>/accounting/", accounting.lead_accounting_view, name="lead_accounting"),
     path("leads/<int:pk>/<str:action>/", leads.lead_act_view, name="lead_act"),
     path("publicity/<str:code>/", leads.publicity_view, name="publicity"),
     path("publicity/<str:code>/xlsx/", leads.publicity_xlsx_view, name="publicity_xlsx"),
@@ -59,6 +62,7 @@ urlpatterns = [
     path("screening/runs/<int:pk>/", screening.screening_run, name="screening_run"),
     path("parameters/", screening.parameters, name="parameters"),
     path("parameters/preview/", screening.parameters_preview, name="parameters_preview"),
+    path("parameters/accounting/", accounting.accounting_settings_view, name="accounting_settings"),
     # Village cadres: visits, applications, offline PWA
     path("cadre/", cadre.cadre_home_view, name="cadre_home"),
     path("cadre/visits/new/", cadre.visit_new_view, name="visit_new"),

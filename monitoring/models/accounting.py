@@ -16,7 +16,9 @@ from decimal import ROUND_FLOOR, Decimal
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import Q, Value
+from django.db.models.functions import Substr
+from django.db.models.lookups import Exact
 
 from fanpin.core.scoping import ScopedQuerySet
 from monitoring.models.households import MONEY, ExpenditureCategory
@@ -176,8 +178,10 @@ class IncomeAccountingSetting(models.Model):
         verbose_name = "收支核算省级设置"
         verbose_name_plural = "收支核算省级设置"
         constraints = [
+            # a province's code: two digits and ten zeros (the key is a region, of any level)
             models.CheckConstraint(
-                condition=Q(province_id__endswith="0000000000"), name="accounting_setting_province_code"
+                condition=Exact(Substr("province_id", 3), Value("0000000000")),
+                name="accounting_setting_province_code",
             ),
         ]
 

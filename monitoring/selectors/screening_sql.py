@@ -802,3 +802,47 @@ def screening_stage_exists(table: str) -> bool:
 def screening_stage_drop(table: str) -> None:
     with connection.cursor() as cursor:
         cursor.execute(f"DROP TABLE IF EXISTS {table}")
+
+
+# -- one household, any window (the 12-month 收支核算 at 入户核实, monitoring.selectors.accounting) --
+def out_of_pocket_window_fen(*, household_id: int, start: dt.date, end: dt.date) -> dict[str, int]:
+    """The ledger's out-of-pocket rigid expenditure of one household dated ``start`` … ``end``
+    (inclusive), in fen, counted exactly as screening counts a year's (the same statement: per
+    member the larger of the 医保 extract and the other 医疗 records): ``x_total``, ``x_<category>``
+    and ``MEDICAL_BASIS_COLUMNS``; zeros when the ledger has nothing in the window."""
+    names = ["x_total", *(column for _code, column in EXPENDITURE_COLUMNS), *MEDICAL_BASIS_COLUMNS]
+    params = {"year_start": start, "year_end": end, "lo_id": household_id, "hi_id": household_id}
+    with connection.cursor() as cursor:
+        cursor.execute(_base_sql(narrow_to_ids=False, expenditure_sums=""), params)
+        row = cursor.fetchone()
+    if row is None:
+        return dict.fromkeys(names, 0)
+    return {name: int(row[1 + i] or 0) for i, name in enumerate(names)}
+
+
+def rules_judge(
+    *, codes: tuple[str, ...], figures: Mapping[str, int | None], rules: RuleSettings
+) -> dict[str, tuple[bool, bool]]:
+    """Judge one set of figures (``BASE_FIGURES`` in fen and persons; a name not given is ``NULL``)
+    with the declared rules ``codes`` — their own ``fires`` / ``missing`` SQL, rendered as for a
+    run — and ``rules`` (line and parameters).  ``{code: (fires, missing)}``; one query, nothing
+    written.  Rules that declare columns of their own cannot be judged on figures alone."""
+    declared = []
+    for code in codes:
+        rule = next((r for r in screening_rules() if r.code == code), None)
+        if rule is None or rule.columns:
+            raise ValueError(f"rule {code!r} is not registered or needs its own columns")
+        declared.append(rule)
+    values = ", ".join(f"CAST(%(fig_{name})s AS BIGINT) AS {name}" for name in BASE_FIGURES)
+    flags = []
+    for rule in declared:
+        fires, missing = _rule_sql(rule, "w")
+        flags += [f"CASE WHEN {fires} THEN 1 ELSE 0 END", f"CASE WHEN {missing} THEN 1 ELSE 0 END"]
+    if not flags:
+        return {}
+    sql = f"SELECT {', '.join(flags)} FROM (SELECT {values}) w"  # noqa: S608  # nosec B608
+    params = {**_rule_params(rules), **{f"fig_{name}": figures.get(name) for name in BASE_FIGURES}}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    return {rule.code: (bool(row[2 * i]), bool(row[2 * i + 1])) for i, rule in enumerate(declared)}

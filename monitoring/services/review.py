@@ -35,6 +35,7 @@ from monitoring.models import (
     TargetCategory,
     TargetStatus,
 )
+from monitoring.services.accounting import income_accounting_keep
 from monitoring.services.notices import notices_lead_decided
 from monitoring.services.review_bulk import LeadRequest, leads_raise_or_merge_many
 from monitoring.services.uploads import scan_upload_error
@@ -294,7 +295,7 @@ def _confirm(*, lead_id: int, actor: Any, opinion: str, decision: Decision, name
             raise ValidationError(f"该户已是监测中的{term('target')}，不能重复确定。")
         try:
             with transaction.atomic():
-                MonitoringTarget.objects.create(
+                target = MonitoringTarget.objects.create(
                     household_id=lead.household_id,
                     lead=lead,
                     category=decision.category,
@@ -307,6 +308,8 @@ def _confirm(*, lead_id: int, actor: Any, opinion: str, decision: Decision, name
                 )
         except IntegrityError:
             raise ValidationError(f"该户已是监测中的{term('target')}，不能重复确定。") from None
+        # the 12-month 家庭收支核算 the county decided on stays with the target (issue 19)
+        income_accounting_keep(lead=lead, target=target, actor=actor)
         lead.decided_at = now
         lead.decided_by = actor
         notices_lead_decided(lead=lead, category=decision.category)

@@ -35,6 +35,7 @@ from monitoring.forms_review import (
     VerifyForm,
 )
 from monitoring.models import ExportKind, Lead, LeadState, Region, RejectionCategory
+from monitoring.selectors.accounting import accounting_panel
 from monitoring.selectors.households import household_detail, household_income_rows
 from monitoring.selectors.leads import (
     RULE_LABELS,
@@ -52,6 +53,7 @@ from monitoring.selectors.leads import (
     publicity_list,
 )
 from monitoring.services import review
+from monitoring.services.accounting import may_record_accounting
 from monitoring.services.exports_leads import leads_export, publicity_xlsx
 from monitoring.services.personal_data import consent_scan_read
 from monitoring.views.exports import attachment, dated_names, kind_names, xlsx_or_job
@@ -247,6 +249,9 @@ def _render_detail(
         "active_nav": "leads",
         "mask_ids": True,
         "may_see_scan": role_can(effective_role(user), Permission.VIEW_CONSENT_SCANS),
+        # 家庭收支核算 of the 12 months before (issue 19): beside the screening evidence
+        "accounting": accounting_panel(lead=lead),
+        "may_record_accounting": lead.is_open and may_record_accounting(user),
     }
     return render(request, "monitoring/lead_detail.html", context, status=status)
 

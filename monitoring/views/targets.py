@@ -17,6 +17,7 @@ from fanpin.core.terms import term
 from fanpin.web.mixins import PermissionRequiredMixin
 from monitoring.forms_review import TargetFilterForm
 from monitoring.models import ExportKind, MonitoringTarget
+from monitoring.selectors.accounting import accounting_panel_of_target
 from monitoring.selectors.leads import (
     RISK_LABELS,
     SOURCE_LABELS,
@@ -69,6 +70,7 @@ def target_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
         "risk_labels": labels_joined(target.risk_types, RISK_LABELS),
         "source_labels": labels_joined(target.sources, SOURCE_LABELS),
         "audit": target_audit_trail(target=target),
+        "accounting": accounting_panel_of_target(target=target),  # 家庭收支核算 kept at confirmation
         # the 帮扶计划 page lets in the roles that see households (assistance.views.plans.TargetPlanView)
         "may_see_plan": role_can(effective_role(request.user), Permission.VIEW_HOUSEHOLDS),
         "active_nav": "targets",
