@@ -124,7 +124,8 @@ def below_line_condition(*, year: int, provinces: Iterable[str]) -> Q | None:
         line = own.get(province.ljust(12, "0"), national)
         if line is None:
             continue
-        below = Q(household__village_id__startswith=province[:2]) & Q(total_fen__lt=F("family_size") * int(line * 100))
+        fen = int(line * 100)
+        below = Q(household__village__code__startswith=province[:2]) & Q(total_fen__lt=F("family_size") * fen)
         condition = below if condition is None else condition | below
     return condition
 

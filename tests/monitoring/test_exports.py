@@ -43,7 +43,8 @@ def test_households_export_for_a_county_user(world: World) -> None:
     assert first[1:3] == (head.name, id_number_mask(head.id_number))  # masked by default (issue 15)
     assert ws.cell(row=2, column=3).data_type == "s" and ws.cell(row=2, column=3).number_format == "@"
     assert first[7] == "一般农户" and first[9] == 2
-    assert first[12:] == (2024, 2, 10000.5, 5000, 0, 1000, 8000.25)
+    assert first[12:19] == (2024, 2, 10000.5, 5000, 0, 1000, 8000.25)
+    assert rows[0][19] == "社会救助" and first[19] is None  # no current 民政 status (issue 19)
     assert data["H520101001002"][12] is None  # no income for the year: empty cells
     wb.close()
     entry = AuditEntry.objects.get(object_type="export")

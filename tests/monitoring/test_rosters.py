@@ -1,0 +1,158 @@
+"""Issue 19 item 2: 民政 rosters by Excel upload — match, unmatched kept, idempotent re-send,
+scoping, a 民政 user sees only its own lines, audit rows, and the status beside the household type."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from fanpin.core.models import AuditEntry
+from fanpin.core.roles import Department, Role
+from monitoring.models import AlertStatus, AssistanceCategory, AssistanceEntry, ImportKind
+from monitoring.selectors.imports import import_kinds_for
+from monitoring.selectors.rosters import household_assistance_labels, rosters_visible
+from monitoring.services.imports.pipeline import ImportResult, import_run
+from tests.conftest import World
+from tests.factories import make_id_number, user
+from tests.monitoring.xlsx import kind_sheet
+
+pytestmark = pytest.mark.django_db
+KIND = "assistance_roster"
+VILLAGE = "520101001001"
+OTHER_COUNTY_VILLAGE = "520102001001"
+
+
+def head(world: World, village: str = VILLAGE) -> str:
+    return world.households[village].members.get().id_number
+
+
+def row(id_number: str, **over: Any) -> dict[str, Any]:
+    return {
+        "身份证号": id_number,
+        "姓名": "张三",
+        "救助类别": "低保",
+        "开始日期": "2026-01-01",
+        "结束日期": None,
+        "月救助金额": 450,
+        **over,
+    }
+
+
+def minzheng(world: World, name: str = "minzheng", region: str = "520101000000") -> Any:
+    if name not in world.users:
+        world.users[name] = user(name, Role.DEPT, region, department=Department.CIVIL_AFFAIRS)
+    return world.users[name]
+
+
+def run(tmp_path: Path, actor: Any, rows: list[dict[str, Any]], name: str = "roster") -> ImportResult:
+    path = kind_sheet(tmp_path / f"{name}.xlsx", KIND, rows)
+    return import_run(kind=KIND, source=str(path), user=actor)
+
+
+def test_matched_and_unmatched_lines(tmp_path: Path, world: World) -> None:
+    stranger = make_id_number()
+    result = run(tmp_path, minzheng(world), [row(head(world)), row(stranger, 救助类别="特困")])
+    assert result.ok, result.errors
+    assert (result.created, result.extra["roster_matched"], result.extra["roster_unmatched"]) == (2, 1, 1)
+    matched = AssistanceEntry.objects.get(id_number=head(world))
+    assert matched.status == AlertStatus.MATCHED and matched.member is not None
+    assert matched.member.household == world.households[VILLAGE]
+    assert matched.monthly_amount == Decimal("450.00") and matched.region_code == VILLAGE
+    # an unmatched line is kept for the county (its region), never dropped
+    kept = AssistanceEntry.objects.get(id_number=stranger)
+    assert (kept.status, kept.member, kept.region_code) == (AlertStatus.UNMATCHED, None, "520101000000")
+    county = rosters_visible(user=world.users["county"])
+    assert set(county.values_list("id_number", flat=True)) == {head(world), stranger}
+    assert "未匹配 1 条" in result.summary(for_department=True)
+
+
+def test_idempotent_resend_changes_nothing(tmp_path: Path, world: World) -> None:
+    actor = minzheng(world)
+    rows = [row(head(world)), row(make_id_number(), 救助类别="低保边缘", 月救助金额=None)]
+    first = run(tmp_path, actor, rows, "first")
+    before = list(AssistanceEntry.objects.order_by("pk").values())
+    audits = AuditEntry.objects.filter(object_type="assistance_entry").count()
+    again = run(tmp_path, actor, rows, "again")
+    assert (first.created, again.created, again.updated, again.unchanged) == (2, 0, 0, 2)
+    assert list(AssistanceEntry.objects.order_by("pk").values()) == before
+    assert AuditEntry.objects.filter(object_type="assistance_entry").count() == audits == 2
+
+
+def test_status_change_is_an_update_with_an_audit_row(tmp_path: Path, world: World) -> None:
+    actor = minzheng(world)
+    run(tmp_path, actor, [row(head(world))], "first")
+    changed = run(tmp_path, actor, [row(head(world), 结束日期="2026-06-30")], "ended")
+    assert (changed.created, changed.updated) == (0, 1)
+    entry = AssistanceEntry.objects.get()
+    assert entry.end_date == dt.date(2026, 6, 30)
+    audit = AuditEntry.objects.filter(object_type="assistance_entry", action="roster_update").get()
+    assert audit.object_id == str(entry.pk) and audit.region_code == VILLAGE
+    assert audit.from_state == "低保（已匹配）" and audit.to_state == "低保（已匹配，至 2026-06-30）"
+    assert audit.actor == actor
+
+
+def test_other_region_is_not_matched_and_not_revealed(tmp_path: Path, world: World) -> None:
+    """A county's 民政 sends the 身份证号 of a person registered in the neighbouring county: the line
+    is 未匹配 exactly as for a person nobody registered — the answer tells nothing."""
+    outside, nobody = head(world, OTHER_COUNTY_VILLAGE), make_id_number()
+    result = run(tmp_path, minzheng(world), [row(outside), row(nobody)])
+    assert result.ok and result.extra == {"roster_matched": 0, "roster_unmatched": 2}
+    lines = {e.id_number: e for e in AssistanceEntry.objects.all()}
+    assert lines[outside].status == lines[nobody].status == AlertStatus.UNMATCHED
+    assert lines[outside].member is None and lines[outside].region_code == "520101000000"
+    # the neighbouring county neither sees the line nor gets a status for its household
+    assert not rosters_visible(user=user("c2", Role.COUNTY, "520102000000")).exists()
+    assert household_assistance_labels(household_ids=[world.households[OTHER_COUNTY_VILLAGE].pk]) == {}
+
+
+def test_department_sees_only_its_own_lines(tmp_path: Path, world: World) -> None:
+    own, other_unit = minzheng(world), minzheng(world, "minzheng2", "520102000000")
+    run(tmp_path, own, [row(head(world))], "own")
+    run(tmp_path, other_unit, [row(head(world, OTHER_COUNTY_VILLAGE), 救助类别="特困")], "other")
+    assert list(rosters_visible(user=own).values_list("category", flat=True)) == [AssistanceCategory.SUBSISTENCE]
+    assert list(rosters_visible(user=other_unit).values_list("category", flat=True)) == [AssistanceCategory.DESTITUTE]
+    # another department (医保) sees none; the county sees its region's
+    assert not rosters_visible(user=world.users["dept"]).exists()
+    assert rosters_visible(user=world.users["county"]).count() == 1
+    # the page: match status only, no name, 身份证号 or household for the 民政 user
+    client = Client()
+    client.force_login(own)
+    html = client.get("/monitoring/rosters/").content.decode()
+    assert "已匹配" in html and "H520101001001" not in html and "张三" not in html
+    county_html = world.client_for("county").get("/monitoring/rosters/").content.decode()
+    assert "H520101001001" in county_html
+
+
+def test_who_may_upload_rosters(tmp_path: Path, world: World) -> None:
+    assert ImportKind.ASSISTANCE_ROSTER in dict(import_kinds_for(user=minzheng(world)))
+    assert ImportKind.ASSISTANCE_ROSTER not in dict(import_kinds_for(user=world.users["dept"]))
+    refused = run(tmp_path, world.users["dept"], [row(head(world))])
+    assert not refused.ok and "民政" in refused.errors[0].message
+    assert not AssistanceEntry.objects.exists()
+
+
+def test_bad_dates_name_the_row_and_write_nothing(tmp_path: Path, world: World) -> None:
+    result = run(
+        tmp_path,
+        minzheng(world),
+        [row(head(world)), row(make_id_number(), 开始日期="2026-05-01", 结束日期="2026-04-01")],
+    )
+    assert not result.ok
+    assert [(e.row, e.column) for e in result.errors] == [(3, "结束日期")]
+    assert not AssistanceEntry.objects.exists()
+
+
+def test_status_beside_the_household_type(tmp_path: Path, world: World) -> None:
+    today = dt.date.today()
+    run(tmp_path, minzheng(world), [row(head(world), 开始日期=(today - dt.timedelta(days=30)).isoformat())])
+    hh = world.households[VILLAGE]
+    html = world.client_for("county").get(f"/monitoring/households/{hh.pk}/").content.decode()
+    assert "社会救助：低保" in html and 'data-testid="assistance-table"' in html
+    # an ended line is no current status
+    AssistanceEntry.objects.update(end_date=today - dt.timedelta(days=1))
+    assert household_assistance_labels(household_ids=[hh.pk]) == {}
