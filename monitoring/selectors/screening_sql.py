@@ -811,7 +811,7 @@ def out_of_pocket_window_fen(*, household_id: int, start: dt.date, end: dt.date)
     member the larger of the 医保 extract and the other 医疗 records): ``x_total``, ``x_<category>``
     and ``MEDICAL_BASIS_COLUMNS``; zeros when the ledger has nothing in the window."""
     names = ["x_total", *(column for _code, column in EXPENDITURE_COLUMNS), *MEDICAL_BASIS_COLUMNS]
-    params = {"year_start": start, "year_end": end, "lo_id": household_id, "hi_id": household_id}
+    params: dict[str, Any] = {"year_start": start, "year_end": end, "lo_id": household_id, "hi_id": household_id}
     with connection.cursor() as cursor:
         cursor.execute(_base_sql(narrow_to_ids=False, expenditure_sums=""), params)
         row = cursor.fetchone()

@@ -222,8 +222,8 @@ def income_accounting_record(*, lead_id: int, actor: Any, data: AccountingInput)
     if existing is None:
         acc.save()
     else:
-        names = ["window_basis", "window_start", "window_end", "family_size", *(n for n, _label in INCOME_FIELDS)]
-        acc.save(update_fields=[*names, *fields, "updated_by", "updated_at"])
+        figures = ["window_basis", "window_start", "window_end", "family_size", *(n for n, _l in INCOME_FIELDS)]
+        acc.save(update_fields=[*figures, *fields, "updated_by", "updated_at"])
     for code in ExpenditureCategory.values:
         IncomeAccountingExpenditure.objects.update_or_create(
             accounting=acc, category=code, defaults={"ledger_amount": ledger[code], "amount": clean.out_of_pocket[code]}
