@@ -156,3 +156,30 @@ def test_status_beside_the_household_type(tmp_path: Path, world: World) -> None:
     # an ended line is no current status
     AssistanceEntry.objects.update(end_date=today - dt.timedelta(days=1))
     assert household_assistance_labels(household_ids=[hh.pk]) == {}
+
+
+def test_queue_filter_lead_page_and_exports_show_the_status(tmp_path: Path, world: World) -> None:
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    from monitoring.services.exports_leads import leads_export
+    from tests.factories import LeadFactory
+
+    start = (dt.date.today() - dt.timedelta(days=10)).isoformat()
+    run(tmp_path, minzheng(world), [row(head(world), 开始日期=start, 救助类别="特困")])
+    with_status = LeadFactory(household=world.households[VILLAGE])
+    without = LeadFactory(household=world.households["520101001002"])
+    client = world.client_for("county")
+    listed = client.get("/monitoring/leads/", {"state": "ALL", "assistance": "DESTITUTE"}).content.decode()
+    assert f"/monitoring/leads/{with_status.pk}/" in listed and f"/monitoring/leads/{without.pk}/" not in listed
+    none = client.get("/monitoring/leads/", {"state": "ALL", "assistance": "NONE"}).content.decode()
+    assert f"/monitoring/leads/{with_status.pk}/" not in none and f"/monitoring/leads/{without.pk}/" in none
+    assert "社会救助：特困" in client.get(f"/monitoring/leads/{with_status.pk}/").content.decode()
+    out = BytesIO()
+    leads_export(user=world.users["county"], output=out)
+    out.seek(0)
+    rows = list(load_workbook(out).active.iter_rows(values_only=True))
+    column = rows[0].index("社会救助")
+    by_no = {r[0]: r[column] for r in rows[1:]}
+    assert by_no == {f"H{VILLAGE}": "特困", "H520101001002": None}
