@@ -371,3 +371,26 @@ def test_confirmation_keeps_the_judgement_with_the_target(world: Any) -> None:
     assert 'data-testid="accounting-panel"' in page and "确定时留存" in page
     low = page.split('data-testid="accounting-rule-LOW_INCOME"')[1].split("</li>")[0]
     assert "触发" in low and "未触发" not in low and "7000.00" in low
+
+
+# -- one rule, one place -------------------------------------------------------------------------
+def test_the_window_is_judged_with_the_stored_rule_parameters(world: Any) -> None:
+    """The spike's ratio is the screening rule's own parameter: raising it changes the judgement an
+    open lead shows (with a note that it differs from the one made when the 核算 was saved)."""
+    from monitoring.services.parameters import screening_parameters_set
+
+    _lines(2026)
+    lead = LeadFactory(household=world.households[VILLAGE], raised_at=_aware(dt.date(2026, 6, 1)))
+    ExpenditureFactory(household=lead.household, category="ACCIDENT", occurred_on=dt.date(2026, 1, 5),
+                       amount=Decimal("60000.00"))  # fmt: skip
+    acc = income_accounting_record(
+        lead_id=lead.pk, actor=world.users["village"], data=_data(wage="50000", oop={"ACCIDENT": "60000.00"})
+    )
+    assert acc.rules_fired == ["EXPENDITURE_SPIKE"] and acc.rule_values == {"spike_ratio": "1.0000"}
+
+    screening_parameters_set(actor=world.users["admin"], spike_ratio=Decimal("1.5"), reason="试行")
+    page = world.client_for("county").get(reverse("monitoring:lead_detail", args=[lead.pk])).content.decode()
+    spike = page.split('data-testid="accounting-rule-EXPENDITURE_SPIKE"')[1].split("</li>")[0]
+    assert "未触发" in spike and "1.5" in spike
+    assert "录入后监测标准、规则参数或省级设置已变化" in page
+    assert IncomeAccounting.objects.get(pk=acc.pk).rules_fired == ["EXPENDITURE_SPIKE"]  # the saved one is kept
