@@ -35,13 +35,13 @@ def demo_roster_write(*, county: str, line: Decimal, seed: int = 2020, size: int
     rng = random.Random(seed + 19)  # noqa: S311 - demo data
     prefix = county[:6]
     low = list(
-        AnnualIncome.objects.filter(household__village_id__startswith=prefix, year=2025)
+        AnnualIncome.objects.filter(household__village__code__startswith=prefix, year=2025)
         .filter(total_fen__lt=F("family_size") * int(line * 100))
         .order_by("household_id")
         .values_list("household_id", flat=True)[: size // 2]
     )
     others = list(
-        AnnualIncome.objects.filter(household__village_id__startswith=prefix, year=2025)
+        AnnualIncome.objects.filter(household__village__code__startswith=prefix, year=2025)
         .exclude(household_id__in=low)
         .order_by("household_id")
         .values_list("household_id", flat=True)[: size * 5 : 10]

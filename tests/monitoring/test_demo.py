@@ -11,7 +11,7 @@ from django.core.management import call_command
 from django.test import RequestFactory
 
 from fanpin.core.idcard import id_birth_date, id_number_is_valid
-from monitoring.models import AnnualIncome, Household, Member, Region, RigidExpenditure
+from monitoring.models import AnnualIncome, AssistanceEntry, Household, Member, Region, RigidExpenditure
 from monitoring.services.demo import DEMO_YEARS, demo_generate
 
 pytestmark = pytest.mark.django_db
@@ -64,6 +64,24 @@ def test_demo_is_deterministic_for_a_seed() -> None:
     demo_generate(households=50, seed=11, with_users=False)
     first = list(Member.objects.order_by("id_number").values_list("id_number", "name"))
     RigidExpenditure.objects.all().delete()
+    AssistanceEntry.objects.all().delete()  # a matched 民政 line keeps its member (database check)
     Household.objects.all().delete()
     demo_generate(households=50, seed=11, with_users=False)
     assert list(Member.objects.order_by("id_number").values_list("id_number", "name")) == first
+
+
+def test_demo_has_a_small_roster_of_both_populations() -> None:
+    """Issue 19: the demo's 民政 roster — matched lines of the first county, two kept unmatched."""
+    from monitoring.models import AlertStatus
+
+    demo_generate(households=200, seed=5, with_users=False)
+    lines = AssistanceEntry.objects.all()
+    assert lines.filter(status=AlertStatus.UNMATCHED).count() == 2
+    matched = lines.filter(status=AlertStatus.MATCHED)
+    assert matched.exists() and all(e.region_code.startswith("539901") for e in matched)
+    assert set(matched.values_list("category", flat=True)) == {
+        "SUBSISTENCE",
+        "DESTITUTE",
+        "NEAR_SUBSISTENCE",
+        "RIGID_HARDSHIP",
+    }

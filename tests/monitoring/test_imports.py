@@ -11,6 +11,7 @@ import pytest
 
 from monitoring.models import (
     AnnualIncome,
+    AssistanceEntry,
     DepartmentAlert,
     Household,
     Lead,
@@ -530,6 +531,20 @@ def _all_kinds_files(tmp_path: Path) -> dict[str, tuple[list[dict[str, Any]], st
             ],
             "county",
         ),
+        # a 民政 roster (issue 19): one line unmatched, kept
+        "assistance_roster": (
+            [
+                {
+                    "身份证号": id_number,
+                    "姓名": "某某",
+                    "救助类别": "低保",
+                    "开始日期": "2025-01-01",
+                    "月救助金额": 450,
+                },
+                {"身份证号": make_id_number(), "姓名": "某某", "救助类别": "特困", "开始日期": "2025-02-01"},
+            ],
+            "county",
+        ),
         # a 医保 extract from the 医保 department user: one line becomes an (unmatched) alert
         "medical": (
             [
@@ -555,6 +570,7 @@ def test_importing_the_same_file_twice_changes_nothing(tmp_path: Path, world: Wo
         "expenditures": RigidExpenditure,
         "alerts": DepartmentAlert,
         "medical": MedicalSettlement,
+        "assistance_roster": AssistanceEntry,
     }[kind]
     before = sorted(map(repr, model.objects.values()))
     alerts_before = sorted(map(repr, DepartmentAlert.objects.values()))
