@@ -14,6 +14,7 @@ from monitoring.views import (
     screening,
     targets,
 )
+from monitoring.views import household_changes as changes
 from monitoring.views.posters import village_poster_view
 from monitoring.views.regions import region_typeahead_view
 
@@ -75,4 +76,12 @@ urlpatterns = [
     # Notices to households and 帮扶责任人; a household's consent to them
     path("notices/", notices.notice_list_view, name="notice_list"),
     path("households/<int:pk>/notices/", notices.notice_preference_view, name="notice_preference"),
+    # Household changes reviewed by the county (分户, 合户, 成员迁移, 户类型, 死亡或注销) and likely duplicates
+    path("household-changes/", changes.household_change_list_view, name="household_changes"),
+    path("household-changes/duplicates/", changes.duplicate_persons_view, name="duplicate_persons"),
+    path(
+        "household-changes/<int:pk>/<str:action>/",
+        changes.household_change_decide_view,
+        name="household_change_decide",
+    ),
 ]

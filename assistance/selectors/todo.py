@@ -23,6 +23,7 @@ from fanpin.core.roles import effective_role
 from monitoring.models import AlertStatus, ApplicationStatus, Lead, LeadState
 from monitoring.selectors.alerts import alerts_visible
 from monitoring.selectors.cadre import applications_in_scope, visits_due
+from monitoring.selectors.household_changes import household_changes_pending_count
 from monitoring.selectors.leads import QueueFilters, queue_condition
 
 
@@ -128,6 +129,12 @@ def home_todo(*, user: Any, today: dt.date | None = None) -> list[TodoItem]:
                 "未匹配的部门预警",
                 alerts_visible(user=user).filter(status=AlertStatus.UNMATCHED).count(),
                 _url("monitoring:alert_list", status=AlertStatus.UNMATCHED),
+            ),
+            TodoItem(
+                "household_changes",
+                "待审核的农户变更",
+                household_changes_pending_count(user=user),
+                _url("monitoring:household_changes", state="PENDING"),
             ),
         ]
     elif role == "DEPT":

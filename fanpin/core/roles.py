@@ -62,6 +62,8 @@ class Permission:
     RECORD_PROGRESS = "record_progress"  # set a measure's status and progress notes
     PROPOSE_ELIMINATION = "propose_elimination"  # village: propose 风险消除
     DECIDE_ELIMINATION = "decide_elimination"  # township review / county confirmation of 风险消除
+    # accept or reject a pending household change (分户, 合户, a member moving, 户类型, death or removal)
+    DECIDE_HOUSEHOLD_CHANGES = "decide_household_changes"
     RECORD_VISITS = "record_visits"  # 走访记录 and 农户申报 entered by a cadre
     # the scanned 承诺授权书 (identity data on paper): those who handle the lead, not city/province
     VIEW_CONSENT_SCANS = "view_consent_scans"
@@ -89,6 +91,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             P.RECORD_PROGRESS,
             P.PROPOSE_ELIMINATION,
             P.DECIDE_ELIMINATION,
+            P.DECIDE_HOUSEHOLD_CHANGES,
             P.RECORD_VISITS,
             P.VIEW_ALERTS,
             P.MANAGE_TOKENS,
@@ -112,6 +115,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             P.PLAN_ASSISTANCE,
             P.RECORD_PROGRESS,
             P.DECIDE_ELIMINATION,
+            P.DECIDE_HOUSEHOLD_CHANGES,
             P.RECORD_VISITS,
             P.VIEW_ALERTS,
             P.MANAGE_TOKENS,

@@ -48,6 +48,8 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         items.append({"label": term("target"), "url": reverse("monitoring:target_list"), "key": "targets"})
         items.append({"label": "农户申报", "url": reverse("monitoring:application_list"), "key": "applications"})
         items.append({"label": "帮扶措施", "url": reverse("assistance:plan_list"), "key": "assistance"})
+        # 分户、合户、成员迁移、户类型、死亡或注销: the county decides, the others see their region's
+        items.append({"label": "农户变更", "url": reverse("monitoring:household_changes"), "key": "household_changes"})
     if role_can(role, Permission.PROPOSE_ELIMINATION) or role_can(role, Permission.DECIDE_ELIMINATION):
         items.append({"label": "风险消除", "url": reverse("assistance:elimination_list"), "key": "elimination"})
     if role_can(role, Permission.UPLOAD_SHEETS):  # department users: upload their alerts
@@ -78,7 +80,11 @@ SYSTEM_LINK_ROLES = ("ADMIN", "COUNTY")
 # County staff and administrators would get 14–16 items, which wrap on a 1 366 px screen: the less
 # daily ones go into two menus.  Short bars (cadres, departments, leaders) stay flat.
 NAV_GROUPS = (
-    ("数据与筛查", "data", ("imports", "exports", "screening", "parameters", "alerts", "rosters", "notices")),
+    (
+        "数据与筛查",
+        "data",
+        ("imports", "household_changes", "exports", "screening", "parameters", "alerts", "rosters", "notices"),
+    ),
     ("系统", "system", ("tokens", "admin", "api")),
 )
 MAX_FLAT_ITEMS = 9

@@ -12,6 +12,14 @@ from monitoring.models.alerts import (
     ImportJobAlert,
     MedicalSettlement,
 )
+from monitoring.models.changes import (
+    MOVE_KINDS,
+    ChangeKind,
+    ChangeSource,
+    ChangeState,
+    HouseholdChange,
+    MemberStatus,
+)
 from monitoring.models.exports import ExportJob, ExportKind, ExportStatus
 from monitoring.models.households import (
     AnnualIncome,
@@ -78,6 +86,7 @@ __all__ = [
     "MAX_RISK_TYPES",
     "MAX_VISIT_PHOTOS",
     "MIN_PUBLICITY_DAYS",
+    "MOVE_KINDS",
     "OPEN_LEAD_STATES",
     "SAFETY_NET_CATEGORIES",
     "AlertOrigin",
@@ -91,6 +100,9 @@ __all__ = [
     "AppraisalOutcome",
     "AssistanceCategory",
     "AssistanceEntry",
+    "ChangeKind",
+    "ChangeSource",
+    "ChangeState",
     "DepartmentAlert",
     "DisabilityGrade",
     "EliminationMethod",
@@ -101,6 +113,7 @@ __all__ = [
     "ExportStatus",
     "Health",
     "Household",
+    "HouseholdChange",
     "HouseholdType",
     "ImportJob",
     "ImportJobAlert",
@@ -116,6 +129,7 @@ __all__ = [
     "LeadState",
     "MedicalSettlement",
     "Member",
+    "MemberStatus",
     "MonitoringLine",
     "MonitoringTarget",
     "Notice",

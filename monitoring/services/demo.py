@@ -27,6 +27,7 @@ from fanpin.core.services import user_create
 from fanpin.core.terms import term
 from monitoring.models import (
     AnnualIncome,
+    ChangeKind,
     DisabilityGrade,
     Employment,
     ExpenditureCategory,
@@ -417,6 +418,7 @@ def demo_generate(*, households: int = 2000, seed: int = 2020, with_users: bool 
         summary.expenditures += len(exp_objs)
     # Statistics before anyone reads the new rows (screening next, in ``make demo``): without them
     # the planner takes the freshly filled tables for empty.
+    _demo_household_changes(gen, villages)
     _demo_roster()
     tables_analyze(models=[Region, Household, Member, AnnualIncome, RigidExpenditure])
 
@@ -430,6 +432,61 @@ def _demo_roster() -> None:
     from monitoring.services.demo_rosters import demo_roster_write
 
     demo_roster_write(county=COUNTIES[0][0], line=DEMO_LINE)
+
+
+def _demo_household_changes(gen: _Generator, villages: list[str]) -> None:
+    """For the 农户变更审核 page (issue 19): in the first village a member's move to another household
+    and a household's 户类型 change wait for the county, as a member import proposes them; and one
+    person of the county appears twice (same name and birth date, another 身份证号)."""
+    from monitoring.services.household_changes import ChangeProposal, household_changes_propose
+
+    homes = list(Household.objects.filter(village_id=villages[0]).order_by("household_no")[:3])
+    if len(homes) < 3:
+        return
+    first, second, third = homes
+    adults = [
+        m
+        for m in Member.objects.filter(household__village_id=villages[0]).exclude(relation=Relation.HEAD)
+        if m.schooling not in (Schooling.PRIMARY, Schooling.JUNIOR, Schooling.PRESCHOOL)
+    ]
+    mover = next((m for m in adults if m.household_id == second.pk), None)
+    proposals = []
+    if mover is not None:
+        proposals.append(
+            ChangeProposal(
+                kind=ChangeKind.MOVE,
+                household_id=second.pk,
+                region_code=second.village_id,
+                member_id=mover.pk,
+                target_household_id=first.pk,
+                before={
+                    "household_id": second.pk,
+                    "household_no": second.household_no,
+                    "relation": mover.relation,
+                    "name": mover.name,
+                },
+                after={"household_id": first.pk, "household_no": first.household_no, "relation": Relation.OTHER},
+            )
+        )
+    new_type = HouseholdType.EDGE if third.household_type != HouseholdType.EDGE else HouseholdType.GENERAL
+    proposals.append(
+        ChangeProposal(
+            kind=ChangeKind.TYPE,
+            household_id=third.pk,
+            region_code=third.village_id,
+            before={"household_type": third.household_type, "exit_year": third.exit_year},
+            after={"household_type": new_type, "exit_year": None},
+        )
+    )
+    household_changes_propose(proposals=proposals, actor=None)
+    # a likely duplicate: another adult of the county takes the name and birth date of the first one
+    original = next((m for m in adults if m.household_id == first.pk), None)
+    twin = next((m for m in adults if m.household_id not in (first.pk, second.pk)), None)
+    if original is not None and twin is not None:
+        birth = dt.date(int(original.id_number[6:10]), int(original.id_number[10:12]), int(original.id_number[12:14]))
+        twin.name = original.name
+        twin.id_number = gen.id_number(villages[0], birth, int(original.id_number[16]) % 2 == 1)
+        twin.save(update_fields=["name", "id_number"])
 
 
 def _demo_users(villages: list[str]) -> list[str]:

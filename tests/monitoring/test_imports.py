@@ -599,9 +599,10 @@ def test_optional_columns_missing_leave_stored_values_alone(tmp_path: Path, worl
     hh.save(update_fields=["address"])
     path = write_sheet(tmp_path / "h.xlsx", ["户编号", "村级区划代码", "户类型"], [[H1, "520101001001", "边缘户"]])
     result = import_run(kind="households", source=str(path), user=world.users["county"])
-    assert (result.ok, result.updated) == (True, 1)
+    # the 户类型 change waits for the county (issue 19: tests/monitoring/test_household_changes.py)
+    assert (result.ok, result.updated, result.extra["changes_pending"]) == (True, 0, 1)
     hh.refresh_from_db()
-    assert (hh.household_type, hh.address, hh.phone) == ("EDGE", "三组 12 号", "13812345678")
+    assert (hh.household_type, hh.address, hh.phone) == ("GENERAL", "三组 12 号", "13812345678")
 
 
 def test_dry_run_reports_counts_and_writes_nothing(tmp_path: Path, world: World) -> None:
@@ -697,14 +698,15 @@ def test_command_user_without_scope_matches_everywhere(tmp_path: Path, world: Wo
     assert DepartmentAlert.objects.get().region_code == "530101001001"
 
 
-def test_members_update_moves_and_keeps_existing_ids(tmp_path: Path, world: World) -> None:
+def test_members_update_keeps_existing_ids_and_proposes_the_move(tmp_path: Path, world: World) -> None:
     member = MemberFactory(household=world.households["520101001001"], relation=Relation.SON)
     result = run(
         tmp_path, world, "members", [member_row(身份证号=member.id_number, 户编号="H520101001002", 姓名="改名")]
     )
-    assert (result.ok, result.updated) == (True, 1)
-    moved = Member.objects.get(pk=member.pk)
-    assert (moved.household.household_no, moved.name) == ("H520101001002", "改名")
+    assert (result.ok, result.updated, result.extra["changes_pending"]) == (True, 1, 1)
+    # the name is written; the move to another household waits for the county (issue 19)
+    kept = Member.objects.get(pk=member.pk)
+    assert (kept.household.household_no, kept.name) == ("H520101001001", "改名")
 
 
 # --- the command ---------------------------------------------------------------------------

@@ -23,6 +23,7 @@ from monitoring.models import (
     AssistanceEntry,
     DepartmentAlert,
     Household,
+    HouseholdChange,
     ImportJob,
     ImportJobAlert,
     ImportKind,
@@ -240,8 +241,8 @@ class _ProgressReporter:
 # and raise or merge leads (with their audit rows).
 WRITTEN_MODELS: dict[str, tuple[type[Any], ...]] = {
     ImportKind.REGIONS: (Region,),
-    ImportKind.HOUSEHOLDS: (Household,),
-    ImportKind.MEMBERS: (Member,),
+    ImportKind.HOUSEHOLDS: (Household, HouseholdChange, AuditEntry),  # 户类型 changes wait (issue 19)
+    ImportKind.MEMBERS: (Member, HouseholdChange, AuditEntry),  # moves, deaths and removals wait
     ImportKind.INCOMES: (AnnualIncome,),
     ImportKind.EXPENDITURES: (RigidExpenditure,),
     ImportKind.ALERTS: (DepartmentAlert, ImportJobAlert, RigidExpenditure, Lead, AuditEntry),

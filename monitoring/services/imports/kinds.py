@@ -19,11 +19,13 @@ from fanpin.core.regions import RegionLevel, region_level_of, region_parent_code
 from monitoring.models import (
     AlertStatus,
     AnnualIncome,
+    ChangeKind,
     DepartmentAlert,
     Household,
     HouseholdType,
     ImportJobAlert,
     Member,
+    MemberStatus,
     Region,
     Relation,
     RigidExpenditure,
@@ -41,6 +43,12 @@ from monitoring.services.alerts.matching import (
 from monitoring.services.alerts.medical import medical_settlements_write, medical_submit_refusal
 from monitoring.services.alerts.writing import alerts_store
 from monitoring.services.bulk import CHUNK, chunks, upsert_actions
+from monitoring.services.imports.changes import (
+    changes_propose,
+    household_type_proposal,
+    households_populated,
+    member_change_proposal,
+)
 from monitoring.services.imports.rows import ImportContext, Row
 from monitoring.services.ledger import expenditure_key
 from monitoring.services.rosters import RosterLine, roster_line_error, roster_refusal, rosters_write
@@ -253,19 +261,25 @@ class HouseholdsHandler(KindHandler):
             for v in Household.objects.filter(household_no__in=numbers).values("id", "household_no", *fields)
         }
         objs: list[Any] = []
+        proposals, held = [], set()  # 户类型 changes wait for the county (issue 19)
         for r in rows:
             old = existing.get(r.values["household_no"], {})
-            objs.append(
-                Household(
-                    household_no=r.values["household_no"],
-                    village_id=r.values["village_code"],
-                    household_type=r.values["household_type"],
-                    exit_year=r.values.get("exit_year"),
-                    phone=r.values["phone"] or "" if "phone" in self.ctx.present else old.get("phone", ""),
-                    address=r.values["address"] or "" if "address" in self.ctx.present else old.get("address", ""),
-                )
+            obj = Household(
+                household_no=r.values["household_no"],
+                village_id=r.values["village_code"],
+                household_type=r.values["household_type"],
+                exit_year=r.values.get("exit_year"),
+                phone=r.values["phone"] or "" if "phone" in self.ctx.present else old.get("phone", ""),
+                address=r.values["address"] or "" if "address" in self.ctx.present else old.get("address", ""),
             )
+            proposal = household_type_proposal(r, old) if old else None
+            if proposal is not None:
+                proposals.append(proposal)
+                held.add(r.number)
+                obj.household_type, obj.exit_year = old["household_type"], old["exit_year"]
+            objs.append(obj)
         actions, new, changed = upsert_actions(objs, existing, numbers, fields)
+        actions = ["pending" if a == "same" and r.number in held else a for a, r in zip(actions, rows, strict=True)]
         if not dry_run and (new or changed):
             now = timezone.now()
             for obj in new + changed:
@@ -277,6 +291,7 @@ class HouseholdsHandler(KindHandler):
                 update_fields=[*fields, "updated_at"],
                 batch_size=CHUNK,
             )
+        changes_propose(self.ctx, proposals, dry_run=dry_run)
         return actions
 
 
@@ -298,6 +313,11 @@ class MembersHandler(KindHandler):
     ]
 
     def check_row(self, row: Row) -> bool:
+        # each 身份证号's household in the file: a head moving out (pending) keeps their place
+        active = row.values.get("status") in ("", None, MemberStatus.ACTIVE)
+        self.ctx.cache.setdefault("file_household", {})[row.values["id_number"]] = (
+            row.values["household_no"] if active else ""
+        )
         if row.values["relation"] == Relation.HEAD:
             heads = self.ctx.cache.setdefault("heads", {})
             no = row.values["household_no"]
@@ -317,6 +337,8 @@ class MembersHandler(KindHandler):
             old_village = elsewhere.get(row.values["id_number"])
             if old_village is not None and not self.ctx.in_scope(old_village):
                 self.err(row, "id_number", "该身份证号已登记在您管辖范围以外的农户中。", value=row.values["id_number"])
+            elif old_village is None and row.values.get("status") not in ("", None, MemberStatus.ACTIVE):
+                self.err(row, "status", "系统中没有该身份证号的家庭成员，不能登记为死亡或注销。")
 
     def finish(self) -> None:
         """A household whose head in the database is someone else, not changed by this file."""
@@ -325,6 +347,7 @@ class MembersHandler(KindHandler):
         by_id = {
             households[no][0]: (no, number, id_number) for no, (number, id_number) in heads.items() if no in households
         }
+        in_file: dict[str, str] = self.ctx.cache.get("file_household", {})
         for part in chunks(list(by_id)):
             for household_id, id_number in Member.objects.filter(
                 household_id__in=part, relation=Relation.HEAD
@@ -337,6 +360,15 @@ class MembersHandler(KindHandler):
                         "户主",
                         f"户编号 {no} 在系统中已有户主（身份证号 {id_number_mask(id_number)}），一户只能有一个户主。",
                     )
+                elif id_number != file_head and in_file.get(id_number) != no:
+                    # the head's move, death or removal waits for the county: they stay its head
+                    self.ctx.error(
+                        number,
+                        "与户主关系",
+                        "户主",
+                        f"户编号 {no} 的现户主（身份证号 {id_number_mask(id_number)}）迁出、死亡或注销须经县级审核，"
+                        "审核同意前不能为该户指定新户主。",
+                    )
 
     def bucket(self, row: Row) -> int:
         # Write non-heads first so that a head changing within a household never meets two heads.
@@ -345,10 +377,18 @@ class MembersHandler(KindHandler):
     def write_batch(self, rows: list[Row], *, dry_run: bool) -> list[str]:
         ids = [r.values["id_number"] for r in rows]
         existing = {
-            v["id_number"]: v for v in Member.objects.filter(id_number__in=ids).values("id", "id_number", *self.FIELDS)
+            v["id_number"]: v
+            for v in Member.objects.filter(id_number__in=ids).values(
+                "id", "id_number", *self.FIELDS, "household__household_no", "household__village_id"
+            )
         }
-        objs: list[Any] = [
-            Member(
+        # A move to another household, a death or a removal waits for the county (issue 19): the
+        # member keeps their household and 与户主关系 (a death or removal: every value) meanwhile.
+        populated = households_populated({r.refs["household_id"] for r in rows if r.values["id_number"] in existing})
+        proposals, held = [], set()
+        objs: list[Any] = []
+        for r in rows:
+            obj = Member(
                 household_id=r.refs["household_id"],
                 id_number=r.values["id_number"],
                 name=r.values["name"],
@@ -360,9 +400,17 @@ class MembersHandler(KindHandler):
                 employment=r.values["employment"],
                 has_medical_insurance=r.values["has_medical_insurance"],
             )
-            for r in rows
-        ]
+            old = existing.get(r.values["id_number"])
+            proposal = member_change_proposal(r, old, populated=populated) if old else None
+            if old and proposal is not None:
+                proposals.append(proposal)
+                held.add(r.number)
+                kept = self.FIELDS if proposal.kind == ChangeKind.REMOVAL else ["household_id", "relation"]
+                for name in kept:
+                    setattr(obj, name, old[name])
+            objs.append(obj)
         actions, new, changed = upsert_actions(objs, existing, ids, self.FIELDS)
+        actions = ["pending" if a == "same" and r.number in held else a for a, r in zip(actions, rows, strict=True)]
         if not dry_run and (new or changed):
             Member.objects.bulk_create(
                 new + changed,
@@ -371,6 +419,7 @@ class MembersHandler(KindHandler):
                 update_fields=self.FIELDS,
                 batch_size=CHUNK,
             )
+        changes_propose(self.ctx, proposals, dry_run=dry_run)
         return actions
 
 

@@ -79,6 +79,10 @@ class ImportResult:
             extra += f"；按更正后的预警修改刚性支出 {self.extra['expenditures_corrected']} 条"
         if not for_department and self.extra.get("expenditures_removed"):
             extra += f"；删除不再成立的预警刚性支出 {self.extra['expenditures_removed']} 条"
+        if not for_department and self.extra.get("changes_pending"):
+            verb = "将提交" if self.dry_run else "已提交"
+            pending = self.extra["changes_pending"]
+            extra += f"；分户、成员迁移、户类型变更、死亡或注销 {pending} 条{verb}县级审核（审核同意前不生效）"
         if self.dry_run:
             counts = counts.replace("新增", "将新增").replace("更新", "将更新")
             return f"{label}校验通过（试运行，未写入）：{counts}{extra}。"
@@ -319,13 +323,13 @@ def _write_all(
                 result.updated += 1
             else:
                 result.unchanged += 1
-            if action != "same":
+            if action not in ("same", "pending"):  # "pending": the row's change waits for the county
                 result.counties.update(village[:6] + "000000" for village in handler.touched_villages(row))
             if len(preview) < PREVIEW_ROWS or row.number < preview[-1][0]:
                 display: dict[str, Any] = {
                     c.header: _display(c.label_of(row.values.get(c.field))) for c in spec.columns
                 }
-                display["_action"] = {"create": "新增", "update": "更新"}.get(action, "不变")
+                display["_action"] = {"create": "新增", "update": "更新", "pending": "待审核"}.get(action, "不变")
                 display["_row"] = row.number
                 preview.append((row.number, display))
                 preview.sort(key=lambda p: p[0])

@@ -1,0 +1,317 @@
+"""Household changes reviewed by the county (issue 19, SPEC §2.1).
+
+A member or household import that would move a member to another household, change a household's
+户类型 or mark a member dead or removed proposes a ``HouseholdChange`` instead of writing it
+(``household_changes_propose``); the county accepts it (``household_change_accept``: applied in
+one transaction, the change, the households and the member locked) or rejects it with a reason
+(``household_change_reject``).  Every proposal and decision writes an audit row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from fanpin.core.audit import audit_record, state_changes_follow
+from fanpin.core.models import AuditEntry
+from fanpin.core.roles import Permission, effective_role, role_can
+from fanpin.core.scoping import ObjectOutOfScope
+from fanpin.core.workflow import TransitionNotAllowed
+from monitoring.models import (
+    MOVE_KINDS,
+    ChangeKind,
+    ChangeSource,
+    ChangeState,
+    Household,
+    HouseholdChange,
+    HouseholdType,
+    Member,
+    MemberStatus,
+    Relation,
+    RigidExpenditure,
+)
+from monitoring.services.bulk import CHUNK
+
+AUDIT_TYPE = "household_change"
+REJECT_REASON_MAX = 500
+
+
+@dataclass(frozen=True)
+class ChangeProposal:
+    """One change as an import (or a form) proposes it; ``before``/``after`` hold codes and ids."""
+
+    kind: str
+    household_id: int
+    region_code: str  # the village of ``household``
+    before: dict[str, Any]
+    after: dict[str, Any]
+    member_id: int | None = None
+    target_household_id: int | None = None
+
+    @property
+    def slot(self) -> tuple[str, int]:
+        """What at most one pending change may hold (the database's partial unique constraints)."""
+        if self.kind in MOVE_KINDS:
+            return ("move", self.member_id or 0)
+        if self.kind == ChangeKind.REMOVAL:
+            return ("removal", self.member_id or 0)
+        return ("type", self.household_id)
+
+
+@dataclass
+class ProposeOutcome:
+    created: int = 0
+    revised: int = 0
+    unchanged: int = 0
+    ids: list[int] = field(default_factory=list)
+
+    @property
+    def pending(self) -> int:
+        return self.created + self.revised + self.unchanged
+
+
+def _sans_name(values: dict[str, Any]) -> dict[str, Any]:
+    """``before`` without the member's name (a renaming row, written, is no new proposal)."""
+    return {k: v for k, v in values.items() if k != "name"}
+
+
+def _slot_of(change: HouseholdChange) -> tuple[str, int]:
+    if change.kind in MOVE_KINDS:
+        return ("move", change.member_id or 0)
+    if change.kind == ChangeKind.REMOVAL:
+        return ("removal", change.member_id or 0)
+    return ("type", change.household_id)
+
+
+@transaction.atomic
+def household_changes_propose(
+    *,
+    proposals: Sequence[ChangeProposal],
+    actor: Any | None,
+    source: str = ChangeSource.IMPORT,
+    import_job_id: int | None = None,
+) -> ProposeOutcome:
+    """Record ``proposals`` as pending changes: a slot (a member's move, a member's removal, a
+    household's 户类型) that already holds a pending change gets the new proposal in place of the
+    old one (an import sent again changes nothing); set-based, a fixed number of queries per chunk.
+    Each new or revised change writes a ``propose`` audit row."""
+    outcome = ProposeOutcome()
+    actor = actor if actor is not None and getattr(actor, "pk", None) else None
+    for start in range(0, len(proposals), CHUNK):
+        _propose_chunk(proposals[start : start + CHUNK], actor, source, import_job_id, outcome)
+    return outcome
+
+
+def _propose_chunk(
+    proposals: Sequence[ChangeProposal],
+    actor: Any | None,
+    source: str,
+    import_job_id: int | None,
+    outcome: ProposeOutcome,
+) -> None:
+    member_ids = [p.member_id for p in proposals if p.member_id is not None]
+    household_ids = [p.household_id for p in proposals if p.kind == ChangeKind.TYPE]
+    pending = HouseholdChange.objects.pending().select_for_update()
+    existing: dict[tuple[str, int], HouseholdChange] = {}
+    for change in pending.filter(member_id__in=member_ids):
+        existing[_slot_of(change)] = change
+    for change in pending.filter(kind=ChangeKind.TYPE, household_id__in=household_ids):
+        existing[_slot_of(change)] = change
+    new: list[HouseholdChange] = []
+    revised: list[HouseholdChange] = []
+    for p in proposals:
+        old = existing.get(p.slot)
+        if old is not None:
+            outcome.ids.append(old.pk)
+            if (old.kind, old.target_household_id, _sans_name(old.before), old.after) == (
+                p.kind,
+                p.target_household_id,
+                _sans_name(p.before),
+                p.after,
+            ):
+                outcome.unchanged += 1
+                continue
+            old.kind, old.target_household_id, old.before, old.after = (
+                p.kind,
+                p.target_household_id,
+                p.before,
+                p.after,
+            )
+            old.import_job_id, old.proposed_by, old.source = import_job_id, actor, source
+            revised.append(old)
+            continue
+        new.append(
+            HouseholdChange(
+                kind=p.kind,
+                household_id=p.household_id,
+                target_household_id=p.target_household_id,
+                member_id=p.member_id,
+                region_code=p.region_code,
+                before=p.before,
+                after=p.after,
+                source=source,
+                import_job_id=import_job_id,
+                proposed_by=actor,
+            )
+        )
+    if new:
+        HouseholdChange.objects.bulk_create(new)
+        outcome.ids.extend(c.pk for c in new)
+    if revised:
+        HouseholdChange.objects.bulk_update(
+            revised, ["kind", "target_household", "before", "after", "import_job", "proposed_by", "source"]
+        )
+    outcome.created += len(new)
+    outcome.revised += len(revised)
+    written = new + revised
+    if written:
+        AuditEntry.objects.bulk_create(
+            [
+                AuditEntry(
+                    actor=actor,
+                    object_type=AUDIT_TYPE,
+                    object_id=str(c.pk),
+                    region_code=c.region_code,
+                    action="propose",
+                    to_state=ChangeState.PENDING,
+                    data={"kind": c.kind, "before": c.before, "after": c.after, "import_job": import_job_id},
+                )
+                for c in written
+            ]
+        )
+        state_changes_follow(object_type=AUDIT_TYPE, region_codes=sorted({c.region_code for c in written}))
+
+
+# --- deciding --------------------------------------------------------------------------------
+
+
+def _decidable(*, actor: Any, change_id: int) -> HouseholdChange:
+    """The change, locked, if ``actor`` may decide it (county role, in scope) and it is pending."""
+    if not role_can(effective_role(actor), Permission.DECIDE_HOUSEHOLD_CHANGES):
+        raise PermissionDenied("只有县级乡村振兴部门可以审核农户变更。")
+    try:
+        change = HouseholdChange.objects.for_user(actor).select_for_update().get(pk=change_id)
+    except HouseholdChange.DoesNotExist:
+        raise ObjectOutOfScope("农户变更") from None
+    if change.state != ChangeState.PENDING:
+        raise TransitionNotAllowed(f"该变更已{change.get_state_display()}，不能重复审核。")
+    return change
+
+
+def _decided(change: HouseholdChange, *, actor: Any, state: str, reason: str) -> None:
+    change.state = state
+    change.decided_by = actor
+    change.decided_at = timezone.now()
+    change.decision_reason = reason
+    change.save(update_fields=["state", "decided_by", "decided_at", "decision_reason"])
+    audit_record(
+        actor=actor,
+        object_type=AUDIT_TYPE,
+        object_id=change.pk,
+        region_code=change.region_code,
+        action="accept" if state == ChangeState.ACCEPTED else "reject",
+        from_state=ChangeState.PENDING,
+        to_state=state,
+        reason=reason,
+        data={"kind": change.kind, "before": change.before, "after": change.after},
+    )
+
+
+@transaction.atomic
+def household_change_accept(*, actor: Any, change_id: int) -> HouseholdChange:
+    """Apply a pending change and mark it accepted (audited).  The change row, the households it
+    names and its member are locked first, so two accepts (two submits, two people) apply it once:
+    the second finds it decided and is refused.  A registry that changed since the proposal
+    (the member left its household, the 户类型 was changed otherwise) refuses with the reason."""
+    change = _decidable(actor=actor, change_id=change_id)
+    household_ids = sorted({change.household_id, *([change.target_household_id] if change.target_household_id else [])})
+    households = {
+        h.pk: h
+        for h in Household.objects.for_user(actor).select_for_update().filter(pk__in=household_ids).order_by("pk")
+    }
+    if set(households) != set(household_ids):
+        raise ObjectOutOfScope("迁入农户")
+    member = None
+    if change.member_id is not None:
+        member = Member.objects.select_for_update().filter(pk=change.member_id).first()
+    if change.kind in MOVE_KINDS:
+        _move_apply(change, member, households)
+    elif change.kind == ChangeKind.TYPE:
+        _type_apply(change, households[change.household_id])
+    else:
+        _removal_apply(change, member, actor=actor)
+    _decided(change, actor=actor, state=ChangeState.ACCEPTED, reason="")
+    if change.kind == ChangeKind.REMOVAL and member is not None:
+        member.delete()  # after the change is decided: its member becomes empty (SET NULL)
+        change.member_id = None
+    return change
+
+
+def _stale(message: str) -> ValidationError:
+    return ValidationError(f"{message}登记已在变更提出后改变，请驳回本变更，必要时重新导入。")
+
+
+def _move_apply(change: HouseholdChange, member: Member | None, households: dict[int, Household]) -> None:
+    if member is None:
+        raise _stale("该成员已不在系统中，")
+    if member.household_id != change.household_id:
+        raise _stale(f"该成员已不在原户 {households[change.household_id].household_no}，")
+    target = households[change.target_household_id or 0]
+    relation = str(change.after.get("relation") or member.relation)
+    if relation == Relation.HEAD:
+        head = Member.objects.filter(household_id=target.pk, relation=Relation.HEAD).exclude(pk=member.pk).first()
+        if head is not None:
+            raise ValidationError(
+                f"户编号 {target.household_no} 已有户主 {head.name}，该成员不能作为户主迁入；"
+                "请驳回本变更，先调整该户户主后重新导入。"
+            )
+    member.household_id = target.pk
+    member.relation = relation
+    member.save(update_fields=["household", "relation"])
+
+
+def _type_apply(change: HouseholdChange, household: Household) -> None:
+    if (household.household_type, household.exit_year) != (
+        change.before.get("household_type"),
+        change.before.get("exit_year"),
+    ):
+        raise _stale(f"户编号 {household.household_no} 的户类型")
+    household.household_type = str(change.after["household_type"])
+    household.exit_year = change.after.get("exit_year") if household.household_type == HouseholdType.EXITED else None
+    household.save(update_fields=["household_type", "exit_year", "updated_at"])
+
+
+def _removal_apply(change: HouseholdChange, member: Member | None, *, actor: Any) -> None:
+    """A death or removal takes the member out of the registry (deleted once the change is decided):
+    their expenditures stay with the
+    household (without the member), the alerts that matched them keep their 身份证号; another
+    pending change of the member is rejected with the reason (audited)."""
+    if member is None:
+        raise _stale("该成员已不在系统中，")
+    if member.household_id != change.household_id:
+        raise _stale(f"该成员已不在原户（变更提出时户 {change.before.get('household_no', '')}），")
+    others = list(
+        HouseholdChange.objects.pending().select_for_update().filter(member_id=member.pk).exclude(pk=change.pk)
+    )
+    status = MemberStatus(change.after.get("status", MemberStatus.REMOVED)).label
+    for other in others:
+        _decided(other, actor=actor, state=ChangeState.REJECTED, reason=f"该成员已{status}（变更 {change.pk} 已同意）")
+    RigidExpenditure.objects.filter(member_id=member.pk).update(member=None)
+
+
+@transaction.atomic
+def household_change_reject(*, actor: Any, change_id: int, reason: str) -> HouseholdChange:
+    """Reject a pending change with ``reason`` (required, audited); nothing in the registry changes."""
+    change = _decidable(actor=actor, change_id=change_id)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": "请填写驳回理由。"})
+    if len(reason) > REJECT_REASON_MAX:
+        raise ValidationError({"reason": f"驳回理由不能超过 {REJECT_REASON_MAX} 个字。"})
+    _decided(change, actor=actor, state=ChangeState.REJECTED, reason=reason)
+    return change

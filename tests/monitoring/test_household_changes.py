@@ -1,0 +1,277 @@
+"""Household changes reviewed, not silent (issue 19, Acceptance 2): a member import that moves a
+person, changes a 户类型 or marks a death creates a pending change and writes nothing of it until
+the county accepts; accept applies once (audited), reject needs a reason (audited); other regions
+neither see nor decide; likely duplicate persons are listed for review."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.db import IntegrityError, transaction
+from django.test import Client
+from django.urls import reverse
+
+from fanpin.core.idcard import id_check_digit
+from fanpin.core.models import AuditEntry
+from fanpin.core.roles import Role
+from monitoring.models import ChangeKind, ChangeState, HouseholdChange, Member, Relation
+from monitoring.services.imports.pipeline import ImportResult, import_run
+from tests.conftest import World
+from tests.factories import ExpenditureFactory, HouseholdFactory, MemberFactory, make_id_number, region, user
+from tests.monitoring.xlsx import kind_sheet
+
+pytestmark = pytest.mark.django_db
+
+H1, H2 = "H520101001001", "H520101001002"  # two villages of township 520101001, county 520101
+LIST = reverse("monitoring:household_changes")
+
+
+def member_row(member: Member, **over: Any) -> dict[str, Any]:
+    row = {
+        "户编号": member.household.household_no,
+        "姓名": member.name,
+        "身份证号": member.id_number,
+        "与户主关系": member.get_relation_display(),
+        "健康状况": "健康",
+        "残疾等级": None,
+        "劳动能力": "普通劳动力",
+        "在校情况": None,
+        "务工情况": None,
+        "是否参加医保": "是",
+    }
+    row.update(over)
+    return row
+
+
+def run(tmp_path: Path, world: World, kind: str, rows: list[dict[str, Any]], **kw: Any) -> ImportResult:
+    path = kind_sheet(tmp_path / f"{kind}.xlsx", kind, rows)
+    return import_run(kind=kind, source=str(path), user=world.users["county"], **kw)
+
+
+def decide(client: Client, change: HouseholdChange, action: str, **data: str) -> int:
+    url = reverse("monitoring:household_change_decide", args=[change.pk, action])
+    return client.post(url, data).status_code
+
+
+def audit(change: HouseholdChange, action: str) -> list[AuditEntry]:
+    return list(AuditEntry.objects.filter(object_type="household_change", object_id=str(change.pk), action=action))
+
+
+def test_import_move_is_pending_and_moves_nobody_until_accepted(tmp_path: Path, world: World) -> None:
+    son = MemberFactory(household=world.households["520101001001"], relation=Relation.SON, name="张三")
+    rows = [member_row(son, 户编号=H2, 与户主关系="之子", 姓名="张三丰")]
+    result = run(tmp_path, world, "members", rows)
+    assert result.ok, result.errors
+    assert result.extra["changes_pending"] == 1
+    assert "1 条已提交县级审核" in result.summary()
+    assert result.updated == 1  # the name is written; the household is not
+    son.refresh_from_db()
+    assert (son.household.household_no, son.relation, son.name) == (H1, Relation.SON, "张三丰")
+    change = HouseholdChange.objects.get()
+    assert (change.kind, change.state, change.member_id) == (ChangeKind.MOVE, ChangeState.PENDING, son.pk)
+    assert (change.household.household_no, change.target_household.household_no) == (H1, H2)  # type: ignore[union-attr]
+    assert len(audit(change, "propose")) == 1
+    # the same file again: the same pending change, nothing new
+    again = run(tmp_path, world, "members", rows)
+    assert (again.updated, again.unchanged, again.extra["changes_pending"]) == (0, 1, 1)
+    assert HouseholdChange.objects.count() == 1 and len(audit(change, "propose")) == 1
+    # the page shows before and after side by side
+    page = world.client_for("county").get(LIST).content.decode()
+    assert f'id="change-{change.pk}"' in page
+    assert '<td data-testid="before">H520101001001</td><td data-testid="after">H520101001002</td>' in page
+
+    county = world.client_for("county")
+    assert decide(county, change, "accept") == 302
+    son.refresh_from_db()
+    assert (son.household.household_no, son.relation) == (H2, Relation.SON)
+    change.refresh_from_db()
+    assert (change.state, change.decided_by) == (ChangeState.ACCEPTED, world.users["county"])
+    assert [a.to_state for a in audit(change, "accept")] == [ChangeState.ACCEPTED]
+    # a second submit of the same button: refused, applied once
+    assert decide(county, change, "accept") == 409
+    assert decide(county, change, "reject", reason="重复") == 409
+    assert len(audit(change, "accept")) == 1 and not audit(change, "reject")
+
+
+def test_reject_needs_a_reason_and_leaves_the_member(tmp_path: Path, world: World) -> None:
+    son = MemberFactory(household=world.households["520101001001"], relation=Relation.SON)
+    assert run(tmp_path, world, "members", [member_row(son, 户编号=H2)]).ok
+    change = HouseholdChange.objects.get()
+    county = world.client_for("county")
+    assert decide(county, change, "reject", reason="  ") == 400
+    change.refresh_from_db()
+    assert change.state == ChangeState.PENDING and not audit(change, "reject")
+    assert decide(county, change, "reject", reason="户籍未迁，不予分户") == 302
+    change.refresh_from_db()
+    son.refresh_from_db()
+    assert (change.state, change.decision_reason) == (ChangeState.REJECTED, "户籍未迁，不予分户")
+    assert son.household.household_no == H1
+    assert [a.reason for a in audit(change, "reject")] == ["户籍未迁，不予分户"]
+    assert decide(county, change, "accept") == 409
+    # a rejection without reason cannot be stored at all
+    with pytest.raises(IntegrityError), transaction.atomic():
+        HouseholdChange.objects.filter(pk=change.pk).update(decision_reason="")
+
+
+def test_other_regions_neither_see_nor_decide(tmp_path: Path, world: World) -> None:
+    home = world.households["520101002001"]  # township 002 of county 520101
+    moved = MemberFactory(household=home, relation=Relation.SON)
+    target = HouseholdFactory(village=home.village)
+    MemberFactory(household=target, relation=Relation.HEAD)
+    assert run(tmp_path, world, "members", [member_row(moved, 户编号=target.household_no)]).ok
+    change = HouseholdChange.objects.get()
+    region("520102000000")
+    other_county = Client()
+    other_county.force_login(user("county2", Role.COUNTY, "520102000000"))
+    assert f'id="change-{change.pk}"' not in other_county.get(LIST).content.decode()
+    assert decide(other_county, change, "accept") == 404
+    township = world.client_for("township")  # township 001: not this one
+    assert f'id="change-{change.pk}"' not in township.get(LIST).content.decode()
+    assert decide(township, change, "accept") == 403
+    # the village of the change sees it, read-only
+    region("520101002001")
+    village = Client()
+    village.force_login(user("village2", Role.VILLAGE, "520101002001"))
+    page = village.get(LIST).content.decode()
+    assert f'id="change-{change.pk}"' in page and 'data-testid="accept"' not in page
+    assert decide(village, change, "accept") == 403
+    change.refresh_from_db()
+    assert change.state == ChangeState.PENDING
+    assert world.client_for("county").get(LIST).content.decode().count('data-testid="accept"') == 1
+
+
+def test_household_type_change_via_import_is_pending(tmp_path: Path, world: World) -> None:
+    hh = world.households["520101001001"]
+    row = {"户编号": H1, "村级区划代码": "520101001001", "户类型": "脱贫户", "脱贫年度": 2019, "住址": "一组 3 号"}
+    result = run(tmp_path, world, "households", [row])
+    assert result.ok, result.errors
+    assert (result.updated, result.extra["changes_pending"]) == (1, 1)  # the address is written
+    hh.refresh_from_db()
+    assert (hh.household_type, hh.exit_year, hh.address) == ("GENERAL", None, "一组 3 号")
+    change = HouseholdChange.objects.get()
+    assert (change.kind, change.member_id) == (ChangeKind.TYPE, None)
+    page = world.client_for("county").get(LIST).content.decode()
+    assert "一般农户</td>" in page and "脱贫户（2019 年脱贫）</td>" in page
+    assert decide(world.client_for("county"), change, "accept") == 302
+    hh.refresh_from_db()
+    assert (hh.household_type, hh.exit_year) == ("EXITED", 2019)
+    assert len(audit(change, "accept")) == 1
+
+
+def test_death_via_import_is_pending_then_removes_the_member(tmp_path: Path, world: World) -> None:
+    hh = world.households["520101001001"]
+    father = MemberFactory(household=hh, relation=Relation.FATHER)
+    spent = ExpenditureFactory(household=hh, member=father)
+    result = run(tmp_path, world, "members", [member_row(father, 成员状态="死亡", 姓名="不写入")])
+    assert result.ok, result.errors
+    assert (result.updated, result.unchanged, result.extra["changes_pending"]) == (0, 1, 1)
+    father.refresh_from_db()
+    assert father.name != "不写入"
+    change = HouseholdChange.objects.get()
+    assert change.kind == ChangeKind.REMOVAL
+    assert decide(world.client_for("county"), change, "accept") == 302
+    assert not Member.objects.filter(pk=father.pk).exists()
+    spent.refresh_from_db()
+    assert (spent.household_id, spent.member_id) == (hh.pk, None)  # the expense stays with the household
+    change.refresh_from_db()
+    assert (change.state, change.member_id, change.before["name"]) == (ChangeState.ACCEPTED, None, father.name)
+    # a death of nobody the registry knows is an error naming the row
+    stranger = MemberFactory.build(household=hh, id_number=make_id_number())
+    bad = run(tmp_path, world, "members", [member_row(stranger, 成员状态="注销")])
+    assert [(e.row, e.column, e.message) for e in bad.errors] == [
+        (2, "成员状态", "系统中没有该身份证号的家庭成员，不能登记为死亡或注销。")
+    ]
+
+
+def test_a_move_into_an_empty_household_is_a_split_and_dry_run_writes_none(tmp_path: Path, world: World) -> None:
+    son = MemberFactory(household=world.households["520101001001"], relation=Relation.SON)
+    new_home = HouseholdFactory(village_id="520101001001")
+    rows = [member_row(son, 户编号=new_home.household_no, 与户主关系="户主")]
+    dry = run(tmp_path, world, "members", rows, dry_run=True)
+    assert dry.extra["changes_pending"] == 1 and "将提交县级审核" in dry.summary()
+    assert not HouseholdChange.objects.exists()
+    assert run(tmp_path, world, "members", rows).ok
+    change = HouseholdChange.objects.get()
+    assert change.kind == ChangeKind.SPLIT
+    assert decide(world.client_for("county"), change, "accept") == 302
+    son.refresh_from_db()
+    assert (son.household_id, son.relation) == (new_home.pk, Relation.HEAD)
+
+
+def test_a_head_moving_out_keeps_the_household_head_until_accepted(tmp_path: Path, world: World) -> None:
+    head = world.households["520101001001"].members.get()
+    wife = MemberFactory(household=world.households["520101001001"], relation=Relation.SPOUSE)
+    new_home = HouseholdFactory(village_id="520101001001")
+    rows = [member_row(head, 户编号=new_home.household_no, 与户主关系="户主"), member_row(wife, 与户主关系="户主")]
+    result = run(tmp_path, world, "members", rows)
+    assert [(e.row, e.message) for e in result.errors] == [
+        (
+            3,
+            f"户编号 {H1} 的现户主（身份证号 {head.id_number[:6]}********{head.id_number[-4:]}）"
+            "迁出、死亡或注销须经县级审核，审核同意前不能为该户指定新户主。",
+        )
+    ]
+    assert not HouseholdChange.objects.exists()
+
+
+def test_a_registry_changed_since_the_proposal_is_refused(tmp_path: Path, world: World) -> None:
+    son = MemberFactory(household=world.households["520101001001"], relation=Relation.SON)
+    assert run(tmp_path, world, "members", [member_row(son, 户编号=H2)]).ok
+    change = HouseholdChange.objects.get()
+    Member.objects.filter(pk=son.pk).update(household=world.households["520101002001"])
+    assert decide(world.client_for("county"), change, "accept") == 400
+    change.refresh_from_db()
+    assert change.state == ChangeState.PENDING and not audit(change, "accept")
+
+
+def test_pending_changes_are_on_the_county_todo(tmp_path: Path, world: World) -> None:
+    son = MemberFactory(household=world.households["520101001001"], relation=Relation.SON)
+    assert run(tmp_path, world, "members", [member_row(son, 户编号=H2)]).ok
+    page = world.client_for("county").get("/", follow=True).content.decode()
+    assert 'data-testid="todo-household_changes"' in page
+    assert f'href="{LIST}?state=PENDING"' in page
+
+
+def born(county: str, birth: dt.date, seq: int) -> str:
+    first17 = f"{county}{birth:%Y%m%d}{seq:03d}"
+    return first17 + id_check_digit(first17)
+
+
+def test_likely_duplicates_are_listed_masked(world: World) -> None:
+    birth = dt.date(1975, 3, 9)
+    a = MemberFactory(household=world.households["520101001001"], name="李四", id_number=born("520101", birth, 901))
+    b = MemberFactory(household=world.households["520101002001"], name="李四", id_number=born("522101", birth, 902))
+    # same name and birth in another county, and a namesake born another day: not listed
+    MemberFactory(household=world.households["520102001001"], name="李四", id_number=born("520102", birth, 903))
+    MemberFactory(household=world.households["520101001002"], name="李四", id_number=make_id_number())
+    page = world.client_for("county").get(reverse("monitoring:duplicate_persons")).content.decode()
+    assert page.count('data-testid="duplicate-row"') == 2
+    assert "1975-03-09" in page
+    for m in (a, b):
+        assert m.id_number not in page
+        assert f"{m.id_number[:6]}********{m.id_number[-4:]}" in page
+    # the township sees only its own part: one person, no pair
+    township = world.client_for("township").get(reverse("monitoring:duplicate_persons")).content.decode()
+    assert 'data-testid="duplicate-row"' not in township
+
+
+def test_constraints_keep_one_pending_move_per_member(world: World) -> None:
+    son = MemberFactory(household=world.households["520101001001"], relation=Relation.SON)
+    fields = {
+        "kind": ChangeKind.MOVE,
+        "household": world.households["520101001001"],
+        "target_household": world.households["520101001002"],
+        "member": son,
+        "region_code": "520101001001",
+        "source": "IMPORT",
+    }
+    HouseholdChange.objects.create(**fields)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        HouseholdChange.objects.create(**{**fields, "kind": ChangeKind.SPLIT})
+    with pytest.raises(IntegrityError), transaction.atomic():
+        HouseholdChange.objects.create(**{**fields, "kind": "WHATEVER"})
+    with pytest.raises(IntegrityError), transaction.atomic():
+        HouseholdChange.objects.create(**{**fields, "target_household": world.households["520101001001"]})
