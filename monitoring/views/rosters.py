@@ -39,7 +39,8 @@ def roster_list(request: HttpRequest) -> HttpResponse:
         qs = qs.filter(status=status)
     if category:
         qs = qs.filter(category=category)
-    page = Paginator(qs.order_by("status", "-start_date", "id"), 50).get_page(request.GET.get("page"))
+    # 未匹配 first (UNMATCHED sorts after MATCHED): the lines the county has to act on
+    page = Paginator(qs.order_by("-status", "-start_date", "id"), 50).get_page(request.GET.get("page"))
     query = {k: v for k, v in (("status", status), ("category", category)) if v}
     context = {
         "page_obj": page,
