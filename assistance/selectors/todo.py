@@ -25,6 +25,7 @@ from monitoring.selectors.alerts import alerts_visible
 from monitoring.selectors.cadre import applications_in_scope, visits_due
 from monitoring.selectors.household_changes import household_changes_pending_count
 from monitoring.selectors.leads import QueueFilters, queue_condition
+from monitoring.selectors.rosters import rosters_may_view, rosters_visible
 
 
 @dataclass(frozen=True)
@@ -150,6 +151,19 @@ def home_todo(*, user: Any, today: dt.date | None = None) -> list[TodoItem]:
                 _url("monitoring:alert_list", status=AlertStatus.UNMATCHED),
             ),
         ]
+        if rosters_may_view(user=user):  # 民政: its roster lines, as the roster page lists them
+            lines = rosters_visible(user=user).aggregate(
+                total=Count("id"), unmatched=Count("id", filter=Q(status=AlertStatus.UNMATCHED))
+            )
+            items += [
+                TodoItem("rosters_submitted", "本单位已报送的救助名单", lines["total"], _url("monitoring:roster_list")),
+                TodoItem(
+                    "rosters_unmatched",
+                    "其中未匹配",
+                    lines["unmatched"],
+                    _url("monitoring:roster_list", status=AlertStatus.UNMATCHED),
+                ),
+            ]
     elif role in ("PROVINCE", "CITY"):
         leads = _lead_counts(user=user, keys=["overdue"])
         items += [

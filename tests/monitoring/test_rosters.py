@@ -183,3 +183,17 @@ def test_queue_filter_lead_page_and_exports_show_the_status(tmp_path: Path, worl
     column = rows[0].index("社会救助")
     by_no = {r[0]: r[column] for r in rows[1:]}
     assert by_no == {f"H{VILLAGE}": "特困", "H520101001002": None}
+
+
+def test_minzheng_home_counts_its_lines(tmp_path: Path, world: World) -> None:
+    from assistance.selectors.todo import home_todo
+
+    own = minzheng(world)
+    run(tmp_path, own, [row(head(world)), row(make_id_number())])
+    items = {item.key: item for item in home_todo(user=own)}
+    assert (items["rosters_submitted"].count, items["rosters_unmatched"].count) == (2, 1)
+    client = Client()
+    client.force_login(own)
+    unmatched = client.get(items["rosters_unmatched"].url).content.decode()
+    assert unmatched.count("✗ 未匹配") == 1 and "✓ 已匹配" not in unmatched
+    assert "rosters_submitted" not in {item.key for item in home_todo(user=world.users["dept"])}  # 医保
