@@ -275,3 +275,21 @@ def test_constraints_keep_one_pending_move_per_member(world: World) -> None:
         HouseholdChange.objects.create(**{**fields, "kind": "WHATEVER"})
     with pytest.raises(IntegrityError), transaction.atomic():
         HouseholdChange.objects.create(**{**fields, "target_household": world.households["520101001001"]})
+
+
+@pytest.mark.django_db
+def test_demo_has_pending_changes_and_a_likely_duplicate() -> None:
+    from fanpin.core.models import User
+    from monitoring.selectors.household_changes import duplicate_persons
+    from monitoring.services.demo import demo_generate
+
+    demo_generate(households=60, seed=7)
+    county = User.objects.get(username="county")
+    assert sorted(HouseholdChange.objects.for_user(county).pending().values_list("kind", flat=True)) == [
+        ChangeKind.MOVE,
+        ChangeKind.TYPE,
+    ]
+    assert len(duplicate_persons(user=county)) >= 1
+    page = Client()
+    page.force_login(User.objects.get(username="village"))
+    assert page.get(LIST).content.decode().count('data-testid="change-card"') == 2
