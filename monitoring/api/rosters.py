@@ -17,21 +17,24 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from fanpin.core.idcard import id_number_mask, id_number_normalize
+from fanpin.core.roles import Permission, effective_role, role_can
 from monitoring.models import AlertStatus, AssistanceCategory, AssistanceEntry
-from monitoring.selectors.rosters import rosters_may_view, rosters_visible, shows_household_data
+from monitoring.selectors.rosters import rosters_visible, shows_household_data
 from monitoring.services.rosters import MAX_BATCH, roster_refusal, rosters_submit
 
 
 class RostersPermission(permissions.BasePermission):
-    """Reading needs ``rosters_may_view``; sending needs ``roster_refusal`` to say nothing (民政
-    department users, county staff, administrators).  Refused before the body is read: 403."""
+    """Reading needs what reading department alerts needs (``Permission.VIEW_ALERTS``: county staff,
+    administrators, department users) and the queryset decides (``rosters_visible``: a department
+    other than 民政 reads an empty list, 404 for a line); sending needs ``roster_refusal`` to say
+    nothing (民政 department users, county staff, administrators).  Refused before the body is read: 403."""
 
     message = "您的角色无权查看民政救助名单。"
 
     def has_permission(self, request: Request, view: Any) -> bool:
         if request.method in permissions.SAFE_METHODS:
             self.message = "您的角色无权查看民政救助名单。"
-            return rosters_may_view(user=request.user)
+            return role_can(effective_role(request.user), Permission.VIEW_ALERTS)
         refusal = roster_refusal(user=request.user)
         self.message = refusal
         return not refusal

@@ -198,6 +198,24 @@ def application(world: World, inside: bool) -> dict[str, Any]:
     return {"pk": row.pk}
 
 
+def roster_line(world: World, inside: bool) -> dict[str, Any]:
+    """A 民政 roster line matched to the household of the village inside / outside (issue 19)."""
+    from monitoring.models import AlertStatus, AssistanceEntry
+
+    member_ = world.households[INSIDE_VILLAGE if inside else OUTSIDE_VILLAGE].members.get()
+    obj = AssistanceEntry.objects.create(
+        id_number=member_.id_number,
+        name="x",
+        category="SUBSISTENCE",
+        start_date="2025-01-01",
+        member=member_,
+        status=AlertStatus.MATCHED,
+        region_code=member_.household.village_id,
+        scope_code="520101000000",
+    )
+    return {"pk": obj.pk}
+
+
 def alert(world: World, inside: bool) -> dict[str, Any]:
     from monitoring.models import AlertStatus, DepartmentAlert
     from tests.factories import make_id_number
@@ -331,6 +349,20 @@ RULES: dict[str, Rule] = {
     # the 医保 department user sees its own department's alert (status only, no household data)
     "alert-detail": Rule(kind="api", permission=P.VIEW_ALERTS, obj=alert, personal_data=False),
     "medical-settlement-list": Rule(kind="api", methods=("post",), ok=(400, 403)),
+    # 民政 rosters (issue 19): the page for county staff, administrators and 民政 users (the world's
+    # department user is 医保: 403); the API reads like alerts (医保: an empty list, 404 for a line),
+    # only 民政 and those who import registry data send (an empty body is a validation error)
+    "monitoring:roster_list": Rule(permission=P.VIEW_ALERTS, extra={"ok_for": {"dept": (403,)}}),
+    "monitoring:roster_uncovered": Rule(permission=P.VIEW_HOUSEHOLDS),
+    "monitoring:roster_unvisited": Rule(permission=P.VIEW_HOUSEHOLDS),
+    "assistance-roster-list": Rule(
+        kind="api",
+        permission=P.VIEW_ALERTS,
+        methods=("get", "post"),
+        ok=(200, 400),
+        extra={"ok_for": {"dept": (200, 403)}},
+    ),
+    "assistance-roster-detail": Rule(kind="api", permission=P.VIEW_ALERTS, obj=roster_line),
     "token_list": Rule(permission=P.MANAGE_TOKENS),
     "token_revoke": Rule(permission=P.MANAGE_TOKENS, obj=api_token, methods=("post",), ok=(302,)),
     "assistance-list": Rule(kind="api"),
