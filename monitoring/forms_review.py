@@ -226,6 +226,7 @@ class TargetFilterForm(SelectsMixin, forms.Form):
     category = forms.ChoiceField(label="类别", required=False, choices=[("", "全部"), *TargetCategory.choices])
     risk_type = forms.ChoiceField(label="风险类型", required=False, choices=[("", "全部"), *RiskType.choices])
     region = forms.ChoiceField(label="乡镇/村", required=False)
+    assistance = forms.ChoiceField(label="社会救助", required=False, choices=ASSISTANCE_FILTER_CHOICES)
 
     def __init__(self, *args: Any, regions: list[Region], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -295,7 +295,7 @@ def publicity_list(*, user: Any, village_code: str) -> list[PublicityRow]:
 
 
 def targets_in_scope(
-    *, user: Any, status: str = "", category: str = "", region: str = "", risk_type: str = ""
+    *, user: Any, status: str = "", category: str = "", region: str = "", risk_type: str = "", assistance: str = ""
 ) -> QuerySet[MonitoringTarget]:
     qs = MonitoringTarget.objects.for_user(user).select_related(
         "household", "household__village", "household__village__parent"
@@ -308,6 +308,8 @@ def targets_in_scope(
         qs = qs.filter(_json_list_has("risk_types", risk_type))
     if region:
         qs = qs.within(code_prefix(region)) if len(region) == 12 else qs.none()
+    if assistance:  # 社会救助: the household's current 民政 status (selectors.rosters)
+        qs = qs.filter(assistance_condition(category=assistance, household="household"))
     return qs.annotate(head_name=_head_name()).order_by("-identified_on", "-id")
 
 

@@ -197,3 +197,17 @@ def test_minzheng_home_counts_its_lines(tmp_path: Path, world: World) -> None:
     unmatched = client.get(items["rosters_unmatched"].url).content.decode()
     assert unmatched.count("✗ 未匹配") == 1 and "✓ 已匹配" not in unmatched
     assert "rosters_submitted" not in {item.key for item in home_todo(user=world.users["dept"])}  # 医保
+
+
+def test_target_list_filter(tmp_path: Path, world: World) -> None:
+    from tests.factories import TargetFactory
+
+    start = (dt.date.today() - dt.timedelta(days=10)).isoformat()
+    run(tmp_path, minzheng(world), [row(head(world), 开始日期=start, 救助类别="低保边缘")])
+    with_status = TargetFactory(household=world.households[VILLAGE])
+    without = TargetFactory(household=world.households["520101001002"])
+    client = world.client_for("county")
+    near = client.get("/monitoring/targets/", {"assistance": "NEAR_SUBSISTENCE"}).content.decode()
+    assert f"/monitoring/targets/{with_status.pk}/" in near and f"/monitoring/targets/{without.pk}/" not in near
+    any_ = client.get("/monitoring/targets/", {"assistance": "ANY"}).content.decode()
+    assert f"/monitoring/targets/{without.pk}/" not in any_
