@@ -137,6 +137,22 @@ def lead_action(action: str) -> Callable[[World, bool], dict[str, Any]]:
     return build
 
 
+def household_change_accept(world: World, inside: bool) -> dict[str, Any]:
+    """A pending 户类型 change of the village's household (accepting it applies it: 302)."""
+    from monitoring.models import ChangeKind, HouseholdChange
+
+    home = world.households[INSIDE_VILLAGE if inside else OUTSIDE_VILLAGE]
+    change = HouseholdChange.objects.create(
+        kind=ChangeKind.TYPE,
+        household=home,
+        region_code=home.village_id,
+        source="IMPORT",
+        before={"household_type": home.household_type, "exit_year": home.exit_year},
+        after={"household_type": "EDGE", "exit_year": None},
+    )
+    return {"pk": change.pk, "action": "accept"}
+
+
 def target(world: World, inside: bool) -> dict[str, Any]:
     from tests.factories import TargetFactory
 
@@ -382,6 +398,12 @@ RULES: dict[str, Rule] = {
     # notices: the county's log, a household's consent
     "monitoring:notice_list": Rule(permission=P.VIEW_NOTICES),
     "monitoring:notice_preference": Rule(permission=P.RECORD_VISITS, obj=household),
+    # household changes (issue 19): every role with household data sees its region's; the county decides
+    "monitoring:household_changes": Rule(permission=P.VIEW_HOUSEHOLDS),
+    "monitoring:duplicate_persons": Rule(permission=P.VIEW_HOUSEHOLDS),
+    "monitoring:household_change_decide": Rule(
+        permission=P.DECIDE_HOUSEHOLD_CHANGES, obj=household_change_accept, methods=("post",), ok=(302,)
+    ),
     "visit-list": Rule(kind="api"),
     "visit-detail": Rule(kind="api", obj=visit),
     "application-list": Rule(kind="api"),
