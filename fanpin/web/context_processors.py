@@ -48,12 +48,13 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         items.append({"label": term("target"), "url": reverse("monitoring:target_list"), "key": "targets"})
         items.append({"label": "农户申报", "url": reverse("monitoring:application_list"), "key": "applications"})
         items.append({"label": "帮扶措施", "url": reverse("assistance:plan_list"), "key": "assistance"})
-        # 分户、合户、成员迁移、户类型、死亡或注销: the county decides, the others see their region's
-        items.append({"label": "农户变更", "url": reverse("monitoring:household_changes"), "key": "household_changes"})
     if role_can(role, Permission.PROPOSE_ELIMINATION) or role_can(role, Permission.DECIDE_ELIMINATION):
         items.append({"label": "风险消除", "url": reverse("assistance:elimination_list"), "key": "elimination"})
     if role_can(role, Permission.UPLOAD_SHEETS):  # department users: upload their alerts
         items.append({"label": "数据导入", "url": reverse("monitoring:import_list"), "key": "imports"})
+    if role_can(role, Permission.VIEW_HOUSEHOLDS):
+        # 分户、合户、成员迁移、户类型、死亡或注销: the county decides, the others see their region's
+        items.append({"label": "农户变更", "url": reverse("monitoring:household_changes"), "key": "household_changes"})
     if role_can(role, Permission.EXPORT_DATA):  # large exports wait here for their owner
         items.append({"label": "我的导出", "url": reverse("monitoring:export_list"), "key": "exports"})
     if role_can(role, Permission.RUN_SCREENING):
