@@ -408,6 +408,7 @@ class MembersHandler(KindHandler):
                 kept = self.FIELDS if proposal.kind == ChangeKind.REMOVAL else ["household_id", "relation"]
                 for name in kept:
                     setattr(obj, name, old[name])
+                r.refs["village_code"] = old["household__village_id"]  # the household written to (screening)
             objs.append(obj)
         actions, new, changed = upsert_actions(objs, existing, ids, self.FIELDS)
         actions = ["pending" if a == "same" and r.number in held else a for a, r in zip(actions, rows, strict=True)]
