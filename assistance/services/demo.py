@@ -28,8 +28,18 @@ from django.utils import timezone
 from assistance.models import AmountKind, Measure, MeasureStatus
 from assistance.services.measures import measure_add, measure_status_set
 from fanpin.core.models import User
-from monitoring.models import AnnualIncome, AppraisalOutcome, Household, Lead, LeadState, MonitoringTarget
+from monitoring.models import (
+    AnnualIncome,
+    AppraisalOutcome,
+    ExpenditureCategory,
+    Household,
+    Lead,
+    LeadState,
+    MonitoringTarget,
+)
+from monitoring.selectors.accounting import accounting_form_initial
 from monitoring.selectors.lines import monitoring_lines_for_province
+from monitoring.services.accounting import AccountingInput, income_accounting_record
 from monitoring.services.demo import demo_exists
 from monitoring.services.review import (
     Decision,
@@ -114,6 +124,28 @@ def _verification(start: dt.date) -> Verification:
 
 
 @transaction.atomic
+def _accounting_record(lead: Lead, village: User) -> None:
+    """At 入户核实 the village records the 12-month 家庭收支核算 (issue 19): the household's latest
+    annual income figures and the window's ledger, as a cadre would start from them."""
+    lead = Lead.objects.select_related("household").get(pk=lead.pk)  # its 发现时间 may have been moved back
+    latest = lead.household.incomes.order_by("-year").first()
+    if latest is None:
+        return
+    ledger = accounting_form_initial(lead=lead)
+    income_accounting_record(
+        lead_id=lead.pk,
+        actor=village,
+        data=AccountingInput(
+            family_size=latest.family_size,
+            wage_income=latest.wage_income,
+            business_income=latest.business_income,
+            property_income=latest.property_income,
+            transfer_income=latest.transfer_income,
+            out_of_pocket={code: ledger.get(f"oop_{code}", Decimal("0")) for code in ExpenditureCategory.values},
+        ),
+    )
+
+
 def demo_workflow_play(*, direct: int = 20, rejected: int = 5) -> DemoWorkflowSummary:
     """Move demo leads on: in the demo village ``HISTORY_IN_VILLAGE`` leads raised 7–12 months ago and
     5 raised three weeks ago go 村级核实 → 乡镇审核 → 县级确定 (and ``WAITING`` more wait for the
@@ -138,6 +170,7 @@ def demo_workflow_play(*, direct: int = 20, rejected: int = 5) -> DemoWorkflowSu
     identified: dict[int, dt.date] = {}  # target household → identified on (targets with a past)
 
     def full_path(lead: Lead, raised: dt.date) -> None:
+        _accounting_record(lead, village)
         lead_verify(
             lead_id=lead.pk, actor=village, opinion="演示：已入户核实，情况属实", verification=_verification(raised)
         )
@@ -158,6 +191,7 @@ def demo_workflow_play(*, direct: int = 20, rejected: int = 5) -> DemoWorkflowSu
     # Work waiting on the township and the county: verified after a 公示 that has ended, and reviewed.
     for n, lead in enumerate(in_village.filter(state=LeadState.NEW)[: WAITING * 2]):
         raised = _give_a_past(lead, months=0, today=today - dt.timedelta(days=5))  # raised 10 days ago
+        _accounting_record(lead, village)
         lead_verify(lead_id=lead.pk, actor=village, opinion="演示：已入户核实", verification=_verification(raised))
         summary.verified += 1
         if n >= WAITING:
