@@ -211,3 +211,18 @@ def test_target_list_filter(tmp_path: Path, world: World) -> None:
     assert f"/monitoring/targets/{with_status.pk}/" in near and f"/monitoring/targets/{without.pk}/" not in near
     any_ = client.get("/monitoring/targets/", {"assistance": "ANY"}).content.decode()
     assert f"/monitoring/targets/{without.pk}/" not in any_
+
+
+def test_upload_page_links_to_the_match_results(tmp_path: Path, world: World) -> None:
+    from monitoring.services.imports.jobs import import_file
+
+    own = minzheng(world)
+    path = kind_sheet(tmp_path / "r.xlsx", KIND, [row(head(world)), row(make_id_number())])
+    job, result = import_file(kind=KIND, source=str(path), file_name="r.xlsx", user=own, dry_run=False)
+    assert result.ok
+    client = Client()
+    client.force_login(own)
+    html = client.get(f"/monitoring/imports/{job.pk}/").content.decode()
+    assert "匹配到家庭成员 1 条、未匹配 1 条" in html and 'data-testid="roster-results"' in html
+    assert AssistanceEntry.objects.filter(source_job=job).count() == 2  # each line keeps its roster row
+    assert sorted(AssistanceEntry.objects.values_list("source_row", flat=True)) == [2, 3]  # as Excel numbers them
