@@ -11,3 +11,6 @@ class CoreConfig(AppConfig):
 
     def ready(self) -> None:
         from fanpin.core import checks  # noqa: F401  (registers the deployment checks)
+        from fanpin.core.terms import model_names_termed
+
+        model_names_termed()  # models' verbose names in the glossary's words (FANPIN_TERMS)

@@ -112,6 +112,21 @@ def termed(text: str) -> str:
     return _FROZEN_WORDS.sub(lambda match: by_word[match.group(0)], str(text))
 
 
+def model_names_termed() -> None:
+    """Models' verbose names holding a 2020 word (MonitoringTarget: 监测对象) in the deployment's words wherever
+    Django shows them (the admin, content types).  Only the runtime options change: the migrations read the
+    declared ones (``_meta.original_attrs``), so no migration follows.  Called once, from CoreConfig.ready."""
+    from django.apps import apps
+
+    for model in apps.get_models():
+        options = model._meta
+        for name in ("verbose_name", "verbose_name_plural"):
+            value = getattr(options, name)
+            if isinstance(value, str) and _FROZEN_WORDS.search(value):
+                setattr(options, name, termed_lazy(value))
+
+
 # For labels evaluated at import (form fields, choices, column declarations): the word is looked up when the
 # label is rendered, so a deployment (or a test) that switches FANPIN_TERMS needs no reload.
 term_lazy = lazy(term, str)
+termed_lazy = lazy(termed, str)

@@ -14,7 +14,7 @@ from assistance.services.exports import headers
 from fanpin.core.checks import term_set
 from fanpin.core.terms import DEFAULT_TERM_SET, leftover_terms, term, term_lazy, termed, terms
 from monitoring.forms_review import ConfirmForm
-from monitoring.models import NoticeKind
+from monitoring.models import MonitoringTarget, NoticeKind
 from monitoring.services.exports_leads import target_columns
 from monitoring.services.notices.templates import notice_text
 from tests.conftest import World
@@ -95,3 +95,10 @@ def test_pages_get_the_terms_and_the_500_page_too(settings: Any, world: World, t
     # Django's 500 handler renders without a request: base.html takes the brand from {% term %}
     html = render_to_string("500.html")
     assert f"{words['monitoring']}和帮扶系统" in html and not leftover_terms(html)
+
+
+@pytest.mark.parametrize("term_set", ["2020", "2026"])
+def test_model_names_follow_the_setting_without_a_migration(settings: Any, term_set: str) -> None:
+    settings.FANPIN_TERMS = term_set
+    assert str(MonitoringTarget._meta.verbose_name) == WORDS[term_set]["target"]  # the admin, content types
+    assert MonitoringTarget._meta.original_attrs["verbose_name"] == "监测对象"  # what the migrations read
