@@ -399,6 +399,15 @@ RULES: dict[str, Rule] = {
     "monitoring:notice_list": Rule(permission=P.VIEW_NOTICES),
     "monitoring:notice_preference": Rule(permission=P.RECORD_VISITS, obj=household),
     # household changes (issue 19): every role with household data sees its region's; the county decides
+    # 家庭收支核算 (issue 19): the village records it for an open lead of its own; every other role
+    # that sees the lead reads the judgement on the lead page only (403 here); the provinces'
+    # deduction setting is the administrators'
+    "monitoring:lead_accounting": Rule(
+        permission=P.VIEW_HOUSEHOLDS,
+        obj=lead,
+        extra={"ok_for": {role: (403,) for role in ("province", "city", "county", "township")}},
+    ),
+    "monitoring:accounting_settings": Rule(permission=P.MANAGE_PARAMETERS),
     "monitoring:household_changes": Rule(permission=P.VIEW_HOUSEHOLDS),
     "monitoring:duplicate_persons": Rule(permission=P.VIEW_HOUSEHOLDS),
     "monitoring:household_change_decide": Rule(
