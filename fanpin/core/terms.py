@@ -48,7 +48,7 @@ TERM_SETS: Mapping[str, Mapping[str, str]] = MappingProxyType(
             target="防止返贫致贫对象",
             monitoring="防止返贫致贫监测",
             scope="防止返贫致贫监测范围",
-            short="防返贫致贫监测",
+            short="防返贫致贫",
         ),
     }
 )
