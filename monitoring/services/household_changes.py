@@ -24,9 +24,12 @@ from fanpin.core.scoping import ObjectOutOfScope
 from fanpin.core.workflow import TransitionNotAllowed
 from monitoring.models import (
     MOVE_KINDS,
+    AlertStatus,
+    AssistanceEntry,
     ChangeKind,
     ChangeSource,
     ChangeState,
+    DepartmentAlert,
     Household,
     HouseholdChange,
     HouseholdType,
@@ -199,7 +202,8 @@ def _decidable(*, actor: Any, change_id: int) -> HouseholdChange:
     except HouseholdChange.DoesNotExist:
         raise ObjectOutOfScope("农户变更") from None
     if change.state != ChangeState.PENDING:
-        raise TransitionNotAllowed(f"该变更已{change.get_state_display()}，不能重复审核。")
+        # the state labels say 已… themselves (已同意, 已驳回)
+        raise TransitionNotAllowed(f"该变更{change.get_state_display()}，不能重复审核。")
     return change
 
 
@@ -302,6 +306,37 @@ def _removal_apply(change: HouseholdChange, member: Member | None, *, actor: Any
     for other in others:
         _decided(other, actor=actor, state=ChangeState.REJECTED, reason=f"该成员已{status}（变更 {change.pk} 已同意）")
     RigidExpenditure.objects.filter(member_id=member.pk).update(member=None)
+    _matches_release(change, member, actor=actor, status=status)
+
+
+# What a matched line becomes when its member leaves the registry: 未匹配 (the constraints
+# ``assistance_entry_status_matches_member`` / ``alert_status_matches_member``: 已匹配 iff a member),
+# scoped back to its submitting unit like any unmatched line, audited (decision record
+# 2026-12-03-household-changes-reviewed.md).
+def _matches_release(change: HouseholdChange, member: Member, *, actor: Any, status: str) -> None:
+    reason = f"匹配成员{member.name}已{status}（农户变更 {change.pk} 已同意），改为未匹配"
+    lines: list[AssistanceEntry | DepartmentAlert] = [
+        *AssistanceEntry.objects.select_for_update().filter(member_id=member.pk).order_by("pk"),
+        *DepartmentAlert.objects.select_for_update().filter(member_id=member.pk).order_by("pk"),
+    ]
+    for line in lines:
+        object_type = "assistance_entry" if isinstance(line, AssistanceEntry) else "department_alert"
+        was = line.region_code
+        line.member_id = None
+        line.status = AlertStatus.UNMATCHED
+        line.region_code = line.scope_code
+        line.save(update_fields=["member", "status", "region_code", "updated_at"])
+        audit_record(
+            actor=actor,
+            object_type=object_type,
+            object_id=line.pk,
+            region_code=was,
+            action="member_removed",
+            from_state=AlertStatus.MATCHED,
+            to_state=AlertStatus.UNMATCHED,
+            reason=reason,
+            data={"member_id": member.pk, "household_change": change.pk, "region_code": line.region_code},
+        )
 
 
 @transaction.atomic

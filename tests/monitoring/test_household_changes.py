@@ -293,3 +293,56 @@ def test_demo_has_pending_changes_and_a_likely_duplicate() -> None:
     page = Client()
     page.force_login(User.objects.get(username="village"))
     assert page.get(LIST).content.decode().count('data-testid="change-card"') == 2
+
+
+def test_death_of_a_member_with_a_matched_roster_line_and_alert(tmp_path: Path, world: World) -> None:
+    """The matched 民政 line and department alert of a member who dies become 未匹配 (scoped back
+    to their submitting unit), each audited, in the accept's transaction: no IntegrityError."""
+    from monitoring.models import AlertStatus, AssistanceEntry, DepartmentAlert
+
+    hh = world.households["520101001001"]
+    father = MemberFactory(household=hh, relation=Relation.FATHER)
+    line = AssistanceEntry.objects.create(
+        id_number=father.id_number,
+        name=father.name,
+        category="SUBSISTENCE",
+        start_date=dt.date(2026, 1, 1),
+        member=father,
+        status=AlertStatus.MATCHED,
+        region_code=hh.village_id,
+        scope_code="520101000000",
+    )
+    alert = DepartmentAlert.objects.create(
+        id_number=father.id_number,
+        name=father.name,
+        alert_type="MEDICAL",
+        alert_date=dt.date(2026, 5, 1),
+        department="医保局",
+        member=father,
+        status=AlertStatus.MATCHED,
+        region_code=hh.village_id,
+        scope_code="520101000000",
+    )
+    assert run(tmp_path, world, "members", [member_row(father, 成员状态="死亡")]).ok
+    change = HouseholdChange.objects.get()
+    assert decide(world.client_for("county"), change, "accept") == 302
+    assert not Member.objects.filter(pk=father.pk).exists()
+    for obj, object_type in ((line, "assistance_entry"), (alert, "department_alert")):
+        obj.refresh_from_db()
+        assert (obj.member_id, obj.status, obj.region_code) == (None, AlertStatus.UNMATCHED, "520101000000")
+        rows = AuditEntry.objects.filter(object_type=object_type, object_id=str(obj.pk), action="member_removed")
+        assert [(r.from_state, r.to_state, r.region_code) for r in rows] == [("MATCHED", "UNMATCHED", hh.village_id)]
+        assert "死亡" in rows[0].reason
+    assert len(audit(change, "accept")) == 1
+
+
+def test_a_decided_change_is_refused_with_its_state_said_once(tmp_path: Path, world: World) -> None:
+    son = MemberFactory(household=world.households["520101001001"], relation=Relation.SON)
+    assert run(tmp_path, world, "members", [member_row(son, 户编号=H2)]).ok
+    change = HouseholdChange.objects.get()
+    county = world.client_for("county")
+    assert decide(county, change, "accept") == 302
+    response = county.post(reverse("monitoring:household_change_decide", args=[change.pk, "accept"]))
+    assert response.status_code == 409
+    assert "该变更已同意，不能重复审核。" in response.content.decode()
+    assert "已已" not in response.content.decode()
