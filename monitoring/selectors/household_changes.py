@@ -6,9 +6,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Min, QuerySet
 from django.db.models.functions import Substr
 
+from fanpin.core.masking import user_sees_full_id
 from monitoring.models import (
     MOVE_KINDS,
     ChangeKind,
@@ -96,7 +97,7 @@ def changes_with_lines(changes: Iterable[HouseholdChange]) -> list[tuple[Househo
 class DuplicateGroup:
     county_code: str
     name: str
-    birth: str  # YYYY-MM-DD
+    birth: str  # YYYY-MM-DD; empty for roles that do not see full 身份证号
     members: list[Member]
 
 
@@ -108,20 +109,26 @@ def duplicate_persons(*, user: Any, limit: int = DUPLICATE_GROUPS_SHOWN) -> list
     """Persons of the user's region with the same name and date of birth (from the 身份证号) in one
     county but different 身份证号 (the number is unique, so two rows are two numbers): likely the
     same person registered twice.  Two queries whatever the region's size: the groups, grouped by
-    the database, then their members."""
+    the database, then their members.
+
+    The birth date is digits 7–14 of the number, exactly the ones a masked number hides (SPEC §1):
+    only roles that see full numbers get it (``birth``) and groups ordered by it; for the others
+    ``birth`` is empty and the groups follow county, name and their first member's id, so neither
+    the page nor its order tells a date."""
+    show_birth = user_sees_full_id(user)
     members = Member.objects.for_user(user).annotate(
         county=Substr("household__village_id", 1, 6), birth_digits=Substr("id_number", 7, 8)
     )
+    order = ("county", "name", "birth_digits") if show_birth else ("county", "name", "first_id")
     groups = list(
         members.values("county", "name", "birth_digits")
-        .annotate(n=Count("id"))
+        .annotate(n=Count("id"), first_id=Min("id"))
         .filter(n__gt=1)
-        .order_by("county", "name", "birth_digits")[:limit]
+        .order_by(*order)[:limit]
     )
     if not groups:
         return []
-    wanted = {(g["county"], g["name"], g["birth_digits"]) for g in groups}
-    found: dict[tuple[str, str, str], list[Member]] = {key: [] for key in sorted(wanted)}
+    found: dict[tuple[str, str, str], list[Member]] = {(g["county"], g["name"], g["birth_digits"]): [] for g in groups}
     rows = (
         members.filter(name__in={g["name"] for g in groups})
         .select_related("household__village")
@@ -132,7 +139,7 @@ def duplicate_persons(*, user: Any, limit: int = DUPLICATE_GROUPS_SHOWN) -> list
         if key in found:
             found[key].append(m)
     return [
-        DuplicateGroup(county.ljust(12, "0"), name, _birth(birth), people)
+        DuplicateGroup(county.ljust(12, "0"), name, _birth(birth) if show_birth else "", people)
         for (county, name, birth), people in found.items()
         if len(people) > 1
     ]

@@ -346,3 +346,37 @@ def test_a_decided_change_is_refused_with_its_state_said_once(tmp_path: Path, wo
     assert response.status_code == 409
     assert "该变更已同意，不能重复审核。" in response.content.decode()
     assert "已已" not in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("role", "sees_birth"),
+    [("province", False), ("city", False), ("county", True), ("township", False), ("village", False), ("admin", True)],
+)
+def test_duplicates_tell_the_birth_date_only_to_roles_seeing_full_numbers(
+    world: World, role: str, sees_birth: bool
+) -> None:
+    """The birth date is digits 7–14 of the 身份证号, the ones the mask hides (SPEC §1): masked
+    roles read 同名同出生日期 without the date, nowhere on the page nor in the groups' order."""
+    village = world.households["520101001001"]
+    late, early = dt.date(1980, 11, 23), dt.date(1975, 3, 9)
+    # the later-born pair is registered first: a page ordered by birth would show it second
+    pairs = {}
+    for birth, name, seq in ((late, "王五", 911), (early, "王五", 921)):
+        pairs[birth] = [
+            MemberFactory(household=village, name=name, id_number=born("520101", birth, seq + i)) for i in range(2)
+        ]
+    page = world.client_for(role).get(reverse("monitoring:duplicate_persons")).content.decode()
+    assert page.count('data-testid="duplicate-row"') == 4
+    for birth, people in pairs.items():
+        for text in (birth.isoformat(), f"{birth:%Y%m%d}", f"{birth:%Y}年"):
+            assert (text in page) is (sees_birth and "-" in text), (role, text)
+        assert (str(birth.year) in page) is sees_birth, role
+        for m in people:
+            assert m.id_number not in page
+            assert f"{m.id_number[:6]}********{m.id_number[-4:]}" in page
+    assert ("同名同出生日期" in page) is not sees_birth
+    first = {
+        b: page.index(f"{people[0].id_number[:6]}********{people[0].id_number[-4:]}") for b, people in pairs.items()
+    }
+    # roles seeing the date: by birth; the others: by the group's first registration
+    assert (first[early] < first[late]) is sees_birth, role
