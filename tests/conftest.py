@@ -209,3 +209,19 @@ def _is_transactional(item: pytest.Item) -> bool:
     if marker is not None and (marker.kwargs.get("transaction") or (marker.args and marker.args[0])):
         return True
     return bool({"transactional_db", "live_server"} & set(getattr(item, "fixturenames", ())))
+
+
+@pytest.fixture
+def pdf_rendered_not_printed(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The crawls render every PDF page's HTML (its template, its data) but do not print it with
+    Chromium: a printed card or village batch costs 1–4 s, ~100 s of a crawl that reaches 34 of them.
+    The printing itself is tested in tests/assistance/test_cards.py and the cards browser test."""
+    printed: list[str] = []
+
+    def fake(html: str, *, stylesheets: list[str]) -> bytes:
+        assert "<html" in html.lower(), html[:80]
+        printed.append(html)
+        return b"%PDF-1.4\n%%EOF\n"
+
+    monkeypatch.setattr("assistance.views.cards.pdf_from_html", fake)
+    return printed
