@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, Min, QuerySet
+from django.db.models import Count, Min, Q, QuerySet
 from django.db.models.functions import Substr
 
 from fanpin.core.masking import user_sees_full_id
@@ -14,6 +14,7 @@ from monitoring.models import (
     MOVE_KINDS,
     ChangeKind,
     ChangeState,
+    Household,
     HouseholdChange,
     HouseholdType,
     Member,
@@ -37,6 +38,17 @@ def household_changes_in_scope(*, user: Any, state: str = ChangeState.PENDING) -
 def household_changes_pending_count(*, user: Any) -> int:
     """What the county's 待办 counts (the same rows as the list's default filter)."""
     return HouseholdChange.objects.for_user(user).filter(state=ChangeState.PENDING).count()
+
+
+def household_pending_changes_count(*, user: Any, household: Household) -> int:
+    """Pending changes of the user's region naming ``household`` (as origin or destination): what
+    the household page's notice counts; the same scoping as the list it links to."""
+    return (
+        HouseholdChange.objects.for_user(user)
+        .filter(state=ChangeState.PENDING)
+        .filter(Q(household_id=household.pk) | Q(target_household_id=household.pk))
+        .count()
+    )
 
 
 @dataclass(frozen=True)

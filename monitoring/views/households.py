@@ -14,6 +14,7 @@ from fanpin.core.scoping import ObjectOutOfScope, RegionScopedViewMixin
 from fanpin.web.mixins import MaskingMixin, PermissionRequiredMixin, client_ip
 from monitoring.forms import HouseholdFilterForm
 from monitoring.models import Household, Member
+from monitoring.selectors.household_changes import household_pending_changes_count
 from monitoring.selectors.households import household_detail, household_income_rows, households_in_scope
 from monitoring.services.personal_data import id_number_search_record, member_id_number_reveal
 
@@ -78,6 +79,7 @@ class HouseholdDetailView(LoginRequiredMixin, PermissionRequiredMixin, MaskingMi
         context = super().get_context_data(**kwargs)
         context["income_rows"] = household_income_rows(household=self.object)
         context["can_unmask"] = user_sees_full_id(self.request.user)
+        context["pending_changes"] = household_pending_changes_count(user=self.request.user, household=self.object)
         return context
 
 

@@ -380,3 +380,23 @@ def test_duplicates_tell_the_birth_date_only_to_roles_seeing_full_numbers(
     }
     # roles seeing the date: by birth; the others: by the group's first registration
     assert (first[early] < first[late]) is sees_birth, role
+
+
+def test_the_household_page_says_a_change_is_pending(tmp_path: Path, world: World) -> None:
+    origin, target = world.households["520101001001"], world.households["520101001002"]
+    son = MemberFactory(household=origin, relation=Relation.SON)
+    assert run(tmp_path, world, "members", [member_row(son, 户编号=target.household_no)]).ok
+    change = HouseholdChange.objects.get()
+
+    def notice(role: str, household: Any) -> str:
+        page = world.client_for(role).get(reverse("monitoring:household_detail", args=[household.pk])).content.decode()
+        start = page.find('data-testid="pending-household-changes"')
+        return "" if start < 0 else page[start : page.index("</p>", start)]
+
+    for role, household in (("county", origin), ("county", target), ("township", origin), ("village", origin)):
+        text = notice(role, household)
+        assert "有待县级审核的农户变更" in text, (role, household)
+        assert f'href="{LIST}"' in text
+    assert notice("county", world.households["520101002001"]) == ""  # a household the change does not name
+    assert decide(world.client_for("county"), change, "accept") == 302
+    assert notice("county", origin) == notice("county", target) == ""
