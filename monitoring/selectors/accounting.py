@@ -46,6 +46,7 @@ from monitoring.models.screening_rules import (
     LOW_INCOME,
     screening_rule,
 )
+from monitoring.selectors.lines import monitoring_line_year_latest
 from monitoring.selectors.screening import province_code_of, rule_settings_for
 from monitoring.selectors.screening_sql import out_of_pocket_window_fen, rules_judge
 
@@ -215,10 +216,10 @@ class Judgement:
             if self.line is None:
                 return f"{self.line_year} 年监测标准未设置。"
             judged = (
-                f"人均收入 {self.per_capita_income} 元减人均自付刚性支出 {self.per_capita_out_of_pocket} 元"
+                f"人均可支配收入 {self.per_capita_income} 元减人均自付刚性支出 {self.per_capita_out_of_pocket} 元"
                 f"为 {self.per_capita_judged} 元"
                 if self.deduct
-                else f"人均收入 {self.per_capita_income} 元"
+                else f"人均可支配收入 {self.per_capita_income} 元"
             )
             compare = "低于" if outcome == "触发" else "不低于"
             return f"{judged}，{compare} {self.line_year} 年监测标准 {self.line} 元。"
@@ -234,9 +235,13 @@ def accounting_judge(
     *, village_code: str, end_year: int, family_size: int, income: Decimal, out_of_pocket: Mapping[str, Decimal]
 ) -> Judgement:
     """Judge a window's figures with ``WINDOW_RULES`` against the line of ``end_year`` of the
-    village's province, with the province's deduction setting (one query for the rules)."""
-    rules = rule_settings_for(county_code=village_code, year=end_year)
-    deduct = accounting_deduction_for(province_code=province_code_of(village_code))
+    village's province, with the province's deduction setting (one query for the rules).  While
+    the province has no line for ``end_year`` yet, the latest line set before it is used (the
+    judgement's ``line_year`` says which; the panel says so)."""
+    province = province_code_of(village_code)
+    line_year = monitoring_line_year_latest(province_code=province, up_to=end_year) or end_year
+    rules = rule_settings_for(county_code=village_code, year=line_year)
+    deduct = accounting_deduction_for(province_code=province)
     income_fen = fen(income)
     oop_fen = {code: fen(out_of_pocket.get(code, Decimal(0))) for code in ExpenditureCategory.values}
     oop_total = sum(oop_fen.values())
@@ -255,7 +260,7 @@ def accounting_judge(
         family_size=family_size,
         income=income,
         out_of_pocket=yuan(oop_total),
-        line_year=end_year,
+        line_year=line_year,
         line=rules.line,
         deduct=deduct,
         values={name: str(rules.value(name)) for name in names},

@@ -27,3 +27,14 @@ def monitoring_lines_for_province(*, province_code: str, years: Iterable[int]) -
 
 def monitoring_line_for(*, year: int, province_code: str) -> Decimal | None:
     return monitoring_lines_for_province(province_code=province_code, years=[year]).get(year)
+
+
+def monitoring_line_year_latest(*, province_code: str, up_to: int) -> int | None:
+    """The latest year ≤ ``up_to`` with a line for the province (its own or the national one), or
+    None: the 12-month 核算 judges with the end year's line, or the latest one set before it."""
+    return (
+        MonitoringLine.objects.filter(Q(province__isnull=True) | Q(province_id=province_code), year__lte=up_to)
+        .order_by("-year")
+        .values_list("year", flat=True)
+        .first()
+    )

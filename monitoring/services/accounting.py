@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -27,6 +27,7 @@ from monitoring.models import (
     IncomeAccountingExpenditure,
     IncomeAccountingSetting,
     Lead,
+    LeadState,
     MonitoringTarget,
     Region,
 )
@@ -42,9 +43,14 @@ from monitoring.selectors.accounting import (
     judgement_stored,
     verdict_text,
 )
+from monitoring.services.imports.spec import number_text_parse
 
 RECORDING_ROLES = frozenset({Role.VILLAGE, Role.ADMIN})
-MONEY_LIMIT = Decimal("1000000000000")  # max_digits 14, decimal_places 2
+# Plausibility: one income type (or one category's out-of-pocket spending) of one household over
+# 12 months above 10 000 000 元 is a typing error (decision record 2026-12-03-income-accounting-12-months).
+MONEY_LIMIT = Decimal("10000000")
+# 入户核实: the 核算 is recorded and changed only while the lead waits for the village's verification.
+RECORDING_STATES = (LeadState.NEW,)
 MAX_FAMILY_SIZE = 99
 
 
@@ -66,11 +72,9 @@ class AccountingInput:
 def _decimal(value: Any) -> Decimal | None:
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
-    try:
-        number = Decimal(str(value).strip().replace(",", ""))
-    except (InvalidOperation, ValueError):
-        return None
-    return number if number.is_finite() else None
+    if isinstance(value, Decimal | int) and not isinstance(value, bool):
+        return Decimal(value) if Decimal(value).is_finite() else None
+    return number_text_parse(str(value))  # the imports' reading: no 1e9, no 1_000
 
 
 def _money_error(label: str, value: Any, *, negative_ok: bool) -> tuple[Decimal | None, str]:
@@ -81,8 +85,8 @@ def _money_error(label: str, value: Any, *, negative_ok: bool) -> tuple[Decimal 
         return None, f"{label}必须是数字（元）。"
     if number < 0 and not negative_ok:
         return None, f"{label}不能为负数。"
-    if abs(number) >= MONEY_LIMIT:
-        return None, f"{label}数值过大。"
+    if abs(number) > MONEY_LIMIT:
+        return None, f"{label}不能超过 {MONEY_LIMIT:,} 元（12 个月合计），请核对。"
     cents = number.quantize(Decimal("0.01"))
     if cents != number:
         return None, f"{label}最多保留 2 位小数（精确到分）。"
@@ -130,6 +134,19 @@ def accounting_input_clean(data: AccountingInput) -> CleanInput:
     return CleanInput(family_size=size, incomes=incomes, out_of_pocket=oop, reason=(data.reason or "").strip())
 
 
+def _recorded_figures(acc: IncomeAccounting) -> dict[str, Decimal | int]:
+    figures: dict[str, Decimal | int] = {"family_size": acc.family_size}
+    figures.update({name: getattr(acc, name) for name, _label in INCOME_FIELDS})
+    figures.update({f"oop_{e.category}": e.amount for e in acc.expenditures.all()})
+    return figures
+
+
+def _clean_figures(clean: CleanInput) -> dict[str, Decimal | int]:
+    figures: dict[str, Decimal | int] = {"family_size": clean.family_size, **clean.incomes}
+    figures.update({f"oop_{code}": amount for code, amount in clean.out_of_pocket.items()})
+    return figures
+
+
 def _lock_lead(*, lead_id: int, actor: Any) -> Lead:
     lead = (
         Lead.objects.for_user(actor)
@@ -167,6 +184,17 @@ def _judgement_data(judgement: Judgement) -> dict[str, Any]:
     }
 
 
+def accounting_closed_reason(lead: Lead) -> str:
+    """Why the lead's 核算 can no longer be recorded or changed (``""`` while it can): it belongs
+    to 入户核实, so only while the lead waits for the village's verification (待核实)."""
+    if lead.state in RECORDING_STATES:
+        return ""
+    return (
+        f"线索当前状态为“{lead.get_state_display()}”，家庭收支核算只能在入户核实（待核实）时录入或修改，"
+        "现已不能再录入或修改。"
+    )
+
+
 def may_record_accounting(user: Any) -> bool:
     return effective_role(user) in RECORDING_ROLES
 
@@ -182,14 +210,17 @@ def income_accounting_record(*, lead_id: int, actor: Any, data: AccountingInput)
     lead = _lock_lead(lead_id=lead_id, actor=actor)
     if not may_record_accounting(actor):
         raise PermissionDenied("家庭收支核算由村干部/驻村工作队在入户核实时录入。")
-    if not lead.is_open:
-        raise TransitionNotAllowed(f"线索已{lead.get_state_display()}，家庭收支核算不能再录入或修改。")
+    refusal = accounting_closed_reason(lead)
+    if refusal:
+        raise TransitionNotAllowed(refusal)
     clean = accounting_input_clean(data)
     existing = IncomeAccounting.objects.select_for_update().filter(lead=lead).first()
     window = accounting_window(lead=lead)
     ledger = accounting_ledger(household_id=lead.household_id, window=window)
     labels = dict(ExpenditureCategory.choices)
     departed = [code for code in ExpenditureCategory.values if clean.out_of_pocket[code] != ledger[code]]
+    if existing is not None and _recorded_figures(existing) == _clean_figures(clean):
+        return existing  # the same figures again (a double submit): no change, nothing written or audited
     if not clean.reason:
         if existing is not None:
             raise ValidationError({"reason": "修改已录入的家庭收支核算，须填写修改原因。"})

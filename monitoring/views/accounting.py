@@ -27,6 +27,7 @@ from monitoring.selectors.accounting import (
 )
 from monitoring.selectors.leads import lead_detail
 from monitoring.services.accounting import (
+    accounting_closed_reason,
     accounting_deduction_set,
     income_accounting_record,
     may_record_accounting,
@@ -67,14 +68,16 @@ def lead_accounting_view(request: HttpRequest, pk: int) -> HttpResponseBase:
     lead = _lead_or_404(request, pk)
     if not may_record_accounting(request.user):
         raise PermissionDenied("家庭收支核算由村干部/驻村工作队在入户核实时录入。")
+    if refusal := accounting_closed_reason(lead):
+        raise TransitionNotAllowed(refusal)  # 409: the 核算 belongs to 入户核实
     if request.method == "GET":
-        if not lead.is_open:
-            raise TransitionNotAllowed(f"线索已{lead.get_state_display()}，家庭收支核算不能再录入或修改。")
         return _render_form(request, lead, AccountingForm(initial=accounting_form_initial(lead=lead)))
     form = AccountingForm(request.POST)
     if form.is_valid():
         try:
             income_accounting_record(lead_id=lead.pk, actor=request.user, data=form.accounting_input())
+        except TransitionNotAllowed:
+            raise  # the lead moved on meanwhile: 409, not a form error
         except ValidationError as exc:
             form_errors_add(form, exc)
         else:

@@ -53,7 +53,7 @@ from monitoring.selectors.leads import (
     publicity_list,
 )
 from monitoring.services import review
-from monitoring.services.accounting import may_record_accounting
+from monitoring.services.accounting import accounting_closed_reason, may_record_accounting
 from monitoring.services.exports_leads import leads_export, publicity_xlsx
 from monitoring.services.personal_data import consent_scan_read
 from monitoring.views.exports import attachment, dated_names, kind_names, xlsx_or_job
@@ -251,7 +251,7 @@ def _render_detail(
         "may_see_scan": role_can(effective_role(user), Permission.VIEW_CONSENT_SCANS),
         # 家庭收支核算 of the 12 months before (issue 19): beside the screening evidence
         "accounting": accounting_panel(lead=lead),
-        "may_record_accounting": lead.is_open and may_record_accounting(user),
+        "may_record_accounting": not accounting_closed_reason(lead) and may_record_accounting(user),
     }
     return render(request, "monitoring/lead_detail.html", context, status=status)
 

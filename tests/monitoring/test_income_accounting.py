@@ -324,6 +324,10 @@ def test_changes_need_a_reason_and_are_audited(world: Any) -> None:
         ("transfer_income", "12.345", "转移净收入最多保留 2 位小数"),
         ("business_income", "", "请填写生产经营净收入"),
         ("oop_EDUCATION", "一千", "教育自付支出必须是数字"),
+        ("wage_income", "1e9", "工资性收入必须是数字"),
+        ("wage_income", "1_000", "工资性收入必须是数字"),
+        ("wage_income", "10000000.01", "工资性收入不能超过 10,000,000 元"),
+        ("oop_MEDICAL", "20000000", "医疗自付支出不能超过 10,000,000 元"),
     ],
 )
 def test_bad_input_is_refused_with_a_chinese_message_naming_the_field(
@@ -357,7 +361,9 @@ def test_confirmation_keeps_the_judgement_with_the_target(world: Any) -> None:
     year = timezone.localdate().year
     _lines(year)
     lead = lead_in(world.households[VILLAGE], LeadState.REVIEWED)
+    Lead.objects.filter(pk=lead.pk).update(state=LeadState.NEW)  # recorded at 入户核实, then reviewed
     income_accounting_record(lead_id=lead.pk, actor=world.users["village"], data=_data(size=2, wage="10000"))
+    Lead.objects.filter(pk=lead.pk).update(state=LeadState.REVIEWED)
     assert IncomeAccounting.objects.get(lead=lead).rules_fired == ["LOW_INCOME"]  # 5 000 per capita
 
     review.lead_confirm(lead_id=lead.pk, actor=world.users["county"], decision=decision())
@@ -394,3 +400,75 @@ def test_the_window_is_judged_with_the_stored_rule_parameters(world: Any) -> Non
     assert "未触发" in spike and "1.5" in spike
     assert "录入后监测标准、规则参数或省级设置已变化" in page
     assert IncomeAccounting.objects.get(pk=acc.pk).rules_fired == ["EXPENDITURE_SPIKE"]  # the saved one is kept
+
+
+def test_full_width_digits_read_as_digits(world: Any) -> None:
+    _lines(2026)
+    lead = LeadFactory(household=world.households[VILLAGE], raised_at=_aware(dt.date(2026, 6, 1)))
+    acc = income_accounting_record(lead_id=lead.pk, actor=world.users["village"], data=_data(wage="１０００"))
+    assert acc.wage_income == Decimal("1000.00")
+
+
+# -- 入户核实 only -------------------------------------------------------------------------------------
+@pytest.mark.parametrize("state", [LeadState.VERIFIED, LeadState.REVIEWED])
+def test_after_the_village_verified_the_accounting_is_closed_409(world: Any, state: str) -> None:
+    _lines(2026)
+    lead = lead_in(world.households[VILLAGE], state)
+    Lead.objects.filter(pk=lead.pk).update(state=LeadState.NEW)  # recorded at 入户核实, then moved on
+    income_accounting_record(lead_id=lead.pk, actor=world.users["village"], data=_data(size=2, wage="10000"))
+    Lead.objects.filter(pk=lead.pk).update(state=state)
+    village = world.client_for("village")
+    url = reverse("monitoring:lead_accounting", args=[lead.pk])
+    form = {"family_size": "2", "wage_income": "90000", "business_income": "0", "property_income": "0",
+            "transfer_income": "0", "reason": "改"} | {f"oop_{code}": "0" for code in CATEGORIES}  # fmt: skip
+    answer = village.post(url, form)
+    assert answer.status_code == 409
+    text = answer.content.decode()
+    assert "只能在入户核实（待核实）时录入或修改" in text and "已已" not in text
+    assert IncomeAccounting.objects.get(lead=lead).wage_income == Decimal("10000.00")
+    assert village.get(url).status_code == 409
+    page = village.get(reverse("monitoring:lead_detail", args=[lead.pk])).content.decode()
+    assert 'data-testid="accounting-panel"' in page and 'data-testid="accounting-link"' not in page
+
+
+def test_closed_message_names_the_state_once(world: Any) -> None:
+    lead = lead_in(world.households[VILLAGE], LeadState.CONFIRMED)
+    with pytest.raises(TransitionNotAllowed) as closed:
+        income_accounting_record(lead_id=lead.pk, actor=world.users["village"], data=_data(wage="1"))
+    assert "“县级已确定”" in closed.value.messages[0] and "已县级" not in closed.value.messages[0]
+
+
+# -- a double submit ------------------------------------------------------------------------------
+def test_the_same_figures_sent_twice_change_nothing(world: Any) -> None:
+    _lines(2026)
+    lead = LeadFactory(household=world.households[VILLAGE], raised_at=_aware(dt.date(2026, 6, 1)))
+    village = world.client_for("village")
+    url = reverse("monitoring:lead_accounting", args=[lead.pk])
+    form = {"family_size": "3", "wage_income": "12000", "business_income": "-200", "property_income": "0",
+            "transfer_income": "500.5", "reason": ""} | {f"oop_{code}": "0" for code in CATEGORIES}  # fmt: skip
+    assert village.post(url, form).status_code == 302
+    again = village.post(url, form | {"wage_income": "12,000.00"})
+    assert again.status_code == 302
+    assert AuditEntry.objects.filter(object_type="income_accounting").count() == 1
+
+
+# -- the line of the end year, or the latest before it -------------------------------------------
+def test_judged_with_the_end_years_line_else_the_latest_before_it(world: Any) -> None:
+    monitoring_line_set(year=2025, line=Decimal("6000.00"))
+    lead = LeadFactory(household=world.households[VILLAGE], raised_at=_aware(dt.date(2026, 6, 1)))
+    acc = income_accounting_record(lead_id=lead.pk, actor=world.users["village"], data=_data(size=2, wage="11000"))
+    assert (acc.line_year, acc.line, acc.rules_fired) == (2025, Decimal("6000.00"), ["LOW_INCOME"])
+    page = world.client_for("county").get(reverse("monitoring:lead_detail", args=[lead.pk])).content.decode()
+    assert "2026 年监测标准未设置，按 2025 年标准判断" in page
+    assert "人均可支配收入" in page.split('data-testid="accounting-panel"')[1]
+    assert "人均纯收入" not in page
+
+    monitoring_line_set(year=2026, line=Decimal("5000.00"))
+    acc = income_accounting_record(
+        lead_id=lead.pk, actor=world.users["village"], data=_data(size=2, wage="11000", reason="标准公布后复核")
+    )
+    # same figures: nothing written; the panel judges live with 2026's line
+    page = world.client_for("county").get(reverse("monitoring:lead_detail", args=[lead.pk])).content.decode()
+    assert "按 2025 年标准判断" not in page
+    low = page.split('data-testid="accounting-rule-LOW_INCOME"')[1].split("</li>")[0]
+    assert "未触发" in low and "2026 年监测标准 5000.00" in low

@@ -11,9 +11,10 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import re
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -148,6 +149,16 @@ def parse_int(value: Any, column: Column) -> int:
 
 _MONEY_LIMIT = Decimal("1e12")
 _CENT = Decimal("0.01")
+_PLAIN_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
+
+
+def number_text_parse(text: str) -> Decimal | None:
+    """The one reading of a typed amount (imports, the 收支核算 form, the roster API): NFKC-normalised
+    (full-width ``１０００`` reads as 1000), thousands commas dropped, then plain digits with an
+    optional sign and decimal point only: exponent notation (``1e9``), underscores (``1_000``),
+    NaN and Infinity are refused (``None``), where ``Decimal()`` would accept them silently."""
+    plain = unicodedata.normalize("NFKC", text).strip().replace(",", "")
+    return Decimal(plain) if _PLAIN_NUMBER.fullmatch(plain) else None
 
 
 def parse_money(value: Any, column: Column) -> Decimal:
@@ -158,11 +169,10 @@ def parse_money(value: Any, column: Column) -> Decimal:
     elif isinstance(value, Decimal):
         amount = value
     elif isinstance(value, str):
-        text = value.strip().replace(",", "")
-        try:
-            amount = Decimal(text)
-        except InvalidOperation:
-            raise CellError(f"{column.header}必须是数字（当前为“{value.strip()}”）。") from None
+        parsed = number_text_parse(value)
+        if parsed is None:
+            raise CellError(f"{column.header}必须是数字（当前为“{value.strip()}”）。")
+        amount = parsed
     else:
         raise CellError(f"{column.header}必须是数字。")
     if not amount.is_finite():
