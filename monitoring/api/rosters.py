@@ -16,11 +16,23 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from fanpin.core.idcard import id_number_mask, id_number_normalize
+from fanpin.core.idcard import id_number_normalize
+from fanpin.core.masking import mask_id
 from fanpin.core.roles import Permission, effective_role, role_can
 from monitoring.models import AlertStatus, AssistanceCategory, AssistanceEntry
 from monitoring.selectors.rosters import rosters_visible, shows_household_data
+from monitoring.services.imports.spec import number_text_parse
 from monitoring.services.rosters import MAX_BATCH, roster_refusal, rosters_submit
+
+
+class PlainDecimalField(serializers.DecimalField):
+    """A DecimalField that reads text as the imports do (``number_text_parse``): no exponent
+    notation (``1e9``), no underscores (``1_000``)."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, str) and data.strip() and number_text_parse(data) is None:
+            raise serializers.ValidationError("请填写数字金额（元），不接受科学计数法或下划线。")
+        return super().to_internal_value(data)
 
 
 class RostersPermission(permissions.BasePermission):
@@ -55,7 +67,7 @@ class RosterLineInSerializer(serializers.Serializer[Any]):
     category = serializers.ChoiceField(choices=AssistanceCategory.choices, help_text="救助类别")
     start_date = serializers.DateField(help_text="开始日期")
     end_date = serializers.DateField(required=False, allow_null=True, help_text="结束日期（空：仍在享受）")
-    monthly_amount = serializers.DecimalField(
+    monthly_amount = PlainDecimalField(
         max_digits=12,
         decimal_places=2,
         min_value=0,  # type: ignore[arg-type]
@@ -109,18 +121,24 @@ class RosterBatchResultSerializer(serializers.Serializer[Any]):
 
 
 class RosterEntrySerializer(serializers.ModelSerializer[AssistanceEntry]):
-    id_number_masked = serializers.SerializerMethodField(help_text="身份证号（脱敏）；民政部门用户为空")
+    id_number_masked = serializers.SerializerMethodField(help_text="报送的身份证号（脱敏）")
+    unmatched_reason = serializers.CharField(source="get_unmatched_reason_display", help_text="未匹配原因（—：未找到）")
+    source_row = serializers.SerializerMethodField(help_text="来源：上传文件的行号（接口报送为空）")
     household_no = serializers.SerializerMethodField(help_text="匹配到的户编号；民政部门用户为空")
 
     class Meta:
         model = AssistanceEntry
         fields = [
             "id",
+            "name",
             "category",
             "start_date",
             "end_date",
             "monthly_amount",
             "status",
+            "unmatched_reason",
+            "source_job",
+            "source_row",
             "created_at",
             "updated_at",
             "id_number_masked",
@@ -130,8 +148,12 @@ class RosterEntrySerializer(serializers.ModelSerializer[AssistanceEntry]):
     def _full(self) -> bool:
         return bool(self.context.get("household_data"))
 
-    def get_id_number_masked(self, obj: AssistanceEntry) -> str | None:
-        return id_number_mask(obj.id_number) if self._full() else None
+    def get_id_number_masked(self, obj: AssistanceEntry) -> str:
+        # the line's own submitted number, masked for every reader (fanpin.core.masking)
+        return mask_id(obj.id_number)
+
+    def get_source_row(self, obj: AssistanceEntry) -> int | None:
+        return obj.source_row
 
     def get_household_no(self, obj: AssistanceEntry) -> str | None:
         if not self._full() or obj.member is None:

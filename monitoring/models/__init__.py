@@ -62,7 +62,12 @@ from monitoring.models.notices import (
 from monitoring.models.regions import Region
 from monitoring.models.screening import RunStatus, RunTrigger, ScreeningParameters, ScreeningRun
 from monitoring.models.screening_rules import ScreeningRule
-from monitoring.models.social_assistance import SAFETY_NET_CATEGORIES, AssistanceCategory, AssistanceEntry
+from monitoring.models.social_assistance import (
+    SAFETY_NET_CATEGORIES,
+    AssistanceCategory,
+    AssistanceEntry,
+    RosterUnmatchedReason,
+)
 from monitoring.models.targets import EliminationMethod, MonitoringTarget, TargetStatus
 from monitoring.models.visits import (
     CHECKLIST_FIELDS,
@@ -143,6 +148,7 @@ __all__ = [
     "Relation",
     "RigidExpenditure",
     "RiskType",
+    "RosterUnmatchedReason",
     "RunStatus",
     "RunTrigger",
     "Schooling",

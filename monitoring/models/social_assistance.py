@@ -31,6 +31,11 @@ class AssistanceCategory(models.TextChoices):
 SAFETY_NET_CATEGORIES = (AssistanceCategory.SUBSISTENCE, AssistanceCategory.DESTITUTE)
 
 
+class RosterUnmatchedReason(models.TextChoices):
+    NONE = "", "—"
+    NAME_MISMATCH = "NAME_MISMATCH", "姓名与身份证号不符"
+
+
 class AssistanceEntryQuerySet(ScopedQuerySet["AssistanceEntry"]):
     # The matched member's village code, or (未匹配) the submitter's region: like DepartmentAlert.
     region_path = "region_code"
@@ -55,6 +60,11 @@ class AssistanceEntry(models.Model):
         related_name="assistance_entries",
     )
     status = models.CharField("匹配状态", max_length=12, choices=AlertStatus.choices)
+    # Why a line is 未匹配 when its 身份证号 was found (a different name: never matched, a typo
+    # must not give 低保 to another family); empty otherwise.
+    unmatched_reason = models.CharField(
+        "未匹配原因", max_length=16, choices=RosterUnmatchedReason.choices, blank=True, default=""
+    )
     region_code = models.CharField("区划代码", max_length=12, blank=True, db_index=True)
     # The submitting unit: 民政 of this region (empty: administrators and commands).
     scope_code = models.CharField("报送单位区划", max_length=12, blank=True, default="")
@@ -99,6 +109,14 @@ class AssistanceEntry(models.Model):
                 condition=Q(status=AlertStatus.MATCHED, member__isnull=False)
                 | Q(status=AlertStatus.UNMATCHED, member__isnull=True),
                 name="assistance_entry_status_matches_member",
+            ),
+            models.CheckConstraint(
+                condition=Q(unmatched_reason__in=RosterUnmatchedReason.values),
+                name="assistance_entry_unmatched_reason_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(unmatched_reason="") | Q(status=AlertStatus.UNMATCHED),
+                name="assistance_entry_reason_only_unmatched",
             ),
             models.CheckConstraint(
                 condition=Q(end_date__isnull=True) | Q(end_date__gte=F("start_date")),

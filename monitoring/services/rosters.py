@@ -1,5 +1,6 @@
 """民政 rosters (SPEC §2.1, §6 ``assistance_roster``): lines of 低保 / 特困 / 低保边缘 / 刚性支出困难
-matched by 身份证号 within the submitter's scope and upserted by their key within the submitting unit.
+matched by 身份证号 and the member's name within the submitter's scope and upserted by their key
+within the submitting unit.
 
 One path for the Excel upload (import kind ``assistance_roster``, a thin adapter) and the API
 (``POST /api/v1/assistance-rosters/``).  Matching is the department alerts' rule
@@ -12,6 +13,8 @@ writes an audit row (``assistance_entry``), in one statement for the batch.
 from __future__ import annotations
 
 import datetime as dt
+import re
+import unicodedata
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -24,15 +27,17 @@ from fanpin.core.audit import state_changes_follow
 from fanpin.core.locks import named_locks_acquire
 from fanpin.core.models import AuditEntry
 from fanpin.core.roles import Department, Permission, Role, effective_role, role_can
-from monitoring.models import AlertStatus, AssistanceCategory, AssistanceEntry
+from monitoring.models import AlertStatus, AssistanceCategory, AssistanceEntry, Member, RosterUnmatchedReason
 from monitoring.services.alerts.matching import AlertUnit, MemberRef, members_match
 from monitoring.services.bulk import CHUNK, chunks, upsert_actions
 
 MAX_BATCH = 1000
 EARLIEST_START = dt.date(2000, 1, 1)
+# Plausibility: one person's monthly 救助金额 above 100 000 元 is a typing error (decision record).
+MAX_MONTHLY_AMOUNT = Decimal("100000")
 
 # What a resent line may change (a difference makes it an "update"); the key is fixed.
-ROSTER_FIELDS = ["name", "end_date", "monthly_amount", "member_id", "status", "region_code"]
+ROSTER_FIELDS = ["name", "end_date", "monthly_amount", "member_id", "status", "unmatched_reason", "region_code"]
 RosterKey = tuple[str, str, str, dt.date]  # scope_code, 身份证号, 救助类别, 开始日期
 
 
@@ -44,6 +49,8 @@ class RosterLine:
     number: int
     values: dict[str, Any]
     member: MemberRef | None = None
+    name_differs: bool = False  # its 身份证号 is a member's in scope, but the name is not that member's
+    from_sheet: bool = False  # ``number`` is a sheet row (an upload or a command's file), kept as its source
 
 
 @dataclass
@@ -84,7 +91,31 @@ def roster_line_error(values: dict[str, Any]) -> tuple[str, str] | None:
         return "start_date", "开始日期不能晚于一年以后。"
     if end is not None and end < start:
         return "end_date", "结束日期不能早于开始日期。"
+    amount = values.get("monthly_amount")
+    if amount is not None and amount > MAX_MONTHLY_AMOUNT:
+        return "monthly_amount", f"月救助金额不能超过 {MAX_MONTHLY_AMOUNT:,} 元，请核对。"
     return None
+
+
+_NAME_SPACES = re.compile(r"\s+")
+_NAME_DOTS = str.maketrans(dict.fromkeys("•・‧∙⋅", "·"))
+
+
+def name_key(name: str) -> str:
+    """A name as compared with the registered member's: NFKC, no spaces, one kind of middle dot."""
+    return _NAME_SPACES.sub("", unicodedata.normalize("NFKC", name or "")).translate(_NAME_DOTS)
+
+
+def _names_check(lines: list[RosterLine]) -> None:
+    """A line whose 身份证号 matched but whose name is not the member's is not matched (a typo in
+    the number must not give 低保 to another family): kept 未匹配 with 姓名与身份证号不符."""
+    ids = {line.member[0] for line in lines if line.member}
+    names: dict[int, str] = {}
+    for part in chunks(sorted(ids)):
+        names.update(Member.objects.filter(pk__in=part).values_list("pk", "name"))
+    for line in lines:
+        if line.member and name_key(names.get(line.member[0], "")) != name_key(line.values["name"]):
+            line.member, line.name_differs = None, True
 
 
 def roster_key(values: dict[str, Any], unit: AlertUnit) -> RosterKey:
@@ -122,6 +153,7 @@ def rosters_write(
     members = members_match(id_numbers=[line.values["id_number"] for line in lines], unit=unit)
     for line in lines:
         line.member = members.get(line.values["id_number"])
+    _names_check(lines)
     keys = [roster_key(line.values, unit) for line in lines]
     existing = _entries_by_key(keys=keys, unit=unit)
     objs = [_entry_of(line, unit=unit, job_id=job_id) for line in lines]
@@ -162,11 +194,12 @@ def _entry_of(line: RosterLine, *, unit: AlertUnit, job_id: int | None) -> Assis
         monthly_amount=None if amount is None else Decimal(amount).quantize(Decimal("0.01")),
         member_id=member[0] if member else None,
         status=AlertStatus.MATCHED if member else AlertStatus.UNMATCHED,
+        unmatched_reason=RosterUnmatchedReason.NAME_MISMATCH if line.name_differs else RosterUnmatchedReason.NONE,
         region_code=member[2] if member else unit.region,
         scope_code=unit.region,
         submitted_by_id=getattr(unit.user, "pk", None),
         source_job_id=job_id,
-        source_row=line.number if job_id is not None else None,
+        source_row=line.number if job_id is not None or line.from_sheet else None,
     )
 
 

@@ -13,7 +13,7 @@ from django.test import Client
 
 from fanpin.core.models import AuditEntry
 from fanpin.core.roles import Department, Role
-from monitoring.models import AlertStatus, AssistanceCategory, AssistanceEntry, ImportKind
+from monitoring.models import AlertStatus, AssistanceCategory, AssistanceEntry, ImportKind, Member
 from monitoring.selectors.imports import import_kinds_for
 from monitoring.selectors.rosters import household_assistance_labels, rosters_visible
 from monitoring.services.imports.pipeline import ImportResult, import_run
@@ -31,10 +31,15 @@ def head(world: World, village: str = VILLAGE) -> str:
     return world.households[village].members.get().id_number
 
 
+def registered_name(id_number: str) -> str:
+    """The name a member of that number is registered under (a roster line names the person)."""
+    return Member.objects.filter(id_number=id_number).values_list("name", flat=True).first() or "张三"
+
+
 def row(id_number: str, **over: Any) -> dict[str, Any]:
     return {
         "身份证号": id_number,
-        "姓名": "张三",
+        "姓名": registered_name(id_number),
         "救助类别": "低保",
         "开始日期": "2026-01-01",
         "结束日期": None,
@@ -119,11 +124,19 @@ def test_department_sees_only_its_own_lines(tmp_path: Path, world: World) -> Non
     # another department (医保) sees none; the county sees its region's
     assert not rosters_visible(user=world.users["dept"]).exists()
     assert rosters_visible(user=world.users["county"]).count() == 1
-    # the page: match status only, no name, 身份证号 or household for the 民政 user
+    # the page: its own submitted name, masked 身份证号 and source row; never the household's data
+    # nor another unit's lines
+    run(tmp_path, own, [row(make_id_number(), 姓名="查无此人")], "own2")
+    run(tmp_path, other_unit, [row(make_id_number(), 姓名="外县报送人")], "other2")
     client = Client()
     client.force_login(own)
     html = client.get("/monitoring/rosters/").content.decode()
-    assert "已匹配" in html and "H520101001001" not in html and "张三" not in html
+    assert "已匹配" in html and "H520101001001" not in html
+    own_line = AssistanceEntry.objects.get(name="查无此人")
+    assert "查无此人" in html and own_line.id_number not in html
+    assert f"{own_line.id_number[:6]}********{own_line.id_number[-4:]}" in html
+    assert own_line.source_row == 2 and "文件第 2 行" in html  # a command's file: no upload job
+    assert "外县报送人" not in html and "特困" not in html.split('data-testid="roster-table"')[1]
     county_html = world.client_for("county").get("/monitoring/rosters/").content.decode()
     assert "H520101001001" in county_html
 
@@ -226,3 +239,40 @@ def test_upload_page_links_to_the_match_results(tmp_path: Path, world: World) ->
     assert "匹配到家庭成员 1 条、未匹配 1 条" in html and 'data-testid="roster-results"' in html
     assert AssistanceEntry.objects.filter(source_job=job).count() == 2  # each line keeps its roster row
     assert sorted(AssistanceEntry.objects.values_list("source_row", flat=True)) == [2, 3]  # as Excel numbers them
+
+
+def test_a_name_that_is_not_the_members_is_not_matched(tmp_path: Path, world: World) -> None:
+    """A typo in the 身份证号 must not give 低保 to another family: the number is a member's in scope
+    but the name differs — kept 未匹配 for the county with the reason, the registered name never shown
+    to 民政."""
+    id_number = head(world)
+    registered = registered_name(id_number)
+    actor = minzheng(world)
+    result = run(tmp_path, actor, [row(id_number, 姓名="李错名"), row(id_number, 救助类别="特困")])
+    assert result.ok, result.errors
+    wrong = AssistanceEntry.objects.get(category=AssistanceCategory.SUBSISTENCE)
+    right = AssistanceEntry.objects.get(category=AssistanceCategory.DESTITUTE)
+    assert (wrong.status, wrong.member, wrong.unmatched_reason) == (AlertStatus.UNMATCHED, None, "NAME_MISMATCH")
+    assert right.status == AlertStatus.MATCHED and right.unmatched_reason == ""
+    assert household_assistance_labels(household_ids=[world.households[VILLAGE].pk]) == {
+        world.households[VILLAGE].pk: "特困"
+    }
+    county_html = world.client_for("county").get("/monitoring/rosters/?status=UNMATCHED").content.decode()
+    assert "李错名" in county_html and "姓名与身份证号不符" in county_html
+    client = Client()
+    client.force_login(actor)
+    html = client.get("/monitoring/rosters/?status=UNMATCHED").content.decode()
+    assert "李错名" in html and registered not in html
+    # full-width spaces or a full-width name are the same name; a corrected resend matches
+    run(tmp_path, actor, [row(id_number, 姓名=f" {registered} ")], "fixed")
+    wrong.refresh_from_db()
+    assert (wrong.status, wrong.unmatched_reason) == (AlertStatus.MATCHED, "")
+
+
+@pytest.mark.parametrize("amount", ["1e9", 9999999999.99, 100000.01])
+def test_an_implausible_monthly_amount_is_refused_naming_the_row(tmp_path: Path, world: World, amount: Any) -> None:
+    result = run(tmp_path, minzheng(world), [row(head(world)), row(make_id_number(), 月救助金额=amount)])
+    assert not result.ok
+    text = " ".join(str(e) for e in result.errors)
+    assert "月救助金额" in text and "3" in text
+    assert not AssistanceEntry.objects.exists()

@@ -12,7 +12,7 @@ from rest_framework.test import APIClient
 
 from fanpin.core.models import AuditEntry
 from fanpin.core.roles import Department, Role
-from monitoring.models import AlertStatus, AssistanceEntry
+from monitoring.models import AlertStatus, AssistanceEntry, Member
 from tests.conftest import World
 from tests.factories import MemberFactory, make_id_number, user
 
@@ -33,10 +33,15 @@ def minzheng(world: World, name: str = "minzheng", region: str = "520101000000")
     return world.users[name]
 
 
+def registered_name(id_number: str) -> str:
+    """The name a member of that number is registered under (a roster line names the person)."""
+    return Member.objects.filter(id_number=id_number).values_list("name", flat=True).first() or "张三"
+
+
 def line(id_number: str, **over: Any) -> dict[str, Any]:
     return {
         "id_number": id_number,
-        "name": "张三",
+        "name": registered_name(id_number),
         "category": "SUBSISTENCE",
         "start_date": "2026-01-01",
         "end_date": None,
@@ -79,7 +84,10 @@ def test_department_reads_only_its_own_lines_without_household_data(world: World
     client_of(other).post(URL, {"entries": [line(head(world, "520102001001"), category="DESTITUTE")]}, format="json")
     mine = client_of(own).get(URL).json()
     assert mine["count"] == 1 and mine["results"][0]["category"] == "SUBSISTENCE"
-    assert mine["results"][0]["household_no"] is None and mine["results"][0]["id_number_masked"] is None
+    own_line = mine["results"][0]
+    assert own_line["household_no"] is None and own_line["name"] == registered_name(head(world))
+    assert own_line["id_number_masked"] == f"{head(world)[:6]}********{head(world)[-4:]}"
+    assert "外" not in str(mine) and own_line["source_row"] is None and own_line["unmatched_reason"] == "—"
     other_id = AssistanceEntry.objects.get(category="DESTITUTE").pk
     assert client_of(own).get(f"{URL}{other_id}/").status_code == 404
     county = client_of(world.users["county"]).get(URL).json()
@@ -107,18 +115,20 @@ def test_query_count_is_pinned(world: World) -> None:
 
     def send(ids: list[str]) -> int:
         client = client_of(actor)
+        entries = [line(n) for n in ids]
         with CaptureQueriesContext(connection) as ctx:
-            assert client.post(URL, {"entries": [line(n) for n in ids]}, format="json").status_code == 201
+            assert client.post(URL, {"entries": entries}, format="json").status_code == 201
         return len(ctx.captured_queries)
 
     small = send(few)
     large = send(many + [make_id_number() for _ in range(10)])
     # two savepoints and their releases (the submit and the write are atomic), the unit's lock
-    # (PostgreSQL), match members, read the unit's lines, insert lines, insert audit rows, read ids
+    # (PostgreSQL), match members, their names, read the unit's lines, insert lines, insert audit
+    # rows, read ids
     lock = 1 if connection.vendor == "postgresql" else 0
-    assert small == large == 9 + lock
+    assert small == large == 10 + lock
     resend = send(few)  # nothing written: match and read only
-    assert resend == 6 + lock
+    assert resend == 7 + lock
 
     def read() -> int:
         client = client_of(world.users["county"])
@@ -127,3 +137,22 @@ def test_query_count_is_pinned(world: World) -> None:
         return len(ctx.captured_queries)
 
     assert read() == 2  # count + page (members and households joined)
+
+
+@pytest.mark.parametrize("amount", ["1e9", "9999999999.99", "1_000", "100000.01"])
+def test_an_implausible_monthly_amount_is_refused(world: World, amount: str) -> None:
+    answer = client_of(minzheng(world)).post(
+        URL, {"entries": [line(head(world)), line(head(world), category="DESTITUTE", monthly_amount=amount)]},
+        format="json",
+    )  # fmt: skip
+    assert answer.status_code == 400, answer.json()
+    assert not AssistanceEntry.objects.exists()
+    if amount == "100000.01":
+        assert "第 2 条" in str(answer.json()) and "月救助金额不能超过" in str(answer.json())
+
+
+def test_a_different_name_is_unmatched_with_the_reason(world: World) -> None:
+    body = client_of(minzheng(world)).post(URL, {"entries": [line(head(world), name="李错名")]}, format="json").json()
+    assert body["unmatched"] == 1
+    read = client_of(minzheng(world)).get(URL).json()["results"][0]
+    assert read["unmatched_reason"] == "姓名与身份证号不符" and read["name"] == "李错名"

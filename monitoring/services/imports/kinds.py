@@ -703,7 +703,7 @@ class AssistanceRosterHandler(KindHandler):
         return True
 
     def write_batch(self, rows: list[Row], *, dry_run: bool) -> list[str]:
-        lines = [RosterLine(r.number, r.values) for r in rows]
+        lines = [RosterLine(r.number, r.values, from_sheet=True) for r in rows]
         batch = rosters_write(user=self.ctx.user, lines=lines, dry_run=dry_run, job_id=self.ctx.job_id)
         extra = self.ctx.extra
         extra["roster_matched"] = extra.get("roster_matched", 0) + batch.matched
