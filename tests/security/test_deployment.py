@@ -50,6 +50,8 @@ def test_logout_tells_the_browser_to_clear_its_cache(client: Client, world: Worl
     client.force_login(world.users["village"])
     response = client.post(reverse("logout"))
     assert response.status_code == 302
-    assert response["Clear-Site-Data"] == '"cache"'  # not "storage": unsent visits stay (see the logout decision record)
+    assert (
+        response["Clear-Site-Data"] == '"cache"'
+    )  # not "storage": unsent visits stay (see the logout decision record)
     login_page = client.get(response["Location"]).content.decode()
     assert "js/session-end.js" in login_page  # deletes the service worker's page copies
