@@ -163,7 +163,10 @@ class RosterEntrySerializer(serializers.ModelSerializer[AssistanceEntry]):
 
 @extend_schema_view(
     list=extend_schema(
-        summary="民政救助名单", description="县级等看本辖区的名单行；民政部门只看本单位报送行的匹配状态。"
+        summary="民政救助名单",
+        description=(
+            "县级等看本辖区的名单行；民政部门只看本单位报送的行：报送的姓名、脱敏身份证号、来源行号和匹配状态（不含农户信息）。"
+        ),
     ),
     retrieve=extend_schema(summary="民政救助名单行"),
 )

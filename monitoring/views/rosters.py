@@ -1,5 +1,6 @@
 """民政 roster pages: the lines (county: its region's, 未匹配 first to act on; a 民政 user: its own
-lines' match status only) and the dashboard's two work lists."""
+submitted lines: its own name, masked 身份证号, source row and match status; nothing of households)
+and the dashboard's two work lists."""
 
 from __future__ import annotations
 
