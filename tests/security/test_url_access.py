@@ -405,7 +405,7 @@ RULES: dict[str, Rule] = {
     "monitoring:lead_accounting": Rule(
         permission=P.VIEW_HOUSEHOLDS,
         obj=lead,
-        extra={"ok_for": {role: (403,) for role in ("province", "city", "county", "township")}},
+        extra={"ok_for": dict.fromkeys(("province", "city", "county", "township"), (403,))},
     ),
     "monitoring:accounting_settings": Rule(permission=P.MANAGE_PARAMETERS),
     "monitoring:household_changes": Rule(permission=P.VIEW_HOUSEHOLDS),
