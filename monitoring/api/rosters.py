@@ -122,7 +122,9 @@ class RosterBatchResultSerializer(serializers.Serializer[Any]):
 
 class RosterEntrySerializer(serializers.ModelSerializer[AssistanceEntry]):
     id_number_masked = serializers.SerializerMethodField(help_text="报送的身份证号（脱敏）")
-    unmatched_reason = serializers.CharField(source="get_unmatched_reason_display", help_text="未匹配原因（—：未找到）")
+    unmatched_reason = serializers.SerializerMethodField(
+        help_text="未匹配原因（—：未找到）；民政部门用户为空（姓名不符与未找到不加区分，以免据此试出辖区内的身份证号）"
+    )
     source_row = serializers.SerializerMethodField(help_text="来源：上传文件的行号（接口报送为空）")
     household_no = serializers.SerializerMethodField(help_text="匹配到的户编号；民政部门用户为空")
 
@@ -151,6 +153,9 @@ class RosterEntrySerializer(serializers.ModelSerializer[AssistanceEntry]):
     def get_id_number_masked(self, obj: AssistanceEntry) -> str:
         # the line's own submitted number, masked for every reader (fanpin.core.masking)
         return mask_id(obj.id_number)
+
+    def get_unmatched_reason(self, obj: AssistanceEntry) -> str:
+        return obj.get_unmatched_reason_display() if self._full() else ""
 
     def get_source_row(self, obj: AssistanceEntry) -> int | None:
         return obj.source_row

@@ -263,6 +263,7 @@ def test_a_name_that_is_not_the_members_is_not_matched(tmp_path: Path, world: Wo
     client.force_login(actor)
     html = client.get("/monitoring/rosters/?status=UNMATCHED").content.decode()
     assert "李错名" in html and registered not in html
+    assert "姓名与身份证号不符" not in html  # 民政 sees 未匹配 only, as for a number nobody registered
     # full-width spaces or a full-width name are the same name; a corrected resend matches
     run(tmp_path, actor, [row(id_number, 姓名=f" {registered} ")], "fixed")
     wrong.refresh_from_db()
