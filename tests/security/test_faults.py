@@ -28,7 +28,8 @@ from tests.monitoring.xlsx import kind_sheet
 ROOT = Path(__file__).resolve().parents[2]
 
 # Runs one county's screening in a separate process that SIGKILLs itself right after the county's
-# new leads and their audit rows were sent to the database (inside the county's transaction), as a
+# new leads and their audit rows were sent to the database (inside the county's transaction: the
+# moment the county tells the dashboards' followers its leads changed, after its last write), as a
 # worker killed by the OOM killer or an operator would die: no exception handler, no rollback call,
 # the connection just drops.
 DYING_WORKER = textwrap.dedent(
@@ -37,11 +38,12 @@ DYING_WORKER = textwrap.dedent(
     import django
     django.setup()
     import monitoring.services.screening_leads as leads
-    real_audit = leads._raised_leads_audit
-    def audit_then_die(**kwargs):
-        real_audit(**kwargs)
-        os.kill(os.getpid(), signal.SIGKILL)
-    leads._raised_leads_audit = audit_then_die
+    real_follow = leads.state_changes_follow
+    def follow_then_die(**kwargs):
+        real_follow(**kwargs)
+        if kwargs.get("object_type") == "lead":
+            os.kill(os.getpid(), signal.SIGKILL)
+    leads.state_changes_follow = follow_then_die
     from monitoring.services.screening import screening_county_execute
     screening_county_execute(run_id=int(sys.argv[1]))
     """
