@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -38,6 +39,7 @@ def household_change_list_view(request: HttpRequest) -> HttpResponse:
         "state": state,
         "states": STATES,
         "can_decide": role_can(effective_role(request.user), Permission.DECIDE_HOUSEHOLD_CHANGES),
+        "can_see_duplicates": user_sees_full_id(request.user),
         "active_nav": "household_changes",
     }
     return render(request, "monitoring/changes/list.html", context)
@@ -66,6 +68,10 @@ def household_change_decide_view(request: HttpRequest, pk: int, action: str) -> 
 @require_GET
 def duplicate_persons_view(request: HttpRequest) -> HttpResponse:
     permission_require(request, Permission.VIEW_HOUSEHOLDS)
+    if not user_sees_full_id(request.user):
+        # a group says two masked numbers share their birth date, digits 7–14, the ones the mask
+        # hides: whoever knows one person's birthday would learn the other's number (SPEC §1)
+        raise PermissionDenied("疑似重复人员列出出生日期相同的身份证号，只向可查看完整身份证号的县级岗位显示。")
     context = {
         "groups": duplicate_persons(user=request.user),
         "can_unmask": user_sees_full_id(request.user),

@@ -409,7 +409,11 @@ RULES: dict[str, Rule] = {
     ),
     "monitoring:accounting_settings": Rule(permission=P.MANAGE_PARAMETERS),
     "monitoring:household_changes": Rule(permission=P.VIEW_HOUSEHOLDS),
-    "monitoring:duplicate_persons": Rule(permission=P.VIEW_HOUSEHOLDS),
+    # 疑似重复人员: only roles that see full 身份证号 (a group tells masked digits 7–14)
+    "monitoring:duplicate_persons": Rule(
+        permission=P.VIEW_HOUSEHOLDS,
+        extra={"ok_for": dict.fromkeys(("province", "city", "township", "village"), (403,))},
+    ),
     "monitoring:household_change_decide": Rule(
         permission=P.DECIDE_HOUSEHOLD_CHANGES, obj=household_change_accept, methods=("post",), ok=(302,)
     ),
