@@ -60,7 +60,10 @@ def dashboard_snapshots_expire(*, region_codes: Iterable[str]) -> int:
 # Object types whose state changes move dashboard figures: ``audit_record`` and the bulk writers tell
 # ``dashboard_state_changed`` through ``fanpin.core.audit.state_changes_follow`` (registered in
 # AssistanceConfig.ready).
-DASHBOARD_OBJECT_TYPES = frozenset({"lead", "target", "elimination", "target_measure", "assistance_entry"})
+# ``household_change``: an accepted 户类型 change or a death moves the 脱贫户 and member counts.
+DASHBOARD_OBJECT_TYPES = frozenset(
+    {"lead", "target", "elimination", "target_measure", "assistance_entry", "household_change"}
+)
 
 
 def dashboard_state_changed(*, object_type: str, region_codes: list[str]) -> None:

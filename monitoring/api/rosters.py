@@ -30,8 +30,11 @@ class PlainDecimalField(serializers.DecimalField):
     notation (``1e9``), no underscores (``1_000``)."""
 
     def to_internal_value(self, data: Any) -> Any:
-        if isinstance(data, str) and data.strip() and number_text_parse(data) is None:
-            raise serializers.ValidationError("请填写数字金额（元），不接受科学计数法或下划线。")
+        if isinstance(data, str) and data.strip():
+            parsed = number_text_parse(data)
+            if parsed is None:
+                raise serializers.ValidationError("请填写数字金额（元），不接受科学计数法或下划线。")
+            data = str(parsed)  # read as the imports read it: "1,000" and "１０００" are 1000
         return super().to_internal_value(data)
 
 

@@ -3,6 +3,7 @@ idempotent re-send, scoping, a 民政 user sees only its own lines, a fixed numb
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -160,3 +161,14 @@ def test_a_different_name_is_unmatched_with_the_reason(world: World) -> None:
     assert read["unmatched_reason"] == "" and read["name"] == "李错名" and read["status"] == "UNMATCHED"
     county = client_of(world.users["county"]).get(URL).json()["results"][0]
     assert county["unmatched_reason"] == "姓名与身份证号不符"
+
+
+@pytest.mark.parametrize("amount", ["1,000", "１０００", " 1000.00 "])
+def test_an_amount_is_read_as_the_imports_read_it(world: World, amount: str) -> None:
+    """Thousands commas and full-width digits read as in an uploaded sheet (``number_text_parse``),
+    not refused by the API alone."""
+    answer = client_of(minzheng(world)).post(
+        URL, {"entries": [line(head(world), monthly_amount=amount)]}, format="json"
+    )
+    assert answer.status_code == 201, answer.json()
+    assert AssistanceEntry.objects.get().monthly_amount == Decimal("1000.00")
