@@ -79,8 +79,10 @@ class ProposeOutcome:
 
 
 def _sans_name(values: dict[str, Any]) -> dict[str, Any]:
-    """``before`` without the member's name (a renaming row, written, is no new proposal)."""
-    return {k: v for k, v in values.items() if k != "name"}
+    """``before`` without the member's name (a renaming row, written, is no new proposal) and
+    身份证号 (the member's own, kept on a removal; a removal proposed before it was kept is no new
+    proposal either)."""
+    return {k: v for k, v in values.items() if k not in ("name", "id_number")}
 
 
 def _slot_of(change: HouseholdChange) -> tuple[str, int]:
@@ -249,6 +251,11 @@ def household_change_accept(*, actor: Any, change_id: int) -> HouseholdChange:
         _type_apply(change, households[change.household_id])
     else:
         _removal_apply(change, member, actor=actor)
+        if member is not None and "id_number" not in change.before:
+            # proposed before the 身份证号 was kept: the accepted change is the record that the
+            # person left the registry (a later import of them is refused or unchanged)
+            change.before = {**change.before, "id_number": member.id_number}
+            change.save(update_fields=["before"])
     _decided(change, actor=actor, state=ChangeState.ACCEPTED, reason="")
     if change.kind == ChangeKind.REMOVAL and member is not None:
         member.delete()  # after the change is decided: its member becomes empty (SET NULL)

@@ -13,6 +13,7 @@ import pytest
 from django.db import IntegrityError, transaction
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from fanpin.core.idcard import id_check_digit
 from fanpin.core.models import AuditEntry
@@ -406,3 +407,55 @@ def test_the_household_page_says_a_change_is_pending(tmp_path: Path, world: Worl
     assert notice("county", world.households["520101002001"]) == ""  # a household the change does not name
     assert decide(world.client_for("county"), change, "accept") == 302
     assert notice("county", origin) == notice("county", target) == ""
+
+
+def test_an_accepted_death_stays_out_of_the_registry_on_later_imports(tmp_path: Path, world: World) -> None:
+    """The county's monthly file keeps listing a dead member (成员状态 死亡): unchanged, nothing
+    written; the same person with the status empty is refused naming the row, nothing written."""
+    hh = world.households["520101001001"]
+    father = MemberFactory(household=hh, relation=Relation.FATHER)
+    other = MemberFactory(household=hh, relation=Relation.SON)
+    dead = member_row(father, 成员状态="死亡")
+    assert run(tmp_path, world, "members", [dead]).ok
+    change = HouseholdChange.objects.get()
+    assert change.before["id_number"] == father.id_number
+    assert decide(world.client_for("county"), change, "accept") == 302
+    change.refresh_from_db()
+    audits, members = AuditEntry.objects.count(), Member.objects.count()
+
+    again = run(tmp_path, world, "members", [dead, member_row(other)])
+    assert again.ok, again.errors
+    assert (again.created, again.updated, again.unchanged) == (0, 0, 2)
+    assert again.extra.get("changes_pending", 0) == 0
+    assert not Member.objects.filter(id_number=father.id_number).exists()
+    assert HouseholdChange.objects.count() == 1
+
+    back = run(tmp_path, world, "members", [member_row(other, 姓名="改名"), member_row(father, 成员状态=None)])
+    day = timezone.localdate(change.decided_at)
+    assert [(e.row, e.column, e.message) for e in back.errors] == [
+        (
+            3,
+            "成员状态",
+            f"该成员已于 {day:%Y-%m-%d} 经县级审核登记为死亡（变更 {change.pk}），"
+            "不能再作为在册成员导入；如属误报，请联系县级核实。",
+        )
+    ]
+    assert not Member.objects.filter(id_number=father.id_number).exists()
+    other.refresh_from_db()
+    assert other.name != "改名"  # the import wrote nothing
+    assert (AuditEntry.objects.count(), Member.objects.count()) == (audits, members)
+
+
+def test_an_exit_year_change_alone_is_pending(tmp_path: Path, world: World) -> None:
+    hh = world.households["520101001001"]
+    hh.household_type, hh.exit_year = "EXITED", 2019
+    hh.save(update_fields=["household_type", "exit_year"])
+    row = {"户编号": H1, "村级区划代码": "520101001001", "户类型": "脱贫户", "脱贫年度": 2020}
+    result = run(tmp_path, world, "households", [row])
+    assert result.ok, result.errors
+    assert result.extra["changes_pending"] == 1
+    hh.refresh_from_db()
+    assert hh.exit_year == 2019
+    change = HouseholdChange.objects.get()
+    assert (change.kind, change.state, change.after["exit_year"]) == (ChangeKind.TYPE, ChangeState.PENDING, 2020)
+    assert run(tmp_path, world, "households", [{**row, "脱贫年度": 2019}]).extra.get("changes_pending", 0) == 0

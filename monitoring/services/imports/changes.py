@@ -9,9 +9,14 @@ accepts or rejects (``monitoring.services.household_changes``).  The import's re
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
-from monitoring.models import ChangeKind, Member, MemberStatus
+from django.utils import timezone
+
+from monitoring.models import ChangeKind, ChangeState, HouseholdChange, Member, MemberStatus
+from monitoring.services.bulk import chunks
 from monitoring.services.household_changes import ChangeProposal, household_changes_propose
 from monitoring.services.imports.rows import ImportContext, Row
 
@@ -32,6 +37,8 @@ def member_change_proposal(row: Row, old: dict[str, Any], *, populated: set[int]
     }
     common = {"household_id": old["household_id"], "region_code": old["household__village_id"], "member_id": old["id"]}
     if status != MemberStatus.ACTIVE:
+        # the 身份证号 stays on the change: the record that this person left the registry
+        before["id_number"] = old["id_number"]
         return ChangeProposal(kind=ChangeKind.REMOVAL, before=before, after={"status": status}, **common)
     target = row.refs["household_id"]
     if target == old["household_id"]:
@@ -47,8 +54,10 @@ def households_populated(household_ids: set[int]) -> set[int]:
 
 
 def household_type_proposal(row: Row, old: dict[str, Any]) -> ChangeProposal | None:
-    """The 户类型 change an imported household row proposes against the stored household ``old``."""
-    if old["household_type"] == row.values["household_type"]:
+    """The 户类型 / 脱贫年度 change an imported household row proposes against the stored household
+    ``old`` (a different 脱贫年度 alone is reviewed too: it is part of the household's type)."""
+    exit_year = row.values.get("exit_year")
+    if (old["household_type"], old["exit_year"]) == (row.values["household_type"], exit_year):
         return None
     return ChangeProposal(
         kind=ChangeKind.TYPE,
@@ -57,6 +66,43 @@ def household_type_proposal(row: Row, old: dict[str, Any]) -> ChangeProposal | N
         before={"household_type": old["household_type"], "exit_year": old["exit_year"]},
         after={"household_type": row.values["household_type"], "exit_year": row.values.get("exit_year")},
     )
+
+
+@dataclass(frozen=True)
+class RemovalAccepted:
+    """The accepted death or removal that took a person out of the registry."""
+
+    change_id: int
+    status: str
+    decided_on: date
+
+    @property
+    def refusal(self) -> str:
+        label = MemberStatus(self.status).label if self.status in MemberStatus.values else "死亡或注销"
+        return (
+            f"该成员已于 {self.decided_on:%Y-%m-%d} 经县级审核登记为{label}（变更 {self.change_id}），"
+            "不能再作为在册成员导入；如属误报，请联系县级核实。"
+        )
+
+
+def removals_accepted(*, id_numbers: list[str], prefix: str) -> dict[str, RemovalAccepted]:
+    """身份证号 → the latest accepted death or removal of that person in the region ``prefix``
+    (one query per chunk of numbers; the number is kept in the change's ``before``)."""
+    found: dict[str, RemovalAccepted] = {}
+    for part in chunks(sorted(set(id_numbers))):
+        changes = (
+            HouseholdChange.objects.filter(
+                kind=ChangeKind.REMOVAL,
+                state=ChangeState.ACCEPTED,
+                region_code__startswith=prefix,
+                before__id_number__in=part,
+            )
+            .order_by("decided_at", "id")
+            .values_list("id", "before__id_number", "after__status", "decided_at")
+        )
+        for pk, id_number, status, decided_at in changes:  # the latest wins
+            found[str(id_number)] = RemovalAccepted(pk, str(status or ""), timezone.localdate(decided_at))
+    return found
 
 
 def changes_propose(ctx: ImportContext, proposals: list[ChangeProposal], *, dry_run: bool) -> None:

@@ -48,6 +48,7 @@ from monitoring.services.imports.changes import (
     household_type_proposal,
     households_populated,
     member_change_proposal,
+    removals_accepted,
 )
 from monitoring.services.imports.rows import ImportContext, Row
 from monitoring.services.ledger import expenditure_key
@@ -331,13 +332,20 @@ class MembersHandler(KindHandler):
         self.households(r.values["household_no"] for r in rows)
         ids = [r.values["id_number"] for r in rows]
         elsewhere = dict(Member.objects.filter(id_number__in=ids).values_list("id_number", "household__village_id"))
+        removed = removals_accepted(id_numbers=[i for i in ids if i not in elsewhere], prefix=self.ctx.prefix or "")
         for row in rows:
             if not self.resolve_household(row):
                 continue
-            old_village = elsewhere.get(row.values["id_number"])
+            id_number = row.values["id_number"]
+            old_village = elsewhere.get(id_number)
+            active = row.values.get("status") in ("", None, MemberStatus.ACTIVE)
             if old_village is not None and not self.ctx.in_scope(old_village):
-                self.err(row, "id_number", "该身份证号已登记在您管辖范围以外的农户中。", value=row.values["id_number"])
-            elif old_village is None and row.values.get("status") not in ("", None, MemberStatus.ACTIVE):
+                self.err(row, "id_number", "该身份证号已登记在您管辖范围以外的农户中。", value=id_number)
+            elif id_number in removed and not active:
+                row.refs["removed"] = True  # already out of the registry: unchanged, nothing written
+            elif id_number in removed:
+                self.err(row, "status", removed[id_number].refusal)
+            elif old_village is None and not active:
                 self.err(row, "status", "系统中没有该身份证号的家庭成员，不能登记为死亡或注销。")
 
     def finish(self) -> None:
@@ -387,7 +395,10 @@ class MembersHandler(KindHandler):
         populated = households_populated({r.refs["household_id"] for r in rows if r.values["id_number"] in existing})
         proposals, held = [], set()
         objs: list[Any] = []
-        for r in rows:
+        # a person whose death or removal the county accepted, listed again as 死亡 / 注销: unchanged
+        gone = {r.number for r in rows if r.refs.get("removed")}
+        written = [r for r in rows if r.number not in gone]
+        for r in written:
             obj = Member(
                 household_id=r.refs["household_id"],
                 id_number=r.values["id_number"],
@@ -410,8 +421,14 @@ class MembersHandler(KindHandler):
                     setattr(obj, name, old[name])
                 r.refs["village_code"] = old["household__village_id"]  # the household written to (screening)
             objs.append(obj)
-        actions, new, changed = upsert_actions(objs, existing, ids, self.FIELDS)
-        actions = ["pending" if a == "same" and r.number in held else a for a, r in zip(actions, rows, strict=True)]
+        actions_written, new, changed = upsert_actions(
+            objs, existing, [r.values["id_number"] for r in written], self.FIELDS
+        )
+        by_number = {
+            r.number: "pending" if a == "same" and r.number in held else a
+            for a, r in zip(actions_written, written, strict=True)
+        }
+        actions = [by_number.get(r.number, "same") for r in rows]
         if not dry_run and (new or changed):
             Member.objects.bulk_create(
                 new + changed,
