@@ -132,6 +132,12 @@ def home_todo(*, user: Any, today: dt.date | None = None) -> list[TodoItem]:
                 _url("monitoring:alert_list", status=AlertStatus.UNMATCHED),
             ),
             TodoItem(
+                "rosters",
+                "未匹配的民政名单",
+                rosters_visible(user=user).filter(status=AlertStatus.UNMATCHED).count(),
+                _url("monitoring:roster_list", status=AlertStatus.UNMATCHED),
+            ),
+            TodoItem(
                 "household_changes",
                 "待审核的农户变更",
                 household_changes_pending_count(user=user),
