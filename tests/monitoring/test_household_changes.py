@@ -459,3 +459,19 @@ def test_an_exit_year_change_alone_is_pending(tmp_path: Path, world: World) -> N
     change = HouseholdChange.objects.get()
     assert (change.kind, change.state, change.after["exit_year"]) == (ChangeKind.TYPE, ChangeState.PENDING, 2020)
     assert run(tmp_path, world, "households", [{**row, "脱贫年度": 2019}]).extra.get("changes_pending", 0) == 0
+
+
+def test_accepted_removals_are_looked_up_once_per_batch(tmp_path: Path, world: World) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    hh = world.households["520101001001"]
+    gone = [MemberFactory(household=hh, relation=Relation.SON) for _ in range(3)]
+    assert run(tmp_path, world, "members", [member_row(m, 成员状态="注销") for m in gone]).ok
+    for change in HouseholdChange.objects.all():
+        assert decide(world.client_for("county"), change, "accept") == 302
+    with CaptureQueriesContext(connection) as queries:
+        again = run(tmp_path, world, "members", [member_row(m, 成员状态="注销") for m in gone])
+    assert again.ok and again.unchanged == 3, again.errors
+    lookups = [q["sql"] for q in queries.captured_queries if "householdchange" in q["sql"] and "id_number" in q["sql"]]
+    assert len(lookups) == 1
