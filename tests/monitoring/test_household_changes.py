@@ -475,3 +475,23 @@ def test_accepted_removals_are_looked_up_once_per_batch(tmp_path: Path, world: W
     assert again.ok and again.unchanged == 3, again.errors
     lookups = [q["sql"] for q in queries.captured_queries if "householdchange" in q["sql"] and "id_number" in q["sql"]]
     assert len(lookups) == 1
+
+
+def test_a_dead_head_listed_beside_the_new_head(tmp_path: Path, world: World) -> None:
+    """The head's death accepted, the next monthly file lists them (户主, 死亡) and the new 户主:
+    the new head is written, the dead one stays out.  While the death is pending, the same file is
+    refused saying the head's death waits for the county."""
+    hh = HouseholdFactory(village=region("520101001001"), household_no="H520101001077")
+    head = MemberFactory(household=hh, relation=Relation.HEAD)
+    son = MemberFactory(household=hh, relation=Relation.SON)
+    monthly = [member_row(head, 成员状态="死亡"), member_row(son, 与户主关系="户主")]
+    pending = run(tmp_path, world, "members", monthly)
+    assert [(e.row, e.column) for e in pending.errors] == [(3, "与户主关系")]
+    assert "须经县级审核" in pending.errors[0].message
+    assert run(tmp_path, world, "members", [member_row(head, 成员状态="死亡")]).ok
+    assert decide(world.client_for("county"), HouseholdChange.objects.get(), "accept") == 302
+    after = run(tmp_path, world, "members", monthly)
+    assert after.ok, after.errors
+    son.refresh_from_db()
+    assert son.relation == Relation.HEAD
+    assert not Member.objects.filter(id_number=head.id_number).exists()

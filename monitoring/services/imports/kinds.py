@@ -319,7 +319,9 @@ class MembersHandler(KindHandler):
         self.ctx.cache.setdefault("file_household", {})[row.values["id_number"]] = (
             row.values["household_no"] if active else ""
         )
-        if row.values["relation"] == Relation.HEAD:
+        # a dead or removed 户主 listed beside the new one is not a second head (a pending death
+        # of the stored head is refused in ``finish``; an accepted one is no member any more)
+        if row.values["relation"] == Relation.HEAD and active:
             heads = self.ctx.cache.setdefault("heads", {})
             no = row.values["household_no"]
             if no in heads:
