@@ -18,6 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from fanpin.core.audit import audit_record, state_changes_follow
+from fanpin.core.masking import mask_id
 from fanpin.core.models import AuditEntry
 from fanpin.core.roles import Permission, effective_role, role_can
 from fanpin.core.scoping import ObjectOutOfScope
@@ -76,6 +77,14 @@ class ProposeOutcome:
     @property
     def pending(self) -> int:
         return self.created + self.revised + self.unchanged
+
+
+def _audit_values(values: dict[str, Any]) -> dict[str, Any]:
+    """A change's values as its audit row keeps them: the 身份证号 the change holds (to recognise the
+    person in later imports) masked, as every stored copy of personal data outside the registry is."""
+    if values.get("id_number"):
+        return {**values, "id_number": mask_id(str(values["id_number"]))}
+    return values
 
 
 def _sans_name(values: dict[str, Any]) -> dict[str, Any]:
@@ -184,7 +193,12 @@ def _propose_chunk(
                     region_code=c.region_code,
                     action="propose",
                     to_state=ChangeState.PENDING,
-                    data={"kind": c.kind, "before": c.before, "after": c.after, "import_job": import_job_id},
+                    data={
+                        "kind": c.kind,
+                        "before": _audit_values(c.before),
+                        "after": c.after,
+                        "import_job": import_job_id,
+                    },
                 )
                 for c in written
             ]
@@ -224,7 +238,7 @@ def _decided(change: HouseholdChange, *, actor: Any, state: str, reason: str) ->
         from_state=ChangeState.PENDING,
         to_state=state,
         reason=reason,
-        data={"kind": change.kind, "before": change.before, "after": change.after},
+        data={"kind": change.kind, "before": _audit_values(change.before), "after": change.after},
     )
 
 

@@ -6,6 +6,7 @@ neither see nor decide; likely duplicate persons are listed for review."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 from typing import Any
 
@@ -495,3 +496,18 @@ def test_a_dead_head_listed_beside_the_new_head(tmp_path: Path, world: World) ->
     son.refresh_from_db()
     assert son.relation == Relation.HEAD
     assert not Member.objects.filter(id_number=head.id_number).exists()
+
+
+def test_audit_rows_keep_the_number_masked(tmp_path: Path, world: World) -> None:
+    """The change keeps the 身份证号 of a 死亡/注销 (later imports recognise the person by it); its
+    audit rows (propose, accept) keep it masked, as every stored copy outside the registry."""
+    son = MemberFactory(household=world.households["520101001001"], relation=Relation.SON)
+    assert run(tmp_path, world, "members", [member_row(son, 成员状态="死亡")]).ok
+    change = HouseholdChange.objects.get()
+    assert change.before["id_number"] == son.id_number
+    assert decide(world.client_for("county"), change, "accept") == 302
+    rows = AuditEntry.objects.filter(object_type="household_change", object_id=str(change.pk))
+    assert rows.count() == 2
+    for row in rows:
+        assert son.id_number not in json.dumps(row.data, ensure_ascii=False)
+        assert row.data["before"]["id_number"] == f"{son.id_number[:6]}********{son.id_number[-4:]}"
