@@ -70,7 +70,13 @@ def roster_uncovered(request: HttpRequest) -> HttpResponse:
         raise PermissionDenied("您的角色无权查看农户名单。")
     year = _year(request)
     page = Paginator(targets_uncovered(user=request.user, year=year), 50).get_page(request.GET.get("page"))
-    context = {"page_obj": page, "year": year, "querystring": urlencode({"year": year}), "active_nav": "rosters"}
+    context = {
+        "page_obj": page,
+        "year": year,
+        "querystring": urlencode({"year": year}),
+        "active_nav": "rosters",
+        "may_view_rosters": rosters_may_view(user=request.user),
+    }
     return render(request, "monitoring/rosters/uncovered.html", context)
 
 
@@ -80,6 +86,10 @@ def roster_unvisited(request: HttpRequest) -> HttpResponse:
     if not _may_see_work_lists(request):
         raise PermissionDenied("您的角色无权查看农户名单。")
     page = Paginator(low_income_unvisited(user=request.user), 50).get_page(request.GET.get("page"))
-    return render(
-        request, "monitoring/rosters/unvisited.html", {"page_obj": page, "querystring": "", "active_nav": "rosters"}
-    )
+    context = {
+        "page_obj": page,
+        "querystring": "",
+        "active_nav": "rosters",
+        "may_view_rosters": rosters_may_view(user=request.user),
+    }
+    return render(request, "monitoring/rosters/unvisited.html", context)

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from django.test import Client
+from django.urls import reverse
 
 from fanpin.core.models import AuditEntry
 from fanpin.core.roles import Department, Role
@@ -277,3 +278,17 @@ def test_an_implausible_monthly_amount_is_refused_naming_the_row(tmp_path: Path,
     text = " ".join(str(e) for e in result.errors)
     assert "月救助金额" in text and "3" in text
     assert not AssistanceEntry.objects.exists()
+
+
+@pytest.mark.parametrize("role", ["province", "city", "county"])
+def test_work_lists_link_the_roster_page_only_for_who_may_open_it(world: World, role: str) -> None:
+    """Leaders reach the two work lists from the dashboard but not the roster page: their breadcrumb
+    names it without a link to a 403 (the county's links it)."""
+    client = world.client_for(role)
+    roster = reverse("monitoring:roster_list")
+    may_open = client.get(roster).status_code == 200
+    assert may_open is (role == "county")
+    for name in ("monitoring:roster_uncovered", "monitoring:roster_unvisited"):
+        page = client.get(reverse(name)).content.decode()
+        assert "民政救助名单" in page
+        assert (f'href="{roster}"' in page) is may_open, (role, name)
