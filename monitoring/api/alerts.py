@@ -17,7 +17,7 @@ from rest_framework.response import Response
 
 from fanpin.core.idcard import id_number_mask, id_number_normalize
 from fanpin.core.terms import term_lazy
-from fanpin.web.api import ID_REGEX
+from fanpin.web.api import ID_REGEX, PersonInMixin
 from monitoring.models import AlertOrigin, AlertStatus, AlertType, DepartmentAlert
 from monitoring.selectors.alerts import alerts_may_submit, alerts_may_view, alerts_visible, shows_household_data
 from monitoring.services.alerts import MAX_BATCH, alerts_submit, medical_settlements_submit, settlement_year_error
@@ -52,7 +52,7 @@ class AlertFilter(django_filters.FilterSet):
         fields = ["status", "alert_type", "department", "idempotency_key", "origin"]
 
 
-class AlertInSerializer(serializers.Serializer[Any]):
+class AlertInSerializer(PersonInMixin, serializers.Serializer[Any]):
     idempotency_key = serializers.RegexField(
         r"^[A-Za-z0-9._:-]{1,64}$",
         help_text="幂等键：同一部门内唯一；重复提交同一键不会重复写入。",
@@ -77,18 +77,6 @@ class AlertInSerializer(serializers.Serializer[Any]):
         help_text="来源部门；行业部门用户和令牌忽略此项，使用其所属部门",
     )
     note = serializers.CharField(max_length=200, required=False, allow_blank=True, help_text="说明")
-
-    def validate_id_number(self, value: str) -> str:
-        try:
-            return id_number_normalize(value)
-        except DjangoValidationError as exc:
-            raise serializers.ValidationError(exc.messages) from exc
-
-    def validate_name(self, value: str) -> str:
-        value = value.strip()
-        if not value:
-            raise serializers.ValidationError("请填写姓名。")
-        return value
 
 
 class AlertBatchSerializer(serializers.Serializer[Any]):

@@ -16,9 +16,9 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from fanpin.core.idcard import id_number_normalize
 from fanpin.core.masking import mask_id
 from fanpin.core.roles import Permission, effective_role, role_can
+from fanpin.web.api import PersonInMixin
 from monitoring.models import AlertStatus, AssistanceCategory, AssistanceEntry
 from monitoring.selectors.rosters import rosters_visible, shows_household_data
 from monitoring.services.imports.spec import number_text_parse
@@ -64,7 +64,7 @@ class RosterFilter(django_filters.FilterSet):
         fields = ["status", "category"]
 
 
-class RosterLineInSerializer(serializers.Serializer[Any]):
+class RosterLineInSerializer(PersonInMixin, serializers.Serializer[Any]):
     id_number = serializers.CharField(max_length=32, help_text="身份证号（18 位，校验码正确）")
     name = serializers.CharField(max_length=64, help_text="姓名")
     category = serializers.ChoiceField(choices=AssistanceCategory.choices, help_text="救助类别")
@@ -79,18 +79,6 @@ class RosterLineInSerializer(serializers.Serializer[Any]):
         coerce_to_string=False,
         help_text="月救助金额（元）",
     )
-
-    def validate_id_number(self, value: str) -> str:
-        try:
-            return id_number_normalize(value)
-        except DjangoValidationError as exc:
-            raise serializers.ValidationError(exc.messages) from exc
-
-    def validate_name(self, value: str) -> str:
-        value = value.strip()
-        if not value:
-            raise serializers.ValidationError("请填写姓名。")
-        return value
 
 
 class RosterBatchSerializer(serializers.Serializer[Any]):
