@@ -12,6 +12,15 @@ from monitoring.models.alerts import (
     ImportJobAlert,
     MedicalSettlement,
 )
+from monitoring.models.calendar import (
+    DEFAULT_STEP_LIMITS,
+    CalendarDay,
+    CalendarDayKind,
+    DayUnit,
+    ProcedureLimit,
+    ProcedureSetting,
+    ProcedureStep,
+)
 from monitoring.models.changes import (
     MOVE_KINDS,
     ChangeKind,
@@ -85,6 +94,7 @@ from monitoring.models.visits import (
 
 __all__ = [
     "CHECKLIST_FIELDS",
+    "DEFAULT_STEP_LIMITS",
     "EVENT_RISK_TYPES",
     "FINAL_LEAD_STATES",
     "FINISHED_NOTICE_STATUSES",
@@ -105,9 +115,12 @@ __all__ = [
     "AppraisalOutcome",
     "AssistanceCategory",
     "AssistanceEntry",
+    "CalendarDay",
+    "CalendarDayKind",
     "ChangeKind",
     "ChangeSource",
     "ChangeState",
+    "DayUnit",
     "DepartmentAlert",
     "DisabilityGrade",
     "EliminationMethod",
@@ -143,6 +156,9 @@ __all__ = [
     "NoticePreference",
     "NoticeRecipient",
     "NoticeStatus",
+    "ProcedureLimit",
+    "ProcedureSetting",
+    "ProcedureStep",
     "Region",
     "RejectionCategory",
     "Relation",

@@ -1,0 +1,138 @@
+"""Working days and step deadlines (SPEC §5.6), read from the stored calendar.
+
+A limit of *n* working days starting on day *s* is due on the *n*-th working day after *s* (the
+start day itself is not counted); *n* calendar days are due on *s* + *n*. A step is **overdue** on
+``today`` when it is not done and its due date is before ``today`` (on the due day it is still on
+time). For set-based filters, ``overdue_cutoff`` turns that into a comparison on the start date:
+overdue ⇔ start < cutoff (and not done), since the due date grows with the start.
+
+Load a ``WorkingCalendar`` once per request/page (one query) and ask it many times.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from monitoring.models.calendar import (
+    DEFAULT_STEP_LIMITS,
+    CalendarDay,
+    CalendarDayKind,
+    DayUnit,
+    ProcedureLimit,
+    ProcedureSetting,
+)
+
+# How far around the dates asked about the calendar is read (a limit is at most 365 days; holidays
+# never make 365 working days longer than two years).
+_MARGIN = dt.timedelta(days=2 * 366 + 60)
+
+
+@dataclass(frozen=True)
+class StepLimit:
+    step: str
+    days: int
+    unit: str  # DayUnit
+
+    @property
+    def label(self) -> str:
+        return f"{self.days} 个{DayUnit(self.unit).label}"
+
+
+class WorkingCalendar:
+    """The exceptions of the stored calendar between two dates, and working-day arithmetic."""
+
+    def __init__(self, *, holidays: set[dt.date], workdays: set[dt.date], lo: dt.date, hi: dt.date) -> None:
+        self.holidays = holidays
+        self.workdays = workdays
+        self.lo, self.hi = lo, hi
+
+    @classmethod
+    def load(
+        cls, *, around: dt.date | None = None, lo: dt.date | None = None, hi: dt.date | None = None
+    ) -> WorkingCalendar:
+        """One query: the stored days within ``_MARGIN`` of ``around`` (or between ``lo`` and ``hi``)."""
+        around = around or dt.date.today()
+        lo = lo or around - _MARGIN
+        hi = hi or around + _MARGIN
+        holidays: set[dt.date] = set()
+        workdays: set[dt.date] = set()
+        for day, kind in CalendarDay.objects.filter(day__gte=lo, day__lte=hi).values_list("day", "kind"):
+            (holidays if kind == CalendarDayKind.HOLIDAY else workdays).add(day)
+        return cls(holidays=holidays, workdays=workdays, lo=lo, hi=hi)
+
+    def is_working_day(self, day: dt.date) -> bool:
+        if day in self.workdays:
+            return True
+        if day in self.holidays:
+            return False
+        return day.weekday() < 5
+
+    def working_days_add(self, start: dt.date, days: int) -> dt.date:
+        """The ``days``-th working day after ``start`` (``start`` itself not counted)."""
+        day, left = start, days
+        while left > 0:
+            day += dt.timedelta(days=1)
+            if self.is_working_day(day):
+                left -= 1
+        return day
+
+    def working_days_between(self, start: dt.date, end: dt.date) -> int:
+        """Working days after ``start`` up to and including ``end`` (0 when ``end`` ≤ ``start``)."""
+        count, day = 0, start
+        while day < end:
+            day += dt.timedelta(days=1)
+            if self.is_working_day(day):
+                count += 1
+        return count
+
+    def due(self, start: dt.date, limit: StepLimit) -> dt.date:
+        if limit.unit == DayUnit.CALENDAR:
+            return start + dt.timedelta(days=limit.days)
+        return self.working_days_add(start, limit.days)
+
+    def is_overdue(self, *, start: dt.date, limit: StepLimit, today: dt.date, done_on: dt.date | None = None) -> bool:
+        """Not done by its due date: done late counts as overdue for that step, done in time not."""
+        due = self.due(start, limit)
+        return (done_on > due) if done_on is not None else today > due
+
+    def overdue_cutoff(self, *, limit: StepLimit, today: dt.date) -> dt.date:
+        """A step not done is overdue on ``today`` exactly when it started before this date."""
+        if limit.unit == DayUnit.CALENDAR:
+            return today - dt.timedelta(days=limit.days)
+        # due(s) < today ⇔ at least ``days`` working days lie strictly between s and today ⇔ s is
+        # before the ``days``-th working day before today.
+        day, left = today, limit.days
+        while left > 0:
+            day -= dt.timedelta(days=1)
+            if self.is_working_day(day):
+                left -= 1
+        return day
+
+
+def step_limits_for(*, province_code: str) -> dict[str, StepLimit]:
+    """Every step's limit in the province (one query): its own where set, else the national default."""
+    limits = {
+        step: StepLimit(step=str(step), days=days, unit=str(unit)) for step, (days, unit) in DEFAULT_STEP_LIMITS.items()
+    }
+    for step, days, unit in ProcedureLimit.objects.filter(province_code=province_code[:2] + "0" * 10).values_list(
+        "step", "days", "unit"
+    ):
+        limits[step] = StepLimit(step=step, days=days, unit=unit)
+    return limits
+
+
+def step_limit_for(*, province_code: str, step: str) -> StepLimit:
+    return step_limits_for(province_code=province_code)[step]
+
+
+def procedure_setting_for(*, province_code: str) -> ProcedureSetting:
+    """The province's settings row, or an unsaved row with the defaults."""
+    code = province_code[:2] + "0" * 10
+    return ProcedureSetting.objects.filter(province_code=code).first() or ProcedureSetting(province_code=code)
+
+
+def step_due(*, province_code: str, step: str, start: dt.date, calendar: WorkingCalendar | None = None) -> dt.date:
+    """When a step started on ``start`` in the province is due (convenience: two queries)."""
+    calendar = calendar or WorkingCalendar.load(around=start)
+    return calendar.due(start, step_limit_for(province_code=province_code, step=step))
