@@ -5,10 +5,33 @@ from django.conf import settings
 from django.db import migrations, models
 
 
+def reviewed_at_backfill(apps, schema_editor):
+    """Leads reviewed before ``reviewed_at`` existed: the time of their audited ``review``."""
+    Lead = apps.get_model("monitoring", "Lead")
+    AuditEntry = apps.get_model("fanpin", "AuditEntry")
+    rows = AuditEntry.objects.filter(object_type="lead", action="review").order_by("at").values_list("object_id", "at")
+    batch: dict[int, object] = {}
+    for object_id, at in rows.iterator(chunk_size=2000):
+        if str(object_id).isdigit():
+            batch[int(object_id)] = at
+        if len(batch) >= 2000:
+            _reviewed_at_write(Lead, batch)
+            batch = {}
+    _reviewed_at_write(Lead, batch)
+
+
+def _reviewed_at_write(Lead, batch):
+    leads = list(Lead.objects.filter(pk__in=list(batch), reviewed_at__isnull=True).only("pk"))
+    for lead in leads:
+        lead.reviewed_at = batch[lead.pk]
+    Lead.objects.bulk_update(leads, ["reviewed_at"], batch_size=500)
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
         ('monitoring', '0029_roster_unmatched_reason'),
+        ('fanpin', '0005_api_tokens'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
@@ -63,4 +86,15 @@ class Migration(migrations.Migration):
                 'constraints': [models.CheckConstraint(condition=models.Q(('province_code__regex', '^[0-9]{2}0{10}$')), name='procedure_setting_province_code')],
             },
         ),
+        migrations.AddField(
+            model_name='lead',
+            name='accepted_on',
+            field=models.DateField(blank=True, null=True, verbose_name='受理日期'),
+        ),
+        migrations.AddField(
+            model_name='lead',
+            name='reviewed_at',
+            field=models.DateTimeField(blank=True, null=True, verbose_name='乡镇审核时间'),
+        ),
+        migrations.RunPython(reviewed_at_backfill, migrations.RunPython.noop),
     ]

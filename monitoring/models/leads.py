@@ -164,6 +164,10 @@ class Lead(models.Model):
     )
     publicity_start = models.DateField("公示开始日期", null=True, blank=True)
     publicity_end = models.DateField("公示结束日期", null=True, blank=True)
+    # 办理时限 (SPEC §5.6): the day the village 受理 the lead (its first step) and the township's
+    # review time; both null on leads written before they were recorded.
+    accepted_on = models.DateField("受理日期", null=True, blank=True)
+    reviewed_at = models.DateTimeField("乡镇审核时间", null=True, blank=True)
 
     objects = LeadQuerySet.as_manager()
 
