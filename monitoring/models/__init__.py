@@ -68,6 +68,7 @@ from monitoring.models.notices import (
     NoticeRecipient,
     NoticeStatus,
 )
+from monitoring.models.province_parameters import ProvinceRuleParameters
 from monitoring.models.regions import Region
 from monitoring.models.screening import RunStatus, RunTrigger, ScreeningParameters, ScreeningRun
 from monitoring.models.screening_rules import ScreeningRule
@@ -159,6 +160,7 @@ __all__ = [
     "ProcedureLimit",
     "ProcedureSetting",
     "ProcedureStep",
+    "ProvinceRuleParameters",
     "Region",
     "RejectionCategory",
     "Relation",
