@@ -12,6 +12,7 @@ Load a ``WorkingCalendar`` once per request/page (one query) and ask it many tim
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from monitoring.models.calendar import (
@@ -42,10 +43,36 @@ class StepLimit:
 class WorkingCalendar:
     """The exceptions of the stored calendar between two dates, and working-day arithmetic."""
 
-    def __init__(self, *, holidays: set[dt.date], workdays: set[dt.date], lo: dt.date, hi: dt.date) -> None:
+    def __init__(
+        self,
+        *,
+        holidays: set[dt.date],
+        workdays: set[dt.date],
+        lo: dt.date,
+        hi: dt.date,
+        sample_years: set[int] | None = None,
+    ) -> None:
         self.holidays = holidays
         self.workdays = workdays
         self.lo, self.hi = lo, hi
+        # years with at least one stored day, and those whose days are sample data (not published)
+        self.years = {d.year for d in holidays | workdays}
+        self.sample_years = sample_years or set()
+
+    def notice(self, days: Iterable[dt.date | None]) -> str:
+        """What a page showing deadlines on ``days`` says about the calendar it used: sample data,
+        or no holidays stored for a year (weekdays counted as working days), else ``""``."""
+        years = sorted({d.year for d in days if d is not None})
+        missing = [y for y in years if y not in self.years]
+        sample = [y for y in years if y in self.sample_years]
+        parts = []
+        if sample:
+            parts.append(f"{'、'.join(map(str, sample))}年节假日安排为示例数据，请导入本省公布的安排。")
+        if missing:
+            parts.append(
+                f"{'、'.join(map(str, missing))}年节假日安排尚未导入，工作日暂按周一至周五计算，请导入本省公布的安排。"
+            )
+        return "".join(parts)
 
     @classmethod
     def load(
@@ -57,9 +84,13 @@ class WorkingCalendar:
         hi = hi or around + _MARGIN
         holidays: set[dt.date] = set()
         workdays: set[dt.date] = set()
-        for day, kind in CalendarDay.objects.filter(day__gte=lo, day__lte=hi).values_list("day", "kind"):
+        sample_years: set[int] = set()
+        rows = CalendarDay.objects.filter(day__gte=lo, day__lte=hi).values_list("day", "kind", "sample")
+        for day, kind, sample in rows:
             (holidays if kind == CalendarDayKind.HOLIDAY else workdays).add(day)
-        return cls(holidays=holidays, workdays=workdays, lo=lo, hi=hi)
+            if sample:
+                sample_years.add(day.year)
+        return cls(holidays=holidays, workdays=workdays, lo=lo, hi=hi, sample_years=sample_years)
 
     def is_working_day(self, day: dt.date) -> bool:
         if day in self.workdays:
@@ -120,6 +151,23 @@ def step_limits_for(*, province_code: str) -> dict[str, StepLimit]:
     ):
         limits[step] = StepLimit(step=step, days=days, unit=unit)
     return limits
+
+
+def province_of(code: str) -> str:
+    """The 12-digit code of the province of any region code."""
+    return code[:2] + "0" * 10
+
+
+def step_limits_by_province() -> tuple[dict[str, StepLimit], dict[str, dict[str, StepLimit]]]:
+    """One query: the national defaults, and every province that overrides any step (its full set)."""
+    defaults = {
+        str(step): StepLimit(step=str(step), days=days, unit=str(unit))
+        for step, (days, unit) in DEFAULT_STEP_LIMITS.items()
+    }
+    provinces: dict[str, dict[str, StepLimit]] = {}
+    for province, step, days, unit in ProcedureLimit.objects.values_list("province_code", "step", "days", "unit"):
+        provinces.setdefault(province, dict(defaults))[step] = StepLimit(step=step, days=days, unit=unit)
+    return defaults, provinces
 
 
 def step_limit_for(*, province_code: str, step: str) -> StepLimit:

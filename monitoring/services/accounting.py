@@ -43,6 +43,7 @@ from monitoring.selectors.accounting import (
     judgement_stored,
     verdict_text,
 )
+from monitoring.services.acceptance import lead_accepted_mark
 from monitoring.services.imports.spec import number_text_parse
 
 RECORDING_ROLES = frozenset({Role.VILLAGE, Role.ADMIN})
@@ -259,6 +260,9 @@ def income_accounting_record(*, lead_id: int, actor: Any, data: AccountingInput)
         IncomeAccountingExpenditure.objects.update_or_create(
             accounting=acc, category=code, defaults={"ledger_amount": ledger[code], "amount": clean.out_of_pocket[code]}
         )
+    accepted = lead_accepted_mark(lead, on=timezone.localdate())  # the village records: 受理, if not recorded
+    if accepted:
+        lead.save(update_fields=accepted)
     after = {"family_size": str(clean.family_size)}
     after.update({name: str(amount) for name, amount in clean.incomes.items()})
     after.update({f"oop_{code}": str(amount) for code, amount in clean.out_of_pocket.items()})

@@ -35,6 +35,7 @@ from monitoring.models import (
     TargetCategory,
     TargetStatus,
 )
+from monitoring.services.acceptance import lead_accepted_mark
 from monitoring.services.accounting import income_accounting_keep
 from monitoring.services.notices import notices_lead_decided
 from monitoring.services.review_bulk import LeadRequest, leads_raise_or_merge_many
@@ -170,7 +171,9 @@ def lead_verify(*, lead_id: int, actor: Any, opinion: str, verification: Verific
         lead.appraisal_outcome = verification.appraisal_outcome
         lead.publicity_start = verification.publicity_start
         lead.publicity_end = verification.publicity_end
+        accepted = lead_accepted_mark(lead, on=verification.home_checked_on)  # 受理, if not recorded
         fields = [
+            *accepted,
             "verified_at",
             "home_checked_on",
             "consent_signed",
@@ -224,7 +227,8 @@ def lead_review(*, lead_id: int, actor: Any, opinion: str) -> Lead:
                 f"请于{(end + dt.timedelta(days=1)).year}年{(end + dt.timedelta(days=1)).month}月"
                 f"{(end + dt.timedelta(days=1)).day}日及以后审核。"
             )
-        return []
+        lead.reviewed_at = _now()  # 办理时限: the township's step ends, the county's starts
+        return ["reviewed_at"]
 
     return LEAD_WORKFLOW.apply(pk=lead_id, name="review", actor=actor, opinion=opinion or "审核通过", on_apply=on_apply)
 

@@ -129,6 +129,8 @@ def leads_raise_or_merge_many(
             merged.append(lead)
         elif decision.action == LeadAction.CREATE:
             lead = Lead(household_id=hid, state=LeadState.NEW, year=year or timezone.localdate().year, raised_at=now)
+            if source == LeadSource.SELF_APPLICATION:  # the household's own application is 受理 as it is filed
+                lead.accepted_on = timezone.localdate(now)
             _apply(lead, decision)
             new.append(lead)
     try:

@@ -1,0 +1,333 @@
+"""办理时限 of a lead's identification steps (SPEC §5.6; decision 2026-12-04-working-days-and-time-limits).
+
+Each step has a start, a due date (the province's limit counted on the stored working-day calendar,
+``monitoring.selectors.calendar``), the day it was done, and a status:
+
+=====================  ==========================================  =========================================
+step                   starts                                      done
+=====================  ==========================================  =========================================
+受理 ACCEPT            the lead's raise date                       ``accepted_on`` (else the home check)
+入户核实 HOME_CHECK    ``accepted_on`` (else the home check)       ``home_checked_on``
+信息比对 COMPARISON    ``home_checked_on``                         every 信息比对 recorded (``comparisons_done_on``)
+民主评议和公示         ``home_checked_on``                         ``publicity_end`` once it is past
+乡镇审核               ``publicity_end`` once it is past           ``reviewed_at`` (or the lead is 乡镇已审核)
+县级审定               ``reviewed_at``                             ``decided_at``
+识别全流程 WHOLE       the lead's raise date                       ``decided_at``
+=====================  ==========================================  =========================================
+
+信息比对 and 民主评议和公示 run side by side after the home check (the village records the appraisal
+and the 公示 in its verification; the county compares beside it). A step is **open** while the lead
+is open, the step has started and is not done; an open step is overdue when ``today`` is after its
+due date (``WorkingCalendar.is_overdue``). ``leads_overdue_condition`` is the same rule as one SQL
+condition (start < ``overdue_cutoff`` per step and province), so the queue's 「超期」 filter and the
+lead page agree; ``tests/monitoring/test_deadlines.py`` holds them together at every boundary.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
+
+from monitoring.models import Lead, LeadState
+from monitoring.models.calendar import DayUnit, ProcedureStep
+from monitoring.selectors.calendar import StepLimit, WorkingCalendar, province_of, step_limits_by_province
+
+IDENTIFICATION_STEPS: tuple[str, ...] = (
+    ProcedureStep.ACCEPT,
+    ProcedureStep.HOME_CHECK,
+    ProcedureStep.COMPARISON,
+    ProcedureStep.APPRAISAL_PUBLICITY,
+    ProcedureStep.TOWNSHIP_REVIEW,
+    ProcedureStep.COUNTY_DECISION,
+    ProcedureStep.WHOLE,
+)
+STEP_LABELS = dict(ProcedureStep.choices)
+OPEN_STATES = (LeadState.NEW, LeadState.VERIFIED, LeadState.REVIEWED)
+
+NOT_STARTED = "NOT_STARTED"
+IN_PROGRESS = "IN_PROGRESS"
+DONE = "DONE"
+DONE_LATE = "DONE_LATE"
+OVERDUE = "OVERDUE"
+SKIPPED = "SKIPPED"
+STATUS_LABELS = {
+    NOT_STARTED: "未开始",
+    IN_PROGRESS: "办理中",
+    DONE: "已办结",
+    DONE_LATE: "已办结（超期）",
+    OVERDUE: "已超期",
+    SKIPPED: "未经此环节",
+}
+
+
+@dataclass(frozen=True)
+class StepDeadline:
+    step: str
+    limit: StepLimit
+    start: dt.date | None
+    due: dt.date | None
+    done_on: dt.date | None
+    status: str
+    late_days: int = 0  # days past due (in the limit's unit), for 已超期 and 已办结（超期）
+
+    @property
+    def label(self) -> str:
+        return STEP_LABELS[self.step]
+
+    @property
+    def status_label(self) -> str:
+        return STATUS_LABELS[self.status]
+
+    @property
+    def overdue(self) -> bool:
+        return self.status == OVERDUE
+
+    @property
+    def late(self) -> bool:
+        return self.status in (OVERDUE, DONE_LATE)
+
+    @property
+    def late_text(self) -> str:
+        """``超期 3 个工作日`` (``""`` when on time; a weekend right after the due day is 0 working days)."""
+        if not self.late:
+            return ""
+        if self.late_days < 1:
+            return "已过期限"
+        return f"超期 {self.late_days} 个{DayUnit(self.limit.unit).label}"
+
+    @property
+    def open(self) -> bool:
+        return self.status in (IN_PROGRESS, OVERDUE)
+
+
+@dataclass(frozen=True)
+class LeadDeadlines:
+    lead_id: int
+    steps: list[StepDeadline]
+    notice: str  # the calendar is sample data / missing for a year shown (``""``: published data)
+
+    @property
+    def overdue(self) -> bool:
+        return any(s.overdue for s in self.steps)
+
+    @property
+    def current(self) -> StepDeadline | None:
+        """The open step due first (an overdue one before others; the whole procedure only when no
+        other step is open)."""
+        open_steps = [s for s in self.steps if s.open and s.step != ProcedureStep.WHOLE]
+        if not open_steps:
+            open_steps = [s for s in self.steps if s.open]
+        if not open_steps:
+            return None
+        return min(open_steps, key=lambda s: (not s.overdue, s.due or dt.date.max))
+
+
+def _local(value: dt.datetime | None) -> dt.date | None:
+    return timezone.localdate(value) if value is not None else None
+
+
+def comparisons_tracked() -> bool:
+    try:
+        from monitoring.selectors import comparisons
+    except ImportError:  # 信息比对 not built: the step is not tracked
+        return False
+    return hasattr(comparisons, "comparisons_done_on")
+
+
+def _comparisons_done(lead_ids: list[int]) -> dict[int, dt.date | None] | None:
+    if not comparisons_tracked():
+        return None
+    from monitoring.selectors.comparisons import comparisons_done_on
+
+    return comparisons_done_on(lead_ids=lead_ids)
+
+
+def _step_facts(
+    lead: Lead, *, today: dt.date, comparison_done: dt.date | None, tracked: bool
+) -> list[tuple[str, dt.date | None, bool, dt.date | None]]:
+    """(step, start, done?, done on) for each step, from the lead's recorded dates."""
+    raised = timezone.localdate(lead.raised_at)
+    accepted = lead.accepted_on or lead.home_checked_on
+    home = lead.home_checked_on
+    publicity_done = lead.publicity_end is not None and lead.publicity_end < today
+    reviewed = _local(lead.reviewed_at)
+    decided = _local(lead.decided_at)
+    facts: list[tuple[str, dt.date | None, bool, dt.date | None]] = [
+        (ProcedureStep.ACCEPT, raised, accepted is not None, accepted),
+        (ProcedureStep.HOME_CHECK, accepted, home is not None, home),
+    ]
+    if tracked:
+        facts.append((ProcedureStep.COMPARISON, home, comparison_done is not None, comparison_done))
+    facts += [
+        (
+            ProcedureStep.APPRAISAL_PUBLICITY,
+            home,
+            publicity_done,
+            lead.publicity_end if publicity_done else None,
+        ),
+        (
+            ProcedureStep.TOWNSHIP_REVIEW,
+            lead.publicity_end if publicity_done else None,
+            reviewed is not None or lead.state == LeadState.REVIEWED,
+            reviewed,
+        ),
+        (ProcedureStep.COUNTY_DECISION, reviewed, decided is not None and reviewed is not None, decided),
+        (ProcedureStep.WHOLE, raised, decided is not None, decided),
+    ]
+    return facts
+
+
+def _late_days(calendar: WorkingCalendar, limit: StepLimit, due: dt.date, end: dt.date) -> int:
+    if limit.unit == DayUnit.CALENDAR:
+        return (end - due).days
+    return calendar.working_days_between(due, end)
+
+
+def lead_deadlines_compute(
+    lead: Lead,
+    *,
+    today: dt.date,
+    calendar: WorkingCalendar,
+    limits: dict[str, StepLimit],
+    comparison_done: dt.date | None = None,
+    comparisons_tracked: bool = False,
+) -> LeadDeadlines:
+    """The steps of one lead (no query: the calendar and the province's limits are given)."""
+    steps: list[StepDeadline] = []
+    shown: list[dt.date | None] = []
+    is_open = lead.state in OPEN_STATES
+    for step, start, done, done_on in _step_facts(
+        lead, today=today, comparison_done=comparison_done, tracked=comparisons_tracked
+    ):
+        limit = limits[step]
+        due = calendar.due(start, limit) if start is not None else None
+        late = 0
+        if done:
+            status = DONE
+            if due is not None and done_on is not None and done_on > due:
+                status, late = DONE_LATE, _late_days(calendar, limit, due, done_on)
+        elif not is_open:
+            status = SKIPPED
+        elif start is None or due is None or start > today:
+            status = NOT_STARTED
+        elif today > due:
+            status, late = OVERDUE, _late_days(calendar, limit, due, today)
+        else:
+            status = IN_PROGRESS
+        steps.append(
+            StepDeadline(step=step, limit=limit, start=start, due=due, done_on=done_on, status=status, late_days=late)
+        )
+        shown += [start, due]
+    return LeadDeadlines(lead_id=lead.pk, steps=steps, notice=calendar.notice(shown))
+
+
+def leads_deadlines(*, leads: Sequence[Lead], today: dt.date) -> dict[int, LeadDeadlines]:
+    """The steps of many leads (a page of the queue, one lead page) in three queries: the calendar,
+    the provinces' limits and the 信息比对 done dates. Each lead needs ``household`` (its village code)."""
+    calendar = WorkingCalendar.load(around=today)
+    defaults, provinces = step_limits_by_province()
+    ids = [lead.pk for lead in leads]
+    done = _comparisons_done(ids) if ids else {}
+    tracked = done is not None
+    return {
+        lead.pk: lead_deadlines_compute(
+            lead,
+            today=today,
+            calendar=calendar,
+            limits=provinces.get(province_of(lead.household.village_id), defaults),
+            comparison_done=(done or {}).get(lead.pk),
+            comparisons_tracked=tracked,
+        )
+        for lead in leads
+    }
+
+
+def lead_deadlines(*, lead: Lead, today: dt.date) -> LeadDeadlines:
+    return leads_deadlines(leads=[lead], today=today)[lead.pk]
+
+
+# -- set-based: the same rule as SQL -------------------------------------------------------------
+def _day_start(day: dt.date) -> dt.datetime:
+    """The first instant of a local day: ``localdate(x) < day`` ⇔ ``x < _day_start(day)``."""
+    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+
+
+def comparisons_pending_condition(prefix: str = "") -> Q:
+    """信息比对 not all recorded: an active source without a result for the lead, or a 有异常
+    without the county's judgement (the rule ``comparisons_done_on`` dates)."""
+    from monitoring.models.comparisons import ComparisonResult, ComparisonSource, DataComparison
+
+    lead_ref = OuterRef(OuterRef(f"{prefix}pk"))
+    missing = ComparisonSource.objects.filter(active=True).filter(
+        ~Exists(DataComparison.objects.filter(lead_id=lead_ref, source_id=OuterRef("pk")))
+    )
+    unjudged = DataComparison.objects.filter(
+        lead_id=OuterRef(f"{prefix}pk"), result=ComparisonResult.ISSUE, judgement=""
+    )
+    return Q(Exists(missing)) | Q(Exists(unjudged))
+
+
+def _steps_overdue_condition(
+    *, limits: dict[str, StepLimit], calendar: WorkingCalendar, today: dt.date, prefix: str, tracked: bool
+) -> Q:
+    def cutoff(step: str) -> dt.date:
+        return calendar.overdue_cutoff(limit=limits[step], today=today)
+
+    p = prefix
+    steps = [
+        # 受理: not accepted and no home check, raised before the cutoff
+        Q(**{f"{p}accepted_on__isnull": True, f"{p}home_checked_on__isnull": True})
+        & Q(**{f"{p}raised_at__lt": _day_start(cutoff(ProcedureStep.ACCEPT))}),
+        # 入户核实: accepted, no home check
+        Q(**{f"{p}home_checked_on__isnull": True, f"{p}accepted_on__lt": cutoff(ProcedureStep.HOME_CHECK)}),
+        # 民主评议和公示: home checked, 公示 not recorded or not yet past
+        Q(**{f"{p}home_checked_on__lt": cutoff(ProcedureStep.APPRAISAL_PUBLICITY)})
+        & (Q(**{f"{p}publicity_end__isnull": True}) | Q(**{f"{p}publicity_end__gte": today})),
+        # 乡镇审核: 公示 past, not reviewed
+        Q(**{f"{p}state__in": [LeadState.NEW, LeadState.VERIFIED], f"{p}reviewed_at__isnull": True})
+        & Q(**{f"{p}publicity_end__lt": min(today, cutoff(ProcedureStep.TOWNSHIP_REVIEW))}),
+        # 县级审定: reviewed, not decided
+        Q(**{f"{p}reviewed_at__lt": _day_start(cutoff(ProcedureStep.COUNTY_DECISION))}),
+        # the whole procedure
+        Q(**{f"{p}raised_at__lt": _day_start(cutoff(ProcedureStep.WHOLE))}),
+    ]
+    if tracked:
+        steps.append(
+            Q(**{f"{p}home_checked_on__lt": cutoff(ProcedureStep.COMPARISON)}) & comparisons_pending_condition(p)
+        )
+    cond = Q()
+    for step_cond in steps:
+        cond |= step_cond
+    return Q(**{f"{p}state__in": list(OPEN_STATES)}) & cond
+
+
+def leads_overdue_condition(*, today: dt.date, prefix: str = "", calendar: WorkingCalendar | None = None) -> Q:
+    """Leads with an overdue step on ``today``, as one condition (two queries to build it: the
+    calendar and the provinces' limits). ``prefix``: the path to the lead (``"lead__"``)."""
+    calendar = calendar or WorkingCalendar.load(around=today)
+    defaults, provinces = step_limits_by_province()
+    tracked = comparisons_tracked()
+    village = f"{prefix}household__village_id"
+    own = Q(pk__in=[])
+    elsewhere = Q()
+    for province, limits in provinces.items():
+        in_province = Q(
+            **{f"{village}__gte": province[:2].ljust(12, "0"), f"{village}__lte": province[:2].ljust(12, "9")}
+        )
+        own |= in_province & _steps_overdue_condition(
+            limits=limits, calendar=calendar, today=today, prefix=prefix, tracked=tracked
+        )
+        elsewhere &= ~in_province
+    default = elsewhere & _steps_overdue_condition(
+        limits=defaults, calendar=calendar, today=today, prefix=prefix, tracked=tracked
+    )
+    return own | default
+
+
+def deadline_notice(*, today: dt.date, days: Iterable[dt.date | None] = ()) -> str:
+    """The calendar notice for a page that shows deadlines around ``today`` (one query)."""
+    return WorkingCalendar.load(around=today).notice([today, *days])
