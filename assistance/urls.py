@@ -1,6 +1,6 @@
 from django.urls import path
 
-from assistance.views import cards, elimination, plans
+from assistance.views import announcements, cards, elimination, plans
 
 app_name = "assistance"
 
@@ -22,4 +22,8 @@ urlpatterns = [
     path("cards/<str:code>/cards.pdf", cards.village_cards_pdf_view, name="village_cards_pdf"),
     path("elimination/<int:pk>/", elimination.proposal_detail, name="proposal_detail"),
     path("elimination/<int:pk>/act/", elimination.proposal_act, name="proposal_act"),
+    # 公告 of a township and period (identification, elimination, 不予纳入 where the province asks)
+    path("announcements/", announcements.announcements_view, name="announcements"),
+    path("announcements/<str:code>/", announcements.announcement_view, name="announcement"),
+    path("announcements/<str:code>/xlsx/", announcements.announcement_xlsx_view, name="announcement_xlsx"),
 ]

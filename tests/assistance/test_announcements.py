@@ -1,0 +1,377 @@
+"""公告 of a township and period: the three groups, the period's edges in Beijing time, the province's
+不予纳入 setting, no personal data on the page or in the sheet, scoping, fixed query count."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import zoneinfo
+from decimal import Decimal
+
+import openpyxl
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from assistance.models import MeasureStatus, ProposalMethod, ProposalState
+from assistance.selectors.announcements import (
+    announcement_build,
+    announcement_period_default,
+    announcement_township,
+)
+from fanpin.core.models import AccessLog, AuditEntry, User
+from fanpin.core.scoping import ObjectOutOfScope
+from monitoring.models import (
+    Household,
+    Lead,
+    LeadState,
+    Member,
+    MonitoringTarget,
+    ProcedureSetting,
+    RejectionCategory,
+    TargetCategory,
+    TargetStatus,
+)
+from tests.assistance.factories import ProposalFactory, TargetMeasureFactory, measure
+from tests.conftest import World
+from tests.factories import HouseholdFactory, LeadFactory, MemberFactory, TargetFactory, make_id_number, region
+
+pytestmark = pytest.mark.django_db
+
+BEIJING = zoneinfo.ZoneInfo("Asia/Shanghai")
+TOWNSHIP = "520101001000"
+START, END = dt.date(2026, 11, 1), dt.date(2026, 11, 30)
+IN_PERIOD = dt.datetime(2026, 11, 15, 10, 0, tzinfo=BEIJING)
+
+
+def _url(name: str, code: str = TOWNSHIP, start: dt.date = START, end: dt.date = END) -> str:
+    return reverse(f"assistance:{name}", args=[code]) + f"?start={start:%Y-%m-%d}&end={end:%Y-%m-%d}"
+
+
+def confirmed(household: Household, at: dt.datetime, category: str = TargetCategory.SUDDEN_HARDSHIP) -> Lead:
+    lead = LeadFactory(household=household, state=LeadState.CONFIRMED, decided_at=at)
+    TargetFactory(household=household, lead=lead, category=category, identified_on=at.date())
+    return lead
+
+
+def rejected(household: Household, at: dt.datetime) -> Lead:
+    return LeadFactory(
+        household=household,
+        state=LeadState.REJECTED,
+        decided_at=at,
+        rejection_reason="家庭收入已恢复，经核实年收入 52000 元",
+        rejection_category=RejectionCategory.INCOME_ABOVE_LINE,
+    )
+
+
+def eliminated(household: Household, at: dt.datetime, method: str = ProposalMethod.NATURAL) -> MonitoringTarget:
+    target = TargetFactory(
+        household=household,
+        status=TargetStatus.ELIMINATED,
+        elimination_method=method,
+        eliminated_on=at.date(),
+        risk_types=["ILLNESS", "DISABILITY"],
+    )
+    ProposalFactory(target=target, state=ProposalState.CONFIRMED, method=method, decided_at=at, proposed_by=_proposer())
+    return target
+
+
+def _proposer() -> User:
+    return User.objects.get(username="village")
+
+
+def announce_rejections(on: bool = True, province: str = "520000000000") -> None:
+    ProcedureSetting.objects.update_or_create(province_code=province, defaults={"announce_rejections": on})
+
+
+def build(world: World, role: str = "county", start: dt.date = START, end: dt.date = END) -> object:
+    user = world.users[role]
+    return announcement_build(user=user, township=announcement_township(user=user, code=TOWNSHIP), start=start, end=end)
+
+
+# -- the groups ----------------------------------------------------------------------------------
+
+
+def test_three_groups_with_village_head_family_size_and_category(world: World) -> None:
+    a = world.households["520101001001"]
+    b = world.households["520101001002"]
+    MemberFactory(household=a, name="配偶甲")
+    confirmed(a, IN_PERIOD, TargetCategory.EDGE_AT_RISK)
+    eliminated(b, IN_PERIOD, ProposalMethod.ASSISTED)
+    c = HouseholdFactory(village=a.village)
+    MemberFactory(household=c, name="王不纳", relation=Member.Relation.HEAD)
+    rejected(c, IN_PERIOD)
+    announce_rejections()
+
+    ann = build(world)
+
+    assert [(r.village, r.head_name, r.family_size, r.label) for r in ann.identified] == [  # type: ignore[attr-defined]
+        (a.village.name, "户主001001", 2, "边缘易致贫户")
+    ]
+    assert [(r.village, r.head_name, r.family_size, r.label) for r in ann.eliminated] == [  # type: ignore[attr-defined]
+        (b.village.name, "户主001002", 1, "帮扶消除")
+    ]
+    assert [(r.head_name, r.label) for r in ann.rejected] == [("王不纳", "不予纳入")]  # type: ignore[attr-defined]
+    assert ann.issuer == "区划520101001000人民政府"  # type: ignore[attr-defined]
+
+
+def test_the_county_direct_confirmation_is_announced_with_the_category_the_county_chose(world: World) -> None:
+    from monitoring.services.review import Decision, lead_confirm_direct
+
+    household = world.households["520101001001"]
+    lead = LeadFactory(household=household, suggested_category=TargetCategory.EDGE_AT_RISK)
+    lead_confirm_direct(
+        lead_id=lead.pk,
+        actor=world.users["county"],
+        decision=Decision(category=TargetCategory.SUDDEN_HARDSHIP, risk_types=["ILLNESS"]),
+        reason="情况紧急",
+    )
+    today = timezone.localdate()
+    ann = build(world, start=today, end=today)
+    assert [(r.head_name, r.label) for r in ann.identified] == [("户主001001", "突发严重困难户")]  # type: ignore[attr-defined]
+
+
+def test_rejections_are_listed_only_where_the_province_asks(world: World, client) -> None:  # type: ignore[no-untyped-def]
+    rejected(world.households["520101001001"], IN_PERIOD)
+    client.force_login(world.users["county"])
+
+    ann = build(world)
+    assert ann.rejected == [] and not ann.rejections_announced  # type: ignore[attr-defined]
+    page = client.get(_url("announcement")).content.decode()
+    assert "不予纳入" not in page and "户主001001" not in page
+
+    announce_rejections(province="530000000000")  # another province's setting changes nothing here
+    assert build(world).rejected == []  # type: ignore[attr-defined]
+
+    announce_rejections()
+    ann = build(world)
+    assert [r.head_name for r in ann.rejected] == ["户主001001"]  # type: ignore[attr-defined]
+    page = client.get(_url("announcement")).content.decode()
+    assert "不予纳入" in page and "户主001001" in page
+    assert "52000" not in page and "家庭收入高于监测标准" not in page  # never the reason
+
+
+def test_open_and_refused_decisions_are_not_announced(world: World) -> None:
+    h = world.households["520101001001"]
+    LeadFactory(household=h, state=LeadState.REVIEWED)
+    target = TargetFactory(household=h)
+    ProposalFactory(
+        target=target,
+        state=ProposalState.REJECTED,
+        decided_at=IN_PERIOD,
+        rejection_reason="收入不稳",
+        proposed_by=_proposer(),
+    )
+    ProposalFactory(
+        target=TargetFactory(household=world.households["520101001002"]),
+        state=ProposalState.PROPOSED,
+        proposed_by=_proposer(),
+    )
+    ann = build(world)
+    assert ann.is_empty  # type: ignore[attr-defined]
+
+
+# -- the period ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("decided_at", "listed"),
+    [
+        (dt.datetime(2026, 11, 1, 0, 0, tzinfo=BEIJING), True),  # first minute (UTC: 31 October 16:00)
+        (dt.datetime(2026, 10, 31, 23, 59, 59, tzinfo=BEIJING), False),  # the day before
+        (dt.datetime(2026, 11, 30, 23, 59, tzinfo=BEIJING), True),  # 23:59 Beijing on the last day
+        (dt.datetime(2026, 12, 1, 0, 0, tzinfo=BEIJING), False),  # UTC still 30 November 16:00
+        (dt.datetime(2026, 11, 30, 16, 30, tzinfo=dt.UTC), False),  # 1 December 00:30 in Beijing
+        (dt.datetime(2026, 10, 31, 16, 30, tzinfo=dt.UTC), True),  # 1 November 00:30 in Beijing
+    ],
+)
+def test_period_edges_are_beijing_dates(world: World, decided_at: dt.datetime, listed: bool) -> None:
+    confirmed(world.households["520101001001"], decided_at)
+    eliminated(world.households["520101001002"], decided_at)
+    extra = HouseholdFactory(village=world.households["520101001001"].village)
+    MemberFactory(household=extra, relation=Member.Relation.HEAD, name="不纳户")
+    rejected(extra, decided_at)
+    announce_rejections()
+    ann = build(world)
+    counts = (len(ann.identified), len(ann.eliminated), len(ann.rejected))  # type: ignore[attr-defined]
+    assert counts == ((1, 1, 1) if listed else (0, 0, 0))
+
+
+def test_a_row_says_the_beijing_date_it_was_decided(world: World) -> None:
+    confirmed(world.households["520101001001"], dt.datetime(2026, 11, 30, 23, 59, tzinfo=BEIJING))
+    assert build(world).identified[0].decided_on == dt.date(2026, 11, 30)  # type: ignore[attr-defined]
+
+
+def test_default_period_is_the_last_full_month() -> None:
+    assert announcement_period_default(today=dt.date(2026, 12, 4)) == (dt.date(2026, 11, 1), dt.date(2026, 11, 30))
+    assert announcement_period_default(today=dt.date(2026, 1, 1)) == (dt.date(2025, 12, 1), dt.date(2025, 12, 31))
+    assert announcement_period_default(today=dt.date(2024, 3, 31)) == (dt.date(2024, 2, 1), dt.date(2024, 2, 29))
+
+
+def test_a_wrong_period_is_refused_with_a_message(world: World, client) -> None:  # type: ignore[no-untyped-def]
+    client.force_login(world.users["county"])
+    response = client.get(_url("announcement", start=END, end=START))
+    assert response.status_code == 400
+    assert "结束日期不能早于开始日期" in response.content.decode()
+    response = client.get(reverse("assistance:announcements") + "?start=2026-11-30&end=2026-11-01")
+    assert response.status_code == 200
+    assert "结束日期不能早于开始日期" in response.content.decode()
+    response = client.get(_url("announcement", start=dt.date(2024, 1, 1), end=dt.date(2026, 1, 1)))
+    assert response.status_code == 400
+
+
+# -- no personal data ------------------------------------------------------------------------------
+
+
+def test_no_personal_data_on_the_page_or_in_the_sheet(world: World, client) -> None:  # type: ignore[no-untyped-def]
+    a = world.households["520101001001"]
+    b = world.households["520101001002"]
+    Household.objects.filter(pk__in=[a.pk, b.pk]).update(phone="13987654321", address="幸福路 8 号")
+    ids = [make_id_number(birth=dt.date(1961, 2, 3)), make_id_number(birth=dt.date(1990, 7, 8))]
+    MemberFactory(household=a, id_number=ids[0], health=Member.Health.SERIOUS, name="病人甲")
+    MemberFactory(household=b, id_number=ids[1], health=Member.Health.DISABLED, disability_grade="G1", name="残者乙")
+    heads = list(Member.objects.filter(household__in=[a, b], relation=Member.Relation.HEAD))
+    Member.objects.filter(pk=heads[0].pk).update(health=Member.Health.CHRONIC)
+    lead = confirmed(a, IN_PERIOD)
+    MonitoringTarget.objects.filter(lead=lead).update(risk_types=["ILLNESS", "DISABILITY"])
+    target = eliminated(b, IN_PERIOD)
+    TargetMeasureFactory(
+        target=target,
+        measure=measure("MICROCREDIT"),
+        responsible_phone="13511112222",
+        amount=Decimal("50000.00"),
+        amount_kind="LOAN",
+        status=MeasureStatus.IN_PROGRESS,
+    )
+    c = HouseholdFactory(village=a.village, phone="13633334444")
+    MemberFactory(household=c, relation=Member.Relation.HEAD, name="张三", health=Member.Health.SERIOUS)
+    rejected(c, IN_PERIOD)
+    announce_rejections()
+    client.force_login(world.users["county"])
+
+    page = client.get(_url("announcement")).content.decode()
+    response = client.get(_url("announcement_xlsx"))
+    assert response.status_code == 200
+    sheet = openpyxl.load_workbook(io.BytesIO(response.content)).active
+    cells = "\n".join(str(v) for row in sheet.iter_rows(values_only=True) for v in row if v is not None)
+
+    for text in (page, cells):
+        assert "户主001001" in text and "户主001002" in text and "张三" in text
+        all_ids = [*ids, *Member.objects.filter(household__in=[a, b, c]).values_list("id_number", flat=True)]
+        for number in all_ids:
+            assert number not in text and number[-4:] + "\n" not in text
+            assert number[:6] + "********" not in text  # not even masked
+        for secret in ("13987654321", "13633334444", "13511112222", "3987", "幸福路", "50000", "50,000"):
+            assert secret not in text, secret
+        for health in ("因病", "因残", "大病", "慢性病", "残疾", "病人甲", "残者乙", "健康"):
+            assert health not in text, health
+        assert "银行" not in text and "账号" not in text
+    # the sheet is an export of personal data (names of households): audited and access-logged
+    entry = AuditEntry.objects.get(object_type="export", object_id="announcement")
+    assert entry.data["rows"] == 3 and entry.region_code == TOWNSHIP
+    assert entry.data["start"] == "2026-11-01" and entry.data["end"] == "2026-11-30"
+    assert AccessLog.objects.filter(action=AccessLog.Action.EXPORT, region_code=TOWNSHIP).exists()
+
+
+def test_the_sheet_cells_are_safe(world: World, client) -> None:  # type: ignore[no-untyped-def]
+    h = world.households["520101001001"]
+    Member.objects.filter(household=h, relation=Member.Relation.HEAD).update(name="=HYPERLINK(1)")
+    confirmed(h, IN_PERIOD)
+    client.force_login(world.users["county"])
+    sheet = openpyxl.load_workbook(io.BytesIO(client.get(_url("announcement_xlsx")).content)).active
+    names = [row[3] for row in sheet.iter_rows(min_row=2, values_only=True)]
+    assert names == ["'=HYPERLINK(1)"]
+
+
+# -- scoping ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("role", "code", "status"),
+    [
+        ("county", TOWNSHIP, 200),
+        ("township", TOWNSHIP, 200),
+        ("village", TOWNSHIP, 200),  # the cadre posts the township's 公告 in the village
+        ("city", TOWNSHIP, 200),
+        ("province", TOWNSHIP, 200),
+        ("admin", TOWNSHIP, 200),
+        ("township", "520101002000", 404),  # another township of the county
+        ("village", "520101002000", 404),
+        ("county", "520102001000", 404),  # another county's township
+        ("county", "530101001000", 404),  # another province's
+        ("county", "520101001001", 404),  # a village, not a township
+        ("county", "520101000000", 404),
+        ("dept", TOWNSHIP, 403),
+    ],
+)
+def test_scoping(world: World, client, role: str, code: str, status: int) -> None:  # type: ignore[no-untyped-def]
+    confirmed(world.households["520101001001"], IN_PERIOD)
+    client.force_login(world.users[role])
+    assert client.get(_url("announcement", code=code)).status_code == status
+    assert client.get(_url("announcement_xlsx", code=code)).status_code == status
+
+
+def test_anonymous_users_are_sent_to_sign_in(client) -> None:  # type: ignore[no-untyped-def]
+    response = client.get(_url("announcement"))
+    assert response.status_code == 302 and "login" in response["Location"]
+
+
+def test_a_village_cadre_sees_the_whole_township_list(world: World) -> None:
+    confirmed(world.households["520101001001"], IN_PERIOD)
+    confirmed(world.households["520101001002"], IN_PERIOD)  # a neighbouring village of the township
+    confirmed(world.households["520101002001"], IN_PERIOD)  # another township
+    ann = build(world, role="village")
+    assert sorted(r.head_name for r in ann.identified) == ["户主001001", "户主001002"]  # type: ignore[attr-defined]
+    with pytest.raises(ObjectOutOfScope):
+        announcement_township(user=world.users["village"], code="520101002000")
+
+
+def test_chooser_lists_townships_in_scope_with_counts(world: World, client) -> None:  # type: ignore[no-untyped-def]
+    confirmed(world.households["520101001001"], IN_PERIOD)
+    eliminated(world.households["520101002001"], IN_PERIOD)
+    client.force_login(world.users["county"])
+    page = client.get(reverse("assistance:announcements") + "?start=2026-11-01&end=2026-11-30").content.decode()
+    assert reverse("assistance:announcement", args=[TOWNSHIP]) + "?start=2026-11-01&amp;end=2026-11-30" in page
+    assert reverse("assistance:announcement", args=["520101002000"]) in page
+    assert "520102001000" not in page  # the other county's township
+    client.force_login(world.users["township"])
+    page = client.get(reverse("assistance:announcements")).content.decode()
+    assert reverse("assistance:announcement", args=[TOWNSHIP]) in page
+    assert "520101002000" not in page
+    start, end = announcement_period_default(today=timezone.localdate())
+    assert f"?start={start:%Y-%m-%d}&amp;end={end:%Y-%m-%d}" in page  # the last full month by default
+
+
+def test_the_publicity_list_links_to_the_announcements(world: World, client) -> None:  # type: ignore[no-untyped-def]
+    client.force_login(world.users["village"])
+    page = client.get(reverse("monitoring:publicity", args=["520101001001"])).content.decode()
+    assert reverse("assistance:announcements") in page
+
+
+# -- query count -----------------------------------------------------------------------------------
+
+
+def _many(world: World, n: int) -> None:
+    village = region("520101001002")
+    for i in range(n):
+        h = HouseholdFactory(village=village)
+        MemberFactory(household=h, relation=Member.Relation.HEAD, name=f"户{i}")
+        MemberFactory(household=h)
+        if i % 3 == 0:
+            confirmed(h, IN_PERIOD)
+        elif i % 3 == 1:
+            eliminated(h, IN_PERIOD)
+        else:
+            rejected(h, IN_PERIOD)
+
+
+def test_query_count_is_fixed_whatever_the_rows(world: World, client, django_assert_max_num_queries) -> None:  # type: ignore[no-untyped-def]
+    announce_rejections()
+    client.force_login(world.users["county"])
+    _many(world, 3)
+    with django_assert_max_num_queries(20) as few:
+        assert client.get(_url("announcement")).status_code == 200
+    _many(world, 60)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        page = client.get(_url("announcement")).content.decode()
+    assert page.count("<tr>") >= 63
