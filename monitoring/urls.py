@@ -15,6 +15,7 @@ from monitoring.views import (
     targets,
 )
 from monitoring.views import household_changes as changes
+from monitoring.views import province_parameters as province_params
 from monitoring.views.posters import village_poster_view
 from monitoring.views.regions import region_typeahead_view
 
@@ -64,6 +65,17 @@ urlpatterns = [
     path("parameters/", screening.parameters, name="parameters"),
     path("parameters/preview/", screening.parameters_preview, name="parameters_preview"),
     path("parameters/accounting/", accounting.accounting_settings_view, name="accounting_settings"),
+    path("parameters/provinces/", province_params.province_parameters_list, name="province_parameters"),
+    path(
+        "parameters/provinces/<str:code>/",
+        province_params.province_parameters_edit,
+        name="province_parameters_edit",
+    ),
+    path(
+        "parameters/provinces/<str:code>/preview/",
+        province_params.province_parameters_preview,
+        name="province_parameters_preview",
+    ),
     # Village cadres: visits, applications, offline PWA
     path("cadre/", cadre.cadre_home_view, name="cadre_home"),
     path("cadre/visits/new/", cadre.visit_new_view, name="visit_new"),

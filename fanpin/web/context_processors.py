@@ -61,6 +61,8 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         items.append({"label": "筛查", "url": reverse("monitoring:screening"), "key": "screening"})
     if role_can(role, Permission.MANAGE_PARAMETERS):
         items.append({"label": "参数设置", "url": reverse("monitoring:parameters"), "key": "parameters"})
+    elif role == "PROVINCE":  # a provincial user sets the province's own rule parameters
+        items.append({"label": "本省规则参数", "url": reverse("monitoring:province_parameters"), "key": "parameters"})
     if role_can(role, Permission.VIEW_ALERTS):
         items.append({"label": "部门预警", "url": reverse("monitoring:alert_list"), "key": "alerts"})
     if rosters_may_view(user=user):  # 民政 rosters: county staff, administrators, 民政 department users

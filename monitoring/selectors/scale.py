@@ -19,7 +19,7 @@ from typing import Any
 from django.db.models import Count
 
 from monitoring.models import HouseholdType, Member, MonitoringTarget, Region, TargetStatus
-from monitoring.selectors.screening import screening_parameters_get
+from monitoring.selectors.province_parameters import parameter_values_by_province
 
 
 @dataclass(frozen=True)
@@ -50,7 +50,6 @@ class ScaleRow:
 
 def scale_check(*, user: Any | None = None, prefix: str = "") -> list[ScaleRow]:
     """One row per county within ``prefix`` (and the user's scope, when given)."""
-    params = screening_parameters_get()
     counties: Any = Region.objects.filter(level=Region.Level.COUNTY)
     targets: Any = MonitoringTarget.objects.filter(status=TargetStatus.ACTIVE)
     members: Any = Member.objects.filter(household__household_type=HouseholdType.EXITED)
@@ -63,8 +62,12 @@ def scale_check(*, user: Any | None = None, prefix: str = "") -> list[ScaleRow]:
         targets, "household__village_id", households=Count("pk", distinct=True), persons=Count("household__members")
     )
     by_county_members = _count_by_county(members, "household__village_id")
+    counties = list(counties.order_by("code"))
+    # each county's province's bounds (its own, else the national ones): two queries
+    by_province = parameter_values_by_province(province_codes={county.code for county in counties})
     rows = []
-    for county in counties.order_by("code"):
+    for county in counties:
+        params = by_province.of(county.code)
         rows.append(
             ScaleRow(
                 county_code=county.code,
@@ -73,8 +76,8 @@ def scale_check(*, user: Any | None = None, prefix: str = "") -> list[ScaleRow]:
                 active_targets=by_county_targets.get(county.code[:6], {}).get("households", 0),
                 target_population=by_county_targets.get(county.code[:6], {}).get("persons", 0),
                 registered_population=by_county_members.get(county.code[:6], 0),
-                cap=params.scale_cap_deep if county.is_deep_poverty else params.scale_cap_normal,
-                floor=params.scale_floor,
+                cap=params["scale_cap_deep"] if county.is_deep_poverty else params["scale_cap_normal"],
+                floor=params["scale_floor"],
             )
         )
     return rows

@@ -10,27 +10,31 @@ from typing import Any
 from django.db.models import QuerySet
 
 from monitoring.models import Household, Region, ScreeningParameters, ScreeningRun
-from monitoring.models.screening_rules import RuleSettings, parameter_value, rule_parameters
+from monitoring.models.screening_rules import RuleSettings, rule_parameters
 from monitoring.selectors.lines import monitoring_line_for
+from monitoring.selectors.province_parameters import (
+    national_parameters_get,
+    parameter_values_by_province,
+    parameter_values_for,
+    province_code_of,
+)
 from monitoring.selectors.screening_sql import screening_compare_by_county
 
 
 def screening_parameters_get() -> ScreeningParameters:
-    """The one parameter row (seeded by migration 0003; created with the SPEC defaults if absent)."""
-    params, _ = ScreeningParameters.objects.get_or_create(id=1)
-    return params
-
-
-def province_code_of(code: str) -> str:
-    return code[:2] + "0000000000"
+    """The national parameter row (seeded by migration 0003; created with the SPEC defaults if absent)."""
+    return national_parameters_get()
 
 
 def rule_settings_for(*, county_code: str, year: int, params: ScreeningParameters | None = None) -> RuleSettings:
-    """The monitoring line of the county's province for ``year`` and every rule parameter's value."""
-    params = params or screening_parameters_get()
+    """The monitoring line of the county's province for ``year`` and every rule parameter's value
+    there: the province's own, else the national one (``params``, the national row, when the caller
+    has it) — the one place a county's rule values are resolved
+    (``monitoring.selectors.province_parameters``)."""
+    values = parameter_values_for(province_code=province_code_of(county_code), national=params)
     return RuleSettings(
         line=monitoring_line_for(year=year, province_code=province_code_of(county_code)),
-        values={p.name: parameter_value(params, p) for p in rule_parameters()},
+        values={p.name: values[p.name] for p in rule_parameters()},
     )
 
 
@@ -85,19 +89,27 @@ def screening_preview(
     values: Mapping[str, Decimal] | None = None,
     line: Decimal | None = None,
     line_province_code: str | None = None,
+    values_province_code: str | None = None,
 ) -> list[PreviewRow]:
     """Per county: households in scope (any rule fires) under the current values and under the
-    proposed ones (``values``: rule parameter name → proposed value; the others stay as they are).
-    Nothing is written.  A proposed ``line`` applies to one province
-    (``line_province_code``) or, without it, as the national line to every province without its own.
+    proposed ones.  Nothing is written.
+
+    ``values`` (rule parameter name → proposed value; the others stay as they are): proposed
+    national values — each applies in the provinces that do not set that parameter themselves —
+    or, with ``values_province_code``, the proposed values of that province, and only its counties
+    are previewed.  A proposed ``line`` applies to one province (``line_province_code``) or,
+    without it, as the national line to every province without its own.
     One counting statement per province below ``prefix`` (both scenarios at once), plus look-ups.
     """
     from monitoring.models import MonitoringLine
 
     params = screening_parameters_get()
+    by_province = parameter_values_by_province(national=params)
     provinces_with_own = set(
         MonitoringLine.objects.filter(year=year, province__isnull=False).values_list("province_id", flat=True)
     )
+    if values_province_code:
+        prefix = province_code_of(values_province_code)[:2]
     county_names = dict(Region.objects.within(prefix).filter(level=Region.Level.COUNTY).values_list("code", "name"))
     if len(prefix) >= 2:
         scopes = [prefix]
@@ -106,7 +118,11 @@ def screening_preview(
     rows: list[PreviewRow] = []
     for scope in sorted(scopes):
         province = province_code_of(scope)
-        current = rule_settings_for(county_code=province, year=year, params=params)
+        in_force = by_province.of(province)
+        current = RuleSettings(
+            line=monitoring_line_for(year=year, province_code=province),
+            values={p.name: in_force[p.name] for p in rule_parameters()},
+        )
         proposed_line = current.line
         if line is not None:
             if line_province_code:
@@ -114,7 +130,11 @@ def screening_preview(
                     proposed_line = line
             elif province not in provinces_with_own:
                 proposed_line = line
-        proposed = RuleSettings(line=proposed_line, values={**current.values, **(values or {})})
+        proposed_values = dict(values or {})
+        if not values_province_code:  # national values: not where the province sets its own
+            own = by_province.own.get(province, {})
+            proposed_values = {name: value for name, value in proposed_values.items() if name not in own}
+        proposed = RuleSettings(line=proposed_line, values={**current.values, **proposed_values})
         counts = screening_compare_by_county(prefix=scope, year=year, current=current, proposed=proposed)
         rows += [
             PreviewRow(

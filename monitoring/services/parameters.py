@@ -11,14 +11,10 @@ from fanpin.core.audit import audit_record
 from fanpin.core.models import User
 from fanpin.core.terms import termed
 from monitoring.models import ScreeningParameters
+from monitoring.models.province_parameters import MEDICAL_FIELDS, SCALE_FIELDS
 from monitoring.models.screening_rules import RATIO, parameter_value, rule_parameters
 
 NATIONAL = "000000000000"
-# The scale check's bounds (SPEC 4.4): active targets ÷ 建档立卡人口.
-SCALE_FIELDS = ("scale_cap_normal", "scale_cap_deep", "scale_floor")
-# 医保 settlement extracts (monitoring.services.medical): out-of-pocket cost (元) from which a line
-# becomes a 大额医疗支出 alert — members of 脱贫户 and monitoring targets / everyone else.
-MEDICAL_FIELDS = ("medical_alert_supported", "medical_alert_general")
 MONEY_LIMIT = Decimal("10000000000")  # max_digits 12, decimal_places 2
 
 
@@ -106,6 +102,9 @@ def screening_parameters_set(*, actor: User | None, reason: str = "", **values: 
     changed = [name for name in fields if merged[name] != current[name]]
     if not changed:
         return params
+    from monitoring.services.province_parameters import provinces_check_against  # it validates with this module
+
+    provinces_check_against(merged)  # a province's own values stay valid over the new national ones
     columns = {f.name for f in ScreeningParameters._meta.concrete_fields}
     update_fields = []
     for name in changed:

@@ -29,7 +29,6 @@ from monitoring.models.screening_rules import RuleSettings, screening_rules
 from monitoring.selectors.screening import (
     counties_with_households,
     rule_settings_for,
-    screening_parameters_get,
 )
 from monitoring.selectors.screening_sql import (
     RuleCounts,
@@ -147,7 +146,7 @@ def _parent_stage(run: ScreeningRun) -> tuple[str, RuleSettings] | None:
                 return None
             _stages_of_finished_runs_drop()
             region = parent.region
-            rules = rule_settings_for(county_code=region.code, year=parent.year, params=screening_parameters_get())
+            rules = rule_settings_for(county_code=region.code, year=parent.year)
             prefix = region.code[: 2 if region.level == Region.Level.PROVINCE else 4]
             screening_stage_drop(table)  # a stage without its settings is unfinished work of a failed attempt
             screening_stage_create(table=table, prefix=prefix, year=parent.year, rules=rules, shared=True)
@@ -292,7 +291,7 @@ def screening_county_execute(*, run_id: int) -> ScreeningRun:
                 table, rules = stage
             else:
                 table = _stage_name(run.pk)
-                rules = rule_settings_for(county_code=run.region_id, year=run.year, params=screening_parameters_get())
+                rules = rule_settings_for(county_code=run.region_id, year=run.year)
             if stage is not None or evidence_in_sql():
                 # set-based: the leads of the county from the stage (its parent's, or its own)
                 own = stage is None

@@ -1,7 +1,8 @@
 """医保 settlement extracts: raw lines in, 大额医疗支出 alerts out where the system judges.
 
 A line (身份证号, year, out-of-pocket cost) is stored as sent (upsert by 身份证号+year).  The system
-compares the cost with the thresholds of the screening parameters (``medical_alert_supported`` for
+compares the cost with the thresholds of the screening parameters of the person's province (its own,
+else the national ones: ``monitoring.selectors.province_parameters``; ``medical_alert_supported`` for
 members of a 脱贫户 or of an active monitoring target, ``medical_alert_general`` for everyone else
 and for people not found; an administrator changes them on the parameters page) — at or above the
 threshold (≥) the line is sent through :func:`alerts_write`, the one alert path, as alerts of origin
@@ -37,7 +38,7 @@ from monitoring.models import (
     MonitoringTarget,
     TargetStatus,
 )
-from monitoring.selectors.screening import screening_parameters_get
+from monitoring.selectors.province_parameters import parameter_values_by_province
 from monitoring.services.alerts.matching import AlertUnit
 from monitoring.services.alerts.submit import MAX_BATCH, alerts_write
 from monitoring.services.bulk import upsert_actions
@@ -163,14 +164,21 @@ def _lines_judge(items: list[dict[str, Any]], *, unit: AlertUnit, department: st
     """Match every line and compare its cost with its threshold (≥ alerts)."""
     members = _members(items, prefix=unit.prefix or "")
     supported = _supported_households(members)
-    params = screening_parameters_get()
+    # the thresholds of each person's province (the submitter's for people not found; national
+    # when that is no province either): two queries for the batch
+    province_of = {
+        i: (m["household__village_id"] if (m := members.get(item["id_number"])) else unit.region)
+        for i, item in enumerate(items)
+    }
+    by_province = parameter_values_by_province(province_codes=province_of.values())
     judged = _Judged(rows=[], alerts=[], alert_index=[], keys=[])
     for index, item in enumerate(items):
         m = members.get(item["id_number"])
+        params = by_province.of(province_of[index])
         threshold: Decimal = (
-            params.medical_alert_supported
+            params["medical_alert_supported"]
             if m is not None and m["household_id"] in supported
-            else params.medical_alert_general
+            else params["medical_alert_general"]
         )
         judged.keys.append((item["id_number"], item["year"]))
         judged.rows.append(
