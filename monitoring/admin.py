@@ -10,6 +10,8 @@ from fanpin.core.scoping import RegionScopedAdminMixin, sees_everything
 from monitoring.models import AnnualIncome, Household, Member, MonitoringLine, Region, RigidExpenditure, Visit
 from monitoring.services.regions import region_code_validate, region_upsert
 
+from . import admin_calendar  # noqa: F401  (the calendar and the provinces' 办理时限, issue 18)
+
 # Fields whose values the admin never shows, filters or searches by: the changelist accepts any lookup
 # on a model's own fields in its query string (``?phone__startswith=138``), which would tell a user the
 # hidden digits one by one.

@@ -70,6 +70,7 @@ class LeadQueueFilterForm(SelectsMixin, forms.Form):
     category = forms.ChoiceField(label="建议类别", required=False, choices=[("", "全部"), *TargetCategory.choices])
     region = region_field("乡镇/村")
     overdue = forms.BooleanField(label="仅看逾期", required=False)
+    late = forms.BooleanField(label="仅看超期（办理时限）", required=False)
     publicity = forms.ChoiceField(label="公示", required=False, choices=[("", "全部"), *PUBLICITY_FILTERS.items()])
     assistance = forms.ChoiceField(label="社会救助", required=False, choices=ASSISTANCE_FILTER_CHOICES)
     sort = forms.ChoiceField(label="排序", required=False, choices=[(k, SORT_LABELS[k]) for k in QUEUE_SORTS])
@@ -95,6 +96,7 @@ class LeadQueueFilterForm(SelectsMixin, forms.Form):
             category=d["category"],
             region=d["region"],
             overdue=bool(d["overdue"]),
+            late=bool(d["late"]),
             publicity=d["publicity"],
             assistance=d["assistance"],
             sort=d["sort"] or "raised",

@@ -14,6 +14,7 @@ from monitoring.views import (
     screening,
     targets,
 )
+from monitoring.views import calendar as calendar_views
 from monitoring.views import household_changes as changes
 from monitoring.views import province_parameters as province_params
 from monitoring.views.posters import village_poster_view
@@ -34,6 +35,12 @@ urlpatterns = [
     path("leads/<int:pk>/", leads.lead_detail_view, name="lead_detail"),
     path("leads/<int:pk>/consent-scan/", leads.lead_consent_scan_view, name="lead_consent_scan"),
     path("leads/<int:pk>/appeal/", appeals.lead_appeal_view, name="lead_appeal"),
+    # 办理时限 (issue 18): 受理, the working-day calendar, each province's time limits
+    path("leads/<int:pk>/accept/", calendar_views.lead_accept_view, name="lead_accept"),
+    path("calendar/", calendar_views.calendar_view, name="calendar"),
+    path("calendar/import/", calendar_views.calendar_import_view, name="calendar_import"),
+    path("calendar/template.xlsx", calendar_views.calendar_template_view, name="calendar_template"),
+    path("procedure/", calendar_views.procedure_settings_view, name="procedure_settings"),
     # 家庭收支核算 of the 12 months before the application / lead (before lead_act: not an action)
     path("leads/<int:pk>/accounting/", accounting.lead_accounting_view, name="lead_accounting"),
     path("leads/<int:pk>/<str:action>/", leads.lead_act_view, name="lead_act"),

@@ -27,6 +27,7 @@ from monitoring.models import (
     Visit,
 )
 from monitoring.models.screening_rules import RULE_LABELS, RULE_REASONS
+from monitoring.selectors.deadlines import leads_overdue_condition
 from monitoring.selectors.rosters import assistance_condition
 
 # The state each role acts on (its queue's default filter).
@@ -70,6 +71,7 @@ class QueueFilters:
     category: str = ""
     region: str = ""  # a township or village code inside the user's scope
     overdue: bool = False
+    late: bool = False  # 超期: a step past its 办理时限 (monitoring.selectors.deadlines)
     publicity: str = ""  # "" · "ENDED" (or none recorded: the township may review) · "ONGOING"
     assistance: str = ""  # 社会救助 (民政 status now): "" · ANY · NONE · a category (selectors.rosters)
     sort: str = DEFAULT_SORT
@@ -110,6 +112,8 @@ def queue_condition(*, user: Any, filters: QueueFilters) -> Q:
         cond &= Q(household__village_id__gte=prefix.ljust(12, "0"), household__village_id__lte=prefix.ljust(12, "9"))
     if f.overdue:
         cond &= Q(state__in=OPEN_STATES, raised_at__lt=overdue_cutoff())
+    if f.late:
+        cond &= leads_overdue_condition(today=timezone.localdate())
     if f.publicity == "ENDED":  # what lead_review allows: no 公示 recorded, or it ended before today
         cond &= ~Q(publicity_end__gte=timezone.localdate())
     elif f.publicity == "ONGOING":

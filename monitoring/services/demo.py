@@ -42,6 +42,7 @@ from monitoring.models import (
     RigidExpenditure,
     Schooling,
 )
+from monitoring.services.calendar import calendar_sample_load
 from monitoring.services.lines import monitoring_line_set
 from monitoring.services.regions import region_upsert
 
@@ -420,6 +421,7 @@ def demo_generate(*, households: int = 2000, seed: int = 2020, with_users: bool 
     # the planner takes the freshly filled tables for empty.
     _demo_household_changes(gen, villages)
     _demo_roster()
+    calendar_sample_load()  # 办理时限: the sample 2026/2027 holidays, marked as sample data (issue 18)
     tables_analyze(models=[Region, Household, Member, AnnualIncome, RigidExpenditure])
 
     if with_users:

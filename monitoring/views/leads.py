@@ -36,6 +36,7 @@ from monitoring.forms_review import (
 )
 from monitoring.models import ExportKind, Lead, LeadState, Region, RejectionCategory
 from monitoring.selectors.accounting import accounting_panel
+from monitoring.selectors.deadlines import lead_deadlines, leads_deadlines
 from monitoring.selectors.households import household_detail, household_income_rows
 from monitoring.selectors.leads import (
     RULE_LABELS,
@@ -53,6 +54,7 @@ from monitoring.selectors.leads import (
     publicity_list,
 )
 from monitoring.services import review
+from monitoring.services.acceptance import may_accept
 from monitoring.services.accounting import accounting_closed_reason, may_record_accounting
 from monitoring.services.exports_leads import leads_export, publicity_xlsx
 from monitoring.services.personal_data import consent_scan_read
@@ -116,6 +118,13 @@ class LeadQueueView(LoginRequiredMixin, PermissionRequiredMixin, RegionScopedVie
             may_bulk=review.LEAD_WORKFLOW.may_ever(user, "confirm"),
             may_export=role_can(effective_role(user), Permission.EXPORT_DATA),
         )
+        # 办理时限 of the page's leads (three queries whatever the page size)
+        rows = list(context["object_list"])
+        deadlines = leads_deadlines(leads=rows, today=timezone.localdate())
+        for lead in rows:
+            lead.deadlines = deadlines[lead.pk]  # type: ignore[attr-defined]
+        context["object_list"] = rows
+        context["deadline_notice"] = next((d.notice for d in deadlines.values() if d.notice), "")
         return context
 
     def get_template_names(self) -> list[str]:
@@ -252,6 +261,9 @@ def _render_detail(
         # 家庭收支核算 of the 12 months before (issue 19): beside the screening evidence
         "accounting": accounting_panel(lead=lead),
         "may_record_accounting": not accounting_closed_reason(lead) and may_record_accounting(user),
+        # 办理时限 (issue 18): each identification step's start, due date and status
+        "deadlines": lead_deadlines(lead=lead, today=timezone.localdate()),
+        "may_accept": lead.is_open and lead.accepted_on is None and may_accept(user),
     }
     return render(request, "monitoring/lead_detail.html", context, status=status)
 

@@ -167,10 +167,7 @@ def test_done_late_and_done_in_time(world, calendar_days) -> None:  # type: igno
     lead = _lead(world, ProcedureStep.HOME_CHECK, dt.date(2026, 9, 30))
     lead.home_checked_on = dt.date(2026, 10, 13)  # due 3 working days: 8, 9, 10 → 10 Oct; 2 working days late
     lead.save()
-    steps = {
-        s.step: s
-        for s in lead_deadlines(lead=Lead.objects.get(pk=lead.pk), today=dt.date(2026, 10, 14)).steps
-    }
+    steps = {s.step: s for s in lead_deadlines(lead=Lead.objects.get(pk=lead.pk), today=dt.date(2026, 10, 14)).steps}
     home = steps[ProcedureStep.HOME_CHECK]
     assert home.status == DONE_LATE and home.late_text == "超期 2 个工作日"
     assert steps[ProcedureStep.ACCEPT].status == DONE

@@ -1,0 +1,300 @@
+"""The working-day calendar as data (SPEC §5.6): a year's holidays and 调休 working days imported
+from xlsx (replacing that year's rows at once), edited one day at a time, the demo's sample years;
+every change audited (``object_type="calendar"``, object id the year)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import re
+import zipfile
+from dataclasses import dataclass, field
+from typing import IO, Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from openpyxl import Workbook
+
+from fanpin.core.audit import audit_record
+from fanpin.core.xlsx import safe_row
+from monitoring.models.calendar import CalendarDay, CalendarDayKind
+from monitoring.services.imports.reader import HEADER_SCAN_ROWS, SheetError, open_rows
+from monitoring.services.imports.spec import clean_text, is_blank
+
+HEADERS = ("日期", "类型", "名称")
+KIND_BY_LABEL = {label: code for code, label in CalendarDayKind.choices}
+AUDIT_TYPE = "calendar"
+MAX_ROWS = 400  # a year has 366 days
+
+
+@dataclass
+class CalendarRowError:
+    row: int
+    column: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"第 {self.row} 行「{self.column}」：{self.message}"
+
+
+@dataclass
+class CalendarImportOutcome:
+    year: int
+    holidays: int = 0
+    workdays: int = 0
+    errors: list[CalendarRowError] = field(default_factory=list)
+
+
+def calendar_summary(*, year: int) -> str:
+    """``法定节假日 11 天、调休上班 2 天（示例数据）`` of a stored year (``无`` when empty)."""
+    rows = list(CalendarDay.objects.filter(day__year=year).values_list("kind", "sample"))
+    if not rows:
+        return "无"
+    holidays = sum(1 for kind, _s in rows if kind == CalendarDayKind.HOLIDAY)
+    text = f"法定节假日 {holidays} 天、调休上班 {len(rows) - holidays} 天"
+    return text + ("（示例数据）" if any(s for _k, s in rows) else "")
+
+
+def calendar_template() -> bytes:
+    """The blank template: 日期 · 类型 · 名称, with two example rows to overwrite."""
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "节假日安排"
+    ws.append(list(HEADERS))
+    ws.append(safe_row(["2027-01-01", CalendarDayKind.HOLIDAY.label, "元旦"]))
+    ws.append(safe_row(["2027-02-06", CalendarDayKind.WORKDAY.label, "春节调休上班"]))
+    for col, width in zip("ABC", (14, 14, 20), strict=True):
+        ws.column_dimensions[col].width = width
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+_FORMULA_CELL = re.compile(rb'<c r="([A-Z]+)([0-9]+)"[^>]*>(?:(?!</c>).)*?<f[ >/]', re.S)
+
+
+def _formula_cells(data: bytes) -> set[tuple[int, int]]:
+    """(row, 0-based column) of every formula cell of the first worksheet."""
+    cells: set[tuple[int, int]] = set()
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            names = sorted(n for n in archive.namelist() if re.match(r"xl/worksheets/sheet[0-9]+\.xml$", n))
+            if not names:
+                return cells
+            xml = archive.read(names[0])
+    except zipfile.BadZipFile:
+        return cells
+    for letters, row in _FORMULA_CELL.findall(xml):
+        col = 0
+        for ch in letters.decode():
+            col = col * 26 + ord(ch) - 64
+        cells.add((int(row), col - 1))
+    return cells
+
+
+def _date(value: Any) -> dt.date | None:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    match = re.fullmatch(r"([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})", clean_text(value))
+    if match:
+        try:
+            return dt.date(int(match[1]), int(match[2]), int(match[3]))
+        except ValueError:
+            return None
+    return None
+
+
+def calendar_rows_parse(
+    *, source: IO[bytes], year: int
+) -> tuple[list[tuple[dt.date, str, str]], list[CalendarRowError]]:
+    """The rows of an uploaded calendar sheet, or every bad row (row number, column, reason)."""
+    data = source.read()
+    formulas = _formula_cells(data)
+    errors: list[CalendarRowError] = []
+    parsed: list[tuple[dt.date, str, str]] = []
+    try:
+        with open_rows(io.BytesIO(data)) as (rows, _total):
+            positions: dict[str, int] | None = None
+            header_row = 0
+            first_seen: dict[dt.date, int] = {}
+            for number, raw in enumerate(rows, start=1):
+                if positions is None:
+                    texts = [clean_text(c) for c in raw]
+                    if all(h in texts for h in HEADERS[:2]):
+                        positions = {h: texts.index(h) for h in HEADERS if h in texts}
+                        header_row = number
+                    elif number >= HEADER_SCAN_ROWS:
+                        raise SheetError("未找到表头：第一张工作表的前 6 行中应有“日期”“类型”（和“名称”）三列。")
+                    continue
+                cells = {h: (raw[i] if i < len(raw) else None) for h, i in positions.items()}
+                if all(is_blank(v) for v in cells.values()):
+                    continue
+                if number - header_row > MAX_ROWS:
+                    raise SheetError(f"行数超过 {MAX_ROWS} 行：一年的节假日安排不会有这么多行。")
+                row_errors = len(errors)
+                for header, index in positions.items():
+                    if (number, index) in formulas:
+                        errors.append(CalendarRowError(number, header, "不能是公式，请复制后“粘贴为数值”再上传。"))
+                if len(errors) > row_errors:
+                    continue
+                day = _date(cells["日期"])
+                kind = KIND_BY_LABEL.get(clean_text(cells["类型"]))
+                name = clean_text(cells.get("名称"))
+                if is_blank(cells["日期"]):
+                    errors.append(CalendarRowError(number, "日期", "不能为空。"))
+                elif day is None:
+                    errors.append(
+                        CalendarRowError(
+                            number,
+                            "日期",
+                            f"“{clean_text(cells['日期'])}”不是有效日期（应为日期单元格或 YYYY-MM-DD）。",
+                        )
+                    )
+                elif day.year != year:
+                    errors.append(CalendarRowError(number, "日期", f"{day:%Y-%m-%d} 不在 {year} 年。"))
+                elif day in first_seen:
+                    errors.append(CalendarRowError(number, "日期", f"{day:%Y-%m-%d} 与第 {first_seen[day]} 行重复。"))
+                if kind is None:
+                    errors.append(CalendarRowError(number, "类型", "应为“法定节假日”或“调休上班”。"))
+                elif day is not None and kind == CalendarDayKind.WORKDAY and day.weekday() < 5:
+                    errors.append(
+                        CalendarRowError(number, "类型", f"{day:%Y-%m-%d} 是工作日（周一至周五），不需要标为调休上班。")
+                    )
+                if len(name) > 40:
+                    errors.append(CalendarRowError(number, "名称", "不能超过 40 个字。"))
+                if len(errors) == row_errors and day is not None and kind is not None:
+                    first_seen[day] = number
+                    parsed.append((day, kind, name))
+            if positions is None:
+                raise SheetError("未找到表头：第一张工作表的前 6 行中应有“日期”“类型”（和“名称”）三列。")
+    except SheetError as exc:
+        raise ValidationError({"file": exc.message}) from None
+    return parsed, errors
+
+
+@transaction.atomic
+def calendar_import(*, actor: Any, year: int, source: IO[bytes], file_name: str = "") -> CalendarImportOutcome:
+    """Replace ``year``'s holidays and 调休 working days by the uploaded sheet's, all or nothing;
+    the imported days are published data (not sample). Audited ``import``."""
+    if not 2000 <= year <= 2100:
+        raise ValidationError({"year": "年度应在 2000–2100 之间。"})
+    rows, errors = calendar_rows_parse(source=source, year=year)
+    outcome = CalendarImportOutcome(year=year, errors=errors)
+    if errors:
+        return outcome
+    if not rows:
+        raise ValidationError({"file": "表中没有数据行：请按模板填写该年的法定节假日和调休上班日。"})
+    before = calendar_summary(year=year)
+    list(CalendarDay.objects.select_for_update().filter(day__year=year).values_list("pk", flat=True))
+    CalendarDay.objects.filter(day__year=year).delete()
+    CalendarDay.objects.bulk_create([CalendarDay(day=d, kind=k, name=n, sample=False) for d, k, n in rows])
+    outcome.holidays = sum(1 for _d, k, _n in rows if k == CalendarDayKind.HOLIDAY)
+    outcome.workdays = len(rows) - outcome.holidays
+    audit_record(
+        actor=actor,
+        object_type=AUDIT_TYPE,
+        object_id=year,
+        region_code="",
+        action="import",
+        from_state=before,
+        to_state=calendar_summary(year=year),
+        reason=f"导入 {file_name}".strip(),
+        data={"holidays": outcome.holidays, "workdays": outcome.workdays},
+    )
+    return outcome
+
+
+def _day_text(day: CalendarDay | None) -> str:
+    return "" if day is None else str(day)
+
+
+@transaction.atomic
+def calendar_day_save(*, actor: Any, day: CalendarDay) -> CalendarDay:
+    """One day added or changed (the admin): a 调休上班 on a weekday is refused. Audited ``edit``."""
+    if day.kind == CalendarDayKind.WORKDAY and day.day.weekday() < 5:
+        raise ValidationError({"kind": f"{day.day:%Y-%m-%d} 是工作日（周一至周五），不需要标为调休上班。"})
+    before = CalendarDay.objects.select_for_update().filter(pk=day.pk).first() if day.pk else None
+    day.save()
+    audit_record(
+        actor=actor,
+        object_type=AUDIT_TYPE,
+        object_id=day.day.year,
+        region_code="",
+        action="edit",
+        from_state=_day_text(before),
+        to_state=_day_text(day),
+    )
+    return day
+
+
+@transaction.atomic
+def calendar_day_delete(*, actor: Any, day: CalendarDay) -> None:
+    text = _day_text(day)
+    year = day.day.year
+    day.delete()
+    audit_record(actor=actor, object_type=AUDIT_TYPE, object_id=year, region_code="", action="delete", from_state=text)
+
+
+# A sample of the 2026 and 2027 arrangements for the demo, marked ``sample``: pages say so.
+SAMPLE_DAYS: dict[int, list[tuple[str, str, str]]] = {
+    2026: [
+        ("2026-01-01", "HOLIDAY", "元旦"),
+        ("2026-01-02", "HOLIDAY", "元旦"),
+        ("2026-01-04", "WORKDAY", "元旦调休上班"),
+        *((f"2026-02-{d:02d}", "HOLIDAY", "春节") for d in range(16, 21)),
+        ("2026-02-23", "HOLIDAY", "春节"),
+        ("2026-02-14", "WORKDAY", "春节调休上班"),
+        ("2026-02-28", "WORKDAY", "春节调休上班"),
+        ("2026-04-06", "HOLIDAY", "清明节"),
+        ("2026-05-01", "HOLIDAY", "劳动节"),
+        ("2026-05-04", "HOLIDAY", "劳动节"),
+        ("2026-05-05", "HOLIDAY", "劳动节"),
+        ("2026-05-09", "WORKDAY", "劳动节调休上班"),
+        ("2026-06-19", "HOLIDAY", "端午节"),
+        ("2026-09-25", "HOLIDAY", "中秋节"),
+        *((f"2026-10-{d:02d}", "HOLIDAY", "国庆节") for d in (1, 2, 5, 6, 7)),
+        ("2026-09-20", "WORKDAY", "国庆节调休上班"),
+        ("2026-10-10", "WORKDAY", "国庆节调休上班"),
+    ],
+    2027: [
+        ("2027-01-01", "HOLIDAY", "元旦"),
+        *((f"2027-02-{d:02d}", "HOLIDAY", "春节") for d in (5, 8, 9, 10, 11)),
+        ("2027-02-20", "WORKDAY", "春节调休上班"),
+        ("2027-04-05", "HOLIDAY", "清明节"),
+        ("2027-05-03", "HOLIDAY", "劳动节"),
+        ("2027-05-04", "HOLIDAY", "劳动节"),
+        ("2027-05-05", "HOLIDAY", "劳动节"),
+        ("2027-04-25", "WORKDAY", "劳动节调休上班"),
+        ("2027-06-09", "HOLIDAY", "端午节"),
+        ("2027-09-15", "HOLIDAY", "中秋节"),
+        *((f"2027-10-{d:02d}", "HOLIDAY", "国庆节") for d in (1, 4, 5, 6, 7)),
+        ("2027-09-26", "WORKDAY", "国庆节调休上班"),
+        ("2027-10-09", "WORKDAY", "国庆节调休上班"),
+    ],
+}
+
+
+@transaction.atomic
+def calendar_sample_load() -> int:
+    """The demo's sample years (``sample=True``), for years with no stored day; the number written."""
+    written = 0
+    for year, days in SAMPLE_DAYS.items():
+        if CalendarDay.objects.filter(day__year=year).exists():
+            continue
+        CalendarDay.objects.bulk_create(
+            [CalendarDay(day=dt.date.fromisoformat(d), kind=k, name=n, sample=True) for d, k, n in days]
+        )
+        written += len(days)
+        audit_record(
+            actor=None,
+            object_type=AUDIT_TYPE,
+            object_id=year,
+            region_code="",
+            action="sample",
+            from_state="无",
+            to_state=calendar_summary(year=year),
+            reason="演示数据：示例节假日安排",
+        )
+    return written
