@@ -60,6 +60,7 @@ NOT_LINKED = {
     "monitoring:household_change_decide": "POST only (同意变更 / 驳回 on the 农户变更审核 page)",
     "status_appeal": "POST only (the 提交申诉 button of a 未纳入 answer on the status page)",
     "monitoring:parameters_preview": "POST only (htmx preview of changed parameters)",
+    "monitoring:province_parameters_preview": "POST only (htmx preview of a province's changed parameters)",
     "monitoring:cadre_sw": "the service worker script, registered by JavaScript",
     "favicon": "/favicon.ico, asked for by browsers (the pages' <link rel=icon> names the file in static/)",
     "assistance:measure_progress": "POST only",
