@@ -4,6 +4,7 @@ from rest_framework.routers import DefaultRouter
 
 from assistance.api.views import AssistanceViewSet
 from monitoring.api.alerts import AlertViewSet, MedicalSettlementViewSet
+from monitoring.api.comparisons import ComparisonViewSet
 from monitoring.api.leads import LeadViewSet, TargetViewSet
 from monitoring.api.rosters import RosterViewSet
 from monitoring.api.views import HouseholdViewSet, RegionViewSet
@@ -14,6 +15,7 @@ router.include_format_suffixes = False
 router.register("regions", RegionViewSet, basename="region")
 router.register("households", HouseholdViewSet, basename="household")
 router.register("leads", LeadViewSet, basename="lead")
+router.register("comparisons", ComparisonViewSet, basename="comparison")
 router.register("targets", TargetViewSet, basename="target")
 router.register("visits", VisitViewSet, basename="visit")
 router.register("applications", ApplicationViewSet, basename="application")

@@ -8,6 +8,8 @@ from fanpin.core.idcard import id_number_mask, phone_mask
 from fanpin.core.regions import region_level_of, region_parent_code
 from fanpin.core.scoping import RegionScopedAdminMixin, sees_everything
 from monitoring.models import AnnualIncome, Household, Member, MonitoringLine, Region, RigidExpenditure, Visit
+from monitoring.models.comparisons import ComparisonSource
+from monitoring.services.comparisons import SOURCE_CODE, SOURCE_CODE_MESSAGE, comparison_source_save
 from monitoring.services.regions import region_code_validate, region_upsert
 
 from . import admin_calendar  # noqa: F401  (the calendar and the provinces' 办理时限, issue 18)
@@ -192,3 +194,47 @@ class VisitAdmin(RegistryReadOnlyAdminMixin, RegionScopedAdminMixin, admin.Model
     list_filter = ["risk_flag", "income_change"]
     search_fields = ["household__household_no"]
     list_select_related = ["household"]
+
+
+class ComparisonSourceForm(forms.ModelForm):
+    class Meta:
+        model = ComparisonSource
+        fields = ["code", "name", "active", "order"]
+
+    def clean_code(self) -> str:
+        code = str(self.cleaned_data.get("code") or "").strip().upper()
+        if not SOURCE_CODE.match(code):
+            raise ValidationError(SOURCE_CODE_MESSAGE)
+        return code
+
+
+@admin.register(ComparisonSource)
+class ComparisonSourceAdmin(admin.ModelAdmin):
+    """信息比对来源 (issue 18): administrators add, rename, reorder or switch off a source (audited by
+    ``comparison_source_save``); never deleted (its recorded results keep it: switch it off)."""
+
+    form = ComparisonSourceForm
+    list_display = ["order", "code", "name", "active"]
+    list_display_links = ["code"]
+    list_filter = ["active"]
+
+    def get_readonly_fields(self, request: Any, obj: Any = None) -> list[str]:
+        return ["code"] if obj is not None else []  # the code is what the API and the audit rows name
+
+    def has_module_permission(self, request: Any) -> bool:
+        return bool(request.user.is_active and request.user.is_staff)
+
+    def has_view_permission(self, request: Any, obj: Any = None) -> bool:
+        return bool(request.user.is_active and request.user.is_staff)
+
+    def has_add_permission(self, request: Any, *args: Any) -> bool:
+        return sees_everything(request.user)
+
+    def has_change_permission(self, request: Any, obj: Any = None) -> bool:
+        return sees_everything(request.user)
+
+    def has_delete_permission(self, request: Any, obj: Any = None) -> bool:
+        return False
+
+    def save_model(self, request: Any, obj: ComparisonSource, form: Any, change: bool) -> None:
+        comparison_source_save(actor=request.user, source=obj, changed=list(form.changed_data))

@@ -5,6 +5,7 @@ from monitoring.views import (
     alerts,
     appeals,
     cadre,
+    comparisons,
     exports,
     households,
     imports,
@@ -43,6 +44,9 @@ urlpatterns = [
     path("procedure/", calendar_views.procedure_settings_view, name="procedure_settings"),
     # 家庭收支核算 of the 12 months before the application / lead (before lead_act: not an action)
     path("leads/<int:pk>/accounting/", accounting.lead_accounting_view, name="lead_accounting"),
+    # 信息比对 (issue 18): the household's 承诺授权 before 入户核实, the county's result per source
+    path("leads/<int:pk>/consent/", comparisons.lead_consent_view, name="lead_consent"),
+    path("leads/<int:pk>/comparisons/<str:source>/", comparisons.lead_comparison_view, name="lead_comparison"),
     path("leads/<int:pk>/<str:action>/", leads.lead_act_view, name="lead_act"),
     path("publicity/<str:code>/", leads.publicity_view, name="publicity"),
     path("publicity/<str:code>/xlsx/", leads.publicity_xlsx_view, name="publicity_xlsx"),

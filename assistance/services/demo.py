@@ -41,6 +41,7 @@ from monitoring.selectors.accounting import accounting_form_initial
 from monitoring.selectors.lines import monitoring_lines_for_province
 from monitoring.services.accounting import AccountingInput, income_accounting_record
 from monitoring.services.demo import demo_exists
+from monitoring.services.demo_comparisons import demo_comparisons_record
 from monitoring.services.review import (
     Decision,
     Verification,
@@ -238,6 +239,7 @@ def demo_workflow_play(*, direct: int = 20, rejected: int = 5) -> DemoWorkflowSu
             if j == 0:
                 measure_status_set(actor=county, pk=item.pk, status=MeasureStatus.IN_PROGRESS, note="演示：已落实")
 
+    demo_comparisons_record(village=village, county=county, today=today)  # 信息比对 (issue 18)
     # Visits: each target with a past (within the last 90 days, every item secured), then five more
     # households of the demo village.
     visited = list(identified)

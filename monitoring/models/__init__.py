@@ -29,6 +29,7 @@ from monitoring.models.changes import (
     HouseholdChange,
     MemberStatus,
 )
+from monitoring.models.comparisons import ComparisonResult, ComparisonSource, DataComparison
 from monitoring.models.exports import ExportJob, ExportKind, ExportStatus
 from monitoring.models.households import (
     AnnualIncome,
@@ -121,6 +122,9 @@ __all__ = [
     "ChangeKind",
     "ChangeSource",
     "ChangeState",
+    "ComparisonResult",
+    "ComparisonSource",
+    "DataComparison",
     "DayUnit",
     "DepartmentAlert",
     "DisabilityGrade",

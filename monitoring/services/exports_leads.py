@@ -18,6 +18,7 @@ from fanpin.core.scoping import code_prefix
 from fanpin.core.terms import term
 from fanpin.core.xlsx import SheetStream
 from monitoring.models import OPEN_LEAD_STATES, EliminationMethod, Lead, LeadState, MonitoringTarget, TargetStatus
+from monitoring.selectors.comparisons import export_comparisons
 from monitoring.selectors.leads import (
     CATEGORY_LABELS,
     RISK_LABELS,
@@ -46,6 +47,7 @@ LEAD_COLUMNS: list[tuple[str, int]] = [
     ("逾期", 6),
     ("未纳入原因", 40),
     ("社会救助", 16),  # the household's current 民政 status (monitoring.selectors.rosters)
+    ("信息比对", 48),  # each active source's result, no notes (monitoring.selectors.comparisons)
 ]
 
 
@@ -112,7 +114,11 @@ LEAD_FIELDS = (
 
 def _lead_rows(qs: QuerySet[Lead]) -> Iterator[list[Any]]:
     cutoff = overdue_cutoff()
-    rows = qs.annotate(**assistance_flags()).values_list(*LEAD_FIELDS, *ASSISTANCE_FLAG_FIELDS)
+    comparisons = export_comparisons()
+    rows = qs.annotate(**assistance_flags(), **comparisons.annotations).values_list(
+        *LEAD_FIELDS, *ASSISTANCE_FLAG_FIELDS, *comparisons.fields
+    )
+    flags_end = len(LEAD_FIELDS) + len(ASSISTANCE_FLAG_FIELDS)
     for row in rows.iterator(chunk_size=CHUNK):
         no, head, township, village, sources, rules, category, state, raised_at, reason = row[: len(LEAD_FIELDS)]
         yield [
@@ -127,7 +133,8 @@ def _lead_rows(qs: QuerySet[Lead]) -> Iterator[list[Any]]:
             timezone.localtime(raised_at).date(),
             "是" if state in OPEN_LEAD_STATES and raised_at < cutoff else "否",
             reason,
-            assistance_label_of(row[len(LEAD_FIELDS) :]),
+            assistance_label_of(row[len(LEAD_FIELDS) : flags_end]),
+            comparisons.label_of(row[flags_end:]),
         ]
 
 

@@ -35,6 +35,7 @@ from monitoring.models import (
     TargetCategory,
     TargetStatus,
 )
+from monitoring.selectors.comparisons import comparisons_refusal
 from monitoring.services.acceptance import lead_accepted_mark
 from monitoring.services.accounting import income_accounting_keep
 from monitoring.services.notices import notices_lead_decided
@@ -203,13 +204,15 @@ def lead_verify(*, lead_id: int, actor: Any, opinion: str, verification: Verific
 
 def verification_refusal(lead: Lead) -> str:
     """Why a verified lead may not go on to township review or county confirmation (consent not
-    signed, appraisal disagreed), or ``""``.  The county's direct confirmation (SPEC §5, green
-    channel: help first, paperwork after, with a written reason) is not held back by this."""
+    signed, appraisal disagreed, a 信息比对 有异常 not judged), or ``""``.  The county's direct
+    confirmation (SPEC §5, green channel: help first, paperwork after, with a written reason) is
+    not held back by this, except by a 有异常 not judged (``_confirm``)."""
     if lead.consent_signed is not True:
         return "该线索的农户承诺授权未签署，不能审核或确定；请补签授权书后重新核实，或“不予纳入”。"
     if lead.appraisal_outcome != AppraisalOutcome.AGREED:
         return "该线索的民主评议未通过，不能审核或确定；请“不予纳入”并写明理由。"
-    return ""
+    # 信息比对: a 有异常 without the county's written judgement (the one rule, issue 18)
+    return comparisons_refusal(lead_id=lead.pk)
 
 
 # -- township review -----------------------------------------------------------------------------
@@ -291,6 +294,8 @@ def _confirm(*, lead_id: int, actor: Any, opinion: str, decision: Decision, name
             refusal = verification_refusal(lead)
             if refusal:
                 raise ValidationError(refusal)
+        elif refusal := comparisons_refusal(lead_id=lead.pk):  # a 有异常 unjudged holds the direct one too
+            raise ValidationError(refusal)
         identified_on = decision.identified_on or _today()
         wrong_date = identified_on_error(identified_on, lead=lead)
         if wrong_date:

@@ -36,6 +36,7 @@ from monitoring.forms_review import (
 )
 from monitoring.models import ExportKind, Lead, LeadState, Region, RejectionCategory
 from monitoring.selectors.accounting import accounting_panel
+from monitoring.selectors.comparisons import comparison_panel
 from monitoring.selectors.deadlines import lead_deadlines, leads_deadlines
 from monitoring.selectors.households import household_detail, household_income_rows
 from monitoring.selectors.leads import (
@@ -264,6 +265,8 @@ def _render_detail(
         # 办理时限 (issue 18): each identification step's start, due date and status
         "deadlines": lead_deadlines(lead=lead, today=timezone.localdate()),
         "may_accept": lead.is_open and lead.accepted_on is None and may_accept(user),
+        # 信息比对 (issue 18): every active source's result, the consent, what the user may do
+        "comparisons": comparison_panel(lead=lead, user=user),
     }
     return render(request, "monitoring/lead_detail.html", context, status=status)
 
