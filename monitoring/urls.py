@@ -5,6 +5,7 @@ from monitoring.views import (
     alerts,
     appeals,
     cadre,
+    campaigns,
     comparisons,
     exports,
     households,
@@ -107,4 +108,11 @@ urlpatterns = [
         changes.household_change_decide_view,
         name="household_change_decide",
     ),
+    # 回头看 and yearly 信息采集 campaigns: tasks per village, completion per township and village
+    path("campaigns/", campaigns.campaign_list_view, name="campaigns"),
+    path("campaigns/new/", campaigns.campaign_start_view, name="campaign_start"),
+    path("campaigns/<int:pk>/", campaigns.campaign_detail_view, name="campaign"),
+    path("campaigns/<int:pk>/close/", campaigns.campaign_close_view, name="campaign_close"),
+    path("campaigns/<int:pk>/export.xlsx", campaigns.campaign_xlsx_view, name="campaign_xlsx"),
+    path("campaigns/<int:pk>/villages/<str:code>/", campaigns.campaign_village_view, name="campaign_village"),
 ]

@@ -21,6 +21,15 @@ from monitoring.models.calendar import (
     ProcedureSetting,
     ProcedureStep,
 )
+from monitoring.models.campaigns import (
+    Campaign,
+    CampaignKind,
+    CampaignSelection,
+    CampaignState,
+    CampaignTask,
+    TaskDoneVia,
+    TaskState,
+)
 from monitoring.models.changes import (
     MOVE_KINDS,
     ChangeKind,
@@ -119,6 +128,11 @@ __all__ = [
     "AssistanceEntry",
     "CalendarDay",
     "CalendarDayKind",
+    "Campaign",
+    "CampaignKind",
+    "CampaignSelection",
+    "CampaignState",
+    "CampaignTask",
     "ChangeKind",
     "ChangeSource",
     "ChangeState",
@@ -179,6 +193,8 @@ __all__ = [
     "ScreeningRun",
     "TargetCategory",
     "TargetStatus",
+    "TaskDoneVia",
+    "TaskState",
     "Visit",
     "VisitEvent",
     "VisitPhoto",

@@ -30,6 +30,7 @@ from monitoring.models import (
     VisitEvent,
     VisitPhoto,
 )
+from monitoring.services.campaigns import campaign_tasks_complete_by_visit
 from monitoring.services.review import lead_raise_or_merge
 from monitoring.services.uploads import PHOTO_MAX_SIDE, image_upload_error, jpeg_draft
 
@@ -216,6 +217,7 @@ def visit_record(*, actor: Any, data: VisitInput) -> VisitOutcome:
         action="create",
         data={"risk": visit.risk_flag or not visit.all_secure, "photos": len(data.photos)},
     )
+    campaign_tasks_complete_by_visit(visit=visit, actor=actor)  # 回头看/信息采集 tasks of the household
     lead_id = None
     if visit.risk_flag or not visit.all_secure:
         lead = lead_raise_or_merge(

@@ -14,6 +14,7 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -25,6 +26,7 @@ from fanpin.web.mixins import client_ip
 from monitoring.forms_cadre import ApplicationForm, SelfReportForm, VisitForm
 from monitoring.models import Application, ApplicationStatus, Household
 from monitoring.selectors.cadre import applications_in_scope, cadre_home, household_for_visit
+from monitoring.selectors.campaigns import campaign_tasks_for_home
 from monitoring.selectors.households import households_in_scope
 from monitoring.selectors.posters import application_source_counts
 from monitoring.services.applications import (
@@ -49,6 +51,7 @@ def cadre_home_view(request: HttpRequest) -> HttpResponse:
     id_number_search_record(user=request.user, search=search, ip_address=client_ip(request))
     context = {
         "home": cadre_home(user=request.user, search=search),
+        "campaign_tasks": campaign_tasks_for_home(user=request.user, today=timezone.localdate()),
         "q": search,
         "active_nav": "cadre",
         # a village cadre's landing page: its 待办 (the other roles see theirs on the home page)

@@ -18,7 +18,10 @@ from decimal import Decimal
 from typing import IO, Any
 
 from django.db import DatabaseError, transaction
+from django.utils import timezone
 
+from monitoring.selectors.campaigns import open_campaigns_exist
+from monitoring.services.campaigns import campaign_tasks_complete_by_import
 from monitoring.services.imports.reader import SheetError, find_header, open_rows
 from monitoring.services.imports.rows import ImportContext, Row, RowError
 from monitoring.services.imports.spec import SPECS, CellError, Column, KindSpec, is_blank
@@ -314,6 +317,8 @@ def _write_all(
 ) -> None:
     spec = handler.ctx.spec
     preview: list[tuple[int, dict[str, Any]]] = []
+    # households whose rows were written complete their open 回头看/信息采集 tasks (when any is open)
+    collect, changed_ids, changed_nos = not dry_run and open_campaigns_exist(), set[int](), set[str]()
     for batch in spool.batches():
         actions = handler.write_batch(batch, dry_run=dry_run)
         for row, action in zip(batch, actions, strict=True):
@@ -325,6 +330,9 @@ def _write_all(
                 result.unchanged += 1
             if action not in ("same", "pending"):  # "pending": the row's change waits for the county
                 result.counties.update(village[:6] + "000000" for village in handler.touched_villages(row))
+                if collect:
+                    changed_ids.add(row.refs.get("household_id") or 0)
+                    changed_nos.add(row.values.get("household_no") or "")
             if len(preview) < PREVIEW_ROWS or row.number < preview[-1][0]:
                 display: dict[str, Any] = {
                     c.header: _display(c.label_of(row.values.get(c.field))) for c in spec.columns
@@ -338,6 +346,14 @@ def _write_all(
             done = result.created + result.updated + result.unchanged
             progress(min(99, 90 + done * 10 // max(valid_rows, 1)), "writing")
     result.preview = [p[1] for p in preview]
+    if collect:
+        campaign_tasks_complete_by_import(
+            kind=spec.kind,
+            household_ids=changed_ids - {0},
+            household_nos=changed_nos - {""},
+            actor=handler.ctx.user,
+            on=timezone.localdate(),
+        )
 
 
 def _display(value: Any) -> str:

@@ -1,0 +1,128 @@
+"""回头看 / 信息采集 campaigns: the list, the county's start form, the campaign page (completion per
+township and village), a village's task list, closing, and the export (issue 18 part 7)."""
+
+from __future__ import annotations
+
+import io
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from fanpin.core.roles import Permission, effective_role, role_can
+from fanpin.core.scoping import sees_everything
+from fanpin.web.errors import form_errors_add
+from fanpin.web.mixins import permission_require
+from monitoring.forms_campaigns import CampaignStartForm
+from monitoring.selectors.campaigns import (
+    campaign_completion,
+    campaign_due_default,
+    campaign_for_user,
+    campaign_village_tasks,
+    campaigns_visible,
+)
+from monitoring.services.campaigns import campaign_close, campaign_export, campaign_may_start, campaign_start
+from monitoring.views.exports import attachment, dated_names
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@login_required
+@require_GET
+def campaign_list_view(request: HttpRequest) -> HttpResponse:
+    permission_require(request, Permission.VIEW_HOUSEHOLDS)
+    campaigns = campaigns_visible(user=request.user)
+    page = Paginator(campaigns, 30).get_page(request.GET.get("page"))
+    context = {
+        "page_obj": page,
+        "campaigns": page.object_list,
+        "can_start": campaign_may_start(request.user),
+        "today": timezone.localdate(),
+        "active_nav": "campaigns",
+    }
+    return render(request, "monitoring/campaigns/list.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def campaign_start_view(request: HttpRequest) -> HttpResponse:
+    if not campaign_may_start(request.user):
+        raise PermissionDenied("只有县级乡村振兴部门可以发起回头看或信息采集。")
+    county_code = request.user.region_id or ""
+    show_county = sees_everything(request.user)
+    form = CampaignStartForm(request.POST or None, show_county=show_county)
+    if request.method == "POST" and form.is_valid():
+        try:
+            campaign = campaign_start(actor=request.user, data=form.to_input(county_code=county_code))
+        except ValidationError as exc:
+            form_errors_add(form, exc)
+        else:
+            messages.success(request, f"已发起“{campaign.name}”，共 {campaign.task_count} 户分派到各村。")
+            return redirect("monitoring:campaign", pk=campaign.pk)
+    today = timezone.localdate()
+    default_due = campaign_due_default(county_code=county_code, started_on=today) if not show_county else None
+    context = {"form": form, "default_due": default_due, "active_nav": "campaigns"}
+    return render(request, "monitoring/campaigns/start.html", context)
+
+
+@login_required
+@require_GET
+def campaign_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
+    permission_require(request, Permission.VIEW_HOUSEHOLDS)
+    campaign = campaign_for_user(user=request.user, pk=pk)
+    today = timezone.localdate()
+    context = {
+        "campaign": campaign,
+        "completion": campaign_completion(user=request.user, campaign=campaign, today=today),
+        "can_close": campaign_may_start(request.user) and campaign.state == "OPEN",
+        "can_export": role_can(effective_role(request.user), Permission.EXPORT_DATA),
+        "today": today,
+        "active_nav": "campaigns",
+    }
+    return render(request, "monitoring/campaigns/detail.html", context)
+
+
+@login_required
+@require_GET
+def campaign_village_view(request: HttpRequest, pk: int, code: str) -> HttpResponse:
+    permission_require(request, Permission.VIEW_HOUSEHOLDS)
+    campaign = campaign_for_user(user=request.user, pk=pk)
+    village, tasks = campaign_village_tasks(user=request.user, campaign=campaign, village_code=code)
+    page = Paginator(tasks, 100).get_page(request.GET.get("page"))
+    today = timezone.localdate()
+    context = {
+        "campaign": campaign,
+        "village": village,
+        "page_obj": page,
+        "tasks": page.object_list,
+        "can_visit": role_can(effective_role(request.user), Permission.RECORD_VISITS),
+        "overdue_now": today > campaign.due_on,
+        "active_nav": "campaigns",
+    }
+    return render(request, "monitoring/campaigns/village.html", context)
+
+
+@login_required
+@require_POST
+def campaign_close_view(request: HttpRequest, pk: int) -> HttpResponse:
+    campaign = campaign_close(
+        actor=request.user, campaign_id=pk, today=timezone.localdate(), reason=request.POST.get("reason", "")
+    )
+    messages.success(request, f"活动“{campaign.name}”已结束。")
+    return redirect("monitoring:campaign", pk=campaign.pk)
+
+
+@login_required
+@require_GET
+def campaign_xlsx_view(request: HttpRequest, pk: int) -> HttpResponse:
+    permission_require(request, Permission.EXPORT_DATA)
+    campaign = campaign_for_user(user=request.user, pk=pk)
+    buffer = io.BytesIO()
+    campaign_export(user=request.user, campaign_id=campaign.pk, output=buffer, today=timezone.localdate())
+    filename, fallback = dated_names(f"{campaign.name}-完成情况", f"campaign-{campaign.pk}")
+    return attachment(HttpResponse(buffer.getvalue(), content_type=XLSX), filename=filename, fallback=fallback)
