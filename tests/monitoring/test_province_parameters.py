@@ -114,9 +114,21 @@ def test_province_runs_and_a_run_over_every_province_use_each_province_values(tw
         assert run.status == "SUCCEEDED"
         assert run.summary["settings"]["values"]["spike_ratio"] == ("1.0000" if code == P52 else "0.5")
     assert lead_of(hh52) is None and lead_of(hh53) is not None
+    evidence = lead_of(hh53).evidence["SCREENING"]["rules"]["EXPENDITURE_SPIKE"]  # built in SQL from the stage
+    assert Decimal(evidence["ratio"]) == Decimal("0.5")
     Lead.objects.all().delete()
     call_command("screen", year=YEAR, stdout=StringIO())  # every province with households
     assert lead_of(hh52) is None and lead_of(hh53) is not None
+
+
+def test_a_county_run_stays_a_fixed_number_of_queries_with_own_values(admin, django_assert_max_num_queries) -> None:  # type: ignore[no-untyped-def]
+    setup_lines()
+    region(V53)
+    province_parameters_set(actor=admin, province_code=P53, values={"spike_ratio": "0.5"}, reason="文件")
+    households = [spiking(V53) for _ in range(6)]
+    with django_assert_max_num_queries(25):  # as without own values (test_screening_idempotency)
+        run = screen(C53)
+    assert run.leads_raised == len(households)
 
 
 def test_changing_a_province_value_refreshes_its_leads_evidence(two_provinces, admin) -> None:  # type: ignore[no-untyped-def]
