@@ -11,10 +11,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from assistance.models import AmountKind, Measure, MeasureStatus, TargetMeasure
+from assistance.selectors.continuing import measure_after_elimination_refusal
 from fanpin.core.audit import audit_record
 from fanpin.core.roles import Permission, Role, effective_role, role_can
 from fanpin.core.terms import term
-from fanpin.core.workflow import ObjectOutOfScope, Transition, Workflow
+from fanpin.core.workflow import ObjectOutOfScope, Transition, TransitionNotAllowed, Workflow
 from monitoring.models import MonitoringTarget, TargetStatus
 
 MEASURE_OBJECT_TYPE = "target_measure"
@@ -170,6 +171,17 @@ def measure_add(
     return item
 
 
+def _after_elimination_check(item: TargetMeasure) -> bool:
+    """Lock the measure's target (an elimination being confirmed waits, or has happened) and refuse
+    a measure that does not go on after the target's 风险消除 (``assistance.selectors.continuing``).
+    Returns whether the target is eliminated (the audit row says the record came after it)."""
+    target = MonitoringTarget.objects.select_for_update(of=("self",)).get(pk=item.target_id)
+    refusal = measure_after_elimination_refusal(item=item, target=target)
+    if refusal:
+        raise TransitionNotAllowed(refusal)
+    return target.status != TargetStatus.ACTIVE
+
+
 def measure_status_set(
     *, actor: Any, pk: int, status: str, note: str = "", today: dt.date | None = None
 ) -> TargetMeasure:
@@ -185,6 +197,7 @@ def measure_status_set(
         raise ValidationError({"status": "请选择状态。"})
     with transaction.atomic():
         current = MEASURE_WORKFLOW.lock(pk=pk, actor=actor)
+        after_elimination = _after_elimination_check(current)
         if current.status != status:
             if status not in _TRANSITION_TO:
                 raise ValidationError({"status": f"不能改回“{MeasureStatus(status).label}”。"})
@@ -195,7 +208,12 @@ def measure_status_set(
                 return ["progress_notes", "updated_at"]
 
             return MEASURE_WORKFLOW.apply(
-                pk=pk, name=_TRANSITION_TO[status], actor=actor, opinion=note, on_apply=on_apply
+                pk=pk,
+                name=_TRANSITION_TO[status],
+                actor=actor,
+                opinion=note,
+                on_apply=on_apply,
+                data={"after_elimination": True} if after_elimination else None,
             )
         if not note:
             raise ValidationError({"note": "状态未改变：请填写进展情况。"})
@@ -212,6 +230,7 @@ def measure_status_set(
             from_state=current.status,
             to_state=current.status,
             reason=note,
+            data={"after_elimination": True} if after_elimination else None,
         )
         return current
 
@@ -263,8 +282,7 @@ def measure_update(
     )
     if item.status == MeasureStatus.TERMINATED:
         errors["__all__"] = "已终止的措施不能修改。"
-    elif item.target.status != TargetStatus.ACTIVE:
-        errors["__all__"] = f"该{term('target')}已风险消除，帮扶计划不再修改。"
+    after_elimination = _after_elimination_check(item)
     if errors:
         raise ValidationError(errors)
     new = {
@@ -294,6 +312,6 @@ def measure_update(
         action="update",
         from_state=item.status,
         to_state=item.status,
-        data={"changes": changes},
+        data={"changes": changes, "after_elimination": True} if after_elimination else {"changes": changes},
     )
     return item

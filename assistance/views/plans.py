@@ -23,6 +23,7 @@ from assistance.forms import (
     ProposeForm,
 )
 from assistance.models import TargetMeasure
+from assistance.selectors.continuing import CONTINUING_MEASURE_NAMES, measures_continuing
 from assistance.selectors.elimination import elimination_criteria, elimination_proposals
 from assistance.selectors.plans import (
     plan_rows,
@@ -84,7 +85,11 @@ def _target_context(request: HttpRequest, pk: int, add_form: MeasureAddForm | No
     )
     measures = list(target.measures.all())  # type: ignore[attr-defined]
     today = timezone.localdate()
-    may_plan = role_can(role, Permission.PLAN_ASSISTANCE) and target.status == MonitoringTarget.Status.ACTIVE
+    active = target.status == MonitoringTarget.Status.ACTIVE
+    may_plan = role_can(role, Permission.PLAN_ASSISTANCE) and active
+    # after 风险消除 only the measures that go on are still recorded (assistance.selectors.continuing)
+    continuing = measures_continuing(target=target, measures=measures)
+    recordable = {tm.pk for tm in measures} if active else {tm.pk for tm in continuing}
     if may_plan and add_form is None:
         add_form = MeasureAddForm(initial={"start_on": today})
     risk_labels = dict(RiskType.choices)
@@ -97,8 +102,14 @@ def _target_context(request: HttpRequest, pk: int, add_form: MeasureAddForm | No
         "check": plan_check(
             labor_capacity=capacity, risk_types=target.risk_types or [], measures=plan_measures(measures)
         ),
-        "measures": [(tm, MEASURE_WORKFLOW.available(tm, request.user)) for tm in measures],
+        "measures": [
+            (tm, MEASURE_WORKFLOW.available(tm, request.user) if tm.pk in recordable else [], tm.pk in recordable)
+            for tm in measures
+        ],
+        "continuing": continuing,
+        "continuing_names": CONTINUING_MEASURE_NAMES,
         "may_plan": may_plan,
+        "may_edit": role_can(role, Permission.PLAN_ASSISTANCE),
         "may_record": role_can(role, Permission.RECORD_PROGRESS),
         "add_form": add_form if may_plan else None,
         "progress_form": MeasureProgressForm(),
