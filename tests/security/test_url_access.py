@@ -163,6 +163,11 @@ def village_code(world: World, inside: bool) -> dict[str, Any]:
     return {"code": INSIDE_VILLAGE if inside else OUTSIDE_VILLAGE}
 
 
+def township_code(world: World, inside: bool) -> dict[str, Any]:
+    """The township of the inside village (a village cadre's own: its 公告 is posted there)."""
+    return {"code": (INSIDE_VILLAGE if inside else OUTSIDE_VILLAGE)[:9] + "000"}
+
+
 def target_measure(world: World, inside: bool) -> dict[str, Any]:
     from tests.assistance.factories import TargetMeasureFactory, target_for
 
@@ -347,6 +352,10 @@ RULES: dict[str, Rule] = {
     "assistance:elimination_list": Rule(permission=P.VIEW_HOUSEHOLDS),
     "assistance:proposal_detail": Rule(permission=P.VIEW_HOUSEHOLDS, obj=proposal),
     "assistance:proposal_act": Rule(permission=P.DECIDE_ELIMINATION, obj=proposal, methods=("post",), ok=(302,)),
+    # 公告 (issue 18): a township in scope (a village cadre's own township), the chooser, the sheet
+    "assistance:announcements": Rule(permission=P.VIEW_HOUSEHOLDS),
+    "assistance:announcement": Rule(permission=P.VIEW_HOUSEHOLDS, obj=township_code),
+    "assistance:announcement_xlsx": Rule(permission=P.VIEW_HOUSEHOLDS, obj=township_code),
     # 统计看板 (issue 9): counts only; a region outside the scope answers 404
     "dashboard": Rule(
         permission=P.VIEW_DASHBOARD,
