@@ -417,6 +417,24 @@ RULES: dict[str, Rule] = {
         extra={"ok_for": dict.fromkeys(("province", "city", "county", "township"), (403,))},
     ),
     "monitoring:accounting_settings": Rule(permission=P.MANAGE_PARAMETERS),
+    # the provinces' own rule parameters (issue 18): administrators every province, a provincial user
+    # its own (the list sends it there; another province 404, tested in test_province_parameters_pages)
+    "monitoring:province_parameters": Rule(
+        extra={
+            "ok_for": {"province": (302,)} | dict.fromkeys(("city", "county", "township", "village", "dept"), (403,))
+        }
+    ),
+    "monitoring:province_parameters_edit": Rule(
+        obj=lambda world, inside: {"code": "520000000000"},
+        scoped=False,
+        extra={"ok_for": dict.fromkeys(("city", "county", "township", "village", "dept"), (403,))},
+    ),
+    "monitoring:province_parameters_preview": Rule(
+        obj=lambda world, inside: {"code": "520000000000"},
+        scoped=False,
+        methods=("post",),
+        extra={"ok_for": dict.fromkeys(("city", "county", "township", "village", "dept"), (403,))},
+    ),
     "monitoring:household_changes": Rule(permission=P.VIEW_HOUSEHOLDS),
     # 疑似重复人员: only roles that see full 身份证号 (a group tells masked digits 7–14)
     "monitoring:duplicate_persons": Rule(
