@@ -26,6 +26,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from assistance.models import AmountKind, Measure, MeasureStatus
+from assistance.services.announcements import announcements_demo_prepare
 from assistance.services.measures import measure_add, measure_status_set
 from fanpin.core.models import User
 from monitoring.models import (
@@ -240,6 +241,7 @@ def demo_workflow_play(*, direct: int = 20, rejected: int = 5) -> DemoWorkflowSu
                 measure_status_set(actor=county, pk=item.pk, status=MeasureStatus.IN_PROGRESS, note="演示：已落实")
 
     demo_comparisons_record(village=village, county=county, today=today)  # 信息比对 (issue 18)
+    announcements_demo_prepare()  # 公告: the demo province also announces its 不予纳入 (issue 18)
     # Visits: each target with a past (within the last 90 days, every item secured), then five more
     # households of the demo village.
     visited = list(identified)
