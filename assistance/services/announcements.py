@@ -5,10 +5,15 @@ from __future__ import annotations
 
 from typing import IO, Any
 
+from django.db import transaction
+
 from assistance.selectors.announcements import Announcement
-from fanpin.core.audit import export_record
+from fanpin.core.audit import audit_record, export_record
 from fanpin.core.terms import term
 from fanpin.core.xlsx import SheetStream
+from monitoring.models import ProcedureSetting
+from monitoring.services.demo import PROVINCE_CODE as DEMO_PROVINCE_CODE
+from monitoring.services.demo import demo_exists
 
 ANNOUNCEMENT_EXPORT_KIND = "announcement"
 
@@ -55,3 +60,34 @@ def announcement_xlsx(*, user: Any, announcement: Announcement, output: IO[bytes
         },
     )
     return count
+
+
+DEMO_SETTING_REASON = "演示：本省公告不予纳入的农户（演示数据）"
+
+
+@transaction.atomic
+def announcements_demo_prepare() -> bool:
+    """The demo province announces its 不予纳入 decisions, so the demo's 公告 shows all three groups.
+
+    Only on the demo's own province (``monitoring.services.demo.PROVINCE_CODE``) and only when the
+    province has no setting yet (a setting someone chose is never overwritten); audited like any
+    setting change.  Returns whether it wrote the setting."""
+    if not demo_exists():
+        return False
+    setting, created = ProcedureSetting.objects.select_for_update().get_or_create(
+        province_code=DEMO_PROVINCE_CODE, defaults={"announce_rejections": True}
+    )
+    if not created:
+        return False
+    audit_record(
+        actor=None,
+        object_type="procedure_setting",
+        object_id=setting.pk,
+        region_code=DEMO_PROVINCE_CODE,
+        action="update",
+        from_state="",
+        to_state="",
+        reason=DEMO_SETTING_REASON,
+        data={"province": DEMO_PROVINCE_CODE, "announce_rejections": [False, True]},
+    )
+    return True

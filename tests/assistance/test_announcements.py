@@ -13,7 +13,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from assistance.models import MeasureStatus, ProposalMethod, ProposalState
+from assistance.models import EliminationProposal, MeasureStatus, ProposalMethod, ProposalState
 from assistance.selectors.announcements import (
     announcement_build,
     announcement_period_default,
@@ -375,3 +375,56 @@ def test_query_count_is_fixed_whatever_the_rows(world: World, client, django_ass
     with django_assert_max_num_queries(len(few.captured_queries)):
         page = client.get(_url("announcement")).content.decode()
     assert page.count("<tr>") >= 63
+
+
+# -- the demo: leads raised by screening, moved on by the real services ----------------------------
+
+
+@pytest.mark.slow
+def test_the_demo_announces_what_its_county_decided_this_month() -> None:
+    from django.core.management import call_command
+    from django.test import Client
+
+    from monitoring.services.demo import demo_generate
+
+    demo_generate(households=600, seed=2020, with_users=True)
+    call_command("screen", "--year", "2025", verbosity=0)  # the leads are raised by screening
+    call_command("demo_workflow", "--direct", "4", "--rejected", "2", verbosity=0)
+    county = User.objects.get(username="county")
+    assert AuditEntry.objects.filter(object_type="procedure_setting", reason__startswith="演示").exists()
+
+    client = Client()
+    client.force_login(county)
+    home = client.get(reverse("home")).content.decode()
+    assert reverse("assistance:announcements") in home
+    today = timezone.localdate()
+    month = today.replace(day=1)
+    chooser = client.get(reverse("assistance:announcements")).content.decode()
+    assert f"?start={month:%Y-%m-%d}&amp;end={today:%Y-%m-%d}" in chooser  # 本月至今
+    decided = Lead.objects.filter(state__in=[LeadState.CONFIRMED, LeadState.REJECTED]).select_related(
+        "household__village"
+    )
+    townships = {lead.household.village_id[:9] + "000" for lead in decided}
+    townships |= {
+        p.target.household.village_id[:9] + "000"
+        for p in EliminationProposal.objects.filter(state=ProposalState.CONFIRMED).select_related("target__household")
+    }
+    listed = {"纳入": 0, "不予纳入": 0, "风险消除": 0}
+    for code in townships:
+        page = client.get(_url("announcement", code=code, start=month, end=today))
+        assert page.status_code == 200
+        text = page.content.decode()
+        listed["纳入"] += text.count("突发严重困难户") + text.count("边缘易致贫户") + text.count("脱贫不稳定户")
+        listed["不予纳入"] += text.count("<td>不予纳入</td>")
+        listed["风险消除"] += text.count("<td>帮扶消除</td>") + text.count("<td>自然消除</td>")
+        for number in Member.objects.filter(household__village__code__startswith=code[:9]).values_list(
+            "id_number", flat=True
+        )[:50]:
+            assert number not in text
+    assert listed["纳入"] == Lead.objects.filter(state=LeadState.CONFIRMED).count() > 0
+    assert listed["不予纳入"] == Lead.objects.filter(state=LeadState.REJECTED).count() == 2
+    # the demo's confirmed eliminations (when the demo has them): decided today through the services
+    confirmed_eliminations = EliminationProposal.objects.filter(
+        state=ProposalState.CONFIRMED, decided_at__date__gte=month
+    ).count()
+    assert listed["风险消除"] == confirmed_eliminations
