@@ -22,6 +22,12 @@ urlpatterns = [
     path("cards/<str:code>/cards.pdf", cards.village_cards_pdf_view, name="village_cards_pdf"),
     path("elimination/<int:pk>/", elimination.proposal_detail, name="proposal_detail"),
     path("elimination/<int:pk>/act/", elimination.proposal_act, name="proposal_act"),
+    # 风险消除 village steps (入户核实 for older proposals, 民主评议, 公示) and the village's 公示名单
+    path("elimination/<int:pk>/home-check/", elimination.home_check, name="elimination_home_check"),
+    path("elimination/<int:pk>/appraisal/", elimination.appraisal, name="elimination_appraisal"),
+    path("elimination/<int:pk>/publicity/", elimination.publicity_record, name="elimination_publicity_record"),
+    path("elimination/publicity/<str:code>/", elimination.publicity, name="elimination_publicity"),
+    path("elimination/publicity/<str:code>/xlsx/", elimination.publicity_xlsx, name="elimination_publicity_xlsx"),
     # 公告 of a township and period (identification, elimination, 不予纳入 where the province asks)
     path("announcements/", announcements.announcements_view, name="announcements"),
     path("announcements/<str:code>/", announcements.announcement_view, name="announcement"),

@@ -2,6 +2,7 @@
 
 from rest_framework.routers import DefaultRouter
 
+from assistance.api.elimination import EliminationViewSet
 from assistance.api.views import AssistanceViewSet
 from monitoring.api.alerts import AlertViewSet, MedicalSettlementViewSet
 from monitoring.api.comparisons import ComparisonViewSet
@@ -22,6 +23,7 @@ router.register("applications", ApplicationViewSet, basename="application")
 router.register("alerts", AlertViewSet, basename="alert")
 router.register("medical-settlements", MedicalSettlementViewSet, basename="medical-settlement")
 router.register("assistance", AssistanceViewSet, basename="assistance")
+router.register("eliminations", EliminationViewSet, basename="elimination")
 router.register("assistance-rosters", RosterViewSet, basename="assistance-roster")
 
 urlpatterns = router.urls

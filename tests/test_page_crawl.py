@@ -24,7 +24,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from assistance.selectors.elimination import elimination_candidates
-from assistance.services.elimination import elimination_propose
+from assistance.services.elimination import HomeCheck, elimination_propose
 from fanpin.core.models import User
 from monitoring.models import (
     Application,
@@ -37,6 +37,7 @@ from monitoring.models import (
     Member,
     MonitoringTarget,
 )
+from monitoring.models.visits import CHECKLIST_FIELDS
 from monitoring.services.appeals import appeal_refusal, lead_appeal_file
 from monitoring.services.applications import self_report_match
 from monitoring.services.demo import ROLE_USERS
@@ -65,7 +66,9 @@ NOT_LINKED = {
     "favicon": "/favicon.ico, asked for by browsers (the pages' <link rel=icon> names the file in static/)",
     "assistance:measure_progress": "POST only",
     "assistance:proposal_act": "POST only",
-    "assistance:elimination_propose": "POST only",
+    "assistance:elimination_home_check": "POST only (the 补录入户核实 form on a proposal made before the steps)",
+    "assistance:elimination_appraisal": "POST only (the 民主评议 form on the proposal page)",
+    "assistance:elimination_publicity_record": "POST only (the 公示 form on the proposal page)",
     "assistance:measure_add": "POST only (the add form sits on the target's plan page)",
 }
 
@@ -167,9 +170,14 @@ def _county_data(tmp_path: Path) -> None:
     export_job_run(job_id=export.pk)
     # 风险消除 proposed by the village for a target that meets every criterion.
     today = timezone.localdate()
-    ready = elimination_candidates(user=village_user, today=today)
-    assert ready, "the demo has no target the village could propose for 风险消除"
-    elimination_propose(actor=village_user, target_id=ready[0].target.pk, method="ASSISTED", opinion="收入稳定")
+    # (the demo leaves eliminations at every step: assistance.services.demo_elimination)
+    checklist_names = [name for name, _label in CHECKLIST_FIELDS]
+    ready = [a for a in elimination_candidates(user=village_user, today=today) if a.open_proposal is None]
+    if ready:
+        checked = HomeCheck(checked_on=today, visitors="村干部", checklist=dict.fromkeys(checklist_names, True))
+        elimination_propose(
+            actor=village_user, target_id=ready[0].target.pk, method="ASSISTED", opinion="收入稳定", home_check=checked
+        )
     # 申诉 against a 未纳入 decision, filed for the household (its lead links back to the rejected one).
     rejected = next(
         lead for lead in Lead.objects.filter(state=LeadState.REJECTED).order_by("id") if not appeal_refusal(lead)

@@ -1,6 +1,8 @@
 from assistance.models.catalogue import DEVELOPMENTAL_CATEGORIES, Measure, MeasureCategory, MeasureKind
 from assistance.models.elimination import (
+    MIN_ELIMINATION_PUBLICITY_DAYS,
     OPEN_PROPOSAL_STATES,
+    EliminationAppraisal,
     EliminationProposal,
     ProposalMethod,
     ProposalState,
@@ -10,8 +12,10 @@ from assistance.models.plans import EFFECTIVE_STATUSES, AmountKind, MeasureStatu
 __all__ = [
     "DEVELOPMENTAL_CATEGORIES",
     "EFFECTIVE_STATUSES",
+    "MIN_ELIMINATION_PUBLICITY_DAYS",
     "OPEN_PROPOSAL_STATES",
     "AmountKind",
+    "EliminationAppraisal",
     "EliminationProposal",
     "Measure",
     "MeasureCategory",

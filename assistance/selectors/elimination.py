@@ -1,4 +1,11 @@
-"""风险消除 criteria (SPEC §5), evaluated for many targets with a fixed number of queries.
+"""风险消除 criteria (SPEC §5, §5.6), evaluated for many targets with a fixed number of queries.
+
+Each criterion is shown ✓/✗ with its figures: income over the latest 12 months of data and the
+rigid-spending spike (the declared screening rules, ``elimination_data``), 两不愁三保障 and 饮水 at
+the latest visit or 入户核实 (≤ 90 days), a measure done or under way, 6 months monitored, no new
+risk (no open lead, no matched department alert after identification in the last 365 days, the
+latest visit after identification not flagged), and not a household without labour living on
+兜底 (暂不标注: stays monitored).
 
 Every time-dependent criterion takes ``today`` explicitly.
 """
@@ -22,13 +29,25 @@ from assistance.models import (
     ProposalState,
     TargetMeasure,
 )
+from assistance.selectors.elimination_data import IncomeInput, IncomeJudgement, income_judge_many
 from assistance.selectors.recommendation import LaborCapacity, labor_annotations, labor_capacity_from_flags
 from fanpin.core.scoping import code_prefix
-from monitoring.models import AnnualIncome, Member, MonitoringTarget, TargetStatus, Visit
-from monitoring.selectors.lines import monitoring_lines_for_province
+from monitoring.models import (
+    OPEN_LEAD_STATES,
+    AlertStatus,
+    DepartmentAlert,
+    Lead,
+    Member,
+    MonitoringTarget,
+    TargetStatus,
+    Visit,
+)
+from monitoring.models.visits import CHECKLIST_FIELDS
 
 VISIT_MAX_AGE_DAYS = 90
 MIN_MONITORED_MONTHS = 6
+NEW_RISK_DAYS = 365  # department alerts after identification within this many days are a new risk
+VISIT_LABEL = "90 天内最近一次走访（或入户核实）“两不愁三保障”及饮水安全均有保障"
 
 
 def add_months(day: dt.date, months: int) -> dt.date:
@@ -52,6 +71,7 @@ class EliminationAssessment:
     labor_capacity: str
     criteria: tuple[Criterion, ...]
     open_proposal: EliminationProposal | None = None
+    income: IncomeJudgement | None = None
 
     @property
     def eligible(self) -> bool:
@@ -70,17 +90,50 @@ def _yuan(value: Decimal) -> str:
     return f"{value:,.2f} 元"
 
 
+def _criterion_income(j: IncomeJudgement | None) -> Criterion:
+    label = "近 12 个月收入不低于监测标准"
+    if j is None or j.basis is None:
+        return Criterion("INCOME", label, "无收入记录（年度收入或 12 个月收支核算），无法判断", False)
+    fires, missing = j.low_income
+    basis = j.basis
+    if missing or j.line is None:
+        return Criterion("INCOME", label, f"依据{basis.label}；未设置 {basis.line_year} 年监测标准", False)
+    per_capita = j.per_capita
+    judged = "人均可支配收入（扣除自付刚性支出）" if j.deduct else "人均可支配收入"
+    compare = "低于" if fires else "不低于"
+    value = (
+        f"依据{basis.label}：家庭纯收入 {_yuan(basis.income)}，{basis.family_size} 人，"
+        f"{judged} {_yuan(per_capita or Decimal(0))}，"
+        f"{compare} {basis.line_year} 年监测标准 {_yuan(j.line)}"
+    )
+    return Criterion("INCOME", label, value, not fires)
+
+
+def _criterion_spike(j: IncomeJudgement | None, today: dt.date) -> Criterion:
+    label = "自付刚性支出不再超过家庭收入（刚性支出骤增规则不再触发）"
+    if j is None:
+        return Criterion("SPIKE", label, "无数据，无法判断", False)
+    fires, missing = j.spike
+    period = f"{j.spend_start:%Y-%m-%d} 至 {j.spend_end:%Y-%m-%d}"
+    if missing or j.basis is None:
+        return Criterion("SPIKE", label, f"{period} 自付刚性支出 {_yuan(j.out_of_pocket)}；无收入记录，无法判断", False)
+    compare = "超过" if fires else "未超过"
+    value = (
+        f"{period} 自付刚性支出 {_yuan(j.out_of_pocket)}，{compare}家庭纯收入 {_yuan(j.basis.income)}的 "
+        f"{format(j.spike_ratio.normalize(), 'f')} 倍（收入依据{j.basis.label}）"
+    )
+    return Criterion("SPIKE", label, value, not fires)
+
+
 def elimination_assess(*, targets: Sequence[MonitoringTarget], today: dt.date) -> list[EliminationAssessment]:
     """The criteria for each target (targets need ``has_full_labor``/``has_weak_labor`` annotations
-    or get them read here).  Five queries whatever the number of targets, plus one per province."""
+    or get them read here).  A fixed number of queries whatever the number of targets (visits,
+    measures, open proposals, open leads, alerts, incomes, the ledger), plus a few per province
+    and line year (line, parameters, the judging statement)."""
     if not targets:
         return []
     household_ids = {t.household_id for t in targets}
     target_ids = [t.pk for t in targets]
-
-    latest_income: dict[int, AnnualIncome] = {}
-    for row in AnnualIncome.objects.filter(household_id__in=household_ids).order_by("household_id", "year"):
-        latest_income[row.household_id] = row  # the last one per household is the latest year
 
     latest_visit_ids = (
         Visit.objects.filter(household_id__in=household_ids)
@@ -108,13 +161,31 @@ def elimination_assess(*, targets: Sequence[MonitoringTarget], today: dt.date) -
     }
 
     village_of = {t.household_id: t.household.village_id for t in targets}
-    lines: dict[tuple[str, int], Decimal] = {}
-    years_by_province: dict[str, set[int]] = {}
-    for household_id, income in latest_income.items():
-        years_by_province.setdefault(village_of[household_id][:2] + "0" * 10, set()).add(income.year)
-    for province, years in years_by_province.items():
-        for year, line_value in monitoring_lines_for_province(province_code=province, years=years).items():
-            lines[(province, year)] = line_value
+    inputs = []
+    for t in targets:
+        p = open_proposals.get(t.pk)
+        inputs.append(
+            IncomeInput(
+                household_id=t.household_id,
+                village_code=village_of[t.household_id],
+                accounting_end=p.home_checked_on if p is not None and p.has_accounting else None,
+                accounting_family_size=p.accounting_family_size if p is not None and p.has_accounting else None,
+                accounting_income=p.accounting_income if p is not None else None,
+            )
+        )
+    incomes = income_judge_many(inputs=inputs, today=today)
+
+    open_leads: dict[int, int] = {}
+    for household_id, _state in Lead.objects.filter(
+        household_id__in=household_ids, state__in=OPEN_LEAD_STATES
+    ).values_list("household_id", "state"):
+        open_leads[household_id] = open_leads.get(household_id, 0) + 1
+    recent_start = today - dt.timedelta(days=NEW_RISK_DAYS)
+    alerts: dict[int, list[dt.date]] = {}
+    for household_id, day in DepartmentAlert.objects.filter(
+        member__household_id__in=household_ids, status=AlertStatus.MATCHED, alert_date__gte=recent_start
+    ).values_list("member__household_id", "alert_date"):
+        alerts.setdefault(household_id, []).append(day)
 
     if not all(hasattr(t, "has_full_labor") for t in targets):
         flags = {
@@ -127,34 +198,30 @@ def elimination_assess(*, targets: Sequence[MonitoringTarget], today: dt.date) -
     result = []
     for target in targets:
         criteria: list[Criterion] = []
-        # 1. per-capita income of the latest year ≥ that year's line
-        latest = latest_income.get(target.household_id)
-        if latest is None:
-            criteria.append(Criterion("INCOME", "最近年度人均纯收入不低于监测标准", "无收入记录", False))
-        else:
-            income = latest
-            line = lines.get((village_of[target.household_id][:2] + "0" * 10, income.year))
-            if line is None:
-                value = f"{income.year} 年 {_yuan(income.per_capita)}；未设置 {income.year} 年监测标准"
-                criteria.append(Criterion("INCOME", "最近年度人均纯收入不低于监测标准", value, False))
-            else:
-                value = f"{income.year} 年 {_yuan(income.per_capita)}（监测标准 {_yuan(line)}）"
-                criteria.append(
-                    Criterion("INCOME", "最近年度人均纯收入不低于监测标准", value, income.per_capita >= line)
-                )
-        # 2. the latest visit is at most 90 days old and shows every item secured
+        judgement = incomes.get(target.household_id)
+        # 1. income over the latest 12 months of data ≥ the line (the declared 收入低于监测标准 rule)
+        criteria.append(_criterion_income(judgement))
+        # 2. the rigid spending no longer exceeds income (the declared 刚性支出骤增 rule)
+        criteria.append(_criterion_spike(judgement, today))
+        # 3. the latest visit (or the proposal's 入户核实, if newer) ≤ 90 days old, every item secured
         visit = visits.get(target.household_id)
-        if visit is None:
-            criteria.append(Criterion("VISIT", "90 天内最近一次走访“两不愁三保障”均有保障", "无走访记录", False))
+        proposal = open_proposals.get(target.pk)
+        checks: list[tuple[dt.date, str, list[str]]] = []
+        if visit is not None:
+            checks.append((visit.visited_on, "走访", [label for label, ok in visit.checklist if not ok]))
+        if proposal is not None and proposal.home_checked_on is not None:
+            missing_items = [label for name, label in CHECKLIST_FIELDS if not proposal.home_checklist.get(name)]
+            checks.append((proposal.home_checked_on, "入户核实", missing_items))
+        if not checks:
+            criteria.append(Criterion("VISIT", VISIT_LABEL, "无走访记录", False))
         else:
-            age = (today - visit.visited_on).days
-            missing = [label for label, ok in visit.checklist if not ok]
-            value = f"{visit.visited_on:%Y-%m-%d}（{age} 天前）" + (
+            day, what, missing = max(checks, key=lambda c: c[0])
+            age = (today - day).days
+            value = f"{what} {day:%Y-%m-%d}（{age} 天前）" + (
                 "，各项均有保障" if not missing else "，未保障：" + "、".join(missing)
             )
-            met = 0 <= age <= VISIT_MAX_AGE_DAYS and not missing
-            criteria.append(Criterion("VISIT", "90 天内最近一次走访“两不愁三保障”均有保障", value, met))
-        # 3. at least one measure in progress or completed
+            criteria.append(Criterion("VISIT", VISIT_LABEL, value, 0 <= age <= VISIT_MAX_AGE_DAYS and not missing))
+        # 4. at least one measure in progress or completed
         plan = measures.get(target.pk, [])
         effective = [tm for tm in plan if tm.status in EFFECTIVE_STATUSES]
         criteria.append(
@@ -165,7 +232,7 @@ def elimination_assess(*, targets: Sequence[MonitoringTarget], today: dt.date) -
                 bool(effective),
             )
         )
-        # 4. monitored for at least 6 months (to the day)
+        # 5. monitored for at least 6 months (to the day)
         due = add_months(target.identified_on, MIN_MONITORED_MONTHS)
         criteria.append(
             Criterion(
@@ -175,7 +242,24 @@ def elimination_assess(*, targets: Sequence[MonitoringTarget], today: dt.date) -
                 today >= due,
             )
         )
-        # 5. no labor capacity and living on 综合保障 → stays monitored
+        # 6. no new risk since identification
+        risks = []
+        if open_leads.get(target.household_id):
+            risks.append(f"有未办结的预警线索 {open_leads[target.household_id]} 条")
+        new_alerts = [d for d in alerts.get(target.household_id, []) if d > target.identified_on]
+        if new_alerts:
+            risks.append(f"识别后收到部门预警 {len(new_alerts)} 条（最近 {max(new_alerts):%Y-%m-%d}）")
+        if visit is not None and visit.risk_flag and visit.visited_on > target.identified_on:
+            risks.append(f"最近一次走访（{visit.visited_on:%Y-%m-%d}）标记发现返贫致贫风险")
+        criteria.append(
+            Criterion(
+                "NO_NEW_RISK",
+                "无新增风险",
+                "；".join(risks) if risks else f"无未办结线索，近 {NEW_RISK_DAYS} 天无新的部门预警，最近走访未发现风险",
+                not risks,
+            )
+        )
+        # 7. no labor capacity and living on 综合保障 → stays monitored
         full, weak = flags[target.pk]
         capacity = labor_capacity_from_flags(has_full_labor=full, has_weak_labor=weak)
         protective = [
@@ -186,7 +270,7 @@ def elimination_assess(*, targets: Sequence[MonitoringTarget], today: dt.date) -
         ]
         dependent = capacity == LaborCapacity.NONE and bool(protective)
         value = (
-            "无劳动能力，依靠" + "、".join(tm.measure.name for tm in protective) + "兜底，继续监测"
+            "无劳动能力，依靠" + "、".join(tm.measure.name for tm in protective) + "兜底，暂不标注风险消除，继续监测"
             if dependent
             else dict(LaborCapacity.choices)[capacity]
         )
@@ -196,7 +280,8 @@ def elimination_assess(*, targets: Sequence[MonitoringTarget], today: dt.date) -
                 target=target,
                 labor_capacity=capacity,
                 criteria=tuple(criteria),
-                open_proposal=open_proposals.get(target.pk),
+                open_proposal=proposal,
+                income=judgement,
             )
         )
     return result

@@ -27,6 +27,7 @@ from django.utils import timezone
 
 from assistance.models import AmountKind, Measure, MeasureStatus
 from assistance.services.announcements import announcements_demo_prepare
+from assistance.services.demo_elimination import demo_eliminations_play
 from assistance.services.measures import measure_add, measure_status_set
 from fanpin.core.models import User
 from monitoring.models import (
@@ -262,4 +263,5 @@ def demo_workflow_play(*, direct: int = 20, rejected: int = 5) -> DemoWorkflowSu
             ),
         )
         summary.visits += 1
+    demo_eliminations_play(village=village, township=township, county=county, today=today)  # 风险消除 steps (issue 18)
     return summary

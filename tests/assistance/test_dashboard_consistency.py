@@ -27,6 +27,7 @@ from monitoring.models import LeadState, Relation
 from monitoring.services.review import Decision, lead_confirm_direct, lead_raise_or_merge, lead_reject
 from monitoring.services.review_bulk import LeadRequest, leads_raise_or_merge_many
 from tests.assistance.factories import ProposalFactory
+from tests.assistance.helpers import eligible_target
 from tests.conftest import World
 from tests.factories import HouseholdFactory, LeadFactory, MemberFactory, TargetFactory, income
 from tests.monitoring.screening_helpers import household as screening_household
@@ -101,7 +102,7 @@ def test_risk_elimination_moves_every_level_at_once(
     world: World, cached: None, django_capture_on_commit_callbacks: Any
 ) -> None:
     """A target's own state change (风险消除 confirmed by the county) reaches every level at once."""
-    target = TargetFactory(household=world.households[VILLAGE], identified_on=timezone.localdate())
+    target = eligible_target(world.households[VILLAGE], today=timezone.localdate())  # re-checked at 审定
     proposal = ProposalFactory(target=target, state="REVIEWED", proposed_by=world.users["village"])
     client = Client()
     client.force_login(world.users["province"])

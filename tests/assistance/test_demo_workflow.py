@@ -34,8 +34,9 @@ def test_demo_workflow_fills_every_stage_through_the_real_services() -> None:
     assert Lead.objects.filter(state=LeadState.VERIFIED).count() == WAITING
     assert Lead.objects.filter(state=LeadState.REVIEWED).count() == WAITING
     assert Lead.objects.filter(state=LeadState.NEW).count() == new_before - confirmed.count() - 2 - 2 * WAITING
-    targets = MonitoringTarget.objects.filter(status=TargetStatus.ACTIVE)
+    targets = MonitoringTarget.objects.all()  # active, and the demo's 风险消除 confirmed (demo_elimination)
     assert targets.count() == confirmed.count()
+    assert targets.filter(status=TargetStatus.ELIMINATED).count() <= 1
     for target in targets:
         assert target.measures.count() == 2
     assert TargetMeasure.objects.filter(status=MeasureStatus.IN_PROGRESS).count() == targets.count()
@@ -83,3 +84,20 @@ def test_demo_workflow_refuses_a_database_without_the_demo_province(world) -> No
     call_command("demo_workflow", verbosity=0)
     assert Lead.objects.get().state == LeadState.NEW
     assert not AuditEntry.objects.exists()
+
+
+def test_demo_leaves_eliminations_at_every_step() -> None:
+    """风险消除 (issue 18): the demo village has a proposal with the 入户核实 only, one in 公示, one
+    reviewed and one confirmed (on the 公告), all made through the services, audited."""
+    from assistance.models import EliminationProposal
+    from assistance.selectors.elimination_steps import Step, elimination_step
+
+    demo_generate(households=2000, seed=2020, with_users=True)
+    call_command("screen", "--year", "2025", verbosity=0)
+    call_command("demo_workflow", verbosity=0)
+    today = timezone.localdate()
+    steps = sorted(elimination_step(p, today=today) for p in EliminationProposal.objects.all())
+    assert set(steps) >= {Step.APPRAISAL, Step.IN_PUBLICITY, Step.COUNTY, Step.CONFIRMED}, steps
+    confirmed = EliminationProposal.objects.get(state="CONFIRMED")
+    assert confirmed.target.status == TargetStatus.ELIMINATED and confirmed.has_accounting
+    assert AuditEntry.objects.filter(object_type="elimination", action="publicity").count() == 3

@@ -20,6 +20,7 @@ from monitoring.services.applications import application_create
 from monitoring.services.notices import notice_preference_set, notices_lead_decided
 from monitoring.services.review import lead_confirm_direct, lead_reject
 from tests.assistance.factories import ProposalFactory, TargetMeasureFactory, target_for
+from tests.assistance.helpers import eligible_target
 from tests.conftest import World
 from tests.factories import HouseholdFactory, MemberFactory, make_id_number
 from tests.monitoring.notice_helpers import ID_LIKE, fake_gateway, queued_sends, run_sends
@@ -122,7 +123,7 @@ def test_confirmation_is_noticed_and_a_screening_rejection_is_not(world: World) 
 
 def test_risk_elimination_is_noticed(world: World) -> None:
     opt_in(world)
-    target = target_for(world.households[VILLAGE])
+    target = eligible_target(world.households[VILLAGE], today=timezone.localdate())  # re-checked at 审定
     proposal = ProposalFactory(target=target, state="REVIEWED", proposed_by=world.users["village"])
     elimination_act(actor=world.users["county"], pk=proposal.pk, name="confirm", opinion="收入稳定")
     notice = Notice.objects.get()

@@ -344,7 +344,30 @@ RULES: dict[str, Rule] = {
     "assistance:plan_list": Rule(permission=P.VIEW_HOUSEHOLDS),
     "assistance:target_plan": Rule(permission=P.VIEW_HOUSEHOLDS, obj=target),
     "assistance:measure_add": Rule(permission=P.PLAN_ASSISTANCE, obj=target, methods=("post",), ok=(200,)),
-    "assistance:elimination_propose": Rule(permission=P.PROPOSE_ELIMINATION, obj=target, methods=("post",), ok=(302,)),
+    # 风险消除 (issue 18): the 入户核实 form (GET) and an empty proposal (its form errors, 400)
+    "assistance:elimination_propose": Rule(
+        permission=P.PROPOSE_ELIMINATION, obj=target, methods=("get", "post"), ok=(200, 400)
+    ),
+    "assistance:elimination_home_check": Rule(
+        permission=P.PROPOSE_ELIMINATION, obj=proposal, methods=("post",), ok=(400,)
+    ),
+    "assistance:elimination_appraisal": Rule(
+        permission=P.PROPOSE_ELIMINATION, obj=proposal, methods=("post",), ok=(400,)
+    ),
+    "assistance:elimination_publicity_record": Rule(
+        permission=P.PROPOSE_ELIMINATION, obj=proposal, methods=("post",), ok=(400,)
+    ),
+    "assistance:elimination_publicity": Rule(permission=P.VIEW_HOUSEHOLDS, obj=village_code),
+    "assistance:elimination_publicity_xlsx": Rule(permission=P.VIEW_HOUSEHOLDS, obj=village_code),
+    "elimination-list": Rule(kind="api"),
+    "elimination-detail": Rule(kind="api", obj=proposal),
+    "elimination-propose": Rule(kind="api", methods=("post",), ok=(400, 403)),
+    "elimination-home-check": Rule(kind="api", obj=proposal, methods=("post",), ok=(400, 403)),
+    "elimination-appraisal": Rule(kind="api", obj=proposal, methods=("post",), ok=(400, 403)),
+    "elimination-publicity": Rule(kind="api", obj=proposal, methods=("post",), ok=(400, 403)),
+    "elimination-review": Rule(kind="api", obj=proposal, methods=("post",), ok=(403, 409)),
+    "elimination-confirm": Rule(kind="api", obj=proposal, methods=("post",), ok=(403, 409)),
+    "elimination-reject": Rule(kind="api", obj=proposal, methods=("post",), ok=(400, 403)),
     "assistance:measure_list": Rule(permission=P.VIEW_HOUSEHOLDS),
     "assistance:measure_progress": Rule(permission=P.RECORD_PROGRESS, obj=target_measure, methods=("post",), ok=(302,)),
     "assistance:measure_edit": Rule(permission=P.PLAN_ASSISTANCE, obj=target_measure, methods=("get", "post")),

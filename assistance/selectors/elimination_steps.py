@@ -1,0 +1,223 @@
+"""Where a 风险消除 proposal stands in its steps (SPEC §5.6), each step's due date on the working-day
+calendar, and the village's elimination 公示名单.
+
+Steps: 入户核实 → 民主评议 → 村内公示 (≥ 5 days, inclusive) → 乡镇审核 (after the 公示 ends) → 县级审定.
+Time limits (``monitoring.selectors.calendar``, per province):
+
+* ``ELIMINATION_PUBLICITY`` (评议公示) starts on the 入户核实 date (a proposal made before the steps
+  existed: its proposal date) and is done when the 公示 is recorded (its start date);
+* ``ELIMINATION_TOWNSHIP`` starts on the 公示 end date and is done on the township's review;
+* ``ELIMINATION_COUNTY`` starts on the township's review and is done on the county's decision.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Count, OuterRef, Subquery
+from django.utils import timezone
+
+from assistance.models import EliminationAppraisal, EliminationProposal, ProposalMethod, ProposalState
+from monitoring.models import Member, Region
+from monitoring.models.calendar import ProcedureStep
+from monitoring.selectors.calendar import StepLimit, WorkingCalendar, step_limits_for
+
+
+class Step:
+    """The step a proposal waits for (codes are audit states, ≤ 32 characters)."""
+
+    HOME_CHECK = "HOME_CHECK"
+    APPRAISAL = "APPRAISAL"
+    PUBLICITY = "PUBLICITY"
+    IN_PUBLICITY = "IN_PUBLICITY"
+    TOWNSHIP = "TOWNSHIP"
+    COUNTY = "COUNTY"
+    CONFIRMED = "CONFIRMED"
+    REJECTED = "REJECTED"
+
+    LABELS = {
+        HOME_CHECK: "待补录入户核实",
+        APPRAISAL: "待民主评议",
+        PUBLICITY: "待公示",
+        IN_PUBLICITY: "公示中",
+        TOWNSHIP: "待乡镇审核",
+        COUNTY: "待县级审定",
+        CONFIRMED: "已确认风险消除",
+        REJECTED: "未通过",
+    }
+
+
+def elimination_step(proposal: EliminationProposal, *, today: dt.date) -> str:
+    if proposal.state == ProposalState.CONFIRMED:
+        return Step.CONFIRMED
+    if proposal.state == ProposalState.REJECTED:
+        return Step.REJECTED
+    if proposal.state == ProposalState.REVIEWED:
+        return Step.COUNTY
+    if proposal.home_checked_on is None:
+        return Step.HOME_CHECK
+    if proposal.appraisal_outcome != EliminationAppraisal.AGREED:
+        return Step.APPRAISAL
+    if proposal.publicity_end is None:
+        return Step.PUBLICITY
+    if today <= proposal.publicity_end:
+        return Step.IN_PUBLICITY
+    return Step.TOWNSHIP
+
+
+def step_label(step: str) -> str:
+    return Step.LABELS.get(step, step)
+
+
+@dataclass(frozen=True)
+class StepDeadline:
+    step: str  # ProcedureStep
+    label: str
+    limit: StepLimit
+    start: dt.date | None
+    due: dt.date | None
+    done_on: dt.date | None
+    overdue: bool
+
+    @property
+    def status(self) -> str:
+        if self.start is None:
+            return "未开始"
+        if self.done_on is not None:
+            return "逾期办结" if self.overdue else "按时办结"
+        return "已逾期" if self.overdue else "办理中"
+
+
+def _local(value: dt.datetime | None) -> dt.date | None:
+    return timezone.localdate(value) if value is not None else None
+
+
+def _deadlines(
+    proposal: EliminationProposal, *, calendar: WorkingCalendar, limits: dict[str, StepLimit], today: dt.date
+) -> list[StepDeadline]:
+    rejected_on = _local(proposal.decided_at) if proposal.state == ProposalState.REJECTED else None
+    county_done = _local(proposal.decided_at) if proposal.state in (ProposalState.CONFIRMED,) else None
+    if proposal.state == ProposalState.REJECTED and proposal.reviewed_at is not None:
+        county_done = rejected_on
+    spans = [
+        (
+            ProcedureStep.ELIMINATION_PUBLICITY,
+            proposal.home_checked_on or _local(proposal.proposed_at),
+            proposal.publicity_start,
+        ),
+        (ProcedureStep.ELIMINATION_TOWNSHIP, proposal.publicity_end, _local(proposal.reviewed_at)),
+        (ProcedureStep.ELIMINATION_COUNTY, _local(proposal.reviewed_at), county_done),
+    ]
+    result = []
+    for step, start, done_on in spans:
+        limit = limits[step]
+        if start is None or (done_on is None and rejected_on is not None):
+            # not started, or ended by a rejection before it was done: no deadline runs
+            result.append(StepDeadline(step, ProcedureStep(step).label, limit, start, None, None, False))
+            continue
+        due = calendar.due(start, limit)
+        overdue = calendar.is_overdue(start=start, limit=limit, today=today, done_on=done_on)
+        result.append(StepDeadline(step, ProcedureStep(step).label, limit, start, due, done_on, overdue))
+    return result
+
+
+def elimination_deadlines_many(
+    *, proposals: Iterable[EliminationProposal], today: dt.date
+) -> dict[int, list[StepDeadline]]:
+    """Each proposal's three step deadlines (proposals need ``target__household``); one calendar
+    query and one limits query per province."""
+    proposals = list(proposals)
+    if not proposals:
+        return {}
+    calendar = WorkingCalendar.load(around=today)
+    limits_by_province: dict[str, dict[str, StepLimit]] = {}
+    result = {}
+    for p in proposals:
+        province = p.target.household.village_id[:2] + "0" * 10
+        if province not in limits_by_province:
+            limits_by_province[province] = step_limits_for(province_code=province)
+        result[p.pk] = _deadlines(p, calendar=calendar, limits=limits_by_province[province], today=today)
+    return result
+
+
+def elimination_deadlines(*, proposal: EliminationProposal, today: dt.date) -> list[StepDeadline]:
+    return elimination_deadlines_many(proposals=[proposal], today=today)[proposal.pk]
+
+
+# -- the elimination 公示名单 -------------------------------------------------------------------------
+ELIMINATION_REASONS: dict[str, str] = {
+    ProposalMethod.ASSISTED: "经帮扶，家庭收入稳定达到监测标准以上，“两不愁三保障”及饮水安全有保障，返贫致贫风险已消除",
+    ProposalMethod.NATURAL: "家庭收入稳定达到监测标准以上，“两不愁三保障”及饮水安全有保障，返贫致贫风险已自然消除",
+}
+
+
+@dataclass(frozen=True)
+class EliminationPublicityRow:
+    """What the printed list shows: never 身份证号, phone, bank account or health detail."""
+
+    name: str
+    village: str
+    family_size: int
+    category: str
+    method: str
+    reason: str
+    start: dt.date
+    end: dt.date
+
+
+def elimination_publicity_village(*, user: Any, code: str) -> Region | None:
+    """The village ``code`` if it is in the user's scope."""
+    return Region.objects.for_user(user).filter(code=code, level=Region.Level.VILLAGE).select_related("parent").first()
+
+
+def elimination_publicity_rows(*, user: Any, village_code: str, today: dt.date) -> list[EliminationPublicityRow]:
+    """The village's households in 公示 for 风险消除 (posted, not yet reviewed, posting not ended
+    before ``today``).  Two queries whatever the number of rows."""
+    head = Member.objects.filter(household=OuterRef("target__household"), relation=Member.Relation.HEAD)
+    qs = (
+        EliminationProposal.objects.for_user(user)
+        .filter(
+            target__household__village_id=village_code,
+            state=ProposalState.PROPOSED,
+            publicity_start__isnull=False,
+            publicity_end__gte=today,
+        )
+        .select_related("target__household__village")
+        .annotate(
+            head_name=Subquery(head.values("name")[:1]),
+            persons=Subquery(
+                Member.objects.filter(household=OuterRef("target__household"))
+                .values("household")
+                .annotate(n=Count("id"))
+                .values("n")[:1]
+            ),
+        )
+        .order_by("target__household__household_no")
+    )
+    return [
+        EliminationPublicityRow(
+            name=p.head_name or "",  # type: ignore[attr-defined]
+            village=p.target.household.village.name,
+            family_size=int(p.persons or 0),  # type: ignore[attr-defined]
+            category=p.target.get_category_display(),
+            method=p.get_method_display(),
+            reason=ELIMINATION_REASONS.get(p.method, ""),
+            start=p.publicity_start,  # type: ignore[arg-type]
+            end=p.publicity_end,  # type: ignore[arg-type]
+        )
+        for p in qs
+    ]
+
+
+def elimination_publicity_villages(*, user: Any, today: dt.date) -> list[Region]:
+    """The villages in scope with households in 公示 for 风险消除 (links to their lists)."""
+    codes = (
+        EliminationProposal.objects.for_user(user)
+        .filter(state=ProposalState.PROPOSED, publicity_start__isnull=False, publicity_end__gte=today)
+        .values_list("target__household__village_id", flat=True)
+        .distinct()
+    )
+    return list(Region.objects.filter(code__in=list(codes)).select_related("parent").order_by("code"))
