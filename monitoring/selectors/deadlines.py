@@ -28,8 +28,9 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q
 from django.utils import timezone
 
 from monitoring.models import Lead, LeadState
@@ -257,18 +258,18 @@ def _day_start(day: dt.date) -> dt.datetime:
 
 
 def comparisons_pending_condition(prefix: str = "") -> Q:
-    """信息比对 not all recorded: an active source without a result for the lead, or a 有异常
-    without the county's judgement (the rule ``comparisons_done_on`` dates)."""
+    """信息比对 not complete: no active source, an active source without a result for the lead, or
+    a 有异常 without the county's judgement (the rule of ``comparisons_done_on``, as SQL)."""
     from monitoring.models.comparisons import ComparisonResult, ComparisonSource, DataComparison
 
     lead_ref = OuterRef(OuterRef(f"{prefix}pk"))
-    missing = ComparisonSource.objects.filter(active=True).filter(
-        ~Exists(DataComparison.objects.filter(lead_id=lead_ref, source_id=OuterRef("pk")))
-    )
+    active = ComparisonSource.objects.filter(active=True)
+    missing = active.filter(~Exists(DataComparison.objects.filter(lead_id=lead_ref, source_id=OuterRef("pk"))))
     unjudged = DataComparison.objects.filter(
-        lead_id=OuterRef(f"{prefix}pk"), result=ComparisonResult.ISSUE, judgement=""
+        lead_id=OuterRef(f"{prefix}pk"), source__active=True, result=ComparisonResult.ISSUE, judgement=""
     )
-    return Q(Exists(missing)) | Q(Exists(unjudged))
+    # no active source at all: never complete (as comparisons_done_on says)
+    return ~Q(Exists(active)) | Q(Exists(missing)) | Q(Exists(unjudged))
 
 
 def _steps_overdue_condition(
@@ -331,3 +332,81 @@ def leads_overdue_condition(*, today: dt.date, prefix: str = "", calendar: Worki
 def deadline_notice(*, today: dt.date, days: Iterable[dt.date | None] = ()) -> str:
     """The calendar notice for a page that shows deadlines around ``today`` (one query)."""
     return WorkingCalendar.load(around=today).notice([today, *days])
+
+
+# -- exports: the current step, its due date and 是否超期 from ``values_list`` tuples -----------
+EXPORT_FIELDS = (
+    "pk",
+    "state",
+    "raised_at",
+    "accepted_on",
+    "home_checked_on",
+    "publicity_end",
+    "reviewed_at",
+    "decided_at",
+    "household__village_id",
+)
+EXPORT_COLUMNS: list[tuple[str, int]] = [("当前环节", 14), ("办理期限", 12), ("是否超期", 8)]
+
+
+@dataclass
+class DeadlineExport:
+    """What a lead export adds: ``annotations`` and ``fields`` to read, ``cells`` of one row."""
+
+    today: dt.date
+    calendar: WorkingCalendar
+    defaults: dict[str, StepLimit]
+    provinces: dict[str, dict[str, StepLimit]]
+    tracked: bool
+    annotations: dict[str, Any]
+    fields: tuple[str, ...]
+
+    def cells(self, values: Sequence[Any]) -> list[Any]:
+        pk, state, raised_at, accepted_on, home, publicity_end, reviewed_at, decided_at, village = values[:9]
+        pending = bool(values[9]) if self.tracked else True
+        lead = Lead(
+            pk=pk,
+            state=state,
+            raised_at=raised_at,
+            accepted_on=accepted_on,
+            home_checked_on=home,
+            publicity_end=publicity_end,
+            reviewed_at=reviewed_at,
+            decided_at=decided_at,
+        )
+        d = lead_deadlines_compute(
+            lead,
+            today=self.today,
+            calendar=self.calendar,
+            limits=self.provinces.get(province_of(village), self.defaults),
+            # the due dates and 超期 need only whether the comparison is complete, not its day
+            comparison_done=None if pending else (home or self.today),
+            comparisons_tracked=self.tracked,
+        )
+        current = d.current
+        if current is None:
+            return ["", None, "否"]
+        return [current.label, current.due, "是" if d.overdue else "否"]
+
+
+def export_deadlines(*, today: dt.date) -> DeadlineExport:
+    """Two queries (the calendar, the provinces' limits); the comparison state is read in the export's
+    own statement."""
+    defaults, provinces = step_limits_by_province()
+    tracked = comparisons_tracked()
+    annotations: dict[str, Any] = {}
+    fields = EXPORT_FIELDS
+    if tracked:
+        annotations["deadline_comparisons_pending"] = ExpressionWrapper(
+            comparisons_pending_condition(), output_field=BooleanField()
+        )
+        fields = (*EXPORT_FIELDS, "deadline_comparisons_pending")
+    return DeadlineExport(
+        today=today,
+        calendar=WorkingCalendar.load(around=today),
+        defaults=defaults,
+        provinces=provinces,
+        tracked=tracked,
+        annotations=annotations,
+        fields=fields,
+    )

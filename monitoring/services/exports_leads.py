@@ -19,6 +19,8 @@ from fanpin.core.terms import term
 from fanpin.core.xlsx import SheetStream
 from monitoring.models import OPEN_LEAD_STATES, EliminationMethod, Lead, LeadState, MonitoringTarget, TargetStatus
 from monitoring.selectors.comparisons import export_comparisons
+from monitoring.selectors.deadlines import EXPORT_COLUMNS as DEADLINE_COLUMNS
+from monitoring.selectors.deadlines import export_deadlines
 from monitoring.selectors.leads import (
     CATEGORY_LABELS,
     RISK_LABELS,
@@ -48,6 +50,7 @@ LEAD_COLUMNS: list[tuple[str, int]] = [
     ("未纳入原因", 40),
     ("社会救助", 16),  # the household's current 民政 status (monitoring.selectors.rosters)
     ("信息比对", 48),  # each active source's result, no notes (monitoring.selectors.comparisons)
+    *DEADLINE_COLUMNS,  # 当前环节 · 办理期限 · 是否超期 (monitoring.selectors.deadlines)
 ]
 
 
@@ -115,10 +118,12 @@ LEAD_FIELDS = (
 def _lead_rows(qs: QuerySet[Lead]) -> Iterator[list[Any]]:
     cutoff = overdue_cutoff()
     comparisons = export_comparisons()
-    rows = qs.annotate(**assistance_flags(), **comparisons.annotations).values_list(
-        *LEAD_FIELDS, *ASSISTANCE_FLAG_FIELDS, *comparisons.fields
+    deadlines = export_deadlines(today=timezone.localdate())
+    rows = qs.annotate(**assistance_flags(), **comparisons.annotations, **deadlines.annotations).values_list(
+        *LEAD_FIELDS, *ASSISTANCE_FLAG_FIELDS, *comparisons.fields, *deadlines.fields
     )
     flags_end = len(LEAD_FIELDS) + len(ASSISTANCE_FLAG_FIELDS)
+    deadlines_start = flags_end + len(comparisons.fields)
     for row in rows.iterator(chunk_size=CHUNK):
         no, head, township, village, sources, rules, category, state, raised_at, reason = row[: len(LEAD_FIELDS)]
         yield [
@@ -134,7 +139,8 @@ def _lead_rows(qs: QuerySet[Lead]) -> Iterator[list[Any]]:
             "是" if state in OPEN_LEAD_STATES and raised_at < cutoff else "否",
             reason,
             assistance_label_of(row[len(LEAD_FIELDS) : flags_end]),
-            comparisons.label_of(row[flags_end:]),
+            comparisons.label_of(row[flags_end:deadlines_start]),
+            *deadlines.cells(row[deadlines_start:]),
         ]
 
 

@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from fanpin.core.roles import Permission, Role, effective_role
+from fanpin.core.workflow import TransitionNotAllowed
 from fanpin.web.errors import error_messages, error_text
 from fanpin.web.mixins import permission_require
 from monitoring.models.calendar import DayUnit
@@ -205,6 +206,8 @@ def lead_accept_view(request: HttpRequest, pk: int) -> HttpResponseBase:
         return redirect("monitoring:lead_detail", pk=pk)
     try:
         lead_accept(lead_id=pk, actor=request.user, accepted_on=day)
+    except TransitionNotAllowed:
+        raise  # 409: already accepted, or decided
     except ValidationError as exc:
         messages.error(request, error_text(exc))
     else:

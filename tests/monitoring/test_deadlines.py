@@ -54,7 +54,7 @@ def _lead(world, step: str, start: dt.date, *, village: str = VILLAGE) -> Lead: 
     early = start - dt.timedelta(days=20)
     if step == ProcedureStep.HOME_CHECK:
         f.update(accepted_on=start, raised_at=_at(start))
-    elif step == ProcedureStep.APPRAISAL_PUBLICITY:
+    elif step in (ProcedureStep.APPRAISAL_PUBLICITY, ProcedureStep.COMPARISON):
         f.update(raised_at=_at(early), accepted_on=early, home_checked_on=start, state=LeadState.VERIFIED)
     elif step == ProcedureStep.TOWNSHIP_REVIEW:
         f.update(
@@ -105,6 +105,7 @@ def _isolate(step: str, limit: tuple[int, str] | None = None) -> None:
 STEPS = [
     ProcedureStep.ACCEPT,
     ProcedureStep.HOME_CHECK,
+    ProcedureStep.COMPARISON,
     ProcedureStep.APPRAISAL_PUBLICITY,
     ProcedureStep.TOWNSHIP_REVIEW,
     ProcedureStep.COUNTY_DECISION,
@@ -203,3 +204,23 @@ def test_calendar_notice_sample_and_missing(world) -> None:  # type: ignore[no-u
     notice = lead_deadlines(lead=Lead.objects.get(pk=lead.pk), today=dt.date(2026, 12, 29)).notice
     assert "节假日安排为示例数据，请导入本省公布的安排" in notice
     assert "2027年节假日安排尚未导入" in notice  # the whole procedure is due in 2027
+
+
+def test_comparisons_complete_end_the_step_on_the_page_and_in_the_filter(world, calendar_days) -> None:  # type: ignore[no-untyped-def]
+    from monitoring.models.comparisons import ComparisonSource, DataComparison
+
+    _isolate(ProcedureStep.COMPARISON, (2, DayUnit.WORKING))
+    lead = _lead(world, ProcedureStep.COMPARISON, dt.date(2026, 9, 30))
+    today = dt.date(2026, 10, 12)
+    assert _status(lead, ProcedureStep.COMPARISON, today) == OVERDUE and _filtered(lead, today)
+    sources = list(ComparisonSource.objects.filter(active=True))
+    assert sources  # seeded by migration 0032
+    for source in sources:
+        DataComparison.objects.create(
+            lead=lead, source=source, compared_on=dt.date(2026, 10, 9), result="NO_ISSUE", recorded_at=_at(today)
+        )
+    assert _status(lead, ProcedureStep.COMPARISON, today) == DONE
+    assert not _filtered(lead, today) and not _page_overdue(lead, today)
+    # a 有异常 without the county's judgement: not complete again
+    DataComparison.objects.filter(lead=lead, source=sources[0]).update(result="ISSUE", note="有车辆")
+    assert _status(lead, ProcedureStep.COMPARISON, today) == OVERDUE and _filtered(lead, today)

@@ -1,0 +1,161 @@
+"""办理时限 where users see it: the lead page's panel, 受理, the queue's column and 超期 filter
+(set-based, bounded queries), the export's columns, and the demo's leads."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+
+import pytest
+from django.core.management import call_command
+from django.urls import reverse
+from django.utils import timezone
+from openpyxl import load_workbook
+
+from fanpin.core.models import AuditEntry
+from monitoring.models import Lead, LeadSource, LeadState
+from monitoring.models.calendar import ProcedureStep
+from monitoring.selectors.deadlines import lead_deadlines
+from monitoring.services import review
+from monitoring.services.acceptance import lead_accept
+from monitoring.services.demo import demo_generate
+from tests.factories import HouseholdFactory, LeadFactory, MemberFactory
+
+pytestmark = pytest.mark.django_db
+VILLAGE = "520101001001"
+
+
+def _old_lead(world, days: int = 30, **extra: object) -> Lead:  # type: ignore[no-untyped-def]
+    return LeadFactory(household=world.households[VILLAGE], raised_at=timezone.now() - dt.timedelta(days=days), **extra)
+
+
+def test_lead_page_panel_overdue_in_red_and_words(world) -> None:  # type: ignore[no-untyped-def]
+    lead = _old_lead(world)
+    page = world.client_for("county").get(reverse("monitoring:lead_detail", args=[lead.pk])).content.decode()
+    assert 'data-testid="deadlines"' in page
+    assert 'data-testid="deadline-ACCEPT" class="table-danger"' in page
+    assert "已超期" in page and "超期" in page and "个工作日" in page
+    for label in ("受理", "入户核实", "民主评议和公示", "乡镇审核", "县级审定", "识别全流程"):
+        assert label in page
+
+
+def test_village_accepts_once_audited_and_scoped(world) -> None:  # type: ignore[no-untyped-def]
+    lead = _old_lead(world, days=1)
+    url = reverse("monitoring:lead_accept", args=[lead.pk])
+    assert world.client_for("township").post(url).status_code == 403
+    other = LeadFactory(household=world.households["520101002001"])
+    assert world.client_for("village").post(reverse("monitoring:lead_accept", args=[other.pk])).status_code == 404
+    page = world.client_for("village").get(reverse("monitoring:lead_detail", args=[lead.pk])).content.decode()
+    assert 'data-testid="accept-form"' in page
+    response = world.client_for("village").post(url, {"accepted_on": timezone.localdate().isoformat()})
+    assert response.status_code == 302
+    lead.refresh_from_db()
+    assert lead.accepted_on == timezone.localdate()
+    entry = AuditEntry.objects.get(object_type="lead", action="accept", object_id=str(lead.pk))
+    assert entry.actor == world.users["village"]
+    assert world.client_for("village").post(url).status_code == 409  # already accepted
+
+
+def test_accept_date_bounds(world) -> None:  # type: ignore[no-untyped-def]
+    from django.core.exceptions import ValidationError
+
+    lead = _old_lead(world, days=1)
+    with pytest.raises(ValidationError):
+        lead_accept(lead_id=lead.pk, actor=world.users["village"], accepted_on=timezone.localdate() - dt.timedelta(5))
+    with pytest.raises(ValidationError):
+        lead_accept(lead_id=lead.pk, actor=world.users["village"], accepted_on=timezone.localdate() + dt.timedelta(1))
+
+
+def test_verification_application_and_review_record_the_steps(world) -> None:  # type: ignore[no-untyped-def]
+    hh = world.households[VILLAGE]
+    lead = review.lead_raise_or_merge(household_id=hh.pk, source=LeadSource.SELF_APPLICATION, evidence={"text": "x"})
+    assert lead is not None and lead.accepted_on == timezone.localdate()  # a household's own application
+    other = LeadFactory(household=world.households["520101001002"], raised_at=timezone.now() - dt.timedelta(days=20))
+    today = timezone.localdate()
+    v = review.Verification(
+        home_checked_on=today - dt.timedelta(days=12),
+        consent_signed=True,
+        appraisal_on=today - dt.timedelta(days=10),
+        appraisal_outcome="AGREED",
+        publicity_start=today - dt.timedelta(days=9),
+        publicity_end=today - dt.timedelta(days=3),
+    )
+    review.lead_verify(lead_id=other.pk, actor=_village_for(world, "520101001002"), opinion="", verification=v)
+    other.refresh_from_db()
+    assert other.accepted_on == today - dt.timedelta(days=12)  # the home check: the village took it on
+    review.lead_review(lead_id=other.pk, actor=world.users["township"], opinion="")
+    other.refresh_from_db()
+    assert other.reviewed_at is not None
+    steps = {
+        s.step: s
+        for s in lead_deadlines(lead=Lead.objects.select_related("household").get(pk=other.pk), today=today).steps
+    }
+    assert steps[ProcedureStep.TOWNSHIP_REVIEW].done_on == today
+    assert steps[ProcedureStep.COUNTY_DECISION].status in ("IN_PROGRESS",)
+
+
+def _village_for(world, code: str):  # type: ignore[no-untyped-def]
+    from fanpin.core.roles import Role
+    from tests.factories import user
+
+    return user(f"v{code}", Role.VILLAGE, code)
+
+
+def test_queue_column_filter_and_query_count(world, django_assert_max_num_queries) -> None:  # type: ignore[no-untyped-def]
+    late = _old_lead(world, days=40)
+    fresh = LeadFactory(household=world.households["520101001002"], raised_at=timezone.now())
+    for _ in range(55):
+        hh = HouseholdFactory(village_id=VILLAGE)
+        MemberFactory(household=hh, relation="HEAD")
+        LeadFactory(household=hh, raised_at=timezone.now() - dt.timedelta(days=30))
+    client = world.client_for("county")
+    with django_assert_max_num_queries(12):
+        response = client.get(reverse("monitoring:lead_queue"), {"state": "ALL", "late": "on"})
+    page = response.content.decode()
+    assert 'data-testid="late-badge"' in page and "受理" in page
+    ids = {lead.pk for lead in response.context["object_list"]}
+    assert late.pk in ids or len(ids) == 50
+    filtered = client.get(reverse("monitoring:lead_queue"), {"state": "ALL", "late": "on", "region": "520101001002"})
+    assert fresh.pk not in {lead.pk for lead in filtered.context["object_list"]}
+    with django_assert_max_num_queries(12):
+        client.get(reverse("monitoring:lead_queue"), {"state": "ALL", "page": 2})
+
+
+def test_export_has_the_step_columns(world) -> None:  # type: ignore[no-untyped-def]
+    _old_lead(world, days=40)
+    response = world.client_for("county").get(reverse("monitoring:leads_export"), {"state": "ALL"})
+    if response.status_code == 302:  # a job for large exports
+        pytest.skip("export ran as a job")
+    ws = load_workbook(
+        io.BytesIO(b"".join(response.streaming_content) if response.streaming else response.content)
+    ).active
+    header = [c.value for c in ws[1]]
+    assert {"当前环节", "办理期限", "是否超期"} <= set(header)
+    row = [c.value for c in ws[2]]
+    assert row[header.index("当前环节")] == "受理"
+    assert row[header.index("是否超期")] == "是"
+
+
+@pytest.mark.slow
+def test_a_demo_lead_shows_its_steps() -> None:
+    demo_generate(households=300, seed=2020, with_users=True)
+    call_command("screen", "--year", "2025", verbosity=0)
+    call_command("demo_workflow", "--direct", "2", "--rejected", "1", verbosity=0)
+    from fanpin.core.models import User
+
+    county = User.objects.filter(role="ADMIN").first() or User.objects.get(username="county")
+    from django.test import Client
+
+    client = Client()
+    client.force_login(county)
+    from django.db.models import Count
+
+    counts = dict(Lead.objects.values_list("state").annotate(n=Count("id")))
+    for state in (LeadState.NEW, LeadState.CONFIRMED):
+        lead = Lead.objects.for_user(county).filter(state=state).first()
+        assert lead is not None, counts
+        page = client.get(reverse("monitoring:lead_detail", args=[lead.pk])).content.decode()
+        assert 'data-testid="deadline-table"' in page
+        assert "节假日安排为示例数据，请导入本省公布的安排" in page
+    # the demo's leads reviewed by the township through the service have their review time
+    assert Lead.objects.filter(reviewed_at__isnull=False).exists(), counts
