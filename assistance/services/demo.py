@@ -43,6 +43,7 @@ from monitoring.selectors.accounting import accounting_form_initial
 from monitoring.selectors.lines import monitoring_lines_for_province
 from monitoring.services.accounting import AccountingInput, income_accounting_record
 from monitoring.services.demo import demo_exists
+from monitoring.services.demo_campaigns import demo_campaign_start
 from monitoring.services.demo_comparisons import demo_comparisons_record
 from monitoring.services.review import (
     Decision,
@@ -243,6 +244,7 @@ def demo_workflow_play(*, direct: int = 20, rejected: int = 5) -> DemoWorkflowSu
 
     demo_comparisons_record(village=village, county=county, today=today)  # 信息比对 (issue 18)
     announcements_demo_prepare()  # 公告: the demo province also announces its 不予纳入 (issue 18)
+    demo_campaign_start(village=village, county=county, today=today)  # 回头看, partly visited (issue 18)
     # Visits: each target with a past (within the last 90 days, every item secured), then five more
     # households of the demo village.
     visited = list(identified)

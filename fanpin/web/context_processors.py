@@ -55,7 +55,9 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     if role_can(role, Permission.VIEW_HOUSEHOLDS):
         # 分户、合户、成员迁移、户类型、死亡或注销: the county decides, the others see their region's
         items.append({"label": "农户变更", "url": reverse("monitoring:household_changes"), "key": "household_changes"})
-        if role != "VILLAGE":  # 回头看/信息采集: a village cadre finds its tasks on 村级工作台
+        # 回头看/信息采集: county staff here; leaders and townships from the home page (short bars stay
+        # flat), a village cadre finds its tasks on 村级工作台
+        if role_can(role, Permission.RUN_SCREENING):
             items.append({"label": "回头看/信息采集", "url": reverse("monitoring:campaigns"), "key": "campaigns"})
     if role_can(role, Permission.EXPORT_DATA):  # large exports wait here for their owner
         items.append({"label": "我的导出", "url": reverse("monitoring:export_list"), "key": "exports"})

@@ -38,8 +38,10 @@ from monitoring.models import (
     MemberStatus,
     Relation,
     RigidExpenditure,
+    TaskDoneVia,
 )
 from monitoring.services.bulk import CHUNK
+from monitoring.services.campaigns import campaign_tasks_complete
 
 AUDIT_TYPE = "household_change"
 REJECT_REASON_MAX = 500
@@ -271,6 +273,10 @@ def household_change_accept(*, actor: Any, change_id: int) -> HouseholdChange:
             change.before = {**change.before, "id_number": member.id_number}
             change.save(update_fields=["before"])
     _decided(change, actor=actor, state=ChangeState.ACCEPTED, reason="")
+    # the registry changed: the households' open 回头看/信息采集 tasks are done by 数据更新
+    campaign_tasks_complete(
+        household_ids=household_ids, via=TaskDoneVia.DATA_UPDATE, on=timezone.localdate(), actor=actor
+    )
     if change.kind == ChangeKind.REMOVAL and member is not None:
         member.delete()  # after the change is decided: its member becomes empty (SET NULL)
         change.member_id = None

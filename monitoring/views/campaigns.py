@@ -53,7 +53,7 @@ def campaign_list_view(request: HttpRequest) -> HttpResponse:
 def campaign_start_view(request: HttpRequest) -> HttpResponse:
     if not campaign_may_start(request.user):
         raise PermissionDenied("只有县级乡村振兴部门可以发起回头看或信息采集。")
-    county_code = request.user.region_id or ""
+    county_code = str(getattr(request.user, "region_id", None) or "")
     show_county = sees_everything(request.user)
     form = CampaignStartForm(request.POST or None, show_county=show_county)
     if request.method == "POST" and form.is_valid():

@@ -66,7 +66,8 @@ def _input(**over: object) -> CampaignInput:
 
 
 def _hh(village: str, **kw: object) -> Household:
-    return HouseholdFactory(village=region(village), **kw)
+    household: Household = HouseholdFactory(village=region(village), **kw)  # type: ignore[assignment]
+    return household
 
 
 # -- selection ------------------------------------------------------------------------------------
@@ -492,7 +493,7 @@ def test_export_has_completion_and_task_rows_and_is_audited(world: World) -> Non
     assert task_rows[0] == ("户编号", "户主姓名", "村", "乡镇", "状态", "完成日期", "完成方式")
     assert len(task_rows) == 6
     assert "'=HYPERLINK(1)" in [r[0] for r in task_rows]  # a formula is written as text
-    head = [r for r in task_rows if r[0] == world.households[V1].household_no][0]
+    head = next(r for r in task_rows if r[0] == world.households[V1].household_no)
     assert head[1] == "户主001001" and head[4] == "已完成" and head[6] == "走访"
     # no 身份证号 or phone anywhere in the file
     text = " ".join(str(c) for ws in wb.worksheets for r in ws.iter_rows(values_only=True) for c in r if c)
@@ -500,3 +501,37 @@ def test_export_has_completion_and_task_rows_and_is_audited(world: World) -> Non
     audit = AuditEntry.objects.get(object_type="export", object_id="campaign")
     assert audit.data["rows"] == 5 and audit.data["campaign"] == campaign.pk
     assert world.client_for("township").get(reverse("monitoring:campaign_xlsx", args=[campaign.pk])).status_code == 403
+
+
+def test_a_household_change_accepted_by_the_county_completes_it(tmp_path: Path, world: World) -> None:
+    from monitoring.models import HouseholdChange
+    from monitoring.services.household_changes import household_change_accept
+
+    hh = world.households[V1]
+    TargetFactory(household=hh)
+    campaign = campaign_start(actor=world.users["county"], data=_input(started_on=dt.date(2020, 1, 1)))
+    path = kind_sheet(
+        tmp_path / "households.xlsx",
+        "households",
+        [{"户编号": hh.household_no, "村级区划代码": V1, "户类型": "脱贫户", "脱贫年度": 2019, "联系电话": hh.phone}],
+    )
+    result = import_run(kind="households", source=str(path), user=world.users["county"], dry_run=False)
+    assert result.ok and result.extra.get("changes_pending") == 1
+    task = CampaignTask.objects.get(campaign=campaign)
+    assert task.state == TaskState.OPEN  # a change waiting for the county changed nothing yet
+    household_change_accept(actor=world.users["county"], change_id=HouseholdChange.objects.get().pk)
+    task.refresh_from_db()
+    assert task.state == TaskState.DONE and task.done_via == TaskDoneVia.DATA_UPDATE
+    assert task.done_by == world.users["county"]
+
+
+@pytest.mark.parametrize(
+    ("role", "where"), [("county", "nav"), ("province", "home"), ("city", "home"), ("township", "home")]
+)
+def test_the_list_is_reached_by_a_link(world: World, role: str, where: str) -> None:
+    client = world.client_for(role)
+    body = client.get(reverse("home")).content.decode()
+    link = f'href="{reverse("monitoring:campaigns")}"'
+    assert link in body
+    if where == "home":
+        assert 'data-testid="home-campaigns"' in body

@@ -137,6 +137,30 @@ def lead_action(action: str) -> Callable[[World, bool], dict[str, Any]]:
     return build
 
 
+def campaign(world: World, inside: bool) -> dict[str, Any]:
+    """A 回头看 of the county 520101 (inside) or of 530101 (outside)."""
+    import datetime as dt
+
+    from monitoring.models import Campaign
+
+    county = "520101000000" if inside else "530101000000"
+    obj = Campaign.objects.create(
+        county_id=county,
+        kind="REVISIT",
+        name=f"回头看{county}",
+        year=2026,
+        selection="ALL_TARGETS",
+        started_on=dt.date(2026, 3, 2),
+        due_on=dt.date(2026, 3, 30),
+        created_by=world.users["admin"],
+    )
+    return {"pk": obj.pk}
+
+
+def campaign_village(world: World, inside: bool) -> dict[str, Any]:
+    return {**campaign(world, inside), "code": INSIDE_VILLAGE if inside else OUTSIDE_VILLAGE}
+
+
 def household_change_accept(world: World, inside: bool) -> dict[str, Any]:
     """A pending 户类型 change of the village's household (accepting it applies it: 302)."""
     from monitoring.models import ChangeKind, HouseholdChange
@@ -459,6 +483,13 @@ RULES: dict[str, Rule] = {
         extra={"ok_for": dict.fromkeys(("city", "county", "township", "village", "dept"), (403,))},
     ),
     "monitoring:household_changes": Rule(permission=P.VIEW_HOUSEHOLDS),
+    # 回头看/信息采集 (issue 18): county staff and administrators start and close (RUN_SCREENING holders)
+    "monitoring:campaigns": Rule(permission=P.VIEW_HOUSEHOLDS),
+    "monitoring:campaign_start": Rule(permission=P.RUN_SCREENING),
+    "monitoring:campaign": Rule(permission=P.VIEW_HOUSEHOLDS, obj=campaign),
+    "monitoring:campaign_village": Rule(permission=P.VIEW_HOUSEHOLDS, obj=campaign_village),
+    "monitoring:campaign_xlsx": Rule(permission=P.EXPORT_DATA, obj=campaign),
+    "monitoring:campaign_close": Rule(permission=P.RUN_SCREENING, obj=campaign, methods=("post",), ok=(302,)),
     # 疑似重复人员: only roles that see full 身份证号 (a group tells masked digits 7–14)
     "monitoring:duplicate_persons": Rule(
         permission=P.VIEW_HOUSEHOLDS,
