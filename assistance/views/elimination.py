@@ -162,6 +162,10 @@ def _detail_context(request: HttpRequest, proposal: EliminationProposal, **forms
         if refusal:
             notes.append(refusal)
     checklist = [(label, proposal.home_checklist.get(name)) for name, label in CHECKLIST_FIELDS]
+    bound = [f for f in forms.values() if f is not None and f.errors]
+    step_errors = [str(e) for f in bound for e in f.non_field_errors()] + [
+        f"{f[name].label}：{e}" for f in bound for name, errors in f.errors.items() if name != "__all__" for e in errors
+    ]
     return {
         "proposal": proposal,
         "target": target,
@@ -176,6 +180,7 @@ def _detail_context(request: HttpRequest, proposal: EliminationProposal, **forms
         else None,
         "transitions": transitions,
         "notes": notes,
+        "step_errors": step_errors,
         "village_may": village_may and proposal.state == ProposalState.PROPOSED,
         "home_check_form": forms.get("home_check_form") or HomeCheckForm(initial={"checked_on": today}),
         "appraisal_form": forms.get("appraisal_form") or AppraisalForm(initial={"appraisal_on": today}),
