@@ -159,3 +159,20 @@ def test_a_demo_lead_shows_its_steps() -> None:
         assert "节假日安排为示例数据，请导入本省公布的安排" in page
     # the demo's leads reviewed by the township through the service have their review time
     assert Lead.objects.filter(reviewed_at__isnull=False).exists(), counts
+
+
+def test_dashboard_counts_overdue_leads_per_region(world) -> None:  # type: ignore[no-untyped-def]
+    from assistance.selectors.dashboard import dashboard_figures
+
+    _old_lead(world, days=40)  # 520101001001: overdue
+    LeadFactory(household=world.households["520101001002"], raised_at=timezone.now())  # on time
+    LeadFactory(household=world.households["520101002001"], raised_at=timezone.now() - dt.timedelta(days=40))
+    today = timezone.localdate()
+    d = dashboard_figures(
+        user=world.users["county"], region_code="520101000000", year=today.year, today=today, use_cache=False
+    )
+    table = d.tables["overdue_leads"]
+    by_code = dict(zip(table.codes, table.rows, strict=False))
+    assert by_code["520101001000"][1:3] == [2, 1]
+    assert by_code["520101002000"][1:3] == [1, 1]
+    assert table.rows[-1][:3] == ["合计", 3, 2]

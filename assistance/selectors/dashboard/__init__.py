@@ -46,6 +46,7 @@ from assistance.selectors.dashboard.common import (
     leads_of_year,
     percent,
 )
+from assistance.selectors.dashboard.deadlines import DEADLINE_PANELS
 from assistance.selectors.dashboard.low_income import LOW_INCOME_PANELS
 from assistance.selectors.dashboard.panels import TABLE_PANELS, dashboard_kpis
 from assistance.selectors.dashboard.reads import DashboardReads, DashboardScope
@@ -119,7 +120,7 @@ def _figures(*, user: Any, code: str, name: str, year: int, today: dt.date, now:
     computed_at = now or timezone.now()
     scope = DashboardScope(user=user, code=code, name=name, year=year, today=today, now=now)
     reads = DashboardReads(scope)
-    tables = [panel(reads) for panel in (*TABLE_PANELS, *LOW_INCOME_PANELS)]
+    tables = [panel(reads) for panel in (*TABLE_PANELS, *LOW_INCOME_PANELS, *DEADLINE_PANELS)]
     return Dashboard(
         code=code,
         name=name,
