@@ -176,7 +176,7 @@ def test_constraints_hold_in_the_database(world: Any) -> None:
     lead = lead_in(world.households[VILLAGE], LeadState.VERIFIED)
     source = ComparisonSource.objects.get(code="REAL_ESTATE")
     now = timezone.now()
-    bad = [
+    bad: list[dict[str, Any]] = [
         {"result": "MAYBE"},
         {"result": "NO_ISSUE", "judgement": "x", "judged_at": now},
         {"result": "ISSUE", "note": "x", "judgement": "x"},  # a judgement without its time
