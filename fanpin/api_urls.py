@@ -6,6 +6,7 @@ from assistance.api.elimination import EliminationViewSet
 from assistance.api.views import AssistanceViewSet
 from monitoring.api.alerts import AlertViewSet, MedicalSettlementViewSet
 from monitoring.api.comparisons import ComparisonViewSet
+from monitoring.api.followups import FollowUpViewSet
 from monitoring.api.leads import LeadViewSet, TargetViewSet
 from monitoring.api.rosters import RosterViewSet
 from monitoring.api.views import HouseholdViewSet, RegionViewSet
@@ -18,6 +19,7 @@ router.register("households", HouseholdViewSet, basename="household")
 router.register("leads", LeadViewSet, basename="lead")
 router.register("comparisons", ComparisonViewSet, basename="comparison")
 router.register("targets", TargetViewSet, basename="target")
+router.register("follow-ups", FollowUpViewSet, basename="follow-up")
 router.register("visits", VisitViewSet, basename="visit")
 router.register("applications", ApplicationViewSet, basename="application")
 router.register("alerts", AlertViewSet, basename="alert")

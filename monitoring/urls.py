@@ -17,6 +17,7 @@ from monitoring.views import (
     targets,
 )
 from monitoring.views import calendar as calendar_views
+from monitoring.views import followups as followup_views
 from monitoring.views import household_changes as changes
 from monitoring.views import province_parameters as province_params
 from monitoring.views.posters import village_poster_view
@@ -54,6 +55,10 @@ urlpatterns = [
     path("targets/", targets.target_list_view, name="target_list"),
     path("targets/export.xlsx", targets.targets_export_view, name="targets_export"),
     path("targets/<int:pk>/", targets.target_detail_view, name="target_detail"),
+    # 绿色通道补办: what a 县级直接确定 still owes (入户核实, 民主评议, 公示)
+    path("followups/", followup_views.followup_list_view, name="followups"),
+    path("followups/<int:pk>/", followup_views.followup_detail_view, name="followup"),
+    path("followups/<int:pk>/<str:step>/", followup_views.followup_record_view, name="followup_record"),
     # Department alerts
     path("alerts/", alerts.alert_list, name="alert_list"),
     # 民政 rosters (低保, 特困, 低保边缘, 刚性支出困难) and the dashboard's two work lists

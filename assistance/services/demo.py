@@ -45,6 +45,7 @@ from monitoring.services.accounting import AccountingInput, income_accounting_re
 from monitoring.services.demo import demo_exists
 from monitoring.services.demo_campaigns import demo_campaign_start
 from monitoring.services.demo_comparisons import demo_comparisons_record
+from monitoring.services.demo_followups import demo_follow_ups_age
 from monitoring.services.review import (
     Decision,
     Verification,
@@ -243,6 +244,7 @@ def demo_workflow_play(*, direct: int = 20, rejected: int = 5) -> DemoWorkflowSu
                 measure_status_set(actor=county, pk=item.pk, status=MeasureStatus.IN_PROGRESS, note="演示：已落实")
 
     demo_comparisons_record(village=village, county=county, today=today)  # 信息比对 (issue 18)
+    demo_follow_ups_age(today=today)  # 绿色通道补办: the past direct confirmations overdue (issue 18)
     announcements_demo_prepare()  # 公告: the demo province also announces its 不予纳入 (issue 18)
     demo_campaign_start(village=village, county=county, today=today)  # 回头看, partly visited (issue 18)
     # Visits: each target with a past (within the last 90 days, every item secured), then five more

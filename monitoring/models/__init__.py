@@ -40,6 +40,7 @@ from monitoring.models.changes import (
 )
 from monitoring.models.comparisons import ComparisonResult, ComparisonSource, DataComparison
 from monitoring.models.exports import ExportJob, ExportKind, ExportStatus
+from monitoring.models.followups import FollowUp, FollowUpState, FollowUpStep
 from monitoring.models.households import (
     AnnualIncome,
     DisabilityGrade,
@@ -148,6 +149,9 @@ __all__ = [
     "ExportJob",
     "ExportKind",
     "ExportStatus",
+    "FollowUp",
+    "FollowUpState",
+    "FollowUpStep",
     "Health",
     "Household",
     "HouseholdChange",

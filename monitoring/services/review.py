@@ -24,7 +24,6 @@ from fanpin.core.terms import term
 from fanpin.core.workflow import ObjectOutOfScope, Transition, TransitionNotAllowed, Workflow
 from monitoring.models import (
     MAX_RISK_TYPES,
-    MIN_PUBLICITY_DAYS,
     AppraisalOutcome,
     Lead,
     LeadSource,
@@ -38,7 +37,9 @@ from monitoring.models import (
 from monitoring.selectors.comparisons import comparisons_refusal
 from monitoring.services.acceptance import lead_accepted_mark
 from monitoring.services.accounting import income_accounting_keep
+from monitoring.services.followups import follow_up_open
 from monitoring.services.notices import notices_lead_decided
+from monitoring.services.procedure_rules import publicity_errors, step_dates_errors
 from monitoring.services.review_bulk import LeadRequest, leads_raise_or_merge_many
 from monitoring.services.uploads import scan_upload_error
 
@@ -135,19 +136,12 @@ def verification_errors(v: Verification, *, raised_on: dt.date | None = None) ->
         errors["appraisal_outcome"] = "请选择民主评议结果。"
     elif v.appraisal_outcome == AppraisalOutcome.DISAGREED:
         errors["appraisal_outcome"] = "民主评议未通过，不能核实通过；请“不予纳入”并写明理由。"
-    if v.publicity_end < v.publicity_start:
-        errors["publicity_end"] = "公示结束日期不能早于开始日期。"
-    elif (v.publicity_end - v.publicity_start).days + 1 < MIN_PUBLICITY_DAYS:
-        errors["publicity_end"] = f"公示期不少于 {MIN_PUBLICITY_DAYS} 天（含首尾两天）。"
-    if v.appraisal_on > v.publicity_start:
-        errors["appraisal_on"] = "民主评议应在公示开始之前或当天进行。"
-    today = _today()
-    for name, label in VERIFICATION_DATES.items():
-        day: dt.date = getattr(v, name)
-        if day > today:
-            errors[name] = f"{label}不能晚于今天。"
-        elif raised_on is not None and day < raised_on:
-            errors[name] = f"{label}不能早于线索发现日期（{_cn(raised_on)}）。"
+    # the date rules the green channel's follow-up shares (monitoring.services.procedure_rules)
+    errors |= publicity_errors(
+        appraisal_on=v.appraisal_on, publicity_start=v.publicity_start, publicity_end=v.publicity_end
+    )
+    dates = {name: (label, getattr(v, name)) for name, label in VERIFICATION_DATES.items()}
+    errors |= step_dates_errors(dates=dates, today=_today(), raised_on=raised_on)
     if v.consent_scan is not None:
         message = scan_upload_error(v.consent_scan, what="承诺授权书扫描件")
         if message:
@@ -319,6 +313,8 @@ def _confirm(*, lead_id: int, actor: Any, opinion: str, decision: Decision, name
             raise ValidationError(f"该户已是监测中的{term('target')}，不能重复确定。") from None
         # the 12-month 家庭收支核算 the county decided on stays with the target (issue 19)
         income_accounting_keep(lead=lead, target=target, actor=actor)
+        if name == "confirm_direct":  # the green channel owes the steps the lead lacked (SPEC §5.6)
+            follow_up_open(target=target, lead=lead, actor=actor, today=_today())
         lead.decided_at = now
         lead.decided_by = actor
         notices_lead_decided(lead=lead, category=decision.category)

@@ -27,6 +27,7 @@ from monitoring.forms_cadre import ApplicationForm, SelfReportForm, VisitForm
 from monitoring.models import Application, ApplicationStatus, Household
 from monitoring.selectors.cadre import applications_in_scope, cadre_home, household_for_visit
 from monitoring.selectors.campaigns import campaign_tasks_for_home
+from monitoring.selectors.followups import follow_up_rows, follow_ups_in_scope
 from monitoring.selectors.households import households_in_scope
 from monitoring.selectors.posters import application_source_counts
 from monitoring.services.applications import (
@@ -52,6 +53,8 @@ def cadre_home_view(request: HttpRequest) -> HttpResponse:
     context = {
         "home": cadre_home(user=request.user, search=search),
         "campaign_tasks": campaign_tasks_for_home(user=request.user, today=timezone.localdate()),
+        # 绿色通道待补办 of the village, overdue first
+        "followups": follow_up_rows(follow_ups_in_scope(user=request.user, state="OPEN")[:50]),
         "q": search,
         "active_nav": "cadre",
         # a village cadre's landing page: its 待办 (the other roles see theirs on the home page)

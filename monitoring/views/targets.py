@@ -18,6 +18,7 @@ from fanpin.web.mixins import PermissionRequiredMixin
 from monitoring.forms_review import TargetFilterForm
 from monitoring.models import ExportKind, MonitoringTarget
 from monitoring.selectors.accounting import accounting_panel_of_target
+from monitoring.selectors.followups import follow_up_of_target
 from monitoring.selectors.leads import (
     RISK_LABELS,
     SOURCE_LABELS,
@@ -71,6 +72,7 @@ def target_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
         "source_labels": labels_joined(target.sources, SOURCE_LABELS),
         "audit": target_audit_trail(target=target),
         "accounting": accounting_panel_of_target(target=target),  # 家庭收支核算 kept at confirmation
+        "follow_up": follow_up_of_target(target=target),  # 绿色通道待补办 (None: nothing owed)
         # the 帮扶计划 page lets in the roles that see households (assistance.views.plans.TargetPlanView)
         "may_see_plan": role_can(effective_role(request.user), Permission.VIEW_HOUSEHOLDS),
         "active_nav": "targets",

@@ -1,0 +1,214 @@
+"""Reads of the green channel's follow-ups (绿色通道待补办, SPEC §5.6).
+
+A follow-up is due by the province's ``FOLLOW_UP`` limit counted from ``opened_on`` (the day of the
+县级直接确定) on the working-day calendar; it is **overdue** when still open after its due day (on
+the due day it is on time). Lists filter overdue rows set-based: per province with a limit of its
+own, ``opened_on < WorkingCalendar.overdue_cutoff(...)`` — one query for the limits, one for the
+calendar, whatever the number of rows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.utils import timezone
+
+from monitoring.models import (
+    CHECKLIST_FIELDS,
+    DEFAULT_STEP_LIMITS,
+    DayUnit,
+    FollowUp,
+    FollowUpState,
+    FollowUpStep,
+    Member,
+    MonitoringTarget,
+    ProcedureLimit,
+    ProcedureStep,
+)
+from monitoring.selectors.calendar import StepLimit, WorkingCalendar
+
+VILLAGE_PATH = "target__household__village_id"
+STATE_FILTERS = {"OPEN": "待补办", "OVERDUE": "已超期", "DONE": "已补办", "REVIEW": "需县级复核", "ALL": "全部"}
+
+
+@dataclass(frozen=True)
+class FollowUpLimits:
+    """The ``FOLLOW_UP`` limit of every province: its own where set, else the national default."""
+
+    default: StepLimit
+    by_province: dict[str, StepLimit]  # two-digit province prefix → limit
+
+    def for_code(self, region_code: str) -> StepLimit:
+        return self.by_province.get(region_code[:2], self.default)
+
+
+def follow_up_limits() -> FollowUpLimits:
+    """One query: the provinces that set their own follow-up limit (``step_limits_for`` in set form)."""
+    days, unit = DEFAULT_STEP_LIMITS[ProcedureStep.FOLLOW_UP]
+    default = StepLimit(step=str(ProcedureStep.FOLLOW_UP), days=days, unit=str(unit))
+    rows = ProcedureLimit.objects.filter(step=ProcedureStep.FOLLOW_UP).values_list("province_code", "days", "unit")
+    return FollowUpLimits(
+        default=default,
+        by_province={code[:2]: StepLimit(step=str(ProcedureStep.FOLLOW_UP), days=d, unit=u) for code, d, u in rows},
+    )
+
+
+def _province_q(prefix: str) -> Q:
+    return Q(**{f"{VILLAGE_PATH}__gte": prefix.ljust(12, "0"), f"{VILLAGE_PATH}__lte": prefix.ljust(12, "9")})
+
+
+def overdue_condition(
+    *, today: dt.date, limits: FollowUpLimits | None = None, calendar: WorkingCalendar | None = None
+) -> Q:
+    """Open and past its due day on ``today``, as a condition on ``FollowUp`` rows."""
+    limits = limits or follow_up_limits()
+    calendar = calendar or WorkingCalendar.load(around=today)
+    by_date = Q(opened_on__lt=calendar.overdue_cutoff(limit=limits.default, today=today))
+    others = Q()
+    for prefix, limit in limits.by_province.items():
+        by_date &= ~_province_q(prefix)
+        others |= _province_q(prefix) & Q(opened_on__lt=calendar.overdue_cutoff(limit=limit, today=today))
+    return Q(state=FollowUpState.OPEN) & (by_date | others)
+
+
+@dataclass(frozen=True)
+class StepLine:
+    code: str
+    label: str
+    recorded: bool
+
+
+@dataclass(frozen=True)
+class FollowUpStatus:
+    """When a follow-up is due and how late it is on ``today`` (or was, when it was completed)."""
+
+    due_on: dt.date
+    limit: StepLimit
+    overdue: bool
+    late_days: int  # working days (or calendar days, by the limit's unit) past the due day
+    steps: list[StepLine]
+
+    @property
+    def late_label(self) -> str:
+        unit = "个工作日" if self.limit.unit == DayUnit.WORKING else "天"
+        return f"{self.late_days} {unit}"
+
+
+def follow_up_status(
+    follow_up: FollowUp, *, today: dt.date, calendar: WorkingCalendar, limits: FollowUpLimits
+) -> FollowUpStatus:
+    village = follow_up.target.household.village_id
+    limit = limits.for_code(village)
+    due = calendar.due(follow_up.opened_on, limit)
+    done_on = timezone.localdate(follow_up.completed_at) if follow_up.completed_at else None
+    overdue = calendar.is_overdue(start=follow_up.opened_on, limit=limit, today=today, done_on=done_on)
+    end = done_on or today
+    if not overdue:
+        late = 0
+    elif limit.unit == DayUnit.WORKING:
+        late = calendar.working_days_between(due, end)
+    else:
+        late = (end - due).days
+    steps = [
+        StepLine(code=code, label=str(FollowUpStep(code).label), recorded=follow_up.step_recorded(code))
+        for code in follow_up.owed_steps
+    ]
+    return FollowUpStatus(due_on=due, limit=limit, overdue=overdue, late_days=late, steps=steps)
+
+
+@dataclass(frozen=True)
+class FollowUpRow:
+    follow_up: FollowUp
+    status: FollowUpStatus
+
+
+def _head_name() -> Subquery:
+    return Subquery(
+        Member.objects.filter(household=OuterRef("target__household_id"), relation=Member.Relation.HEAD).values("name")[
+            :1
+        ]
+    )
+
+
+def follow_ups_in_scope(
+    *, user: Any, state: str = "OPEN", today: dt.date | None = None, village: str = ""
+) -> QuerySet[FollowUp]:
+    """The follow-ups of the user's region (deny by default), oldest first (overdue before on time):
+    ``state`` one of ``STATE_FILTERS`` (``OVERDUE``: open past the due day, set-based)."""
+    today = today or timezone.localdate()
+    qs = FollowUp.objects.for_user(user)
+    if village:
+        qs = qs.filter(target__household__village_id=village)
+    if state == "OPEN":
+        qs = qs.filter(state=FollowUpState.OPEN)
+    elif state == "DONE":
+        qs = qs.filter(state=FollowUpState.DONE)
+    elif state == "OVERDUE":
+        qs = qs.filter(overdue_condition(today=today))
+    elif state == "REVIEW":
+        qs = qs.filter(county_review=True)
+    return (
+        qs.select_related("target__household__village__parent")
+        .annotate(head_name=_head_name())
+        .order_by("opened_on", "id")
+    )
+
+
+def follow_up_rows(follow_ups: Any, *, today: dt.date | None = None) -> list[FollowUpRow]:
+    """The rows with their due dates: two queries (limits, calendar), whatever their number."""
+    today = today or timezone.localdate()
+    rows = list(follow_ups)
+    if not rows:
+        return []
+    limits = follow_up_limits()
+    calendar = WorkingCalendar.load(around=today)
+    return [
+        FollowUpRow(follow_up=f, status=follow_up_status(f, today=today, calendar=calendar, limits=limits))
+        for f in rows
+    ]
+
+
+def follow_ups_overdue_count(*, user: Any, today: dt.date | None = None) -> int:
+    """What the 待办 counts: the list's 已超期 filter."""
+    return follow_ups_in_scope(user=user, state="OVERDUE", today=today).count()
+
+
+def follow_ups_open_count(*, user: Any) -> int:
+    return FollowUp.objects.for_user(user).filter(state=FollowUpState.OPEN).count()
+
+
+def follow_up_detail(*, user: Any, pk: int) -> FollowUp:
+    """One follow-up in scope (``FollowUp.DoesNotExist`` outside)."""
+    return (
+        FollowUp.objects.for_user(user)
+        .select_related(
+            "target__household__village__parent",
+            "lead",
+            "opened_by",
+            "home_check_recorded_by",
+            "appraisal_recorded_by",
+            "publicity_recorded_by",
+        )
+        .annotate(head_name=_head_name())
+        .get(pk=pk)
+    )
+
+
+def follow_up_of_target(*, target: MonitoringTarget, today: dt.date | None = None) -> FollowUpRow | None:
+    """The target page's 「绿色通道待补办」 panel (None: the target owes nothing)."""
+    follow_up = (
+        FollowUp.objects.filter(target_id=target.pk)
+        .select_related("target__household", "home_check_recorded_by", "appraisal_recorded_by", "publicity_recorded_by")
+        .first()
+    )
+    if follow_up is None:
+        return None
+    return follow_up_rows([follow_up], today=today)[0]
+
+
+def checklist_lines(follow_up: FollowUp) -> list[tuple[str, bool]]:
+    """The recorded 两不愁三保障 checklist as (label, secured), in the SPEC's order."""
+    return [(label, bool(follow_up.home_checklist.get(name))) for name, label in CHECKLIST_FIELDS]
