@@ -129,7 +129,7 @@ def lead_consent_view(request: HttpRequest, pk: int) -> HttpResponseBase:
         raise TransitionNotAllowed(
             f"线索当前为“{lead.get_state_display()}”：承诺授权在入户核实前登记，核实后随核实结果保存。"
         )
-    form = ConsentForm(request.POST or None, request.FILES or None)
+    form = ConsentForm(request.POST, request.FILES) if request.method == "POST" else ConsentForm()
     status = 200
     if request.method == "POST":
         if form.is_valid():

@@ -127,7 +127,8 @@ def test_village_records_consent_before_verification_and_the_county_may_then_com
     assert 'data-testid="consent-link"' in text
     url = reverse("monitoring:lead_consent", args=[lead.pk])
     assert village.get(url).status_code == 200
-    assert village.post(url, {}).status_code == 400  # the box must be ticked
+    unticked = village.post(url, {})
+    assert unticked.status_code == 400 and "请先核对" in unticked.content.decode()  # the box must be ticked
     assert village.post(url, {"confirmed": "on"}).status_code == 302
     lead.refresh_from_db()
     assert lead.consent_signed is True
