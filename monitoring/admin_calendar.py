@@ -40,7 +40,7 @@ class CalendarDayForm(forms.ModelForm):
         fields = ["day", "kind", "name", "sample"]
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         day, kind = data.get("day"), data.get("kind")
         if day is not None and kind == CalendarDayKind.WORKDAY and day.weekday() < 5:
             self.add_error("kind", f"{day:%Y-%m-%d} 是工作日（周一至周五），不需要标为调休上班。")

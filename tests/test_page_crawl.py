@@ -55,6 +55,8 @@ NOT_LINKED = {
     "token_revoke": "POST only",
     "monitoring:leads_bulk": "POST only (bulk actions on the queue)",
     "monitoring:lead_act": "POST only (the workflow buttons)",
+    "monitoring:lead_accept": "POST only (the 受理 button of the lead page's 办理时限 panel)",
+    "monitoring:calendar_import": "POST only (the upload form on the 节假日安排 page)",
     "monitoring:import_confirm": "POST only",
     "monitoring:member_id_number": "POST only (the 显示 button, logged)",
     "monitoring:application_match": "POST only (the 按身份证号匹配 button of a 待匹配 report)",

@@ -395,7 +395,7 @@ def export_deadlines(*, today: dt.date) -> DeadlineExport:
     defaults, provinces = step_limits_by_province()
     tracked = comparisons_tracked()
     annotations: dict[str, Any] = {}
-    fields = EXPORT_FIELDS
+    fields: tuple[str, ...] = EXPORT_FIELDS
     if tracked:
         annotations["deadline_comparisons_pending"] = ExpressionWrapper(
             comparisons_pending_condition(), output_field=BooleanField()
