@@ -200,6 +200,8 @@ def test_after_a_confirmed_elimination_the_pages_record_only_what_goes_on(world:
     assert reverse("assistance:measure_edit", args=[loan.pk]) in page
     assert reverse("assistance:measure_edit", args=[relief.pk]) not in page
     assert 'data-testid="measure-add-form"' not in page
+    detail = client.get(reverse("monitoring:target_detail", args=[target.pk])).content.decode()
+    assert reverse("assistance:target_plan", args=[target.pk]) + "#continuing" in detail
 
     response = client.post(
         reverse("assistance:measure_progress", args=[loan.pk]),
