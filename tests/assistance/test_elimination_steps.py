@@ -528,3 +528,25 @@ def test_api_walks_the_steps_and_refuses_the_early_review(world: World, target: 
     assert outsider.get(f"/api/v1/eliminations/{foreign.pk}/").status_code == 404
     listing = township.get("/api/v1/eliminations/").json()
     assert {row["id"] for row in listing["results"]} == {foreign.pk, pk}
+
+
+def test_the_proposals_list_reads_a_fixed_number_of_queries(world: World, django_assert_max_num_queries) -> None:  # type: ignore[no-untyped-def]
+    """Steps and deadlines of every proposal on the list: one calendar read, limits once per province."""
+    client = world.client_for("county")
+    url = reverse("assistance:elimination_list")
+
+    def add(code: str) -> None:
+        target = eligible_target(world.households[code], with_line=False)
+        ProposalFactory(target=target, proposed_by=world.users["village"], **steps_done(timezone.localdate()))
+
+    add(VILLAGE)
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as one:
+        assert client.get(url).status_code == 200
+    add("520101001002")
+    add("520101002001")
+    with django_assert_max_num_queries(len(one)):
+        page = client.get(url)
+    assert page.content.decode().count("待乡镇审核") == 3
