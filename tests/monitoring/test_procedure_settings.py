@@ -88,3 +88,9 @@ def test_parameters_page_links_the_settings_and_calendar(world, client) -> None:
     client.force_login(user("admin1", Role.ADMIN, None))
     page = client.get(reverse("monitoring:parameters")).content.decode()
     assert reverse("monitoring:procedure_settings") in page and reverse("monitoring:calendar") in page
+
+
+def test_province_parameters_page_links_its_settings(world) -> None:  # type: ignore[no-untyped-def]
+    page = world.client_for("province").get(reverse("monitoring:province_parameters_edit", args=["520000000000"]))
+    assert page.status_code == 200
+    assert reverse("monitoring:procedure_settings") + "?province=520000000000" in page.content.decode()
