@@ -6,6 +6,7 @@ from typing import Any
 
 import django_filters
 from django.db.models import QuerySet
+from django.utils import timezone
 from django.utils.text import format_lazy
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, viewsets
@@ -33,6 +34,7 @@ from monitoring.models import (
     TargetStatus,
 )
 from monitoring.models.screening_rules import RuleChoices
+from monitoring.selectors.deadlines import leads_overdue_condition
 from monitoring.selectors.leads import QueueFilters, _json_list_has, lead_queue, overdue_cutoff, targets_in_scope
 from monitoring.services import review
 
@@ -49,10 +51,11 @@ class LeadFilter(django_filters.FilterSet):
     township = django_filters.CharFilter(method="filter_region", label="乡镇区划代码")
     year = IntegerFilter(field_name="year", min_value=2000, max_value=2100, label="年度")
     overdue = django_filters.BooleanFilter(method="filter_overdue", label="逾期")
+    late = django_filters.BooleanFilter(method="filter_late", label="超期（任一环节超过办理时限）")
 
     class Meta:
         model = Lead
-        fields = ["state", "source", "rule", "category", "village", "township", "year", "overdue"]
+        fields = ["state", "source", "rule", "category", "village", "township", "year", "overdue", "late"]
 
     def filter_source(self, qs: QuerySet, name: str, value: str) -> QuerySet:
         return qs.filter(_json_list_has("sources", value))
@@ -68,6 +71,13 @@ class LeadFilter(django_filters.FilterSet):
             return qs
         cond = {"state__in": [LeadState.NEW, LeadState.VERIFIED, LeadState.REVIEWED], "raised_at__lt": overdue_cutoff()}
         return qs.filter(**cond) if value else qs.exclude(**cond)
+
+    def filter_late(self, qs: QuerySet, name: str, value: bool | None) -> QuerySet:
+        """The queue's 「超期」 (monitoring.selectors.deadlines: the same rule as the lead page)."""
+        if value is None:
+            return qs
+        late = Lead.objects.filter(leads_overdue_condition(today=timezone.localdate())).values("pk")
+        return qs.filter(pk__in=late) if value else qs.exclude(pk__in=late)
 
 
 class TargetFilter(django_filters.FilterSet):
@@ -131,6 +141,8 @@ class LeadDetailSerializer(LeadListSerializer):
             "appraisal_outcome",
             "publicity_start",
             "publicity_end",
+            "accepted_on",
+            "reviewed_at",
             "decided_at",
             "rejection_reason",
             "rejection_category",

@@ -176,3 +176,15 @@ def test_dashboard_counts_overdue_leads_per_region(world) -> None:  # type: igno
     assert by_code["520101001000"][1:3] == [2, 1]
     assert by_code["520101002000"][1:3] == [1, 1]
     assert table.rows[-1][:3] == ["合计", 3, 2]
+
+
+def test_api_late_filter_and_fields(world) -> None:  # type: ignore[no-untyped-def]
+    late = _old_lead(world, days=40)
+    fresh = LeadFactory(household=world.households["520101001002"], raised_at=timezone.now(), accepted_on=None)
+    client = world.client_for("county")
+    ids = {row["id"] for row in client.get("/api/v1/leads/", {"late": "true"}).json()["results"]}
+    assert ids == {late.pk}
+    ids = {row["id"] for row in client.get("/api/v1/leads/", {"late": "false"}).json()["results"]}
+    assert fresh.pk in ids and late.pk not in ids
+    detail = client.get(f"/api/v1/leads/{late.pk}/").json()
+    assert "accepted_on" in detail and "reviewed_at" in detail
