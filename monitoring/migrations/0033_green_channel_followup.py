@@ -15,7 +15,7 @@ def follow_ups_backfill(apps, schema_editor):
     AuditEntry = apps.get_model("fanpin", "AuditEntry")
     targets = (
         MonitoringTarget.objects.filter(direct=True, status="ACTIVE", lead__isnull=False)
-        .select_related("lead")
+        .select_related("lead", "household")
         .order_by("pk")
     )
     now = timezone.now()
