@@ -150,7 +150,10 @@ def campaign_start(*, actor: Any, data: CampaignInput) -> Campaign:
                 raise ObjectOutOfScope("活动")
             return existing
     errors = _clean(data)
-    county = _county(actor=actor, code=data.county_code)
+    try:
+        county = _county(actor=actor, code=data.county_code)
+    except ValidationError as exc:  # every field's error at once
+        raise ValidationError({**errors, **exc.message_dict}) from None
     if errors:
         raise ValidationError(errors)
     villages: list[str] = []

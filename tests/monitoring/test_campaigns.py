@@ -535,3 +535,15 @@ def test_the_list_is_reached_by_a_link(world: World, role: str, where: str) -> N
     assert link in body
     if where == "home":
         assert 'data-testid="home-campaigns"' in body
+
+
+def test_all_targets_takes_targets_confirmed_through_the_workflow(world: World) -> None:
+    from monitoring.services.review import lead_confirm_direct
+    from tests.monitoring.review_helpers import decision, lead_in
+
+    lead = lead_in(world.households[V2])
+    lead_confirm_direct(lead_id=lead.pk, actor=world.users["county"], decision=decision(), reason="情况紧急")
+    campaign = campaign_start(actor=world.users["county"], data=_input())
+    assert list(CampaignTask.objects.filter(campaign=campaign).values_list("household_id", "village_code")) == [
+        (world.households[V2].pk, V2)
+    ]
