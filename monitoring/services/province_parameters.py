@@ -67,8 +67,11 @@ def _decimal(name: str, value: Any) -> Decimal | None:
         raise ValidationError({name: f"{parameter_label(name)}必须是数字。"}) from None
 
 
-def _text(value: Decimal | None) -> str:
-    return INHERITED if value is None else str(value)
+def _text(name: str, value: Decimal | None) -> str:
+    """A value as the audit row shows it: with the parameter's decimals (as stored), or 沿用全国默认值."""
+    if value is None:
+        return INHERITED
+    return str(value.quantize(Decimal(1).scaleb(-4 if parameter_unit(name) == RATIO else -2)))
 
 
 RATIO_LIMIT = Decimal(100)  # the columns hold six digits, four of them decimals
@@ -133,8 +136,8 @@ def province_parameters_set(
             object_id=f"{province.code}:{name}",
             region_code=province.code,
             action="reset" if wanted[name] is None else "set",
-            from_state=_text(current[name]),
-            to_state=_text(wanted[name]),
+            from_state=_text(name, current[name]),
+            to_state=_text(name, wanted[name]),
             reason=reason,
             data={"province": province.code, "parameter": name, "national": str(national[name])},
         )

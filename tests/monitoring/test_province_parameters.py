@@ -240,11 +240,12 @@ def test_every_change_is_audited_from_to_with_reason(admin) -> None:  # type: ig
     spike = entries[f"{P53}:spike_ratio"]
     assert (spike.from_state, spike.to_state, spike.reason, spike.region_code) == (
         "沿用全国默认值",
-        "0.5",
+        "0.5000",
         "省文件",
         P53,
     )
     assert spike.actor == admin and spike.data["national"] == "1.0000"
+    assert entries[f"{P53}:medical_alert_supported"].to_state == "4000.00"
     province_parameters_set(actor=admin, province_code=P53, values={"spike_ratio": None}, reason="恢复")
     back = AuditEntry.objects.filter(object_id=f"{P53}:spike_ratio", action="reset").get()
     assert (back.from_state, back.to_state) == ("0.5000", "沿用全国默认值")

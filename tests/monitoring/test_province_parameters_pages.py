@@ -52,7 +52,7 @@ def test_the_page_says_inherited_or_own_and_saves_with_audit(world: World) -> No
     assert "本省值" in page and "全国默认值 1.0000" in page
     assert "省乡村振兴局 2026 年文件" in page  # the history
     entry = AuditEntry.objects.get(object_type="province_rule_parameter")
-    assert (entry.object_id, entry.from_state, entry.to_state) == (f"{P53}:spike_ratio", "沿用全国默认值", "0.5")
+    assert (entry.object_id, entry.from_state, entry.to_state) == (f"{P53}:spike_ratio", "沿用全国默认值", "0.5000")
     # reset to national
     assert client.post(edit_url(P53), {"action": "reset", "spike_ratio": "0.5", "reason": "恢复"}).status_code == 302
     assert ProvinceRuleParameters.objects.get(province_code=P53).spike_ratio is None
