@@ -94,7 +94,9 @@ class HomeCheckInput(serializers.Serializer):
         child=serializers.BooleanField(),
         help_text="两不愁三保障及饮水安全：" + "、".join(f"{name}（{label}）" for name, label in CHECKLIST_FIELDS),
     )
-    family_size = serializers.IntegerField(required=False, allow_null=True, help_text="12 个月收支核算：家庭人口数")
+    family_size = serializers.IntegerField(
+        required=False, allow_null=True, min_value=1, max_value=30, help_text="12 个月收支核算：家庭人口数"
+    )
     wage_income = serializers.DecimalField(max_digits=14, decimal_places=2, required=False, allow_null=True)
     business_income = serializers.DecimalField(max_digits=14, decimal_places=2, required=False, allow_null=True)
     property_income = serializers.DecimalField(max_digits=14, decimal_places=2, required=False, allow_null=True)
@@ -102,7 +104,7 @@ class HomeCheckInput(serializers.Serializer):
 
 
 class ProposeInput(HomeCheckInput):
-    target = serializers.IntegerField(help_text="监测对象 id")
+    target = serializers.IntegerField(min_value=1, max_value=2**63 - 1, help_text="监测对象 id")
     method = serializers.ChoiceField(choices=ProposalMethod.choices)
     opinion = serializers.CharField(max_length=1000, required=False, allow_blank=True, default="")
 

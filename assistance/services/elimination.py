@@ -97,6 +97,7 @@ ACCOUNTING_INCOMES = (
     ("transfer_income", "转移净收入"),
 )
 _MAX_INCOME = Decimal("100000000")
+MAX_PUBLICITY_DAYS = 60  # a longer posting is a typing error (and would push every deadline years on)
 
 
 def home_check_errors(hc: HomeCheck, *, target: MonitoringTarget, today: dt.date) -> dict[str, str]:
@@ -353,6 +354,8 @@ def elimination_publicity_record(
             errors["end"] = "公示结束日期不能早于开始日期。"
         elif (end - start).days + 1 < MIN_ELIMINATION_PUBLICITY_DAYS:
             errors["end"] = f"公示期不少于 {MIN_ELIMINATION_PUBLICITY_DAYS} 天（含首尾两天）。"
+        elif (end - start).days + 1 > MAX_PUBLICITY_DAYS:
+            errors["end"] = f"公示期不超过 {MAX_PUBLICITY_DAYS} 天，请核对结束日期。"
         if start > today:
             errors["start"] = "公示开始日期不能晚于今天（公示开始后再登记）。"
         elif proposal.appraisal_on is not None and start < proposal.appraisal_on:

@@ -550,3 +550,12 @@ def test_the_proposals_list_reads_a_fixed_number_of_queries(world: World, django
     with django_assert_max_num_queries(len(one)):
         page = client.get(url)
     assert page.content.decode().count("待乡镇审核") == 3
+
+
+def test_a_publicity_longer_than_sixty_days_is_refused(world: World, target: MonitoringTarget) -> None:
+    proposal = propose(world, target)
+    village = world.users["village"]
+    elimination_appraisal_record(actor=village, pk=proposal.pk, appraisal_on=TODAY, outcome="AGREED", today=TODAY)
+    with pytest.raises(ValidationError, match="公示期不超过 60 天"):
+        elimination_publicity_record(actor=village, pk=proposal.pk, start=TODAY, end=dt.date(9999, 12, 31), today=TODAY)
+    elimination_publicity_record(actor=village, pk=proposal.pk, start=TODAY, end=TODAY + 59 * DAY, today=TODAY)
