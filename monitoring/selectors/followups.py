@@ -18,17 +18,15 @@ from django.utils import timezone
 
 from monitoring.models import (
     CHECKLIST_FIELDS,
-    DEFAULT_STEP_LIMITS,
     DayUnit,
     FollowUp,
     FollowUpState,
     FollowUpStep,
     Member,
     MonitoringTarget,
-    ProcedureLimit,
     ProcedureStep,
 )
-from monitoring.selectors.calendar import StepLimit, WorkingCalendar
+from monitoring.selectors.calendar import StepLimit, WorkingCalendar, step_limits_by_province
 
 VILLAGE_PATH = "target__household__village_id"
 STATE_FILTERS = {"OPEN": "待补办", "OVERDUE": "已超期", "DONE": "已补办", "REVIEW": "需县级复核", "ALL": "全部"}
@@ -46,13 +44,12 @@ class FollowUpLimits:
 
 
 def follow_up_limits() -> FollowUpLimits:
-    """One query: the provinces that set their own follow-up limit (``step_limits_for`` in set form)."""
-    days, unit = DEFAULT_STEP_LIMITS[ProcedureStep.FOLLOW_UP]
-    default = StepLimit(step=str(ProcedureStep.FOLLOW_UP), days=days, unit=str(unit))
-    rows = ProcedureLimit.objects.filter(step=ProcedureStep.FOLLOW_UP).values_list("province_code", "days", "unit")
+    """One query (``step_limits_by_province``): the provinces whose follow-up limit is their own."""
+    defaults, provinces = step_limits_by_province()
+    step = str(ProcedureStep.FOLLOW_UP)
     return FollowUpLimits(
-        default=default,
-        by_province={code[:2]: StepLimit(step=str(ProcedureStep.FOLLOW_UP), days=d, unit=u) for code, d, u in rows},
+        default=defaults[step],
+        by_province={code[:2]: limits[step] for code, limits in provinces.items() if limits[step] != defaults[step]},
     )
 
 
@@ -123,6 +120,8 @@ def follow_up_status(
 class FollowUpRow:
     follow_up: FollowUp
     status: FollowUpStatus
+    # what the page says about the calendar it counted on (sample data, a year not imported), or ""
+    calendar_notice: str = ""
 
 
 def _head_name() -> Subquery:
@@ -165,9 +164,11 @@ def follow_up_rows(follow_ups: Any, *, today: dt.date | None = None) -> list[Fol
         return []
     limits = follow_up_limits()
     calendar = WorkingCalendar.load(around=today)
+    statuses = [follow_up_status(f, today=today, calendar=calendar, limits=limits) for f in rows]
+    notice = calendar.notice([today, *(s.due_on for s in statuses)])
     return [
-        FollowUpRow(follow_up=f, status=follow_up_status(f, today=today, calendar=calendar, limits=limits))
-        for f in rows
+        FollowUpRow(follow_up=f, status=status, calendar_notice=notice)
+        for f, status in zip(rows, statuses, strict=True)
     ]
 
 
