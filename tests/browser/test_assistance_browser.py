@@ -83,14 +83,37 @@ def test_assistance_to_risk_elimination_and_back(page, live_server, world: World
     page.wait_for_load_state()
     assert "已完成" in page.get_by_test_id("measure-row-MEDICAL_ASSISTANCE").inner_text()
 
-    # village: the target is a candidate; propose
+    # village: the target is a candidate; propose with the 入户核实, then 民主评议 and 公示 (issue 18)
     page.get_by_role("link", name="风险消除").first.click()
     candidate = page.get_by_test_id(f"candidate-{HOUSEHOLD}")
-    assert "最近年度人均纯收入不低于监测标准" in candidate.inner_text()
-    candidate.get_by_label("消除方式").select_option(label="帮扶消除")
-    candidate.get_by_label("提议意见").fill("收入稳定，两不愁三保障均有保障")
-    candidate.get_by_role("button", name="提议风险消除").click()
+    assert "近 12 个月收入不低于监测标准" in candidate.inner_text()
+    candidate.get_by_role("link", name="入户核实并提议").click()
+    form = page.get_by_test_id("propose-form")
+    form.get_by_label("入户核实日期").fill(today.isoformat())
+    form.get_by_label("核实人员").fill("村干部")
+    for item in ("不愁吃", "不愁穿", "义务教育有保障", "基本医疗有保障", "住房安全有保障", "饮水安全有保障"):
+        form.get_by_label(item, exact=True).check()
+    form.get_by_label("消除方式").select_option(label="帮扶消除")
+    form.get_by_label("提议意见").fill("收入稳定，两不愁三保障均有保障")
+    form.get_by_role("button", name="提议风险消除").click()
     assert page.get_by_test_id("proposal-state").inner_text() == "村级已提议"
+    page.get_by_test_id("appraisal-form").get_by_label("民主评议日期").fill(today.isoformat())
+    page.get_by_test_id("appraisal-form").get_by_role("button", name="保存民主评议").click()
+    publicity = page.get_by_test_id("publicity-form")
+    publicity.get_by_label("公示开始日期").fill(today.isoformat())
+    publicity.get_by_label("公示结束日期").fill((today + dt.timedelta(days=4)).isoformat())
+    publicity.get_by_role("button", name="保存公示").click()
+    assert page.get_by_test_id("proposal-step").inner_text() == "公示中"
+    # the 公示 ends: six days pass (the village's dates move back)
+    from assistance.models import EliminationProposal
+
+    back = dt.timedelta(days=6)
+    EliminationProposal.objects.filter(target=target).update(
+        home_checked_on=today - back,
+        appraisal_on=today - back,
+        publicity_start=today - back,
+        publicity_end=today - back + dt.timedelta(days=4),
+    )
 
     # township reviews
     _switch_user(page, live_server, "township")
