@@ -2,6 +2,7 @@
 
 from rest_framework.routers import DefaultRouter
 
+from assistance.api.announcements import AnnouncementViewSet
 from assistance.api.elimination import EliminationViewSet
 from assistance.api.views import AssistanceViewSet
 from monitoring.api.alerts import AlertViewSet, MedicalSettlementViewSet
@@ -26,6 +27,7 @@ router.register("alerts", AlertViewSet, basename="alert")
 router.register("medical-settlements", MedicalSettlementViewSet, basename="medical-settlement")
 router.register("assistance", AssistanceViewSet, basename="assistance")
 router.register("eliminations", EliminationViewSet, basename="elimination")
+router.register("announcements", AnnouncementViewSet, basename="announcement")
 router.register("assistance-rosters", RosterViewSet, basename="assistance-roster")
 
 urlpatterns = router.urls

@@ -428,3 +428,53 @@ def test_the_demo_announces_what_its_county_decided_this_month() -> None:
         state=ProposalState.CONFIRMED, decided_at__date__gte=month
     ).count()
     assert listed["风险消除"] == confirmed_eliminations
+
+
+# -- the API ---------------------------------------------------------------------------------------
+
+
+def test_api_one_township_same_rows_same_masking(world: World) -> None:
+    from rest_framework.test import APIClient
+
+    a = world.households["520101001001"]
+    MemberFactory(household=a, health=Member.Health.SERIOUS, name="病人甲")
+    lead = confirmed(a, IN_PERIOD, TargetCategory.EDGE_AT_RISK)
+    MonitoringTarget.objects.filter(lead=lead).update(risk_types=["ILLNESS"])
+    eliminated(world.households["520101001002"], IN_PERIOD)
+    rejected(HouseholdFactory(village=a.village), IN_PERIOD)  # the province does not ask: not listed
+    api = APIClient()
+    api.force_authenticate(world.users["township"])
+    url = reverse("announcement-detail", args=[TOWNSHIP]) + "?start=2026-11-01&end=2026-11-30"
+    body = api.get(url).json()
+    assert body["issuer"] == "区划520101001000人民政府" and body["rejections_announced"] is False
+    assert body["identified"] == [
+        {
+            "village": "村001001",
+            "head_name": "户主001001",
+            "family_size": 2,
+            "category": "边缘易致贫户",
+            "decided_on": "2026-11-15",
+        }
+    ]
+    assert [r["category"] for r in body["eliminated"]] == ["自然消除"] and body["rejected"] == []
+    text = str(body)
+    assert "病" not in text and "ILLNESS" not in text and a.phone not in text
+    for number in Member.objects.values_list("id_number", flat=True):
+        assert number not in text
+    assert api.get(reverse("announcement-detail", args=["520101002000"])).status_code == 404
+    bad = api.get(reverse("announcement-detail", args=[TOWNSHIP]) + "?start=2026-11-30&end=2026-11-01")
+    assert bad.status_code == 400
+
+
+def test_api_list_counts_the_townships_in_scope(world: World) -> None:
+    from rest_framework.test import APIClient
+
+    confirmed(world.households["520101001001"], IN_PERIOD)
+    eliminated(world.households["520101002001"], IN_PERIOD)
+    api = APIClient()
+    api.force_authenticate(world.users["county"])
+    body = api.get(reverse("announcement-list") + "?start=2026-11-01&end=2026-11-30").json()
+    rows = {r["township"]: (r["identified"], r["eliminated"], r["rejected"]) for r in body["results"]}
+    assert rows == {TOWNSHIP: (1, 0, 0), "520101002000": (0, 1, 0)}
+    api.force_authenticate(world.users["dept"])
+    assert api.get(reverse("announcement-list")).json()["results"] == []

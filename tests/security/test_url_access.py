@@ -192,6 +192,10 @@ def township_code(world: World, inside: bool) -> dict[str, Any]:
     return {"code": (INSIDE_VILLAGE if inside else OUTSIDE_VILLAGE)[:9] + "000"}
 
 
+def township_lookup(world: World, inside: bool) -> dict[str, Any]:
+    return {"township": township_code(world, inside)["code"]}
+
+
 def target_measure(world: World, inside: bool) -> dict[str, Any]:
     from tests.assistance.factories import TargetMeasureFactory, target_for
 
@@ -403,6 +407,8 @@ RULES: dict[str, Rule] = {
     "assistance:announcements": Rule(permission=P.VIEW_HOUSEHOLDS),
     "assistance:announcement": Rule(permission=P.VIEW_HOUSEHOLDS, obj=township_code),
     "assistance:announcement_xlsx": Rule(permission=P.VIEW_HOUSEHOLDS, obj=township_code),
+    "announcement-list": Rule(kind="api"),
+    "announcement-detail": Rule(kind="api", obj=township_lookup),
     # 统计看板 (issue 9): counts only; a region outside the scope answers 404
     "dashboard": Rule(
         permission=P.VIEW_DASHBOARD,
