@@ -33,6 +33,8 @@ from monitoring.selectors.calendar import procedure_setting_for
 
 # The longest period one 公告 covers (a year and a day: 1 January to 31 December, leap years too).
 MAX_PERIOD_DAYS = 366
+# The dates a period may name (no decision lies outside; the edges keep the arithmetic in range).
+FIRST_DAY, LAST_DAY = dt.date(2000, 1, 1), dt.date(2099, 12, 31)
 
 CATEGORY_LABELS = dict(TargetCategory.choices)
 METHOD_LABELS = dict(ProposalMethod.choices)
@@ -101,6 +103,11 @@ def announcement_period_shortcuts(*, today: dt.date) -> list[tuple[str, dt.date,
 
 def announcement_period_errors(*, start: dt.date, end: dt.date) -> dict[str, str]:
     errors: dict[str, str] = {}
+    for name, day in (("start", start), ("end", end)):
+        if not FIRST_DAY <= day <= LAST_DAY:
+            errors[name] = f"日期须在 {FIRST_DAY:%Y-%m-%d} 至 {LAST_DAY:%Y-%m-%d} 之间。"
+    if errors:
+        return errors
     if end < start:
         errors["end"] = "结束日期不能早于开始日期。"
     elif (end - start).days >= MAX_PERIOD_DAYS:

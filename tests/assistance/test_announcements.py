@@ -45,7 +45,7 @@ IN_PERIOD = dt.datetime(2026, 11, 15, 10, 0, tzinfo=BEIJING)
 
 
 def _url(name: str, code: str = TOWNSHIP, start: dt.date = START, end: dt.date = END) -> str:
-    return reverse(f"assistance:{name}", args=[code]) + f"?start={start:%Y-%m-%d}&end={end:%Y-%m-%d}"
+    return reverse(f"assistance:{name}", args=[code]) + f"?start={start.isoformat()}&end={end.isoformat()}"
 
 
 def confirmed(household: Household, at: dt.datetime, category: str = TargetCategory.SUDDEN_HARDSHIP) -> Lead:
@@ -218,6 +218,11 @@ def test_a_wrong_period_is_refused_with_a_message(world: World, client) -> None:
     assert "结束日期不能早于开始日期" in response.content.decode()
     response = client.get(_url("announcement", start=dt.date(2024, 1, 1), end=dt.date(2026, 1, 1)))
     assert response.status_code == 400
+    for start, end in ((dt.date(1, 1, 1), dt.date(1, 1, 2)), (dt.date(9999, 12, 30), dt.date(9999, 12, 31))):
+        assert client.get(_url("announcement", start=start, end=end)).status_code == 400
+        assert client.get(_url("announcement_xlsx", start=start, end=end)).status_code == 400
+        chooser = client.get(reverse("assistance:announcements") + f"?start={start.isoformat()}&end={end.isoformat()}")
+        assert chooser.status_code == 200 and "日期须在 2000-01-01 至 2099-12-31 之间" in chooser.content.decode()
 
 
 # -- no personal data ------------------------------------------------------------------------------
