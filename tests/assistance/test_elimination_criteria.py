@@ -58,7 +58,9 @@ def test_income_of_the_latest_year_counts(target: MonitoringTarget) -> None:
     assessment = elimination_criteria(target=target, today=TODAY)
     assert not {c.code: c.met for c in assessment.criteria}["INCOME"]
     assert "2025 年" in {c.code: c.value for c in assessment.criteria}["INCOME"]
-    assert "人均可支配收入 6,999.99 元，低于 2025 年监测标准" in {c.code: c.value for c in assessment.criteria}["INCOME"]
+    assert (
+        "人均可支配收入 6,999.99 元，低于 2025 年监测标准" in {c.code: c.value for c in assessment.criteria}["INCOME"]
+    )
 
 
 def test_province_line_overrides_the_national_one(target: MonitoringTarget) -> None:
