@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -24,6 +25,7 @@ from assistance.selectors.announcements import (
     announcement_townships,
 )
 from fanpin.web.api import PageNumberPagination
+from monitoring.models import Region
 
 PERIOD_PARAMETERS = [
     OpenApiParameter("start", OpenApiTypes.DATE, description="开始日期（含），默认上一个完整月的第一天"),
@@ -63,21 +65,6 @@ class TownshipCountSerializer(serializers.Serializer[Any]):
     rejected = serializers.IntegerField()
 
 
-class TownshipCountPageSerializer(serializers.Serializer[Any]):
-    """一页乡镇（分页：page、page_size）。"""
-
-    count = serializers.IntegerField()
-    next = serializers.URLField(allow_null=True)
-    previous = serializers.URLField(allow_null=True)
-    results = TownshipCountSerializer(many=True)
-
-
-PAGE_PARAMETERS = [
-    OpenApiParameter("page", OpenApiTypes.INT, description="页码"),
-    OpenApiParameter("page_size", OpenApiTypes.INT, description="每页条数（最多 500）"),
-]
-
-
 def _period(request: Request) -> tuple[Any, Any]:
     start, end = announcement_period_default(today=timezone.localdate())
     data = PeriodInput(data=request.query_params)
@@ -90,22 +77,32 @@ def _period(request: Request) -> tuple[Any, Any]:
     return start, end
 
 
-class AnnouncementViewSet(viewsets.ViewSet):
+class AnnouncementViewSet(viewsets.GenericViewSet[Region]):
     """公告：县级审定后各乡镇一段期间内纳入、风险消除（及本省要求公告的不予纳入）的农户，仅村、户主姓名、家庭人口和类别。"""
 
     lookup_value_regex = r"[0-9]{12}"
     lookup_field = "township"
+    pagination_class = PageNumberPagination
+    serializer_class = AnnouncementSerializer
 
-    @extend_schema(parameters=[*PERIOD_PARAMETERS, *PAGE_PARAMETERS], responses=TownshipCountPageSerializer)
+    def get_queryset(self) -> QuerySet[Region]:
+        return announcement_townships(user=self.request.user)
+
+    @extend_schema(parameters=PERIOD_PARAMETERS, responses=TownshipCountSerializer(many=True))
     def list(self, request: Request) -> Response:
         start, end = _period(request)
-        paginator = PageNumberPagination()
-        townships = paginator.paginate_queryset(announcement_townships(user=request.user), request, view=self) or []
+        townships = self.paginate_queryset(self.get_queryset()) or []
         counts = announcement_counts(townships=townships, start=start, end=end)
         rows = [{"township": t.code, "name": t.name, **counts[t.code]} for t in townships]
-        return paginator.get_paginated_response(TownshipCountSerializer(rows, many=True).data)
+        return self.get_paginated_response(TownshipCountSerializer(rows, many=True).data)
 
-    @extend_schema(parameters=PERIOD_PARAMETERS, responses=AnnouncementSerializer)
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("township", OpenApiTypes.STR, OpenApiParameter.PATH, description="乡镇区划代码（12 位）"),
+            *PERIOD_PARAMETERS,
+        ],
+        responses=AnnouncementSerializer,
+    )
     def retrieve(self, request: Request, township: str) -> Response:
         place = announcement_township(user=request.user, code=township)
         start, end = _period(request)
