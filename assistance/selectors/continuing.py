@@ -37,7 +37,7 @@ def measure_after_elimination_refusal(*, item: TargetMeasure, target: Any) -> st
         return ""
     name = item.measure.name
     if item.status not in OPEN_STATUSES:
-        return f"该{term('target')}已风险消除，“{name}”已{item.get_status_display()}，不能再记录或修改。"
+        return f"该{term('target')}已风险消除，“{name}”{item.get_status_display()}，不能再记录或修改。"
     return (
         f"该{term('target')}已风险消除，“{name}”不属于风险消除后继续实施的措施"
         f"（{CONTINUING_MEASURE_NAMES}，或结束日期在风险消除之后的措施），不能再记录或修改。"
