@@ -14,6 +14,7 @@ from fanpin.core.xlsx import SheetStream
 from monitoring.models import ProcedureSetting
 from monitoring.services.demo import PROVINCE_CODE as DEMO_PROVINCE_CODE
 from monitoring.services.demo import demo_exists
+from monitoring.services.procedure import AUDIT_TYPE as PROCEDURE_AUDIT_TYPE
 
 ANNOUNCEMENT_EXPORT_KIND = "announcement"
 
@@ -74,20 +75,21 @@ def announcements_demo_prepare() -> bool:
     setting change.  Returns whether it wrote the setting."""
     if not demo_exists():
         return False
-    setting, created = ProcedureSetting.objects.select_for_update().get_or_create(
+    _setting, created = ProcedureSetting.objects.select_for_update().get_or_create(
         province_code=DEMO_PROVINCE_CODE, defaults={"announce_rejections": True}
     )
     if not created:
         return False
+    # the audit row the settings page writes for the same change (monitoring.services.procedure)
     audit_record(
         actor=None,
-        object_type="procedure_setting",
-        object_id=setting.pk,
+        object_type=PROCEDURE_AUDIT_TYPE,
+        object_id=DEMO_PROVINCE_CODE,
         region_code=DEMO_PROVINCE_CODE,
-        action="update",
-        from_state="",
-        to_state="",
+        action="set",
+        from_state="公告不含不予纳入",
+        to_state="公告包含不予纳入",
         reason=DEMO_SETTING_REASON,
-        data={"province": DEMO_PROVINCE_CODE, "announce_rejections": [False, True]},
+        data={"announce_rejections": True},
     )
     return True
