@@ -76,7 +76,7 @@ def test_the_three_measures_keep_being_recorded_and_completed(
     assert note.actor == village and complete.region_code == "520101001001"
 
     # completed: it has ended, nothing more is recorded
-    with pytest.raises(TransitionNotAllowed, match="“[^”]+”已完成，不能再记录或修改。"):
+    with pytest.raises(TransitionNotAllowed, match=r"“[^”]+”已完成，不能再记录或修改。"):
         measure_status_set(actor=village, pk=item.pk, status=MeasureStatus.COMPLETED, note="补记", today=TODAY)
 
 
