@@ -198,6 +198,7 @@ def procedure_settings_view(request: HttpRequest) -> HttpResponseBase:
 @require_POST
 def lead_accept_view(request: HttpRequest, pk: int) -> HttpResponseBase:
     """受理 a lead (village, county): 404 outside the scope, 403 other roles, 409 when done."""
+    permission_require(request, Permission.VIEW_HOUSEHOLDS)  # department users: 403 before the lead
     raw = (request.POST.get("accepted_on") or "").strip()
     try:
         day = dt.date.fromisoformat(raw) if raw else None

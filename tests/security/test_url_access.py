@@ -183,6 +183,61 @@ def target(world: World, inside: bool) -> dict[str, Any]:
     return {"pk": TargetFactory(household=world.households[INSIDE_VILLAGE if inside else OUTSIDE_VILLAGE]).pk}
 
 
+def lead_consented(world: World, inside: bool) -> dict[str, Any]:
+    """A NEW lead whose household's 承诺授权 is on file (信息比对 may be recorded)."""
+    from monitoring.models import Lead
+
+    pk = lead(world, inside)["pk"]
+    Lead.objects.filter(pk=pk).update(consent_signed=True)
+    return {"pk": pk}
+
+
+def lead_source(world: World, inside: bool) -> dict[str, Any]:
+    return {**lead_consented(world, inside), "source": "PUBLIC_SECURITY_VEHICLE"}
+
+
+def comparison(world: World, inside: bool) -> dict[str, Any]:
+    """A 信息比对 result (无异常) on a lead of the village inside / outside."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from monitoring.models import ComparisonSource, DataComparison
+
+    obj = DataComparison.objects.create(
+        lead_id=lead_consented(world, inside)["pk"],
+        source=ComparisonSource.objects.get(code="PUBLIC_SECURITY_VEHICLE"),
+        compared_on=dt.date(2026, 3, 2),
+        result="NO_ISSUE",
+        recorded_at=timezone.now(),
+        recorded_by=world.users["admin"],
+    )
+    return {"pk": obj.pk}
+
+
+def follow_up(world: World, inside: bool) -> dict[str, Any]:
+    """The open 补办 follow-up of a target the county confirmed directly (green channel)."""
+    from django.utils import timezone
+
+    from monitoring.models import FollowUp
+
+    target_pk = target(world, inside)["pk"]
+    obj = FollowUp.objects.create(
+        target_id=target_pk,
+        opened_on=timezone.localdate(),
+        opened_at=timezone.now(),
+        opened_by=world.users["admin"],
+        owes_home_check=True,
+        owes_appraisal=True,
+        owes_publicity=True,
+    )
+    return {"pk": obj.pk}
+
+
+def follow_up_step(world: World, inside: bool) -> dict[str, Any]:
+    return {**follow_up(world, inside), "step": "HOME_CHECK"}
+
+
 def village_code(world: World, inside: bool) -> dict[str, Any]:
     return {"code": INSIDE_VILLAGE if inside else OUTSIDE_VILLAGE}
 
@@ -488,6 +543,43 @@ RULES: dict[str, Rule] = {
         methods=("post",),
         extra={"ok_for": dict.fromkeys(("city", "county", "township", "village", "dept"), (403,))},
     ),
+    # 办理时限 (issue 18): 受理 (an empty POST takes today; a role that never accepts: 403), the
+    # working-day calendar (administrators), each province's time limits (administrators, a
+    # provincial user its own)
+    "monitoring:lead_accept": Rule(
+        permission=P.VIEW_HOUSEHOLDS,
+        obj=lead,
+        methods=("post",),
+        ok=(302,),
+        extra={"ok_for": dict.fromkeys(("province", "city", "township"), (403,))},
+    ),
+    "monitoring:calendar": Rule(permission=P.MANAGE_PARAMETERS),
+    "monitoring:calendar_import": Rule(permission=P.MANAGE_PARAMETERS, methods=("post",), ok=(302, 400)),
+    "monitoring:calendar_template": Rule(permission=P.MANAGE_PARAMETERS),
+    "monitoring:procedure_settings": Rule(
+        extra={"ok_for": dict.fromkeys(("city", "county", "township", "village", "dept"), (403,))}
+    ),
+    # 信息比对 (issue 18): the county records (its form on a lead with consent on file); the
+    # household's 承诺授权 is recorded by the village or the county on a NEW lead
+    "monitoring:lead_comparison": Rule(
+        permission=P.VIEW_HOUSEHOLDS,
+        obj=lead_source,
+        extra={"ok_for": dict.fromkeys(("province", "city", "township", "village"), (403,))},
+    ),
+    "monitoring:lead_consent": Rule(
+        permission=P.VIEW_HOUSEHOLDS,
+        obj=lead,
+        extra={"ok_for": dict.fromkeys(("province", "city", "township"), (403,))},
+    ),
+    # department users read no lead: the results API refuses them outright (403), as the page does
+    "comparison-list": Rule(kind="api", permission=P.VIEW_HOUSEHOLDS),
+    "comparison-detail": Rule(kind="api", permission=P.VIEW_HOUSEHOLDS, obj=comparison),
+    # green channel 补办 (issue 18): who sees the target sees its follow-up; the village records
+    "monitoring:followups": Rule(permission=P.VIEW_HOUSEHOLDS),
+    "monitoring:followup": Rule(permission=P.VIEW_HOUSEHOLDS, obj=follow_up),
+    "monitoring:followup_record": Rule(permission=P.RECORD_VISITS, obj=follow_up_step, methods=("post",), ok=(400,)),
+    "follow-up-list": Rule(kind="api"),
+    "follow-up-detail": Rule(kind="api", obj=follow_up),
     "monitoring:household_changes": Rule(permission=P.VIEW_HOUSEHOLDS),
     # 回头看/信息采集 (issue 18): county staff and administrators start and close (RUN_SCREENING holders)
     "monitoring:campaigns": Rule(permission=P.VIEW_HOUSEHOLDS),
