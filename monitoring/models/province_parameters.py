@@ -124,7 +124,12 @@ def own_value(row: ProvinceRuleParameters | None, name: str) -> Decimal | None:
         return None
     if has_column(name):
         value: Any = getattr(row, name)
-        return None if value is None else Decimal(value)
+        if value is None:
+            return None
+        # to the column's places, as PostgreSQL returns it (SQLite returns 0.5 for 0.5000), so a
+        # run's summary and the evidence read the same on either database
+        places = ProvinceRuleParameters._meta.get_field(name).decimal_places  # type: ignore[union-attr]
+        return Decimal(value).quantize(Decimal(1).scaleb(-places))
     stored = (row.rule_values or {}).get(name)
     return None if stored is None else Decimal(str(stored))
 

@@ -112,7 +112,7 @@ def test_province_runs_and_a_run_over_every_province_use_each_province_values(tw
     for code in (P52, P53):  # the staged path: the province evaluated in one statement
         run = screen(code)
         assert run.status == "SUCCEEDED"
-        assert run.summary["settings"]["values"]["spike_ratio"] == ("1.0000" if code == P52 else "0.5")
+        assert run.summary["settings"]["values"]["spike_ratio"] == ("1.0000" if code == P52 else "0.5000")
     assert lead_of(hh52) is None and lead_of(hh53) is not None
     evidence = lead_of(hh53).evidence["SCREENING"]["rules"]["EXPENDITURE_SPIKE"]  # built in SQL from the stage
     assert Decimal(evidence["ratio"]) == Decimal("0.5")
@@ -171,7 +171,7 @@ def test_the_accounting_judgement_uses_the_province_ratio(two_provinces) -> None
     in53 = accounting_judge(village_code=V53, **figures)
     assert "EXPENDITURE_SPIKE" not in in52.fired
     assert "EXPENDITURE_SPIKE" in in53.fired
-    assert in53.values["spike_ratio"] == "0.5"
+    assert in53.values["spike_ratio"] == "0.5000"
 
 
 # -- the what-if preview ---------------------------------------------------------------------------
