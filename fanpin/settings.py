@@ -374,6 +374,10 @@ SPECTACULAR_SETTINGS = {
         "AlertStatusEnum": "monitoring.models.alerts.AlertStatus",
         "AlertTypeEnum": "monitoring.models.alerts.AlertType",
         "AssistanceCategoryEnum": "monitoring.models.social_assistance.AssistanceCategory",
+        "LeadAppraisalOutcomeEnum": "monitoring.models.leads.AppraisalOutcome",
+        "EliminationAppraisalOutcomeEnum": "assistance.models.elimination.EliminationAppraisal",
+        "EliminationMethodEnum": "monitoring.models.targets.EliminationMethod",
+        "FollowUpStepEnum": "monitoring.models.followups.FollowUpStep",
     },
 }
 

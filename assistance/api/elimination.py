@@ -122,7 +122,7 @@ class PublicityInput(serializers.Serializer):
     end = serializers.DateField()
 
 
-class OpinionInput(serializers.Serializer):
+class EliminationOpinionInput(serializers.Serializer):
     opinion = serializers.CharField(max_length=1000, required=False, allow_blank=True, default="")
 
 
@@ -214,20 +214,20 @@ class EliminationViewSet(ScopedAPIViewMixin, viewsets.ReadOnlyModelViewSet[Elimi
         i = self._ensure_visible(pk)
         if not ELIMINATION_WORKFLOW.may_ever(request.user, name):
             raise PermissionDenied("您的角色不能执行此操作。")
-        d = self._parse(OpinionInput, request)
+        d = self._parse(EliminationOpinionInput, request)
         return self._answer(elimination_act(actor=request.user, pk=i, name=name, opinion=d["opinion"]))
 
-    @extend_schema(request=OpinionInput, responses=EliminationSerializer)
+    @extend_schema(request=EliminationOpinionInput, responses=EliminationSerializer)
     @action(detail=True, methods=["post"])
     def review(self, request: Request, pk: str | None = None) -> Response:
         return self._act(request, pk, "review")
 
-    @extend_schema(request=OpinionInput, responses=EliminationSerializer)
+    @extend_schema(request=EliminationOpinionInput, responses=EliminationSerializer)
     @action(detail=True, methods=["post"])
     def confirm(self, request: Request, pk: str | None = None) -> Response:
         return self._act(request, pk, "confirm")
 
-    @extend_schema(request=OpinionInput, responses=EliminationSerializer)
+    @extend_schema(request=EliminationOpinionInput, responses=EliminationSerializer)
     @action(detail=True, methods=["post"])
     def reject(self, request: Request, pk: str | None = None) -> Response:
         return self._act(request, pk, "reject")
