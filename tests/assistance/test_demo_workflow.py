@@ -16,6 +16,7 @@ from assistance.services.measures import MEASURE_OBJECT_TYPE
 from fanpin.core.models import AuditEntry, User
 from monitoring.models import Lead, LeadState, MonitoringTarget, TargetStatus, Visit
 from monitoring.services.demo import demo_generate
+from monitoring.services.demo_campaigns import DEMO_VISITS
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 
@@ -42,7 +43,8 @@ def test_demo_workflow_fills_every_stage_through_the_real_services() -> None:
     assert TargetMeasure.objects.filter(status=MeasureStatus.IN_PROGRESS).count() == targets.count()
     with_a_past = targets.filter(identified_on__lte=timezone.localdate() - dt.timedelta(days=200))
     assert with_a_past.count() >= 6
-    assert Visit.objects.count() == with_a_past.count() + 5
+    # one visit per target with a past, five more in the village, and the demo 回头看's visits
+    assert Visit.objects.count() == with_a_past.count() + 5 + DEMO_VISITS
     # the same audit trail as a person clicking through the pages
     assert AuditEntry.objects.filter(object_type="lead", action="confirm_direct").count() == 4 + HISTORY_IN_COUNTY
     assert AuditEntry.objects.filter(object_type="lead", action="reject").count() == 2
