@@ -118,7 +118,11 @@ def _locked(*, follow_up_id: int, actor: Any) -> FollowUp:
         raise ObjectOutOfScope("绿色通道补办")
     if effective_role(actor) != Role.VILLAGE:
         raise PermissionDenied("绿色通道补办的入户核实、民主评议和公示由村级登记。")
-    return FollowUp.objects.select_for_update(of=("self",)).select_related("target__household", "lead").get(pk=follow_up_id)
+    return (
+        FollowUp.objects.select_for_update(of=("self",))
+        .select_related("target__household", "lead")
+        .get(pk=follow_up_id)
+    )
 
 
 def _appraisal_date(follow_up: FollowUp) -> dt.date | None:
