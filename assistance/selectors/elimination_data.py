@@ -22,12 +22,9 @@ statement per province and line year (the same rendering ``rules_judge`` uses fo
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
-
-from django.db import connection
 
 from monitoring.models import AnnualIncome
 from monitoring.models.accounting import per_capita_floor
@@ -36,16 +33,13 @@ from monitoring.models.screening_rules import (
     EXPENDITURE_COLUMNS,
     EXPENDITURE_SPIKE,
     LOW_INCOME,
-    RuleSettings,
-    screening_rule,
 )
 from monitoring.selectors.accounting import accounting_deduction_for, fen, window_start_for, yuan
 from monitoring.selectors.lines import monitoring_line_year_latest
 from monitoring.selectors.screening import province_code_of, rule_settings_for
-from monitoring.selectors.screening_sql import _base_sql, _rule_params, _rule_sql
+from monitoring.selectors.screening_sql import out_of_pocket_window_many, rules_judge_many
 
 JUDGED_RULES: tuple[str, ...] = (LOW_INCOME.code, EXPENDITURE_SPIKE.code)
-_CHUNK = 400  # households per judging statement (bound parameters stay far below SQLite's limit)
 
 
 @dataclass(frozen=True)
@@ -79,57 +73,6 @@ class IncomeJudgement:
         return per_capita_floor(judged, self.basis.family_size)
 
 
-def _oop_window_many(*, household_ids: Sequence[int], start: dt.date, end: dt.date) -> dict[int, dict[str, int]]:
-    """The ledger's out-of-pocket rigid spending dated ``start`` … ``end`` per household (fen):
-    ``x_total`` and ``x_<category>``; one statement (screening's own sums) over the ids' range."""
-    if not household_ids:
-        return {}
-    wanted = set(household_ids)
-    names = ["x_total", *(column for _code, column in EXPENDITURE_COLUMNS)]
-    params: dict[str, Any] = {"year_start": start, "year_end": end, "lo_id": min(wanted), "hi_id": max(wanted)}
-    result: dict[int, dict[str, int]] = {}
-    with connection.cursor() as cursor:
-        cursor.execute(_base_sql(narrow_to_ids=False, expenditure_sums=""), params)
-        for row in cursor.fetchall():
-            if row[0] in wanted:
-                result[row[0]] = {name: int(row[1 + i] or 0) for i, name in enumerate(names)}
-    return result
-
-
-def _judge_many(
-    *, figures: Mapping[int, Mapping[str, int | None]], rules: RuleSettings
-) -> dict[int, dict[str, tuple[bool, bool]]]:
-    """``{household id: {rule code: (fires, missing)}}`` for ``JUDGED_RULES``: the declarations'
-    SQL over one row per household (a ``UNION ALL`` of literal rows), one statement per chunk."""
-    declared = [rule for code in JUDGED_RULES if (rule := screening_rule(code)) is not None]
-    flags = []
-    for rule in declared:
-        fires, missing = _rule_sql(rule, "w")
-        flags += [f"CASE WHEN {fires} THEN 1 ELSE 0 END", f"CASE WHEN {missing} THEN 1 ELSE 0 END"]
-    result: dict[int, dict[str, tuple[bool, bool]]] = {}
-    ids = list(figures)
-    for lo in range(0, len(ids), _CHUNK):
-        chunk = ids[lo : lo + _CHUNK]
-        params: dict[str, Any] = dict(_rule_params(rules))
-        selects = []
-        for i, hid in enumerate(chunk):
-            params[f"h{i}"] = hid
-            values = [f"CAST(%(h{i})s AS BIGINT) AS hid"]
-            for name in BASE_FIGURES:
-                params[f"f{i}_{name}"] = figures[hid].get(name)
-                values.append(f"CAST(%(f{i}_{name})s AS BIGINT) AS {name}")
-            selects.append("SELECT " + ", ".join(values))
-        rows_sql = " UNION ALL ".join(selects)
-        sql = f"SELECT w.hid, {', '.join(flags)} FROM ({rows_sql}) w"  # noqa: S608  # nosec B608
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            for row in cursor.fetchall():
-                result[int(row[0])] = {
-                    rule.code: (bool(row[1 + 2 * i]), bool(row[2 + 2 * i])) for i, rule in enumerate(declared)
-                }
-    return result
-
-
 @dataclass(frozen=True)
 class IncomeInput:
     """One target's data for the income criteria (the proposal's 核算, if any, is passed in)."""
@@ -153,7 +96,7 @@ def income_judge_many(*, inputs: Iterable[IncomeInput], today: dt.date) -> dict[
     for record in AnnualIncome.objects.filter(household_id__in=annual_ids).order_by("household_id", "year"):
         latest[record.household_id] = record
     spend_start, spend_end = window_start_for(today), today
-    oop = _oop_window_many(household_ids=list(items), start=spend_start, end=spend_end)
+    oop = out_of_pocket_window_many(household_ids=list(items), start=spend_start, end=spend_end)
 
     bases: dict[int, IncomeBasis | None] = {}
     line_years: dict[tuple[str, int], int] = {}
@@ -215,7 +158,7 @@ def income_judge_many(*, inputs: Iterable[IncomeInput], today: dt.date) -> dict[
                 **{column: spent.get(column, 0) for _code, column in EXPENDITURE_COLUMNS},
             )
             figures[hid] = row
-        judged = _judge_many(figures=figures, rules=rules)
+        judged = rules_judge_many(codes=JUDGED_RULES, figures=figures, rules=rules)
         for hid in hids:
             basis = bases[hid]
             result[hid] = IncomeJudgement(

@@ -22,7 +22,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -804,45 +804,84 @@ def screening_stage_drop(table: str) -> None:
         cursor.execute(f"DROP TABLE IF EXISTS {table}")
 
 
-# -- one household, any window (the 12-month 收支核算 at 入户核实, monitoring.selectors.accounting) --
-def out_of_pocket_window_fen(*, household_id: int, start: dt.date, end: dt.date) -> dict[str, int]:
-    """The ledger's out-of-pocket rigid expenditure of one household dated ``start`` … ``end``
+# -- households, any window (the 12-month 收支核算 at 入户核实, monitoring.selectors.accounting;
+# the 风险消除 criteria, assistance.selectors.elimination_data) ----------------------------------
+JUDGE_CHUNK = 400  # households per judging statement (bound parameters stay far below SQLite's limit)
+
+
+def out_of_pocket_window_many(
+    *, household_ids: Sequence[int], start: dt.date, end: dt.date
+) -> dict[int, dict[str, int]]:
+    """The ledger's out-of-pocket rigid expenditure per household dated ``start`` … ``end``
     (inclusive), in fen, counted exactly as screening counts a year's (the same statement: per
     member the larger of the 医保 extract and the other 医疗 records): ``x_total``, ``x_<category>``
-    and ``MEDICAL_BASIS_COLUMNS``; zeros when the ledger has nothing in the window."""
+    and ``MEDICAL_BASIS_COLUMNS``; zeros for a household the ledger has nothing on in the window.
+    One statement over the ids' range."""
+    if not household_ids:
+        return {}
+    wanted = set(household_ids)
     names = ["x_total", *(column for _code, column in EXPENDITURE_COLUMNS), *MEDICAL_BASIS_COLUMNS]
-    params: dict[str, Any] = {"year_start": start, "year_end": end, "lo_id": household_id, "hi_id": household_id}
+    params: dict[str, Any] = {"year_start": start, "year_end": end, "lo_id": min(wanted), "hi_id": max(wanted)}
+    result = {hid: dict.fromkeys(names, 0) for hid in wanted}
     with connection.cursor() as cursor:
         cursor.execute(_base_sql(narrow_to_ids=False, expenditure_sums=""), params)
-        row = cursor.fetchone()
-    if row is None:
-        return dict.fromkeys(names, 0)
-    return {name: int(row[1 + i] or 0) for i, name in enumerate(names)}
+        for row in cursor.fetchall():
+            if row[0] in wanted:
+                result[row[0]] = {name: int(row[1 + i] or 0) for i, name in enumerate(names)}
+    return result
 
 
-def rules_judge(
-    *, codes: tuple[str, ...], figures: Mapping[str, int | None], rules: RuleSettings
-) -> dict[str, tuple[bool, bool]]:
-    """Judge one set of figures (``BASE_FIGURES`` in fen and persons; a name not given is ``NULL``)
+def out_of_pocket_window_fen(*, household_id: int, start: dt.date, end: dt.date) -> dict[str, int]:
+    """``out_of_pocket_window_many`` of one household."""
+    return out_of_pocket_window_many(household_ids=[household_id], start=start, end=end)[household_id]
+
+
+def rules_judge_many(
+    *, codes: tuple[str, ...], figures: Mapping[int, Mapping[str, int | None]], rules: RuleSettings
+) -> dict[int, dict[str, tuple[bool, bool]]]:
+    """Judge each key's figures (``BASE_FIGURES`` in fen and persons; a name not given is ``NULL``)
     with the declared rules ``codes`` — their own ``fires`` / ``missing`` SQL, rendered as for a
-    run — and ``rules`` (line and parameters).  ``{code: (fires, missing)}``; one query, nothing
-    written.  Rules that declare columns of their own cannot be judged on figures alone."""
+    run — and ``rules`` (line and parameters).  ``{key: {code: (fires, missing)}}``; one statement
+    per ``JUDGE_CHUNK`` keys (a ``UNION ALL`` of literal rows), nothing written.  Rules that declare
+    columns of their own cannot be judged on figures alone."""
     declared = []
     for code in codes:
         rule = next((r for r in screening_rules() if r.code == code), None)
         if rule is None or rule.columns:
             raise ValueError(f"rule {code!r} is not registered or needs its own columns")
         declared.append(rule)
-    values = ", ".join(f"CAST(%(fig_{name})s AS BIGINT) AS {name}" for name in BASE_FIGURES)
+    if not declared:
+        return {key: {} for key in figures}
     flags = []
     for rule in declared:
         fires, missing = _rule_sql(rule, "w")
         flags += [f"CASE WHEN {fires} THEN 1 ELSE 0 END", f"CASE WHEN {missing} THEN 1 ELSE 0 END"]
-    if not flags:
-        return {}
-    sql = f"SELECT {', '.join(flags)} FROM (SELECT {values}) w"  # noqa: S608  # nosec B608
-    params = {**_rule_params(rules), **{f"fig_{name}": figures.get(name) for name in BASE_FIGURES}}
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        row = cursor.fetchone()
-    return {rule.code: (bool(row[2 * i]), bool(row[2 * i + 1])) for i, rule in enumerate(declared)}
+    result: dict[int, dict[str, tuple[bool, bool]]] = {}
+    keys = list(figures)
+    for lo in range(0, len(keys), JUDGE_CHUNK):
+        chunk = keys[lo : lo + JUDGE_CHUNK]
+        params: dict[str, Any] = dict(_rule_params(rules))
+        selects = []
+        for i, key in enumerate(chunk):
+            params[f"h{i}"] = key
+            values = [f"CAST(%(h{i})s AS BIGINT) AS hid"]
+            for name in BASE_FIGURES:
+                params[f"f{i}_{name}"] = figures[key].get(name)
+                values.append(f"CAST(%(f{i}_{name})s AS BIGINT) AS {name}")
+            selects.append("SELECT " + ", ".join(values))
+        rows_sql = " UNION ALL ".join(selects)
+        sql = f"SELECT w.hid, {', '.join(flags)} FROM ({rows_sql}) w"  # noqa: S608  # nosec B608
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            for row in cursor.fetchall():
+                result[int(row[0])] = {
+                    rule.code: (bool(row[1 + 2 * i]), bool(row[2 + 2 * i])) for i, rule in enumerate(declared)
+                }
+    return result
+
+
+def rules_judge(
+    *, codes: tuple[str, ...], figures: Mapping[str, int | None], rules: RuleSettings
+) -> dict[str, tuple[bool, bool]]:
+    """``rules_judge_many`` of one set of figures."""
+    return rules_judge_many(codes=codes, figures={0: figures}, rules=rules)[0]
