@@ -18,6 +18,7 @@ from fanpin.core.models import AuditEntry
 from fanpin.core.scoping import ObjectOutOfScope
 from fanpin.core.workflow import TransitionNotAllowed
 from monitoring.models import (
+    CalendarDay,
     Campaign,
     CampaignSelection,
     CampaignState,
@@ -32,6 +33,7 @@ from monitoring.models import (
 from monitoring.selectors.campaigns import (
     campaign_completion,
     campaign_due_default,
+    campaign_is_overdue,
     campaign_selection_households,
     campaign_tasks_for_home,
 )
@@ -210,6 +212,26 @@ def test_due_default_is_the_provinces_campaign_limit_in_working_days(world: Worl
     assert campaign_due_default(county_code=COUNTY, started_on=TODAY) == dt.date(2026, 3, 12)
     campaign = campaign_start(actor=world.users["county"], data=_input())
     assert campaign.due_on == dt.date(2026, 3, 12)
+
+
+def test_due_default_across_the_holiday_and_a_tiaoxiu_weekend(world: World) -> None:
+    """国庆 2026: 1–7 October off, Sunday 27 September and Saturday 10 October worked (调休).
+    3 working days from Friday 25 September: 27 (调休 Sunday), 28, 29 → due Tuesday 29 September;
+    3 from Wednesday 30 September: 8, 9, 10 (调休 Saturday) → due Saturday 10 October; the campaign
+    is overdue from the day after its due day only."""
+    for n in range(7):
+        CalendarDay.objects.create(day=dt.date(2026, 10, 1) + dt.timedelta(days=n), kind="HOLIDAY", name="国庆节")
+    for day in (dt.date(2026, 9, 27), dt.date(2026, 10, 10)):
+        CalendarDay.objects.create(day=day, kind="WORKDAY", name="调休上班")
+    ProcedureLimit.objects.create(province_code="520000000000", step=ProcedureStep.CAMPAIGN, days=3, unit="WORKING")
+    assert campaign_due_default(county_code=COUNTY, started_on=dt.date(2026, 9, 25)) == dt.date(2026, 9, 29)
+    due = campaign_due_default(county_code=COUNTY, started_on=dt.date(2026, 9, 30))
+    assert due == dt.date(2026, 10, 10)
+    campaign = campaign_start(actor=world.users["county"], data=_input(started_on=dt.date(2026, 9, 30), due_on=None))
+    assert campaign.due_on == due
+    assert not campaign_is_overdue(campaign, today=dt.date(2026, 10, 9))
+    assert not campaign_is_overdue(campaign, today=due)
+    assert campaign_is_overdue(campaign, today=dt.date(2026, 10, 11))
 
 
 @pytest.mark.parametrize("role", ["province", "city", "township", "village", "dept"])
