@@ -17,13 +17,24 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, OuterRef, Subquery
+from django.db.models import Count, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from assistance.models import EliminationAppraisal, EliminationProposal, ProposalMethod, ProposalState
 from monitoring.models import Member, Region
 from monitoring.models.calendar import ProcedureStep
-from monitoring.selectors.calendar import StepLimit, WorkingCalendar, step_limits_for
+from monitoring.selectors.calendar import StepLimit, WorkingCalendar, province_of, step_limits_by_province
+from monitoring.selectors.deadlines import (
+    DONE,
+    DONE_LATE,
+    IN_PROGRESS,
+    NOT_STARTED,
+    OVERDUE,
+    STATUS_LABELS,
+    LimitsByProvince,
+    by_province_condition,
+    day_start,
+)
 
 
 class Step:
@@ -84,11 +95,12 @@ class StepDeadline:
 
     @property
     def status(self) -> str:
+        """The lead pages' words (``monitoring.selectors.deadlines.STATUS_LABELS``)."""
         if self.start is None:
-            return "未开始"
+            return STATUS_LABELS[NOT_STARTED]
         if self.done_on is not None:
-            return "逾期办结" if self.overdue else "按时办结"
-        return "已逾期" if self.overdue else "办理中"
+            return STATUS_LABELS[DONE_LATE if self.overdue else DONE]
+        return STATUS_LABELS[OVERDUE if self.overdue else IN_PROGRESS]
 
 
 def _local(value: dt.datetime | None) -> dt.date | None:
@@ -114,8 +126,10 @@ def _deadlines(
     result = []
     for step, start, done_on in spans:
         limit = limits[step]
-        if start is None or (done_on is None and rejected_on is not None):
-            # not started, or ended by a rejection before it was done: no deadline runs
+        in_publicity = step == ProcedureStep.ELIMINATION_TOWNSHIP and start is not None and today <= start
+        if start is None or (done_on is None and (rejected_on is not None or in_publicity)):
+            # not started (the township's step begins once the 公示 has ended), or ended by a
+            # rejection before it was done: no deadline runs
             result.append(StepDeadline(step, ProcedureStep(step).label, limit, start, None, None, False))
             continue
         due = calendar.due(start, limit)
@@ -133,14 +147,46 @@ def elimination_deadlines_many(
     if not proposals:
         return {}
     calendar = WorkingCalendar.load(around=today)
-    limits_by_province: dict[str, dict[str, StepLimit]] = {}
-    result = {}
-    for p in proposals:
-        province = p.target.household.village_id[:2] + "0" * 10
-        if province not in limits_by_province:
-            limits_by_province[province] = step_limits_for(province_code=province)
-        result[p.pk] = _deadlines(p, calendar=calendar, limits=limits_by_province[province], today=today)
-    return result
+    defaults, provinces = step_limits_by_province()
+    return {
+        p.pk: _deadlines(
+            p,
+            calendar=calendar,
+            limits=provinces.get(province_of(p.target.household.village_id), defaults),
+            today=today,
+        )
+        for p in proposals
+    }
+
+
+def proposals_overdue_condition(
+    *, today: dt.date, calendar: WorkingCalendar | None = None, limits: LimitsByProvince | None = None
+) -> Q:
+    """Open proposals with a step past its time limit and not done on ``today``, as one condition
+    on ``EliminationProposal`` (two queries to build it: the calendar and the provinces' limits) —
+    the rule of ``elimination_deadlines`` for a step still running."""
+    calendar = calendar or WorkingCalendar.load(around=today)
+
+    def build(limits: dict[str, StepLimit]) -> Q:
+        def cutoff(step: str) -> dt.date:
+            return calendar.overdue_cutoff(limit=limits[step], today=today)
+
+        publicity = cutoff(ProcedureStep.ELIMINATION_PUBLICITY)
+        return (
+            # 评议公示: from the 入户核实 (else the proposal's day) until the 公示 is recorded
+            Q(state=ProposalState.PROPOSED, publicity_start__isnull=True)
+            & (Q(home_checked_on__lt=publicity) | Q(home_checked_on__isnull=True, proposed_at__lt=day_start(publicity)))
+            # 乡镇审核: from the 公示's end until the township's review
+            | Q(
+                state=ProposalState.PROPOSED,
+                publicity_start__isnull=False,
+                publicity_end__lt=min(today, cutoff(ProcedureStep.ELIMINATION_TOWNSHIP)),
+            )
+            # 县级审定: from the township's review until the county's decision
+            | Q(state=ProposalState.REVIEWED, reviewed_at__lt=day_start(cutoff(ProcedureStep.ELIMINATION_COUNTY)))
+        )
+
+    return by_province_condition(village_path="target__household__village_id", build=build, limits=limits)
 
 
 def elimination_deadlines(*, proposal: EliminationProposal, today: dt.date) -> list[StepDeadline]:

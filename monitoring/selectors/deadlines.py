@@ -26,7 +26,7 @@ lead page agree; ``tests/monitoring/test_deadlines.py`` holds them together at e
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -252,8 +252,8 @@ def lead_deadlines(*, lead: Lead, today: dt.date) -> LeadDeadlines:
 
 
 # -- set-based: the same rule as SQL -------------------------------------------------------------
-def _day_start(day: dt.date) -> dt.datetime:
-    """The first instant of a local day: ``localdate(x) < day`` ⇔ ``x < _day_start(day)``."""
+def day_start(day: dt.date) -> dt.datetime:
+    """The first instant of a local day: ``localdate(x) < day`` ⇔ ``x < day_start(day)``."""
     return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
 
 
@@ -282,7 +282,7 @@ def _steps_overdue_condition(
     steps = [
         # 受理: not accepted and no home check, raised before the cutoff
         Q(**{f"{p}accepted_on__isnull": True, f"{p}home_checked_on__isnull": True})
-        & Q(**{f"{p}raised_at__lt": _day_start(cutoff(ProcedureStep.ACCEPT))}),
+        & Q(**{f"{p}raised_at__lt": day_start(cutoff(ProcedureStep.ACCEPT))}),
         # 入户核实: accepted, no home check
         Q(**{f"{p}home_checked_on__isnull": True, f"{p}accepted_on__lt": cutoff(ProcedureStep.HOME_CHECK)}),
         # 民主评议和公示: home checked, 公示 not recorded or not yet past
@@ -292,9 +292,9 @@ def _steps_overdue_condition(
         Q(**{f"{p}state__in": [LeadState.NEW, LeadState.VERIFIED], f"{p}reviewed_at__isnull": True})
         & Q(**{f"{p}publicity_end__lt": min(today, cutoff(ProcedureStep.TOWNSHIP_REVIEW))}),
         # 县级审定: reviewed, not decided
-        Q(**{f"{p}reviewed_at__lt": _day_start(cutoff(ProcedureStep.COUNTY_DECISION))}),
+        Q(**{f"{p}reviewed_at__lt": day_start(cutoff(ProcedureStep.COUNTY_DECISION))}),
         # the whole procedure
-        Q(**{f"{p}raised_at__lt": _day_start(cutoff(ProcedureStep.WHOLE))}),
+        Q(**{f"{p}raised_at__lt": day_start(cutoff(ProcedureStep.WHOLE))}),
     ]
     if tracked:
         steps.append(
@@ -306,27 +306,49 @@ def _steps_overdue_condition(
     return Q(**{f"{p}state__in": list(OPEN_STATES)}) & cond
 
 
-def leads_overdue_condition(*, today: dt.date, prefix: str = "", calendar: WorkingCalendar | None = None) -> Q:
+LimitsByProvince = tuple[dict[str, StepLimit], dict[str, dict[str, StepLimit]]]
+
+
+def by_province_condition(
+    *, village_path: str, build: Callable[[dict[str, StepLimit]], Q], limits: LimitsByProvince | None = None
+) -> Q:
+    """``build(limits)`` for the rows of each province that sets its own time limits, and with the
+    national defaults for every other row, as one condition (one query, the provinces' limits, unless
+    ``limits`` — ``step_limits_by_province()`` — is given).  ``village_path``: the path to the row's
+    village code."""
+    defaults, provinces = limits or step_limits_by_province()
+    own = Q(pk__in=[])
+    elsewhere = Q()
+    for province, own_limits in provinces.items():
+        in_province = Q(
+            **{
+                f"{village_path}__gte": province[:2].ljust(12, "0"),
+                f"{village_path}__lte": province[:2].ljust(12, "9"),
+            }
+        )
+        own |= in_province & build(own_limits)
+        elsewhere &= ~in_province
+    return own | (elsewhere & build(defaults))
+
+
+def leads_overdue_condition(
+    *,
+    today: dt.date,
+    prefix: str = "",
+    calendar: WorkingCalendar | None = None,
+    limits: LimitsByProvince | None = None,
+) -> Q:
     """Leads with an overdue step on ``today``, as one condition (two queries to build it: the
     calendar and the provinces' limits). ``prefix``: the path to the lead (``"lead__"``)."""
     calendar = calendar or WorkingCalendar.load(around=today)
-    defaults, provinces = step_limits_by_province()
     tracked = comparisons_tracked()
-    village = f"{prefix}household__village_id"
-    own = Q(pk__in=[])
-    elsewhere = Q()
-    for province, limits in provinces.items():
-        in_province = Q(
-            **{f"{village}__gte": province[:2].ljust(12, "0"), f"{village}__lte": province[:2].ljust(12, "9")}
-        )
-        own |= in_province & _steps_overdue_condition(
-            limits=limits, calendar=calendar, today=today, prefix=prefix, tracked=tracked
-        )
-        elsewhere &= ~in_province
-    default = elsewhere & _steps_overdue_condition(
-        limits=defaults, calendar=calendar, today=today, prefix=prefix, tracked=tracked
+    return by_province_condition(
+        village_path=f"{prefix}household__village_id",
+        build=lambda own: _steps_overdue_condition(
+            limits=own, calendar=calendar, today=today, prefix=prefix, tracked=tracked
+        ),
+        limits=limits,
     )
-    return own | default
 
 
 def deadline_notice(*, today: dt.date, days: Iterable[dt.date | None] = ()) -> str:

@@ -27,6 +27,7 @@ from monitoring.models import (
     ProcedureStep,
 )
 from monitoring.selectors.calendar import StepLimit, WorkingCalendar, step_limits_by_province
+from monitoring.selectors.deadlines import LimitsByProvince
 
 VILLAGE_PATH = "target__household__village_id"
 STATE_FILTERS = {"OPEN": "待补办", "OVERDUE": "已超期", "DONE": "已补办", "REVIEW": "需县级复核", "ALL": "全部"}
@@ -43,9 +44,10 @@ class FollowUpLimits:
         return self.by_province.get(region_code[:2], self.default)
 
 
-def follow_up_limits() -> FollowUpLimits:
-    """One query (``step_limits_by_province``): the provinces whose follow-up limit is their own."""
-    defaults, provinces = step_limits_by_province()
+def follow_up_limits(by_province: LimitsByProvince | None = None) -> FollowUpLimits:
+    """One query (``step_limits_by_province``, unless given): the provinces whose follow-up limit
+    is their own."""
+    defaults, provinces = by_province or step_limits_by_province()
     step = str(ProcedureStep.FOLLOW_UP)
     return FollowUpLimits(
         default=defaults[step],

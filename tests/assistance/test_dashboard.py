@@ -322,15 +322,16 @@ def test_fixed_number_of_queries(data: World) -> None:
     # PostgreSQL ``SET LOCAL jit = off``
     extra = 2 + (1 if connection.vendor == "postgresql" else 0)
     # 17 + the low-income panels' one read (issue 19) + the province rule parameters' one + the
-    # overdue leads' three (the calendar, the provinces' time limits, the read; issue 18)
-    assert len(small.captured_queries) == len(large.captured_queries) == 22 + extra
+    # overdue leads' three (the calendar, the provinces' time limits, the read; issue 18) + the
+    # overdue 风险消除 proposals' and 补办 follow-ups' reads (sharing the calendar and limits)
+    assert len(small.captured_queries) == len(large.captured_queries) == 24 + extra
     client = Client()
     client.force_login(data.users["province"])
     with CaptureQueriesContext(connection) as page:
         response = client.get("/dashboard/", {"region": "520100000000"})
     assert response.status_code == 200
-    # session + user + the figures' 22 + the navigation badge
-    assert len(page.captured_queries) == 25 + extra, [q["sql"][:80] for q in page.captured_queries]
+    # session + user + the figures' 24 + the navigation badge
+    assert len(page.captured_queries) == 27 + extra, [q["sql"][:80] for q in page.captured_queries]
 
 
 def test_page_counts_only_drill_links_and_xlsx(data: World) -> None:

@@ -452,9 +452,9 @@ def test_the_proposal_page_and_list_show_steps_and_deadlines(world: World, targe
     )
     client = world.client_for("township")
     page = client.get(reverse("assistance:proposal_detail", args=[proposal.pk])).content.decode()
-    assert "待民主评议" in page and "风险消除评议公示" in page and "已逾期" in page
+    assert "待民主评议" in page and "风险消除评议公示" in page and "已超期" in page
     listing = client.get(reverse("assistance:elimination_list")).content.decode()
-    assert "待民主评议" in listing and "已逾期" in listing
+    assert "待民主评议" in listing and "已超期" in listing
 
 
 # -- pages ---------------------------------------------------------------------------------------------
@@ -559,3 +559,78 @@ def test_a_publicity_longer_than_sixty_days_is_refused(world: World, target: Mon
     with pytest.raises(ValidationError, match="公示期不超过 60 天"):
         elimination_publicity_record(actor=village, pk=proposal.pk, start=TODAY, end=dt.date(9999, 12, 31), today=TODAY)
     elimination_publicity_record(actor=village, pk=proposal.pk, start=TODAY, end=TODAY + 59 * DAY, today=TODAY)
+
+
+def test_the_overdue_condition_agrees_with_the_proposal_page_day_by_day(world: World, national_day: None) -> None:
+    """``proposals_overdue_condition`` (the dashboard's SQL) names exactly the open proposals whose
+    page shows a running step 已超期, every day across the 国庆 holiday and its 调休 weekends, with a
+    province that sets its own limit (云南: 评议公示 1 working day) beside the national defaults."""
+    from assistance.selectors.elimination_steps import elimination_deadlines_many, proposals_overdue_condition
+    from monitoring.models import ProcedureLimit
+    from tests.factories import HouseholdFactory, TargetFactory
+
+    ProcedureLimit.objects.create(
+        province_code="530000000000", step=ProcedureStep.ELIMINATION_PUBLICITY, days=1, unit="WORKING"
+    )
+    checked = dt.date(2025, 9, 26)
+    agreed = {"home_checked_on": checked, "home_checklist": dict(CHECKED), "appraisal_on": checked}
+    agreed["appraisal_outcome"] = "AGREED"
+    reviewed_at = dt.datetime(2025, 10, 8, 2, tzinfo=dt.UTC)
+    scenarios = [
+        ("520101001001", {"home_checked_on": checked, "home_checklist": dict(CHECKED)}),  # 评议公示 running
+        ("530101001001", {"home_checked_on": checked, "home_checklist": dict(CHECKED)}),  # its own limit
+        ("520101001001", {"proposed_at": dt.datetime(2025, 9, 20, 2, tzinfo=dt.UTC)}),  # no home check yet
+        ("520101001002", {**agreed, "publicity_start": checked, "publicity_end": dt.date(2025, 9, 30)}),
+        ("520101001002", {**agreed, "publicity_start": dt.date(2025, 10, 9), "publicity_end": dt.date(2025, 10, 13)}),
+        (
+            "520101002001",
+            {**agreed, "publicity_start": checked, "publicity_end": dt.date(2025, 9, 30)}
+            | {"state": "REVIEWED", "reviewed_at": reviewed_at},
+        ),
+        (
+            "520101002001",
+            {**agreed, "publicity_start": checked, "publicity_end": dt.date(2025, 9, 30)}
+            | {"state": "REJECTED", "decided_at": reviewed_at, "rejection_reason": "收入未稳定"},
+        ),
+    ]
+    proposals = []
+    for code, fields in scenarios:
+        target = TargetFactory(household=HouseholdFactory(village=world.households[code].village))
+        proposals.append(ProposalFactory(target=target, proposed_by=world.users["admin"], **fields))
+    rows = list(EliminationProposal.objects.select_related("target__household"))
+    today = dt.date(2025, 9, 26)
+    seen_late = set()
+    while today <= dt.date(2025, 10, 24):
+        shown = {
+            pk
+            for pk, steps in elimination_deadlines_many(proposals=rows, today=today).items()
+            if any(d.overdue and d.done_on is None for d in steps)
+        }
+        condition = proposals_overdue_condition(today=today)
+        by_sql = set(EliminationProposal.objects.filter(condition).values_list("pk", flat=True))
+        assert by_sql == shown, today
+        seen_late |= by_sql
+        today += DAY
+    rejected = proposals[-1].pk
+    assert seen_late == {p.pk for p in proposals} - {rejected}  # each open one goes late some day
+
+
+def test_the_dashboard_counts_overdue_proposals_and_follow_ups(world: World, target: MonitoringTarget) -> None:
+    from assistance.selectors.dashboard import dashboard_figures
+
+    today = timezone.localdate()
+    ProposalFactory(
+        target=target,
+        proposed_by=world.users["village"],
+        home_checked_on=today - 30 * DAY,
+        home_visitors="王五",
+        home_checklist=dict(CHECKED),
+    )
+    d = dashboard_figures(
+        user=world.users["county"], region_code="520101000000", year=today.year, today=today, use_cache=False
+    )
+    table = d.tables["overdue_procedures"]
+    by_code = dict(zip(table.codes, table.rows, strict=False))  # the last row is 合计
+    assert by_code["520101001000"][1:3] == [1, 1]
+    assert by_code["520101002000"][1:3] == [0, 0]
+    assert table.rows[-1][:3] == ["合计", 1, 1]

@@ -34,6 +34,8 @@ from monitoring.models import (
     TargetStatus,
 )
 from monitoring.models.households import Labor
+from monitoring.selectors.calendar import WorkingCalendar, step_limits_by_province
+from monitoring.selectors.deadlines import LimitsByProvince
 from monitoring.selectors.leads import _json_list_has, overdue_cutoff
 from monitoring.selectors.scale import ScaleRow, scale_check
 
@@ -110,6 +112,16 @@ class DashboardReads:
         """``model``'s rows the user sees, within the region shown."""
         qs = model.objects.for_user(self.scope.user)
         return qs.within(self.scope.prefix) if self.scope.prefix else qs
+
+    @cached_property
+    def calendar(self) -> WorkingCalendar:
+        """The working-day calendar around the dashboard's day (one query)."""
+        return WorkingCalendar.load(around=self.scope.today)
+
+    @cached_property
+    def step_limits(self) -> LimitsByProvince:
+        """The national time limits and every province's own (one query)."""
+        return step_limits_by_province()
 
     @cached_property
     def children(self) -> list[tuple[str, str]]:
