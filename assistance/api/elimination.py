@@ -4,7 +4,7 @@ rules as the pages; refusals answer through ``fanpin.web.errors`` (404 / 403 / 4
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -31,6 +31,7 @@ from fanpin.core.roles import Permission, effective_role, role_can
 from fanpin.core.scoping import ObjectOutOfScope, ScopedAPIViewMixin
 from fanpin.web.api import ID_REGEX
 from monitoring.models.visits import CHECKLIST_FIELDS
+from monitoring.selectors.calendar import WorkingCalendar, step_limits_by_province
 
 
 class EliminationSerializer(serializers.ModelSerializer[EliminationProposal]):
@@ -74,6 +75,11 @@ class EliminationSerializer(serializers.ModelSerializer[EliminationProposal]):
         return elimination_step(obj, today=timezone.localdate())
 
     def get_deadlines(self, obj: EliminationProposal) -> list[dict[str, Any]]:
+        c = cast(dict[str, Any], self.context)  # one calendar and one set of limits per response
+        if "calendar" not in c:
+            today = timezone.localdate()
+            c.update(today=today, calendar=WorkingCalendar.load(around=today), limits=step_limits_by_province())
+        found = elimination_deadlines(proposal=obj, today=c["today"], calendar=c["calendar"], limits=c["limits"])
         return [
             {
                 "step": d.step,
@@ -83,7 +89,7 @@ class EliminationSerializer(serializers.ModelSerializer[EliminationProposal]):
                 "overdue": d.overdue,
                 "status": d.status,
             }
-            for d in elimination_deadlines(proposal=obj, today=timezone.localdate())
+            for d in found
         ]
 
 

@@ -139,15 +139,19 @@ def _deadlines(
 
 
 def elimination_deadlines_many(
-    *, proposals: Iterable[EliminationProposal], today: dt.date
+    *,
+    proposals: Iterable[EliminationProposal],
+    today: dt.date,
+    calendar: WorkingCalendar | None = None,
+    limits: LimitsByProvince | None = None,
 ) -> dict[int, list[StepDeadline]]:
     """Each proposal's three step deadlines (proposals need ``target__household``); one calendar
-    query and one limits query per province."""
+    query and one limits query, unless ``calendar`` and ``limits`` are given."""
     proposals = list(proposals)
     if not proposals:
         return {}
-    calendar = WorkingCalendar.load(around=today)
-    defaults, provinces = step_limits_by_province()
+    calendar = calendar or WorkingCalendar.load(around=today)
+    defaults, provinces = limits or step_limits_by_province()
     return {
         p.pk: _deadlines(
             p,
@@ -157,6 +161,17 @@ def elimination_deadlines_many(
         )
         for p in proposals
     }
+
+
+def elimination_deadlines(
+    *,
+    proposal: EliminationProposal,
+    today: dt.date,
+    calendar: WorkingCalendar | None = None,
+    limits: LimitsByProvince | None = None,
+) -> list[StepDeadline]:
+    found = elimination_deadlines_many(proposals=[proposal], today=today, calendar=calendar, limits=limits)
+    return found[proposal.pk]
 
 
 def proposals_overdue_condition(
@@ -187,10 +202,6 @@ def proposals_overdue_condition(
         )
 
     return by_province_condition(village_path="target__household__village_id", build=build, limits=limits)
-
-
-def elimination_deadlines(*, proposal: EliminationProposal, today: dt.date) -> list[StepDeadline]:
-    return elimination_deadlines_many(proposals=[proposal], today=today)[proposal.pk]
 
 
 # -- the elimination 公示名单 -------------------------------------------------------------------------

@@ -422,7 +422,7 @@ def elimination_act(
 
 
 def _eliminate(*, target_id: int, method: str, actor: Any, today: dt.date, reason: str) -> None:
-    target = MonitoringTarget.objects.select_for_update().select_related("household").get(pk=target_id)
+    target = MonitoringTarget.objects.select_for_update(of=("self",)).select_related("household").get(pk=target_id)
     if target.status != TargetStatus.ACTIVE:
         raise ValidationError(f"该{term('target')}已不在监测中。")
     target.status = TargetStatus.ELIMINATED

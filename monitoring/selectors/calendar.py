@@ -15,6 +15,8 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from django.utils import timezone
+
 from monitoring.models.calendar import (
     DEFAULT_STEP_LIMITS,
     CalendarDay,
@@ -79,7 +81,7 @@ class WorkingCalendar:
         cls, *, around: dt.date | None = None, lo: dt.date | None = None, hi: dt.date | None = None
     ) -> WorkingCalendar:
         """One query: the stored days within ``_MARGIN`` of ``around`` (or between ``lo`` and ``hi``)."""
-        around = around or dt.date.today()
+        around = around or timezone.localdate()
         lo = lo or around - _MARGIN
         hi = hi or around + _MARGIN
         holidays: set[dt.date] = set()

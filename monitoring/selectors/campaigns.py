@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery
+from django.utils import timezone
 
 from fanpin.core.regions import RegionLevel
 from fanpin.core.roles import Role, effective_role
@@ -71,7 +72,7 @@ def campaign_selection_households(
     if selection == CampaignSelection.NEAR_LINE:
         factor = line_factor if line_factor is not None else DEFAULT_LINE_FACTOR
         factor_cents = int((factor * 100).to_integral_value())
-        upto = year or dt.date.today().year
+        upto = year or timezone.localdate().year
         lines = monitoring_lines_for_province(province_code=county_code[:2] + "0" * 10, years=range(2000, upto + 1))
         if not lines:
             return households.none()

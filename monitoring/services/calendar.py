@@ -13,18 +13,20 @@ from typing import IO, Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from openpyxl import Workbook
+from openpyxl import Workbook, load_workbook
+from openpyxl.utils.exceptions import InvalidFileException
 
 from fanpin.core.audit import audit_record
 from fanpin.core.xlsx import safe_row
 from monitoring.models.calendar import CalendarDay, CalendarDayKind
-from monitoring.services.imports.reader import HEADER_SCAN_ROWS, SheetError, open_rows
+from monitoring.services.imports.reader import HEADER_SCAN_ROWS, SheetError, archive_check, open_rows
 from monitoring.services.imports.spec import clean_text, is_blank
 
 HEADERS = ("日期", "类型", "名称")
 KIND_BY_LABEL = {label: code for code, label in CalendarDayKind.choices}
 AUDIT_TYPE = "calendar"
 MAX_ROWS = 400  # a year has 366 days
+MAX_FILE_BYTES = 2 * 1024 * 1024  # the sheet has a few dozen rows
 
 
 @dataclass
@@ -70,25 +72,25 @@ def calendar_template() -> bytes:
     return out.getvalue()
 
 
-_FORMULA_CELL = re.compile(rb'<c r="([A-Z]+)([0-9]+)"[^>]*>(?:(?!</c>).)*?<f[ >/]', re.S)
-
-
 def _formula_cells(data: bytes) -> set[tuple[int, int]]:
-    """(row, 0-based column) of every formula cell of the first worksheet."""
+    """(row, 0-based column) of every formula cell of the first worksheet (in the workbook's own
+    order), read with openpyxl as written (not the cached values the rows are read with); only
+    the rows a calendar may have are looked at."""
     cells: set[tuple[int, int]] = set()
     try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            names = sorted(n for n in archive.namelist() if re.match(r"xl/worksheets/sheet[0-9]+\.xml$", n))
-            if not names:
-                return cells
-            xml = archive.read(names[0])
-    except zipfile.BadZipFile:
-        return cells
-    for letters, row in _FORMULA_CELL.findall(xml):
-        col = 0
-        for ch in letters.decode():
-            col = col * 26 + ord(ch) - 64
-        cells.add((int(row), col - 1))
+        wb = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
+    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError):
+        return cells  # the reader then says what is wrong with the file
+    try:
+        ws = wb.worksheets[0] if wb.worksheets else None
+        if ws is None:
+            return cells
+        for number, row in enumerate(ws.iter_rows(max_row=HEADER_SCAN_ROWS + MAX_ROWS + 1), start=1):
+            for index, cell in enumerate(row):
+                if getattr(cell, "data_type", None) == "f":
+                    cells.add((number, index))
+    finally:
+        wb.close()
     return cells
 
 
@@ -110,7 +112,15 @@ def calendar_rows_parse(
     *, source: IO[bytes], year: int
 ) -> tuple[list[tuple[dt.date, str, str]], list[CalendarRowError]]:
     """The rows of an uploaded calendar sheet, or every bad row (row number, column, reason)."""
-    data = source.read()
+    data = source.read(MAX_FILE_BYTES + 1)
+    if len(data) > MAX_FILE_BYTES:
+        raise ValidationError(
+            {"file": f"文件过大（超过 {MAX_FILE_BYTES // 1024 // 1024} MB）：节假日安排表只有几十行。"}
+        )
+    try:
+        archive_check(io.BytesIO(data))  # not an .xlsx, or a "zip bomb": refused before anything is inflated
+    except SheetError as exc:
+        raise ValidationError({"file": exc.message}) from None
     formulas = _formula_cells(data)
     errors: list[CalendarRowError] = []
     parsed: list[tuple[dt.date, str, str]] = []

@@ -552,6 +552,29 @@ def test_the_proposals_list_reads_a_fixed_number_of_queries(world: World, django
     assert page.content.decode().count("待乡镇审核") == 3
 
 
+def test_the_api_list_reads_a_fixed_number_of_queries(world: World, django_assert_max_num_queries) -> None:  # type: ignore[no-untyped-def]
+    """The API's deadlines: one calendar and one limits read per response, not per proposal."""
+    client = APIClient()
+    client.force_authenticate(world.users["county"])
+
+    def add(code: str) -> None:
+        target = eligible_target(world.households[code], with_line=False)
+        ProposalFactory(target=target, proposed_by=world.users["village"], **steps_done(timezone.localdate()))
+
+    add(VILLAGE)
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as one:
+        assert client.get("/api/v1/eliminations/").status_code == 200
+    add("520101001002")
+    add("520101002001")
+    with django_assert_max_num_queries(len(one)):
+        listing = client.get("/api/v1/eliminations/").json()
+    assert len(listing["results"]) == 3
+    assert all(len(row["deadlines"]) == 3 for row in listing["results"])
+
+
 def test_a_publicity_longer_than_sixty_days_is_refused(world: World, target: MonitoringTarget) -> None:
     proposal = propose(world, target)
     village = world.users["village"]

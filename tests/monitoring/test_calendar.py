@@ -119,6 +119,24 @@ def test_not_a_workbook_and_no_header(admin_client) -> None:  # type: ignore[no-
     assert response.status_code == 400 and "未找到表头" in response.content.decode()
 
 
+def test_a_huge_file_and_a_zip_bomb_are_refused_before_reading(admin_client) -> None:  # type: ignore[no-untyped-def]
+    import zipfile
+
+    huge = io.BytesIO(b"PK" + b"x" * (2 * 1024 * 1024 + 10))
+    huge.name = "x.xlsx"
+    response = _import(admin_client, 2027, huge)
+    assert response.status_code == 400 and "文件过大" in response.content.decode()
+    bomb = io.BytesIO()
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        archive.writestr("xl/worksheets/sheet1.xml", b"0" * (50 * 1024 * 1024))  # inflates 1 000×
+    bomb.seek(0)
+    bomb.name = "x.xlsx"
+    response = _import(admin_client, 2027, bomb)
+    assert response.status_code == 400 and "异常巨大" in response.content.decode()
+    assert not CalendarDay.objects.filter(day__year=2027).exists()
+
+
 def test_template_download_reads_back(admin_client) -> None:  # type: ignore[no-untyped-def]
     response = admin_client.get(reverse("monitoring:calendar_template"))
     assert response.status_code == 200
