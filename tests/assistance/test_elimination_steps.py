@@ -77,6 +77,38 @@ def test_a_home_check_with_an_item_not_secured_is_refused(world: World, target: 
     assert not EliminationProposal.objects.exists()
 
 
+def test_a_green_channel_target_with_steps_still_owed_cannot_be_proposed(
+    world: World, target: MonitoringTarget
+) -> None:
+    """The identification's 核实、评议、公示 owed by a 县级直接确定 come first (else the follow-up
+    would stay open and overdue for a household no longer monitored)."""
+    from assistance.services.elimination import HomeCheck, elimination_propose
+    from monitoring.models import FollowUp
+
+    follow_up = FollowUp.objects.create(
+        target=target,
+        opened_on=TODAY - 200 * DAY,
+        opened_at=timezone.now(),
+        opened_by=world.users["county"],
+        owes_publicity=True,
+    )
+
+    def propose_now() -> EliminationProposal:
+        return elimination_propose(
+            actor=world.users["village"],
+            target_id=target.pk,
+            method="ASSISTED",
+            home_check=HomeCheck(checked_on=TODAY, visitors="王五", checklist=dict(CHECKED)),
+            today=TODAY,
+        )
+
+    with pytest.raises(ValidationError, match="补办的入户核实、民主评议和公示尚未办结"):
+        propose_now()
+    assert not EliminationProposal.objects.exists()
+    FollowUp.objects.filter(pk=follow_up.pk).update(state="DONE", completed_at=timezone.now())
+    assert propose_now().state == "PROPOSED"
+
+
 def test_home_check_date_and_visitors_are_required_and_bounded(world: World, target: MonitoringTarget) -> None:
     from assistance.services.elimination import HomeCheck, elimination_propose
 
