@@ -79,6 +79,30 @@ def elimination_step(proposal: EliminationProposal, *, today: dt.date) -> str:
     return Step.TOWNSHIP
 
 
+# the steps the village does itself (its 待办 and the list's filter of them)
+VILLAGE_STEPS = (Step.HOME_CHECK, Step.APPRAISAL, Step.PUBLICITY)
+
+
+def elimination_step_condition(*, steps: Iterable[str], today: dt.date) -> Q:
+    """Proposals at any of ``steps`` on ``today``, as one condition — ``elimination_step`` in SQL."""
+    agreed = Q(appraisal_outcome=EliminationAppraisal.AGREED)
+    checked = Q(state=ProposalState.PROPOSED, home_checked_on__isnull=False)
+    by_step = {
+        Step.CONFIRMED: Q(state=ProposalState.CONFIRMED),
+        Step.REJECTED: Q(state=ProposalState.REJECTED),
+        Step.COUNTY: Q(state=ProposalState.REVIEWED),
+        Step.HOME_CHECK: Q(state=ProposalState.PROPOSED, home_checked_on__isnull=True),
+        Step.APPRAISAL: checked & ~agreed,
+        Step.PUBLICITY: checked & agreed & Q(publicity_end__isnull=True),
+        Step.IN_PUBLICITY: checked & agreed & Q(publicity_end__gte=today),
+        Step.TOWNSHIP: checked & agreed & Q(publicity_end__lt=today),
+    }
+    cond = Q(pk__in=[])
+    for step in steps:
+        cond |= by_step[step]
+    return cond
+
+
 def step_label(step: str) -> str:
     return Step.LABELS.get(step, step)
 

@@ -16,8 +16,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 
-from assistance.models import EliminationProposal, ProposalState
+from assistance.models import EliminationProposal
 from assistance.selectors.elimination import elimination_candidates
+from assistance.selectors.elimination_steps import VILLAGE_STEPS, Step, elimination_step_condition
 from assistance.selectors.plans import targets_unassisted_count
 from fanpin.core.roles import effective_role
 from monitoring.models import AlertStatus, ApplicationStatus, Lead, LeadState
@@ -66,8 +67,11 @@ def _lead_item(key: str, label: str, counts: dict[str, int]) -> TodoItem:
     return TodoItem(key, label, counts[key], _url("monitoring:lead_queue", **LEAD_COUNTS[key]))
 
 
-def _proposals_waiting(*, user: Any, state: str) -> int:
-    return EliminationProposal.objects.for_user(user).filter(state=state).count()
+def _proposals_at(*, user: Any, steps: tuple[str, ...], today: dt.date) -> int:
+    """Proposals the user sees at one of ``steps`` (the township's: only once the 公示 has ended)."""
+    return (
+        EliminationProposal.objects.for_user(user).filter(elimination_step_condition(steps=steps, today=today)).count()
+    )
 
 
 def home_todo(*, user: Any, today: dt.date | None = None) -> list[TodoItem]:
@@ -91,6 +95,12 @@ def home_todo(*, user: Any, today: dt.date | None = None) -> list[TodoItem]:
             TodoItem(
                 "proposable", "可提出风险消除", len(proposable), _url("assistance:elimination_list", proposable="1")
             ),
+            TodoItem(
+                "proposals_village",
+                "风险消除待评议、公示",
+                _proposals_at(user=user, steps=VILLAGE_STEPS, today=today),
+                _url("assistance:elimination_list", step="VILLAGE"),
+            ),
         ]
     elif role == "TOWNSHIP":
         leads = _lead_counts(user=user, keys=["to_review"])
@@ -98,9 +108,9 @@ def home_todo(*, user: Any, today: dt.date | None = None) -> list[TodoItem]:
             _lead_item("to_review", "待审核线索（公示已结束）", leads),
             TodoItem(
                 "proposals",
-                "待审核风险消除",
-                _proposals_waiting(user=user, state=ProposalState.PROPOSED),
-                _url("assistance:elimination_list", state=ProposalState.PROPOSED),
+                "待审核风险消除（公示已结束）",
+                _proposals_at(user=user, steps=(Step.TOWNSHIP,), today=today),
+                _url("assistance:elimination_list", step=Step.TOWNSHIP),
             ),
         ]
     elif role in ("COUNTY", "ADMIN"):
@@ -123,8 +133,8 @@ def home_todo(*, user: Any, today: dt.date | None = None) -> list[TodoItem]:
             TodoItem(
                 "proposals",
                 "待审定风险消除",
-                _proposals_waiting(user=user, state=ProposalState.REVIEWED),
-                _url("assistance:elimination_list", state=ProposalState.REVIEWED),
+                _proposals_at(user=user, steps=(Step.COUNTY,), today=today),
+                _url("assistance:elimination_list", step=Step.COUNTY),
             ),
             TodoItem(
                 "applications",

@@ -24,6 +24,7 @@ from assistance.selectors.elimination import (
     elimination_proposals,
 )
 from assistance.selectors.elimination_steps import (
+    VILLAGE_STEPS,
     Step,
     elimination_deadlines,
     elimination_deadlines_many,
@@ -31,6 +32,7 @@ from assistance.selectors.elimination_steps import (
     elimination_publicity_village,
     elimination_publicity_villages,
     elimination_step,
+    elimination_step_condition,
     step_label,
 )
 from assistance.services.elimination import (
@@ -65,20 +67,28 @@ class EliminationListView(LoginRequiredMixin, PermissionRequiredMixin, View):
         proposable = not show_all and request.GET.get("proposable") == "1"
         state = request.GET.get("state", "")
         states = [state] if state in OPEN_PROPOSAL_STATES else list(OPEN_PROPOSAL_STATES)
+        # ?step=TOWNSHIP (公示 ended: the township's 待办), ?step=VILLAGE (the village's own steps)
+        step = request.GET.get("step", "")
+        steps = VILLAGE_STEPS if step == "VILLAGE" else (step,) if step in Step.LABELS else ()
         today = timezone.localdate()
         assessments = elimination_candidates(user=request.user, today=today, include_all=show_all)
         if proposable:
             assessments = [a for a in assessments if a.open_proposal is None]
-        proposals = list(
-            elimination_proposals(user=request.user).filter(state__in=states).order_by("proposed_at", "id")
-        )
+        chosen = elimination_proposals(user=request.user).filter(state__in=states)
+        if steps:
+            chosen = chosen.filter(elimination_step_condition(steps=steps, today=today))
+        proposals = list(chosen.order_by("proposed_at", "id"))
+        if steps:
+            state_label = "、".join(step_label(s) for s in steps)
+        else:
+            state_label = ProposalState(state).label if state in OPEN_PROPOSAL_STATES else ""
         deadlines = elimination_deadlines_many(proposals=proposals, today=today)
         context = {
             "assessments": assessments,
             **paginate(request, assessments),
             "show_all": show_all,
             "proposable": proposable,
-            "proposal_state": ProposalState(state).label if state in OPEN_PROPOSAL_STATES else "",
+            "proposal_state": state_label,
             "today": today,
             "proposals": [
                 (

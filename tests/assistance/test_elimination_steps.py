@@ -670,6 +670,43 @@ def test_the_overdue_condition_agrees_with_the_proposal_page_day_by_day(world: W
     assert seen_late == {p.pk for p in proposals} - {rejected}  # each open one goes late some day
 
 
+def test_the_step_condition_agrees_with_each_proposal_s_step(world: World) -> None:
+    """``elimination_step_condition`` (the 待办 figures and the list's ?step= filter) puts each
+    proposal at the step its page shows, before, during and after its 公示."""
+    from assistance.selectors.elimination_steps import elimination_step_condition
+    from tests.factories import HouseholdFactory, TargetFactory
+
+    checked = dt.date(2026, 3, 2)
+    agreed = {"home_checked_on": checked, "home_checklist": dict(CHECKED), "appraisal_on": checked}
+    agreed["appraisal_outcome"] = "AGREED"
+    publicity = {"publicity_start": dt.date(2026, 3, 3), "publicity_end": dt.date(2026, 3, 9)}
+    decided = timezone.now()
+    variants = [
+        {},
+        {"home_checked_on": checked, "home_checklist": dict(CHECKED)},
+        agreed,
+        agreed | publicity,
+        agreed | publicity | {"state": "REVIEWED", "reviewed_at": decided},
+        agreed
+        | publicity
+        | {"state": "REVIEWED", "reviewed_at": decided}
+        | {"state": "CONFIRMED", "decided_at": decided},
+        {"state": "REJECTED", "decided_at": decided, "rejection_reason": "民主评议不同意"},
+    ]
+    for fields in variants:
+        target = TargetFactory(household=HouseholdFactory(village=world.households[VILLAGE].village))
+        ProposalFactory(target=target, proposed_by=world.users["village"], **fields)
+    rows = list(EliminationProposal.objects.all())
+    for today in (dt.date(2026, 3, 8), dt.date(2026, 3, 9), dt.date(2026, 3, 10)):
+        for step in Step.LABELS:
+            by_sql = set(
+                EliminationProposal.objects.filter(elimination_step_condition(steps=(step,), today=today)).values_list(
+                    "pk", flat=True
+                )
+            )
+            assert by_sql == {p.pk for p in rows if elimination_step(p, today=today) == step}, (today, step)
+
+
 def test_the_dashboard_counts_overdue_proposals_and_follow_ups(world: World, target: MonitoringTarget) -> None:
     from assistance.selectors.dashboard import dashboard_figures
 
