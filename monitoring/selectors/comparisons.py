@@ -13,7 +13,20 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Case, CharField, Count, IntegerField, Max, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    Exists,
+    IntegerField,
+    Max,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -76,6 +89,18 @@ def comparisons_refusal(*, lead_id: int) -> str:
     return (
         f"信息比对“{'、'.join(names)}”有异常，县级尚未作出书面研判，不能审核或确定；"
         "请县级先录入研判意见，或以“信息比对发现不符合条件”不予纳入。"
+    )
+
+
+def unjudged_issue_condition(prefix: str = "") -> Q:
+    """Leads holding a 有异常 of an active source without the county's written judgement (the rule
+    of ``comparisons_refusal``, as a condition): they may not go on to 乡镇审核 or a decision."""
+    return Q(
+        Exists(
+            DataComparison.objects.filter(
+                lead_id=OuterRef(f"{prefix}pk"), source__active=True, result=ComparisonResult.ISSUE, judgement=""
+            )
+        )
     )
 
 

@@ -27,6 +27,7 @@ from monitoring.models import (
     Visit,
 )
 from monitoring.models.screening_rules import RULE_LABELS, RULE_REASONS
+from monitoring.selectors.comparisons import unjudged_issue_condition
 from monitoring.selectors.deadlines import leads_overdue_condition
 from monitoring.selectors.rosters import assistance_condition
 
@@ -114,8 +115,9 @@ def queue_condition(*, user: Any, filters: QueueFilters) -> Q:
         cond &= Q(state__in=OPEN_STATES, raised_at__lt=overdue_cutoff())
     if f.late:
         cond &= leads_overdue_condition(today=timezone.localdate())
-    if f.publicity == "ENDED":  # what lead_review allows: no 公示 recorded, or it ended before today
-        cond &= ~Q(publicity_end__gte=timezone.localdate())
+    if f.publicity == "ENDED":  # what lead_review allows: no 公示 recorded, or it ended before today,
+        # and no 有异常 信息比对 waiting for the county's judgement
+        cond &= ~Q(publicity_end__gte=timezone.localdate()) & ~unjudged_issue_condition()
     elif f.publicity == "ONGOING":
         cond &= Q(publicity_end__gte=timezone.localdate())
     if f.assistance:

@@ -205,6 +205,28 @@ def test_issue_without_judgement_blocks_township_review_with_judgement_allows(wo
     assert review.lead_review(lead_id=lead.pk, actor=township, opinion="").state == LeadState.REVIEWED
 
 
+def test_the_township_s_to_review_list_leaves_out_a_lead_waiting_for_the_county_s_judgement(world: Any) -> None:
+    """「公示已结束」 (the township's 待办 and its queue filter) lists what 乡镇审核 accepts."""
+    from assistance.selectors.todo import home_todo
+    from monitoring.selectors.leads import QueueFilters, queue_condition
+
+    lead = lead_in(world.households[VILLAGE], LeadState.VERIFIED)
+    county, township = world.users["county"], world.users["township"]
+
+    def listed() -> bool:
+        cond = queue_condition(user=township, filters=QueueFilters(state=LeadState.VERIFIED, publicity="ENDED"))
+        return Lead.objects.filter(cond, pk=lead.pk).exists()
+
+    def todo() -> int:
+        return next(i.count for i in home_todo(user=township) if i.key == "to_review")
+
+    assert listed() and todo() == 1
+    rec(lead, county, result="ISSUE", note="户主名下小型客车 1 辆")
+    assert not listed() and todo() == 0
+    rec(lead, county, result="ISSUE", note="户主名下小型客车 1 辆", judgement="二手农用车，价值低，不影响纳入。")
+    assert listed() and todo() == 1
+
+
 def test_missing_comparisons_do_not_block_review(world: Any) -> None:
     lead = lead_in(world.households[VILLAGE], LeadState.VERIFIED)
     rec(lead, world.users["county"], "PUBLIC_SECURITY_VEHICLE")  # four still owed
