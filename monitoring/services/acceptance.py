@@ -30,6 +30,17 @@ def lead_accepted_mark(lead: Lead, *, on: dt.date) -> list[str]:
     return ["accepted_on"]
 
 
+def lead_accepted_by_home_check(lead: Lead, *, checked_on: dt.date) -> list[str]:
+    """The 入户核实 of ``checked_on`` shows the lead was 受理 by then: record it as the 受理日期 if
+    there is none, or bring a later one (marked when the 收支核算 was entered, or pressed after
+    the visit) back to it, so that 受理 never follows 入户核实 (its time limit would count from a
+    day after the work was done).  The fields to save."""
+    if lead.accepted_on is not None and lead.accepted_on <= checked_on:
+        return []
+    lead.accepted_on = checked_on
+    return ["accepted_on"]
+
+
 def may_accept(user: Any) -> bool:
     return effective_role(user) in ACCEPT_ROLES
 

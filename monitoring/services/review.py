@@ -35,7 +35,7 @@ from monitoring.models import (
     TargetStatus,
 )
 from monitoring.selectors.comparisons import comparisons_refusal
-from monitoring.services.acceptance import lead_accepted_mark
+from monitoring.services.acceptance import lead_accepted_by_home_check
 from monitoring.services.accounting import income_accounting_keep
 from monitoring.services.followups import follow_up_open
 from monitoring.services.notices import notices_lead_decided
@@ -166,7 +166,10 @@ def lead_verify(*, lead_id: int, actor: Any, opinion: str, verification: Verific
         lead.appraisal_outcome = verification.appraisal_outcome
         lead.publicity_start = verification.publicity_start
         lead.publicity_end = verification.publicity_end
-        accepted = lead_accepted_mark(lead, on=verification.home_checked_on)  # 受理, if not recorded
+        accepted_before = lead.accepted_on
+        accepted = lead_accepted_by_home_check(lead, checked_on=verification.home_checked_on)
+        if accepted and accepted_before is not None:
+            data["accepted_on_corrected"] = [accepted_before.isoformat(), verification.home_checked_on.isoformat()]
         fields = [
             *accepted,
             "verified_at",

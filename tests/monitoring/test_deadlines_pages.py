@@ -94,6 +94,37 @@ def test_verification_application_and_review_record_the_steps(world) -> None:  #
     assert steps[ProcedureStep.COUNTY_DECISION].status in ("IN_PROGRESS",)
 
 
+def test_a_later_accept_is_brought_back_to_the_home_check(world) -> None:  # type: ignore[no-untyped-def]
+    """受理 pressed (or marked by the 收支核算) after the visit that the verification records: the
+    受理日期 becomes the 入户核实 day, audited, so its time limit is not counted late."""
+    today = timezone.localdate()
+    lead = LeadFactory(household=world.households["520101001002"], raised_at=timezone.now() - dt.timedelta(days=20))
+    village = _village_for(world, "520101001002")
+    lead_accept(lead_id=lead.pk, actor=village, accepted_on=today - dt.timedelta(days=2))
+    v = review.Verification(
+        home_checked_on=today - dt.timedelta(days=12),
+        consent_signed=True,
+        appraisal_on=today - dt.timedelta(days=10),
+        appraisal_outcome="AGREED",
+        publicity_start=today - dt.timedelta(days=9),
+        publicity_end=today - dt.timedelta(days=3),
+    )
+    review.lead_verify(lead_id=lead.pk, actor=village, opinion="", verification=v)
+    lead.refresh_from_db()
+    assert lead.accepted_on == today - dt.timedelta(days=12)
+    entry = AuditEntry.objects.get(object_type="lead", action="verify", object_id=str(lead.pk))
+    assert entry.data["accepted_on_corrected"] == [
+        (today - dt.timedelta(days=2)).isoformat(),
+        (today - dt.timedelta(days=12)).isoformat(),
+    ]
+    steps = {
+        s.step: s
+        for s in lead_deadlines(lead=Lead.objects.select_related("household").get(pk=lead.pk), today=today).steps
+    }
+    assert steps[ProcedureStep.HOME_CHECK].done_on == today - dt.timedelta(days=12)
+    assert not steps[ProcedureStep.HOME_CHECK].late
+
+
 def _village_for(world, code: str):  # type: ignore[no-untyped-def]
     from fanpin.core.roles import Role
     from tests.factories import user
