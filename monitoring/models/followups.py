@@ -10,6 +10,8 @@ province's limit may change after the row was opened): ``monitoring.selectors.fo
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -166,6 +168,19 @@ class FollowUp(models.Model):
             FollowUpStep.APPRAISAL: self.appraisal_recorded_at,
             FollowUpStep.PUBLICITY: self.publicity_recorded_at,
         }[FollowUpStep(step)] is not None
+
+    @property
+    def steps_done_on(self) -> dt.date | None:
+        """The day the owed steps were done, by their own dates (the 公示 by its end), not the day
+        they were entered: the latest of the recorded ones (``None`` when none is recorded)."""
+        days = {
+            FollowUpStep.HOME_CHECK: self.home_checked_on,
+            FollowUpStep.APPRAISAL: self.appraisal_on,
+            FollowUpStep.PUBLICITY: self.publicity_end,
+        }
+        recorded = [days[FollowUpStep(s)] for s in self.owed_steps if self.step_recorded(s)]
+        found = [d for d in recorded if d is not None]
+        return max(found) if found else None
 
     @property
     def steps_outstanding(self) -> list[str]:

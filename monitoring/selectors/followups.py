@@ -102,7 +102,10 @@ def follow_up_status(
     village = follow_up.target.household.village_id
     limit = limits.for_code(village)
     due = calendar.due(follow_up.opened_on, limit)
-    done_on = timezone.localdate(follow_up.completed_at) if follow_up.completed_at else None
+    # done on the owed steps' own dates (entered later, often: the paper comes after the visit)
+    done_on = (
+        (follow_up.steps_done_on or timezone.localdate(follow_up.completed_at)) if follow_up.completed_at else None
+    )
     overdue = calendar.is_overdue(start=follow_up.opened_on, limit=limit, today=today, done_on=done_on)
     end = done_on or today
     if not overdue:

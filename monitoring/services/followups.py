@@ -125,6 +125,12 @@ def _locked(*, follow_up_id: int, actor: Any) -> FollowUp:
     )
 
 
+def _home_check_date(follow_up: FollowUp) -> dt.date | None:
+    if follow_up.owes_home_check:
+        return follow_up.home_checked_on
+    return follow_up.lead.home_checked_on if follow_up.lead else None
+
+
 def _appraisal_date(follow_up: FollowUp) -> dt.date | None:
     if follow_up.owes_appraisal:
         return follow_up.appraisal_on
@@ -152,6 +158,9 @@ def _record_errors(follow_up: FollowUp, record: StepRecord, *, today: dt.date) -
         errors = {}
         if record.outcome not in (AppraisalOutcome.AGREED, AppraisalOutcome.DISAGREED):
             errors["outcome"] = "请选择民主评议结果。"
+        checked = _home_check_date(follow_up)
+        if checked is not None and record.appraisal_on < checked:
+            errors["appraisal_on"] = f"民主评议日期不能早于入户核实日期（{checked:%Y-%m-%d}）。"
         dates = {"appraisal_on": ("民主评议日期", record.appraisal_on)}
     else:
         errors = publicity_errors(

@@ -21,6 +21,7 @@ from monitoring.models import (
     DayUnit,
     FollowUp,
     FollowUpState,
+    Lead,
     LeadState,
     MonitoringTarget,
     ProcedureLimit,
@@ -218,6 +219,35 @@ def test_the_village_records_each_step_in_order_and_the_last_closes_it(world: Wo
     assert all(a.actor == village for a in trail[1:])
     with pytest.raises(TransitionNotAllowed, match="已完成"):
         follow_up_step_record(follow_up_id=f.pk, actor=village, record=publicity())
+
+
+def test_the_appraisal_may_not_precede_the_home_check(world: World) -> None:
+    f = FollowUp.objects.get(target=direct(world))
+    village = world.users["village"]
+    follow_up_step_record(follow_up_id=f.pk, actor=village, record=home_check(days_ago=10))
+    with pytest.raises(ValidationError) as exc:
+        follow_up_step_record(follow_up_id=f.pk, actor=village, record=appraisal(days_ago=12))
+    assert exc.value.message_dict["appraisal_on"] == [
+        f"民主评议日期不能早于入户核实日期（{_today() - dt.timedelta(days=10):%Y-%m-%d}）。"
+    ]
+    follow_up_step_record(follow_up_id=f.pk, actor=village, record=appraisal(days_ago=10))  # the same day: fine
+
+
+def test_steps_done_in_time_but_entered_later_are_not_late(world: World) -> None:
+    """Lateness counts the steps' own dates (the 公示 by its end), not the day they were typed in."""
+    target = direct(world)
+    f = _opened(target, _today() - dt.timedelta(days=40))
+    Lead.objects.filter(pk=target.lead_id).update(raised_at=timezone.now() - dt.timedelta(days=45))
+    village = world.users["village"]
+    follow_up_step_record(follow_up_id=f.pk, actor=village, record=home_check(days_ago=38))
+    follow_up_step_record(follow_up_id=f.pk, actor=village, record=appraisal(days_ago=36))
+    f = follow_up_step_record(follow_up_id=f.pk, actor=village, record=publicity(start_ago=35, days=5))
+    f = FollowUp.objects.select_related("target__household").get(pk=f.pk)
+    assert f.steps_done_on == _today() - dt.timedelta(days=31)
+    status = follow_up_status(
+        f, today=_today(), calendar=WorkingCalendar.load(around=_today()), limits=follow_up_limits()
+    )
+    assert (status.overdue, status.late_days) == (False, 0)
 
 
 def test_the_identification_date_rules_apply(world: World) -> None:
