@@ -21,14 +21,14 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from assistance.models import EliminationProposal, ProposalMethod, ProposalState
 from fanpin.core.roles import Role, effective_role
 from fanpin.core.scoping import ObjectOutOfScope, ScopedQuerySet, code_prefix, user_region_prefix
-from monitoring.models import Lead, LeadState, Member, MonitoringTarget, Region, TargetCategory
+from monitoring.models import FollowUp, FollowUpState, Lead, LeadState, Member, MonitoringTarget, Region, TargetCategory
 from monitoring.selectors.calendar import procedure_setting_for
 
 # The longest period one 公告 covers (a year and a day: 1 January to 31 December, leap years too).
@@ -62,6 +62,8 @@ class Announcement:
     eliminated: list[AnnouncementRow]
     rejected: list[AnnouncementRow]
     rejections_announced: bool
+    # 县级直接确定 (先帮扶后认定) decided in the period whose 补办 is not (well) done: not yet listed
+    awaiting_follow_up: int = 0
 
     @property
     def issuer(self) -> str:
@@ -201,6 +203,27 @@ def _rows(values: list[dict[str, Any]], label: Any) -> list[AnnouncementRow]:
     return rows
 
 
+def _identified(since: dt.datetime, until: dt.datetime) -> Q:
+    """Leads 县级已确定 that the period's 公告 lists: decided in the period through the steps, or —
+    confirmed directly by the county (green channel) — whose 补办 of 核实、评议、公示 was completed
+    in the period without a disagreement sent back to the county (the 公告's text says the
+    household went through those steps)."""
+    follow_up = FollowUp.objects.filter(target__lead=OuterRef("pk"))
+    done_in_window = follow_up.filter(
+        state=FollowUpState.DONE, county_review=False, completed_at__gte=since, completed_at__lt=until
+    )
+    plain = ~Q(Exists(follow_up)) & Q(decided_at__gte=since, decided_at__lt=until)
+    return Q(state=LeadState.CONFIRMED) & (plain | Q(Exists(done_in_window)))
+
+
+def _awaiting_follow_up(since: dt.datetime, until: dt.datetime) -> Q:
+    """Direct confirmations decided in the period whose 补办 is open or went back to the county."""
+    pending = FollowUp.objects.filter(target__lead=OuterRef("pk")).filter(
+        Q(state=FollowUpState.OPEN) | Q(county_review=True)
+    )
+    return Q(state=LeadState.CONFIRMED, decided_at__gte=since, decided_at__lt=until) & Q(Exists(pending))
+
+
 def announcement_build(*, user: Any, township: Region, start: dt.date, end: dt.date) -> Announcement:
     """The 公告 of ``township`` for ``start``–``end`` (local dates, both included).
 
@@ -213,7 +236,7 @@ def announcement_build(*, user: Any, township: Region, start: dt.date, end: dt.d
     identified = _rows(
         list(
             _in_township(Lead.objects.all(), township)
-            .filter(window, state=LeadState.CONFIRMED)
+            .filter(_identified(since, until))
             .annotate(
                 head_name=_head_name("household_id"),
                 family_size=_family_size("household_id"),
@@ -270,6 +293,7 @@ def announcement_build(*, user: Any, township: Region, start: dt.date, end: dt.d
             ),
             lambda v: REJECTED_LABEL,
         )
+    awaiting = _in_township(Lead.objects.all(), township).filter(_awaiting_follow_up(since, until)).count()
     county = township.parent
     return Announcement(
         township=township,
@@ -280,6 +304,7 @@ def announcement_build(*, user: Any, township: Region, start: dt.date, end: dt.d
         eliminated=eliminated,
         rejected=rejected,
         rejections_announced=announce_rejections,
+        awaiting_follow_up=awaiting,
     )
 
 
@@ -298,7 +323,8 @@ def announcement_counts(*, townships: list[Region], start: dt.date, end: dt.date
             household__village__code__gte=t.code[:9] + "000", household__village__code__lte=t.code[:9] + "999"
         )
     for row in (
-        Lead.objects.filter(window, prefixes, state__in=[LeadState.CONFIRMED, LeadState.REJECTED])
+        Lead.objects.filter(prefixes)
+        .filter(Q(window, state=LeadState.REJECTED) | _identified(since, until))
         .values("household__village_id", "state")
         .annotate(n=Count("household_id", distinct=True))
         .order_by()
