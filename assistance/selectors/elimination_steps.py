@@ -5,8 +5,10 @@ Steps: 入户核实 → 民主评议 → 村内公示 (≥ 5 days, inclusive) �
 Time limits (``monitoring.selectors.calendar``, per province):
 
 * ``ELIMINATION_PUBLICITY`` (评议公示) starts on the 入户核实 date (a proposal made before the steps
-  existed: its proposal date) and is done when the 公示 is recorded (its start date);
-* ``ELIMINATION_TOWNSHIP`` starts on the 公示 end date and is done on the township's review;
+  existed: its proposal date) and is done when the 公示 has ended (on its end date), as the lead's
+  民主评议和公示;
+* ``ELIMINATION_TOWNSHIP`` starts once the 公示 has ended (its end date) and is done on the
+  township's review;
 * ``ELIMINATION_COUNTY`` starts on the township's review and is done on the county's decision.
 """
 
@@ -138,22 +140,23 @@ def _deadlines(
     county_done = _local(proposal.decided_at) if proposal.state in (ProposalState.CONFIRMED,) else None
     if proposal.state == ProposalState.REJECTED and proposal.reviewed_at is not None:
         county_done = rejected_on
+    # as the lead's 民主评议和公示: done when the 公示 has ended (on its end date); the township's
+    # step starts then
+    publicity_done = proposal.publicity_end if proposal.publicity_end and proposal.publicity_end < today else None
     spans = [
         (
             ProcedureStep.ELIMINATION_PUBLICITY,
             proposal.home_checked_on or _local(proposal.proposed_at),
-            proposal.publicity_start,
+            publicity_done,
         ),
-        (ProcedureStep.ELIMINATION_TOWNSHIP, proposal.publicity_end, _local(proposal.reviewed_at)),
+        (ProcedureStep.ELIMINATION_TOWNSHIP, publicity_done, _local(proposal.reviewed_at)),
         (ProcedureStep.ELIMINATION_COUNTY, _local(proposal.reviewed_at), county_done),
     ]
     result = []
     for step, start, done_on in spans:
         limit = limits[step]
-        in_publicity = step == ProcedureStep.ELIMINATION_TOWNSHIP and start is not None and today <= start
-        if start is None or (done_on is None and (rejected_on is not None or in_publicity)):
-            # not started (the township's step begins once the 公示 has ended), or ended by a
-            # rejection before it was done: no deadline runs
+        if start is None or (done_on is None and rejected_on is not None):
+            # not started, or ended by a rejection before it was done: no deadline runs
             result.append(StepDeadline(step, ProcedureStep(step).label, limit, start, None, None, False))
             continue
         due = calendar.due(start, limit)
@@ -212,15 +215,12 @@ def proposals_overdue_condition(
 
         publicity = cutoff(ProcedureStep.ELIMINATION_PUBLICITY)
         return (
-            # 评议公示: from the 入户核实 (else the proposal's day) until the 公示 is recorded
-            Q(state=ProposalState.PROPOSED, publicity_start__isnull=True)
+            # 评议公示: from the 入户核实 (else the proposal's day) until the 公示 has ended
+            Q(state=ProposalState.PROPOSED)
+            & (Q(publicity_end__isnull=True) | Q(publicity_end__gte=today))
             & (Q(home_checked_on__lt=publicity) | Q(home_checked_on__isnull=True, proposed_at__lt=day_start(publicity)))
             # 乡镇审核: from the 公示's end until the township's review
-            | Q(
-                state=ProposalState.PROPOSED,
-                publicity_start__isnull=False,
-                publicity_end__lt=min(today, cutoff(ProcedureStep.ELIMINATION_TOWNSHIP)),
-            )
+            | Q(state=ProposalState.PROPOSED, publicity_end__lt=min(today, cutoff(ProcedureStep.ELIMINATION_TOWNSHIP)))
             # 县级审定: from the township's review until the county's decision
             | Q(state=ProposalState.REVIEWED, reviewed_at__lt=day_start(cutoff(ProcedureStep.ELIMINATION_COUNTY)))
         )

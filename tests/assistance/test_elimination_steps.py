@@ -448,7 +448,7 @@ def test_deadlines_across_the_holiday_and_the_working_weekend(
         publicity_start=dt.date(2025, 9, 26),
         publicity_end=dt.date(2025, 9, 30),
     )
-    proposal.publicity_start = None  # 公示 not yet recorded: the 评议公示 step is still running
+    proposal.publicity_start = proposal.publicity_end = None  # 公示 not yet recorded: the step runs
     # 5 working days after Friday 26 September: 28 (调休 Sunday), 29, 30, then 9 and 10 October
     deadlines = {d.step: d for d in elimination_deadlines(proposal=proposal, today=dt.date(2025, 10, 10))}
     publicity = deadlines[ProcedureStep.ELIMINATION_PUBLICITY]
@@ -456,7 +456,7 @@ def test_deadlines_across_the_holiday_and_the_working_weekend(
     late = {d.step: d for d in elimination_deadlines(proposal=proposal, today=dt.date(2025, 10, 11))}
     assert late[ProcedureStep.ELIMINATION_PUBLICITY].overdue
     # the township's 3 working days from the 公示 end (30 September): 9, 10 and 11 (调休 Saturday)
-    proposal.publicity_start = dt.date(2025, 9, 26)
+    proposal.publicity_start, proposal.publicity_end = dt.date(2025, 9, 26), dt.date(2025, 9, 30)
     township = {d.step: d for d in elimination_deadlines(proposal=proposal, today=dt.date(2025, 10, 11))}
     assert township[ProcedureStep.ELIMINATION_TOWNSHIP].due == dt.date(2025, 10, 11)
     assert not township[ProcedureStep.ELIMINATION_TOWNSHIP].overdue
@@ -470,6 +470,29 @@ def test_deadlines_across_the_holiday_and_the_working_weekend(
     assert county[ProcedureStep.ELIMINATION_COUNTY].due == dt.date(2025, 10, 11)
     assert county[ProcedureStep.ELIMINATION_COUNTY].overdue
     assert county[ProcedureStep.ELIMINATION_TOWNSHIP].done_on == dt.date(2025, 10, 8)
+
+
+def test_the_publicity_step_ends_with_the_publicity_as_the_lead_s_does(world: World, target: MonitoringTarget) -> None:
+    """评议公示 is 办理中 while the 公示 runs and done on its end date; the township's step starts then."""
+    checked = dt.date(2026, 3, 2)
+    proposal = ProposalFactory(
+        target=target,
+        proposed_by=world.users["village"],
+        home_checked_on=checked,
+        home_checklist=dict(CHECKED),
+        appraisal_on=checked,
+        appraisal_outcome="AGREED",
+        publicity_start=dt.date(2026, 3, 3),
+        publicity_end=dt.date(2026, 3, 9),
+    )
+    during = {d.step: d for d in elimination_deadlines(proposal=proposal, today=dt.date(2026, 3, 9))}
+    assert during[ProcedureStep.ELIMINATION_PUBLICITY].done_on is None
+    assert during[ProcedureStep.ELIMINATION_PUBLICITY].status == "办理中"
+    assert during[ProcedureStep.ELIMINATION_TOWNSHIP].status == "未开始"
+    after = {d.step: d for d in elimination_deadlines(proposal=proposal, today=dt.date(2026, 3, 10))}
+    assert after[ProcedureStep.ELIMINATION_PUBLICITY].done_on == dt.date(2026, 3, 9)
+    assert after[ProcedureStep.ELIMINATION_TOWNSHIP].start == dt.date(2026, 3, 9)
+    assert after[ProcedureStep.ELIMINATION_TOWNSHIP].status == "办理中"
 
 
 def test_the_proposal_page_and_list_show_steps_and_deadlines(world: World, target: MonitoringTarget) -> None:
