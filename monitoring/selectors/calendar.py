@@ -42,6 +42,14 @@ class StepLimit:
         return f"{self.days} 个{DayUnit(self.unit).label}"
 
 
+def _shifted(day: dt.date, by: dt.timedelta) -> dt.date:
+    """``day + by`` kept inside the dates Python can hold (a year 9999 typed into a form)."""
+    try:
+        return day + by
+    except OverflowError:
+        return dt.date.max if by > dt.timedelta(0) else dt.date.min
+
+
 class WorkingCalendar:
     """The exceptions of the stored calendar between two dates, and working-day arithmetic."""
 
@@ -82,8 +90,8 @@ class WorkingCalendar:
     ) -> WorkingCalendar:
         """One query: the stored days within ``_MARGIN`` of ``around`` (or between ``lo`` and ``hi``)."""
         around = around or timezone.localdate()
-        lo = lo or around - _MARGIN
-        hi = hi or around + _MARGIN
+        lo = lo or _shifted(around, -_MARGIN)
+        hi = hi or _shifted(around, _MARGIN)
         holidays: set[dt.date] = set()
         workdays: set[dt.date] = set()
         sample_years: set[int] = set()

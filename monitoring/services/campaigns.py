@@ -25,6 +25,7 @@ from typing import IO, Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Count
+from django.utils import timezone
 from openpyxl import Workbook
 
 from fanpin.core.audit import audit_record, export_record
@@ -62,6 +63,9 @@ def campaign_may_start(user: Any) -> bool:
     """County staff start and close campaigns of their county; administrators for a county they
     choose.  Leaders above the county only watch (docs/decisions/2026-12-04-campaigns.md)."""
     return effective_role(user) in (Role.COUNTY, Role.ADMIN) and user_region_prefix(user) is not None
+
+
+LONGEST = dt.timedelta(days=366)
 
 
 @dataclass
@@ -106,8 +110,14 @@ def _clean(data: CampaignInput) -> dict[str, str]:
         factor = data.line_factor if data.line_factor is not None else DEFAULT_LINE_FACTOR
         if not Decimal("1") <= factor <= Decimal("5") or factor != factor.quantize(Decimal("0.01")):
             errors["line_factor"] = "监测标准倍数应在 1.00–5.00 之间，最多两位小数。"
+    if data.started_on > timezone.localdate() + LONGEST:
+        errors["started_on"] = "开始日期不能晚于一年以后。"
+    elif "year" not in errors and data.started_on.year not in (data.year, data.year + 1):
+        errors["started_on"] = f"开始日期应在 {data.year} 年或 {data.year + 1} 年（活动的年度为 {data.year} 年）。"
     if data.due_on is not None and data.due_on < data.started_on:
         errors["due_on"] = "完成期限不能早于开始日期。"
+    elif data.due_on is not None and data.due_on > data.started_on + LONGEST:
+        errors["due_on"] = "完成期限不能超过开始日期后一年。"
     return errors
 
 

@@ -214,6 +214,22 @@ def test_due_default_is_the_provinces_campaign_limit_in_working_days(world: Worl
     assert campaign.due_on == dt.date(2026, 3, 12)
 
 
+@pytest.mark.parametrize(
+    ("started_on", "due_on", "field"),
+    [
+        (dt.date(9999, 12, 30), None, "started_on"),  # was a 500 (the calendar's margin overflowed)
+        (dt.date(2001, 1, 1), None, "started_on"),  # not in the campaign's year (2026) or the next
+        (dt.date(2028, 1, 1), None, "started_on"),
+        (TODAY, dt.date(2027, 3, 4), "due_on"),  # more than a year
+    ],
+)
+def test_odd_dates_are_refused_by_field(world: World, started_on: dt.date, due_on: dt.date | None, field: str) -> None:
+    with pytest.raises(ValidationError) as exc:
+        campaign_start(actor=world.users["county"], data=_input(started_on=started_on, due_on=due_on))
+    assert field in exc.value.message_dict
+    assert not Campaign.objects.exists()
+
+
 def test_due_default_across_the_holiday_and_a_tiaoxiu_weekend(world: World) -> None:
     """国庆 2026: 1–7 October off, Sunday 27 September and Saturday 10 October worked (调休).
     3 working days from Friday 25 September: 27 (调休 Sunday), 28, 29 → due Tuesday 29 September;
@@ -306,7 +322,7 @@ def test_a_visit_after_the_start_completes_the_task(world: World) -> None:
 
 def test_an_import_that_changes_the_household_completes_it(tmp_path: Path, world: World) -> None:
     hh, other = world.households[V1], world.households[V2]
-    campaign = _campaign_over(world, [hh, other], started_on=dt.date(2020, 1, 1))
+    campaign = _campaign_over(world, [hh, other], started_on=dt.date(2026, 1, 1))
     path = kind_sheet(
         tmp_path / "incomes.xlsx",
         "incomes",
@@ -337,7 +353,7 @@ def test_an_import_that_changes_the_household_completes_it(tmp_path: Path, world
 
 def test_a_household_import_by_the_system_completes_with_no_actor(tmp_path: Path, world: World) -> None:
     hh = world.households[V1]
-    campaign = _campaign_over(world, [hh], started_on=dt.date(2020, 1, 1))
+    campaign = _campaign_over(world, [hh], started_on=dt.date(2026, 1, 1))
     hh.refresh_from_db()
     path = kind_sheet(
         tmp_path / "households.xlsx",
@@ -531,7 +547,7 @@ def test_a_household_change_accepted_by_the_county_completes_it(tmp_path: Path, 
 
     hh = world.households[V1]
     TargetFactory(household=hh)
-    campaign = campaign_start(actor=world.users["county"], data=_input(started_on=dt.date(2020, 1, 1)))
+    campaign = campaign_start(actor=world.users["county"], data=_input(started_on=dt.date(2026, 1, 1)))
     path = kind_sheet(
         tmp_path / "households.xlsx",
         "households",
