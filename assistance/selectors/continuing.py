@@ -30,17 +30,21 @@ def measure_continues(*, item: TargetMeasure, target: Any) -> bool:
     return item.end_on is not None and (eliminated_on is None or item.end_on > eliminated_on)
 
 
-def measure_after_elimination_refusal(*, item: TargetMeasure, target: Any) -> str:
+def measure_after_elimination_refusal(*, item: TargetMeasure, target: Any, closing: bool = False) -> str:
     """Why ``item`` may no longer be recorded or changed, or ``""`` (an active target's measures, and
-    those that go on after its elimination, may)."""
+    those that go on after its elimination, may).  A measure left open at the elimination that does
+    not go on may still be closed (``closing``: set to 已完成 or 已终止), and nothing else, so that
+    it does not stay 实施中 for ever."""
     if target.status == TargetStatus.ACTIVE or measure_continues(item=item, target=target):
         return ""
     name = item.measure.name
     if item.status not in OPEN_STATUSES:
         return f"该{term('target')}已风险消除，“{name}”{item.get_status_display()}，不能再记录或修改。"
+    if closing:
+        return ""
     return (
         f"该{term('target')}已风险消除，“{name}”不属于风险消除后继续实施的措施"
-        f"（{CONTINUING_MEASURE_NAMES}，或结束日期在风险消除之后的措施），不能再记录或修改。"
+        f"（{CONTINUING_MEASURE_NAMES}，或结束日期在风险消除之后的措施），只能标为已完成或已终止。"
     )
 
 

@@ -171,12 +171,12 @@ def measure_add(
     return item
 
 
-def _after_elimination_check(item: TargetMeasure) -> bool:
+def _after_elimination_check(item: TargetMeasure, *, closing: bool = False) -> bool:
     """Lock the measure's target (an elimination being confirmed waits, or has happened) and refuse
     a measure that does not go on after the target's 风险消除 (``assistance.selectors.continuing``).
     Returns whether the target is eliminated (the audit row says the record came after it)."""
     target = MonitoringTarget.objects.select_for_update(of=("self",)).get(pk=item.target_id)
-    refusal = measure_after_elimination_refusal(item=item, target=target)
+    refusal = measure_after_elimination_refusal(item=item, target=target, closing=closing)
     if refusal:
         raise TransitionNotAllowed(refusal)
     return target.status != TargetStatus.ACTIVE
@@ -197,7 +197,8 @@ def measure_status_set(
         raise ValidationError({"status": "请选择状态。"})
     with transaction.atomic():
         current = MEASURE_WORKFLOW.lock(pk=pk, actor=actor)
-        after_elimination = _after_elimination_check(current)
+        closing = status != current.status and status in (MeasureStatus.COMPLETED, MeasureStatus.TERMINATED)
+        after_elimination = _after_elimination_check(current, closing=closing)
         if current.status != status:
             if status not in _TRANSITION_TO:
                 raise ValidationError({"status": f"不能改回“{MeasureStatus(status).label}”。"})

@@ -22,8 +22,8 @@ from assistance.forms import (
     PlanFilterForm,
     ProposeForm,
 )
-from assistance.models import TargetMeasure
-from assistance.selectors.continuing import CONTINUING_MEASURE_NAMES, measures_continuing
+from assistance.models import MeasureStatus, TargetMeasure
+from assistance.selectors.continuing import CONTINUING_MEASURE_NAMES, OPEN_STATUSES, measures_continuing
 from assistance.selectors.elimination import elimination_criteria, elimination_proposals
 from assistance.selectors.plans import (
     plan_rows,
@@ -90,6 +90,9 @@ def _target_context(request: HttpRequest, pk: int, add_form: MeasureAddForm | No
     # after 风险消除 only the measures that go on are still recorded (assistance.selectors.continuing)
     continuing = measures_continuing(target=target, measures=measures)
     recordable = {tm.pk for tm in measures} if active else {tm.pk for tm in continuing}
+    # the others left open at the elimination may only be closed (已完成 / 已终止)
+    closable = set() if active else {tm.pk for tm in measures if tm.status in OPEN_STATUSES} - recordable
+    closing = (MeasureStatus.COMPLETED, MeasureStatus.TERMINATED)
     if may_plan and add_form is None:
         add_form = MeasureAddForm(initial={"start_on": today})
     risk_labels = dict(RiskType.choices)
@@ -103,7 +106,16 @@ def _target_context(request: HttpRequest, pk: int, add_form: MeasureAddForm | No
             labor_capacity=capacity, risk_types=target.risk_types or [], measures=plan_measures(measures)
         ),
         "measures": [
-            (tm, MEASURE_WORKFLOW.available(tm, request.user) if tm.pk in recordable else [], tm.pk in recordable)
+            (
+                tm,
+                [
+                    t
+                    for t in MEASURE_WORKFLOW.available(tm, request.user)
+                    if tm.pk in recordable or (tm.pk in closable and t.target in closing)
+                ],
+                tm.pk in recordable or tm.pk in closable,
+                tm.pk in closable,
+            )
             for tm in measures
         ],
         "continuing": continuing,

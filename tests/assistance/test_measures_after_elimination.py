@@ -123,10 +123,11 @@ def test_other_measures_are_refused_and_nothing_is_written(
     world: World, target: MonitoringTarget, code: str, end_on: dt.date | None
 ) -> None:
     item = applied(target, code, end_on=end_on, progress_notes="原有进展")
-    for role, status in (("village", MeasureStatus.IN_PROGRESS), ("county", MeasureStatus.COMPLETED)):
-        with pytest.raises(ValidationError) as refused:
+    for role, status in (("village", MeasureStatus.IN_PROGRESS), ("county", MeasureStatus.IN_PROGRESS)):
+        with pytest.raises(ValidationError) as refused:  # a progress note
             measure_status_set(actor=world.users[role], pk=item.pk, status=status, note="补记", today=TODAY)
         assert "不属于风险消除后继续实施的措施" in str(refused.value)
+        assert "只能标为已完成或已终止" in str(refused.value)
         assert item.measure.name in str(refused.value)
     with pytest.raises(TransitionNotAllowed, match="不属于风险消除后继续实施的措施"):
         measure_update(
@@ -142,6 +143,22 @@ def test_other_measures_are_refused_and_nothing_is_written(
     assert item.status == MeasureStatus.IN_PROGRESS and item.progress_notes == "原有进展"
     assert item.responsible_name == "王帮扶" and item.end_on == end_on
     assert audit_rows(item) == []
+
+
+@pytest.mark.parametrize("status", [MeasureStatus.COMPLETED, MeasureStatus.TERMINATED])
+def test_a_measure_left_open_at_the_elimination_may_still_be_closed(
+    world: World, target: MonitoringTarget, status: str
+) -> None:
+    """Else it would stay 实施中 for ever (in the measure lists and reminders); closing is audited,
+    and after it nothing more is recorded."""
+    item = applied(target, "TEMPORARY_RELIEF", end_on=None, progress_notes="原有进展")
+    measure_status_set(actor=world.users["county"], pk=item.pk, status=status, note="随风险消除办结", today=TODAY)
+    item.refresh_from_db()
+    assert item.status == status and "随风险消除办结" in item.progress_notes
+    rows = audit_rows(item)
+    assert [(r.from_state, r.to_state) for r in rows] == [(MeasureStatus.IN_PROGRESS, status)]
+    with pytest.raises(TransitionNotAllowed, match="不能再记录或修改"):
+        measure_status_set(actor=world.users["county"], pk=item.pk, status=status, note="再记", today=TODAY)
 
 
 def test_no_new_measure_on_an_eliminated_target(world: World, target: MonitoringTarget) -> None:
@@ -196,7 +213,11 @@ def test_after_a_confirmed_elimination_the_pages_record_only_what_goes_on(world:
     section = page[page.index('id="continuing"') :]
     assert "小额信贷" in section and "临时救助" not in section
     assert reverse("assistance:measure_progress", args=[loan.pk]) in page
-    assert reverse("assistance:measure_progress", args=[relief.pk]) not in page
+    # the other measure left open: only its closing (已完成 / 已终止), no edit
+    assert reverse("assistance:measure_progress", args=[relief.pk]) in page
+    relief_row = page[page.index('data-testid="measure-row-TEMPORARY_RELIEF"') :]
+    relief_row = relief_row[: relief_row.index("</tr>")]
+    assert "办结措施" in relief_row and "（不变）" not in relief_row and "实施中" in relief_row
     assert reverse("assistance:measure_edit", args=[loan.pk]) in page
     assert reverse("assistance:measure_edit", args=[relief.pk]) not in page
     assert 'data-testid="measure-add-form"' not in page
@@ -213,12 +234,19 @@ def test_after_a_confirmed_elimination_the_pages_record_only_what_goes_on(world:
     assert "第一期还款" in loan.progress_notes
 
     response = client.post(
-        reverse("assistance:measure_progress", args=[relief.pk]), {"status": "COMPLETED", "note": "补记"}, follow=True
+        reverse("assistance:measure_progress", args=[relief.pk]), {"status": "IN_PROGRESS", "note": "补记"}, follow=True
     )
     text = response.content.decode()
-    assert "不属于风险消除后继续实施的措施" in text
+    assert "不属于风险消除后继续实施的措施" in text and "只能标为已完成或已终止" in text
     relief.refresh_from_db()
     assert relief.status == MeasureStatus.IN_PROGRESS
+    response = client.post(
+        reverse("assistance:measure_progress", args=[relief.pk]),
+        {"status": "COMPLETED", "note": "随风险消除办结"},
+        follow=True,
+    )
+    relief.refresh_from_db()
+    assert relief.status == MeasureStatus.COMPLETED
 
     response = client.post(
         reverse("assistance:measure_edit", args=[relief.pk]),
@@ -229,7 +257,7 @@ def test_after_a_confirmed_elimination_the_pages_record_only_what_goes_on(world:
             "start_on": "2026-01-10",
         },
     )
-    assert response.status_code == 200 and "不属于风险消除后继续实施的措施" in response.content.decode()
+    assert response.status_code == 200 and "已完成，不能再记录或修改" in response.content.decode()
 
 
 def test_the_page_says_when_nothing_goes_on(world: World, target: MonitoringTarget) -> None:
