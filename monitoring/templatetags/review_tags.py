@@ -140,6 +140,7 @@ ACTION_LABELS = {
     "raise": "产生线索",
     "merge": "合并新来源",
     "appeal": "农户申诉",
+    "accept": "受理",
 }
 
 

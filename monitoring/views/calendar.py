@@ -50,6 +50,10 @@ def _year(value: Any, default: int) -> int:
     return year if 2000 <= year <= 2100 else default
 
 
+# the calendar's audit actions as the history shows them
+CALENDAR_ACTION_LABELS = {"import": "导入", "edit": "修改", "delete": "删除", "sample": "示例数据"}
+
+
 def _calendar_page(
     request: HttpRequest, *, year: int, errors: list[str] | None = None, status: int = 200
 ) -> HttpResponse:
@@ -60,6 +64,7 @@ def _calendar_page(
         "years": calendar_years(),
         "sample": any(d.sample for d in days),
         "history": calendar_history(),
+        "action_labels": CALENDAR_ACTION_LABELS,
         "errors": errors or [],
         "active_nav": "parameters",
         "this_year": timezone.localdate().year,

@@ -68,6 +68,8 @@ def test_import_replaces_the_year_and_is_audited(admin_client) -> None:  # type:
     assert entry.to_state == "法定节假日 2 天、调休上班 1 天"
     page = admin_client.get(reverse("monitoring:calendar") + "?year=2027").content.decode()
     assert "春节调休" in page and "调休上班" in page
+    history = page[page.index('data-testid="calendar-history"') :]
+    assert "<td>导入</td>" in history and "<td>import</td>" not in history
 
 
 @pytest.mark.parametrize(

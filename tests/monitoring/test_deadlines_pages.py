@@ -54,6 +54,8 @@ def test_village_accepts_once_audited_and_scoped(world) -> None:  # type: ignore
     entry = AuditEntry.objects.get(object_type="lead", action="accept", object_id=str(lead.pk))
     assert entry.actor == world.users["village"]
     assert world.client_for("village").post(url).status_code == 409  # already accepted
+    page = world.client_for("county").get(reverse("monitoring:lead_detail", args=[lead.pk])).content.decode()
+    assert "<td>受理</td>" in page and "<td>accept</td>" not in page  # the history's words
 
 
 def test_accept_date_bounds(world) -> None:  # type: ignore[no-untyped-def]
