@@ -9,6 +9,7 @@ from fanpin.core.regions import region_level_of, region_parent_code
 from fanpin.core.scoping import RegionScopedAdminMixin, sees_everything
 from monitoring.models import AnnualIncome, Household, Member, MonitoringLine, Region, RigidExpenditure, Visit
 from monitoring.models.comparisons import ComparisonSource
+from monitoring.selectors.comparisons import source_switch_off_refusal
 from monitoring.services.comparisons import SOURCE_CODE, SOURCE_CODE_MESSAGE, comparison_source_save
 from monitoring.services.regions import region_code_validate, region_upsert
 
@@ -206,6 +207,14 @@ class ComparisonSourceForm(forms.ModelForm):
         if not SOURCE_CODE.match(code):
             raise ValidationError(SOURCE_CODE_MESSAGE)
         return code
+
+    def clean_active(self) -> bool:
+        active = bool(self.cleaned_data.get("active"))
+        if not active and self.instance.pk and "active" in self.changed_data:
+            refusal = source_switch_off_refusal(source_id=self.instance.pk)
+            if refusal:
+                raise ValidationError(refusal)
+        return active
 
 
 @admin.register(ComparisonSource)

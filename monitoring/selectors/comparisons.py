@@ -104,6 +104,19 @@ def unjudged_issue_condition(prefix: str = "") -> Q:
     )
 
 
+def source_switch_off_refusal(*, source_id: int | None) -> str:
+    """Why the source may not be switched off now, or ``""``: open leads hold a 有异常 of it that
+    the county has not judged (switching it off would let them through unjudged)."""
+    if source_id is None:
+        return ""
+    waiting = DataComparison.objects.filter(
+        source_id=source_id, result=ComparisonResult.ISSUE, judgement="", lead__state__in=OPEN_LEAD_STATES
+    ).count()
+    if not waiting:
+        return ""
+    return f"该来源尚有 {waiting} 条“有异常”的比对结果（办理中的线索）未经县级研判：请先研判，再停用。"
+
+
 def comparisons_done_on(*, lead_ids: Iterable[int]) -> dict[int, dt.date | None]:
     """For each lead, the day its 信息比对 was complete — every active source has a result and every
     有异常 its written judgement: the latest of the comparison dates and the judgement days — or

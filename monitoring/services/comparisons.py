@@ -35,6 +35,7 @@ from monitoring.selectors.comparisons import (
     consent_on_file,
     may_record_comparisons,
     may_record_consent,
+    source_switch_off_refusal,
 )
 from monitoring.services.uploads import scan_upload_error
 
@@ -254,9 +255,13 @@ def comparison_source_save(
         errors["code"] = SOURCE_CODE_MESSAGE
     if not source.name:
         errors["name"] = "请填写名称。"
+    before = ComparisonSource.objects.filter(pk=source.pk).first() if source.pk else None
+    if before is not None and before.active and not source.active:
+        refusal = source_switch_off_refusal(source_id=source.pk)
+        if refusal:
+            errors["active"] = refusal
     if errors:
         raise ValidationError(errors)
-    before = ComparisonSource.objects.filter(pk=source.pk).first() if source.pk else None
     source.save()
     audit_record(
         actor=actor,

@@ -235,9 +235,28 @@ def test_missing_comparisons_do_not_block_review(world: Any) -> None:
 
 def test_a_switched_off_source_no_longer_holds_a_lead_back(world: Any) -> None:
     lead = lead_in(world.households[VILLAGE], LeadState.VERIFIED)
-    rec(lead, world.users["county"], result="ISSUE", note="有房产")
+    rec(lead, world.users["county"], result="ISSUE", note="有房产", judgement="已核实为宅基地，不影响纳入。")
     ComparisonSource.objects.filter(code="REAL_ESTATE").update(active=False)
     assert comparisons_refusal(lead_id=lead.pk) == ""
+
+
+def test_a_source_with_unjudged_issues_cannot_be_switched_off(world: Any, admin_client: Any) -> None:
+    """Switching a source off must not let an 有异常 through unjudged (the outside review found it
+    could): refused in the service and on the admin form until the county has judged."""
+    lead = lead_in(world.households[VILLAGE], LeadState.VERIFIED)
+    rec(lead, world.users["county"], result="ISSUE", note="有房产")
+    source = ComparisonSource.objects.get(code="REAL_ESTATE")
+    source.active = False
+    with pytest.raises(ValidationError) as exc:
+        comparison_source_save(actor=world.users["admin"], source=source, changed=["active"])
+    assert "未经县级研判" in exc.value.message_dict["active"][0]
+    url = f"/admin/monitoring/comparisonsource/{source.pk}/change/"
+    response = admin_client.post(url, {"code": source.code, "name": source.name, "order": source.order})
+    assert response.status_code == 200 and "未经县级研判" in response.content.decode()
+    assert ComparisonSource.objects.get(pk=source.pk).active
+    rec(lead, world.users["county"], result="ISSUE", note="有房产", judgement="已核实为宅基地，不影响纳入。")
+    comparison_source_save(actor=world.users["admin"], source=source, changed=["active"])
+    assert not ComparisonSource.objects.get(pk=source.pk).active
 
 
 def test_issue_without_judgement_blocks_county_confirmation_direct_and_bulk(world: Any) -> None:
