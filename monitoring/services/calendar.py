@@ -58,15 +58,25 @@ def calendar_summary(*, year: int) -> str:
 
 
 def calendar_template() -> bytes:
-    """The blank template: 日期 · 类型 · 名称, with two example rows to overwrite."""
+    """The blank template: 日期 · 类型 · 名称 and no rows (uploaded unchanged it is refused, never
+    an almost empty year), with the examples on a second sheet 填写说明 that the import ignores."""
     wb = Workbook()
     ws = wb.active
     ws.title = "节假日安排"
     ws.append(list(HEADERS))
-    ws.append(safe_row(["2027-01-01", CalendarDayKind.HOLIDAY.label, "元旦"]))
-    ws.append(safe_row(["2027-02-06", CalendarDayKind.WORKDAY.label, "春节调休上班"]))
     for col, width in zip("ABC", (14, 14, 20), strict=True):
         ws.column_dimensions[col].width = width
+    notes = wb.create_sheet("填写说明")
+    for line in (
+        ["在“节假日安排”表中按国务院办公厅公布的当年安排，每个放假日、每个调休上班日各填一行。"],
+        ["导入会替换该年度已有的全部安排（全年一次导入）。本表不会被导入。"],
+        ["示例：", "", ""],
+        list(HEADERS),
+        ["2027-01-01", CalendarDayKind.HOLIDAY.label, "元旦"],
+        ["2027-02-06", CalendarDayKind.WORKDAY.label, "春节调休上班"],
+    ):
+        notes.append(safe_row(line))
+    notes.column_dimensions["A"].width = 14
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()

@@ -144,6 +144,13 @@ def test_template_download_reads_back(admin_client) -> None:  # type: ignore[no-
     assert response.status_code == 200
     ws = load_workbook(io.BytesIO(response.content)).active
     assert [c.value for c in ws[1]] == ["日期", "类型", "名称"]
+    assert ws.max_row == 1  # no example rows to import by mistake (they are on the 填写说明 sheet)
+    unchanged = io.BytesIO(response.content)
+    unchanged.name = "节假日安排模板.xlsx"
+    CalendarDay.objects.create(day=dt.date(2027, 1, 1), kind="HOLIDAY", name="元旦")
+    refused = _import(admin_client, 2027, unchanged)
+    assert refused.status_code == 400 and "表中没有数据行" in refused.content.decode()
+    assert CalendarDay.objects.filter(day__year=2027).count() == 1
 
 
 @pytest.mark.parametrize("role", [Role.COUNTY, Role.PROVINCE, Role.VILLAGE])
