@@ -24,7 +24,7 @@ from fanpin.core.roles import effective_role
 from monitoring.models import AlertStatus, ApplicationStatus, Lead, LeadState
 from monitoring.selectors.alerts import alerts_visible
 from monitoring.selectors.cadre import applications_in_scope, visits_due
-from monitoring.selectors.followups import follow_ups_overdue_count
+from monitoring.selectors.followups import follow_ups_overdue_count, follow_ups_review_count
 from monitoring.selectors.household_changes import household_changes_pending_count
 from monitoring.selectors.leads import QueueFilters, queue_condition
 from monitoring.selectors.rosters import rosters_may_view, rosters_visible
@@ -123,6 +123,12 @@ def home_todo(*, user: Any, today: dt.date | None = None) -> list[TodoItem]:
                 "超期的绿色通道补办",
                 follow_ups_overdue_count(user=user, today=today),
                 _url("monitoring:followups", state="OVERDUE"),
+            ),
+            TodoItem(
+                "followups_review",
+                "补办评议未通过待复核",
+                follow_ups_review_count(user=user),
+                _url("monitoring:followups", state="REVIEW"),
             ),
             TodoItem(
                 "unassisted",

@@ -25,6 +25,7 @@ from monitoring.models import (
     Member,
     MonitoringTarget,
     ProcedureStep,
+    TargetStatus,
 )
 from monitoring.selectors.calendar import StepLimit, WorkingCalendar, step_limits_by_province
 from monitoring.selectors.deadlines import LimitsByProvince
@@ -137,6 +138,15 @@ def _head_name() -> Subquery:
     )
 
 
+def review_waiting_condition() -> Q:
+    """A 不同意 appraisal sent back to the county, its target still monitored."""
+    return Q(county_review=True, target__status=TargetStatus.ACTIVE)
+
+
+def follow_ups_review_count(*, user: Any) -> int:
+    return FollowUp.objects.for_user(user).filter(review_waiting_condition()).count()
+
+
 def follow_ups_in_scope(
     *, user: Any, state: str = "OPEN", today: dt.date | None = None, village: str = ""
 ) -> QuerySet[FollowUp]:
@@ -153,7 +163,7 @@ def follow_ups_in_scope(
     elif state == "OVERDUE":
         qs = qs.filter(overdue_condition(today=today))
     elif state == "REVIEW":
-        qs = qs.filter(county_review=True)
+        qs = qs.filter(review_waiting_condition())
     return (
         qs.select_related("target__household__village__parent")
         .annotate(head_name=_head_name())
