@@ -1,5 +1,5 @@
 // 统计看板: one chart per table; the data comes from json_script (CSP: no inline script).
-// Clicking a region (bar of the overview or of the scale check) drills down to it.
+// Clicking a region (a bar of the overview, of the 超期 tables or of the scale check) drills down to it.
 (function () {
   "use strict";
   var dataNode = document.getElementById("dashboard-data");
@@ -38,6 +38,17 @@
     });
   }
 
+  // the per-region tables that end with a 合计 row: the chart shows the regions only
+  function withoutTotal(t) {
+    var n = t.rows.length;
+    if (n && String(t.rows[n - 1][0]).indexOf("合计") === 0) {
+      return { columns: t.columns, rows: t.rows.slice(0, -1), codes: t.codes };
+    }
+    return t;
+  }
+  // tables whose bars are regions: a click drills down to the region (not below a village)
+  var DRILL = { regions: true, overdue_leads: true, overdue_procedures: true };
+
   var builders = {
     regions: function (t) { return bars(t, [4, 5, 7]); },
     categories: function (t) {
@@ -72,6 +83,19 @@
     // columns: 区划, 对象, 低收入户, the four categories, 两者重叠, 重叠占比
     low_income: function (t) { return bars(t, [1, 2, t.columns.length - 2]); },
     low_income_categories: function (t) { return bars(t.rows.length ? { columns: t.columns, rows: t.rows.slice(0, -1) } : t, [1, 2]); },
+    // columns: 区划, 办理中的线索, 超期线索, 超期占比
+    overdue_leads: function (t) {
+      var o = bars(withoutTotal(t), [1, 2]);
+      o.series[1].itemStyle = { color: "#c0392b" };  // 超期: the scale check's red
+      return o;
+    },
+    // columns: 区划, 办理中的风险消除, 超期, 未办结的补办, 超期: the two 超期, named apart in the legend
+    overdue_procedures: function (t) {
+      var o = bars(withoutTotal(t), [2, 4]);
+      o.series[0].name = "风险消除超期";
+      o.series[1].name = "补办超期";
+      return o;
+    },
     trend: function (t) {
       var series = [1, 2, 3].map(function (i) { return { name: t.columns[i], type: "line", data: column(t, i), symbolSize: 8 }; });
       return base({ legend: { top: 0 }, xAxis: { type: "category", data: labels(t) }, yAxis: { type: "value" }, series: series });
@@ -84,7 +108,7 @@
     if (!node || !t) { return; }
     var chart = echarts.init(node, null, { renderer: "canvas" });
     chart.setOption(builders[key](t));
-    if ((key === "regions" && d.drill) || key === "scale") {
+    if ((DRILL[key] && d.drill) || key === "scale") {
       chart.on("click", function (p) { drill(t.codes[p.dataIndex]); });
       chart.getZr().setCursorStyle("pointer");
     }

@@ -44,6 +44,10 @@ def test_province_drills_down_and_downloads(page, live_server, world: World) -> 
     expect(page.get_by_test_id("dashboard-title")).to_have_text("统计看板 · 区划520000000000")
     expect(page.locator("#chart-regions canvas")).to_have_count(1)
     expect(page.locator("#chart-scale[data-ready='1']")).to_have_count(1)
+    # every table has its chart drawn (the 超期 tables too): no empty chart box
+    expect(page.locator("#chart-overdue_leads canvas")).to_have_count(1)
+    expect(page.locator("#chart-overdue_procedures canvas")).to_have_count(1)
+    expect(page.locator(".dashboard-chart:not([data-ready='1'])")).to_have_count(0)
     expect(page.get_by_test_id("kpi-monitored")).to_have_text("6")
     screenshot(page, "dashboard-province.png")
 
