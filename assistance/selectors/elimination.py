@@ -36,6 +36,8 @@ from monitoring.models import (
     OPEN_LEAD_STATES,
     AlertStatus,
     DepartmentAlert,
+    FollowUp,
+    FollowUpState,
     Lead,
     Member,
     MonitoringTarget,
@@ -125,6 +127,9 @@ def _criterion_spike(j: IncomeJudgement | None, today: dt.date) -> Criterion:
     return Criterion("SPIKE", label, value, not fires)
 
 
+FOLLOW_UP_LABEL = "绿色通道补办的入户核实、民主评议和公示已办结"
+
+
 def elimination_assess(*, targets: Sequence[MonitoringTarget], today: dt.date) -> list[EliminationAssessment]:
     """The criteria for each target (targets need ``has_full_labor``/``has_weak_labor`` annotations
     or get them read here).  A fixed number of queries whatever the number of targets (visits,
@@ -186,6 +191,14 @@ def elimination_assess(*, targets: Sequence[MonitoringTarget], today: dt.date) -
         member__household_id__in=household_ids, status=AlertStatus.MATCHED, alert_date__gte=recent_start
     ).values_list("member__household_id", "alert_date"):
         alerts.setdefault(household_id, []).append(day)
+
+    # 绿色通道: a direct confirmation's owed 核实/评议/公示 come first (a 不同意 waits for the county)
+    follow_ups = {
+        target_id: (state, review)
+        for target_id, state, review in FollowUp.objects.filter(target_id__in=target_ids).values_list(
+            "target_id", "state", "county_review"
+        )
+    }
 
     if not all(hasattr(t, "has_full_labor") for t in targets):
         flags = {
@@ -275,6 +288,18 @@ def elimination_assess(*, targets: Sequence[MonitoringTarget], today: dt.date) -
             else dict(LaborCapacity.choices)[capacity]
         )
         criteria.append(Criterion("NOT_PROTECTIVE", "非无劳动能力且依靠综合保障兜底", value, not dependent))
+        # 8. only for a direct confirmation (green channel): its 补办 done
+        if target.pk in follow_ups:
+            state, review = follow_ups[target.pk]
+            owed = state == FollowUpState.OPEN
+            value = (
+                "县级直接确定，补办尚未完成"
+                if owed
+                else "补办的民主评议不同意，待县级复核"
+                if review
+                else "县级直接确定，补办已完成"
+            )
+            criteria.append(Criterion("FOLLOW_UP", FOLLOW_UP_LABEL, value, not owed and not review))
         result.append(
             EliminationAssessment(
                 target=target,

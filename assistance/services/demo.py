@@ -45,7 +45,7 @@ from monitoring.services.accounting import AccountingInput, income_accounting_re
 from monitoring.services.demo import demo_exists
 from monitoring.services.demo_campaigns import demo_campaign_start
 from monitoring.services.demo_comparisons import demo_comparisons_record
-from monitoring.services.demo_followups import demo_follow_ups_age
+from monitoring.services.demo_followups import demo_follow_ups_age, demo_follow_ups_complete
 from monitoring.services.review import (
     Decision,
     Verification,
@@ -60,6 +60,7 @@ from monitoring.services.visits import VisitInput, visit_record
 HISTORY_IN_VILLAGE = 4  # leads of the demo village identified 7–12 months ago (the village can propose 风险消除)
 HISTORY_IN_COUNTY = 8  # and elsewhere in the demo county
 WAITING = 2  # demo village leads left waiting for the township's 审核, and as many for the county's 确定
+VILLAGE_DIRECT = 1  # demo village leads the county confirmed directly a month ago (their 补办 overdue)
 
 
 @dataclass
@@ -203,6 +204,17 @@ def demo_workflow_play(*, direct: int = 20, rejected: int = 5) -> DemoWorkflowSu
             lead_review(lead_id=lead.pk, actor=township, opinion="演示：乡镇审核同意")
             summary.reviewed += 1
 
+    # 绿色通道 in the village's own list: confirmed directly a month ago, its 补办 owed and overdue
+    for lead in in_village.filter(state=LeadState.NEW)[:VILLAGE_DIRECT]:
+        raised = _give_a_past(lead, months=1, today=today)
+        lead_confirm_direct(
+            lead_id=lead.pk,
+            actor=county,
+            decision=_decision(lead, raised + dt.timedelta(days=3)),
+            reason="演示：突发重大疾病，先帮扶后补程序",
+        )
+        summary.confirmed += 1
+
     others = new_leads.for_user(county).exclude(household__village_id=village.region_id)
     for n, lead in enumerate(_history_picks(others, HISTORY_IN_COUNTY)):
         raised = _give_a_past(lead, months=7 + n % 6, today=today)
@@ -245,6 +257,7 @@ def demo_workflow_play(*, direct: int = 20, rejected: int = 5) -> DemoWorkflowSu
 
     demo_comparisons_record(village=village, county=county, today=today)  # 信息比对 (issue 18)
     demo_follow_ups_age(today=today)  # 绿色通道补办: the past direct confirmations overdue (issue 18)
+    demo_follow_ups_complete(today=today)  # … half of them since completed by their village
     announcements_demo_prepare()  # 公告: the demo province also announces its 不予纳入 (issue 18)
     demo_campaign_start(village=village, county=county, today=today)  # 回头看, partly visited (issue 18)
     # Visits: each target with a past (within the last 90 days, every item secured), then five more

@@ -36,7 +36,7 @@ from fanpin.core.audit import audit_record
 from fanpin.core.roles import Permission, Role, effective_role, role_can
 from fanpin.core.terms import term
 from fanpin.core.workflow import ObjectOutOfScope, Transition, TransitionNotAllowed, Workflow
-from monitoring.models import FollowUp, FollowUpState, MonitoringTarget, TargetStatus
+from monitoring.models import MonitoringTarget, TargetStatus
 from monitoring.models.visits import CHECKLIST_FIELDS
 from monitoring.services.notices import notices_target_eliminated
 
@@ -192,11 +192,6 @@ def elimination_propose(
         raise ValidationError(f"该{term('target')}已风险消除。")
     if EliminationProposal.objects.filter(target=target).open().exists():
         raise ValidationError(f"该{term('target')}已有待审核的风险消除申请。")
-    if FollowUp.objects.filter(target=target, state=FollowUpState.OPEN).exists():
-        raise ValidationError(
-            f"该{term('target')}由县级直接确定（绿色通道），补办的入户核实、民主评议和公示尚未办结："
-            "请先在“绿色通道补办”中登记完成，再提出风险消除。"
-        )
     errors = home_check_errors(home_check, target=target, today=today)
     if errors:
         raise ValidationError(errors)

@@ -12,7 +12,7 @@ import datetime as dt
 from django.db.models import F
 from django.utils import timezone
 
-from monitoring.models import FollowUp, FollowUpState
+from monitoring.models import CHECKLIST_FIELDS, AppraisalOutcome, FollowUp, FollowUpState
 
 
 def demo_follow_ups_age(*, today: dt.date) -> int:
@@ -26,4 +26,67 @@ def demo_follow_ups_age(*, today: dt.date) -> int:
         row.opened_on = row.identified_on  # type: ignore[attr-defined]
         row.opened_at = timezone.make_aware(dt.datetime.combine(row.opened_on, dt.time(10, 0)))
     FollowUp.objects.bulk_update(rows, ["opened_on", "opened_at"], batch_size=500)
+    return len(rows)
+
+
+def demo_follow_ups_complete(*, today: dt.date) -> int:
+    """Every second follow-up opened two months ago or more was completed by its village a few weeks
+    after the county's decision (入户核实 +2 days, 评议 +4, 公示 +5…+11): so the demo has 已补办
+    targets that may go on to 风险消除 beside the overdue ones.  The steps are recorded with their
+    own dates as the village's paper says; one audit row per follow-up, by the system (no actor)."""
+    from fanpin.core.audit import audit_record
+
+    rows = list(
+        FollowUp.objects.filter(state=FollowUpState.OPEN, opened_on__lte=today - dt.timedelta(days=60))
+        .select_related("target__household")
+        .order_by("id")
+    )[::2]
+
+    def at(day: dt.date) -> dt.datetime:
+        return timezone.make_aware(dt.datetime.combine(day, dt.time(16, 0)))
+
+    for row in rows:
+        start = row.opened_on
+        if row.owes_home_check:
+            row.home_checked_on, row.home_checked_by = start + dt.timedelta(days=2), "村干部（演示）"
+            row.home_checklist = {name: True for name, _label in CHECKLIST_FIELDS}
+            row.consent_signed, row.home_check_recorded_at = True, at(row.home_checked_on)
+        if row.owes_appraisal:
+            row.appraisal_on, row.appraisal_outcome = start + dt.timedelta(days=4), AppraisalOutcome.AGREED
+            row.appraisal_recorded_at = at(row.appraisal_on)
+        if row.owes_publicity:
+            row.publicity_start, row.publicity_end = start + dt.timedelta(days=5), start + dt.timedelta(days=11)
+            row.publicity_recorded_at = at(row.publicity_end + dt.timedelta(days=1))
+        row.state = FollowUpState.DONE
+        row.completed_at = at(start + dt.timedelta(days=12))
+    FollowUp.objects.bulk_update(
+        rows,
+        [
+            "home_checked_on",
+            "home_checked_by",
+            "home_checklist",
+            "consent_signed",
+            "home_check_recorded_at",
+            "appraisal_on",
+            "appraisal_outcome",
+            "appraisal_recorded_at",
+            "publicity_start",
+            "publicity_end",
+            "publicity_recorded_at",
+            "state",
+            "completed_at",
+        ],
+        batch_size=500,
+    )
+    for row in rows:
+        audit_record(
+            actor=None,
+            object_type="follow_up",
+            object_id=row.pk,
+            region_code=row.target.household.village_id,
+            action="follow_up_complete",
+            from_state=FollowUpState.OPEN,
+            to_state=FollowUpState.DONE,
+            reason="演示：村级已补办入户核实、民主评议和公示",
+        )
     return len(rows)

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from assistance.models import MeasureStatus, TargetMeasure
 from assistance.selectors.elimination import add_months, elimination_candidates
-from assistance.services.demo import HISTORY_IN_COUNTY, WAITING
+from assistance.services.demo import HISTORY_IN_COUNTY, VILLAGE_DIRECT, WAITING
 from assistance.services.measures import MEASURE_OBJECT_TYPE
 from fanpin.core.models import AuditEntry, User
 from monitoring.models import Lead, LeadState, MonitoringTarget, TargetStatus, Visit
@@ -46,7 +46,8 @@ def test_demo_workflow_fills_every_stage_through_the_real_services() -> None:
     # one visit per target with a past, five more in the village, and the demo 回头看's visits
     assert Visit.objects.count() == with_a_past.count() + 5 + DEMO_VISITS
     # the same audit trail as a person clicking through the pages
-    assert AuditEntry.objects.filter(object_type="lead", action="confirm_direct").count() == 4 + HISTORY_IN_COUNTY
+    direct = 4 + HISTORY_IN_COUNTY + VILLAGE_DIRECT
+    assert AuditEntry.objects.filter(object_type="lead", action="confirm_direct").count() == direct
     assert AuditEntry.objects.filter(object_type="lead", action="reject").count() == 2
     assert AuditEntry.objects.filter(object_type=MEASURE_OBJECT_TYPE, action="add").count() == 2 * targets.count()
 
@@ -103,3 +104,23 @@ def test_demo_leaves_eliminations_at_every_step() -> None:
     confirmed = EliminationProposal.objects.get(state="CONFIRMED")
     assert confirmed.target.status == TargetStatus.ELIMINATED and confirmed.has_accounting
     assert AuditEntry.objects.filter(object_type="elimination", action="publicity").count() == 3
+
+
+def test_demo_has_green_channel_work_for_the_village_and_completed_follow_ups_for_the_county() -> None:
+    """The demo village's cadre has a direct confirmation whose 补办 is owed and overdue; the county
+    sees overdue ones and ones since completed (by the system, audited) that may go on."""
+    from monitoring.models import FollowUp
+    from monitoring.selectors.followups import follow_ups_in_scope
+
+    demo_generate(households=600, seed=2020, with_users=True)
+    call_command("screen", "--year", "2025", verbosity=0)
+    call_command("demo_workflow", verbosity=0)
+    village, county = User.objects.get(username="village"), User.objects.get(username="county")
+    assert follow_ups_in_scope(user=village, state="OVERDUE").count() == VILLAGE_DIRECT
+    assert follow_ups_in_scope(user=county, state="OVERDUE").exists()
+    done = follow_ups_in_scope(user=county, state="DONE")
+    assert done.exists()
+    for row in done:
+        assert row.steps_done_on is not None and row.steps_done_on < timezone.localdate()
+    trail = AuditEntry.objects.filter(object_type="follow_up", action="follow_up_complete", actor__isnull=True)
+    assert trail.count() == done.count() == FollowUp.objects.filter(state="DONE").count()

@@ -102,7 +102,10 @@ def test_a_green_channel_target_with_steps_still_owed_cannot_be_proposed(
             today=TODAY,
         )
 
-    with pytest.raises(ValidationError, match="补办的入户核实、民主评议和公示尚未办结"):
+    assessment = elimination_criteria(target=target, today=TODAY)
+    follow = [c for c in assessment.criteria if c.code == "FOLLOW_UP"]
+    assert [(c.met, c.value) for c in follow] == [(False, "县级直接确定，补办尚未完成")]
+    with pytest.raises(ValidationError, match="未满足风险消除条件：绿色通道补办的入户核实、民主评议和公示已办结"):
         propose_now()
     assert not EliminationProposal.objects.exists()
     FollowUp.objects.filter(pk=follow_up.pk).update(state="DONE", completed_at=timezone.now())
