@@ -84,7 +84,7 @@ def announcements_view(request: HttpRequest) -> HttpResponse:
             "shortcuts": announcement_period_shortcuts(today=today),
             "rows": [(t, counts[t.code]) for t in shown],
             **pages,
-            "active_nav": "elimination",
+            "active_nav": "announcements",
         },
     )
 
@@ -104,7 +104,7 @@ def announcement_view(request: HttpRequest, code: str) -> HttpResponse:
             "announcement": announcement,
             "groups": announcement_groups(announcement),
             "today": timezone.localdate(),
-            "active_nav": "elimination",
+            "active_nav": "announcements",
         },
     )
 

@@ -59,6 +59,12 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         # flat), a village cadre finds its tasks on 村级工作台
         if role_can(role, Permission.RUN_SCREENING):
             items.append({"label": "回头看/信息采集", "url": reverse("monitoring:campaigns"), "key": "campaigns"})
+        # 绿色通道补办 (a village cadre finds its own on 村级工作台) and the township's 公告: the
+        # roles that do them (leaders reach both from the home page and the dashboard)
+        if role in ("ADMIN", "COUNTY", "TOWNSHIP"):
+            items.append({"label": "绿色通道补办", "url": reverse("monitoring:followups"), "key": "followups"})
+        if role in ("ADMIN", "COUNTY", "TOWNSHIP", "VILLAGE"):
+            items.append({"label": "公告", "url": reverse("assistance:announcements"), "key": "announcements"})
     if role_can(role, Permission.EXPORT_DATA):  # large exports wait here for their owner
         items.append({"label": "我的导出", "url": reverse("monitoring:export_list"), "key": "exports"})
     if role_can(role, Permission.RUN_SCREENING):
@@ -88,9 +94,11 @@ SYSTEM_LINK_ROLES = ("ADMIN", "COUNTY")
 # daily ones go into two menus.  Short bars (cadres, departments, leaders) stay flat.
 NAV_GROUPS = (
     (
-        "数据与筛查",
+        "数据与程序",
         "data",
         (
+            "followups",
+            "announcements",
             "imports",
             "household_changes",
             "campaigns",

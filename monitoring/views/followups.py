@@ -44,7 +44,7 @@ def followup_list_view(request: HttpRequest) -> HttpResponse:
         "rows": follow_up_rows(page.object_list),
         "state": state,
         "states": list(STATE_FILTERS.items()),
-        "active_nav": "targets",
+        "active_nav": "followups",
     }
     return render(request, "monitoring/followups/list.html", context)
 
@@ -68,7 +68,7 @@ def _detail(request: HttpRequest, pk: int, *, bound: tuple[str, Any] | None = No
         "step": step,
         "step_label": FollowUpStep(step).label if step else "",
         "form": form,
-        "active_nav": "targets",
+        "active_nav": "followups",
     }
     return render(request, "monitoring/followups/detail.html", context, status=status)
 
