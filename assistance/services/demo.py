@@ -154,7 +154,7 @@ def _accounting_record(lead: Lead, village: User) -> None:
 
 def demo_workflow_play(*, direct: int = 20, rejected: int = 5) -> DemoWorkflowSummary:
     """Move demo leads on: in the demo village ``HISTORY_IN_VILLAGE`` leads raised 7–12 months ago and
-    5 raised three weeks ago go 村级核实 → 乡镇审核 → 县级确定 (and ``WAITING`` more wait for the
+    5 raised three weeks ago (but ``VILLAGE_DIRECT`` of them, 县级直接确定 a month ago) go 村级核实 → 乡镇审核 → 县级确定 (and ``WAITING`` more wait for the
     township's 审核, as many for the county's 确定); in the rest of the demo county
     ``HISTORY_IN_COUNTY`` leads of 7–12 months ago and ``direct`` of today are 县级直接确定 and
     ``rejected`` are 不予纳入; each new target gets two catalogue measures (one 实施中), and the
@@ -192,18 +192,8 @@ def demo_workflow_play(*, direct: int = 20, rejected: int = 5) -> DemoWorkflowSu
         raised = _give_a_past(lead, months=7 + n % 6, today=today)
         full_path(lead, raised)
         identified[lead.household_id] = raised + dt.timedelta(days=14)
-    for lead in in_village.filter(state=LeadState.NEW)[:5]:
+    for lead in in_village.filter(state=LeadState.NEW)[: 5 - VILLAGE_DIRECT]:
         full_path(lead, _give_a_past(lead, months=0, today=today - dt.timedelta(days=15)))
-    # Work waiting on the township and the county: verified after a 公示 that has ended, and reviewed.
-    for n, lead in enumerate(in_village.filter(state=LeadState.NEW)[: WAITING * 2]):
-        raised = _give_a_past(lead, months=0, today=today - dt.timedelta(days=5))  # raised 10 days ago
-        _accounting_record(lead, village)
-        lead_verify(lead_id=lead.pk, actor=village, opinion="演示：已入户核实", verification=_verification(raised))
-        summary.verified += 1
-        if n >= WAITING:
-            lead_review(lead_id=lead.pk, actor=township, opinion="演示：乡镇审核同意")
-            summary.reviewed += 1
-
     # 绿色通道 in the village's own list: confirmed directly a month ago, its 补办 owed and overdue
     for lead in in_village.filter(state=LeadState.NEW)[:VILLAGE_DIRECT]:
         raised = _give_a_past(lead, months=1, today=today)
@@ -214,6 +204,16 @@ def demo_workflow_play(*, direct: int = 20, rejected: int = 5) -> DemoWorkflowSu
             reason="演示：突发重大疾病，先帮扶后补程序",
         )
         summary.confirmed += 1
+
+    # Work waiting on the township and the county: verified after a 公示 that has ended, and reviewed.
+    for n, lead in enumerate(in_village.filter(state=LeadState.NEW)[: WAITING * 2]):
+        raised = _give_a_past(lead, months=0, today=today - dt.timedelta(days=5))  # raised 10 days ago
+        _accounting_record(lead, village)
+        lead_verify(lead_id=lead.pk, actor=village, opinion="演示：已入户核实", verification=_verification(raised))
+        summary.verified += 1
+        if n >= WAITING:
+            lead_review(lead_id=lead.pk, actor=township, opinion="演示：乡镇审核同意")
+            summary.reviewed += 1
 
     others = new_leads.for_user(county).exclude(household__village_id=village.region_id)
     for n, lead in enumerate(_history_picks(others, HISTORY_IN_COUNTY)):
