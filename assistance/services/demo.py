@@ -154,8 +154,9 @@ def _accounting_record(lead: Lead, village: User) -> None:
 
 def demo_workflow_play(*, direct: int = 20, rejected: int = 5) -> DemoWorkflowSummary:
     """Move demo leads on: in the demo village ``HISTORY_IN_VILLAGE`` leads raised 7–12 months ago and
-    5 raised three weeks ago (but ``VILLAGE_DIRECT`` of them, 县级直接确定 a month ago) go 村级核实 → 乡镇审核 → 县级确定 (and ``WAITING`` more wait for the
-    township's 审核, as many for the county's 确定); in the rest of the demo county
+    5 raised three weeks ago (but ``VILLAGE_DIRECT`` of them, 县级直接确定 a month ago) go 村级核实 →
+    乡镇审核 → 县级确定 (and ``WAITING`` more wait for the township's 审核, as many for the county's
+    确定); in the rest of the demo county
     ``HISTORY_IN_COUNTY`` leads of 7–12 months ago and ``direct`` of today are 县级直接确定 and
     ``rejected`` are 不予纳入; each new target gets two catalogue measures (one 实施中), and the
     targets with a past and five more households of the village are visited."""
