@@ -21,7 +21,7 @@ from monitoring.models import (
     TargetStatus,
 )
 from monitoring.models.screening_rules import RuleChoices
-from monitoring.selectors.leads import PUBLICITY_FILTERS, QUEUE_SORTS, QueueFilters
+from monitoring.selectors.leads import PUBLICITY_FILTERS, QUEUE_SORTS, QueueFilters, overdue_days
 from monitoring.selectors.regions import TOWNSHIPS_AND_VILLAGES
 from monitoring.selectors.rosters import ASSISTANCE_FILTER_CHOICES
 from monitoring.services.review import Decision, Verification
@@ -70,7 +70,11 @@ class LeadQueueFilterForm(SelectsMixin, forms.Form):
     category = forms.ChoiceField(label="建议类别", required=False, choices=[("", "全部"), *TargetCategory.choices])
     region = region_field("乡镇/村")
     overdue = forms.BooleanField(label="仅看逾期", required=False)
-    late = forms.BooleanField(label="仅看超期（办理时限）", required=False)
+    late = forms.BooleanField(
+        label="仅看超期（办理时限）",
+        required=False,
+        help_text="某一环节（受理、核实、比对、评议公示、审核、审定）超过本省办理时限（按工作日等）",
+    )
     publicity = forms.ChoiceField(label="公示", required=False, choices=[("", "全部"), *PUBLICITY_FILTERS.items()])
     assistance = forms.ChoiceField(label="社会救助", required=False, choices=ASSISTANCE_FILTER_CHOICES)
     sort = forms.ChoiceField(label="排序", required=False, choices=[(k, SORT_LABELS[k]) for k in QUEUE_SORTS])
@@ -78,6 +82,7 @@ class LeadQueueFilterForm(SelectsMixin, forms.Form):
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.user = user
+        self.fields["overdue"].help_text = f"发现后超过 {overdue_days()} 天仍未办结（按自然日）"
         self.picked: dict[str, str] = {"region": ""}
 
     def clean_region(self) -> str:

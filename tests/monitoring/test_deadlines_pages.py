@@ -146,6 +146,8 @@ def test_queue_column_filter_and_query_count(world, django_assert_max_num_querie
         response = client.get(reverse("monitoring:lead_queue"), {"state": "ALL", "late": "on"})
     page = response.content.decode()
     assert 'data-testid="late-badge"' in page and "受理" in page
+    # the two filters say what they mean (逾期: days since raised; 超期: a step past its limit)
+    assert 'data-testid="overdue-help"' in page and "发现后超过 15 天仍未办结" in page and "本省办理时限" in page
     ids = {lead.pk for lead in response.context["object_list"]}
     assert late.pk in ids or len(ids) == 50
     filtered = client.get(reverse("monitoring:lead_queue"), {"state": "ALL", "late": "on", "region": "520101001002"})
