@@ -406,7 +406,8 @@ def campaign_export(*, user: Any, campaign_id: int, output: IO[bytes] | str, tod
     for no, head, village_code, state, done_on, done_via in campaign_export_tasks(user=user, campaign=campaign):
         village_name, township_name = names.get(village_code, (village_code, ""))
         via = vias.get(done_via, "") if done_via else ""
-        sheet_append(tasks_ws, [no, head or "", village_name, township_name, states[state], done_on, via])
+        label = "逾期未完成" if state == TaskState.OPEN and completion.overdue_now else states[state]  # as the page
+        sheet_append(tasks_ws, [no, head or "", village_name, township_name, label, done_on, via])
         count += 1
     sheet_filter(tasks_ws, columns=len(TASK_HEADERS), last_row=count + 1)
     wb.save(output)

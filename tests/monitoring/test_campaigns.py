@@ -533,6 +533,7 @@ def test_export_has_completion_and_task_rows_and_is_audited(world: World) -> Non
     assert "'=HYPERLINK(1)" in [r[0] for r in task_rows]  # a formula is written as text
     head = next(r for r in task_rows if r[0] == world.households[V1].household_no)
     assert head[1] == "户主001001" and head[4] == "已完成" and head[6] == "走访"
+    assert sorted(r[4] for r in task_rows[1:]).count("逾期未完成") == 3  # open past the due date: as the page says
     # no 身份证号 or phone anywhere in the file
     text = " ".join(str(c) for ws in wb.worksheets for r in ws.iter_rows(values_only=True) for c in r if c)
     assert "13812345678" not in text
