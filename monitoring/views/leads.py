@@ -36,7 +36,7 @@ from monitoring.forms_review import (
 )
 from monitoring.models import ExportKind, Lead, LeadState, Region, RejectionCategory
 from monitoring.selectors.accounting import accounting_panel
-from monitoring.selectors.comparisons import comparison_panel
+from monitoring.selectors.comparisons import comparison_panel, comparisons_refusal
 from monitoring.selectors.deadlines import lead_deadlines, leads_deadlines
 from monitoring.selectors.households import household_detail, household_income_rows
 from monitoring.selectors.leads import (
@@ -221,6 +221,12 @@ def _held_back(lead: Lead, transitions: list[Any], user: Any = None) -> tuple[li
     if appeal_refusal and names & {"reject", "confirm_direct"}:
         held |= {"reject", "confirm_direct"}
         notes.append(appeal_refusal)
+    if "confirm_direct" in names:  # an unjudged 有异常 holds the direct confirmation too (services/review)
+        held_by_comparison = comparisons_refusal(lead_id=lead.pk)
+        if held_by_comparison:
+            held.add("confirm_direct")
+            if held_by_comparison not in notes:
+                notes.append(held_by_comparison)
     return [t for t in transitions if t.name not in held], notes
 
 

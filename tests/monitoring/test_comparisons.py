@@ -278,6 +278,25 @@ def test_issue_without_judgement_blocks_county_confirmation_direct_and_bulk(worl
     assert outcome.done == [reviewed.pk]
 
 
+def test_the_lead_page_holds_the_direct_confirmation_back_while_an_issue_waits(world: Any) -> None:
+    """The page does not offer 县级直接确定 that the service would refuse after the form was typed."""
+    from django.test import Client
+    from django.urls import reverse
+
+    lead = lead_in(world.households[VILLAGE], LeadState.NEW, consent_signed=True)
+    county = world.users["county"]
+    client = Client()
+    client.force_login(county)
+    url = reverse("monitoring:lead_detail", args=[lead.pk])
+    assert 'data-testid="form-confirm_direct"' in client.get(url).content.decode()
+    rec(lead, county, "MARKET_ENTITY", result="ISSUE", note="户主为个体工商户")
+    page = client.get(url).content.decode()
+    assert 'data-testid="form-confirm_direct"' not in page
+    assert 'data-testid="held-note"' in page and "市场监管经营主体" in page
+    rec(lead, county, "MARKET_ENTITY", result="ISSUE", note="户主为个体工商户", judgement="经营小卖部，收入低。")
+    assert 'data-testid="form-confirm_direct"' in client.get(url).content.decode()
+
+
 # -- when the comparisons were done (for the time limits) -------------------------------------------
 def test_done_on_is_the_day_every_source_had_a_result_and_every_issue_its_judgement(
     world: Any, django_assert_num_queries: Any
