@@ -260,16 +260,14 @@ def day_start(day: dt.date) -> dt.datetime:
 def comparisons_pending_condition(prefix: str = "") -> Q:
     """信息比对 not complete: no active source, an active source without a result for the lead, or
     a 有异常 without the county's judgement (the rule of ``comparisons_done_on``, as SQL)."""
-    from monitoring.models.comparisons import ComparisonResult, ComparisonSource, DataComparison
+    from monitoring.models.comparisons import ComparisonSource, DataComparison
+    from monitoring.selectors.comparisons import unjudged_issue_condition
 
     lead_ref = OuterRef(OuterRef(f"{prefix}pk"))
     active = ComparisonSource.objects.filter(active=True)
     missing = active.filter(~Exists(DataComparison.objects.filter(lead_id=lead_ref, source_id=OuterRef("pk"))))
-    unjudged = DataComparison.objects.filter(
-        lead_id=OuterRef(f"{prefix}pk"), source__active=True, result=ComparisonResult.ISSUE, judgement=""
-    )
     # no active source at all: never complete (as comparisons_done_on says)
-    return ~Q(Exists(active)) | Q(Exists(missing)) | Q(Exists(unjudged))
+    return ~Q(Exists(active)) | Q(Exists(missing)) | unjudged_issue_condition(prefix)
 
 
 def _steps_overdue_condition(

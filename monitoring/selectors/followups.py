@@ -28,7 +28,7 @@ from monitoring.models import (
     TargetStatus,
 )
 from monitoring.selectors.calendar import StepLimit, WorkingCalendar, step_limits_by_province
-from monitoring.selectors.deadlines import LimitsByProvince
+from monitoring.selectors.deadlines import LimitsByProvince, by_province_condition
 
 VILLAGE_PATH = "target__household__village_id"
 STATE_FILTERS = {"OPEN": "待补办", "OVERDUE": "已超期", "DONE": "已补办", "REVIEW": "需县级复核", "ALL": "全部"}
@@ -45,10 +45,9 @@ class FollowUpLimits:
         return self.by_province.get(region_code[:2], self.default)
 
 
-def follow_up_limits(by_province: LimitsByProvince | None = None) -> FollowUpLimits:
-    """One query (``step_limits_by_province``, unless given): the provinces whose follow-up limit
-    is their own."""
-    defaults, provinces = by_province or step_limits_by_province()
+def follow_up_limits() -> FollowUpLimits:
+    """One query (``step_limits_by_province``): the provinces whose follow-up limit is their own."""
+    defaults, provinces = step_limits_by_province()
     step = str(ProcedureStep.FOLLOW_UP)
     return FollowUpLimits(
         default=defaults[step],
@@ -56,22 +55,19 @@ def follow_up_limits(by_province: LimitsByProvince | None = None) -> FollowUpLim
     )
 
 
-def _province_q(prefix: str) -> Q:
-    return Q(**{f"{VILLAGE_PATH}__gte": prefix.ljust(12, "0"), f"{VILLAGE_PATH}__lte": prefix.ljust(12, "9")})
-
-
 def overdue_condition(
-    *, today: dt.date, limits: FollowUpLimits | None = None, calendar: WorkingCalendar | None = None
+    *, today: dt.date, limits: LimitsByProvince | None = None, calendar: WorkingCalendar | None = None
 ) -> Q:
-    """Open and past its due day on ``today``, as a condition on ``FollowUp`` rows."""
-    limits = limits or follow_up_limits()
+    """Open and past its due day on ``today``, as a condition on ``FollowUp`` rows (each province
+    by its own ``FOLLOW_UP`` limit: ``by_province_condition``)."""
     calendar = calendar or WorkingCalendar.load(around=today)
-    by_date = Q(opened_on__lt=calendar.overdue_cutoff(limit=limits.default, today=today))
-    others = Q()
-    for prefix, limit in limits.by_province.items():
-        by_date &= ~_province_q(prefix)
-        others |= _province_q(prefix) & Q(opened_on__lt=calendar.overdue_cutoff(limit=limit, today=today))
-    return Q(state=FollowUpState.OPEN) & (by_date | others)
+    step = str(ProcedureStep.FOLLOW_UP)
+    late = by_province_condition(
+        village_path=VILLAGE_PATH,
+        build=lambda own: Q(opened_on__lt=calendar.overdue_cutoff(limit=own[step], today=today)),
+        limits=limits,
+    )
+    return Q(state=FollowUpState.OPEN) & late
 
 
 @dataclass(frozen=True)

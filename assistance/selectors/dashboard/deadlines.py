@@ -16,7 +16,6 @@ from assistance.selectors.dashboard.reads import DashboardReads
 from assistance.selectors.elimination_steps import proposals_overdue_condition
 from monitoring.models import OPEN_LEAD_STATES, FollowUp, FollowUpState, Lead
 from monitoring.selectors.deadlines import leads_overdue_condition
-from monitoring.selectors.followups import follow_up_limits
 from monitoring.selectors.followups import overdue_condition as follow_up_overdue_condition
 
 
@@ -68,7 +67,7 @@ def dashboard_overdue_procedures_table(reads: DashboardReads) -> Table:
         reads.scoped(FollowUp).filter(state=FollowUpState.OPEN),
         "target__household__village_id",
         s.n,
-        late=follow_up_overdue_condition(today=s.today, calendar=calendar, limits=follow_up_limits(reads.step_limits)),
+        late=follow_up_overdue_condition(today=s.today, calendar=calendar, limits=reads.step_limits),
     )
     table = Table(
         "overdue_procedures",
