@@ -437,20 +437,27 @@ def national_day() -> None:
         CalendarDay.objects.create(day=day, kind="WORKDAY", name="调休上班")
 
 
-def test_deadlines_across_the_holiday_and_the_working_weekend(
-    world: World, target: MonitoringTarget, national_day: None
-) -> None:
-    checked = dt.date(2025, 9, 26)  # a Friday
-    proposal = ProposalFactory(
+def _agreed(
+    world: World, target: MonitoringTarget, checked: dt.date, start: dt.date, end: dt.date
+) -> EliminationProposal:
+    """A proposal home-checked and agreed on ``checked``, its 公示 ``start``–``end``."""
+    return ProposalFactory(
         target=target,
         proposed_by=world.users["village"],
         home_checked_on=checked,
         home_checklist=dict(CHECKED),
         appraisal_on=checked,
         appraisal_outcome="AGREED",
-        publicity_start=dt.date(2025, 9, 26),
-        publicity_end=dt.date(2025, 9, 30),
+        publicity_start=start,
+        publicity_end=end,
     )
+
+
+def test_deadlines_across_the_holiday_and_the_working_weekend(
+    world: World, target: MonitoringTarget, national_day: None
+) -> None:
+    checked = dt.date(2025, 9, 26)  # a Friday
+    proposal = _agreed(world, target, checked, dt.date(2025, 9, 26), dt.date(2025, 9, 30))
     proposal.publicity_start = proposal.publicity_end = None  # 公示 not yet recorded: the step runs
     # 5 working days after Friday 26 September: 28 (调休 Sunday), 29, 30, then 9 and 10 October
     deadlines = {d.step: d for d in elimination_deadlines(proposal=proposal, today=dt.date(2025, 10, 10))}
@@ -477,17 +484,7 @@ def test_deadlines_across_the_holiday_and_the_working_weekend(
 
 def test_the_publicity_step_ends_with_the_publicity_as_the_lead_s_does(world: World, target: MonitoringTarget) -> None:
     """评议公示 is 办理中 while the 公示 runs and done on its end date; the township's step starts then."""
-    checked = dt.date(2026, 3, 2)
-    proposal = ProposalFactory(
-        target=target,
-        proposed_by=world.users["village"],
-        home_checked_on=checked,
-        home_checklist=dict(CHECKED),
-        appraisal_on=checked,
-        appraisal_outcome="AGREED",
-        publicity_start=dt.date(2026, 3, 3),
-        publicity_end=dt.date(2026, 3, 9),
-    )
+    proposal = _agreed(world, target, dt.date(2026, 3, 2), dt.date(2026, 3, 3), dt.date(2026, 3, 9))
     during = {d.step: d for d in elimination_deadlines(proposal=proposal, today=dt.date(2026, 3, 9))}
     assert during[ProcedureStep.ELIMINATION_PUBLICITY].done_on is None
     assert during[ProcedureStep.ELIMINATION_PUBLICITY].status == "办理中"

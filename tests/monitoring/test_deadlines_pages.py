@@ -68,13 +68,9 @@ def test_accept_date_bounds(world) -> None:  # type: ignore[no-untyped-def]
         lead_accept(lead_id=lead.pk, actor=world.users["village"], accepted_on=timezone.localdate() + dt.timedelta(1))
 
 
-def test_verification_application_and_review_record_the_steps(world) -> None:  # type: ignore[no-untyped-def]
-    hh = world.households[VILLAGE]
-    lead = review.lead_raise_or_merge(household_id=hh.pk, source=LeadSource.SELF_APPLICATION, evidence={"text": "x"})
-    assert lead is not None and lead.accepted_on == timezone.localdate()  # a household's own application
-    other = LeadFactory(household=world.households["520101001002"], raised_at=timezone.now() - dt.timedelta(days=20))
-    today = timezone.localdate()
-    v = review.Verification(
+def _verified_12_days_ago(today: dt.date) -> review.Verification:
+    """入户核实 12 days ago, 评议 10, a 公示 that ended 3 days ago."""
+    return review.Verification(
         home_checked_on=today - dt.timedelta(days=12),
         consent_signed=True,
         appraisal_on=today - dt.timedelta(days=10),
@@ -82,6 +78,15 @@ def test_verification_application_and_review_record_the_steps(world) -> None:  #
         publicity_start=today - dt.timedelta(days=9),
         publicity_end=today - dt.timedelta(days=3),
     )
+
+
+def test_verification_application_and_review_record_the_steps(world) -> None:  # type: ignore[no-untyped-def]
+    hh = world.households[VILLAGE]
+    lead = review.lead_raise_or_merge(household_id=hh.pk, source=LeadSource.SELF_APPLICATION, evidence={"text": "x"})
+    assert lead is not None and lead.accepted_on == timezone.localdate()  # a household's own application
+    other = LeadFactory(household=world.households["520101001002"], raised_at=timezone.now() - dt.timedelta(days=20))
+    today = timezone.localdate()
+    v = _verified_12_days_ago(today)
     review.lead_verify(lead_id=other.pk, actor=_village_for(world, "520101001002"), opinion="", verification=v)
     other.refresh_from_db()
     assert other.accepted_on == today - dt.timedelta(days=12)  # the home check: the village took it on
@@ -103,14 +108,7 @@ def test_a_later_accept_is_brought_back_to_the_home_check(world) -> None:  # typ
     lead = LeadFactory(household=world.households["520101001002"], raised_at=timezone.now() - dt.timedelta(days=20))
     village = _village_for(world, "520101001002")
     lead_accept(lead_id=lead.pk, actor=village, accepted_on=today - dt.timedelta(days=2))
-    v = review.Verification(
-        home_checked_on=today - dt.timedelta(days=12),
-        consent_signed=True,
-        appraisal_on=today - dt.timedelta(days=10),
-        appraisal_outcome="AGREED",
-        publicity_start=today - dt.timedelta(days=9),
-        publicity_end=today - dt.timedelta(days=3),
-    )
+    v = _verified_12_days_ago(today)
     review.lead_verify(lead_id=lead.pk, actor=village, opinion="", verification=v)
     lead.refresh_from_db()
     assert lead.accepted_on == today - dt.timedelta(days=12)
