@@ -17,6 +17,8 @@ from monitoring.models import TargetStatus
 CONTINUING_MEASURE_CODES = frozenset({"MICROCREDIT", "PUBLIC_WELFARE_POST", "YULU_PLAN"})
 CONTINUING_MEASURE_NAMES = "小额信贷、公益岗位、雨露计划"
 OPEN_STATUSES = (MeasureStatus.PLANNED, MeasureStatus.IN_PROGRESS)
+# what a measure left open at the elimination that does not go on may still be set to
+CLOSING_STATUSES = (MeasureStatus.COMPLETED, MeasureStatus.TERMINATED)
 
 
 def measure_continues(*, item: TargetMeasure, target: Any) -> bool:
@@ -53,3 +55,11 @@ def measures_continuing(*, target: Any, measures: list[TargetMeasure]) -> list[T
     if target.status == TargetStatus.ACTIVE:
         return []
     return [tm for tm in measures if measure_continues(item=tm, target=target)]
+
+
+def measures_closable(*, target: Any, measures: list[TargetMeasure]) -> list[TargetMeasure]:
+    """Of an eliminated target's measures (already read), those left open that do not go on: they
+    may only be closed (``CLOSING_STATUSES``)."""
+    if target.status == TargetStatus.ACTIVE:
+        return []
+    return [tm for tm in measures if tm.status in OPEN_STATUSES and not measure_continues(item=tm, target=target)]

@@ -11,7 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from assistance.models import AmountKind, Measure, MeasureStatus, TargetMeasure
-from assistance.selectors.continuing import measure_after_elimination_refusal
+from assistance.selectors.continuing import CLOSING_STATUSES, measure_after_elimination_refusal
 from fanpin.core.audit import audit_record
 from fanpin.core.roles import Permission, Role, effective_role, role_can
 from fanpin.core.terms import term
@@ -197,7 +197,7 @@ def measure_status_set(
         raise ValidationError({"status": "请选择状态。"})
     with transaction.atomic():
         current = MEASURE_WORKFLOW.lock(pk=pk, actor=actor)
-        closing = status != current.status and status in (MeasureStatus.COMPLETED, MeasureStatus.TERMINATED)
+        closing = status != current.status and status in CLOSING_STATUSES
         after_elimination = _after_elimination_check(current, closing=closing)
         if current.status != status:
             if status not in _TRANSITION_TO:

@@ -22,8 +22,13 @@ from assistance.forms import (
     PlanFilterForm,
     ProposeForm,
 )
-from assistance.models import MeasureStatus, TargetMeasure
-from assistance.selectors.continuing import CONTINUING_MEASURE_NAMES, OPEN_STATUSES, measures_continuing
+from assistance.models import TargetMeasure
+from assistance.selectors.continuing import (
+    CLOSING_STATUSES,
+    CONTINUING_MEASURE_NAMES,
+    measures_closable,
+    measures_continuing,
+)
 from assistance.selectors.elimination import elimination_criteria, elimination_proposals
 from assistance.selectors.plans import (
     plan_rows,
@@ -91,8 +96,7 @@ def _target_context(request: HttpRequest, pk: int, add_form: MeasureAddForm | No
     continuing = measures_continuing(target=target, measures=measures)
     recordable = {tm.pk for tm in measures} if active else {tm.pk for tm in continuing}
     # the others left open at the elimination may only be closed (已完成 / 已终止)
-    closable = set() if active else {tm.pk for tm in measures if tm.status in OPEN_STATUSES} - recordable
-    closing = (MeasureStatus.COMPLETED, MeasureStatus.TERMINATED)
+    closable = {tm.pk for tm in measures_closable(target=target, measures=measures)}
     if may_plan and add_form is None:
         add_form = MeasureAddForm(initial={"start_on": today})
     risk_labels = dict(RiskType.choices)
@@ -111,7 +115,7 @@ def _target_context(request: HttpRequest, pk: int, add_form: MeasureAddForm | No
                 [
                     t
                     for t in MEASURE_WORKFLOW.available(tm, request.user)
-                    if tm.pk in recordable or (tm.pk in closable and t.target in closing)
+                    if tm.pk in recordable or (tm.pk in closable and t.target in CLOSING_STATUSES)
                 ],
                 tm.pk in recordable or tm.pk in closable,
                 tm.pk in closable,
