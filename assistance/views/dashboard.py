@@ -11,9 +11,11 @@ from django.utils import timezone
 
 from assistance.selectors.dashboard import (
     LEVEL_LABELS,
+    PANELS,
     Dashboard,
     dashboard_figures,
     dashboard_json,
+    dashboard_table,
 )
 from assistance.services.dashboard_xlsx import dashboard_table_xlsx
 from fanpin.core.roles import Permission, effective_role, role_can
@@ -60,15 +62,16 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def dashboard_xlsx(request: HttpRequest, table: str) -> HttpResponse:
-    data = _figures(request)
-    if table not in data.tables:
+    _require(request, Permission.VIEW_DASHBOARD)
+    if table not in PANELS:
         raise Http404("没有这个表格。")
-    t = data.tables[table]
-    content = dashboard_table_xlsx(table=t, region_name=data.name, year=data.year)
-    today = f"{timezone.localdate():%Y-%m-%d}"
+    region, year, today = _parse(request)
+    name, t = dashboard_table(user=request.user, region_code=region, key=table, year=year, today=today)
+    content = dashboard_table_xlsx(table=t, region_name=name, year=year)
+    day = f"{today:%Y-%m-%d}"
     response = HttpResponse(content, content_type=XLSX)
     response["Content-Disposition"] = attachment_disposition(
-        filename=f"{data.name}-{data.year}年-{t.title}-{today}.xlsx",
-        fallback=f"dashboard-{table}-{data.year}-{today}.xlsx",
+        filename=f"{name}-{year}年-{t.title}-{day}.xlsx",
+        fallback=f"dashboard-{table}-{year}-{day}.xlsx",
     )
     return response

@@ -12,6 +12,7 @@ import pytest
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 from openpyxl import load_workbook
 
 from assistance.models import MeasureStatus
@@ -364,3 +365,35 @@ def test_other_roles_have_no_dashboard(data: World) -> None:
         client.force_login(data.users[role])
         assert client.get("/dashboard/").status_code == 403
         assert "统计看板" not in client.get("/").content.decode()
+
+
+def test_each_table_xlsx_is_the_page_table_computed_alone(data: World, settings: Any) -> None:
+    """A table's .xlsx holds the rows the page shows, read by that panel alone (not the whole page),
+    and from the region's snapshot when one is cached; a region outside the user's is 404."""
+    from assistance.selectors.dashboard import PANELS
+
+    client = Client()
+    client.force_login(data.users["province"])
+    today = timezone.localdate()  # the .xlsx's day, as the page's
+    page = dashboard_figures(
+        user=data.users["province"], region_code="520100000000", year=today.year, today=today, use_cache=False
+    )
+    assert list(PANELS) == list(page.tables)  # every table of the page has its .xlsx
+    for key, table in page.tables.items():
+        with CaptureQueriesContext(connection) as alone:
+            response = client.get(f"/dashboard/{key}.xlsx", {"region": "520100000000", "year": today.year})
+        assert response.status_code == 200, key
+        sheet = list(load_workbook(io.BytesIO(response.content)).active.values)
+        header = next(i for i, row in enumerate(sheet) if row[0] == table.columns[0])
+        assert [list(row) for row in sheet[header + 1 : header + 1 + len(table.rows)]] == [
+            [float(v) if isinstance(v, Decimal) else "—" if v is None else v for v in row] for row in table.rows
+        ], key
+        # session, user, the read transaction's savepoint, its panel's reads (the page: 27 and more)
+        assert len(alone.captured_queries) <= 12, (key, len(alone.captured_queries))
+    assert client.get("/dashboard/regions.xlsx", {"region": "530000000000"}).status_code == 404
+    # with a snapshot cached, the .xlsx reads no figure at all
+    settings.DASHBOARD_CACHE_SECONDS = 600
+    client.get("/dashboard/", {"region": "520100000000", "year": today.year})
+    with CaptureQueriesContext(connection) as cached:
+        assert client.get("/dashboard/risks.xlsx", {"region": "520100000000", "year": today.year}).status_code == 200
+    assert len(cached.captured_queries) <= 3, [q["sql"][:80] for q in cached.captured_queries]

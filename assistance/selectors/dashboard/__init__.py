@@ -24,6 +24,7 @@ on commit, so every level shows the same figures at any moment.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import replace
 from decimal import Decimal
 from typing import Any
@@ -63,6 +64,7 @@ __all__ = [
     "LEVELS",
     "LEVEL_LABELS",
     "OPEN_STATES",
+    "PANELS",
     "SHANGHAI",
     "Dashboard",
     "OutsideScope",
@@ -72,6 +74,7 @@ __all__ = [
     "dashboard_json",
     "dashboard_region_resolve",
     "dashboard_snapshot_version",
+    "dashboard_table",
     "dashboard_version_key",
     "dashboard_version_scope",
     "leads_of_year",
@@ -115,12 +118,33 @@ def dashboard_figures(
     return data
 
 
+# The table panels in page order, by table key: ``dashboard_<key>_table`` makes the table ``<key>``.
+PANELS: dict[str, Callable[[DashboardReads], Table]] = {
+    panel.__name__.removeprefix("dashboard_").removesuffix("_table"): panel
+    for panel in (*TABLE_PANELS, *LOW_INCOME_PANELS, *DEADLINE_PANELS)
+}
+
+
+def dashboard_table(*, user: Any, region_code: str, key: str, year: int, today: dt.date) -> tuple[str, Table]:
+    """The region's name and one table of its dashboard (the table's .xlsx): from the region's
+    snapshot when one is cached, else computed alone — only the reads its panel needs, not the whole
+    page.  Raises ``OutsideScope``, and ``KeyError`` for a key no panel makes."""
+    panel = PANELS[key]
+    code, name = dashboard_region_resolve(user=user, region_code=region_code)  # the scope check, always
+    cached = cache.get(dashboard_cache_key(code=code, year=year, today=today))
+    if isinstance(cached, Dashboard):
+        return name, cached.tables[key]
+    with export_snapshot():
+        scope = DashboardScope(user=user, code=code, name=name, year=year, today=today, now=None)
+        return name, panel(DashboardReads(scope))
+
+
 def _figures(*, user: Any, code: str, name: str, year: int, today: dt.date, now: dt.datetime | None) -> Dashboard:
     """Every panel of one region and year (inside the caller's read transaction)."""
     computed_at = now or timezone.now()
     scope = DashboardScope(user=user, code=code, name=name, year=year, today=today, now=now)
     reads = DashboardReads(scope)
-    tables = [panel(reads) for panel in (*TABLE_PANELS, *LOW_INCOME_PANELS, *DEADLINE_PANELS)]
+    tables = [panel(reads) for panel in PANELS.values()]
     return Dashboard(
         code=code,
         name=name,
