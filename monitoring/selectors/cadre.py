@@ -91,6 +91,36 @@ def applications_in_scope(*, user: Any, status: str = "") -> QuerySet[Applicatio
     return qs.order_by("-created_at", "-id")
 
 
+HOUSEHOLD_PICKER_ALL = 300  # a scope of up to this many households is offered whole, as one list
+HOUSEHOLD_PICKER_FOUND = 50  # above it, at most this many households found by a search
+
+
+@dataclass(frozen=True)
+class HouseholdPicker:
+    """The households the visit and application forms offer.  A village cadre's scope is offered
+    whole; a township's or county's (thousands, up to 100 000) is searched first, as the household list
+    is, and the list holds what the search found plus the household already chosen."""
+
+    households: list[Household]
+    searchable: bool  # the scope is too large to list: the page shows a search
+    search: str
+    more: bool  # the search found more than the list shows
+
+
+def household_picker(*, user: Any, search: str = "", chosen: int | None = None) -> HouseholdPicker:
+    """Two or three queries whatever the scope's size: whether the scope has more than
+    ``HOUSEHOLD_PICKER_ALL`` households (a count of at most that many ids), then the households."""
+    scope = households_in_scope(user=user)
+    if scope.order_by().values("pk")[: HOUSEHOLD_PICKER_ALL + 1].count() <= HOUSEHOLD_PICKER_ALL:
+        return HouseholdPicker(households=list(scope), searchable=False, search="", more=False)
+    found = list(households_in_scope(user=user, search=search)[: HOUSEHOLD_PICKER_FOUND + 1]) if search else []
+    more = len(found) > HOUSEHOLD_PICKER_FOUND
+    found = found[:HOUSEHOLD_PICKER_FOUND]
+    if chosen is not None and all(h.pk != chosen for h in found):
+        found = list(scope.filter(pk=chosen)) + found  # nothing when the household is outside the scope
+    return HouseholdPicker(households=found, searchable=True, search=search, more=more)
+
+
 def household_for_visit(*, user: Any, pk: int) -> Household:
     """One household in scope (raises ``Household.DoesNotExist`` outside), with its head's name."""
     return Household.objects.for_user(user).annotate(head_name=_head_name_subquery()).get(pk=pk)

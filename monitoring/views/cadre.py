@@ -25,10 +25,15 @@ from fanpin.web.errors import form_errors_add
 from fanpin.web.mixins import client_ip
 from monitoring.forms_cadre import ApplicationForm, SelfReportForm, VisitForm
 from monitoring.models import Application, ApplicationStatus, Household
-from monitoring.selectors.cadre import applications_in_scope, cadre_home, household_for_visit
+from monitoring.selectors.cadre import (
+    HouseholdPicker,
+    applications_in_scope,
+    cadre_home,
+    household_for_visit,
+    household_picker,
+)
 from monitoring.selectors.campaigns import campaign_tasks_for_home
 from monitoring.selectors.followups import follow_up_rows, follow_ups_in_scope
-from monitoring.selectors.households import households_in_scope
 from monitoring.selectors.posters import application_source_counts
 from monitoring.services.applications import (
     RateLimited,
@@ -63,18 +68,29 @@ def cadre_home_view(request: HttpRequest) -> HttpResponse:
     return render(request, "monitoring/cadre_home.html", context)
 
 
+def _household_picker(request: HttpRequest, chosen: int | None) -> HouseholdPicker:
+    """The forms' households: the whole scope of a village, else what the page's search found (a
+    whole 身份证号 searched is logged as on the household list) and the household chosen or posted."""
+    search = request.GET.get("q", "").strip()
+    posted = request.POST.get("household", "")
+    if posted.isdigit():
+        chosen = int(posted)
+    id_number_search_record(user=request.user, search=search, ip_address=client_ip(request))
+    return household_picker(user=request.user, search=search, chosen=chosen)
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def visit_new_view(request: HttpRequest) -> HttpResponse:
     _require(request, Permission.RECORD_VISITS)
-    households = households_in_scope(user=request.user)
     initial: dict[str, Any] = {}
     if request.GET.get("household", "").isdigit():
         try:
             initial["household"] = household_for_visit(user=request.user, pk=int(request.GET["household"])).pk
         except Household.DoesNotExist:
             raise ObjectOutOfScope("农户") from None
-    form = VisitForm(request.POST or None, households=households, initial=initial)
+    picker = _household_picker(request, initial.get("household"))
+    form = VisitForm(request.POST or None, households=picker.households, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
             outcome = visit_record(actor=request.user, data=form.to_input(request.FILES.getlist("photos")))
@@ -87,16 +103,17 @@ def visit_new_view(request: HttpRequest) -> HttpResponse:
             messages.success(request, text)
             return redirect("monitoring:cadre_home")
     status = 400 if form.errors else 200
-    return render(request, "monitoring/visit_form.html", {"form": form, "active_nav": "cadre"}, status=status)
+    context = {"form": form, "picker": picker, "active_nav": "cadre"}
+    return render(request, "monitoring/visit_form.html", context, status=status)
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def application_new_view(request: HttpRequest) -> HttpResponse:
     _require(request, Permission.RECORD_VISITS)
-    households = households_in_scope(user=request.user)
-    initial = {"household": request.GET["household"]} if request.GET.get("household", "").isdigit() else {}
-    form = ApplicationForm(request.POST or None, households=households, initial=initial)
+    initial = {"household": int(request.GET["household"])} if request.GET.get("household", "").isdigit() else {}
+    picker = _household_picker(request, initial.get("household"))
+    form = ApplicationForm(request.POST or None, households=picker.households, initial=initial)
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         try:
@@ -118,7 +135,8 @@ def application_new_view(request: HttpRequest) -> HttpResponse:
                 messages.success(request, f"这条农户申报此前已保存（回执编号 {receipt}），未重复录入。")
             return redirect("monitoring:cadre_home")
     status = 400 if form.errors else 200
-    return render(request, "monitoring/application_form.html", {"form": form, "active_nav": "cadre"}, status=status)
+    context = {"form": form, "picker": picker, "active_nav": "cadre"}
+    return render(request, "monitoring/application_form.html", context, status=status)
 
 
 @login_required

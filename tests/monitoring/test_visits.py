@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 import uuid
 
 import pytest
@@ -234,3 +235,42 @@ def test_the_visit_form_for_another_villages_household_is_404(world: World) -> N
     client.force_login(world.users["village"])
     other = world.households[OTHER_VILLAGE]
     assert client.get(reverse("monitoring:visit_new") + f"?household={other.pk}").status_code == 404
+
+
+def test_a_county_searches_its_households_instead_of_a_list_of_all(world: World, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A township's or county's scope (up to 100 000 households) is not one <select>: the visit and
+    application forms offer a search, list what it found and the household chosen, and record for
+    the household chosen; a village's few households stay one list."""
+    monkeypatch.setattr("monitoring.selectors.cadre.HOUSEHOLD_PICKER_ALL", 2)
+    county = Client()
+    county.force_login(world.users["county"])
+    village = Client()
+    village.force_login(world.users["village"])
+    mine, other_village = world.households[VILLAGE], world.households[OTHER_VILLAGE]
+    outside = world.households["520102001001"]  # another county
+
+    def options(html: str) -> set[str]:
+        return set(re.findall(r'<option value="(\d+)"', html))
+
+    for name in ("monitoring:visit_new", "monitoring:application_new"):
+        page = county.get(reverse(name)).content.decode()
+        assert 'data-testid="household-picker-search"' in page and "请先查找" in page
+        assert options(page) == set()  # nothing listed before a search
+        found = county.get(reverse(name), {"q": other_village.household_no}).content.decode()
+        assert options(found) == {str(other_village.pk)}
+        assert options(county.get(reverse(name), {"q": outside.household_no}).content.decode()) == set()
+        assert "没有查到" in county.get(reverse(name), {"q": outside.household_no}).content.decode()
+        chosen = county.get(reverse(name), {"household": mine.pk}).content.decode()
+        assert options(chosen) == {str(mine.pk)} and "selected" in chosen
+        # the village cadre's one village (one household here) is still one list, no search
+        own = village.get(reverse(name)).content.decode()
+        assert 'data-testid="household-picker-search"' not in own and options(own) == {str(mine.pk)}
+    visit = {"household": other_village.pk, "visited_on": timezone.localdate().isoformat(), "visitors": "乡镇干部"}
+    visit |= {"income_change": "NONE", "client_uuid": str(uuid.uuid4())}
+    response = county.post(reverse("monitoring:visit_new"), visit)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert Visit.objects.filter(household=other_village).count() == 1
+    refused = county.post(
+        reverse("monitoring:visit_new"), visit | {"household": outside.pk, "client_uuid": str(uuid.uuid4())}
+    )
+    assert refused.status_code == 400 and not Visit.objects.filter(household=outside).exists()

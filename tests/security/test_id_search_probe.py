@@ -52,6 +52,18 @@ def _wrong_check(number: str) -> str:
     return _wrong_checks(number)[0]
 
 
+@pytest.fixture(autouse=True)
+def _forms_search(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The visit form searches instead of listing whenever the scope is larger than this (0: always)."""
+    monkeypatch.setattr("monitoring.selectors.cadre.HOUSEHOLD_PICKER_ALL", 0)
+
+
+def _form_options(client: Client, term: str) -> list[str]:
+    response = client.get(reverse("monitoring:visit_new"), {"q": term})
+    assert response.status_code == 200
+    return re.findall(r'<option value="(\d+)"', response.content.decode())
+
+
 def _page_rows(client: Client, name: str, term: str) -> list[str]:
     response = client.get(reverse(name), {"q": term})
     assert response.status_code == 200
@@ -77,6 +89,7 @@ def _surfaces(world: World, role: str) -> dict[str, object]:
     }
     if role in CADRE_ROLES:
         found["cadre home"] = lambda term: _page_rows(client, "monitoring:cadre_home", term)
+        found["visit form's household search"] = lambda term: _form_options(client, term)
     return found
 
 
