@@ -13,7 +13,7 @@ from monitoring.selectors.comparisons import source_switch_off_refusal
 from monitoring.services.comparisons import SOURCE_CODE, SOURCE_CODE_MESSAGE, comparison_source_save
 from monitoring.services.regions import region_code_validate, region_upsert
 
-from . import admin_calendar  # noqa: F401  (the calendar and the provinces' 办理时限, issue 18)
+from . import admin_calendar  # noqa: F401  (the calendar and the provinces' 办理时限)
 
 # Fields whose values the admin never shows, filters or searches by: the changelist accepts any lookup
 # on a model's own fields in its query string (``?phone__startswith=138``), which would tell a user the
@@ -219,7 +219,7 @@ class ComparisonSourceForm(forms.ModelForm):
 
 @admin.register(ComparisonSource)
 class ComparisonSourceAdmin(admin.ModelAdmin):
-    """信息比对来源 (issue 18): administrators add, rename, reorder or switch off a source (audited by
+    """信息比对来源: administrators add, rename, reorder or switch off a source (audited by
     ``comparison_source_save``); never deleted (its recorded results keep it: switch it off)."""
 
     form = ComparisonSourceForm

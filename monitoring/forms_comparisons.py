@@ -1,4 +1,4 @@
-"""Forms of 信息比对 (issue 18): one source's result, the household's 承诺授权 before 入户核实
+"""Forms of 信息比对: one source's result, the household's 承诺授权 before 入户核实
 (parsing only: the rules live in ``monitoring.services.comparisons``)."""
 
 from __future__ import annotations

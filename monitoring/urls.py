@@ -38,7 +38,7 @@ urlpatterns = [
     path("leads/<int:pk>/", leads.lead_detail_view, name="lead_detail"),
     path("leads/<int:pk>/consent-scan/", leads.lead_consent_scan_view, name="lead_consent_scan"),
     path("leads/<int:pk>/appeal/", appeals.lead_appeal_view, name="lead_appeal"),
-    # 办理时限 (issue 18): 受理, the working-day calendar, each province's time limits
+    # 办理时限: 受理, the working-day calendar, each province's time limits
     path("leads/<int:pk>/accept/", calendar_views.lead_accept_view, name="lead_accept"),
     path("calendar/", calendar_views.calendar_view, name="calendar"),
     path("calendar/import/", calendar_views.calendar_import_view, name="calendar_import"),
@@ -46,7 +46,7 @@ urlpatterns = [
     path("procedure/", calendar_views.procedure_settings_view, name="procedure_settings"),
     # 家庭收支核算 of the 12 months before the application / lead (before lead_act: not an action)
     path("leads/<int:pk>/accounting/", accounting.lead_accounting_view, name="lead_accounting"),
-    # 信息比对 (issue 18): the household's 承诺授权 before 入户核实, the county's result per source
+    # 信息比对: the household's 承诺授权 before 入户核实, the county's result per source
     path("leads/<int:pk>/consent/", comparisons.lead_consent_view, name="lead_consent"),
     path("leads/<int:pk>/comparisons/<str:source>/", comparisons.lead_comparison_view, name="lead_comparison"),
     path("leads/<int:pk>/<str:action>/", leads.lead_act_view, name="lead_act"),

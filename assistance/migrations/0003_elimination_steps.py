@@ -1,4 +1,4 @@
-# 风险消除 with identification's steps (issue 18): 入户核实, 12-month 核算, 民主评议, 村内公示, 乡镇审核 on the proposal.
+# 风险消除 with identification's steps: 入户核实, 12-month 核算, 民主评议, 村内公示, 乡镇审核 on the proposal.
 
 import django.db.models.deletion
 from django.conf import settings

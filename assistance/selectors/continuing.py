@@ -1,4 +1,4 @@
-"""Measures that outlive the risk (SPEC §5.6, issue 18): after 风险消除 some measures go on —
+"""Measures that outlive the risk (SPEC §5.6): after 风险消除 some measures go on —
 小额信贷 until the loan is repaid, 公益岗位 until the post ends, 雨露计划 until the pupil finishes, and
 any measure whose end date lies after the elimination — and are still recorded (progress,
 completion, the county's edits, audited) until they are closed.  Every other measure of an

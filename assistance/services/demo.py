@@ -131,7 +131,7 @@ def _verification(start: dt.date) -> Verification:
 
 @transaction.atomic
 def _accounting_record(lead: Lead, village: User) -> None:
-    """At 入户核实 the village records the 12-month 家庭收支核算 (issue 19): the household's latest
+    """At 入户核实 the village records the 12-month 家庭收支核算: the household's latest
     annual income figures and the window's ledger, as a cadre would start from them."""
     lead = Lead.objects.select_related("household").get(pk=lead.pk)  # its 发现时间 may have been moved back
     latest = lead.household.incomes.order_by("-year").first()
@@ -256,11 +256,11 @@ def demo_workflow_play(*, direct: int = 20, rejected: int = 5) -> DemoWorkflowSu
             if j == 0:
                 measure_status_set(actor=county, pk=item.pk, status=MeasureStatus.IN_PROGRESS, note="演示：已落实")
 
-    demo_comparisons_record(village=village, county=county, today=today)  # 信息比对 (issue 18)
-    demo_follow_ups_age(today=today)  # 绿色通道补办: the past direct confirmations overdue (issue 18)
+    demo_comparisons_record(village=village, county=county, today=today)  # 信息比对
+    demo_follow_ups_age(today=today)  # 绿色通道补办: the past direct confirmations overdue
     demo_follow_ups_complete(today=today)  # … half of them since completed by their village
-    announcements_demo_prepare()  # 公告: the demo province also announces its 不予纳入 (issue 18)
-    demo_campaign_start(village=village, county=county, today=today)  # 回头看, partly visited (issue 18)
+    announcements_demo_prepare()  # 公告: the demo province also announces its 不予纳入
+    demo_campaign_start(village=village, county=county, today=today)  # 回头看, partly visited
     # Visits: each target with a past (within the last 90 days, every item secured), then five more
     # households of the demo village.
     visited = list(identified)
@@ -281,5 +281,5 @@ def demo_workflow_play(*, direct: int = 20, rejected: int = 5) -> DemoWorkflowSu
             ),
         )
         summary.visits += 1
-    demo_eliminations_play(village=village, township=township, county=county, today=today)  # 风险消除 steps (issue 18)
+    demo_eliminations_play(village=village, township=township, county=county, today=today)  # 风险消除 steps
     return summary

@@ -1,4 +1,4 @@
-"""Demo: 风险消除 proposals of the demo village at every step (issue 18), so that every elimination
+"""Demo: 风险消除 proposals of the demo village at every step, so that every elimination
 page has something to show and the 公告 lists eliminations.
 
 Called once at the end of the demo workflow (``assistance.services.demo``), after the visits.  The

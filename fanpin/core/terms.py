@@ -1,4 +1,4 @@
-"""The glossary: the words that name the monitored population, set per deployment (issue 19, SPEC §2.1).
+"""The glossary: the words that name the monitored population, set per deployment (SPEC §2.1).
 
 The transition period ended in 2025; from 2026 policy speaks of 防止返贫致贫. A deployment chooses its
 term set with ``FANPIN_TERMS`` (``"2026"``, the default, or ``"2020"``); every label, export header and

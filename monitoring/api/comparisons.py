@@ -1,4 +1,4 @@
-"""/api/v1/comparisons/: 信息比对 of leads (issue 18) — list the current results in the user's scope
+"""/api/v1/comparisons/: 信息比对 of leads — list the current results in the user's scope
 (``?lead=ID`` for one lead) and record one (county staff; the same service and rules as the page:
 consent on file, open lead, 有异常 with a note, a judgement only on 有异常).
 

@@ -1,4 +1,4 @@
-"""Household list and search at 1 000 000 households (issue 10).
+"""Household list and search at 1 000 000 households.
 
 * ``household_village_no`` (village, household_no): the list is ordered by village then 户编号 and
   scoped by a range of village codes, so a region's page is a range scan of this index.

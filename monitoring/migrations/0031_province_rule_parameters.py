@@ -1,4 +1,4 @@
-# A province's own screening rule parameters (issue 18, item 5): NULL = the national value.
+# A province's own screening rule parameters: NULL = the national value.
 
 import django.db.models.deletion
 from django.conf import settings

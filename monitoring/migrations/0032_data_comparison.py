@@ -1,4 +1,4 @@
-# 信息比对 (issue 18): the sources administrators edit (seeded with the five of SPEC §5.6) and one
+# 信息比对: the sources administrators edit (seeded with the five of SPEC §5.6) and one
 # current comparison result per lead and source.
 
 import django.db.models.deletion

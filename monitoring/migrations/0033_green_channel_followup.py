@@ -1,4 +1,4 @@
-# 绿色通道补办 (green channel follow-up, issue 18 part 6): the FollowUp model, and follow-ups opened
+# 绿色通道补办 (green channel follow-up): the FollowUp model, and follow-ups opened
 # for the direct confirmations made before it existed (decision record 2026-12-04-green-channel-follow-up).
 
 import django.db.models.deletion

@@ -1,4 +1,4 @@
-# 回头看 and yearly 信息采集 campaigns and their per-household tasks (issue 18 part 7).
+# 回头看 and yearly 信息采集 campaigns and their per-household tasks.
 
 import django.db.models.deletion
 from django.conf import settings

@@ -1,4 +1,4 @@
-"""家庭收支核算 at 入户核实 (issue 19, item 5): the 12 months before the application or lead date.
+"""家庭收支核算 at 入户核实: the 12 months before the application or lead date.
 
 The village records the four income types, the household size and the out-of-pocket rigid
 expenditures of the window (taken from the ledger, changed only with a reason); fanpin judges them

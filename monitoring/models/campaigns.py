@@ -1,4 +1,4 @@
-"""回头看 and yearly 信息采集 campaigns (SPEC §5.6, issue 18 part 7).
+"""回头看 and yearly 信息采集 campaigns (SPEC §5.6).
 
 The county starts a campaign over a set of households (all active targets, all 脱贫户 of chosen
 villages, or households whose latest per-capita income is below k × the monitoring line); each

@@ -1,4 +1,4 @@
-"""Household changes reviewed by the county (issue 19, SPEC §2.1): 分户, 合户, a member moving to
+"""Household changes reviewed by the county (SPEC §2.1): 分户, 合户, a member moving to
 another household, a change of 户类型, a death or removal.
 
 A member import (or, later, a cadre's form) never writes such a change itself: it proposes a

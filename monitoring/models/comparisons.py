@@ -1,4 +1,4 @@
-"""信息比对 (SPEC §5.6, issue 18): with the household's consent on file, the county compares the
+"""信息比对 (SPEC §5.6): with the household's consent on file, the county compares the
 household with other registers — a list administrators edit (``ComparisonSource``) — and records
 one current result per lead and source (``DataComparison``): 无异常 / 有异常, a note, and for 有异常
 the county's written judgement (研判意见) before 乡镇审核 may go on.

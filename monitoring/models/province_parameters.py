@@ -1,4 +1,4 @@
-"""A province's own rule parameters (issue 18, item 5): the numbers of SPEC §4 a province sets for
+"""A province's own rule parameters: the numbers of SPEC §4 a province sets for
 itself, each falling back to the national value (``ScreeningParameters``, id 1) when not set.
 
 One row per province at most, all values nullable: ``NULL`` (or a name absent from

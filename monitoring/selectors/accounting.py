@@ -1,4 +1,4 @@
-"""Reads of the 12-month 家庭收支核算 (issue 19, item 5): the window, the ledger's figures for it, the
+"""Reads of the 12-month 家庭收支核算: the window, the ledger's figures for it, the
 province's deduction setting, and the judgement.
 
 The judgement is the screening rules' own: ``WINDOW_RULES`` names declarations of

@@ -1,4 +1,4 @@
-"""Reads of the 回头看 / 信息采集 campaigns (SPEC §5.6, issue 18 part 7).
+"""Reads of the 回头看 / 信息采集 campaigns (SPEC §5.6).
 
 Which households a selection picks (one queryset, used by the start as an ``INSERT … SELECT``),
 which campaigns a user sees, completion per township and village (one grouped count), a village's

@@ -1,4 +1,4 @@
-"""Reads of 信息比对 (SPEC §5.6, issue 18): the lead page's panel, what holds 审核 back, when a
+"""Reads of 信息比对 (SPEC §5.6): the lead page's panel, what holds 审核 back, when a
 lead's comparisons were done (for the time limits), the export cell, who sees the notes.
 
 The one rule of what a comparison holds back is ``comparisons_refusal``: the review services

@@ -1,4 +1,4 @@
-"""Reads for the review of household changes and of likely duplicate persons (issue 19)."""
+"""Reads for the review of household changes and of likely duplicate persons."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The one resolution of a province's rule parameters (issue 18, item 5).
+"""The one resolution of a province's rule parameters.
 
 Every parameter of SPEC §4 an administrator may change — the screening rules' (declared in
 ``monitoring.models.screening_rules``), the scale bounds, the 医保 alert thresholds — has a national

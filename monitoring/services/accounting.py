@@ -1,4 +1,4 @@
-"""Writes of the 12-month 家庭收支核算 (issue 19, item 5): the village records it at 入户核实, the
+"""Writes of the 12-month 家庭收支核算: the village records it at 入户核实, the
 confirmation keeps it with the target, an administrator sets a province's deduction method.
 
 Every write is audited (``income_accounting`` / ``income_accounting_setting``); bad input is refused

@@ -1,4 +1,4 @@
-"""Writes of the 回头看 / 信息采集 campaigns (SPEC §5.6, issue 18 part 7).
+"""Writes of the 回头看 / 信息采集 campaigns (SPEC §5.6).
 
 * ``campaign_start``: the county (or an administrator, for a county they choose) starts a campaign;
   its tasks are written by one ``INSERT … SELECT`` from the selection's queryset, and the start is

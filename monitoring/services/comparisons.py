@@ -1,4 +1,4 @@
-"""Writes of 信息比对 (SPEC §5.6, issue 18).
+"""Writes of 信息比对 (SPEC §5.6).
 
 * ``lead_consent_record``: the household's signed 承诺授权 (and its scan) recorded on an open lead
   before 入户核实, so that the county may compare before the village's verification; the

@@ -421,7 +421,7 @@ def demo_generate(*, households: int = 2000, seed: int = 2020, with_users: bool 
     # the planner takes the freshly filled tables for empty.
     _demo_household_changes(gen, villages)
     _demo_roster()
-    calendar_sample_load()  # 办理时限: the sample 2026/2027 holidays, marked as sample data (issue 18)
+    calendar_sample_load()  # 办理时限: the sample 2026/2027 holidays, marked as sample data
     tables_analyze(models=[Region, Household, Member, AnnualIncome, RigidExpenditure])
 
     if with_users:
@@ -430,14 +430,14 @@ def demo_generate(*, households: int = 2000, seed: int = 2020, with_users: bool 
 
 
 def _demo_roster() -> None:
-    """A small 民政 roster of the first county (issue 19: both populations on the pages)."""
+    """A small 民政 roster of the first county (both populations on the pages)."""
     from monitoring.services.demo_rosters import demo_roster_write
 
     demo_roster_write(county=COUNTIES[0][0], line=DEMO_LINE)
 
 
 def _demo_household_changes(gen: _Generator, villages: list[str]) -> None:
-    """For the 农户变更审核 page (issue 19): in the first village a member's move to another household
+    """For the 农户变更审核 page: in the first village a member's move to another household
     and a household's 户类型 change wait for the county, as a member import proposes them; and one
     person of the county appears twice (same name and birth date, another 身份证号)."""
     from monitoring.services.household_changes import ChangeProposal, household_changes_propose

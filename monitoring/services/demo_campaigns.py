@@ -1,4 +1,4 @@
-"""The demo's 回头看 campaign (issue 18 part 7), for ``make demo`` only (called by
+"""The demo's 回头看 campaign, for ``make demo`` only (called by
 ``assistance.services.demo.demo_workflow_play``): the county started a 回头看 two weeks ago over the
 脱贫户 of the demo village and two more villages of its township; the village has visited a few of
 them since (through ``visit_record``, which completes their tasks), so the campaign is partly done

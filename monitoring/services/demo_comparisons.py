@@ -1,4 +1,4 @@
-"""信息比对 in the demo (issue 18): the demo village's leads waiting for the township and the county
+"""信息比对 in the demo: the demo village's leads waiting for the township and the county
 get comparison results — one 有异常 still awaiting the county's judgement (the township's 审核 is
 held back), one judged, one complete without anomaly, one half done — and two new leads their
 承诺授权 recorded before 入户核实 (one with its first results).  Called once from the demo workflow

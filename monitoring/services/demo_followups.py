@@ -1,4 +1,4 @@
-"""绿色通道补办 in the demo (issue 18): the demo county's targets confirmed directly "months ago"
+"""绿色通道补办 in the demo: the demo county's targets confirmed directly "months ago"
 (``assistance.services.demo.demo_workflow_play`` confirms them today with a past 识别日期) had their
 follow-up opened on that past day, so their owed steps are long overdue — what the county's 待办,
 the follow-up list's 已超期 filter and the target pages show; the 20 confirmed today stay on time.

@@ -1,4 +1,4 @@
-"""A small 民政 roster for the demo (issue 19): 低保, 特困, 低保边缘 and 刚性支出困难 lines of the
+"""A small 民政 roster for the demo: 低保, 特困, 低保边缘 and 刚性支出困难 lines of the
 first county, written through the real service (``rosters_write``), so that the household page,
 the roster list, the dashboard's overlap panel and the cadre's due list show both populations.
 

@@ -1,4 +1,4 @@
-"""Household changes reviewed by the county (issue 19, SPEC §2.1).
+"""Household changes reviewed by the county (SPEC §2.1).
 
 A member or household import that would move a member to another household, change a household's
 户类型 or mark a member dead or removed proposes a ``HouseholdChange`` instead of writing it

@@ -1,4 +1,4 @@
-"""Changing a province's own rule parameters (issue 18, item 5).
+"""Changing a province's own rule parameters.
 
 Administrators change any province's, a provincial user their own province's; nobody else (a city
 or county user: 403; a provincial user asking for another province: 404).  A value set to ``None``

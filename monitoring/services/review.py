@@ -208,7 +208,7 @@ def verification_refusal(lead: Lead) -> str:
         return "该线索的农户承诺授权未签署，不能审核或确定；请补签授权书后重新核实，或“不予纳入”。"
     if lead.appraisal_outcome != AppraisalOutcome.AGREED:
         return "该线索的民主评议未通过，不能审核或确定；请“不予纳入”并写明理由。"
-    # 信息比对: a 有异常 without the county's written judgement (the one rule, issue 18)
+    # 信息比对: a 有异常 without the county's written judgement (the one rule)
     return comparisons_refusal(lead_id=lead.pk)
 
 
@@ -314,7 +314,7 @@ def _confirm(*, lead_id: int, actor: Any, opinion: str, decision: Decision, name
                 )
         except IntegrityError:
             raise ValidationError(f"该户已是监测中的{term('target')}，不能重复确定。") from None
-        # the 12-month 家庭收支核算 the county decided on stays with the target (issue 19)
+        # the 12-month 家庭收支核算 the county decided on stays with the target
         income_accounting_keep(lead=lead, target=target, actor=actor)
         if name == "confirm_direct":  # the green channel owes the steps the lead lacked (SPEC §5.6)
             follow_up_open(target=target, lead=lead, actor=actor, today=_today())

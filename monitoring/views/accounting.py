@@ -1,4 +1,4 @@
-"""Pages of the 12-month 家庭收支核算 (issue 19, item 5): the village's form on a lead, and the
+"""Pages of the 12-month 家庭收支核算: the village's form on a lead, and the
 provinces' deduction setting (administrators, beside the rule parameters)."""
 
 from __future__ import annotations

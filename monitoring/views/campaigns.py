@@ -1,5 +1,5 @@
 """回头看 / 信息采集 campaigns: the list, the county's start form, the campaign page (completion per
-township and village), a village's task list, closing, and the export (issue 18 part 7)."""
+township and village), a village's task list, closing, and the export."""
 
 from __future__ import annotations
 

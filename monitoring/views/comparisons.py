@@ -1,4 +1,4 @@
-"""Pages of 信息比对 (issue 18): the county records one source's result on a lead (a page, or the
+"""Pages of 信息比对: the county records one source's result on a lead (a page, or the
 form inside the lead page's panel by htmx); the village or county records the household's
 承诺授权 before 入户核实."""
 

@@ -1,5 +1,5 @@
 """农户变更审核: pending household changes side by side, the county's accept / reject, and the list of
-likely duplicate persons (issue 19).  County staff decide; township and village staff (and the
+likely duplicate persons.  County staff decide; township and village staff (and the
 leaders above) see their own region's changes read-only."""
 
 from __future__ import annotations

@@ -265,13 +265,13 @@ def _render_detail(
         "active_nav": "leads",
         "mask_ids": True,
         "may_see_scan": role_can(effective_role(user), Permission.VIEW_CONSENT_SCANS),
-        # 家庭收支核算 of the 12 months before (issue 19): beside the screening evidence
+        # 家庭收支核算 of the 12 months before: beside the screening evidence
         "accounting": accounting_panel(lead=lead),
         "may_record_accounting": not accounting_closed_reason(lead) and may_record_accounting(user),
-        # 办理时限 (issue 18): each identification step's start, due date and status
+        # 办理时限: each identification step's start, due date and status
         "deadlines": lead_deadlines(lead=lead, today=timezone.localdate()),
         "may_accept": lead.is_open and lead.accepted_on is None and may_accept(user),
-        # 信息比对 (issue 18): every active source's result, the consent, what the user may do
+        # 信息比对: every active source's result, the consent, what the user may do
         "comparisons": comparison_panel(lead=lead, user=user),
     }
     return render(request, "monitoring/lead_detail.html", context, status=status)

@@ -1,4 +1,4 @@
-"""Pages of the provinces' own rule parameters (issue 18, item 5): the list of provinces
+"""Pages of the provinces' own rule parameters: the list of provinces
 (administrators: all; a provincial user: their own), one province's values with 沿用全国默认值 or
 the province's own, save / reset to national (audited, with a reason), and the what-if preview of
 the proposed values over that province's counties (htmx, nothing saved)."""

@@ -1,4 +1,4 @@
-"""办理时限 on the dashboard (issue 18): open leads per child region and how many have a step past
+"""办理时限 on the dashboard: open leads per child region and how many have a step past
 its time limit (``monitoring.selectors.deadlines``: the same rule as the queue's 「超期」 filter).
 One query; the figures are of ``today`` (the dashboard's snapshot is per day)."""
 

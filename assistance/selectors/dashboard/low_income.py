@@ -1,4 +1,4 @@
-"""Both populations on the dashboard (issue 19 item 3): the households that are targets, the rural
+"""Both populations on the dashboard: the households that are targets, the rural
 low-income households of 民政 (a current 低保, 特困, 低保边缘 or 刚性支出困难 line), and their overlap,
 per child region and per 救助类别.
 

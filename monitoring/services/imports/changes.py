@@ -1,4 +1,4 @@
-"""What the member and household imports propose instead of writing (issue 19, SPEC §2.1).
+"""What the member and household imports propose instead of writing (SPEC §2.1).
 
 A row that would move an existing member to another household, change an existing household's
 户类型, or mark a member dead or removed (成员状态 死亡 / 注销) writes nothing of that: the rest of

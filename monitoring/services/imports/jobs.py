@@ -241,7 +241,7 @@ class _ProgressReporter:
 # and raise or merge leads (with their audit rows).
 WRITTEN_MODELS: dict[str, tuple[type[Any], ...]] = {
     ImportKind.REGIONS: (Region,),
-    ImportKind.HOUSEHOLDS: (Household, HouseholdChange, AuditEntry),  # 户类型 changes wait (issue 19)
+    ImportKind.HOUSEHOLDS: (Household, HouseholdChange, AuditEntry),  # 户类型 changes wait
     ImportKind.MEMBERS: (Member, HouseholdChange, AuditEntry),  # moves, deaths and removals wait
     ImportKind.INCOMES: (AnnualIncome,),
     ImportKind.EXPENDITURES: (RigidExpenditure,),

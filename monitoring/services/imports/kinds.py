@@ -262,7 +262,7 @@ class HouseholdsHandler(KindHandler):
             for v in Household.objects.filter(household_no__in=numbers).values("id", "household_no", *fields)
         }
         objs: list[Any] = []
-        proposals, held = [], set()  # 户类型 changes wait for the county (issue 19)
+        proposals, held = [], set()  # 户类型 changes wait for the county
         for r in rows:
             old = existing.get(r.values["household_no"], {})
             obj = Household(
@@ -392,7 +392,7 @@ class MembersHandler(KindHandler):
                 "id", "id_number", *self.FIELDS, "household__household_no", "household__village_id"
             )
         }
-        # A move to another household, a death or a removal waits for the county (issue 19): the
+        # A move to another household, a death or a removal waits for the county: the
         # member keeps their household and 与户主关系 (a death or removal: every value) meanwhile.
         populated = households_populated({r.refs["household_id"] for r in rows if r.values["id_number"] in existing})
         proposals, held = [], set()

@@ -324,7 +324,7 @@ SPECS: dict[str, KindSpec] = {
             _enum("在校情况", "schooling", Schooling, allow_empty=True),
             _enum("务工情况", "employment", Employment, allow_empty=True),
             Column("是否参加医保", "has_medical_insurance", parse_bool),
-            # issue 19: 死亡 / 注销 proposes the member's removal to the county (空 = 正常)
+            # 死亡 / 注销 proposes the member's removal to the county (空 = 正常)
             _enum("成员状态", "status", MemberStatus, allow_empty=True, optional_column=True),
         ),
     ),
