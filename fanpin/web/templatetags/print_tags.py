@@ -7,6 +7,7 @@ renderer draws fast and scales without smoothing (``image-rendering: pixelated``
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any
 
@@ -23,7 +24,10 @@ register = template.Library()
 QUIET_ZONE = 2  # modules of white around the code (scanners need some; the card leaves more)
 
 
+@functools.lru_cache(maxsize=2048)
 def _qr(data: str) -> segno.QRCode:
+    """The code of one address, kept: a card printed again, its page then its PDF, and the village
+    batch after the single cards encode each status address once (a code is a few hundred bytes)."""
     return segno.make(data, error="m", micro=False)
 
 
