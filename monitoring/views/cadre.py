@@ -68,15 +68,19 @@ def cadre_home_view(request: HttpRequest) -> HttpResponse:
     return render(request, "monitoring/cadre_home.html", context)
 
 
+def _household_pk(value: str) -> int | None:
+    """A household's id from a link or a post: ASCII digits only (``"²".isdigit()`` is true, but
+    ``int("²")`` fails; ``"１２"`` is no id either), else None."""
+    return int(value) if value.isascii() and value.isdigit() else None
+
+
 def _household_picker(request: HttpRequest, chosen: int | None) -> HouseholdPicker:
     """The forms' households: the whole scope of a village, else what the page's search found (a
     whole 身份证号 searched is logged as on the household list) and the household chosen or posted."""
     search = request.GET.get("q", "").strip()
-    posted = request.POST.get("household", "")
-    if posted.isdigit():
-        chosen = int(posted)
+    posted = _household_pk(request.POST.get("household", ""))
     id_number_search_record(user=request.user, search=search, ip_address=client_ip(request))
-    return household_picker(user=request.user, search=search, chosen=chosen)
+    return household_picker(user=request.user, search=search, chosen=posted if posted is not None else chosen)
 
 
 @login_required
@@ -84,9 +88,10 @@ def _household_picker(request: HttpRequest, chosen: int | None) -> HouseholdPick
 def visit_new_view(request: HttpRequest) -> HttpResponse:
     _require(request, Permission.RECORD_VISITS)
     initial: dict[str, Any] = {}
-    if request.GET.get("household", "").isdigit():
+    linked = _household_pk(request.GET.get("household", ""))
+    if linked is not None:
         try:
-            initial["household"] = household_for_visit(user=request.user, pk=int(request.GET["household"])).pk
+            initial["household"] = household_for_visit(user=request.user, pk=linked).pk
         except Household.DoesNotExist:
             raise ObjectOutOfScope("农户") from None
     picker = _household_picker(request, initial.get("household"))
@@ -111,7 +116,8 @@ def visit_new_view(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def application_new_view(request: HttpRequest) -> HttpResponse:
     _require(request, Permission.RECORD_VISITS)
-    initial = {"household": int(request.GET["household"])} if request.GET.get("household", "").isdigit() else {}
+    linked = _household_pk(request.GET.get("household", ""))
+    initial = {"household": linked} if linked is not None else {}
     picker = _household_picker(request, initial.get("household"))
     form = ApplicationForm(request.POST or None, households=picker.households, initial=initial)
     if request.method == "POST" and form.is_valid():

@@ -274,3 +274,15 @@ def test_a_county_searches_its_households_instead_of_a_list_of_all(world: World,
         reverse("monitoring:visit_new"), visit | {"household": outside.pk, "client_uuid": str(uuid.uuid4())}
     )
     assert refused.status_code == 400 and not Visit.objects.filter(household=outside).exists()
+
+
+@pytest.mark.parametrize("value", ["²", "٣", "１２"])
+def test_a_household_number_in_other_digits_is_no_household_not_an_error(world: World, value: str) -> None:
+    """``"²".isdigit()`` is true but ``int("²")`` fails: the forms take a household number of ASCII
+    digits only, from a link (``?household=``) or posted, and ignore any other (no server error)."""
+    client = Client(raise_request_exception=False)
+    client.force_login(world.users["county"])
+    for name in ("monitoring:visit_new", "monitoring:application_new"):
+        assert client.get(reverse(name), {"household": value}).status_code == 200, name
+        posted = client.post(reverse(name), {"household": value, "visitors": "x", "client_uuid": str(uuid.uuid4())})
+        assert posted.status_code == 400, name
