@@ -79,8 +79,10 @@ def _household_picker(request: HttpRequest, chosen: int | None) -> HouseholdPick
     whole 身份证号 searched is logged as on the household list) and the household chosen or posted."""
     search = request.GET.get("q", "").strip()
     posted = _household_pk(request.POST.get("household", ""))
-    id_number_search_record(user=request.user, search=search, ip_address=client_ip(request))
-    return household_picker(user=request.user, search=search, chosen=posted if posted is not None else chosen)
+    picker = household_picker(user=request.user, search=search, chosen=posted if posted is not None else chosen)
+    if picker.searchable:  # a village's list searched nothing: nothing to log
+        id_number_search_record(user=request.user, search=search, ip_address=client_ip(request))
+    return picker
 
 
 @login_required

@@ -286,3 +286,22 @@ def test_a_household_number_in_other_digits_is_no_household_not_an_error(world: 
         assert client.get(reverse(name), {"household": value}).status_code == 200, name
         posted = client.post(reverse(name), {"household": value, "visitors": "x", "client_uuid": str(uuid.uuid4())})
         assert posted.status_code == 400, name
+
+
+def test_a_whole_id_number_is_logged_only_where_the_form_searched(world: World, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The village cadre's form lists its village whole and searches nothing: a ``?q=`` with a whole
+    身份证号 there writes no 按完整身份证号搜索 to the access log; a township's search does."""
+    from fanpin.core.models import AccessLog
+
+    monkeypatch.setattr("monitoring.selectors.cadre.HOUSEHOLD_PICKER_ALL", 1)
+    member = world.households[VILLAGE].members.exclude(id_number="").first()
+    assert member is not None
+    village = Client()
+    village.force_login(world.users["village"])
+    assert village.get(reverse("monitoring:visit_new"), {"q": member.id_number}).status_code == 200
+    assert not AccessLog.objects.filter(action=AccessLog.Action.VIEW_ID).exists()
+    township = Client()
+    township.force_login(world.users["township"])
+    page = township.get(reverse("monitoring:visit_new"), {"q": member.id_number}).content.decode()
+    assert f'<option value="{world.households[VILLAGE].pk}"' in page
+    assert AccessLog.objects.filter(action=AccessLog.Action.VIEW_ID, actor=world.users["township"]).count() == 1
