@@ -102,6 +102,8 @@ def households_matching(qs: QuerySet[Household], *, search: str) -> QuerySet[Hou
     search = search.strip()
     if not search:
         return qs
+    if "\x00" in search:  # no 户编号, name or 身份证号 holds one, and PostgreSQL refuses it in a parameter
+        return qs.none()
     return qs.filter(_InSubqueryArray(F("pk"), _household_ids_matching(search=search)))
 
 

@@ -174,3 +174,18 @@ def test_api_search_finds_what_the_page_finds_in_the_same_two_queries(world: Wor
     outside = world.households["530101001001"]  # another province
     assert api.get("/api/v1/households/", {"search": outside.household_no}).json()["count"] == 0
     assert api.get("/api/v1/households/", {"search": "x" * 65}).status_code == 400  # bounded input
+
+
+def test_a_search_term_with_a_nul_character_finds_nothing_and_is_no_error(world: World, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """PostgreSQL refuses a NUL character in a text parameter (psycopg raises): the pages that
+    read ``?q=`` themselves (the cadre home, the visit and application forms' household search)
+    find nothing for it instead of failing; the household list's form refuses it already."""
+    monkeypatch.setattr("monitoring.selectors.cadre.HOUSEHOLD_PICKER_ALL", 0)
+    client = Client(raise_request_exception=False)
+    client.force_login(world.users["county"])
+    target = world.households["520101001001"]
+    for name in ("monitoring:cadre_home", "monitoring:visit_new", "monitoring:application_new"):
+        response = client.get(reverse(name), {"q": target.household_no + "\x00"})
+        assert response.status_code == 200, name
+        assert f'<option value="{target.pk}"' not in response.content.decode(), name
+    assert not households_in_scope(user=world.users["county"], search="\x00").exists()
