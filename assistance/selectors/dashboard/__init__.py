@@ -132,7 +132,7 @@ def dashboard_table(*, user: Any, region_code: str, key: str, year: int, today: 
     panel = PANELS[key]
     code, name = dashboard_region_resolve(user=user, region_code=region_code)  # the scope check, always
     cached = cache.get(dashboard_cache_key(code=code, year=year, today=today))
-    if isinstance(cached, Dashboard):
+    if isinstance(cached, Dashboard) and key in cached.tables:  # a snapshot older than the table has none
         return name, cached.tables[key]
     with export_snapshot():
         scope = DashboardScope(user=user, code=code, name=name, year=year, today=today, now=None)
