@@ -222,6 +222,18 @@
     });
   }
 
+  /* A township's or county's form lists only what its search found (the search needs the server):
+   * offline the search is not sent (the page kept for another search would come back), and the
+   * households found when online stay to choose from. */
+  var search = document.querySelector("[data-testid=household-picker-search]");
+  if (search) {
+    search.addEventListener("submit", function (event) {
+      if (navigator.onLine) return;
+      event.preventDefault();
+      say("离线时无法查找农户：「农户」中是联网时查到的农户，联网后再查找其他农户。");
+    });
+  }
+
   sendBtn.addEventListener("click", function () { sync(); });
   window.addEventListener("online", function () { sync(); });
   window.addEventListener("offline", function () { render(); });

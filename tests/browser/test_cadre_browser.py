@@ -105,3 +105,42 @@ def test_cadre_records_visits_online_and_offline(browser, live_server, world: Wo
         assert str(uuid.UUID(str(sent.client_uuid))) == str(sent.client_uuid)
     finally:
         context.close()
+
+
+def test_a_township_searches_online_and_records_the_household_found_offline(
+    browser, live_server, world: World, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    """A township's form lists only the households its search found (the scope is too large to
+    list): offline the search cannot run, and the page says so instead of showing the copy kept
+    for another search; the visit to the household found is queued and sent when back online."""
+    monkeypatch.setattr("monitoring.selectors.cadre.HOUSEHOLD_PICKER_ALL", 0)
+    hh = world.households[VILLAGE]
+    context = browser.new_context(
+        locale="zh-CN", viewport={"width": 375, "height": 812}, is_mobile=True, has_touch=True
+    )
+    page = context.new_page()
+    page.set_default_timeout(15000)
+    try:
+        login(page, live_server, "township")
+        page.goto(f"{live_server.url}/monitoring/cadre/visits/new/")
+        expect(page.get_by_test_id("household-picker-search")).to_contain_text("请先查找")
+        page.get_by_placeholder("户编号、户主或成员姓名").fill(hh.household_no)
+        page.get_by_role("button", name="查找").click()
+        expect(page.locator("#id_household option")).to_have_count(2)  # 请选择农户 and the household found
+        searched = page.url
+        context.set_offline(True)
+        expect(page.get_by_test_id("network-state")).to_have_text("离线")
+        page.get_by_placeholder("户编号、户主或成员姓名").fill("王")
+        page.get_by_role("button", name="查找").click()
+        expect(page.locator("#queue-message")).to_contain_text("离线时无法查找农户")
+        assert page.url == searched
+        page.locator("#id_household").select_option(str(hh.pk))
+        page.get_by_label("走访人").fill("乡镇干部")
+        page.get_by_role("button", name="保存走访记录").click()
+        expect(page.get_by_test_id("queue-count")).to_have_text("1 条待上传")
+        assert not Visit.objects.exists()
+        context.set_offline(False)
+        expect(page.get_by_test_id("queue-count")).to_have_text("0 条待上传")
+        assert Visit.objects.get().household_id == hh.pk
+    finally:
+        context.close()
