@@ -102,7 +102,8 @@ class VisitViewSet(ScopedAPIViewMixin, mixins.CreateModelMixin, viewsets.ReadOnl
 
     def get_queryset(self) -> QuerySet[Visit]:
         household = self.request.query_params.get("household", "")
-        return visits_in_scope(user=self.request.user, household_id=int(household) if household.isdigit() else None)
+        household_id = int(household) if household.isascii() and household.isdigit() else None  # not "²"
+        return visits_in_scope(user=self.request.user, household_id=household_id)
 
     def get_serializer_class(self) -> Any:
         return VisitInputSerializer if self.action == "create" else VisitSerializer

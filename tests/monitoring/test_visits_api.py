@@ -136,3 +136,10 @@ def test_application_create_is_idempotent_on_client_uuid(world: World) -> None:
     clash = client.post("/api/v1/applications/", {**sent, "household": second.pk})
     assert clash.status_code == 400 and "client_uuid" in clash.json()
     assert Application.objects.count() == 1 and Lead.objects.count() == 1
+
+
+def test_the_household_filter_takes_ascii_digits_only(world: World) -> None:
+    """``?household=²`` (``"²".isdigit()`` is true, ``int("²")`` fails) is no filter, not a 500."""
+    client = api(world)
+    client.raise_request_exception = False
+    assert client.get("/api/v1/visits/", {"household": "²"}).status_code == 200
