@@ -27,6 +27,7 @@ from assistance.services.elimination import (
     elimination_propose,
     elimination_publicity_record,
 )
+from fanpin.core.numbers import ascii_int
 from fanpin.core.roles import Permission, effective_role, role_can
 from fanpin.core.scoping import ObjectOutOfScope, ScopedAPIViewMixin
 from fanpin.web.api import ID_REGEX
@@ -163,9 +164,10 @@ class EliminationViewSet(ScopedAPIViewMixin, viewsets.ReadOnlyModelViewSet[Elimi
         return dict(s.validated_data)
 
     def _ensure_visible(self, pk: str | None) -> int:
-        if not str(pk or "").isdigit() or not self.get_queryset().filter(pk=int(str(pk))).exists():
+        number = ascii_int(pk)
+        if number is None or not self.get_queryset().filter(pk=number).exists():
             raise ObjectOutOfScope("风险消除申请")
-        return int(str(pk))
+        return number
 
     def _village(self) -> None:
         if not role_can(effective_role(self.request.user), Permission.PROPOSE_ELIMINATION):

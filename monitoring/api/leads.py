@@ -16,6 +16,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from fanpin.core.masking import free_text_for
+from fanpin.core.numbers import ascii_int
 from fanpin.core.scoping import ObjectOutOfScope, ScopedAPIViewMixin
 from fanpin.core.terms import term_lazy
 from fanpin.web.api import ID_REGEX, IntegerFilter
@@ -327,7 +328,8 @@ class LeadViewSet(ScopedAPIViewMixin, viewsets.ReadOnlyModelViewSet[Lead]):
         )
 
     def _ensure_visible(self, pk: str | None) -> None:
-        if not str(pk or "").isdigit() or not self.get_queryset().filter(pk=int(str(pk))).exists():
+        number = ascii_int(pk)
+        if number is None or not self.get_queryset().filter(pk=number).exists():
             raise ObjectOutOfScope("线索")
 
 

@@ -13,6 +13,7 @@ from rest_framework.response import Response
 from rest_framework.utils import html
 
 from fanpin.core.idcard import id_number_mask
+from fanpin.core.numbers import ascii_int
 from fanpin.core.roles import Permission, effective_role, role_can
 from fanpin.core.scoping import ScopedAPIViewMixin
 from monitoring.models import CHECKLIST_FIELDS, MAX_VISIT_PHOTOS, Application, IncomeChange, Visit, VisitEvent
@@ -102,7 +103,7 @@ class VisitViewSet(ScopedAPIViewMixin, mixins.CreateModelMixin, viewsets.ReadOnl
 
     def get_queryset(self) -> QuerySet[Visit]:
         household = self.request.query_params.get("household", "")
-        household_id = int(household) if household.isascii() and household.isdigit() else None  # not "²"
+        household_id = ascii_int(household)  # not "²"
         return visits_in_scope(user=self.request.user, household_id=household_id)
 
     def get_serializer_class(self) -> Any:

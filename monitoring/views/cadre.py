@@ -19,6 +19,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from assistance.selectors.todo import home_todo
+from fanpin.core.numbers import ascii_int
 from fanpin.core.roles import Permission, Role, effective_role, role_can
 from fanpin.core.scoping import ObjectOutOfScope
 from fanpin.web.errors import form_errors_add
@@ -69,9 +70,8 @@ def cadre_home_view(request: HttpRequest) -> HttpResponse:
 
 
 def _household_pk(value: str) -> int | None:
-    """A household's id from a link or a post: ASCII digits only (``"²".isdigit()`` is true, but
-    ``int("²")`` fails; ``"１２"`` is no id either), else None."""
-    return int(value) if value.isascii() and value.isdigit() else None
+    """A household's id from a link or a post (``fanpin.core.numbers.ascii_int``), else None."""
+    return ascii_int(value)
 
 
 def _household_picker(request: HttpRequest, chosen: int | None) -> HouseholdPicker:

@@ -12,6 +12,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.utils.http import urlencode
 
+from fanpin.core.numbers import ascii_int
 from fanpin.core.roles import Permission, effective_role, role_can
 from monitoring.models import AlertStatus, AssistanceCategory
 from monitoring.selectors.rosters import (
@@ -59,8 +60,8 @@ def roster_list(request: HttpRequest) -> HttpResponse:
 
 def _year(request: HttpRequest) -> int:
     default = timezone.localdate().year - 1  # the latest year with annual income data
-    raw = request.GET.get("year", "")
-    return int(raw) if raw.isdigit() and 2000 <= int(raw) <= 2100 else default
+    year = ascii_int(request.GET.get("year", ""))
+    return year if year is not None and 2000 <= year <= 2100 else default
 
 
 @login_required

@@ -13,6 +13,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
+from fanpin.core.numbers import ascii_int
 from fanpin.core.roles import Permission
 from fanpin.core.scoping import ObjectOutOfScope
 from fanpin.web.mixins import permission_require
@@ -166,14 +167,14 @@ def parameters_preview(request: HttpRequest) -> HttpResponse:
             )
     else:
         form = ScreeningParametersForm(request.POST, instance=screening_parameters_get())
-        year_text = request.POST.get("preview_year", "")
-        if form.is_valid() and year_text.isdigit():
+        preview_year = ascii_int(request.POST.get("preview_year", ""))
+        if form.is_valid() and preview_year is not None:
             data = form.cleaned_data
-            context["year"] = int(year_text)
+            context["year"] = preview_year
             context["rows"] = screening_preview(
-                year=int(year_text), values={p.name: data[p.name] for p in rule_parameters()}
+                year=preview_year, values={p.name: data[p.name] for p in rule_parameters()}
             )
-        elif not year_text.isdigit():
+        elif preview_year is None:
             form.add_error(None, "请填写预览年度。")
     if form.errors:
         context["errors"] = form.errors
