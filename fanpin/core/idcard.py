@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 
 from django.core.exceptions import ValidationError
 from django.utils import timezone
@@ -54,10 +55,16 @@ def id_number_is_valid(value: object) -> bool:
     return True
 
 
+def _typed(text: str) -> str:
+    """A search term as typed with a Chinese input method (１２３４, ｘ) in ASCII, upper-cased."""
+    return unicodedata.normalize("NFKC", text).strip().upper()
+
+
 def id_search_whole(text: str) -> str | None:
     """A search term that is a whole, valid 身份证号 (18 characters, right GB 11643 check digit),
-    upper-cased; ``None`` otherwise.  Only such a term is looked up as a full number (SPEC §1)."""
-    term = text.strip().upper()
+    upper-cased; ``None`` otherwise.  Only such a term is looked up as a full number (SPEC §1).
+    Full-width characters read as ASCII (``_typed``), here and in the access log alike."""
+    term = _typed(text)
     if len(term) != 18 or not term.isascii() or not term[:17].isdigit():
         return None
     return term if id_check_digit(term[:17]) == term[17] else None
@@ -66,7 +73,7 @@ def id_search_whole(text: str) -> str | None:
 def id_search_tail(text: str) -> str | None:
     """A search term that is what a masked 身份证号 shows: exactly its last 4 characters, upper-cased;
     ``None`` otherwise.  Never 5 to 17 characters: each further one would reveal a hidden digit."""
-    term = text.strip().upper()
+    term = _typed(text)
     if len(term) == 4 and term.isascii() and term[:3].isdigit() and (term[3].isdigit() or term[3] == "X"):
         return term
     return None

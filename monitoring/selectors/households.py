@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from decimal import Decimal
 from typing import Any
 
@@ -69,6 +70,9 @@ def _household_ids_matching(*, search: str) -> QuerySet[Any]:
     return parts[0].union(*parts[1:], all=True)
 
 
+SEARCH_MAX_LENGTH = 64  # the household list's and the API's search field allow as much
+
+
 def households_in_scope(
     *,
     user: Any,
@@ -99,10 +103,12 @@ def households_in_scope(
 def households_matching(qs: QuerySet[Household], *, search: str) -> QuerySet[Household]:
     """Narrow ``qs`` to the households ``search`` finds (see ``households_in_scope``): the page, the
     exports and the API's ``?search=`` use this one rule."""
-    search = search.strip()
+    # full-width digits and letters as a Chinese input method types them (１２３４, Ｘ) read as ASCII
+    search = unicodedata.normalize("NFKC", search).strip()
     if not search:
         return qs
-    if "\x00" in search:  # no 户编号, name or 身份证号 holds one, and PostgreSQL refuses it in a parameter
+    if "\x00" in search or len(search) > SEARCH_MAX_LENGTH:
+        # no 户编号, name or 身份证号 is longer or holds a NUL (PostgreSQL refuses one in a parameter)
         return qs.none()
     return qs.filter(_InSubqueryArray(F("pk"), _household_ids_matching(search=search)))
 

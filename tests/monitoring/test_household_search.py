@@ -189,3 +189,27 @@ def test_a_search_term_with_a_nul_character_finds_nothing_and_is_no_error(world:
         assert response.status_code == 200, name
         assert f'<option value="{target.pk}"' not in response.content.decode(), name
     assert not households_in_scope(user=world.users["county"], search="\x00").exists()
+
+
+def test_full_width_digits_search_as_ascii_and_a_whole_number_is_logged_alike(world: World) -> None:
+    """A Chinese input method types １２３４ and Ｘ: the search reads them as 1234 and X — the last 4 of
+    a 身份证号, a 户编号 — and a whole number typed so by a role with masked numbers is logged as the
+    ASCII one is (one rule for both: ``fanpin.core.idcard``).  A term longer than any 户编号, name or
+    number (64 characters, the list's field) finds nothing."""
+    from fanpin.core.models import AccessLog
+
+    township = world.users["township"]
+    household = world.households["520101001001"]
+    number = household.members.get().id_number
+    wide = number.translate({ord(c): ord(c) + 0xFEE0 for c in "0123456789X"})  # full-width forms
+    assert list(households_in_scope(user=township, search=wide[-4:])) == [household]
+    assert list(households_in_scope(user=township, search=wide[-5:])) == []  # still never 5 characters
+    no = household.household_no.translate({ord(c): ord(c) + 0xFEE0 for c in "0123456789"})
+    assert household in households_in_scope(user=township, search=no)
+    client = Client()
+    client.force_login(township)
+    assert str(household.pk) in client.get(reverse("monitoring:household_list"), {"q": wide}).content.decode()
+    assert AccessLog.objects.filter(what__startswith="按完整身份证号搜索").count() == 1
+    assert not households_in_scope(
+        user=world.users["county"], search=household.household_no + " " * 10 + "x" * 60
+    ).exists()
