@@ -105,6 +105,7 @@ class HouseholdPicker:
     searchable: bool  # the scope is too large to list: the page shows a search
     search: str
     more: bool  # the search found more than the list shows
+    found: int = 0  # how many of the households listed the search found (at most 50)
 
 
 def household_picker(*, user: Any, search: str = "", chosen: int | None = None) -> HouseholdPicker:
@@ -116,9 +117,10 @@ def household_picker(*, user: Any, search: str = "", chosen: int | None = None) 
     found = list(households_in_scope(user=user, search=search)[: HOUSEHOLD_PICKER_FOUND + 1]) if search else []
     more = len(found) > HOUSEHOLD_PICKER_FOUND
     found = found[:HOUSEHOLD_PICKER_FOUND]
+    listed = found
     if chosen is not None and all(h.pk != chosen for h in found):
-        found = list(scope.filter(pk=chosen)) + found  # nothing when the household is outside the scope
-    return HouseholdPicker(households=found, searchable=True, search=search, more=more)
+        listed = list(scope.filter(pk=chosen)) + found  # nothing when the household is outside the scope
+    return HouseholdPicker(households=listed, searchable=True, search=search, more=more, found=len(found))
 
 
 def household_for_visit(*, user: Any, pk: int) -> Household:

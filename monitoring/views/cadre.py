@@ -85,18 +85,26 @@ def _household_picker(request: HttpRequest, chosen: int | None) -> HouseholdPick
     return picker
 
 
+def _household_choice(request: HttpRequest) -> tuple[HouseholdPicker, dict[str, Any]]:
+    """The picker and the form's initial household: the one a link names (404 outside the scope,
+    on both forms), else the only one a search found."""
+    linked = _household_pk(request.GET.get("household", ""))
+    if linked is not None:
+        try:
+            household_for_visit(user=request.user, pk=linked)
+        except Household.DoesNotExist:
+            raise ObjectOutOfScope("农户") from None
+    picker = _household_picker(request, linked)
+    if linked is None and picker.searchable and picker.found == 1:
+        linked = picker.households[0].pk
+    return picker, ({"household": linked} if linked is not None else {})
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def visit_new_view(request: HttpRequest) -> HttpResponse:
     _require(request, Permission.RECORD_VISITS)
-    initial: dict[str, Any] = {}
-    linked = _household_pk(request.GET.get("household", ""))
-    if linked is not None:
-        try:
-            initial["household"] = household_for_visit(user=request.user, pk=linked).pk
-        except Household.DoesNotExist:
-            raise ObjectOutOfScope("农户") from None
-    picker = _household_picker(request, initial.get("household"))
+    picker, initial = _household_choice(request)
     form = VisitForm(request.POST or None, households=picker.households, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
@@ -118,9 +126,7 @@ def visit_new_view(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def application_new_view(request: HttpRequest) -> HttpResponse:
     _require(request, Permission.RECORD_VISITS)
-    linked = _household_pk(request.GET.get("household", ""))
-    initial = {"household": linked} if linked is not None else {}
-    picker = _household_picker(request, initial.get("household"))
+    picker, initial = _household_choice(request)
     form = ApplicationForm(request.POST or None, households=picker.households, initial=initial)
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data

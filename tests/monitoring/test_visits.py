@@ -305,3 +305,20 @@ def test_a_whole_id_number_is_logged_only_where_the_form_searched(world: World, 
     page = township.get(reverse("monitoring:visit_new"), {"q": member.id_number}).content.decode()
     assert f'<option value="{world.households[VILLAGE].pk}"' in page
     assert AccessLog.objects.filter(action=AccessLog.Action.VIEW_ID, actor=world.users["township"]).count() == 1
+
+
+def test_a_search_finding_one_household_chooses_it_and_a_link_outside_is_404_on_both_forms(
+    world: World, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setattr("monitoring.selectors.cadre.HOUSEHOLD_PICKER_ALL", 0)
+    county = Client()
+    county.force_login(world.users["county"])
+    one = world.households[OTHER_VILLAGE]
+    outside = world.households["520102001001"]
+    for name in ("monitoring:visit_new", "monitoring:application_new"):
+        page = county.get(reverse(name), {"q": one.household_no}).content.decode()
+        assert f'<option value="{one.pk}" selected>' in page and "查到 1 户，已在下方「农户」中选好。" in page
+        several = county.get(reverse(name), {"q": "H5201010"}).content.decode()
+        assert "查到 3 户，请在下方「农户」中选择。" in several
+        assert not re.search(r'<option value="\d+" selected>', several)
+        assert county.get(reverse(name), {"household": outside.pk}).status_code == 404
