@@ -42,8 +42,12 @@ class _InSubqueryArray(Lookup):
         return f"{lhs} IN {rhs}", params
 
 
-def _household_ids_matching(*, search: str) -> QuerySet[Any]:
+def _household_ids_matching(*, search: str, as_typed: str = "") -> QuerySet[Any]:
     """Ids of the households a search term finds (unscoped: callers intersect with a scope).
+
+    ``search`` is the term read as ASCII (NFKC); ``as_typed``, when it differs, the term as typed:
+    names and 户编号 are stored as imported (王　芳 with a full-width space, Ｈ-77), so their prefixes
+    are matched in both forms.  The 身份证号 terms read ``search`` only (always ASCII when stored).
 
     One ``UNION ALL`` of index range scans: 户编号 prefix (``household_no`` pattern index), any
     member's name prefix (``member_name_prefix``), and a 身份证号 as SPEC §1 allows: a whole, valid
@@ -56,6 +60,11 @@ def _household_ids_matching(*, search: str) -> QuerySet[Any]:
         Household.objects.filter(household_no__startswith=search).order_by().values("pk"),
         Member.objects.filter(name__startswith=search).order_by().values("household_id"),
     ]
+    if as_typed and as_typed != search:
+        parts += [
+            Household.objects.filter(household_no__startswith=as_typed).order_by().values("pk"),
+            Member.objects.filter(name__startswith=as_typed).order_by().values("household_id"),
+        ]
     whole = id_search_whole(search)
     tail = id_search_tail(search)
     if whole is not None:
@@ -103,14 +112,16 @@ def households_in_scope(
 def households_matching(qs: QuerySet[Household], *, search: str) -> QuerySet[Household]:
     """Narrow ``qs`` to the households ``search`` finds (see ``households_in_scope``): the page, the
     exports and the API's ``?search=`` use this one rule."""
-    # full-width digits and letters as a Chinese input method types them (１２３４, Ｘ) read as ASCII
+    # full-width digits and letters as a Chinese input method types them (１２３４, Ｘ) read as ASCII;
+    # the term as typed is kept too, for names and 户编号 stored with full-width characters
+    as_typed = search.strip()
     search = unicodedata.normalize("NFKC", search).strip()
     if not search:
         return qs
-    if "\x00" in search or len(search) > SEARCH_MAX_LENGTH:
+    if "\x00" in search or max(len(search), len(as_typed)) > SEARCH_MAX_LENGTH:
         # no 户编号, name or 身份证号 is longer or holds a NUL (PostgreSQL refuses one in a parameter)
         return qs.none()
-    return qs.filter(_InSubqueryArray(F("pk"), _household_ids_matching(search=search)))
+    return qs.filter(_InSubqueryArray(F("pk"), _household_ids_matching(search=search, as_typed=as_typed)))
 
 
 def household_detail(*, user: Any, pk: int) -> Household:

@@ -213,3 +213,16 @@ def test_full_width_digits_search_as_ascii_and_a_whole_number_is_logged_alike(wo
     assert not households_in_scope(
         user=world.users["county"], search=household.household_no + " " * 10 + "x" * 60
     ).exists()
+
+
+def test_a_name_or_number_stored_with_full_width_characters_is_found_as_typed(world: World) -> None:
+    """Names and 户编号 are stored as imported (only the ends trimmed): a name aligned with a full-width
+    space (王　芳) or with a full-width dot (阿依古丽．买买提), a 户编号 typed full-width.  Reading the
+    term as ASCII must not lose what the registry holds: the term as typed finds it, as before."""
+    county = world.users["county"]
+    household = HouseholdFactory(household_no="Ｈ-77", village_id="520101001001")
+    MemberFactory(household=household, relation=Relation.HEAD, name="王　芳")
+    MemberFactory(household=household, relation=Relation.SPOUSE, name="阿依古丽．买买提")
+    for term in ("王　芳", "阿依古丽．买买提", "Ｈ-77", "Ｈ-7"):
+        assert household in households_in_scope(user=county, search=term), term
+    assert household not in households_in_scope(user=county, search="王 芳x")
