@@ -9,6 +9,7 @@ from typing import Any
 from django.db.models import Exists, Max, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
+from fanpin.core.scoping import LEVEL_PREFIX_LENGTH, user_region_prefix
 from monitoring.models import Application, Household, Lead, LeadState, Member, MonitoringTarget, TargetStatus, Visit
 from monitoring.selectors.households import _head_name_subquery, households_in_scope
 from monitoring.selectors.rosters import low_income_exists
@@ -91,7 +92,8 @@ def applications_in_scope(*, user: Any, status: str = "") -> QuerySet[Applicatio
     return qs.order_by("-created_at", "-id")
 
 
-HOUSEHOLD_PICKER_ALL = 300  # a scope of up to this many households is offered whole, as one list
+VILLAGE_PREFIX_LENGTH = LEVEL_PREFIX_LENGTH["VILLAGE"]
+HOUSEHOLD_PICKER_ALL = 300  # a scope of up to this many households (or one village) is offered whole
 HOUSEHOLD_PICKER_FOUND = 50  # above it, at most this many households found by a search
 
 
@@ -110,9 +112,12 @@ class HouseholdPicker:
 
 def household_picker(*, user: Any, search: str = "", chosen: int | None = None) -> HouseholdPicker:
     """Two or three queries whatever the scope's size: whether the scope has more than
-    ``HOUSEHOLD_PICKER_ALL`` households (a count of at most that many ids), then the households."""
+    ``HOUSEHOLD_PICKER_ALL`` households (a count of at most that many ids), then the households.
+    A scope of one village is listed whole whatever its size (many hold more than 300 households):
+    its cadre's forms are kept for offline use, where no search can run."""
     scope = households_in_scope(user=user)
-    if scope.order_by().values("pk")[: HOUSEHOLD_PICKER_ALL + 1].count() <= HOUSEHOLD_PICKER_ALL:
+    one_village = len(user_region_prefix(user) or "") == VILLAGE_PREFIX_LENGTH
+    if one_village or scope.order_by().values("pk")[: HOUSEHOLD_PICKER_ALL + 1].count() <= HOUSEHOLD_PICKER_ALL:
         return HouseholdPicker(households=list(scope), searchable=False, search="", more=False)
     found = list(households_in_scope(user=user, search=search)[: HOUSEHOLD_PICKER_FOUND + 1]) if search else []
     more = len(found) > HOUSEHOLD_PICKER_FOUND

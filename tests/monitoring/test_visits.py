@@ -322,3 +322,17 @@ def test_a_search_finding_one_household_chooses_it_and_a_link_outside_is_404_on_
         assert "查到 3 户，请在下方「农户」中选择。" in several
         assert not re.search(r'<option value="\d+" selected>', several)
         assert county.get(reverse(name), {"household": outside.pk}).status_code == 404
+
+
+def test_a_village_cadre_keeps_the_whole_list_whatever_the_villages_size(world: World, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A village of more households than ``HOUSEHOLD_PICKER_ALL`` (many villages hold 400 or more) is
+    still one village: its cadre's forms list it whole and search nothing, so the copy kept for offline
+    use holds every household (docs/decisions/2026-12-04-household-picker-searches.md)."""
+    monkeypatch.setattr("monitoring.selectors.cadre.HOUSEHOLD_PICKER_ALL", 0)
+    village = Client()
+    village.force_login(world.users["village"])
+    mine = world.households[VILLAGE]
+    for name in ("monitoring:visit_new", "monitoring:application_new"):
+        page = village.get(reverse(name)).content.decode()
+        assert 'data-testid="household-picker-search"' not in page, name
+        assert f'<option value="{mine.pk}"' in page, name

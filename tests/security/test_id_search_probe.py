@@ -31,6 +31,8 @@ pytestmark = pytest.mark.django_db
 MASKED_ROLES = ["province", "city", "township", "village"]
 # Those of them with the cadre home (RECORD_VISITS).
 CADRE_ROLES = ["township", "village"]
+# Those whose visit form searches (a village's form lists its village whole, whatever the term).
+PICKER_SEARCH_ROLES = ["township"]
 
 
 def _target(world: World) -> tuple[Household, Member]:
@@ -89,6 +91,7 @@ def _surfaces(world: World, role: str) -> dict[str, object]:
     }
     if role in CADRE_ROLES:
         found["cadre home"] = lambda term: _page_rows(client, "monitoring:cadre_home", term)
+    if role in PICKER_SEARCH_ROLES:
         found["visit form's household search"] = lambda term: _form_options(client, term)
     return found
 
