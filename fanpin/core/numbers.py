@@ -11,5 +11,5 @@ MAX_DIGITS = 18  # a database id (bigint) has at most 19 digits; 18 always fits
 
 def ascii_int(value: object) -> int | None:
     """``value`` as a non-negative whole number when it is 1–18 ASCII digits, else None."""
-    text = str(value or "")
+    text = "" if value is None else str(value)
     return int(text) if 0 < len(text) <= MAX_DIGITS and text.isascii() and text.isdigit() else None

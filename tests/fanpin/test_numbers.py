@@ -39,3 +39,8 @@ def test_pages_and_api_answer_odd_digits_without_a_server_error(world: World, te
     admin.force_login(world.users["admin"])
     preview = admin.post(reverse("monitoring:parameters_preview"), {"kind": "params", "preview_year": text})
     assert preview.status_code in (200, 400) and "请填写预览年度" in preview.content.decode()
+
+
+def test_an_int_is_its_number_zero_too() -> None:
+    """An ``int`` (a form's cleaned value, a URL converter's) reads as itself: 0 as 0, not as nothing."""
+    assert (ascii_int(0), ascii_int(7), ascii_int(None)) == (0, 7, None)
