@@ -27,9 +27,9 @@ from assistance.services.elimination import (
     elimination_propose,
     elimination_publicity_record,
 )
-from fanpin.core.numbers import ascii_int
 from fanpin.core.roles import Permission, effective_role, role_can
 from fanpin.core.scoping import ObjectOutOfScope, ScopedAPIViewMixin
+from fanpin.core.typed import ascii_int
 from fanpin.web.api import ID_REGEX
 from monitoring.models.visits import CHECKLIST_FIELDS
 from monitoring.selectors.calendar import WorkingCalendar, step_limits_by_province

@@ -19,6 +19,7 @@ from assistance.selectors.dashboard import (
 )
 from assistance.services.dashboard_xlsx import dashboard_table_xlsx
 from fanpin.core.roles import Permission, effective_role, role_can
+from fanpin.core.typed import ascii_int
 from fanpin.core.xlsx import attachment_disposition
 from monitoring.views.leads import XLSX, _require
 
@@ -27,10 +28,7 @@ FIRST_YEAR = 2020
 
 def _parse(request: HttpRequest) -> tuple[str, int, dt.date]:
     today = timezone.localdate()
-    try:
-        year = int(request.GET.get("year", today.year))
-    except ValueError:
-        year = today.year
+    year = ascii_int(request.GET.get("year")) or today.year
     if not FIRST_YEAR <= year <= today.year:
         year = today.year
     return request.GET.get("region", "").strip(), year, today

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import unicodedata
 
 from django.core.exceptions import ValidationError
 from django.utils import timezone
+
+from fanpin.core.typed import plain
 
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CHECK_CHARS = "10X98765432"
@@ -57,7 +58,7 @@ def id_number_is_valid(value: object) -> bool:
 
 def _typed(text: str) -> str:
     """A search term as typed with a Chinese input method (１２３４, ｘ) in ASCII, upper-cased."""
-    return unicodedata.normalize("NFKC", text).strip().upper()
+    return plain(text).upper()
 
 
 def id_search_whole(text: str) -> str | None:

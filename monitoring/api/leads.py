@@ -16,9 +16,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from fanpin.core.masking import free_text_for
-from fanpin.core.numbers import ascii_int
 from fanpin.core.scoping import ObjectOutOfScope, ScopedAPIViewMixin
 from fanpin.core.terms import term_lazy
+from fanpin.core.typed import ascii_int
 from fanpin.web.api import ID_REGEX, IntegerFilter
 from monitoring.api.filters import _within
 from monitoring.api.serializers import MemberSerializer

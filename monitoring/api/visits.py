@@ -13,9 +13,9 @@ from rest_framework.response import Response
 from rest_framework.utils import html
 
 from fanpin.core.idcard import id_number_mask
-from fanpin.core.numbers import ascii_int
 from fanpin.core.roles import Permission, effective_role, role_can
 from fanpin.core.scoping import ScopedAPIViewMixin
+from fanpin.core.typed import ascii_int
 from monitoring.models import CHECKLIST_FIELDS, MAX_VISIT_PHOTOS, Application, IncomeChange, Visit, VisitEvent
 from monitoring.selectors.cadre import applications_in_scope, visits_in_scope
 from monitoring.services.applications import application_record

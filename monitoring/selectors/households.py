@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import unicodedata
 from decimal import Decimal
 from typing import Any
 
@@ -11,6 +10,7 @@ from django.db.models.functions import Reverse
 
 from fanpin.core.idcard import id_search_tail, id_search_whole
 from fanpin.core.scoping import code_prefix
+from fanpin.core.typed import plain
 from monitoring.models import AnnualIncome, Household, Member, RigidExpenditure
 from monitoring.selectors.lines import monitoring_lines_for_province
 
@@ -115,7 +115,7 @@ def households_matching(qs: QuerySet[Household], *, search: str) -> QuerySet[Hou
     # full-width digits and letters as a Chinese input method types them (１２３４, Ｘ) read as ASCII;
     # the term as typed is kept too, for names and 户编号 stored with full-width characters
     as_typed = search.strip()
-    search = unicodedata.normalize("NFKC", search).strip()
+    search = plain(search)
     if not search:
         return qs
     if "\x00" in search or max(len(search), len(as_typed)) > SEARCH_MAX_LENGTH:

@@ -7,13 +7,13 @@ of the user's scope; the same lookup checks what a filter was given.
 
 from __future__ import annotations
 
-import unicodedata
 from typing import Any
 
 from django.db.models import Q, QuerySet
 
 from fanpin.core.regions import RegionLevel
 from fanpin.core.scoping import user_region_prefix
+from fanpin.core.typed import plain
 from monitoring.models import Region
 
 TYPEAHEAD_LIMIT = 20
@@ -28,7 +28,7 @@ def _candidates(*, user: Any, levels: tuple[str, ...]) -> QuerySet[Region]:
 def typed(text: str) -> str:
     """What a person typed, as the regions are stored: full-width digits and letters (５３９９, as
     Chinese input methods type them) as ASCII (NFKC), spaces collapsed."""
-    return " ".join(unicodedata.normalize("NFKC", text).split())
+    return " ".join(plain(text).split())
 
 
 def regions_matching(

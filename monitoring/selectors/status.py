@@ -16,13 +16,13 @@ from __future__ import annotations
 
 import hmac
 import re
-import unicodedata
 from dataclasses import dataclass
 
 from django.db.models import F, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 
 from fanpin.core.terms import term
+from fanpin.core.typed import plain
 from monitoring.models import (
     Application,
     ApplicationChannel,
@@ -93,13 +93,13 @@ class ReceiptStatus:
 
 def receipt_normalize(value: str) -> str:
     """What a person types or a QR code carries → ``SB…`` upper case, spaces and dashes removed."""
-    text = unicodedata.normalize("NFKC", value or "")
+    text = plain(value)
     return re.sub(r"[\s\-]", "", text).upper()[:32]
 
 
 def name_normalize(value: str) -> str:
     """Surrounding spaces (also full-width ones) do not count; the name itself must match."""
-    return unicodedata.normalize("NFKC", value or "").strip()
+    return plain(value)
 
 
 def _same_name(typed: str, names: list[str]) -> bool:

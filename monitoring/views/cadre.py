@@ -19,9 +19,9 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from assistance.selectors.todo import home_todo
-from fanpin.core.numbers import ascii_int
 from fanpin.core.roles import Permission, Role, effective_role, role_can
 from fanpin.core.scoping import ObjectOutOfScope
+from fanpin.core.typed import ascii_int
 from fanpin.web.errors import form_errors_add
 from fanpin.web.mixins import client_ip
 from monitoring.forms_cadre import ApplicationForm, SelfReportForm, VisitForm
@@ -70,14 +70,16 @@ def cadre_home_view(request: HttpRequest) -> HttpResponse:
 
 
 def _household_pk(value: str) -> int | None:
-    """A household's id from a link or a post (``fanpin.core.numbers.ascii_int``), else None."""
+    """A household's id from a link or a post (``fanpin.core.typed.ascii_int``), else None."""
     return ascii_int(value)
 
 
 def _household_picker(request: HttpRequest, chosen: int | None) -> HouseholdPicker:
     """The forms' households: the whole scope of a village, else what the page's search found (a
-    whole 身份证号 searched is logged as on the household list) and the household chosen or posted."""
-    search = request.GET.get("q", "").strip()
+    whole 身份证号 searched is logged as on the household list) and the household chosen or posted.
+    A post searches nothing again (its address still carries ``?q=``): it lists the household posted,
+    and the search and its log entry happen once, on the page that showed them."""
+    search = request.GET.get("q", "").strip() if request.method == "GET" else ""
     posted = _household_pk(request.POST.get("household", ""))
     picker = household_picker(user=request.user, search=search, chosen=posted if posted is not None else chosen)
     if picker.searchable:  # a village's list searched nothing: nothing to log

@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from fanpin.core.roles import Permission, Role, effective_role
+from fanpin.core.typed import ascii_int
 from fanpin.core.workflow import TransitionNotAllowed
 from fanpin.web.errors import error_messages, error_text
 from fanpin.web.mixins import permission_require
@@ -43,11 +44,8 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _year(value: Any, default: int) -> int:
-    try:
-        year = int(value)
-    except (TypeError, ValueError):
-        return default
-    return year if 2000 <= year <= 2100 else default
+    year = ascii_int(value)
+    return year if year is not None and 2000 <= year <= 2100 else default
 
 
 # the calendar's audit actions as the history shows them

@@ -12,8 +12,8 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.utils.http import urlencode
 
-from fanpin.core.numbers import ascii_int
 from fanpin.core.roles import Permission, effective_role, role_can
+from fanpin.core.typed import ascii_int
 from monitoring.models import AlertStatus, AssistanceCategory
 from monitoring.selectors.rosters import (
     low_income_unvisited,

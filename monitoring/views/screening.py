@@ -13,9 +13,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
-from fanpin.core.numbers import ascii_int
 from fanpin.core.roles import Permission
 from fanpin.core.scoping import ObjectOutOfScope
+from fanpin.core.typed import ascii_int
 from fanpin.web.mixins import permission_require
 from monitoring.forms_screening import MonitoringLineForm, ScreeningParametersForm, ScreeningRunForm
 from monitoring.models import MonitoringLine, Region, RunTrigger, ScreeningRun

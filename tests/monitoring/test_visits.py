@@ -6,6 +6,7 @@ import datetime as dt
 import io
 import re
 import uuid
+from urllib.parse import urlencode
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -261,7 +262,7 @@ def test_a_county_searches_its_households_instead_of_a_list_of_all(world: World,
         assert options(county.get(reverse(name), {"q": outside.household_no}).content.decode()) == set()
         assert "没有查到" in county.get(reverse(name), {"q": outside.household_no}).content.decode()
         chosen = county.get(reverse(name), {"household": mine.pk}).content.decode()
-        assert options(chosen) == {str(mine.pk)} and "selected" in chosen
+        assert options(chosen) == {str(mine.pk)} and f'<option value="{mine.pk}" selected>' in chosen
         # the village cadre's one village (one household here) is still one list, no search
         own = village.get(reverse(name)).content.decode()
         assert 'data-testid="household-picker-search"' not in own and options(own) == {str(mine.pk)}
@@ -304,6 +305,19 @@ def test_a_whole_id_number_is_logged_only_where_the_form_searched(world: World, 
     township.force_login(world.users["township"])
     page = township.get(reverse("monitoring:visit_new"), {"q": member.id_number}).content.decode()
     assert f'<option value="{world.households[VILLAGE].pk}"' in page
+    assert AccessLog.objects.filter(action=AccessLog.Action.VIEW_ID, actor=world.users["township"]).count() == 1
+    # the form posts back to the address with ?q=: the post (a 400 re-shown, then the saved visit)
+    # searches nothing again and logs nothing more
+    address = reverse("monitoring:visit_new") + "?" + urlencode({"q": member.id_number})
+    form = {"household": world.households[VILLAGE].pk, "visitors": "乡镇干部", "income_change": "NONE"}
+    refused = township.post(address, form | {"client_uuid": str(uuid.uuid4())})
+    assert refused.status_code == 400 and f'<option value="{world.households[VILLAGE].pk}" selected>' in (
+        refused.content.decode()
+    )
+    saved = township.post(
+        address, form | {"visited_on": timezone.localdate().isoformat(), "client_uuid": str(uuid.uuid4())}
+    )
+    assert saved.status_code == 302
     assert AccessLog.objects.filter(action=AccessLog.Action.VIEW_ID, actor=world.users["township"]).count() == 1
 
 

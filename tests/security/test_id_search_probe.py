@@ -201,3 +201,20 @@ def test_the_export_follows_the_same_rule(world: World) -> None:
     assert _export_ids(client, _wrong_check(member.id_number)) == []
     assert household.household_no in _export_ids(client, member.id_number[-4:])
     assert _export_ids(client, member.id_number) == [household.household_no]
+
+
+@pytest.mark.parametrize("role", ["township", "village"])
+def test_full_width_and_circled_digits_reveal_nothing_more(world: World, role: str) -> None:
+    """Searches read what an input method types as ASCII (NFKC: １ → 1, ① → 1, Ｘ → X): a tail of 5
+    to 17 characters typed so still finds nothing and answers alike for every guess of a hidden digit."""
+    household, member = _target(world)
+    number = member.id_number
+    full_width = {ord(c): ord(c) + 0xFEE0 for c in "0123456789X"}
+    circled = {ord(str(d)): ord("①") + d - 1 for d in range(1, 10)}
+    for surface, search in _surfaces(world, role).items():
+        for n in (5, 11, 17):
+            tail = number[-n:]
+            for table in (full_width, circled):
+                answers = [search((str(d) + tail[1:]).translate(table)) for d in range(10)]
+                assert all(a == answers[0] for a in answers), (surface, n)
+                assert str(household.pk) not in str(answers[0]) and household.household_no not in str(answers[0])

@@ -24,10 +24,10 @@ register = template.Library()
 QUIET_ZONE = 2  # modules of white around the code (scanners need some; the card leaves more)
 
 
-@functools.lru_cache(maxsize=2048)
+@functools.lru_cache(maxsize=256)
 def _qr(data: str) -> segno.QRCode:
-    """The code of one address, kept: a card printed again, its page then its PDF, and the village
-    batch after the single cards encode each status address once (a code is a few hundred bytes)."""
+    """The code of one address, kept: a card shown then printed, or a village's batch printed again,
+    encodes each status address once (≈ 4 KB a code; 256 of them ≈ 1 MB a worker)."""
     return segno.make(data, error="m", micro=False)
 
 

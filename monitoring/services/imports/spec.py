@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import re
-import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -21,6 +20,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 
 from fanpin.core.idcard import id_number_normalize
+from fanpin.core.typed import plain
 from monitoring.models import (
     AlertType,
     AssistanceCategory,
@@ -157,8 +157,8 @@ def number_text_parse(text: str) -> Decimal | None:
     (full-width ``１０００`` reads as 1000), thousands commas dropped, then plain digits with an
     optional sign and decimal point only: exponent notation (``1e9``), underscores (``1_000``),
     NaN and Infinity are refused (``None``), where ``Decimal()`` would accept them silently."""
-    plain = unicodedata.normalize("NFKC", text).strip().replace(",", "")
-    return Decimal(plain) if _PLAIN_NUMBER.fullmatch(plain) else None
+    digits = plain(text).replace(",", "")
+    return Decimal(digits) if _PLAIN_NUMBER.fullmatch(digits) else None
 
 
 def parse_money(value: Any, column: Column) -> Decimal:

@@ -8,7 +8,7 @@ from django.test import Client
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from fanpin.core.numbers import ascii_int
+from fanpin.core.typed import ascii_int
 from tests.conftest import World
 
 ODD = ["²", "１２", "1²", "-3", "", " 7", "9" * 19, "9" * 5000]
