@@ -24,9 +24,11 @@ pytestmark = [pytest.mark.django_db, pytest.mark.shared_world]  # the world is b
 
 
 @pytest.fixture(autouse=True)
-def _pdf_not_printed(pdf_rendered_not_printed: list[str]) -> None:
+def _pdf_not_printed(pdf_rendered_not_printed: list[str]) -> list[str]:
     """Who gets a PDF page is decided before Chromium prints it: here the page's HTML is rendered
-    and not printed (1–3 s a card; printing is tested in tests/assistance/test_cards.py)."""
+    and not printed (1–3 s a card; printing is tested in tests/assistance/test_cards.py).  The pages
+    rendered for printing are listed: a refused request renders none."""
+    return pdf_rendered_not_printed
 
 
 ROLES = ["admin", "province", "city", "county", "township", "village", "dept"]
@@ -661,7 +663,9 @@ CASES = [
 @pytest.mark.parametrize(
     ("name", "role", "inside"), CASES, ids=[f"{n}-{r}-{'in' if i else 'out'}" for n, r, i in CASES]
 )
-def test_url_answers_as_its_rule_says(world: World, name: str, role: str | None, inside: bool) -> None:
+def test_url_answers_as_its_rule_says(
+    world: World, name: str, role: str | None, inside: bool, _pdf_not_printed: list[str]
+) -> None:
     rule = RULES[name]
     client = Client() if role is None else world.client_for(role)
     url = reverse(name, kwargs=rule.obj(world, inside) if rule.obj else None)
@@ -684,5 +688,7 @@ def test_url_answers_as_its_rule_says(world: World, name: str, role: str | None,
             request_finished.connect(close_old_connections)
         expected = expected_status(rule, world, role, inside)
         assert response.status_code in expected, (name, role, inside, method, response.status_code)
+        if response.status_code >= 300:
+            assert not _pdf_not_printed, (name, role, inside)  # nothing was rendered for a refused request
         if response.status_code == 302 and role is None and not rule.public:
             assert response["Location"].startswith(reverse("login"))
