@@ -39,3 +39,25 @@ def test_leads_are_scoped_by_the_household_region(world) -> None:  # type: ignor
     visible = set(Lead.objects.for_user(world.users["township"]).values_list("household__village_id", flat=True))
     assert visible == {"520101001001", "520101001002"}
     assert not Lead.objects.for_user(world.users["dept"]).exists()
+
+
+@pytest.mark.parametrize("role", ["city", "province"])
+def test_an_unreadable_queue_filter_counts_nothing_without_listing_the_leads(world, role: str) -> None:  # type: ignore[no-untyped-def]
+    """A role without a step of its own (city, province) and a filter the page could not read: every
+    figure is 0, and no statement lists the leads in scope one row each (``SELECT 0, 0, 0 FROM
+    monitoring_lead …``: 140 000 rows at a province of 1 000 000 households, docs/benchmarks.md session 9)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from monitoring.selectors.leads import QueueFilters, lead_queue_counts
+
+    for hh in world.households.values():
+        LeadFactory(household=hh)
+    user = world.users[role]
+    with CaptureQueriesContext(connection) as ctx:
+        for filters in (QueueFilters(unreadable=True), QueueFilters(state="ALL", region="5201")):
+            assert lead_queue_counts(user=user, filters=filters) == {"total": 0, "waiting": 0, "overdue": 0}
+    assert [q["sql"] for q in ctx.captured_queries if "monitoring_lead" in q["sql"]] == []
+    readable = lead_queue_counts(user=user, filters=QueueFilters(state="ALL"))
+    assert readable["total"] == Lead.objects.for_user(user).count() > 0
+    assert (readable["waiting"], readable["overdue"]) == (0, 0)
