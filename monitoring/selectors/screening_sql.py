@@ -761,9 +761,15 @@ def screening_stage_create(*, table: str, prefix: str, year: int, rules: RuleSet
                 cursor.execute("SET LOCAL enable_hashagg = on")
             if postgres:
                 cursor.execute(f"ANALYZE {sums}")
+                # Registry tables a bulk load left without statistics make the planner expect a few
+                # dozen households and join the year's incomes by nested loops: 157 s instead of
+                # 0.4 s at 100 000 households.  The analyzed plan has none (docs/benchmarks.md, session 9).
+                cursor.execute("SET LOCAL enable_nestloop = off")
             sql = _stage_sql(narrow_to_ids=False, expenditure_sums=sums)
         cursor.execute(f"CREATE {kind} TABLE {table} AS {sql}", params)
         if not county:
+            if postgres:
+                cursor.execute("SET LOCAL enable_nestloop = on")
             cursor.execute(f"DROP TABLE {table}_x")
         if shared:  # a temporary stage holds one county
             cursor.execute(f"CREATE INDEX {table}_county ON {table} (county, action)")

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from decimal import Decimal
 from typing import Any
 from unittest import mock
@@ -365,3 +366,26 @@ def test_a_province_run_with_nothing_changed_finishes_its_counties_together_and_
     assert _lead_rows() == before
     assert AuditEntry.objects.filter(object_type="lead").count() == audit_before
     assert run.summary["settings"]["line"] == "7000.00"  # what the province was evaluated with
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="a PostgreSQL planner setting")
+def test_the_region_wide_evaluation_is_planned_without_nested_loops() -> None:
+    """Right after a bulk load (no planner statistics yet) PostgreSQL expected a few dozen households
+    and joined a province's incomes by nested loops: 157 s instead of 0.4 s for 100 000 households
+    (docs/benchmarks.md, session 9).  The region-wide statement runs with nested loops off, and only it."""
+    setup_lines()
+    for village in ("520101001001", "520102001001", "520102001002"):
+        income(household(village=village), YEAR, "100.00")
+    with CaptureQueriesContext(connection) as queries:
+        run = screening_run_execute(
+            run_id=screening_run_create(region_code="520000000000", year=YEAR, trigger="COMMAND").pk
+        )
+    assert (run.status, run.leads_raised) == (RunStatus.SUCCEEDED, 3)
+    sqls = [" ".join(q["sql"].split()) for q in queries.captured_queries]
+    stage = next(i for i, sql in enumerate(sqls) if re.match(r"CREATE UNLOGGED TABLE screening_stage_\d+ AS ", sql))
+    assert sqls[stage - 1] == "SET LOCAL enable_nestloop = off"
+    assert sqls[stage + 1] == "SET LOCAL enable_nestloop = on"
+    assert sqls.count("SET LOCAL enable_nestloop = off") == 1
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW enable_nestloop")
+        assert cursor.fetchone()[0] == "on"
