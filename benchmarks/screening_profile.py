@@ -92,11 +92,15 @@ def main() -> None:
     print("functions by own time (cProfile):")
     print("\n".join(line for line in out.getvalue().splitlines() if line.strip()))
     if notices:
-        writes = [n for n in notices if re.search(r"Query Text: \s*(INSERT|UPDATE|DELETE|CREATE)", n)]
+        write = re.compile(r"Query Text: \s*(INSERT|UPDATE|DELETE|CREATE|WITH \w+ AS \(\s*(INSERT|UPDATE|DELETE))")
+        writes = [n for n in notices if write.search(n)]
         durations = [(float(m.group(1)) if (m := re.search(r"duration: ([0-9.]+) ms", n)) else 0.0, n) for n in writes]
         print(f"auto_explain: {len(notices)} plans, {len(writes)} of writes; the slowest writes:")
         for _ms, notice in sorted(durations, key=lambda d: -d[0])[:4]:
-            print(notice.strip()[:6000])
+            text, plan = notice.split("\n", 1)[0], notice.split("\n", 1)[-1]
+            print(text, re.sub(r"\s+", " ", plan)[:200])  # the duration, the start of the statement
+            keep = ("actual time", "Buffers:", "Trigger", "WAL:", "Planning", "Execution")
+            print("\n".join(line for line in plan.splitlines() if any(k in line for k in keep)))
             print("-" * 40)
 
 
