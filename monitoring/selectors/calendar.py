@@ -68,6 +68,10 @@ class WorkingCalendar:
         # years with at least one stored day, and those whose days are sample data (not published)
         self.years = {d.year for d in holidays | workdays}
         self.sample_years = sample_years or set()
+        # the day arithmetic, kept per calendar (its days never change): an export of 140 000 leads
+        # asks for the same few hundred (start, limit) and (due, today) pairs over and over
+        self._added: dict[tuple[dt.date, int], dt.date] = {}
+        self._between: dict[tuple[dt.date, dt.date], int] = {}
 
     def notice(self, days: Iterable[dt.date | None]) -> str:
         """What a page showing deadlines on ``days`` says about the calendar it used: sample data,
@@ -111,6 +115,12 @@ class WorkingCalendar:
 
     def working_days_add(self, start: dt.date, days: int) -> dt.date:
         """The ``days``-th working day after ``start`` (``start`` itself not counted)."""
+        key = (start, days)
+        if (known := self._added.get(key)) is None:
+            known = self._added[key] = self._working_days_add(start, days)
+        return known
+
+    def _working_days_add(self, start: dt.date, days: int) -> dt.date:
         day, left = start, days
         while left > 0:
             day += dt.timedelta(days=1)
@@ -120,6 +130,12 @@ class WorkingCalendar:
 
     def working_days_between(self, start: dt.date, end: dt.date) -> int:
         """Working days after ``start`` up to and including ``end`` (0 when ``end`` ≤ ``start``)."""
+        key = (start, end)
+        if (known := self._between.get(key)) is None:
+            known = self._between[key] = self._working_days_between(start, end)
+        return known
+
+    def _working_days_between(self, start: dt.date, end: dt.date) -> int:
         count, day = 0, start
         while day < end:
             day += dt.timedelta(days=1)

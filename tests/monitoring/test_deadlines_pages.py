@@ -194,6 +194,42 @@ def test_a_demo_lead_shows_its_steps() -> None:
     assert Lead.objects.filter(reviewed_at__isnull=False).exists(), counts
 
 
+@pytest.mark.slow
+def test_the_exports_step_cells_are_each_leads_own_on_demo_data(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The export computes the step cells once per combination of dates (most leads share theirs):
+    on the demo's leads of every state, the sheet holds exactly the cells of each lead's own steps."""
+    from collections import Counter
+
+    from monitoring.services.exports_leads import leads_export
+
+    demo_generate(households=300, seed=2020, with_users=True)
+    call_command("screen", "--year", "2025", verbosity=0)
+    call_command("demo_workflow", "--direct", "2", "--rejected", "1", verbosity=0)
+    for n, lead in enumerate(Lead.objects.filter(state=LeadState.NEW).order_by("id")):  # raised on many days
+        Lead.objects.filter(pk=lead.pk).update(raised_at=lead.raised_at - dt.timedelta(days=n % 9))
+    today = timezone.localdate()
+    expected: Counter[tuple[object, ...]] = Counter()
+    for lead in Lead.objects.select_related("household"):
+        current = lead_deadlines(lead=lead, today=today).current
+        steps = lead_deadlines(lead=lead, today=today)
+        expected[
+            ("", None, "否") if current is None else (current.label, current.due, "是" if steps.overdue else "否")
+        ] += 1
+    path = tmp_path / "leads.xlsx"
+    assert leads_export(user=None, output=str(path)) == sum(expected.values())
+    ws = load_workbook(path, read_only=True).active
+    rows = ws.iter_rows(values_only=True)
+    header = list(next(rows))
+    at = [header.index(name) for name in ("当前环节", "办理期限", "是否超期")]
+    got = Counter(
+        (row[at[0]] or "", row[at[1]].date() if isinstance(row[at[1]], dt.datetime) else row[at[1]], row[at[2]])
+        for row in rows
+    )
+    assert got == expected
+    assert len(expected) > 5  # many kinds of cells, some overdue
+    assert any(cells[2] == "是" for cells in expected)
+
+
 def test_dashboard_counts_overdue_leads_per_region(world) -> None:  # type: ignore[no-untyped-def]
     from assistance.selectors.dashboard import dashboard_figures
 
