@@ -34,9 +34,12 @@ HEADER_SCAN_ROWS = 6  # the header row plus up to 5 title rows above it (SPEC §
 MAX_UNCOMPRESSED_BYTES = 1024 * 1024 * 1024
 MAX_COMPRESSION_RATIO = 200
 MAX_ARCHIVE_MEMBERS = 10_000
-# Worksheets inflating beyond this are streamed by openpyxl (calamine would hold every cell: about
-# 400 000 rows of ten columns; the memory of a read stays under ~300 MB either way).
-CALAMINE_MAX_SHEET_BYTES = 100 * 1024 * 1024
+# Worksheets inflating beyond this are streamed by openpyxl (calamine holds every cell).  Measured
+# (docs/benchmarks.md, session 9): a county's members file of 300 000 rows is 146 MB of sheet XML and
+# calamine reads it in 2–3 s at a peak of 281 MB (the whole import of it peaks at 367 MB, against
+# 219 MB through openpyxl), where openpyxl takes 60–90 s: a county's whole roster is read by calamine,
+# a larger sheet streams.
+CALAMINE_MAX_SHEET_BYTES = 150 * 1024 * 1024
 NOT_XLSX = "文件不是有效的 Excel 工作簿（.xlsx），请用 Excel 或 WPS 另存为 .xlsx 后重新上传。"
 EXACT_INT = 2**53  # floats below this that are whole are the integers openpyxl returned
 
