@@ -217,14 +217,15 @@ def test_the_exports_step_cells_are_each_leads_own_on_demo_data(tmp_path) -> Non
         ] += 1
     path = tmp_path / "leads.xlsx"
     assert leads_export(user=None, output=str(path)) == sum(expected.values())
-    ws = load_workbook(path, read_only=True).active
-    rows = ws.iter_rows(values_only=True)
+    book = load_workbook(path, read_only=True)
+    rows = book.active.iter_rows(values_only=True)
     header = list(next(rows))
     at = [header.index(name) for name in ("当前环节", "办理期限", "是否超期")]
     got = Counter(
         (row[at[0]] or "", row[at[1]].date() if isinstance(row[at[1]], dt.datetime) else row[at[1]], row[at[2]])
         for row in rows
     )
+    book.close()
     assert got == expected
     assert len(expected) > 5  # many kinds of cells, some overdue
     assert any(cells[2] == "是" for cells in expected)
