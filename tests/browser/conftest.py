@@ -59,6 +59,19 @@ def page(browser: object, live_server: object) -> Iterator[object]:
     context.close()
 
 
+@pytest.fixture
+def phone(browser: object, live_server: object) -> Iterator[object]:
+    """A page on a phone (375 × 812, touch), as village and township cadres use the cadre pages;
+    ``phone.context`` goes offline and back (``set_offline``)."""
+    context = browser.new_context(  # type: ignore[attr-defined]
+        locale="zh-CN", viewport={"width": 375, "height": 812}, is_mobile=True, has_touch=True
+    )
+    page = context.new_page()
+    page.set_default_timeout(15000)
+    yield page
+    context.close()
+
+
 def login(page: object, live_server: object, username: str, password: str = "pw-test-2020") -> None:
     page.goto(f"{live_server.url}/accounts/login/")  # type: ignore[attr-defined]
     page.get_by_label("用户名").fill(username)  # type: ignore[attr-defined]

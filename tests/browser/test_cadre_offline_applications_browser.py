@@ -19,69 +19,62 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 VILLAGE = "520101001001"
 
 
-def test_cadre_home_and_applications_work_offline(browser, live_server, world: World) -> None:  # type: ignore[no-untyped-def]
+def test_cadre_home_and_applications_work_offline(phone, live_server, world: World) -> None:  # type: ignore[no-untyped-def]
     hh = world.households[VILLAGE]
     due = HouseholdFactory(household_no="H520101001001B", village_id=VILLAGE)
     MemberFactory(household=due, relation="HEAD", name="户主二")
     TargetFactory(household=due)  # a monitoring target never visited: due a visit
-    context = browser.new_context(
-        locale="zh-CN", viewport={"width": 375, "height": 812}, is_mobile=True, has_touch=True
-    )
-    page = context.new_page()
-    page.set_default_timeout(15000)
-    try:
-        # online: the cadre opens the home (the first time: the worker is installed) and the form
-        login(page, live_server, "village")
-        page.goto(f"{live_server.url}/monitoring/cadre/")
-        page.evaluate("navigator.serviceWorker.ready.then(() => true)")
-        expect(page.get_by_test_id("offline-note")).to_be_hidden()
-        page.get_by_role("link", name="代录农户申报").click()
-        expect(page.get_by_role("heading", name="代录农户申报")).to_be_visible()
-        cached_pages_become(page, lambda n: n >= 2)  # the home too, though it was opened before the worker
+    page, context = phone, phone.context
+    # online: the cadre opens the home (the first time: the worker is installed) and the form
+    login(page, live_server, "village")
+    page.goto(f"{live_server.url}/monitoring/cadre/")
+    page.evaluate("navigator.serviceWorker.ready.then(() => true)")
+    expect(page.get_by_test_id("offline-note")).to_be_hidden()
+    page.get_by_role("link", name="代录农户申报").click()
+    expect(page.get_by_role("heading", name="代录农户申报")).to_be_visible()
+    cached_pages_become(page, lambda n: n >= 2)  # the home too, though it was opened before the worker
 
-        # offline: the home is the copy, with its last-known due list and when it is from
-        context.set_offline(True)
-        page.goto(f"{live_server.url}/monitoring/cadre/")
-        expect(page.get_by_role("heading", name="村级工作台")).to_be_visible()
-        expect(page.get_by_test_id("due-list")).to_contain_text("H520101001001B")
-        expect(page.get_by_test_id("offline-note")).to_be_visible()
-        note = page.get_by_test_id("offline-note").inner_text()
-        assert re.match(r"离线：数据截至 \d\d:\d\d", note), note
-        screenshot(page, "cadre-home-offline.png")
+    # offline: the home is the copy, with its last-known due list and when it is from
+    context.set_offline(True)
+    page.goto(f"{live_server.url}/monitoring/cadre/")
+    expect(page.get_by_role("heading", name="村级工作台")).to_be_visible()
+    expect(page.get_by_test_id("due-list")).to_contain_text("H520101001001B")
+    expect(page.get_by_test_id("offline-note")).to_be_visible()
+    note = page.get_by_test_id("offline-note").inner_text()
+    assert re.match(r"离线：数据截至 \d\d:\d\d", note), note
+    screenshot(page, "cadre-home-offline.png")
 
-        # an application saved offline waits in the queue
-        page.get_by_role("link", name="代录农户申报").click()
-        expect(page.get_by_role("heading", name="代录农户申报")).to_be_visible()
-        page.get_by_label("农户").select_option(str(hh.pk))
-        page.get_by_label("申报事由").select_option("ILLNESS")
-        page.get_by_label("情况说明").fill("家里老人住院，花了很多钱")
-        page.get_by_role("button", name="保存申报").click()
-        expect(page.get_by_test_id("queue-count")).to_have_text("1 条待上传")
-        expect(page.get_by_test_id("queue-items")).to_contain_text(f"农户申报 · {hh.household_no}")
-        expect(page.get_by_label("情况说明")).to_have_value("")  # the form is ready for the next one
-        screenshot(page, "application-form-offline.png")
-        assert not Application.objects.exists()
-        # still offline, the home lists it too
-        page.get_by_role("link", name="← 村级工作台").click()
-        expect(page.get_by_test_id("queue-count")).to_have_text("1 条待上传")
-        expect(page.get_by_test_id("queue-items")).to_contain_text("农户申报")
+    # an application saved offline waits in the queue
+    page.get_by_role("link", name="代录农户申报").click()
+    expect(page.get_by_role("heading", name="代录农户申报")).to_be_visible()
+    page.get_by_label("农户").select_option(str(hh.pk))
+    page.get_by_label("申报事由").select_option("ILLNESS")
+    page.get_by_label("情况说明").fill("家里老人住院，花了很多钱")
+    page.get_by_role("button", name="保存申报").click()
+    expect(page.get_by_test_id("queue-count")).to_have_text("1 条待上传")
+    expect(page.get_by_test_id("queue-items")).to_contain_text(f"农户申报 · {hh.household_no}")
+    expect(page.get_by_label("情况说明")).to_have_value("")  # the form is ready for the next one
+    screenshot(page, "application-form-offline.png")
+    assert not Application.objects.exists()
+    # still offline, the home lists it too
+    page.get_by_role("link", name="← 村级工作台").click()
+    expect(page.get_by_test_id("queue-count")).to_have_text("1 条待上传")
+    expect(page.get_by_test_id("queue-items")).to_contain_text("农户申报")
 
-        # back online: sent, exactly once
-        context.set_offline(False)
-        expect(page.locator("#queue-message")).to_have_text("已上传 1 条农户申报。")
-        expect(page.get_by_test_id("queue-count")).to_have_text("0 条待上传")
-        expect(page.get_by_test_id("queue-items")).to_be_hidden()
-        page.reload()
-        expect(page.get_by_test_id("queue-count")).to_have_text("0 条待上传")
-        expect(page.get_by_test_id("offline-note")).to_be_hidden()
-        expect(page.get_by_test_id("due-list")).to_contain_text(hh.household_no)  # its new lead: due a visit
-        assert Application.objects.count() == 1
-        application = Application.objects.get()
-        assert application.household_id == hh.pk and application.client_uuid is not None
-        assert application.submitted_by is not None and application.submitted_by.username == "village"
-        assert Lead.objects.filter(household=hh).count() == 1
-    finally:
-        context.close()
+    # back online: sent, exactly once
+    context.set_offline(False)
+    expect(page.locator("#queue-message")).to_have_text("已上传 1 条农户申报。")
+    expect(page.get_by_test_id("queue-count")).to_have_text("0 条待上传")
+    expect(page.get_by_test_id("queue-items")).to_be_hidden()
+    page.reload()
+    expect(page.get_by_test_id("queue-count")).to_have_text("0 条待上传")
+    expect(page.get_by_test_id("offline-note")).to_be_hidden()
+    expect(page.get_by_test_id("due-list")).to_contain_text(hh.household_no)  # its new lead: due a visit
+    assert Application.objects.count() == 1
+    application = Application.objects.get()
+    assert application.household_id == hh.pk and application.client_uuid is not None
+    assert application.submitted_by is not None and application.submitted_by.username == "village"
+    assert Lead.objects.filter(household=hh).count() == 1
 
 
 def test_a_page_kept_for_offline_use_does_not_outlive_the_logout(browser, live_server, world: World) -> None:  # type: ignore[no-untyped-def]
