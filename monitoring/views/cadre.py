@@ -69,18 +69,13 @@ def cadre_home_view(request: HttpRequest) -> HttpResponse:
     return render(request, "monitoring/cadre_home.html", context)
 
 
-def _household_pk(value: str) -> int | None:
-    """A household's id from a link or a post (``fanpin.core.typed.ascii_int``), else None."""
-    return ascii_int(value)
-
-
 def _household_picker(request: HttpRequest, chosen: int | None) -> HouseholdPicker:
     """The forms' households: the whole scope of a village, else what the page's search found (a
     whole 身份证号 searched is logged as on the household list) and the household chosen or posted.
     A post searches nothing again (its address still carries ``?q=``): it lists the household posted,
     and the search and its log entry happen once, on the page that showed them."""
     search = request.GET.get("q", "").strip() if request.method == "GET" else ""
-    posted = _household_pk(request.POST.get("household", ""))
+    posted = ascii_int(request.POST.get("household", ""))
     picker = household_picker(user=request.user, search=search, chosen=posted if posted is not None else chosen)
     if picker.searchable:  # a village's list searched nothing: nothing to log
         id_number_search_record(user=request.user, search=search, ip_address=client_ip(request))
@@ -90,7 +85,7 @@ def _household_picker(request: HttpRequest, chosen: int | None) -> HouseholdPick
 def _household_choice(request: HttpRequest) -> tuple[HouseholdPicker, dict[str, Any]]:
     """The picker and the form's initial household: the one a link names (404 outside the scope,
     on both forms), else the only one a search found."""
-    linked = _household_pk(request.GET.get("household", ""))
+    linked = ascii_int(request.GET.get("household", ""))
     if linked is not None:
         try:
             household_for_visit(user=request.user, pk=linked)
