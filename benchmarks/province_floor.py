@@ -51,6 +51,12 @@ CASES = [
     ("household search 户编号 prefix", "/monitoring/households/", {"q": "B00012345"}, "monitoring_household"),
     ("household search 身份证号 exact", "/monitoring/households/", {"q": "000000000000246913"}, "monitoring_household"),
     ("household search 户主 name", "/monitoring/households/", {"q": "成员"}, "monitoring_household"),
+    # 户编号 prefixes shared by 10 000 and 100 000 households (B000000001 …): below and above SEARCH_MANY_HITS
+    ("household search 户编号 10 000 hits", "/monitoring/households/", {"q": "B00012"}, "monitoring_household"),
+    ("household search 户编号 100 000 hits", "/monitoring/households/", {"q": "B0001"}, "monitoring_household"),
+    # after `UPDATE monitoring_member SET name = '稀有名' WHERE id % 80 = 0`: 25 000 members spread
+    # over the province — just above SEARCH_MANY_HITS, the sparsest term the walk is taken for
+    ("household search name 25 000 spread", "/monitoring/households/", {"q": "稀有"}, "monitoring_household"),
 ]
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import F, Lookup, OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models import Exists, F, Lookup, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Reverse
 
 from fanpin.core.idcard import id_search_tail, id_search_whole
@@ -42,6 +42,31 @@ class _InSubqueryArray(Lookup):
         return f"{lhs} IN {rhs}", params
 
 
+def _name_or_number_parts(*, search: str, as_typed: str) -> list[str]:
+    """The forms of the term that 户编号 and names are matched by (as read, and as typed when it differs)."""
+    return [search, as_typed] if as_typed and as_typed != search else [search]
+
+
+def _id_number_ids(*, search: str) -> QuerySet[Any] | None:
+    """Ids of the households whose member's 身份证号 the term names, as SPEC §1 allows: a whole, valid
+    number exactly (the unique index; ``fanpin.core.idcard.id_search_whole``), or exactly the last 4
+    characters the mask shows (a prefix of the reversed number: ``member_id_number_tail`` on
+    PostgreSQL; ``id_search_tail``).  Never 5 to 17 trailing characters nor an 18-character number
+    with a wrong check digit: those would let a user find a hidden digit one guess at a time."""
+    whole = id_search_whole(search)
+    if whole is not None:
+        return Member.objects.filter(id_number=whole).order_by().values("household_id")
+    tail = id_search_tail(search)
+    if tail is not None:
+        return (
+            Member.objects.alias(id_reversed=Reverse("id_number"))
+            .filter(id_reversed__startswith=tail[::-1])
+            .order_by()
+            .values("household_id")
+        )
+    return None
+
+
 def _household_ids_matching(*, search: str, as_typed: str = "") -> QuerySet[Any]:
     """Ids of the households a search term finds (unscoped: callers intersect with a scope).
 
@@ -50,36 +75,40 @@ def _household_ids_matching(*, search: str, as_typed: str = "") -> QuerySet[Any]
     are matched in both forms.  The 身份证号 terms read ``search`` only (always ASCII when stored).
 
     One ``UNION ALL`` of index range scans: 户编号 prefix (``household_no`` pattern index), any
-    member's name prefix (``member_name_prefix``), and a 身份证号 as SPEC §1 allows: a whole, valid
-    number exactly (the unique index; ``fanpin.core.idcard.id_search_whole``), or exactly the last 4
-    characters the mask shows (a prefix of the reversed number: ``member_id_number_tail`` on
-    PostgreSQL; ``id_search_tail``).  Never 5 to 17 trailing characters nor an 18-character number
-    with a wrong check digit: those would let a user find a hidden digit one guess at a time.
+    member's name prefix (``member_name_prefix``), and a 身份证号 (``_id_number_ids``).
     """
-    parts: list[QuerySet[Any]] = [
-        Household.objects.filter(household_no__startswith=search).order_by().values("pk"),
-        Member.objects.filter(name__startswith=search).order_by().values("household_id"),
-    ]
-    if as_typed and as_typed != search:
+    parts: list[QuerySet[Any]] = []
+    for term in _name_or_number_parts(search=search, as_typed=as_typed):
         parts += [
-            Household.objects.filter(household_no__startswith=as_typed).order_by().values("pk"),
-            Member.objects.filter(name__startswith=as_typed).order_by().values("household_id"),
+            Household.objects.filter(household_no__startswith=term).order_by().values("pk"),
+            Member.objects.filter(name__startswith=term).order_by().values("household_id"),
         ]
-    whole = id_search_whole(search)
-    tail = id_search_tail(search)
-    if whole is not None:
-        parts.append(Member.objects.filter(id_number=whole).order_by().values("household_id"))
-    elif tail is not None:
-        parts.append(
-            Member.objects.alias(id_reversed=Reverse("id_number"))
-            .filter(id_reversed__startswith=tail[::-1])
-            .order_by()
-            .values("household_id")
-        )
+    ids = _id_number_ids(search=search)
+    if ids is not None:
+        parts.append(ids)
     return parts[0].union(*parts[1:], all=True)
 
 
+def _household_matches(*, search: str, as_typed: str) -> Q:
+    """The same match as ``_household_ids_matching``, written per household: its 户编号 prefix, an
+    ``EXISTS`` on its members' name prefix, or its id among the 身份证号 hits.  For a term that most
+    of a region matches (a common surname, a 户编号 prefix shared by a county): the list then walks
+    ``household_village_no`` in its own order and stops at the page's 50 rows."""
+    condition = Q()
+    for term in _name_or_number_parts(search=search, as_typed=as_typed):
+        names = Member.objects.filter(household=OuterRef("pk"), name__startswith=term)
+        condition |= Q(household_no__startswith=term) | Q(Exists(names))
+    ids = _id_number_ids(search=search)
+    if ids is not None:
+        condition |= Q(_InSubqueryArray(F("pk"), ids))
+    return condition
+
+
 SEARCH_MAX_LENGTH = 64  # the household list's and the API's search field allow as much
+# A term with more hits than this (member and household rows, unscoped) is matched household by
+# household in list order instead of by the list of the ids found: building and looking up an array
+# of 2 000 000 ids took 5–7 s for a province (docs/benchmarks.md, session 10).
+SEARCH_MANY_HITS = 20_000
 
 
 def households_in_scope(
@@ -121,7 +150,10 @@ def households_matching(qs: QuerySet[Household], *, search: str) -> QuerySet[Hou
     if "\x00" in search or max(len(search), len(as_typed)) > SEARCH_MAX_LENGTH:
         # no 户编号, name or 身份证号 is longer or holds a NUL (PostgreSQL refuses one in a parameter)
         return qs.none()
-    return qs.filter(_InSubqueryArray(F("pk"), _household_ids_matching(search=search, as_typed=as_typed)))
+    found = _household_ids_matching(search=search, as_typed=as_typed)
+    if found[: SEARCH_MANY_HITS + 1].count() > SEARCH_MANY_HITS:  # index range scans, stops at the limit
+        return qs.filter(_household_matches(search=search, as_typed=as_typed))
+    return qs.filter(_InSubqueryArray(F("pk"), found))
 
 
 def household_detail(*, user: Any, pk: int) -> Household:

@@ -3,8 +3,10 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.utils.functional import cached_property
 from django.views import View
 from django.views.generic import DetailView, ListView
 
@@ -18,12 +20,33 @@ from monitoring.selectors.household_changes import household_pending_changes_cou
 from monitoring.selectors.households import household_detail, household_income_rows, households_in_scope
 from monitoring.services.personal_data import id_number_search_record, member_id_number_reveal
 
+SEARCH_COUNT_CAP = 10_000  # a search's total is counted up to here ("超过 10,000 户")
+
+
+class HouseholdListPaginator(Paginator):
+    """The household list's pages.  With ``cap`` set (a search), the total is counted only up to
+    ``cap`` + 1 rows: a term that most of a province matches (a common surname) is then a walk of
+    the list's index that stops there, not a count of a million households."""
+
+    cap: int | None = None
+
+    @cached_property
+    def count(self) -> int:
+        rows = self.object_list if self.cap is None else self.object_list[: self.cap + 1]
+        return int(rows.count())
+
+    @property
+    def capped(self) -> bool:
+        return self.cap is not None and self.count > self.cap
+
 
 class HouseholdListView(LoginRequiredMixin, PermissionRequiredMixin, RegionScopedViewMixin, ListView):
     model = Household
     permission = Permission.VIEW_HOUSEHOLDS
     template_name = "monitoring/household_list.html"
     paginate_by = 50
+    paginator_class = HouseholdListPaginator
+    searching = False
 
     def get_form(self) -> HouseholdFilterForm:
         return HouseholdFilterForm(self.request.GET or None, user=self.request.user)
@@ -44,7 +67,14 @@ class HouseholdListView(LoginRequiredMixin, PermissionRequiredMixin, RegionScope
             id_number_search_record(
                 user=self.request.user, search=filters["search"], ip_address=client_ip(self.request)
             )
+            self.searching = bool(filters["search"])
         return households_in_scope(user=self.request.user, **filters)
+
+    def get_paginator(self, *args: Any, **kwargs: Any) -> HouseholdListPaginator:
+        paginator = HouseholdListPaginator(*args, **kwargs)
+        if self.searching:
+            paginator.cap = SEARCH_COUNT_CAP
+        return paginator
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)

@@ -159,13 +159,14 @@ def test_search_uses_the_indexes_on_postgresql(world: World) -> None:
     assert "household_no" in plans["H5201"]
 
 
-def test_api_search_finds_what_the_page_finds_in_the_same_two_queries(world: World, django_assert_num_queries) -> None:  # type: ignore[no-untyped-def]
+def test_api_search_finds_what_the_page_finds_in_three_queries(world: World, django_assert_num_queries) -> None:  # type: ignore[no-untyped-def]
     target = world.households["520101001001"]
     id_number = target.members.get().id_number
     api = APIClient()
     api.force_authenticate(world.users["county"])
     for term in (target.household_no, id_number, id_number[-4:]):
-        with django_assert_num_queries(2):
+        # how many hits (stops at SEARCH_MANY_HITS: it chooses how the term is matched), count, page
+        with django_assert_num_queries(3):
             body = api.get("/api/v1/households/", {"search": term}).json()
         assert [r["household_no"] for r in body["results"]] == [target.household_no], term
         page = households_in_scope(user=world.users["county"], search=term)
@@ -228,3 +229,62 @@ def test_a_name_or_number_stored_with_full_width_characters_is_found_as_typed(wo
     for term in ("王　芳", "阿依古丽．买买提", "Ｈ-77", "Ｈ-7"):
         assert household in households_in_scope(user=county, search=term), term
     assert household not in households_in_scope(user=county, search="王 芳x")
+
+
+SEARCH_TERMS = ["A-", "A-2", "-2", "张三", "李四", "四娘", ID_SPOUSE, "105X", "105x", "101105x", "05X", "H5201010"]
+SEARCH_TERMS += [ID_OTHER_COUNTY, "1234", "%", "_", "  王五 ", "户主", "王　芳", "Ｈ-7", "Ｈ-77", "１０５Ｘ", "\x00"]
+
+
+@pytest.mark.parametrize("role", ["county", "province", "admin"])
+def test_a_term_with_many_hits_finds_the_same_households_in_the_same_order(
+    world: World, people: dict, monkeypatch: pytest.MonkeyPatch, role: str
+) -> None:
+    """A term most of a region matches (a common surname at a province) is matched household by
+    household in the list's order instead of through the list of the ids found: the same rule,
+    written twice in SQL — every term finds the same households in both forms, in every scope."""
+    from monitoring.selectors import households as selectors
+
+    wide = HouseholdFactory(household_no="Ｈ-77", village_id="520101001001")
+    MemberFactory(household=wide, relation=Relation.HEAD, name="王　芳")
+    user = world.users[role]
+    few = {term: [h.household_no for h in households_in_scope(user=user, search=term)] for term in SEARCH_TERMS}
+    monkeypatch.setattr(selectors, "SEARCH_MANY_HITS", 0)  # every term with a hit takes the walk
+    many = {term: [h.household_no for h in households_in_scope(user=user, search=term)] for term in SEARCH_TERMS}
+    assert many == few
+    assert few["张三"] and few["105X"] and few["H5201010"] and few["Ｈ-7"]  # the comparison compares hits
+    queries = {term: str(households_in_scope(user=user, search=term).query) for term in ("张三", "105X")}
+    assert all("EXISTS" in sql for sql in queries.values()), queries  # ... taken by the walk
+
+
+def test_a_search_with_more_hits_than_are_counted_says_so(
+    client: Client, world: World, people: dict, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The list counts a search's households up to a cap (10 000) and then says "超过" with a hint to
+    narrow it, so a province-wide surname is not a count of a million households; pages go on; the
+    list without a search shows its exact total."""
+    from monitoring.views import households as views
+
+    monkeypatch.setattr(views, "SEARCH_COUNT_CAP", 2)
+    county(client, world)
+    page = client.get(reverse("monitoring:household_list"), {"q": "H5201010"}).content.decode()
+    assert "找到超过 2 户" in page and "缩小查询范围" in page
+    assert "导出 Excel（超过 2 户）" in page
+    assert listed(client, q="H5201010") == ["H520101001001", "H520101001002", "H520101002001"]
+    exact = client.get(reverse("monitoring:household_list"), {"q": "H520101001"}).content.decode()
+    assert "共 2 户" in exact and "超过" not in exact  # at the cap: exact
+    everything = client.get(reverse("monitoring:household_list")).content.decode()
+    assert "共 5 户" in everything and "超过" not in everything  # no search: never capped
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="plans are PostgreSQL's")
+def test_a_term_with_many_hits_walks_the_list_index_and_stops_at_the_page(
+    world: World, people: dict, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from monitoring.selectors import households as selectors
+
+    monkeypatch.setattr(selectors, "SEARCH_MANY_HITS", 0)
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+    plan = households_in_scope(user=world.users["province"], search="张三")[:50].explain()
+    assert "household_village_no" in plan and "Limit" in plan, plan
+    assert "Seq Scan" not in plan, plan
