@@ -137,6 +137,7 @@ class LeadFactory(factory.django.DjangoModelFactory):
         model = Lead
 
     household = factory.SubFactory(HouseholdFactory)
+    village_id = factory.LazyAttribute(lambda o: o.household.village_id)  # always the household's
     state = LeadState.NEW
     sources = factory.LazyFunction(lambda: ["SCREENING"])
     rules_fired = factory.LazyFunction(lambda: ["LOW_INCOME"])

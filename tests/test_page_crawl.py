@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
+from django.db.models import F
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
@@ -196,6 +197,8 @@ def test_every_page_answers_for_every_role_on_demo_data(tmp_path: Path) -> None:
     started = time.monotonic()
     _county_data(tmp_path)
     print(f"data: {time.monotonic() - started:.1f} s")
+    # every way a lead was written copied its household's village (the scope of leads reads it)
+    assert not Lead.objects.exclude(village_id=F("household__village_id")).exists()
     sources = [set(s) for s in Lead.objects.values_list("sources", flat=True)]
     for source in LeadSource:  # the crawl meets a lead of every source
         assert any(source in s for s in sources), source

@@ -34,7 +34,7 @@ class WindowBasis(models.TextChoices):
 
 
 class IncomeAccountingQuerySet(ScopedQuerySet["IncomeAccounting"]):
-    region_path = "lead__household__village__code"
+    region_path = "lead__village__code"
 
 
 class IncomeAccounting(models.Model):
@@ -114,7 +114,7 @@ def per_capita_floor(total: Decimal, size: int) -> Decimal:
 
 
 class IncomeAccountingExpenditureQuerySet(ScopedQuerySet["IncomeAccountingExpenditure"]):
-    region_path = "accounting__lead__household__village__code"
+    region_path = "accounting__lead__village__code"
 
 
 class IncomeAccountingExpenditure(models.Model):

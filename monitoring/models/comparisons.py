@@ -44,7 +44,7 @@ class ComparisonResult(models.TextChoices):
 
 
 class DataComparisonQuerySet(ScopedQuerySet["DataComparison"]):
-    region_path = "lead__household__village__code"
+    region_path = "lead__village__code"
 
 
 class DataComparison(models.Model):

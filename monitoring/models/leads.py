@@ -86,7 +86,9 @@ class AppraisalOutcome(models.TextChoices):
 
 
 class LeadQuerySet(ScopedQuerySet["Lead"]):
-    region_path = "household__village__code"
+    # the lead's own copy of its household's village: a province's queue counts its leads without
+    # reading every household (docs/decisions/2026-12-04-village-code-on-leads.md)
+    region_path = "village__code"
 
     def open(self) -> LeadQuerySet:
         return self.filter(state__in=OPEN_LEAD_STATES)
@@ -103,6 +105,16 @@ class Lead(models.Model):
         on_delete=models.CASCADE,
         related_name="leads",
         db_index=False,  # lead_household_state (household, state) serves every household lookup
+    )
+    # Always the household's village (every writer copies it; a household moved by an import takes
+    # its leads along in the same transaction: monitoring.services.leads.leads_village_follow).
+    village = models.ForeignKey(
+        "monitoring.Region",
+        verbose_name="村",
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,  # lead_village_state
+        editable=False,
     )
     state = models.CharField("状态", max_length=12, choices=LeadState.choices, default=LeadState.NEW)
     sources = models.JSONField("线索来源", default=list)
@@ -177,6 +189,7 @@ class Lead(models.Model):
         ordering = ["-raised_at", "-id"]
         indexes = [
             models.Index(fields=["household", "state"], name="lead_household_state"),
+            models.Index(fields=["village", "state"], name="lead_village_state"),
             models.Index(fields=["year", "state"], name="lead_year_state"),
             models.Index(fields=["state", "-raised_at"], name="lead_state_raised"),
             # The queue's default order (oldest first) over all states: page 1 walks this index and

@@ -128,7 +128,13 @@ def leads_raise_or_merge_many(
             lead.refreshed_at = now
             merged.append(lead)
         elif decision.action == LeadAction.CREATE:
-            lead = Lead(household_id=hid, state=LeadState.NEW, year=year or timezone.localdate().year, raised_at=now)
+            lead = Lead(
+                household_id=hid,
+                village_id=households[hid][0],
+                state=LeadState.NEW,
+                year=year or timezone.localdate().year,
+                raised_at=now,
+            )
             if source == LeadSource.SELF_APPLICATION:  # the household's own application is 受理 as it is filed
                 lead.accepted_on = timezone.localdate(now)
             _apply(lead, decision)

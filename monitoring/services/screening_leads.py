@@ -189,7 +189,7 @@ def _raised_leads_audit(
     """One audit row per lead this call raised (the leads of this run with ``raised_at = now``),
     as ``lead_raise_or_merge`` writes for the other sources: action ``raise``, → NEW, the source,
     the run and the rules.  One INSERT … SELECT, so the cost does not grow with Python loops."""
-    audit, lead, household = AuditEntry._meta.db_table, Lead._meta.db_table, Household._meta.db_table
+    audit, lead = AuditEntry._meta.db_table, Lead._meta.db_table
     if connection.vendor == "postgresql":
         object_id = "CAST(l.id AS VARCHAR(64))"
         data = "jsonb_build_object('source', %(source)s, 'run', l.last_run_id, 'rules', l.rules_fired)"
@@ -200,8 +200,8 @@ def _raised_leads_audit(
     sql = f"""
         INSERT INTO {audit} (actor_id, at, object_type, object_id, region_code, action,
                              from_state, to_state, reason, data)
-        SELECT %(actor)s, %(now)s, 'lead', {object_id}, h.village_id, 'raise', '', %(state)s, '', {data}
-        FROM {lead} l JOIN {household} h ON h.id = l.household_id
+        SELECT %(actor)s, %(now)s, 'lead', {object_id}, l.village_id, 'raise', '', %(state)s, '', {data}
+        FROM {lead} l
         WHERE l.last_run_id = %(run)s AND l.raised_at = %(now)s {narrow}
     """  # noqa: S608  # nosec B608
     params = {
@@ -226,16 +226,18 @@ def _leads_insert(rows: list[tuple[Any, ...]], *, year: int, run_id: int, now: d
     per-field preparation cost more than the database).  SQL from constants only; values are data."""
     table = Lead._meta.db_table
     sources = json.dumps([LeadSource.SCREENING.value])
+    villages = dict(Household.objects.filter(pk__in=[row[0] for row in rows]).values_list("pk", "village_id"))
     columns = (
-        "household_id, state, sources, rules_fired, evidence, suggested_category, suggested_risk_types, "
-        "year, raised_at, last_run_id, rejection_reason"
+        "household_id, village_id, state, sources, rules_fired, evidence, suggested_category, "
+        "suggested_risk_types, year, raised_at, last_run_id, rejection_reason"
     )
     if connection.vendor == "postgresql":
         # COPY is about twice as fast as a 1 000-row INSERT … VALUES (no statement to parse).
         buffer = io.StringIO()
         writer = csv.writer(buffer)
         for household_id, rules_fired, evidence, category, risks in rows:
-            head = [household_id, LeadState.NEW.value, sources, rules_fired, evidence, category, risks]
+            village = villages[household_id]
+            head = [household_id, village, LeadState.NEW.value, sources, rules_fired, evidence, category, risks]
             writer.writerow([*head, year, now.isoformat(), run_id, ""])
         buffer.seek(0)
         with connection.cursor() as cursor:
@@ -244,11 +246,14 @@ def _leads_insert(rows: list[tuple[Any, ...]], *, year: int, run_id: int, now: d
             )
         return
     j = _json_cast()
-    row_sql = f"(%s, %s, {j.format('%s')}, {j.format('%s')}, {j.format('%s')}, %s, {j.format('%s')}, %s, %s, %s, '')"
+    row_sql = (
+        f"(%s, %s, %s, {j.format('%s')}, {j.format('%s')}, {j.format('%s')}, %s, {j.format('%s')}, %s, %s, %s, '')"
+    )
     params: list[Any] = []
     for household_id, rules_fired, evidence, category, risks in rows:
         params += [
             household_id,
+            villages[household_id],
             LeadState.NEW.value,
             sources,
             rules_fired,
@@ -343,20 +348,21 @@ def _stage_insert_sql(table: str) -> str:
     j = _json_cast()
     evidence = f"%(evidence_head)s || {texts['rules_evidence']} || '}}}}'"
     insert = f"""
-    INSERT INTO {lead} (household_id, state, sources, rules_fired, evidence, suggested_category,
+    INSERT INTO {lead} (household_id, village_id, state, sources, rules_fired, evidence, suggested_category,
                         suggested_risk_types, year, raised_at, last_run_id, rejection_reason, screening_digest)
-    SELECT s.hid, %(state)s, {j.format("%(sources)s")}, {j.format(texts["rules_fired"])}, {j.format(evidence)},
-           {texts["category"]}, {j.format(texts["risk_types"])}, %(year)s, %(now)s, %(run)s, '', s.digest
+    SELECT s.hid, s.village, %(state)s, {j.format("%(sources)s")}, {j.format(texts["rules_fired"])},
+           {j.format(evidence)}, {texts["category"]}, {j.format(texts["risk_types"])},
+           %(year)s, %(now)s, %(run)s, '', s.digest
     FROM {table} s WHERE s.county = %(county)s AND s.action = 'C'
     """  # noqa: S608  # nosec B608
     if connection.vendor != "postgresql":
         return insert
     return f"""
-    WITH raised AS ({insert} RETURNING id, household_id, rules_fired)
+    WITH raised AS ({insert} RETURNING id, village_id, rules_fired)
     INSERT INTO {audit} (actor_id, at, object_type, object_id, region_code, action, from_state, to_state, reason, data)
-    SELECT %(actor)s, %(now)s, 'lead', CAST(raised.id AS VARCHAR(64)), h.village_id, 'raise', '', %(state)s, '',
+    SELECT %(actor)s, %(now)s, 'lead', CAST(raised.id AS VARCHAR(64)), raised.village_id, 'raise', '', %(state)s, '',
            jsonb_build_object('source', %(source)s, 'run', %(run)s, 'rules', raised.rules_fired)
-    FROM raised JOIN {Household._meta.db_table} h ON h.id = raised.household_id
+    FROM raised
     """  # noqa: S608  # nosec B608
 
 

@@ -127,6 +127,7 @@ def test_a_fourth_rule_fires_with_its_evidence_and_counts(burdened: Any) -> None
     run = screen()
     lead = Lead.objects.get(household=burdened)
     assert lead.rules_fired == [CODE]
+    assert lead.village_id == burdened.village_id  # the leads' scope: the household's village, copied
     assert lead.evidence["SCREENING"]["rules"] == {
         CODE: {
             "education_out_of_pocket": "6000.00",

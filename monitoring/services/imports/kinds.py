@@ -51,6 +51,7 @@ from monitoring.services.imports.changes import (
     removals_accepted,
 )
 from monitoring.services.imports.rows import ImportContext, Row
+from monitoring.services.leads import leads_village_follow
 from monitoring.services.ledger import expenditure_key
 from monitoring.services.rosters import RosterLine, roster_line_error, roster_refusal, rosters_write
 
@@ -292,6 +293,13 @@ class HouseholdsHandler(KindHandler):
                 update_fields=[*fields, "updated_at"],
                 batch_size=CHUNK,
             )
+            moved = [
+                existing[o.household_no]["id"]
+                for o in changed
+                if existing[o.household_no]["village_id"] != o.village_id
+            ]
+            if moved:
+                leads_village_follow(household_ids=moved)
         changes_propose(self.ctx, proposals, dry_run=dry_run)
         return actions
 

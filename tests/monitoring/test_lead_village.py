@@ -1,0 +1,114 @@
+"""A lead holds its household's village (the scope of leads reads it, so a province's queue counts its
+leads without reading every household): every writer copies it, a household moved by an import
+takes its leads along, and the migration copied it for the leads already stored."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from django.db.models import F
+
+from fanpin.core.roles import Role
+from monitoring.models import Household, Lead, LeadSource
+from monitoring.services.imports.pipeline import import_run
+from monitoring.services.review_bulk import LeadRequest, leads_raise_or_merge_many
+from tests.conftest import World
+from tests.factories import HouseholdFactory, IncomeFactory, LeadFactory, region, user
+from tests.monitoring.screening_helpers import YEAR, household, screen, setup_lines
+from tests.monitoring.xlsx import kind_sheet
+
+pytestmark = pytest.mark.django_db
+
+
+def _mismatched() -> list[int]:
+    return list(Lead.objects.exclude(village_id=F("household__village_id")).values_list("pk", flat=True))
+
+
+def test_screening_and_the_bulk_sources_write_the_households_village(world: World) -> None:
+    setup_lines()
+    homes = [household(village=code) for code in ("520101001001", "520101002001", "520102001001")]
+    for home in homes:
+        IncomeFactory(household=home, year=YEAR, family_size=4, wage_income=Decimal("100.00"))
+    screen("520000000000")  # a province: the region-wide (staged) path
+    assert Lead.objects.filter(household__in=homes).count() == 3
+    Lead.objects.all().delete()
+    screen("520101000000")  # a county on its own
+    assert Lead.objects.filter(household__in=homes).count() == 2
+    other = HouseholdFactory(village_id="520101002001")
+    leads_raise_or_merge_many(
+        requests=[LeadRequest(other.pk, [{"note": "民政"}])], source=LeadSource.DEPARTMENT_ALERT, actor=None
+    )
+    assert Lead.objects.filter(household=other).count() == 1
+    assert _mismatched() == []
+    county = world.users["county"]
+    assert set(Lead.objects.for_user(county).values_list("household_id", flat=True)) == {
+        homes[0].pk,
+        homes[1].pk,
+        other.pk,
+    }
+
+
+def test_a_household_moved_by_an_import_takes_its_leads_along(tmp_path: Path, world: World) -> None:
+    moving = world.households["520101001001"]
+    lead = LeadFactory(household=moving)
+    old = LeadFactory(
+        household=moving,
+        state="REJECTED",
+        decided_at=dt.datetime(2025, 3, 1, tzinfo=dt.UTC),
+        rejection_reason="收入达标",
+    )
+    staying = LeadFactory(household=world.households["520101002001"])
+    here, there = world.users["county"], user("county-b", Role.COUNTY, "520102000000")
+    assert Lead.objects.for_user(here).filter(pk=lead.pk).exists()
+    row = {"户编号": moving.household_no, "村级区划代码": "520102001001", "户类型": "一般农户"}
+    result = import_run(
+        kind="households",
+        source=str(kind_sheet(tmp_path / "h.xlsx", "households", [row])),
+        user=world.users["province"],
+    )
+    assert result.ok, result.errors
+    assert Household.objects.get(pk=moving.pk).village_id == "520102001001"
+    assert _mismatched() == []
+    assert set(Lead.objects.filter(pk__in=[lead.pk, old.pk]).values_list("village_id", flat=True)) == {"520102001001"}
+    assert Lead.objects.get(pk=staying.pk).village_id == "520101002001"
+    assert not Lead.objects.for_user(here).filter(pk__in=[lead.pk, old.pk]).exists()
+    assert Lead.objects.for_user(there).filter(pk__in=[lead.pk, old.pk]).count() == 2
+    # an import that changes nothing else leaves the leads as they are
+    result = import_run(
+        kind="households",
+        source=str(kind_sheet(tmp_path / "h2.xlsx", "households", [row])),
+        user=world.users["province"],
+    )
+    assert result.ok and _mismatched() == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_migration_copies_the_village_of_every_stored_lead() -> None:
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    before = [("monitoring", "0034_campaigns")]
+    executor = MigrationExecutor(connection)
+    leaves = executor.loader.graph.leaf_nodes()
+    executor.migrate(before)
+    old = executor.loader.project_state(before).apps
+    try:
+        for code in ("520101001001", "520102001001"):
+            region(code)  # today's model; the table is the same
+        households = old.get_model("monitoring", "Household").objects
+        leads = old.get_model("monitoring", "Lead").objects
+        at = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
+        made = {}
+        for code in ("520101001001", "520102001001"):
+            household = households.create(household_no=f"M{code}", village_id=code, household_type="GENERAL")
+            made[code] = leads.create(household=household, state="NEW", year=2025, raised_at=at, sources=["SCREENING"])
+        MigrationExecutor(connection).migrate(leaves)
+        for code, lead in made.items():
+            assert Lead.objects.get(pk=lead.pk).village_id == code
+    finally:
+        MigrationExecutor(connection).migrate(leaves)
+        Lead.objects.all().delete()
+        Household.objects.all().delete()
