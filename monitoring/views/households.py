@@ -4,6 +4,7 @@ from typing import Any
 
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.paginator import Paginator
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils.functional import cached_property
@@ -32,8 +33,8 @@ class HouseholdListPaginator(Paginator):
 
     @cached_property
     def count(self) -> int:
-        rows = self.object_list if self.cap is None else self.object_list[: self.cap + 1]
-        return int(rows.count())
+        rows: QuerySet[Household] = self.object_list  # type: ignore[assignment]  # the view's queryset
+        return (rows if self.cap is None else rows[: self.cap + 1]).count()
 
     @property
     def capped(self) -> bool:
