@@ -111,7 +111,7 @@ def queue_condition(*, user: Any, filters: QueueFilters) -> Q:
         if len(f.region) != 12 or not f.region.isdigit():
             return NOTHING
         prefix = code_prefix(f.region)  # a range of 12-digit codes, as ``ScopedQuerySet.within``
-        cond &= Q(household__village_id__gte=prefix.ljust(12, "0"), household__village_id__lte=prefix.ljust(12, "9"))
+        cond &= Q(village_id__gte=prefix.ljust(12, "0"), village_id__lte=prefix.ljust(12, "9"))  # the lead's own copy
     if f.overdue:
         cond &= Q(state__in=OPEN_STATES, raised_at__lt=overdue_cutoff())
     if f.late:
@@ -288,7 +288,7 @@ def publicity_list(*, user: Any, village_code: str) -> list[PublicityRow]:
     """
     qs = (
         Lead.objects.for_user(user)
-        .filter(household__village_id=village_code, state__in=[LeadState.VERIFIED, LeadState.REVIEWED])
+        .filter(village_id=village_code, state__in=[LeadState.VERIFIED, LeadState.REVIEWED])
         .exclude(publicity_start__isnull=True)
         .select_related("household__village")
         .annotate(head_name=_head_name())

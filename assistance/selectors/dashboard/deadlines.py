@@ -27,7 +27,7 @@ def dashboard_overdue_leads_table(reads: DashboardReads) -> Table:
     rows = (
         reads.scoped(Lead)
         .filter(state__in=OPEN_LEAD_STATES)
-        .annotate(child=Substr("household__village_id", 1, s.n))
+        .annotate(child=Substr("village_id", 1, s.n))
         .values("child")
         .order_by()
         .annotate(open=Count("id"), late=Count("id", filter=Q(late)))

@@ -238,7 +238,7 @@ class DashboardReads:
             aggregates[f"source_{source}"] = Count("pk", filter=in_year & _json_list_has("sources", source))
         return _grouped(
             self.scoped(Lead).filter(in_year | Q(state__in=OPEN_STATES)),
-            "household__village_id",
+            "village_id",  # the lead's copy of its household's village: no join with the households
             self.scope.n,
             **aggregates,
         )
