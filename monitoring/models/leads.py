@@ -107,7 +107,7 @@ class Lead(models.Model):
         db_index=False,  # lead_household_state (household, state) serves every household lookup
     )
     # Always the household's village (every writer copies it; a household moved by an import takes
-    # its leads along in the same transaction: monitoring.services.leads.leads_village_follow).
+    # its leads along in the same transaction: monitoring.services.lead_village).
     village = models.ForeignKey(
         "monitoring.Region",
         verbose_name="村",

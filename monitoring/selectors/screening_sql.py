@@ -716,7 +716,7 @@ def _stage_sql(*, narrow_to_ids: bool, expenditure_sums: str | None) -> str:
     SELECT CAST(SUBSTR(ev.village, 1, 6) AS {text}) AS county, ev.hid, ev.htype,
            {", ".join(f"ev.{name}" for name in _stage_columns())},
            l.screening_digest AS lead_digest, CAST({action} AS {text}) AS action, {inputs} AS inputs,
-           CAST(NULL AS INTEGER) AS mflags, CAST(NULL AS {text}) AS digest, CAST(ev.village AS {text}) AS village
+           CAST(NULL AS INTEGER) AS mflags, CAST(NULL AS {text}) AS digest
     FROM (SELECT b.*, {_flag_columns("b")} FROM base b) ev
     LEFT JOIN {lead} l ON l.household_id = ev.hid AND l.state IN ({open_states}) {narrow}
     LEFT JOIN {target} tg ON tg.household_id = ev.hid AND tg.status = {_literal(TargetStatus.ACTIVE)}

@@ -23,6 +23,7 @@ from fanpin.core.audit import state_changes_follow
 from fanpin.core.models import AuditEntry
 from monitoring.models import Household, Lead, LeadSource, LeadState, MonitoringTarget, TargetStatus
 from monitoring.services.lead_decision import LeadAction, LeadDecision, OpenLead, Signal, lead_decide
+from monitoring.services.lead_village import counties_lock
 
 
 @dataclass
@@ -68,6 +69,22 @@ def _locked_open_leads(household_ids: Sequence[int]) -> dict[int, Lead]:
     }
 
 
+def _households_locked(ids: Sequence[int]) -> dict[int, tuple[str, str]]:
+    """Village and type of each household, read under the lock of its county (``counties_lock``):
+    the village a new lead copies is the household's until this transaction ends."""
+
+    def read() -> dict[int, tuple[str, str]]:
+        rows = Household.objects.filter(pk__in=ids).values_list("pk", "village_id", "household_type")
+        return {pk: (village, kind) for pk, village, kind in rows}
+
+    households = read()
+    counties_lock(village_codes=[village for village, _kind in households.values()])
+    again = read()  # a household moved before the lock was ours: lock its new county as well
+    moved = [village for pk, (village, _kind) in again.items() if village[:6] != households[pk][0][:6]]
+    counties_lock(village_codes=moved)
+    return again
+
+
 @transaction.atomic
 def leads_raise_or_merge_many(
     *, requests: Sequence[LeadRequest], source: str, actor: Any = None, year: int | None = None
@@ -85,10 +102,7 @@ def leads_raise_or_merge_many(
     if not by_household:
         return outcome
     ids = list(by_household)
-    households = {
-        pk: (village, kind)
-        for pk, village, kind in Household.objects.filter(pk__in=ids).values_list("pk", "village_id", "household_type")
-    }
+    households = _households_locked(ids)
     unknown = [i for i in ids if i not in households]
     if unknown:
         raise Household.DoesNotExist(f"农户不存在：{'、'.join(map(str, unknown))}")

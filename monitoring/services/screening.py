@@ -39,6 +39,7 @@ from monitoring.selectors.screening_sql import (
     screening_stage_exists,
     screening_stages,
 )
+from monitoring.services.lead_village import counties_lock
 from monitoring.services.screening_leads import (
     OUTCOMES,
     LeadOutcome,
@@ -282,8 +283,9 @@ def screening_county_execute(*, run_id: int) -> ScreeningRun:
     try:
         stage = _parent_stage(run)
         with transaction.atomic():
-            # Serialise runs of one county: the second waits, then refreshes what the first wrote.
-            Region.objects.select_for_update().filter(code=run.region_id).values_list("code").get()
+            # Serialise runs of one county: the second waits, then refreshes what the first wrote
+            # (and a households import moving one of its households waits too: counties_lock).
+            counties_lock(village_codes=[run.region_id])
             if ScreeningRun.objects.filter(pk=run_id, finished_at__isnull=False).exists():
                 return ScreeningRun.objects.get(pk=run_id)  # the same run, delivered twice, is done
             prefix = run.region_id[:6]

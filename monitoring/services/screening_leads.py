@@ -342,18 +342,20 @@ def _decide_sql(row: str) -> str:
 
 def _stage_insert_sql(table: str) -> str:
     """INSERT … SELECT of the county's new leads (``C``).  On PostgreSQL the same statement writes
-    their audit rows from what the insert returns; elsewhere ``_raised_leads_audit`` follows."""
-    lead, audit = Lead._meta.db_table, AuditEntry._meta.db_table
+    their audit rows from what the insert returns; elsewhere ``_raised_leads_audit`` follows.  Each
+    lead's village is its household's as it is now, read under the county lock (a household an
+    import moved after the stage was built: ``monitoring.services.lead_village.counties_lock``)."""
+    lead, audit, household = Lead._meta.db_table, AuditEntry._meta.db_table, Household._meta.db_table
     texts = stage_texts(lambda name: f"s.{name}")
     j = _json_cast()
     evidence = f"%(evidence_head)s || {texts['rules_evidence']} || '}}}}'"
     insert = f"""
     INSERT INTO {lead} (household_id, village_id, state, sources, rules_fired, evidence, suggested_category,
                         suggested_risk_types, year, raised_at, last_run_id, rejection_reason, screening_digest)
-    SELECT s.hid, s.village, %(state)s, {j.format("%(sources)s")}, {j.format(texts["rules_fired"])},
+    SELECT s.hid, h.village_id, %(state)s, {j.format("%(sources)s")}, {j.format(texts["rules_fired"])},
            {j.format(evidence)}, {texts["category"]}, {j.format(texts["risk_types"])},
            %(year)s, %(now)s, %(run)s, '', s.digest
-    FROM {table} s WHERE s.county = %(county)s AND s.action = 'C'
+    FROM {table} s JOIN {household} h ON h.id = s.hid WHERE s.county = %(county)s AND s.action = 'C'
     """  # noqa: S608  # nosec B608
     if connection.vendor != "postgresql":
         return insert

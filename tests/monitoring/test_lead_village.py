@@ -5,15 +5,20 @@ takes its leads along, and the migration copied it for the leads already stored.
 from __future__ import annotations
 
 import datetime as dt
+import threading
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
+from django.db import connection, connections, transaction
 from django.db.models import F
 
 from fanpin.core.roles import Role
 from monitoring.models import Household, Lead, LeadSource
 from monitoring.services.imports.pipeline import import_run
+from monitoring.services.lead_village import counties_lock
 from monitoring.services.review_bulk import LeadRequest, leads_raise_or_merge_many
 from tests.conftest import World
 from tests.factories import HouseholdFactory, IncomeFactory, LeadFactory, region, user
@@ -112,3 +117,82 @@ def test_the_migration_copies_the_village_of_every_stored_lead() -> None:
         MigrationExecutor(connection).migrate(leaves)
         Lead.objects.all().delete()
         Household.objects.all().delete()
+
+
+# --- the county lock: a move and a lead being written wait for each other ------------------------
+
+
+def _hold_county_lock(village: str, *, then: Callable[[], None] | None = None) -> tuple[Any, threading.Event]:
+    """A thread that takes the county lock of ``village`` (as a screening write holds it), runs
+    ``then`` under it when released, and commits."""
+    locked, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        try:
+            with transaction.atomic():
+                counties_lock(village_codes=[village])
+                locked.set()
+                release.wait(20)
+                if then is not None:
+                    then()
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=hold)
+    thread.start()
+    assert locked.wait(20)
+    return thread, release
+
+
+def _in_thread(action: Callable[[], Any]) -> tuple[threading.Event, dict[str, Any]]:
+    done, out = threading.Event(), {}
+
+    def run() -> None:
+        try:
+            out["result"] = action()
+        except Exception as exc:  # the outcome is what the test compares
+            out["result"] = exc
+        finally:
+            done.set()
+            connections.close_all()
+
+    threading.Thread(target=run).start()
+    return done, out
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks are PostgreSQL's")
+def test_a_move_waits_for_the_county_and_finds_the_lead_written_meanwhile(tmp_path: Path, world: World) -> None:
+    moving = world.households["520101001001"]
+
+    def raise_lead() -> None:  # a lead written under the lock with the village it read under it
+        village = Household.objects.values_list("village_id", flat=True).get(pk=moving.pk)
+        LeadFactory(household=moving, village_id=village)
+
+    holder, release = _hold_county_lock("520101001001", then=raise_lead)
+    row = {"户编号": moving.household_no, "村级区划代码": "520102001001", "户类型": "一般农户"}
+    sheet = kind_sheet(tmp_path / "h.xlsx", "households", [row])
+    done, out = _in_thread(lambda: import_run(kind="households", source=str(sheet), user=world.users["province"]))
+    assert not done.wait(1.5), out  # the move waits for the county's writer
+    release.set()
+    holder.join(20)
+    assert done.wait(30) and out["result"].ok, out
+    assert Lead.objects.get(household=moving).village_id == "520102001001"  # found and taken along
+    assert _mismatched() == []
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks are PostgreSQL's")
+def test_a_source_raising_a_lead_waits_for_the_county_lock(world: World) -> None:
+    household = world.households["520101001001"]
+    holder, release = _hold_county_lock("520101001001")
+    done, out = _in_thread(
+        lambda: leads_raise_or_merge_many(
+            requests=[LeadRequest(household.pk, [{"note": "民政"}])], source=LeadSource.DEPARTMENT_ALERT, actor=None
+        )
+    )
+    assert not done.wait(1.5), out  # the source waits while screening writes the county
+    release.set()
+    holder.join(20)
+    assert done.wait(30) and not isinstance(out["result"], Exception), out
+    assert Lead.objects.get(household=household).village_id == household.village_id

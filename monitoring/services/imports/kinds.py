@@ -51,7 +51,7 @@ from monitoring.services.imports.changes import (
     removals_accepted,
 )
 from monitoring.services.imports.rows import ImportContext, Row
-from monitoring.services.leads import leads_village_follow
+from monitoring.services.lead_village import counties_lock, leads_village_follow
 from monitoring.services.ledger import expenditure_key
 from monitoring.services.rosters import RosterLine, roster_line_error, roster_refusal, rosters_write
 
@@ -283,6 +283,11 @@ class HouseholdsHandler(KindHandler):
         actions, new, changed = upsert_actions(objs, existing, numbers, fields)
         actions = ["pending" if a == "same" and r.number in held else a for a, r in zip(actions, rows, strict=True)]
         if not dry_run and (new or changed):
+            moving = [o for o in changed if existing[o.household_no]["village_id"] != o.village_id]
+            # a move waits for the counties' lead writers and they wait for it (counties_lock): one
+            # call, so the counties are locked in code order
+            left = [existing[o.household_no]["village_id"] for o in moving]
+            counties_lock(village_codes=left + [o.village_id for o in moving])
             now = timezone.now()
             for obj in new + changed:
                 obj.created_at = obj.updated_at = now  # type: ignore[attr-defined]
@@ -293,13 +298,8 @@ class HouseholdsHandler(KindHandler):
                 update_fields=[*fields, "updated_at"],
                 batch_size=CHUNK,
             )
-            moved = [
-                existing[o.household_no]["id"]
-                for o in changed
-                if existing[o.household_no]["village_id"] != o.village_id
-            ]
-            if moved:
-                leads_village_follow(household_ids=moved)
+            if moving:
+                leads_village_follow(household_ids=[existing[o.household_no]["id"] for o in moving])
         changes_propose(self.ctx, proposals, dry_run=dry_run)
         return actions
 

@@ -1,0 +1,36 @@
+"""A lead's copy of its household's village (``Lead.village``, the scope of leads): the lock it is
+read and written under, and the move that takes a household's leads along
+(docs/decisions/2026-12-04-village-code-on-leads.md)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from django.db.models import F, OuterRef, Subquery
+
+from monitoring.models import Household, Lead, Region
+
+
+def counties_lock(*, village_codes: Iterable[str]) -> None:
+    """Hold the rows of the counties of these villages (or county codes) until the transaction
+    ends, in code order.  The one lock under which a county's leads are written and its households
+    move: screening holds it while it writes a county, the other sources while they raise leads,
+    the households import while it moves households (their old and new counties).  So a lead is
+    always written with its household's village as it is then, and a move always finds every lead
+    written before it (SQLite has one writer at a time: nothing to wait for)."""
+    codes = sorted({code[:6].ljust(12, "0") for code in village_codes})
+    if codes:
+        list(Region.objects.select_for_update().filter(code__in=codes).order_by("code").values_list("code", flat=True))
+
+
+def leads_village_follow(*, household_ids: Sequence[int]) -> int:
+    """The leads of these households that name another village than their household take the
+    household's (an import moved it): one UPDATE, in the caller's transaction.  A lead is seen by
+    the regions of its village (``LeadQuerySet.region_path``), so a moved household's leads go with
+    it, as its targets and visits do.  Returns how many leads moved."""
+    village = Subquery(Household.objects.filter(pk=OuterRef("household_id")).values("village_id")[:1])
+    return (
+        Lead.objects.filter(household_id__in=household_ids)
+        .exclude(village_id=F("household__village_id"))
+        .update(village_id=village)
+    )
