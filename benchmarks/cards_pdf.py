@@ -76,6 +76,7 @@ def _seed(cards: int) -> None:
             )
         lead = Lead.objects.create(
             household=household,
+            village_id=household.village_id,  # a lead holds its household's village
             state="CONFIRMED",
             sources=["SELF_APPLICATION"],
             year=2025,

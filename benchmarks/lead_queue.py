@@ -87,17 +87,18 @@ def fill(households: int, leads: int) -> None:
         cur.execute(
             """
             WITH picked AS (
-                SELECT h.id, row_number() OVER (ORDER BY h.id) AS n
+                SELECT h.id, h.village_id, row_number() OVER (ORDER BY h.id) AS n
                 FROM monitoring_household h
                 WHERE h.village_id LIKE '520101%%' AND h.id %% 2 = 0
                 LIMIT %(leads)s
             )
-            INSERT INTO monitoring_lead (household_id, state, sources, rules_fired, evidence, suggested_category,
-                                         suggested_risk_types, year, raised_at, refreshed_at, last_run_id, decided_at,
-                                         decided_by_id, rejection_reason, verified_at, home_checked_on,
+            INSERT INTO monitoring_lead (household_id, village_id, state, sources, rules_fired, evidence,
+                                         suggested_category, suggested_risk_types, year, raised_at, refreshed_at,
+                                         last_run_id, decided_at, decided_by_id, rejection_reason, verified_at,
+                                         home_checked_on,
                                          consent_signed, consent_scan, appraisal_on, appraisal_outcome,
                                          publicity_start, publicity_end)
-            SELECT id,
+            SELECT id, village_id,
                    (ARRAY['NEW','NEW','NEW','NEW','VERIFIED','VERIFIED','REVIEWED','REVIEWED','CONFIRMED','REJECTED'])
                        [1 + n %% 10],
                    CASE WHEN n %% 7 = 0 THEN '["SCREENING", "VISIT"]'::jsonb ELSE '["SCREENING"]'::jsonb END,

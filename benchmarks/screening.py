@@ -311,7 +311,7 @@ def screen_celery() -> tuple[float, dict]:
 
 
 LEAD_COLUMNS = (
-    "household_id, state, sources, rules_fired, evidence, suggested_category, suggested_risk_types, "
+    "household_id, village_id, state, sources, rules_fired, evidence, suggested_category, suggested_risk_types, "
     "year, raised_at, last_run_id, rejection_reason"
 )
 
@@ -332,9 +332,9 @@ def _write_only(job: tuple[int, int, bool]) -> None:
                     """
                     INSERT INTO fanpin_auditentry (actor_id, at, object_type, object_id, region_code, action,
                                                    from_state, to_state, reason, data)
-                    SELECT NULL, now(), 'lead', CAST(l.id AS VARCHAR(64)), h.village_id, 'raise', '', 'NEW', '',
+                    SELECT NULL, now(), 'lead', CAST(l.id AS VARCHAR(64)), l.village_id, 'raise', '', 'NEW', '',
                            jsonb_build_object('source', 'SCREENING', 'run', l.last_run_id, 'rules', l.rules_fired)
-                    FROM monitoring_lead l JOIN monitoring_household h ON h.id = l.household_id
+                    FROM monitoring_lead l
                     WHERE l.household_id BETWEEN %s AND %s
                     """,
                     [lo, hi],
