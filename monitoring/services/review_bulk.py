@@ -78,11 +78,17 @@ def _households_locked(ids: Sequence[int]) -> dict[int, tuple[str, str]]:
         return {pk: (village, kind) for pk, village, kind in rows}
 
     households = read()
-    counties_lock(village_codes=[village for village, _kind in households.values()])
-    again = read()  # a household moved before the lock was ours: lock its new county as well
-    moved = [village for pk, (village, _kind) in again.items() if village[:6] != households[pk][0][:6]]
-    counties_lock(village_codes=moved)
-    return again
+    locked: set[str] = set()
+    while True:
+        # a household moved before the lock of its county was ours: lock its new county as well and
+        # read again, until every household read lies in a county whose lock is held (a county held
+        # cannot lose a household meanwhile: a move takes the locks of both counties)
+        wanted = {village[:6] for village, _kind in households.values()} - locked
+        if not wanted:
+            return households
+        counties_lock(village_codes=sorted(wanted))
+        locked |= wanted
+        households = read()
 
 
 @transaction.atomic

@@ -196,3 +196,38 @@ def test_a_source_raising_a_lead_waits_for_the_county_lock(world: World) -> None
     holder.join(20)
     assert done.wait(30) and not isinstance(out["result"], Exception), out
     assert Lead.objects.get(household=household).village_id == household.village_id
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks are PostgreSQL's")
+def test_a_source_finds_a_household_moved_twice_while_it_took_the_locks(
+    tmp_path: Path, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A source reads the household (county A), an import moves it to county B before the source holds
+    A's lock, and another import moves it on to county C before the source holds B's: the lead is
+    written with C's village, not with the B it read between the two locks."""
+    from monitoring.services import review_bulk
+
+    region("520103001001")
+    moving = world.households["520101001001"]
+    moves = iter(["520102001001", "520103001001"])
+    real_lock = review_bulk.counties_lock
+
+    def move_then_lock(*, village_codes: Any) -> None:
+        village = next(moves, None)
+        if village is not None:  # another import commits this move just before the source locks
+            row = {"户编号": moving.household_no, "村级区划代码": village, "户类型": "一般农户"}
+            sheet = kind_sheet(tmp_path / f"{village}.xlsx", "households", [row])
+            done, out = _in_thread(
+                lambda: import_run(kind="households", source=str(sheet), user=world.users["province"])
+            )
+            assert done.wait(30) and out["result"].ok, out
+        real_lock(village_codes=village_codes)
+
+    monkeypatch.setattr(review_bulk, "counties_lock", move_then_lock)
+    leads_raise_or_merge_many(
+        requests=[LeadRequest(moving.pk, [{"note": "民政"}])], source=LeadSource.DEPARTMENT_ALERT, actor=None
+    )
+    assert Household.objects.get(pk=moving.pk).village_id == "520103001001"
+    assert Lead.objects.get(household=moving).village_id == "520103001001"
+    assert _mismatched() == []
