@@ -343,8 +343,11 @@ def _decide_sql(row: str) -> str:
 def _stage_insert_sql(table: str) -> str:
     """INSERT … SELECT of the county's new leads (``C``).  On PostgreSQL the same statement writes
     their audit rows from what the insert returns; elsewhere ``_raised_leads_audit`` follows.  Each
-    lead's village is its household's as it is now, read under the county lock (a household an
-    import moved after the stage was built: ``monitoring.services.lead_village.counties_lock``)."""
+    lead's village is its household's as it is now, read under the county lock
+    (``monitoring.services.lead_village.counties_lock``).  A household an import moved out of the
+    county after the stage was built gets no lead from this step: the county's lock does not hold
+    it where it went (a second move, locking only its new counties, could leave the lead behind);
+    the next run screens it in its new county."""
     lead, audit, household = Lead._meta.db_table, AuditEntry._meta.db_table, Household._meta.db_table
     texts = stage_texts(lambda name: f"s.{name}")
     j = _json_cast()
@@ -356,6 +359,7 @@ def _stage_insert_sql(table: str) -> str:
            {j.format(evidence)}, {texts["category"]}, {j.format(texts["risk_types"])},
            %(year)s, %(now)s, %(run)s, '', s.digest
     FROM {table} s JOIN {household} h ON h.id = s.hid WHERE s.county = %(county)s AND s.action = 'C'
+    AND h.village_id >= %(lo)s AND h.village_id <= %(hi)s
     """  # noqa: S608  # nosec B608
     if connection.vendor != "postgresql":
         return insert

@@ -231,3 +231,47 @@ def test_a_source_finds_a_household_moved_twice_while_it_took_the_locks(
     assert Household.objects.get(pk=moving.pk).village_id == "520103001001"
     assert Lead.objects.get(household=moving).village_id == "520103001001"
     assert _mismatched() == []
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks are PostgreSQL's")
+def test_screening_from_an_older_stage_writes_no_lead_outside_its_county(
+    tmp_path: Path, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A province run stages county A's household; an import moves it to county B before A's step
+    holds A's lock, and another import moves it on to county C (locking B and C, not A) while A's
+    step is writing: A's step must not write a lead for a household outside A (it would keep B's
+    village, seen by B and not by C)."""
+    from monitoring.services import screening, screening_leads
+
+    setup_lines()
+    region("520103001001")
+    moving = household(village="520101001001")
+    IncomeFactory(household=moving, year=YEAR, family_size=4, wage_income=Decimal("100.00"))
+
+    def move(village: str) -> None:  # another import, in its own transaction, committed
+        row = {"户编号": moving.household_no, "村级区划代码": village, "户类型": "一般农户"}
+        sheet = kind_sheet(tmp_path / f"{village}.xlsx", "households", [row])
+        done, out = _in_thread(lambda: import_run(kind="households", source=str(sheet), user=world.users["province"]))
+        assert done.wait(30) and out["result"].ok, out
+
+    moves = {"520101000000": "520102001001"}
+    real_lock, real_follow = screening.counties_lock, screening_leads.state_changes_follow
+
+    def move_then_lock(*, village_codes: Any) -> None:
+        village = moves.pop(next(iter(village_codes)), None)
+        if village is not None:
+            move(village)
+        real_lock(village_codes=village_codes)
+
+    def move_then_follow(**kwargs: Any) -> None:
+        if Household.objects.filter(pk=moving.pk, village_id="520102001001").exists() and not moves.get("done"):
+            moves["done"] = "yes"
+            move("520103001001")
+        real_follow(**kwargs)
+
+    monkeypatch.setattr(screening, "counties_lock", move_then_lock)
+    monkeypatch.setattr(screening_leads, "state_changes_follow", move_then_follow)
+    screen("520000000000")
+    assert Household.objects.get(pk=moving.pk).village_id == "520103001001"
+    assert _mismatched() == []
