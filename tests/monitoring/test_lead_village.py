@@ -275,3 +275,54 @@ def test_screening_from_an_older_stage_writes_no_lead_outside_its_county(
     screen("520000000000")
     assert Household.objects.get(pk=moving.pk).village_id == "520103001001"
     assert _mismatched() == []
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks are PostgreSQL's")
+def test_an_import_moving_a_household_another_import_just_moved_waits_for_its_county(
+    tmp_path: Path, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An import reads a household in county A and means to move it to B; before it locks A and B
+    another import moves it to C, and a source writes a lead there (under C's lock, not yet
+    committed).  The first import must wait for C's lock and take that lead along to B."""
+    from monitoring.services.imports import kinds
+
+    region("520103001001")
+    moving = world.households["520101001001"]
+    real_lock = kinds.counties_lock
+    writer: dict[str, Any] = {}
+
+    def write_lead_in_c() -> None:
+        with transaction.atomic():
+            counties_lock(village_codes=["520103001001"])
+            village = Household.objects.values_list("village_id", flat=True).get(pk=moving.pk)
+            LeadFactory(household=moving, village_id=village)
+            writer["written"].set()
+            writer["release"].wait(3)  # commits after 3 s, or when the test lets it
+
+    def move_first_then_lock(*, village_codes: Any) -> None:
+        if not writer:
+            writer["started"] = True  # the other import (below) locks as it always does
+            row = {"户编号": moving.household_no, "村级区划代码": "520103001001", "户类型": "一般农户"}
+            sheet = kind_sheet(tmp_path / "c.xlsx", "households", [row])
+            done, out = _in_thread(
+                lambda: import_run(kind="households", source=str(sheet), user=world.users["province"])
+            )
+            assert done.wait(30) and out["result"].ok, out
+            writer.update(written=threading.Event(), release=threading.Event())
+            writer["done"], _ = _in_thread(write_lead_in_c)
+            assert writer["written"].wait(20)
+        real_lock(village_codes=village_codes)
+
+    monkeypatch.setattr(kinds, "counties_lock", move_first_then_lock)
+    row = {"户编号": moving.household_no, "村级区划代码": "520102001001", "户类型": "一般农户"}
+    result = import_run(
+        kind="households",
+        source=str(kind_sheet(tmp_path / "b.xlsx", "households", [row])),
+        user=world.users["province"],
+    )
+    writer["release"].set()
+    assert writer["done"].wait(20)
+    assert result.ok, result.errors
+    assert Household.objects.get(pk=moving.pk).village_id == "520102001001"
+    assert _mismatched() == []

@@ -255,6 +255,21 @@ class HouseholdsHandler(KindHandler):
 
     FIELDS: ClassVar[list[str]] = ["village_id", "household_type", "exit_year", "phone", "address"]
 
+    @staticmethod
+    def _moving_locked(changed: list[Any], *, locked: set[str]) -> list[Any]:
+        """The households of ``changed`` whose village this batch changes, read again under the
+        locks of their counties: another import may have moved one since ``existing`` was read (to
+        a county whose lock this one does not hold yet, where a lead may be being written).  Locks
+        each county found until none is missing; returns the households that move."""
+        numbers = [o.household_no for o in changed]
+        while True:
+            now_in = dict(Household.objects.filter(household_no__in=numbers).values_list("household_no", "village_id"))
+            wanted = {village[:6] for village in now_in.values()} - locked
+            if not wanted:
+                return [o for o in changed if now_in.get(o.household_no, o.village_id) != o.village_id]
+            counties_lock(village_codes=sorted(wanted))
+            locked |= wanted
+
     def write_batch(self, rows: list[Row], *, dry_run: bool) -> list[str]:
         fields = [f for f in self.FIELDS if f in ("village_id", "household_type", "exit_year") or f in self.ctx.present]
         numbers = [r.values["household_no"] for r in rows]
@@ -288,6 +303,8 @@ class HouseholdsHandler(KindHandler):
             # call, so the counties are locked in code order
             left = [existing[o.household_no]["village_id"] for o in moving]
             counties_lock(village_codes=left + [o.village_id for o in moving])
+            if changed:
+                moving = self._moving_locked(changed, locked={v[:6] for v in left + [o.village_id for o in moving]})
             now = timezone.now()
             for obj in new + changed:
                 obj.created_at = obj.updated_at = now  # type: ignore[attr-defined]
