@@ -4,11 +4,15 @@ read and written under, and the move that takes a household's leads along
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from typing import TypeVar
 
 from django.db.models import F, OuterRef, Subquery
 
 from monitoring.models import Household, Lead, Region
+
+_K = TypeVar("_K")
+_V = TypeVar("_V")
 
 
 def counties_lock(*, village_codes: Iterable[str]) -> None:
@@ -21,6 +25,22 @@ def counties_lock(*, village_codes: Iterable[str]) -> None:
     codes = sorted({code[:6].ljust(12, "0") for code in village_codes})
     if codes:
         list(Region.objects.select_for_update().filter(code__in=codes).order_by("code").values_list("code", flat=True))
+
+
+def counties_lock_read(
+    *, read: Callable[[], dict[_K, _V]], village: Callable[[_V], str], locked: Iterable[str] = ()
+) -> dict[_K, _V]:
+    """``read()`` (households → something holding their village) under the locks of the households'
+    counties: lock the counties read, read again, until every household read lies in a county whose
+    lock is held (a held county cannot lose a household meanwhile: a move takes both counties'
+    locks).  ``locked``: counties (6 digits) this transaction already holds.  Returns the last read."""
+    held = set(locked)
+    rows = read()
+    while wanted := {village(value)[:6] for value in rows.values()} - held:
+        counties_lock(village_codes=sorted(wanted))
+        held |= wanted
+        rows = read()
+    return rows
 
 
 def leads_village_follow(*, household_ids: Sequence[int]) -> int:

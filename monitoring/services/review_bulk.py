@@ -23,7 +23,7 @@ from fanpin.core.audit import state_changes_follow
 from fanpin.core.models import AuditEntry
 from monitoring.models import Household, Lead, LeadSource, LeadState, MonitoringTarget, TargetStatus
 from monitoring.services.lead_decision import LeadAction, LeadDecision, OpenLead, Signal, lead_decide
-from monitoring.services.lead_village import counties_lock
+from monitoring.services.lead_village import counties_lock_read
 
 
 @dataclass
@@ -77,18 +77,7 @@ def _households_locked(ids: Sequence[int]) -> dict[int, tuple[str, str]]:
         rows = Household.objects.filter(pk__in=ids).values_list("pk", "village_id", "household_type")
         return {pk: (village, kind) for pk, village, kind in rows}
 
-    households = read()
-    locked: set[str] = set()
-    while True:
-        # a household moved before the lock of its county was ours: lock its new county as well and
-        # read again, until every household read lies in a county whose lock is held (a county held
-        # cannot lose a household meanwhile: a move takes the locks of both counties)
-        wanted = {village[:6] for village, _kind in households.values()} - locked
-        if not wanted:
-            return households
-        counties_lock(village_codes=sorted(wanted))
-        locked |= wanted
-        households = read()
+    return counties_lock_read(read=read, village=lambda row: row[0])
 
 
 @transaction.atomic

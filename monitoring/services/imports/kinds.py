@@ -51,7 +51,7 @@ from monitoring.services.imports.changes import (
     removals_accepted,
 )
 from monitoring.services.imports.rows import ImportContext, Row
-from monitoring.services.lead_village import counties_lock, leads_village_follow
+from monitoring.services.lead_village import counties_lock, counties_lock_read, leads_village_follow
 from monitoring.services.ledger import expenditure_key
 from monitoring.services.rosters import RosterLine, roster_line_error, roster_refusal, rosters_write
 
@@ -262,13 +262,12 @@ class HouseholdsHandler(KindHandler):
         a county whose lock this one does not hold yet, where a lead may be being written).  Locks
         each county found until none is missing; returns the households that move."""
         numbers = [o.household_no for o in changed]
-        while True:
-            now_in = dict(Household.objects.filter(household_no__in=numbers).values_list("household_no", "village_id"))
-            wanted = {village[:6] for village in now_in.values()} - locked
-            if not wanted:
-                return [o for o in changed if now_in.get(o.household_no, o.village_id) != o.village_id]
-            counties_lock(village_codes=sorted(wanted))
-            locked |= wanted
+
+        def read() -> dict[str, str]:
+            return dict(Household.objects.filter(household_no__in=numbers).values_list("household_no", "village_id"))
+
+        now_in = counties_lock_read(read=read, village=str, locked=locked)
+        return [o for o in changed if now_in.get(o.household_no, o.village_id) != o.village_id]
 
     def write_batch(self, rows: list[Row], *, dry_run: bool) -> list[str]:
         fields = [f for f in self.FIELDS if f in ("village_id", "household_type", "exit_year") or f in self.ctx.present]
