@@ -9,7 +9,13 @@ from django import forms
 from django.utils import timezone
 
 from monitoring.models import CHECKLIST_FIELDS, AppraisalOutcome, FollowUpStep
-from monitoring.services.followups import AppraisalRecord, HomeCheckRecord, PublicityRecord, StepRecord
+from monitoring.services.followups import (
+    COUNTY_REVIEW_NOTE_MAX,
+    AppraisalRecord,
+    HomeCheckRecord,
+    PublicityRecord,
+    StepRecord,
+)
 
 DATE = forms.DateInput(attrs={"type": "date", "class": "form-control"}, format="%Y-%m-%d")
 
@@ -72,3 +78,15 @@ STEP_FORMS: dict[str, type[HomeCheckForm] | type[AppraisalForm] | type[Publicity
 
 def step_record(form: forms.Form) -> StepRecord:
     return form.to_record()  # type: ignore[attr-defined,no-any-return]
+
+
+class CountyReviewForm(forms.Form):
+    """县级复核 of a 不同意 appraisal: the county keeps the identification, in writing."""
+
+    # the rules (required, at most COUNTY_REVIEW_NOTE_MAX) are the service's: one message each
+    note = forms.CharField(
+        label="县级复核意见（维持认定的理由）",
+        required=False,
+        strip=False,
+        widget=forms.Textarea(attrs={"rows": 3, "class": "form-control", "maxlength": COUNTY_REVIEW_NOTE_MAX}),
+    )

@@ -58,6 +58,11 @@ urlpatterns = [
     # 绿色通道补办: what a 县级直接确定 still owes (入户核实, 民主评议, 公示)
     path("followups/", followup_views.followup_list_view, name="followups"),
     path("followups/<int:pk>/", followup_views.followup_detail_view, name="followup"),
+    path(
+        "followups/<int:pk>/county-review/",
+        followup_views.followup_county_review_view,
+        name="followup_county_review",
+    ),
     path("followups/<int:pk>/<str:step>/", followup_views.followup_record_view, name="followup_record"),
     # Department alerts
     path("alerts/", alerts.alert_list, name="alert_list"),

@@ -207,19 +207,22 @@ def _identified(since: dt.datetime, until: dt.datetime) -> Q:
     """Leads 县级已确定 that the period's 公告 lists: decided in the period through the steps, or —
     confirmed directly by the county (green channel) — whose 补办 of 核实、评议、公示 was completed
     in the period without a disagreement sent back to the county (the 公告's text says the
-    household went through those steps)."""
+    household went through those steps), or whose disagreement the county answered in the period
+    by keeping the identification (县级复核维持认定)."""
     follow_up = FollowUp.objects.filter(target__lead=OuterRef("pk"))
     done_in_window = follow_up.filter(
-        state=FollowUpState.DONE, county_review=False, completed_at__gte=since, completed_at__lt=until
+        Q(state=FollowUpState.DONE, county_review=False, completed_at__gte=since, completed_at__lt=until)
+        | Q(county_review=True, county_reviewed_at__gte=since, county_reviewed_at__lt=until)
     )
     plain = ~Q(Exists(follow_up)) & Q(decided_at__gte=since, decided_at__lt=until)
     return Q(state=LeadState.CONFIRMED) & (plain | Q(Exists(done_in_window)))
 
 
 def _awaiting_follow_up(since: dt.datetime, until: dt.datetime) -> Q:
-    """Direct confirmations decided in the period whose 补办 is open or went back to the county."""
+    """Direct confirmations decided in the period whose 补办 is open or went back to the county
+    (and was not answered yet)."""
     pending = FollowUp.objects.filter(target__lead=OuterRef("pk")).filter(
-        Q(state=FollowUpState.OPEN) | Q(county_review=True)
+        Q(state=FollowUpState.OPEN) | Q(county_review=True, county_reviewed_at__isnull=True)
     )
     return Q(state=LeadState.CONFIRMED, decided_at__gte=since, decided_at__lt=until) & Q(Exists(pending))
 

@@ -194,9 +194,9 @@ def elimination_assess(*, targets: Sequence[MonitoringTarget], today: dt.date) -
 
     # 绿色通道: a direct confirmation's owed 核实/评议/公示 come first (a 不同意 waits for the county)
     follow_ups = {
-        target_id: (state, review)
-        for target_id, state, review in FollowUp.objects.filter(target_id__in=target_ids).values_list(
-            "target_id", "state", "county_review"
+        target_id: (state, review and reviewed_at is None, review)
+        for target_id, state, review, reviewed_at in FollowUp.objects.filter(target_id__in=target_ids).values_list(
+            "target_id", "state", "county_review", "county_reviewed_at"
         )
     }
 
@@ -290,13 +290,15 @@ def elimination_assess(*, targets: Sequence[MonitoringTarget], today: dt.date) -
         criteria.append(Criterion("NOT_PROTECTIVE", "非无劳动能力且依靠综合保障兜底", value, not dependent))
         # 8. only for a direct confirmation (green channel): its 补办 done
         if target.pk in follow_ups:
-            state, review = follow_ups[target.pk]
+            state, review, reviewed = follow_ups[target.pk]
             owed = state == FollowUpState.OPEN
             value = (
                 "县级直接确定，补办尚未完成"
                 if owed
                 else "补办的民主评议不同意，待县级复核"
                 if review
+                else "补办的民主评议不同意，县级复核维持认定"
+                if reviewed
                 else "县级直接确定，补办已完成"
             )
             criteria.append(Criterion("FOLLOW_UP", FOLLOW_UP_LABEL, value, not owed and not review))

@@ -45,7 +45,11 @@ from monitoring.services.accounting import AccountingInput, income_accounting_re
 from monitoring.services.demo import demo_exists
 from monitoring.services.demo_campaigns import demo_campaign_start
 from monitoring.services.demo_comparisons import demo_comparisons_record
-from monitoring.services.demo_followups import demo_follow_ups_age, demo_follow_ups_complete
+from monitoring.services.demo_followups import (
+    demo_follow_ups_age,
+    demo_follow_ups_complete,
+    demo_follow_ups_disagree,
+)
 from monitoring.services.review import (
     Decision,
     Verification,
@@ -259,6 +263,7 @@ def demo_workflow_play(*, direct: int = 20, rejected: int = 5) -> DemoWorkflowSu
     demo_comparisons_record(village=village, county=county, today=today)  # 信息比对
     demo_follow_ups_age(today=today)  # 绿色通道补办: the past direct confirmations overdue
     demo_follow_ups_complete(today=today)  # … half of them since completed by their village
+    demo_follow_ups_disagree(county=county, village=village, today=today)  # … two 不同意, one answered by the county
     announcements_demo_prepare()  # 公告: the demo province also announces its 不予纳入
     demo_campaign_start(village=village, county=county, today=today)  # 回头看, partly visited
     # Visits: each target with a past (within the last 90 days, every item secured), then five more

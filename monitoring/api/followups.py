@@ -75,6 +75,8 @@ class FollowUpSerializer(serializers.ModelSerializer[FollowUp]):
             "publicity_end",
             "county_review",
             "county_review_reason",
+            "county_reviewed_at",
+            "county_review_note",
         ]
 
     def _status(self, obj: FollowUp) -> Any:

@@ -107,6 +107,14 @@ class FollowUp(models.Model):
     # look at the target again (decision record 2026-12-04-green-channel-follow-up).
     county_review = models.BooleanField("需县级复核", default=False)
     county_review_reason = models.CharField("复核原因", max_length=200, blank=True, default="")
+    # The county's answer (县级复核): it keeps the identification with a written opinion; the target
+    # then counts as identified (公告, the elimination criterion) from that day.
+    county_reviewed_at = models.DateTimeField("县级复核时间", null=True, blank=True)
+    county_reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="县级复核人", on_delete=models.PROTECT, null=True, blank=True,
+        related_name="+",
+    )  # fmt: skip
+    county_review_note = models.CharField("县级复核意见", max_length=500, blank=True, default="")
 
     objects = FollowUpQuerySet.as_manager()
 
@@ -147,6 +155,12 @@ class FollowUp(models.Model):
                 condition=Q(publicity_recorded_at__isnull=True) | Q(publicity_start__isnull=False),
                 name="follow_up_publicity_has_period",
             ),
+            # the county answers only a follow-up sent back to it, and always in writing
+            models.CheckConstraint(
+                condition=Q(county_reviewed_at__isnull=True)
+                | Q(county_review=True, state="DONE") & ~Q(county_review_note=""),
+                name="follow_up_county_reviewed_when_asked",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -181,6 +195,11 @@ class FollowUp(models.Model):
         recorded = [days[FollowUpStep(s)] for s in self.owed_steps if self.step_recorded(s)]
         found = [d for d in recorded if d is not None]
         return max(found) if found else None
+
+    @property
+    def county_review_waiting(self) -> bool:
+        """Sent back to the county (a 不同意 appraisal) and not answered yet."""
+        return self.county_review and self.county_reviewed_at is None
 
     @property
     def steps_outstanding(self) -> list[str]:

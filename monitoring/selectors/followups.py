@@ -135,8 +135,8 @@ def _head_name() -> Subquery:
 
 
 def review_waiting_condition() -> Q:
-    """A 不同意 appraisal sent back to the county, its target still monitored."""
-    return Q(county_review=True, target__status=TargetStatus.ACTIVE)
+    """A 不同意 appraisal sent back to the county, not answered yet, its target still monitored."""
+    return Q(county_review=True, county_reviewed_at__isnull=True, target__status=TargetStatus.ACTIVE)
 
 
 def follow_ups_review_count(*, user: Any) -> int:

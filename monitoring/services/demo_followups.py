@@ -8,6 +8,7 @@ so it writes no audit row (as ``_give_a_past`` moves a lead's 发现时间)."""
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django.db.models import F
 from django.utils import timezone
@@ -88,5 +89,70 @@ def demo_follow_ups_complete(*, today: dt.date) -> int:
             from_state=FollowUpState.OPEN,
             to_state=FollowUpState.DONE,
             reason="演示：村级已补办入户核实、民主评议和公示",
+        )
+    return len(rows)
+
+
+def demo_follow_ups_disagree(*, county: Any, village: Any, today: dt.date) -> int:
+    """Two of the follow-ups still open two months after the decision had their 民主评议 answer
+    不同意纳入 (入户核实 +2 days, 评议 +4; recorded by the system with their own dates, as
+    ``demo_follow_ups_complete``): both went back to the county, which answered the first through
+    the real service (县级复核，维持认定); the second waits in its 待办. The demo village's own
+    follow-ups stay as they are (its cadre's overdue work)."""
+    from fanpin.core.audit import audit_record
+    from monitoring.services.followups import DISAGREED_REVIEW_REASON, follow_up_county_review
+
+    rows = list(
+        FollowUp.objects.filter(
+            state=FollowUpState.OPEN, owes_appraisal=True, opened_on__lte=today - dt.timedelta(days=60)
+        )
+        .exclude(target__household__village_id=village.region_id)
+        .select_related("target__household")
+        .order_by("-id")[:2]
+    )
+
+    def at(day: dt.date) -> dt.datetime:
+        return timezone.make_aware(dt.datetime.combine(day, dt.time(16, 0)))
+
+    for row in rows:
+        start = row.opened_on
+        if row.owes_home_check:
+            row.home_checked_on, row.home_checked_by = start + dt.timedelta(days=2), "村干部（演示）"
+            row.home_checklist = {name: True for name, _label in CHECKLIST_FIELDS}
+            row.consent_signed, row.home_check_recorded_at = True, at(row.home_checked_on)
+        row.appraisal_on, row.appraisal_outcome = start + dt.timedelta(days=4), AppraisalOutcome.DISAGREED
+        row.appraisal_recorded_at = at(row.appraisal_on)
+        row.state, row.completed_at = FollowUpState.DONE, at(row.appraisal_on)
+        row.county_review, row.county_review_reason = True, DISAGREED_REVIEW_REASON
+        row.save(
+            update_fields=[
+                "home_checked_on",
+                "home_checked_by",
+                "home_checklist",
+                "consent_signed",
+                "home_check_recorded_at",
+                "appraisal_on",
+                "appraisal_outcome",
+                "appraisal_recorded_at",
+                "state",
+                "completed_at",
+                "county_review",
+                "county_review_reason",
+            ]
+        )
+        audit_record(
+            actor=None,
+            object_type="follow_up",
+            object_id=row.pk,
+            region_code=row.target.household.village_id,
+            action="follow_up_complete",
+            from_state=FollowUpState.OPEN,
+            to_state=FollowUpState.DONE,
+            reason="演示：" + DISAGREED_REVIEW_REASON,
+            data={"target": row.target_id, "county_review": True},
+        )
+    if rows:
+        follow_up_county_review(
+            follow_up_id=rows[0].pk, actor=county, note="演示：该户因病支出远超收入，县级研究后维持认定，继续监测。"
         )
     return len(rows)

@@ -29,11 +29,17 @@ from monitoring.models import (
     FollowUpStep,
     Lead,
     MonitoringTarget,
+    TargetStatus,
 )
 from monitoring.services.procedure_rules import publicity_errors, step_dates_errors
 
 OBJECT_TYPE = "follow_up"
 DISAGREED_REVIEW_REASON = "补办民主评议结果为“不同意纳入”，请县级复核该监测对象。"
+COUNTY_REVIEW_NOTE_MAX = 500
+ROLE_REFUSALS = {
+    Role.VILLAGE: "绿色通道补办的入户核实、民主评议和公示由村级登记。",
+    Role.COUNTY: "补办民主评议不同意的监测对象由县级复核。",
+}
 
 
 def follow_up_owed(lead: Lead) -> dict[str, bool]:
@@ -111,13 +117,13 @@ STEP_OF: dict[type, str] = {
 }
 
 
-def _locked(*, follow_up_id: int, actor: Any) -> FollowUp:
+def _locked(*, follow_up_id: int, actor: Any, role: str = Role.VILLAGE) -> FollowUp:
     """The row, locked, if it is in the actor's scope (404 otherwise); the role is checked after
     the scope so that nobody learns which rows exist outside their region."""
     if not FollowUp.objects.for_user(actor).filter(pk=follow_up_id).exists():
         raise ObjectOutOfScope("绿色通道补办")
-    if effective_role(actor) != Role.VILLAGE:
-        raise PermissionDenied("绿色通道补办的入户核实、民主评议和公示由村级登记。")
+    if effective_role(actor) != role:
+        raise PermissionDenied(ROLE_REFUSALS[role])
     return (
         FollowUp.objects.select_for_update(of=("self",))
         .select_related("target__household", "lead")
@@ -267,4 +273,42 @@ def follow_up_step_record(
             data={"target": follow_up.target_id, "county_review": disagreed},
         )
     follow_up.save(update_fields=fields)
+    return follow_up
+
+
+# -- the county's answer to a 不同意 appraisal ------------------------------------------------------
+@transaction.atomic
+def follow_up_county_review(*, follow_up_id: int, actor: Any, note: str) -> FollowUp:
+    """县级复核: the county keeps the directly confirmed target although the follow-up's 民主评议 did
+    not agree, with its written opinion (required, audited). From then on the identification stands:
+    the follow-up no longer waits for the county (待办, 需县级复核), the 公告 of the period lists the
+    household, and the elimination criterion of the green channel is met. A county that agrees
+    with the village ends the monitoring through 风险消除 (a target has no third state, SPEC §3).
+    """
+    follow_up = _locked(follow_up_id=follow_up_id, actor=actor, role=Role.COUNTY)
+    if not follow_up.county_review:
+        raise TransitionNotAllowed("该绿色通道补办没有提请县级复核。")
+    if follow_up.county_reviewed_at is not None:
+        raise TransitionNotAllowed("该绿色通道补办已经县级复核，不能重复复核。")
+    if follow_up.target.status != TargetStatus.ACTIVE:
+        raise TransitionNotAllowed("该监测对象已风险消除，不再复核。")
+    note = (note or "").strip()
+    if not note:
+        raise ValidationError({"note": "请填写县级复核意见（维持认定的理由）。"})
+    if len(note) > COUNTY_REVIEW_NOTE_MAX:
+        raise ValidationError({"note": f"县级复核意见不能超过 {COUNTY_REVIEW_NOTE_MAX} 个字。"})
+    follow_up.county_reviewed_at, follow_up.county_reviewed_by = timezone.now(), actor
+    follow_up.county_review_note = note
+    follow_up.save(update_fields=["county_reviewed_at", "county_reviewed_by", "county_review_note"])
+    audit_record(
+        actor=actor,
+        object_type=OBJECT_TYPE,
+        object_id=follow_up.pk,
+        region_code=_region(follow_up),
+        action="follow_up_county_review",
+        from_state=follow_up.state,
+        to_state=follow_up.state,
+        reason=f"县级复核，维持认定：{note}",
+        data={"target": follow_up.target_id, "outcome": "KEEP"},
+    )
     return follow_up

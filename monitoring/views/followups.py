@@ -19,8 +19,8 @@ from fanpin.core.scoping import ObjectOutOfScope
 from fanpin.core.workflow import TransitionNotAllowed
 from fanpin.web.errors import form_errors_add
 from fanpin.web.mixins import permission_require
-from monitoring.forms_followups import STEP_FORMS, step_record
-from monitoring.models import FollowUp, FollowUpState, FollowUpStep
+from monitoring.forms_followups import STEP_FORMS, CountyReviewForm, step_record
+from monitoring.models import FollowUp, FollowUpState, FollowUpStep, TargetStatus
 from monitoring.selectors.followups import (
     STATE_FILTERS,
     checklist_lines,
@@ -28,7 +28,7 @@ from monitoring.selectors.followups import (
     follow_up_rows,
     follow_ups_in_scope,
 )
-from monitoring.services.followups import follow_up_step_record
+from monitoring.services.followups import follow_up_county_review, follow_up_step_record
 
 
 @login_required
@@ -49,7 +49,14 @@ def followup_list_view(request: HttpRequest) -> HttpResponse:
     return render(request, "monitoring/followups/list.html", context)
 
 
-def _detail(request: HttpRequest, pk: int, *, bound: tuple[str, Any] | None = None, status: int = 200) -> HttpResponse:
+def _detail(
+    request: HttpRequest,
+    pk: int,
+    *,
+    bound: tuple[str, Any] | None = None,
+    review_form: CountyReviewForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
     try:
         follow_up = follow_up_detail(user=request.user, pk=pk)
     except FollowUp.DoesNotExist:
@@ -61,9 +68,15 @@ def _detail(request: HttpRequest, pk: int, *, bound: tuple[str, Any] | None = No
     form = None
     if step:
         form = bound[1] if bound and bound[0] == step else STEP_FORMS[step]()
+    may_review = (
+        effective_role(request.user) == Role.COUNTY
+        and follow_up.county_review_waiting
+        and follow_up.target.status == TargetStatus.ACTIVE
+    )
     context = {
         "row": row,
         "f": follow_up,
+        "review_form": (review_form or CountyReviewForm()) if may_review else None,
         "checklist": checklist_lines(follow_up),
         "step": step,
         "step_label": FollowUpStep(step).label if step else "",
@@ -100,3 +113,22 @@ def followup_record_view(request: HttpRequest, pk: int, step: str) -> HttpRespon
             messages.success(request, f"已登记补办{FollowUpStep(step).label}。")
             return redirect(reverse("monitoring:followup", args=[pk]))
     return _detail(request, pk, bound=(step, form), status=400)
+
+
+@login_required
+@require_POST
+def followup_county_review_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """县级复核 of a 不同意 appraisal (维持认定, with the county's written opinion). Out of scope 404,
+    not the county 403, not asked or answered already 409 (the one error map); no opinion 400."""
+    permission_require(request, Permission.VIEW_HOUSEHOLDS)
+    form = CountyReviewForm(request.POST)
+    form.is_valid()  # parsing only: scope, role, state and the opinion's rules are the service's
+    try:
+        follow_up_county_review(follow_up_id=pk, actor=request.user, note=form.cleaned_data.get("note", ""))
+    except TransitionNotAllowed:
+        raise  # not sent back or answered already: 409 from the one error map, not a form error
+    except ValidationError as exc:
+        form_errors_add(form, exc)
+        return _detail(request, pk, review_form=form, status=400)
+    messages.success(request, "已县级复核：维持认定，继续监测。")
+    return redirect(reverse("monitoring:followup", args=[pk]))

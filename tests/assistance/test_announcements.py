@@ -146,6 +146,12 @@ def test_the_county_direct_confirmation_is_announced_with_the_category_the_count
     # a 不同意 appraisal sent back to the county: not announced
     FollowUp.objects.filter(target__lead=lead).update(county_review=True)
     assert build(world, start=done_at.date(), end=done_at.date()).identified == []  # type: ignore[attr-defined]
+    # the county keeps the identification (县级复核): listed in the 公告 of the day it answered
+    reviewed_at = done_at + dt.timedelta(days=3)
+    FollowUp.objects.filter(target__lead=lead).update(county_reviewed_at=reviewed_at, county_review_note="维持")
+    assert build(world, start=done_at.date(), end=done_at.date()).identified == []  # type: ignore[attr-defined]
+    answered = build(world, start=reviewed_at.date(), end=reviewed_at.date())
+    assert [r.head_name for r in answered.identified] == ["户主001001"]  # type: ignore[attr-defined]
 
 
 def test_rejections_are_listed_only_where_the_province_asks(world: World, client) -> None:  # type: ignore[no-untyped-def]

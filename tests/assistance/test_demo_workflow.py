@@ -124,3 +124,8 @@ def test_demo_has_green_channel_work_for_the_village_and_completed_follow_ups_fo
         assert row.steps_done_on is not None and row.steps_done_on < timezone.localdate()
     trail = AuditEntry.objects.filter(object_type="follow_up", action="follow_up_complete", actor__isnull=True)
     assert trail.count() == done.count() == FollowUp.objects.filter(state="DONE").count()
+    # two 不同意 appraisals went back to the county: one answered (县级复核维持认定), one waiting
+    assert follow_ups_in_scope(user=county, state="REVIEW").count() == 1
+    answered = FollowUp.objects.get(county_reviewed_at__isnull=False)
+    assert answered.county_review and answered.county_reviewed_by == county
+    assert AuditEntry.objects.filter(action="follow_up_county_review", actor=county).count() == 1
