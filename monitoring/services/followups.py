@@ -36,7 +36,7 @@ from monitoring.services.procedure_rules import publicity_errors, step_dates_err
 OBJECT_TYPE = "follow_up"
 DISAGREED_REVIEW_REASON = "补办民主评议结果为“不同意纳入”，请县级复核该监测对象。"
 COUNTY_REVIEW_NOTE_MAX = 500
-ROLE_REFUSALS = {
+ROLE_REFUSALS: dict[str, str] = {
     Role.VILLAGE: "绿色通道补办的入户核实、民主评议和公示由村级登记。",
     Role.COUNTY: "补办民主评议不同意的监测对象由县级复核。",
 }
