@@ -10,19 +10,22 @@ from typing import Any
 from django import forms
 from django.utils import timezone
 
-from monitoring.selectors.province_parameters import ParameterRow
+from monitoring.selectors.province_parameters import ParameterRow, own_values_version
 
 
 class ProvinceParametersForm(forms.Form):
     reason = forms.CharField(
         label="修改依据", max_length=300, required=False, help_text="必填：如文件名、文号或会议纪要"
     )
+    # the own values the page showed (``own_values_version``): saving over a change made meanwhile is refused
+    version = forms.CharField(widget=forms.HiddenInput, required=False)
     preview_year = forms.IntegerField(
         label="预览年度", min_value=2000, max_value=2100, required=False, initial=lambda: timezone.localdate().year - 1
     )
 
     def __init__(self, *args: Any, rows: list[ParameterRow], **kwargs: Any) -> None:
-        kwargs.setdefault("initial", {row.name: row.own for row in rows})
+        own = {row.name: row.own for row in rows}
+        kwargs.setdefault("initial", {**own, "version": own_values_version(own)})
         super().__init__(*args, **kwargs)
         self.rows = rows
         fields: dict[str, forms.Field] = {}

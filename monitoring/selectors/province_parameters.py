@@ -16,6 +16,7 @@ value (``ScreeningParameters``, id 1) and, per province, an optional own value
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
@@ -64,6 +65,17 @@ def merged_values(national: Mapping[str, Decimal], own: Mapping[str, Decimal]) -
 
 def province_parameters_row(*, province_code: str) -> ProvinceRuleParameters | None:
     return ProvinceRuleParameters.objects.filter(province_code=province_code_of(province_code)).first()
+
+
+def own_values_version(own: Mapping[str, Decimal | None]) -> str:
+    """A short digest of a province's own values (those set; equal values, equal digest): what the
+    edit form saw, so that saving it over values someone changed meanwhile is refused."""
+    text = ";".join(f"{name}={value.normalize()}" for name, value in sorted(own.items()) if value is not None)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def province_parameters_version(*, province_code: str) -> str:
+    return own_values_version(own_values(province_parameters_row(province_code=province_code), parameter_names()))
 
 
 def province_own_values(*, province_code: str) -> dict[str, Decimal]:

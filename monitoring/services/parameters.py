@@ -79,6 +79,15 @@ def parameters_validate(values: dict[str, Decimal]) -> None:
         raise ValidationError(errors)
 
 
+def national_parameters_lock() -> ScreeningParameters:
+    """The national row, locked until the transaction ends. Taken first by every change of the
+    national or a province's parameters: each validates the merged values (a province's own over the
+    national ones), so a national change and a province's change must not validate at the same time
+    against each other's old values."""
+    params, _ = ScreeningParameters.objects.select_for_update().get_or_create(id=1)
+    return params
+
+
 @transaction.atomic
 def screening_parameters_set(*, actor: User | None, reason: str = "", **values: Decimal) -> ScreeningParameters:
     """Change any of the parameters (rule parameters, scale bounds, the 医保 alert thresholds);
@@ -95,7 +104,7 @@ def screening_parameters_set(*, actor: User | None, reason: str = "", **values: 
                 values[name] = Decimal(str(value))
             except ArithmeticError:
                 raise ValidationError({name: f"{label}必须是数字。"}) from None
-    params, _ = ScreeningParameters.objects.select_for_update().get_or_create(id=1)
+    params = national_parameters_lock()
     current = {name: parameter_get(params, name) for name in fields}
     merged = {name: values.get(name, current[name]) for name in fields}
     parameters_validate(merged)

@@ -29,12 +29,13 @@ from monitoring.selectors.province_parameters import (
     merged_values,
     national_parameters_get,
     national_values,
+    own_values_version,
     parameter_label,
     parameter_names,
     parameter_unit,
     province_code_of,
 )
-from monitoring.services.parameters import parameters_validate
+from monitoring.services.parameters import national_parameters_lock, parameters_validate
 
 INHERITED = "沿用全国默认值"
 
@@ -103,26 +104,36 @@ def province_parameters_check(*, actor: Any, province_code: str, values: Mapping
     return _validate(national_values(national_parameters_get()), own)
 
 
+STALE = "本省参数在您打开本页后已被他人修改，请刷新页面核对最新参数后再保存。"
+
+
 @transaction.atomic
 def province_parameters_set(
-    *, actor: Any, province_code: str, values: Mapping[str, Any], reason: str = ""
+    *, actor: Any, province_code: str, values: Mapping[str, Any], reason: str = "", seen_version: str | None = None
 ) -> ProvinceRuleParameters:
     """Set the province's own values of the parameters in ``values`` (``None`` or ``""``: back to
     the national value); parameters not named keep what they have.  Audited per change; nothing
-    is written unless every value is valid and a reason is given."""
+    is written unless every value is valid and a reason is given.
+
+    The national row is locked first (``national_parameters_lock``, as a national change does),
+    then the province's row. ``seen_version`` (the edit form's ``own_values_version`` of the values
+    it showed) refuses to save over values someone else changed since the form was opened."""
     province = province_parameters_editable(user=actor, province_code=province_code)
     names = parameter_names()
     unknown = set(values) - set(names)
     if unknown:
         raise ValidationError(f"未知参数：{'、'.join(sorted(unknown))}")
     given = {name: _decimal(name, value) for name, value in values.items()}
+    national_row = national_parameters_lock()
     row, _ = ProvinceRuleParameters.objects.select_for_update().get_or_create(province_code=province.code)
     current = {name: own_value(row, name) for name in names}
+    if seen_version is not None and seen_version != own_values_version(current):
+        raise ValidationError(STALE)
     wanted = {name: given[name] if name in given else current[name] for name in names}
     changed = [name for name in names if wanted[name] != current[name]]
     if not changed:
         return row
-    national = national_values(national_parameters_get())
+    national = national_values(national_row)
     _validate(national, {name: value for name, value in wanted.items() if value is not None})
     reason = (reason or "").strip()
     if not reason:
@@ -156,10 +167,16 @@ def province_parameters_set(
     return row
 
 
-def province_parameters_reset(*, actor: Any, province_code: str, reason: str = "") -> ProvinceRuleParameters:
+def province_parameters_reset(
+    *, actor: Any, province_code: str, reason: str = "", seen_version: str | None = None
+) -> ProvinceRuleParameters:
     """Every parameter of the province back to the national value (audited per parameter)."""
     return province_parameters_set(
-        actor=actor, province_code=province_code, values=dict.fromkeys(parameter_names()), reason=reason
+        actor=actor,
+        province_code=province_code,
+        values=dict.fromkeys(parameter_names()),
+        reason=reason,
+        seen_version=seen_version,
     )
 
 

@@ -73,13 +73,20 @@ def province_parameters_edit(request: HttpRequest, code: str) -> HttpResponse:
     form = ProvinceParametersForm(request.POST, rows=rows)
     if form.is_valid():
         reason = form.cleaned_data["reason"]
+        seen = form.cleaned_data["version"] or None  # a form without it (an old page): no check
         try:
             if request.POST.get("action") == "reset":
-                province_parameters_reset(actor=request.user, province_code=province.code, reason=reason)
+                province_parameters_reset(
+                    actor=request.user, province_code=province.code, reason=reason, seen_version=seen
+                )
                 done = f"{province.name}的规则参数已全部恢复为全国默认值。"
             else:
                 province_parameters_set(
-                    actor=request.user, province_code=province.code, values=form.proposed(), reason=reason
+                    actor=request.user,
+                    province_code=province.code,
+                    values=form.proposed(),
+                    reason=reason,
+                    seen_version=seen,
                 )
                 done = f"已保存{province.name}的规则参数。"
         except ValidationError as exc:

@@ -122,3 +122,38 @@ def test_preview_compares_the_province_current_and_proposed_values_per_county(wo
     assert '<td class="text-end">-1</td>' in page  # back to the national 1.0: one household less
     page = client.post(preview_url(P53), {"drop_ratio": "2", "preview_year": YEAR}).content.decode()
     assert "无法预览" in page and "收入骤减比例必须在 0 和 1 之间" in page
+
+
+def _version(page: str) -> str:
+    import re
+
+    found = re.search(r'name="version" value="([0-9a-f]*)"', page)
+    assert found, "the form carries the version of the values it shows"
+    return found.group(1)
+
+
+def test_saving_a_page_opened_before_someone_else_saved_is_refused(world: World) -> None:
+    """Two administrators open the page; the first saves 0.5; the second's form (which still shows
+    the national value) would silently undo it: refused with a message, nothing written."""
+    first, second = world.client_for("admin"), world.client_for("province")
+    P52_first = _version(first.get(edit_url(P52)).content.decode())
+    seen_by_second = _version(second.get(edit_url(P52)).content.decode())
+    assert P52_first == seen_by_second
+    ok = first.post(edit_url(P52), {"spike_ratio": "0.5", "reason": "文件一", "version": P52_first})
+    assert ok.status_code == 302
+    stale = second.post(
+        edit_url(P52), {"drop_ratio": "0.6", "spike_ratio": "", "reason": "文件二", "version": seen_by_second}
+    )
+    assert stale.status_code == 400 and "已被他人修改" in stale.content.decode()
+    values = parameter_values_for(province_code=P52)
+    assert values["spike_ratio"] == Decimal("0.5") and values["drop_ratio"] != Decimal("0.6")
+    assert AuditEntry.objects.filter(object_type="province_rule_parameter").count() == 1
+    stale_reset = second.post(edit_url(P52), {"action": "reset", "reason": "恢复", "version": seen_by_second})
+    assert stale_reset.status_code == 400
+    # after reloading, the second administrator's form carries the new version and saves
+    fresh = _version(second.get(edit_url(P52)).content.decode())
+    assert fresh != seen_by_second
+    again = second.post(
+        edit_url(P52), {"spike_ratio": "0.5", "drop_ratio": "0.6", "reason": "文件二", "version": fresh}
+    )
+    assert again.status_code == 302 and parameter_values_for(province_code=P52)["drop_ratio"] == Decimal("0.6")
