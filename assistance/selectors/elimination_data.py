@@ -26,6 +26,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
+from fanpin.core.regions import province_code_of
 from monitoring.models import AnnualIncome
 from monitoring.models.accounting import per_capita_floor
 from monitoring.models.screening_rules import (
@@ -36,7 +37,7 @@ from monitoring.models.screening_rules import (
 )
 from monitoring.selectors.accounting import accounting_deduction_for, fen, window_start_for, yuan
 from monitoring.selectors.lines import monitoring_line_year_latest
-from monitoring.selectors.screening import province_code_of, rule_settings_for
+from monitoring.selectors.screening import rule_settings_for
 from monitoring.selectors.screening_sql import out_of_pocket_window_many, rules_judge_many
 
 JUDGED_RULES: tuple[str, ...] = (LOW_INCOME.code, EXPENDITURE_SPIKE.code)

@@ -23,9 +23,10 @@ from django.db.models import Count, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from assistance.models import EliminationAppraisal, EliminationProposal, ProposalMethod, ProposalState
+from fanpin.core.regions import province_code_of
 from monitoring.models import Member, Region
 from monitoring.models.calendar import ProcedureStep
-from monitoring.selectors.calendar import StepLimit, WorkingCalendar, province_of, step_limits_by_province
+from monitoring.selectors.calendar import StepLimit, WorkingCalendar, step_limits_by_province
 from monitoring.selectors.deadlines import (
     DONE,
     DONE_LATE,
@@ -183,7 +184,7 @@ def elimination_deadlines_many(
         p.pk: _deadlines(
             p,
             calendar=calendar,
-            limits=provinces.get(province_of(p.target.household.village_id), defaults),
+            limits=provinces.get(province_code_of(p.target.household.village_id), defaults),
             today=today,
         )
         for p in proposals

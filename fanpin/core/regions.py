@@ -37,6 +37,16 @@ def region_parent_code(code: str) -> str | None:
     return code[:keep].ljust(12, "0")
 
 
+def province_code_of(code: str) -> str:
+    """The 12-digit code of the province of any region code (or code prefix of at least two digits)."""
+    return code[:2].ljust(12, "0")
+
+
+def county_code_of(code: str) -> str:
+    """The 12-digit code of the county of any region code at or below a county."""
+    return code[:6].ljust(12, "0")
+
+
 def region_model() -> Any:
     """The region model the user's ``region`` points to (declared by name, so the kernel imports no app)."""
     from fanpin.core.models import User

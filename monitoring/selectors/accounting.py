@@ -28,6 +28,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from fanpin.core.models import AuditEntry
+from fanpin.core.regions import province_code_of
 from monitoring.models import (
     Application,
     ExpenditureCategory,
@@ -47,7 +48,7 @@ from monitoring.models.screening_rules import (
     screening_rule,
 )
 from monitoring.selectors.lines import monitoring_line_year_latest
-from monitoring.selectors.screening import province_code_of, rule_settings_for
+from monitoring.selectors.screening import rule_settings_for
 from monitoring.selectors.screening_sql import out_of_pocket_window_fen, rules_judge
 
 # The declared rules the window is judged with (their parameters are the stored ones).

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from django.utils import timezone
 
+from fanpin.core.regions import province_code_of
 from monitoring.models.calendar import (
     DEFAULT_STEP_LIMITS,
     CalendarDay,
@@ -172,16 +173,11 @@ def step_limits_for(*, province_code: str) -> dict[str, StepLimit]:
     limits = {
         step: StepLimit(step=str(step), days=days, unit=str(unit)) for step, (days, unit) in DEFAULT_STEP_LIMITS.items()
     }
-    for step, days, unit in ProcedureLimit.objects.filter(province_code=province_code[:2] + "0" * 10).values_list(
+    for step, days, unit in ProcedureLimit.objects.filter(province_code=province_code_of(province_code)).values_list(
         "step", "days", "unit"
     ):
         limits[step] = StepLimit(step=step, days=days, unit=unit)
     return limits
-
-
-def province_of(code: str) -> str:
-    """The 12-digit code of the province of any region code."""
-    return code[:2] + "0" * 10
 
 
 def step_limits_by_province() -> tuple[dict[str, StepLimit], dict[str, dict[str, StepLimit]]]:
@@ -202,7 +198,7 @@ def step_limit_for(*, province_code: str, step: str) -> StepLimit:
 
 def procedure_setting_for(*, province_code: str) -> ProcedureSetting:
     """The province's settings row, or an unsaved row with the defaults."""
-    code = province_code[:2] + "0" * 10
+    code = province_code_of(province_code)
     return ProcedureSetting.objects.filter(province_code=code).first() or ProcedureSetting(province_code=code)
 
 

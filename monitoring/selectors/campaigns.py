@@ -16,7 +16,7 @@ from typing import Any
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
-from fanpin.core.regions import RegionLevel
+from fanpin.core.regions import RegionLevel, province_code_of
 from fanpin.core.roles import Role, effective_role
 from fanpin.core.scoping import ObjectOutOfScope, code_prefix, user_region_prefix
 from monitoring.models import (
@@ -73,7 +73,7 @@ def campaign_selection_households(
         factor = line_factor if line_factor is not None else DEFAULT_LINE_FACTOR
         factor_cents = int((factor * 100).to_integral_value())
         upto = year or timezone.localdate().year
-        lines = monitoring_lines_for_province(province_code=county_code[:2] + "0" * 10, years=range(2000, upto + 1))
+        lines = monitoring_lines_for_province(province_code=province_code_of(county_code), years=range(2000, upto + 1))
         if not lines:
             return households.none()
         later = AnnualIncome.objects.filter(household=OuterRef("household"), year__gt=OuterRef("year"))
@@ -94,7 +94,7 @@ def campaign_selection_households(
 def campaign_due_default(*, county_code: str, started_on: dt.date) -> dt.date:
     """The default 完成期限: the province's CAMPAIGN time limit (working or calendar days) counted
     from the start on the stored working-day calendar (two queries)."""
-    limit = step_limits_for(province_code=county_code[:2] + "0" * 10)[ProcedureStep.CAMPAIGN]
+    limit = step_limits_for(province_code=province_code_of(county_code))[ProcedureStep.CAMPAIGN]
     return WorkingCalendar.load(around=started_on).due(started_on, limit)
 
 

@@ -33,9 +33,10 @@ from typing import Any
 from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q
 from django.utils import timezone
 
+from fanpin.core.regions import province_code_of
 from monitoring.models import Lead, LeadState
 from monitoring.models.calendar import DayUnit, ProcedureStep
-from monitoring.selectors.calendar import StepLimit, WorkingCalendar, province_of, step_limits_by_province
+from monitoring.selectors.calendar import StepLimit, WorkingCalendar, step_limits_by_province
 
 IDENTIFICATION_STEPS: tuple[str, ...] = (
     ProcedureStep.ACCEPT,
@@ -254,7 +255,7 @@ def leads_deadlines(*, leads: Sequence[Lead], today: dt.date) -> dict[int, LeadD
             lead,
             today=today,
             calendar=calendar,
-            limits=provinces.get(province_of(lead.household.village_id), defaults),
+            limits=provinces.get(province_code_of(lead.household.village_id), defaults),
             comparison_done=(done or {}).get(lead.pk),
             comparisons_tracked=tracked,
         )
@@ -335,7 +336,7 @@ def by_province_condition(
     for province, own_limits in provinces.items():
         in_province = Q(
             **{
-                f"{village_path}__gte": province[:2].ljust(12, "0"),
+                f"{village_path}__gte": province_code_of(province),
                 f"{village_path}__lte": province[:2].ljust(12, "9"),
             }
         )
@@ -410,7 +411,7 @@ class DeadlineExport:
             publicity_end,
             _local(reviewed_at),
             _local(decided_at),
-            province_of(village),
+            province_code_of(village),
             pending,
         )
         if (known := self._known.get(key)) is None:
@@ -433,7 +434,7 @@ class DeadlineExport:
             lead,
             today=self.today,
             calendar=self.calendar,
-            limits=self.provinces.get(province_of(village), self.defaults),
+            limits=self.provinces.get(province_code_of(village), self.defaults),
             # the due dates and 超期 need only whether the comparison is complete, not its day
             comparison_done=None if pending else (home or self.today),
             comparisons_tracked=self.tracked,

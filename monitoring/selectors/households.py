@@ -9,6 +9,7 @@ from django.db.models import Exists, F, Lookup, OuterRef, Prefetch, Q, QuerySet,
 from django.db.models.functions import Reverse
 
 from fanpin.core.idcard import id_search_tail, id_search_whole
+from fanpin.core.regions import province_code_of
 from fanpin.core.scoping import code_prefix
 from fanpin.core.typed import plain
 from monitoring.models import AnnualIncome, Household, Member, RigidExpenditure
@@ -174,7 +175,7 @@ def household_detail(*, user: Any, pk: int) -> Household:
 
 def household_income_rows(*, household: Household) -> list[dict[str, Any]]:
     """Incomes by year with the per-capita figure against that year's monitoring line."""
-    province_code = household.village_id[:2].ljust(12, "0")
+    province_code = province_code_of(household.village_id)
     incomes = list(household.incomes.all())
     lines = monitoring_lines_for_province(province_code=province_code, years=[i.year for i in incomes])
     rows = []

@@ -26,6 +26,7 @@ from django.db import models
 from django.db.models import QuerySet, Subquery
 
 from fanpin.core.models import AuditEntry
+from fanpin.core.regions import province_code_of
 from fanpin.core.scoping import sees_everything
 from fanpin.core.terms import termed
 from monitoring.models import ProvinceRuleParameters, Region, ScreeningParameters
@@ -33,11 +34,6 @@ from monitoring.models.province_parameters import MEDICAL_FIELDS, SCALE_FIELDS, 
 from monitoring.models.screening_rules import RATIO, parameter_value, rule_parameters
 
 AUDIT_TYPE = "province_rule_parameter"  # object_id "<province code>:<parameter name>"
-
-
-def province_code_of(code: str) -> str:
-    """The province of any region code (12 digits: two and ten zeros)."""
-    return code[:2] + "0000000000"
 
 
 def parameter_names() -> tuple[str, ...]:

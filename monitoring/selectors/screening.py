@@ -9,6 +9,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 
+from fanpin.core.regions import province_code_of
 from monitoring.models import Household, Region, ScreeningParameters, ScreeningRun
 from monitoring.models.screening_rules import RuleSettings, rule_parameters
 from monitoring.selectors.lines import monitoring_line_for
@@ -16,7 +17,6 @@ from monitoring.selectors.province_parameters import (
     national_parameters_get,
     parameter_values_by_province,
     parameter_values_for,
-    province_code_of,
 )
 from monitoring.selectors.screening_sql import screening_compare_by_county
 

@@ -9,6 +9,7 @@ from typing import TypeVar
 
 from django.db.models import F, OuterRef, Subquery
 
+from fanpin.core.regions import county_code_of
 from monitoring.models import Household, Lead, Region
 
 _K = TypeVar("_K")
@@ -22,7 +23,7 @@ def counties_lock(*, village_codes: Iterable[str]) -> None:
     the households import while it moves households (their old and new counties).  So a lead is
     always written with its household's village as it is then, and a move always finds every lead
     written before it (SQLite has one writer at a time: nothing to wait for)."""
-    codes = sorted({code[:6].ljust(12, "0") for code in village_codes})
+    codes = sorted({county_code_of(code) for code in village_codes})
     if codes:
         list(Region.objects.select_for_update().filter(code__in=codes).order_by("code").values_list("code", flat=True))
 

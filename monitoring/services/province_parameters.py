@@ -19,6 +19,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
 from fanpin.core.audit import audit_record
+from fanpin.core.regions import province_code_of
 from fanpin.core.roles import Role, effective_role
 from fanpin.core.scoping import ObjectOutOfScope, sees_everything
 from monitoring.models import ProvinceRuleParameters, Region
@@ -33,7 +34,6 @@ from monitoring.selectors.province_parameters import (
     parameter_label,
     parameter_names,
     parameter_unit,
-    province_code_of,
 )
 from monitoring.services.parameters import national_parameters_lock, parameters_validate
 

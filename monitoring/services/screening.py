@@ -24,6 +24,7 @@ from django.utils import timezone
 
 from fanpin.core.audit import audit_record, state_changes_follow
 from fanpin.core.models import AuditEntry, User
+from fanpin.core.regions import province_code_of
 from monitoring.models import Region, RunStatus, RunTrigger, ScreeningRun
 from monitoring.models.screening_rules import RuleSettings, screening_rules
 from monitoring.selectors.screening import (
@@ -447,7 +448,7 @@ def screening_scheduled(*, year: int | None = None) -> list[int]:
             .values_list("year", flat=True)
             .first()
         ) or this_year - 1
-    provinces = sorted({code[:2] + "0000000000" for code in counties_with_households(prefix="")})
+    provinces = sorted({province_code_of(code) for code in counties_with_households(prefix="")})
     return [
         screening_run_start(region_code=code, year=year, trigger=RunTrigger.SCHEDULE).pk
         for code in provinces

@@ -20,6 +20,7 @@ from django.db.models import Exists, OuterRef
 
 from fanpin.core.audit import state_changes_follow
 from fanpin.core.models import AuditEntry
+from fanpin.core.regions import county_code_of
 from monitoring.models import (
     Household,
     Lead,
@@ -179,7 +180,7 @@ def leads_write(
         _raised_leads_audit(run_id=run_id, now=now, actor_id=actor_id, id_range=id_range)
     if to_create or to_update:
         # the audit rows above bypass ``audit_record``: tell its followers (the county's dashboards expire)
-        state_changes_follow(object_type="lead", region_codes=[prefix[:6].ljust(12, "0")])
+        state_changes_follow(object_type="lead", region_codes=[county_code_of(prefix)])
     return outcome
 
 

@@ -5,6 +5,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from fanpin.core.regions import province_code_of
 from fanpin.core.terms import term
 from monitoring.models import Region, RunStatus, RunTrigger
 from monitoring.models.screening_rules import screening_rules
@@ -40,7 +41,7 @@ class Command(BaseCommand):
     def _provinces(self) -> list[str]:
         from monitoring.selectors.screening import counties_with_households
 
-        provinces = sorted({c[:2] + "0000000000" for c in counties_with_households(prefix="")})
+        provinces = sorted({province_code_of(c) for c in counties_with_households(prefix="")})
         return [p for p in provinces if Region.objects.filter(code=p).exists()]
 
     def _print(self, run: Any) -> None:
