@@ -28,7 +28,7 @@ from decimal import Decimal
 
 from fanpin.core.regions import province_code_of
 from monitoring.models import AnnualIncome
-from monitoring.models.accounting import per_capita_floor
+from monitoring.models.households import per_capita_floor
 from monitoring.models.screening_rules import (
     BASE_FIGURES,
     EXPENDITURE_COLUMNS,

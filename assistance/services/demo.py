@@ -30,6 +30,7 @@ from assistance.services.announcements import announcements_demo_prepare
 from assistance.services.demo_elimination import demo_eliminations_play
 from assistance.services.measures import measure_add, measure_status_set
 from fanpin.core.models import User
+from fanpin.core.regions import province_code_of
 from monitoring.models import (
     AnnualIncome,
     AppraisalOutcome,
@@ -99,10 +100,10 @@ def _income_at_line(leads: list[Lead]) -> dict[int, bool]:
             out[lead.pk] = False
             continue
         lines = monitoring_lines_for_province(
-            province_code=lead.household.village_id[:2].ljust(12, "0"), years=[income.year]
+            province_code=province_code_of(lead.household.village_id), years=[income.year]
         )
         line = lines.get(income.year)
-        out[lead.pk] = line is not None and income.per_capita >= line
+        out[lead.pk] = line is not None and not income.per_capita_below(line)
     return out
 
 

@@ -12,7 +12,7 @@ income when judging (the 民政 支出型困难 method); no row means off.
 
 from __future__ import annotations
 
-from decimal import ROUND_FLOOR, Decimal
+from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
@@ -22,8 +22,6 @@ from django.db.models.lookups import Exact
 
 from fanpin.core.scoping import ScopedQuerySet
 from monitoring.models.households import MONEY, ExpenditureCategory
-
-CENT = Decimal("0.01")
 
 
 class WindowBasis(models.TextChoices):
@@ -106,11 +104,6 @@ class IncomeAccounting(models.Model):
     @property
     def total_income(self) -> Decimal:
         return self.wage_income + self.business_income + self.property_income + self.transfer_income
-
-
-def per_capita_floor(total: Decimal, size: int) -> Decimal:
-    """For display, rounded down to the fen (the rules compare exactly, in fen)."""
-    return (total / size).quantize(CENT, rounding=ROUND_FLOOR)
 
 
 class IncomeAccountingExpenditureQuerySet(ScopedQuerySet["IncomeAccountingExpenditure"]):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import ROUND_FLOOR, Decimal
 from typing import Any
 
 from django.db import models
@@ -13,6 +13,20 @@ from fanpin.core.scoping import ScopedQuerySet
 
 MONEY: dict[str, Any] = {"max_digits": 14, "decimal_places": 2}
 ZERO = Decimal("0")
+
+
+CENT = Decimal("0.01")
+
+
+def yuan(fen: int) -> Decimal:
+    """An integer amount of fen (how the rules compute, exactly) as yuan."""
+    return (Decimal(fen) / 100).quantize(CENT)
+
+
+def per_capita_floor(total: Decimal, size: int) -> Decimal:
+    """A per-capita figure for display, rounded down to the fen: never shown at the line when it is
+    below it (the rules themselves compare exactly: ``total < line × size``)."""
+    return (total / size).quantize(CENT, rounding=ROUND_FLOOR)
 
 
 class HouseholdType(models.TextChoices):
@@ -239,7 +253,11 @@ class AnnualIncome(models.Model):
 
     @property
     def per_capita(self) -> Decimal:
-        return (self.total / self.family_size).quantize(Decimal("0.01"))
+        return per_capita_floor(self.total, self.family_size)
+
+    def per_capita_below(self, line: Decimal) -> bool:
+        """Per-capita income under ``line``, exactly (as the screening compares it)."""
+        return self.total < line * self.family_size
 
 
 class ExpenditureCategory(models.TextChoices):

@@ -41,17 +41,16 @@ import re
 import string
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from decimal import ROUND_FLOOR, Decimal
+from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.utils.choices import BaseChoiceIterator
 
-from monitoring.models.households import ExpenditureCategory, HouseholdType
+from monitoring.models.households import ExpenditureCategory, HouseholdType, per_capita_floor, yuan
 from monitoring.models.leads import MAX_RISK_TYPES, RiskType, TargetCategory
 
-CENT = Decimal("0.01")
 RATIO = "ratio"  # four decimals; bound in SQL as basis points
 YUAN = "yuan"  # two decimals; bound in SQL as fen
 
@@ -150,13 +149,9 @@ class ScreeningRuleDeclaration:
 
 
 # -- evidence helpers ----------------------------------------------------------------------------
-def yuan(fen: int) -> Decimal:
-    return (Decimal(fen) / 100).quantize(CENT)
-
-
 def per_capita(total_fen: int, size: int) -> Decimal:
     """For display only, rounded down to the fen (rules compare exactly in SQL)."""
-    return (Decimal(total_fen) / 100 / size).quantize(CENT, rounding=ROUND_FLOOR)
+    return per_capita_floor(Decimal(total_fen) / 100, size)
 
 
 def line_text(settings: RuleSettings) -> str | None:

@@ -39,7 +39,7 @@ from monitoring.models import (
     Region,
     WindowBasis,
 )
-from monitoring.models.accounting import per_capita_floor
+from monitoring.models.households import per_capita_floor, yuan
 from monitoring.models.screening_rules import (
     BASE_FIGURES,
     EXPENDITURE_COLUMNS,
@@ -66,10 +66,6 @@ SETTING_AUDIT_TYPE = "income_accounting_setting"
 def fen(amount: Decimal) -> int:
     """Yuan with at most two decimals → fen (exact)."""
     return int((amount * 100).to_integral_value())
-
-
-def yuan(amount_fen: int) -> Decimal:
-    return (Decimal(amount_fen) / 100).quantize(Decimal("0.01"))
 
 
 # -- the window ----------------------------------------------------------------------------------

@@ -149,6 +149,12 @@ class WorkingCalendar:
             return start + dt.timedelta(days=limit.days)
         return self.working_days_add(start, limit.days)
 
+    def days_late(self, *, limit: StepLimit, due: dt.date, end: dt.date) -> int:
+        """How late ``end`` is after ``due``, in the limit's unit (working or calendar days)."""
+        if limit.unit == DayUnit.CALENDAR:
+            return (end - due).days
+        return self.working_days_between(due, end)
+
     def is_overdue(self, *, start: dt.date, limit: StepLimit, today: dt.date, done_on: dt.date | None = None) -> bool:
         """Not done by its due date: done late counts as overdue for that step, done in time not."""
         due = self.due(start, limit)

@@ -198,12 +198,6 @@ def _step_facts(
     return facts
 
 
-def _late_days(calendar: WorkingCalendar, limit: StepLimit, due: dt.date, end: dt.date) -> int:
-    if limit.unit == DayUnit.CALENDAR:
-        return (end - due).days
-    return calendar.working_days_between(due, end)
-
-
 def lead_deadlines_compute(
     lead: Lead | LeadDates,
     *,
@@ -226,13 +220,13 @@ def lead_deadlines_compute(
         if done:
             status = DONE
             if due is not None and done_on is not None and done_on > due:
-                status, late = DONE_LATE, _late_days(calendar, limit, due, done_on)
+                status, late = DONE_LATE, calendar.days_late(limit=limit, due=due, end=done_on)
         elif not is_open:
             status = SKIPPED
         elif start is None or due is None or start > today:
             status = NOT_STARTED
         elif today > due:
-            status, late = OVERDUE, _late_days(calendar, limit, due, today)
+            status, late = OVERDUE, calendar.days_late(limit=limit, due=due, end=today)
         else:
             status = IN_PROGRESS
         steps.append(

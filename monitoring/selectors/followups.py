@@ -105,12 +105,7 @@ def follow_up_status(
     )
     overdue = calendar.is_overdue(start=follow_up.opened_on, limit=limit, today=today, done_on=done_on)
     end = done_on or today
-    if not overdue:
-        late = 0
-    elif limit.unit == DayUnit.WORKING:
-        late = calendar.working_days_between(due, end)
-    else:
-        late = (end - due).days
+    late = calendar.days_late(limit=limit, due=due, end=end) if overdue else 0
     steps = [
         StepLine(code=code, label=str(FollowUpStep(code).label), recorded=follow_up.step_recorded(code))
         for code in follow_up.owed_steps

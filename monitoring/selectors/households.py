@@ -185,7 +185,7 @@ def household_income_rows(*, household: Household) -> list[dict[str, Any]]:
             {
                 "income": income,
                 "line": line,
-                "below_line": line is not None and income.per_capita < line,
+                "below_line": line is not None and income.per_capita_below(line),
             }
         )
     return rows
