@@ -30,6 +30,19 @@ def demo_follow_ups_age(*, today: dt.date) -> int:
     return len(rows)
 
 
+def at(day: dt.date) -> dt.datetime:
+    """The demo's hour of a village's record on ``day``."""
+    return timezone.make_aware(dt.datetime.combine(day, dt.time(16, 0)))
+
+
+def _home_checked(row: FollowUp, *, on: dt.date) -> None:
+    """An owed 入户核实 done on ``on`` with everything secured and the consent signed (not saved)."""
+    if row.owes_home_check:
+        row.home_checked_on, row.home_checked_by = on, "村干部（演示）"
+        row.home_checklist = {name: True for name, _label in CHECKLIST_FIELDS}
+        row.consent_signed, row.home_check_recorded_at = True, at(on)
+
+
 def demo_follow_ups_complete(*, today: dt.date) -> int:
     """Every second follow-up opened two months ago or more was completed by its village a few weeks
     after the county's decision (入户核实 +2 days, 评议 +4, 公示 +5…+11): so the demo has 已补办
@@ -43,15 +56,9 @@ def demo_follow_ups_complete(*, today: dt.date) -> int:
         .order_by("id")
     )[::2]
 
-    def at(day: dt.date) -> dt.datetime:
-        return timezone.make_aware(dt.datetime.combine(day, dt.time(16, 0)))
-
     for row in rows:
         start = row.opened_on
-        if row.owes_home_check:
-            row.home_checked_on, row.home_checked_by = start + dt.timedelta(days=2), "村干部（演示）"
-            row.home_checklist = {name: True for name, _label in CHECKLIST_FIELDS}
-            row.consent_signed, row.home_check_recorded_at = True, at(row.home_checked_on)
+        _home_checked(row, on=start + dt.timedelta(days=2))
         if row.owes_appraisal:
             row.appraisal_on, row.appraisal_outcome = start + dt.timedelta(days=4), AppraisalOutcome.AGREED
             row.appraisal_recorded_at = at(row.appraisal_on)
@@ -111,15 +118,9 @@ def demo_follow_ups_disagree(*, county: Any, village: Any, today: dt.date) -> in
         .order_by("-id")[:2]
     )
 
-    def at(day: dt.date) -> dt.datetime:
-        return timezone.make_aware(dt.datetime.combine(day, dt.time(16, 0)))
-
     for row in rows:
         start = row.opened_on
-        if row.owes_home_check:
-            row.home_checked_on, row.home_checked_by = start + dt.timedelta(days=2), "村干部（演示）"
-            row.home_checklist = {name: True for name, _label in CHECKLIST_FIELDS}
-            row.consent_signed, row.home_check_recorded_at = True, at(row.home_checked_on)
+        _home_checked(row, on=start + dt.timedelta(days=2))
         row.appraisal_on, row.appraisal_outcome = start + dt.timedelta(days=4), AppraisalOutcome.DISAGREED
         row.appraisal_recorded_at = at(row.appraisal_on)
         row.state, row.completed_at = FollowUpState.DONE, at(row.appraisal_on)
