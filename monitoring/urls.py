@@ -42,6 +42,17 @@ urlpatterns = [
     path("leads/<int:pk>/accept/", calendar_views.lead_accept_view, name="lead_accept"),
     path("calendar/", calendar_views.calendar_view, name="calendar"),
     path("calendar/import/", calendar_views.calendar_import_view, name="calendar_import"),
+    path("calendar/previews/<int:pk>/", calendar_views.calendar_preview_view, name="calendar_preview"),
+    path(
+        "calendar/previews/<int:pk>/confirm/",
+        calendar_views.calendar_preview_confirm_view,
+        name="calendar_preview_confirm",
+    ),
+    path(
+        "calendar/previews/<int:pk>/cancel/",
+        calendar_views.calendar_preview_cancel_view,
+        name="calendar_preview_cancel",
+    ),
     path("calendar/template.xlsx", calendar_views.calendar_template_view, name="calendar_template"),
     path("procedure/", calendar_views.procedure_settings_view, name="procedure_settings"),
     # 家庭收支核算 of the 12 months before the application / lead (before lead_act: not an action)

@@ -42,6 +42,74 @@ class CalendarDay(models.Model):
         return f"{self.day:%Y-%m-%d} {self.get_kind_display()} {self.name}".strip()
 
 
+class CalendarPreviewStatus(models.TextChoices):
+    PENDING = "PENDING", "待确认"
+    INVALID = "INVALID", "有错误，不能导入"
+    APPLIED = "APPLIED", "已导入"
+    CANCELLED = "CANCELLED", "已取消"
+
+
+class CalendarImportPreview(models.Model):
+    """An uploaded year's calendar, parsed and checked but not written: what 确认导入 applies.
+
+    ``rows`` is the parsed sheet (``[["2027-01-01", "HOLIDAY", "元旦"], ...]``), ``digest`` its
+    SHA-256; ``base_digest`` is the SHA-256 of the year's stored days when the preview was made
+    (``monitoring.selectors.calendar_imports.calendar_year_digest``): a confirm after anything changed
+    that year is refused. Cancelled previews keep no rows.
+    """
+
+    Status = CalendarPreviewStatus
+
+    year = models.PositiveSmallIntegerField("年度")
+    file_name = models.CharField("文件名", max_length=255, blank=True, default="")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="上传人", on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField("上传时间", auto_now_add=True)
+    status = models.CharField(
+        "状态", max_length=10, choices=CalendarPreviewStatus.choices, default=CalendarPreviewStatus.PENDING
+    )
+    rows = models.JSONField("解析结果", default=list, blank=True)
+    errors = models.JSONField("错误明细", default=list, blank=True)
+    error_count = models.PositiveIntegerField("错误数", default=0)
+    digest = models.CharField("解析结果摘要", max_length=64)
+    base_digest = models.CharField("预览时已有安排的摘要", max_length=64)
+    decided_at = models.DateTimeField("确认或取消时间", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "节假日导入预览"
+        verbose_name_plural = "节假日导入预览"
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=CalendarPreviewStatus.values), name="calendar_preview_status_valid"
+            ),
+            models.CheckConstraint(condition=Q(year__gte=2000, year__lte=2100), name="calendar_preview_year_range"),
+            models.CheckConstraint(
+                condition=~Q(status=CalendarPreviewStatus.APPLIED) | Q(error_count=0),
+                name="calendar_preview_applied_without_errors",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=CalendarPreviewStatus.INVALID) | Q(error_count__gt=0),
+                name="calendar_preview_invalid_has_errors",
+            ),
+            models.CheckConstraint(
+                condition=Q(
+                    decided_at__isnull=True,
+                    status__in=[CalendarPreviewStatus.PENDING, CalendarPreviewStatus.INVALID],
+                )
+                | Q(
+                    decided_at__isnull=False,
+                    status__in=[CalendarPreviewStatus.APPLIED, CalendarPreviewStatus.CANCELLED],
+                ),
+                name="calendar_preview_decided_when_done",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.year} 年节假日导入预览 {self.file_name}".strip()
+
+
 class ProcedureStep(models.TextChoices):
     """The steps that have a time limit. Identification: 受理 → 入户核实 → 信息比对 → 评议公示 →
     乡镇审核 → 县级审定 (and the whole procedure); elimination has its own steps; the green channel's

@@ -1,6 +1,8 @@
 """The working-day calendar as data (SPEC §5.6): a year's holidays and 调休 working days imported
-from xlsx (replacing that year's rows at once), edited one day at a time, the demo's sample years;
-every change audited (``object_type="calendar"``, object id the year)."""
+from xlsx in two steps — the upload is parsed and checked into a ``CalendarImportPreview`` (nothing
+written to the calendar), 确认导入 then replaces that year's rows by exactly the previewed rows, at
+once, unless the stored year changed since the preview — edited one day at a time, the demo's
+sample years; every change audited (``object_type="calendar"``, object id the year)."""
 
 from __future__ import annotations
 
@@ -9,16 +11,32 @@ import io
 import re
 import zipfile
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import IO, Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 from openpyxl import Workbook, load_workbook
 from openpyxl.utils.exceptions import InvalidFileException
 
 from fanpin.core.audit import audit_record
+from fanpin.core.idcard import personal_text_mask
+from fanpin.core.locks import named_locks_acquire
+from fanpin.core.scoping import ObjectOutOfScope
 from fanpin.core.xlsx import safe_row
-from monitoring.models.calendar import CalendarDay, CalendarDayKind
+from monitoring.models.calendar import (
+    CalendarDay,
+    CalendarDayKind,
+    CalendarImportPreview,
+    CalendarPreviewStatus,
+)
+from monitoring.selectors.calendar_imports import (
+    PREVIEW_WHAT,
+    calendar_preview_diff,
+    calendar_rows_digest,
+    calendar_year_digest,
+)
 from monitoring.services.imports.reader import HEADER_SCAN_ROWS, SheetError, archive_check, open_rows
 from monitoring.services.imports.spec import clean_text, is_blank
 
@@ -37,6 +55,9 @@ class CalendarRowError:
 
     def __str__(self) -> str:
         return f"第 {self.row} 行「{self.column}」：{self.message}"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"row": self.row, "column": self.column, "message": personal_text_mask(header="", text=self.message)}
 
 
 @dataclass
@@ -69,7 +90,7 @@ def calendar_template() -> bytes:
     notes = wb.create_sheet("填写说明")
     for line in (
         ["在“节假日安排”表中按国务院办公厅公布的当年安排，每个放假日、每个调休上班日各填一行。"],
-        ["导入会替换该年度已有的全部安排（全年一次导入）。本表不会被导入。"],
+        ["导入会替换该年度已有的全部安排（全年一次导入）：上传后先预览，确认后才写入。本表不会被导入。"],
         ["示例：", "", ""],
         list(HEADERS),
         ["2027-01-01", CalendarDayKind.HOLIDAY.label, "元旦"],
@@ -104,18 +125,33 @@ def _formula_cells(data: bytes) -> set[tuple[int, int]]:
     return cells
 
 
+_TEXT_DATE = re.compile(r"([0-9]{4})\s*(?:-|/|\.|年)\s*([0-9]{1,2})\s*(?:-|/|\.|月)\s*([0-9]{1,2})\s*日?")
+
+
 def _date(value: Any) -> dt.date | None:
+    """A date cell (a datetime cell's date), or a text date ``2027-01-01``, ``2027/1/1``,
+    ``2027.1.1`` or ``2027年1月1日``; anything else ``None``."""
     if isinstance(value, dt.datetime):
         return value.date()
     if isinstance(value, dt.date):
         return value
-    match = re.fullmatch(r"([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})", clean_text(value))
+    if not isinstance(value, str):
+        return None
+    match = _TEXT_DATE.fullmatch(clean_text(value))
     if match:
         try:
             return dt.date(int(match[1]), int(match[2]), int(match[3]))
         except ValueError:
             return None
     return None
+
+
+def _date_error(value: Any) -> str:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return f"“{clean_text(value)}”是数字而不是日期：请把单元格格式设为日期，或填写 YYYY-MM-DD。"
+    if isinstance(value, dt.time):
+        return f"“{value}”是时间而不是日期（应为日期单元格或 YYYY-MM-DD）。"
+    return f"“{clean_text(value)[:40]}”不是有效日期（应为日期单元格或 YYYY-MM-DD）。"
 
 
 def calendar_rows_parse(
@@ -165,19 +201,17 @@ def calendar_rows_parse(
                 if is_blank(cells["日期"]):
                     errors.append(CalendarRowError(number, "日期", "不能为空。"))
                 elif day is None:
-                    errors.append(
-                        CalendarRowError(
-                            number,
-                            "日期",
-                            f"“{clean_text(cells['日期'])}”不是有效日期（应为日期单元格或 YYYY-MM-DD）。",
-                        )
-                    )
+                    errors.append(CalendarRowError(number, "日期", _date_error(cells["日期"])))
                 elif day.year != year:
                     errors.append(CalendarRowError(number, "日期", f"{day:%Y-%m-%d} 不在 {year} 年。"))
                 elif day in first_seen:
                     errors.append(CalendarRowError(number, "日期", f"{day:%Y-%m-%d} 与第 {first_seen[day]} 行重复。"))
                 if kind is None:
-                    errors.append(CalendarRowError(number, "类型", "应为“法定节假日”或“调休上班”。"))
+                    shown = clean_text(cells["类型"])[:20]
+                    expected = "应为“法定节假日”或“调休上班”"
+                    errors.append(
+                        CalendarRowError(number, "类型", f"{expected}（填的是“{shown}”）。" if shown else "不能为空。")
+                    )
                 elif day is not None and kind == CalendarDayKind.WORKDAY and day.weekday() < 5:
                     errors.append(
                         CalendarRowError(number, "类型", f"{day:%Y-%m-%d} 是工作日（周一至周五），不需要标为调休上班。")
@@ -194,24 +228,91 @@ def calendar_rows_parse(
     return parsed, errors
 
 
-@transaction.atomic
-def calendar_import(*, actor: Any, year: int, source: IO[bytes], file_name: str = "") -> CalendarImportOutcome:
-    """Replace ``year``'s holidays and 调休 working days by the uploaded sheet's, all or nothing;
-    the imported days are published data (not sample). Audited ``import``."""
+def _year_check(year: int) -> None:
     if not 2000 <= year <= 2100:
         raise ValidationError({"year": "年度应在 2000–2100 之间。"})
+
+
+def calendar_import_preview(*, actor: Any, year: int, source: IO[bytes], file_name: str = "") -> CalendarImportPreview:
+    """Parse and check an uploaded year (the whole file) into a preview; nothing is written to the
+    calendar. A file that cannot be read as a calendar at all (not .xlsx, too large, no header, no
+    data row) raises ``ValidationError`` and stores nothing; bad rows are kept on the preview
+    (status 有错误, which cannot be confirmed) with every good row, for the preview page."""
+    _year_check(year)
+    name = Path(file_name or "").name
+    if name and not name.lower().endswith(".xlsx"):
+        raise ValidationError({"file": "只能上传 .xlsx 格式的 Excel 文件（.xls 请先另存为 .xlsx）。"})
     rows, errors = calendar_rows_parse(source=source, year=year)
-    outcome = CalendarImportOutcome(year=year, errors=errors)
-    if errors:
-        return outcome
-    if not rows:
+    if not rows and not errors:
         raise ValidationError({"file": "表中没有数据行：请按模板填写该年的法定节假日和调休上班日。"})
-    before = calendar_summary(year=year)
+    payload = [[f"{d:%Y-%m-%d}", k, n] for d, k, n in rows]
+    return CalendarImportPreview.objects.create(
+        year=year,
+        file_name=name[:255],
+        created_by=actor,
+        status=CalendarPreviewStatus.INVALID if errors else CalendarPreviewStatus.PENDING,
+        rows=payload,
+        errors=[e.as_dict() for e in errors],
+        error_count=len(errors),
+        digest=calendar_rows_digest(rows=payload),
+        base_digest=calendar_year_digest(year=year),
+    )
+
+
+def _preview_locked(*, actor: Any, preview_id: int) -> CalendarImportPreview:
+    """The actor's own preview, locked (two confirms of one preview: the second waits, then sees
+    it decided). Another user's answers as an absent one (``ObjectOutOfScope``, 404)."""
+    preview = CalendarImportPreview.objects.select_for_update().filter(pk=preview_id).first()
+    if preview is None or preview.created_by_id != getattr(actor, "pk", None):
+        raise ObjectOutOfScope(PREVIEW_WHAT)
+    return preview
+
+
+def _decided_refusal(preview: CalendarImportPreview) -> ValidationError | None:
+    when = timezone.localtime(preview.decided_at).strftime("%Y-%m-%d %H:%M") if preview.decided_at else ""
+    if preview.status == CalendarPreviewStatus.APPLIED:
+        return ValidationError(f"该预览已于 {when} 确认导入，本次没有再次导入。", code="applied")
+    if preview.status == CalendarPreviewStatus.CANCELLED:
+        return ValidationError(f"该预览已于 {when} 取消，请重新上传文件。", code="cancelled")
+    return None
+
+
+@transaction.atomic
+def calendar_import_confirm(*, actor: Any, preview_id: int) -> CalendarImportOutcome:
+    """Replace the preview's year by exactly the previewed rows, all or nothing; the imported days
+    are published data (not sample). Refused (``ValidationError``, nothing written) when the preview
+    is already confirmed or cancelled, has errors, or the stored year changed since the preview
+    (someone else imported or edited it meanwhile). Audited ``import``."""
+    preview = _preview_locked(actor=actor, preview_id=preview_id)
+    refusal = _decided_refusal(preview)
+    if refusal is not None:
+        raise refusal
+    if preview.status == CalendarPreviewStatus.INVALID or preview.error_count:
+        raise ValidationError(f"文件有 {preview.error_count} 处错误，不能导入：请改正后重新上传。", code="invalid")
+    year = preview.year
+    _year_check(year)
+    if calendar_rows_digest(rows=preview.rows) != preview.digest:
+        raise ValidationError("预览数据校验失败，未导入任何数据：请重新上传文件。", code="digest")
+    # one importer of a year at a time (PostgreSQL; a year with no stored day has no row to lock)
+    named_locks_acquire(names=[f"calendar:{year}"])
     list(CalendarDay.objects.select_for_update().filter(day__year=year).values_list("pk", flat=True))
+    if calendar_year_digest(year=year) != preview.base_digest:
+        raise ValidationError(
+            f"预览之后 {year} 年的节假日安排已被修改（可能有其他管理员同时导入或修改），未导入任何数据："
+            "请取消本预览，重新上传文件预览后再确认。",
+            code="stale",
+        )
+    diff = calendar_preview_diff(preview=preview)
+    rows = [(dt.date.fromisoformat(d), k, n) for d, k, n in preview.rows]
+    before = calendar_summary(year=year)
     CalendarDay.objects.filter(day__year=year).delete()
     CalendarDay.objects.bulk_create([CalendarDay(day=d, kind=k, name=n, sample=False) for d, k, n in rows])
+    outcome = CalendarImportOutcome(year=year)
     outcome.holidays = sum(1 for _d, k, _n in rows if k == CalendarDayKind.HOLIDAY)
     outcome.workdays = len(rows) - outcome.holidays
+    preview.status = CalendarPreviewStatus.APPLIED
+    preview.decided_at = timezone.now()
+    preview.save(update_fields=["status", "decided_at"])
     audit_record(
         actor=actor,
         object_type=AUDIT_TYPE,
@@ -220,10 +321,35 @@ def calendar_import(*, actor: Any, year: int, source: IO[bytes], file_name: str 
         action="import",
         from_state=before,
         to_state=calendar_summary(year=year),
-        reason=f"导入 {file_name}".strip(),
-        data={"holidays": outcome.holidays, "workdays": outcome.workdays},
+        reason=f"导入 {preview.file_name}".strip(),
+        data={
+            "holidays": outcome.holidays,
+            "workdays": outcome.workdays,
+            "preview": preview.pk,
+            "digest": preview.digest,
+            "added": len(diff.added),
+            "removed": len(diff.removed),
+            "changed": len(diff.changed),
+            "unchanged": diff.unchanged,
+        },
     )
     return outcome
+
+
+@transaction.atomic
+def calendar_import_cancel(*, actor: Any, preview_id: int) -> CalendarImportPreview:
+    """Discard a preview (its rows are dropped); a confirmed one cannot be cancelled."""
+    preview = _preview_locked(actor=actor, preview_id=preview_id)
+    if preview.status == CalendarPreviewStatus.APPLIED:
+        raise ValidationError("该预览已确认导入，不能取消。", code="applied")
+    if preview.status == CalendarPreviewStatus.CANCELLED:
+        return preview
+    preview.status = CalendarPreviewStatus.CANCELLED
+    preview.decided_at = timezone.now()
+    preview.rows = []
+    preview.errors = []
+    preview.save(update_fields=["status", "decided_at", "rows", "errors"])
+    return preview
 
 
 def _day_text(day: CalendarDay | None) -> str:

@@ -19,8 +19,14 @@ from fanpin.core.typed import ascii_int
 from fanpin.core.workflow import TransitionNotAllowed
 from fanpin.web.errors import error_messages, error_text
 from fanpin.web.mixins import permission_require
-from monitoring.models.calendar import DayUnit
+from monitoring.models.calendar import CalendarDayKind, DayUnit
 from monitoring.selectors.calendar import WorkingCalendar
+from monitoring.selectors.calendar_imports import (
+    calendar_preview_diff,
+    calendar_preview_get,
+    calendar_preview_stale,
+    calendar_previews_pending,
+)
 from monitoring.selectors.procedure import (
     calendar_days,
     calendar_history,
@@ -31,7 +37,13 @@ from monitoring.selectors.procedure import (
     procedure_setting_row,
 )
 from monitoring.services.acceptance import lead_accept
-from monitoring.services.calendar import calendar_import, calendar_template
+from monitoring.services.calendar import (
+    calendar_import_cancel,
+    calendar_import_confirm,
+    calendar_import_preview,
+    calendar_summary,
+    calendar_template,
+)
 from monitoring.services.procedure import (
     LimitInput,
     may_set_procedure,
@@ -64,6 +76,7 @@ def _calendar_page(
         "history": calendar_history(),
         "action_labels": CALENDAR_ACTION_LABELS,
         "errors": errors or [],
+        "pending": calendar_previews_pending(user=request.user),
         "active_nav": "parameters",
         "this_year": timezone.localdate().year,
     }
@@ -81,6 +94,7 @@ def calendar_view(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def calendar_import_view(request: HttpRequest) -> HttpResponseBase:
+    """Upload a year: parsed and checked into a preview (nothing written), shown on its page."""
     permission_require(request, Permission.MANAGE_PARAMETERS)
     year = _year(request.POST.get("year"), 0)
     upload = request.FILES.get("file")
@@ -91,16 +105,72 @@ def calendar_import_view(request: HttpRequest) -> HttpResponseBase:
     if upload is None:
         return _calendar_page(request, year=year, errors=["请选择要上传的 .xlsx 文件。"], status=400)
     try:
-        outcome = calendar_import(actor=request.user, year=year, source=upload, file_name=upload.name or "")
+        preview = calendar_import_preview(actor=request.user, year=year, source=upload, file_name=upload.name or "")
     except ValidationError as exc:
         return _calendar_page(request, year=year, errors=error_messages(exc), status=400)
-    if outcome.errors:
-        lines = [f"文件有 {len(outcome.errors)} 处错误，未导入任何数据：", *map(str, outcome.errors)]
-        return _calendar_page(request, year=year, errors=lines, status=400)
+    return redirect("monitoring:calendar_preview", pk=preview.pk)
+
+
+def _preview_page(request: HttpRequest, pk: int, *, errors: list[str] | None = None, status: int = 200) -> HttpResponse:
+    preview = calendar_preview_get(user=request.user, pk=pk)  # another user's: 404
+    open_ = preview.status in (preview.Status.PENDING, preview.Status.INVALID)
+    stale = open_ and calendar_preview_stale(preview=preview)
+    kinds = dict(CalendarDayKind.choices)
+    rows = [
+        {"day": dt.date.fromisoformat(d), "kind": kinds.get(k, k), "name": n, "weekend_work": k == "WORKDAY"}
+        for d, k, n in preview.rows
+    ]
+    context = {
+        "preview": preview,
+        "rows": rows,
+        "holidays": sum(1 for _d, k, _n in preview.rows if k == CalendarDayKind.HOLIDAY),
+        "workdays": sum(1 for _d, k, _n in preview.rows if k == CalendarDayKind.WORKDAY),
+        "diff": calendar_preview_diff(preview=preview) if open_ else None,
+        "stored": calendar_summary(year=preview.year),
+        "stale": stale,
+        "may_confirm": preview.status == preview.Status.PENDING and not stale,
+        "open": open_,
+        "errors": errors or [],
+        "active_nav": "parameters",
+    }
+    return render(request, "monitoring/calendar/calendar_preview.html", context, status=status)
+
+
+@login_required
+@require_GET
+def calendar_preview_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """A preview: every parsed row, the errors by row and column, what confirming changes."""
+    permission_require(request, Permission.MANAGE_PARAMETERS)
+    return _preview_page(request, pk)
+
+
+@login_required
+@require_POST
+def calendar_preview_confirm_view(request: HttpRequest, pk: int) -> HttpResponseBase:
+    """确认导入: exactly the previewed rows; refused when decided, with errors, or stale (409)."""
+    permission_require(request, Permission.MANAGE_PARAMETERS)
+    try:
+        outcome = calendar_import_confirm(actor=request.user, preview_id=pk)
+    except ValidationError as exc:
+        conflict = exc.code in ("applied", "cancelled", "stale")
+        return _preview_page(request, pk, errors=error_messages(exc), status=409 if conflict else 400)
     messages.success(
-        request, f"已导入 {year} 年节假日安排：法定节假日 {outcome.holidays} 天、调休上班 {outcome.workdays} 天。"
+        request,
+        f"已导入 {outcome.year} 年节假日安排：法定节假日 {outcome.holidays} 天、调休上班 {outcome.workdays} 天。",
     )
-    return redirect(f"{reverse('monitoring:calendar')}?year={year}")
+    return redirect(f"{reverse('monitoring:calendar')}?year={outcome.year}")
+
+
+@login_required
+@require_POST
+def calendar_preview_cancel_view(request: HttpRequest, pk: int) -> HttpResponseBase:
+    permission_require(request, Permission.MANAGE_PARAMETERS)
+    try:
+        preview = calendar_import_cancel(actor=request.user, preview_id=pk)
+    except ValidationError as exc:
+        return _preview_page(request, pk, errors=error_messages(exc), status=409)
+    messages.info(request, f"已取消 {preview.year} 年节假日安排的导入预览，未修改任何数据。")
+    return redirect(f"{reverse('monitoring:calendar')}?year={preview.year}")
 
 
 @login_required
