@@ -22,6 +22,7 @@ from django.db.models import F
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
+from openpyxl import Workbook
 from rest_framework.test import APIClient
 
 from assistance.selectors.elimination import elimination_candidates
@@ -58,6 +59,8 @@ NOT_LINKED = {
     "monitoring:lead_act": "POST only (the workflow buttons)",
     "monitoring:lead_accept": "POST only (the 受理 button of the lead page's 办理时限 panel)",
     "monitoring:calendar_import": "POST only (the upload form on the 节假日安排 page)",
+    "monitoring:calendar_preview_confirm": "POST only (确认导入 on a calendar import's preview)",
+    "monitoring:calendar_preview_cancel": "POST only (取消导入 on a calendar import's preview)",
     "monitoring:import_confirm": "POST only",
     "monitoring:member_id_number": "POST only (the 显示 button, logged)",
     "monitoring:application_match": "POST only (the 按身份证号匹配 button of a 待匹配 report)",
@@ -155,6 +158,18 @@ def _county_data(tmp_path: Path) -> None:
     upload = SimpleUploadedFile(bad.name, bad.read_bytes())
     assert county.post(reverse("monitoring:import_list"), {"kind": "incomes", "file": upload}).status_code == 302
     import_job_preview_run(job_id=ImportJob.objects.latest("pk").pk)
+    # A calendar year uploaded by the administrator and left at its preview (the 节假日安排 page
+    # links the pending preview).
+    admin = Client()
+    admin.force_login(User.objects.get(username="admin"))
+    calendar = Workbook()
+    calendar.active.append(["日期", "类型", "名称"])
+    calendar.active.append(["2030-01-01", "法定节假日", "元旦"])
+    calendar.active.append(["2030-01-05", "调休上班", "调休"])  # a Saturday
+    calendar_file = tmp_path / "节假日安排.xlsx"
+    calendar.save(calendar_file)
+    upload = SimpleUploadedFile(calendar_file.name, calendar_file.read_bytes())
+    assert admin.post(reverse("monitoring:calendar_import"), {"year": 2030, "file": upload}).status_code == 302
     # A lead verified with the signed consent scanned (its page links the scan).
     lead = Lead.objects.for_user(village_user).filter(state=LeadState.NEW).order_by("id").first()
     assert lead is not None

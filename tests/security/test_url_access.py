@@ -73,6 +73,26 @@ def export_job(world: World, inside: bool) -> dict[str, Any]:
     return {"pk": job.pk}
 
 
+def calendar_preview(world: World, inside: bool) -> dict[str, Any]:
+    """A pending calendar import preview uploaded by the administrator (nothing is stored for 2031);
+    outside: one uploaded by another administrator."""
+    from fanpin.core.roles import Role
+    from monitoring.models.calendar import CalendarImportPreview
+    from monitoring.selectors.calendar_imports import calendar_rows_digest, calendar_year_digest
+    from tests.factories import user
+
+    rows = [["2031-01-01", "HOLIDAY", "元旦"]]
+    preview = CalendarImportPreview.objects.create(
+        year=2031,
+        file_name="2031.xlsx",
+        created_by=world.users["admin"] if inside else user("admin-other", Role.ADMIN, None),
+        rows=rows,
+        digest=calendar_rows_digest(rows=rows),
+        base_digest=calendar_year_digest(year=2031),
+    )
+    return {"pk": preview.pk}
+
+
 def household(world: World, inside: bool) -> dict[str, Any]:
     return {"pk": world.households[INSIDE_VILLAGE if inside else OUTSIDE_VILLAGE].pk}
 
@@ -561,6 +581,15 @@ RULES: dict[str, Rule] = {
     "monitoring:calendar": Rule(permission=P.MANAGE_PARAMETERS),
     "monitoring:calendar_import": Rule(permission=P.MANAGE_PARAMETERS, methods=("post",), ok=(302, 400)),
     "monitoring:calendar_template": Rule(permission=P.MANAGE_PARAMETERS),
+    # an import's preview: its uploader's only (another administrator's: 404); the confirm of an
+    # empty-calendar preview imports (302), the cancel discards (302)
+    "monitoring:calendar_preview": Rule(permission=P.MANAGE_PARAMETERS, obj=calendar_preview, owner="admin"),
+    "monitoring:calendar_preview_confirm": Rule(
+        permission=P.MANAGE_PARAMETERS, obj=calendar_preview, owner="admin", methods=("post",), ok=(302,)
+    ),
+    "monitoring:calendar_preview_cancel": Rule(
+        permission=P.MANAGE_PARAMETERS, obj=calendar_preview, owner="admin", methods=("post",), ok=(302,)
+    ),
     "monitoring:procedure_settings": Rule(
         extra={"ok_for": dict.fromkeys(("city", "county", "township", "village", "dept"), (403,))}
     ),
