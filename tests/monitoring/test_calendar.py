@@ -234,7 +234,7 @@ def _confirm(client, preview: CalendarImportPreview):  # type: ignore[no-untyped
     return client.post(reverse("monitoring:calendar_preview_confirm", args=[preview.pk]))
 
 
-NEW_2027 = [
+NEW_2027: list[list[object]] = [
     [dt.datetime(2027, 1, 1), "法定节假日", "元旦"],  # unchanged
     ["2027/2/20", "调休上班", "春节调休"],  # added (a Saturday; a text date with slashes)
     ["2027年10月1日", "法定节假日", "国庆"],  # changed name
@@ -387,7 +387,7 @@ def test_not_an_xlsx_name_is_refused_without_a_preview(admin_client) -> None:  #
 
 
 def test_text_and_datetime_dates_are_read(admin_client) -> None:  # type: ignore[no-untyped-def]
-    rows = [
+    rows: list[list[object]] = [
         [dt.datetime(2027, 1, 1, 0, 0), "法定节假日", "元旦"],
         ["2027.2.8", "法定节假日", "春节"],
         [" 2027年2月9日 ", "法定节假日", "春节"],
