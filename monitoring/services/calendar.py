@@ -233,6 +233,7 @@ def _year_check(year: int) -> None:
         raise ValidationError({"year": "年度应在 2000–2100 之间。"})
 
 
+@transaction.atomic
 def calendar_import_preview(*, actor: Any, year: int, source: IO[bytes], file_name: str = "") -> CalendarImportPreview:
     """Parse and check an uploaded year (the whole file) into a preview; nothing is written to the
     calendar. A file that cannot be read as a calendar at all (not .xlsx, too large, no header, no
