@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('monitoring', '0036_lead_village_required'),
+        ('monitoring', '0037_follow_up_county_review'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
