@@ -67,6 +67,7 @@ NOT_LINKED = {
     "monitoring:household_change_decide": "POST only (同意变更 / 驳回 on the 农户变更审核 page)",
     "monitoring:campaign_close": "POST only (the 结束活动 form on a 回头看/信息采集 campaign's page)",
     "monitoring:followup_record": "POST only (the 登记 form of a 绿色通道补办 step on its page)",
+    "monitoring:followup_county_review": "POST only (the county's 县级复核 form on a 绿色通道补办 page)",
     "status_appeal": "POST only (the 提交申诉 button of a 未纳入 answer on the status page)",
     "monitoring:parameters_preview": "POST only (htmx preview of changed parameters)",
     "monitoring:province_parameters_preview": "POST only (htmx preview of a province's changed parameters)",

@@ -34,7 +34,7 @@ from monitoring.models import (
 from monitoring.services.procedure_rules import publicity_errors, step_dates_errors
 
 OBJECT_TYPE = "follow_up"
-DISAGREED_REVIEW_REASON = "补办民主评议结果为“不同意纳入”，请县级复核该监测对象。"
+DISAGREED_REVIEW_REASON = "补办民主评议结果为“不同意纳入”，请县级复核该户。"
 COUNTY_REVIEW_NOTE_MAX = 500
 ROLE_REFUSALS: dict[str, str] = {
     Role.VILLAGE: "绿色通道补办的入户核实、民主评议和公示由村级登记。",

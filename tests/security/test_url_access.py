@@ -612,6 +612,14 @@ RULES: dict[str, Rule] = {
     "monitoring:followups": Rule(permission=P.VIEW_HOUSEHOLDS),
     "monitoring:followup": Rule(permission=P.VIEW_HOUSEHOLDS, obj=follow_up),
     "monitoring:followup_record": Rule(permission=P.RECORD_VISITS, obj=follow_up_step, methods=("post",), ok=(400,)),
+    # 县级复核 of a 不同意 appraisal: the county only (the follow-up here was not sent back: 409)
+    "monitoring:followup_county_review": Rule(
+        permission=P.VIEW_HOUSEHOLDS,
+        obj=follow_up,
+        methods=("post",),
+        ok=(409,),
+        extra={"ok_for": dict.fromkeys(("admin", "province", "city", "township", "village"), (403,))},
+    ),
     "follow-up-list": Rule(kind="api"),
     "follow-up-detail": Rule(kind="api", obj=follow_up),
     "monitoring:household_changes": Rule(permission=P.VIEW_HOUSEHOLDS),
@@ -674,8 +682,8 @@ def expected_status(rule: Rule, world: World, role: str | None, inside: bool) ->
         return rule.ok if role == rule.owner and inside else (404,)
     if rule.obj is not None and rule.scoped:
         sees_data = rule.personal_data is False or _role(user) != "DEPT"
-        if role == "admin":
-            return rule.ok
+        if role == "admin":  # sees every region: its answer is the rule's (or its own, ``ok_for``)
+            return rule.extra.get("ok_for", {}).get(role, rule.ok)
         if not inside or not sees_data:
             return (404,)
     return rule.extra.get("ok_for", {}).get(role, rule.ok)
