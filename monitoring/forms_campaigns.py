@@ -8,6 +8,7 @@ import uuid
 from typing import Any
 
 from django import forms
+from django.urls import reverse_lazy
 from django.utils import timezone
 
 from monitoring.models import CampaignKind, CampaignSelection
@@ -16,15 +17,45 @@ from monitoring.services.campaigns import CampaignInput
 
 DATE = forms.DateInput(attrs={"type": "date", "class": "form-control"}, format="%Y-%m-%d")
 TEXT = {"class": "form-control"}
+SEPARATORS = r"[\s,，、;；]+"
+
+
+class CodeListField(forms.Field):
+    """Region codes sent as several values (the picker's checkboxes; a value may also hold several
+    codes separated by spaces or commas).  Whether each is a village of the county is the
+    service's to say, with a message naming it."""
+
+    widget = forms.MultipleHiddenInput  # the template draws the checkboxes itself
+
+    def to_python(self, value: Any) -> list[str]:
+        if not value:
+            return []
+        values = [value] if isinstance(value, str) else list(value)
+        return [code for v in values for code in re.split(SEPARATORS, str(v)) if code][:10000]
 
 
 class CampaignStartForm(forms.Form):
     county = forms.CharField(
-        label="县级区划代码",
+        label="县",
         max_length=12,
         required=False,
-        widget=forms.TextInput(attrs={**TEXT, "inputmode": "numeric"}),
-        help_text="系统管理员填写要发起活动的县（12 位代码）；县级用户为本县。",
+        widget=forms.Select(
+            attrs={
+                "class": "form-select w-auto",
+                "data-testid": "county-select",
+                # htmx: the page for the chosen county, of which only the picker (and the default
+                # due date) is swapped in; without JavaScript the 显示该县的村 button posts the form
+                "hx-get": reverse_lazy("monitoring:campaign_start"),
+                "hx-trigger": "change",
+                "hx-target": "#village-picker",
+                "hx-select": "#village-picker",
+                "hx-select-oob": "#default-due",
+                "hx-swap": "outerHTML",
+                "hx-push-url": "false",
+                "hx-sync": "this:replace",
+            }
+        ),
+        help_text="选择要发起活动的县；选择后下方列出该县的村。",
     )
     kind = forms.ChoiceField(
         label="活动类型", choices=CampaignKind.choices, initial=CampaignKind.REVISIT, widget=forms.RadioSelect
@@ -37,12 +68,8 @@ class CampaignStartForm(forms.Form):
         initial=CampaignSelection.ALL_TARGETS,
         widget=forms.RadioSelect,
     )
-    villages = forms.CharField(
-        label="所选村（村级区划代码）",
-        required=False,
-        widget=forms.Textarea(attrs={**TEXT, "rows": 2}),
-        help_text="范围为“所选村的全部脱贫户”时填写，多个代码用空格、逗号或换行分开。",
-    )
+    villages = CodeListField(label="所选村", required=False)
+    townships = CodeListField(label="整个乡镇", required=False)
     line_factor = forms.DecimalField(
         label="监测标准倍数",
         required=False,
@@ -62,7 +89,13 @@ class CampaignStartForm(forms.Form):
     )
     client_uuid = forms.UUIDField(widget=forms.HiddenInput, required=False)
 
-    def __init__(self, *args: Any, show_county: bool, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        show_county: bool,
+        counties: list[tuple[str, list[tuple[str, str]]]] | None = None,
+        **kwargs: Any,
+    ) -> None:
         today = timezone.localdate()
         kwargs.setdefault("initial", {})
         kwargs["initial"].setdefault("year", today.year)
@@ -72,10 +105,17 @@ class CampaignStartForm(forms.Form):
         self.show_county = show_county
         if not show_county:
             del self.fields["county"]
+        else:
+            self.fields["county"].widget.choices = [("", "请选择县"), *(counties or [])]
+
+    def chosen(self, name: str) -> set[str]:
+        """The codes of ``villages`` or ``townships`` as sent (or given as initial), for the picker's
+        checked boxes."""
+        value = self[name].value()
+        return {str(code) for code in (self.fields[name].to_python(value) if value else None) or []}
 
     def to_input(self, *, county_code: str) -> CampaignInput:
         data = self.cleaned_data
-        villages = [c for c in re.split(r"[\s,，、;；]+", data.get("villages") or "") if c]
         return CampaignInput(
             county_code=(data.get("county") or "").strip() if self.show_county else county_code,
             kind=data["kind"],
@@ -83,7 +123,8 @@ class CampaignStartForm(forms.Form):
             year=data["year"],
             selection=data["selection"],
             started_on=data["started_on"],
-            villages=villages,
+            villages=data.get("villages") or [],
+            townships=data.get("townships") or [],
             line_factor=data.get("line_factor"),
             due_on=data.get("due_on"),
             client_uuid=data.get("client_uuid"),

@@ -98,6 +98,70 @@ def campaign_due_default(*, county_code: str, started_on: dt.date) -> dt.date:
     return WorkingCalendar.load(around=started_on).due(started_on, limit)
 
 
+# -- the start form's pickers -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PickerTownship:
+    """A township of the start form's village picker: its villages as (code, name)."""
+
+    code: str
+    name: str
+    villages: list[tuple[str, str]]
+
+
+def campaign_start_counties(*, user: Any) -> list[tuple[str, list[tuple[str, str]]]]:
+    """The counties a user who must choose one (an administrator) may start a campaign for, grouped
+    by city as ``(city name, [(county code, county name), …])`` for a ``<select>``: one query.  A
+    province has about a hundred counties; never a village."""
+    prefix = _prefix(user)
+    if prefix is None or len(prefix) > 6:
+        return []
+    rows = (
+        Region.objects.for_user(user)
+        .filter(level=RegionLevel.COUNTY)
+        .select_related("parent")
+        .order_by("code")
+        .values_list("code", "name", "parent__name")
+    )
+    groups: dict[str, list[tuple[str, str]]] = {}
+    for code, name, city in rows:
+        groups.setdefault(city or "", []).append((code, name))
+    return list(groups.items())
+
+
+def campaign_start_villages(*, user: Any, county_code: str) -> list[PickerTownship]:
+    """The county's villages grouped by township for the start form's picker (one query, at most a
+    few hundred villages).  Nothing for a county outside the user's scope or a code that is not a
+    county: the picker never lists another county's villages."""
+    prefix = _prefix(user)
+    if (
+        prefix is None
+        or len(prefix) > 6
+        or len(county_code) != 12
+        or not county_code.isdigit()
+        or not county_code.startswith(prefix)
+        or county_code[6:] != "000000"
+        or county_code[4:6] == "00"
+    ):
+        return []
+    rows = (
+        Region.objects.for_user(user)
+        .filter(level__in=(RegionLevel.TOWNSHIP, RegionLevel.VILLAGE), code__startswith=county_code[:6])
+        .order_by("code")
+        .values_list("code", "name", "level")
+    )
+    townships: dict[str, PickerTownship] = {}
+    for code, name, level in rows:
+        tcode = code[:9] + "000"
+        if level == RegionLevel.TOWNSHIP:
+            townships.setdefault(tcode, PickerTownship(code=tcode, name=name, villages=[]))
+        else:  # a village (its township comes first: ordered by code)
+            township = townships.setdefault(tcode, PickerTownship(code=tcode, name=tcode, villages=[]))
+            township.villages.append((code, name))
+    return [t for t in townships.values() if t.villages]
+
+
 # -- who sees what ----------------------------------------------------------------------------------
 
 

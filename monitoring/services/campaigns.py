@@ -9,7 +9,8 @@
   one UPDATE per batch of households, one audit row per campaign touched; idempotent (a task done
   stays done, with its first completion).
 * ``campaign_close``: the county closes a campaign (audited); its open tasks stay open, no longer
-  completed by visits or updates.
+  completed by visits or updates.  Closing twice is refused with the day it closed (the page asks
+  for the confirmation before it posts: ``monitoring.views.campaigns.campaign_close_view``).
 * ``campaign_export``: completion per township and village and the task rows, audited.
 """
 
@@ -77,6 +78,9 @@ class CampaignInput:
     selection: str
     started_on: dt.date
     villages: list[str] = field(default_factory=list)
+    # townships whose every village is chosen (the picker's per-township 全选, which works without
+    # JavaScript): added to ``villages`` by the start
+    townships: list[str] = field(default_factory=list)
     line_factor: Decimal | None = None
     due_on: dt.date | None = None
     client_uuid: uuid.UUID | None = None
@@ -104,7 +108,7 @@ def _clean(data: CampaignInput) -> dict[str, str]:
         errors["year"] = "年度应在 2000–2100 之间。"
     if data.selection not in CampaignSelection.values:
         errors["selection"] = "请选择农户范围。"
-    if data.selection == CampaignSelection.EXITED_IN_VILLAGES and not data.villages:
+    if data.selection == CampaignSelection.EXITED_IN_VILLAGES and not data.villages and not data.townships:
         errors["villages"] = "选择“所选村的全部脱贫户”时请至少选择一个村。"
     if data.selection == CampaignSelection.NEAR_LINE:
         factor = data.line_factor if data.line_factor is not None else DEFAULT_LINE_FACTOR
@@ -121,17 +125,36 @@ def _clean(data: CampaignInput) -> dict[str, str]:
     return errors
 
 
-def _villages_checked(*, county: Region, codes: Iterable[str]) -> list[str]:
+MAX_CHOSEN = 5000  # codes a start may name (a county has at most a few hundred villages)
+
+
+def _villages_checked(*, county: Region, codes: Iterable[str], townships: Iterable[str] = ()) -> list[str]:
+    """The chosen villages of the county, each township chosen whole adding all its villages;
+    any code that is not a village (or township) of the county is refused, naming it."""
     codes = sorted({c.strip() for c in codes if c and c.strip()})
-    found = set(
-        Region.objects.filter(code__in=codes, level=RegionLevel.VILLAGE, code__startswith=county.code[:6]).values_list(
-            "code", flat=True
+    township_codes = sorted({c.strip() for c in townships if c and c.strip()})
+    if len(codes) + len(township_codes) > MAX_CHOSEN:
+        raise ValidationError({"villages": f"所选的村过多（最多 {MAX_CHOSEN} 个），请按乡镇选择。"})
+    inside = Region.objects.filter(code__startswith=county.code[:6])
+    if township_codes:
+        found_townships = set(
+            inside.filter(code__in=township_codes, level=RegionLevel.TOWNSHIP).values_list("code", flat=True)
         )
-    )
+        missing = [c for c in township_codes if c not in found_townships]
+        if missing:
+            names = "、".join(missing[:5])
+            message = f"乡镇区划代码 {names} 不存在或不属于{county.name}，请在列表中勾选本县的乡镇。"
+            raise ValidationError({"villages": message})
+    found = set(inside.filter(code__in=codes, level=RegionLevel.VILLAGE).values_list("code", flat=True))
     missing = [c for c in codes if c not in found]
     if missing:
-        raise ValidationError({"villages": f"村级区划代码 {'、'.join(missing[:5])} 不存在或不属于{county.name}。"})
-    return codes
+        names = "、".join(missing[:5])
+        message = f"村级区划代码 {names} 不存在或不属于{county.name}，请在列表中勾选本县的村。"
+        raise ValidationError({"villages": message})
+    if township_codes:
+        whole = Region.objects.filter(level=RegionLevel.VILLAGE, parent_id__in=township_codes)
+        found.update(whole.values_list("code", flat=True))
+    return sorted(found)
 
 
 def _tasks_insert(*, campaign: Campaign, households: Any) -> int:
@@ -168,7 +191,9 @@ def campaign_start(*, actor: Any, data: CampaignInput) -> Campaign:
         raise ValidationError(errors)
     villages: list[str] = []
     if data.selection == CampaignSelection.EXITED_IN_VILLAGES:
-        villages = _villages_checked(county=county, codes=data.villages)
+        villages = _villages_checked(county=county, codes=data.villages, townships=data.townships)
+        if not villages:
+            raise ValidationError({"villages": "所选乡镇下没有村，请至少选择一个村。"})
     factor = None
     if data.selection == CampaignSelection.NEAR_LINE:
         factor = data.line_factor if data.line_factor is not None else DEFAULT_LINE_FACTOR
@@ -233,7 +258,9 @@ def campaign_close(*, actor: Any, campaign_id: int, today: dt.date, reason: str 
     campaign = campaign_for_user(user=actor, pk=campaign_id)
     campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
     if campaign.state != CampaignState.OPEN:
-        raise TransitionNotAllowed("该活动已结束。")
+        day = campaign.closed_on
+        closed = f"于 {day.year}年{day.month}月{day.day}日 " if day else ""
+        raise TransitionNotAllowed(f"活动“{campaign.name}”已{closed}结束，无需再次结束。")
     open_tasks = CampaignTask.objects.filter(campaign=campaign, state=TaskState.OPEN).count()
     campaign.state, campaign.closed_on, campaign.closed_by = CampaignState.CLOSED, today, actor
     campaign.save(update_fields=["state", "closed_on", "closed_by"])

@@ -629,7 +629,8 @@ RULES: dict[str, Rule] = {
     "monitoring:campaign": Rule(permission=P.VIEW_HOUSEHOLDS, obj=campaign),
     "monitoring:campaign_village": Rule(permission=P.VIEW_HOUSEHOLDS, obj=campaign_village),
     "monitoring:campaign_xlsx": Rule(permission=P.EXPORT_DATA, obj=campaign),
-    "monitoring:campaign_close": Rule(permission=P.RUN_SCREENING, obj=campaign, methods=("post",), ok=(302,)),
+    # posted without confirm=yes, 结束活动 ends nothing and answers the page asking for it (200)
+    "monitoring:campaign_close": Rule(permission=P.RUN_SCREENING, obj=campaign, methods=("post",), ok=(200,)),
     # 疑似重复人员: only roles that see full 身份证号 (a group tells masked digits 7–14)
     "monitoring:duplicate_persons": Rule(
         permission=P.VIEW_HOUSEHOLDS,

@@ -1,0 +1,52 @@
+// 回头看/信息采集 pages.  Start form: a township's 全选 ticks its villages, unticking a village unticks
+// 全选 (so the post names exactly the villages left), and the picker shows only for the selection
+// 所选村的全部脱贫户.  Campaign page: 结束活动 opens the confirmation dialog instead of posting.
+// Without JavaScript both pages still work: 全选 is itself a field, and an unconfirmed 结束活动
+// answers with a page that asks for the confirmation.
+(function () {
+  "use strict";
+
+  function townshipSync(group) {
+    var all = group.querySelector(".township-all");
+    var boxes = group.querySelectorAll(".village-pick");
+    var ticked = group.querySelectorAll(".village-pick:checked").length;
+    if (!all) return;
+    all.checked = boxes.length > 0 && ticked === boxes.length;
+    all.indeterminate = ticked > 0 && ticked < boxes.length;
+  }
+
+  function pickerShow() {
+    var picker = document.getElementById("village-picker");
+    var chosen = document.querySelector("input[name='selection']:checked");
+    if (!picker || !chosen) return;
+    picker.classList.toggle("d-none", chosen.value !== "EXITED_IN_VILLAGES");
+  }
+
+  function sync() {
+    document.querySelectorAll("[data-township]").forEach(townshipSync);
+    pickerShow();
+  }
+
+  document.addEventListener("change", function (event) {
+    var target = event.target;
+    if (!target || !target.classList) return;
+    if (target.classList.contains("township-all")) {
+      var group = target.closest("[data-township]");
+      group.querySelectorAll(".village-pick").forEach(function (box) { box.checked = target.checked; });
+      target.indeterminate = false;
+    } else if (target.classList.contains("village-pick")) {
+      townshipSync(target.closest("[data-township]"));
+    } else if (target.name === "selection") {
+      pickerShow();
+    }
+  });
+
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest("[data-confirm-first]");
+    if (button && window.bootstrap) event.preventDefault(); // Bootstrap opens the dialog (data-bs-toggle)
+  });
+
+  document.addEventListener("htmx:afterSettle", sync);
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", sync);
+  else sync();
+})();
