@@ -19,8 +19,8 @@ from assistance.selectors.announcements import (
     AnnouncementRow,
     announcement_build,
     announcement_counts,
-    announcement_period_default,
     announcement_period_errors,
+    announcement_period_last_month,
     announcement_township,
     announcement_townships,
 )
@@ -66,7 +66,8 @@ class TownshipCountSerializer(serializers.Serializer[Any]):
 
 
 def _period(request: Request) -> tuple[Any, Any]:
-    start, end = announcement_period_default(today=timezone.localdate())
+    # unchanged for API clients (a monthly pull reads a whole month): the pages open on 本月至今
+    start, end = announcement_period_last_month(today=timezone.localdate())
     data = PeriodInput(data=request.query_params)
     data.is_valid(raise_exception=True)
     start = data.validated_data.get("start", start)

@@ -86,14 +86,22 @@ class Announcement:
 
 # -- periods -------------------------------------------------------------------------------------
 def announcement_period_default(*, today: dt.date) -> tuple[dt.date, dt.date]:
-    """The last full calendar month before ``today``."""
+    """The pages' period when none is asked for: 本月至今, the first of ``today``'s month to
+    ``today`` — a county office prints the 公告 of the decisions it has just made.  On the first
+    days of a month that is often empty; the chooser then links to 上月
+    (docs/decisions/2026-12-04-announcements.md)."""
+    return today.replace(day=1), today
+
+
+def announcement_period_last_month(*, today: dt.date) -> tuple[dt.date, dt.date]:
+    """The last full calendar month before ``today`` (上月; the API's period when none is asked for)."""
     end = today.replace(day=1) - dt.timedelta(days=1)
     return end.replace(day=1), end
 
 
 def announcement_period_shortcuts(*, today: dt.date) -> list[tuple[str, dt.date, dt.date]]:
     """The periods offered as links: 上月, 本月至今, 本季度至今, 本年至今."""
-    last_start, last_end = announcement_period_default(today=today)
+    last_start, last_end = announcement_period_last_month(today=today)
     quarter_start = today.replace(month=(today.month - 1) // 3 * 3 + 1, day=1)
     return [
         ("上月", last_start, last_end),

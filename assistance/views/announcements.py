@@ -19,6 +19,7 @@ from assistance.selectors.announcements import (
     announcement_counts,
     announcement_period_default,
     announcement_period_errors,
+    announcement_period_last_month,
     announcement_period_shortcuts,
     announcement_township,
     announcement_townships,
@@ -30,11 +31,13 @@ from fanpin.core.xlsx import attachment_disposition
 from fanpin.web.mixins import permission_require
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+DATE_ATTRS = {"type": "date", "class": "form-control"}
 
 
 class AnnouncementPeriodForm(forms.Form):
-    start = forms.DateField(label="开始日期", widget=forms.DateInput(attrs={"type": "date", "class": "form-control"}))
-    end = forms.DateField(label="结束日期", widget=forms.DateInput(attrs={"type": "date", "class": "form-control"}))
+    # format: an <input type="date"> shows only an ISO value (the locale's 2026/12/01 showed empty fields)
+    start = forms.DateField(label="开始日期", widget=forms.DateInput(attrs=DATE_ATTRS, format="%Y-%m-%d"))
+    end = forms.DateField(label="结束日期", widget=forms.DateInput(attrs=DATE_ATTRS, format="%Y-%m-%d"))
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -45,7 +48,7 @@ class AnnouncementPeriodForm(forms.Form):
 
 
 def _period(request: HttpRequest, today: dt.date) -> tuple[AnnouncementPeriodForm, dt.date, dt.date]:
-    """The period asked for (``?start=…&end=…``), by default the last full month."""
+    """The period asked for (``?start=…&end=…``), by default 本月至今 (this month to today)."""
     start, end = announcement_period_default(today=today)
     if "start" not in request.GET and "end" not in request.GET:
         return AnnouncementPeriodForm(initial={"start": start, "end": end}), start, end
@@ -74,6 +77,8 @@ def announcements_view(request: HttpRequest) -> HttpResponse:
     pages = paginate(request, townships)
     shown = list(pages["page_obj"].object_list)
     counts = announcement_counts(townships=shown, start=start, end=end)
+    # the default period (本月至今) with nothing decided yet, as on a month's first days: say so, link 上月
+    this_month_empty = not form.is_bound and bool(shown) and not any(sum(counts[t.code].values()) for t in shown)
     return render(
         request,
         "assistance/announcements/index.html",
@@ -82,6 +87,8 @@ def announcements_view(request: HttpRequest) -> HttpResponse:
             "start": start,
             "end": end,
             "shortcuts": announcement_period_shortcuts(today=today),
+            "this_month_empty": this_month_empty,
+            "last_month": announcement_period_last_month(today=today),
             "rows": [(t, counts[t.code]) for t in shown],
             **pages,
             "active_nav": "announcements",

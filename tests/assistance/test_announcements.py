@@ -18,6 +18,7 @@ from assistance.models import EliminationProposal, MeasureStatus, ProposalMethod
 from assistance.selectors.announcements import (
     announcement_build,
     announcement_period_default,
+    announcement_period_last_month,
     announcement_township,
 )
 from fanpin.core.models import AccessLog, AuditEntry, User
@@ -225,10 +226,16 @@ def test_a_row_says_the_beijing_date_it_was_decided(world: World) -> None:
     assert build(world).identified[0].decided_on == dt.date(2026, 11, 30)  # type: ignore[attr-defined]
 
 
-def test_default_period_is_the_last_full_month() -> None:
-    assert announcement_period_default(today=dt.date(2026, 12, 4)) == (dt.date(2026, 11, 1), dt.date(2026, 11, 30))
-    assert announcement_period_default(today=dt.date(2026, 1, 1)) == (dt.date(2025, 12, 1), dt.date(2025, 12, 31))
-    assert announcement_period_default(today=dt.date(2024, 3, 31)) == (dt.date(2024, 2, 1), dt.date(2024, 2, 29))
+def test_default_period_is_this_month_to_date() -> None:
+    assert announcement_period_default(today=dt.date(2026, 12, 4)) == (dt.date(2026, 12, 1), dt.date(2026, 12, 4))
+    assert announcement_period_default(today=dt.date(2027, 1, 1)) == (dt.date(2027, 1, 1), dt.date(2027, 1, 1))
+    assert announcement_period_default(today=dt.date(2024, 2, 29)) == (dt.date(2024, 2, 1), dt.date(2024, 2, 29))
+
+
+def test_last_month_is_the_last_full_month() -> None:
+    assert announcement_period_last_month(today=dt.date(2026, 12, 4)) == (dt.date(2026, 11, 1), dt.date(2026, 11, 30))
+    assert announcement_period_last_month(today=dt.date(2026, 1, 1)) == (dt.date(2025, 12, 1), dt.date(2025, 12, 31))
+    assert announcement_period_last_month(today=dt.date(2024, 3, 31)) == (dt.date(2024, 2, 1), dt.date(2024, 2, 29))
 
 
 def test_a_wrong_period_is_refused_with_a_message(world: World, client) -> None:  # type: ignore[no-untyped-def]
@@ -370,7 +377,63 @@ def test_chooser_lists_townships_in_scope_with_counts(world: World, client) -> N
     assert reverse("assistance:announcement", args=[TOWNSHIP]) in page
     assert "520101002000" not in page
     start, end = announcement_period_default(today=timezone.localdate())
-    assert f"?start={start:%Y-%m-%d}&amp;end={end:%Y-%m-%d}" in page  # the last full month by default
+    assert f"?start={start:%Y-%m-%d}&amp;end={end:%Y-%m-%d}" in page  # 本月至今 by default
+
+
+def _today(monkeypatch: pytest.MonkeyPatch, day: dt.date) -> None:
+    """The pages' today (Beijing date) for this test."""
+    monkeypatch.setattr("assistance.views.announcements.timezone.localdate", lambda *a, **k: day)
+
+
+def test_the_page_opens_on_this_month_to_date_with_todays_decisions(  # type: ignore[no-untyped-def]
+    world: World, client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _today(monkeypatch, dt.date(2026, 12, 2))
+    confirmed(world.households["520101001001"], dt.datetime(2026, 12, 2, 9, 0, tzinfo=BEIJING))  # this morning
+    confirmed(world.households["520101001002"], IN_PERIOD)  # last month: not in the default period
+    client.force_login(world.users["county"])
+    page = client.get(reverse("assistance:announcements")).content.decode()
+    assert "2026-12-01 至 2026-12-02" in page and "本月至今" in page
+    assert 'value="2026-12-01"' in page and 'value="2026-12-02"' in page  # the chooser's dates
+    assert reverse("assistance:announcement", args=[TOWNSHIP]) + "?start=2026-12-01&amp;end=2026-12-02" in page
+    row = re.search(r"<td>[^<]*区划520101001000</td>\s*<td[^>]*>(\d+)</td>", page)
+    assert row is not None and row.group(1) == "1"  # today's decision, not last month's
+    assert 'data-testid="announcement-month-empty"' not in page
+    assert "?start=2026-11-01&amp;end=2026-11-30" in page  # 上月 is one click away
+    # the 公告 itself opened without a period: this month too
+    sheet = client.get(reverse("assistance:announcement", args=[TOWNSHIP])).content.decode()
+    assert "户主001001" in sheet and "户主001002" not in sheet
+
+
+def test_on_a_months_first_day_with_nothing_decided_the_page_links_last_month(  # type: ignore[no-untyped-def]
+    world: World, client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _today(monkeypatch, dt.date(2026, 12, 1))
+    confirmed(world.households["520101001001"], IN_PERIOD)
+    client.force_login(world.users["county"])
+    page = client.get(reverse("assistance:announcements")).content.decode()
+    assert "2026-12-01 至 2026-12-01" in page
+    notice = page[page.index('data-testid="announcement-month-empty"') :]
+    notice = notice[: notice.index("</p>")]
+    assert "本月至今，下列乡镇还没有县级审定的农户" in notice
+    assert '<a href="?start=2026-11-01&amp;end=2026-11-30">上月（2026-11-01 至 2026-11-30）</a>' in notice
+    last_month = client.get(reverse("assistance:announcements") + "?start=2026-11-01&end=2026-11-30").content.decode()
+    assert 'data-testid="announcement-month-empty"' not in last_month and "本月至今）" not in last_month
+    assert reverse("assistance:announcement", args=[TOWNSHIP]) + "?start=2026-11-01&amp;end=2026-11-30" in last_month
+
+
+def test_the_api_period_stays_the_last_full_month(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    from rest_framework.test import APIClient
+
+    monkeypatch.setattr("assistance.api.announcements.timezone.localdate", lambda *a, **k: dt.date(2026, 12, 2))
+    confirmed(world.households["520101001001"], IN_PERIOD)
+    confirmed(world.households["520101001002"], dt.datetime(2026, 12, 1, 9, 0, tzinfo=BEIJING))
+    api = APIClient()
+    api.force_authenticate(world.users["county"])
+    rows = {r["township"]: r["identified"] for r in api.get(reverse("announcement-list")).json()["results"]}
+    assert rows[TOWNSHIP] == 1  # November's decision; December's is not in a whole month yet
+    body = api.get(reverse("announcement-detail", args=[TOWNSHIP])).json()
+    assert (body["start"], body["end"]) == ("2026-11-01", "2026-11-30")
 
 
 def test_the_publicity_list_links_to_the_announcements(world: World, client) -> None:  # type: ignore[no-untyped-def]
