@@ -65,6 +65,7 @@ def campaign_start_view(request: HttpRequest) -> HttpResponse:
     if not campaign_may_start(request.user):
         raise PermissionDenied("只有县级乡村振兴部门可以发起回头看或信息采集。")
     show_county = sees_everything(request.user)
+    own_county = str(getattr(request.user, "region_id", None) or "")
     counties = campaign_start_counties(user=request.user) if show_county else []
     if request.method == "POST" and request.POST.get("action") == "villages":  # choose the county, no JS
         initial: dict[str, Any] = {name: request.POST.get(name) for name in KEPT_FIELDS if request.POST.get(name)}
@@ -77,15 +78,13 @@ def campaign_start_view(request: HttpRequest) -> HttpResponse:
         form = CampaignStartForm(initial=initial, show_county=show_county, counties=counties)
     if form.is_bound and form.is_valid():
         try:
-            own_county = str(getattr(request.user, "region_id", None) or "")
             campaign = campaign_start(actor=request.user, data=form.to_input(county_code=own_county))
         except ValidationError as exc:
             form_errors_add(form, exc)
         else:
             messages.success(request, f"已发起“{campaign.name}”，共 {campaign.task_count} 户分派到各村。")
             return redirect("monitoring:campaign", pk=campaign.pk)
-    own = str(getattr(request.user, "region_id", None) or "")
-    county_code = str(form["county"].value() or "") if show_county else own
+    county_code = str(form["county"].value() or "") if show_county else own_county
     townships = campaign_start_villages(user=request.user, county_code=county_code)
     county_chosen = bool(townships) or not show_county
     today = timezone.localdate()
