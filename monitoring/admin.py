@@ -97,7 +97,17 @@ class RegionAdmin(RegionScopedAdminMixin, admin.ModelAdmin):
 class MemberInline(admin.TabularInline):
     model = Member
     extra = 0
-    fields = ["name", "relation", "health", "disability_grade", "labor", "schooling", "employment"]
+    fields = [
+        "name",
+        "relation",
+        "health",
+        "disability_grade",
+        "labor",
+        "schooling",
+        "employment",
+        "status",
+        "departed_on",
+    ]
     show_change_link = True
 
     def has_add_permission(self, request: Any, obj: Any = None) -> bool:
@@ -126,8 +136,8 @@ class HouseholdAdmin(RegistryReadOnlyAdminMixin, RegionScopedAdminMixin, admin.M
 
 @admin.register(Member)
 class MemberAdmin(RegistryReadOnlyAdminMixin, RegionScopedAdminMixin, admin.ModelAdmin):
-    list_display = ["name", "household", "relation", "health", "labor"]
-    list_filter = ["relation", "health", "labor"]
+    list_display = ["name", "household", "relation", "health", "labor", "status", "departed_on"]
+    list_filter = ["status", "relation", "health", "labor"]
     search_fields = ["name", "household__household_no"]
     list_select_related = ["household"]
     exclude = ["id_number"]  # never shown unmasked in the admin list or form

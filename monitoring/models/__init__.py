@@ -38,7 +38,6 @@ from monitoring.models.changes import (
     ChangeSource,
     ChangeState,
     HouseholdChange,
-    MemberStatus,
 )
 from monitoring.models.comparisons import ComparisonResult, ComparisonSource, DataComparison
 from monitoring.models.exports import ExportJob, ExportKind, ExportStatus
@@ -53,6 +52,7 @@ from monitoring.models.households import (
     HouseholdType,
     Labor,
     Member,
+    MemberStatus,
     Relation,
     RigidExpenditure,
     Schooling,

@@ -39,14 +39,6 @@ class ChangeSource(models.TextChoices):
     FORM = "FORM", "村干部填报"
 
 
-class MemberStatus(models.TextChoices):
-    """The 成员状态 column of a member import: a death or removal is proposed, never written."""
-
-    ACTIVE = "ACTIVE", "正常"
-    DECEASED = "DECEASED", "死亡"
-    REMOVED = "REMOVED", "注销"
-
-
 class HouseholdChangeQuerySet(ScopedQuerySet["HouseholdChange"]):
     # the village of the household the change starts from (a move's origin)
     region_path = "region_code"
@@ -74,7 +66,8 @@ class HouseholdChange(models.Model):
         blank=True,
         related_name="incoming_changes",
     )
-    # SET_NULL: an accepted death or removal deletes the member, its change stays (``before`` names them)
+    # SET_NULL: a member is deleted only with their household (an accepted death or removal keeps
+    # the member, 死亡/注销, since 2026-12-04; changes accepted before that lost theirs)
     member = models.ForeignKey(
         "monitoring.Member",
         verbose_name="家庭成员",
@@ -130,7 +123,7 @@ class HouseholdChange(models.Model):
                 condition=Q(region_code__regex=r"^[0-9]{12}$"), name="household_change_region_code_format"
             ),
             # a move names its destination (another household); a death or removal none; a pending
-            # move or removal its member (an accepted removal deleted the member); 户类型 no member
+            # move or removal its member (removals accepted before 2026-12-04 deleted theirs); 户类型 no member
             models.CheckConstraint(
                 condition=~Q(kind__in=MOVE_KINDS)
                 | Q(target_household__isnull=False) & ~Q(target_household=models.F("household")),

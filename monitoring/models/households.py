@@ -88,8 +88,32 @@ class Household(models.Model):
         return self.household_no
 
 
+class MemberStatus(models.TextChoices):
+    """A member's standing in the registry, also the 成员状态 column of a member import: a death or
+    removal is proposed there and written only when the county accepts it (``HouseholdChange``)."""
+
+    ACTIVE = "ACTIVE", "正常"
+    DECEASED = "DECEASED", "死亡"
+    REMOVED = "REMOVED", "注销"
+
+
+# The household's current members (what household size, 户主, labour and health, searches and
+# matching mean); a member whose death or removal the county accepted keeps their row and
+# expenditures but is none of these (decision record 2026-12-04-member-departure.md).  For joins
+# from another model: ``Q(members__status=MemberStatus.ACTIVE)`` / ``member__status``.
+MEMBER_CURRENT = Q(status=MemberStatus.ACTIVE)
+
+
 class MemberQuerySet(ScopedQuerySet["Member"]):
     region_path = "household__village__code"
+
+    def current(self) -> MemberQuerySet:
+        """The members still in the registry (在册, not 死亡/注销)."""
+        return self.filter(MEMBER_CURRENT)  # type: ignore[return-value]
+
+    def departed(self) -> MemberQuerySet:
+        """The members whose death or removal the county accepted."""
+        return self.exclude(MEMBER_CURRENT)  # type: ignore[return-value]
 
 
 class Relation(models.TextChoices):
@@ -171,6 +195,24 @@ class Member(models.Model):
     schooling = models.CharField("在校情况", max_length=20, choices=Schooling.choices, blank=True, default="")
     employment = models.CharField("务工情况", max_length=16, choices=Employment.choices, blank=True, default="")
     has_medical_insurance = models.BooleanField("是否参加医保", default=True)
+    # 死亡 / 注销 once the county accepted the change (the row, its expenditures and its 身份证号
+    # stay; it is no current member any more); db_default: raw inserts (benchmarks) stay 在册
+    status = models.CharField(
+        "成员状态", max_length=8, choices=MemberStatus.choices, default=MemberStatus.ACTIVE, db_default="ACTIVE"
+    )
+    departed_on = models.DateField("死亡或注销登记日期", null=True, blank=True)
+    # DO_NOTHING: a departure's change goes only with its household, and so with this member (the
+    # database's deferred foreign key refuses deleting the change alone); it also keeps changes
+    # fast-deleted with their household before the members' SET NULL of ``HouseholdChange.member``
+    # (a pending change without its member is refused by household_change_pending_member_change_has_member)
+    departure_change = models.ForeignKey(
+        "monitoring.HouseholdChange",
+        verbose_name="死亡或注销变更",
+        on_delete=models.DO_NOTHING,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
 
     objects = MemberQuerySet.as_manager()
 
@@ -186,8 +228,18 @@ class Member(models.Model):
             # 0011, raw SQL): the search by the last digits of a 身份证号 is a prefix of the reversed number.
         ]
         constraints = [
+            # one current 户主 (a deceased or removed one keeps their 与户主关系 as recorded)
             models.UniqueConstraint(
-                fields=["household"], condition=Q(relation="HEAD"), name="member_one_head_per_household"
+                fields=["household"],
+                condition=Q(relation="HEAD", status="ACTIVE"),
+                name="member_one_current_head_per_household",
+            ),
+            models.CheckConstraint(condition=Q(status__in=MemberStatus.values), name="member_status_valid"),
+            # 在册 ⇔ no departure date; a departure names its date
+            models.CheckConstraint(
+                condition=Q(status="ACTIVE", departed_on__isnull=True, departure_change__isnull=True)
+                | ~Q(status="ACTIVE") & Q(departed_on__isnull=False),
+                name="member_departed_iff_dated",
             ),
             models.CheckConstraint(condition=Q(id_number__regex=r"^[0-9]{17}[0-9X]$"), name="member_id_number_format"),
             models.CheckConstraint(condition=Q(relation__in=Relation.values), name="member_relation_valid"),
