@@ -30,14 +30,12 @@ from monitoring.models import (
     ChangeKind,
     ChangeSource,
     ChangeState,
-    DepartmentAlert,
     Household,
     HouseholdChange,
     HouseholdType,
     Member,
     MemberStatus,
     Relation,
-    RigidExpenditure,
     TaskDoneVia,
 )
 from monitoring.services.bulk import CHUNK
@@ -277,9 +275,6 @@ def household_change_accept(*, actor: Any, change_id: int) -> HouseholdChange:
     campaign_tasks_complete(
         household_ids=household_ids, via=TaskDoneVia.DATA_UPDATE, on=timezone.localdate(), actor=actor
     )
-    if change.kind == ChangeKind.REMOVAL and member is not None:
-        member.delete()  # after the change is decided: its member becomes empty (SET NULL)
-        change.member_id = None
     return change
 
 
@@ -292,10 +287,17 @@ def _move_apply(change: HouseholdChange, member: Member | None, households: dict
         raise _stale("该成员已不在系统中，")
     if member.household_id != change.household_id:
         raise _stale(f"该成员已不在原户 {households[change.household_id].household_no}，")
+    if member.status != MemberStatus.ACTIVE:
+        raise _stale(f"该成员已登记为{member.get_status_display()}，")
     target = households[change.target_household_id or 0]
     relation = str(change.after.get("relation") or member.relation)
     if relation == Relation.HEAD:
-        head = Member.objects.filter(household_id=target.pk, relation=Relation.HEAD).exclude(pk=member.pk).first()
+        head = (
+            Member.objects.current()
+            .filter(household_id=target.pk, relation=Relation.HEAD)
+            .exclude(pk=member.pk)
+            .first()
+        )
         if head is not None:
             raise ValidationError(
                 f"户编号 {target.household_no} 已有户主 {head.name}，该成员不能作为户主迁入；"
@@ -318,36 +320,55 @@ def _type_apply(change: HouseholdChange, household: Household) -> None:
 
 
 def _removal_apply(change: HouseholdChange, member: Member | None, *, actor: Any) -> None:
-    """A death or removal takes the member out of the registry (deleted once the change is decided):
-    their expenditures stay with the
-    household (without the member), the alerts that matched them keep their 身份证号; another
-    pending change of the member is rejected with the reason (audited)."""
+    """A death or removal keeps the member's row with its status (死亡/注销), the date and the
+    change: no current member any more (size, 户主, labour, screening, name search, roster matching
+    leave them out), their expenditures keep ``member_id`` (the 医疗 maximum stays per person), the
+    member's matched 民政 roster lines become 未匹配 and their other pending changes are rejected
+    with the reason (audited).  Department alerts stay matched to them (decision record
+    2026-12-04-member-departure.md)."""
     if member is None:
         raise _stale("该成员已不在系统中，")
     if member.household_id != change.household_id:
         raise _stale(f"该成员已不在原户（变更提出时户 {change.before.get('household_no', '')}），")
+    if member.status != MemberStatus.ACTIVE:
+        raise _stale(f"该成员已登记为{member.get_status_display()}，")
     others = list(
         HouseholdChange.objects.pending().select_for_update().filter(member_id=member.pk).exclude(pk=change.pk)
     )
-    status = MemberStatus(change.after.get("status", MemberStatus.REMOVED)).label
+    status_code = str(change.after.get("status") or MemberStatus.REMOVED)
+    if status_code not in (MemberStatus.DECEASED, MemberStatus.REMOVED):
+        status_code = MemberStatus.REMOVED
+    status = MemberStatus(status_code).label
     for other in others:
         _decided(other, actor=actor, state=ChangeState.REJECTED, reason=f"该成员已{status}（变更 {change.pk} 已同意）")
-    RigidExpenditure.objects.filter(member_id=member.pk).update(member=None)
+    member.status = status_code
+    member.departed_on = timezone.localdate()
+    member.departure_change = change
+    member.save(update_fields=["status", "departed_on", "departure_change"])
+    audit_record(
+        actor=actor,
+        object_type="member",
+        object_id=member.pk,
+        region_code=change.region_code,
+        action="depart",
+        from_state=MemberStatus.ACTIVE,
+        to_state=status_code,
+        reason=f"农户变更 {change.pk} 已同意",
+        data={"household_change": change.pk, "household_id": member.household_id},
+    )
     _matches_release(change, member, actor=actor, status=status)
 
 
-# What a matched line becomes when its member leaves the registry: 未匹配 (the constraints
-# ``assistance_entry_status_matches_member`` / ``alert_status_matches_member``: 已匹配 iff a member),
-# scoped back to its submitting unit like any unmatched line, audited (decision record
-# 2026-12-03-household-changes-reviewed.md).
+# What a matched 民政 roster line becomes when its member dies or is removed: 未匹配, scoped back
+# to its submitting unit like any unmatched line, audited (decision record
+# 2026-12-03-household-changes-reviewed.md); a departed member matches no new roster line either.
+# Department alerts (and 医保 lines) stay with the member: the spending was the household's
+# (decision record 2026-12-04-member-departure.md).
 def _matches_release(change: HouseholdChange, member: Member, *, actor: Any, status: str) -> None:
     reason = f"匹配成员{member.name}已{status}（农户变更 {change.pk} 已同意），改为未匹配"
-    lines: list[AssistanceEntry | DepartmentAlert] = [
-        *AssistanceEntry.objects.select_for_update().filter(member_id=member.pk).order_by("pk"),
-        *DepartmentAlert.objects.select_for_update().filter(member_id=member.pk).order_by("pk"),
-    ]
+    lines = list(AssistanceEntry.objects.select_for_update().filter(member_id=member.pk).order_by("pk"))
     for line in lines:
-        object_type = "assistance_entry" if isinstance(line, AssistanceEntry) else "department_alert"
+        object_type = "assistance_entry"
         was = line.region_code
         line.member_id = None
         line.status = AlertStatus.UNMATCHED

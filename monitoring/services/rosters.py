@@ -150,7 +150,8 @@ def rosters_write(
         raise PermissionDenied("您的账号没有所属行政区划，不能导入数据。")
     # one unit's batches one at a time (the same list sent twice at once writes it once)
     named_locks_acquire(names=[f"rosters:{unit.region}"])
-    members = members_match(id_numbers=[line.values["id_number"] for line in lines], unit=unit)
+    # a member whose death or removal the county accepted matches no roster line (未匹配)
+    members = members_match(id_numbers=[line.values["id_number"] for line in lines], unit=unit, departed=False)
     for line in lines:
         line.member = members.get(line.values["id_number"])
     _names_check(lines)

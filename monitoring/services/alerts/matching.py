@@ -144,15 +144,18 @@ def alerts_match(*, lines: list[AlertLine], unit: AlertUnit) -> list[LineError]:
     return errors
 
 
-def members_match(*, id_numbers: Iterable[str], unit: AlertUnit) -> dict[str, MemberRef]:
+def members_match(*, id_numbers: Iterable[str], unit: AlertUnit, departed: bool = True) -> dict[str, MemberRef]:
     """身份证号 → the member of that number inside the unit's scope (one query per chunk); a
     number outside the scope is absent, as if no such person existed (nothing is revealed).
-    Department alerts and 民政 rosters (``monitoring.services.rosters``) match by this one rule."""
+    Department alerts and 民政 rosters (``monitoring.services.rosters``) match by this one rule.
+    ``departed``: whether a member whose death or removal the county accepted is matched (an
+    alert is: the spending was the household's, the pages flag the person; a roster line is not)."""
     if unit.prefix is None:
         return {}
     found: dict[str, MemberRef] = {}
+    members = Member.objects.all() if departed else Member.objects.current()
     for part in chunks(sorted(set(id_numbers))):
-        qs = Member.objects.filter(id_number__in=part)
+        qs = members.filter(id_number__in=part)
         if unit.prefix:
             qs = qs.filter(household__village__code__startswith=unit.prefix)
         for v in qs.values_list("id_number", "id", "household_id", "household__village_id"):

@@ -137,7 +137,9 @@ class _Judged:
 
 
 def _members(items: list[dict[str, Any]], *, prefix: str) -> dict[str, Mapping[str, Any]]:
-    """The members of these 身份证号 inside the submitter's scope, with their households."""
+    """The members of these 身份证号 inside the submitter's scope, with their households; a member
+    whose death or removal the county accepted too (their settlement was the household's spending;
+    decision record 2026-12-04-member-departure.md)."""
     members_qs = Member.objects.filter(id_number__in={i["id_number"] for i in items})
     if prefix:
         members_qs = members_qs.filter(household__village__code__startswith=prefix)

@@ -49,8 +49,13 @@ def member_change_proposal(row: Row, old: dict[str, Any], *, populated: set[int]
 
 
 def households_populated(household_ids: set[int]) -> set[int]:
-    """Which of ``household_ids`` have members (one query)."""
-    return set(Member.objects.filter(household_id__in=household_ids).values_list("household_id", flat=True).distinct())
+    """Which of ``household_ids`` have current members (one query)."""
+    return set(
+        Member.objects.current()
+        .filter(household_id__in=household_ids)
+        .values_list("household_id", flat=True)
+        .distinct()
+    )
 
 
 def household_type_proposal(row: Row, old: dict[str, Any]) -> ChangeProposal | None:
@@ -70,19 +75,19 @@ def household_type_proposal(row: Row, old: dict[str, Any]) -> ChangeProposal | N
 
 @dataclass(frozen=True)
 class RemovalAccepted:
-    """The accepted death or removal that took a person out of the registry."""
+    """The accepted death or removal that took a person out of the registry: the member's own
+    status and date (kept since 2026-12-04), or the change alone for people deleted before."""
 
-    change_id: int
+    change_id: int | None
     status: str
-    decided_on: date
+    decided_on: date | None
 
     @property
     def refusal(self) -> str:
         label = MemberStatus(self.status).label if self.status in MemberStatus.values else "死亡或注销"
-        return (
-            f"该成员已于 {self.decided_on:%Y-%m-%d} 经县级审核登记为{label}（变更 {self.change_id}），"
-            "不能再作为在册成员导入；如属误报，请联系县级核实。"
-        )
+        on = f"于 {self.decided_on:%Y-%m-%d} " if self.decided_on else ""
+        change = f"（变更 {self.change_id}）" if self.change_id else ""
+        return f"该成员已{on}经县级审核登记为{label}{change}，不能再作为在册成员导入；如属误报，请联系县级核实。"
 
 
 def removals_accepted(*, id_numbers: list[str], prefix: str) -> dict[str, RemovalAccepted]:

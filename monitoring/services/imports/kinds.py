@@ -44,6 +44,7 @@ from monitoring.services.alerts.medical import medical_settlements_write, medica
 from monitoring.services.alerts.writing import alerts_store
 from monitoring.services.bulk import CHUNK, chunks, upsert_actions
 from monitoring.services.imports.changes import (
+    RemovalAccepted,
     changes_propose,
     household_type_proposal,
     households_populated,
@@ -357,8 +358,17 @@ class MembersHandler(KindHandler):
     def check_batch(self, rows: list[Row]) -> None:
         self.households(r.values["household_no"] for r in rows)
         ids = [r.values["id_number"] for r in rows]
-        elsewhere = dict(Member.objects.filter(id_number__in=ids).values_list("id_number", "household__village_id"))
-        removed = removals_accepted(id_numbers=[i for i in ids if i not in elsewhere], prefix=self.ctx.prefix or "")
+        elsewhere: dict[str, str] = {}
+        # a member whose death or removal the county accepted keeps their row (status, date, change);
+        # people deleted by such a change before 2026-12-04 are found by the change alone
+        removed: dict[str, RemovalAccepted] = {}
+        for id_number, village, status, departed_on, change_id in Member.objects.filter(id_number__in=ids).values_list(
+            "id_number", "household__village_id", "status", "departed_on", "departure_change_id"
+        ):
+            elsewhere[id_number] = village
+            if status != MemberStatus.ACTIVE:
+                removed[id_number] = RemovalAccepted(change_id, status, departed_on)
+        removed |= removals_accepted(id_numbers=[i for i in ids if i not in elsewhere], prefix=self.ctx.prefix or "")
         for row in rows:
             if not self.resolve_household(row):
                 continue
@@ -383,9 +393,11 @@ class MembersHandler(KindHandler):
         }
         in_file: dict[str, str] = self.ctx.cache.get("file_household", {})
         for part in chunks(list(by_id)):
-            for household_id, id_number in Member.objects.filter(
-                household_id__in=part, relation=Relation.HEAD
-            ).values_list("household_id", "id_number"):
+            for household_id, id_number in (
+                Member.objects.current()
+                .filter(household_id__in=part, relation=Relation.HEAD)
+                .values_list("household_id", "id_number")
+            ):
                 no, number, file_head = by_id[household_id]
                 if id_number != file_head and (id_number,) not in self.ctx.keys:
                     self.ctx.error(
