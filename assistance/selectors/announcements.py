@@ -167,7 +167,8 @@ def announcement_township(*, user: Any, code: str) -> Region:
 # -- the rows ------------------------------------------------------------------------------------
 def _head_name(household: str) -> Subquery:
     return Subquery(
-        Member.objects.filter(household=OuterRef(household), relation=Member.Relation.HEAD)
+        Member.objects.current()
+        .filter(household=OuterRef(household), relation=Member.Relation.HEAD)
         .order_by("id")
         .values("name")[:1]
     )
@@ -175,7 +176,8 @@ def _head_name(household: str) -> Subquery:
 
 def _family_size(household: str) -> Coalesce:
     counted = (
-        Member.objects.filter(household=OuterRef(household))
+        Member.objects.current()
+        .filter(household=OuterRef(household))
         .order_by()
         .values("household")
         .annotate(n=Count("id"))

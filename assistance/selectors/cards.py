@@ -19,7 +19,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Count, Prefetch, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
 
 from assistance.models import MeasureStatus, TargetMeasure
 from assistance.selectors.plans import targets_in_scope
@@ -28,6 +28,7 @@ from monitoring.models import (
     Application,
     Health,
     Member,
+    MemberStatus,
     MonitoringTarget,
     Region,
     RiskType,
@@ -132,7 +133,11 @@ def card_shows_health(region_code: str) -> bool:
 def _card_targets(qs: QuerySet[MonitoringTarget]) -> QuerySet[MonitoringTarget]:
     return (
         qs.select_related("household__village__parent__parent")
-        .annotate(member_count=Count("household__members", distinct=True))
+        .annotate(
+            member_count=Count(
+                "household__members", distinct=True, filter=Q(household__members__status=MemberStatus.ACTIVE)
+            )
+        )
         .prefetch_related(
             Prefetch(
                 "measures",
@@ -161,7 +166,8 @@ def _receipts(lead_ids: set[int]) -> dict[int, str]:
 def _health(household_ids: set[int]) -> dict[int, list[CardHealth]]:
     found: dict[int, list[CardHealth]] = defaultdict(list)
     members = (
-        Member.objects.filter(household_id__in=household_ids)
+        Member.objects.current()
+        .filter(household_id__in=household_ids)
         .exclude(health=Health.HEALTHY)
         .order_by("household_id", "id")
     )

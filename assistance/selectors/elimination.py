@@ -321,7 +321,9 @@ def _active_targets(*, user: Any, region_code: str = "") -> QuerySet[MonitoringT
         .select_related("household", "household__village", "household__village__parent")
         .annotate(
             head_name=Subquery(
-                Member.objects.filter(household=OuterRef("household"), relation=Member.Relation.HEAD).values("name")[:1]
+                Member.objects.current()
+                .filter(household=OuterRef("household"), relation=Member.Relation.HEAD)
+                .values("name")[:1]
             ),
             **labor_annotations(),
         )

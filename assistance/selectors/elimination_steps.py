@@ -258,7 +258,7 @@ def elimination_publicity_village(*, user: Any, code: str) -> Region | None:
 def elimination_publicity_rows(*, user: Any, village_code: str, today: dt.date) -> list[EliminationPublicityRow]:
     """The village's households in 公示 for 风险消除 (posted, not yet reviewed, posting not ended
     before ``today``).  Two queries whatever the number of rows."""
-    head = Member.objects.filter(household=OuterRef("target__household"), relation=Member.Relation.HEAD)
+    head = Member.objects.current().filter(household=OuterRef("target__household"), relation=Member.Relation.HEAD)
     qs = (
         EliminationProposal.objects.for_user(user)
         .filter(
@@ -271,7 +271,8 @@ def elimination_publicity_rows(*, user: Any, village_code: str, today: dt.date) 
         .annotate(
             head_name=Subquery(head.values("name")[:1]),
             persons=Subquery(
-                Member.objects.filter(household=OuterRef("target__household"))
+                Member.objects.current()
+                .filter(household=OuterRef("target__household"))
                 .values("household")
                 .annotate(n=Count("id"))
                 .values("n")[:1]

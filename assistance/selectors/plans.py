@@ -17,14 +17,16 @@ from assistance.selectors.recommendation import (
     plan_measures,
 )
 from fanpin.core.scoping import code_prefix
-from monitoring.models import Member, MonitoringTarget, TargetStatus
+from monitoring.models import Member, MemberStatus, MonitoringTarget, TargetStatus
 
 UNASSISTED_AFTER_DAYS = 15
 
 
 def _head_name() -> Subquery:
     return Subquery(
-        Member.objects.filter(household=OuterRef("household"), relation=Member.Relation.HEAD).values("name")[:1]
+        Member.objects.current()
+        .filter(household=OuterRef("household"), relation=Member.Relation.HEAD)
+        .values("name")[:1]
     )
 
 
@@ -153,7 +155,11 @@ def target_measures_in_scope(
         qs = qs.filter(
             Q(target__household__household_no__startswith=search)
             | Q(responsible_name__startswith=search)
-            | Q(target__household__members__name__startswith=search, target__household__members__relation="HEAD")
+            | Q(
+                target__household__members__name__startswith=search,
+                target__household__members__relation="HEAD",
+                target__household__members__status=MemberStatus.ACTIVE,
+            )
         )
     return qs.annotate(head_name=_head_name_for_measure()).order_by(
         "target__household__village_id", "target__household__household_no", "start_on", "id"
@@ -162,7 +168,9 @@ def target_measures_in_scope(
 
 def _head_name_for_measure() -> Subquery:
     return Subquery(
-        Member.objects.filter(household=OuterRef("target__household"), relation=Member.Relation.HEAD).values("name")[:1]
+        Member.objects.current()
+        .filter(household=OuterRef("target__household"), relation=Member.Relation.HEAD)
+        .values("name")[:1]
     )
 
 

@@ -38,7 +38,7 @@ def labor_capacity_of(*, labors: Iterable[str]) -> str:
 
 def labor_annotations(household_path: str = "household") -> dict[str, Exists]:
     """Annotations (``has_full_labor``, ``has_weak_labor``) for a queryset reaching a household."""
-    members = Member.objects.filter(household=OuterRef(household_path))
+    members = Member.objects.current().filter(household=OuterRef(household_path))
     return {
         "has_full_labor": Exists(members.filter(labor__in=FULL_LABOR)),
         "has_weak_labor": Exists(members.filter(labor=Labor.WEAK)),
@@ -52,7 +52,9 @@ def labor_capacity_from_flags(*, has_full_labor: bool, has_weak_labor: bool) -> 
 
 
 def household_labor_capacity(*, household_id: int) -> str:
-    return labor_capacity_of(labors=Member.objects.filter(household_id=household_id).values_list("labor", flat=True))
+    return labor_capacity_of(
+        labors=Member.objects.current().filter(household_id=household_id).values_list("labor", flat=True)
+    )
 
 
 # -- recommendation --------------------------------------------------------------------------------

@@ -36,6 +36,7 @@ from monitoring.models import (
 )
 from monitoring.models.screening_rules import RuleChoices
 from monitoring.selectors.deadlines import leads_overdue_condition
+from monitoring.selectors.households import members_prefetch
 from monitoring.selectors.leads import QueueFilters, _json_list_has, lead_queue, overdue_cutoff, targets_in_scope
 from monitoring.services import review
 
@@ -128,7 +129,7 @@ class LeadListSerializer(serializers.ModelSerializer[Lead]):
 
 
 class LeadDetailSerializer(LeadListSerializer):
-    members = MemberSerializer(source="household.members", many=True, read_only=True)
+    members = MemberSerializer(source="household.current_members", many=True, read_only=True)
     target = serializers.SerializerMethodField()
 
     class Meta(LeadListSerializer.Meta):
@@ -239,7 +240,7 @@ class LeadViewSet(ScopedAPIViewMixin, viewsets.ReadOnlyModelViewSet[Lead]):
     def get_queryset(self) -> QuerySet[Lead]:
         qs = lead_queue(user=self.request.user, filters=QueueFilters(state="ALL", sort="-raised"))
         if self.action == "retrieve":
-            qs = qs.defer(None).prefetch_related("household__members", "targets")
+            qs = qs.defer(None).prefetch_related(*members_prefetch(path="household__"), "targets")
         return qs
 
     def get_serializer_class(self) -> Any:
@@ -248,7 +249,12 @@ class LeadViewSet(ScopedAPIViewMixin, viewsets.ReadOnlyModelViewSet[Lead]):
     def _transition(self, request: Request, pk: str | None, run: Any) -> Response:
         """Run the service; its refusals answer through ``fanpin.web.errors`` (404 / 403 / 409 / 400)."""
         lead = run(int(pk or 0))
-        lead = self.get_queryset().defer(None).prefetch_related("household__members", "targets").get(pk=lead.pk)
+        lead = (
+            self.get_queryset()
+            .defer(None)
+            .prefetch_related(*members_prefetch(path="household__"), "targets")
+            .get(pk=lead.pk)
+        )
         return Response(LeadDetailSerializer(lead).data)
 
     def _check_role(self, name: str) -> None:

@@ -56,6 +56,14 @@ class IncomeSerializer(serializers.ModelSerializer[AnnualIncome]):
         ]
 
 
+class DepartedMemberSerializer(MemberSerializer):
+    """A member whose death or removal the county accepted: kept in the registry with the status
+    (DECEASED 死亡 / REMOVED 注销) and the date it was recorded; no current member."""
+
+    class Meta(MemberSerializer.Meta):
+        fields = [*MemberSerializer.Meta.fields, "status", "departed_on"]
+
+
 class HouseholdListSerializer(serializers.ModelSerializer[Household]):
     head_name = serializers.CharField(read_only=True, allow_null=True)
     village_name = serializers.CharField(source="village.name", read_only=True)
@@ -80,8 +88,10 @@ class HouseholdListSerializer(serializers.ModelSerializer[Household]):
 
 
 class HouseholdDetailSerializer(HouseholdListSerializer):
-    members = MemberSerializer(many=True, read_only=True)
+    # the current members; the deceased and removed ones apart, with their status and date
+    members = MemberSerializer(source="current_members", many=True, read_only=True)
+    departed_members = DepartedMemberSerializer(many=True, read_only=True)
     incomes = IncomeSerializer(many=True, read_only=True)
 
     class Meta(HouseholdListSerializer.Meta):
-        fields = [*HouseholdListSerializer.Meta.fields, "address", "members", "incomes"]
+        fields = [*HouseholdListSerializer.Meta.fields, "address", "members", "departed_members", "incomes"]

@@ -11,7 +11,7 @@ from fanpin.web.mixins import client_ip
 from monitoring.api.filters import HouseholdFilter, RegionFilter
 from monitoring.api.serializers import HouseholdDetailSerializer, HouseholdListSerializer, RegionSerializer
 from monitoring.models import Household, Region
-from monitoring.selectors.households import households_in_scope
+from monitoring.selectors.households import households_in_scope, members_prefetch
 from monitoring.services.personal_data import id_number_search_record
 
 
@@ -34,7 +34,7 @@ class HouseholdViewSet(ScopedAPIViewMixin, viewsets.ReadOnlyModelViewSet[Househo
     def get_queryset(self) -> QuerySet[Household]:
         qs = households_in_scope(user=self.request.user)
         if self.action == "retrieve":
-            qs = qs.prefetch_related("members", "incomes")
+            qs = qs.prefetch_related(*members_prefetch(departed=True), "incomes")
         return qs
 
     def filter_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:

@@ -56,7 +56,11 @@ def visits_due(*, user: Any, today: dt.date | None = None) -> QuerySet[Household
 
 
 def leads_to_verify(*, user: Any) -> QuerySet[Lead]:
-    head = Member.objects.filter(household=OuterRef("household_id"), relation=Member.Relation.HEAD).values("name")[:1]
+    head = (
+        Member.objects.current()
+        .filter(household=OuterRef("household_id"), relation=Member.Relation.HEAD)
+        .values("name")[:1]
+    )
     return (
         Lead.objects.for_user(user)
         .filter(state=LeadState.NEW)

@@ -271,7 +271,8 @@ def campaign_completion(*, user: Any, campaign: Campaign, today: dt.date) -> Com
 
 def _head_name() -> Subquery:
     return Subquery(
-        Member.objects.filter(household=OuterRef("household_id"), relation=Member.Relation.HEAD)
+        Member.objects.current()
+        .filter(household=OuterRef("household_id"), relation=Member.Relation.HEAD)
         .order_by()
         .values("name")[:1]
     )

@@ -10,7 +10,7 @@ from django.db import connection, transaction
 from django.db.models import Count, FilteredRelation, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 
-from monitoring.models import ExportJob, Member
+from monitoring.models import ExportJob, Member, MemberStatus
 from monitoring.selectors.households import households_in_scope
 from monitoring.selectors.rosters import ASSISTANCE_FLAG_FIELDS, assistance_flags
 
@@ -54,15 +54,18 @@ def households_export_rows(
         user=user, search=search, village_code=village_code, region_code=region_code, household_type=household_type
     )
     counts = (
-        Member.objects.filter(household=OuterRef("pk"))
+        Member.objects.current()
+        .filter(household=OuterRef("pk"))
         .order_by()
         .values("household")
         .annotate(n=Count("id"))
         .values("n")
     )
     qs = qs.annotate(
-        # One join: at most one 户主 per household (constraint member_one_head_per_household).
-        head=FilteredRelation("members", condition=Q(members__relation=Member.Relation.HEAD)),
+        # One join: at most one current 户主 per household (constraint member_one_current_head_per_household).
+        head=FilteredRelation(
+            "members", condition=Q(members__relation=Member.Relation.HEAD, members__status=MemberStatus.ACTIVE)
+        ),
         member_count=Coalesce(Subquery(counts, output_field=IntegerField()), Value(0)),
     )
     fields = list(HOUSEHOLD_FIELDS)

@@ -123,9 +123,9 @@ class FollowUpRow:
 
 def _head_name() -> Subquery:
     return Subquery(
-        Member.objects.filter(household=OuterRef("target__household_id"), relation=Member.Relation.HEAD).values("name")[
-            :1
-        ]
+        Member.objects.current()
+        .filter(household=OuterRef("target__household_id"), relation=Member.Relation.HEAD)
+        .values("name")[:1]
     )
 
 

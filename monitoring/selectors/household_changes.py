@@ -128,8 +128,10 @@ def duplicate_persons(*, user: Any, limit: int = DUPLICATE_GROUPS_SHOWN) -> list
     ``birth`` is empty and the groups follow county, name and their first member's id, so neither
     the page nor its order tells a date."""
     show_birth = user_sees_full_id(user)
-    members = Member.objects.for_user(user).annotate(
-        county=Substr("household__village_id", 1, 6), birth_digits=Substr("id_number", 7, 8)
+    members = (
+        Member.objects.current()
+        .for_user(user)
+        .annotate(county=Substr("household__village_id", 1, 6), birth_digits=Substr("id_number", 7, 8))
     )
     order = ("county", "name", "birth_digits") if show_birth else ("county", "name", "first_id")
     groups = list(

@@ -17,9 +17,12 @@ from monitoring.selectors.lines import monitoring_lines_for_province
 
 
 def _head_name_subquery() -> Subquery:
-    # at most one 户主 per household (member_one_head_per_household): no ordering needed
+    # at most one current 户主 per household (member_one_current_head_per_household): no ordering needed
     return Subquery(
-        Member.objects.filter(household=OuterRef("pk"), relation=Member.Relation.HEAD).order_by().values("name")[:1]
+        Member.objects.current()
+        .filter(household=OuterRef("pk"), relation=Member.Relation.HEAD)
+        .order_by()
+        .values("name")[:1]
     )
 
 
@@ -82,7 +85,7 @@ def _household_ids_matching(*, search: str, as_typed: str = "") -> QuerySet[Any]
     for term in _name_or_number_parts(search=search, as_typed=as_typed):
         parts += [
             Household.objects.filter(household_no__startswith=term).order_by().values("pk"),
-            Member.objects.filter(name__startswith=term).order_by().values("household_id"),
+            Member.objects.current().filter(name__startswith=term).order_by().values("household_id"),
         ]
     ids = _id_number_ids(search=search)
     if ids is not None:
@@ -97,7 +100,7 @@ def _household_matches(*, search: str, as_typed: str) -> Q:
     ``household_village_no`` in its own order and stops at the page's 50 rows."""
     condition = Q()
     for term in _name_or_number_parts(search=search, as_typed=as_typed):
-        names = Member.objects.filter(household=OuterRef("pk"), name__startswith=term)
+        names = Member.objects.current().filter(household=OuterRef("pk"), name__startswith=term)
         condition |= Q(household_no__startswith=term) | Q(Exists(names))
     ids = _id_number_ids(search=search)
     if ids is not None:
@@ -157,6 +160,19 @@ def households_matching(qs: QuerySet[Household], *, search: str) -> QuerySet[Hou
     return qs.filter(_InSubqueryArray(F("pk"), found))
 
 
+def members_prefetch(*, path: str = "", departed: bool = False) -> list[Prefetch[Any, Any, str]]:
+    """Prefetches of a household's members (``path``: the lookup to the household, e.g.
+    ``"household__"``): its current ones as ``current_members``, and with ``departed`` those whose
+    death or removal the county accepted as ``departed_members`` (decision record
+    2026-12-04-member-departure.md)."""
+    current_qs: QuerySet[Any] = Member.objects.current().order_by("id")
+    found: list[Prefetch[Any, Any, str]] = [Prefetch(f"{path}members", queryset=current_qs, to_attr="current_members")]
+    if departed:
+        departed_qs: QuerySet[Any] = Member.objects.departed().order_by("departed_on", "id")
+        found.append(Prefetch(f"{path}members", queryset=departed_qs, to_attr="departed_members"))
+    return found
+
+
 def household_detail(*, user: Any, pk: int) -> Household:
     """One household with members, incomes and expenditures; raises ``Household.DoesNotExist``
     when it is outside the user's scope."""
@@ -164,7 +180,7 @@ def household_detail(*, user: Any, pk: int) -> Household:
         Household.objects.for_user(user)
         .select_related("village", "village__parent", "village__parent__parent")
         .prefetch_related(  # type: ignore[type-var]
-            Prefetch("members", queryset=Member.objects.order_by("id")),
+            *members_prefetch(departed=True),
             Prefetch("incomes", queryset=AnnualIncome.objects.order_by("-year")),
             Prefetch("expenditures", queryset=RigidExpenditure.objects.order_by("-occurred_on")),
         )

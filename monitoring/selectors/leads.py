@@ -29,6 +29,7 @@ from monitoring.models import (
 from monitoring.models.screening_rules import RULE_LABELS, RULE_REASONS
 from monitoring.selectors.comparisons import unjudged_issue_condition
 from monitoring.selectors.deadlines import leads_overdue_condition
+from monitoring.selectors.households import members_prefetch
 from monitoring.selectors.rosters import assistance_condition
 
 # The state each role acts on (its queue's default filter).
@@ -53,7 +54,9 @@ def overdue_cutoff(now: dt.datetime | None = None) -> dt.datetime:
 
 def _head_name() -> Subquery:
     return Subquery(
-        Member.objects.filter(household=OuterRef("household_id"), relation=Member.Relation.HEAD).values("name")[:1]
+        Member.objects.current()
+        .filter(household=OuterRef("household_id"), relation=Member.Relation.HEAD)
+        .values("name")[:1]
     )
 
 
@@ -189,6 +192,7 @@ def lead_detail(*, user: Any, pk: int) -> Lead:
     return (
         Lead.objects.for_user(user)
         .select_related("household", "household__village", "household__village__parent", "decided_by")
+        .prefetch_related(*members_prefetch(path="household__"))
         .annotate(head_name=_head_name())
         .get(pk=pk)
     )

@@ -12,9 +12,13 @@ def overview_counts(*, user: Any) -> dict[str, int]:
     households = Household.objects.for_user(user).aggregate(
         total=Count("pk"), exited=Count("pk", filter=Q(household_type=Household.Type.EXITED))
     )
-    members = Member.objects.for_user(user).aggregate(
-        total=Count("pk"),
-        registered=Count("pk", filter=Q(household__household_type=Household.Type.EXITED)),
+    members = (
+        Member.objects.current()
+        .for_user(user)
+        .aggregate(
+            total=Count("pk"),
+            registered=Count("pk", filter=Q(household__household_type=Household.Type.EXITED)),
+        )
     )
     return {
         "households": households["total"],

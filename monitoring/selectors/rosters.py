@@ -138,7 +138,7 @@ def _scope_provinces(user: Any) -> list[str]:
 
 
 def _head_name(household: str) -> Subquery:
-    head = Member.objects.filter(household=OuterRef(household), relation=Member.Relation.HEAD)
+    head = Member.objects.current().filter(household=OuterRef(household), relation=Member.Relation.HEAD)
     return Subquery(head.order_by().values("name")[:1])
 
 

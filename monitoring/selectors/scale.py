@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count
+from django.db.models import Count, Q
 
-from monitoring.models import HouseholdType, Member, MonitoringTarget, Region, TargetStatus
+from monitoring.models import HouseholdType, Member, MemberStatus, MonitoringTarget, Region, TargetStatus
 from monitoring.selectors.province_parameters import parameter_values_by_province
 
 
@@ -52,14 +52,17 @@ def scale_check(*, user: Any | None = None, prefix: str = "") -> list[ScaleRow]:
     """One row per county within ``prefix`` (and the user's scope, when given)."""
     counties: Any = Region.objects.filter(level=Region.Level.COUNTY)
     targets: Any = MonitoringTarget.objects.filter(status=TargetStatus.ACTIVE)
-    members: Any = Member.objects.filter(household__household_type=HouseholdType.EXITED)
+    members: Any = Member.objects.current().filter(household__household_type=HouseholdType.EXITED)
     if user is not None:
         counties, targets, members = counties.for_user(user), targets.for_user(user), members.for_user(user)
     if prefix:
         counties, targets, members = counties.within(prefix), targets.within(prefix), members.within(prefix)
     # one query: target households and their members (one active target per household, a constraint)
     by_county_targets = _count_by_county(
-        targets, "household__village_id", households=Count("pk", distinct=True), persons=Count("household__members")
+        targets,
+        "household__village_id",
+        households=Count("pk", distinct=True),
+        persons=Count("household__members", filter=Q(household__members__status=MemberStatus.ACTIVE)),
     )
     by_county_members = _count_by_county(members, "household__village_id")
     counties = list(counties.order_by("code"))

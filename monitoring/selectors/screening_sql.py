@@ -35,6 +35,7 @@ from monitoring.models import (
     HouseholdType,
     Lead,
     Member,
+    MemberStatus,
     MonitoringTarget,
     RigidExpenditure,
     RiskType,
@@ -68,6 +69,10 @@ from monitoring.models.screening_rules import (
     rule_parameters,
     screening_rules,
 )
+
+# members' flags count the household's current members only (a deceased or removed one keeps the
+# row; decision record 2026-12-04-member-departure.md)
+CURRENT = MemberStatus.ACTIVE.value
 
 __all__ = [
     "EXPENDITURE_COLUMNS",
@@ -288,7 +293,7 @@ def _evaluation_sql() -> str:
         + MAX(CASE WHEN m.health = 'DISABLED' OR m.disability_grade <> '' THEN {MEMBER_DISABLED} ELSE 0 END)
         + MAX(CASE WHEN m.labor IN ('NORMAL', 'SKILLED') THEN {MEMBER_ABLE} ELSE 0 END)
         + {MEMBER_ANY}
-        FROM {mem} m WHERE m.household_id = ev.hid)"""  # noqa: S608  # nosec B608
+        FROM {mem} m WHERE m.household_id = ev.hid AND m.status = '{CURRENT}')"""  # noqa: S608  # nosec B608
     figures = _figure_names()
     fired_flags = [f"f_{rule.key}" for rule in rules]
     counts = [
@@ -652,7 +657,7 @@ def _member_flags_sql(hid: str) -> str:
         + MAX(CASE WHEN m.health = 'DISABLED' OR m.disability_grade <> '' THEN {MEMBER_DISABLED} ELSE 0 END)
         + MAX(CASE WHEN m.labor IN ('NORMAL', 'SKILLED') THEN {MEMBER_ABLE} ELSE 0 END)
         + {MEMBER_ANY}
-        FROM {mem} m WHERE m.household_id = {hid})"""  # noqa: S608  # nosec B608
+        FROM {mem} m WHERE m.household_id = {hid} AND m.status = '{CURRENT}')"""  # noqa: S608  # nosec B608
 
 
 def _stage_columns() -> list[str]:

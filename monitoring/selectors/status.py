@@ -123,7 +123,9 @@ def receipt_status(*, receipt_no: str, name: str) -> ReceiptStatus:
             appeal_id=Subquery(latest_appeal),
             shown_lead=Coalesce(Subquery(latest_appeal), F("lead_id")),
             head_name=Subquery(
-                Member.objects.filter(household=OuterRef("household_id"), relation=Relation.HEAD).values("name")[:1]
+                Member.objects.current()
+                .filter(household=OuterRef("household_id"), relation=Relation.HEAD)
+                .values("name")[:1]
             ),
             joined_verified_at=Subquery(Lead.objects.filter(pk=OuterRef("lead_id")).values("verified_at")[:1]),
             lead_state=Subquery(shown.values("state")[:1]),

@@ -287,7 +287,8 @@ def self_report_match(*, application_id: int) -> Application | None:
     if application is None:
         return Application.objects.filter(pk=application_id).first()
     member = (
-        Member.objects.select_related("household")
+        Member.objects.current()
+        .select_related("household")
         .filter(id_number=application.id_number, household__village_id=application.village_id)
         .first()
     )
@@ -331,7 +332,8 @@ def application_match(*, actor: Any, application_id: int) -> Application:
     if application.channel != ApplicationChannel.PUBLIC or application.status != ApplicationStatus.PENDING_MATCH:
         raise ValidationError("这条农户申报不是待匹配的群众申报。")
     member = (
-        Member.objects.select_related("household")
+        Member.objects.current()
+        .select_related("household")
         .filter(id_number=application.id_number, household__in=Household.objects.for_user(actor))
         .first()
         if application.id_number

@@ -448,7 +448,7 @@ def _demo_household_changes(gen: _Generator, villages: list[str]) -> None:
     first, second, third = homes
     adults = [
         m
-        for m in Member.objects.filter(household__village_id=villages[0]).exclude(relation=Relation.HEAD)
+        for m in Member.objects.current().filter(household__village_id=villages[0]).exclude(relation=Relation.HEAD)
         if m.schooling not in (Schooling.PRIMARY, Schooling.JUNIOR, Schooling.PRESCHOOL)
     ]
     mover = next((m for m in adults if m.household_id == second.pk), None)

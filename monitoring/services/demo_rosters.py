@@ -47,9 +47,9 @@ def demo_roster_write(*, county: str, line: Decimal, seed: int = 2020, size: int
         .values_list("household_id", flat=True)[: size * 5 : 10]
     )[: size // 2]
     heads = dict(
-        Member.objects.filter(household_id__in=[*low, *others], relation=Relation.HEAD).values_list(
-            "household_id", "id"
-        )
+        Member.objects.current()
+        .filter(household_id__in=[*low, *others], relation=Relation.HEAD)
+        .values_list("household_id", "id")
     )
     people = dict(Member.objects.filter(pk__in=heads.values()).values_list("pk", "id_number"))
     names = dict(Member.objects.filter(pk__in=heads.values()).values_list("pk", "name"))

@@ -33,7 +33,7 @@ from monitoring.models import (
     TargetCategory,
     TargetStatus,
 )
-from monitoring.models.households import Labor
+from monitoring.models.households import MEMBER_CURRENT, Labor
 from monitoring.selectors.calendar import WorkingCalendar, step_limits_by_province
 from monitoring.selectors.deadlines import LimitsByProvince
 from monitoring.selectors.leads import _json_list_has, overdue_cutoff
@@ -147,7 +147,7 @@ class DashboardReads:
     def members(self) -> Grouped:
         """建档立卡人口: the members of 脱贫户 households."""
         return _grouped(
-            self.scoped(Member).filter(household__household_type=Household.Type.EXITED),
+            self.scoped(Member).filter(MEMBER_CURRENT, household__household_type=Household.Type.EXITED),
             "household__village_id",
             self.scope.n,
             registered=Count("pk"),
@@ -184,7 +184,7 @@ class DashboardReads:
         """Current active targets by labor capacity, and 帮扶未落实 among them (grouped by the two
         labor flags, so each correlated subquery runs once per row rather than once per aggregate)."""
         s = self.scope
-        household_members = Member.objects.filter(household=OuterRef("household"))
+        household_members = Member.objects.current().filter(household=OuterRef("household"))
         open_measures = TargetMeasure.objects.filter(target=OuterRef("pk")).exclude(status=MeasureStatus.TERMINATED)
         overdue_plan = Q(identified_on__lte=s.today - dt.timedelta(days=UNASSISTED_AFTER_DAYS))
         return _by_capacity(
@@ -203,7 +203,7 @@ class DashboardReads:
     def measures(self) -> Grouped:
         """Measures of active targets (not 已终止): distinct targets per category and kind, by
         capacity (a target has one capacity, so distinct counts add up across the capacity groups)."""
-        members = Member.objects.filter(household=OuterRef("target__household"))
+        members = Member.objects.current().filter(household=OuterRef("target__household"))
         dev = Q(measure__category__in=DEVELOPMENTAL_CATEGORIES)
         aggregates: dict[str, Any] = {
             "any": Count("target", distinct=True),
