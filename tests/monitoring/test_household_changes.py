@@ -19,7 +19,7 @@ from django.utils import timezone
 from fanpin.core.idcard import id_check_digit
 from fanpin.core.models import AuditEntry
 from fanpin.core.roles import Role
-from monitoring.models import ChangeKind, ChangeState, HouseholdChange, Member, Relation
+from monitoring.models import ChangeKind, ChangeState, HouseholdChange, Member, MemberStatus, Relation
 from monitoring.services.imports.pipeline import ImportResult, import_run
 from tests.conftest import World
 from tests.factories import ExpenditureFactory, HouseholdFactory, MemberFactory, make_id_number, region, user
@@ -163,7 +163,7 @@ def test_household_type_change_via_import_is_pending(tmp_path: Path, world: Worl
     assert len(audit(change, "accept")) == 1
 
 
-def test_death_via_import_is_pending_then_removes_the_member(tmp_path: Path, world: World) -> None:
+def test_death_via_import_is_pending_then_marks_the_member(tmp_path: Path, world: World) -> None:
     hh = world.households["520101001001"]
     father = MemberFactory(household=hh, relation=Relation.FATHER)
     spent = ExpenditureFactory(household=hh, member=father)
@@ -175,11 +175,17 @@ def test_death_via_import_is_pending_then_removes_the_member(tmp_path: Path, wor
     change = HouseholdChange.objects.get()
     assert change.kind == ChangeKind.REMOVAL
     assert decide(world.client_for("county"), change, "accept") == 302
-    assert not Member.objects.filter(pk=father.pk).exists()
+    # since 2026-12-04 the member is kept as 死亡 (decision record 2026-12-04-member-departure.md)
+    father.refresh_from_db()
+    assert (father.status, father.departed_on, father.departure_change_id) == (
+        MemberStatus.DECEASED,
+        timezone.localdate(),
+        change.pk,
+    )
     spent.refresh_from_db()
-    assert (spent.household_id, spent.member_id) == (hh.pk, None)  # the expense stays with the household
+    assert (spent.household_id, spent.member_id) == (hh.pk, father.pk)  # the expense keeps its person
     change.refresh_from_db()
-    assert (change.state, change.member_id, change.before["name"]) == (ChangeState.ACCEPTED, None, father.name)
+    assert (change.state, change.member_id, change.before["name"]) == (ChangeState.ACCEPTED, father.pk, father.name)
     # a death of nobody the registry knows is an error naming the row
     stranger = MemberFactory.build(household=hh, id_number=make_id_number())
     bad = run(tmp_path, world, "members", [member_row(stranger, 成员状态="注销")])
@@ -297,8 +303,9 @@ def test_demo_has_pending_changes_and_a_likely_duplicate() -> None:
 
 
 def test_death_of_a_member_with_a_matched_roster_line_and_alert(tmp_path: Path, world: World) -> None:
-    """The matched 民政 line and department alert of a member who dies become 未匹配 (scoped back
-    to their submitting unit), each audited, in the accept's transaction: no IntegrityError."""
+    """The matched 民政 line of a member who dies becomes 未匹配 (scoped back to its submitting
+    unit), audited, in the accept's transaction; since 2026-12-04 the member is kept (死亡) and a
+    department alert stays matched to them (the spending was the household's)."""
     from monitoring.models import AlertStatus, AssistanceEntry, DepartmentAlert
 
     hh = world.households["520101001001"]
@@ -327,8 +334,11 @@ def test_death_of_a_member_with_a_matched_roster_line_and_alert(tmp_path: Path, 
     assert run(tmp_path, world, "members", [member_row(father, 成员状态="死亡")]).ok
     change = HouseholdChange.objects.get()
     assert decide(world.client_for("county"), change, "accept") == 302
-    assert not Member.objects.filter(pk=father.pk).exists()
-    for obj, object_type in ((line, "assistance_entry"), (alert, "department_alert")):
+    assert Member.objects.get(pk=father.pk).status == MemberStatus.DECEASED
+    alert.refresh_from_db()
+    assert (alert.member_id, alert.status, alert.region_code) == (father.pk, AlertStatus.MATCHED, hh.village_id)
+    assert not AuditEntry.objects.filter(object_type="department_alert", action="member_removed").exists()
+    for obj, object_type in ((line, "assistance_entry"),):
         obj.refresh_from_db()
         assert (obj.member_id, obj.status, obj.region_code) == (None, AlertStatus.UNMATCHED, "520101000000")
         rows = AuditEntry.objects.filter(object_type=object_type, object_id=str(obj.pk), action="member_removed")
@@ -428,7 +438,7 @@ def test_an_accepted_death_stays_out_of_the_registry_on_later_imports(tmp_path: 
     assert again.ok, again.errors
     assert (again.created, again.updated, again.unchanged) == (0, 0, 2)
     assert again.extra.get("changes_pending", 0) == 0
-    assert not Member.objects.filter(id_number=father.id_number).exists()
+    assert Member.objects.get(id_number=father.id_number).status == MemberStatus.DECEASED  # kept, unchanged
     assert HouseholdChange.objects.count() == 1
 
     back = run(tmp_path, world, "members", [member_row(other, 姓名="改名"), member_row(father, 成员状态=None)])
@@ -441,7 +451,7 @@ def test_an_accepted_death_stays_out_of_the_registry_on_later_imports(tmp_path: 
             "不能再作为在册成员导入；如属误报，请联系县级核实。",
         )
     ]
-    assert not Member.objects.filter(id_number=father.id_number).exists()
+    assert Member.objects.get(id_number=father.id_number).status == MemberStatus.DECEASED  # no resurrection
     other.refresh_from_db()
     assert other.name != "改名"  # the import wrote nothing
     assert (AuditEntry.objects.count(), Member.objects.count()) == (audits, members)
@@ -471,6 +481,8 @@ def test_accepted_removals_are_looked_up_once_per_batch(tmp_path: Path, world: W
     assert run(tmp_path, world, "members", [member_row(m, 成员状态="注销") for m in gone]).ok
     for change in HouseholdChange.objects.all():
         assert decide(world.client_for("county"), change, "accept") == 302
+    # people an accepted removal deleted before 2026-12-04 are known by the change alone
+    Member.objects.filter(pk__in=[m.pk for m in gone]).delete()
     with CaptureQueriesContext(connection) as queries:
         again = run(tmp_path, world, "members", [member_row(m, 成员状态="注销") for m in gone])
     assert again.ok and again.unchanged == 3, again.errors
@@ -495,7 +507,8 @@ def test_a_dead_head_listed_beside_the_new_head(tmp_path: Path, world: World) ->
     assert after.ok, after.errors
     son.refresh_from_db()
     assert son.relation == Relation.HEAD
-    assert not Member.objects.filter(id_number=head.id_number).exists()
+    head.refresh_from_db()  # kept as recorded: 户主, 死亡 (no current head besides the son)
+    assert (head.relation, head.status) == (Relation.HEAD, MemberStatus.DECEASED)
 
 
 def test_audit_rows_keep_the_number_masked(tmp_path: Path, world: World) -> None:
