@@ -257,3 +257,13 @@ def test_the_household_list_finds_a_departed_person_by_number_not_by_name(tmp_pa
     home = world.client_for("county").get(reverse("home")).context["counts"]
     assert home["members"] == Member.objects.current().for_user(world.users["county"]).count()
     assert home["members"] == Member.objects.for_user(world.users["county"]).count() - 1
+
+
+def test_the_departure_s_change_is_not_deleted_alone(tmp_path: Path, world: World) -> None:
+    from django.db import connection
+
+    gone = MemberFactory(household=world.households[VILLAGE], relation=Relation.SON)
+    change = depart(tmp_path, world, gone)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        HouseholdChange.objects.filter(pk=change.pk).delete()
+        connection.check_constraints(table_names=[Member._meta.db_table])
