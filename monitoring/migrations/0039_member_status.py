@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("monitoring", "0036_lead_village_required"),
+        ("monitoring", "0038_calendar_import_preview"),
     ]
 
     operations = [
