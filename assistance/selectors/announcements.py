@@ -166,12 +166,7 @@ def announcement_township(*, user: Any, code: str) -> Region:
 
 # -- the rows ------------------------------------------------------------------------------------
 def _head_name(household: str) -> Subquery:
-    return Subquery(
-        Member.objects.current()
-        .filter(household=OuterRef(household), relation=Member.Relation.HEAD)
-        .order_by("id")
-        .values("name")[:1]
-    )
+    return Member.objects.head_name_of(household)
 
 
 def _family_size(household: str) -> Coalesce:

@@ -320,11 +320,7 @@ def _active_targets(*, user: Any, region_code: str = "") -> QuerySet[MonitoringT
         .filter(status=TargetStatus.ACTIVE)
         .select_related("household", "household__village", "household__village__parent")
         .annotate(
-            head_name=Subquery(
-                Member.objects.current()
-                .filter(household=OuterRef("household"), relation=Member.Relation.HEAD)
-                .values("name")[:1]
-            ),
+            head_name=Member.objects.head_name_of("household"),
             **labor_annotations(),
         )
     )

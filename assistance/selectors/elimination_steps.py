@@ -258,7 +258,6 @@ def elimination_publicity_village(*, user: Any, code: str) -> Region | None:
 def elimination_publicity_rows(*, user: Any, village_code: str, today: dt.date) -> list[EliminationPublicityRow]:
     """The village's households in 公示 for 风险消除 (posted, not yet reviewed, posting not ended
     before ``today``).  Two queries whatever the number of rows."""
-    head = Member.objects.current().filter(household=OuterRef("target__household"), relation=Member.Relation.HEAD)
     qs = (
         EliminationProposal.objects.for_user(user)
         .filter(
@@ -269,7 +268,7 @@ def elimination_publicity_rows(*, user: Any, village_code: str, today: dt.date) 
         )
         .select_related("target__household__village")
         .annotate(
-            head_name=Subquery(head.values("name")[:1]),
+            head_name=Member.objects.head_name_of("target__household"),
             persons=Subquery(
                 Member.objects.current()
                 .filter(household=OuterRef("target__household"))

@@ -23,11 +23,7 @@ UNASSISTED_AFTER_DAYS = 15
 
 
 def _head_name() -> Subquery:
-    return Subquery(
-        Member.objects.current()
-        .filter(household=OuterRef("household"), relation=Member.Relation.HEAD)
-        .values("name")[:1]
-    )
+    return Member.objects.head_name_of("household")
 
 
 def targets_in_scope(*, user: Any, region_code: str = "", status: str = "") -> QuerySet[MonitoringTarget]:
@@ -167,11 +163,7 @@ def target_measures_in_scope(
 
 
 def _head_name_for_measure() -> Subquery:
-    return Subquery(
-        Member.objects.current()
-        .filter(household=OuterRef("target__household"), relation=Member.Relation.HEAD)
-        .values("name")[:1]
-    )
+    return Member.objects.head_name_of("target__household")
 
 
 def measure_status_counts(*, user: Any) -> dict[str, int]:

@@ -6,7 +6,7 @@ from decimal import ROUND_FLOOR, Decimal
 from typing import Any
 
 from django.db import models
-from django.db.models import Case, F, Q, Value, When
+from django.db.models import Case, F, OuterRef, Q, Subquery, Value, When
 from django.db.models.functions import Cast, Round
 
 from fanpin.core.scoping import ScopedQuerySet
@@ -114,6 +114,12 @@ class MemberQuerySet(ScopedQuerySet["Member"]):
     def departed(self) -> MemberQuerySet:
         """The members whose death or removal the county accepted."""
         return self.exclude(MEMBER_CURRENT)  # type: ignore[return-value]
+
+    def head_name_of(self, household: str) -> Subquery:
+        """The name of the current 户主 of the household ``OuterRef(household)`` (a path to its id), as
+        a subquery for ``annotate``: at most one row (``member_one_current_head_per_household``)."""
+        head = self.current().filter(household=OuterRef(household), relation="HEAD")
+        return Subquery(head.order_by().values("name")[:1])
 
 
 class Relation(models.TextChoices):

@@ -56,16 +56,12 @@ def visits_due(*, user: Any, today: dt.date | None = None) -> QuerySet[Household
 
 
 def leads_to_verify(*, user: Any) -> QuerySet[Lead]:
-    head = (
-        Member.objects.current()
-        .filter(household=OuterRef("household_id"), relation=Member.Relation.HEAD)
-        .values("name")[:1]
-    )
+    head = Member.objects.head_name_of("household_id")
     return (
         Lead.objects.for_user(user)
         .filter(state=LeadState.NEW)
         .select_related("household")
-        .annotate(head_name=Subquery(head))
+        .annotate(head_name=head)
         .order_by("raised_at", "id")
     )
 

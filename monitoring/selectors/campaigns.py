@@ -270,12 +270,7 @@ def campaign_completion(*, user: Any, campaign: Campaign, today: dt.date) -> Com
 
 
 def _head_name() -> Subquery:
-    return Subquery(
-        Member.objects.current()
-        .filter(household=OuterRef("household_id"), relation=Member.Relation.HEAD)
-        .order_by()
-        .values("name")[:1]
-    )
+    return Member.objects.head_name_of("household_id")
 
 
 def campaign_village_tasks(

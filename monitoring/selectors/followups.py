@@ -13,7 +13,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.db.models import Q, QuerySet, Subquery
 from django.utils import timezone
 
 from monitoring.models import (
@@ -122,11 +122,7 @@ class FollowUpRow:
 
 
 def _head_name() -> Subquery:
-    return Subquery(
-        Member.objects.current()
-        .filter(household=OuterRef("target__household_id"), relation=Member.Relation.HEAD)
-        .values("name")[:1]
-    )
+    return Member.objects.head_name_of("target__household_id")
 
 
 def review_waiting_condition() -> Q:

@@ -18,12 +18,7 @@ from monitoring.selectors.lines import monitoring_lines_for_province
 
 def _head_name_subquery() -> Subquery:
     # at most one current 户主 per household (member_one_current_head_per_household): no ordering needed
-    return Subquery(
-        Member.objects.current()
-        .filter(household=OuterRef("pk"), relation=Member.Relation.HEAD)
-        .order_by()
-        .values("name")[:1]
-    )
+    return Member.objects.head_name_of("pk")
 
 
 class _InSubqueryArray(Lookup):

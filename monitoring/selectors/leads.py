@@ -9,7 +9,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Case, Count, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models import Case, Count, Q, QuerySet, Subquery, Value, When
 from django.db.models.fields import BooleanField
 from django.utils import timezone
 
@@ -53,11 +53,7 @@ def overdue_cutoff(now: dt.datetime | None = None) -> dt.datetime:
 
 
 def _head_name() -> Subquery:
-    return Subquery(
-        Member.objects.current()
-        .filter(household=OuterRef("household_id"), relation=Member.Relation.HEAD)
-        .values("name")[:1]
-    )
+    return Member.objects.head_name_of("household_id")
 
 
 def _json_list_has(field: str, code: str) -> Q:

@@ -138,8 +138,7 @@ def _scope_provinces(user: Any) -> list[str]:
 
 
 def _head_name(household: str) -> Subquery:
-    head = Member.objects.current().filter(household=OuterRef(household), relation=Member.Relation.HEAD)
-    return Subquery(head.order_by().values("name")[:1])
+    return Member.objects.head_name_of(household)
 
 
 def targets_uncovered(*, user: Any, year: int, today: dt.date | None = None) -> QuerySet[MonitoringTarget]:

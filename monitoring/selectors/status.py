@@ -31,7 +31,6 @@ from monitoring.models import (
     Member,
     MonitoringTarget,
     RejectionCategory,
-    Relation,
     TargetStatus,
 )
 
@@ -122,11 +121,7 @@ def receipt_status(*, receipt_no: str, name: str) -> ReceiptStatus:
         .annotate(
             appeal_id=Subquery(latest_appeal),
             shown_lead=Coalesce(Subquery(latest_appeal), F("lead_id")),
-            head_name=Subquery(
-                Member.objects.current()
-                .filter(household=OuterRef("household_id"), relation=Relation.HEAD)
-                .values("name")[:1]
-            ),
+            head_name=Member.objects.head_name_of("household_id"),
             joined_verified_at=Subquery(Lead.objects.filter(pk=OuterRef("lead_id")).values("verified_at")[:1]),
             lead_state=Subquery(shown.values("state")[:1]),
             lead_rejection_category=Subquery(shown.values("rejection_category")[:1]),
