@@ -528,11 +528,14 @@ def test_the_demo_announces_what_its_county_decided_this_month() -> None:
             in_month += timezone.localdate(lead.decided_at) >= month
         elif follow_up.state == "DONE" and not follow_up.county_review:
             in_month += timezone.localdate(follow_up.completed_at) >= month
+        elif follow_up.county_reviewed_at is not None:  # 县级复核维持认定: announced from that day
+            in_month += timezone.localdate(follow_up.county_reviewed_at) >= month
     pending = FollowUp.objects.filter(
         target__lead__state=LeadState.CONFIRMED,
         target__lead__decided_at__gte=timezone.make_aware(dt.datetime.combine(month, dt.time.min)),
     )
-    assert awaiting == pending.exclude(state="DONE", county_review=False).count() > 0
+    waiting = pending.exclude(state="DONE", county_review=False).exclude(county_reviewed_at__isnull=False)
+    assert awaiting == waiting.count() > 0
     assert listed["纳入"] == in_month > 0
     assert listed["不予纳入"] == Lead.objects.filter(state=LeadState.REJECTED).count() == 2
     # the demo's confirmed eliminations (when the demo has them): decided today through the services
