@@ -247,6 +247,10 @@ def test_every_page_answers_for_every_role_on_demo_data(tmp_path: Path) -> None:
     targets = MonitoringTarget.objects.for_user(county_user).values_list("pk", flat=True)
     pages = [reverse("monitoring:lead_detail", args=[pk]) for pk in leads]
     pages += [reverse("monitoring:target_detail", args=[pk]) for pk in targets]
+    # … and the households whose death the county accepted (a departed adult; a departed 户主: no head)
+    departed = set(Member.objects.departed().values_list("household_id", flat=True))
+    assert len(departed) == 2
+    pages += [reverse("monitoring:household_detail", args=[pk]) for pk in sorted(departed)]
     detail = crawl(county, starts=pages, max_pages=200)
     broken += [f"county {line}" for line in detail.broken]
     reached |= detail.url_names

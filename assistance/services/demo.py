@@ -157,6 +157,21 @@ def _accounting_record(lead: Lead, village: User) -> None:
     )
 
 
+def demo_deaths_accept(*, county: Any) -> int:
+    """The county accepts the deaths the demo generator proposed (through the real service): an
+    adult and a 户主 become departed members of their households (户主 then none until an import
+    names one)."""
+    from monitoring.models import ChangeKind, HouseholdChange
+    from monitoring.services.household_changes import household_change_accept
+
+    changes = list(
+        HouseholdChange.objects.pending().filter(kind=ChangeKind.REMOVAL).order_by("id").values_list("pk", flat=True)
+    )
+    for pk in changes:
+        household_change_accept(actor=county, change_id=pk)
+    return len(changes)
+
+
 def demo_workflow_play(*, direct: int = 20, rejected: int = 5) -> DemoWorkflowSummary:
     """Move demo leads on: in the demo village ``HISTORY_IN_VILLAGE`` leads raised 7–12 months ago and
     5 raised three weeks ago (but ``VILLAGE_DIRECT`` of them, 县级直接确定 a month ago) go 村级核实 →
@@ -267,6 +282,7 @@ def demo_workflow_play(*, direct: int = 20, rejected: int = 5) -> DemoWorkflowSu
     demo_follow_ups_disagree(county=county, village=village, today=today)  # … two 不同意, one answered by the county
     announcements_demo_prepare()  # 公告: the demo province also announces its 不予纳入
     demo_campaign_start(village=village, county=county, today=today)  # 回头看, partly visited
+    demo_deaths_accept(county=county)  # the generator's two proposed deaths: departed members
     # Visits: each target with a past (within the last 90 days, every item secured), then five more
     # households of the demo village.
     visited = list(identified)

@@ -36,6 +36,7 @@ from monitoring.models import (
     HouseholdType,
     Labor,
     Member,
+    MemberStatus,
     MonitoringLine,
     Region,
     Relation,
@@ -438,14 +439,16 @@ def _demo_roster() -> None:
 
 def _demo_household_changes(gen: _Generator, villages: list[str]) -> None:
     """For the 农户变更审核 page: in the first village a member's move to another household
-    and a household's 户类型 change wait for the county, as a member import proposes them; and one
-    person of the county appears twice (same name and birth date, another 身份证号)."""
+    and a household's 户类型 change wait for the county, as a member import proposes them, and two
+    deaths (an adult of the fourth household, the 户主 of the fifth) which ``demo_workflow`` has the
+    county accept (departed members on the household pages); and one person of the county appears
+    twice (same name and birth date, another 身份证号)."""
     from monitoring.services.household_changes import ChangeProposal, household_changes_propose
 
-    homes = list(Household.objects.filter(village_id=villages[0]).order_by("household_no")[:3])
-    if len(homes) < 3:
+    homes = list(Household.objects.filter(village_id=villages[0]).order_by("household_no")[:5])
+    if len(homes) < 5:
         return
-    first, second, third = homes
+    first, second, third, fourth, fifth = homes
     adults = [
         m
         for m in Member.objects.current().filter(household__village_id=villages[0]).exclude(relation=Relation.HEAD)
@@ -480,6 +483,26 @@ def _demo_household_changes(gen: _Generator, villages: list[str]) -> None:
             after={"household_type": new_type, "exit_year": None},
         )
     )
+    dying = [m for m in adults if m.household_id == fourth.pk][:1]
+    dying += list(Member.objects.current().filter(household=fifth, relation=Relation.HEAD))
+    for member in dying:
+        household = fourth if member.household_id == fourth.pk else fifth
+        proposals.append(
+            ChangeProposal(
+                kind=ChangeKind.REMOVAL,
+                household_id=household.pk,
+                region_code=household.village_id,
+                member_id=member.pk,
+                before={
+                    "household_id": household.pk,
+                    "household_no": household.household_no,
+                    "relation": member.relation,
+                    "name": member.name,
+                    "id_number": member.id_number,
+                },
+                after={"status": MemberStatus.DECEASED},
+            )
+        )
     household_changes_propose(proposals=proposals, actor=None)
     # a likely duplicate: another adult of the county takes the name and birth date of the first one
     original = next((m for m in adults if m.household_id == first.pk), None)

@@ -290,15 +290,25 @@ def test_demo_has_pending_changes_and_a_likely_duplicate() -> None:
     from monitoring.selectors.household_changes import duplicate_persons
     from monitoring.services.demo import demo_generate
 
+    from assistance.services.demo import demo_deaths_accept
+
     demo_generate(households=60, seed=7)
     county = User.objects.get(username="county")
     assert sorted(HouseholdChange.objects.for_user(county).pending().values_list("kind", flat=True)) == [
         ChangeKind.MOVE,
+        ChangeKind.REMOVAL,
+        ChangeKind.REMOVAL,
         ChangeKind.TYPE,
     ]
     assert len(duplicate_persons(user=county)) >= 1
     page = Client()
     page.force_login(User.objects.get(username="village"))
+    assert page.get(LIST).content.decode().count('data-testid="change-card"') == 4
+    # demo_workflow has the county accept the two deaths: an adult and a 户主 become departed members
+    assert demo_deaths_accept(county=county) == 2
+    departed = Member.objects.departed()
+    assert sorted(departed.values_list("relation", flat=True)) != [] and departed.count() == 2
+    assert departed.filter(relation=Relation.HEAD).count() == 1
     assert page.get(LIST).content.decode().count('data-testid="change-card"') == 2
 
 
