@@ -286,11 +286,10 @@ def test_constraints_keep_one_pending_move_per_member(world: World) -> None:
 
 @pytest.mark.django_db
 def test_demo_has_pending_changes_and_a_likely_duplicate() -> None:
+    from assistance.services.demo import demo_deaths_accept
     from fanpin.core.models import User
     from monitoring.selectors.household_changes import duplicate_persons
     from monitoring.services.demo import demo_generate
-
-    from assistance.services.demo import demo_deaths_accept
 
     demo_generate(households=60, seed=7)
     county = User.objects.get(username="county")
