@@ -440,15 +440,24 @@ def _demo_roster() -> None:
 def _demo_household_changes(gen: _Generator, villages: list[str]) -> None:
     """For the 农户变更审核 page: in the first village a member's move to another household
     and a household's 户类型 change wait for the county, as a member import proposes them, and two
-    deaths (an adult of the fourth household, the 户主 of the fifth) which ``demo_workflow`` has the
+    deaths (an adult, and a 户主, each in a household of several people) which ``demo_workflow`` has the
     county accept (departed members on the household pages); and one person of the county appears
     twice (same name and birth date, another 身份证号)."""
     from monitoring.services.household_changes import ChangeProposal, household_changes_propose
 
-    homes = list(Household.objects.filter(village_id=villages[0]).order_by("household_no")[:5])
-    if len(homes) < 5:
+    homes = list(Household.objects.filter(village_id=villages[0]).order_by("household_no")[:3])
+    if len(homes) < 3:
         return
-    first, second, third, fourth, fifth = homes
+    first, second, third = homes
+    # the deaths: in households of several members (the household goes on without them)
+    several = [
+        h
+        for h in Household.objects.filter(village_id=villages[0])
+        .exclude(pk__in=[h.pk for h in homes])
+        .order_by("household_no")[:20]
+        .prefetch_related("members")
+        if len(h.members.all()) >= 2
+    ][:2]
     adults = [
         m
         for m in Member.objects.current().filter(household__village_id=villages[0]).exclude(relation=Relation.HEAD)
@@ -483,10 +492,11 @@ def _demo_household_changes(gen: _Generator, villages: list[str]) -> None:
             after={"household_type": new_type, "exit_year": None},
         )
     )
-    dying = [m for m in adults if m.household_id == fourth.pk][:1]
-    dying += list(Member.objects.current().filter(household=fifth, relation=Relation.HEAD))
+    fourth, fifth = several if len(several) == 2 else (None, None)
+    dying = [m for m in adults if fourth and m.household_id == fourth.pk][:1]
+    dying += list(Member.objects.current().filter(household=fifth, relation=Relation.HEAD)) if fifth else []
     for member in dying:
-        household = fourth if member.household_id == fourth.pk else fifth
+        household = next(h for h in several if h.pk == member.household_id)
         proposals.append(
             ChangeProposal(
                 kind=ChangeKind.REMOVAL,
