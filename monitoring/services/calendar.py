@@ -116,6 +116,7 @@ def _formula_cells(data: bytes) -> set[tuple[int, int]]:
         ws = wb.worksheets[0] if wb.worksheets else None
         if ws is None:
             return cells
+        ws.reset_dimensions()  # a wrong <dimension> (A1) would hide the columns right of it
         for number, row in enumerate(ws.iter_rows(max_row=HEADER_SCAN_ROWS + MAX_ROWS + 1), start=1):
             for index, cell in enumerate(row):
                 if getattr(cell, "data_type", None) == "f":

@@ -400,3 +400,25 @@ def test_text_and_datetime_dates_are_read(admin_client) -> None:  # type: ignore
         dt.date(2027, 2, 9),
         dt.date(2027, 2, 10),
     }
+
+
+def test_a_formula_right_of_a_wrong_dimension_is_still_refused(admin_client) -> None:  # type: ignore[no-untyped-def]
+    """Some writers store ``<dimension ref="A1"/>`` whatever the sheet holds: the formula check read
+    only column A then, and a formula in 名称 (column C) was previewed as an ordinary row."""
+    import re
+    import zipfile
+
+    data = _sheet([["2027-01-01", "法定节假日", '=HYPERLINK("http://example.com","元旦")']]).getvalue()
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as zin, zipfile.ZipFile(out, "w") as zout:
+        for item in zin.infolist():
+            content = zin.read(item.filename)
+            if item.filename.startswith("xl/worksheets/"):
+                content = re.sub(rb'<dimension ref="[^"]*" ?/>', b'<dimension ref="A1"/>', content)
+            zout.writestr(item, content)
+    out.seek(0)
+    out.name = "calendar.xlsx"
+    response = _import(admin_client, 2027, out)
+    page = response.content.decode()
+    assert response.status_code == 200 and "第 2 行「名称」：不能是公式" in page
+    assert not CalendarDay.objects.filter(day__year=2027).exists()
