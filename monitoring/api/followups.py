@@ -11,6 +11,7 @@ from django.utils import timezone
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import serializers, viewsets
 
+from fanpin.core.masking import free_text_for
 from fanpin.core.scoping import ScopedAPIViewMixin
 from fanpin.web.api import ID_REGEX
 from monitoring.models import FollowUp, FollowUpState, FollowUpStep
@@ -97,6 +98,13 @@ class FollowUpSerializer(serializers.ModelSerializer[FollowUp]):
 
     def get_late_days(self, obj: FollowUp) -> int:
         return int(self._status(obj).late_days)
+
+    def to_representation(self, instance: FollowUp) -> dict[str, Any]:
+        data = super().to_representation(instance)
+        # the county's opinion is free text: a number typed into it masked for roles without full IDs
+        request = self.context.get("request")
+        data["county_review_note"] = free_text_for(getattr(request, "user", None), data.get("county_review_note"))
+        return data
 
 
 @extend_schema_view(

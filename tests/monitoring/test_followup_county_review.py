@@ -133,3 +133,26 @@ def test_api_shows_the_answer(world: World) -> None:
     follow_up_county_review(follow_up_id=f.pk, actor=world.users["county"], note="维持认定")
     rows = world.client_for("county").get("/api/v1/follow-ups/?county_review=true").json()["results"]
     assert [(r["county_review_note"], r["county_reviewed_at"] is not None) for r in rows] == [("维持认定", True)]
+
+
+def test_the_county_s_opinion_is_masked_for_those_who_see_no_full_numbers(world: World) -> None:
+    """The opinion is free text typed by a cadre, like a rejection reason: a 身份证号 or a phone
+    written into it is masked on the village's and township's pages and in their API (SPEC §1);
+    the county, who sees full numbers, reads it as typed."""
+    f = disagreed(world)
+    number, phone = "520101198005170077", "13912345678"
+    note = f"户主{number}（电话{phone}）因病支出大，维持认定。"
+    follow_up_county_review(follow_up_id=f.pk, actor=world.users["county"], note=note)
+    pages = [reverse("monitoring:followup", args=[f.pk]), reverse("monitoring:target_detail", args=[f.target_id])]
+    for role in ("village", "township"):
+        client = world.client_for(role)
+        for url in pages:
+            page = client.get(url).content.decode()
+            assert "因病支出大" in page and number not in page and phone not in page, (role, url)
+            assert "520101********0077" in page
+        rows = client.get("/api/v1/follow-ups/?county_review=true").json()["results"]
+        assert [r["county_review_note"] for r in rows] == [
+            "户主520101********0077（电话139****5678）因病支出大，维持认定。"
+        ]
+    county = world.client_for("county").get(pages[0]).content.decode()
+    assert number in county
