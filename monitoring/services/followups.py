@@ -292,7 +292,8 @@ def follow_up_county_review(*, follow_up_id: int, actor: Any, note: str) -> Foll
         raise TransitionNotAllowed("该绿色通道补办已经县级复核，不能重复复核。")
     if follow_up.target.status != TargetStatus.ACTIVE:
         raise TransitionNotAllowed("该监测对象已风险消除，不再复核。")
-    note = (note or "").strip()
+    # a line break is one character, as the textarea's maxlength counts it (browsers send CRLF)
+    note = (note or "").replace("\r\n", "\n").strip()
     if not note:
         raise ValidationError({"note": "请填写县级复核意见（维持认定的理由）。"})
     if len(note) > COUNTY_REVIEW_NOTE_MAX:

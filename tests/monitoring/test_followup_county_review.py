@@ -156,3 +156,16 @@ def test_the_county_s_opinion_is_masked_for_those_who_see_no_full_numbers(world:
         ]
     county = world.client_for("county").get(pages[0]).content.decode()
     assert number in county
+
+
+def test_an_opinion_the_browser_let_through_is_not_refused_for_its_line_breaks(world: World) -> None:
+    """The textarea's maxlength counts a line break as one character; the browser sends it as CRLF.
+    An opinion of 500 characters over two lines is accepted (stored with a plain line break)."""
+    f = disagreed(world)
+    note = "长" * 300 + "\r\n" + "短" * 199  # 500 characters as the browser counts them
+    response = world.client_for("county").post(
+        reverse("monitoring:followup_county_review", args=[f.pk]), {"note": note}
+    )
+    assert response.status_code == 302, response.content.decode()[-400:]
+    f.refresh_from_db()
+    assert f.county_review_note == "长" * 300 + "\n" + "短" * 199
