@@ -267,3 +267,13 @@ def test_the_departure_s_change_is_not_deleted_alone(tmp_path: Path, world: Worl
     with pytest.raises(IntegrityError), transaction.atomic():
         HouseholdChange.objects.filter(pk=change.pk).delete()
         connection.check_constraints(table_names=[Member._meta.db_table])
+
+
+def test_a_household_whose_every_member_departed_does_not_say_none_were_entered(tmp_path: Path, world: World) -> None:
+    hh = HouseholdFactory(village=region(VILLAGE), household_no="H520101001094")
+    alone = MemberFactory(household=hh, relation=Relation.HEAD, name="独居老人")
+    depart(tmp_path, world, alone)
+    page = world.client_for("village").get(reverse("monitoring:household_detail", args=[hh.pk])).content.decode()
+    current = page.split('data-testid="member-table"')[1].split('data-testid="departed-member-table"')[0]
+    assert "尚未录入家庭成员" not in current and "没有在册成员" in current
+    assert "独居老人" in page.split('data-testid="departed-member-table"')[1]
