@@ -29,6 +29,7 @@ urlpatterns = [
     path("households/", households.household_list, name="household_list"),
     path("households/<int:pk>/", households.household_detail_view, name="household_detail"),
     path("members/<int:pk>/id-number/", households.member_id_number, name="member_id_number"),
+    path("members/<int:pk>/restore/", households.member_restore_view, name="member_restore"),
     # Suggestions for the 村 and 乡镇/村 filters (htmx typeahead; the pages list no villages)
     path("regions/typeahead/", region_typeahead_view, name="region_typeahead"),
     # Review workflow: 核实, 审核, 确定 and 公示

@@ -63,6 +63,7 @@ NOT_LINKED = {
     "monitoring:calendar_preview_cancel": "POST only (取消导入 on a calendar import's preview)",
     "monitoring:import_confirm": "POST only",
     "monitoring:member_id_number": "POST only (the 显示 button, logged)",
+    "monitoring:member_restore": "POST only (the county's 恢复在册 form beside a departed member)",
     "monitoring:application_match": "POST only (the 按身份证号匹配 button of a 待匹配 report)",
     "monitoring:household_change_decide": "POST only (同意变更 / 驳回 on the 农户变更审核 page)",
     "monitoring:campaign_close": "POST only (the 结束活动 form on a 回头看/信息采集 campaign's page)",

@@ -29,6 +29,7 @@ from assistance.models import EliminationProposal, ProposalMethod, ProposalState
 from fanpin.core.roles import Role, effective_role
 from fanpin.core.scoping import ObjectOutOfScope, ScopedQuerySet, code_prefix, user_region_prefix
 from monitoring.models import FollowUp, FollowUpState, Lead, LeadState, Member, MonitoringTarget, Region, TargetCategory
+from monitoring.models.households import NO_HEAD
 from monitoring.selectors.calendar import procedure_setting_for
 
 # The longest period one 公告 covers (a year and a day: 1 January to 31 December, leap years too).
@@ -199,7 +200,7 @@ def _rows(values: list[dict[str, Any]], label: Any) -> list[AnnouncementRow]:
         rows.append(
             AnnouncementRow(
                 village=v["village_name"],
-                head_name=v["head_name"] or "",
+                head_name=v["head_name"] or NO_HEAD,
                 family_size=v["family_size"] or 0,
                 label=label(v),
                 decided_on=_local_date(v["decided_at"]),

@@ -26,6 +26,7 @@ from assistance.models import EliminationAppraisal, EliminationProposal, Proposa
 from fanpin.core.regions import province_code_of
 from monitoring.models import Member, Region
 from monitoring.models.calendar import ProcedureStep
+from monitoring.models.households import NO_HEAD
 from monitoring.selectors.calendar import StepLimit, WorkingCalendar, step_limits_by_province
 from monitoring.selectors.deadlines import (
     DONE,
@@ -281,7 +282,7 @@ def elimination_publicity_rows(*, user: Any, village_code: str, today: dt.date) 
     )
     return [
         EliminationPublicityRow(
-            name=p.head_name or "",  # type: ignore[attr-defined]
+            name=p.head_name or NO_HEAD,  # type: ignore[attr-defined]
             village=p.target.household.village.name,
             family_size=int(p.persons or 0),  # type: ignore[attr-defined]
             category=p.target.get_category_display(),

@@ -60,9 +60,10 @@ def dashboard_snapshots_expire(*, region_codes: Iterable[str]) -> int:
 # Object types whose state changes move dashboard figures: ``audit_record`` and the bulk writers tell
 # ``dashboard_state_changed`` through ``fanpin.core.audit.state_changes_follow`` (registered in
 # AssistanceConfig.ready).
-# ``household_change``: an accepted 户类型 change or a death moves the 脱贫户 and member counts.
+# ``household_change``: an accepted 户类型 change or a death moves the 脱贫户 and member counts;
+# ``member``: a departure, or a member put back in the registry (恢复在册), moves the member counts.
 DASHBOARD_OBJECT_TYPES = frozenset(
-    {"lead", "target", "elimination", "target_measure", "assistance_entry", "household_change"}
+    {"lead", "target", "elimination", "target_measure", "assistance_entry", "household_change", "member"}
 )
 
 

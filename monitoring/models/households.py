@@ -16,6 +16,9 @@ ZERO = Decimal("0")
 
 
 CENT = Decimal("0.01")
+# what a printed list (公示, 公告) says where a household has no current 户主 (the head died or was
+# removed and no import has named another yet)
+NO_HEAD = "（无在册户主）"
 
 
 def yuan(fen: int) -> Decimal:

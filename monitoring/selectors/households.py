@@ -10,7 +10,7 @@ from django.db.models.functions import Reverse
 
 from fanpin.core.idcard import id_search_tail, id_search_whole
 from fanpin.core.regions import province_code_of
-from fanpin.core.scoping import code_prefix
+from fanpin.core.scoping import ObjectOutOfScope, code_prefix
 from fanpin.core.typed import plain
 from monitoring.models import AnnualIncome, Household, Member, RigidExpenditure
 from monitoring.selectors.lines import monitoring_lines_for_province
@@ -200,3 +200,11 @@ def household_income_rows(*, household: Household) -> list[dict[str, Any]]:
             }
         )
     return rows
+
+
+def member_household_id(*, user: Any, member_id: int) -> int:
+    """The household of a member in ``user``'s region (``ObjectOutOfScope`` outside)."""
+    found = Member.objects.for_user(user).filter(pk=member_id).values_list("household_id", flat=True).first()
+    if found is None:
+        raise ObjectOutOfScope("家庭成员")
+    return int(found)

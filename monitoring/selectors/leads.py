@@ -26,6 +26,7 @@ from monitoring.models import (
     TargetCategory,
     Visit,
 )
+from monitoring.models.households import NO_HEAD
 from monitoring.models.screening_rules import RULE_LABELS, RULE_REASONS
 from monitoring.selectors.comparisons import unjudged_issue_condition
 from monitoring.selectors.deadlines import leads_overdue_condition
@@ -296,7 +297,7 @@ def publicity_list(*, user: Any, village_code: str) -> list[PublicityRow]:
     )
     return [
         PublicityRow(
-            name=lead.head_name or "",  # type: ignore[attr-defined]
+            name=lead.head_name or NO_HEAD,  # type: ignore[attr-defined]
             village=lead.household.village.name,
             category=CATEGORY_LABELS.get(lead.suggested_category, ""),
             reason=lead_reason(lead),

@@ -2,23 +2,36 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.functional import cached_property
 from django.views import View
+from django.views.decorators.http import require_POST
 from django.views.generic import DetailView, ListView
 
 from fanpin.core.masking import user_sees_full_id
 from fanpin.core.roles import Permission, effective_role, role_can
 from fanpin.core.scoping import ObjectOutOfScope, RegionScopedViewMixin
-from fanpin.web.mixins import MaskingMixin, PermissionRequiredMixin, client_ip
+from fanpin.core.workflow import TransitionNotAllowed
+from fanpin.web.errors import error_text
+from fanpin.web.mixins import MaskingMixin, PermissionRequiredMixin, client_ip, permission_require
 from monitoring.forms import HouseholdFilterForm
 from monitoring.models import Household, Member
 from monitoring.selectors.household_changes import household_pending_changes_count
-from monitoring.selectors.households import household_detail, household_income_rows, households_in_scope
+from monitoring.selectors.households import (
+    household_detail,
+    household_income_rows,
+    households_in_scope,
+    member_household_id,
+)
+from monitoring.services.members import member_restore
 from monitoring.services.personal_data import id_number_search_record, member_id_number_reveal
 
 SEARCH_COUNT_CAP = 10_000  # a search's total is counted up to here ("超过 10,000 户")
@@ -111,6 +124,7 @@ class HouseholdDetailView(LoginRequiredMixin, PermissionRequiredMixin, MaskingMi
         context["income_rows"] = household_income_rows(household=self.object)
         context["can_unmask"] = user_sees_full_id(self.request.user)
         context["pending_changes"] = household_pending_changes_count(user=self.request.user, household=self.object)
+        context["can_restore"] = role_can(effective_role(self.request.user), Permission.DECIDE_HOUSEHOLD_CHANGES)
         return context
 
 
@@ -137,3 +151,22 @@ class MemberIdNumberView(LoginRequiredMixin, PermissionRequiredMixin, RegionScop
 
 
 member_id_number = MemberIdNumberView.as_view()
+
+
+@login_required
+@require_POST
+def member_restore_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """恢复在册: the county puts a member whose death or removal was accepted by mistake back in the
+    registry (reason required). Out of scope 404, another role 403, in the registry already 409;
+    no reason: back to the household page with the message."""
+    permission_require(request, Permission.VIEW_HOUSEHOLDS)
+    try:
+        member = member_restore(actor=request.user, member_id=pk, reason=str(request.POST.get("reason", "")))
+    except TransitionNotAllowed:
+        raise
+    except ValidationError as exc:
+        messages.error(request, error_text(exc))
+        household_id = member_household_id(user=request.user, member_id=pk)
+        return redirect(reverse("monitoring:household_detail", args=[household_id]))
+    messages.success(request, f"已恢复{member.name}在册。")
+    return redirect(reverse("monitoring:household_detail", args=[member.household_id]))

@@ -9,6 +9,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -16,6 +17,7 @@ from rest_framework.test import APIClient
 
 from assistance.selectors.recommendation import household_labor_capacity
 from fanpin.core.models import AuditEntry
+from fanpin.core.scoping import ObjectOutOfScope
 from monitoring.models import (
     AlertStatus,
     AssistanceEntry,
@@ -32,6 +34,7 @@ from monitoring.selectors.exports import households_export_rows
 from monitoring.selectors.households import households_in_scope
 from monitoring.selectors.overview import overview_counts
 from monitoring.selectors.screening_sql import out_of_pocket_window_fen
+from monitoring.services.members import member_restore
 from tests.conftest import World
 from tests.factories import ExpenditureFactory, HouseholdFactory, MemberFactory, income, region
 from tests.monitoring.screening_helpers import YEAR, screen, setup_lines
@@ -277,3 +280,68 @@ def test_a_household_whose_every_member_departed_does_not_say_none_were_entered(
     current = page.split('data-testid="member-table"')[1].split('data-testid="departed-member-table"')[0]
     assert "尚未录入家庭成员" not in current and "没有在册成员" in current
     assert "独居老人" in page.split('data-testid="departed-member-table"')[1]
+
+
+# -- a departure accepted by mistake: the county puts the member back (恢复在册) -----------------------
+def test_the_county_restores_a_member_reported_dead_by_mistake(tmp_path: Path, world: World) -> None:
+    hh = world.households[VILLAGE]
+    father = MemberFactory(household=hh, relation=Relation.FATHER, name="王老汉")
+    depart(tmp_path, world, father)
+    county = world.client_for("county")
+    url = reverse("monitoring:member_restore", args=[father.pk])
+    page = county.get(reverse("monitoring:household_detail", args=[hh.pk])).content.decode()
+    assert 'data-testid="member-restore"' in page and url in page
+    village_page = world.client_for("village").get(reverse("monitoring:household_detail", args=[hh.pk]))
+    assert 'data-testid="member-restore"' not in village_page.content.decode()
+    # no reason: nothing changes, the household page says why
+    answer = county.post(url, {"reason": "  "}, follow=True)
+    assert "请填写恢复在册的理由" in answer.content.decode()
+    father.refresh_from_db()
+    assert father.status == MemberStatus.DECEASED
+    # other roles 403, another county 404
+    assert world.client_for("village").post(url, {"reason": "误报"}).status_code == 403
+    assert world.client_for("township").post(url, {"reason": "误报"}).status_code == 403
+    outsider = world.users["county"]
+    outsider.region_id = "520102000000"
+    with pytest.raises(ObjectOutOfScope):
+        member_restore(actor=outsider, member_id=father.pk, reason="误报")
+    outsider.refresh_from_db()
+    assert county.post(url, {"reason": "医保部门名单身份证号有误，经核实本人健在"}).status_code == 302
+    father.refresh_from_db()
+    assert (father.status, father.departed_on, father.departure_change_id) == (MemberStatus.ACTIVE, None, None)
+    assert Member.objects.current().filter(pk=father.pk).exists()
+    (row,) = AuditEntry.objects.filter(object_type="member", object_id=str(father.pk), action="restore")
+    assert (row.from_state, row.to_state, row.actor) == ("DECEASED", "ACTIVE", world.users["county"])
+    assert "健在" in row.reason
+    # the accepted change stays as history; restoring twice answers 409
+    assert HouseholdChange.objects.filter(member=father, state="ACCEPTED").exists()
+    assert county.post(url, {"reason": "再次"}).status_code == 409
+
+
+def test_a_departed_head_comes_back_only_while_the_household_has_no_other_head(tmp_path: Path, world: World) -> None:
+    hh = HouseholdFactory(village=region(VILLAGE), household_no="H520101001088")
+    head = MemberFactory(household=hh, relation=Relation.HEAD, name="钱大")
+    MemberFactory(household=hh, relation=Relation.SON, name="钱小")
+    depart(tmp_path, world, head)
+    newcomer = MemberFactory(household=hh, relation=Relation.HEAD, name="钱新")  # named by a later import
+    with pytest.raises(ValidationError, match="已有在册户主"):
+        member_restore(actor=world.users["county"], member_id=head.pk, reason="误报")
+    newcomer.delete()
+    member_restore(actor=world.users["county"], member_id=head.pk, reason="误报")
+    assert Member.objects.current().get(household=hh, relation=Relation.HEAD) == head
+
+
+def test_printed_lists_name_a_household_without_a_current_head(tmp_path: Path, world: World) -> None:
+    from monitoring.models import LeadState
+    from monitoring.models.households import NO_HEAD
+    from monitoring.selectors.leads import publicity_list
+    from tests.factories import LeadFactory
+
+    hh = HouseholdFactory(village=region(VILLAGE), household_no="H520101001077")
+    head = MemberFactory(household=hh, relation=Relation.HEAD, name="孙大")
+    MemberFactory(household=hh, relation=Relation.SON, name="孙二")
+    depart(tmp_path, world, head)
+    today = timezone.localdate()
+    LeadFactory(household=hh, state=LeadState.VERIFIED, publicity_start=today, publicity_end=today + dt.timedelta(4))
+    rows = publicity_list(user=world.users["village"], village_code=VILLAGE)
+    assert NO_HEAD in [r.name for r in rows] and "孙大" not in [r.name for r in rows]

@@ -386,6 +386,15 @@ RULES: dict[str, Rule] = {
     "monitoring:household_list": Rule(permission=Permission.VIEW_HOUSEHOLDS),
     "monitoring:household_detail": Rule(permission=Permission.VIEW_HOUSEHOLDS, obj=household),
     "monitoring:member_id_number": Rule(permission=Permission.VIEW_FULL_ID, obj=member, methods=("post",)),
+    # 恢复在册 (a departure accepted by mistake): whoever decides household changes; the member here
+    # is in the registry (409)
+    "monitoring:member_restore": Rule(
+        permission=Permission.VIEW_HOUSEHOLDS,
+        obj=member,
+        methods=("post",),
+        ok=(409,),
+        extra={"ok_for": dict.fromkeys(("province", "city", "township", "village"), (403,))},
+    ),
     "monitoring:region_typeahead": Rule(permission=Permission.VIEW_HOUSEHOLDS),  # suggestions in the user's scope
     "monitoring:application_match": Rule(
         permission=Permission.VIEW_FULL_ID, obj=application, methods=("post",), ok=(302,)
