@@ -82,10 +82,10 @@ class WorkingCalendar:
         sample = [y for y in years if y in self.sample_years]
         parts = []
         if sample:
-            parts.append(f"{'、'.join(map(str, sample))}年节假日安排为示例数据，请导入本省公布的安排。")
+            parts.append(f"{'、'.join(map(str, sample))}年节假日安排为示例数据，请系统管理员导入正式公布的安排。")
         if missing:
             parts.append(
-                f"{'、'.join(map(str, missing))}年节假日安排尚未导入，工作日暂按周一至周五计算，请导入本省公布的安排。"
+                f"{'、'.join(map(str, missing))}年节假日安排尚未导入，工作日暂按周一至周五计算，请系统管理员导入正式公布的安排。"
             )
         return "".join(parts)
 

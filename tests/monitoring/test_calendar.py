@@ -208,7 +208,7 @@ def test_sample_years_are_marked_and_weekend_workdays(admin_client) -> None:  # 
             if kind == "WORKDAY":
                 assert dt.date.fromisoformat(day).weekday() >= 5, day
     page = admin_client.get(reverse("monitoring:calendar") + "?year=2026").content.decode()
-    assert "节假日安排为示例数据，请导入本省公布的安排" in page
+    assert "节假日安排为示例数据，请系统管理员导入正式公布的安排" in page
 
 
 def test_admin_edit_is_audited_and_refuses_a_weekday_tiaoxiu(admin_client) -> None:  # type: ignore[no-untyped-def]

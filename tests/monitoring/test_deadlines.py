@@ -202,7 +202,7 @@ def test_calendar_notice_sample_and_missing(world) -> None:  # type: ignore[no-u
     CalendarDay.objects.create(day=dt.date(2026, 10, 1), kind=CalendarDay.Kind.HOLIDAY, name="国庆节", sample=True)
     lead = _lead(world, ProcedureStep.ACCEPT, dt.date(2026, 12, 28))
     notice = lead_deadlines(lead=Lead.objects.get(pk=lead.pk), today=dt.date(2026, 12, 29)).notice
-    assert "节假日安排为示例数据，请导入本省公布的安排" in notice
+    assert "节假日安排为示例数据，请系统管理员导入正式公布的安排" in notice
     assert "2027年节假日安排尚未导入" in notice  # the whole procedure is due in 2027
 
 

@@ -189,7 +189,7 @@ def test_a_demo_lead_shows_its_steps() -> None:
         assert lead is not None, counts
         page = client.get(reverse("monitoring:lead_detail", args=[lead.pk])).content.decode()
         assert 'data-testid="deadline-table"' in page
-        assert "节假日安排为示例数据，请导入本省公布的安排" in page
+        assert "节假日安排为示例数据，请系统管理员导入正式公布的安排" in page
     # the demo's leads reviewed by the township through the service have their review time
     assert Lead.objects.filter(reviewed_at__isnull=False).exists(), counts
 
