@@ -39,6 +39,8 @@ def member_restore(*, actor: Any, member_id: int, reason: str) -> Member:
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": "请填写恢复在册的理由（如误报死亡的核实情况）。"})
+    if "\x00" in reason:  # PostgreSQL stores no NUL: a message, not a server error
+        raise ValidationError({"reason": "恢复理由含有无法保存的控制字符，请重新输入。"})
     if len(reason) > RESTORE_REASON_MAX:
         raise ValidationError({"reason": f"恢复理由不能超过 {RESTORE_REASON_MAX} 个字。"})
     head_refusal = (

@@ -1,0 +1,110 @@
+"""Outside attacks on 恢复在册 (member_restore)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from django.urls import reverse
+
+from fanpin.core.models import AuditEntry
+from monitoring.models import HouseholdChange, Member, MemberStatus, Relation
+from tests.conftest import World
+from tests.factories import HouseholdFactory, MemberFactory, region
+from tests.monitoring.test_household_changes import decide, member_row, run
+from tests.monitoring.test_member_departure import VILLAGE, depart
+
+pytestmark = pytest.mark.django_db
+
+
+def test_restore_then_reimport_as_normal_and_as_dead_again(tmp_path: Path, world: World) -> None:
+    hh = world.households[VILLAGE]
+    father = MemberFactory(household=hh, relation=Relation.FATHER, name="王老汉")
+    depart(tmp_path, world, father)
+    county = world.client_for("county")
+    assert county.post(reverse("monitoring:member_restore", args=[father.pk]), {"reason": "误报"}).status_code == 302
+    # the next import lists him as 正常: no error, nothing proposed
+    result = run(tmp_path, world, "members", [member_row(father)])
+    assert result.ok, result.errors
+    assert not HouseholdChange.objects.filter(member=father, state="PENDING").exists()
+    # really dead later: a new removal is proposed and can be accepted
+    change = depart(tmp_path, world, father)
+    assert father.status == MemberStatus.DECEASED and father.departure_change_id == change.pk
+
+
+def test_restore_of_another_countys_member_is_404_and_says_nothing(tmp_path: Path, world: World) -> None:
+    hh = world.households[VILLAGE]
+    father = MemberFactory(household=hh, relation=Relation.FATHER, name="王老汉")
+    depart(tmp_path, world, father)
+    outsider = world.users["county"]
+    outsider.region_id = "520102000000"
+    outsider.save(update_fields=["region"])
+    from django.test import Client
+
+    c = Client()
+    c.force_login(outsider)
+    for reason in ("误报", "", "x" * 301):
+        r = c.post(reverse("monitoring:member_restore", args=[father.pk]), {"reason": reason})
+        assert r.status_code == 404, (reason, r.status_code)
+        assert "王老汉" not in r.content.decode()
+    r = c.post(reverse("monitoring:member_restore", args=[999999]), {"reason": "误报"})
+    assert r.status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("reason", "said"),
+    [("x" * 301, "不能超过 300 个字"), ("\t\n ", "请填写恢复在册的理由"), ("误报\x00", "控制字符")],
+)
+def test_bad_reasons_are_messages_not_errors(tmp_path: Path, world: World, reason: str, said: str) -> None:
+    hh = world.households[VILLAGE]
+    father = MemberFactory(household=hh, relation=Relation.FATHER, name="王老汉")
+    depart(tmp_path, world, father)
+    county = world.client_for("county")
+    r = county.post(reverse("monitoring:member_restore", args=[father.pk]), {"reason": reason}, follow=True)
+    assert r.status_code == 200
+    father.refresh_from_db()
+    assert father.status == MemberStatus.DECEASED
+    assert not AuditEntry.objects.filter(object_type="member", action="restore").exists()
+    assert said in r.content.decode()
+
+
+def test_head_refused_while_another_head_is_a_message(tmp_path: Path, world: World) -> None:
+    hh = HouseholdFactory(village=region(VILLAGE), household_no="H520101001088")
+    head = MemberFactory(household=hh, relation=Relation.HEAD, name="钱大")
+    son = MemberFactory(household=hh, relation=Relation.SON, name="钱小")
+    depart(tmp_path, world, head)
+    assert run(tmp_path, world, "members", [member_row(son, 与户主关系="户主")]).ok
+    county = world.client_for("county")
+    r = county.post(reverse("monitoring:member_restore", args=[head.pk]), {"reason": "误报"}, follow=True)
+    assert r.status_code == 200 and "已有在册户主" in r.content.decode()
+    head.refresh_from_db()
+    assert head.status == MemberStatus.DECEASED
+
+
+def test_restore_after_household_deleted_is_404(tmp_path: Path, world: World) -> None:
+    hh = HouseholdFactory(village=region(VILLAGE), household_no="H520101001066")
+    MemberFactory(household=hh, relation=Relation.HEAD, name="周大")
+    m = MemberFactory(household=hh, relation=Relation.SON, name="周二")
+    depart(tmp_path, world, m)
+    pk = m.pk
+    hh.delete()
+    assert not Member.objects.filter(pk=pk).exists()
+    county = world.client_for("county")
+    assert county.post(reverse("monitoring:member_restore", args=[pk]), {"reason": "误报"}).status_code == 404
+
+
+def test_pending_change_and_accepted_change_after_restore(tmp_path: Path, world: World) -> None:
+    hh = world.households[VILLAGE]
+    father = MemberFactory(household=hh, relation=Relation.FATHER, name="王老汉")
+    change = depart(tmp_path, world, father)
+    county = world.client_for("county")
+    assert county.post(reverse("monitoring:member_restore", args=[father.pk]), {"reason": "误报"}).status_code == 302
+    # the household changes page still loads (the accepted change names a member now in the registry)
+    page = county.get(reverse("monitoring:household_changes") + "?state=ACCEPTED")
+    assert page.status_code == 200
+    change.refresh_from_db()
+    assert change.state == "ACCEPTED"
+    # a second decide on the accepted change is still refused
+    assert decide(county, change, "accept") in (302, 409)
+    father.refresh_from_db()
+    assert father.status == MemberStatus.ACTIVE
