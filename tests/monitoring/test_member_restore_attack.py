@@ -108,3 +108,51 @@ def test_pending_change_and_accepted_change_after_restore(tmp_path: Path, world:
     assert decide(county, change, "accept") in (302, 409)
     father.refresh_from_db()
     assert father.status == MemberStatus.ACTIVE
+
+
+def test_counts_page_and_double_submit_after_restore(tmp_path: Path, world: World) -> None:
+    from monitoring.selectors.overview import overview_counts
+
+    hh = world.households[VILLAGE]
+    father = MemberFactory(household=hh, relation=Relation.FATHER, name="王老汉")
+    county_user = world.users["county"]
+    before = overview_counts(user=county_user)["members"]
+    depart(tmp_path, world, father)
+    assert overview_counts(user=county_user)["members"] == before - 1
+    county = world.client_for("county")
+    url = reverse("monitoring:member_restore", args=[father.pk])
+    first = county.post(url, {"reason": "误报"}, follow=True)
+    page = first.content.decode()
+    assert "已恢复王老汉在册" in page
+    current = page.split('data-testid="member-table"')[1]
+    assert "王老汉" in current and 'data-testid="departed-member-table"' not in page
+    assert overview_counts(user=county_user)["members"] == before
+    second = county.post(url, {"reason": "误报"})
+    assert second.status_code == 409 and "已在册" in second.content.decode()
+    (row,) = AuditEntry.objects.filter(object_type="member", object_id=str(father.pk), action="restore")
+    assert row.region_code == VILLAGE and row.data["household_id"] == hh.pk
+
+
+def test_publicity_page_and_xlsx_name_no_head_and_no_departed_person(tmp_path: Path, world: World) -> None:
+    import datetime as dt
+    import io
+
+    from django.utils import timezone
+    from openpyxl import load_workbook
+
+    from monitoring.models import LeadState
+    from monitoring.models.households import NO_HEAD
+    from tests.factories import LeadFactory
+
+    hh = HouseholdFactory(village=region(VILLAGE), household_no="H520101001077")
+    head = MemberFactory(household=hh, relation=Relation.HEAD, name="孙大")
+    MemberFactory(household=hh, relation=Relation.SON, name="孙二")
+    depart(tmp_path, world, head)
+    today = timezone.localdate()
+    LeadFactory(household=hh, state=LeadState.VERIFIED, publicity_start=today, publicity_end=today + dt.timedelta(4))
+    village = world.client_for("village")
+    page = village.get(reverse("monitoring:publicity", args=[VILLAGE])).content.decode()
+    assert NO_HEAD in page and "孙大" not in page and "孙二" not in page
+    data = village.get(reverse("monitoring:publicity_xlsx", args=[VILLAGE])).getvalue()
+    cells = [str(c) for row in load_workbook(io.BytesIO(data)).active.iter_rows(values_only=True) for c in row if c]
+    assert NO_HEAD in cells and not any("孙大" in c or "孙二" in c or head.id_number in c for c in cells)
