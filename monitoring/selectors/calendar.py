@@ -85,7 +85,8 @@ class WorkingCalendar:
             parts.append(f"{'、'.join(map(str, sample))}年节假日安排为示例数据，请系统管理员导入正式公布的安排。")
         if missing:
             parts.append(
-                f"{'、'.join(map(str, missing))}年节假日安排尚未导入，工作日暂按周一至周五计算，请系统管理员导入正式公布的安排。"
+                f"{'、'.join(map(str, missing))}年节假日安排尚未导入，工作日暂按周一至周五计算，"
+                "请系统管理员导入正式公布的安排。"
             )
         return "".join(parts)
 
