@@ -156,3 +156,23 @@ def test_publicity_page_and_xlsx_name_no_head_and_no_departed_person(tmp_path: P
     data = village.get(reverse("monitoring:publicity_xlsx", args=[VILLAGE])).getvalue()
     cells = [str(c) for row in load_workbook(io.BytesIO(data)).active.iter_rows(values_only=True) for c in row if c]
     assert NO_HEAD in cells and not any("孙大" in c or "孙二" in c or head.id_number in c for c in cells)
+
+
+def test_a_roster_line_released_by_the_death_matches_again_after_restore(tmp_path: Path, world: World) -> None:
+    from monitoring.models import AlertStatus, AssistanceEntry
+    from tests.monitoring.test_rosters_api import URL, client_of, line, minzheng
+
+    hh = world.households[VILLAGE]
+    father = MemberFactory(household=hh, relation=Relation.FATHER, name="王老汉")
+    batch = {"entries": [line(father.id_number)]}
+    client = client_of(minzheng(world))
+    assert client.post(URL, batch, format="json").status_code == 201
+    depart(tmp_path, world, father)
+    entry = AssistanceEntry.objects.get(id_number=father.id_number)
+    assert (entry.member_id, entry.status) == (None, AlertStatus.UNMATCHED)
+    county = world.client_for("county")
+    assert county.post(reverse("monitoring:member_restore", args=[father.pk]), {"reason": "误报"}).status_code == 302
+    # the same roster sent again (as the decision record says) matches him again
+    assert client.post(URL, batch, format="json").status_code == 201
+    entry.refresh_from_db()
+    assert (entry.member_id, entry.status) == (father.pk, AlertStatus.MATCHED)
