@@ -120,19 +120,20 @@ NUL_REFUSED = "提交的内容含有无法保存的控制字符（NUL），请�
 
 
 def _has_nul(request: HttpRequest) -> bool:
-    """A NUL character in a query or form value (PostgreSQL refuses it in any text: a 500 later)."""
-    for data in (request.GET, request.POST if request.method == "POST" else None):
-        if data is not None and any("\x00" in value for _key, values in data.lists() for value in values):
-            return True
-    return False
+    """A NUL character in a posted form value (PostgreSQL refuses it in any text: a 500 later).
+    Query strings are the pages' own: a search term with a NUL finds nothing (decision record
+    2026-12-04-household-picker-searches), and filter forms refuse it."""
+    if request.method != "POST":
+        return False
+    return any("\x00" in value for _key, values in request.POST.lists() for value in values)
 
 
 class ErrorPageMiddleware:
     """The map above for pages (the API answers through ``api_exception_handler`` before this).
 
-    Also refuses, before any view runs, a query or form value holding a NUL character (400, with
-    the message; forms refuse it themselves, but views that pass a value straight to a service do
-    not): one rule for every page and API view."""
+    Also refuses, before any view runs, a posted form value holding a NUL character (400, with the
+    message; forms refuse it themselves, but views that pass a value straight to a service do not):
+    one rule for every page and API view."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
