@@ -199,8 +199,11 @@ def test_page_says_when_the_figures_were_read(world: World, cached: None) -> Non
     """「数据更新于 HH:MM」 in Beijing time: the snapshot's time, not the time of the request."""
     client = Client()
     client.force_login(world.users["county"])
-    # a minute ago, in the same Beijing day as the requests (the snapshot is keyed by that day)
-    read_at = timezone.now().replace(second=0, microsecond=0) - dt.timedelta(minutes=1)
+    # a minute ago, in the same Beijing day as the requests (the snapshot is keyed by that day): just
+    # after midnight, Beijing time, a minute ago was yesterday (CI once ran at 00:00 and failed)
+    now = timezone.now().replace(second=0, microsecond=0)
+    midnight = timezone.localtime(now).replace(hour=0, minute=0)
+    read_at = max(now - dt.timedelta(minutes=1), midnight)
     shown = f"数据更新于 {timezone.localtime(read_at):%H:%M}"
     with mock.patch("assistance.selectors.dashboard.timezone.now", return_value=read_at):
         first = client.get("/dashboard/").content.decode()
