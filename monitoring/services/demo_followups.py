@@ -35,6 +35,37 @@ def at(day: dt.date) -> dt.datetime:
     return timezone.make_aware(dt.datetime.combine(day, dt.time(16, 0)))
 
 
+# the fields a demo follow-up's 入户核实 and 民主评议 write, then its completion
+STEP_FIELDS = [
+    "home_checked_on",
+    "home_checked_by",
+    "home_checklist",
+    "consent_signed",
+    "home_check_recorded_at",
+    "appraisal_on",
+    "appraisal_outcome",
+    "appraisal_recorded_at",
+]
+DONE_FIELDS = ["state", "completed_at"]
+
+
+def _completed_audit(row: FollowUp, *, reason: str, data: dict[str, Any] | None = None) -> None:
+    """The system's audit row of a demo follow-up completed by its village (no actor)."""
+    from fanpin.core.audit import audit_record
+
+    audit_record(
+        actor=None,
+        object_type="follow_up",
+        object_id=row.pk,
+        region_code=row.target.household.village_id,
+        action="follow_up_complete",
+        from_state=FollowUpState.OPEN,
+        to_state=FollowUpState.DONE,
+        reason=reason,
+        data=data,
+    )
+
+
 def _home_checked(row: FollowUp, *, on: dt.date) -> None:
     """An owed 入户核实 done on ``on`` with everything secured and the consent signed (not saved)."""
     if row.owes_home_check:
@@ -48,7 +79,6 @@ def demo_follow_ups_complete(*, today: dt.date) -> int:
     after the county's decision (入户核实 +2 days, 评议 +4, 公示 +5…+11): so the demo has 已补办
     targets that may go on to 风险消除 beside the overdue ones.  The steps are recorded with their
     own dates as the village's paper says; one audit row per follow-up, by the system (no actor)."""
-    from fanpin.core.audit import audit_record
 
     rows = list(
         FollowUp.objects.filter(state=FollowUpState.OPEN, opened_on__lte=today - dt.timedelta(days=60))
@@ -67,36 +97,10 @@ def demo_follow_ups_complete(*, today: dt.date) -> int:
             row.publicity_recorded_at = at(row.publicity_end + dt.timedelta(days=1))
         row.state = FollowUpState.DONE
         row.completed_at = at(start + dt.timedelta(days=12))
-    FollowUp.objects.bulk_update(
-        rows,
-        [
-            "home_checked_on",
-            "home_checked_by",
-            "home_checklist",
-            "consent_signed",
-            "home_check_recorded_at",
-            "appraisal_on",
-            "appraisal_outcome",
-            "appraisal_recorded_at",
-            "publicity_start",
-            "publicity_end",
-            "publicity_recorded_at",
-            "state",
-            "completed_at",
-        ],
-        batch_size=500,
-    )
+    publicity = ["publicity_start", "publicity_end", "publicity_recorded_at"]
+    FollowUp.objects.bulk_update(rows, STEP_FIELDS + publicity + DONE_FIELDS, batch_size=500)
     for row in rows:
-        audit_record(
-            actor=None,
-            object_type="follow_up",
-            object_id=row.pk,
-            region_code=row.target.household.village_id,
-            action="follow_up_complete",
-            from_state=FollowUpState.OPEN,
-            to_state=FollowUpState.DONE,
-            reason="演示：村级已补办入户核实、民主评议和公示",
-        )
+        _completed_audit(row, reason="演示：村级已补办入户核实、民主评议和公示")
     return len(rows)
 
 
@@ -106,7 +110,6 @@ def demo_follow_ups_disagree(*, county: Any, village: Any, today: dt.date) -> in
     ``demo_follow_ups_complete``): both went back to the county, which answered the first through
     the real service (县级复核，维持认定); the second waits in its 待办. The demo village's own
     follow-ups stay as they are (its cadre's overdue work)."""
-    from fanpin.core.audit import audit_record
     from monitoring.services.followups import DISAGREED_REVIEW_REASON, follow_up_county_review
 
     rows = list(
@@ -125,33 +128,9 @@ def demo_follow_ups_disagree(*, county: Any, village: Any, today: dt.date) -> in
         row.appraisal_recorded_at = at(row.appraisal_on)
         row.state, row.completed_at = FollowUpState.DONE, at(row.appraisal_on)
         row.county_review, row.county_review_reason = True, DISAGREED_REVIEW_REASON
-        row.save(
-            update_fields=[
-                "home_checked_on",
-                "home_checked_by",
-                "home_checklist",
-                "consent_signed",
-                "home_check_recorded_at",
-                "appraisal_on",
-                "appraisal_outcome",
-                "appraisal_recorded_at",
-                "state",
-                "completed_at",
-                "county_review",
-                "county_review_reason",
-            ]
-        )
-        audit_record(
-            actor=None,
-            object_type="follow_up",
-            object_id=row.pk,
-            region_code=row.target.household.village_id,
-            action="follow_up_complete",
-            from_state=FollowUpState.OPEN,
-            to_state=FollowUpState.DONE,
-            reason="演示：" + DISAGREED_REVIEW_REASON,
-            data={"target": row.target_id, "county_review": True},
-        )
+        row.save(update_fields=STEP_FIELDS + DONE_FIELDS + ["county_review", "county_review_reason"])
+        reason = "演示：" + DISAGREED_REVIEW_REASON
+        _completed_audit(row, reason=reason, data={"target": row.target_id, "county_review": True})
     if rows:
         follow_up_county_review(
             follow_up_id=rows[0].pk, actor=county, note="演示：该户因病支出远超收入，县级研究后维持认定，继续监测。"
