@@ -62,7 +62,8 @@ from django.db import connection, transaction  # noqa: E402
 from monitoring.models import Lead, RunTrigger, ScreeningRun  # noqa: E402
 from monitoring.selectors.screening import screening_preview  # noqa: E402
 from monitoring.services.screening import (  # noqa: E402
-    screening_county_execute,
+    screening_counties_execute,
+    screening_county_batches,
     screening_run_create,
     screening_run_execute,
     screening_run_gather,
@@ -259,24 +260,29 @@ def floor_query() -> float:
     return time.perf_counter() - started
 
 
-def _county(run_id: int) -> None:
+def _counties(run_ids: list[int]) -> None:
     # as a Celery worker process: its connection is kept from one task to the next (CONN_MAX_AGE)
-    screening_county_execute(run_id=run_id)
+    screening_counties_execute(run_ids=run_ids)
+
+
+def _run_all(run: ScreeningRun, workers: int) -> ScreeningRun:
+    """``workers`` = 1: as ``manage.py screen`` (every batch of counties in turn).  More: the batches
+    the dispatch task enqueues, in parallel on that many database connections, as Celery workers
+    with that concurrency would run them."""
+    if workers == 1:
+        return screening_run_execute(run_id=run.pk)
+    batches = screening_county_batches(run=run)
+    connection.close()  # the worker processes (forked) open their own connections
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        list(pool.map(_counties, batches))
+    return screening_run_gather(run_id=run.pk)
 
 
 def screen_once(workers: int) -> tuple[float, dict]:
     """``workers`` = 1: as ``manage.py screen`` (every county in turn).  More: counties in parallel
     on that many database connections, as Celery workers with that concurrency would run them."""
     started = time.perf_counter()
-    run = screening_run_create(region_code=PROVINCE, year=YEAR, trigger=RunTrigger.COMMAND)
-    if workers == 1:
-        run = screening_run_execute(run_id=run.pk)
-    else:
-        children = list(run.children.values_list("pk", flat=True))
-        connection.close()  # the worker processes (forked) open their own connections
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            list(pool.map(_county, children))
-        run = screening_run_gather(run_id=run.pk)
+    run = _run_all(screening_run_create(region_code=PROVINCE, year=YEAR, trigger=RunTrigger.COMMAND), workers)
     return time.perf_counter() - started, {"status": run.status, **run.summary}
 
 
@@ -407,15 +413,7 @@ def leads_reset(*, fresh_statistics: bool) -> None:
 def run_recorded(province: str, year: int, workers: int) -> tuple[float, dict]:
     """One run as ``screen_once`` does it; the time is the run's own (creation to ``finished_at``)."""
     started = time.perf_counter()
-    run = screening_run_create(region_code=province, year=year, trigger=RunTrigger.COMMAND)
-    if workers == 1:
-        screening_run_execute(run_id=run.pk)
-    else:
-        children = list(run.children.values_list("pk", flat=True))
-        connection.close()
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            list(pool.map(_county, children))
-        screening_run_gather(run_id=run.pk)
+    run = _run_all(screening_run_create(region_code=province, year=year, trigger=RunTrigger.COMMAND), workers)
     wall = time.perf_counter() - started
     run = ScreeningRun.objects.get(pk=run.pk)
     return (run.finished_at - run.created_at).total_seconds(), {"wall": wall, "status": run.status, **run.summary}

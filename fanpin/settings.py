@@ -318,6 +318,8 @@ def _beat(name: str, task: str, env: str, default: str) -> str:
 
 # Screening (SPEC §4): Celery beat screens every province monthly by default.
 SCREENING_CRON = _beat("screening-monthly", "monitoring.tasks.screening_scheduled_task", "SCREENING_CRON", "0 2 1 * *")
+# A province's counties are written in batches of this many, one transaction (and one task) each.
+SCREENING_COUNTIES_PER_TASK = int(os.environ.get("SCREENING_COUNTIES_PER_TASK", "10"))
 # Dashboard snapshots: recomputed hourly by default.
 DASHBOARD_WARM_CRON = _beat(
     "dashboard-warm", "assistance.tasks.dashboard_warm_task", "DASHBOARD_WARM_CRON", "5 * * * *"

@@ -1,6 +1,7 @@
 """Celery tasks of the monitoring app (imports, screening): each takes ids, calls one service, is safe twice.
 
-A run of a province or city fans out as a chord: one ``screening_county_task`` per county, then
+A run of a province or city fans out as a chord: one ``screening_counties_task`` per batch of
+counties (``screening_county_batches``), then
 ``screening_gather_task`` sums their summaries into the parent run.  A county task never raises
 for a failed county (the service records 失败 on the run), so the gather always happens.
 """
@@ -22,8 +23,16 @@ logger = logging.getLogger(__name__)
 
 @shared_task(acks_late=True, max_retries=3, default_retry_delay=30)
 def screening_county_task(run_id: int) -> int:
+    """One county run (kept for messages queued before the batches)."""
     screening_services.screening_county_execute(run_id=run_id)
     return run_id
+
+
+@shared_task(acks_late=True, max_retries=3, default_retry_delay=30)
+def screening_counties_task(run_ids: list[int]) -> list[int]:
+    """A batch of county runs of one parent, written in one transaction."""
+    screening_services.screening_counties_execute(run_ids=run_ids)
+    return run_ids
 
 
 @shared_task(acks_late=True)
@@ -38,14 +47,14 @@ def screening_dispatch_task(run_id: int) -> None:
     run = ScreeningRun.objects.get(pk=run_id)
     if run.is_finished:
         return
-    children = list(run.children.filter(finished_at__isnull=True).values_list("pk", flat=True))
     if not run.children.exists():
         screening_county_task.delay(run.pk)
         return
-    if not children:
+    batches = screening_services.screening_county_batches(run=run)
+    if not batches:
         screening_gather_task.delay(None, run.pk)
         return
-    chord(screening_county_task.s(child) for child in children)(screening_gather_task.s(run.pk))
+    chord(screening_counties_task.s(batch) for batch in batches)(screening_gather_task.s(run.pk))
 
 
 @shared_task(acks_late=True)

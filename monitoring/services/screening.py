@@ -2,10 +2,13 @@
 
 * ``screening_run_create`` — a run for a county, or for a larger region one parent run with one
   child run per county that has households.
-* ``screening_county_execute`` — screen one county run: a fixed number of queries (one rule
-  evaluation, three reads of leads/targets, batched writes), all in one transaction together
-  with the run's result; a failure leaves the county as it was and marks the run 失败.
-  Idempotent: a finished run is left alone, a run whose worker died is simply done again.
+* ``screening_counties_execute`` — screen a batch of county runs (``screening_county_batches``:
+  ten counties of a province, or one county run alone): per county a fixed number of queries (one
+  rule evaluation, three reads of leads/targets, batched writes) together with the run's result,
+  the batch in one transaction (a province commits ten times, not a hundred: at 1 M households the
+  commits were a fifth of a first run).  A county that fails is rolled back to its savepoint, left
+  as it was and its run marked 失败.  Idempotent: a finished run is left alone, a run whose worker
+  died is simply done again.  ``screening_county_execute`` is the batch of one.
 * ``screening_run_gather`` — sum the child runs into the parent.
 * ``screening_run_execute`` — everything synchronously (``manage.py screen``, tests).
 * ``screening_run_start`` / ``screening_schedule_after_import`` — create and enqueue on commit.
@@ -14,10 +17,11 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, transaction
 from django.utils import timezone
@@ -101,9 +105,9 @@ def _rule_summary(counts: RuleCounts, per_rule: dict[str, dict[str, int]]) -> di
     }
 
 
-def _mark_unfinished(run_id: int, **fields: Any) -> int:
-    """Update the run only while it is unfinished (a duplicate delivery must not reopen it)."""
-    return ScreeningRun.objects.filter(pk=run_id, finished_at__isnull=True).update(**fields)
+def _mark_unfinished(run_ids: list[int], **fields: Any) -> int:
+    """Update the runs only while they are unfinished (a duplicate delivery must not reopen one)."""
+    return ScreeningRun.objects.filter(pk__in=run_ids, finished_at__isnull=True).update(**fields)
 
 
 def _stage_name(run_id: int) -> str:
@@ -271,74 +275,123 @@ def _stages_of_finished_runs_drop() -> None:
             screening_stage_drop(table)
 
 
+def screening_county_batches(*, run: ScreeningRun) -> list[list[int]]:
+    """The unfinished county runs of ``run`` in batches of ``SCREENING_COUNTIES_PER_TASK`` (code
+    order): each batch is written in one transaction (``screening_counties_execute``), so a province
+    of 100 counties commits about ten times, not a hundred.  A county run alone is its own batch."""
+    if not run.children.exists():
+        return [] if run.is_finished else [[run.pk]]
+    size = max(1, int(getattr(settings, "SCREENING_COUNTIES_PER_TASK", 10)))
+    pending = list(run.children.filter(finished_at__isnull=True).order_by("region_id").values_list("pk", flat=True))
+    return [pending[start : start + size] for start in range(0, len(pending), size)]
+
+
 def screening_county_execute(*, run_id: int) -> ScreeningRun:
-    """Screen the county of a county run (see the module doc).  Never raises for a failed county:
-    the run is marked 失败 with the error, so a province-wide gather still happens."""
-    run = ScreeningRun.objects.select_related("region", "parent").get(pk=run_id)
-    if run.is_finished:
-        return run
-    if run.region.level != Region.Level.COUNTY:
+    """Screen the county of one county run (a batch of one, see ``screening_counties_execute``)."""
+    return screening_counties_execute(run_ids=[run_id])[0]
+
+
+def screening_counties_execute(*, run_ids: Sequence[int]) -> list[ScreeningRun]:
+    """Screen the counties of these county runs (see the module doc), in code order and in one
+    transaction under their counties' locks; each county in a savepoint of its own, so a county
+    that fails is marked 失败 with its error and the others are written.  Never raises for a failed
+    county, so a province-wide gather still happens.  Runs already finished are left alone.
+    Returns the runs as they are afterwards, in the order of ``run_ids``."""
+    runs = {run.pk: run for run in ScreeningRun.objects.select_related("region", "parent").filter(pk__in=run_ids)}
+    if len(runs) < len(set(run_ids)):
+        raise ScreeningRun.DoesNotExist(f"筛查批次 {sorted(set(run_ids) - set(runs))} 不存在。")
+    if any(run.region.level != Region.Level.COUNTY for run in runs.values()):
         raise ValidationError("只有县级批次可以直接执行。")
-    if not _mark_unfinished(run_id, status=RunStatus.RUNNING, started_at=timezone.now()):
-        return ScreeningRun.objects.get(pk=run_id)
+    todo = sorted((run for run in runs.values() if not run.is_finished), key=lambda run: run.region_id)
+    by_parent: dict[int | None, list[ScreeningRun]] = {}
+    for run in todo:
+        by_parent.setdefault(run.parent_id, []).append(run)
+    worked: set[int] = set()  # parents some of whose counties this call wrote
+    for parent_id, group in by_parent.items():
+        if _mark_unfinished([run.pk for run in group], status=RunStatus.RUNNING, started_at=timezone.now()):
+            _counties_write(group)
+            worked.add(parent_id or 0)
+    after = {run.pk: run for run in ScreeningRun.objects.filter(pk__in=run_ids)}
+    for parent_id in worked - {0}:
+        if not ScreeningRun.objects.filter(parent_id=parent_id, finished_at=None).exists():
+            screening_run_gather(run_id=parent_id)  # the last counties: the run is done (the chord finds it so)
+    return [after[pk] for pk in run_ids if pk in after]
+
+
+def _counties_write(runs: list[ScreeningRun]) -> None:
+    """The counties of ``runs`` (children of one parent, or one run alone) in one transaction."""
+    failed: dict[int, str] = {}
     try:
-        stage = _parent_stage(run)
+        stage = _parent_stage(runs[0])
         with transaction.atomic():
             # Serialise runs of one county: the second waits, then refreshes what the first wrote
             # (and a households import moving one of its households waits too: counties_lock).
-            counties_lock(village_codes=[run.region_id])
-            if ScreeningRun.objects.filter(pk=run_id, finished_at__isnull=False).exists():
-                return ScreeningRun.objects.get(pk=run_id)  # the same run, delivered twice, is done
-            prefix = run.region_id[:6]
-            if stage is not None:
-                table, rules = stage
-            else:
-                table = _stage_name(run.pk)
-                rules = rule_settings_for(county_code=run.region_id, year=run.year)
-            if stage is not None or evidence_in_sql():
-                # set-based: the leads of the county from the stage (its parent's, or its own)
-                own = stage is None
-                if own:
-                    screening_stage_create(table=table, prefix=prefix, year=run.year, rules=rules, shared=False)
-                outcome, counts = staged_leads_write(
-                    table=table,
-                    prefix=prefix,
-                    year=run.year,
-                    run_id=run.pk,
-                    rules=rules,
-                    now=timezone.now(),
-                    actor_id=run.started_by_id,
+            counties_lock(village_codes=[run.region_id for run in runs])
+            done = set(  # the same runs, delivered twice, are done
+                ScreeningRun.objects.filter(pk__in=[run.pk for run in runs], finished_at__isnull=False).values_list(
+                    "pk", flat=True
                 )
-                if own:
-                    screening_stage_drop(table)
-            else:
-                # a rule computes its evidence in Python: the fired rows go through Python
-                fired, counts = screening_evaluate(prefix=prefix, year=run.year, rules=rules)
-                outcome = leads_write(
-                    prefix=prefix,
-                    year=run.year,
-                    run_id=run.pk,
-                    fired=fired,
-                    rules=rules,
-                    now=timezone.now(),
-                    id_range=(counts.lo_id, counts.hi_id),
-                    actor_id=run.started_by_id,
-                )
-            _county_finished(run, counts=counts, outcome=outcome, rules=rules, now=timezone.now())
-            ScreeningRun.objects.filter(pk=run_id).update(
-                **{name: getattr(run, name) for name in _FINISHED_FIELDS if name != "started_at"}
             )
-            _county_audit(run, outcome_totals=outcome.totals)
+            for run in runs:
+                if run.pk in done:
+                    continue
+                try:
+                    # a savepoint per county when there are several (one county alone needs none)
+                    with transaction.atomic(savepoint=len(runs) > 1):
+                        _county_write(run, stage)
+                except Exception as exc:
+                    logger.exception("screening run %s (%s) failed", run.pk, run.region_id)
+                    failed[run.pk] = f"筛查失败：{exc}"
     except Exception as exc:
-        logger.exception("screening run %s (%s) failed", run_id, run.region_id)
-        _mark_unfinished(run_id, status=RunStatus.FAILED, finished_at=timezone.now(), error=f"筛查失败：{exc}"[:2000])
-    run.refresh_from_db()
-    if (
-        run.parent_id is not None
-        and not ScreeningRun.objects.filter(parent_id=run.parent_id, finished_at=None).exists()
-    ):
-        screening_run_gather(run_id=run.parent_id)  # the last county: the run is done (the chord's gather finds it so)
-    return run
+        logger.exception("screening runs %s failed", [run.pk for run in runs])
+        failed = {run.pk: f"筛查失败：{exc}" for run in runs}  # nothing of the batch was written
+    for run_id, error in failed.items():
+        _mark_unfinished([run_id], status=RunStatus.FAILED, finished_at=timezone.now(), error=error[:2000])
+
+
+def _county_write(run: ScreeningRun, stage: tuple[str, RuleSettings] | None) -> None:
+    """Screen one county run inside the caller's transaction, its county locked: the leads, the
+    run's result and its audit row."""
+    prefix = run.region_id[:6]
+    if stage is not None:
+        table, rules = stage
+    else:
+        table = _stage_name(run.pk)
+        rules = rule_settings_for(county_code=run.region_id, year=run.year)
+    if stage is not None or evidence_in_sql():
+        # set-based: the leads of the county from the stage (its parent's, or its own)
+        own = stage is None
+        if own:
+            screening_stage_create(table=table, prefix=prefix, year=run.year, rules=rules, shared=False)
+        outcome, counts = staged_leads_write(
+            table=table,
+            prefix=prefix,
+            year=run.year,
+            run_id=run.pk,
+            rules=rules,
+            now=timezone.now(),
+            actor_id=run.started_by_id,
+        )
+        if own:
+            screening_stage_drop(table)
+    else:
+        # a rule computes its evidence in Python: the fired rows go through Python
+        fired, counts = screening_evaluate(prefix=prefix, year=run.year, rules=rules)
+        outcome = leads_write(
+            prefix=prefix,
+            year=run.year,
+            run_id=run.pk,
+            fired=fired,
+            rules=rules,
+            now=timezone.now(),
+            id_range=(counts.lo_id, counts.hi_id),
+            actor_id=run.started_by_id,
+        )
+    _county_finished(run, counts=counts, outcome=outcome, rules=rules, now=timezone.now())
+    ScreeningRun.objects.filter(pk=run.pk).update(
+        **{name: getattr(run, name) for name in _FINISHED_FIELDS if name != "started_at"}
+    )
+    _county_audit(run, outcome_totals=outcome.totals)
 
 
 def _sum_summaries(children: Iterable[ScreeningRun]) -> dict[str, Any]:
@@ -402,8 +455,8 @@ def screening_run_execute(*, run_id: int) -> ScreeningRun:
     run = ScreeningRun.objects.get(pk=run_id)
     if run.counties_total == 1 and not run.children.exists():
         return screening_county_execute(run_id=run_id)
-    for child_id in run.children.order_by("region_id").values_list("pk", flat=True):
-        screening_county_execute(run_id=child_id)
+    for batch in screening_county_batches(run=run):
+        screening_counties_execute(run_ids=batch)
         screening_run_gather(run_id=run_id)
     return screening_run_gather(run_id=run_id)
 
