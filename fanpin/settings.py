@@ -413,6 +413,8 @@ CARD_SHOWS_HEALTH_DETAILS_PROVINCES = province_codes(
 # chromium, chromium-browser, google-chrome on PATH) and how long one file may take (seconds).
 PDF_BROWSER = os.environ.get("PDF_BROWSER", "")
 PDF_TIMEOUT = int(os.environ.get("PDF_TIMEOUT", "60"))
+# The Chromium kept for PDF files (fanpin.web.pdf) is closed after this many seconds without a file.
+PDF_BROWSER_IDLE_SECONDS = int(os.environ.get("PDF_BROWSER_IDLE_SECONDS", "300"))
 # The public status page (/status/): tries per address in the self-report's window, and per receipt
 # number in a shorter window (wrong names typed by others lock the household out only that long).
 STATUS_RATE_PER_IP = int(os.environ.get("STATUS_RATE_PER_IP", "30"))
