@@ -415,6 +415,10 @@ PDF_BROWSER = os.environ.get("PDF_BROWSER", "")
 PDF_TIMEOUT = int(os.environ.get("PDF_TIMEOUT", "60"))
 # The Chromium kept for PDF files (fanpin.web.pdf) is closed after this many seconds without a file.
 PDF_BROWSER_IDLE_SECONDS = int(os.environ.get("PDF_BROWSER_IDLE_SECONDS", "300"))
+# A file made from the very same page is handed out again for this long (it is not printed twice),
+# the files kept by one process at most this many bytes in all.
+PDF_KEEP_SECONDS = int(os.environ.get("PDF_KEEP_SECONDS", "600"))
+PDF_KEEP_BYTES = int(os.environ.get("PDF_KEEP_BYTES", str(64 * 1024 * 1024)))
 # The public status page (/status/): tries per address in the self-report's window, and per receipt
 # number in a shorter window (wrong names typed by others lock the household out only that long).
 STATUS_RATE_PER_IP = int(os.environ.get("STATUS_RATE_PER_IP", "30"))

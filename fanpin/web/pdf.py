@@ -17,8 +17,10 @@ with pypdf (an incremental update: the pages are not rewritten).
 from __future__ import annotations
 
 import base64
+import collections
 import contextlib
 import fcntl
+import hashlib
 import io
 import json
 import logging
@@ -306,14 +308,58 @@ def pdf_from_html(html: str, *, stylesheets: list[str]) -> bytes:
     browser = browser_path()
     if browser is None:
         raise PdfUnavailable(UNAVAILABLE)
+    document = _with_styles(html, stylesheets)
+    key = hashlib.sha256(document.encode()).digest()
+    made = _MADE.get(key)
+    if made is not None:
+        return made
     timeout = float(getattr(settings, "PDF_TIMEOUT", 60))
     with tempfile.TemporaryDirectory(prefix="fanpin-pdf-") as folder:
         source = Path(folder) / "page.html"
-        source.write_text(_with_styles(html, stylesheets), encoding="utf-8")
+        source.write_text(document, encoding="utf-8")
         pdf = _BROWSER.print(source, browser=browser, timeout=timeout)
     if not pdf:
         raise PdfUnavailable(FAILED)
-    return pdf_text_fix(pdf)
+    made = pdf_text_fix(pdf)
+    _MADE.put(key, made)
+    return made
+
+
+class _Made:
+    """The files made last in this process, by the digest of their whole document: the same page
+    printed again (another role's copy of a village's cards: the same document) is not printed
+    twice.  Only a request that rendered that very document finds its file, so no one gets a file
+    they could not have had printed; kept ``PDF_KEEP_SECONDS``, at most ``PDF_KEEP_BYTES`` in all."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.files: collections.OrderedDict[bytes, tuple[float, bytes]] = collections.OrderedDict()
+
+    def get(self, key: bytes) -> bytes | None:
+        with self.lock:
+            self._expire()
+            found = self.files.get(key)
+            if found is None:
+                return None
+            self.files.move_to_end(key)
+            return found[1]
+
+    def put(self, key: bytes, data: bytes) -> None:
+        limit = int(getattr(settings, "PDF_KEEP_BYTES", 64 * 1024 * 1024))
+        with self.lock:
+            self.files[key] = (time.monotonic(), data)
+            self.files.move_to_end(key)
+            while self.files and sum(len(d) for _t, d in self.files.values()) > limit:
+                self.files.popitem(last=False)
+            self._expire()
+
+    def _expire(self) -> None:
+        oldest = time.monotonic() - float(getattr(settings, "PDF_KEEP_SECONDS", 600))
+        for key in [k for k, (made, _d) in self.files.items() if made < oldest]:
+            del self.files[key]
+
+
+_MADE = _Made()
 
 
 def text_fold(text: str) -> str:

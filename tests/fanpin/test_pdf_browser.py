@@ -3,6 +3,7 @@ browser that died or hung is replaced, one left idle is closed, and nothing is l
 
 from __future__ import annotations
 
+import hashlib
 import io
 import os
 import signal
@@ -27,8 +28,14 @@ PAGE = (
 
 @pytest.fixture
 def browser():  # type: ignore[no-untyped-def]
+    pdf._MADE.files.clear()
     yield pdf._BROWSER
     pdf._BROWSER.close()
+    pdf._MADE.files.clear()
+
+
+def _page(n: int) -> str:
+    return PAGE.replace("第二页", f"第二页{n}")
 
 
 def _alive(group: int) -> list[int]:
@@ -60,22 +67,22 @@ def test_one_browser_prints_file_after_file(browser) -> None:  # type: ignore[no
 
 
 def test_a_browser_that_died_is_replaced(browser) -> None:  # type: ignore[no-untyped-def]
-    pdf.pdf_from_html(PAGE, stylesheets=[])
+    pdf.pdf_from_html(_page(1), stylesheets=[])
     dead = browser.pid
     os.killpg(dead, signal.SIGKILL)
     time.sleep(0.2)
-    assert _text(pdf.pdf_from_html(PAGE, stylesheets=[]))[0] == 2
+    assert _text(pdf.pdf_from_html(_page(2), stylesheets=[]))[0] == 2
     assert browser.pid not in (None, dead)
 
 
 def test_a_file_that_takes_too_long_fails_with_the_message_and_the_next_one_prints(browser) -> None:  # type: ignore[no-untyped-def]
-    pdf.pdf_from_html(PAGE, stylesheets=[])
+    pdf.pdf_from_html(_page(1), stylesheets=[])
     hung, folder = browser.pid, browser.folder.name
     with override_settings(PDF_TIMEOUT=0.000001), pytest.raises(pdf.PdfUnavailable, match="生成 PDF 失败"):
-        pdf.pdf_from_html(PAGE, stylesheets=[])
+        pdf.pdf_from_html(_page(2), stylesheets=[])
     assert browser.pid is None and not Path(folder).exists()  # ended, its profile removed
     assert _alive(hung) == []
-    assert _text(pdf.pdf_from_html(PAGE, stylesheets=[]))[0] == 2
+    assert _text(pdf.pdf_from_html(_page(2), stylesheets=[]))[0] == 2
 
 
 @override_settings(PDF_BROWSER_IDLE_SECONDS=0.3)
@@ -85,4 +92,26 @@ def test_a_browser_left_idle_is_closed(browser) -> None:  # type: ignore[no-unty
     time.sleep(1.5)
     assert browser.pid is None and not Path(folder).exists()
     assert _alive(pid) == []
-    assert _text(pdf.pdf_from_html(PAGE, stylesheets=[]))[0] == 2  # and the next file starts one
+    assert _text(pdf.pdf_from_html(_page(2), stylesheets=[]))[0] == 2  # and the next file starts one
+
+
+def test_the_same_page_again_is_not_printed_twice_and_another_page_is(browser, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    printed = []
+    real = browser.print
+
+    def counted(path, **kwargs):  # type: ignore[no-untyped-def]
+        printed.append(path.read_text(encoding="utf-8"))
+        return real(path, **kwargs)
+
+    monkeypatch.setattr(browser, "print", counted)
+    first = pdf.pdf_from_html(_page(1), stylesheets=[])
+    assert pdf.pdf_from_html(_page(1), stylesheets=[]) == first
+    assert len(printed) == 1
+    assert _text(pdf.pdf_from_html(_page(2), stylesheets=[]))[1].endswith("第二页2")
+    assert len(printed) == 2
+    with override_settings(PDF_KEEP_SECONDS=0):  # kept no longer: printed again
+        pdf.pdf_from_html(_page(1), stylesheets=[])
+    assert len(printed) == 3
+    with override_settings(PDF_KEEP_BYTES=len(first) + 1):  # room for one file: the older one goes
+        pdf.pdf_from_html(_page(3), stylesheets=[])
+        assert list(pdf._MADE.files) == [hashlib.sha256(pdf._with_styles(_page(3), []).encode()).digest()]
