@@ -6,6 +6,7 @@ import datetime as dt
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -103,3 +104,20 @@ def test_personal_text_mask(header: str, text: str, expected: str) -> None:
     from fanpin.core.idcard import personal_text_mask
 
     assert personal_text_mask(header=header, text=text) == expected
+
+
+def _born(on: dt.date) -> str:
+    first17 = f"110105{on:%Y%m%d}002"
+    return first17 + id_check_digit(first17)
+
+
+@pytest.mark.parametrize("days", [-400, -3, -2, -1, 0])
+def test_a_birth_up_to_today_in_beijing_is_accepted(days: int) -> None:
+    number = _born(timezone.localdate() + dt.timedelta(days=days))
+    assert id_number_normalize(number) == number
+
+
+@pytest.mark.parametrize("days", [1, 2, 30])
+def test_a_birth_after_today_in_beijing_is_refused(days: int) -> None:
+    with pytest.raises(ValidationError, match="不在合理范围内"):
+        id_number_normalize(_born(timezone.localdate() + dt.timedelta(days=days)))

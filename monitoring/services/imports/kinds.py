@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from decimal import Decimal
+from types import SimpleNamespace
 from typing import Any, ClassVar
 
 from django.utils import timezone
@@ -437,18 +438,10 @@ class MembersHandler(KindHandler):
         gone = {r.number for r in rows if r.refs.get("removed")}
         written = [r for r in rows if r.number not in gone]
         for r in written:
-            obj = Member(
-                household_id=r.refs["household_id"],
-                id_number=r.values["id_number"],
-                name=r.values["name"],
-                relation=r.values["relation"],
-                health=r.values["health"],
-                disability_grade=r.values["disability_grade"],
-                labor=r.values["labor"],
-                schooling=r.values["schooling"],
-                employment=r.values["employment"],
-                has_medical_insurance=r.values["has_medical_insurance"],
-            )
+            # the values compared first; a model object only for a member created or changed (an
+            # unchanged re-import of 300 000 members built 300 000 of them for nothing)
+            values = {name: r.values[name] for name in self.FIELDS if name != "household_id"}
+            obj = SimpleNamespace(household_id=r.refs["household_id"], id_number=r.values["id_number"], **values)
             old = existing.get(r.values["id_number"])
             proposal = member_change_proposal(r, old, populated=populated) if old else None
             if old and proposal is not None:
@@ -469,7 +462,7 @@ class MembersHandler(KindHandler):
         actions = [by_number.get(r.number, "same") for r in rows]
         if not dry_run and (new or changed):
             Member.objects.bulk_create(
-                new + changed,
+                [Member(**vars(obj)) for obj in new + changed],
                 update_conflicts=True,
                 unique_fields=["id_number"],
                 update_fields=self.FIELDS,
