@@ -342,11 +342,22 @@ def _counties_write(runs: list[ScreeningRun]) -> None:
                 except Exception as exc:
                     logger.exception("screening run %s (%s) failed", run.pk, run.region_id)
                     failed[run.pk] = f"筛查失败：{exc}"
+            if transaction.get_rollback():
+                # a county's savepoint could not be rolled back (the connection was lost) or a county
+                # alone failed: the whole transaction is rolled back, the counties written before too
+                raise _BatchRolledBack
+    except _BatchRolledBack:
+        logger.error("screening runs %s rolled back: %s", [run.pk for run in runs], failed)
+        failed = {run.pk: failed.get(run.pk, "筛查失败：同批次另一县出错，整批未写入，请重新筛查。") for run in runs}
     except Exception as exc:
         logger.exception("screening runs %s failed", [run.pk for run in runs])
         failed = {run.pk: f"筛查失败：{exc}" for run in runs}  # nothing of the batch was written
     for run_id, error in failed.items():
         _mark_unfinished([run_id], status=RunStatus.FAILED, finished_at=timezone.now(), error=error[:2000])
+
+
+class _BatchRolledBack(Exception):
+    """The batch's transaction is marked for rollback: nothing of it will be written."""
 
 
 def _county_write(run: ScreeningRun, stage: tuple[str, RuleSettings] | None) -> None:
