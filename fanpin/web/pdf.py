@@ -16,6 +16,7 @@ with pypdf (an incremental update: the pages are not rewritten).
 
 from __future__ import annotations
 
+import atexit
 import base64
 import collections
 import contextlib
@@ -132,7 +133,7 @@ class _Browser:
         self.lock = threading.Lock()
         self.pid: int | None = None
         self.reaped = False  # the browser ended and its exit status was collected
-        self.folder: tempfile.TemporaryDirectory[str] | None = None
+        self.folder: _Folder | None = None  # a plain folder: a forked child dropping it removes nothing
         self.to_browser: IO[bytes] | None = None
         self.from_browser: IO[bytes] | None = None
         self.buffer = b""
@@ -163,7 +164,7 @@ class _Browser:
 
     def _start(self, browser: str) -> None:
         self._stop()
-        self.folder = tempfile.TemporaryDirectory(prefix="fanpin-pdf-browser-")
+        self.folder = _Folder()
         commands_read, commands_write = os.pipe()
         replies_read, replies_write = os.pipe()
         # the browser reads commands on descriptor 3 and writes replies on 4; its ends are first
@@ -297,8 +298,29 @@ class _BrowserError(Exception):
     pass
 
 
+class _Folder:
+    """The browser's profile folder, removed by ``cleanup`` only (unlike ``TemporaryDirectory``,
+    whose finalizer would remove it in a forked child that forgets it, under the parent's browser)."""
+
+    def __init__(self) -> None:
+        self.name = tempfile.mkdtemp(prefix="fanpin-pdf-browser-")
+
+    def cleanup(self) -> None:
+        shutil.rmtree(self.name, ignore_errors=True)
+
+
+def _close_at_exit() -> None:
+    """The process ends: close its browser (it would outlive the folder and write it again)."""
+    if _BROWSER.lock.acquire(timeout=5):
+        try:
+            _BROWSER._stop()
+        finally:
+            _BROWSER.lock.release()
+
+
 _BROWSER = _Browser()
 os.register_at_fork(after_in_child=_BROWSER.forget)
+atexit.register(_close_at_exit)
 
 
 def pdf_from_html(html: str, *, stylesheets: list[str]) -> bytes:
@@ -332,6 +354,10 @@ class _Made:
     they could not have had printed; kept ``PDF_KEEP_SECONDS``, at most ``PDF_KEEP_BYTES`` in all."""
 
     def __init__(self) -> None:
+        self.forget()
+
+    def forget(self) -> None:
+        """Start empty (in a forked child: the parent's lock may be held by a thread the child lacks)."""
         self.lock = threading.Lock()
         self.files: collections.OrderedDict[bytes, tuple[float, bytes]] = collections.OrderedDict()
 
@@ -352,6 +378,14 @@ class _Made:
             while self.files and sum(len(d) for _t, d in self.files.values()) > limit:
                 self.files.popitem(last=False)
             self._expire()
+        # personal data: gone when its time is up, whether or not another file is asked for
+        expiry = threading.Timer(float(getattr(settings, "PDF_KEEP_SECONDS", 600)) + 0.05, self.expire)
+        expiry.daemon = True
+        expiry.start()
+
+    def expire(self) -> None:
+        with self.lock:
+            self._expire()
 
     def _expire(self) -> None:
         oldest = time.monotonic() - float(getattr(settings, "PDF_KEEP_SECONDS", 600))
@@ -360,6 +394,7 @@ class _Made:
 
 
 _MADE = _Made()
+os.register_at_fork(after_in_child=_MADE.forget)
 
 
 def text_fold(text: str) -> str:
