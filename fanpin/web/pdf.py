@@ -65,6 +65,7 @@ RADICAL_TO_IDEOGRAPH = {ord(pair[0]): pair[1] for pair in RADICAL_PAIRS.split()}
 BROWSER_NAMES = ("chromium", "chromium-browser", "google-chrome")
 UNAVAILABLE = "服务器未安装生成 PDF 所需的 Chromium，请使用页面上的“打印”（可在打印对话框中选择“另存为 PDF”）。"
 FAILED = "生成 PDF 失败，请稍后再试，或使用页面上的“打印”。"
+BUSY = "服务器正在生成其他 PDF 文件，请稍后再试，或使用页面上的“打印”。"
 
 
 class PdfUnavailable(Exception):
@@ -141,22 +142,25 @@ class _Browser:
         self.idle_timer: threading.Timer | None = None
 
     def print(self, path: Path, *, browser: str, timeout: float) -> bytes:
-        with self.lock:
+        # a file waits for the files asked before it at most its own time, then is refused
+        if not self.lock.acquire(timeout=timeout):
+            raise PdfUnavailable(BUSY)
+        try:
             if self.idle_timer is not None:
                 self.idle_timer.cancel()
-            try:
-                if not self._running():
-                    self._start(browser)
-                return self._print(path, deadline=time.monotonic() + timeout)
-            except (OSError, ValueError, KeyError, TimeoutError, _BrowserError) as exc:
-                logger.error("PDF: %s failed: %s", browser, exc)
-                self._stop()
-                raise PdfUnavailable(FAILED) from exc
-            finally:
-                idle = float(getattr(settings, "PDF_BROWSER_IDLE_SECONDS", 300))
-                self.idle_timer = threading.Timer(idle, self.close)
-                self.idle_timer.daemon = True
-                self.idle_timer.start()
+            if not self._running():
+                self._start(browser)
+            return self._print(path, deadline=time.monotonic() + timeout)
+        except (OSError, ValueError, KeyError, TimeoutError, _BrowserError) as exc:
+            logger.error("PDF: %s failed: %s", browser, exc)
+            self._stop()
+            raise PdfUnavailable(FAILED) from exc
+        finally:
+            idle = float(getattr(settings, "PDF_BROWSER_IDLE_SECONDS", 300))
+            self.idle_timer = threading.Timer(idle, self.close)
+            self.idle_timer.daemon = True
+            self.idle_timer.start()
+            self.lock.release()
 
     def close(self) -> None:
         with self.lock:

@@ -115,3 +115,13 @@ def test_the_same_page_again_is_not_printed_twice_and_another_page_is(browser, m
     with override_settings(PDF_KEEP_BYTES=len(first) + 1):  # room for one file: the older one goes
         pdf.pdf_from_html(_page(3), stylesheets=[])
         assert list(pdf._MADE.files) == [hashlib.sha256(pdf._with_styles(_page(3), []).encode()).digest()]
+
+
+def test_a_file_waiting_longer_than_its_time_for_another_is_refused_with_a_message(browser) -> None:  # type: ignore[no-untyped-def]
+    pdf.pdf_from_html(_page(1), stylesheets=[])
+    pid = browser.pid
+    busy = pytest.raises(pdf.PdfUnavailable, match="正在生成其他 PDF")
+    with browser.lock, override_settings(PDF_TIMEOUT=0.2), busy:  # another request is printing
+        pdf.pdf_from_html(_page(2), stylesheets=[])
+    assert browser.pid == pid  # the browser printing the other file is left alone
+    assert _text(pdf.pdf_from_html(_page(2), stylesheets=[]))[0] == 2
