@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import operator
 import re
 
 from django.core.exceptions import ValidationError
@@ -17,8 +18,9 @@ _FULL_WIDTH_SPACE = "\u3000"
 
 def id_check_digit(first17: str) -> str:
     """The 18th character for the first 17 digits (ISO 7064 MOD 11-2)."""
-    total = sum(int(ch) * w for ch, w in zip(first17, _WEIGHTS, strict=True))
-    return _CHECK_CHARS[total % 11]
+    if len(first17) != len(_WEIGHTS):
+        raise ValueError(f"id_check_digit needs 17 digits, got {len(first17)}")
+    return _CHECK_CHARS[sum(map(operator.mul, map(int, first17), _WEIGHTS)) % 11]
 
 
 def id_birth_date(value: str) -> dt.date:

@@ -431,7 +431,14 @@ class MembersHandler(KindHandler):
         }
         # A move to another household, a death or a removal waits for the county: the
         # member keeps their household and 与户主关系 (a death or removal: every value) meanwhile.
-        populated = households_populated({r.refs["household_id"] for r in rows if r.values["id_number"] in existing})
+        # (asked only of the households members move to: an unchanged re-import asks nothing)
+        populated = households_populated(
+            {
+                r.refs["household_id"]
+                for r in rows
+                if (old := existing.get(r.values["id_number"])) and old["household_id"] != r.refs["household_id"]
+            }
+        )
         proposals, held = [], set()
         objs: list[Any] = []
         # a person whose death or removal the county accepted, listed again as 死亡 / 注销: unchanged
