@@ -1,4 +1,4 @@
-"""The Chromium kept for PDF files (fanpin.web.pdf._Browser): one browser prints file after file, a
+"""The Chromium kept for PDF files (fanpin.web.pdf_browser._Browser): one browser prints file after file, a
 browser that died or hung is replaced, one left idle is closed, and nothing is left behind."""
 
 from __future__ import annotations

@@ -97,7 +97,7 @@ def test_a_county_that_fails_in_a_batch_is_marked_failed_and_the_others_are_writ
             raise RuntimeError("磁盘已满")
         return real(**kwargs)
 
-    with mock.patch("monitoring.services.screening.staged_leads_write", fail_in_the_third_county):
+    with mock.patch("monitoring.services.screening_counties.staged_leads_write", fail_in_the_third_county):
         screening_counties_execute(run_ids=batch)
     run = screening_run_gather(run_id=run.pk)
     statuses = dict(run.children.values_list("region_id", "status"))

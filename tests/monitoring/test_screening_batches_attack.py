@@ -51,7 +51,7 @@ def test_a_connection_lost_in_the_third_county_leaves_no_county_running() -> Non
                 cursor.execute("SELECT pg_terminate_backend(pg_backend_pid())")
         return real(**kwargs)
 
-    with mock.patch("monitoring.services.screening.staged_leads_write", lost_in_the_third_county):
+    with mock.patch("monitoring.services.screening_counties.staged_leads_write", lost_in_the_third_county):
         screening_counties_execute(run_ids=batch)
     connection.close()
     _no_county_left_running(run)
@@ -72,7 +72,7 @@ def test_a_savepoint_that_cannot_be_rolled_back_leaves_no_county_running() -> No
         raise DatabaseError("server closed the connection unexpectedly")
 
     with (
-        mock.patch("monitoring.services.screening.staged_leads_write", fail_in_the_third_county),
+        mock.patch("monitoring.services.screening_counties.staged_leads_write", fail_in_the_third_county),
         mock.patch.object(type(connections["default"]), "savepoint_rollback", rollback),
     ):
         screening_counties_execute(run_ids=batch)

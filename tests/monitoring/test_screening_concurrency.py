@@ -42,7 +42,7 @@ def test_concurrent_runs_of_one_county_do_not_duplicate() -> None:
         return result
 
     threads = [threading.Thread(target=work, args=(run.pk,)) for run in runs]
-    with mock.patch("monitoring.services.screening.screening_evaluate", side_effect=slow_evaluate):
+    with mock.patch("monitoring.services.screening_counties.screening_evaluate", side_effect=slow_evaluate):
         for t in threads:
             t.start()
         for t in threads:
@@ -78,7 +78,7 @@ def test_one_run_delivered_twice_at_once_is_done_once() -> None:
         return result
 
     threads = [threading.Thread(target=work) for _ in range(2)]
-    with mock.patch("monitoring.services.screening.screening_evaluate", side_effect=slow_evaluate):
+    with mock.patch("monitoring.services.screening_counties.screening_evaluate", side_effect=slow_evaluate):
         for t in threads:
             t.start()
         for t in threads:

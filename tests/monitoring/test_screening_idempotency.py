@@ -173,7 +173,7 @@ def test_failed_county_is_left_as_it_was() -> None:
     poor()
     poor()
     # dies after the leads were written, at the very end of the county's transaction
-    with mock.patch("monitoring.services.screening.audit_record", side_effect=RuntimeError("磁盘已满")):
+    with mock.patch("monitoring.services.screening_counties.audit_record", side_effect=RuntimeError("磁盘已满")):
         run = screen()
     assert run.status == RunStatus.FAILED
     assert "磁盘已满" in run.error

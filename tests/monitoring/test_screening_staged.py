@@ -215,7 +215,7 @@ def _leads_and_summary(run: ScreeningRun) -> tuple[list[tuple[Any, ...]], dict[s
 def _screened(*, python: bool) -> tuple[list[tuple[Any, ...]], dict[str, Any], int]:
     with transaction.atomic():
         if python:  # the Python path: every fired household through lead_decide
-            with mock.patch("monitoring.services.screening.evidence_in_sql", return_value=False):
+            with mock.patch("monitoring.services.screening_counties.evidence_in_sql", return_value=False):
                 result = _leads_and_summary(screen())
         else:
             result = _leads_and_summary(screen())
