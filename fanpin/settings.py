@@ -414,7 +414,7 @@ CARD_SHOWS_HEALTH_DETAILS_PROVINCES = province_codes(
 PDF_BROWSER = os.environ.get("PDF_BROWSER", "")
 PDF_TIMEOUT = int(os.environ.get("PDF_TIMEOUT", "60"))
 # The Chromium kept for PDF files (fanpin.web.pdf) is closed after this many seconds without a file.
-PDF_BROWSER_IDLE_SECONDS = int(os.environ.get("PDF_BROWSER_IDLE_SECONDS", "300"))
+PDF_BROWSER_IDLE_SECONDS = int(os.environ.get("PDF_BROWSER_IDLE_SECONDS", "60"))
 # A file made from the very same page is handed out again for this long (it is not printed twice),
 # the files kept by one process at most this many bytes in all.
 PDF_KEEP_SECONDS = int(os.environ.get("PDF_KEEP_SECONDS", "600"))

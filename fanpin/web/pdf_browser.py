@@ -95,7 +95,7 @@ class _Browser:
             self._stop()
             raise PrintFailed(str(exc)) from exc
         finally:
-            idle = float(getattr(settings, "PDF_BROWSER_IDLE_SECONDS", 300))
+            idle = float(getattr(settings, "PDF_BROWSER_IDLE_SECONDS", 60))
             self.idle_timer = threading.Timer(idle, self.close)
             self.idle_timer.daemon = True
             self.idle_timer.start()
