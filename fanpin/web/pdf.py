@@ -112,8 +112,12 @@ class _Made:
 
     def forget(self) -> None:
         """Start empty (in a forked child: the parent's lock may be held by a thread the child lacks)."""
+        pending: threading.Timer | None = getattr(self, "timer", None)
+        if pending is not None:
+            pending.cancel()  # (in a forked child the parent's timer thread does not exist)
         self.lock = threading.Lock()
         self.files: collections.OrderedDict[bytes, tuple[float, bytes]] = collections.OrderedDict()
+        self.timer: threading.Timer | None = None
 
     def get(self, key: bytes) -> bytes | None:
         with self.lock:
@@ -132,14 +136,24 @@ class _Made:
             while self.files and sum(len(d) for _t, d in self.files.values()) > limit:
                 self.files.popitem(last=False)
             self._expire()
-        # personal data: gone when its time is up, whether or not another file is asked for
-        expiry = threading.Timer(float(getattr(settings, "PDF_KEEP_SECONDS", 600)) + 0.05, self.expire)
-        expiry.daemon = True
-        expiry.start()
+            self._arm()
 
-    def expire(self) -> None:
+    def _arm(self) -> None:
+        """Personal data goes when its time is up, whether or not another file is asked for: one
+        timer, for the oldest file kept (under the lock)."""
+        if self.timer is not None or not self.files:
+            return
+        keep = float(getattr(settings, "PDF_KEEP_SECONDS", 600))
+        due = min(made for made, _data in self.files.values()) + keep - time.monotonic()
+        self.timer = threading.Timer(max(due, 0) + 0.05, self._due)
+        self.timer.daemon = True
+        self.timer.start()
+
+    def _due(self) -> None:
         with self.lock:
+            self.timer = None
             self._expire()
+            self._arm()
 
     def _expire(self) -> None:
         oldest = time.monotonic() - float(getattr(settings, "PDF_KEEP_SECONDS", 600))

@@ -28,10 +28,10 @@ PAGE = (
 
 @pytest.fixture
 def browser():  # type: ignore[no-untyped-def]
-    pdf._MADE.files.clear()
+    pdf._MADE.forget()
     yield pdf._BROWSER
     pdf._BROWSER.close()
-    pdf._MADE.files.clear()
+    pdf._MADE.forget()
 
 
 def _page(n: int) -> str:
@@ -125,3 +125,14 @@ def test_a_file_waiting_longer_than_its_time_for_another_is_refused_with_a_messa
         pdf.pdf_from_html(_page(2), stylesheets=[])
     assert browser.pid == pid  # the browser printing the other file is left alone
     assert _text(pdf.pdf_from_html(_page(2), stylesheets=[]))[0] == 2
+
+
+@override_settings(PDF_KEEP_SECONDS=0.3)
+def test_files_kept_are_removed_on_time_by_one_timer(browser) -> None:  # type: ignore[no-untyped-def]
+    for n in range(3):
+        pdf._MADE.put(bytes([n]) * 32, b"%PDF-" + bytes([n]))
+    timer = pdf._MADE.timer
+    pdf._MADE.put(b"\x09" * 32, b"%PDF-9")
+    assert timer is not None and pdf._MADE.timer is timer  # one timer, however many files
+    time.sleep(0.8)
+    assert pdf._MADE.files == {} and pdf._MADE.timer is None

@@ -22,10 +22,10 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.fixture
 def browser():  # type: ignore[no-untyped-def]
-    pdf._MADE.files.clear()
+    pdf._MADE.forget()
     yield pdf._BROWSER
     pdf._BROWSER.close()
-    pdf._MADE.files.clear()
+    pdf._MADE.forget()
 
 
 def test_a_forked_child_does_not_remove_its_parents_browser_folder(browser) -> None:  # type: ignore[no-untyped-def]

@@ -436,7 +436,7 @@ class MembersHandler(KindHandler):
             {
                 r.refs["household_id"]
                 for r in rows
-                if (old := existing.get(r.values["id_number"])) and old["household_id"] != r.refs["household_id"]
+                if (stored := existing.get(r.values["id_number"])) and stored["household_id"] != r.refs["household_id"]
             }
         )
         proposals, held = [], set()
