@@ -26,14 +26,6 @@ PAGE = (
 )
 
 
-@pytest.fixture
-def browser():  # type: ignore[no-untyped-def]
-    pdf._MADE.forget()
-    yield pdf._BROWSER
-    pdf._BROWSER.close()
-    pdf._MADE.forget()
-
-
 def _page(n: int) -> str:
     return PAGE.replace("第二页", f"第二页{n}")
 

@@ -20,14 +20,6 @@ PAGE = "<html><head></head><body><p>户主张三 身份证 110101199001011234</p
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture
-def browser():  # type: ignore[no-untyped-def]
-    pdf._MADE.forget()
-    yield pdf._BROWSER
-    pdf._BROWSER.close()
-    pdf._MADE.forget()
-
-
 def test_a_forked_child_does_not_remove_its_parents_browser_folder(browser) -> None:  # type: ignore[no-untyped-def]
     pdf.pdf_from_html(PAGE, stylesheets=[])
     folder = Path(browser.folder.name)
