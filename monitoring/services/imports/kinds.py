@@ -53,6 +53,7 @@ from monitoring.services.imports.changes import (
     removals_accepted,
 )
 from monitoring.services.imports.rows import ImportContext, Row
+from monitoring.services.imports.unchanged import MembersUnchanged
 from monitoring.services.lead_village import counties_lock, counties_lock_read, leads_village_follow
 from monitoring.services.ledger import expenditure_key
 from monitoring.services.rosters import RosterLine, roster_line_error, roster_refusal, rosters_write
@@ -91,6 +92,11 @@ class KindHandler:
 
     def finish(self) -> None:
         pass
+
+    def unchanged(self, positions: dict[str, int]) -> Any:
+        """A recogniser of rows that are their stored record (``rows(numbered)`` → number → Row),
+        for kinds that have one (members: ``unchanged.MembersUnchanged``); None: every row is parsed."""
+        return None
 
     def bucket(self, row: Row) -> int:
         return 0
@@ -389,8 +395,12 @@ class MembersHandler(KindHandler):
         """A household whose head in the database is someone else, not changed by this file."""
         heads: dict[str, tuple[int, str]] = self.ctx.cache.get("heads", {})
         households = self.ctx.cache.get("households", {})
+        # 户编号 → the stored head, for households whose head row was recognised as unchanged
+        stored: dict[str, str] = self.ctx.cache.get("heads_stored", {})
         by_id = {
-            households[no][0]: (no, number, id_number) for no, (number, id_number) in heads.items() if no in households
+            households[no][0]: (no, number, id_number)
+            for no, (number, id_number) in heads.items()
+            if no in households and stored.get(no) != id_number
         }
         in_file: dict[str, str] = self.ctx.cache.get("file_household", {})
         for part in chunks(list(by_id)):
@@ -416,6 +426,9 @@ class MembersHandler(KindHandler):
                         f"户编号 {no} 的现户主（身份证号 {id_number_mask(id_number)}）迁出、死亡或注销须经县级审核，"
                         "审核同意前不能为该户指定新户主。",
                     )
+
+    def unchanged(self, positions: dict[str, int]) -> MembersUnchanged:
+        return MembersUnchanged(self.ctx, positions)
 
     def bucket(self, row: Row) -> int:
         # Write non-heads first so that a head changing within a household never meets two heads.

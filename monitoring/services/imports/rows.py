@@ -53,6 +53,9 @@ class ImportContext:
         self.keys: dict[tuple[Any, ...], int] = {}  # key → first row number
         self.cache: dict[str, dict[Any, Any]] = {}
         self.extra: dict[str, int] = {}
+        # rows recognised as their stored record before parsing (counted unchanged, never spooled)
+        self.unchanged = 0
+        self.unchanged_preview: list[Row] = []  # the first of them, for the result's preview
 
     def error(self, row: int, header: str, value: Any, message: str) -> None:
         self.error_count += 1
