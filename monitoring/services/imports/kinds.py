@@ -52,6 +52,7 @@ from monitoring.services.imports.changes import (
     member_change_proposal,
     removals_accepted,
 )
+from monitoring.services.imports.member_store import members_by_id_number, members_upsert
 from monitoring.services.imports.rows import ImportContext, Row
 from monitoring.services.imports.unchanged import MembersUnchanged
 from monitoring.services.lead_village import counties_lock, counties_lock_read, leads_village_follow
@@ -369,12 +370,12 @@ class MembersHandler(KindHandler):
         # a member whose death or removal the county accepted keeps their row (status, date, change);
         # people deleted by such a change before 2026-12-04 are found by the change alone
         removed: dict[str, RemovalAccepted] = {}
-        for id_number, village, status, departed_on, change_id in Member.objects.filter(id_number__in=ids).values_list(
-            "id_number", "household__village_id", "status", "departed_on", "departure_change_id"
+        for m in members_by_id_number(
+            ids, "id_number", "household__village_id", "status", "departed_on", "departure_change_id"
         ):
-            elsewhere[id_number] = village
-            if status != MemberStatus.ACTIVE:
-                removed[id_number] = RemovalAccepted(change_id, status, departed_on)
+            elsewhere[m["id_number"]] = m["household__village_id"]
+            if m["status"] != MemberStatus.ACTIVE:
+                removed[m["id_number"]] = RemovalAccepted(m["departure_change_id"], m["status"], m["departed_on"])
         removed |= removals_accepted(id_numbers=[i for i in ids if i not in elsewhere], prefix=self.ctx.prefix or "")
         for row in rows:
             if not self.resolve_household(row):
@@ -438,8 +439,8 @@ class MembersHandler(KindHandler):
         ids = [r.values["id_number"] for r in rows]
         existing = {
             v["id_number"]: v
-            for v in Member.objects.filter(id_number__in=ids).values(
-                "id", "id_number", *self.FIELDS, "household__household_no", "household__village_id"
+            for v in members_by_id_number(
+                ids, "id", "id_number", *self.FIELDS, "household__household_no", "household__village_id"
             )
         }
         # A move to another household, a death or a removal waits for the county: the
@@ -480,14 +481,8 @@ class MembersHandler(KindHandler):
             for a, r in zip(actions_written, written, strict=True)
         }
         actions = [by_number.get(r.number, "same") for r in rows]
-        if not dry_run and (new or changed):
-            Member.objects.bulk_create(
-                [Member(**vars(obj)) for obj in new + changed],
-                update_conflicts=True,
-                unique_fields=["id_number"],
-                update_fields=self.FIELDS,
-                batch_size=CHUNK,
-            )
+        if not dry_run:
+            members_upsert(new + changed, update_fields=self.FIELDS)
         changes_propose(self.ctx, proposals, dry_run=dry_run)
         return actions
 

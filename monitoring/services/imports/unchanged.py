@@ -27,10 +27,9 @@ from collections.abc import Sequence
 from operator import itemgetter
 from typing import Any
 
-from django.db import connection
-
-from monitoring.models import Household, Member, MemberStatus, Relation
+from monitoring.models import MemberStatus, Relation
 from monitoring.services.bulk import chunks
+from monitoring.services.imports.member_store import LOOKUP, members_as_sheet
 from monitoring.services.imports.rows import ImportContext, Row
 from monitoring.services.imports.spec import Column, KindSpec
 
@@ -47,9 +46,6 @@ _COMPARED = (
     "employment",
     "has_medical_insurance",
 )
-# 身份证号 per lookup: PostgreSQL walks the unique index for a few hundred, and for 2 000 may
-# prefer reading the whole member table (measured: 1 ms against 30–50 ms at 300 000 members)
-LOOKUP = 500
 _NEVER = object()  # a stored value no sheet cell shows (the row then takes the full path)
 ACTIVE_LABEL = str(MemberStatus.ACTIVE.label)
 
@@ -60,27 +56,6 @@ def _shown(column: Column) -> dict[Any, Any]:
     shown: dict[Any, Any] = {code: str(label) for code, label in column.choices.choices if code != ""}
     shown[""] = None if column.allow_empty else _NEVER
     return shown
-
-
-def _members_stored(id_numbers: Sequence[str]) -> list[tuple[Any, ...]]:
-    """The current members of these 身份证号: household id, village code, then ``_COMPARED``.
-    Plain SQL: the ORM's handling of a 500-value ``IN`` cost more than the statement (1.5 s of
-    Python for a 300 000-member file)."""
-    member, household = Member._meta.db_table, Household._meta.db_table
-    if connection.vendor == "postgresql":
-        where, params = "m.id_number = ANY(%s)", [list(id_numbers)]
-    else:
-        where, params = f"m.id_number IN ({', '.join(['%s'] * len(id_numbers))})", list(id_numbers)
-    # table names from the models; every value is a parameter
-    sql = (
-        "SELECT m.household_id, h.village_id, h.household_no, m.name, m.id_number, m.relation,"  # noqa: S608  # nosec B608
-        " m.health, m.disability_grade, m.labor, m.schooling, m.employment, m.has_medical_insurance"
-        f" FROM {member} m JOIN {household} h ON h.id = m.household_id"
-        f" WHERE m.status = %s AND {where}"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [MemberStatus.ACTIVE.value, *params])
-        return cursor.fetchall()
 
 
 class MembersUnchanged:
@@ -128,7 +103,7 @@ class MembersUnchanged:
         stored: dict[str, tuple[tuple[Any, ...], int, str, dict[str, Any]]] = {}
         wanted = sorted(ids)
         for part in chunks(wanted, LOOKUP):
-            for household_id, village, *values in _members_stored(part):
+            for household_id, village, *values in members_as_sheet(part):
                 expected = self._expected(tuple(values)) if self.ctx.in_scope(village) else None
                 if expected is not None:
                     values[-1] = bool(values[-1])  # SQLite answers 0 or 1
