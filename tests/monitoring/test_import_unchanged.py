@@ -74,7 +74,10 @@ def _registry() -> list[tuple[Any, ...]]:
     return [*members, *changes]
 
 
-def _both_ways(path: Path, user: Any, *, dry_run: bool = False) -> tuple[dict[str, Any], ...]:
+Verdict = tuple[dict[str, Any], list[tuple[Any, ...]]]
+
+
+def _both_ways(path: Path, user: Any, *, dry_run: bool = False) -> tuple[Verdict, Verdict]:
     """The file imported with the recognition and without it (every row parsed), each in a
     transaction rolled back after: (outcome, registry) of each."""
     found = []

@@ -32,6 +32,7 @@ def members_as_sheet(id_numbers: Sequence[str]) -> list[tuple[Any, ...]]:
     the ORM's handling of a 500-value ``IN`` cost more than the statement (1.5 s of Python for a
     300 000-member file)."""
     member, household = Member._meta.db_table, Household._meta.db_table
+    params: list[Any]
     if connection.vendor == "postgresql":
         where, params = "m.id_number = ANY(%s)", [list(id_numbers)]
     else:

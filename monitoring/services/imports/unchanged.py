@@ -120,14 +120,14 @@ class MembersUnchanged:
             status = None if self.status_at is None else raw[self.status_at]
             if status is not None and status != ACTIVE_LABEL:
                 continue
-            _expected, household_id, village, values = entry
+            _expected, household_id, village, member = entry
             # what parsing the row gives: the stored values, 成员状态 blank → 空
-            parsed = {**values, "status": "" if status is None else MemberStatus.ACTIVE.value}
-            households[values["household_no"]] = (household_id, village)
-            if values["relation"] == Relation.HEAD:
+            parsed = {**member, "status": "" if status is None else MemberStatus.ACTIVE.value}
+            households[member["household_no"]] = (household_id, village)
+            if member["relation"] == Relation.HEAD:
                 # its household's head in the database is this very member (one current head per
                 # household): when the file names them its head, ``MembersHandler.finish`` has
                 # nothing to compare for that household
-                heads_stored[values["household_no"]] = values["id_number"]
+                heads_stored[member["household_no"]] = member["id_number"]
             found[number] = Row(number, parsed, refs={"household_id": household_id, "village_code": village})
         return found
