@@ -79,3 +79,49 @@ def test_import_with_errors_then_a_good_file(
     screenshot(page, "import-summary.png")
     assert AnnualIncome.objects.count() == 2
     assert ImportJob.objects.filter(status="SUCCEEDED").count() == 1
+
+
+def test_a_re_imported_roster_shows_its_unchanged_rows(
+    page, live_server, world: World, tmp_path: Path, eager_celery: None
+) -> None:  # type: ignore[no-untyped-def]
+    """The county's roster as stored (the heads of its three households), one 健康状况 changed: the
+    check shows the changed row as 更新 and the others as 不变; the same file again is all 不变."""
+    from monitoring.models import Member
+
+    heads = list(Member.objects.filter(household__village__code__startswith="520101").order_by("id_number"))
+    rows = [
+        {
+            "户编号": m.household.household_no,
+            "姓名": m.name,
+            "身份证号": m.id_number,
+            "与户主关系": "户主",
+            "健康状况": "健康",
+            "劳动能力": "普通劳动力",
+            "是否参加医保": "是",
+        }
+        for m in heads
+    ]
+    rows[1]["健康状况"] = "长期慢性病"
+    roster = kind_sheet(tmp_path / "成员.xlsx", "members", rows, titles=[["家庭成员信息表"]])
+
+    login(page, live_server, "county")
+    for expected, actions in (
+        ("将更新 1 行，未变化 2 行", ["不变", "更新", "不变"]),
+        ("将更新 0 行，未变化 3 行", ["不变"] * 3),
+    ):
+        page.goto(f"{live_server.url}/monitoring/imports/")
+        page.get_by_label("数据类型").select_option(label="家庭成员")
+        page.get_by_label("Excel 文件（.xlsx）").set_input_files(str(roster))
+        page.get_by_role("button", name="上传并校验").click()
+        assert expected in page.get_by_test_id("import-preview-summary").inner_text()
+        cells = page.get_by_test_id("import-preview").locator("tbody tr td:nth-child(2)").all_inner_texts()
+        assert [c.strip() for c in cells] == actions
+        screenshot(page, "import-roster-preview.png")
+        page.get_by_role("button", name="确认导入").click()
+        page.get_by_test_id("import-summary").wait_for()
+    assert (
+        "家庭成员导入完成：共 3 行，新增 0 行，更新 0 行，未变化 3 行"
+        in page.get_by_test_id("import-summary").inner_text()
+    )
+    heads[1].refresh_from_db()
+    assert heads[1].health == "CHRONIC"
