@@ -46,7 +46,12 @@ def test_county_starts_a_campaign_and_a_visit_completes_it(browser, live_server,
         expect(page.get_by_role("heading", name="春季脱贫户回头看")).to_be_visible()
         expect(page.get_by_test_id("campaign-total")).to_contain_text("共 1 户，已完成 0 户")
         assert CampaignTask.objects.count() == 1
-        context.clear_cookies()
+        # each user on a context of its own: clearing one context's cookies raced the village
+        # cadre's service worker, whose responses could set a new CSRF cookie before the login POST
+        context.close()
+        context = browser.new_context(locale="zh-CN", viewport={"width": 1366, "height": 768})
+        page = context.new_page()
+        page.set_default_timeout(15000)
 
         login(page, live_server, "village")
         tasks = page.get_by_test_id("cadre-campaigns")
@@ -58,7 +63,10 @@ def test_county_starts_a_campaign_and_a_visit_completes_it(browser, live_server,
         expect(page.get_by_role("alert").filter(has_text="走访记录已保存")).to_be_visible()
         page.goto(f"{live_server.url}/monitoring/cadre/")
         expect(page.get_by_test_id("cadre-campaigns")).to_have_count(0)  # nothing left to do
-        context.clear_cookies()
+        context.close()
+        context = browser.new_context(locale="zh-CN", viewport={"width": 1366, "height": 768})
+        page = context.new_page()
+        page.set_default_timeout(15000)
 
         login(page, live_server, "county")
         page.goto(f"{live_server.url}/monitoring/campaigns/")
