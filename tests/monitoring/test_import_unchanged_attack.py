@@ -1,0 +1,218 @@
+"""Attacks on the recognition of unchanged member rows: files and registry states where the
+recognised path and the full path (every row parsed) must give the same verdict."""
+
+from __future__ import annotations
+
+import datetime as dt
+import zipfile
+from contextlib import nullcontext
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+from unittest import mock
+
+import pytest
+from django.db import DatabaseError, connection, transaction
+from openpyxl import load_workbook
+
+from fanpin.core.idcard import id_check_digit
+from monitoring.models import Household, Member
+from monitoring.services.bulk import CHUNK
+from monitoring.services.imports.kinds import MembersHandler
+from monitoring.services.imports.member_store import WRITTEN, members_upsert
+from monitoring.services.imports.pipeline import BATCH_SIZE, import_run
+from monitoring.services.imports.reader import open_rows
+from monitoring.services.imports.rows import MAX_ERRORS_KEPT
+from tests.conftest import World
+from tests.factories import make_id_number
+from tests.monitoring.test_import_unchanged import _both_ways, _outcome, _registry, _sheet, roster  # noqa: F401
+
+pytestmark = pytest.mark.django_db
+
+
+def _wrong_check_digit(number: str) -> str:
+    right = id_check_digit(number[:17])
+    return number[:17] + ("0" if right != "0" else "1")
+
+
+def test_a_member_stored_with_a_wrong_check_digit_is_refused_as_ever(
+    tmp_path: Path,
+    world: World,
+    roster: list[dict[str, Any]],  # noqa: F811
+) -> None:
+    """A 身份证号 stored by a writer that did not check it (the database checks its format only):
+    the full path refuses the cell (校验位错误); the recognised path must not count it unchanged."""
+    row = roster[0]
+    bad = _wrong_check_digit(row["身份证号"])
+    Member.objects.filter(id_number=row["身份证号"]).update(id_number=bad)
+    rows = [dict(r, 身份证号=bad) if r is row else r for r in roster[:8]]
+    recognised, parsed = _both_ways(_sheet(tmp_path / "again.xlsx", rows), world.users["county"])
+    assert parsed[0]["ok"] is False  # the full path: 身份证号校验位错误
+    assert recognised == parsed
+
+
+def test_a_member_stored_with_an_impossible_birth_date_is_refused_as_ever(
+    tmp_path: Path,
+    world: World,
+    roster: list[dict[str, Any]],  # noqa: F811
+) -> None:
+    row = roster[0]
+    first17 = row["身份证号"][:6] + "19990231" + row["身份证号"][14:17]  # 31 February
+    bad = first17 + id_check_digit(first17)
+    Member.objects.filter(id_number=row["身份证号"]).update(id_number=bad)
+    rows = [dict(r, 身份证号=bad) if r is row else r for r in roster[:8]]
+    recognised, parsed = _both_ways(_sheet(tmp_path / "again.xlsx", rows), world.users["county"])
+    assert parsed[0]["ok"] is False
+    assert recognised == parsed
+
+
+def test_the_errors_kept_are_the_full_paths_when_a_file_has_more_than_can_be_kept(
+    tmp_path: Path,
+    world: World,
+    roster: list[dict[str, Any]],  # noqa: F811
+) -> None:
+    """MAX_ERRORS_KEPT (5 000) keeps the errors found first.  The full path checks a batch's
+    references when 2 000 clean rows have gathered; recognised rows no longer count toward that
+    batch, so the batch checks of the rows after them run later — after the cell errors of the rows
+    after that — and another 5 000 of the file's errors are kept."""
+
+    household = Household.objects.get(household_no=f"H{roster[0]['户编号'][1:]}")
+    stored = [
+        Member(household=household, name=f"成员{i}", id_number=make_id_number(), relation="OTHER", health="HEALTHY",
+               labor="NORMAL", employment="IN_COUNTY", has_medical_insurance=True)
+        for i in range(BATCH_SIZE - 1 - 8)
+    ]  # fmt: skip
+    Member.objects.bulk_create(stored)
+    sheet_of = {"OTHER": "其他", "HEALTHY": "健康", "NORMAL": "普通劳动力", "IN_COUNTY": "县内务工"}
+    assert all(k in sheet_of for k in ("OTHER", "HEALTHY", "NORMAL", "IN_COUNTY"))
+    rows = list(roster[:8]) + [
+        {
+            "户编号": household.household_no, "姓名": m.name, "身份证号": m.id_number, "与户主关系": sheet_of[m.relation],
+            "健康状况": "健康", "残疾等级": None, "劳动能力": "普通劳动力", "在校情况": None, "务工情况": "县内务工",
+            "是否参加医保": "是",
+        }
+        for m in stored
+    ]  # fmt: skip
+    # the 2 000th row: clean, but its household does not exist (an error of the batch checks)
+    rows.append(dict(roster[0], 户编号="H不存在", 身份证号=make_id_number()))
+    # then more rows with a bad cell than errors are kept
+    rows += [dict(roster[0], 与户主关系="邻居", 身份证号=make_id_number()) for _ in range(MAX_ERRORS_KEPT)]
+    recognised, parsed = _both_ways(_sheet(tmp_path / "many.xlsx", rows), world.users["county"])
+    assert recognised[0]["error_count"] == parsed[0]["error_count"] == MAX_ERRORS_KEPT + 1
+    assert recognised[0]["errors"] == parsed[0]["errors"]
+
+
+def _with_error_cell_and_empty_text(path: Path, placeholder: str) -> Path:
+    """The sheet with an error cell (#N/A) right of the data, so openpyxl reads it, and each
+    ``placeholder`` cell made an empty text cell (``<is><t></t></is>``, which openpyxl reads as "")."""
+    wb = load_workbook(path)
+    ws = wb.active
+    cell = ws.cell(row=3, column=ws.max_column + 2)
+    cell.value, cell.data_type = "#N/A", "e"
+    wb.save(path)
+    out = path.with_name("crafted.xlsx")
+    with zipfile.ZipFile(path) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for item in src.infolist():
+            data = src.read(item.filename)
+            if item.filename.startswith("xl/worksheets/"):
+                assert placeholder.encode() in data
+                data = data.replace(f"<t>{placeholder}</t>".encode(), b"<t></t>")
+            dst.writestr(item, data)
+    return out
+
+
+def test_a_member_stored_with_an_empty_name_and_an_empty_text_cell_is_refused_as_ever(
+    tmp_path: Path,
+    world: World,
+    roster: list[dict[str, Any]],  # noqa: F811
+) -> None:
+    """openpyxl (a file with an error cell) reads an empty text cell as "", where calamine gives
+    None.  A member stored with 姓名 "" (the database allows it): the full path refuses the blank
+    cell (姓名不能为空); the recognised path compares "" with "" and counts the row unchanged."""
+    row = roster[0]
+    Member.objects.filter(id_number=row["身份证号"]).update(name="")
+    rows = [dict(r, 姓名="@@EMPTY@@") if r is row else r for r in roster[:8]]
+    path = _with_error_cell_and_empty_text(_sheet(tmp_path / "again.xlsx", rows), "@@EMPTY@@")
+    with open_rows(str(path)) as (read, _n):
+        assert "" in list(read)[2]  # openpyxl read it, the empty text as ""
+    recognised, parsed = _both_ways(path, world.users["county"])
+    assert parsed[0]["ok"] is False  # 姓名不能为空
+    assert recognised == parsed
+
+
+def _members_table() -> list[dict[str, Any]]:
+    return list(Member.objects.order_by("id_number").values())
+
+
+def test_the_postgresql_upsert_writes_what_bulk_create_wrote(world: World) -> None:
+    """members_upsert (INSERT … SELECT FROM unnest … ON CONFLICT) against Django's
+    bulk_create(update_conflicts=True): the same table after, new members 在册, a stored member's
+    other columns (status, departed_on, departure_change) untouched."""
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the unnest upsert is PostgreSQL's")
+    household = next(iter(world.households.values()))
+    gone = Member.objects.create(
+        household=household, name="故人", id_number=make_id_number(), relation="OTHER", health="HEALTHY",
+        labor="NORMAL", status="DECEASED", departed_on=dt.date(2026, 1, 2),
+    )  # fmt: skip
+    head = Member.objects.filter(household=household, relation="HEAD").get()
+    rows = [
+        SimpleNamespace(household_id=household.id, name="新人", id_number=make_id_number(), relation="OTHER",
+                        health="HEALTHY", disability_grade="", labor="NORMAL", schooling="", employment="",
+                        has_medical_insurance=False),
+        SimpleNamespace(household_id=household.id, name="改名", id_number=gone.id_number, relation="OTHER",
+                        health="SERIOUS", disability_grade="G1", labor="LOST", schooling="", employment="",
+                        has_medical_insurance=True),
+        SimpleNamespace(**{**{n: getattr(head, n) for n in WRITTEN}, "name": head.name + "乙"}),
+    ]  # fmt: skip
+    after = []
+    for upsert in (True, False):
+        with transaction.atomic():
+            if upsert:
+                members_upsert(rows, update_fields=MembersHandler.FIELDS)
+            else:
+                Member.objects.bulk_create(
+                    [Member(**{n: getattr(r, n) for n in WRITTEN}) for r in rows],
+                    update_conflicts=True, unique_fields=["id_number"], update_fields=MembersHandler.FIELDS,
+                    batch_size=CHUNK,
+                )  # fmt: skip
+            after.append([{k: v for k, v in m.items() if k != "id"} for m in _members_table()])
+            transaction.set_rollback(True)
+    assert after[0] == after[1]
+    new = next(m for m in after[0] if m["name"] == "新人")
+    assert (new["status"], new["departed_on"]) == ("ACTIVE", None)
+    kept = next(m for m in after[0] if m["id_number"] == gone.id_number)
+    assert (kept["status"], kept["departed_on"], kept["name"]) == ("DECEASED", dt.date(2026, 1, 2), "改名")
+    # a statement the database refuses is a DatabaseError (the import's write catches it, rolls back)
+    too_long = [SimpleNamespace(**{**vars(rows[0]), "id_number": make_id_number(), "name": "名" * 65})]
+    with pytest.raises(DatabaseError), transaction.atomic():
+        members_upsert(too_long, update_fields=MembersHandler.FIELDS)
+
+
+def test_a_member_edited_while_the_file_is_checked_is_written_back_as_ever(
+    tmp_path: Path,
+    world: World,
+    roster: list[dict[str, Any]],  # noqa: F811
+) -> None:
+    """Lower severity (a race, not a fixed registry state): a member edited on their household's
+    page between the import's check and its write (a county's file takes minutes in the worker).
+    The full path reads the member again when it writes and writes the file's values back
+    (updated 1); a row recognised during the check is never looked at again, so the edit stays and
+    the row is counted unchanged."""
+    edited = roster[0]["身份证号"]
+
+    def progress(percent: int, stage: str) -> None:
+        if stage == "writing" and percent == 90:  # after the check, before the write
+            Member.objects.filter(id_number=edited).update(health="SERIOUS")
+
+    path = _sheet(tmp_path / "again.xlsx", roster[:8])
+    found = []
+    for recognise in (True, False):
+        off = mock.patch.object(MembersHandler, "unchanged", lambda self, positions: None)
+        with transaction.atomic(), nullcontext() if recognise else off:
+            result = import_run(kind="members", source=str(path), user=world.users["county"], progress=progress)
+            found.append((_outcome(result)["counts"], _registry()))
+            transaction.set_rollback(True)
+    assert found[1][0] == (8, 0, 1, 7)  # the full path: the edit overwritten by the file
+    assert found[0] == found[1]
