@@ -14,6 +14,7 @@ import pytest
 from django.db import transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from openpyxl import load_workbook
 
 from monitoring.models import HouseholdChange, Member, MemberStatus
 from monitoring.services.imports import spec as spec_module
@@ -48,9 +49,17 @@ def _row(village: str, name: str, relation: str = "配偶", **over: Any) -> dict
     return row
 
 
-def _sheet(path: Path, rows: list[dict[str, Any]], *, status_column: bool = True) -> Path:
+def _sheet(path: Path, rows: list[dict[str, Any]], *, status_column: bool = True, openpyxl: bool = False) -> Path:
+    """The members sheet; ``openpyxl``: with an error cell (#N/A) right of the data, so the reader
+    takes openpyxl's path instead of calamine's."""
     headers = HEADERS if status_column else [h for h in HEADERS if h != "成员状态"]
-    return write_sheet(path, headers, [[r.get(h) for h in headers] for r in rows], titles=[["家庭成员信息表"]])
+    write_sheet(path, headers, [[r.get(h) for h in headers] for r in rows], titles=[["家庭成员信息表"]])
+    if openpyxl:
+        wb = load_workbook(path)
+        cell = wb.active.cell(row=1, column=len(headers) + 2)
+        cell.value, cell.data_type = "#N/A", "e"
+        wb.save(path)
+    return path
 
 
 def _outcome(result: ImportResult) -> dict[str, Any]:
@@ -187,7 +196,7 @@ ROW_CHANGES = [
     "duplicate",  # the row twice
     "drop",  # left out of the file
 ]
-STORE_CHANGES = ["none", "edited", "name_space_stored", "deceased", "moved"]
+STORE_CHANGES = ["none", "edited", "name_space_stored", "deceased", "moved", "bad_id"]
 
 
 def _changed(row: dict[str, Any], change: str) -> list[dict[str, Any]]:
@@ -221,8 +230,13 @@ def _changed(row: dict[str, Any], change: str) -> list[dict[str, Any]]:
     return [row]
 
 
-def _store_change(id_number: str, change: str) -> None:
+def _store_change(id_number: str, change: str) -> str:
+    """The change made to the stored member; returns their 身份证号 as stored after it."""
     member = Member.objects.get(id_number=id_number)
+    if change == "bad_id":  # stored by a writer that did not check it (the database checks the format)
+        bad = id_number[:17] + ("0" if id_number[17] != "0" else "1")
+        Member.objects.filter(pk=member.pk).update(id_number=bad)
+        return bad
     if change == "edited":
         member.labor = "LOST"
         member.save(update_fields=["labor"])
@@ -235,6 +249,7 @@ def _store_change(id_number: str, change: str) -> None:
     elif change == "moved" and member.relation != "HEAD":
         member.household = Member.objects.get(household__village_id=IN_COUNTY[2], relation="HEAD").household
         member.save(update_fields=["household"])
+    return id_number
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -243,6 +258,7 @@ def _store_change(id_number: str, change: str) -> None:
     user=st.sampled_from(["county", "township", "admin"]),
     status_column=st.booleans(),
     dry_run=st.booleans(),
+    openpyxl=st.booleans(),
 )
 def test_every_file_gets_the_full_paths_verdict(
     tmp_path: Path,
@@ -252,15 +268,16 @@ def test_every_file_gets_the_full_paths_verdict(
     user: str,
     status_column: bool,
     dry_run: bool,
+    openpyxl: bool,
 ) -> None:
     rows: list[dict[str, Any]] = []
     with transaction.atomic():
         for row in roster:
             # most rows as stored (most files are valid then), the rest changed
-            rows += _changed(row, data.draw(st.sampled_from(["same"] * 8 + ROW_CHANGES)))
-            _store_change(row["身份证号"], data.draw(st.sampled_from(["none"] * 8 + STORE_CHANGES)))
+            stored_id = _store_change(row["身份证号"], data.draw(st.sampled_from(["none"] * 8 + STORE_CHANGES)))
+            rows += _changed(dict(row, 身份证号=stored_id), data.draw(st.sampled_from(["same"] * 8 + ROW_CHANGES)))
         rows = data.draw(st.permutations(rows))
-        path = _sheet(tmp_path / "changed.xlsx", rows, status_column=status_column)
+        path = _sheet(tmp_path / "changed.xlsx", rows, status_column=status_column, openpyxl=openpyxl)
         recognised, parsed = _both_ways(path, world.users[user], dry_run=dry_run)
         transaction.set_rollback(True)
     assert recognised == parsed

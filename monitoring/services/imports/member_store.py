@@ -26,27 +26,42 @@ def members_by_id_number(id_numbers: Iterable[str], *fields: str) -> Iterator[di
         yield from Member.objects.filter(id_number__in=part).order_by().values(*fields)
 
 
-def members_as_sheet(id_numbers: Sequence[str]) -> list[tuple[Any, ...]]:
-    """The current members of these 身份证号, each as (household id, village code, 户编号, 姓名,
-    身份证号, 与户主关系, 健康状况, 残疾等级, 劳动能力, 在校情况, 务工情况, 是否参加医保).  Plain SQL:
-    the ORM's handling of a 500-value ``IN`` cost more than the statement (1.5 s of Python for a
-    300 000-member file)."""
+# what a member import's sheet shows of a stored member, in this order (成员状态 apart): the
+# field name the import parses each column to → where it is stored
+SHEET_FIELDS = {
+    "household_no": "h.household_no",
+    "name": "m.name",
+    "id_number": "m.id_number",
+    "relation": "m.relation",
+    "health": "m.health",
+    "disability_grade": "m.disability_grade",
+    "labor": "m.labor",
+    "schooling": "m.schooling",
+    "employment": "m.employment",
+    "has_medical_insurance": "m.has_medical_insurance",
+}
+
+
+def members_as_sheet(id_numbers: Iterable[str]) -> Iterator[tuple[Any, ...]]:
+    """The current members of these 身份证号, each as (household id, village code, then the
+    ``SHEET_FIELDS`` in order), one query per ``LOOKUP`` numbers.  Plain SQL: the ORM's handling of a
+    500-value ``IN`` cost more than the statement (1.5 s of Python for a 300 000-member file)."""
     member, household = Member._meta.db_table, Household._meta.db_table
-    params: list[Any]
-    if connection.vendor == "postgresql":
-        where, params = "m.id_number = ANY(%s)", [list(id_numbers)]
-    else:
-        where, params = f"m.id_number IN ({', '.join(['%s'] * len(id_numbers))})", list(id_numbers)
-    # table names from the models; every value is a parameter
-    sql = (
-        "SELECT m.household_id, h.village_id, h.household_no, m.name, m.id_number, m.relation,"  # noqa: S608  # nosec B608
-        " m.health, m.disability_grade, m.labor, m.schooling, m.employment, m.has_medical_insurance"
-        f" FROM {member} m JOIN {household} h ON h.id = m.household_id"
-        f" WHERE m.status = %s AND {where}"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [MemberStatus.ACTIVE.value, *params])
-        return cursor.fetchall()
+    columns = ", ".join(SHEET_FIELDS.values())
+    for part in chunks(sorted(set(id_numbers)), LOOKUP):
+        params: list[Any]
+        if connection.vendor == "postgresql":
+            where, params = "m.id_number = ANY(%s)", [list(part)]
+        else:
+            where, params = f"m.id_number IN ({', '.join(['%s'] * len(part))})", list(part)
+        # table and column names from the models and SHEET_FIELDS; every value is a parameter
+        sql = (
+            f"SELECT m.household_id, h.village_id, {columns} FROM {member} m"  # noqa: S608  # nosec B608
+            f" JOIN {household} h ON h.id = m.household_id WHERE m.status = %s AND {where}"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [MemberStatus.ACTIVE.value, *params])
+            yield from cursor.fetchall()
 
 
 # the columns an import writes (a new member is 在册: ``status`` has its database default)

@@ -165,7 +165,11 @@ def _objects_before_kept() -> Iterator[None]:
     passes while it runs (``gc.freeze``), and handed back after: a file's hundreds of thousands of
     rows allocate enough to start a full pass every few thousand rows, and each pass walked every
     object of the process (measured: 1.8 s of a 300 000-member re-import's 9.7 s).  Garbage
-    already there is collected first, so nothing is kept that would have been freed."""
+    already there is collected first, so nothing is kept that would have been freed.  A process
+    that froze objects itself (e.g. before forking workers) is left as it is."""
+    if gc.get_freeze_count():
+        yield
+        return
     gc.collect()
     gc.freeze()
     try:
@@ -219,6 +223,10 @@ class _Validation:
         self.progress = progress
         self.total = 1  # rows expected, for the progress figure
         self.batch: list[Row] = []
+        # rows recognised as their stored record since the last flush: they count towards the
+        # batch, so the batch checks run at the very rows they would without the recognition
+        # (and the errors kept, at most MAX_ERRORS_KEPT, are the same)
+        self.known_in_batch = 0
         self.partial: list[Row] = []  # rows with a bad cell: only their references are checked
 
     def run(self, source: str | IO[bytes], estimated_rows: int | None) -> None:
@@ -257,6 +265,9 @@ class _Validation:
             self.ctx.unchanged += 1
             if len(self.ctx.unchanged_preview) < PREVIEW_ROWS:
                 self.ctx.unchanged_preview.append(row)
+            self.known_in_batch += 1
+            if len(self.batch) + self.known_in_batch >= BATCH_SIZE:
+                self._flush()
 
     def _row(self, number: int, cells: list[tuple[Column, Any]]) -> None:
         if all(is_blank(v) for _c, v in cells):
@@ -272,7 +283,7 @@ class _Validation:
             self.partial.append(row)
         elif self._first_of_its_key(row):
             self.batch.append(row)
-            if len(self.batch) >= BATCH_SIZE:
+            if len(self.batch) + self.known_in_batch >= BATCH_SIZE:
                 self._flush()
 
     def _parse(self, number: int, cells: list[tuple[Column, Any]]) -> dict[str, Any] | None:
@@ -303,6 +314,7 @@ class _Validation:
         return False
 
     def _flush(self) -> None:
+        self.known_in_batch = 0
         self.handler.check_batch(self.batch)
         self.handler.check_references(self.partial)
         self.partial.clear()

@@ -3,19 +3,24 @@
 A county re-imports its whole roster of members every so often, and most rows are what the
 registry already holds.  Parsing and checking every cell of such a row, reading its member twice
 (in the batch checks and again in the write) and comparing, only to find nothing to write, cost a
-300 000-member file ≈ 25 s.  Here a batch of raw rows is compared with the stored members it names,
-in one query: a row whose every cell is exactly what a sheet of that member shows (the 户编号, the
-姓名 and the 身份证号 as stored, each enumeration's label, 是/否, and 成员状态 blank or 正常) is the
-member as stored, and the import counts it unchanged without parsing it.
+300 000-member file ≈ 25 s.  Here a batch of raw rows is compared with the stored members it names
+(one query per 500 身份证号): a row whose every cell is exactly what a sheet of that member shows
+(the 户编号, the 姓名 and the 身份证号 as stored, each enumeration's label, 是/否, and 成员状态 blank
+or 正常) is the member as stored, and the import counts it unchanged without parsing it.
 
 Why this gives the same verdict as the full path, row for row: each such cell parses to the stored
-value (text that is already trimmed and within its length; a label to its code; a blank allowed
+value (text that is not empty, already trimmed and within its length; a valid 身份证号 — checked
+again here, as the database checks only its format; a label to its code; a blank allowed
 enumeration to 空), so the row would pass its cell rules; its member is current (not 死亡/注销) and
 in a household the user may import into; so the batch checks find nothing, no change is proposed
-(same household, 正常) and the upsert compares equal.  The stored 身份证号 is not checked again:
-every writer checked it (format, birth date, check digit) when it stored it, and the database checks
-its format.  The checks across rows still see the row: the pipeline gives it to the kind's
-``check_row`` (one 户主 per household) and to the duplicate-key check like any other.
+(same household, 正常) and the upsert compares equal.  The checks across rows still see the row:
+the pipeline gives it to the kind's ``check_row`` (one 户主 per household) and to the duplicate-key
+check like any other, and counts it towards the batch, so the batch checks run at the same rows.
+
+**A rule added to the member cells' parsers or to ``MembersHandler.check_batch`` must be added to
+``MembersUnchanged._expected`` too** (tests/monitoring/test_import_unchanged*.py compare the two
+paths).  The one difference, by design: a member edited by someone else between this check and the
+import's write keeps that edit (the full path would write the file's value back).
 
 Anything else — a cell typed as a number, an extra space, another household, a member stored with
 values a sheet cannot show — is simply not recognised and takes the full path.
@@ -27,25 +32,16 @@ from collections.abc import Sequence
 from operator import itemgetter
 from typing import Any
 
+from fanpin.core.idcard import id_number_is_valid
 from monitoring.models import MemberStatus, Relation
-from monitoring.services.bulk import chunks
-from monitoring.services.imports.member_store import LOOKUP, members_as_sheet
+from monitoring.services.imports.member_store import SHEET_FIELDS, members_as_sheet
 from monitoring.services.imports.rows import ImportContext, Row
 from monitoring.services.imports.spec import Column, KindSpec
 
-# the member import's columns every row must show as stored (成员状态 is optional, handled apart)
-_COMPARED = (
-    "household_no",
-    "name",
-    "id_number",
-    "relation",
-    "health",
-    "disability_grade",
-    "labor",
-    "schooling",
-    "employment",
-    "has_medical_insurance",
-)
+_COMPARED = tuple(SHEET_FIELDS)  # the columns every row must show as stored (成员状态 apart)
+_ENUMS = ("relation", "health", "disability_grade", "labor", "schooling", "employment")
+# ``ctx.cache`` key: 户编号 → the stored head of a household whose head row was recognised
+HEADS_STORED = "heads_stored"
 _NEVER = object()  # a stored value no sheet cell shows (the row then takes the full path)
 ACTIVE_LABEL = str(MemberStatus.ACTIVE.label)
 
@@ -70,15 +66,18 @@ class MembersUnchanged:
         self.status_at = positions.get(spec.column("status").header)
         self.width = max([*at, self.status_at or 0]) + 1
         self.cells = itemgetter(*at)
-        self.shown = [_shown(c) for c in self.columns[3:9]]  # 与户主关系 … 务工情况
+        self.shown = [_shown(spec.column(f)) for f in _ENUMS]
         self.no_max, self.name_max = (c.max_length or 10**9 for c in self.columns[:2])
 
     def _expected(self, stored: tuple[Any, ...]) -> tuple[Any, ...] | None:
         """The cells (in ``_COMPARED`` order) of a sheet row showing this member; None when no
         sheet row can show it exactly."""
         no, name, id_number, relation, health, grade, labor, schooling, employment, insured = stored
-        # text a cell showing it exactly parses back to: trimmed, within its column's length
-        if no != no.strip() or len(no) > self.no_max or name != name.strip() or len(name) > self.name_max:
+        # text a cell showing it exactly parses back to: not empty (openpyxl reads an empty text
+        # cell as ""), trimmed, within its column's length; a 身份证号 its parser accepts
+        if not no or no != no.strip() or len(no) > self.no_max:
+            return None
+        if not name or name != name.strip() or len(name) > self.name_max or not id_number_is_valid(id_number):
             return None
         shown = self.shown
         return (
@@ -95,22 +94,21 @@ class MembersUnchanged:
         )
 
     def rows(self, numbered: Sequence[tuple[int, tuple[Any, ...]]]) -> dict[int, Row]:
-        """Row number → the row as the full path would have parsed it, for each recognised row
-        (one query); the households of those rows join the file's household cache."""
+        """Row number → the row as the full path would have parsed it, for each recognised row;
+        the households of those rows join the file's household cache."""
         ids = {raw[self.id_at] for _n, raw in numbered if len(raw) > self.id_at and type(raw[self.id_at]) is str}
         if not ids:
             return {}
         stored: dict[str, tuple[tuple[Any, ...], int, str, dict[str, Any]]] = {}
-        wanted = sorted(ids)
-        for part in chunks(wanted, LOOKUP):
-            for household_id, village, *values in members_as_sheet(part):
-                expected = self._expected(tuple(values)) if self.ctx.in_scope(village) else None
-                if expected is not None:
-                    values[-1] = bool(values[-1])  # SQLite answers 0 or 1
-                    stored[values[2]] = (expected, household_id, village, dict(zip(_COMPARED, values, strict=True)))
+        for household_id, village, *values in members_as_sheet(ids):
+            expected = self._expected(tuple(values)) if self.ctx.in_scope(village) else None
+            if expected is not None:
+                member = dict(zip(_COMPARED, values, strict=True))
+                member["has_medical_insurance"] = bool(member["has_medical_insurance"])  # SQLite: 0 or 1
+                stored[member["id_number"]] = (expected, household_id, village, member)
         found: dict[int, Row] = {}
         households = self.ctx.cache.setdefault("households", {})
-        heads_stored = self.ctx.cache.setdefault("heads_stored", {})
+        heads_stored = self.ctx.cache.setdefault(HEADS_STORED, {})
         for number, raw in numbered:
             if len(raw) < self.width:
                 raw = raw + (None,) * (self.width - len(raw))

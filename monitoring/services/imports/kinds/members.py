@@ -24,7 +24,7 @@ from monitoring.services.imports.changes import (
 from monitoring.services.imports.kinds.base import KindHandler
 from monitoring.services.imports.member_store import members_by_id_number, members_upsert
 from monitoring.services.imports.rows import Row
-from monitoring.services.imports.unchanged import MembersUnchanged
+from monitoring.services.imports.unchanged import HEADS_STORED, MembersUnchanged
 
 # --- members -------------------------------------------------------------------------------
 
@@ -61,6 +61,8 @@ class MembersHandler(KindHandler):
         return True
 
     def check_batch(self, rows: list[Row]) -> None:
+        # a rule added here must be added to ``unchanged.MembersUnchanged`` too: rows it recognises
+        # as their stored member skip this
         self.households(r.values["household_no"] for r in rows)
         ids = [r.values["id_number"] for r in rows]
         elsewhere: dict[str, str] = {}
@@ -94,7 +96,7 @@ class MembersHandler(KindHandler):
         heads: dict[str, tuple[int, str]] = self.ctx.cache.get("heads", {})
         households = self.ctx.cache.get("households", {})
         # 户编号 → the stored head, for households whose head row was recognised as unchanged
-        stored: dict[str, str] = self.ctx.cache.get("heads_stored", {})
+        stored: dict[str, str] = self.ctx.cache.get(HEADS_STORED, {})
         by_id = {
             households[no][0]: (no, number, id_number)
             for no, (number, id_number) in heads.items()
