@@ -50,13 +50,38 @@ def browser() -> Iterator[object]:
         browser.close()
 
 
-@pytest.fixture
-def page(browser: object, live_server: object) -> Iterator[object]:
+def _desk_page(browser: object) -> object:
     context = browser.new_context(locale="zh-CN", viewport={"width": 1366, "height": 768})  # type: ignore[attr-defined]
     page = context.new_page()
     page.set_default_timeout(15000)
-    yield page
-    context.close()
+    return page
+
+
+@pytest.fixture
+def page(browser: object, live_server: object) -> Iterator[object]:
+    first = _desk_page(browser)
+    yield first
+    switched = [c for c in browser.contexts if getattr(c, "switched_user", False)]  # type: ignore[attr-defined]
+    for context in [first.context, *switched]:  # type: ignore[attr-defined]  # closing twice is harmless
+        context.close()
+
+
+def switch_user(page: object, live_server: object, username: str, password: str = "pw-test-2020") -> object:
+    """Sign in as ``username`` (whatever page the role lands on) on a browser context of its own,
+    the previous user's closed; returns the new page (the ``page`` fixture closes it).  Clearing one
+    context's cookies instead raced the village cadre's service worker, whose responses could set a
+    new CSRF cookie between the login page and its POST (CI, session 12)."""
+    browser = page.context.browser  # type: ignore[attr-defined]
+    page.context.close()  # type: ignore[attr-defined]
+    page = _desk_page(browser)
+    page.context.switched_user = True  # type: ignore[attr-defined]  # closed by the ``page`` fixture
+    page.goto(f"{live_server.url}/accounts/login/")  # type: ignore[attr-defined]
+    page.get_by_label("用户名").fill(username)  # type: ignore[attr-defined]
+    page.get_by_label("密码").fill(password)  # type: ignore[attr-defined]
+    page.get_by_role("button", name="登录").click()  # type: ignore[attr-defined]
+    page.wait_for_load_state()  # type: ignore[attr-defined]
+    assert "/accounts/login/" not in page.url  # type: ignore[attr-defined]
+    return page
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from monitoring.models import Campaign, CampaignTask, Household
-from tests.browser.conftest import login, screenshot
+from tests.browser.conftest import login, screenshot, switch_user
 from tests.conftest import World
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -46,14 +46,7 @@ def test_county_starts_a_campaign_and_a_visit_completes_it(browser, live_server,
         expect(page.get_by_role("heading", name="春季脱贫户回头看")).to_be_visible()
         expect(page.get_by_test_id("campaign-total")).to_contain_text("共 1 户，已完成 0 户")
         assert CampaignTask.objects.count() == 1
-        # each user on a context of its own: clearing one context's cookies raced the village
-        # cadre's service worker, whose responses could set a new CSRF cookie before the login POST
-        context.close()
-        context = browser.new_context(locale="zh-CN", viewport={"width": 1366, "height": 768})
-        page = context.new_page()
-        page.set_default_timeout(15000)
-
-        login(page, live_server, "village")
+        page = switch_user(page, live_server, "village")
         tasks = page.get_by_test_id("cadre-campaigns")
         expect(tasks).to_contain_text("春季脱贫户回头看")
         expect(tasks).to_contain_text(hh.household_no)
@@ -63,12 +56,7 @@ def test_county_starts_a_campaign_and_a_visit_completes_it(browser, live_server,
         expect(page.get_by_role("alert").filter(has_text="走访记录已保存")).to_be_visible()
         page.goto(f"{live_server.url}/monitoring/cadre/")
         expect(page.get_by_test_id("cadre-campaigns")).to_have_count(0)  # nothing left to do
-        context.close()
-        context = browser.new_context(locale="zh-CN", viewport={"width": 1366, "height": 768})
-        page = context.new_page()
-        page.set_default_timeout(15000)
-
-        login(page, live_server, "county")
+        page = switch_user(page, live_server, "county")
         page.goto(f"{live_server.url}/monitoring/campaigns/")
         page.get_by_role("link", name="春季脱贫户回头看").click()
         expect(page.get_by_test_id("campaign-total")).to_contain_text("已完成 1 户")
@@ -88,7 +76,7 @@ def test_county_starts_a_campaign_and_a_visit_completes_it(browser, live_server,
         expect(page.get_by_test_id("campaign-close")).to_have_count(0)
         assert Campaign.objects.get().state == "CLOSED"
     finally:
-        context.close()
+        page.context.close()
 
 
 def test_an_administrator_chooses_the_county_and_its_villages_come_in(browser, live_server, world: World) -> None:  # type: ignore[no-untyped-def]

@@ -16,29 +16,12 @@ from fanpin.core.models import AuditEntry
 from monitoring.models import Member, MonitoringTarget, TargetStatus
 from tests.assistance.helpers import eligible_target
 from tests.assistance.test_elimination_workflow import eligible_now
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import screenshot, switch_user
 from tests.conftest import World
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 VILLAGE = "520101001001"
-
-
-def _as(page, live_server, username: str):  # type: ignore[no-untyped-def]
-    """Sign in as ``username`` (whatever page the role lands on) on a browser context of its own,
-    the previous user's closed: clearing one context's cookies raced the village cadre's service
-    worker, whose responses could set a new CSRF cookie between the login page and its POST."""
-    browser = page.context.browser
-    page.context.close()
-    page = browser.new_context(locale="zh-CN", viewport={"width": 1366, "height": 768}).new_page()
-    page.set_default_timeout(15000)
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.get_by_label("用户名").fill(username)
-    page.get_by_label("密码").fill("pw-test-2020")
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_load_state()
-    assert "/accounts/login/" not in page.url
-    return page
 
 
 def test_elimination_from_proposal_to_announcement(page, live_server, world: World) -> None:  # type: ignore[no-untyped-def]
@@ -56,7 +39,7 @@ def test_elimination_from_proposal_to_announcement(page, live_server, world: Wor
     today = timezone.localdate()
 
     # village: 入户核实 and the proposal
-    page = _as(page, live_server, "village")
+    page = switch_user(page, live_server, "village")
     page.goto(f"{live_server.url}/assistance/elimination/")
     page.get_by_test_id(f"candidate-{household.household_no}").get_by_role("link", name="入户核实并提议").click()
     form = page.get_by_test_id("propose-form")
@@ -86,7 +69,7 @@ def test_elimination_from_proposal_to_announcement(page, live_server, world: Wor
     screenshot(page, "elimination-publicity.png")
 
     # township: refused while the 公示 runs
-    page = _as(page, live_server, "township")
+    page = switch_user(page, live_server, "township")
     page.goto(f"{live_server.url}/assistance/elimination/{proposal.pk}/")
     assert "及以后审核" in page.get_by_test_id("review-note").inner_text()
     page.get_by_role("button", name="乡镇审核通过").click()
@@ -107,7 +90,7 @@ def test_elimination_from_proposal_to_announcement(page, live_server, world: Wor
     assert page.get_by_test_id("proposal-state").inner_text() == "乡镇已审核"
 
     # county: 审定 (every criterion checked again), the target becomes 风险消除
-    page = _as(page, live_server, "county")
+    page = switch_user(page, live_server, "county")
     page.goto(f"{live_server.url}/assistance/elimination/{proposal.pk}/")
     page.get_by_role("button", name="县级确认风险消除").click()
     assert page.get_by_test_id("proposal-state").inner_text() == "县级已确认"

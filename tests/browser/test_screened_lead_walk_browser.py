@@ -12,29 +12,12 @@ from django.utils import timezone
 
 from fanpin.core.models import AuditEntry
 from monitoring.models import Lead, LeadSource, LeadState, MonitoringTarget
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import screenshot, switch_user
 from tests.conftest import World
 from tests.factories import income
 from tests.monitoring.screening_helpers import VILLAGE, household, screen, setup_lines
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
-
-
-def _as(page, live_server, username: str):  # type: ignore[no-untyped-def]
-    """Sign in as ``username`` (whatever page the role lands on) on a browser context of its own,
-    the previous user's closed: clearing one context's cookies raced the village cadre's service
-    worker, whose responses could set a new CSRF cookie between the login page and its POST."""
-    browser = page.context.browser
-    page.context.close()
-    page = browser.new_context(locale="zh-CN", viewport={"width": 1366, "height": 768}).new_page()
-    page.set_default_timeout(15000)
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.get_by_label("用户名").fill(username)
-    page.get_by_label("密码").fill("pw-test-2020")
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_load_state()
-    assert "/accounts/login/" not in page.url
-    return page
 
 
 def test_screened_lead_to_target_and_plan(page, live_server, world: World) -> None:  # type: ignore[no-untyped-def]
@@ -54,7 +37,7 @@ def test_screened_lead_to_target_and_plan(page, live_server, world: World) -> No
     raised = timezone.localdate() - dt.timedelta(days=10)
 
     # village: 核实 with the home check, consent, 民主评议 and a 公示 of five days
-    page = _as(page, live_server, "village")
+    page = switch_user(page, live_server, "village")
     page.goto(f"{live_server.url}/monitoring/leads/")
     page.get_by_role("link", name=hh.household_no).click()
     assert "系统" in page.locator("table").last.inner_text()  # the history names the system as actor
@@ -77,14 +60,14 @@ def test_screened_lead_to_target_and_plan(page, live_server, world: World) -> No
     screenshot(page, "publicity-list.png")
 
     # township: 审核 (the 公示 has ended)
-    page = _as(page, live_server, "township")
+    page = switch_user(page, live_server, "township")
     page.goto(f"{live_server.url}/monitoring/leads/{lead.pk}/")
     page.get_by_test_id("form-review").get_by_label("审核意见").fill("同意上报")
     page.get_by_role("button", name="乡镇审核").click()
     assert page.get_by_test_id("lead-state").inner_text() == "乡镇已审核"
 
     # county: 确定 (after ticking 我已核对), lands on the target, then its 帮扶计划
-    page = _as(page, live_server, "county")
+    page = switch_user(page, live_server, "county")
     page.goto(f"{live_server.url}/monitoring/leads/{lead.pk}/")
     form = page.get_by_test_id("form-confirm")
     form.get_by_label("因务工就业不稳").check()  # screening suggested none: the county names the risk

@@ -281,3 +281,15 @@ def test_every_file_gets_the_full_paths_verdict(
         recognised, parsed = _both_ways(path, world.users[user], dry_run=dry_run)
         transaction.set_rollback(True)
     assert recognised == parsed
+
+
+def test_the_recognition_and_the_write_know_every_column_of_the_members_sheet() -> None:
+    """A column added to the members sheet (or a field to what the kind writes) must reach the
+    recognition and the PostgreSQL write too: else a recognised row would drop the file's value of
+    it, or the write would set it to its default."""
+    from monitoring.services.imports.member_store import SHEET_FIELDS, WRITTEN, members_upsert
+
+    assert {*SHEET_FIELDS, "status"} == {c.field for c in SPECS["members"].columns}
+    assert set(WRITTEN) == {*MembersHandler.FIELDS, "id_number"}
+    with pytest.raises(ValueError, match="members_upsert writes"):
+        members_upsert([], update_fields=[*MembersHandler.FIELDS, "status"])

@@ -72,9 +72,9 @@ def test_the_errors_kept_are_the_full_paths_when_a_file_has_more_than_can_be_kep
     roster: list[dict[str, Any]],  # noqa: F811
 ) -> None:
     """MAX_ERRORS_KEPT (5 000) keeps the errors found first.  The full path checks a batch's
-    references when 2 000 clean rows have gathered; recognised rows no longer count toward that
-    batch, so the batch checks of the rows after them run later — after the cell errors of the rows
-    after that — and another 5 000 of the file's errors are kept."""
+    references when 2 000 clean rows have gathered; recognised rows must count toward that batch
+    (they did not at first), or the batch checks of the rows after them would run later — after the
+    cell errors of the rows after that — and another 5 000 of the file's errors would be kept."""
 
     household = Household.objects.get(household_no=f"H{roster[0]['户编号'][1:]}")
     stored = [

@@ -83,6 +83,8 @@ _TYPES = ("bigint", "text", "text", "text", "text", "text", "text", "text", "tex
 def members_upsert(rows: Sequence[Any], *, update_fields: Sequence[str]) -> None:
     """Write these members (objects with the ``WRITTEN`` attributes): a new 身份证号 is inserted,
     a stored one gets ``update_fields`` — as ``bulk_create(update_conflicts=True)`` does."""
+    if not set(update_fields) <= set(WRITTEN):  # a field not written would be set to its default
+        raise ValueError(f"members_upsert writes {WRITTEN}, not {update_fields}")
     if not rows:
         return
     if connection.vendor != "postgresql":

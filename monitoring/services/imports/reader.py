@@ -165,7 +165,7 @@ def _calamine_reads(source: str | IO[bytes]) -> bool:
             source.seek(position)
 
 
-_ERROR_CELL = re.compile(rb"""\st\s*=\s*["']e["']""")  # <c r="B2" t="e"><v>#N/A</v></c>
+_ERROR_CELL = re.compile(rb"""\st\s*=\s*(?:"e"|'e')""")  # <c r="B2" t="e"><v>#N/A</v></c>
 
 
 def _has_error_cell(archive: zipfile.ZipFile, member: zipfile.ZipInfo) -> bool:

@@ -17,8 +17,9 @@ in a household the user may import into; so the batch checks find nothing, no ch
 the pipeline gives it to the kind's ``check_row`` (one 户主 per household) and to the duplicate-key
 check like any other, and counts it towards the batch, so the batch checks run at the same rows.
 
-**A rule added to the member cells' parsers or to ``MembersHandler.check_batch`` must be added to
-``MembersUnchanged._expected`` too** (tests/monitoring/test_import_unchanged*.py compare the two
+**A rule added to the member cells' parsers or to ``MembersHandler.check_batch`` or ``write_batch``
+must be added to ``MembersUnchanged._expected`` too, and a column added to the sheet to
+``member_store.SHEET_FIELDS``** (tests/monitoring/test_import_unchanged*.py compare the two
 paths).  The one difference, by design: a member edited by someone else between this check and the
 import's write keeps that edit (the full path would write the file's value back).
 
