@@ -22,7 +22,7 @@ from monitoring.services.imports.kinds import MembersHandler
 from monitoring.services.imports.pipeline import ImportResult, import_run
 from monitoring.services.imports.spec import SPECS
 from tests.conftest import World
-from tests.factories import make_id_number
+from tests.monitoring.test_imports import member_row
 from tests.monitoring.xlsx import write_sheet
 
 pytestmark = pytest.mark.django_db
@@ -33,20 +33,7 @@ HEADERS = SPECS["members"].headers  # 成员状态 last
 
 
 def _row(village: str, name: str, relation: str = "配偶", **over: Any) -> dict[str, Any]:
-    row = {
-        "户编号": f"H{village}",
-        "姓名": name,
-        "身份证号": make_id_number(),
-        "与户主关系": relation,
-        "健康状况": "健康",
-        "残疾等级": None,
-        "劳动能力": "普通劳动力",
-        "在校情况": None,
-        "务工情况": "县内务工",
-        "是否参加医保": "是",
-    }
-    row.update(over)
-    return row
+    return member_row(户编号=f"H{village}", 姓名=name, 与户主关系=relation, **over)
 
 
 def _sheet(path: Path, rows: list[dict[str, Any]], *, status_column: bool = True, openpyxl: bool = False) -> Path:

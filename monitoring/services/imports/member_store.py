@@ -64,27 +64,27 @@ def members_as_sheet(id_numbers: Iterable[str]) -> Iterator[tuple[Any, ...]]:
             yield from cursor.fetchall()
 
 
-# the columns an import writes (a new member is 在册: ``status`` has its database default)
-WRITTEN = (
-    "household_id",
-    "name",
-    "id_number",
-    "relation",
-    "health",
-    "disability_grade",
-    "labor",
-    "schooling",
-    "employment",
-    "has_medical_insurance",
-)
-_TYPES = ("bigint", "text", "text", "text", "text", "text", "text", "text", "text", "boolean")
+# the columns an import writes, with their type for ``unnest`` (a new member is 在册: ``status`` has
+# its database default); ``MembersHandler.FIELDS`` is these but the key
+WRITTEN = {
+    "household_id": "bigint",
+    "name": "text",
+    "id_number": "text",
+    "relation": "text",
+    "health": "text",
+    "disability_grade": "text",
+    "labor": "text",
+    "schooling": "text",
+    "employment": "text",
+    "has_medical_insurance": "boolean",
+}
 
 
 def members_upsert(rows: Sequence[Any], *, update_fields: Sequence[str]) -> None:
     """Write these members (objects with the ``WRITTEN`` attributes): a new 身份证号 is inserted,
     a stored one gets ``update_fields`` — as ``bulk_create(update_conflicts=True)`` does."""
     if not set(update_fields) <= set(WRITTEN):  # a field not written would be set to its default
-        raise ValueError(f"members_upsert writes {WRITTEN}, not {update_fields}")
+        raise ValueError(f"members_upsert writes {list(WRITTEN)}, not {update_fields}")
     if not rows:
         return
     if connection.vendor != "postgresql":
@@ -98,7 +98,7 @@ def members_upsert(rows: Sequence[Any], *, update_fields: Sequence[str]) -> None
         return
     table = Member._meta.db_table
     columns = ", ".join(WRITTEN)
-    arrays = ", ".join(f"%s::{kind}[]" for kind in _TYPES)
+    arrays = ", ".join(f"%s::{kind}[]" for kind in WRITTEN.values())
     updates = ", ".join(f"{name} = EXCLUDED.{name}" for name in update_fields)
     # table and column names from the model; every value is a parameter
     sql = (

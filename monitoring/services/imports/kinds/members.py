@@ -22,7 +22,7 @@ from monitoring.services.imports.changes import (
     removals_accepted,
 )
 from monitoring.services.imports.kinds.base import KindHandler
-from monitoring.services.imports.member_store import members_by_id_number, members_upsert
+from monitoring.services.imports.member_store import WRITTEN, members_by_id_number, members_upsert
 from monitoring.services.imports.rows import Row
 from monitoring.services.imports.unchanged import HEADS_STORED, MembersUnchanged
 
@@ -31,17 +31,7 @@ from monitoring.services.imports.unchanged import HEADS_STORED, MembersUnchanged
 
 class MembersHandler(KindHandler):
     kind = "members"
-    FIELDS: ClassVar[list[str]] = [
-        "household_id",
-        "name",
-        "relation",
-        "health",
-        "disability_grade",
-        "labor",
-        "schooling",
-        "employment",
-        "has_medical_insurance",
-    ]
+    FIELDS: ClassVar[list[str]] = [name for name in WRITTEN if name != "id_number"]  # compared and written
 
     def check_row(self, row: Row) -> bool:
         # each 身份证号's household in the file: a head moving out (pending) keeps their place
