@@ -237,20 +237,16 @@ class _Validation:
             columns = [(c, layout.positions[c.header]) for c in self.spec.columns if c.header in layout.positions]
             unchanged = self.handler.unchanged(layout.positions)
             numbered = enumerate(rows, start=layout.header_row + 1)
-            if unchanged is None:
-                for number, raw in numbered:
-                    self._row(number, [(c, raw[i] if i < len(raw) else None) for c, i in columns])
-            else:
-                # a batch of raw rows at a time: those that are their stored record are not parsed
-                while chunk := list(islice(numbered, BATCH_SIZE)):
-                    known = unchanged.rows(chunk)
-                    for number, raw in chunk:
-                        if number in known:
-                            self._known(known[number])
-                        else:
-                            self._row(number, [(c, raw[i] if i < len(raw) else None) for c, i in columns])
-                    if known and self.progress:
-                        self.progress(min(89, self.result.rows * 90 // self.total), "validating")
+            # a batch of raw rows at a time: those that are their stored record are not parsed
+            while chunk := list(islice(numbered, BATCH_SIZE)):
+                known = unchanged.rows(chunk) if unchanged is not None else {}
+                for number, raw in chunk:
+                    if number in known:
+                        self._known(known[number])
+                    else:
+                        self._row(number, [(c, raw[i] if i < len(raw) else None) for c, i in columns])
+                if known and self.progress:
+                    self.progress(min(89, self.result.rows * 90 // self.total), "validating")
             if self.batch or self.partial:
                 self._flush()
             self.handler.finish()
