@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from fanpin.core.models import AuditEntry
 from monitoring.models import FollowUp, Member, MemberStatus, Relation
@@ -29,7 +30,7 @@ def test_the_county_answers_a_disagreeing_appraisal(page, live_server, world: Wo
     login(page, live_server, "county")
     page.get_by_test_id("todo-followups_review").click()
     rows = page.get_by_test_id("followup-row")
-    assert rows.count() == 1
+    expect(rows).to_have_count(1)
     rows.first.get_by_role("link", name="详情").click()
     form = page.get_by_test_id("followup-county-review-form")
     form.get_by_role("button", name="维持认定").click()

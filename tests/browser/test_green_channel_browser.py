@@ -7,9 +7,11 @@ follow-up list show 已超期; the village records the steps and the follow-up i
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from monitoring.models import FollowUp, FollowUpState, MonitoringTarget
 from monitoring.selectors.followups import follow_up_rows
@@ -60,11 +62,14 @@ def test_direct_target_owes_steps_they_become_overdue_and_the_village_completes_
     screenshot(page, "green-channel-target-overdue.png")
     page.goto(f"{live_server.url}/")
     page.get_by_test_id("todo-followups_overdue").click()
+    page.wait_for_url(re.compile(r"/monitoring/followups/\?state=OVERDUE$"))
     rows = page.get_by_test_id("followup-row")
-    assert rows.count() == 1 and "已超期" in rows.first.inner_text() and hh.household_no in rows.first.inner_text()
+    expect(rows).to_have_count(1)  # waits for the list (a bare count() can run before it is there)
+    assert "已超期" in rows.first.inner_text() and hh.household_no in rows.first.inner_text()
     page.get_by_label("状态").select_option("DONE")
     page.get_by_role("button", name="筛选").click()
-    assert page.get_by_test_id("followup-row").count() == 0
+    page.wait_for_url(re.compile(r"[?&]state=DONE(&|$)"))
+    expect(page.get_by_test_id("followup-row")).to_have_count(0)
     logout(page)
 
     # village: its home lists the follow-up; it records 入户核实, 民主评议, 公示

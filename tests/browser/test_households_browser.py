@@ -16,7 +16,7 @@ def test_county_finds_household_and_sees_masked_ids(page, live_server, world: Wo
     page.get_by_role("link", name="农户信息").first.click()
     table = page.get_by_test_id("household-table")
     rows = table.locator("tbody tr")
-    assert rows.count() == len(world.visible("520101"))
+    expect(rows).to_have_count(len(world.visible("520101")))
     assert "H530101001001" not in table.inner_text()  # another province
 
     page.get_by_label("搜索").fill("户主001002")
