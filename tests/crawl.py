@@ -40,9 +40,21 @@ class _Links(HTMLParser):
         self._select: str | None = None
         self._select_value: str | None = None
         self.forms: list[tuple[str, list[tuple[str, str]]]] = []
+        self.blocked: list[str] = []  # markup the CSP (no inline styles or scripts) keeps from working
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         a = {k: v or "" for k, v in attrs}
+        inline = [k for k in a if k == "style" or k.startswith("on")]
+        if tag == "style" or (
+            tag == "script"
+            and not a.get("src")
+            and a.get("type", "").lower() in ("", "module", "text/javascript", "application/javascript")
+        ):
+            inline.append(f"<{tag}> without src")
+        if a.get("href", "").lower().startswith("javascript:"):
+            inline.append("href=javascript:")
+        if inline:
+            self.blocked.append(f"<{tag}> {', '.join(inline)}")
         for key in ("href", "hx-get"):
             if a.get(key):
                 self.links.append(a[key])
@@ -137,6 +149,8 @@ def crawl(
         elif "text/html" in response.get("Content-Type", "") and not getattr(response, "streaming", False):
             parser = _Links()
             parser.feed(response.content.decode("utf-8", "replace"))
+            if parser.blocked:  # the CSP (fanpin/settings.py) blocks these in the browser
+                result.broken.append(f"{url}: blocked by the CSP: {'; '.join(sorted(set(parser.blocked)))}"[:300])
             found.extend(parser.links)
             for action, values in parser.forms:
                 target = action or url.split("?")[0]

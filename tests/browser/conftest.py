@@ -46,8 +46,47 @@ def browser() -> Iterator[object]:
                 "--disable-sync",
             ],
         )
+        _watch_every_context(browser)
         yield browser
         browser.close()
+
+
+# What Chromium logs when the Content-Security-Policy (fanpin/settings.py) blocks something: an inline
+# style attribute or script, a script or style from elsewhere.  Every browser test fails on it.
+CSP_REFUSED = "Content Security Policy"
+
+
+def _watch_every_context(browser: Any) -> None:
+    """Every context the tests open (fixtures and tests alike) keeps what the CSP refused."""
+    original = browser.new_context
+    browser.csp_refused = []
+
+    def new_context(**kwargs: Any) -> Any:
+        context = original(**kwargs)
+        context.on(
+            "console",
+            lambda message: (
+                browser.csp_refused.append(f"{message.location.get('url', '')}: {message.text}"[:400])
+                if message.type == "error" and CSP_REFUSED in message.text
+                else None
+            ),
+        )
+        return context
+
+    browser.new_context = new_context
+
+
+@pytest.fixture(autouse=True)
+def _nothing_refused_by_the_csp(request: pytest.FixtureRequest) -> Iterator[None]:
+    """A browser test fails when a page it opened had something blocked by the CSP (the import's
+    progress bar once stayed empty that way: an inline ``style`` width)."""
+    if "browser" not in request.fixturenames:
+        yield
+        return
+    browser = request.getfixturevalue("browser")
+    browser.csp_refused.clear()
+    yield
+    assert not browser.csp_refused, "the CSP blocked:\n" + "\n".join(browser.csp_refused[:20])
 
 
 def _desk_page(browser: object) -> object:

@@ -75,7 +75,11 @@ def test_import_with_errors_then_a_good_file(
     summary = page.get_by_test_id("import-summary")
     summary.wait_for()
     assert "年度收入导入完成：共 2 行，新增 2 行" in summary.inner_text()
-    assert page.get_by_test_id("import-progress").get_attribute("aria-valuenow") == "100"
+    progress = page.get_by_test_id("import-progress")
+    assert progress.get_attribute("aria-valuenow") == "100"
+    # the bar fills its track (an inline style width, blocked by the CSP, once left it empty)
+    track, bar = progress.bounding_box(), progress.locator(".progress-bar").bounding_box()
+    assert track and bar and bar["width"] == pytest.approx(track["width"], abs=1)
     screenshot(page, "import-summary.png")
     assert AnnualIncome.objects.count() == 2
     assert ImportJob.objects.filter(status="SUCCEEDED").count() == 1
