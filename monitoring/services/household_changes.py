@@ -102,6 +102,43 @@ def _slot_of(change: HouseholdChange) -> tuple[str, int]:
     return ("type", change.household_id)
 
 
+def _pending_by_slot(proposals: Sequence[ChangeProposal], *, lock: bool) -> dict[tuple[str, int], HouseholdChange]:
+    """The pending changes that hold the slots of ``proposals`` (two queries)."""
+    member_ids = [p.member_id for p in proposals if p.member_id is not None]
+    household_ids = [p.household_id for p in proposals if p.kind == ChangeKind.TYPE]
+    pending = HouseholdChange.objects.pending()
+    if lock:
+        pending = pending.select_for_update()
+    existing: dict[tuple[str, int], HouseholdChange] = {}
+    for change in pending.filter(member_id__in=member_ids):
+        existing[_slot_of(change)] = change
+    for change in pending.filter(kind=ChangeKind.TYPE, household_id__in=household_ids):
+        existing[_slot_of(change)] = change
+    return existing
+
+
+def _proposes_the_same(old: HouseholdChange, p: ChangeProposal) -> bool:
+    """``p`` is what the pending change ``old`` already proposes (sending it again changes nothing)."""
+    return (old.kind, old.target_household_id, _sans_name(old.before), old.after) == (
+        p.kind,
+        p.target_household_id,
+        _sans_name(p.before),
+        p.after,
+    )
+
+
+def household_changes_already_pending(*, proposals: Sequence[ChangeProposal]) -> int:
+    """How many of ``proposals`` a pending change already proposes as they do: what
+    ``household_changes_propose`` would count ``unchanged`` (an import's dry run reports them as not
+    submitted again).  Reads only; a fixed number of queries per chunk."""
+    again = 0
+    for start in range(0, len(proposals), CHUNK):
+        part = proposals[start : start + CHUNK]
+        existing = _pending_by_slot(part, lock=False)
+        again += sum(1 for p in part if (old := existing.get(p.slot)) is not None and _proposes_the_same(old, p))
+    return again
+
+
 @transaction.atomic
 def household_changes_propose(
     *,
@@ -128,26 +165,14 @@ def _propose_chunk(
     import_job_id: int | None,
     outcome: ProposeOutcome,
 ) -> None:
-    member_ids = [p.member_id for p in proposals if p.member_id is not None]
-    household_ids = [p.household_id for p in proposals if p.kind == ChangeKind.TYPE]
-    pending = HouseholdChange.objects.pending().select_for_update()
-    existing: dict[tuple[str, int], HouseholdChange] = {}
-    for change in pending.filter(member_id__in=member_ids):
-        existing[_slot_of(change)] = change
-    for change in pending.filter(kind=ChangeKind.TYPE, household_id__in=household_ids):
-        existing[_slot_of(change)] = change
+    existing = _pending_by_slot(proposals, lock=True)
     new: list[HouseholdChange] = []
     revised: list[HouseholdChange] = []
     for p in proposals:
         old = existing.get(p.slot)
         if old is not None:
             outcome.ids.append(old.pk)
-            if (old.kind, old.target_household_id, _sans_name(old.before), old.after) == (
-                p.kind,
-                p.target_household_id,
-                _sans_name(p.before),
-                p.after,
-            ):
+            if _proposes_the_same(old, p):
                 outcome.unchanged += 1
                 continue
             old.kind, old.target_household_id, old.before, old.after = (

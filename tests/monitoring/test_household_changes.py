@@ -19,7 +19,15 @@ from django.utils import timezone
 from fanpin.core.idcard import id_check_digit
 from fanpin.core.models import AuditEntry
 from fanpin.core.roles import Role
-from monitoring.models import ChangeKind, ChangeState, HouseholdChange, Member, MemberStatus, Relation
+from monitoring.models import (
+    ChangeKind,
+    ChangeState,
+    HouseholdChange,
+    ImportJob,
+    Member,
+    MemberStatus,
+    Relation,
+)
 from monitoring.services.imports.pipeline import ImportResult, import_run
 from tests.conftest import World
 from tests.factories import ExpenditureFactory, HouseholdFactory, MemberFactory, make_id_number, region, user
@@ -76,14 +84,46 @@ def test_import_move_is_pending_and_moves_nobody_until_accepted(tmp_path: Path, 
     assert (change.kind, change.state, change.member_id) == (ChangeKind.MOVE, ChangeState.PENDING, son.pk)
     assert (change.household.household_no, change.target_household.household_no) == (H1, H2)  # type: ignore[union-attr]
     assert len(audit(change, "propose")) == 1
-    # the same file again: the same pending change, nothing new
-    again = run(tmp_path, world, "members", rows)
-    assert (again.updated, again.unchanged, again.extra["changes_pending"]) == (0, 1, 1)
+    # the same file again (checked, then imported): the same pending change, nothing new, and the
+    # result says so instead of "submitted" once more
+    for dry_run, verb in ((True, "将提交"), (False, "已提交")):
+        again = run(tmp_path, world, "members", rows, dry_run=dry_run)
+        assert (again.updated, again.unchanged) == (0, 1)
+        assert ("changes_pending" not in again.extra, again.extra["changes_again"]) == (True, 1)
+        assert f"{verb}县级审核" not in again.summary()
+        assert "1 条变更与正在县级审核的变更相同，未重复提交" in again.summary()
     assert HouseholdChange.objects.count() == 1 and len(audit(change, "propose")) == 1
+    # the import page links to the pending changes all the same
+    job = ImportJob.objects.create(
+        kind="members",
+        file_name="members.xlsx",
+        created_by=world.users["county"],
+        region_code=str(world.users["county"].region_id),
+        status="SUCCEEDED",
+        progress=100,
+        message=again.summary(),
+        extra=again.extra,
+    )
+    page = world.client_for("county").get(reverse("monitoring:import_detail", args=[job.pk])).content.decode()
+    assert 'data-testid="import-changes-link"' in page
     # the page shows before and after side by side
     page = world.client_for("county").get(LIST).content.decode()
     assert f'id="change-{change.pk}"' in page
     assert '<td data-testid="before">H520101001001</td><td data-testid="after">H520101001002</td>' in page
+    # a different destination replaces the pending proposal: submitted (again), not "the same"
+    third = HouseholdFactory(village_id="520101001001")
+    MemberFactory(household=third, relation=Relation.HEAD)
+    H3 = third.household_no
+    moved = run(tmp_path, world, "members", [member_row(son, 户编号=H3, 与户主关系="之子", 姓名="张三丰")])
+    assert (moved.extra["changes_pending"], "changes_again" in moved.extra) == (1, False)
+    assert "1 条已提交县级审核" in moved.summary()
+    change.refresh_from_db()
+    assert (HouseholdChange.objects.count(), change.target_household.household_no) == (1, H3)  # type: ignore[union-attr]
+    assert len(audit(change, "propose")) == 2
+    back = run(tmp_path, world, "members", rows)  # and the first file once more: H2 again
+    assert (back.extra["changes_pending"], "changes_again" in back.extra) == (1, False)
+    change.refresh_from_db()
+    assert (change.target_household.household_no, len(audit(change, "propose"))) == (H2, 3)  # type: ignore[union-attr]
 
     county = world.client_for("county")
     assert decide(county, change, "accept") == 302

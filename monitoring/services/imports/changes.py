@@ -4,7 +4,8 @@ A row that would move an existing member to another household, change an existin
 户类型, or mark a member dead or removed (成员状态 死亡 / 注销) writes nothing of that: the rest of
 the row is written as before, and the change becomes a pending ``HouseholdChange`` that the county
 accepts or rejects (``monitoring.services.household_changes``).  The import's result counts them
-(``extra["changes_pending"]``).
+(``extra["changes_pending"]``), and apart from them the rows whose change was already pending as they
+propose it (``extra["changes_again"]``: an import sent again submits nothing new).
 """
 
 from __future__ import annotations
@@ -20,10 +21,15 @@ from django.utils import timezone
 
 from monitoring.models import ChangeKind, ChangeState, HouseholdChange, Member, MemberStatus
 from monitoring.services.bulk import chunks
-from monitoring.services.household_changes import ChangeProposal, household_changes_propose
+from monitoring.services.household_changes import (
+    ChangeProposal,
+    household_changes_already_pending,
+    household_changes_propose,
+)
 from monitoring.services.imports.rows import ImportContext, Row
 
 PENDING_KEY = "changes_pending"
+AGAIN_KEY = "changes_again"
 
 
 def member_change_proposal(row: Row, old: dict[str, Any], *, populated: set[int]) -> ChangeProposal | None:
@@ -115,9 +121,15 @@ def removals_accepted(*, id_numbers: list[str], prefix: str) -> dict[str, Remova
 
 
 def changes_propose(ctx: ImportContext, proposals: list[ChangeProposal], *, dry_run: bool) -> None:
-    """Record the batch's proposals (a dry run only counts them) and count them in the result."""
+    """Record the batch's proposals (a dry run only counts them) and count them in the result: those
+    submitted (new, or in place of a different pending proposal) and those already pending as proposed."""
     if not proposals:
         return
-    if not dry_run:
-        household_changes_propose(proposals=proposals, actor=ctx.user, import_job_id=ctx.job_id)
-    ctx.extra[PENDING_KEY] = ctx.extra.get(PENDING_KEY, 0) + len(proposals)
+    if dry_run:
+        again = household_changes_already_pending(proposals=proposals)
+    else:
+        again = household_changes_propose(proposals=proposals, actor=ctx.user, import_job_id=ctx.job_id).unchanged
+    if len(proposals) > again:
+        ctx.extra[PENDING_KEY] = ctx.extra.get(PENDING_KEY, 0) + len(proposals) - again
+    if again:
+        ctx.extra[AGAIN_KEY] = ctx.extra.get(AGAIN_KEY, 0) + again

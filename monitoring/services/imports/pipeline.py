@@ -89,6 +89,9 @@ class ImportResult:
             verb = "将提交" if self.dry_run else "已提交"
             pending = self.extra["changes_pending"]
             extra += f"；分户、成员迁移、户类型变更、死亡或注销 {pending} 条{verb}县级审核（审核同意前不生效）"
+        if not for_department and self.extra.get("changes_again"):
+            again = self.extra["changes_again"]
+            extra += f"；{again} 条变更与正在县级审核的变更相同，未重复提交"
         if self.dry_run:
             counts = counts.replace("新增", "将新增").replace("更新", "将更新")
             return f"{label}校验通过（试运行，未写入）：{counts}{extra}。"
