@@ -190,6 +190,63 @@ def test_the_postgresql_upsert_writes_what_bulk_create_wrote(world: World) -> No
         members_upsert(too_long, update_fields=MembersHandler.FIELDS)
 
 
+def test_the_postgresql_lookups_give_what_the_orm_gave(world: World) -> None:
+    """members_by_id_number and removals_accepted read PostgreSQL with plain statements (the numbers
+    as one array): the same values, types included, as the ORM's queries they replaced."""
+    from django.db.models import CharField
+    from django.db.models.fields.json import KT
+    from django.db.models.functions import Cast
+    from django.utils import timezone
+
+    from monitoring.models import ChangeKind, ChangeState, HouseholdChange
+    from monitoring.services.imports.changes import removals_accepted
+    from monitoring.services.imports.member_store import members_by_id_number
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the plain statements are PostgreSQL's")
+    household = next(iter(world.households.values()))
+    gone = Member.objects.create(
+        household=household, name="故人", id_number=make_id_number(), relation="OTHER", health="HEALTHY",
+        labor="NORMAL", status="DECEASED", departed_on=dt.date(2026, 1, 2), has_medical_insurance=True,
+    )  # fmt: skip
+    numbers = [*Member.objects.values_list("id_number", flat=True), make_id_number(), "52_%\\"]
+    fields = ("id", "id_number", *MembersHandler.FIELDS, "status", "departed_on", "departure_change_id",
+              "household__household_no", "household__village_id")  # fmt: skip
+    for asked in (fields, ("id_number", "household__village_id", "status", "departed_on")):
+        by_orm = list(Member.objects.filter(id_number__in=numbers).order_by("id_number").values(*asked))
+        plain = sorted(members_by_id_number(numbers, *asked), key=lambda m: m["id_number"])
+        assert plain == by_orm and any(m["id_number"] == gone.id_number for m in plain)
+        assert [list(m) for m in plain] == [list(m) for m in by_orm]  # the same keys in the same order
+    # accepted removals: in the region, the latest first-to-last wins; another region's not
+    removed = make_id_number()
+    for region, decided in (
+        ("520101001001", "2026-03-01"),
+        ("520101001001", "2026-05-01"),
+        ("530101001001", "2026-06-01"),
+    ):
+        HouseholdChange.objects.create(
+            kind=ChangeKind.REMOVAL, state=ChangeState.ACCEPTED, household=household, region_code=region, source="IMPORT",
+            before={"id_number": removed, "name": "某"}, after={"status": "DECEASED"},
+            decided_at=dt.datetime.fromisoformat(f"{decided}T23:30:00+00:00"),
+        )  # fmt: skip
+    HouseholdChange.objects.create(
+        kind=ChangeKind.REMOVAL, state=ChangeState.ACCEPTED, household=household, region_code="520101001001", source="IMPORT",
+        before={"id_number": gone.id_number}, after={}, decided_at=timezone.now(),
+    )  # fmt: skip
+    found = removals_accepted(id_numbers=[removed, gone.id_number, numbers[-1]], prefix="520101")
+    by_orm = {
+        str(n): (pk, str(status or ""), timezone.localdate(at))
+        for pk, n, status, at in HouseholdChange.objects.filter(region_code__startswith="520101")
+        .annotate(n=Cast(KT("before__id_number"), output_field=CharField()))
+        .order_by("decided_at", "id")
+        .values_list("id", "n", "after__status", "decided_at")
+    }
+    assert {n: (r.change_id, r.status, r.decided_on) for n, r in found.items()} == by_orm
+    assert found[removed].decided_on == dt.date(2026, 5, 2)  # Beijing's day of the latest in the region
+    assert found[gone.id_number].status == ""
+    assert removals_accepted(id_numbers=[removed], prefix="52_") == {}  # a LIKE wildcard is a character
+
+
 def test_a_member_edited_between_the_check_and_the_write_keeps_the_edit(
     tmp_path: Path,
     world: World,
