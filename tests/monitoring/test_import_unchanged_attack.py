@@ -234,14 +234,14 @@ def test_the_postgresql_lookups_give_what_the_orm_gave(world: World) -> None:
         before={"id_number": gone.id_number}, after={}, decided_at=timezone.now(),
     )  # fmt: skip
     found = removals_accepted(id_numbers=[removed, gone.id_number, numbers[-1]], prefix="520101")
-    by_orm = {
+    removals_by_orm = {
         str(n): (pk, str(status or ""), timezone.localdate(at))
         for pk, n, status, at in HouseholdChange.objects.filter(region_code__startswith="520101")
         .annotate(n=Cast(KT("before__id_number"), output_field=CharField()))
         .order_by("decided_at", "id")
         .values_list("id", "n", "after__status", "decided_at")
     }
-    assert {n: (r.change_id, r.status, r.decided_on) for n, r in found.items()} == by_orm
+    assert {n: (r.change_id, r.status, r.decided_on) for n, r in found.items()} == removals_by_orm
     assert found[removed].decided_on == dt.date(2026, 5, 2)  # Beijing's day of the latest in the region
     assert found[gone.id_number].status == ""
     assert removals_accepted(id_numbers=[removed], prefix="52_") == {}  # a LIKE wildcard is a character

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from django.db import connection
+from django.db.models import Field
 
 from monitoring.models import Household, Member, MemberStatus
 from monitoring.services.bulk import CHUNK, chunks
@@ -22,6 +23,14 @@ LOOKUP = 500  # 身份证号 per lookup
 
 # the household's columns a lookup may ask for, by the names ``values()`` gives them
 _HOUSEHOLD_COLUMNS = {"household__household_no": "h.household_no", "household__village_id": "h.village_id"}
+
+
+def _column(name: str) -> str:
+    """The member table's column of a field (or of a foreign key's ``_id``)."""
+    field = Member._meta.get_field(name)
+    if not isinstance(field, Field):  # a reverse relation has no column
+        raise ValueError(f"the member table has no column {name}")
+    return str(field.column)
 
 
 def members_by_id_number(id_numbers: Iterable[str], *fields: str) -> Iterator[dict[str, Any]]:
@@ -34,7 +43,7 @@ def members_by_id_number(id_numbers: Iterable[str], *fields: str) -> Iterator[di
         for part in chunks(numbers, LOOKUP):
             yield from Member.objects.filter(id_number__in=part).order_by().values(*fields)
         return
-    columns = ", ".join(_HOUSEHOLD_COLUMNS.get(name) or f"m.{Member._meta.get_field(name).column}" for name in fields)
+    columns = ", ".join(_HOUSEHOLD_COLUMNS.get(name) or f"m.{_column(name)}" for name in fields)
     join = (
         f" JOIN {Household._meta.db_table} h ON h.id = m.household_id"
         if any(name in _HOUSEHOLD_COLUMNS for name in fields)
