@@ -5,10 +5,12 @@ read and written under, and the move that takes a household's leads along
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from django.db.models import F, OuterRef, Subquery
 
+from fanpin.core.audit import state_changes_follow
+from fanpin.core.models import AuditEntry
 from fanpin.core.regions import county_code_of
 from monitoring.models import Household, Lead, Region
 
@@ -44,14 +46,40 @@ def counties_lock_read(
     return rows
 
 
-def leads_village_follow(*, household_ids: Sequence[int]) -> int:
+def leads_village_follow(*, household_ids: Sequence[int], actor: Any | None, import_job_id: int | None = None) -> int:
     """The leads of these households that name another village than their household take the
-    household's (an import moved it): one UPDATE, in the caller's transaction.  A lead is seen by
-    the regions of its village (``LeadQuerySet.region_path``), so a moved household's leads go with
-    it, as its targets and visits do.  Returns how many leads moved."""
-    village = Subquery(Household.objects.filter(pk=OuterRef("household_id")).values("village_id")[:1])
-    return (
+    household's (an import moved it): one read, one UPDATE and their audit rows (``move``: from
+    and to which village, by which import), in the caller's transaction, under its county locks.  A
+    lead is seen by the regions of its village (``LeadQuerySet.region_path``), so a moved
+    household's leads go with it, as its targets and visits do.  Returns how many leads moved."""
+    moving = list(
         Lead.objects.filter(household_id__in=household_ids)
         .exclude(village_id=F("household__village_id"))
-        .update(village_id=village)
+        .values_list("id", "village_id", "household__village_id", "state")
     )
+    if not moving:
+        return 0
+    Lead.objects.filter(pk__in=[pk for pk, *_ in moving]).update(
+        village_id=Subquery(Household.objects.filter(pk=OuterRef("household_id")).values("village_id")[:1])
+    )
+    actor_id = actor.pk if actor is not None and getattr(actor, "pk", None) else None
+    AuditEntry.objects.bulk_create(
+        [
+            AuditEntry(
+                actor_id=actor_id,
+                object_type="lead",
+                object_id=str(pk),
+                region_code=new,
+                action="move",
+                from_state=state,
+                to_state=state,
+                reason=f"农户迁移：村级区划 {old} → {new}",
+                data={"from_village": old, "to_village": new, "import_job": import_job_id},
+            )
+            for pk, old, new, state in moving
+        ],
+        batch_size=1000,
+    )
+    # these audit rows bypass ``audit_record``: the old and new villages' dashboards expire
+    state_changes_follow(object_type="lead", region_codes=sorted({v for _, old, new, _ in moving for v in (old, new)}))
+    return len(moving)

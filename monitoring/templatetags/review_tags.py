@@ -141,6 +141,7 @@ ACTION_LABELS = {
     "merge": "合并新来源",
     "appeal": "农户申诉",
     "accept": "受理",
+    "move": "随农户迁移",
 }
 
 

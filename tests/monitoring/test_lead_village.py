@@ -14,7 +14,10 @@ from typing import Any
 import pytest
 from django.db import connection, connections, transaction
 from django.db.models import F
+from django.test import Client
+from django.urls import reverse
 
+from fanpin.core.models import AuditEntry
 from fanpin.core.roles import Role
 from monitoring.models import Household, Lead, LeadSource
 from monitoring.services.imports.pipeline import import_run
@@ -81,6 +84,18 @@ def test_a_household_moved_by_an_import_takes_its_leads_along(tmp_path: Path, wo
     assert Lead.objects.get(pk=staying.pk).village_id == "520101002001"
     assert not Lead.objects.for_user(here).filter(pk__in=[lead.pk, old.pk]).exists()
     assert Lead.objects.for_user(there).filter(pk__in=[lead.pk, old.pk]).count() == 2
+    # each moved lead's trail says so: who, from which village to which, by which import
+    moves = AuditEntry.objects.filter(object_type="lead", action="move").order_by("object_id")
+    assert [(m.object_id, m.actor, m.from_state, m.to_state, m.region_code, m.data) for m in moves] == [
+        (str(lead.pk), world.users["province"], lead.state, lead.state, "520102001001",
+         {"from_village": "520101001001", "to_village": "520102001001", "import_job": None}),
+        (str(old.pk), world.users["province"], "REJECTED", "REJECTED", "520102001001",
+         {"from_village": "520101001001", "to_village": "520102001001", "import_job": None}),
+    ]  # fmt: skip
+    client = Client()
+    client.force_login(there)
+    page = client.get(reverse("monitoring:lead_detail", args=[lead.pk])).content.decode()
+    assert "随农户迁移" in page and "农户迁移：村级区划 520101001001 → 520102001001" in page
     # an import that changes nothing else leaves the leads as they are
     result = import_run(
         kind="households",
@@ -88,6 +103,7 @@ def test_a_household_moved_by_an_import_takes_its_leads_along(tmp_path: Path, wo
         user=world.users["province"],
     )
     assert result.ok and _mismatched() == []
+    assert moves.count() == 2
 
 
 @pytest.mark.django_db(transaction=True)

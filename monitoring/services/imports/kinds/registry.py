@@ -202,6 +202,10 @@ class HouseholdsHandler(KindHandler):
                 batch_size=CHUNK,
             )
             if moving:
-                leads_village_follow(household_ids=[existing[o.household_no]["id"] for o in moving])
+                leads_village_follow(
+                    household_ids=[existing[o.household_no]["id"] for o in moving],
+                    actor=self.ctx.user,
+                    import_job_id=self.ctx.job_id,
+                )
         changes_propose(self.ctx, proposals, dry_run=dry_run)
         return actions
