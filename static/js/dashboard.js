@@ -18,7 +18,7 @@
     var o = {
       animation: false,
       textStyle: { fontFamily: FONT, fontSize: 13 },
-      tooltip: { trigger: "axis" },
+      tooltip: { trigger: "axis", formatter: window.fanpinChartTooltip },
       grid: { left: 8, right: 48, top: 36, bottom: 8, containLabel: true }
     };
     for (var k in extra) { if (Object.prototype.hasOwnProperty.call(extra, k)) { o[k] = extra[k]; } }
@@ -53,7 +53,7 @@
     regions: function (t) { return bars(t, [4, 5, 7]); },
     categories: function (t) {
       return base({
-        tooltip: { trigger: "item" },
+        tooltip: { trigger: "item", formatter: window.fanpinChartTooltip },
         legend: { top: 0 },
         series: [{ name: "监测中", type: "pie", radius: ["35%", "65%"], top: 24,
           label: { formatter: "{b}\n{c} 户 ({d}%)" },

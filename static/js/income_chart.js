@@ -8,7 +8,7 @@
   var chart = echarts.init(node);
   chart.setOption({
     animation: false,
-    tooltip: { trigger: "axis" },
+    tooltip: { trigger: "axis", formatter: window.fanpinChartTooltip },
     legend: { data: ["人均可支配收入", "监测标准"] },
     grid: { left: 60, right: 20, top: 40, bottom: 30 },
     xAxis: { type: "category", data: d.years.map(String) },

@@ -49,6 +49,17 @@ def test_province_drills_down_and_downloads(page, live_server, world: World) -> 
     expect(page.locator("#chart-overdue_procedures canvas")).to_have_count(1)
     expect(page.locator(".dashboard-chart:not([data-ready='1'])")).to_have_count(0)
     expect(page.get_by_test_id("kpi-monitored")).to_have_text("6")
+    # a bar's tooltip: the region, each series with its coloured dot and its value (built without
+    # the inline styles the CSP refuses; the conftest fails the test on any refusal)
+    page.locator("#chart-regions canvas").hover()
+    tooltip = page.locator("#chart-regions .chart-tooltip")
+    expect(tooltip).to_be_visible()
+    expect(tooltip.locator(".chart-tooltip-head")).to_contain_text("区划52")  # a city of the province
+    expect(tooltip.locator(".chart-tooltip-row")).to_have_count(3)
+    dot = tooltip.locator(".chart-tooltip-dot").first.evaluate("el => getComputedStyle(el).backgroundColor")
+    assert dot not in ("rgb(108, 117, 125)", "rgba(0, 0, 0, 0)")  # the series' colour, not the default grey
+    value = tooltip.locator(".chart-tooltip-value").first
+    assert value.evaluate("el => getComputedStyle(el).fontWeight") == "600"
     screenshot(page, "dashboard-province.png")
 
     # drill down: the city by its table row, then the county by its table row

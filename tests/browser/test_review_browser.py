@@ -7,6 +7,7 @@ import datetime as dt
 
 import pytest
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from fanpin.core.terms import term
 from monitoring.models import Lead, LeadState, MonitoringTarget
@@ -48,6 +49,9 @@ def test_village_township_county_confirm_flow(page, live_server, world: World) -
     form.get_by_label("公示结束日期").fill(str(start + dt.timedelta(days=6)))
     form.get_by_label("核实意见").fill("入户核实，情况属实")
     page.locator("#income-chart canvas").wait_for()  # ECharts (loaded on this page only) drew the chart
+    page.locator("#income-chart canvas").hover()  # its tooltip: both series (no CSP refusal: conftest)
+    expect(page.locator("#income-chart .chart-tooltip-row")).to_have_count(2)
+    expect(page.locator("#income-chart .chart-tooltip")).to_contain_text("人均可支配收入")
     screenshot(page, "lead-verify.png")
     form.get_by_role("button", name="村级核实").click()
     assert page.get_by_test_id("lead-state").inner_text() == "村级已核实"
