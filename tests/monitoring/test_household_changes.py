@@ -88,7 +88,8 @@ def test_import_move_is_pending_and_moves_nobody_until_accepted(tmp_path: Path, 
     # result says so instead of "submitted" once more
     for dry_run, verb in ((True, "将提交"), (False, "已提交")):
         again = run(tmp_path, world, "members", rows, dry_run=dry_run)
-        assert (again.updated, again.unchanged) == (0, 1)
+        assert (again.updated, again.unchanged, again.extra["rows_pending"]) == (0, 0, 1)
+        assert "未变化 0 行，待县级审核 1 行" in again.summary()
         assert ("changes_pending" not in again.extra, again.extra["changes_again"]) == (True, 1)
         assert f"{verb}县级审核" not in again.summary()
         assert "1 条变更与正在县级审核的变更相同，未重复提交" in again.summary()
@@ -106,6 +107,10 @@ def test_import_move_is_pending_and_moves_nobody_until_accepted(tmp_path: Path, 
     )
     page = world.client_for("county").get(reverse("monitoring:import_detail", args=[job.pk])).content.decode()
     assert 'data-testid="import-changes-link"' in page
+    job.status, job.unchanged_count = "VALIDATED", again.unchanged  # the check's page counts the row apart
+    job.save(update_fields=["status", "unchanged_count"])
+    page = world.client_for("county").get(reverse("monitoring:import_detail", args=[job.pk])).content.decode()
+    assert 'data-testid="preview-pending">1（所提变更经县级审核同意后生效）' in page
     # the page shows before and after side by side
     page = world.client_for("county").get(LIST).content.decode()
     assert f'id="change-{change.pk}"' in page
@@ -209,7 +214,14 @@ def test_death_via_import_is_pending_then_marks_the_member(tmp_path: Path, world
     spent = ExpenditureFactory(household=hh, member=father)
     result = run(tmp_path, world, "members", [member_row(father, 成员状态="死亡", 姓名="不写入")])
     assert result.ok, result.errors
-    assert (result.updated, result.unchanged, result.extra["changes_pending"]) == (0, 1, 1)
+    # the row writes nothing (its death waits for the county): counted 待县级审核, not 未变化
+    assert (result.updated, result.unchanged, result.extra["rows_pending"], result.extra["changes_pending"]) == (
+        0,
+        0,
+        1,
+        1,
+    )
+    assert "共 1 行，新增 0 行，更新 0 行，未变化 0 行，待县级审核 1 行" in result.summary()
     father.refresh_from_db()
     assert father.name != "不写入"
     change = HouseholdChange.objects.get()

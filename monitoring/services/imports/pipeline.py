@@ -31,6 +31,9 @@ from monitoring.services.imports.spec import SPECS, CellError, Column, KindSpec,
 
 BATCH_SIZE = 2000
 PREVIEW_ROWS = 10
+# rows that write nothing because the change they propose (a move, a death) waits for the county:
+# counted apart from 未变化 (``extra``, shown as 待县级审核)
+ROWS_PENDING_KEY = "rows_pending"
 
 ProgressCallback = Callable[[int, str], None]  # (percent 0–100, phase)
 
@@ -62,6 +65,8 @@ class ImportResult:
         if not self.ok:
             return f"{label}导入失败：共 {self.error_count} 处错误，未写入任何数据。"
         counts = f"共 {self.rows} 行，新增 {self.created} 行，更新 {self.updated} 行，未变化 {self.unchanged} 行"
+        if self.extra.get(ROWS_PENDING_KEY):
+            counts += f"，待县级审核 {self.extra[ROWS_PENDING_KEY]} 行"
         extra = ""
         if "unmatched" in self.extra:
             extra += f"；其中未匹配到家庭成员的预警 {self.extra['unmatched']} 条（已保留为未匹配）"
@@ -375,6 +380,7 @@ def _write_all(
         (row.number, _preview_row(spec, row, "same")) for row in handler.ctx.unchanged_preview
     ]
     result.unchanged += handler.ctx.unchanged
+    pending = 0
     # households whose rows were written complete their open 回头看/信息采集 tasks (when any is open)
     collect, changed_ids, changed_nos = not dry_run and open_campaigns_exist(), set[int](), set[str]()
     for batch in spool.batches():
@@ -384,6 +390,8 @@ def _write_all(
                 result.created += 1
             elif action == "update":
                 result.updated += 1
+            elif action == "pending":  # nothing written: the row's change waits for the county
+                pending += 1
             else:
                 result.unchanged += 1
             if action not in ("same", "pending"):  # "pending": the row's change waits for the county
@@ -396,9 +404,11 @@ def _write_all(
                 preview.sort(key=lambda p: p[0])
                 del preview[PREVIEW_ROWS:]
         if progress:
-            done = result.created + result.updated + result.unchanged
+            done = result.created + result.updated + result.unchanged + pending
             progress(min(99, 90 + done * 10 // max(valid_rows, 1)), "writing")
     result.preview = [p[1] for p in preview]
+    if pending:
+        handler.ctx.extra[ROWS_PENDING_KEY] = pending
     if collect:
         campaign_tasks_complete_by_import(
             kind=spec.kind,
