@@ -63,6 +63,8 @@ def leads_village_follow(*, household_ids: Sequence[int], actor: Any | None, imp
         village_id=Subquery(Household.objects.filter(pk=OuterRef("household_id")).values("village_id")[:1])
     )
     actor_id = actor.pk if actor is not None and getattr(actor, "pk", None) else None
+    codes = {code for _, old, new, _ in moving for code in (old, new)}
+    names = dict(Region.objects.filter(code__in=codes).values_list("code", "name"))
     AuditEntry.objects.bulk_create(
         [
             AuditEntry(
@@ -73,7 +75,7 @@ def leads_village_follow(*, household_ids: Sequence[int], actor: Any | None, imp
                 action="move",
                 from_state=state,
                 to_state=state,
-                reason=f"农户迁移：村级区划 {old} → {new}",
+                reason=f"农户迁移：{names.get(old, '')}（{old}）→ {names.get(new, '')}（{new}）",
                 data={"from_village": old, "to_village": new, "import_job": import_job_id},
             )
             for pk, old, new, state in moving
@@ -81,5 +83,5 @@ def leads_village_follow(*, household_ids: Sequence[int], actor: Any | None, imp
         batch_size=1000,
     )
     # these audit rows bypass ``audit_record``: the old and new villages' dashboards expire
-    state_changes_follow(object_type="lead", region_codes=sorted({v for _, old, new, _ in moving for v in (old, new)}))
+    state_changes_follow(object_type="lead", region_codes=sorted(codes))
     return len(moving)

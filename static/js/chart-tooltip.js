@@ -12,6 +12,7 @@
   }
   function shown(value) {
     if (value && typeof value === "object" && !Array.isArray(value) && "value" in value) { value = value.value; }
+    if (typeof value === "number") { return value.toLocaleString("zh-CN"); }  // 8,600.5 as ECharts showed it
     return value === null || value === undefined || value === "" ? "—" : String(value);
   }
   // trigger "axis": params is a list (one per series), headed by the category;

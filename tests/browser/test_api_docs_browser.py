@@ -13,7 +13,7 @@ from tests.conftest import World
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_a_department_reads_the_api_documentation(page, live_server, world: World) -> None:  # type: ignore[no-untyped-def]
+def test_a_county_reads_the_api_documentation(page, live_server, world: World) -> None:  # type: ignore[no-untyped-def]
     login(page, live_server, "county")
     page.goto(f"{live_server.url}/api/docs/")
     expect(page.locator(".swagger-ui .opblock").first).to_be_visible()

@@ -19,7 +19,7 @@ from django.urls import reverse
 
 from fanpin.core.models import AuditEntry
 from fanpin.core.roles import Role
-from monitoring.models import Household, Lead, LeadSource
+from monitoring.models import Household, Lead, LeadSource, Region
 from monitoring.services.imports.pipeline import import_run
 from monitoring.services.lead_village import counties_lock
 from monitoring.services.review_bulk import LeadRequest, leads_raise_or_merge_many
@@ -95,7 +95,9 @@ def test_a_household_moved_by_an_import_takes_its_leads_along(tmp_path: Path, wo
     client = Client()
     client.force_login(there)
     page = client.get(reverse("monitoring:lead_detail", args=[lead.pk])).content.decode()
-    assert "随农户迁移" in page and "农户迁移：村级区划 520101001001 → 520102001001" in page
+    names = dict(Region.objects.filter(code__in=["520101001001", "520102001001"]).values_list("code", "name"))
+    shown = f"农户迁移：{names['520101001001']}（520101001001）→ {names['520102001001']}（520102001001）"
+    assert "随农户迁移" in page and shown in page
     # an import that changes nothing else leaves the leads as they are
     result = import_run(
         kind="households",

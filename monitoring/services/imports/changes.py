@@ -113,7 +113,7 @@ def removals_accepted(*, id_numbers: list[str], prefix: str) -> dict[str, Remova
             " WHERE kind = %s AND state = %s AND region_code LIKE %s AND before->>'id_number' = ANY(%s)"
             " ORDER BY decided_at, id"
         )
-        like = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        like = connection.ops.prep_for_like_query(prefix) + "%"  # as the ORM's startswith escapes it
         with connection.cursor() as cursor:
             for part in chunks(sorted(set(id_numbers))):
                 cursor.execute(sql, [ChangeKind.REMOVAL.value, ChangeState.ACCEPTED.value, like, list(part)])

@@ -38,6 +38,8 @@ def members_by_id_number(id_numbers: Iterable[str], *fields: str) -> Iterator[di
     them (a member's own fields and ``_HOUSEHOLD_COLUMNS``).  On PostgreSQL one plain statement per
     ``LOOKUP`` numbers with the numbers as one array: building the ORM's 500-value ``IN`` cost a
     300 000-member import ≈ 4 s of Python (docs/benchmarks.md, session 14)."""
+    if not fields:
+        raise ValueError("members_by_id_number reads the fields it is given: name them")
     numbers = sorted(set(id_numbers))
     if connection.vendor != "postgresql":
         for part in chunks(numbers, LOOKUP):
