@@ -89,3 +89,11 @@ def region_label(region: Region, *, with_county: bool = False) -> str:
     if region.level == RegionLevel.TOWNSHIP and with_county and parent is not None:
         return f"{parent.name} {region.name}"
     return region.name
+
+
+def village_moves_described(*, moves: set[tuple[str, str]]) -> dict[tuple[str, str], str]:
+    """(from village, to village) → the reason an audit row of the move gives, with both names
+    (one query): “农户迁移：上营村（520101001001）→ 下营村（520102001001）”."""
+    codes = {code for move in moves for code in move}
+    names = dict(Region.objects.filter(code__in=codes).values_list("code", "name"))
+    return {(old, new): f"农户迁移：{names.get(old, '')}（{old}）→ {names.get(new, '')}（{new}）" for old, new in moves}

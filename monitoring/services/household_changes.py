@@ -15,6 +15,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import F, OuterRef, Subquery
 from django.utils import timezone
 
 from fanpin.core.audit import audit_record, state_changes_follow
@@ -38,6 +39,7 @@ from monitoring.models import (
     Relation,
     TaskDoneVia,
 )
+from monitoring.selectors.regions import village_moves_described
 from monitoring.services.bulk import CHUNK
 from monitoring.services.campaigns import campaign_tasks_complete
 
@@ -229,6 +231,50 @@ def _propose_chunk(
             ]
         )
         state_changes_follow(object_type=AUDIT_TYPE, region_codes=sorted({c.region_code for c in written}))
+
+
+def household_changes_follow(
+    *, household_ids: Sequence[int], actor: Any | None, import_job_id: int | None = None
+) -> int:
+    """The pending changes that start from these households (``region_code``: the origin's village)
+    take their household's village when an import moved it, so the county the household now
+    belongs to sees and decides them, as it does the household's leads: the rows locked, one UPDATE,
+    a ``move`` audit row each (from and to which village, by which import).  In the caller's
+    transaction.  Returns how many changes moved."""
+    moving = list(
+        HouseholdChange.objects.pending()
+        .select_for_update(of=("self",))
+        .filter(household_id__in=household_ids)
+        .exclude(region_code=F("household__village_id"))
+        .values_list("id", "region_code", "household__village_id")
+    )
+    if not moving:
+        return 0
+    HouseholdChange.objects.filter(pk__in=[pk for pk, _, _ in moving]).update(
+        region_code=Subquery(Household.objects.filter(pk=OuterRef("household_id")).values("village_id")[:1])
+    )
+    reasons = village_moves_described(moves={(old, new) for _, old, new in moving})
+    actor_id = actor.pk if actor is not None and getattr(actor, "pk", None) else None
+    AuditEntry.objects.bulk_create(
+        [
+            AuditEntry(
+                actor_id=actor_id,
+                object_type=AUDIT_TYPE,
+                object_id=str(pk),
+                region_code=new,
+                action="move",
+                from_state=ChangeState.PENDING,
+                to_state=ChangeState.PENDING,
+                reason=reasons[old, new],
+                data={"from_village": old, "to_village": new, "import_job": import_job_id},
+            )
+            for pk, old, new in moving
+        ],
+        batch_size=1000,
+    )
+    # these audit rows bypass ``audit_record``: the old and new villages' dashboards expire
+    state_changes_follow(object_type=AUDIT_TYPE, region_codes=sorted({code for move in reasons for code in move}))
+    return len(moving)
 
 
 # --- deciding --------------------------------------------------------------------------------

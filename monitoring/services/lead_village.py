@@ -13,6 +13,7 @@ from fanpin.core.audit import state_changes_follow
 from fanpin.core.models import AuditEntry
 from fanpin.core.regions import county_code_of
 from monitoring.models import Household, Lead, Region
+from monitoring.selectors.regions import village_moves_described
 
 _K = TypeVar("_K")
 _V = TypeVar("_V")
@@ -63,8 +64,7 @@ def leads_village_follow(*, household_ids: Sequence[int], actor: Any | None, imp
         village_id=Subquery(Household.objects.filter(pk=OuterRef("household_id")).values("village_id")[:1])
     )
     actor_id = actor.pk if actor is not None and getattr(actor, "pk", None) else None
-    codes = {code for _, old, new, _ in moving for code in (old, new)}
-    names = dict(Region.objects.filter(code__in=codes).values_list("code", "name"))
+    reasons = village_moves_described(moves={(old, new) for _, old, new, _ in moving})
     AuditEntry.objects.bulk_create(
         [
             AuditEntry(
@@ -75,7 +75,7 @@ def leads_village_follow(*, household_ids: Sequence[int], actor: Any | None, imp
                 action="move",
                 from_state=state,
                 to_state=state,
-                reason=f"农户迁移：{names.get(old, '')}（{old}）→ {names.get(new, '')}（{new}）",
+                reason=reasons[old, new],
                 data={"from_village": old, "to_village": new, "import_job": import_job_id},
             )
             for pk, old, new, state in moving
@@ -83,5 +83,5 @@ def leads_village_follow(*, household_ids: Sequence[int], actor: Any | None, imp
         batch_size=1000,
     )
     # these audit rows bypass ``audit_record``: the old and new villages' dashboards expire
-    state_changes_follow(object_type="lead", region_codes=sorted(codes))
+    state_changes_follow(object_type="lead", region_codes=sorted({code for move in reasons for code in move}))
     return len(moving)

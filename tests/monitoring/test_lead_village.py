@@ -19,7 +19,7 @@ from django.urls import reverse
 
 from fanpin.core.models import AuditEntry
 from fanpin.core.roles import Role
-from monitoring.models import Household, Lead, LeadSource, Region
+from monitoring.models import ChangeKind, Household, HouseholdChange, Lead, LeadSource, Region
 from monitoring.services.imports.pipeline import import_run
 from monitoring.services.lead_village import counties_lock
 from monitoring.services.review_bulk import LeadRequest, leads_raise_or_merge_many
@@ -69,6 +69,12 @@ def test_a_household_moved_by_an_import_takes_its_leads_along(tmp_path: Path, wo
         rejection_reason="收入达标",
     )
     staying = LeadFactory(household=world.households["520101002001"])
+    # a 户类型 change proposed earlier and still waiting for the county
+    waiting = HouseholdChange.objects.create(
+        kind=ChangeKind.TYPE, household=moving, region_code="520101001001", source="IMPORT",
+        before={"household_type": moving.household_type, "exit_year": None},
+        after={"household_type": "MONITORED", "exit_year": None},
+    )  # fmt: skip
     here, there = world.users["county"], user("county-b", Role.COUNTY, "520102000000")
     assert Lead.objects.for_user(here).filter(pk=lead.pk).exists()
     row = {"户编号": moving.household_no, "村级区划代码": "520102001001", "户类型": "一般农户"}
@@ -98,6 +104,18 @@ def test_a_household_moved_by_an_import_takes_its_leads_along(tmp_path: Path, wo
     names = dict(Region.objects.filter(code__in=["520101001001", "520102001001"]).values_list("code", "name"))
     shown = f"农户迁移：{names['520101001001']}（520101001001）→ {names['520102001001']}（520102001001）"
     assert "随农户迁移" in page and shown in page
+    # … and so does the change waiting for the county: the household's new county decides it
+    waiting.refresh_from_db()
+    assert (waiting.region_code, waiting.state) == ("520102001001", "PENDING")
+    assert HouseholdChange.objects.for_user(there).filter(pk=waiting.pk).exists()
+    assert not HouseholdChange.objects.for_user(here).filter(pk=waiting.pk).exists()
+    trail = AuditEntry.objects.get(object_type="household_change", object_id=str(waiting.pk), action="move")
+    assert (trail.actor, trail.from_state, trail.to_state, trail.reason) == (
+        world.users["province"],
+        "PENDING",
+        "PENDING",
+        shown,
+    )
     # an import that changes nothing else leaves the leads as they are
     result = import_run(
         kind="households",

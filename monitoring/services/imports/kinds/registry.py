@@ -13,6 +13,7 @@ from monitoring.models import (
     Region,
 )
 from monitoring.services.bulk import CHUNK, chunks, upsert_actions
+from monitoring.services.household_changes import household_changes_follow
 from monitoring.services.imports.changes import (
     changes_propose,
     household_type_proposal,
@@ -202,10 +203,8 @@ class HouseholdsHandler(KindHandler):
                 batch_size=CHUNK,
             )
             if moving:
-                leads_village_follow(
-                    household_ids=[existing[o.household_no]["id"] for o in moving],
-                    actor=self.ctx.user,
-                    import_job_id=self.ctx.job_id,
-                )
+                moved = [existing[o.household_no]["id"] for o in moving]
+                leads_village_follow(household_ids=moved, actor=self.ctx.user, import_job_id=self.ctx.job_id)
+                household_changes_follow(household_ids=moved, actor=self.ctx.user, import_job_id=self.ctx.job_id)
         changes_propose(self.ctx, proposals, dry_run=dry_run)
         return actions
