@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from django.db.models import Count, Min, Q, QuerySet
 from django.db.models.functions import Substr
@@ -23,6 +23,7 @@ from monitoring.models import (
 )
 
 DUPLICATE_GROUPS_SHOWN = 200
+PROPOSALS_PER_READ = 2000  # as the write's chunk (services.bulk.CHUNK)
 
 
 def household_changes_in_scope(*, user: Any, state: str = ChangeState.PENDING) -> QuerySet[HouseholdChange]:
@@ -157,3 +158,82 @@ def duplicate_persons(*, user: Any, limit: int = DUPLICATE_GROUPS_SHOWN) -> list
         for (county, name, birth), people in found.items()
         if len(people) > 1
     ]
+
+
+# --- proposals against the pending changes (an import's dry run and its write) --------------
+
+
+class Proposal(Protocol):
+    """What ``monitoring.services.household_changes.ChangeProposal`` holds (read here, not imported:
+    selectors sit below services)."""
+
+    @property
+    def kind(self) -> str: ...
+    @property
+    def household_id(self) -> int: ...
+    @property
+    def member_id(self) -> int | None: ...
+    @property
+    def target_household_id(self) -> int | None: ...
+    @property
+    def before(self) -> dict[str, Any]: ...
+    @property
+    def after(self) -> dict[str, Any]: ...
+    @property
+    def slot(self) -> tuple[str, int]: ...
+
+
+def _sans_name(values: dict[str, Any]) -> dict[str, Any]:
+    """``before`` without the member's name (a renaming row, written, is no new proposal) and
+    身份证号 (the member's own, kept on a removal; a removal proposed before it was kept is no new
+    proposal either)."""
+    return {k: v for k, v in values.items() if k not in ("name", "id_number")}
+
+
+def change_slot(change: HouseholdChange) -> tuple[str, int]:
+    """What at most one pending change may hold (as ``ChangeProposal.slot``)."""
+    if change.kind in MOVE_KINDS:
+        return ("move", change.member_id or 0)
+    if change.kind == ChangeKind.REMOVAL:
+        return ("removal", change.member_id or 0)
+    return ("type", change.household_id)
+
+
+def household_changes_in_slots(
+    *, proposals: Sequence[Proposal], lock: bool = False
+) -> dict[tuple[str, int], HouseholdChange]:
+    """The pending changes that hold the slots of ``proposals`` (two queries; ``lock``: the rows
+    locked until the transaction ends, for the write that replaces them)."""
+    member_ids = [p.member_id for p in proposals if p.member_id is not None]
+    household_ids = [p.household_id for p in proposals if p.kind == ChangeKind.TYPE]
+    pending = HouseholdChange.objects.pending()
+    if lock:
+        pending = pending.select_for_update()
+    existing: dict[tuple[str, int], HouseholdChange] = {}
+    for change in pending.filter(member_id__in=member_ids):
+        existing[change_slot(change)] = change
+    for change in pending.filter(kind=ChangeKind.TYPE, household_id__in=household_ids):
+        existing[change_slot(change)] = change
+    return existing
+
+
+def change_proposes_the_same(change: HouseholdChange, proposal: Proposal) -> bool:
+    """``proposal`` is what the pending ``change`` already proposes (sending it again changes nothing)."""
+    return (change.kind, change.target_household_id, _sans_name(change.before), change.after) == (
+        proposal.kind,
+        proposal.target_household_id,
+        _sans_name(proposal.before),
+        proposal.after,
+    )
+
+
+def proposals_already_pending(*, proposals: Sequence[Proposal]) -> int:
+    """How many of ``proposals`` a pending change already proposes as they do: what
+    ``household_changes_propose`` counts ``unchanged`` (an import's dry run reports them as not
+    submitted again).  A fixed number of queries per ``PROPOSALS_PER_READ``."""
+    again = 0
+    for start in range(0, len(proposals), PROPOSALS_PER_READ):
+        part = proposals[start : start + PROPOSALS_PER_READ]
+        existing = household_changes_in_slots(proposals=part)
+        again += sum(1 for p in part if (old := existing.get(p.slot)) is not None and change_proposes_the_same(old, p))
+    return again

@@ -39,6 +39,7 @@ from monitoring.models import (
     Relation,
     TaskDoneVia,
 )
+from monitoring.selectors.household_changes import change_proposes_the_same, household_changes_in_slots
 from monitoring.selectors.regions import village_moves_described
 from monitoring.services.bulk import CHUNK
 from monitoring.services.campaigns import campaign_tasks_complete
@@ -89,58 +90,6 @@ def _audit_values(values: dict[str, Any]) -> dict[str, Any]:
     return values
 
 
-def _sans_name(values: dict[str, Any]) -> dict[str, Any]:
-    """``before`` without the member's name (a renaming row, written, is no new proposal) and
-    身份证号 (the member's own, kept on a removal; a removal proposed before it was kept is no new
-    proposal either)."""
-    return {k: v for k, v in values.items() if k not in ("name", "id_number")}
-
-
-def _slot_of(change: HouseholdChange) -> tuple[str, int]:
-    if change.kind in MOVE_KINDS:
-        return ("move", change.member_id or 0)
-    if change.kind == ChangeKind.REMOVAL:
-        return ("removal", change.member_id or 0)
-    return ("type", change.household_id)
-
-
-def _pending_by_slot(proposals: Sequence[ChangeProposal], *, lock: bool) -> dict[tuple[str, int], HouseholdChange]:
-    """The pending changes that hold the slots of ``proposals`` (two queries)."""
-    member_ids = [p.member_id for p in proposals if p.member_id is not None]
-    household_ids = [p.household_id for p in proposals if p.kind == ChangeKind.TYPE]
-    pending = HouseholdChange.objects.pending()
-    if lock:
-        pending = pending.select_for_update()
-    existing: dict[tuple[str, int], HouseholdChange] = {}
-    for change in pending.filter(member_id__in=member_ids):
-        existing[_slot_of(change)] = change
-    for change in pending.filter(kind=ChangeKind.TYPE, household_id__in=household_ids):
-        existing[_slot_of(change)] = change
-    return existing
-
-
-def _proposes_the_same(old: HouseholdChange, p: ChangeProposal) -> bool:
-    """``p`` is what the pending change ``old`` already proposes (sending it again changes nothing)."""
-    return (old.kind, old.target_household_id, _sans_name(old.before), old.after) == (
-        p.kind,
-        p.target_household_id,
-        _sans_name(p.before),
-        p.after,
-    )
-
-
-def household_changes_already_pending(*, proposals: Sequence[ChangeProposal]) -> int:
-    """How many of ``proposals`` a pending change already proposes as they do: what
-    ``household_changes_propose`` would count ``unchanged`` (an import's dry run reports them as not
-    submitted again).  Reads only; a fixed number of queries per chunk."""
-    again = 0
-    for start in range(0, len(proposals), CHUNK):
-        part = proposals[start : start + CHUNK]
-        existing = _pending_by_slot(part, lock=False)
-        again += sum(1 for p in part if (old := existing.get(p.slot)) is not None and _proposes_the_same(old, p))
-    return again
-
-
 @transaction.atomic
 def household_changes_propose(
     *,
@@ -167,14 +116,14 @@ def _propose_chunk(
     import_job_id: int | None,
     outcome: ProposeOutcome,
 ) -> None:
-    existing = _pending_by_slot(proposals, lock=True)
+    existing = household_changes_in_slots(proposals=proposals, lock=True)
     new: list[HouseholdChange] = []
     revised: list[HouseholdChange] = []
     for p in proposals:
         old = existing.get(p.slot)
         if old is not None:
             outcome.ids.append(old.pk)
-            if _proposes_the_same(old, p):
+            if change_proposes_the_same(old, p):
                 outcome.unchanged += 1
                 continue
             old.kind, old.target_household_id, old.before, old.after = (

@@ -21,12 +21,9 @@ from django.db.models.functions import Cast
 from django.utils import timezone
 
 from monitoring.models import ChangeKind, ChangeState, HouseholdChange, Member, MemberStatus
+from monitoring.selectors.household_changes import proposals_already_pending
 from monitoring.services.bulk import chunks
-from monitoring.services.household_changes import (
-    ChangeProposal,
-    household_changes_already_pending,
-    household_changes_propose,
-)
+from monitoring.services.household_changes import ChangeProposal, household_changes_propose
 from monitoring.services.imports.rows import ImportContext, Row
 
 PENDING_KEY = "changes_pending"
@@ -143,7 +140,7 @@ def changes_propose(ctx: ImportContext, proposals: list[ChangeProposal], *, dry_
     if not proposals:
         return
     if dry_run:
-        again = household_changes_already_pending(proposals=proposals)
+        again = proposals_already_pending(proposals=proposals)
     else:
         again = household_changes_propose(proposals=proposals, actor=ctx.user, import_job_id=ctx.job_id).unchanged
     if len(proposals) > again:
