@@ -52,12 +52,22 @@ def members_by_id_number(id_numbers: Iterable[str], *fields: str) -> Iterator[di
         else ""
     )
     # table and column names from the models; every value is a parameter
-    sql = f"SELECT {columns} FROM {Member._meta.db_table} m{join} WHERE m.id_number = ANY(%s)"  # noqa: S608  # nosec B608
+    select = f"SELECT {columns} FROM {Member._meta.db_table} m{join} WHERE"  # noqa: S608  # nosec B608
+    for values in _by_numbers(select, numbers):
+        yield dict(zip(fields, values, strict=True))
+
+
+def _by_numbers(select: str, numbers: list[str], params: Sequence[Any] = ()) -> Iterator[tuple[Any, ...]]:
+    """The rows of ``select`` (ending in ``WHERE`` or ``AND``, with ``params`` for its own
+    placeholders) whose ``m.id_number`` is one of ``numbers``: one statement per ``LOOKUP``
+    numbers, on PostgreSQL the numbers as one array, elsewhere as an ``IN`` list."""
     with connection.cursor() as cursor:
         for part in chunks(numbers, LOOKUP):
-            cursor.execute(sql, [list(part)])
-            for values in cursor.fetchall():
-                yield dict(zip(fields, values, strict=True))
+            if connection.vendor == "postgresql":
+                cursor.execute(f"{select} m.id_number = ANY(%s)", [*params, list(part)])
+            else:
+                cursor.execute(f"{select} m.id_number IN ({', '.join(['%s'] * len(part))})", [*params, *part])
+            yield from cursor.fetchall()
 
 
 # what a member import's sheet shows of a stored member, in this order (成员状态 apart): the
@@ -82,20 +92,12 @@ def members_as_sheet(id_numbers: Iterable[str]) -> Iterator[tuple[Any, ...]]:
     500-value ``IN`` cost more than the statement (1.5 s of Python for a 300 000-member file)."""
     member, household = Member._meta.db_table, Household._meta.db_table
     columns = ", ".join(SHEET_FIELDS.values())
-    for part in chunks(sorted(set(id_numbers)), LOOKUP):
-        params: list[Any]
-        if connection.vendor == "postgresql":
-            where, params = "m.id_number = ANY(%s)", [list(part)]
-        else:
-            where, params = f"m.id_number IN ({', '.join(['%s'] * len(part))})", list(part)
-        # table and column names from the models and SHEET_FIELDS; every value is a parameter
-        sql = (
-            f"SELECT m.household_id, h.village_id, {columns} FROM {member} m"  # noqa: S608  # nosec B608
-            f" JOIN {household} h ON h.id = m.household_id WHERE m.status = %s AND {where}"
-        )
-        with connection.cursor() as cursor:
-            cursor.execute(sql, [MemberStatus.ACTIVE.value, *params])
-            yield from cursor.fetchall()
+    # table and column names from the models and SHEET_FIELDS; every value is a parameter
+    select = (
+        f"SELECT m.household_id, h.village_id, {columns} FROM {member} m"  # noqa: S608  # nosec B608
+        f" JOIN {household} h ON h.id = m.household_id WHERE m.status = %s AND"
+    )
+    yield from _by_numbers(select, sorted(set(id_numbers)), [MemberStatus.ACTIVE.value])
 
 
 # the columns an import writes, with their type for ``unnest`` (a new member is 在册: ``status`` has
