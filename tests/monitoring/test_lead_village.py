@@ -19,7 +19,7 @@ from django.urls import reverse
 
 from fanpin.core.models import AuditEntry
 from fanpin.core.roles import Role
-from monitoring.models import ChangeKind, Household, HouseholdChange, Lead, LeadSource, Region
+from monitoring.models import ChangeKind, Household, HouseholdChange, Lead, LeadSource, Region, ScreeningRun
 from monitoring.services.imports.pipeline import import_run
 from monitoring.services.lead_village import counties_lock
 from monitoring.services.review_bulk import LeadRequest, leads_raise_or_merge_many
@@ -301,17 +301,35 @@ def test_screening_from_an_older_stage_writes_no_lead_outside_its_county(
             move(village)
         real_lock(village_codes=village_codes)
 
+    second: list[tuple[threading.Event, dict[str, Any]]] = []
+    waited: list[bool] = []
+    written: list[str] = []
+
     def move_then_follow(**kwargs: Any) -> None:
-        if Household.objects.filter(pk=moving.pk, village_id="520102001001").exists() and not moves.get("done"):
-            moves["done"] = "yes"
-            move("520103001001")
+        if Household.objects.filter(pk=moving.pk, village_id="520102001001").exists() and not second:
+            # the second import starts while the step writes; since session 12 a step holds the
+            # locks of its whole batch of counties (B and C too), so the import waits for the step's
+            # commit (waiting for it here, as before, only timed out after 30 s: flaky under load)
+            row = {"户编号": moving.household_no, "村级区划代码": "520103001001", "户类型": "一般农户"}
+            sheet = kind_sheet(tmp_path / "520103001001.xlsx", "households", [row])
+            second.append(
+                _in_thread(lambda: import_run(kind="households", source=str(sheet), user=world.users["province"]))
+            )
+            waited.append(not second[0][0].wait(1))  # it waits for the county locks the step holds
+            # what the step has written so far (its own transaction): no lead of the moved household
+            written.extend(Lead.objects.filter(household=moving).values_list("village_id", flat=True))
         real_follow(**kwargs)
 
     monkeypatch.setattr(screening_counties, "counties_lock", move_then_lock)
     monkeypatch.setattr(screening_leads, "state_changes_follow", move_then_follow)
     screen("520000000000")
+    assert second, "the second import never started"
+    assert (waited, written) == ([True], [])
+    assert ScreeningRun.objects.get(region_id="520000000000").status == "SUCCEEDED"
+    done, out = second[0]
+    assert done.wait(30) and out["result"].ok, out
     assert Household.objects.get(pk=moving.pk).village_id == "520103001001"
-    assert _mismatched() == []
+    assert _mismatched() == []  # no lead of the household outside C (the stale step wrote none)
 
 
 @pytest.mark.django_db(transaction=True)

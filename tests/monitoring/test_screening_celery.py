@@ -32,6 +32,20 @@ def celery_worker_for_tests():  # type: ignore[no-untyped-def]
     app.conf.task_always_eager = False
     with start_worker(app, pool="threads", concurrency=2, perform_ping_check=True, shutdown_timeout=30):
         yield
+        _worker_idle(app)
+
+
+def _worker_idle(app, timeout: float = 30) -> None:  # type: ignore[no-untyped-def]
+    """Wait until the worker runs and holds no task: a redelivered task (or a dashboard refresh that a
+    county's commit enqueued) still reading the tables when the test's database is flushed made the
+    flush deadlock (CI, session 14), which left rows behind for the next test."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        inspect = app.control.inspect(timeout=0.5)
+        busy = [inspect.active() or {}, inspect.reserved() or {}, inspect.scheduled() or {}]
+        if not any(tasks for state in busy for tasks in state.values()):
+            return
+        time.sleep(0.2)
 
 
 def _wait_finished(run_id: int, timeout: float = 60) -> ScreeningRun:
