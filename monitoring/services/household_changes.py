@@ -40,9 +40,9 @@ from monitoring.models import (
     TaskDoneVia,
 )
 from monitoring.selectors.household_changes import change_proposes_the_same, household_changes_in_slots
-from monitoring.selectors.regions import village_moves_described
 from monitoring.services.bulk import CHUNK
 from monitoring.services.campaigns import campaign_tasks_complete
+from monitoring.services.lead_village import village_moves_audit
 
 AUDIT_TYPE = "household_change"
 REJECT_REASON_MAX = 500
@@ -202,27 +202,12 @@ def household_changes_follow(
     HouseholdChange.objects.filter(pk__in=[pk for pk, _, _ in moving]).update(
         region_code=Subquery(Household.objects.filter(pk=OuterRef("household_id")).values("village_id")[:1])
     )
-    reasons = village_moves_described(moves={(old, new) for _, old, new in moving})
-    actor_id = actor.pk if actor is not None and getattr(actor, "pk", None) else None
-    AuditEntry.objects.bulk_create(
-        [
-            AuditEntry(
-                actor_id=actor_id,
-                object_type=AUDIT_TYPE,
-                object_id=str(pk),
-                region_code=new,
-                action="move",
-                from_state=ChangeState.PENDING,
-                to_state=ChangeState.PENDING,
-                reason=reasons[old, new],
-                data={"from_village": old, "to_village": new, "import_job": import_job_id},
-            )
-            for pk, old, new in moving
-        ],
-        batch_size=1000,
+    village_moves_audit(
+        object_type=AUDIT_TYPE,
+        moves=[(pk, old, new, ChangeState.PENDING.value) for pk, old, new in moving],
+        actor=actor,
+        import_job_id=import_job_id,
     )
-    # these audit rows bypass ``audit_record``: the old and new villages' dashboards expire
-    state_changes_follow(object_type=AUDIT_TYPE, region_codes=sorted({code for move in reasons for code in move}))
     return len(moving)
 
 

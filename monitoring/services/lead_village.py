@@ -63,13 +63,28 @@ def leads_village_follow(*, household_ids: Sequence[int], actor: Any | None, imp
     Lead.objects.filter(pk__in=[pk for pk, *_ in moving]).update(
         village_id=Subquery(Household.objects.filter(pk=OuterRef("household_id")).values("village_id")[:1])
     )
+    village_moves_audit(
+        object_type="lead",
+        moves=moving,
+        actor=actor,
+        import_job_id=import_job_id,
+    )
+    return len(moving)
+
+
+def village_moves_audit(
+    *, object_type: str, moves: Sequence[tuple[int, str, str, str]], actor: Any | None, import_job_id: int | None
+) -> None:
+    """A ``move`` audit row for each (object id, from village, to village, its state) that followed
+    its household to another village (the reason names both villages; ``data``: the codes and the
+    import), in one insert; the villages' dashboards expire (these rows bypass ``audit_record``)."""
+    reasons = village_moves_described(moves={(old, new) for _, old, new, _ in moves})
     actor_id = actor.pk if actor is not None and getattr(actor, "pk", None) else None
-    reasons = village_moves_described(moves={(old, new) for _, old, new, _ in moving})
     AuditEntry.objects.bulk_create(
         [
             AuditEntry(
                 actor_id=actor_id,
-                object_type="lead",
+                object_type=object_type,
                 object_id=str(pk),
                 region_code=new,
                 action="move",
@@ -78,10 +93,8 @@ def leads_village_follow(*, household_ids: Sequence[int], actor: Any | None, imp
                 reason=reasons[old, new],
                 data={"from_village": old, "to_village": new, "import_job": import_job_id},
             )
-            for pk, old, new, state in moving
+            for pk, old, new, state in moves
         ],
         batch_size=1000,
     )
-    # these audit rows bypass ``audit_record``: the old and new villages' dashboards expire
-    state_changes_follow(object_type="lead", region_codes=sorted({code for move in reasons for code in move}))
-    return len(moving)
+    state_changes_follow(object_type=object_type, region_codes=sorted({code for move in reasons for code in move}))

@@ -394,7 +394,7 @@ def _write_all(
                 pending += 1
             else:
                 result.unchanged += 1
-            if action not in ("same", "pending"):  # "pending": the row's change waits for the county
+            if action not in ("same", "pending"):
                 result.counties.update(village[:6] + "000000" for village in handler.touched_villages(row))
                 if collect:
                     changed_ids.add(row.refs.get("household_id") or 0)
