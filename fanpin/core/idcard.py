@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import operator
 import re
+import time
 
 from django.core.exceptions import ValidationError
 from django.utils import timezone
@@ -14,12 +15,23 @@ from fanpin.core.typed import plain
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CHECK_CHARS = "10X98765432"
 _FULL_WIDTH_SPACE = "\u3000"
+_ZEROS = ord("0") * sum(_WEIGHTS)  # what the weighted sum of 17 ASCII digits' codes is more than their digits'
+# every month and day of a year ("MMDD"; 0229 in a leap year only)
+_MONTH_DAYS = frozenset(
+    f"{m:02d}{d:02d}"
+    for m in range(1, 13)
+    for d in range(1, (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)[m - 1] + 1)
+)
+_SECONDS_A_DAY = 86_400
+_EPOCH = dt.date(1970, 1, 1)
 
 
 def id_check_digit(first17: str) -> str:
     """The 18th character for the first 17 digits (ISO 7064 MOD 11-2)."""
     if len(first17) != len(_WEIGHTS):
         raise ValueError(f"id_check_digit needs 17 digits, got {len(first17)}")
+    if first17.isascii():  # the digits' codes, without an int() each (a 300 000-member import checks them all)
+        return _CHECK_CHARS[(sum(map(operator.mul, first17.encode(), _WEIGHTS)) - _ZEROS) % 11]
     return _CHECK_CHARS[sum(map(operator.mul, map(int, first17), _WEIGHTS)) % 11]
 
 
@@ -27,8 +39,39 @@ def id_birth_date(value: str) -> dt.date:
     return dt.date(int(value[6:10]), int(value[10:12]), int(value[12:14]))
 
 
+_born_before: tuple[int, str] = (0, "")  # (day of the Unix epoch, the day two days before it as YYYYMMDD)
+
+
+def _two_days_ago() -> str:
+    """The day before yesterday in UTC as YYYYMMDD: before today in every time zone."""
+    global _born_before  # a one-entry cache of the current day
+    day = int(time.time() // _SECONDS_A_DAY)
+    if _born_before[0] != day:
+        _born_before = (day, f"{_EPOCH + dt.timedelta(days=day - 2):%Y%m%d}")
+    return _born_before[1]
+
+
+def _plainly_valid(value: object) -> bool:
+    """Whether ``value`` is already a canonical, valid 身份证号 born before the day before
+    yesterday: the common case, decided by string tests alone (a 300 000-member import checks every
+    number; this takes a third of the time of the full check).  False sends it to the full check,
+    which also says what is wrong."""
+    if type(value) is not str or len(value) != 18 or not value.isascii() or not value[:17].isdigit():
+        return False
+    last, born = value[17], value[6:14]
+    if not (last.isdigit() or last == "X") or born[4:] not in _MONTH_DAYS or not "1900" <= born < _two_days_ago():
+        return False
+    if born[4:] == "0229":
+        year = int(born[:4])
+        if year % 4 or (year % 100 == 0 and year % 400):
+            return False
+    return id_check_digit(value[:17]) == last
+
+
 def id_number_normalize(value: object, *, today: dt.date | None = None) -> str:
     """Return the canonical (upper-case X) 18-character ID or raise ``ValidationError`` in Chinese."""
+    if today is None and _plainly_valid(value):
+        return value  # type: ignore[return-value]  # a str: _plainly_valid checked it
     if not isinstance(value, str):
         raise ValidationError("身份证号必须是文本，不能是数字（请将该列设置为文本格式后重新录入）。")
     text = value.strip().replace(_FULL_WIDTH_SPACE, "").upper()

@@ -121,3 +121,53 @@ def test_a_birth_up_to_today_in_beijing_is_accepted(days: int) -> None:
 def test_a_birth_after_today_in_beijing_is_refused(days: int) -> None:
     with pytest.raises(ValidationError, match="不在合理范围内"):
         id_number_normalize(_born(timezone.localdate() + dt.timedelta(days=days)))
+
+
+# the plain check (``_plainly_valid``) decides the common case of ``id_number_normalize`` alone:
+# it must accept exactly the canonical numbers the full check accepts (for births before the day
+# before yesterday, UTC), and nothing else
+near_dates = st.tuples(
+    st.integers(min_value=1890, max_value=2110), st.integers(min_value=0, max_value=13), st.integers(0, 32)
+)
+
+
+@st.composite
+def id_like(draw: st.DrawFn) -> str:
+    year, month, day = draw(near_dates)
+    first17 = f"{draw(addresses)}{year:04d}{month:02d}{day:02d}{draw(sequences):03d}"
+    last = draw(st.one_of(st.just(id_check_digit(first17)), st.sampled_from("0123456789Xx")))
+    return first17 + last
+
+
+def _fully_valid(value: str) -> bool:
+    try:
+        return id_number_normalize(value, today=timezone.localdate()) == value
+    except ValidationError:
+        return False
+
+
+@given(id_like())
+def test_the_plain_check_accepts_what_the_full_check_accepts(value: str) -> None:
+    from fanpin.core.idcard import _plainly_valid, _two_days_ago
+
+    if _plainly_valid(value):
+        assert _fully_valid(value)
+    elif value[6:14] < _two_days_ago():
+        assert not _fully_valid(value)
+
+
+@pytest.mark.parametrize(
+    "born", ["19000229", "21000229", "20000229", "19960229", "19990229", "19000101", "18991231", "19991300"]
+)
+def test_leap_days_and_the_range_ends_agree_with_the_full_check(born: str) -> None:
+    from fanpin.core.idcard import _plainly_valid
+
+    first17 = f"110105{born}002"
+    value = first17 + id_check_digit(first17)
+    assert _plainly_valid(value) == _fully_valid(value) == (born in ("20000229", "19960229", "19000101"))
+
+
+def test_full_width_digits_give_the_same_check_digit() -> None:
+    first17 = "11010519491231002"
+    full_width = "".join(chr(ord(c) + 0xFEE0) for c in first17)
+    assert id_check_digit(full_width) == id_check_digit(first17) == "X"

@@ -145,12 +145,12 @@ def _members_table() -> list[dict[str, Any]]:
 
 
 def test_the_postgresql_upsert_writes_what_bulk_create_wrote(world: World) -> None:
-    """members_upsert (INSERT … SELECT FROM unnest … ON CONFLICT) against Django's
+    """members_upsert (INSERT … SELECT FROM the JSON lists … ON CONFLICT) against Django's
     bulk_create(update_conflicts=True): the same table after, new members 在册, a stored member's
     other columns (status, departed_on, departure_change) untouched."""
 
     if connection.vendor != "postgresql":
-        pytest.skip("the unnest upsert is PostgreSQL's")
+        pytest.skip("the JSON-list upsert is PostgreSQL's")
     household = next(iter(world.households.values()))
     gone = Member.objects.create(
         household=household, name="故人", id_number=make_id_number(), relation="OTHER", health="HEALTHY",
@@ -165,6 +165,10 @@ def test_the_postgresql_upsert_writes_what_bulk_create_wrote(world: World) -> No
                         health="SERIOUS", disability_grade="G1", labor="LOST", schooling="", employment="",
                         has_medical_insurance=True),
         SimpleNamespace(**{**{n: getattr(head, n) for n in WRITTEN}, "name": head.name + "乙"}),
+        # the values travel as JSON text: quotes, backslashes, tabs, line breaks and ｅ as typed
+        SimpleNamespace(household_id=household.id, name='引"号\\反\t斜\n线\\"ｅ', id_number=make_id_number(),
+                        relation="OTHER", health="HEALTHY", disability_grade="", labor="NORMAL", schooling="",
+                        employment="", has_medical_insurance=True),
     ]  # fmt: skip
     after = []
     for upsert in (True, False):
@@ -184,6 +188,7 @@ def test_the_postgresql_upsert_writes_what_bulk_create_wrote(world: World) -> No
     assert (new["status"], new["departed_on"]) == ("ACTIVE", None)
     kept = next(m for m in after[0] if m["id_number"] == gone.id_number)
     assert (kept["status"], kept["departed_on"], kept["name"]) == ("DECEASED", dt.date(2026, 1, 2), "改名")
+    assert any(m["name"] == rows[3].name and m["has_medical_insurance"] is True for m in after[0])
     # a statement the database refuses is a DatabaseError (the import's write catches it, rolls back)
     too_long = [SimpleNamespace(**{**vars(rows[0]), "id_number": make_id_number(), "name": "名" * 65})]
     with pytest.raises(DatabaseError), transaction.atomic():
@@ -209,7 +214,7 @@ def test_the_postgresql_lookups_give_what_the_orm_gave(world: World) -> None:
         household=household, name="故人", id_number=make_id_number(), relation="OTHER", health="HEALTHY",
         labor="NORMAL", status="DECEASED", departed_on=dt.date(2026, 1, 2), has_medical_insurance=True,
     )  # fmt: skip
-    numbers = [*Member.objects.values_list("id_number", flat=True), make_id_number(), "52_%\\"]
+    numbers = [*Member.objects.values_list("id_number", flat=True), make_id_number(), "52_%\\", '"}', "NULL"]
     fields = ("id", "id_number", *MembersHandler.FIELDS, "status", "departed_on", "departure_change_id",
               "household__household_no", "household__village_id")  # fmt: skip
     for asked in (fields, ("id_number", "household__village_id", "status", "departed_on")):

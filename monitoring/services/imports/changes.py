@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from monitoring.models import ChangeKind, ChangeState, HouseholdChange, Member, MemberStatus
 from monitoring.selectors.household_changes import proposals_already_pending
-from monitoring.services.bulk import chunks
+from monitoring.services.bulk import JSON_ARRAY, chunks, json_list
 from monitoring.services.household_changes import ChangeProposal, household_changes_propose
 from monitoring.services.imports.rows import ImportContext, Row
 
@@ -107,13 +107,13 @@ def removals_accepted(*, id_numbers: list[str], prefix: str) -> dict[str, Remova
         table = HouseholdChange._meta.db_table
         sql = (
             f"SELECT id, before->>'id_number', after->>'status', decided_at FROM {table}"  # noqa: S608  # nosec B608
-            " WHERE kind = %s AND state = %s AND region_code LIKE %s AND before->>'id_number' = ANY(%s)"
+            f" WHERE kind = %s AND state = %s AND region_code LIKE %s AND before->>'id_number' = ANY({JSON_ARRAY})"
             " ORDER BY decided_at, id"
         )
         like = connection.ops.prep_for_like_query(prefix) + "%"  # as the ORM's startswith escapes it
         with connection.cursor() as cursor:
             for part in chunks(sorted(set(id_numbers))):
-                cursor.execute(sql, [ChangeKind.REMOVAL.value, ChangeState.ACCEPTED.value, like, list(part)])
+                cursor.execute(sql, [ChangeKind.REMOVAL.value, ChangeState.ACCEPTED.value, like, json_list(part)])
                 for pk, id_number, status, decided_at in cursor.fetchall():  # the latest wins
                     found[id_number] = RemovalAccepted(pk, status or "", timezone.localdate(decided_at))
         return found

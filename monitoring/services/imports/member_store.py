@@ -4,7 +4,7 @@ Measured on a 300 000-member file (docs/benchmarks.md, session 13): PostgreSQL w
 index of 身份证号 for a few hundred numbers (≈ 1 ms) and for 2 000 may rather read the whole member
 table (30–50 ms), so members are looked up ``LOOKUP`` numbers at a time; and writing the new and
 changed members through model objects and Django's multi-row ``INSERT`` cost 12 s, where one
-``INSERT … SELECT FROM unnest(…)`` per batch (PostgreSQL) takes a fraction of that.
+``INSERT … SELECT`` per batch of the columns as JSON lists (PostgreSQL) takes a fraction of that.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from django.db import connection
 from django.db.models import Field
 
 from monitoring.models import Household, Member, MemberStatus
-from monitoring.services.bulk import CHUNK, chunks
+from monitoring.services.bulk import CHUNK, JSON_ARRAY, JSON_ELEMENTS, chunks, json_list
 
 LOOKUP = 500  # 身份证号 per lookup
 
@@ -64,7 +64,7 @@ def _by_numbers(select: str, numbers: list[str], params: Sequence[Any] = ()) -> 
     with connection.cursor() as cursor:
         for part in chunks(numbers, LOOKUP):
             if connection.vendor == "postgresql":
-                cursor.execute(f"{select} m.id_number = ANY(%s)", [*params, list(part)])
+                cursor.execute(f"{select} m.id_number = ANY({JSON_ARRAY})", [*params, json_list(part)])
             else:
                 cursor.execute(f"{select} m.id_number IN ({', '.join(['%s'] * len(part))})", [*params, *part])
             yield from cursor.fetchall()
@@ -100,7 +100,7 @@ def members_as_sheet(id_numbers: Iterable[str]) -> Iterator[tuple[Any, ...]]:
     yield from _by_numbers(select, sorted(set(id_numbers)), [MemberStatus.ACTIVE.value])
 
 
-# the columns an import writes, with their type for ``unnest`` (a new member is 在册: ``status`` has
+# the columns an import writes, with their type in PostgreSQL (a new member is 在册: ``status`` has
 # its database default); ``MembersHandler.FIELDS`` is these but the key
 WRITTEN = {
     "household_id": "bigint",
@@ -134,13 +134,14 @@ def members_upsert(rows: Sequence[Any], *, update_fields: Sequence[str]) -> None
         return
     table = Member._meta.db_table
     columns = ", ".join(WRITTEN)
-    arrays = ", ".join(f"%s::{kind}[]" for kind in WRITTEN.values())
+    lists = ", ".join([JSON_ELEMENTS] * len(WRITTEN))
+    typed = ", ".join(f"v.{name}::{kind}" for name, kind in WRITTEN.items())
     updates = ", ".join(f"{name} = EXCLUDED.{name}" for name in update_fields)
     # table and column names from the model; every value is a parameter
     sql = (
-        f"INSERT INTO {table} ({columns}) SELECT * FROM unnest({arrays})"  # noqa: S608  # nosec B608
-        f" ON CONFLICT (id_number) DO UPDATE SET {updates}"
+        f"INSERT INTO {table} ({columns}) SELECT {typed}"  # noqa: S608  # nosec B608
+        f" FROM ROWS FROM ({lists}) AS v({columns}) ON CONFLICT (id_number) DO UPDATE SET {updates}"
     )
     with connection.cursor() as cursor:
         for part in chunks(rows, CHUNK):
-            cursor.execute(sql, [[getattr(r, name) for r in part] for name in WRITTEN])
+            cursor.execute(sql, [json_list([getattr(r, name) for r in part]) for name in WRITTEN])
