@@ -241,7 +241,7 @@ def _leads_insert(rows: list[tuple[Any, ...]], *, year: int, run_id: int, now: d
             head = [household_id, village, LeadState.NEW.value, sources, rules_fired, evidence, category, risks]
             writer.writerow([*head, year, now.isoformat(), run_id, ""])
         buffer.seek(0)
-        with connection.cursor() as cursor:
+        with connection.cursor() as cursor, connection.wrap_database_errors:  # Django's errors, as any statement's
             cursor.cursor.copy_expert(
                 f"COPY {table} ({columns}) FROM STDIN WITH (FORMAT csv, FORCE_NOT_NULL (rejection_reason))", buffer
             )

@@ -19,7 +19,7 @@ from fanpin.core.idcard import id_check_digit
 from monitoring.models import Household, Member
 from monitoring.services.bulk import CHUNK
 from monitoring.services.imports.kinds import MembersHandler
-from monitoring.services.imports.member_store import WRITTEN, members_upsert
+from monitoring.services.imports.member_store import WRITTEN, members_create, members_upsert
 from monitoring.services.imports.pipeline import BATCH_SIZE, import_run
 from monitoring.services.imports.reader import open_rows
 from monitoring.services.imports.rows import MAX_ERRORS_KEPT
@@ -145,7 +145,7 @@ def _members_table() -> list[dict[str, Any]]:
 
 
 def test_the_postgresql_upsert_writes_what_bulk_create_wrote(world: World) -> None:
-    """members_upsert (INSERT … SELECT FROM the JSON lists … ON CONFLICT) against Django's
+    """members_upsert (INSERT … SELECT FROM the JSON lists … ON CONFLICT) and members_create (COPY) against Django's
     bulk_create(update_conflicts=True): the same table after, new members 在册, a stored member's
     other columns (status, departed_on, departure_change) untouched."""
 
@@ -171,10 +171,13 @@ def test_the_postgresql_upsert_writes_what_bulk_create_wrote(world: World) -> No
                         employment="", has_medical_insurance=True),
     ]  # fmt: skip
     after = []
-    for upsert in (True, False):
+    for way in ("upsert", "create and upsert", "bulk_create"):
         with transaction.atomic():
-            if upsert:
+            if way == "upsert":
                 members_upsert(rows, update_fields=MembersHandler.FIELDS)
+            elif way == "create and upsert":  # as the import writes: the new by COPY
+                members_create([rows[0], rows[3]])
+                members_upsert([rows[1], rows[2]], update_fields=MembersHandler.FIELDS)
             else:
                 Member.objects.bulk_create(
                     [Member(**{n: getattr(r, n) for n in WRITTEN}) for r in rows],
@@ -183,7 +186,7 @@ def test_the_postgresql_upsert_writes_what_bulk_create_wrote(world: World) -> No
                 )  # fmt: skip
             after.append([{k: v for k, v in m.items() if k != "id"} for m in _members_table()])
             transaction.set_rollback(True)
-    assert after[0] == after[1]
+    assert after[0] == after[1] == after[2]
     new = next(m for m in after[0] if m["name"] == "新人")
     assert (new["status"], new["departed_on"]) == ("ACTIVE", None)
     kept = next(m for m in after[0] if m["id_number"] == gone.id_number)
@@ -193,6 +196,12 @@ def test_the_postgresql_upsert_writes_what_bulk_create_wrote(world: World) -> No
     too_long = [SimpleNamespace(**{**vars(rows[0]), "id_number": make_id_number(), "name": "名" * 65})]
     with pytest.raises(DatabaseError), transaction.atomic():
         members_upsert(too_long, update_fields=MembersHandler.FIELDS)
+    with pytest.raises(DatabaseError), transaction.atomic():
+        members_create(too_long)
+    # a 身份证号 stored since the import looked: refused, never overwritten
+    with pytest.raises(DatabaseError), transaction.atomic():
+        members_create([SimpleNamespace(**{**vars(rows[0]), "id_number": head.id_number})])
+    assert Member.objects.get(id_number=head.id_number).name == head.name
 
 
 def test_the_postgresql_lookups_give_what_the_orm_gave(world: World) -> None:

@@ -22,7 +22,7 @@ from monitoring.services.imports.changes import (
     removals_accepted,
 )
 from monitoring.services.imports.kinds.base import KindHandler
-from monitoring.services.imports.member_store import WRITTEN, members_by_id_number, members_upsert
+from monitoring.services.imports.member_store import WRITTEN, members_by_id_number, members_create, members_upsert
 from monitoring.services.imports.rows import Row
 from monitoring.services.imports.unchanged import HEADS_STORED, MembersUnchanged
 
@@ -171,6 +171,7 @@ class MembersHandler(KindHandler):
         }
         actions = [by_number.get(r.number, "same") for r in rows]
         if not dry_run:
-            members_upsert(new + changed, update_fields=self.FIELDS)
+            members_create(new)
+            members_upsert(changed, update_fields=self.FIELDS)
         changes_propose(self.ctx, proposals, dry_run=dry_run)
         return actions
