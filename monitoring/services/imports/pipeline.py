@@ -27,7 +27,7 @@ from monitoring.selectors.campaigns import open_campaigns_exist
 from monitoring.services.campaigns import campaign_tasks_complete_by_import
 from monitoring.services.imports.reader import SheetError, find_header, open_rows
 from monitoring.services.imports.rows import ImportContext, Row, RowError
-from monitoring.services.imports.spec import SPECS, CellError, Column, KindSpec, is_blank
+from monitoring.services.imports.spec import SPECS, CellError, Column, KindSpec, exact_cells, is_blank
 
 BATCH_SIZE = 2000
 PREVIEW_ROWS = 10
@@ -242,7 +242,11 @@ class _Validation:
             layout = find_header(rows, self.spec)  # SheetError is reported by the caller
             self.ctx.present = {c.field for c in self.spec.columns if c.header in layout.positions}
             self.total = max((estimated_rows or max_row or 0) - layout.header_row, 1)
-            columns = [(c, layout.positions[c.header]) for c in self.spec.columns if c.header in layout.positions]
+            columns = [
+                (c, layout.positions[c.header], exact_cells(c))
+                for c in self.spec.columns
+                if c.header in layout.positions
+            ]
             unchanged = self.handler.unchanged(layout.positions)
             numbered = enumerate(rows, start=layout.header_row + 1)
             # a batch of raw rows at a time: those that are their stored record are not parsed
@@ -252,7 +256,7 @@ class _Validation:
                     if number in known:
                         self._known(known[number])
                     else:
-                        self._row(number, [(c, raw[i] if i < len(raw) else None) for c, i in columns])
+                        self._row(number, [(c, e, raw[i] if i < len(raw) else None) for c, i, e in columns])
                 if known and self.progress:
                     self.progress(min(89, self.result.rows * 90 // self.total), "validating")
             if self.batch or self.partial:
@@ -273,8 +277,9 @@ class _Validation:
             if len(self.batch) + self.known_in_batch >= BATCH_SIZE:
                 self._flush()
 
-    def _row(self, number: int, cells: list[tuple[Column, Any]]) -> None:
-        if all(is_blank(v) for _c, v in cells):
+    def _row(self, number: int, cells: list[tuple[Column, dict[Any, Any], Any]]) -> None:
+        """``cells``: (column, its ``exact_cells``, the raw cell) in the sheet's order."""
+        if all(is_blank(v) for _c, _e, v in cells):
             return
         self.result.rows += 1
         values = self._parse(number, cells)
@@ -290,11 +295,16 @@ class _Validation:
             if len(self.batch) + self.known_in_batch >= BATCH_SIZE:
                 self._flush()
 
-    def _parse(self, number: int, cells: list[tuple[Column, Any]]) -> dict[str, Any] | None:
+    def _parse(self, number: int, cells: list[tuple[Column, dict[Any, Any], Any]]) -> dict[str, Any] | None:
         """The parsed values; None (and the row kept for its references) when a cell is bad."""
         values: dict[str, Any] = {}
         bad = False
-        for column, value in cells:
+        for column, exact, value in cells:
+            # a label, 是/否 or an allowed empty cell as listed: looked up (the keys are text or
+            # None; a number or date cell is never one of them and goes to the parser)
+            if exact and (value is None or type(value) is str) and value in exact:
+                values[column.field] = exact[value]
+                continue
             try:
                 values[column.field] = column.parse(value)
             except CellError as exc:

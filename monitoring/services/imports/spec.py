@@ -205,6 +205,21 @@ def parse_date(value: Any, column: Column) -> dt.date:
     raise CellError(f"{column.header}应为日期单元格或 YYYY-MM-DD 格式的文本（如 2025-03-14）。")
 
 
+def exact_cells(column: Column) -> dict[Any, Any]:
+    """The raw cells a column parses to a fixed value without error, with that value: an
+    enumeration's labels as listed (and the empty cell where 空 is allowed), 是 and 否.  The import
+    looks a cell up here before it calls the parser (2 M of a 300 000-member roster's 3.3 M cells
+    are such cells); any other cell takes ``Column.parse``."""
+    if column.choices is not None:
+        cells: dict[Any, Any] = dict(_labels(column.choices))
+        if column.allow_empty:
+            cells |= {None: "", "": ""}
+        return cells
+    if column.parser is parse_bool:
+        return {"是": True, "否": False}
+    return {}
+
+
 # --- the spec ------------------------------------------------------------------------------
 
 
