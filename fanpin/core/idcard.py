@@ -30,7 +30,7 @@ def id_check_digit(first17: str) -> str:
     """The 18th character for the first 17 digits (ISO 7064 MOD 11-2)."""
     if len(first17) != len(_WEIGHTS):
         raise ValueError(f"id_check_digit needs 17 digits, got {len(first17)}")
-    if first17.isascii():  # the digits' codes, without an int() each (a 300 000-member import checks them all)
+    if first17.isascii() and first17.isdigit():  # the codes, no int() each (an import checks 300 000)
         return _CHECK_CHARS[(sum(map(operator.mul, first17.encode(), _WEIGHTS)) - _ZEROS) % 11]
     return _CHECK_CHARS[sum(map(operator.mul, map(int, first17), _WEIGHTS)) % 11]
 

@@ -171,3 +171,9 @@ def test_full_width_digits_give_the_same_check_digit() -> None:
     first17 = "11010519491231002"
     full_width = "".join(chr(ord(c) + 0xFEE0) for c in first17)
     assert id_check_digit(full_width) == id_check_digit(first17) == "X"
+
+
+@pytest.mark.parametrize("first17", ["1111111111111111a", " " * 17, "X" * 17, "12345678901234 67", "1" * 16])
+def test_a_check_digit_is_only_given_for_17_digits(first17: str) -> None:
+    with pytest.raises(ValueError):
+        id_check_digit(first17)

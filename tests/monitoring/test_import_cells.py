@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from monitoring.models import Member
 from monitoring.services.imports.pipeline import import_run
 from monitoring.services.imports.spec import SPECS, CellError, exact_cells
 from tests.conftest import World
@@ -52,3 +53,13 @@ def test_cells_near_a_label_still_get_the_parsers_verdict(world: World, tmp_path
     assert SPECS["members"].column("has_medical_insurance").parse(True) is True
     with pytest.raises(CellError):
         SPECS["members"].column("has_medical_insurance").parse(1)
+
+
+@pytest.mark.django_db
+def test_a_nul_character_in_a_text_cell_is_refused_with_its_row_and_column(world: World, tmp_path: Any) -> None:
+    """Excel writes a NUL as _x0000_ and the reader gives it back: PostgreSQL cannot store it (the
+    whole write failed with a generic message), SQLite stored it."""
+    rows = [member_row(**{"姓名": "张_x0000_三"}), member_row()]
+    result = import_run(kind="members", source=str(kind_sheet(tmp_path / "m.xlsx", "members", rows)), user=None)
+    assert [(e.column, e.message) for e in result.errors] == [("姓名", "姓名含有无法保存的空字符，请删除后重新导入。")]
+    assert not Member.objects.filter(name__startswith="张").exists()

@@ -287,3 +287,58 @@ def test_a_member_edited_between_the_check_and_the_write_keeps_the_edit(
             found.append((_outcome(result)["counts"], Member.objects.get(id_number=edited).health))
             transaction.set_rollback(True)
     assert found == [((8, 0, 0, 8), "SERIOUS"), ((8, 0, 1, 7), "HEALTHY")]
+
+
+def test_a_member_stored_by_someone_else_while_the_file_is_checked_fails_the_import_clearly(
+    tmp_path: Path, world: World
+) -> None:
+    """Another county's import (or a form) stores a person between this import's read of the
+    members and its write: the write fails as a whole with a message naming the row and the masked
+    身份证号, nothing of the file written, the other member untouched (the upsert used to overwrite
+    it with the file's row)."""
+    if connection.vendor != "postgresql":
+        pytest.skip("new members are written by COPY on PostgreSQL; SQLite has one writer at a time")
+    from monitoring.services.imports.kinds import members as kind
+
+    household = next(iter(world.households.values()))
+    meanwhile = make_id_number()
+    new_one = make_id_number()
+    rows = [
+        {"户编号": household.household_no, "姓名": "导入者", "身份证号": meanwhile, "与户主关系": "之子",
+         "健康状况": "健康", "劳动能力": "普通劳动力", "是否参加医保": "是"},
+        {"户编号": household.household_no, "姓名": "新成员", "身份证号": new_one, "与户主关系": "之女",
+         "健康状况": "健康", "劳动能力": "普通劳动力", "是否参加医保": "是"},
+    ]  # fmt: skip
+    real = kind.members_by_id_number
+
+    def write_looks_then_someone_stores(ids: Any, *fields: str) -> Any:
+        found = list(real(ids, *fields))
+        if "id" in fields and not Member.objects.filter(id_number=meanwhile).exists():  # the write's read
+            Member.objects.create(
+                household=household,
+                name="别人录入",
+                id_number=meanwhile,
+                relation="OTHER",
+                health="HEALTHY",
+                labor="NORMAL",
+            )  # fmt: skip  (in the same transaction here: the COPY meets it as it would a committed one)
+        return iter(found)
+
+    with mock.patch.object(kind, "members_by_id_number", write_looks_then_someone_stores):
+        result = import_run(kind="members", source=str(_sheet(tmp_path / "m.xlsx", rows)), user=None)
+    assert [(e.row, e.column, e.value) for e in result.errors] == [
+        (3, "身份证号", f"{meanwhile[:6]}********{meanwhile[-4:]}")
+    ]
+    assert "已由他人录入系统" in result.errors[0].message and "未写入任何数据" in result.errors[0].message
+    assert (result.created, result.updated) == (0, 0)
+    assert not Member.objects.filter(id_number__in=[meanwhile, new_one]).exists()  # the whole write undone
+
+
+def test_members_create_refuses_an_empty_value(world: World) -> None:
+    household = next(iter(world.households.values()))
+    row = SimpleNamespace(household_id=household.id, name="某", id_number=make_id_number(), relation="OTHER",
+                          health="HEALTHY", disability_grade=None, labor="NORMAL", schooling="", employment="",
+                          has_medical_insurance=True)  # fmt: skip
+    with pytest.raises(DatabaseError), transaction.atomic():
+        members_create([row])
+    assert not Member.objects.filter(id_number=row.id_number).exists()

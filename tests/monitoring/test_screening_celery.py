@@ -30,7 +30,11 @@ def celery_worker_for_tests():  # type: ignore[no-untyped-def]
 
     app.conf.update(broker_url=BROKER, result_backend=os.environ.get("CELERY_RESULT_BACKEND", BROKER))
     app.conf.task_always_eager = False
-    with start_worker(app, pool="threads", concurrency=2, perform_ping_check=True, shutdown_timeout=30):
+    # the start check waits up to a minute for the worker's answer (10 s by default: a loaded CI
+    # machine missed it once, session 15)
+    with start_worker(
+        app, pool="threads", concurrency=2, perform_ping_check=True, ping_task_timeout=60, shutdown_timeout=30
+    ):
         yield
         _worker_idle(app)
 

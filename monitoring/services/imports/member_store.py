@@ -11,17 +11,19 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from operator import attrgetter
 from typing import Any
 
-from django.db import connection
+from django.db import IntegrityError, connection
 from django.db.models import Field
 
 from monitoring.models import Household, Member, MemberStatus
 from monitoring.services.bulk import CHUNK, JSON_ARRAY, JSON_ELEMENTS, chunks, json_list
 
 LOOKUP = 500  # 身份证号 per lookup
+_ID_NUMBER_UNIQUE = "monitoring_member_id_number_key"  # PostgreSQL's name of the unique constraint
 
 
 # the household's columns a lookup may ask for, by the names ``values()`` gives them
@@ -119,6 +121,31 @@ WRITTEN = {
 }
 
 
+class MemberStoredMeanwhile(IntegrityError):
+    """A new member's 身份证号 was stored by someone else after the import read the members (the
+    write then fails as a whole); ``id_number`` is that number, ``row`` the file's row (set by the
+    caller, which knows the rows)."""
+
+    def __init__(self, id_number: str) -> None:
+        super().__init__(f"member {id_number[:6]}… stored meanwhile")
+        self.id_number = id_number
+        self.row = 0
+
+
+_STORED_ALREADY = re.compile(r"\(id_number\)=\(([^)]*)\)")
+
+
+def _values_not_null(rows: Sequence[Any]) -> Iterator[tuple[Any, ...]]:
+    """Each row's ``WRITTEN`` values; a None is refused (every written column is NOT NULL, and CSV
+    would carry it as the empty text)."""
+    values = attrgetter(*WRITTEN)
+    for row in rows:
+        got = values(row)
+        if None in got:
+            raise IntegrityError(f"members_create: {dict(zip(WRITTEN, got, strict=True))} has an empty (None) value")
+        yield got
+
+
 def members_create(rows: Sequence[Any]) -> None:
     """Insert these new members (objects with the ``WRITTEN`` attributes; 在册).  On PostgreSQL by
     ``COPY``: a 300 000-member roster's first import spent ≈ 15 s in the upsert's ``INSERT … SELECT
@@ -133,17 +160,23 @@ def members_create(rows: Sequence[Any]) -> None:
             [Member(**{name: getattr(r, name) for name in WRITTEN}) for r in rows], batch_size=CHUNK
         )
         return
-    values = attrgetter(*WRITTEN)
     buffer = io.StringIO()
     # every value quoted: an unquoted empty field would be NULL, a quoted one is the empty text;
     # quotes and line breaks inside a value are CSV's to carry
-    csv.writer(buffer, quoting=csv.QUOTE_ALL, lineterminator="\n").writerows(map(values, rows))
+    csv.writer(buffer, quoting=csv.QUOTE_ALL, lineterminator="\n").writerows(_values_not_null(rows))
     buffer.seek(0)
     # table and column names from the model
     sql = f"COPY {Member._meta.db_table} ({', '.join(WRITTEN)}) FROM STDIN WITH (FORMAT csv)"
-    # psycopg2's own cursor (``copy_expert``), its errors made Django's as every statement's are
-    with connection.cursor() as cursor, connection.wrap_database_errors:
-        cursor.cursor.copy_expert(sql, buffer, size=1 << 20)
+    try:
+        # psycopg2's own cursor (``copy_expert``), its errors made Django's as every statement's are
+        with connection.cursor() as cursor, connection.wrap_database_errors:
+            cursor.cursor.copy_expert(sql, buffer, size=1 << 20)
+    except IntegrityError as exc:
+        diag = getattr(exc.__cause__, "diag", None)
+        stored = _STORED_ALREADY.search(getattr(diag, "message_detail", "") or "")
+        if stored and getattr(diag, "constraint_name", "") == _ID_NUMBER_UNIQUE:
+            raise MemberStoredMeanwhile(stored[1]) from exc
+        raise
 
 
 def members_upsert(rows: Sequence[Any], *, update_fields: Sequence[str]) -> None:

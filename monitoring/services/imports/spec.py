@@ -68,6 +68,8 @@ def is_blank(value: Any) -> bool:
 
 def parse_text(value: Any, column: Column) -> str:
     text = clean_text(value)
+    if "\x00" in text:  # an Excel _x0000_: PostgreSQL cannot store it (SQLite would, silently)
+        raise CellError(f"{column.header}含有无法保存的空字符，请删除后重新导入。")
     if column.max_length and len(text) > column.max_length:
         raise CellError(f"{column.header}不能超过 {column.max_length} 个字符（当前 {len(text)} 个）。")
     return text

@@ -22,7 +22,13 @@ from monitoring.services.imports.changes import (
     removals_accepted,
 )
 from monitoring.services.imports.kinds.base import KindHandler
-from monitoring.services.imports.member_store import WRITTEN, members_by_id_number, members_create, members_upsert
+from monitoring.services.imports.member_store import (
+    WRITTEN,
+    MemberStoredMeanwhile,
+    members_by_id_number,
+    members_create,
+    members_upsert,
+)
 from monitoring.services.imports.rows import Row
 from monitoring.services.imports.unchanged import HEADS_STORED, MembersUnchanged
 
@@ -171,7 +177,11 @@ class MembersHandler(KindHandler):
         }
         actions = [by_number.get(r.number, "same") for r in rows]
         if not dry_run:
-            members_create(new)
+            try:
+                members_create(new)
+            except MemberStoredMeanwhile as exc:
+                exc.row = next((r.number for r in written if r.values["id_number"] == exc.id_number), 0)
+                raise
             members_upsert(changed, update_fields=self.FIELDS)
         changes_propose(self.ctx, proposals, dry_run=dry_run)
         return actions
