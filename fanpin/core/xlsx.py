@@ -16,7 +16,7 @@ from urllib.parse import quote
 
 import xlsxwriter
 from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import Cell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
@@ -26,9 +26,14 @@ HEADER_FONT = Font(bold=True)
 
 def cell_text_safe(value: Any) -> Any:
     """``value`` as written to a sheet: a string that a spreadsheet would read as a formula (or as
-    the start of one, DDE included) gets a leading ``'``; every other value is returned as is."""
-    if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
-        return "'" + value
+    the start of one, DDE included) gets a leading ``'``; the control characters a sheet cannot hold
+    (NUL and the like, not tab or line breaks) are left out, where openpyxl refused the whole file;
+    every other value is returned as is."""
+    if isinstance(value, str):
+        if not value.isprintable():  # a C scan; the pattern only for the rare text that needs it
+            value = ILLEGAL_CHARACTERS_RE.sub("", value)
+        if value.startswith(FORMULA_TRIGGERS):
+            return "'" + value
     return value
 
 

@@ -62,7 +62,9 @@ class ImportContext:
         if len(self.errors) < MAX_ERRORS_KEPT:
             # Kept in the job row and shown on its page: no full 身份证号 or phone number.
             text = personal_text_mask(header=header, text="" if value is None else str(value).strip())
-            self.errors.append(RowError(row, header, text[:100], personal_text_mask(header="", text=message)))
+            message = personal_text_mask(header="", text=message)
+            # a NUL (Excel's _x0000_) shown as ␀: PostgreSQL's JSON cannot hold it (the job's list)
+            self.errors.append(RowError(row, header, text[:100].replace("\x00", "␀"), message.replace("\x00", "␀")))
 
     def in_scope(self, code: str) -> bool:
         return self.prefix is not None and code.startswith(self.prefix)
