@@ -3,8 +3,8 @@ sheet layout (bold frozen header, widths, auto-filter) and the download's file n
 
 Every export writer appends its rows through ``safe_row`` (or ``sheet_append``), so a text cell
 that starts with ``=``, ``+``, ``-``, ``@``, tab or CR is written with a leading apostrophe as a
-plain string cell; numbers, dates and empty cells pass through unchanged
-(docs/decisions/2026-12-03-formula-injection-in-exports.md).
+plain string cell, and the control characters no sheet can hold are left out of text; numbers, dates
+and empty cells pass through unchanged (docs/decisions/2026-12-03-formula-injection-in-exports.md).
 """
 
 from __future__ import annotations
@@ -24,11 +24,20 @@ FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 HEADER_FONT = Font(bold=True)
 
 
+def control_characters_shown(text: str) -> str:
+    """``text`` with each control character a sheet cannot hold (NUL … US, not tab or line breaks)
+    shown as its Unicode picture (NUL → ␀): for texts kept and shown back, such as an import's error
+    list (PostgreSQL's JSON cannot hold a NUL; a comment in an annotated copy cannot hold any)."""
+    if text.isprintable():
+        return text
+    return ILLEGAL_CHARACTERS_RE.sub(lambda match: chr(0x2400 + ord(match[0])), text)
+
+
 def cell_text_safe(value: Any) -> Any:
     """``value`` as written to a sheet: a string that a spreadsheet would read as a formula (or as
     the start of one, DDE included) gets a leading ``'``; the control characters a sheet cannot hold
-    (NUL and the like, not tab or line breaks) are left out, where openpyxl refused the whole file;
-    every other value is returned as is."""
+    (NUL and the like, not tab or line breaks) are left out first (openpyxl refused to write them,
+    XlsxWriter wrote them as ``_x0001_`` text); every other value is returned as is."""
     if isinstance(value, str):
         if not value.isprintable():  # a C scan; the pattern only for the rare text that needs it
             value = ILLEGAL_CHARACTERS_RE.sub("", value)

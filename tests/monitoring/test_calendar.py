@@ -100,6 +100,9 @@ def test_import_replaces_the_year_and_is_audited(admin_client) -> None:  # type:
         (["2026/12/31", "法定节假日", "x"], "第 3 行「日期」：2026-12-31 不在 2027 年"),
         (["", "法定节假日", "x"], "第 3 行「日期」：不能为空"),
         (["2027-10-02", "", "x"], "第 3 行「类型」：不能为空"),
+        # Excel's _x0000_: a NUL the preview's JSON cannot hold (PostgreSQL answered 500)
+        (["2027-10-01", "法定节假日", "国_x0000_庆"], "第 3 行「名称」：含有无法保存的控制字符"),
+        (["2027-10-01", "法定_x0001_节假日", "国庆"], "第 3 行「类型」：含有无法保存的控制字符"),
     ],
 )
 def test_bad_rows_name_row_and_column_and_write_nothing(admin_client, row, expected) -> None:  # type: ignore[no-untyped-def]

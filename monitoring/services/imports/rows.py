@@ -7,6 +7,7 @@ from typing import Any
 
 from fanpin.core.idcard import personal_text_mask
 from fanpin.core.scoping import sees_everything, user_region_prefix
+from fanpin.core.xlsx import control_characters_shown
 from monitoring.services.imports.spec import KindSpec
 
 MAX_ERRORS_KEPT = 5000
@@ -63,8 +64,11 @@ class ImportContext:
             # Kept in the job row and shown on its page: no full 身份证号 or phone number.
             text = personal_text_mask(header=header, text="" if value is None else str(value).strip())
             message = personal_text_mask(header="", text=message)
-            # a NUL (Excel's _x0000_) shown as ␀: PostgreSQL's JSON cannot hold it (the job's list)
-            self.errors.append(RowError(row, header, text[:100].replace("\x00", "␀"), message.replace("\x00", "␀")))
+            # a NUL (Excel's _x0000_) and the like shown as ␀ …: the job's list is JSON, which
+            # PostgreSQL cannot store a NUL in, and the annotated copy's comments cannot hold any
+            self.errors.append(
+                RowError(row, header, control_characters_shown(text[:100]), control_characters_shown(message))
+            )
 
     def in_scope(self, code: str) -> bool:
         return self.prefix is not None and code.startswith(self.prefix)
