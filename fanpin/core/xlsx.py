@@ -24,6 +24,11 @@ FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 HEADER_FONT = Font(bold=True)
 
 
+def control_characters_in(text: str) -> bool:
+    """Whether ``text`` holds a control character a sheet cannot hold (see below)."""
+    return not text.isprintable() and ILLEGAL_CHARACTERS_RE.search(text) is not None
+
+
 def control_characters_shown(text: str) -> str:
     """``text`` with each control character a sheet cannot hold (NUL … US, not tab or line breaks)
     shown as its Unicode picture (NUL → ␀): for texts kept and shown back, such as an import's error

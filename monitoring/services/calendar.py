@@ -24,7 +24,7 @@ from fanpin.core.audit import audit_record
 from fanpin.core.idcard import personal_text_mask
 from fanpin.core.locks import named_locks_acquire
 from fanpin.core.scoping import ObjectOutOfScope
-from fanpin.core.xlsx import control_characters_shown, safe_row
+from fanpin.core.xlsx import control_characters_in, safe_row
 from monitoring.models.calendar import (
     CalendarDay,
     CalendarDayKind,
@@ -195,7 +195,7 @@ def calendar_rows_parse(
                     if (number, index) in formulas:
                         errors.append(CalendarRowError(number, header, "不能是公式，请复制后“粘贴为数值”再上传。"))
                     value = cells.get(header)
-                    if isinstance(value, str) and control_characters_shown(value) != value:
+                    if isinstance(value, str) and control_characters_in(value):
                         # Excel's _x0000_ and the like: the preview (JSON) cannot hold a NUL
                         errors.append(CalendarRowError(number, header, "含有无法保存的控制字符，请删除后重新上传。"))
                 if len(errors) > row_errors:

@@ -19,8 +19,10 @@ from typing import Any
 from django.db import IntegrityError, connection
 from django.db.models import Field
 
+from fanpin.core.idcard import personal_text_mask
 from monitoring.models import Household, Member, MemberStatus
 from monitoring.services.bulk import CHUNK, JSON_ARRAY, JSON_ELEMENTS, chunks, json_list
+from monitoring.services.imports.rows import RowError
 
 LOOKUP = 500  # 身份证号 per lookup
 _ID_NUMBER_UNIQUE = "monitoring_member_id_number_key"  # PostgreSQL's name of the unique constraint
@@ -124,12 +126,22 @@ WRITTEN = {
 class MemberStoredMeanwhile(IntegrityError):
     """A new member's 身份证号 was stored by someone else after the import read the members (the
     write then fails as a whole); ``id_number`` is that number, ``row`` the file's row (set by the
-    caller, which knows the rows)."""
+    caller, which knows the rows).  ``row_error`` is what the import's answer says of it."""
 
     def __init__(self, id_number: str) -> None:
         super().__init__(f"member {id_number[:6]}… stored meanwhile")
         self.id_number = id_number
         self.row = 0
+
+    @property
+    def row_error(self) -> RowError:
+        return RowError(
+            self.row,
+            "身份证号",
+            personal_text_mask(header="身份证号", text=self.id_number),
+            "该身份证号在本次导入核对之后已由他人录入系统，导入已全部撤销，未写入任何数据；"
+            "请重新导入，系统将按已录入的成员重新核对。",
+        )
 
 
 _STORED_ALREADY = re.compile(r"\(id_number\)=\(([^)]*)\)")

@@ -23,10 +23,8 @@ from typing import IO, Any
 from django.db import DatabaseError, transaction
 from django.utils import timezone
 
-from fanpin.core.idcard import personal_text_mask
 from monitoring.selectors.campaigns import open_campaigns_exist
 from monitoring.services.campaigns import campaign_tasks_complete_by_import
-from monitoring.services.imports.member_store import MemberStoredMeanwhile
 from monitoring.services.imports.reader import SheetError, find_header, open_rows
 from monitoring.services.imports.rows import ImportContext, Row, RowError
 from monitoring.services.imports.spec import SPECS, CellError, Column, KindSpec, exact_cells, is_blank
@@ -361,23 +359,11 @@ def _write(
         else:
             with transaction.atomic():
                 _write_all(handler, spool, result, dry_run=False, progress=progress, valid_rows=valid_rows)
-    except MemberStoredMeanwhile as exc:
-        # the one failure a user can act on: someone stored the same person while this file was checked
-        result.errors = [
-            RowError(
-                exc.row,
-                "身份证号",
-                personal_text_mask(header="身份证号", text=exc.id_number),
-                "该身份证号在本次导入核对之后已由他人录入系统，导入已全部撤销，未写入任何数据；"
-                "请重新导入，系统将按已录入的成员重新核对。",
-            )
-        ]
-        result.error_count = 1
-        result.created = result.updated = result.unchanged = 0
-        return
     except DatabaseError as exc:
+        # a refusal a user can act on names its row (``row_error``: a person stored meanwhile)
         result.errors = [
-            RowError(0, "", "", f"写入数据库失败，已全部撤销，未写入任何数据（{exc.__class__.__name__}）。")
+            getattr(exc, "row_error", None)
+            or RowError(0, "", "", f"写入数据库失败，已全部撤销，未写入任何数据（{exc.__class__.__name__}）。")
         ]
         result.error_count = 1
         result.created = result.updated = result.unchanged = 0
