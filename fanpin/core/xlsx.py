@@ -5,6 +5,8 @@ Every export writer appends its rows through ``safe_row`` (or ``sheet_append``),
 that starts with ``=``, ``+``, ``-``, ``@``, tab or CR is written with a leading apostrophe as a
 plain string cell, and the control characters no sheet can hold are left out of text; numbers, dates
 and empty cells pass through unchanged (docs/decisions/2026-12-03-formula-injection-in-exports.md).
+Text holding ``_xHHHH_`` (which Excel and calamine read as the character U+HHHH) is shown literally:
+openpyxl's cells get the OOXML escape ``_x005F_`` before it, XlsxWriter writes that escape itself.
 """
 
 from __future__ import annotations
@@ -21,6 +23,9 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+# ``_`` starting ``_xHHHH_`` (a lookahead, so ``_x0041_x0042_`` gets both): readers decode the
+# sequence as U+HHHH (``_x003D_1+1`` shown as ``=1+1``); ``_x005F_`` is the escaped ``_``.
+_OOXML_ESCAPABLE = re.compile(r"_(?=x[0-9A-Fa-f]{4}_)")
 HEADER_FONT = Font(bold=True)
 
 
@@ -38,30 +43,43 @@ def control_characters_shown(text: str) -> str:
     return ILLEGAL_CHARACTERS_RE.sub(lambda match: chr(0x2400 + ord(match[0])), text)
 
 
-def cell_text_safe(value: Any) -> Any:
+def ooxml_text(text: str) -> str:
+    """``text`` as openpyxl is to write it (a cell, a comment) so that it is shown literally: each
+    ``_xHHHH_`` in it escaped as ``_x005F_xHHHH_`` (openpyxl writes text as it is; XlsxWriter escapes
+    it itself, so never for ``SheetStream``)."""
+    if "_x" in text:  # a C scan; the pattern only for the rare text that needs it
+        return _OOXML_ESCAPABLE.sub("_x005F_", text)
+    return text
+
+
+def cell_text_safe(value: Any, *, ooxml_escape: bool = True) -> Any:
     """``value`` as written to a sheet: a string that a spreadsheet would read as a formula (or as
     the start of one, DDE included) gets a leading ``'``; the control characters a sheet cannot hold
     (NUL and the like, not tab or line breaks) are left out first (openpyxl refused to write them,
-    XlsxWriter wrote them as ``_x0001_`` text); every other value is returned as is."""
+    XlsxWriter wrote them as ``_x0001_`` text); ``_xHHHH_`` is escaped (``ooxml_text``) unless
+    ``ooxml_escape`` is false (XlsxWriter); every other value is returned as is.  The text is then
+    shown as it was, so the apostrophe goes by its own first character (an escaped one starts ``_``)."""
     if isinstance(value, str):
         if not value.isprintable():  # a C scan; the pattern only for the rare text that needs it
             value = ILLEGAL_CHARACTERS_RE.sub("", value)
+        if ooxml_escape and "_x" in value:
+            value = ooxml_text(value)
         if value.startswith(FORMULA_TRIGGERS):
             return "'" + value
     return value
 
 
-def safe_row(values: Iterable[Any]) -> list[Any]:
+def safe_row(values: Iterable[Any], *, ooxml_escape: bool = True) -> list[Any]:
     """A row for ``ws.append``: text values made safe; a prepared cell (``WriteOnlyCell``) keeps its
-    style, with its value made safe."""
+    style, with its value made safe.  ``ooxml_escape``: as ``cell_text_safe`` (false for XlsxWriter)."""
     row: list[Any] = []
     for value in values:
         if isinstance(value, Cell):
             if isinstance(value.value, str):
-                value.value = cell_text_safe(value.value)
+                value.value = cell_text_safe(value.value, ooxml_escape=ooxml_escape)
             row.append(value)
         else:
-            row.append(cell_text_safe(value))
+            row.append(cell_text_safe(value, ooxml_escape=ooxml_escape))
     return row
 
 
@@ -147,12 +165,13 @@ class SheetStream:
             self.sheet.set_column_pixels(index, index, width * self.sheet.max_digit_width)
         self.sheet.freeze_panes(1, 0)
         bold = self.workbook.add_format({"bold": True})
-        self.sheet.write_row(0, 0, [cell_text_safe(name) for name, _width in columns], bold)
+        # XlsxWriter escapes ``_xHHHH_`` itself: the text is not escaped here too
+        self.sheet.write_row(0, 0, [cell_text_safe(name, ooxml_escape=False) for name, _width in columns], bold)
         self.rows = 0
 
     def append(self, values: Iterable[Any]) -> None:
         self.rows += 1
-        row = [_xml_line_ends(value) for value in safe_row(values)]
+        row = [_xml_line_ends(value) for value in safe_row(values, ooxml_escape=False)]
         write = self.sheet.write
         for col, value in enumerate(row):
             if col in self.text_columns:

@@ -542,6 +542,28 @@ def test_export_has_completion_and_task_rows_and_is_audited(world: World) -> Non
     assert world.client_for("township").get(reverse("monitoring:campaign_xlsx", args=[campaign.pk])).status_code == 403
 
 
+def test_export_shows_stored_ooxml_escapes_as_they_are(world: World) -> None:
+    """A stored ``_x003D_…`` is written so that Excel and python-calamine show it as it is stored,
+    not decoded to ``=HYPERLINK(…)`` (openpyxl writes text unescaped)."""
+    from python_calamine import CalamineWorkbook
+
+    from monitoring.models import Member, Region
+
+    campaign, households = _three_villages(world)
+    Household.objects.filter(pk=households[1].pk).update(household_no='_x003D_HYPERLINK("http://evil")')
+    Member.objects.filter(household=households[0], relation="HEAD").update(name="_x0041_")
+    Region.objects.filter(code=V3).update(name="a_x005F_b")
+    response = world.client_for("county").get(reverse("monitoring:campaign_xlsx", args=[campaign.pk]))
+    assert response.status_code == 200
+    book = CalamineWorkbook.from_filelike(io.BytesIO(response.content))
+    tasks = book.get_sheet_by_name("农户任务").to_python()
+    summary = book.get_sheet_by_name("完成情况").to_python()
+    assert '_x003D_HYPERLINK("http://evil")' in [r[0] for r in tasks]
+    assert next(r for r in tasks if r[0] == households[0].household_no)[1] == "_x0041_"
+    assert "a_x005F_b" in [r[2] for r in tasks] and "a_x005F_b" in [r[1] for r in summary]
+    assert not any(str(c).startswith("=") for rows in (tasks, summary) for r in rows for c in r)
+
+
 def test_a_household_change_accepted_by_the_county_completes_it(tmp_path: Path, world: World) -> None:
     from monitoring.models import HouseholdChange
     from monitoring.services.household_changes import household_change_accept

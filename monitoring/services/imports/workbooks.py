@@ -12,7 +12,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from fanpin.core.xlsx import cell_text_safe, control_characters_shown, safe_row
+from fanpin.core.xlsx import cell_text_safe, control_characters_shown, ooxml_text, safe_row
 from monitoring.services.imports.reader import SheetError, find_header, open_rows
 from monitoring.services.imports.spec import SPECS, Column, parse_bool
 
@@ -146,7 +146,8 @@ def _copy_rows(
             if index in bad_columns:
                 cell.fill = BAD_FILL
                 messages = "；".join(e["message"] for e in errors if positions.get(e["column"]) == index)
-                cell.comment = Comment(control_characters_shown(messages), "fanpin")  # kept lists from before too
+                # kept lists from before too; a comment is text as a cell's is (_xHHHH_ decoded)
+                cell.comment = Comment(ooxml_text(control_characters_shown(messages)), "fanpin")
             cells.append(cell)
         note = WriteOnlyCell(
             ws,
