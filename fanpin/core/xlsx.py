@@ -117,11 +117,17 @@ def sheet_filter(ws: Any, *, columns: int, last_row: int, header_row: int = 1) -
     ws.auto_filter.ref = f"A{header_row}:{get_column_letter(columns)}{end}"
 
 
-def _xml_line_ends(value: Any) -> Any:
-    """CR as XML reads it back from any .xlsx (a line feed): XlsxWriter would write it as the
-    escape ``_x000D_``, which readers other than Excel show as those characters."""
-    if isinstance(value, str) and "\r" in value:
-        return value.replace("\r\n", "\n").replace("\r", "\n")
+def _xlsxwriter_text(value: Any) -> Any:
+    """Text as XlsxWriter is to be given it.  CR as XML reads it back from any .xlsx (a line feed):
+    XlsxWriter would write it as the escape ``_x000D_``, which readers other than Excel show as those
+    characters.  Text that starts ``<r>`` and ends ``</r>`` gets a leading ``'`` as a formula does:
+    XlsxWriter writes such a string into the sheet's XML as it is (rich text made by
+    ``write_rich_string``), so a stored value could have added any cell, a formula too."""
+    if isinstance(value, str):
+        if "\r" in value:
+            value = value.replace("\r\n", "\n").replace("\r", "\n")
+        if value.startswith("<r>") and value.endswith("</r>"):
+            return "'" + value
     return value
 
 
@@ -166,12 +172,13 @@ class SheetStream:
         self.sheet.freeze_panes(1, 0)
         bold = self.workbook.add_format({"bold": True})
         # XlsxWriter escapes ``_xHHHH_`` itself: the text is not escaped here too
-        self.sheet.write_row(0, 0, [cell_text_safe(name, ooxml_escape=False) for name, _width in columns], bold)
+        names = [_xlsxwriter_text(cell_text_safe(name, ooxml_escape=False)) for name, _width in columns]
+        self.sheet.write_row(0, 0, names, bold)
         self.rows = 0
 
     def append(self, values: Iterable[Any]) -> None:
         self.rows += 1
-        row = [_xml_line_ends(value) for value in safe_row(values, ooxml_escape=False)]
+        row = [_xlsxwriter_text(value) for value in safe_row(values, ooxml_escape=False)]
         write = self.sheet.write
         for col, value in enumerate(row):
             if col in self.text_columns:

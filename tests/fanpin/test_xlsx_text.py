@@ -7,7 +7,7 @@ from __future__ import annotations
 import io
 from typing import Any
 
-from openpyxl import Workbook
+from openpyxl import Workbook, load_workbook
 from openpyxl.cell import WriteOnlyCell
 from python_calamine import CalamineWorkbook
 
@@ -66,3 +66,16 @@ def test_the_escape_is_only_for_the_sequence() -> None:
     assert cell_text_safe("_x003D_1+1") == "_x005F_x003D_1+1"  # starts with "_": no apostrophe
     assert cell_text_safe("_x003D_1+1", ooxml_escape=False) == "_x003D_1+1"
     assert cell_text_safe(12) == 12 and cell_text_safe(None) is None
+
+
+def test_sheet_stream_writes_no_raw_rich_text() -> None:
+    """XlsxWriter writes text that starts ``<r>`` and ends ``</r>`` into the XML as it is: a stored
+    value could add a formula cell.  ``SheetStream`` gives it an apostrophe, so it is text."""
+    injected = '<r><t>x</t></r></is></c><c r="B2"><f>1+1</f><v>2</v></c><c r="C2" t="inlineStr"><is><r><t>y</t></r>'
+    out = io.BytesIO()
+    sheet = SheetStream(out, title="t", columns=[("a", 10)], text_columns=[1])
+    sheet.append([injected, "<r><t>z</t></r>"])
+    sheet.close()
+    assert shown(out.getvalue())[1] == ["'" + injected, "'<r><t>z</t></r>"]
+    cells = [cell for row in load_workbook(io.BytesIO(out.getvalue())).active.iter_rows() for cell in row]
+    assert not any(cell.data_type == "f" for cell in cells)
