@@ -292,10 +292,11 @@ def test_a_member_edited_between_the_check_and_the_write_keeps_the_edit(
 def test_a_member_stored_by_someone_else_while_the_file_is_checked_fails_the_import_clearly(
     tmp_path: Path, world: World
 ) -> None:
-    """Another county's import (or a form) stores a person between this import's read of the
-    members and its write: the write fails as a whole with a message naming the row and the masked
-    身份证号, nothing of the file written, the other member untouched (the upsert used to overwrite
-    it with the file's row)."""
+    """Another county's import (or a form) stores a person after this import's check found no
+    member of that 身份证号 and before its write: the write (which reads again only the members the
+    check found) fails as a whole with a message naming the row and the masked 身份证号, nothing of
+    the file written, the other member untouched (the upsert used to overwrite it with the file's
+    row)."""
     if connection.vendor != "postgresql":
         pytest.skip("new members are written by COPY on PostgreSQL; SQLite has one writer at a time")
     from monitoring.services.imports.kinds import members as kind
@@ -309,11 +310,9 @@ def test_a_member_stored_by_someone_else_while_the_file_is_checked_fails_the_imp
         {"户编号": household.household_no, "姓名": "新成员", "身份证号": new_one, "与户主关系": "之女",
          "健康状况": "健康", "劳动能力": "普通劳动力", "是否参加医保": "是"},
     ]  # fmt: skip
-    real = kind.members_by_id_number
 
-    def write_looks_then_someone_stores(ids: Any, *fields: str) -> Any:
-        found = list(real(ids, *fields))
-        if "id" in fields and not Member.objects.filter(id_number=meanwhile).exists():  # the write's read
+    def someone_stores(percent: int, stage: str) -> None:
+        if stage == "writing" and percent == 90:  # after the check, before the write
             Member.objects.create(
                 household=household,
                 name="别人录入",
@@ -321,17 +320,28 @@ def test_a_member_stored_by_someone_else_while_the_file_is_checked_fails_the_imp
                 relation="OTHER",
                 health="HEALTHY",
                 labor="NORMAL",
-            )  # fmt: skip  (in the same transaction here: the COPY meets it as it would a committed one)
-        return iter(found)
+            )  # fmt: skip
 
-    with mock.patch.object(kind, "members_by_id_number", write_looks_then_someone_stores):
-        result = import_run(kind="members", source=str(_sheet(tmp_path / "m.xlsx", rows)), user=None)
+    write_reads: list[list[str]] = []
+    real = kind.members_by_id_number
+
+    def recorded(ids: Any, *fields: str) -> Any:
+        if "id" in fields:  # the write's own read
+            write_reads.append(sorted(ids))
+        return real(ids, *fields)
+
+    with mock.patch.object(kind, "members_by_id_number", recorded):
+        result = import_run(
+            kind="members", source=str(_sheet(tmp_path / "m.xlsx", rows)), user=None, progress=someone_stores
+        )
+    assert write_reads == [[]]  # neither was found by the check: the write read no member again
     assert [(e.row, e.column, e.value) for e in result.errors] == [
         (3, "身份证号", f"{meanwhile[:6]}********{meanwhile[-4:]}")
     ]
     assert "已由他人录入系统" in result.errors[0].message and "未写入任何数据" in result.errors[0].message
     assert (result.created, result.updated) == (0, 0)
-    assert not Member.objects.filter(id_number__in=[meanwhile, new_one]).exists()  # the whole write undone
+    assert not Member.objects.filter(id_number=new_one).exists()  # the whole write undone
+    assert Member.objects.get(id_number=meanwhile).name == "别人录入"  # the other's member untouched
 
 
 def test_members_create_refuses_an_empty_value(world: World) -> None:
