@@ -21,7 +21,13 @@ def sources_seed(apps, schema_editor):
 
 
 def sources_unseed(apps, schema_editor):
+    # PostgreSQL: the deletion's foreign-key checks run now, not at the commit, or the table's drop
+    # later in this same transaction fails ("pending trigger events")
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute("SET CONSTRAINTS ALL IMMEDIATE")
     apps.get_model("monitoring", "ComparisonSource").objects.filter(code__in=[c for c, _n, _o in SOURCES]).delete()
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute("SET CONSTRAINTS ALL DEFERRED")
 
 
 class Migration(migrations.Migration):
