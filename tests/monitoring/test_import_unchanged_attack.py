@@ -205,8 +205,8 @@ def test_the_postgresql_upsert_writes_what_bulk_create_wrote(world: World) -> No
 
 
 def test_the_postgresql_lookups_give_what_the_orm_gave(world: World) -> None:
-    """members_by_id_number and removals_accepted read PostgreSQL with plain statements (the numbers
-    as one array): the same values, types included, as the ORM's queries they replaced."""
+    """members_by_id_number, removals_accepted and the households by 户编号 read PostgreSQL with plain
+    statements (the numbers as one array): the same values, types included, as the ORM's queries they replaced."""
     from django.db.models import CharField
     from django.db.models.fields.json import KT
     from django.db.models.functions import Cast
@@ -231,6 +231,15 @@ def test_the_postgresql_lookups_give_what_the_orm_gave(world: World) -> None:
         plain = sorted(members_by_id_number(numbers, *asked), key=lambda m: m["id_number"])
         assert plain == by_orm and any(m["id_number"] == gone.id_number for m in plain)
         assert [list(m) for m in plain] == [list(m) for m in by_orm]  # the same keys in the same order
+    # households by 户编号 (every import kind)
+    from monitoring.models import Household
+    from monitoring.services.imports.kinds.base import _households_by_number
+
+    household_numbers = [*Household.objects.values_list("household_no", flat=True), "无此户", "52_%\\", '"}']
+    by_orm_households = sorted(
+        Household.objects.filter(household_no__in=household_numbers).values_list("household_no", "id", "village_id")
+    )
+    assert sorted(_households_by_number(household_numbers)) == by_orm_households and by_orm_households
     # accepted removals: in the region, the latest first-to-last wins; another region's not
     removed = make_id_number()
     for region, decided in (

@@ -4,16 +4,19 @@ differs."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, ClassVar
+
+from django.db import connection
 
 from fanpin.core.regions import RegionLevel
 from monitoring.models import (
     Household,
 )
-from monitoring.services.bulk import chunks
+from monitoring.services.bulk import JSON_ARRAY, chunks, json_list
 from monitoring.services.imports.rows import ImportContext, Row
 
+LOOKUP = 500  # 户编号 per lookup (PostgreSQL walks the unique index for a few hundred)
 LEVEL_ORDER = [RegionLevel.PROVINCE, RegionLevel.CITY, RegionLevel.COUNTY, RegionLevel.TOWNSHIP, RegionLevel.VILLAGE]
 
 
@@ -78,10 +81,8 @@ class KindHandler:
         """户编号 → (id, village code), cached for the whole file."""
         cache = self.ctx.cache.setdefault("households", {})
         missing = [n for n in set(numbers) if n not in cache]
-        for part in chunks(missing):
-            for no, pk, village in Household.objects.filter(household_no__in=part).values_list(
-                "household_no", "id", "village_id"
-            ):
+        for part in chunks(missing, LOOKUP):
+            for no, pk, village in _households_by_number(part):
                 cache[no] = (pk, village)
         return cache
 
@@ -96,3 +97,18 @@ class KindHandler:
             return False
         row.refs["household_id"], row.refs["village_code"] = found
         return True
+
+
+def _households_by_number(numbers: Sequence[str]) -> Iterator[tuple[str, int, str]]:
+    """(户编号, id, village code) of the households of these numbers.  On PostgreSQL one plain
+    statement with the numbers as one JSON parameter: the ORM's 700-value ``IN`` for every batch cost
+    a 300 000-member import ≈ 0.5 s of Python (docs/benchmarks.md, session 16)."""
+    if connection.vendor != "postgresql":
+        yield from Household.objects.filter(household_no__in=numbers).values_list("household_no", "id", "village_id")
+        return
+    # table and column names from the model; the numbers are a parameter
+    table = Household._meta.db_table
+    sql = f"SELECT household_no, id, village_id FROM {table} WHERE household_no = ANY({JSON_ARRAY})"  # noqa: S608  # nosec B608
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [json_list(numbers)])
+        yield from cursor.fetchall()
