@@ -240,6 +240,18 @@ def test_the_postgresql_lookups_give_what_the_orm_gave(world: World) -> None:
         Household.objects.filter(household_no__in=household_numbers).values_list("household_no", "id", "village_id")
     )
     assert sorted(_households_by_number(household_numbers)) == by_orm_households and by_orm_households
+    # the current heads of households (a departed head is none)
+    from monitoring.services.imports.member_store import heads_current
+
+    Member.objects.filter(pk=gone.pk).update(relation="HEAD")
+    household_ids = [*Household.objects.values_list("id", flat=True), 0]
+    heads_by_orm = sorted(
+        Member.objects.current()
+        .filter(household_id__in=household_ids, relation="HEAD")
+        .values_list("household_id", "id_number")
+    )
+    assert sorted(heads_current(household_ids)) == heads_by_orm and heads_by_orm
+    assert gone.id_number not in {n for _h, n in heads_by_orm}
     # accepted removals: in the region, the latest first-to-last wins; another region's not
     removed = make_id_number()
     for region, decided in (

@@ -9,11 +9,10 @@ from typing import Any, ClassVar
 from fanpin.core.idcard import id_number_mask
 from monitoring.models import (
     ChangeKind,
-    Member,
     MemberStatus,
     Relation,
 )
-from monitoring.services.bulk import chunks, upsert_actions
+from monitoring.services.bulk import upsert_actions
 from monitoring.services.imports.changes import (
     RemovalAccepted,
     changes_propose,
@@ -25,6 +24,7 @@ from monitoring.services.imports.kinds.base import KindHandler
 from monitoring.services.imports.member_store import (
     WRITTEN,
     MemberStoredMeanwhile,
+    heads_current,
     members_by_id_number,
     members_create,
     members_upsert,
@@ -102,29 +102,24 @@ class MembersHandler(KindHandler):
             if no in households and stored.get(no) != id_number
         }
         in_file: dict[str, str] = self.ctx.cache.get("file_household", {})
-        for part in chunks(list(by_id)):
-            for household_id, id_number in (
-                Member.objects.current()
-                .filter(household_id__in=part, relation=Relation.HEAD)
-                .values_list("household_id", "id_number")
-            ):
-                no, number, file_head = by_id[household_id]
-                if id_number != file_head and (id_number,) not in self.ctx.keys:
-                    self.ctx.error(
-                        number,
-                        "与户主关系",
-                        "户主",
-                        f"户编号 {no} 在系统中已有户主（身份证号 {id_number_mask(id_number)}），一户只能有一个户主。",
-                    )
-                elif id_number != file_head and in_file.get(id_number) != no:
-                    # the head's move, death or removal waits for the county: they stay its head
-                    self.ctx.error(
-                        number,
-                        "与户主关系",
-                        "户主",
-                        f"户编号 {no} 的现户主（身份证号 {id_number_mask(id_number)}）迁出、死亡或注销须经县级审核，"
-                        "审核同意前不能为该户指定新户主。",
-                    )
+        for household_id, id_number in heads_current(list(by_id)):
+            no, number, file_head = by_id[household_id]
+            if id_number != file_head and (id_number,) not in self.ctx.keys:
+                self.ctx.error(
+                    number,
+                    "与户主关系",
+                    "户主",
+                    f"户编号 {no} 在系统中已有户主（身份证号 {id_number_mask(id_number)}），一户只能有一个户主。",
+                )
+            elif id_number != file_head and in_file.get(id_number) != no:
+                # the head's move, death or removal waits for the county: they stay its head
+                self.ctx.error(
+                    number,
+                    "与户主关系",
+                    "户主",
+                    f"户编号 {no} 的现户主（身份证号 {id_number_mask(id_number)}）迁出、死亡或注销须经县级审核，"
+                    "审核同意前不能为该户指定新户主。",
+                )
 
     def unchanged(self, positions: dict[str, int]) -> MembersUnchanged:
         return MembersUnchanged(self.ctx, positions)
