@@ -373,3 +373,39 @@ def test_members_create_refuses_an_empty_value(world: World) -> None:
     with pytest.raises(DatabaseError), transaction.atomic():
         members_create([row])
     assert not Member.objects.filter(id_number=row.id_number).exists()
+
+
+def test_numbers_the_recognition_found_absent_are_not_looked_up_again(tmp_path: Path, world: World) -> None:
+    """A first import: the recognition asked for every 身份证号 and found none; the batch checks and
+    the write then ask the database for none of them, and the import creates every row.  A person who
+    died (stored, not current) is still looked up by the checks, whose refusal words it."""
+    from monitoring.services.imports.kinds import members as kind
+
+    household = next(iter(world.households.values()))
+    dead = Member.objects.create(
+        household=household, name="故人", id_number=make_id_number(), relation="OTHER", health="HEALTHY",
+        labor="NORMAL", status="DECEASED", departed_on=dt.date(2026, 1, 2),
+    )  # fmt: skip
+    new = [make_id_number() for _ in range(3)]
+    rows = [
+        {"户编号": household.household_no, "姓名": f"新成员{i}", "身份证号": n, "与户主关系": "其他",
+         "健康状况": "健康", "劳动能力": "普通劳动力", "是否参加医保": "是"}
+        for i, n in enumerate(new)
+    ]  # fmt: skip
+    asked: list[list[str]] = []
+    real = kind.members_by_id_number
+
+    def recorded(ids: Any, *fields: str) -> Any:
+        asked.append(sorted(ids))
+        return real(ids, *fields)
+
+    with mock.patch.object(kind, "members_by_id_number", recorded):
+        result = import_run(kind="members", source=str(_sheet(tmp_path / "new.xlsx", rows)), user=None)
+        assert (result.ok, result.created) == (True, 3)
+        assert asked == [[], []]  # the batch checks', the write's
+        asked.clear()
+        again = [*rows[:1], dict(rows[1], 身份证号=dead.id_number, 姓名="故人")]
+        result = import_run(kind="members", source=str(_sheet(tmp_path / "dead.xlsx", again)), user=None)
+    assert asked == [[dead.id_number]]  # the recognised row asks nothing; the departed one is checked
+    assert [(e.row, e.column) for e in result.errors] == [(4, "成员状态")]
+    assert Member.objects.filter(id_number__in=new).count() == 3

@@ -43,6 +43,9 @@ _COMPARED = tuple(SHEET_FIELDS)  # the columns every row must show as stored (�
 _ENUMS = ("relation", "health", "disability_grade", "labor", "schooling", "employment")
 # ``ctx.cache`` key: 户编号 → the stored head of a household whose head row was recognised
 HEADS_STORED = "heads_stored"
+# ``ctx.cache`` key: the 身份证号 of no stored member (of any status), as the last two batches of
+# raw rows found them: the batch checks need not ask again (a first import's every number)
+_ABSENT = "member_ids_absent"
 _NEVER = object()  # a stored value no sheet cell shows (the row then takes the full path)
 ACTIVE_LABEL = str(MemberStatus.ACTIVE.label)
 
@@ -101,12 +104,20 @@ class MembersUnchanged:
         if not ids:
             return {}
         stored: dict[str, tuple[tuple[Any, ...], int, str, dict[str, Any]]] = {}
-        for household_id, village, *values in members_as_sheet(ids):
+        present: set[str] = set()
+        for household_id, village, status, *values in members_as_sheet(ids):
+            present.add(values[2])
+            if status != MemberStatus.ACTIVE:  # 死亡/注销: the full path says what the row may do
+                continue
             expected = self._expected(tuple(values)) if self.ctx.in_scope(village) else None
             if expected is not None:
                 member = dict(zip(_COMPARED, values, strict=True))
                 member["has_medical_insurance"] = bool(member["has_medical_insurance"])  # SQLite: 0 or 1
                 stored[member["id_number"]] = (expected, household_id, village, member)
+        # this batch's answer and the one before it (a batch of the checks may begin in the one
+        # before): what the batch checks are spared asking
+        absent = self.ctx.cache.setdefault(_ABSENT, [set(), set()])
+        absent[:] = [absent[1], ids - present]
         found: dict[int, Row] = {}
         households = self.ctx.cache.setdefault("households", {})
         heads_stored = self.ctx.cache.setdefault(HEADS_STORED, {})
@@ -130,3 +141,10 @@ class MembersUnchanged:
                 heads_stored[member["household_no"]] = member["id_number"]
             found[number] = Row(number, parsed, refs={"household_id": household_id, "village_code": village})
         return found
+
+
+def member_ids_absent(ctx: ImportContext) -> set[str]:
+    """The 身份证号 the recognition of the last two batches of raw rows found no stored member of
+    (of any status): the batch checks need not look them up again."""
+    earlier, last = ctx.cache.get(_ABSENT) or (set(), set())
+    return earlier | last

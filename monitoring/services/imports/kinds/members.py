@@ -30,7 +30,7 @@ from monitoring.services.imports.member_store import (
     members_upsert,
 )
 from monitoring.services.imports.rows import Row
-from monitoring.services.imports.unchanged import HEADS_STORED, MembersUnchanged
+from monitoring.services.imports.unchanged import HEADS_STORED, MembersUnchanged, member_ids_absent
 
 # --- members -------------------------------------------------------------------------------
 
@@ -61,12 +61,18 @@ class MembersHandler(KindHandler):
         # as their stored member skip this
         self.households(r.values["household_no"] for r in rows)
         ids = [r.values["id_number"] for r in rows]
+        absent = member_ids_absent(self.ctx)  # found absent a moment ago by the recognition
         elsewhere: dict[str, str] = {}
         # a member whose death or removal the county accepted keeps their row (status, date, change);
         # people deleted by such a change before 2026-12-04 are found by the change alone
         removed: dict[str, RemovalAccepted] = {}
         for m in members_by_id_number(
-            ids, "id_number", "household__village_id", "status", "departed_on", "departure_change_id"
+            [i for i in ids if i not in absent],
+            "id_number",
+            "household__village_id",
+            "status",
+            "departed_on",
+            "departure_change_id",
         ):
             elsewhere[m["id_number"]] = m["household__village_id"]
             if m["status"] != MemberStatus.ACTIVE:
