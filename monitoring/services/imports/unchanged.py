@@ -116,8 +116,8 @@ class MembersUnchanged:
                 stored[member["id_number"]] = (expected, household_id, village, member)
         # this batch's answer and the one before it (a batch of the checks may begin in the one
         # before): what the batch checks are spared asking
-        absent = self.ctx.cache.setdefault(_ABSENT, [set(), set()])
-        absent[:] = [absent[1], ids - present]
+        absent = self.ctx.cache.setdefault(_ABSENT, {})
+        absent["earlier"], absent["last"] = absent.get("last", set()), ids - present
         found: dict[int, Row] = {}
         households = self.ctx.cache.setdefault("households", {})
         heads_stored = self.ctx.cache.setdefault(HEADS_STORED, {})
@@ -146,5 +146,5 @@ class MembersUnchanged:
 def member_ids_absent(ctx: ImportContext) -> set[str]:
     """The 身份证号 the recognition of the last two batches of raw rows found no stored member of
     (of any status): the batch checks need not look them up again."""
-    earlier, last = ctx.cache.get(_ABSENT) or (set(), set())
-    return earlier | last
+    absent = ctx.cache.get(_ABSENT, {})
+    return absent.get("earlier", set()) | absent.get("last", set())
