@@ -25,7 +25,10 @@ def sources_unseed(apps, schema_editor):
     # later in this same transaction fails ("pending trigger events")
     if schema_editor.connection.vendor == "postgresql":
         schema_editor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-    apps.get_model("monitoring", "ComparisonSource").objects.filter(code__in=[c for c, _n, _o in SOURCES]).delete()
+    seeded = [c for c, _n, _o in SOURCES]
+    # the comparisons made with them first (their table is dropped next; a source is PROTECTed)
+    apps.get_model("monitoring", "DataComparison").objects.filter(source__code__in=seeded).delete()
+    apps.get_model("monitoring", "ComparisonSource").objects.filter(code__in=seeded).delete()
     if schema_editor.connection.vendor == "postgresql":
         schema_editor.execute("SET CONSTRAINTS ALL DEFERRED")
 

@@ -113,7 +113,7 @@ def heads_current(household_ids: Sequence[int]) -> Iterator[tuple[int, str]]:
     statement per ``CHUNK`` ids with the ids as one JSON parameter: the ORM's 2 000-value ``IN`` cost
     a 300 000-member import ≈ 0.4 s of Python (docs/benchmarks.md, session 16)."""
     if connection.vendor != "postgresql":
-        for part in chunks(household_ids):
+        for part in chunks(sorted(set(household_ids))):
             yield from (
                 Member.objects.current()
                 .filter(household_id__in=part, relation=Relation.HEAD)
@@ -126,7 +126,7 @@ def heads_current(household_ids: Sequence[int]) -> Iterator[tuple[int, str]]:
         f" WHERE status = %s AND relation = %s AND household_id = ANY(ARRAY(SELECT {JSON_ELEMENTS}::bigint))"
     )
     with connection.cursor() as cursor:
-        for part in chunks(household_ids):
+        for part in chunks(sorted(set(household_ids))):
             cursor.execute(sql, [MemberStatus.ACTIVE.value, Relation.HEAD.value, json_list(part)])
             yield from cursor.fetchall()
 

@@ -50,6 +50,11 @@ _NEVER = object()  # a stored value no sheet cell shows (the row then takes the 
 ACTIVE_LABEL = str(MemberStatus.ACTIVE.label)
 
 
+def _maybe_stored(text: str) -> bool:
+    """Whether a raw 身份证号 cell can be a stored number as it is (18 ASCII letters and digits)."""
+    return len(text) == 18 and text.isascii() and text.isalnum()
+
+
 def _shown(column: Column) -> dict[Any, Any]:
     """Stored code → the raw cell that parses to it, for an enumeration column."""
     assert column.choices is not None
@@ -100,7 +105,13 @@ class MembersUnchanged:
     def rows(self, numbered: Sequence[tuple[int, tuple[Any, ...]]]) -> dict[int, Row]:
         """Row number → the row as the full path would have parsed it, for each recognised row;
         the households of those rows join the file's household cache."""
-        ids = {raw[self.id_at] for _n, raw in numbered if len(raw) > self.id_at and type(raw[self.id_at]) is str}
+        # only what can be a stored number is asked for (18 ASCII letters and digits): a NUL from an
+        # upload's ``_x0000_`` made PostgreSQL refuse the statement (the full path words the cell)
+        ids = {
+            raw[self.id_at]
+            for _n, raw in numbered
+            if len(raw) > self.id_at and type(raw[self.id_at]) is str and _maybe_stored(raw[self.id_at])
+        }
         if not ids:
             return {}
         stored: dict[str, tuple[tuple[Any, ...], int, str, dict[str, Any]]] = {}
