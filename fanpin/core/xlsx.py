@@ -18,7 +18,7 @@ from urllib.parse import quote
 
 import xlsxwriter
 from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
+from openpyxl.cell.cell import ERROR_CODES, Cell
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
@@ -27,20 +27,31 @@ FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 # sequence as U+HHHH (``_x003D_1+1`` shown as ``=1+1``); ``_x005F_`` is the escaped ``_``.
 _OOXML_ESCAPABLE = re.compile(r"_(?=x[0-9A-Fa-f]{4}_)")
 HEADER_FONT = Font(bold=True)
+# the characters no sheet can hold: the C0 controls but tab and line breaks (openpyxl refuses them),
+# the noncharacters U+FFFE and U+FFFF and lone surrogates (not XML 1.0: openpyxl wrote them into a
+# file no strict reader opens)
+_NOT_IN_SHEETS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_C0_END = 0x20
 
 
 def control_characters_in(text: str) -> bool:
-    """Whether ``text`` holds a control character a sheet cannot hold (see below)."""
-    return not text.isprintable() and ILLEGAL_CHARACTERS_RE.search(text) is not None
+    """Whether ``text`` holds a character a sheet cannot hold (see below)."""
+    return not text.isprintable() and _NOT_IN_SHEETS.search(text) is not None
+
+
+def _picture(match: re.Match[str]) -> str:
+    code = ord(match[0])
+    return chr(0x2400 + code) if code < _C0_END else "\ufffd"
 
 
 def control_characters_shown(text: str) -> str:
-    """``text`` with each control character a sheet cannot hold (NUL … US, not tab or line breaks)
-    shown as its Unicode picture (NUL → ␀): for texts kept and shown back, such as an import's error
-    list (PostgreSQL's JSON cannot hold a NUL; a comment in an annotated copy cannot hold any)."""
+    """``text`` with each character a sheet cannot hold shown: a control character (NUL … US, not tab
+    or line breaks) as its Unicode picture (NUL → ␀), U+FFFE, U+FFFF and a lone surrogate as �: for
+    texts kept and shown back, such as an import's error list (PostgreSQL's JSON cannot hold a NUL; a
+    comment in an annotated copy cannot hold any of them)."""
     if text.isprintable():
         return text
-    return ILLEGAL_CHARACTERS_RE.sub(lambda match: chr(0x2400 + ord(match[0])), text)
+    return _NOT_IN_SHEETS.sub(_picture, text)
 
 
 def ooxml_text(text: str) -> str:
@@ -56,15 +67,18 @@ def cell_text_safe(value: Any, *, ooxml_escape: bool = True) -> Any:
     """``value`` as written to a sheet: a string that a spreadsheet would read as a formula (or as
     the start of one, DDE included) gets a leading ``'``; the control characters a sheet cannot hold
     (NUL and the like, not tab or line breaks) are left out first (openpyxl refused to write them,
-    XlsxWriter wrote them as ``_x0001_`` text); ``_xHHHH_`` is escaped (``ooxml_text``) unless
-    ``ooxml_escape`` is false (XlsxWriter); every other value is returned as is.  The text is then
-    shown as it was, so the apostrophe goes by its own first character (an escaped one starts ``_``)."""
+    XlsxWriter wrote them as ``_x0001_`` text; U+FFFE, U+FFFF and lone surrogates made openpyxl's
+    XML unreadable); ``_xHHHH_`` is escaped (``ooxml_text``) unless ``ooxml_escape`` is false
+    (XlsxWriter); for openpyxl, text equal to an error code (``#N/A`` …) gets the ``'`` too (openpyxl
+    writes it as an error cell, which readers show empty); every other value is returned as is.  The
+    text is then shown as it was, so the apostrophe goes by its own first character (an escaped one
+    starts ``_``)."""
     if isinstance(value, str):
         if not value.isprintable():  # a C scan; the pattern only for the rare text that needs it
-            value = ILLEGAL_CHARACTERS_RE.sub("", value)
+            value = _NOT_IN_SHEETS.sub("", value)
         if ooxml_escape and "_x" in value:
             value = ooxml_text(value)
-        if value.startswith(FORMULA_TRIGGERS):
+        if value.startswith(FORMULA_TRIGGERS) or (ooxml_escape and value in ERROR_CODES):
             return "'" + value
     return value
 
