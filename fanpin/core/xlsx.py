@@ -3,7 +3,8 @@ sheet layout (bold frozen header, widths, auto-filter) and the download's file n
 
 Every export writer appends its rows through ``safe_row`` (or ``sheet_append``), so a text cell
 that starts with ``=``, ``+``, ``-``, ``@``, tab or CR is written with a leading apostrophe as a
-plain string cell, and the control characters no sheet can hold are left out of text; numbers, dates
+plain string cell, and the characters no sheet can hold (C0 controls, U+FFFE, U+FFFF, lone
+surrogates) are left out of text; numbers, dates
 and empty cells pass through unchanged (docs/decisions/2026-12-03-formula-injection-in-exports.md).
 Text holding ``_xHHHH_`` (which Excel and calamine read as the character U+HHHH) is shown literally:
 openpyxl's cells get the OOXML escape ``_x005F_`` before it, XlsxWriter writes that escape itself.
