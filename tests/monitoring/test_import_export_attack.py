@@ -356,3 +356,19 @@ def test_migration_0032_reverses_with_a_comparison_stored() -> None:
         MigrationExecutor(connection).migrate([("monitoring", "0031_province_rule_parameters")])
     finally:
         MigrationExecutor(connection).migrate(leaves)
+
+
+def test_a_sheet_whose_xml_breaks_off_while_read_is_refused_clearly(tmp_path: Path) -> None:
+    """A file openpyxl reads (an error cell sends it there) whose XML holds a raw U+FFFF: found only
+    as the rows are read; the import says the file is no valid workbook instead of a system error."""
+    upload = tmp_path / "broken.xlsx"
+    wb = Workbook()
+    ws = wb.active
+    ws.append(SPECS["members"].headers)
+    ws.append(["H520101001001", "蒋\uffff荣", "52010119870408015X", "之女", "健康", "", "普通劳动力", "", "", "是"])
+    ws.append(["H520101001001", "#N/A", "52010119870408015X", "户主", "健康", "", "普通劳动力", "", "", "是"])
+    wb.save(upload)
+    result = import_run(kind="members", source=str(upload), user=None)
+    assert [(e.row, e.message) for e in result.errors] == [
+        (0, "文件不是有效的 Excel 工作簿（.xlsx），请用 Excel 或 WPS 另存为 .xlsx 后重新上传。")
+    ]

@@ -22,6 +22,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import IO, Any
+from xml.etree.ElementTree import ParseError
 
 from openpyxl import load_workbook
 from openpyxl.utils.exceptions import InvalidFileException
@@ -142,9 +143,19 @@ def _openpyxl_rows(source: str | IO[bytes]) -> Iterator[tuple[Iterator[tuple[Any
             ws = wb.worksheets[0]
             max_row = ws.max_row  # from <dimension>: an estimate for the progress bar only
             ws.reset_dimensions()  # some writers store a wrong <dimension>; read every cell that is there
-            yield ws.iter_rows(values_only=True), max_row
+            yield _unless_broken(ws.iter_rows(values_only=True)), max_row
         finally:
             wb.close()
+
+
+def _unless_broken(rows: Iterator[tuple[Any, ...]]) -> Iterator[tuple[Any, ...]]:
+    """openpyxl's rows; a sheet whose XML breaks off or holds what XML cannot (found only as it is
+    read: a character such as U+FFFF written raw by a careless program) is ``NOT_XLSX``, not a
+    system error."""
+    try:
+        yield from rows
+    except (ParseError, zipfile.BadZipFile, zlib.error, EOFError):
+        raise SheetError(NOT_XLSX) from None
 
 
 def _calamine_reads(source: str | IO[bytes]) -> bool:
