@@ -86,15 +86,17 @@ def test_raw_id_forms_get_the_full_paths_verdict(tmp_path: Path, world: World, f
         assert recognised[0]["ok"] is True and recognised[0]["counts"][1] == 0  # never created twice
 
 
-def test_a_batch_spanning_three_chunks_still_checks_its_first_row(tmp_path: Path, world: World) -> None:
-    """One clean row naming a member of another county, then more rows with a bad cell (each with
-    its own 身份证号) than two chunks hold, then a new clean row: the batch is checked in the third
-    chunk, when the absent sets remembered are the second's and third's."""
+@pytest.mark.parametrize("case", ["lower", "exact"])
+def test_a_batch_spanning_three_chunks_still_checks_its_first_row(tmp_path: Path, world: World, case: str) -> None:
+    """One clean row naming a member of another county (its raw cell as stored, or with a lower-case
+    x the recognition asks for as it is), then more rows with a bad cell (each with its own 身份证号)
+    than two chunks hold, then a new clean row: the batch is checked in the third chunk, when the
+    absent sets remembered are the second's and third's."""
     mine = world.households["520101001001"]
     other = world.households["520102001001"]
     theirs = _id_with_x("520102")
     _member(other, theirs)
-    rows = [_file_row(mine.household_no, theirs[:-1] + "x")]
+    rows = [_file_row(mine.household_no, theirs[:-1] + "x" if case == "lower" else theirs)]
     rows += [_file_row(mine.household_no, _id_with_x("520101"), 与户主关系="邻居") for _ in range(2 * BATCH_SIZE + 50)]
     rows.append(_file_row(mine.household_no, _id_with_x("520101")))
     recognised, parsed = _both_ways(_sheet(tmp_path / "m.xlsx", rows), world.users["county"])
@@ -372,3 +374,35 @@ def test_a_sheet_whose_xml_breaks_off_while_read_is_refused_clearly(tmp_path: Pa
     assert [(e.row, e.message) for e in result.errors] == [
         (0, "文件不是有效的 Excel 工作簿（.xlsx），请用 Excel 或 WPS 另存为 .xlsx 后重新上传。")
     ]
+
+
+def test_a_head_named_for_another_countys_household_shows_nothing_of_its_head(tmp_path: Path, world: World) -> None:
+    """A county user's file names a household of another county as a 户主's: refused as out of
+    their region, and nothing of that household's stored head (not even masked) is said."""
+    other = world.households["520102001001"]
+    head = Member.objects.current().filter(household=other, relation="HEAD").first() or _member(
+        other, _id_with_x("520102"), relation="HEAD"
+    )
+    rows = [_file_row(other.household_no, _id_with_x("520101"), 与户主关系="户主")]
+    result = import_run(kind="members", source=str(_sheet(tmp_path / "m.xlsx", rows)), user=world.users["county"])
+    messages = " ".join(e.message for e in result.errors)
+    assert "不在您的管辖范围内" in messages
+    assert "已有户主" not in messages and head.id_number[-4:] not in messages
+
+
+def test_text_reads_the_same_on_both_readers(tmp_path: Path) -> None:
+    """Excel writes a typed ``_x0041_`` as ``_x005F_x0041_``: calamine decodes it, and so does the
+    openpyxl path (taken for a file with an error cell), so the annotated copy shows what was typed."""
+    from monitoring.services.imports.reader import open_rows
+
+    read = []
+    for error_cell in (False, True):
+        upload = tmp_path / f"m{error_cell}.xlsx"
+        wb = Workbook()
+        ws = wb.active
+        ws.append(["姓名", "备注"])
+        ws.append(["_x005F_x0041_", "#N/A" if error_cell else "x"])
+        wb.save(upload)
+        with open_rows(str(upload)) as (rows, _max):
+            read.append(list(rows)[1][0])
+    assert read == ["_x0041_", "_x0041_"]

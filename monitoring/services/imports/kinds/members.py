@@ -102,10 +102,12 @@ class MembersHandler(KindHandler):
         households = self.ctx.cache.get("households", {})
         # 户编号 → the stored head, for households whose head row was recognised as unchanged
         stored: dict[str, str] = self.ctx.cache.get(HEADS_STORED, {})
+        # only households the user may import into (another's is refused as such by the batch
+        # checks; its head is none of this user's business, not even masked)
         by_id = {
             households[no][0]: (no, number, id_number)
             for no, (number, id_number) in heads.items()
-            if no in households and stored.get(no) != id_number
+            if no in households and stored.get(no) != id_number and self.ctx.in_scope(households[no][1])
         }
         in_file: dict[str, str] = self.ctx.cache.get("file_household", {})
         for household_id, id_number in heads_current(list(by_id)):
