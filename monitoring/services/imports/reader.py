@@ -25,6 +25,7 @@ from typing import IO, Any
 from xml.etree.ElementTree import ParseError
 
 from openpyxl import load_workbook
+from openpyxl.utils.escape import unescape
 from openpyxl.utils.exceptions import InvalidFileException
 from python_calamine import CalamineError, CalamineWorkbook, SheetTypeEnum
 
@@ -149,11 +150,16 @@ def _openpyxl_rows(source: str | IO[bytes]) -> Iterator[tuple[Iterator[tuple[Any
 
 
 def _unless_broken(rows: Iterator[tuple[Any, ...]]) -> Iterator[tuple[Any, ...]]:
-    """openpyxl's rows; a sheet whose XML breaks off or holds what XML cannot (found only as it is
+    """openpyxl's rows, their text as calamine reads it (``_xHHHH_`` decoded: Excel writes a typed
+    ``_x0041_`` as ``_x005F_x0041_``, which openpyxl leaves as it is, so one file read differently
+    on the two paths); a sheet whose XML breaks off or holds what XML cannot (found only as it is
     read: a character such as U+FFFF written raw by a careless program) is ``NOT_XLSX``, not a
     system error."""
     try:
-        yield from rows
+        for row in rows:
+            if any(type(v) is str and "_x" in v for v in row):
+                row = tuple(unescape(v) if type(v) is str and "_x" in v else v for v in row)
+            yield row
     except (ParseError, zipfile.BadZipFile, zlib.error, EOFError):
         raise SheetError(NOT_XLSX) from None
 

@@ -40,6 +40,7 @@ from monitoring.services.imports.rows import ImportContext, Row
 from monitoring.services.imports.spec import Column, KindSpec
 
 _COMPARED = tuple(SHEET_FIELDS)  # the columns every row must show as stored (成员状态 apart)
+_ID_AT = _COMPARED.index("id_number")
 _ENUMS = ("relation", "health", "disability_grade", "labor", "schooling", "employment")
 # ``ctx.cache`` key: 户编号 → the stored head of a household whose head row was recognised
 HEADS_STORED = "heads_stored"
@@ -117,7 +118,7 @@ class MembersUnchanged:
         stored: dict[str, tuple[tuple[Any, ...], int, str, dict[str, Any]]] = {}
         present: set[str] = set()
         for household_id, village, status, *values in members_as_sheet(ids):
-            present.add(values[2])
+            present.add(values[_ID_AT])
             if status != MemberStatus.ACTIVE:  # 死亡/注销: the full path says what the row may do
                 continue
             expected = self._expected(tuple(values)) if self.ctx.in_scope(village) else None
