@@ -9,6 +9,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, TypeVar
 
 CHUNK = 2000  # ids per ``__in`` lookup and rows per bulk statement
+# values per lookup by a unique text key (身份证号, 户编号): PostgreSQL walks the unique index for a
+# few hundred and for 2 000 may rather read the whole table (docs/benchmarks.md, session 13)
+LOOKUP = 500
 
 # PostgreSQL: the elements, as text, of a list passed as one JSON parameter (``json_list``).  For
 # ``= ANY(…)`` lookups and for ``INSERT … SELECT`` (in ``ROWS FROM``, cast to the column's type).

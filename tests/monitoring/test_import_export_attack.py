@@ -52,6 +52,20 @@ def _file_row(household_no: str, id_cell: Any, **over: Any) -> dict[str, Any]:
             "劳动能力": "普通劳动力", "是否参加医保": "是", **over}  # fmt: skip
 
 
+def _stored_after_the_recognition(household: Household, number: str) -> Any:
+    """A patch of the recognition of unchanged rows: once it has looked the numbers up, someone
+    stores ``number`` in ``household`` (another county's) — the window the batch checks now skip."""
+    real = unchanged_module.MembersUnchanged.rows
+
+    def then_stored(self: Any, numbered: Any) -> Any:
+        found = real(self, numbered)
+        if not Member.objects.filter(id_number=number).exists():
+            _member(household, number, name="别县录入")
+        return found
+
+    return mock.patch.object(unchanged_module.MembersUnchanged, "rows", then_stored)
+
+
 # --- 2. numbers found absent by the recognition ------------------------------------------------
 
 
@@ -111,16 +125,8 @@ def test_a_member_stored_between_the_recognition_and_the_check_never_overwritten
     mine = world.households["520101001001"]
     other = world.households["520102001001"]
     number = _id_with_x("520101")
-    real = unchanged_module.MembersUnchanged.rows
-
-    def then_stored(self: Any, numbered: Any) -> Any:
-        found = real(self, numbered)
-        if not Member.objects.filter(id_number=number).exists():
-            _member(other, number, name="别县录入")
-        return found
-
     path = _sheet(tmp_path / "m.xlsx", [_file_row(mine.household_no, number)])
-    with mock.patch.object(unchanged_module.MembersUnchanged, "rows", then_stored):
+    with _stored_after_the_recognition(other, number):
         result = import_run(kind="members", source=str(path), user=world.users["county"])
     assert result.ok is False and (result.created, result.updated) == (0, 0)
     assert Member.objects.get(id_number=number).name == "别县录入"
@@ -133,16 +139,8 @@ def test_dry_run_in_that_window_reports_what_the_confirm_will_refuse(tmp_path: P
     mine = world.households["520101001001"]
     other = world.households["520102001001"]
     number = _id_with_x("520101")
-    real = unchanged_module.MembersUnchanged.rows
-
-    def then_stored(self: Any, numbered: Any) -> Any:
-        found = real(self, numbered)
-        if not Member.objects.filter(id_number=number).exists():
-            _member(other, number, name="别县录入")
-        return found
-
     path = _sheet(tmp_path / "m.xlsx", [_file_row(mine.household_no, number)])
-    with mock.patch.object(unchanged_module.MembersUnchanged, "rows", then_stored):
+    with _stored_after_the_recognition(other, number):
         result = import_run(kind="members", source=str(path), user=world.users["county"], dry_run=True)
     # documents the divergence (the previous commit gave ok False with the scope refusal)
     assert (result.ok, result.created) == (True, 1)
@@ -322,16 +320,8 @@ def test_the_stored_meanwhile_refusal_names_the_row_and_masks_the_number(tmp_pat
     mine = world.households["520101001001"]
     other = world.households["520102001001"]
     number = _id_with_x("520101")
-    real = unchanged_module.MembersUnchanged.rows
-
-    def then_stored(self: Any, numbered: Any) -> Any:
-        found = real(self, numbered)
-        if not Member.objects.filter(id_number=number).exists():
-            _member(other, number, name="别县录入")
-        return found
-
     rows = [_file_row(mine.household_no, _id_with_x("520101")), _file_row(mine.household_no, number.lower())]
-    with mock.patch.object(unchanged_module.MembersUnchanged, "rows", then_stored):
+    with _stored_after_the_recognition(other, number):
         result = import_run(kind="members", source=str(_sheet(tmp_path / "m.xlsx", rows)), user=world.users["county"])
     assert [(e.row, e.column, e.value) for e in result.errors] == [
         (4, "身份证号", f"{number[:6]}********{number[-4:]}")

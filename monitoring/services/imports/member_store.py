@@ -21,10 +21,9 @@ from django.db.models import Field
 
 from fanpin.core.idcard import personal_text_mask
 from monitoring.models import Household, Member, MemberStatus, Relation
-from monitoring.services.bulk import CHUNK, JSON_ARRAY, JSON_ELEMENTS, chunks, json_list
+from monitoring.services.bulk import CHUNK, JSON_ARRAY, JSON_ELEMENTS, LOOKUP, chunks, json_list
 from monitoring.services.imports.rows import RowError
 
-LOOKUP = 500  # 身份证号 per lookup
 _ID_NUMBER_UNIQUE = "monitoring_member_id_number_key"  # PostgreSQL's name of the unique constraint
 
 

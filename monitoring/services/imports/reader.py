@@ -144,12 +144,12 @@ def _openpyxl_rows(source: str | IO[bytes]) -> Iterator[tuple[Iterator[tuple[Any
             ws = wb.worksheets[0]
             max_row = ws.max_row  # from <dimension>: an estimate for the progress bar only
             ws.reset_dimensions()  # some writers store a wrong <dimension>; read every cell that is there
-            yield _unless_broken(ws.iter_rows(values_only=True)), max_row
+            yield _openpyxl_values(ws.iter_rows(values_only=True)), max_row
         finally:
             wb.close()
 
 
-def _unless_broken(rows: Iterator[tuple[Any, ...]]) -> Iterator[tuple[Any, ...]]:
+def _openpyxl_values(rows: Iterator[tuple[Any, ...]]) -> Iterator[tuple[Any, ...]]:
     """openpyxl's rows, their text as calamine reads it (``_xHHHH_`` decoded: Excel writes a typed
     ``_x0041_`` as ``_x005F_x0041_``, which openpyxl leaves as it is, so one file read differently
     on the two paths); a sheet whose XML breaks off or holds what XML cannot (found only as it is

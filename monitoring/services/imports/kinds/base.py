@@ -13,10 +13,9 @@ from fanpin.core.regions import RegionLevel
 from monitoring.models import (
     Household,
 )
-from monitoring.services.bulk import JSON_ARRAY, chunks, json_list
+from monitoring.services.bulk import JSON_ARRAY, LOOKUP, chunks, json_list
 from monitoring.services.imports.rows import ImportContext, Row
 
-LOOKUP = 500  # 户编号 per lookup (PostgreSQL walks the unique index for a few hundred)
 LEVEL_ORDER = [RegionLevel.PROVINCE, RegionLevel.CITY, RegionLevel.COUNTY, RegionLevel.TOWNSHIP, RegionLevel.VILLAGE]
 
 
