@@ -12,8 +12,9 @@ them): with ``--workers 1`` every county in turn, one transaction each, as ``man
 with more, the county runs on that many worker processes, as Celery's prefork workers run them.
 ``--celery`` (with ``CELERY_BROKER_URL``) takes the production path instead: a real prefork Celery
 worker with ``--workers`` processes, the dispatch task's chord of one task per county and its gather.
-``--lower-bound`` then times only the writes of the first run (its final lead rows inserted county
-by county, with and without their audit rows): what any run that raises those leads must spend.
+``--lower-bound`` then times only the writes of the first run (its final lead rows inserted in the
+run's batches of counties, one statement per county, with and without their audit rows written from
+the insert's ``RETURNING``): what any run that raises those leads must spend.
 Prints wall time, households/s, peak RSS of this process, and the ratio to the floor: one bare
 aggregate query that reads the same household, income and expenditure rows.
 ``--statistics none`` starts from data as a bulk load leaves it, never analyzed (generated without the
@@ -31,7 +32,10 @@ whether the run rewrote a lead (``xmin``) or wrote audit rows, and fanpin's lead
 floor's rows, household by household and rule by rule. ``--province`` and ``--year`` choose another
 region (e.g. the demo's 530000000000); ``--only first|again`` one half; ``--fresh-lead-statistics``
 resets the lead, run and audit tables to never analyzed before each first run (as right after a
-load).
+load).  ``--bound`` adds to every first-run pair what no run can do without: its writes alone (as
+``--lower-bound``), the read floor, the run's region stage and its SPEC 4.3 decisions timed alone,
+and the writes done while another process builds the stage and evaluates the decisions (the best
+overlap this machine allows), each against the floor of that pair.
 """
 
 from __future__ import annotations
@@ -318,44 +322,72 @@ def screen_celery() -> tuple[float, dict]:
 
 LEAD_COLUMNS = (
     "household_id, village_id, state, sources, rules_fired, evidence, suggested_category, suggested_risk_types, "
-    "year, raised_at, last_run_id, rejection_reason"
+    "year, raised_at, last_run_id, rejection_reason, screening_digest"
 )
 
 
-def _write_only(job: tuple[int, int, bool]) -> None:
-    """Insert one county's final lead rows from ``bench_lead_stage`` (and, with ``audit``, one audit
-    row each) in one transaction: the writes of a run with nothing evaluated or decided."""
-    lo, hi, audit = job
-    try:
-        with transaction.atomic(), connection.cursor() as c:
+def _write_only(job: tuple[list[tuple[int, int]], bool]) -> None:
+    """Insert the final lead rows of a batch of counties from ``bench_lead_stage`` (and, with
+    ``audit``, one audit row each, written from what the insert returns, as the run writes them) in
+    one transaction, one statement per county, as the run's batches do: the writes of a run with
+    nothing evaluated or decided.  The worker process keeps its connection (as a Celery worker)."""
+    counties, audit = job
+    insert = (
+        f"INSERT INTO monitoring_lead ({LEAD_COLUMNS}) SELECT {LEAD_COLUMNS} FROM bench_lead_stage"
+        " WHERE household_id BETWEEN %s AND %s"
+    )
+    if audit:
+        insert = f"""
+        WITH raised AS ({insert} RETURNING id, village_id, last_run_id, rules_fired)
+        INSERT INTO fanpin_auditentry (actor_id, at, object_type, object_id, region_code, action,
+                                       from_state, to_state, reason, data)
+        SELECT NULL, now(), 'lead', CAST(raised.id AS VARCHAR(64)), raised.village_id, 'raise', '', 'NEW', '',
+               jsonb_build_object('source', 'SCREENING', 'run', raised.last_run_id, 'rules', raised.rules_fired)
+        FROM raised
+        """
+    with transaction.atomic(), connection.cursor() as c:
+        for lo, hi in counties:
+            c.execute(insert, [lo, hi])
+
+
+def _stage_build(decide: bool) -> tuple[float, float]:
+    """The region's evaluation as a run builds it (its stage, see ``screening_stage_create``) and,
+    with ``decide``, the decisions of SPEC 4.3 for every fired household (the members' flags and the
+    run's look-ups of targets, open leads and rejections, the expressions the run's county step
+    evaluates, read only), each timed, then dropped: what any run must also spend besides its writes."""
+    from monitoring.selectors.screening import rule_settings_for
+    from monitoring.selectors.screening_sql import _member_flags_sql, screening_stage_create, screening_stage_drop
+    from monitoring.services.screening_leads import _decide_sql
+
+    rules = rule_settings_for(county_code=PROVINCE, year=YEAR)
+    started = time.perf_counter()
+    with transaction.atomic():
+        screening_stage_create(table="bench_stage", prefix=PROVINCE[:2], year=YEAR, rules=rules, shared=True)
+    staged = time.perf_counter()
+    if decide:
+        with connection.cursor() as c:
             c.execute(
-                f"INSERT INTO monitoring_lead ({LEAD_COLUMNS}) SELECT {LEAD_COLUMNS} FROM bench_lead_stage"
-                " WHERE household_id BETWEEN %s AND %s",
-                [lo, hi],
+                f"SELECT COUNT(*), SUM(x.mflags), COUNT(DISTINCT x.act) FROM (SELECT s.hid, "
+                f"{_member_flags_sql('s.hid')} AS mflags, {_decide_sql('s')} AS act FROM bench_stage s "
+                "WHERE s.action <> '' OFFSET 0) x",
+                {"year": YEAR},
             )
-            if audit:
-                c.execute(
-                    """
-                    INSERT INTO fanpin_auditentry (actor_id, at, object_type, object_id, region_code, action,
-                                                   from_state, to_state, reason, data)
-                    SELECT NULL, now(), 'lead', CAST(l.id AS VARCHAR(64)), l.village_id, 'raise', '', 'NEW', '',
-                           jsonb_build_object('source', 'SCREENING', 'run', l.last_run_id, 'rules', l.rules_fired)
-                    FROM monitoring_lead l
-                    WHERE l.household_id BETWEEN %s AND %s
-                    """,
-                    [lo, hi],
-                )
-    finally:
-        connection.close()
+    decided = time.perf_counter()
+    screening_stage_drop("bench_stage")
+    return staged - started, decided - staged
 
 
-def write_only(workers: int, *, audit: bool) -> float:
-    """The lower bound of a raising run: only the writes (see ``_write_only``), county by county on
-    ``workers`` processes, after the first run's leads were copied aside and deleted."""
+def write_only(workers: int, *, audit: bool, with_stage: bool = False) -> float:
+    """The lower bound of a raising run: only the writes (see ``_write_only``), in the run's batches
+    of counties (``SCREENING_COUNTIES_PER_TASK``) on ``workers`` processes, after the first run's
+    leads were copied aside and deleted."""
+    from django.conf import settings
+
     with connection.cursor() as c:
         c.execute("DROP TABLE IF EXISTS bench_lead_stage")
         c.execute(f"CREATE TABLE bench_lead_stage AS SELECT {LEAD_COLUMNS} FROM monitoring_lead")
         c.execute("CREATE INDEX ON bench_lead_stage (household_id)")
+        c.execute("ANALYZE bench_lead_stage")
         c.execute("DELETE FROM monitoring_lead")
         c.execute("VACUUM ANALYZE monitoring_lead")
         c.execute(
@@ -363,12 +395,18 @@ def write_only(workers: int, *, audit: bool) -> float:
             " GROUP BY SUBSTR(village_id, 1, 6) ORDER BY 1",
             [PROVINCE[:2].ljust(12, "0"), PROVINCE[:2].ljust(12, "9")],
         )
-        jobs = [(lo, hi, audit) for lo, hi in c.fetchall()]
+        counties = c.fetchall()
+    size = max(1, int(getattr(settings, "SCREENING_COUNTIES_PER_TASK", 10)))
+    jobs = [(counties[start : start + size], audit) for start in range(0, len(counties), size)]
     connection.close()
-    started = time.perf_counter()
-    with ProcessPoolExecutor(max_workers=workers) as pool:
+    with ProcessPoolExecutor(max_workers=workers + with_stage) as pool:
+        list(pool.map(int, range(workers + with_stage)))  # the processes started before the clock does
+        started = time.perf_counter()
+        stage = pool.submit(_stage_build, True) if with_stage else None
         list(pool.map(_write_only, jobs))
-    elapsed = time.perf_counter() - started
+        if stage is not None:
+            stage.result()
+        elapsed = time.perf_counter() - started
     with connection.cursor() as c:
         c.execute("DROP TABLE bench_lead_stage")
     return elapsed
@@ -465,7 +503,8 @@ def floors_pairs(args: argparse.Namespace) -> None:
         print(f"floor tables built in {psql_seconds(floors / 'screening_floor_build.sql'):.1f} s (longest statement)")
     load = lambda: f"load average {os.getloadavg()[0]:.1f}"  # noqa: E731
     if args.only in (None, "first"):
-        ratios = []
+        ratios: list[float] = []
+        bounds: list[float] = []
         for i in range(args.pairs):
             leads_reset(fresh_statistics=args.fresh_lead_statistics)
             mine, summary = run_recorded(args.province, args.year, args.workers)
@@ -477,10 +516,29 @@ def floors_pairs(args: argparse.Namespace) -> None:
                 f"{mine / floor:.2f}× | {load()}",
                 flush=True,
             )
+            if args.bound:
+                writes = write_only(args.workers, audit=True)
+                read = psql_seconds(floors / "screening_floor_select.sql")
+                both = write_only(args.workers, audit=True, with_stage=True)
+                stage, decisions = _stage_build(True)
+                bounds.append(both / floor)
+                print(
+                    f"  bound {i + 1}: the run's writes alone ({args.workers} workers) {writes:.2f} s "
+                    f"{writes / floor:.2f}× | read floor {read:.2f} s | writes + read floor "
+                    f"{(writes + read) / floor:.2f}× | the run's stage alone {stage:.2f} s, then its decisions "
+                    f"{decisions:.2f} s | the writes with the stage and the decisions at the same time {both:.2f} s "
+                    f"{both / floor:.2f}× the {args.first_floor} floor | {load()}",
+                    flush=True,
+                )
         print(
             f"first run ÷ {args.first_floor} floor: {' · '.join(f'{r:.2f}' for r in ratios)}; "
             f"median {median(ratios):.2f}"
         )
+        if bounds:
+            print(
+                f"(the writes with the stage and the decisions at the same time) ÷ {args.first_floor} floor: "
+                f"{' · '.join(f'{r:.2f}' for r in bounds)}; median {median(bounds):.2f}"
+            )
         if args.first_floor == "read":
             psql_seconds(floors / "screening_floor_write.sql")  # its rows, for the comparison
         print(compare_with_floor())
@@ -529,6 +587,11 @@ def main() -> None:
     parser.add_argument("--floors", default=str(FLOORS), help="the directory of the floors' SQL files")
     parser.add_argument("--build-floor", action="store_true", help="build the floor tables again")
     parser.add_argument("--only", choices=["first", "again"], help="with --pairs: only one half")
+    parser.add_argument(
+        "--bound",
+        action="store_true",
+        help="with --pairs: after each first run, its writes alone (see --lower-bound) and the read floor",
+    )
     parser.add_argument(
         "--first-floor", choices=["write", "read"], default="write", help="with --pairs: the floor of the first run"
     )
