@@ -364,6 +364,12 @@ def test_a_sheet_whose_xml_breaks_off_while_read_is_refused_clearly(tmp_path: Pa
     assert [(e.row, e.message) for e in result.errors] == [
         (0, "文件不是有效的 Excel 工作簿（.xlsx），请用 Excel 或 WPS 另存为 .xlsx 后重新上传。")
     ]
+    # its annotated copy says so once (the kept list and the copy's own reading met the same file)
+    out = io.BytesIO()
+    kept = [{"row": e.row, "column": e.column, "message": e.message} for e in result.errors]
+    annotated_copy_write(kind="members", source=str(upload), errors=kept, out=out)
+    cells = [value for row in load_workbook(out).active.iter_rows(values_only=True) for value in row if value]
+    assert cells.count(result.errors[0].message) == 1
 
 
 def test_a_head_named_for_another_countys_household_shows_nothing_of_its_head(tmp_path: Path, world: World) -> None:

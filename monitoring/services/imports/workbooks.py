@@ -100,6 +100,7 @@ def annotated_copy_write(
         by_row[int(error["row"])].append(error)
     wb = Workbook(write_only=True)
     ws = wb.create_sheet("错误说明")
+    whole_file = [str(e["message"]) for e in by_row.pop(0, [])]  # errors of no row: after the rows
     try:
         with open_rows(source) as (rows, _max_row):
             layout = find_header(rows, SPECS[kind])
@@ -123,9 +124,11 @@ def annotated_copy_write(
     except SheetError as exc:
         ws.append([ERROR_HEADER])
         ws.append(safe_row([exc.message]))
-    if 0 in by_row:
+        # the kept list already says so (the check met the same file): not twice
+        whole_file = [message for message in whole_file if message != exc.message]
+    if whole_file:
         ws.append([])
-        ws.append(safe_row(["；".join(e["message"] for e in by_row[0])]))
+        ws.append(safe_row(["；".join(whole_file)]))
     wb.save(out)
 
 
