@@ -48,3 +48,26 @@ def tables_analyze(*, models: Iterable[type[Model]], using: str = DEFAULT_DB_ALI
         logger.warning("ANALYZE %s failed; the planner keeps the old statistics", quoted, exc_info=True)
         return []
     return tables
+
+
+def tables_analyze_if_grown(
+    *, models: Iterable[type[Model]], rows_added: int, using: str = DEFAULT_DB_ALIAS
+) -> list[str]:
+    """``tables_analyze`` of the tables of ``models`` to which a bulk writer (a screening run raising
+    leads) added ``rows_added`` rows, each only where that is more than autoanalyze would wait for:
+    50 rows and a tenth of the rows the planner believes the table has (PostgreSQL's defaults; a table
+    never analyzed counts as empty).  So a province's first run analyzes the lead table it filled,
+    and a county's run adding a few hundred leads to a large one costs nothing."""
+    connection = connections[using]
+    if rows_added <= 50 or connection.vendor != "postgresql":
+        return []
+    tables = {model._meta.db_table: model for model in models}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT relname, GREATEST(reltuples, 0) FROM pg_class"
+            " WHERE relkind = 'r' AND relnamespace = current_schema()::regnamespace AND relname = ANY(%s)",
+            [sorted(tables)],
+        )
+        believed = {name: float(rows) for name, rows in cursor.fetchall()}
+    grown = [model for table, model in tables.items() if rows_added > 50 + 0.1 * believed.get(table, 0.0)]
+    return tables_analyze(models=grown, using=using)

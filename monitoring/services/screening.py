@@ -7,7 +7,8 @@
   enqueue on commit.
 
 The county runs are written by ``monitoring.services.screening_counties`` (the stage, batches of
-counties, the gather); its entry points are importable from here too.
+counties) and gathered by ``monitoring.services.screening_gather``; their entry points are
+importable from here too.
 """
 
 from __future__ import annotations
@@ -26,8 +27,8 @@ from monitoring.services.screening_counties import (
     screening_counties_execute,
     screening_county_batches,
     screening_county_execute,
-    screening_run_gather,
 )
+from monitoring.services.screening_gather import screening_run_gather
 
 __all__ = [
     "screening_counties_execute",

@@ -8,13 +8,13 @@ the region's stage, batches of counties, one county's leads, the gather of a par
   commits were a fifth of a first run).  A county that fails is rolled back to its savepoint, left
   as it was and its run marked 失败.  Idempotent: a finished run is left alone, a run whose worker
   died is simply done again.  ``screening_county_execute`` is the batch of one.
-* ``screening_run_gather`` — sum the child runs into the parent.
+The gather of a parent run is ``monitoring.services.screening_gather``.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -38,6 +38,7 @@ from monitoring.selectors.screening_sql import (
     screening_stages,
 )
 from monitoring.services.lead_village import counties_lock
+from monitoring.services.screening_gather import leads_statistics, screening_run_gather, stage_name
 from monitoring.services.screening_leads import (
     OUTCOMES,
     LeadOutcome,
@@ -47,8 +48,6 @@ from monitoring.services.screening_leads import (
 )
 
 logger = logging.getLogger(__name__)
-
-RULE_COUNT_KEYS = ("fired", *OUTCOMES, "missing")
 
 
 def _rule_summary(counts: RuleCounts, per_rule: dict[str, dict[str, int]]) -> dict[str, dict[str, int]]:
@@ -67,10 +66,6 @@ def _rule_summary(counts: RuleCounts, per_rule: dict[str, dict[str, int]]) -> di
 def _mark_unfinished(run_ids: list[int], **fields: Any) -> int:
     """Update the runs only while they are unfinished (a duplicate delivery must not reopen one)."""
     return ScreeningRun.objects.filter(pk__in=run_ids, finished_at__isnull=True).update(**fields)
-
-
-def _stage_name(run_id: int) -> str:
-    return f"screening_stage_{int(run_id)}"
 
 
 def _settings_dump(rules: RuleSettings) -> dict[str, Any]:
@@ -97,7 +92,7 @@ def _parent_stage(run: ScreeningRun) -> tuple[str, RuleSettings] | None:
     or a parent that is finished (a late redelivery)."""
     if run.parent_id is None or not evidence_in_sql():
         return None
-    table = _stage_name(run.parent_id)
+    table = stage_name(run.parent_id)
     settings = ((run.parent.summary if run.parent else None) or {}).get("settings")
     if settings is not None and screening_stage_exists(table):
         return table, _settings_load(settings)
@@ -271,6 +266,8 @@ def screening_counties_execute(*, run_ids: Sequence[int]) -> list[ScreeningRun]:
             _counties_write(group)
             worked.add(parent_id or 0)
     after = {run.pk: run for run in ScreeningRun.objects.filter(pk__in=run_ids)}
+    if 0 in worked:  # county runs of their own: their leads are the whole run's
+        leads_statistics(raised=sum(after[run.pk].leads_raised for run in by_parent[None]))
     for parent_id in worked - {0}:
         if not ScreeningRun.objects.filter(parent_id=parent_id, finished_at=None).exists():
             screening_run_gather(run_id=parent_id)  # the last counties: the run is done (the chord finds it so)
@@ -326,7 +323,7 @@ def _county_write(run: ScreeningRun, stage: tuple[str, RuleSettings] | None) -> 
     if stage is not None:
         table, rules = stage
     else:
-        table = _stage_name(run.pk)
+        table = stage_name(run.pk)
         rules = rule_settings_for(county_code=run.region_id, year=run.year)
     if stage is not None or evidence_in_sql():
         # set-based: the leads of the county from the stage (its parent's, or its own)
@@ -362,59 +359,3 @@ def _county_write(run: ScreeningRun, stage: tuple[str, RuleSettings] | None) -> 
         **{name: getattr(run, name) for name in _FINISHED_FIELDS if name != "started_at"}
     )
     _county_audit(run, outcome_totals=outcome.totals)
-
-
-def _sum_summaries(children: Iterable[ScreeningRun]) -> dict[str, Any]:
-    total: dict[str, Any] = {
-        "households": 0,
-        "fired": 0,
-        "rules": {rule.code: dict.fromkeys(RULE_COUNT_KEYS, 0) for rule in screening_rules()},
-        "leads": dict.fromkeys(OUTCOMES, 0),
-    }
-    for child in children:
-        s = child.summary or {}
-        total["households"] += s.get("households", 0)
-        total["fired"] += s.get("fired", 0)
-        for rule, values in s.get("rules", {}).items():
-            counted = total["rules"].setdefault(rule, dict.fromkeys(RULE_COUNT_KEYS, 0))
-            for key, value in values.items():
-                counted[key] = counted.get(key, 0) + value
-        for key, value in s.get("leads", {}).items():
-            total["leads"][key] += value
-    return total
-
-
-@transaction.atomic
-def screening_run_gather(*, run_id: int) -> ScreeningRun:
-    """Sum the finished child runs into the parent; the parent finishes when all children have."""
-    run = ScreeningRun.objects.select_for_update().get(pk=run_id)
-    children = list(run.children.order_by("region_id"))
-    if not children:
-        return run
-    finished = [c for c in children if c.is_finished]
-    failed = [c for c in finished if c.status == RunStatus.FAILED]
-    summary = _sum_summaries(c for c in finished if c.status == RunStatus.SUCCEEDED)
-    summary["failed_counties"] = [c.region_id for c in failed]
-    if "settings" in (run.summary or {}):  # what the region was evaluated with (``_parent_stage``)
-        summary["settings"] = run.summary["settings"]
-    run.summary = summary
-    run.counties_done = len(finished)
-    run.households = summary["households"]
-    run.leads_raised = summary["leads"]["raised"]
-    run.leads_refreshed = summary["leads"]["refreshed"]
-    fields = ["summary", "counties_done", "households", "leads_raised", "leads_refreshed"]
-    if run.started_at is None:
-        run.started_at = min((c.started_at for c in children if c.started_at), default=timezone.now())
-        fields.append("started_at")
-    if len(finished) == len(children) and not run.is_finished:
-        if screening_stage_exists(_stage_name(run.pk)):
-            screening_stage_drop(_stage_name(run.pk))
-        run.status = RunStatus.FAILED if failed else RunStatus.SUCCEEDED
-        run.finished_at = timezone.now()
-        run.error = f"{len(failed)} 个县筛查失败：{'、'.join(c.region_id for c in failed)}" if failed else ""
-        fields += ["status", "finished_at", "error"]
-    elif run.status == RunStatus.PENDING:
-        run.status = RunStatus.RUNNING
-        fields.append("status")
-    run.save(update_fields=fields)
-    return run

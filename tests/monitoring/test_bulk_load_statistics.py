@@ -21,11 +21,22 @@ from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
-from fanpin.core.db import tables_analyze
-from monitoring.models import AnnualIncome, Household, ImportJob, ImportStatus, Member, RigidExpenditure
+from fanpin.core.db import tables_analyze, tables_analyze_if_grown
+from monitoring.models import (
+    AnnualIncome,
+    Household,
+    ImportJob,
+    ImportStatus,
+    Lead,
+    Member,
+    RigidExpenditure,
+    RunStatus,
+)
+from monitoring.services import screening_gather
 from monitoring.services.imports.jobs import import_file, import_job_preview_run, import_job_run
 from tests.conftest import World
-from tests.factories import IncomeFactory
+from tests.factories import IncomeFactory, income
+from tests.monitoring.screening_helpers import VILLAGE, YEAR, household, screen, setup_lines
 from tests.monitoring.xlsx import kind_sheet
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -117,3 +128,73 @@ def test_a_command_import_is_analyzed_and_a_dry_run_or_unchanged_file_is_not(wor
         _job, result = import_file(kind="expenditures", source=str(path), file_name=path.name, user=None, dry_run=False)
         assert result.unchanged == 28
         assert statistics("monitoring_rigidexpenditure")[0] <= again
+
+
+# -- screening runs that raise many leads (``screening_gather.leads_statistics``) -------------------
+
+
+def _empty_and_analyzed(*tables: str) -> None:
+    """As a new deployment's tables: empty, and the planner knows it."""
+    with connection.cursor() as cursor:
+        for table in tables:
+            cursor.execute(f"ANALYZE {table}")
+
+
+def _poor_households(villages: list[str], each: int) -> None:
+    setup_lines()
+    for village in villages:
+        for _ in range(each):
+            income(household(village=village), YEAR, "100.00")
+
+
+@postgres_only
+def test_tables_analyze_if_grown_waits_as_autoanalyze_would() -> None:
+    _empty_and_analyzed("monitoring_lead")
+    assert tables_analyze_if_grown(models=[Lead], rows_added=50) == []
+    assert tables_analyze_if_grown(models=[Lead], rows_added=51) == ["monitoring_lead"]
+    with connection.cursor() as cursor:  # as if the planner knew 10 000 leads
+        cursor.execute("UPDATE pg_class SET reltuples = 10000 WHERE relname = 'monitoring_lead'")
+    assert tables_analyze_if_grown(models=[Lead], rows_added=1050) == []
+    assert tables_analyze_if_grown(models=[Lead], rows_added=1051) == ["monitoring_lead"]
+    assert statistics("monitoring_lead")[1] == 0  # analyzed again: the table's real size
+
+
+def test_tables_analyze_if_grown_does_nothing_on_sqlite() -> None:
+    if connection.vendor == "postgresql":
+        pytest.skip("the SQLite half")
+    assert tables_analyze_if_grown(models=[Lead], rows_added=10**6) == []
+
+
+@postgres_only
+def test_a_province_run_raising_many_leads_is_analyzed_before_it_says_done() -> None:
+    villages = [f"5201{county:02d}001001" for county in range(1, 6)]  # five counties of one city
+    _poor_households(villages, 12)
+    _empty_and_analyzed("monitoring_lead")
+    since = _now()
+    seen: list[tuple[Any, float]] = []
+    real = screening_gather.tables_analyze_if_grown
+
+    def then_seen(**kwargs: Any) -> list[str]:  # the statistics at the moment the run finishes
+        tables = real(**kwargs)
+        seen.append(statistics("monitoring_lead"))
+        return tables
+
+    with mock.patch.object(screening_gather, "tables_analyze_if_grown", side_effect=then_seen):
+        run = screen(code="520000000000")
+    assert run.status == RunStatus.SUCCEEDED and run.leads_raised == 60 and run.children.count() == 5
+    assert_analyzed(Lead, since)
+    assert len(seen) == 1 and seen[0][1] == 60
+
+
+@postgres_only
+def test_a_county_run_of_its_own_is_analyzed_and_a_small_run_is_not() -> None:
+    _poor_households([VILLAGE], 30)
+    _empty_and_analyzed("monitoring_lead")
+    since = _now()
+    run = screen()
+    assert run.leads_raised == 30
+    assert (statistics("monitoring_lead")[0] or since) <= since  # 30 leads: autoanalyze's business
+    _poor_households([VILLAGE], 60)
+    run = screen()
+    assert run.leads_raised == 60  # more than 50 + a tenth of the 0 leads the planner knew
+    assert_analyzed(Lead, since)
