@@ -20,54 +20,65 @@ from django.db.models import Model
 logger = logging.getLogger(__name__)
 
 
-def tables_analyze(*, models: Iterable[type[Model]], using: str = DEFAULT_DB_ALIAS) -> list[str]:
+ANALYZE_LOCK_WAIT = "2s"  # another ANALYZE, a VACUUM or an index build holds the table: do without
+
+
+def tables_analyze(
+    *, models: Iterable[type[Model]], using: str = DEFAULT_DB_ALIAS, rows_added: int | None = None
+) -> list[str]:
     """``ANALYZE`` the tables of ``models`` (each once); returns the table names analyzed.
+
+    ``rows_added``: the rows a bulk writer (a screening run raising leads) added to each of them;
+    then only the tables where that is more than autoanalyze would wait for — 50 rows and a tenth
+    of the rows the planner believes the table has (PostgreSQL's defaults; a table never analyzed
+    counts as empty).  So a province's first run analyzes the lead table it filled, and a county's
+    run adding a few hundred leads to a large one costs nothing.
 
     PostgreSQL only.  Outside a transaction each table is analyzed and committed on its own, so the
     statistics are there for the next reader at once and no lock outlives its table; inside one
     (a caller's ``atomic``), the statistics include that transaction's own rows and are kept with its
     commit.  ``ANALYZE`` reads a fixed-size sample (about 30 000 rows a table), so it costs a fraction
-    of a second even on millions of rows, and it blocks no reader or writer.
+    of a second even on millions of rows, and it blocks no reader or writer; it waits at most
+    ``ANALYZE_LOCK_WAIT`` for a table another ``ANALYZE``, a ``VACUUM`` or an index build holds.
 
     On SQLite it does nothing: its planner works without statistics on this schema, its
     ``ANALYZE`` reads every index in full, and statistics could change the plans the test suite runs.
 
-    Best effort: the rows are already written, so a failure is logged and ``[]`` returned, never
-    raised (inside a transaction it runs in a savepoint, which a failure leaves intact).
+    Best effort: the rows are already written, so a failure (or the wait running out) is logged and
+    ``[]`` returned, never raised (inside a transaction it runs in a savepoint, which a failure leaves
+    intact, the lock wait restored with it).
     """
     connection = connections[using]
     tables = sorted({model._meta.db_table for model in models})
-    if not tables or connection.vendor != "postgresql":
+    if not tables or connection.vendor != "postgresql" or (rows_added is not None and rows_added <= 50):
         return []
-    quoted = ", ".join(connection.ops.quote_name(table) for table in tables)
     savepoint = transaction.atomic(using=using) if connection.in_atomic_block else nullcontext()
+    wait: str | None = None  # the session's own lock wait, while ours is set
     try:
         with savepoint, connection.cursor() as cursor:
-            cursor.execute(f"ANALYZE {quoted}")
+            if rows_added is not None:
+                cursor.execute(
+                    "SELECT relname, GREATEST(reltuples, 0) FROM pg_class WHERE oid = ANY(CAST(%s AS regclass[]))",
+                    [[connection.ops.quote_name(table) for table in tables]],
+                )
+                believed = {name: float(rows) for name, rows in cursor.fetchall()}
+                tables = [table for table in tables if rows_added > 50 + 0.1 * believed.get(table, 0.0)]
+                if not tables:
+                    return []
+            cursor.execute("SELECT current_setting('lock_timeout')")
+            wait = cursor.fetchone()[0]
+            cursor.execute("SELECT set_config('lock_timeout', %s, false)", [ANALYZE_LOCK_WAIT])
+            cursor.execute(f"ANALYZE {', '.join(connection.ops.quote_name(table) for table in tables)}")
+            cursor.execute("SELECT set_config('lock_timeout', %s, false)", [wait])
+            wait = None
     except DatabaseError:
-        logger.warning("ANALYZE %s failed; the planner keeps the old statistics", quoted, exc_info=True)
+        logger.warning("ANALYZE %s failed; the planner keeps the old statistics", tables, exc_info=True)
+        if wait is not None and not connection.in_atomic_block:
+            # outside a transaction our wait stayed set (inside, the savepoint's rollback undid it)
+            try:
+                with connection.cursor() as cursor:
+                    cursor.execute("SELECT set_config('lock_timeout', %s, false)", [wait])
+            except DatabaseError:
+                logger.warning("could not restore lock_timeout", exc_info=True)
         return []
     return tables
-
-
-def tables_analyze_if_grown(
-    *, models: Iterable[type[Model]], rows_added: int, using: str = DEFAULT_DB_ALIAS
-) -> list[str]:
-    """``tables_analyze`` of the tables of ``models`` to which a bulk writer (a screening run raising
-    leads) added ``rows_added`` rows, each only where that is more than autoanalyze would wait for:
-    50 rows and a tenth of the rows the planner believes the table has (PostgreSQL's defaults; a table
-    never analyzed counts as empty).  So a province's first run analyzes the lead table it filled,
-    and a county's run adding a few hundred leads to a large one costs nothing."""
-    connection = connections[using]
-    if rows_added <= 50 or connection.vendor != "postgresql":
-        return []
-    tables = {model._meta.db_table: model for model in models}
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT relname, GREATEST(reltuples, 0) FROM pg_class"
-            " WHERE relkind = 'r' AND relnamespace = current_schema()::regnamespace AND relname = ANY(%s)",
-            [sorted(tables)],
-        )
-        believed = {name: float(rows) for name, rows in cursor.fetchall()}
-    grown = [model for table, model in tables.items() if rows_added > 50 + 0.1 * believed.get(table, 0.0)]
-    return tables_analyze(models=grown, using=using)

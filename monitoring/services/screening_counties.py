@@ -266,8 +266,6 @@ def screening_counties_execute(*, run_ids: Sequence[int]) -> list[ScreeningRun]:
             _counties_write(group)
             worked.add(parent_id or 0)
     after = {run.pk: run for run in ScreeningRun.objects.filter(pk__in=run_ids)}
-    if 0 in worked:  # county runs of their own: their leads are the whole run's
-        leads_statistics(raised=sum(after[run.pk].leads_raised for run in by_parent[None]))
     for parent_id in worked - {0}:
         if not ScreeningRun.objects.filter(parent_id=parent_id, finished_at=None).exists():
             screening_run_gather(run_id=parent_id)  # the last counties: the run is done (the chord finds it so)
@@ -302,6 +300,9 @@ def _counties_write(runs: list[ScreeningRun]) -> None:
                 # a county's savepoint could not be rolled back (the connection was lost) or a county
                 # alone failed: the whole transaction is rolled back, the counties written before too
                 raise _BatchRolledBack
+            if runs[0].parent_id is None:  # a county run of its own: its leads are the whole run's
+                written = [run for run in runs if run.pk not in failed and run.pk not in done]
+                leads_statistics(raised=sum(run.leads_raised for run in written))
     except _BatchRolledBack:
         logger.error("screening runs %s rolled back: %s", [run.pk for run in runs], failed)
         failed = {run.pk: failed.get(run.pk, "筛查失败：同批次另一县出错，整批未写入，请重新筛查。") for run in runs}

@@ -10,7 +10,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from fanpin.core.db import tables_analyze_if_grown
+from fanpin.core.db import tables_analyze
 from monitoring.models import Lead, RunStatus, ScreeningRun
 from monitoring.models.screening_rules import screening_rules
 from monitoring.selectors.screening_sql import screening_stage_drop, screening_stage_exists
@@ -26,10 +26,11 @@ def stage_name(run_id: int) -> str:
 
 def leads_statistics(*, raised: int) -> None:
     """Planner statistics for the lead table after a run that raised many leads (a province's first
-    run: 140 000 into an empty table): without them the province's lead queue took 460 ms instead of
+    run: 140 000 into an empty table), in the transaction that marks the run done (the gather's, a
+    county run's own): without them the province's lead queue took 460 ms instead of
     42 ms until autoanalyze came (docs/decisions/2026-12-03-bulk-load-statistics.md).  Not the audit
     table: its pages read one object's rows or a page of the newest, whatever it holds."""
-    tables_analyze_if_grown(models=[Lead], rows_added=raised)
+    tables_analyze(models=[Lead], rows_added=raised)
 
 
 def _sum_summaries(children: Iterable[ScreeningRun]) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 from unittest import mock
 
+import psycopg2
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
@@ -21,7 +22,8 @@ from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
-from fanpin.core.db import tables_analyze, tables_analyze_if_grown
+from fanpin.core import db as core_db
+from fanpin.core.db import tables_analyze
 from monitoring.models import (
     AnnualIncome,
     Household,
@@ -31,6 +33,7 @@ from monitoring.models import (
     Member,
     RigidExpenditure,
     RunStatus,
+    ScreeningRun,
 )
 from monitoring.services import screening_gather
 from monitoring.services.imports.jobs import import_file, import_job_preview_run, import_job_run
@@ -148,21 +151,21 @@ def _poor_households(villages: list[str], each: int) -> None:
 
 
 @postgres_only
-def test_tables_analyze_if_grown_waits_as_autoanalyze_would() -> None:
+def test_tables_analyze_of_rows_added_waits_as_autoanalyze_would() -> None:
     _empty_and_analyzed("monitoring_lead")
-    assert tables_analyze_if_grown(models=[Lead], rows_added=50) == []
-    assert tables_analyze_if_grown(models=[Lead], rows_added=51) == ["monitoring_lead"]
+    assert tables_analyze(models=[Lead], rows_added=50) == []
+    assert tables_analyze(models=[Lead], rows_added=51) == ["monitoring_lead"]
     with connection.cursor() as cursor:  # as if the planner knew 10 000 leads
         cursor.execute("UPDATE pg_class SET reltuples = 10000 WHERE relname = 'monitoring_lead'")
-    assert tables_analyze_if_grown(models=[Lead], rows_added=1050) == []
-    assert tables_analyze_if_grown(models=[Lead], rows_added=1051) == ["monitoring_lead"]
+    assert tables_analyze(models=[Lead], rows_added=1050) == []
+    assert tables_analyze(models=[Lead], rows_added=1051) == ["monitoring_lead"]
     assert statistics("monitoring_lead")[1] == 0  # analyzed again: the table's real size
 
 
-def test_tables_analyze_if_grown_does_nothing_on_sqlite() -> None:
+def test_tables_analyze_of_rows_added_does_nothing_on_sqlite() -> None:
     if connection.vendor == "postgresql":
         pytest.skip("the SQLite half")
-    assert tables_analyze_if_grown(models=[Lead], rows_added=10**6) == []
+    assert tables_analyze(models=[Lead], rows_added=10**6) == []
 
 
 @postgres_only
@@ -172,14 +175,14 @@ def test_a_province_run_raising_many_leads_is_analyzed_before_it_says_done() -> 
     _empty_and_analyzed("monitoring_lead")
     since = _now()
     seen: list[tuple[Any, float]] = []
-    real = screening_gather.tables_analyze_if_grown
+    real = screening_gather.tables_analyze
 
     def then_seen(**kwargs: Any) -> list[str]:  # the statistics at the moment the run finishes
         tables = real(**kwargs)
         seen.append(statistics("monitoring_lead"))
         return tables
 
-    with mock.patch.object(screening_gather, "tables_analyze_if_grown", side_effect=then_seen):
+    with mock.patch.object(screening_gather, "tables_analyze", side_effect=then_seen):
         run = screen(code="520000000000")
     assert run.status == RunStatus.SUCCEEDED and run.leads_raised == 60 and run.children.count() == 5
     assert_analyzed(Lead, since)
@@ -198,3 +201,60 @@ def test_a_county_run_of_its_own_is_analyzed_and_a_small_run_is_not() -> None:
     run = screen()
     assert run.leads_raised == 60  # more than 50 + a tenth of the 0 leads the planner knew
     assert_analyzed(Lead, since)
+
+
+@postgres_only
+def test_a_county_run_of_its_own_is_analyzed_before_it_says_done() -> None:
+    _poor_households([VILLAGE], 60)
+    _empty_and_analyzed("monitoring_lead")
+    states: list[list[str]] = []
+    real = screening_gather.tables_analyze
+    other = psycopg2.connect(**connection.get_connection_params())
+    other.autocommit = True
+
+    def then_seen(**kwargs: Any) -> list[str]:  # the run as another connection sees it then
+        with other.cursor() as cursor:
+            cursor.execute(f"SELECT status FROM {ScreeningRun._meta.db_table}")
+            states.append([status for (status,) in cursor.fetchall()])
+        return real(**kwargs)
+
+    try:
+        with mock.patch.object(screening_gather, "tables_analyze", side_effect=then_seen):
+            run = screen()
+    finally:
+        other.close()
+    assert run.status == RunStatus.SUCCEEDED and run.leads_raised == 60
+    assert states == [[RunStatus.RUNNING]]
+    assert statistics("monitoring_lead")[1] == 60
+
+
+def _lock_timeout() -> str:
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW lock_timeout")
+        return str(cursor.fetchone()[0])
+
+
+@postgres_only
+def test_a_table_someone_else_analyzes_is_left_to_them_and_the_run_finishes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Another session's ANALYZE (or VACUUM, or index build) holds the lead table: the run's own
+    waits at most ANALYZE_LOCK_WAIT, then the run finishes without it (never waiting an hour while
+    it holds its run's row), and the session's lock wait is as it was."""
+    monkeypatch.setattr(core_db, "ANALYZE_LOCK_WAIT", "300ms")
+    villages = [f"5201{county:02d}001001" for county in range(1, 3)]
+    _poor_households(villages, 30)
+    _empty_and_analyzed("monitoring_lead")
+    before = _lock_timeout()
+    other = psycopg2.connect(**connection.get_connection_params())
+    try:
+        with other.cursor() as cursor:
+            cursor.execute("BEGIN")
+            cursor.execute("ANALYZE monitoring_lead")  # holds SHARE UPDATE EXCLUSIVE until it ends
+            run = screen(code="520000000000")
+            assert run.status == RunStatus.SUCCEEDED and run.leads_raised == 60
+            assert tables_analyze(models=[Lead]) == []  # outside a transaction too
+            assert _lock_timeout() == before
+            cursor.execute("ROLLBACK")
+    finally:
+        other.close()
+    assert tables_analyze(models=[Lead], rows_added=60) == ["monitoring_lead"]
+    assert _lock_timeout() == before
