@@ -14,7 +14,8 @@ with more, the county runs on that many worker processes, as Celery's prefork wo
 worker with ``--workers`` processes, the dispatch task's chord of one task per county and its gather.
 ``--lower-bound`` then times only the writes of the first run (its final lead rows inserted in the
 run's batches of counties, one statement per county, with and without their audit rows written from
-the insert's ``RETURNING``): what any run that raises those leads must spend.
+the insert's ``RETURNING``, into a copy of the lead table with its indexes, checks and foreign keys,
+the leads' audit rows emptied first): what any run that raises those leads must spend.
 Prints wall time, households/s, peak RSS of this process, and the ratio to the floor: one bare
 aggregate query that reads the same household, income and expenditure rows.
 ``--statistics none`` starts from data as a bulk load leaves it, never analyzed (generated without the
@@ -33,9 +34,10 @@ floor's rows, household by household and rule by rule. ``--province`` and ``--ye
 region (e.g. the demo's 530000000000); ``--only first|again`` one half; ``--fresh-lead-statistics``
 resets the lead, run and audit tables to never analyzed before each first run (as right after a
 load).  ``--bound`` adds to every first-run pair what no run can do without: its writes alone (as
-``--lower-bound``), the read floor, the run's region stage and its SPEC 4.3 decisions timed alone,
-and the writes done while another process builds the stage and evaluates the decisions (the best
-overlap this machine allows), each against the floor of that pair.
+``--lower-bound``), the read floor, the run's region stage and its SPEC 4.3 decisions timed alone
+(the lead table empty, as a first run finds it), and the writes done while another process builds
+the stage and evaluates the decisions (the best overlap this machine allows), each against the floor
+of that pair.
 """
 
 from __future__ import annotations
@@ -51,6 +53,7 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "fanpin.settings")
@@ -327,13 +330,14 @@ LEAD_COLUMNS = (
 
 
 def _write_only(job: tuple[list[tuple[int, int]], bool]) -> None:
-    """Insert the final lead rows of a batch of counties from ``bench_lead_stage`` (and, with
-    ``audit``, one audit row each, written from what the insert returns, as the run writes them) in
-    one transaction, one statement per county, as the run's batches do: the writes of a run with
-    nothing evaluated or decided.  The worker process keeps its connection (as a Celery worker)."""
+    """Insert the final lead rows of a batch of counties from ``bench_lead_stage`` into
+    ``bench_lead`` (and, with ``audit``, one audit row each, written from what the insert returns,
+    as the run writes them) in one transaction, one statement per county, as the run's batches do:
+    the writes of a run with nothing evaluated or decided.  The worker process keeps its connection
+    (as a Celery worker)."""
     counties, audit = job
     insert = (
-        f"INSERT INTO monitoring_lead ({LEAD_COLUMNS}) SELECT {LEAD_COLUMNS} FROM bench_lead_stage"
+        f"INSERT INTO bench_lead ({LEAD_COLUMNS}) SELECT {LEAD_COLUMNS} FROM bench_lead_stage"
         " WHERE household_id BETWEEN %s AND %s"
     )
     if audit:
@@ -354,12 +358,14 @@ def _stage_build(decide: bool) -> tuple[float, float]:
     """The region's evaluation as a run builds it (its stage, see ``screening_stage_create``) and,
     with ``decide``, the decisions of SPEC 4.3 for every fired household (the members' flags and the
     run's look-ups of targets, open leads and rejections, the expressions the run's county step
-    evaluates, read only), each timed, then dropped: what any run must also spend besides its writes."""
+    evaluates, read only), each timed, then dropped: what any run must also spend besides its writes.
+    Timed while the lead table is empty, as a first run finds it (``bound_begin``)."""
     from monitoring.selectors.screening import rule_settings_for
     from monitoring.selectors.screening_sql import _member_flags_sql, screening_stage_create, screening_stage_drop
     from monitoring.services.screening_leads import _decide_sql
 
     rules = rule_settings_for(county_code=PROVINCE, year=YEAR)
+    screening_stage_drop("bench_stage")  # left by an interrupted measurement
     started = time.perf_counter()
     with transaction.atomic():
         screening_stage_create(table="bench_stage", prefix=PROVINCE[:2], year=YEAR, rules=rules, shared=True)
@@ -377,25 +383,72 @@ def _stage_build(decide: bool) -> tuple[float, float]:
     return staged - started, decided - staged
 
 
-def write_only(workers: int, *, audit: bool, with_stage: bool = False) -> float:
-    """The lower bound of a raising run: only the writes (see ``_write_only``), in the run's batches
-    of counties (``SCREENING_COUNTIES_PER_TASK``) on ``workers`` processes, after the first run's
-    leads were copied aside and deleted."""
-    from django.conf import settings
+def _lead_audit_rows_delete(c: Any) -> None:
+    """The leads' audit rows (the audit table's append-only trigger off for this delete only — a
+    benchmark database), the table vacuumed: as a first run finds it after ``leads_reset``."""
+    c.execute("ALTER TABLE fanpin_auditentry DISABLE TRIGGER fanpin_audit_append_only")
+    c.execute("DELETE FROM fanpin_auditentry WHERE object_type = 'lead'")
+    c.execute("ALTER TABLE fanpin_auditentry ENABLE TRIGGER fanpin_audit_append_only")
+    c.execute("VACUUM ANALYZE fanpin_auditentry")
 
+
+def bound_begin() -> list[tuple[int, int]]:
+    """Before the lower bound's measurements: the first run's leads copied aside
+    (``bench_lead_stage``), the lead table and the leads' audit rows emptied, as the run found them.
+    Returns each county's household id range."""
     with connection.cursor() as c:
         c.execute("DROP TABLE IF EXISTS bench_lead_stage")
+        c.execute("DROP TABLE IF EXISTS bench_lead")
         c.execute(f"CREATE TABLE bench_lead_stage AS SELECT {LEAD_COLUMNS} FROM monitoring_lead")
         c.execute("CREATE INDEX ON bench_lead_stage (household_id)")
         c.execute("ANALYZE bench_lead_stage")
         c.execute("DELETE FROM monitoring_lead")
         c.execute("VACUUM ANALYZE monitoring_lead")
+        _lead_audit_rows_delete(c)
         c.execute(
             "SELECT MIN(id), MAX(id) FROM monitoring_household WHERE village_id BETWEEN %s AND %s"
             " GROUP BY SUBSTR(village_id, 1, 6) ORDER BY 1",
             [PROVINCE[:2].ljust(12, "0"), PROVINCE[:2].ljust(12, "9")],
         )
-        counties = c.fetchall()
+        return list(c.fetchall())
+
+
+def _bound_table_fresh(c: Any) -> None:
+    """``bench_lead``: an empty copy of the lead table with its columns, checks, indexes and foreign
+    keys (deferred, as Django makes them), where the lower bound writes — so the lead table itself
+    stays as a first run finds it (empty) for the evaluation timed beside the writes; and the audit
+    rows of an earlier measurement deleted."""
+    c.execute("DROP TABLE IF EXISTS bench_lead")
+    c.execute("CREATE TABLE bench_lead (LIKE monitoring_lead INCLUDING ALL)")
+    c.execute(
+        "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint"
+        " WHERE conrelid = 'monitoring_lead'::regclass AND contype = 'f'"
+    )
+    for name, definition in c.fetchall():
+        definition = definition.replace("REFERENCES monitoring_lead(", "REFERENCES bench_lead(")
+        c.execute(f"ALTER TABLE bench_lead ADD CONSTRAINT bench_{name} {definition}")
+    _lead_audit_rows_delete(c)
+
+
+def bound_end() -> None:
+    """After the lower bound's measurements: the first run's leads back in the lead table."""
+    with connection.cursor() as c:
+        _lead_audit_rows_delete(c)
+        c.execute(f"INSERT INTO monitoring_lead ({LEAD_COLUMNS}) SELECT {LEAD_COLUMNS} FROM bench_lead_stage")
+        c.execute("DROP TABLE bench_lead_stage")
+        c.execute("DROP TABLE IF EXISTS bench_lead")
+        c.execute("ANALYZE monitoring_lead")
+
+
+def write_only(workers: int, counties: list[tuple[int, int]], *, audit: bool, with_stage: bool = False) -> float:
+    """The lower bound of a raising run: only the writes (see ``_write_only``), in the run's batches
+    of counties (``SCREENING_COUNTIES_PER_TASK``) on ``workers`` processes, between ``bound_begin``
+    and ``bound_end``; ``with_stage``: while another process builds the region's stage and evaluates
+    its decisions (``_stage_build``)."""
+    from django.conf import settings
+
+    with connection.cursor() as c:
+        _bound_table_fresh(c)
     size = max(1, int(getattr(settings, "SCREENING_COUNTIES_PER_TASK", 10)))
     jobs = [(counties[start : start + size], audit) for start in range(0, len(counties), size)]
     connection.close()
@@ -407,8 +460,6 @@ def write_only(workers: int, *, audit: bool, with_stage: bool = False) -> float:
         if stage is not None:
             stage.result()
         elapsed = time.perf_counter() - started
-    with connection.cursor() as c:
-        c.execute("DROP TABLE bench_lead_stage")
     return elapsed
 
 
@@ -517,10 +568,12 @@ def floors_pairs(args: argparse.Namespace) -> None:
                 flush=True,
             )
             if args.bound:
-                writes = write_only(args.workers, audit=True)
+                counties = bound_begin()
+                writes = write_only(args.workers, counties, audit=True)
                 read = psql_seconds(floors / "screening_floor_select.sql")
-                both = write_only(args.workers, audit=True, with_stage=True)
                 stage, decisions = _stage_build(True)
+                both = write_only(args.workers, counties, audit=True, with_stage=True)
+                bound_end()
                 bounds.append(both / floor)
                 print(
                     f"  bound {i + 1}: the run's writes alone ({args.workers} workers) {writes:.2f} s "
@@ -590,7 +643,8 @@ def main() -> None:
     parser.add_argument(
         "--bound",
         action="store_true",
-        help="with --pairs: after each first run, its writes alone (see --lower-bound) and the read floor",
+        help="with --pairs: after each first run, its writes alone (see --lower-bound), the read floor, the run's"
+        " stage and decisions alone, and the writes while another process builds the stage and decides",
     )
     parser.add_argument(
         "--first-floor", choices=["write", "read"], default="write", help="with --pairs: the floor of the first run"
@@ -667,8 +721,10 @@ def main() -> None:
     print(f"leads in database      {Lead.objects.count():,}")
     print(f"rules                  {summary['rules']}")
     if args.lower_bound:
-        bare = write_only(args.workers, audit=False)
-        audited = write_only(args.workers, audit=True)
+        counties = bound_begin()
+        bare = write_only(args.workers, counties, audit=False)
+        audited = write_only(args.workers, counties, audit=True)
+        bound_end()
         print(
             f"writes only (no evaluation, no decisions, {summary['leads']['raised']:,} final lead rows): "
             f"leads {bare:.2f} s {bare / floor:.1f}× floor; "
