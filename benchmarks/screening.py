@@ -659,6 +659,10 @@ def main() -> None:
     args = parser.parse_args()
     if connection.vendor != "postgresql":
         sys.exit("需要 PostgreSQL：请设置 DATABASE_URL=postgres://…/fanpin_screening_bench")
+    if args.bound and args.only != "first":
+        # the bound leaves the first run's leads without their audit rows: a run with nothing changed
+        # measured after it would write into a smaller audit table than it finds in use
+        sys.exit("--bound 只与 --pairs N --only first 一起用。")
     if args.regenerate:
         with connection.cursor() as c:
             c.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public")

@@ -14,7 +14,7 @@ import logging
 from collections.abc import Iterable
 from contextlib import nullcontext
 
-from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections, transaction
+from django.db import DEFAULT_DB_ALIAS, Error, connections, transaction
 from django.db.models import Model
 
 logger = logging.getLogger(__name__)
@@ -53,7 +53,8 @@ def tables_analyze(
     if not tables or connection.vendor != "postgresql" or (rows_added is not None and rows_added <= 50):
         return []
     savepoint = transaction.atomic(using=using) if connection.in_atomic_block else nullcontext()
-    wait: str | None = None  # the session's own lock wait, while ours is set
+    outside = not connection.in_atomic_block
+    wait: str | None = None  # the session's own lock wait, while ours is set outside a transaction
     try:
         with savepoint, connection.cursor() as cursor:
             if rows_added is not None:
@@ -67,18 +68,19 @@ def tables_analyze(
                     return []
             cursor.execute("SELECT current_setting('lock_timeout')")
             wait = cursor.fetchone()[0]
+            # inside a transaction the savepoint's end (or rollback) keeps or undoes it with the rest
             cursor.execute("SELECT set_config('lock_timeout', %s, false)", [ANALYZE_LOCK_WAIT])
             cursor.execute(f"ANALYZE {', '.join(connection.ops.quote_name(table) for table in tables)}")
             cursor.execute("SELECT set_config('lock_timeout', %s, false)", [wait])
             wait = None
-    except DatabaseError:
+    except Error:
         logger.warning("ANALYZE %s failed; the planner keeps the old statistics", tables, exc_info=True)
-        if wait is not None and not connection.in_atomic_block:
-            # outside a transaction our wait stayed set (inside, the savepoint's rollback undid it)
+        return []
+    finally:
+        if wait is not None and outside:  # stopped between the two: the session's wait as it was
             try:
                 with connection.cursor() as cursor:
                     cursor.execute("SELECT set_config('lock_timeout', %s, false)", [wait])
-            except DatabaseError:
+            except Error:
                 logger.warning("could not restore lock_timeout", exc_info=True)
-        return []
     return tables

@@ -303,6 +303,8 @@ def _counties_write(runs: list[ScreeningRun]) -> None:
             if runs[0].parent_id is None:  # a county run of its own: its leads are the whole run's
                 written = [run for run in runs if run.pk not in failed and run.pk not in done]
                 leads_statistics(raised=sum(run.leads_raised for run in written))
+                if transaction.get_rollback():  # its savepoint could not be rolled back (connection lost)
+                    raise _BatchRolledBack
     except _BatchRolledBack:
         logger.error("screening runs %s rolled back: %s", [run.pk for run in runs], failed)
         failed = {run.pk: failed.get(run.pk, "筛查失败：同批次另一县出错，整批未写入，请重新筛查。") for run in runs}

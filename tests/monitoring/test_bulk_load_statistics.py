@@ -243,10 +243,14 @@ def test_a_table_someone_else_analyzes_is_left_to_them_and_the_run_finishes(monk
     villages = [f"5201{county:02d}001001" for county in range(1, 3)]
     _poor_households(villages, 30)
     _empty_and_analyzed("monitoring_lead")
+    with connection.cursor() as cursor:  # the session's own wait, kept as it is
+        cursor.execute("SET lock_timeout = '7s'")
     before = _lock_timeout()
     other = psycopg2.connect(**connection.get_connection_params())
     try:
         with other.cursor() as cursor:
+            # should the wait above ever be lost, the server ends this session instead of the test hanging
+            cursor.execute("SET idle_in_transaction_session_timeout = '20s'")
             cursor.execute("BEGIN")
             cursor.execute("ANALYZE monitoring_lead")  # holds SHARE UPDATE EXCLUSIVE until it ends
             run = screen(code="520000000000")
@@ -254,7 +258,9 @@ def test_a_table_someone_else_analyzes_is_left_to_them_and_the_run_finishes(monk
             assert tables_analyze(models=[Lead]) == []  # outside a transaction too
             assert _lock_timeout() == before
             cursor.execute("ROLLBACK")
+        assert tables_analyze(models=[Lead], rows_added=60) == ["monitoring_lead"]  # released
+        assert _lock_timeout() == before == "7s"
     finally:
         other.close()
-    assert tables_analyze(models=[Lead], rows_added=60) == ["monitoring_lead"]
-    assert _lock_timeout() == before
+        with connection.cursor() as cursor:
+            cursor.execute("RESET lock_timeout")
