@@ -112,6 +112,23 @@ def test_a_townships_select_all_takes_its_villages_without_javascript(world: Wor
     assert set(CampaignTask.objects.filter(campaign=campaign).values_list("village_code", flat=True)) == {V1, V2}
 
 
+def test_a_township_chosen_comes_back_as_its_villages_so_unticking_one_leaves_it_out(world: World) -> None:
+    """Without JavaScript: 全选 of a township, the form shown again for an error elsewhere; the
+    township's villages come back ticked and its 全选 box not, so unticking a village and posting
+    again leaves that village out (it used to take the whole township again)."""
+    _exited(V1), _exited(V2)
+    client = world.client_for("county")
+    response = client.post(START, _form(townships=["520101001000"], name=""))  # no name: shown again
+    body = response.content.decode()
+    assert response.status_code == 200 and not Campaign.objects.exists()
+    assert f'value="{V1}" id="v-{V1}" checked' in body and f'value="{V2}" id="v-{V2}" checked' in body
+    assert 'id="tw-520101001000">' in body  # not ticked
+    # the user unticks V2 and posts what the page now holds
+    response = client.post(START, _form(villages=[V1]))
+    assert response.status_code == 302
+    assert Campaign.objects.get().villages == [V1]
+
+
 def test_a_village_of_another_county_posted_by_hand_is_refused_and_nothing_is_written(world: World) -> None:
     client = world.client_for("county")
     response = client.post(START, _form(villages=[V1, OTHER_COUNTY_VILLAGE]))
