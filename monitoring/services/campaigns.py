@@ -171,6 +171,28 @@ def _tasks_insert(*, campaign: Campaign, households: Any) -> int:
         return max(cursor.rowcount, 0)
 
 
+SUBMITTED_ONCE = "submitted_once"  # the code of the refusal above: the form needs a new client_uuid
+
+
+def _same_submission(campaign: Campaign, data: CampaignInput) -> bool:
+    """Whether ``data`` is the very form that started ``campaign`` arriving again (a double
+    submit), not the same page changed after going back to it in the browser."""
+    asked = (data.kind, data.name.strip(), data.year, data.selection, data.started_on)
+    if asked != (campaign.kind, campaign.name, campaign.year, campaign.selection, campaign.started_on):
+        return False
+    if data.due_on is not None and data.due_on != campaign.due_on:
+        return False
+    if data.selection == CampaignSelection.NEAR_LINE:
+        return (data.line_factor if data.line_factor is not None else DEFAULT_LINE_FACTOR) == campaign.line_factor
+    if data.selection == CampaignSelection.EXITED_IN_VILLAGES:
+        try:
+            villages = _villages_checked(county=campaign.county, codes=data.villages, townships=data.townships)
+        except ValidationError:
+            return False
+        return sorted(villages) == sorted(campaign.villages)
+    return True
+
+
 @transaction.atomic
 def campaign_start(*, actor: Any, data: CampaignInput) -> Campaign:
     """Start a campaign and write its tasks (a fixed number of queries whatever the households)."""
@@ -181,6 +203,12 @@ def campaign_start(*, actor: Any, data: CampaignInput) -> Campaign:
         if existing is not None:  # a double submit: the campaign is already started
             if not Campaign.objects.for_user(actor).filter(pk=existing.pk).exists():
                 raise ObjectOutOfScope("活动")
+            if not _same_submission(existing, data):  # the page gone back to and changed
+                raise ValidationError(
+                    f"这张表单已发起过活动“{existing.name}”，不会再按改过的内容发起。"
+                    "页面已换成一张新表单：核对后再提交，即发起另一个活动。",
+                    code=SUBMITTED_ONCE,
+                )
             return existing
     errors = _clean(data)
     try:

@@ -4,6 +4,7 @@ township and village), a village's task list, closing, and the export."""
 from __future__ import annotations
 
 import io
+import uuid
 from typing import Any
 
 from django.contrib import messages
@@ -30,7 +31,13 @@ from monitoring.selectors.campaigns import (
     campaign_village_tasks,
     campaigns_visible,
 )
-from monitoring.services.campaigns import campaign_close, campaign_export, campaign_may_start, campaign_start
+from monitoring.services.campaigns import (
+    SUBMITTED_ONCE,
+    campaign_close,
+    campaign_export,
+    campaign_may_start,
+    campaign_start,
+)
 from monitoring.views.exports import attachment, dated_names
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -81,6 +88,9 @@ def campaign_start_view(request: HttpRequest) -> HttpResponse:
             campaign = campaign_start(actor=request.user, data=form.to_input(county_code=own_county))
         except ValidationError as exc:
             form_errors_add(form, exc)
+            if getattr(exc, "code", None) == SUBMITTED_ONCE:  # a new form: submitted again, it starts another campaign
+                form.data = request.POST.copy()
+                form.data["client_uuid"] = str(uuid.uuid4())
         else:
             messages.success(request, f"已发起“{campaign.name}”，共 {campaign.task_count} 户分派到各村。")
             return redirect("monitoring:campaign", pk=campaign.pk)

@@ -49,4 +49,7 @@
   document.addEventListener("htmx:afterSettle", sync);
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", sync);
   else sync();
+  // Back to the form: the browser restores what was ticked after the page was set up (or brings
+  // the page back from its cache), so set up again — a picker left hidden would send ticks unseen.
+  window.addEventListener("pageshow", sync);
 })();

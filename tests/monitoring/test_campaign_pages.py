@@ -129,6 +129,29 @@ def test_a_township_chosen_comes_back_as_its_villages_so_unticking_one_leaves_it
     assert Campaign.objects.get().villages == [V1]
 
 
+def test_the_form_of_a_started_campaign_changed_after_going_back_starts_nothing_silently(world: World) -> None:
+    """A double submit answers with the campaign already started; the same form gone back to in
+    the browser and changed (its one-time client_uuid unchanged) is refused with a clear message,
+    and the page comes back as a new form that, submitted again, starts the other campaign."""
+    _exited(V1), _exited(V2), _exited(V3)
+    client = world.client_for("county")
+    token = str(uuid.uuid4())
+    first = client.post(START, _form(client_uuid=token, villages=[V1]))
+    campaign = Campaign.objects.get()
+    again = client.post(START, _form(client_uuid=token, villages=[V1]))  # a double submit
+    assert first.status_code == again.status_code == 302 and again["Location"] == first["Location"]
+    changed = client.post(START, _form(client_uuid=token, villages=[V1, V3], name="另一个回头看"))
+    body = changed.content.decode()
+    assert changed.status_code == 200 and Campaign.objects.count() == 1
+    assert f"这张表单已发起过活动“{campaign.name}”" in body
+    fresh = re.search(r'name="client_uuid" value="([0-9a-f-]{36})"', body)
+    assert fresh is not None and fresh.group(1) != token
+    assert f'value="{V3}" id="v-{V3}" checked' in body  # what was typed is kept
+    response = client.post(START, _form(client_uuid=fresh.group(1), villages=[V1, V3], name="另一个回头看"))
+    assert response.status_code == 302
+    assert Campaign.objects.get(name="另一个回头看").villages == [V1, V3]
+
+
 def test_a_village_of_another_county_posted_by_hand_is_refused_and_nothing_is_written(world: World) -> None:
     client = world.client_for("county")
     response = client.post(START, _form(villages=[V1, OTHER_COUNTY_VILLAGE]))
