@@ -31,8 +31,14 @@ def test_county_starts_a_campaign_and_a_visit_completes_it(browser, live_server,
         page.get_by_label("活动名称").fill("春季脱贫户回头看")
         picker = page.get_by_test_id("village-picker")
         expect(picker).to_be_hidden()  # shown for 所选村的全部脱贫户 only
+        factor = page.get_by_test_id("line-factor")
+        expect(factor).to_be_hidden()  # shown for 人均收入低于监测标准一定倍数 only
+        page.get_by_label("人均收入低于监测标准一定倍数的农户").check()
+        expect(factor).to_be_visible()
+        expect(picker).to_be_hidden()
         page.get_by_label("所选村的全部脱贫户").check()
         expect(picker).to_be_visible()
+        expect(factor).to_be_hidden()
         # 全选 of the township ticks its two villages; unticking one leaves 全选 unticked
         page.get_by_label("全选区划520101001000（2 个村）").check()
         expect(picker.get_by_label("村001002")).to_be_checked()
