@@ -383,12 +383,17 @@ def _stage_build(decide: bool) -> tuple[float, float]:
     return staged - started, decided - staged
 
 
-def _lead_audit_rows_delete(c: Any) -> None:
-    """The leads' audit rows (the audit table's append-only trigger off for this delete only — a
-    benchmark database), the table vacuumed: as a first run finds it after ``leads_reset``."""
+def _audit_rows_delete(c: Any, *object_types: str) -> None:
+    """The audit rows of these object types (the audit table's append-only trigger off for this
+    delete only — a benchmark database)."""
     c.execute("ALTER TABLE fanpin_auditentry DISABLE TRIGGER fanpin_audit_append_only")
-    c.execute("DELETE FROM fanpin_auditentry WHERE object_type = 'lead'")
+    c.execute("DELETE FROM fanpin_auditentry WHERE object_type = ANY(%s)", [list(object_types)])
     c.execute("ALTER TABLE fanpin_auditentry ENABLE TRIGGER fanpin_audit_append_only")
+
+
+def _lead_audit_rows_delete(c: Any) -> None:
+    """The leads' audit rows, the table vacuumed: as a first run finds it after ``leads_reset``."""
+    _audit_rows_delete(c, "lead")
     c.execute("VACUUM ANALYZE fanpin_auditentry")
 
 
@@ -482,9 +487,7 @@ def leads_reset(*, fresh_statistics: bool) -> None:
     tables = ["monitoring_lead", "fanpin_auditentry", "monitoring_screeningrun"]
     with connection.cursor() as c:
         c.execute("DELETE FROM monitoring_lead")
-        c.execute("ALTER TABLE fanpin_auditentry DISABLE TRIGGER fanpin_audit_append_only")
-        c.execute("DELETE FROM fanpin_auditentry WHERE object_type IN ('lead', 'screening_run')")
-        c.execute("ALTER TABLE fanpin_auditentry ENABLE TRIGGER fanpin_audit_append_only")
+        _audit_rows_delete(c, "lead", "screening_run")
         c.execute("DELETE FROM monitoring_screeningrun")
         for table in tables:
             c.execute(f"VACUUM {'' if fresh_statistics else 'ANALYZE '}{table}")

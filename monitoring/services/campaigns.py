@@ -111,7 +111,7 @@ def _clean(data: CampaignInput) -> dict[str, str]:
     if data.selection == CampaignSelection.EXITED_IN_VILLAGES and not data.villages and not data.townships:
         errors["villages"] = "选择“所选村的全部脱贫户”时请至少选择一个村。"
     if data.selection == CampaignSelection.NEAR_LINE:
-        factor = data.line_factor if data.line_factor is not None else DEFAULT_LINE_FACTOR
+        factor = _line_factor(data)
         if not Decimal("1") <= factor <= Decimal("5") or factor != factor.quantize(Decimal("0.01")):
             errors["line_factor"] = "监测标准倍数应在 1.00–5.00 之间，最多两位小数。"
     if data.started_on > timezone.localdate() + LONGEST:
@@ -171,7 +171,12 @@ def _tasks_insert(*, campaign: Campaign, households: Any) -> int:
         return max(cursor.rowcount, 0)
 
 
-SUBMITTED_ONCE = "submitted_once"  # the code of the refusal above: the form needs a new client_uuid
+SUBMITTED_ONCE = "submitted_once"  # the code of campaign_start's refusal of a changed form (a new client_uuid)
+
+
+def _line_factor(data: CampaignInput) -> Decimal:
+    """The factor of the range 人均收入低于监测标准一定倍数 (the default when none was typed)."""
+    return data.line_factor if data.line_factor is not None else DEFAULT_LINE_FACTOR
 
 
 def _same_submission(campaign: Campaign, data: CampaignInput) -> bool:
@@ -183,7 +188,7 @@ def _same_submission(campaign: Campaign, data: CampaignInput) -> bool:
     if data.due_on is not None and data.due_on != campaign.due_on:
         return False
     if data.selection == CampaignSelection.NEAR_LINE:
-        return (data.line_factor if data.line_factor is not None else DEFAULT_LINE_FACTOR) == campaign.line_factor
+        return _line_factor(data) == campaign.line_factor
     if data.selection == CampaignSelection.EXITED_IN_VILLAGES:
         try:
             villages = _villages_checked(county=campaign.county, codes=data.villages, townships=data.townships)
@@ -224,7 +229,7 @@ def campaign_start(*, actor: Any, data: CampaignInput) -> Campaign:
             raise ValidationError({"villages": "所选乡镇下没有村，请至少选择一个村。"})
     factor = None
     if data.selection == CampaignSelection.NEAR_LINE:
-        factor = data.line_factor if data.line_factor is not None else DEFAULT_LINE_FACTOR
+        factor = _line_factor(data)
     name = data.name.strip()
     if Campaign.objects.filter(county=county, year=data.year, name=name).exists():
         raise ValidationError({"name": f"{county.name} {data.year} 年已有名为“{name}”的活动，请换一个名称。"})

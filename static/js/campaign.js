@@ -1,6 +1,7 @@
 // 回头看/信息采集 pages.  Start form: a township's 全选 ticks its villages, unticking a village unticks
 // 全选 (so the post names exactly the villages left), the picker shows only for the selection
-// 所选村的全部脱贫户 and 监测标准倍数 only for 人均收入低于监测标准一定倍数.  Campaign page: 结束活动 opens the confirmation dialog instead of posting.
+// 所选村的全部脱贫户 and 监测标准倍数 only for 人均收入低于监测标准一定倍数.  Campaign page: 结束活动
+// opens the confirmation dialog instead of posting.
 // Without JavaScript both pages still work: 全选 is itself a field, and an unconfirmed 结束活动
 // answers with a page that asks for the confirmation.
 (function () {
@@ -22,7 +23,9 @@
     if (picker) picker.classList.toggle("d-none", chosen.value !== "EXITED_IN_VILLAGES");
     // the factor serves the range 人均收入低于监测标准一定倍数 only (kept in sight when it has an error)
     var factor = document.getElementById("line-factor");
-    if (factor && !factor.hasAttribute("data-keep-shown")) factor.classList.toggle("d-none", chosen.value !== "NEAR_LINE");
+    if (factor && !factor.hasAttribute("data-keep-shown")) {
+      factor.classList.toggle("d-none", chosen.value !== "NEAR_LINE");
+    }
   }
 
   function sync() {
