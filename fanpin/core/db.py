@@ -11,11 +11,12 @@ plain ``ANALYZE``.  So every bulk writer analyzes the tables it changed before a
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from contextlib import nullcontext
+from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, Error, connections, transaction
-from django.db.models import Model
+from django.db.models import Field, Model
 
 logger = logging.getLogger(__name__)
 
@@ -24,7 +25,11 @@ ANALYZE_LOCK_WAIT = "2s"  # another ANALYZE, a VACUUM or an index build holds th
 
 
 def tables_analyze(
-    *, models: Iterable[type[Model]], using: str = DEFAULT_DB_ALIAS, rows_added: int | None = None
+    *,
+    models: Iterable[type[Model]],
+    using: str = DEFAULT_DB_ALIAS,
+    rows_added: int | None = None,
+    skip: Collection[Field] = (),
 ) -> list[str]:
     """``ANALYZE`` the tables of ``models`` (each once); returns the table names analyzed.
 
@@ -33,6 +38,11 @@ def tables_analyze(
     of the rows the planner believes the table has (PostgreSQL's defaults; a table never analyzed
     counts as empty).  So a province's first run analyzes the lead table it filled, and a county's
     run adding a few hundred leads to a large one costs nothing.
+
+    ``skip``: fields of those models whose columns are left to autoanalyze — wide per-row values no
+    statement filters, sorts or joins on (a lead's evidence: its statistics were a third of the
+    lead table's ``ANALYZE``, docs/benchmarks.md session 18).  The table's row count and every other
+    column's statistics are gathered as usual.
 
     PostgreSQL only.  Outside a transaction each table is analyzed and committed on its own, so the
     statistics are there for the next reader at once and no lock outlives its table; inside one
@@ -49,6 +59,7 @@ def tables_analyze(
     intact, the lock wait restored with it).
     """
     connection = connections[using]
+    models = list(models)
     tables = sorted({model._meta.db_table for model in models})
     if not tables or connection.vendor != "postgresql" or (rows_added is not None and rows_added <= 50):
         return []
@@ -70,7 +81,7 @@ def tables_analyze(
             wait = cursor.fetchone()[0]
             # inside a transaction the savepoint's end (or rollback) keeps or undoes it with the rest
             cursor.execute("SELECT set_config('lock_timeout', %s, false)", [ANALYZE_LOCK_WAIT])
-            cursor.execute(f"ANALYZE {', '.join(connection.ops.quote_name(table) for table in tables)}")
+            cursor.execute(f"ANALYZE {', '.join(_analyzed(connection, models, table, skip) for table in tables)}")
             cursor.execute("SELECT set_config('lock_timeout', %s, false)", [wait])
             wait = None
     except Error:
@@ -84,3 +95,14 @@ def tables_analyze(
             except Error:
                 logger.warning("could not restore lock_timeout", exc_info=True)
     return tables
+
+
+def _analyzed(connection: Any, models: list[type[Model]], table: str, skip: Collection[Field]) -> str:
+    """``table``, or ``table (column, …)`` without the columns of the fields ``skip``."""
+    quote = connection.ops.quote_name
+    model = next(model for model in models if model._meta.db_table == table)
+    skipped = {field.column for field in skip if field.model._meta.db_table == table}
+    if not skipped:
+        return quote(table)
+    columns = [field.column for field in model._meta.concrete_fields if field.column not in skipped]
+    return f"{quote(table)} ({', '.join(quote(column) for column in columns)})"
