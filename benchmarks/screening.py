@@ -36,8 +36,12 @@ resets the lead, run and audit tables to never analyzed before each first run (a
 load).  ``--bound`` adds to every first-run pair what no run can do without: its writes alone (as
 ``--lower-bound``), the read floor, the run's region stage and its SPEC 4.3 decisions timed alone
 (the lead table empty, as a first run finds it), and the writes done while another process builds
-the stage and evaluates the decisions (the best overlap this machine allows), each against the floor
-of that pair.
+the stage and evaluates the decisions (the best overlap this machine allows, on three processes);
+then the same leads raised with their texts rendered by the run's own expressions (the members'
+flags, the decision, the rules, evidence, category, risk types and digest, one statement per batch
+of counties with the audit rows, checked text for text against the run's), on the two workers: once
+after the region's stage, once with each batch building a stage of its own first (one worker
+evaluating while the other writes); each against the floor of that pair.
 """
 
 from __future__ import annotations
@@ -383,6 +387,78 @@ def _stage_build(decide: bool) -> tuple[float, float]:
     return staged - started, decided - staged
 
 
+def _raise_sql(stage: str) -> str:
+    """One statement raising the leads of the stage's counties between ``%(lo)s`` and ``%(hi)s``
+    (6-digit codes) into ``bench_lead`` as the run writes them, and their audit rows: the members'
+    flags, the decision of SPEC 4.3, the texts (rules, evidence, category, risk types) and the digest
+    computed by the run's own expressions, in one pass (where the run first writes the flags, the
+    digest and the decision into its stage county by county)."""
+    from monitoring.selectors.screening_sql import _digest_sql, _member_flags_sql, stage_texts
+    from monitoring.services.screening_leads import _decide_sql, _json_cast
+
+    texts = stage_texts(lambda name: "s.flags" if name == "mflags" else f"s.{name}")
+    j = _json_cast()
+    evidence = f"%(evidence_head)s || {texts['rules_evidence']} || '}}}}'"
+    return f"""
+    WITH raised AS (
+        INSERT INTO bench_lead ({LEAD_COLUMNS})
+        SELECT s.hid, h.village_id, %(state)s, {j.format("%(sources)s")}, {j.format(texts["rules_fired"])},
+               {j.format(evidence)}, {texts["category"]}, {j.format(texts["risk_types"])},
+               %(year)s, %(now)s, %(run)s, '', {_digest_sql("s.inputs", "s.flags")}
+        FROM (SELECT st.*, {_member_flags_sql("st.hid")} AS flags, {_decide_sql("st")} AS act FROM {stage} st
+              WHERE st.county BETWEEN %(lo)s AND %(hi)s AND st.action <> '' OFFSET 0) s
+        JOIN monitoring_household h ON h.id = s.hid
+        WHERE s.act = 'C'
+        RETURNING id, village_id, last_run_id, rules_fired)
+    INSERT INTO fanpin_auditentry (actor_id, at, object_type, object_id, region_code, action,
+                                   from_state, to_state, reason, data)
+    SELECT NULL, %(now)s, 'lead', CAST(raised.id AS VARCHAR(64)), raised.village_id, 'raise', '', %(state)s, '',
+           jsonb_build_object('source', %(source)s, 'run', raised.last_run_id, 'rules', raised.rules_fired)
+    FROM raised
+    """  # nosec B608
+
+
+def _batch_raised(job: tuple[str, str | None]) -> None:
+    """The leads of one batch of counties (those below the city code ``prefix``) raised with their
+    texts by ``_raise_sql``, in one transaction: from the region's ``stage``, or (``None``) from a
+    stage of the batch's own, built first (``_stage_build``'s statement, timed with it)."""
+    import json
+
+    from django.utils import timezone
+
+    from monitoring.models import LeadSource, LeadState
+    from monitoring.selectors.screening import rule_settings_for
+    from monitoring.selectors.screening_sql import screening_stage_create, screening_stage_drop, stage_digest_params
+
+    prefix, stage = job
+    rules = rule_settings_for(county_code=PROVINCE, year=YEAR)
+    run = ScreeningRun.objects.order_by("-pk").values_list("pk", flat=True).first()
+    own = stage is None
+    table: str = f"bench_stage_{prefix}" if stage is None else stage
+    with transaction.atomic(), connection.cursor() as c:
+        if own:
+            screening_stage_drop(table)
+            screening_stage_create(table=table, prefix=prefix, year=YEAR, rules=rules, shared=True)
+        c.execute(
+            _raise_sql(table),
+            {
+                **stage_digest_params(year=YEAR, rules=rules),
+                "lo": prefix.ljust(6, "0"),
+                "hi": prefix.ljust(6, "9"),
+                "year": YEAR,
+                "now": timezone.now(),
+                "run": run,
+                "state": LeadState.NEW.value,
+                "source": LeadSource.SCREENING.value,
+                "sources": json.dumps([LeadSource.SCREENING.value]),
+                "evidence_head": json.dumps({LeadSource.SCREENING.value: {"year": YEAR, "run": run}})[:-2]
+                + ',"rules":',
+            },
+        )
+        if own:
+            screening_stage_drop(table)
+
+
 def _audit_rows_delete(c: Any, *object_types: str) -> None:
     """The audit rows of these object types (the audit table's append-only trigger off for this
     delete only — a benchmark database)."""
@@ -466,6 +542,71 @@ def write_only(workers: int, counties: list[tuple[int, int]], *, audit: bool, wi
             stage.result()
         elapsed = time.perf_counter() - started
     return elapsed
+
+
+def batch_prefixes() -> list[str]:
+    """The code prefix each batch of the run's counties shares (``batches_evaluated_written``): the
+    generated province's ten cities of ten counties each; any other region is refused."""
+    from django.conf import settings
+
+    size = max(1, int(getattr(settings, "SCREENING_COUNTIES_PER_TASK", 10)))
+    with connection.cursor() as c:
+        c.execute(
+            "SELECT SUBSTR(village_id, 1, 6) FROM monitoring_household WHERE village_id BETWEEN %s AND %s"
+            " GROUP BY 1 ORDER BY MIN(id)",
+            [PROVINCE[:2].ljust(12, "0"), PROVINCE[:2].ljust(12, "9")],
+        )
+        counties = [code for (code,) in c.fetchall()]
+    batches = [counties[start : start + size] for start in range(0, len(counties), size)]
+    if any(batch[0][:4] != batch[-1][:4] for batch in batches):
+        sys.exit("--bound: the batches of counties do not each share a city code (the generated province does).")
+    return [batch[0][:4] for batch in batches]
+
+
+def leads_raised_bound(workers: int, prefixes: list[str], *, region_stage: bool) -> tuple[float, float]:
+    """The lower bound of a first run that renders its leads' texts: per batch of counties (a city,
+    ``batch_prefixes``) one statement deciding, rendering and writing its leads with their audit
+    rows (``_batch_raised``), the batches on ``workers`` processes.  ``region_stage``: after the
+    region's stage (its parallel statement, timed first, as the run does it); else each batch builds
+    its own stage first — one worker evaluating while the other writes, the overlap two workers can
+    have.  Returns (the region's stage, the rest)."""
+    from monitoring.selectors.screening import rule_settings_for
+    from monitoring.selectors.screening_sql import screening_stage_create, screening_stage_drop
+
+    with connection.cursor() as c:
+        _bound_table_fresh(c)
+    staged = 0.0
+    if region_stage:
+        screening_stage_drop("bench_stage")
+        started = time.perf_counter()
+        with transaction.atomic():
+            screening_stage_create(
+                table="bench_stage",
+                prefix=PROVINCE[:2],
+                year=YEAR,
+                rules=rule_settings_for(county_code=PROVINCE, year=YEAR),
+                shared=True,
+            )
+        staged = time.perf_counter() - started
+    connection.close()
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        list(pool.map(int, range(workers)))  # the processes started before the clock does
+        started = time.perf_counter()
+        list(pool.map(_batch_raised, [(prefix, "bench_stage" if region_stage else None) for prefix in prefixes]))
+        elapsed = time.perf_counter() - started
+    if region_stage:
+        screening_stage_drop("bench_stage")
+    with connection.cursor() as c:
+        c.execute(  # the run's leads, text for text (but the run's id in the evidence)
+            "SELECT COUNT(*), (SELECT COUNT(*) FROM bench_lead_stage) FROM bench_lead b JOIN bench_lead_stage r"
+            " USING (household_id) WHERE b.screening_digest = r.screening_digest AND b.rules_fired = r.rules_fired"
+            " AND b.suggested_category = r.suggested_category AND b.suggested_risk_types = r.suggested_risk_types"
+            " AND b.evidence -> 'SCREENING' -> 'rules' = r.evidence -> 'SCREENING' -> 'rules'"
+        )
+        same, run = c.fetchone()
+        if same != run:
+            sys.exit(f"--bound: {same} of the run's {run} leads raised as the run raised them")
+    return staged, elapsed
 
 
 FLOORS = Path("/work/shared/bench")
@@ -559,6 +700,7 @@ def floors_pairs(args: argparse.Namespace) -> None:
     if args.only in (None, "first"):
         ratios: list[float] = []
         bounds: list[float] = []
+        batched_bounds: list[float] = []
         for i in range(args.pairs):
             leads_reset(fresh_statistics=args.fresh_lead_statistics)
             mine, summary = run_recorded(args.province, args.year, args.workers)
@@ -576,14 +718,21 @@ def floors_pairs(args: argparse.Namespace) -> None:
                 read = psql_seconds(floors / "screening_floor_select.sql")
                 stage, decisions = _stage_build(True)
                 both = write_only(args.workers, counties, audit=True, with_stage=True)
+                prefixes = batch_prefixes()
+                region_stage, after_stage = leads_raised_bound(args.workers, prefixes, region_stage=True)
+                _, batched = leads_raised_bound(args.workers, prefixes, region_stage=False)
                 bound_end()
+                batched_bounds.append(batched / floor)
                 bounds.append(both / floor)
                 print(
                     f"  bound {i + 1}: the run's writes alone ({args.workers} workers) {writes:.2f} s "
                     f"{writes / floor:.2f}× | read floor {read:.2f} s | writes + read floor "
                     f"{(writes + read) / floor:.2f}× | the run's stage alone {stage:.2f} s, then its decisions "
                     f"{decisions:.2f} s | the writes with the stage and the decisions at the same time {both:.2f} s "
-                    f"{both / floor:.2f}× the {args.first_floor} floor | {load()}",
+                    f"{both / floor:.2f}× the {args.first_floor} floor | with the texts rendered: the region's "
+                    f"stage {region_stage:.2f} s then the batches {after_stage:.2f} s "
+                    f"{(region_stage + after_stage) / floor:.2f}×, each worker evaluating its own batches "
+                    f"{batched:.2f} s {batched / floor:.2f}× | {load()}",
                     flush=True,
                 )
         print(
@@ -594,6 +743,10 @@ def floors_pairs(args: argparse.Namespace) -> None:
             print(
                 f"(the writes with the stage and the decisions at the same time) ÷ {args.first_floor} floor: "
                 f"{' · '.join(f'{r:.2f}' for r in bounds)}; median {median(bounds):.2f}"
+            )
+            print(
+                f"(the texts rendered, each worker evaluating its own batches) ÷ {args.first_floor} floor: "
+                f"{' · '.join(f'{r:.2f}' for r in batched_bounds)}; median {median(batched_bounds):.2f}"
             )
         if args.first_floor == "read":
             psql_seconds(floors / "screening_floor_write.sql")  # its rows, for the comparison
