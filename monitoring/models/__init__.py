@@ -94,6 +94,7 @@ from monitoring.models.social_assistance import (
 from monitoring.models.targets import EliminationMethod, MonitoringTarget, TargetStatus
 from monitoring.models.visits import (
     CHECKLIST_FIELDS,
+    CHECKLIST_RISK_TYPES,
     EVENT_RISK_TYPES,
     MAX_VISIT_PHOTOS,
     Application,
@@ -108,6 +109,7 @@ from monitoring.models.visits import (
 
 __all__ = [
     "CHECKLIST_FIELDS",
+    "CHECKLIST_RISK_TYPES",
     "DEFAULT_STEP_LIMITS",
     "EVENT_RISK_TYPES",
     "FINAL_LEAD_STATES",

@@ -53,6 +53,13 @@ EVENT_RISK_TYPES: dict[str, str] = {
     VisitEvent.DROPOUT: "EDUCATION",
     VisitEvent.OTHER: "OTHER",
 }
+# The 两不愁三保障 items that name a risk type of their own (SPEC §1: 住房安全 · 饮水安全): a visit that
+# finds one not secured suggests it, as an event suggests its cause.  The other items name no cause
+# (a household 不愁吃 fails for some reason the cadre records as an event or the county chooses).
+CHECKLIST_RISK_TYPES: dict[str, str] = {
+    "housing_secure": "HOUSING",
+    "water_secure": "DRINKING_WATER",
+}
 MAX_VISIT_PHOTOS = 3
 
 

@@ -21,6 +21,7 @@ from fanpin.core.audit import audit_record
 from fanpin.core.scoping import ObjectOutOfScope
 from monitoring.models import (
     CHECKLIST_FIELDS,
+    CHECKLIST_RISK_TYPES,
     EVENT_RISK_TYPES,
     MAX_VISIT_PHOTOS,
     Household,
@@ -225,7 +226,10 @@ def visit_record(*, actor: Any, data: VisitInput) -> VisitOutcome:
             source=LeadSource.VISIT,
             evidence=visit_evidence(visit),
             actor=actor,
-            suggested_risk_types=[EVENT_RISK_TYPES[e] for e in events],
+            suggested_risk_types=[
+                *(EVENT_RISK_TYPES[e] for e in events),
+                *(risk for name, risk in CHECKLIST_RISK_TYPES.items() if not getattr(visit, name)),
+            ],
         )
         lead_id = lead.pk if lead is not None else None
     return VisitOutcome(visit=visit, created=True, lead_id=lead_id)

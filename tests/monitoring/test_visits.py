@@ -61,7 +61,16 @@ def test_a_visit_with_a_failing_item_raises_a_visit_lead(world: World) -> None:
     assert entry["failing_items"] == ["住房安全有保障"]
     assert entry["events"] == ["患病", "受灾"]
     assert entry["visit_id"] == outcome.visit.pk
-    assert lead.suggested_risk_types == ["ILLNESS", "DISASTER"]
+    # the events' causes, and 住房安全 for the housing found not secured (RiskType order)
+    assert lead.suggested_risk_types == ["ILLNESS", "DISASTER", "HOUSING"]
+
+
+def test_unsafe_water_or_housing_alone_suggests_its_risk_type(world: World) -> None:
+    visit_record(
+        actor=world.users["village"],
+        data=visit_input(world, secure={"water_secure": False, "housing_secure": False, "food_secure": False}),
+    )
+    assert Lead.objects.get().suggested_risk_types == ["HOUSING", "DRINKING_WATER"]
 
 
 def test_the_risk_flag_alone_raises_a_lead(world: World) -> None:
