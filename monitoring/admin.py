@@ -127,6 +127,7 @@ class HouseholdAdmin(RegistryReadOnlyAdminMixin, RegionScopedAdminMixin, admin.M
     search_fields = ["household_no"]
     list_select_related = ["village"]
     fields = readonly_fields = ("household_no", "village", "household_type", "exit_year", "phone_masked", "address")
+    free_text_fields = ("address",)
     inlines = [MemberInline]
 
     @admin.display(description="联系电话")
@@ -172,6 +173,7 @@ class RigidExpenditureAdmin(RegistryReadOnlyAdminMixin, RegionScopedAdminMixin, 
     search_fields = ["household__household_no"]
     list_select_related = ["household"]
     raw_id_fields = ["household", "member"]
+    free_text_fields = ("note",)
 
 
 @admin.register(MonitoringLine)
@@ -205,6 +207,7 @@ class VisitAdmin(RegistryReadOnlyAdminMixin, RegionScopedAdminMixin, admin.Model
     list_filter = ["risk_flag", "income_change"]
     search_fields = ["household__household_no"]
     list_select_related = ["household"]
+    free_text_fields = ("visitors", "notes")
 
 
 class ComparisonSourceForm(forms.ModelForm):

@@ -10,6 +10,7 @@ so does a page that no role reached by a link.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import time
 import uuid
 from pathlib import Path
@@ -18,26 +19,38 @@ from typing import Any
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
-from django.db.models import F
+from django.db import IntegrityError, transaction
+from django.db.models import F, Max
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 from openpyxl import Workbook
 from rest_framework.test import APIClient
 
+from assistance.models import EliminationProposal, TargetMeasure
 from assistance.selectors.elimination import elimination_candidates
 from assistance.services.elimination import HomeCheck, elimination_propose
-from fanpin.core.models import User
+from fanpin.core.idcard import id_check_digit
+from fanpin.core.masking import user_sees_full_id
+from fanpin.core.models import AuditEntry, User
 from monitoring.models import (
     Application,
     AppraisalOutcome,
+    DataComparison,
+    DepartmentAlert,
     ExportKind,
+    FollowUp,
+    Household,
+    HouseholdChange,
     ImportJob,
     Lead,
     LeadSource,
     LeadState,
     Member,
     MonitoringTarget,
+    Notice,
+    RigidExpenditure,
+    Visit,
 )
 from monitoring.models.visits import CHECKLIST_FIELDS
 from monitoring.services.appeals import appeal_refusal, lead_appeal_file
@@ -81,6 +94,60 @@ NOT_LINKED = {
     "assistance:elimination_publicity_record": "POST only (the 公示 form on the proposal page)",
     "assistance:measure_add": "POST only (the add form sits on the target's plan page)",
 }
+
+
+# A 身份证号 and a phone typed into every kind of free text (SPEC §1: masked for every role that does
+# not need them, on pages, in the API, the admin and exports): no answer to a role without full-ID
+# rights may carry them, nor any list export (exports by GET are masked for every role).
+CANARY_ID = "53990119800101999" + id_check_digit("53990119800101999")
+CANARY_PHONE = "13912345678"
+CANARY = f"电话{CANARY_PHONE}身份证{CANARY_ID}"
+FREE_TEXT = {
+    Visit: ["visitors", "notes"],
+    Application: ["description"],
+    Lead: ["rejection_reason"],
+    EliminationProposal: ["opinion", "rejection_reason", "home_visitors"],
+    TargetMeasure: ["progress_notes"],
+    DataComparison: ["note", "judgement"],
+    HouseholdChange: ["decision_reason"],
+    FollowUp: ["home_checked_by", "county_review_reason", "county_review_note"],
+    DepartmentAlert: ["note"],
+    RigidExpenditure: ["note"],
+    Household: ["address"],
+    Notice: ["text"],
+}
+
+
+def _canaries_plant() -> None:
+    """``CANARY`` in every free-text field of the county's data (where the field is filled or the row
+    is one a page shows), and in one more audit row of every kind of object with a history (its
+    reason and its data), as an opinion or reason typed at any step would be."""
+    for model, fields in FREE_TEXT.items():
+        rows = model._default_manager.all()
+        assert rows.exists(), model.__name__  # the crawl's data has every kind
+        for name in fields:
+            try:
+                with transaction.atomic():
+                    rows.update(**{name: CANARY})
+            except IntegrityError:  # a check allows the text on some rows only: where it is filled
+                rows.exclude(**{name: ""}).update(**{name: CANARY})
+    latest = AuditEntry.objects.values("object_type").annotate(last=Max("pk")).values_list("last", flat=True)
+    AuditEntry.objects.bulk_create(
+        [
+            AuditEntry(
+                actor=entry.actor,
+                object_type=entry.object_type,
+                object_id=entry.object_id,
+                region_code=entry.region_code,
+                action=entry.action,
+                from_state=entry.from_state,
+                to_state=entry.to_state,
+                reason=CANARY,
+                data={"note": CANARY},
+            )
+            for entry in AuditEntry.objects.filter(pk__in=list(latest))
+        ]
+    )
 
 
 def _url_names() -> set[str]:
@@ -205,6 +272,27 @@ def _county_data(tmp_path: Path) -> None:
         lead for lead in Lead.objects.filter(state=LeadState.REJECTED).order_by("id") if not appeal_refusal(lead)
     )
     lead_appeal_file(actor=county_user, lead_id=rejected.pk, reason="农户称家中老人住院，收入不够")
+    _canaries_plant()
+
+
+def _api_walk(client: Client) -> int:
+    """Every list of the API and the first records of each, as ``client``'s user; returns the answers
+    read (their texts are checked by a ``GlossaryClient``)."""
+    from fanpin.api_urls import router
+
+    read = 0
+    for prefix, _viewset, _basename in router.registry:
+        listed = client.get(f"/api/v1/{prefix}/")
+        read += 1
+        if listed.status_code != 200:
+            continue
+        body = listed.json()
+        rows = body.get("results", body) if isinstance(body, dict) else body
+        for row in rows[:5] if isinstance(rows, list) else []:
+            if isinstance(row, dict) and "id" in row:
+                client.get(f"/api/v1/{prefix}/{row['id']}/")
+                read += 1
+    return read
 
 
 @pytest.mark.usefixtures("pdf_rendered_not_printed")
@@ -223,17 +311,22 @@ def test_every_page_answers_for_every_role_on_demo_data(tmp_path: Path) -> None:
     reached: set[str] = set()
     stored = stored_texts()
     glossary: list[GlossaryClient] = []
+    canaries = (CANARY_ID, CANARY_PHONE)
     for username in ROLE_USERS:
-        client = GlossaryClient(stored=stored)
+        user = User.objects.get(username=username)
+        masked = () if user_sees_full_id(user) else canaries
+        client = GlossaryClient(stored=stored, hidden_in_pages=masked, hidden_in_files=canaries)
         glossary.append(client)
-        client.force_login(User.objects.get(username=username))
+        client.force_login(user)
         started = time.monotonic()
         result = crawl(client)
+        if masked:
+            result.pages += _api_walk(client)
         print(f"crawl {username}: {result.pages} pages in {time.monotonic() - started:.1f} s, {dict(result.statuses)}")
         broken += [f"{username} {line}" for line in result.broken]
         reached |= result.url_names
         assert result.pages > 5, f"{username} reached only {result.pages} pages"
-    anonymous_client = GlossaryClient(stored=stored)
+    anonymous_client = GlossaryClient(stored=stored, hidden_in_pages=canaries, hidden_in_files=canaries)
     glossary.append(anonymous_client)
     anonymous = crawl(anonymous_client)  # the login page and what it links to (the public self-report)
     broken += [f"anonymous {line}" for line in anonymous.broken]
@@ -241,7 +334,7 @@ def test_every_page_answers_for_every_role_on_demo_data(tmp_path: Path) -> None:
     # Every lead and target page of the county (most were raised by screening: audit rows with no
     # actor) and what they link to (the 公示名单, a consent scan).
     county_user = User.objects.get(username="county")
-    county = GlossaryClient(stored=stored)
+    county = GlossaryClient(stored=stored, hidden_in_files=canaries)
     glossary.append(county)
     county.force_login(county_user)
     leads = Lead.objects.for_user(county_user).values_list("pk", flat=True)
@@ -260,6 +353,9 @@ def test_every_page_answers_for_every_role_on_demo_data(tmp_path: Path) -> None:
     unreached = _url_names() - reached - set(NOT_LINKED)
     assert not unreached, f"pages no role reached by a link: {sorted(unreached)}"
     assert not set(NOT_LINKED) - _url_names(), "NOT_LINKED names a URL that no longer exists"
+    leaks = [line for client in glossary for line in client.leaks]
+    shapes = sorted({re.sub(r"\d+", "N", line.split(": ", 1)[0]) + " " + line.split("…")[1][-90:] for line in leaks})
+    assert not leaks, f"{len(leaks)} answers show a number typed into free text:\n" + "\n".join(shapes[:60])
     leftovers = [line for client in glossary for line in client.leftovers]
     assert sum(client.pages for client in glossary) > 300 and sum(client.files for client in glossary) >= 3
     assert not leftovers, f"{len(leftovers)} words of the 2020 glossary:\n" + "\n".join(leftovers[:40])

@@ -27,6 +27,7 @@ from assistance.services.elimination import (
     elimination_propose,
     elimination_publicity_record,
 )
+from fanpin.core.masking import FreeTextMasked
 from fanpin.core.roles import Permission, effective_role, role_can
 from fanpin.core.scoping import ObjectOutOfScope, ScopedAPIViewMixin
 from fanpin.core.typed import ascii_int
@@ -35,7 +36,8 @@ from monitoring.models.visits import CHECKLIST_FIELDS
 from monitoring.selectors.calendar import WorkingCalendar, step_limits_by_province
 
 
-class EliminationSerializer(serializers.ModelSerializer[EliminationProposal]):
+class EliminationSerializer(FreeTextMasked, serializers.ModelSerializer[EliminationProposal]):
+    free_text_fields = ("home_visitors", "rejection_reason")
     household_no = serializers.CharField(source="target.household.household_no", read_only=True)
     village = serializers.CharField(source="target.household.village_id", read_only=True)
     step = serializers.SerializerMethodField(help_text="当前环节代码（HOME_CHECK … CONFIRMED / REJECTED）")

@@ -3,6 +3,7 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from assistance.models import Measure, TargetMeasure
+from fanpin.core.masking import FreeTextMasked
 from fanpin.core.terms import term_lazy
 
 
@@ -12,8 +13,10 @@ class MeasureCatalogueSerializer(serializers.ModelSerializer[Measure]):
         fields = ["code", "name", "category", "kind", "risk_types", "is_active"]
 
 
-class TargetMeasureSerializer(serializers.ModelSerializer[TargetMeasure]):
+class TargetMeasureSerializer(FreeTextMasked, serializers.ModelSerializer[TargetMeasure]):
     """An applied measure; codes (measure, category, kind, status) are the upper-case codes."""
+
+    free_text_fields = ("progress_notes",)
 
     household_no = serializers.CharField(source="target.household.household_no", read_only=True)
     head_name = serializers.CharField(read_only=True, allow_null=True)

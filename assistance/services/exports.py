@@ -14,6 +14,7 @@ from django.db.models import Model, Q
 from assistance.models import Measure, TargetMeasure
 from assistance.selectors.plans import target_measures_in_scope
 from fanpin.core.audit import export_record
+from fanpin.core.masking import free_text_mask
 from fanpin.core.terms import term
 from fanpin.core.xlsx import SheetStream
 from monitoring.models import MonitoringTarget, RiskType
@@ -116,7 +117,7 @@ def assistance_export(*, user: Any, region_code: str = "", year: int | None = No
                 float(amount) if amount is not None else None,
                 amount_kinds.get(amount_kind, amount_kind) if amount_kind else "",
                 measure_statuses.get(status, status),
-                notes,
+                free_text_mask(notes) if notes else notes,  # numbers typed into the notes masked
             ]
         )
     rows = sheet.close()

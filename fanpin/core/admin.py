@@ -43,6 +43,7 @@ class AuditEntryAdmin(RegionScopedAdminMixin, admin.ModelAdmin):
     list_display = ["at", "actor", "object_type", "object_id", "action", "from_state", "to_state"]
     list_filter = ["object_type", "action"]
     search_fields = ["object_id", "reason"]
+    free_text_fields = ("reason", "data")
     readonly_fields = [f.name for f in AuditEntry._meta.fields]
 
     def has_add_permission(self, request, *args):  # type: ignore[no-untyped-def]

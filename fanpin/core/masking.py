@@ -53,3 +53,19 @@ def _mask_deep(value: Any) -> Any:
     if isinstance(value, dict):
         return {k: _mask_deep(v) for k, v in value.items()}
     return value
+
+
+class FreeTextMasked:
+    """Serializer mixin: the fields named in ``free_text_fields`` (free text typed by households,
+    cadres and staff) as the request's user may see them (``free_text_for``): 身份证号-like and
+    phone-like runs masked for the roles that do not see full IDs, as the pages show them."""
+
+    free_text_fields: tuple[str, ...] = ()
+
+    def to_representation(self, instance: Any) -> Any:
+        data = super().to_representation(instance)  # type: ignore[misc]
+        user = getattr(self.context.get("request"), "user", None)  # type: ignore[attr-defined]
+        for name in self.free_text_fields:
+            if name in data:
+                data[name] = free_text_for(user, data[name])
+        return data

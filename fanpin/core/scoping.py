@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 from django.core.exceptions import PermissionDenied
 from django.db import models
 
+from fanpin.core.masking import free_text_for, free_text_mask, user_sees_full_id
 from fanpin.core.roles import Role
 
 if TYPE_CHECKING:
@@ -160,6 +161,16 @@ class ScopedAPIViewMixin(RegionScopedViewMixin):
         return super().get_base_queryset()
 
 
+def _free_text_column(model: Any, name: str) -> Any:
+    """A change-list column showing the field ``name`` masked (``free_text_mask``)."""
+
+    def column(obj: Any) -> Any:
+        return free_text_mask(getattr(obj, name) or "")
+
+    column.short_description = model._meta.get_field(name).verbose_name  # type: ignore[attr-defined]
+    return column
+
+
 class RegionScopedAdminMixin:
     """For ModelAdmin: non-superusers see and edit only rows inside their region.
 
@@ -168,11 +179,36 @@ class RegionScopedAdminMixin:
     Foreign-key choices are scoped the same way.
     """
 
+    # Free text typed by households, cadres and staff (notes, reasons, an address): shown with
+    # 身份证号-like and phone-like runs masked, and never searched, for the roles that do not see full
+    # IDs (a search would confirm a hidden digit), as the pages show it (``free_text_for``).
+    free_text_fields: tuple[str, ...] = ()
+
     def get_queryset(self, request: Any) -> models.QuerySet[Any]:
         qs = super().get_queryset(request)  # type: ignore[misc]
         if not isinstance(qs, ScopedQuerySet):
             raise TypeError(f"{type(self).__name__}: admin queryset is not region-scoped")
         return qs.for_user(request.user)
+
+    def get_object(self, request: Any, object_id: str, from_field: str | None = None) -> Any:
+        obj = super().get_object(request, object_id, from_field)  # type: ignore[misc]
+        if obj is not None and not user_sees_full_id(request.user):  # only shown: these roles change nothing
+            for name in self.free_text_fields:
+                setattr(obj, name, free_text_for(request.user, getattr(obj, name)))
+        return obj
+
+    def get_list_display(self, request: Any) -> Any:
+        columns = list(super().get_list_display(request))  # type: ignore[misc]
+        if user_sees_full_id(request.user):
+            return columns
+        model = self.model  # type: ignore[attr-defined]
+        return [_free_text_column(model, name) if name in self.free_text_fields else name for name in columns]
+
+    def get_search_fields(self, request: Any) -> Any:
+        fields = super().get_search_fields(request)  # type: ignore[misc]
+        if user_sees_full_id(request.user):
+            return fields
+        return [name for name in fields if name.lstrip("^=@").split("__")[0] not in self.free_text_fields]
 
     def formfield_for_foreignkey(self, db_field: Any, request: Any, **kwargs: Any) -> Any:
         related = db_field.remote_field.model._default_manager.all()

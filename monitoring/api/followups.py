@@ -11,7 +11,7 @@ from django.utils import timezone
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import serializers, viewsets
 
-from fanpin.core.masking import free_text_for
+from fanpin.core.masking import FreeTextMasked
 from fanpin.core.scoping import ScopedAPIViewMixin
 from fanpin.web.api import ID_REGEX
 from monitoring.models import FollowUp, FollowUpState, FollowUpStep
@@ -35,7 +35,9 @@ class FollowUpFilter(django_filters.FilterSet):
         return qs.filter(condition) if value else qs.exclude(condition)
 
 
-class FollowUpSerializer(serializers.ModelSerializer[FollowUp]):
+class FollowUpSerializer(FreeTextMasked, serializers.ModelSerializer[FollowUp]):
+    # who checked the home, the county's opinion and the reason it was asked for (free text)
+    free_text_fields = ("home_checked_by", "county_review_reason", "county_review_note")
     household_no = serializers.CharField(source="target.household.household_no", read_only=True, help_text="户编号")
     village = serializers.CharField(source="target.household.village_id", read_only=True, help_text="村级区划代码")
     owed_steps = serializers.ListField(
@@ -98,13 +100,6 @@ class FollowUpSerializer(serializers.ModelSerializer[FollowUp]):
 
     def get_late_days(self, obj: FollowUp) -> int:
         return int(self._status(obj).late_days)
-
-    def to_representation(self, instance: FollowUp) -> dict[str, Any]:
-        data = super().to_representation(instance)
-        # the county's opinion is free text: a number typed into it masked for roles without full IDs
-        request = self.context.get("request")
-        data["county_review_note"] = free_text_for(getattr(request, "user", None), data.get("county_review_note"))
-        return data
 
 
 @extend_schema_view(

@@ -15,7 +15,7 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from fanpin.core.masking import free_text_for
+from fanpin.core.masking import FreeTextMasked
 from fanpin.core.scoping import ObjectOutOfScope, ScopedAPIViewMixin
 from fanpin.core.terms import term_lazy
 from fanpin.core.typed import ascii_int
@@ -128,7 +128,9 @@ class LeadListSerializer(serializers.ModelSerializer[Lead]):
         ]
 
 
-class LeadDetailSerializer(LeadListSerializer):
+class LeadDetailSerializer(FreeTextMasked, LeadListSerializer):
+    # free text typed by households and cadres (appeal reasons in the evidence, the rejection reason)
+    free_text_fields = ("evidence", "rejection_reason")
     members = MemberSerializer(source="household.current_members", many=True, read_only=True)
     target = serializers.SerializerMethodField()
 
@@ -155,16 +157,6 @@ class LeadDetailSerializer(LeadListSerializer):
 
     def get_target(self, obj: Lead) -> int | None:
         return next((t.pk for t in obj.targets.all()), None)
-
-    def to_representation(self, instance: Lead) -> dict[str, Any]:
-        data = super().to_representation(instance)
-        # free text typed by households and cadres (appeal reasons in the evidence, the rejection
-        # reason): 身份证号-like and phone-like runs masked for the roles that do not see full IDs
-        request = self.context.get("request")
-        user = getattr(request, "user", None)
-        data["evidence"] = free_text_for(user, data.get("evidence"))
-        data["rejection_reason"] = free_text_for(user, data.get("rejection_reason"))
-        return dict(data)
 
 
 class TargetSerializer(serializers.ModelSerializer[MonitoringTarget]):

@@ -4,6 +4,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from fanpin.core.idcard import id_number_mask, phone_mask
+from fanpin.core.masking import FreeTextMasked
 from monitoring.models import AnnualIncome, Household, Member, Region
 
 
@@ -87,7 +88,8 @@ class HouseholdListSerializer(serializers.ModelSerializer[Household]):
         return phone_mask(obj.phone)
 
 
-class HouseholdDetailSerializer(HouseholdListSerializer):
+class HouseholdDetailSerializer(FreeTextMasked, HouseholdListSerializer):
+    free_text_fields = ("address",)
     # the current members; the deceased and removed ones apart, with their status and date
     members = MemberSerializer(source="current_members", many=True, read_only=True)
     departed_members = DepartedMemberSerializer(many=True, read_only=True)

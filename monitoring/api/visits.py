@@ -13,6 +13,7 @@ from rest_framework.response import Response
 from rest_framework.utils import html
 
 from fanpin.core.idcard import id_number_mask
+from fanpin.core.masking import FreeTextMasked
 from fanpin.core.roles import Permission, effective_role, role_can
 from fanpin.core.scoping import ScopedAPIViewMixin
 from fanpin.core.typed import ascii_int
@@ -27,7 +28,8 @@ def _require(request: Request, permission: str) -> None:
         raise PermissionDenied("您的角色不能执行此操作。")
 
 
-class VisitSerializer(serializers.ModelSerializer[Visit]):
+class VisitSerializer(FreeTextMasked, serializers.ModelSerializer[Visit]):
+    free_text_fields = ("visitors", "notes")
     household_no = serializers.CharField(source="household.household_no", read_only=True)
     photos = serializers.SerializerMethodField()
 
@@ -120,7 +122,8 @@ class VisitViewSet(ScopedAPIViewMixin, mixins.CreateModelMixin, viewsets.ReadOnl
         return Response(body, status=status.HTTP_201_CREATED if outcome.created else status.HTTP_200_OK)
 
 
-class ApplicationSerializer(serializers.ModelSerializer[Application]):
+class ApplicationSerializer(FreeTextMasked, serializers.ModelSerializer[Application]):
+    free_text_fields = ("description",)
     household_no = serializers.CharField(source="household.household_no", read_only=True, allow_null=True)
     id_number = serializers.SerializerMethodField(help_text="脱敏")
 

@@ -14,7 +14,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 
 from fanpin.core.audit import access_log_record, export_record
 from fanpin.core.idcard import id_number_mask, personal_text_mask, phone_mask
-from fanpin.core.masking import user_sees_full_id
+from fanpin.core.masking import free_text_mask, user_sees_full_id
 from fanpin.core.models import AccessLog
 from fanpin.core.xlsx import SheetStream
 from monitoring.models import HouseholdType
@@ -61,6 +61,7 @@ def _write_household_rows(append: Callable[[list[Any]], None], rows: Any, year: 
         if not full:
             id_number = id_number_mask(id_number) if id_number else id_number
             phone = phone_mask(phone) if phone else phone
+            address = free_text_mask(address) if address else address  # a number typed into it
         values: list[Any] = [no, head, id_number, county, township, village, code, _TYPE_LABELS[kind], exit_year, size]
         values += [phone, address]
         if year is not None:

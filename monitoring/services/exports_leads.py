@@ -14,6 +14,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from fanpin.core.audit import export_record
+from fanpin.core.masking import free_text_mask
 from fanpin.core.scoping import code_prefix
 from fanpin.core.terms import term
 from fanpin.core.xlsx import SheetStream
@@ -137,7 +138,7 @@ def _lead_rows(qs: QuerySet[Lead]) -> Iterator[list[Any]]:
             STATE_LABELS.get(state, state),
             timezone.localtime(raised_at).date(),
             "是" if state in OPEN_LEAD_STATES and raised_at < cutoff else "否",
-            reason,
+            free_text_mask(reason) if reason else reason,  # a list export masks numbers typed into text
             assistance_label_of(row[len(LEAD_FIELDS) : flags_end]),
             comparisons.label_of(row[flags_end:deadlines_start]),
             *deadlines.cells(row[deadlines_start:]),

@@ -8,7 +8,6 @@ from django.db import transaction
 
 from fanpin.core.audit import access_log_record
 from fanpin.core.idcard import id_number_mask, id_search_whole
-from fanpin.core.masking import user_sees_full_id
 from fanpin.core.models import AccessLog, User
 from monitoring.models import Household, Lead, Member
 
@@ -47,16 +46,17 @@ def consent_scan_read(*, lead: Lead, actor: Any, ip_address: str | None = None) 
 
 
 def id_number_search_record(*, user: Any, search: str, ip_address: str | None = None) -> AccessLog | None:
-    """Write a search by a whole 身份证号 to the access log when the user's role may not see full
-    numbers (SPEC §1): such a search confirms a number the mask hides.  Every search box, filter and
-    API that takes a 身份证号 calls this with the term it searched; other terms write nothing.
+    """Write a search by a whole 身份证号 to the access log, whatever the role (SPEC §1: a
+    whole-number search is written to the access log; for a role that may not see full numbers it
+    confirms a number the mask hides).  Every search box, filter and API that takes a 身份证号 calls
+    this with the term it searched; other terms write nothing.
 
     The log keeps no full number: a hit in the user's scope names the household and member (and is
     filed under its village), a miss keeps the masked number under the user's own region.  One
     INSERT, no transaction of its own: any other search costs no query at all.
     """
     number = id_search_whole(search)
-    if number is None or user_sees_full_id(user):
+    if number is None:
         return None
     member = (
         Member.objects.select_related("household")

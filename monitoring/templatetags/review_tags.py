@@ -8,7 +8,6 @@ from typing import Any
 from django import template
 from django.utils import timezone
 
-from fanpin.core.masking import free_text_for
 from fanpin.core.roles import Department
 from fanpin.web.templatetags.fanpin_tags import money
 from monitoring.models import LeadSource, RiskType
@@ -16,13 +15,6 @@ from monitoring.models.screening_rules import RULE_LABELS, screening_figures
 from monitoring.selectors.leads import labels_joined
 
 register = template.Library()
-
-
-@register.filter
-def free_text(value: Any, user: Any) -> Any:
-    """Free text typed by households and cadres (appeal and rejection reasons, opinions): 身份证号-like
-    and phone-like runs masked for the roles that do not see full IDs."""
-    return free_text_for(user, value)
 
 
 SOURCES = dict(LeadSource.choices)

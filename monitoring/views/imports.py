@@ -31,9 +31,9 @@ from monitoring.selectors.imports import (
 )
 from monitoring.services.export_jobs import export_job_for_large
 from monitoring.services.exports import full_ids_check, households_export
-from monitoring.services.imports.jobs import import_job_confirm, import_job_create
+from monitoring.services.imports.jobs import import_job_annotated_export, import_job_confirm, import_job_create
 from monitoring.services.imports.spec import SPECS
-from monitoring.services.imports.workbooks import annotated_copy_write, import_template_write
+from monitoring.services.imports.workbooks import import_template_write
 from monitoring.services.personal_data import id_number_search_record
 from monitoring.views.exports import attachment, kind_names
 
@@ -130,8 +130,7 @@ def import_annotated(request: HttpRequest, pk: int) -> HttpResponseBase:
     if not job.errors or not job.file:
         raise Http404("该导入没有错误说明。")
     out = tempfile.TemporaryFile()  # noqa: SIM115 - FileResponse closes it
-    with job.file.open("rb") as source:
-        annotated_copy_write(kind=job.kind, source=source, errors=job.errors, out=out)
+    import_job_annotated_export(user=request.user, job=job, out=out, ip_address=client_ip(request))
     out.seek(0)
     name = job.file_name.rsplit(".", 1)[0] + "-错误说明.xlsx"
     return attachment(FileResponse(out, content_type=XLSX), filename=name, fallback=f"import-{job.pk}-errors.xlsx")

@@ -104,6 +104,29 @@ def test_upload_with_errors_shows_table_and_annotated_copy(world: World, tmp_pat
     assert ws.cell(row=3, column=8).value is None
     assert ws.cell(row=5, column=1).fill.fgColor.rgb.endswith("FFC7CE")
     wb.close()
+    # the copy is the sheet as uploaded, full numbers and all: every download is access-logged
+    # (an outside attack downloaded a colleague's upload, the log none the wiser)
+    from fanpin.core.models import AccessLog
+
+    (logged,) = AccessLog.objects.filter(action=AccessLog.Action.EXPORT)
+    assert (logged.actor, logged.object_id, logged.row_count) == (world.users["county"], str(job.pk), 3)
+    assert logged.what == "导入文件（标出错误）：收入.xlsx" and logged.ip_address == "127.0.0.1"
+
+
+def test_a_long_household_number_in_an_error_stays_readable_an_id_number_does_not(
+    world: World, tmp_path: Path
+) -> None:
+    """A newcomer's walk: the demo's 17-digit 户编号 came back masked like a 身份证号
+    (「539902********0001」), so the importer could not tell which household was meant."""
+    from fanpin.core.idcard import id_check_digit
+
+    long_no = "53990200100100001"  # 17 digits, no such household
+    id_number = "52010119900101001" + id_check_digit("52010119900101001")
+    rows = [income(户编号=long_no), income(户编号=id_number)]
+    response = upload(client_for(world, "county"), kind_sheet(tmp_path / "收入.xlsx", "incomes", rows), "incomes")
+    page = client_for(world, "county").get(response["Location"]).content.decode()
+    assert f"户编号 {long_no} 不存在，请先导入农户。" in page
+    assert id_number not in page and f"{id_number[:6]}********{id_number[-4:]}" in page
 
 
 def test_upload_refuses_other_formats_with_the_error_next_to_the_field(world: World) -> None:

@@ -86,6 +86,8 @@ def test_lead_page_of_a_screening_lead_says_no_visit_raised_it(world: World) -> 
     html = page(world, "county", screened_lead(world))
     assert "上线后" not in html
     assert "此线索不是走访发现的" in section(html, "no-visits")
+    # a screening lead is no department alert (a newcomer read 「部门预警的内容见上方」 on it)
+    assert "部门预警" not in section(html, "no-visits") and "发现它的依据见上方" in section(html, "no-visits")
 
 
 # -- 2. timestamps in the evidence in local time -----------------------------------------------------
@@ -113,13 +115,23 @@ def test_publicity_list_gives_risk_types_and_rules_in_plain_words(world: World) 
 
 
 def test_publicity_reason_of_a_visit_lead_is_no_source(world: World) -> None:
-    lead = Lead.objects.get(pk=visit(world, housing_secure=False))
+    lead = Lead.objects.get(pk=visit(world, food_secure=False))  # an item that names no risk type
     review.lead_verify(lead_id=lead.pk, actor=world.users["village"], opinion="", verification=_posting(ended=False))
     table = section(
         login(world, "village").get(reverse("monitoring:publicity", args=[VILLAGE])).content.decode(),
         "publicity-table",
     )
     assert "走访排查" not in table and "存在返贫致贫风险" in table
+
+
+def test_publicity_reason_of_a_visit_that_found_the_housing_unsafe_is_its_risk_type(world: World) -> None:
+    lead = Lead.objects.get(pk=visit(world, housing_secure=False))
+    review.lead_verify(lead_id=lead.pk, actor=world.users["village"], opinion="", verification=_posting(ended=False))
+    table = section(
+        login(world, "village").get(reverse("monitoring:publicity", args=[VILLAGE])).content.decode(),
+        "publicity-table",
+    )
+    assert "走访排查" not in table and "住房安全" in table
 
 
 # -- 4. no township review form during the 公示 --------------------------------------------------------

@@ -192,3 +192,54 @@ def test_admin_list_cannot_be_filtered_by_hidden_digits(client: Client, world: W
     client.force_login(world.users["township"])
     response = client.get(reverse(f"admin:monitoring_{model}_changelist"), {lookup: value})
     assert response.status_code == 400
+
+
+ID_IN_TEXT, PHONE_IN_TEXT = "520101199001011237", "13812345678"
+
+
+def test_township_staff_see_free_text_masked_in_the_admin_and_cannot_search_its_digits(
+    client: Client, world: World
+) -> None:
+    """An outside attack: a rejection reason with a phone and a 身份证号 in it was shown whole to
+    township staff on the audit row's admin page (the lead page masked it), and the admin's search
+    box matched part of the number — a way to learn digits the mask hides.  The same for a visit's
+    notes and a household's address."""
+    from fanpin.core.audit import audit_record
+    from fanpin.core.models import AuditEntry
+    from monitoring.models import Visit
+
+    household = world.households[VILLAGE]
+    typed = f"农户说联系{PHONE_IN_TEXT}，身份证{ID_IN_TEXT}"
+    audit_record(
+        actor=world.users["county"],
+        object_type="lead",
+        object_id=1,
+        region_code=VILLAGE,
+        action="reject",
+        reason=typed,
+        data={"note": typed},
+    )
+    entry = AuditEntry.objects.get(reason=typed)
+    visit = Visit.objects.create(household=household, visited_on="2025-03-01", visitors=typed, notes=typed)
+    Household.objects.filter(pk=household.pk).update(address=typed)
+    pages = [
+        reverse("admin:fanpin_auditentry_change", args=[entry.pk]),
+        reverse("admin:fanpin_auditentry_changelist"),
+        reverse("admin:monitoring_visit_change", args=[visit.pk]),
+        reverse("admin:monitoring_visit_changelist"),
+        reverse("admin:monitoring_household_change", args=[household.pk]),
+    ]
+    client.force_login(world.users["township"])
+    for page in pages:
+        response = client.get(page)
+        assert response.status_code == 200, page
+        text = response.content.decode()
+        assert ID_IN_TEXT not in text and PHONE_IN_TEXT not in text, page
+    assert "520101********1237" in client.get(pages[0]).content.decode()  # shown, masked
+    changelist = reverse("admin:fanpin_auditentry_changelist")
+    for digits in (PHONE_IN_TEXT[:7], PHONE_IN_TEXT, ID_IN_TEXT[6:14]):
+        assert f"/{entry.pk}/change/" not in client.get(changelist, {"q": digits}).content.decode(), digits
+    # county staff may see full numbers: the admin shows them the text as typed, and searches it
+    client.force_login(world.users["county"])
+    assert ID_IN_TEXT in client.get(pages[0]).content.decode()
+    assert f"/{entry.pk}/change/" in client.get(changelist, {"q": PHONE_IN_TEXT[:7]}).content.decode()

@@ -174,16 +174,19 @@ def test_a_whole_number_that_finds_nothing_is_logged_masked(world: World) -> Non
     assert outside.id_number not in log.what and outside.id_number[-4:] in log.what
 
 
-def test_county_staff_search_the_same_way_and_their_whole_number_search_is_not_logged(world: World) -> None:
+def test_county_staff_search_the_same_way_and_their_whole_number_search_is_logged(world: World) -> None:
     """County staff may see full numbers (and reveal them, logged): their searches follow the same
-    rule; a whole-number search tells them nothing they may not see, so it is not logged."""
+    rule, and a whole-number search is logged as anyone's is (SPEC §1)."""
     household, member = _target(world)
     client = Client()
     client.force_login(world.users["county"])
     assert _page_rows(client, "monitoring:household_list", member.id_number[-7:]) == []
     assert _page_rows(client, "monitoring:household_list", _wrong_check(member.id_number)) == []
+    assert not AccessLog.objects.filter(action=AccessLog.Action.VIEW_ID).exists()  # no whole number yet
     assert _page_rows(client, "monitoring:household_list", member.id_number) == [str(household.pk)]
-    assert not AccessLog.objects.filter(action=AccessLog.Action.VIEW_ID).exists()
+    (entry,) = AccessLog.objects.filter(action=AccessLog.Action.VIEW_ID)
+    assert entry.actor == world.users["county"] and entry.what.startswith("按完整身份证号搜索")
+    assert member.id_number not in entry.what
 
 
 def _export_ids(client: Client, term: str) -> list[str]:

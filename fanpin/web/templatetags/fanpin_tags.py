@@ -9,6 +9,7 @@ from typing import Any
 from django import template
 
 from fanpin.core.idcard import id_number_mask, phone_mask
+from fanpin.core.masking import free_text_for
 from fanpin.core.terms import term as terms_term
 from fanpin.core.terms import termed as terms_termed
 
@@ -56,6 +57,14 @@ def masked_id(value: str) -> str:
 @register.filter
 def masked_phone(value: str) -> str:
     return phone_mask(value) if value else ""
+
+
+@register.filter
+def free_text(value: Any, user: Any) -> Any:
+    """Free text typed by households, cadres and staff (descriptions, notes, opinions, reasons): as
+    ``user`` may see it — 身份证号-like and phone-like runs masked for the roles that do not see full
+    IDs (``fanpin.core.masking.free_text_for``).  Every template showing such text uses it."""
+    return free_text_for(user, value)
 
 
 @register.filter

@@ -5,12 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from fanpin.core.idcard import personal_text_mask
+from fanpin.core.idcard import id_search_whole, personal_text_mask
 from fanpin.core.scoping import sees_everything, user_region_prefix
 from fanpin.core.xlsx import control_characters_shown
 from monitoring.services.imports.spec import KindSpec
 
 MAX_ERRORS_KEPT = 5000
+HOUSEHOLD_NO_HEADER = "户编号"
 
 
 @dataclass
@@ -59,11 +60,20 @@ class ImportContext:
         self.unchanged_preview: list[Row] = []  # the first of them, for the result's preview
 
     def error(self, row: int, header: str, value: Any, message: str) -> None:
+        """Count a row's error and keep the first ``MAX_ERRORS_KEPT`` (personal numbers masked)."""
         self.error_count += 1
         if len(self.errors) < MAX_ERRORS_KEPT:
             # Kept in the job row and shown on its page: no full 身份证号 or phone number.
-            text = personal_text_mask(header=header, text="" if value is None else str(value).strip())
-            message = personal_text_mask(header="", text=message)
+            raw = "" if value is None else str(value).strip()
+            text = personal_text_mask(header=header, text=raw)
+            if header == HOUSEHOLD_NO_HEADER and raw and id_search_whole(raw) is None:
+                # a 户编号 as long as an ID number (17 digits in some provinces) stays readable, or the
+                # importer cannot tell which household is meant; one that is a valid 身份证号 (typed
+                # into the wrong column) is masked all the same
+                text = raw
+                message = raw.join(personal_text_mask(header="", text=part) for part in message.split(raw))
+            else:
+                message = personal_text_mask(header="", text=message)
             # a NUL (Excel's _x0000_) and the like shown as ␀ …: the job's list is JSON, which
             # PostgreSQL cannot store a NUL in, and the annotated copy's comments cannot hold any
             self.errors.append(
