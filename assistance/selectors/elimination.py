@@ -282,12 +282,14 @@ def elimination_assess(*, targets: Sequence[MonitoringTarget], today: dt.date) -
             and tm.status in (MeasureStatus.PLANNED, MeasureStatus.IN_PROGRESS)
         ]
         dependent = capacity == LaborCapacity.NONE and bool(protective)
-        value = (
-            "无劳动能力，依靠" + "、".join(tm.measure.name for tm in protective) + "兜底，暂不标注风险消除，继续监测"
-            if dependent
-            else dict(LaborCapacity.choices)[capacity]
-        )
-        criteria.append(Criterion("NOT_PROTECTIVE", "非无劳动能力且依靠综合保障兜底", value, not dependent))
+        if dependent:
+            names = "、".join(tm.measure.name for tm in protective)
+            value = f"无劳动能力，依靠{names}兜底，暂不标注风险消除，继续监测"
+        elif capacity == LaborCapacity.NONE:  # (a newcomer read 「✓ …：无劳动能力」 as a contradiction)
+            value = "无劳动能力，但没有综合保障兜底措施"
+        else:
+            value = dict(LaborCapacity.choices)[capacity]
+        criteria.append(Criterion("NOT_PROTECTIVE", "不属于“无劳动能力、依靠综合保障兜底”", value, not dependent))
         # 8. only for a direct confirmation (green channel): its 补办 done
         if target.pk in follow_ups:
             state, review, reviewed = follow_ups[target.pk]

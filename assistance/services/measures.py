@@ -62,8 +62,23 @@ def _append_note(existing: str, *, actor: Any, note: str, today: dt.date) -> str
     return f"{existing}\n{line}" if existing else line
 
 
+# What a household's measure can plausibly be (a county office's reading; docs/decisions/
+# 2026-12-05-measure-plausibility.md): it starts at most a year before the target was identified
+# (help already running, or given first on the green channel) and at most a year from today (planned);
+# its amount is under a million yuan; the 帮扶责任人's phone is a phone number.
+START_BEFORE_IDENTIFIED = dt.timedelta(days=366)
+START_AHEAD = dt.timedelta(days=366)
+AMOUNT_MAX = Decimal("1000000")
+STARTED_STATUSES = (MeasureStatus.IN_PROGRESS, MeasureStatus.COMPLETED)  # not before the start date
+
+
+def _phone_digits(phone: str) -> str:
+    return phone.strip().replace("-", "").replace(" ", "")
+
+
 def _detail_errors(
     *,
+    target: MonitoringTarget,
     responsible_name: str,
     responsible_unit: str,
     responsible_phone: str,
@@ -80,10 +95,22 @@ def _detail_errors(
     ):
         if not (value or "").strip():
             errors[name] = f"请填写{label}。"
+    digits = _phone_digits(responsible_phone or "")
+    if digits and not (digits.isascii() and digits.isdigit() and 7 <= len(digits) <= 15):
+        errors["responsible_phone"] = "责任人电话应为 7 到 15 位数字（可含“-”），如 13812345678 或 0851-86801234。"
+    today = timezone.localdate()
+    if target.identified_on and start_on < target.identified_on - START_BEFORE_IDENTIFIED:
+        errors["start_on"] = (
+            f"开始日期 {start_on:%Y-%m-%d} 早于认定日期（{target.identified_on:%Y-%m-%d}）一年以上，请核实。"
+        )
+    elif start_on > today + START_AHEAD:
+        errors["start_on"] = f"开始日期 {start_on:%Y-%m-%d} 在一年以后，请核实（计划中的措施最多提前一年录入）。"
     if end_on is not None and end_on < start_on:
         errors["end_on"] = "结束日期不能早于开始日期。"
     if amount is not None and amount < 0:
         errors["amount"] = "金额不能为负数。"
+    elif amount is not None and amount >= AMOUNT_MAX:
+        errors["amount"] = "金额达到或超过 100 万元，请核实（单户帮扶措施的金额以元为单位填写）。"
     if amount is not None and (not amount_kind or amount_kind not in AmountKind.values):
         errors["amount_kind"] = "填写金额时请选择金额类型（资金、贷款或补贴）。"
     if amount is None and amount_kind:
@@ -123,8 +150,18 @@ def measure_add(
     measure = Measure.objects.filter(pk=measure_id, is_active=True).first()
     if measure is None:
         errors["measure"] = "请选择目录中启用的帮扶措施。"
+    elif (
+        TargetMeasure.objects.filter(target=target, measure=measure, start_on=start_on)
+        .exclude(status=MeasureStatus.TERMINATED)
+        .exists()
+    ):  # the same form sent again (Back, then 添加 once more): the target's row lock orders two at once
+        errors["measure"] = (
+            f"该户已有一项开始日期为 {start_on:%Y-%m-%d} 的“{measure.name}”，请勿重复添加；"
+            "如需修改，请在下方措施列表中编辑。"
+        )
     errors.update(
         _detail_errors(
+            target=target,
             responsible_name=responsible_name,
             responsible_unit=responsible_unit,
             responsible_phone=responsible_phone,
@@ -202,6 +239,9 @@ def measure_status_set(
         if current.status != status:
             if status not in _TRANSITION_TO:
                 raise ValidationError({"status": f"不能改回“{MeasureStatus(status).label}”。"})
+            if status in STARTED_STATUSES and current.start_on > today:
+                label = MeasureStatus(status).label
+                raise ValidationError({"status": f"开始日期 {current.start_on:%Y-%m-%d} 还未到，不能标记为“{label}”。"})
 
             def on_apply(tm: TargetMeasure) -> list[str]:
                 if note:
@@ -273,6 +313,7 @@ def measure_update(
     _require(actor, Permission.PLAN_ASSISTANCE, "您的角色不能修改帮扶计划。")
     item = MEASURE_WORKFLOW.lock(pk=pk, actor=actor)
     errors = _detail_errors(
+        target=item.target,
         responsible_name=responsible_name,
         responsible_unit=responsible_unit,
         responsible_phone=responsible_phone,
@@ -283,6 +324,8 @@ def measure_update(
     )
     if item.status == MeasureStatus.TERMINATED:
         errors["__all__"] = "已终止的措施不能修改。"
+    elif item.status in STARTED_STATUSES and start_on > timezone.localdate() and "start_on" not in errors:
+        errors["start_on"] = f"该措施已{item.get_status_display()}，开始日期不能晚于今天。"
     after_elimination = _after_elimination_check(item)
     if errors:
         raise ValidationError(errors)

@@ -322,7 +322,11 @@ def lead_act_view(request: HttpRequest, pk: int, action: str) -> HttpResponseBas
     if not review.LEAD_WORKFLOW.may_ever(request.user, action):
         raise PermissionDenied("您的角色不能执行此操作。")
     form = ACTION_FORMS[action](request.POST, request.FILES, prefix=action)
-    label = review.LEAD_WORKFLOW.transition(action).label
+    transition = review.LEAD_WORKFLOW.transition(action)
+    label = transition.label
+    if lead.state not in transition.sources:  # decided meanwhile (a page left open): its form is gone too
+        error = f"该线索当前为“{lead.get_state_display()}”，不能再“{label}”（可能已由他人办理），请以页面当前状态为准。"
+        return _render_detail(request, lead, error=error, status=409)
     if not form.is_valid():
         return _render_detail(request, lead, bound=(action, form), error=f"“{label}”未完成：请按提示修改。", status=400)
     try:

@@ -137,6 +137,8 @@ def test_no_labor_household_living_on_comprehensive_protection_is_not_proposed(
 ) -> None:
     target.household.members.update(labor=Labor.NONE)
     assert _met(target)["NOT_PROTECTIVE"]  # no labor, but no 综合保障 measure: may be proposed
+    (shown,) = [c for c in elimination_criteria(target=target, today=TODAY).criteria if c.code == "NOT_PROTECTIVE"]
+    assert shown.value == "无劳动能力，但没有综合保障兜底措施"  # not a bare 「无劳动能力」 beside a ✓
     TargetMeasureFactory(target=target, measure=measure("MINIMUM_LIVING_ALLOWANCE"), status=MeasureStatus.IN_PROGRESS)
     assessment = elimination_criteria(target=target, today=TODAY)
     assert not assessment.eligible

@@ -109,7 +109,8 @@ def test_measure_add_is_audited_and_validated(world: World) -> None:
     assert entry.data["amount"] == "50000.00" and entry.data["measure"] == "MICROCREDIT"
 
     with pytest.raises(ValidationError) as exc:
-        _add(world, target.pk, "MICROCREDIT", responsible_name=" ", end_on=TODAY - dt.timedelta(days=1))
+        # (another measure: a second 小额信贷 from the same day would also be refused as a duplicate)
+        _add(world, target.pk, "INDUSTRY_SUBSIDY", responsible_name=" ", end_on=TODAY - dt.timedelta(days=1))
     assert set(exc.value.message_dict) == {"responsible_name", "end_on"}
     with pytest.raises(ValidationError) as exc:
         _add(world, target.pk, "MICROCREDIT", amount=Decimal("10"))

@@ -136,6 +136,21 @@ def test_refused_step_shows_the_message_and_errors_next_to_fields(world: World) 
     assert response.status_code == 409 and "村级已核实" in response.content.decode()
 
 
+def test_a_step_sent_from_a_page_left_open_after_the_lead_was_decided_says_why(world: World) -> None:
+    """A newcomer's walk: 县级确定 sent from an old page of a lead rejected meanwhile answered
+    「“县级确定”未完成：请按提示修改。」 with nothing to fix (the form is gone): it says the state."""
+    lead = lead_in(world.households[VILLAGE])
+    Lead.objects.filter(pk=lead.pk).update(
+        state=LeadState.REJECTED, rejection_reason="不符合条件", decided_at=timezone.now()
+    )
+    response = login(world, "county").post(reverse("monitoring:lead_act", args=[lead.pk, "confirm"]), {})
+    assert response.status_code == 409
+    page = response.content.decode()
+    assert "该线索当前为“未纳入”，不能再“县级确定”" in page and "请按提示修改" not in page
+    lead.refresh_from_db()
+    assert lead.state == LeadState.REJECTED
+
+
 def test_consent_scan_upload_and_download(world: World) -> None:
     from django.core.files.uploadedfile import SimpleUploadedFile
 
