@@ -63,22 +63,23 @@ def _append_note(existing: str, *, actor: Any, note: str, today: dt.date) -> str
 
 
 # What a household's measure can plausibly be (a county office's reading; docs/decisions/
-# 2026-12-05-measure-plausibility.md): it starts at most a year before the target was identified
-# (help already running, or given first on the green channel) and at most a year from today (planned);
-# its amount is under a million yuan; the 帮扶责任人's phone is a phone number.
-START_BEFORE_IDENTIFIED = dt.timedelta(days=366)
+# 2026-12-05-measure-plausibility.md): it starts in 2000 or later (help running long before the
+# household was identified, 低保 since 2008, is recorded with its own date) and at most a year from
+# today (a planned measure); its amount is under a million yuan; the 帮扶责任人's phone is a phone
+# number.  An edit checks only what it changes, so a measure recorded before these rules stays editable.
+START_EARLIEST = dt.date(2000, 1, 1)
 START_AHEAD = dt.timedelta(days=366)
 AMOUNT_MAX = Decimal("1000000")
 STARTED_STATUSES = (MeasureStatus.IN_PROGRESS, MeasureStatus.COMPLETED)  # not before the start date
 
 
 def _phone_digits(phone: str) -> str:
-    return phone.strip().replace("-", "").replace(" ", "")
+    """The digits of a phone as people write them: 13812345678, 0851-86801234, (0851)86801234, +86 138…"""
+    return "".join(ch for ch in phone.strip() if ch not in " -()+")
 
 
 def _detail_errors(
     *,
-    target: MonitoringTarget,
     responsible_name: str,
     responsible_unit: str,
     responsible_phone: str,
@@ -86,7 +87,10 @@ def _detail_errors(
     end_on: dt.date | None,
     amount: Decimal | None,
     amount_kind: str,
+    before: TargetMeasure | None = None,
 ) -> dict[str, str]:
+    """The field errors of a measure's details; ``before``: the measure as stored (an edit), whose
+    unchanged values are not checked again against the plausibility bounds."""
     errors: dict[str, str] = {}
     for name, value, label in (
         ("responsible_name", responsible_name, "帮扶责任人"),
@@ -95,22 +99,27 @@ def _detail_errors(
     ):
         if not (value or "").strip():
             errors[name] = f"请填写{label}。"
+
+    def changed(name: str, value: Any) -> bool:
+        return before is None or getattr(before, name) != value
+
     digits = _phone_digits(responsible_phone or "")
-    if digits and not (digits.isascii() and digits.isdigit() and 7 <= len(digits) <= 15):
-        errors["responsible_phone"] = "责任人电话应为 7 到 15 位数字（可含“-”），如 13812345678 或 0851-86801234。"
-    today = timezone.localdate()
-    if target.identified_on and start_on < target.identified_on - START_BEFORE_IDENTIFIED:
-        errors["start_on"] = (
-            f"开始日期 {start_on:%Y-%m-%d} 早于认定日期（{target.identified_on:%Y-%m-%d}）一年以上，请核实。"
+    phone_ok = digits.isascii() and digits.isdigit() and 7 <= len(digits) <= 15
+    if digits and not phone_ok and changed("responsible_phone", responsible_phone.strip()):
+        errors["responsible_phone"] = (
+            "责任人电话应为 7 到 15 位数字（可含“-”、括号），如 13812345678 或 0851-86801234。"
         )
-    elif start_on > today + START_AHEAD:
-        errors["start_on"] = f"开始日期 {start_on:%Y-%m-%d} 在一年以后，请核实（计划中的措施最多提前一年录入）。"
+    latest = timezone.localdate() + START_AHEAD
+    if changed("start_on", start_on) and start_on < START_EARLIEST:
+        errors["start_on"] = f"开始日期不能早于 {START_EARLIEST:%Y-%m-%d}。"
+    elif changed("start_on", start_on) and start_on > latest:
+        errors["start_on"] = f"开始日期不能晚于 {latest:%Y-%m-%d}（计划中的措施最多提前一年录入）。"
     if end_on is not None and end_on < start_on:
         errors["end_on"] = "结束日期不能早于开始日期。"
     if amount is not None and amount < 0:
         errors["amount"] = "金额不能为负数。"
-    elif amount is not None and amount >= AMOUNT_MAX:
-        errors["amount"] = "金额达到或超过 100 万元，请核实（单户帮扶措施的金额以元为单位填写）。"
+    elif amount is not None and amount >= AMOUNT_MAX and changed("amount", amount):
+        errors["amount"] = "金额应少于 100 万元（单户帮扶措施的金额，以元为单位填写）。"
     if amount is not None and (not amount_kind or amount_kind not in AmountKind.values):
         errors["amount_kind"] = "填写金额时请选择金额类型（资金、贷款或补贴）。"
     if amount is None and amount_kind:
@@ -151,17 +160,29 @@ def measure_add(
     if measure is None:
         errors["measure"] = "请选择目录中启用的帮扶措施。"
     elif (
-        TargetMeasure.objects.filter(target=target, measure=measure, start_on=start_on)
+        # the same form sent again (Back, then 添加 once more; the target's row lock orders two at
+        # once): every detail the same.  Two children's 雨露计划 from one day differ in something
+        # (an amount, a note) or are one measure.
+        TargetMeasure.objects.filter(
+            target=target,
+            measure=measure,
+            start_on=start_on,
+            end_on=end_on,
+            responsible_name=responsible_name.strip(),
+            responsible_unit=responsible_unit.strip(),
+            responsible_phone=responsible_phone.strip(),
+            amount=amount,
+            progress_notes=progress_notes.strip(),
+        )
         .exclude(status=MeasureStatus.TERMINATED)
         .exists()
-    ):  # the same form sent again (Back, then 添加 once more): the target's row lock orders two at once
+    ):
         errors["measure"] = (
-            f"该户已有一项开始日期为 {start_on:%Y-%m-%d} 的“{measure.name}”，请勿重复添加；"
+            f"该户已有一项内容完全相同的“{measure.name}”（开始日期 {start_on:%Y-%m-%d}），请勿重复添加；"
             "如需修改，请在下方措施列表中编辑。"
         )
     errors.update(
         _detail_errors(
-            target=target,
             responsible_name=responsible_name,
             responsible_unit=responsible_unit,
             responsible_phone=responsible_phone,
@@ -313,7 +334,6 @@ def measure_update(
     _require(actor, Permission.PLAN_ASSISTANCE, "您的角色不能修改帮扶计划。")
     item = MEASURE_WORKFLOW.lock(pk=pk, actor=actor)
     errors = _detail_errors(
-        target=item.target,
         responsible_name=responsible_name,
         responsible_unit=responsible_unit,
         responsible_phone=responsible_phone,
@@ -321,6 +341,7 @@ def measure_update(
         end_on=end_on,
         amount=amount,
         amount_kind=amount_kind,
+        before=item,
     )
     if item.status == MeasureStatus.TERMINATED:
         errors["__all__"] = "已终止的措施不能修改。"

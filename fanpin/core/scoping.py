@@ -168,6 +168,7 @@ def _free_text_column(model: Any, name: str) -> Any:
         return free_text_mask(getattr(obj, name) or "")
 
     column.short_description = model._meta.get_field(name).verbose_name  # type: ignore[attr-defined]
+    column.admin_order_field = name  # type: ignore[attr-defined]
     return column
 
 
@@ -190,25 +191,42 @@ class RegionScopedAdminMixin:
             raise TypeError(f"{type(self).__name__}: admin queryset is not region-scoped")
         return qs.for_user(request.user)
 
+    def _free_text_hidden(self, request: Any) -> bool:
+        return bool(self.free_text_fields) and not user_sees_full_id(request.user)
+
+    def _names_free_text(self, lookup: str) -> bool:
+        return any(part in self.free_text_fields for part in lookup.lstrip("^=@").split("__"))
+
     def get_object(self, request: Any, object_id: str, from_field: str | None = None) -> Any:
         obj = super().get_object(request, object_id, from_field)  # type: ignore[misc]
-        if obj is not None and not user_sees_full_id(request.user):  # only shown: these roles change nothing
+        if obj is not None and self._free_text_hidden(request):
+            # shown only: a role that may change the row sees full numbers (an instance masked here
+            # must never reach a save)
+            if self.has_change_permission(request, obj):
+                raise PermissionDenied("可以修改此记录的角色应能查看完整号码。")
             for name in self.free_text_fields:
                 setattr(obj, name, free_text_for(request.user, getattr(obj, name)))
         return obj
 
     def get_list_display(self, request: Any) -> Any:
         columns = list(super().get_list_display(request))  # type: ignore[misc]
-        if user_sees_full_id(request.user):
+        if not self._free_text_hidden(request):
             return columns
         model = self.model  # type: ignore[attr-defined]
         return [_free_text_column(model, name) if name in self.free_text_fields else name for name in columns]
 
     def get_search_fields(self, request: Any) -> Any:
         fields = super().get_search_fields(request)  # type: ignore[misc]
-        if user_sees_full_id(request.user):
+        if not self._free_text_hidden(request):
             return fields
-        return [name for name in fields if name.lstrip("^=@").split("__")[0] not in self.free_text_fields]
+        return [name for name in fields if not self._names_free_text(name)]
+
+    def lookup_allowed(self, lookup: str, value: str, request: Any = None) -> bool:
+        # ``?notes__contains=1381234`` in the address would find the rows whose text holds digits the
+        # page masks: one hidden digit at a time
+        if request is not None and self._free_text_hidden(request) and self._names_free_text(lookup):
+            return False
+        return bool(super().lookup_allowed(lookup, value, request))  # type: ignore[misc]
 
     def formfield_for_foreignkey(self, db_field: Any, request: Any, **kwargs: Any) -> Any:
         related = db_field.remote_field.model._default_manager.all()

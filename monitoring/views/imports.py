@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 
 from fanpin.core.roles import Permission, department_label
 from fanpin.core.scoping import ObjectOutOfScope
+from fanpin.web.errors import error_text
 from fanpin.web.mixins import client_ip, permission_require
 from monitoring.forms import HouseholdFilterForm
 from monitoring.models import ExportKind, ImportJob, ImportKind, ImportStatus
@@ -127,10 +128,12 @@ def import_confirm(request: HttpRequest, pk: int) -> HttpResponseBase:
 @_require(Permission.UPLOAD_SHEETS)
 def import_annotated(request: HttpRequest, pk: int) -> HttpResponseBase:
     job = _job(request, pk)
-    if not job.errors or not job.file:
-        raise Http404("该导入没有错误说明。")
     out = tempfile.TemporaryFile()  # noqa: SIM115 - FileResponse closes it
-    import_job_annotated_export(user=request.user, job=job, out=out, ip_address=client_ip(request))
+    try:
+        import_job_annotated_export(user=request.user, job=job, out=out, ip_address=client_ip(request))
+    except ValidationError as exc:  # no errors, or the file is gone
+        out.close()
+        raise Http404(error_text(exc)) from None
     out.seek(0)
     name = job.file_name.rsplit(".", 1)[0] + "-错误说明.xlsx"
     return attachment(FileResponse(out, content_type=XLSX), filename=name, fallback=f"import-{job.pk}-errors.xlsx")

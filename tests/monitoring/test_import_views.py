@@ -113,9 +113,7 @@ def test_upload_with_errors_shows_table_and_annotated_copy(world: World, tmp_pat
     assert logged.what == "导入文件（标出错误）：收入.xlsx" and logged.ip_address == "127.0.0.1"
 
 
-def test_a_long_household_number_in_an_error_stays_readable_an_id_number_does_not(
-    world: World, tmp_path: Path
-) -> None:
+def test_a_long_household_number_in_an_error_stays_readable_an_id_number_does_not(world: World, tmp_path: Path) -> None:
     """A newcomer's walk: the demo's 17-digit 户编号 came back masked like a 身份证号
     (「539902********0001」), so the importer could not tell which household was meant."""
     from fanpin.core.idcard import id_check_digit
@@ -249,3 +247,24 @@ def test_a_nul_in_a_cell_is_listed_and_the_annotated_copy_downloads(world: World
     rows = list(sheet.iter_rows(values_only=True))
     assert rows[1][:4] == (H1, "魏新", row["身份证号"], "之子") and "空字符" in rows[1][-1]
     assert "“之␁子”" in sheet.cell(row=2, column=4).comment.text
+
+
+@pytest.mark.parametrize(
+    ("typed", "readable"),
+    [
+        ("53990200100100001", True),  # the demo's 17 digits: no birth date inside
+        ("H520101001001", True),
+        ("520101199001011233", False),  # a 身份证号 typed into the wrong column …
+        ("52010119900101123", False),  # … its first 17 digits (the check digit follows from them)
+        ("520101199001011239", False),  # … with a mistyped check digit
+        ("520101900101123", False),  # an old 15-digit number
+        ("520101 199001011233", False),  # … with a space, or a character after it
+        ("5201011990010112331号", False),
+    ],
+)
+def test_which_household_numbers_an_error_list_keeps_as_typed(typed: str, readable: bool) -> None:
+    """A review found the first version kept a full 身份证号 in the job's error list whenever it was
+    not a whole valid one (a space inside, a character after, 17 digits, a wrong check digit)."""
+    from monitoring.services.imports.rows import _household_no_readable
+
+    assert _household_no_readable(typed) is readable

@@ -239,7 +239,18 @@ def test_township_staff_see_free_text_masked_in_the_admin_and_cannot_search_its_
     changelist = reverse("admin:fanpin_auditentry_changelist")
     for digits in (PHONE_IN_TEXT[:7], PHONE_IN_TEXT, ID_IN_TEXT[6:14]):
         assert f"/{entry.pk}/change/" not in client.get(changelist, {"q": digits}).content.decode(), digits
+    # nor by a lookup in the address (a review found ``?reason__contains=`` answered like the search)
+    for page, lookup in (
+        (changelist, "reason__contains"),
+        (changelist, "data__icontains"),
+        (reverse("admin:monitoring_visit_changelist"), "notes__contains"),
+    ):
+        refused = Client(raise_request_exception=False)
+        refused.force_login(world.users["township"])
+        response = refused.get(page, {lookup: PHONE_IN_TEXT[:7]})
+        assert response.status_code == 400 and f"/{entry.pk}/change/" not in response.content.decode(), lookup
     # county staff may see full numbers: the admin shows them the text as typed, and searches it
     client.force_login(world.users["county"])
     assert ID_IN_TEXT in client.get(pages[0]).content.decode()
     assert f"/{entry.pk}/change/" in client.get(changelist, {"q": PHONE_IN_TEXT[:7]}).content.decode()
+    assert f"/{entry.pk}/change/" in client.get(changelist, {"reason__contains": PHONE_IN_TEXT[:7]}).content.decode()

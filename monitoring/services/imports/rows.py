@@ -2,16 +2,38 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from fanpin.core.idcard import id_search_whole, personal_text_mask
+from fanpin.core.idcard import personal_text_mask
 from fanpin.core.scoping import sees_everything, user_region_prefix
 from fanpin.core.xlsx import control_characters_shown
 from monitoring.services.imports.spec import KindSpec
 
 MAX_ERRORS_KEPT = 5000
 HOUSEHOLD_NO_HEADER = "户编号"
+
+
+def _birth_date(text: str, pattern: str) -> bool:
+    try:
+        born = dt.datetime.strptime(text, pattern)
+    except ValueError:
+        return False
+    return born.year >= 1900
+
+
+def _household_no_readable(raw: str) -> bool:
+    """Whether a 户编号 cell may be kept and shown as typed in an error list: letters and digits only,
+    and nothing that could be a 身份证号 typed into the wrong column — 15 digits with a birth date
+    (YYMMDD) at 7–12, or 17–18 characters with one (YYYYMMDD) at 7–14, whatever the check digit."""
+    if not (raw and raw.isascii() and raw.isalnum()):
+        return False
+    if len(raw) == 15 and raw.isdigit():
+        return not _birth_date(raw[6:12], "%y%m%d")
+    if len(raw) in (17, 18) and raw[:17].isdigit():
+        return not _birth_date(raw[6:14], "%Y%m%d")
+    return True
 
 
 @dataclass
@@ -66,10 +88,9 @@ class ImportContext:
             # Kept in the job row and shown on its page: no full 身份证号 or phone number.
             raw = "" if value is None else str(value).strip()
             text = personal_text_mask(header=header, text=raw)
-            if header == HOUSEHOLD_NO_HEADER and raw and id_search_whole(raw) is None:
+            if header == HOUSEHOLD_NO_HEADER and _household_no_readable(raw):
                 # a 户编号 as long as an ID number (17 digits in some provinces) stays readable, or the
-                # importer cannot tell which household is meant; one that is a valid 身份证号 (typed
-                # into the wrong column) is masked all the same
+                # importer cannot tell which household is meant
                 text = raw
                 message = raw.join(personal_text_mask(header="", text=part) for part in message.split(raw))
             else:
