@@ -107,7 +107,7 @@ FREE_TEXT = {
     Application: ["description"],
     Lead: ["rejection_reason"],
     EliminationProposal: ["opinion", "rejection_reason", "home_visitors"],
-    TargetMeasure: ["progress_notes"],
+    TargetMeasure: ["progress_notes", "responsible_name", "responsible_unit"],
     DataComparison: ["note", "judgement"],
     HouseholdChange: ["decision_reason"],
     FollowUp: ["home_checked_by", "county_review_reason", "county_review_note"],

@@ -16,7 +16,7 @@ class MeasureCatalogueSerializer(serializers.ModelSerializer[Measure]):
 class TargetMeasureSerializer(FreeTextMasked, serializers.ModelSerializer[TargetMeasure]):
     """An applied measure; codes (measure, category, kind, status) are the upper-case codes."""
 
-    free_text_fields = ("progress_notes",)
+    free_text_fields = ("responsible_name", "responsible_unit", "progress_notes")
 
     household_no = serializers.CharField(source="target.household.household_no", read_only=True)
     head_name = serializers.CharField(read_only=True, allow_null=True)

@@ -109,8 +109,8 @@ def assistance_export(*, user: Any, region_code: str = "", year: int | None = No
                 measure,
                 measure_categories.get(measure_category, measure_category),
                 kinds.get(kind, kind),
-                name,
-                unit,
+                free_text_mask(name) if name else name,  # typed: a number in them masked
+                free_text_mask(unit) if unit else unit,
                 phone,
                 _date(start_on),
                 _date(end_on),

@@ -12,7 +12,8 @@ TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 # the names of the fields (and context values) that hold text typed by households, cadres and staff
 TYPED = (
     "notes|visitors|home_visitors|home_checked_by|description|progress_notes|opinion|rejection_reason|"
-    "decision_reason|county_review_reason|county_review_note|judgement|address|note|reason|close_reason|text"
+    "decision_reason|county_review_reason|county_review_note|judgement|address|note|reason|close_reason|text|"
+    "responsible_name|responsible_unit"
 )
 SHOWN = re.compile(r"\{\{\s*([\w.]*?\b(?:" + TYPED + r"))\s*(\|[^}]*)?\}\}")
 # shown as they are, and why: texts fanpin writes itself, not typed ones
