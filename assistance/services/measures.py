@@ -179,7 +179,7 @@ def measure_add(
     ):
         errors["measure"] = (
             f"该户已有一项内容完全相同的“{measure.name}”（开始日期 {start_on:%Y-%m-%d}），请勿重复添加；"
-            "如需修改，请在下方措施列表中编辑。"
+            "如需修改，请在上方“帮扶措施”表中点“修改”。"
         )
     errors.update(
         _detail_errors(

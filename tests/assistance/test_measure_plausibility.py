@@ -45,7 +45,7 @@ def test_dates_amounts_and_phones_a_county_would_not_believe_are_refused(world: 
     target = target_for(world.households[VILLAGE], identified_on=today - dt.timedelta(days=30))
     assert _refused(world, target.pk, start_on=dt.date(1900, 1, 1))["start_on"] == ["开始日期不能早于 2000-01-01。"]
     assert "最多提前一年" in _refused(world, target.pk, start_on=dt.date(today.year + 9, 1, 1))["start_on"][0]
-    big = _refused(world, target.pk, amount=Decimal("99999999999.00"), amount_kind="FUND")
+    big = _refused(world, target.pk, amount=Decimal("99999999999.00"), amount_kind="FUNDS")
     assert "100 万元" in big["amount"][0]
     assert "7 到 15 位数字" in _refused(world, target.pk, responsible_phone="abc")["responsible_phone"][0]
     assert not TargetMeasure.objects.exists()
