@@ -157,26 +157,23 @@ def measure_add(
     if target.status != TargetStatus.ACTIVE:
         errors["__all__"] = f"该{term('target')}已风险消除，不能再添加帮扶措施。"
     measure = Measure.objects.filter(pk=measure_id, is_active=True).first()
+    details: dict[str, Any] = {
+        "target": target,
+        "measure": measure,
+        "responsible_name": responsible_name.strip(),
+        "responsible_unit": responsible_unit.strip(),
+        "responsible_phone": responsible_phone.strip(),
+        "start_on": start_on,
+        "end_on": end_on,
+        "amount": amount,
+        "progress_notes": progress_notes.strip(),
+    }
     if measure is None:
         errors["measure"] = "请选择目录中启用的帮扶措施。"
-    elif (
+    elif TargetMeasure.objects.filter(**details).exclude(status=MeasureStatus.TERMINATED).exists():
         # the same form sent again (Back, then 添加 once more; the target's row lock orders two at
         # once): every detail the same.  Two children's 雨露计划 from one day differ in something
         # (an amount, a note) or are one measure.
-        TargetMeasure.objects.filter(
-            target=target,
-            measure=measure,
-            start_on=start_on,
-            end_on=end_on,
-            responsible_name=responsible_name.strip(),
-            responsible_unit=responsible_unit.strip(),
-            responsible_phone=responsible_phone.strip(),
-            amount=amount,
-            progress_notes=progress_notes.strip(),
-        )
-        .exclude(status=MeasureStatus.TERMINATED)
-        .exists()
-    ):
         errors["measure"] = (
             f"该户已有一项内容完全相同的“{measure.name}”（开始日期 {start_on:%Y-%m-%d}），请勿重复添加；"
             "如需修改，请在上方“帮扶措施”表中点“修改”。"
@@ -196,17 +193,9 @@ def measure_add(
         raise ValidationError(errors)
     assert measure is not None
     item = TargetMeasure.objects.create(
-        target=target,
-        measure=measure,
-        responsible_name=responsible_name.strip(),
-        responsible_unit=responsible_unit.strip(),
-        responsible_phone=responsible_phone.strip(),
-        start_on=start_on,
-        end_on=end_on,
-        amount=amount,
+        **details,
         amount_kind=amount_kind if amount is not None else "",
         status=MeasureStatus.PLANNED,
-        progress_notes=progress_notes.strip(),
         created_by=actor if actor.pk else None,
     )
     audit_record(
