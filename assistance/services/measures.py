@@ -78,6 +78,28 @@ def _phone_digits(phone: str) -> str:
     return "".join(ch for ch in phone.strip() if ch not in " -()+")
 
 
+def _details_stored(
+    *,
+    responsible_name: str,
+    responsible_unit: str,
+    responsible_phone: str,
+    start_on: dt.date,
+    end_on: dt.date | None,
+    amount: Decimal | None,
+    amount_kind: str,
+) -> dict[str, Any]:
+    """A measure's details as they are stored (texts stripped; no amount kind without an amount)."""
+    return {
+        "responsible_name": responsible_name.strip(),
+        "responsible_unit": responsible_unit.strip(),
+        "responsible_phone": responsible_phone.strip(),
+        "start_on": start_on,
+        "end_on": end_on,
+        "amount": amount,
+        "amount_kind": amount_kind if amount is not None else "",
+    }
+
+
 def _detail_errors(
     *,
     responsible_name: str,
@@ -160,12 +182,15 @@ def measure_add(
     details: dict[str, Any] = {
         "target": target,
         "measure": measure,
-        "responsible_name": responsible_name.strip(),
-        "responsible_unit": responsible_unit.strip(),
-        "responsible_phone": responsible_phone.strip(),
-        "start_on": start_on,
-        "end_on": end_on,
-        "amount": amount,
+        **_details_stored(
+            responsible_name=responsible_name,
+            responsible_unit=responsible_unit,
+            responsible_phone=responsible_phone,
+            start_on=start_on,
+            end_on=end_on,
+            amount=amount,
+            amount_kind=amount_kind,
+        ),
         "progress_notes": progress_notes.strip(),
     }
     if measure is None:
@@ -194,7 +219,6 @@ def measure_add(
     assert measure is not None
     item = TargetMeasure.objects.create(
         **details,
-        amount_kind=amount_kind if amount is not None else "",
         status=MeasureStatus.PLANNED,
         created_by=actor if actor.pk else None,
     )
@@ -339,15 +363,15 @@ def measure_update(
     after_elimination = _after_elimination_check(item)
     if errors:
         raise ValidationError(errors)
-    new = {
-        "responsible_name": responsible_name.strip(),
-        "responsible_unit": responsible_unit.strip(),
-        "responsible_phone": responsible_phone.strip(),
-        "start_on": start_on,
-        "end_on": end_on,
-        "amount": amount,
-        "amount_kind": amount_kind if amount is not None else "",
-    }
+    new = _details_stored(
+        responsible_name=responsible_name,
+        responsible_unit=responsible_unit,
+        responsible_phone=responsible_phone,
+        start_on=start_on,
+        end_on=end_on,
+        amount=amount,
+        amount_kind=amount_kind,
+    )
     changes = {
         name: [_plain(getattr(item, name)), _plain(value)]
         for name, value in new.items()
