@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
-import unicodedata
+from collections.abc import Callable
 from typing import Any
 
 from fanpin.core.idcard import id_number_mask, phone_mask
@@ -24,50 +25,85 @@ def mask_phone(value: str) -> str:
     return phone_mask(value)
 
 
-# Numbers in free text, however they are written: ASCII or full-width digits, a run held together by
-# up to two separators between digits (spaces, line breaks, dashes of every width, dots, slashes,
-# brackets: 139-1234-5678, 139．1234．5678, (0851)86801234, 539901 19800101 9998, an ID broken over
-# two lines), a leading + (+86 139 …), an X or x for an ID's check digit.
-_DIGITS = "0-9０-９"
-_SEPARATOR = r"[\s\-‐‑‒–—―−－.．/／()（）]"
-_NUMBER_RUN = re.compile(rf"[+＋]?(?<![{_DIGITS}])[{_DIGITS}](?:{_SEPARATOR}{{0,2}}[{_DIGITS}XxＸｘ])*")
-_DATE_LIKE = re.compile(r"(19|20)\d\d(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])")
+# Numbers in free text, however they are written (ASCII or full-width digits; spaces, line breaks,
+# commas, 顿号, dots, dashes of any width, slashes, brackets, invisible characters between the
+# groups: 139-1234-5678, 139，1234，5678, (0851)86801234, 520102 19800101 1234, an ID broken over
+# two lines; +86 before a mobile; an X for an ID's check digit).  Each kind is found by its own shape,
+# so that dates, times, amounts and ranges (2025-03-01 14:30, 12345.67元, 2025.03.01-2025.06.30)
+# stay as typed: an ID is 18 (or 15) digits with a birth date in its place, a mobile 11 digits from
+# 13x–19x grouped 3-4-4, a landline an area code from 0 and 7–8 digits, and any unbroken run of 15
+# or more digits (a bank card, a malformed ID) is masked as an ID is.
+_FULL_WIDTH = str.maketrans("０１２３４５６７８９Ｘｘ＋", "0123456789Xx+")
+_GAP = "[\\s,，、.．·・\\-‐‑‒–—―−－_/／:：;；~～*()（）【】\\[\\]'\"‘’“”\u200b\u200c\u200d\u2060\ufeff\u00ad]{0,4}"
+_ID18 = re.compile(rf"(?<![0-9])[0-9](?:{_GAP}[0-9]){{16}}{_GAP}[0-9Xx](?![0-9])")
+_ID15 = re.compile(rf"(?<![0-9])[0-9](?:{_GAP}[0-9]){{14}}(?![0-9])")
+_MOBILE = re.compile(rf"(?<![0-9])(?:\+?86{_GAP})?1[3-9][0-9]{_GAP}[0-9]{{4}}{_GAP}[0-9]{{4}}(?![0-9])")
+_LANDLINE = re.compile(rf"(?<![0-9])[(（]?0[0-9]{{2,3}}[)）]?{_GAP}[0-9]{{3,4}}{_GAP}[0-9]{{4}}(?![0-9])")
+_LONG_RUN = re.compile(r"(?<![0-9])[0-9]{15,}[Xx]?(?![0-9])")
+_LOCAL_AFTER_WORD = re.compile(
+    rf"(?:电话|手机|联系|座机|号码|[Tt][Ee][Ll])[^0-9]{{0,6}}?(?<![0-9])([0-9]{{3,4}}{_GAP}[0-9]{{4}})(?![0-9])"
+)
 
 
-def _number_mask(match: re.Match[str]) -> str:
-    """A run of digits masked by how many it holds: 15 or more (an ID) keep the first 6 (3 when the
-    run has separators inside) and the last 4; a mobile number (with or without 86 before it) and
-    other runs of 11–14 keep the first 3 and last 4; 7–10 (a landline, with its area code or
-    without) keep the last 2; fewer, and a date written as 8 digits (20250301), stay as they are.
-    Separators stay where they were."""
-    run = match.group(0)
-    positions = [i for i, ch in enumerate(run) if ch.isdigit() or ch in "XxＸｘ"]
-    digits = "".join(unicodedata.normalize("NFKC", run[i]) for i in positions)
-    count = len(positions)
-    if count < 7 or (count == 8 and _DATE_LIKE.fullmatch(digits)):
-        return run
-    if count >= 15:
-        # an ID as written keeps its region code; a run with separators inside could be a phone
-        # and a year (13912345678 2025): it keeps no more than a phone's mask does
-        head = 6 if len(run) == count else 3
-        kept = set(range(head)) | set(range(count - 4, count))
-    elif count >= 11:
-        start = 2 if digits.startswith("86") and count >= 13 else 0  # the country code, then 3 digits
-        kept = set(range(start + 3)) | set(range(count - 4, count))
-    else:
-        kept = set(range(count - 2, count))
-    chars = list(run)
-    for n, i in enumerate(positions):
-        if n not in kept:
-            chars[i] = "*"
-    return "".join(chars)
+def _born(digits: str, pattern: str) -> bool:
+    try:
+        born = dt.datetime.strptime(digits, pattern)
+    except ValueError:
+        return False
+    return 1900 <= born.year <= 2099 if pattern == "%Y%m%d" else True
+
+
+def _outer(head: int, tail: int) -> Callable[[int, int], bool]:
+    """Which of a number's ``count`` digits stay shown: the first ``head`` and the last ``tail``."""
+    return lambda n, count: n < head or n >= count - tail
 
 
 def free_text_mask(text: str) -> str:
     """Free text typed by households, cadres and staff (a reason, a note, an opinion, an address):
-    every run of digits that could be a 身份证号 or a phone number masked (``_number_mask``), the
-    rest as typed."""
-    return _NUMBER_RUN.sub(_number_mask, str(text))
+    every 身份证号 and phone number in it masked (see above) — an ID keeps its first 6 and last 4
+    digits (an old 15-digit one its last 3), a mobile its first 3 (after a country code) and last 4,
+    a landline its area code and last 2, a number after 电话/手机/联系 its last 2 — the rest as typed,
+    separators where they were."""
+    text = str(text)
+    shadow = text.translate(_FULL_WIDTH)  # the same length: indexes carry over
+    chars = list(text)
+    taken = [False] * len(text)
+
+    def mask(start: int, end: int, keep: Callable[[int, int], bool]) -> None:
+        positions = [i for i in range(start, end) if shadow[i].isdigit() or shadow[i] in "Xx"]
+        for n, i in enumerate(positions):
+            if not keep(n, len(positions)):
+                chars[i] = "*"
+        for i in range(start, end):
+            taken[i] = True
+
+    def free(match: re.Match[str], group: int = 0) -> bool:
+        return not any(taken[match.start(group) : match.end(group)])
+
+    def digits_of(match: re.Match[str]) -> str:
+        return "".join(ch for ch in match.group(0) if ch.isdigit() or ch in "Xx")
+
+    for match in _ID18.finditer(shadow):
+        if free(match) and _born(digits_of(match)[6:14], "%Y%m%d"):
+            mask(match.start(), match.end(), _outer(6, 4))
+    for match in _ID15.finditer(shadow):
+        if free(match) and _born(digits_of(match)[6:12], "%y%m%d"):
+            mask(match.start(), match.end(), _outer(6, 3))
+    for match in _MOBILE.finditer(shadow):
+        if free(match):
+            head = len(digits_of(match)) - 8  # the country code and the first 3
+            mask(match.start(), match.end(), _outer(head, 4))
+    for match in _LANDLINE.finditer(shadow):
+        if free(match):
+            area = len(re.match(r"[(（]?(0[0-9]{2,3})", match.group(0)).group(1))  # type: ignore[union-attr]
+            mask(match.start(), match.end(), _outer(area, 2))
+    for match in _LONG_RUN.finditer(shadow):
+        if free(match):
+            mask(match.start(), match.end(), _outer(6, 4))
+    for match in _LOCAL_AFTER_WORD.finditer(shadow):
+        if free(match, 1):
+            mask(match.start(1), match.end(1), _outer(0, 2))
+    return "".join(chars)
 
 
 def free_text_for(user: Any, text: Any) -> Any:
