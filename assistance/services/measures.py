@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -78,69 +79,64 @@ def _phone_digits(phone: str) -> str:
     return "".join(ch for ch in phone.strip() if ch not in " -()+")
 
 
-def _details_stored(
-    *,
-    responsible_name: str,
-    responsible_unit: str,
-    responsible_phone: str,
-    start_on: dt.date,
-    end_on: dt.date | None,
-    amount: Decimal | None,
-    amount_kind: str,
-) -> dict[str, Any]:
-    """A measure's details as they are stored (texts stripped; no amount kind without an amount)."""
-    return {
-        "responsible_name": responsible_name.strip(),
-        "responsible_unit": responsible_unit.strip(),
-        "responsible_phone": responsible_phone.strip(),
-        "start_on": start_on,
-        "end_on": end_on,
-        "amount": amount,
-        "amount_kind": amount_kind if amount is not None else "",
-    }
+@dataclass(frozen=True)
+class _Details:
+    """A measure's details as a form or the API sends them (add and edit)."""
+
+    responsible_name: str
+    responsible_unit: str
+    responsible_phone: str
+    start_on: dt.date
+    end_on: dt.date | None
+    amount: Decimal | None
+    amount_kind: str
+
+    def stored(self) -> dict[str, Any]:
+        """As they are stored (texts stripped; no amount kind without an amount)."""
+        return {
+            "responsible_name": self.responsible_name.strip(),
+            "responsible_unit": self.responsible_unit.strip(),
+            "responsible_phone": self.responsible_phone.strip(),
+            "start_on": self.start_on,
+            "end_on": self.end_on,
+            "amount": self.amount,
+            "amount_kind": self.amount_kind if self.amount is not None else "",
+        }
 
 
-def _detail_errors(
-    *,
-    responsible_name: str,
-    responsible_unit: str,
-    responsible_phone: str,
-    start_on: dt.date,
-    end_on: dt.date | None,
-    amount: Decimal | None,
-    amount_kind: str,
-    before: TargetMeasure | None = None,
-) -> dict[str, str]:
+def _detail_errors(details: _Details, *, before: TargetMeasure | None = None) -> dict[str, str]:
     """The field errors of a measure's details; ``before``: the measure as stored (an edit), whose
     unchanged values are not checked again against the plausibility bounds."""
+    stored = details.stored()
+    start_on, end_on, amount, amount_kind = details.start_on, details.end_on, details.amount, details.amount_kind
     errors: dict[str, str] = {}
-    for name, value, label in (
-        ("responsible_name", responsible_name, "帮扶责任人"),
-        ("responsible_unit", responsible_unit, "责任人单位"),
-        ("responsible_phone", responsible_phone, "责任人电话"),
+    for name, label in (
+        ("responsible_name", "帮扶责任人"),
+        ("responsible_unit", "责任人单位"),
+        ("responsible_phone", "责任人电话"),
     ):
-        if not (value or "").strip():
+        if not stored[name]:
             errors[name] = f"请填写{label}。"
 
-    def changed(name: str, value: Any) -> bool:
-        return before is None or getattr(before, name) != value
+    def changed(name: str) -> bool:
+        return before is None or getattr(before, name) != stored[name]
 
-    digits = _phone_digits(responsible_phone or "")
+    digits = _phone_digits(stored["responsible_phone"])
     phone_ok = digits.isascii() and digits.isdigit() and 7 <= len(digits) <= 15
-    if digits and not phone_ok and changed("responsible_phone", responsible_phone.strip()):
+    if digits and not phone_ok and changed("responsible_phone"):
         errors["responsible_phone"] = (
             "责任人电话应为 7 到 15 位数字（可含“-”、括号），如 13812345678 或 0851-86801234。"
         )
     latest = timezone.localdate() + START_AHEAD
-    if changed("start_on", start_on) and start_on < START_EARLIEST:
+    if changed("start_on") and start_on < START_EARLIEST:
         errors["start_on"] = f"开始日期不能早于 {START_EARLIEST:%Y-%m-%d}。"
-    elif changed("start_on", start_on) and start_on > latest:
+    elif changed("start_on") and start_on > latest:
         errors["start_on"] = f"开始日期不能晚于 {latest:%Y-%m-%d}（计划中的措施最多提前一年录入）。"
     if end_on is not None and end_on < start_on:
         errors["end_on"] = "结束日期不能早于开始日期。"
     if amount is not None and amount < 0:
         errors["amount"] = "金额不能为负数。"
-    elif amount is not None and amount >= AMOUNT_MAX and changed("amount", amount):
+    elif amount is not None and amount >= AMOUNT_MAX and changed("amount"):
         errors["amount"] = "金额应少于 100 万元（单户帮扶措施的金额，以元为单位填写）。"
     if amount is not None and (not amount_kind or amount_kind not in AmountKind.values):
         errors["amount_kind"] = "填写金额时请选择金额类型（资金、贷款或补贴）。"
@@ -179,18 +175,19 @@ def measure_add(
     if target.status != TargetStatus.ACTIVE:
         errors["__all__"] = f"该{term('target')}已风险消除，不能再添加帮扶措施。"
     measure = Measure.objects.filter(pk=measure_id, is_active=True).first()
+    sent = _Details(
+        responsible_name=responsible_name,
+        responsible_unit=responsible_unit,
+        responsible_phone=responsible_phone,
+        start_on=start_on,
+        end_on=end_on,
+        amount=amount,
+        amount_kind=amount_kind,
+    )
     details: dict[str, Any] = {
         "target": target,
         "measure": measure,
-        **_details_stored(
-            responsible_name=responsible_name,
-            responsible_unit=responsible_unit,
-            responsible_phone=responsible_phone,
-            start_on=start_on,
-            end_on=end_on,
-            amount=amount,
-            amount_kind=amount_kind,
-        ),
+        **sent.stored(),
         "progress_notes": progress_notes.strip(),
     }
     if measure is None:
@@ -203,17 +200,7 @@ def measure_add(
             f"该户已有一项内容完全相同的“{measure.name}”（开始日期 {start_on:%Y-%m-%d}），请勿重复添加；"
             "如需修改，请在上方“帮扶措施”表中点“修改”。"
         )
-    errors.update(
-        _detail_errors(
-            responsible_name=responsible_name,
-            responsible_unit=responsible_unit,
-            responsible_phone=responsible_phone,
-            start_on=start_on,
-            end_on=end_on,
-            amount=amount,
-            amount_kind=amount_kind,
-        )
-    )
+    errors.update(_detail_errors(sent))
     if errors:
         raise ValidationError(errors)
     assert measure is not None
@@ -346,7 +333,7 @@ def measure_update(
     with their old and new values.  已终止 measures are not edited."""
     _require(actor, Permission.PLAN_ASSISTANCE, "您的角色不能修改帮扶计划。")
     item = MEASURE_WORKFLOW.lock(pk=pk, actor=actor)
-    errors = _detail_errors(
+    sent = _Details(
         responsible_name=responsible_name,
         responsible_unit=responsible_unit,
         responsible_phone=responsible_phone,
@@ -354,8 +341,8 @@ def measure_update(
         end_on=end_on,
         amount=amount,
         amount_kind=amount_kind,
-        before=item,
     )
+    errors = _detail_errors(sent, before=item)
     if item.status == MeasureStatus.TERMINATED:
         errors["__all__"] = "已终止的措施不能修改。"
     elif item.status in STARTED_STATUSES and start_on > timezone.localdate() and "start_on" not in errors:
@@ -363,15 +350,7 @@ def measure_update(
     after_elimination = _after_elimination_check(item)
     if errors:
         raise ValidationError(errors)
-    new = _details_stored(
-        responsible_name=responsible_name,
-        responsible_unit=responsible_unit,
-        responsible_phone=responsible_phone,
-        start_on=start_on,
-        end_on=end_on,
-        amount=amount,
-        amount_kind=amount_kind,
-    )
+    new = sent.stored()
     changes = {
         name: [_plain(getattr(item, name)), _plain(value)]
         for name, value in new.items()
