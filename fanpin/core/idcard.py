@@ -39,6 +39,18 @@ def id_birth_date(value: str) -> dt.date:
     return dt.date(int(value[6:10]), int(value[10:12]), int(value[12:14]))
 
 
+def birth_date_plausible(digits: str) -> bool:
+    """Whether ``digits`` read as the birth date an ID holds in its place: ``YYYYMMDD`` (1900–2099),
+    or the ``YYMMDD`` of an old 15-digit number.  Tells an ID-shaped number from other long numbers
+    (a 户编号, dates and amounts run together) where one may be a 身份证号 typed by hand."""
+    pattern = "%Y%m%d" if len(digits) == 8 else "%y%m%d"
+    try:
+        born = dt.datetime.strptime(digits, pattern)
+    except ValueError:
+        return False
+    return 1900 <= born.year <= 2099
+
+
 _born_before: tuple[int, str] = (0, "")  # (day of the Unix epoch, the day two days before it as YYYYMMDD)
 
 

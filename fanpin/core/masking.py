@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from collections.abc import Callable
 from typing import Any
 
-from fanpin.core.idcard import id_number_mask, phone_mask
+from fanpin.core.idcard import birth_date_plausible, id_number_mask, phone_mask
 from fanpin.core.roles import Permission, effective_role, role_can
 
 
@@ -45,14 +44,6 @@ _LOCAL_AFTER_WORD = re.compile(
 )
 
 
-def _born(digits: str, pattern: str) -> bool:
-    try:
-        born = dt.datetime.strptime(digits, pattern)
-    except ValueError:
-        return False
-    return 1900 <= born.year <= 2099 if pattern == "%Y%m%d" else True
-
-
 def _outer(head: int, tail: int) -> Callable[[int, int], bool]:
     """Which of a number's ``count`` digits stay shown: the first ``head`` and the last ``tail``."""
     return lambda n, count: n < head or n >= count - tail
@@ -84,10 +75,10 @@ def free_text_mask(text: str) -> str:
         return "".join(ch for ch in match.group(0) if ch.isdigit() or ch in "Xx")
 
     for match in _ID18.finditer(shadow):
-        if free(match) and _born(digits_of(match)[6:14], "%Y%m%d"):
+        if free(match) and birth_date_plausible(digits_of(match)[6:14]):
             mask(match.start(), match.end(), _outer(6, 4))
     for match in _ID15.finditer(shadow):
-        if free(match) and _born(digits_of(match)[6:12], "%y%m%d"):
+        if free(match) and birth_date_plausible(digits_of(match)[6:12]):
             mask(match.start(), match.end(), _outer(6, 3))
     for match in _MOBILE.finditer(shadow):
         if free(match):

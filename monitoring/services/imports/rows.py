@@ -2,25 +2,16 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from fanpin.core.idcard import personal_text_mask
+from fanpin.core.idcard import birth_date_plausible, personal_text_mask
 from fanpin.core.scoping import sees_everything, user_region_prefix
 from fanpin.core.xlsx import control_characters_shown
 from monitoring.services.imports.spec import KindSpec
 
 MAX_ERRORS_KEPT = 5000
 HOUSEHOLD_NO_HEADER = "户编号"
-
-
-def _birth_date(text: str, pattern: str) -> bool:
-    try:
-        born = dt.datetime.strptime(text, pattern)
-    except ValueError:
-        return False
-    return born.year >= 1900
 
 
 def _household_no_readable(raw: str) -> bool:
@@ -30,9 +21,9 @@ def _household_no_readable(raw: str) -> bool:
     if not (raw and raw.isascii() and raw.isalnum()):
         return False
     if len(raw) == 15 and raw.isdigit():
-        return not _birth_date(raw[6:12], "%y%m%d")
+        return not birth_date_plausible(raw[6:12])
     if len(raw) in (17, 18) and raw[:17].isdigit():
-        return not _birth_date(raw[6:14], "%Y%m%d")
+        return not birth_date_plausible(raw[6:14])
     return True
 
 
