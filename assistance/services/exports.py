@@ -25,6 +25,7 @@ def columns() -> list[tuple[str, int]]:
     return [
         ("户编号", 16),
         ("户主姓名", 10),
+        ("县", 12),  # a city's or province's list: townships and villages repeat their names across counties
         ("乡镇", 12),
         ("村", 12),
         (f"{term('target')}类别", 14),
@@ -53,6 +54,7 @@ _RISKS = dict(RiskType.choices)
 FIELDS = (
     "target__household__household_no",
     "head_name",
+    "target__household__village__parent__parent__name",
     "target__household__village__parent__name",
     "target__household__village__name",
     "target__category",
@@ -95,12 +97,15 @@ def assistance_export(*, user: Any, region_code: str = "", year: int | None = No
     amount_kinds, measure_statuses = _labels(TargetMeasure, "amount_kind"), _labels(TargetMeasure, "status")
     sheet = SheetStream(output, title="帮扶措施", columns=columns())
     for row in qs.values_list(*FIELDS).iterator(chunk_size=2000):
-        (no, head, township, village, category, risks, target_status, measure, measure_category, kind) = row[:10]
-        (name, unit, phone, start_on, end_on, amount, amount_kind, status, notes) = row[10:]
+        (no, head, county, township, village, category, risks, target_status, measure, measure_category, kind) = row[
+            :11
+        ]
+        (name, unit, phone, start_on, end_on, amount, amount_kind, status, notes) = row[11:]
         sheet.append(
             [
                 no,
                 head or "",
+                county or "",
                 township or "",
                 village,
                 categories.get(category, category),
@@ -114,7 +119,7 @@ def assistance_export(*, user: Any, region_code: str = "", year: int | None = No
                 phone,
                 _date(start_on),
                 _date(end_on),
-                float(amount) if amount is not None else None,
+                amount,  # Decimal: written as a number cell (SheetStream)
                 amount_kinds.get(amount_kind, amount_kind) if amount_kind else "",
                 measure_statuses.get(status, status),
                 free_text_mask(notes) if notes else notes,  # numbers typed into the notes masked

@@ -126,7 +126,7 @@ def households_in_scope(
     A whole-number search is written to the access log by the caller
     (``monitoring.services.personal_data.id_number_search_record``).
     """
-    qs = Household.objects.for_user(user).select_related("village", "village__parent")
+    qs = Household.objects.for_user(user).select_related("village", "village__parent__parent")
     if village_code:
         qs = qs.filter(village_id=village_code)
     if region_code:

@@ -152,7 +152,7 @@ def lead_queue(*, user: Any, filters: QueueFilters | None = None) -> QuerySet[Le
     # evidence (a JSON document per source) is not shown in lists: leave it out of the rows sorted
     qs: Any = (
         Lead.objects.for_user(user)
-        .select_related("household", "household__village", "household__village__parent")
+        .select_related("household", "household__village", "household__village__parent__parent")
         .defer("evidence")
     )
     qs = qs.filter(queue_condition(user=user, filters=f))
@@ -312,7 +312,7 @@ def targets_in_scope(
     *, user: Any, status: str = "", category: str = "", region: str = "", risk_type: str = "", assistance: str = ""
 ) -> QuerySet[MonitoringTarget]:
     qs = MonitoringTarget.objects.for_user(user).select_related(
-        "household", "household__village", "household__village__parent"
+        "household", "household__village", "household__village__parent__parent"
     )
     if status:
         qs = qs.filter(status=status)

@@ -40,6 +40,7 @@ from monitoring.selectors.rosters import ASSISTANCE_FLAG_FIELDS, assistance_flag
 LEAD_COLUMNS: list[tuple[str, int]] = [
     ("户编号", 16),
     ("户主姓名", 10),
+    ("县", 12),  # a city's or province's list: townships and villages repeat their names across counties
     ("乡镇", 12),
     ("村", 12),
     ("线索来源", 24),
@@ -60,6 +61,7 @@ def target_columns() -> list[tuple[str, int]]:
     return [
         ("户编号", 16),
         ("户主姓名", 10),
+        ("县", 12),
         ("乡镇", 12),
         ("村", 12),
         (f"{term('target')}类别", 14),
@@ -90,7 +92,7 @@ def _write(output: IO[bytes] | str, title: str, columns: list[tuple[str, int]], 
 def _scoped_leads(*, user: Any, region_code: str, year: int | None, filters: QueueFilters | None) -> QuerySet[Lead]:
     qs: Any
     if user is None:
-        qs = Lead.objects.all().select_related("household__village__parent").annotate(head_name=_head_name())
+        qs = Lead.objects.all().select_related("household__village__parent__parent").annotate(head_name=_head_name())
         qs = qs.within(code_prefix(region_code)) if region_code else qs
         qs = qs.order_by("household__village_id", "household__household_no", "id")
     else:
@@ -105,6 +107,7 @@ def _scoped_leads(*, user: Any, region_code: str, year: int | None, filters: Que
 LEAD_FIELDS = (
     "household__household_no",
     "head_name",
+    "household__village__parent__parent__name",
     "household__village__parent__name",
     "household__village__name",
     "sources",
@@ -126,10 +129,13 @@ def _lead_rows(qs: QuerySet[Lead]) -> Iterator[list[Any]]:
     flags_end = len(LEAD_FIELDS) + len(ASSISTANCE_FLAG_FIELDS)
     deadlines_start = flags_end + len(comparisons.fields)
     for row in rows.iterator(chunk_size=CHUNK):
-        no, head, township, village, sources, rules, category, state, raised_at, reason = row[: len(LEAD_FIELDS)]
+        no, head, county, township, village, sources, rules, category, state, raised_at, reason = row[
+            : len(LEAD_FIELDS)
+        ]
         yield [
             no,
             head or "",
+            county or "",
             township or "",
             village,
             labels_joined(sources, SOURCE_LABELS),
@@ -163,6 +169,7 @@ def leads_export(
 TARGET_FIELDS = (
     "household__household_no",
     "head_name",
+    "household__village__parent__parent__name",
     "household__village__parent__name",
     "household__village__name",
     "category",
@@ -178,12 +185,13 @@ TARGET_FIELDS = (
 def _target_rows(qs: QuerySet[MonitoringTarget]) -> Iterator[list[Any]]:
     rows = qs.annotate(**assistance_flags()).values_list(*TARGET_FIELDS, *ASSISTANCE_FLAG_FIELDS)
     for row in rows.iterator(chunk_size=CHUNK):
-        no, head, township, village, category, risks, sources, identified, status, method, eliminated = row[
+        no, head, county, township, village, category, risks, sources, identified, status, method, eliminated = row[
             : len(TARGET_FIELDS)
         ]
         yield [
             no,
             head or "",
+            county or "",
             township or "",
             village,
             CATEGORY_LABELS.get(category, category),

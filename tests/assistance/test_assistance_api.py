@@ -99,8 +99,8 @@ def test_export_writes_chinese_headers_frozen_and_audited(world: World, measures
     values = list(sheet.iter_rows(values_only=True))
     assert list(values[0]) == headers()
     assert sheet.freeze_panes == "A2"
-    assert {row[7] for row in values[1:]} == {"小额信贷", "医疗保障/医疗救助"}
-    assert values[1][17] in ("实施中",)
+    assert {row[8] for row in values[1:]} == {"小额信贷", "医疗保障/医疗救助"}
+    assert values[1][18] in ("实施中",)
     entry = AuditEntry.objects.get(object_type="export")
     assert entry.data["rows"] == 2 and entry.data["kind"] == "assistance"
 

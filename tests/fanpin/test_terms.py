@@ -80,7 +80,7 @@ def test_messages_labels_and_export_headers_follow_the_setting(settings: Any, te
     words = WORDS[term_set]
     text = notice_text(NoticeKind.INCLUDED, category="边缘易致贫户")
     assert f"已纳入{words['monitoring']}对象（边缘易致贫户）" in text and not leftover_terms(text)
-    assert target_columns()[4][0] == headers()[4] == f"{words['target']}类别"
+    assert target_columns()[5][0] == headers()[5] == f"{words['target']}类别"
     assert str(ConfirmForm().fields["category"].label) == f"{words['target']}类别"  # a form declared at import
 
 

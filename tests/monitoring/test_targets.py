@@ -83,7 +83,7 @@ def test_export_buttons_are_scoped_and_audited(world: World) -> None:
     assert len(rows) == 2
     response = client.get(reverse("monitoring:targets_export"))
     rows = list(load_workbook(io.BytesIO(response.content)).active.iter_rows(values_only=True))
-    assert rows[0][:5] == ("户编号", "户主姓名", "乡镇", "村", f"{term('target')}类别") and len(rows) == 2
+    assert rows[0][:6] == ("户编号", "户主姓名", "县", "乡镇", "村", f"{term('target')}类别") and len(rows) == 2
     entries = AuditEntry.objects.filter(object_type="export").order_by("id")
     assert [(e.object_id, e.data["rows"], e.actor) for e in entries] == [
         ("leads", 1, world.users["county"]),
@@ -97,4 +97,4 @@ def test_targets_export_for_the_command(world: World) -> None:
     out = io.BytesIO()
     assert targets_export(user=None, region_code="520000000000", output=out) == 1
     rows = list(load_workbook(out).active.iter_rows(values_only=True))
-    assert rows[1][5] == "因病、缺劳动力"
+    assert rows[1][6] == "因病、缺劳动力"

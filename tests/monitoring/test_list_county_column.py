@@ -1,0 +1,94 @@
+"""A city's or province's lists name the 县 of every row: townships and villages repeat their names
+across counties (the demo's two counties both have 城关镇), so 乡镇 and 村 alone are ambiguous.
+A county's, township's or village's lists keep the two columns they had."""
+
+from __future__ import annotations
+
+import io
+import re
+
+import pytest
+from django.urls import reverse
+from openpyxl import load_workbook
+
+from assistance.services.exports import assistance_export
+from monitoring.models import MonitoringTarget, Region
+from monitoring.services.exports_leads import leads_export, targets_export
+from tests.assistance.factories import TargetMeasureFactory
+from tests.conftest import World
+from tests.factories import LeadFactory, TargetFactory
+
+pytestmark = pytest.mark.django_db
+
+PAGES = [
+    reverse("monitoring:lead_queue") + "?state=ALL",
+    reverse("monitoring:household_list"),
+    reverse("monitoring:target_list"),
+]
+
+
+@pytest.fixture
+def namesakes(world: World) -> None:
+    """Two counties of one city, each with a 城关镇 and its 东关村, a lead and a target in each."""
+    names = {"520101000000": "甲县", "520102000000": "乙县"}
+    for code, name in names.items():
+        Region.objects.filter(code=code).update(name=name)
+    Region.objects.filter(code__in=["520101001000", "520102001000"]).update(name="城关镇")
+    Region.objects.filter(code__in=["520101001001", "520102001001"]).update(name="东关村")
+    for code in ("520101001001", "520102001001"):
+        household = world.households[code]
+        LeadFactory(household=household)
+        TargetFactory(household=household)
+
+
+def header(html: str) -> list[str]:
+    head = re.search(r"<thead>(.*?)</thead>", html, re.S)
+    assert head is not None
+    return re.findall(r"<th scope=\"col\">([^<]*)</th>", head.group(1))
+
+
+def row_of(html: str, household_no: str) -> list[str]:
+    for row in re.findall(r"<tr[^>]*>(.*?)</tr>", html, re.S):
+        if household_no in row:
+            return [re.sub(r"<[^>]+>", "", cell).strip() for cell in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
+    raise AssertionError(f"{household_no} not listed")
+
+
+@pytest.mark.parametrize("page", PAGES)
+@pytest.mark.parametrize("role", ["city", "province", "admin"])
+def test_a_wide_scope_lists_the_county(world: World, namesakes: None, role: str, page: str) -> None:
+    html = world.client_for(role).get(page).content.decode()
+    columns = header(html)
+    assert columns[columns.index("县") + 1 : columns.index("县") + 3] == ["乡镇", "村"]
+    for code, county in (("520101001001", "甲县"), ("520102001001", "乙县")):
+        cells = row_of(html, f"H{code}")
+        at = cells.index(county)
+        assert cells[at : at + 3] == [county, "城关镇", "东关村"]
+
+
+@pytest.mark.parametrize("page", PAGES)
+@pytest.mark.parametrize("role", ["county", "township"])
+def test_a_county_and_below_keep_township_and_village(world: World, namesakes: None, role: str, page: str) -> None:
+    html = world.client_for(role).get(page).content.decode()
+    columns = header(html)
+    assert "县" not in columns
+    assert "乡镇" in columns and "村" in columns
+    assert "城关镇" in row_of(html, "H520101001001")
+
+
+def test_exports_name_the_county_of_every_row(world: World, namesakes: None) -> None:
+    """The lead, target and measure sheets carry a 县 column before 乡镇 and 村 (the household sheet
+    always had one), whoever exports them."""
+    for target in MonitoringTarget.objects.all():
+        TargetMeasureFactory(target=target)
+    province = world.users["province"]
+    for export in (leads_export, targets_export, assistance_export):
+        out = io.BytesIO()
+        export(user=province, output=out)
+        rows = [list(r) for r in load_workbook(io.BytesIO(out.getvalue())).active.iter_rows(values_only=True)]
+        at = rows[0].index("县")
+        assert rows[0][at : at + 3] == ["县", "乡镇", "村"], export
+        assert sorted(tuple(r[at : at + 3]) for r in rows[1:]) == [
+            ("乙县", "城关镇", "东关村"),
+            ("甲县", "城关镇", "东关村"),
+        ]
