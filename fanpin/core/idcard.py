@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import operator
-import re
 import time
 
 from django.core.exceptions import ValidationError
@@ -155,31 +154,3 @@ def phone_mask(value: str) -> str:
     if len(value) >= 11:
         return f"{value[:3]}****{value[-4:]}"
     return "*" * max(len(value) - 2, 0) + value[-2:]
-
-
-# A run of 15 or more digits (an X anywhere, spaces, dashes, full-width digits allowed inside):
-# what a 身份证号 looks like even when it is malformed, which is when it lands in an error list.
-_ID_LIKE = re.compile(r"[0-9０-９][0-9０-９Xx \-]{13,}[0-9０-９Xx]")
-
-
-def _mask_run(match: re.Match[str]) -> str:
-    run = match.group(0)
-    digits = sum(ch.isdigit() for ch in run)
-    if digits < 15:
-        return run
-    return f"{run[:6]}********{run[-4:]}"
-
-
-def personal_text_mask(*, header: str, text: str) -> str:
-    """Mask what a stored message or cell could reveal: the whole value of a 身份证号 or phone
-    column, and ID-like runs anywhere else.  For texts kept after an import (error lists), not for
-    the user's own file."""
-    if any(word in header for word in ("电话", "手机")):
-        return phone_mask(text)
-    if "身份证" in header and "+" not in header:
-        return (
-            id_number_mask(text)
-            if len(text) == 18
-            else ("*" * len(text) if len(text) < 8 else f"{text[:6]}********{text[-4:]}")
-        )
-    return _ID_LIKE.sub(_mask_run, text)

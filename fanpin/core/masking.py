@@ -129,3 +129,33 @@ class FreeTextMasked:
             if name in data:
                 data[name] = free_text_for(user, data[name])
         return data
+
+
+# A run of 15 or more digits (an X anywhere, spaces, dashes, full-width digits allowed inside):
+# what a 身份证号 looks like even when it is malformed, which is when it lands in an error list.
+_ID_LIKE = re.compile(r"[0-9０-９][0-9０-９Xx \-]{13,}[0-9０-９Xx]")
+
+
+def _mask_run(match: re.Match[str]) -> str:
+    run = match.group(0)
+    digits = sum(ch.isdigit() for ch in run)
+    if digits < 15:
+        return run
+    return f"{run[:6]}********{run[-4:]}"
+
+
+def personal_text_mask(*, header: str, text: str) -> str:
+    """Mask what a stored message or cell could reveal: the whole value of a 身份证号 or phone
+    column; anywhere else ID-like runs (malformed ones too: 19 digits, a wrong last character,
+    spaces or dashes inside), then every number ``free_text_mask`` finds (phones; IDs split by
+    commas or line breaks).  For texts kept after an import (error lists), a notice's text, an
+    audited search — not for the user's own file."""
+    if any(word in header for word in ("电话", "手机")):
+        return phone_mask(text)
+    if "身份证" in header and "+" not in header:
+        return (
+            id_number_mask(text)
+            if len(text) == 18
+            else ("*" * len(text) if len(text) < 8 else f"{text[:6]}********{text[-4:]}")
+        )
+    return free_text_mask(_ID_LIKE.sub(_mask_run, text))

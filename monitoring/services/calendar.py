@@ -21,8 +21,8 @@ from openpyxl import Workbook, load_workbook
 from openpyxl.utils.exceptions import InvalidFileException
 
 from fanpin.core.audit import audit_record
-from fanpin.core.idcard import personal_text_mask
 from fanpin.core.locks import named_locks_acquire
+from fanpin.core.masking import personal_text_mask
 from fanpin.core.scoping import ObjectOutOfScope
 from fanpin.core.xlsx import control_characters_in, safe_row
 from monitoring.models.calendar import (

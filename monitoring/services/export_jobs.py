@@ -22,7 +22,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from fanpin.core.audit import access_log_record
-from fanpin.core.idcard import personal_text_mask
+from fanpin.core.masking import personal_text_mask
 from fanpin.core.models import AccessLog
 from fanpin.core.roles import Permission, effective_role, role_can
 from fanpin.core.terms import termed

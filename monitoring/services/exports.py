@@ -13,8 +13,8 @@ from typing import IO, Any
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from fanpin.core.audit import access_log_record, export_record
-from fanpin.core.idcard import id_number_mask, personal_text_mask, phone_mask
-from fanpin.core.masking import free_text_mask, user_sees_full_id
+from fanpin.core.idcard import id_number_mask, phone_mask
+from fanpin.core.masking import free_text_mask, personal_text_mask, user_sees_full_id
 from fanpin.core.models import AccessLog
 from fanpin.core.xlsx import SheetStream
 from monitoring.models import HouseholdType

@@ -98,10 +98,15 @@ def test_mask() -> None:
         ("身份证号", "12345", "*****"),
         ("说明", "证号 520101-19800101-0011 有误", "证号 520101********0011 有误"),
         ("说明", "证号 ５２０１０１１９８００１０１００１１ 有误", "证号 ５２０１０１********００１１ 有误"),
+        # what the free-text mask finds too: phones and IDs split by commas, in any other column
+        ("户主姓名", "张三 13912345678", "张三 139****5678"),
+        ("说明", "联系 139，1234，5678", "联系 139，****，5678"),
+        ("说明", "520101，19800101，0011", "520101，********，0011"),
+        ("说明", "2025-03-01 收入 12345.67 元", "2025-03-01 收入 12345.67 元"),
     ],
 )
 def test_personal_text_mask(header: str, text: str, expected: str) -> None:
-    from fanpin.core.idcard import personal_text_mask
+    from fanpin.core.masking import personal_text_mask
 
     assert personal_text_mask(header=header, text=text) == expected
 

@@ -19,7 +19,7 @@ from typing import Any
 from django.db import IntegrityError, connection
 from django.db.models import Field
 
-from fanpin.core.idcard import personal_text_mask
+from fanpin.core.masking import personal_text_mask
 from monitoring.models import Household, Member, MemberStatus, Relation
 from monitoring.services.bulk import CHUNK, JSON_ARRAY, JSON_ELEMENTS, LOOKUP, chunks, json_list
 from monitoring.services.imports.rows import RowError

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from fanpin.core.idcard import birth_date_plausible, personal_text_mask
+from fanpin.core.idcard import birth_date_plausible
+from fanpin.core.masking import personal_text_mask
 from fanpin.core.scoping import sees_everything, user_region_prefix
 from fanpin.core.xlsx import control_characters_shown
 from monitoring.services.imports.spec import KindSpec

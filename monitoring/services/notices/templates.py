@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fanpin.core.idcard import personal_text_mask
+from fanpin.core.masking import personal_text_mask
 from fanpin.core.terms import term
 from monitoring.models import NoticeKind
 
