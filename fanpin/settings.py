@@ -103,6 +103,8 @@ MIDDLEWARE = [
     "fanpin.web.errors.ErrorPageMiddleware",
     # a query cancelled by the web statement timeout answers a Chinese 503 page (or API detail)
     "fanpin.web.middleware.QueryTimeoutMiddleware",
+    # access-log rows written while a request is answered record its client's address
+    "fanpin.web.middleware.ClientAddressMiddleware",
     # django-axes must be last: it locks out repeated failed logins.
     "axes.middleware.AxesMiddleware",
 ]

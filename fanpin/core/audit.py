@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from fanpin.core.models import AccessLog, AuditEntry, User
@@ -27,6 +29,21 @@ def state_changes_follow(*, object_type: str, region_codes: list[str]) -> None:
     if region_codes:
         for follower in _followers:
             follower(object_type=object_type, region_codes=region_codes)
+
+
+# The address of the request being answered (``fanpin.web.middleware.ClientAddressMiddleware`` binds
+# it): every access-log row written while answering it carries the address, whichever service wrote
+# it (a list export, a job file, an unmasked view). Outside a request (commands, Celery tasks): none.
+_client_address: ContextVar[str | None] = ContextVar("fanpin_client_address", default=None)
+
+
+@contextmanager
+def client_address_bound(address: str | None) -> Iterator[None]:
+    token = _client_address.set(address)
+    try:
+        yield
+    finally:
+        _client_address.reset(token)
 
 
 def audit_record(
@@ -65,7 +82,8 @@ def access_log_record(
     object_id: object = "",
     ip_address: str | None = None,
 ) -> AccessLog:
-    """Record that personal data was seen unmasked or exported (who, when, what, how many rows)."""
+    """Record that personal data was seen unmasked or exported (who, when, what, how many rows, from
+    which address: ``ip_address``, else the address of the request being answered)."""
     return AccessLog.objects.create(
         actor=actor if actor is not None and actor.pk else None,
         action=action,
@@ -73,7 +91,7 @@ def access_log_record(
         object_id=str(object_id),
         region_code=region_code,
         row_count=rows,
-        ip_address=ip_address,
+        ip_address=ip_address if ip_address is not None else _client_address.get(),
     )
 
 

@@ -18,6 +18,9 @@ from django.db import OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
 
+from fanpin.core.audit import client_address_bound
+from fanpin.web.mixins import client_ip
+
 logger = logging.getLogger("fanpin.timeouts")
 
 QUERY_CANCELED = "57014"  # PostgreSQL's SQLSTATE for a statement cancelled (statement_timeout, pg_cancel_backend)
@@ -52,3 +55,16 @@ class QueryTimeoutMiddleware:
             return JsonResponse({"detail": query_timeout_message()}, status=503, headers={"Retry-After": "60"})
         html = render_to_string("query_timeout.html", {"message": query_timeout_message(), "path": request.path})
         return HttpResponse(html, status=503, headers={"Retry-After": "60"})
+
+
+class ClientAddressMiddleware:
+    """Binds the client's address (``client_ip``: REMOTE_ADDR, or X-Forwarded-For behind a trusted
+    proxy) while the request is answered, so that every access-log row written meanwhile records it
+    (``fanpin.core.audit.access_log_record``) — a list export as much as an unmasked view."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        with client_address_bound(client_ip(request)):
+            return self.get_response(request)
