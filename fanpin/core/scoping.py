@@ -15,8 +15,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
-from django.core.exceptions import PermissionDenied
-from django.db import models
+from django.core.exceptions import FieldDoesNotExist, PermissionDenied
+from django.db import connection, models
 
 from fanpin.core.masking import free_text_for, free_text_mask, user_sees_full_id
 from fanpin.core.roles import Role
@@ -226,7 +226,21 @@ class RegionScopedAdminMixin:
         # page masks: one hidden digit at a time
         if request is not None and self._free_text_hidden(request) and self._names_free_text(lookup):
             return False
+        if self._json_contains_unsupported(lookup):
+            return False
         return bool(super().lookup_allowed(lookup, value, request))  # type: ignore[misc]
+
+    def _json_contains_unsupported(self, lookup: str) -> bool:
+        """``?data__note__contains=…`` on a database without JSON containment (SQLite): refused
+        (400) rather than failing while the list renders (500)."""
+        parts = lookup.split("__")
+        if connection.features.supports_json_field_contains or parts[-1] not in ("contains", "contained_by"):
+            return False
+        try:
+            field = self.model._meta.get_field(parts[0])  # type: ignore[attr-defined]
+        except FieldDoesNotExist:
+            return False
+        return isinstance(field, models.JSONField)
 
     def formfield_for_foreignkey(self, db_field: Any, request: Any, **kwargs: Any) -> Any:
         related = db_field.remote_field.model._default_manager.all()
