@@ -209,6 +209,8 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 LANGUAGE_CODE = "zh-hans"
+# Django's own messages that its catalogue words badly (half-width periods): fanpin/locale overrides them
+LOCALE_PATHS = [BASE_DIR / "fanpin" / "locale"]
 LANGUAGES = [("zh-hans", "简体中文")]
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
