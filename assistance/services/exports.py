@@ -18,6 +18,7 @@ from fanpin.core.masking import free_text_mask
 from fanpin.core.terms import term
 from fanpin.core.xlsx import SheetStream
 from monitoring.models import MonitoringTarget, RiskType
+from monitoring.selectors.exports import REGION_COLUMNS
 
 
 def columns() -> list[tuple[str, int]]:
@@ -25,9 +26,7 @@ def columns() -> list[tuple[str, int]]:
     return [
         ("户编号", 16),
         ("户主姓名", 10),
-        ("县", 12),  # a city's or province's list: townships and villages repeat their names across counties
-        ("乡镇", 12),
-        ("村", 12),
+        *REGION_COLUMNS,
         (f"{term('target')}类别", 14),
         ("风险类型", 24),
         ("监测状态", 10),

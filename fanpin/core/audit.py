@@ -33,7 +33,8 @@ def state_changes_follow(*, object_type: str, region_codes: list[str]) -> None:
 
 # The address of the request being answered (``fanpin.web.middleware.ClientAddressMiddleware`` binds
 # it): every access-log row written while answering it carries the address, whichever service wrote
-# it (a list export, a job file, an unmasked view). Outside a request (commands, Celery tasks): none.
+# it (a list export, a job file, an unmasked view). Outside a request (commands, Celery workers): none;
+# a task run eagerly inside the request (no broker: CELERY_TASK_ALWAYS_EAGER) records the requester's.
 _client_address: ContextVar[str | None] = ContextVar("fanpin_client_address", default=None)
 
 

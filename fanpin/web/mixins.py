@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import ipaddress
 from typing import Any
 
 from django.conf import settings
@@ -29,16 +30,25 @@ class PermissionRequiredMixin:
 def client_ip(request: HttpRequest) -> str | None:
     """The client's address: REMOTE_ADDR, or, when REMOTE_ADDR is one of ``TRUSTED_PROXIES`` (the
     office's reverse proxy), the right-most X-Forwarded-For entry that is not a trusted proxy.  An
-    X-Forwarded-For sent from any other address is ignored (anyone can write that header)."""
-    remote = request.META.get("REMOTE_ADDR") or None
+    X-Forwarded-For sent from any other address is ignored (anyone can write that header); an entry
+    that is not an IP address (``unknown`` from a misconfigured proxy) is none: the access log's
+    column holds addresses only."""
+    remote = _address(request.META.get("REMOTE_ADDR"))
     trusted = set(getattr(settings, "TRUSTED_PROXIES", []) or [])
     if remote is None or remote not in trusted:
         return remote
     forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
     for address in reversed(forwarded):
         if address and address not in trusted:
-            return address[:64]
+            return _address(address)
     return remote
+
+
+def _address(value: str | None) -> str | None:
+    try:
+        return str(ipaddress.ip_address(value)) if value else None
+    except ValueError:
+        return None
 
 
 class MaskingMixin:

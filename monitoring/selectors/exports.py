@@ -14,6 +14,10 @@ from monitoring.models import ExportJob, Member, MemberStatus
 from monitoring.selectors.households import households_in_scope
 from monitoring.selectors.rosters import ASSISTANCE_FLAG_FIELDS, assistance_flags
 
+# Where a row's household lives, in every list sheet: townships and villages repeat their names across
+# counties, so the county comes first (decision 2026-12-05-county-column).
+REGION_COLUMNS: list[tuple[str, int]] = [("县", 12), ("乡镇", 12), ("村", 12)]
+
 HOUSEHOLD_FIELDS = [
     "household_no",
     "head__name",

@@ -18,7 +18,7 @@ from fanpin.core.masking import free_text_mask, personal_text_mask, user_sees_fu
 from fanpin.core.models import AccessLog
 from fanpin.core.xlsx import SheetStream
 from monitoring.models import HouseholdType
-from monitoring.selectors.exports import export_snapshot, households_export_rows
+from monitoring.selectors.exports import REGION_COLUMNS, export_snapshot, households_export_rows
 from monitoring.selectors.rosters import ASSISTANCE_FLAG_FIELDS, assistance_label_of
 
 PURPOSE_MAX_LENGTH = 100
@@ -27,9 +27,7 @@ HOUSEHOLD_COLUMNS: list[tuple[str, int]] = [
     ("户编号", 16),
     ("户主姓名", 10),
     ("户主身份证号", 21),
-    ("县", 12),
-    ("乡镇", 12),
-    ("村", 12),
+    *REGION_COLUMNS,
     ("村级区划代码", 15),
     ("户类型", 9),
     ("脱贫年度", 9),

@@ -22,6 +22,7 @@ from monitoring.models import OPEN_LEAD_STATES, EliminationMethod, Lead, LeadSta
 from monitoring.selectors.comparisons import export_comparisons
 from monitoring.selectors.deadlines import EXPORT_COLUMNS as DEADLINE_COLUMNS
 from monitoring.selectors.deadlines import export_deadlines
+from monitoring.selectors.exports import REGION_COLUMNS
 from monitoring.selectors.leads import (
     CATEGORY_LABELS,
     RISK_LABELS,
@@ -40,9 +41,7 @@ from monitoring.selectors.rosters import ASSISTANCE_FLAG_FIELDS, assistance_flag
 LEAD_COLUMNS: list[tuple[str, int]] = [
     ("户编号", 16),
     ("户主姓名", 10),
-    ("县", 12),  # a city's or province's list: townships and villages repeat their names across counties
-    ("乡镇", 12),
-    ("村", 12),
+    *REGION_COLUMNS,
     ("线索来源", 24),
     ("触发规则", 36),
     ("建议类别", 14),
@@ -61,9 +60,7 @@ def target_columns() -> list[tuple[str, int]]:
     return [
         ("户编号", 16),
         ("户主姓名", 10),
-        ("县", 12),
-        ("乡镇", 12),
-        ("村", 12),
+        *REGION_COLUMNS,
         (f"{term('target')}类别", 14),
         ("风险类型", 24),
         ("线索来源", 24),

@@ -268,3 +268,26 @@ def test_which_household_numbers_an_error_list_keeps_as_typed(typed: str, readab
     from monitoring.services.imports.rows import _household_no_readable
 
     assert _household_no_readable(typed) is readable
+
+
+@pytest.mark.parametrize(
+    ("header", "typed", "shown"),
+    [
+        ("区划代码", "13010200100", "13010200100"),  # 河北's code one digit short: not a mobile
+        ("村级区划代码", "1501020010010", "1501020010010"),
+        ("村级区划代码", "520101199001011233", "520101********1233"),  # an ID typed into it: masked
+        ("姓名", "张三 13912345678", "张三 139****5678"),  # a phone anywhere else: masked
+        ("姓名", "520101，19900101，1233", "520101，********，1233"),
+    ],
+)
+def test_an_error_list_shows_region_codes_as_typed_and_masks_numbers(header: str, typed: str, shown: str) -> None:
+    """Stored error lists go through the free-text mask (a phone typed into a name cell stayed whole),
+    but a mistyped region code must be seen to be fixed: an 11-digit code from 13–15 (河北, 山西, 内蒙古)
+    looks like a mobile number."""
+    from monitoring.services.imports.rows import ImportContext
+    from monitoring.services.imports.spec import SPECS
+
+    context = ImportContext(spec=SPECS["regions"], user=None, present=set())
+    context.error(5, header, typed, f"“{typed}”有误。")
+    error = context.errors[0]
+    assert (error.value, error.message) == (shown, f"“{shown}”有误。")

@@ -341,6 +341,9 @@ def test_client_ip_takes_the_right_most_untrusted_forwarded_address(settings) ->
     assert client_ip(request) == "5.5.5.5"
     assert client_ip(rf.get("/", REMOTE_ADDR="7.7.7.7", HTTP_X_FORWARDED_FOR="5.5.5.5")) == "7.7.7.7"
     assert client_ip(rf.get("/", REMOTE_ADDR="10.9.9.9")) == "10.9.9.9"
+    # not an address (a misconfigured proxy's "unknown"): none, so the access log's column can hold it
+    assert client_ip(rf.get("/", REMOTE_ADDR="10.9.9.9", HTTP_X_FORWARDED_FOR="unknown")) is None
+    assert client_ip(rf.get("/", REMOTE_ADDR="10.9.9.9", HTTP_X_FORWARDED_FOR="2001:db8::1")) == "2001:db8::1"
 
 
 def test_opening_the_appeal_address_goes_to_the_status_page(world: World) -> None:

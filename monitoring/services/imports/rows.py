@@ -13,6 +13,7 @@ from monitoring.services.imports.spec import KindSpec
 
 MAX_ERRORS_KEPT = 5000
 HOUSEHOLD_NO_HEADER = "户编号"
+REGION_CODE_HEADERS = frozenset({"区划代码", "村级区划代码"})
 
 
 def _household_no_readable(raw: str) -> bool:
@@ -26,6 +27,15 @@ def _household_no_readable(raw: str) -> bool:
     if len(raw) in (17, 18) and raw[:17].isdigit():
         return not birth_date_plausible(raw[6:14])
     return True
+
+
+def _value_readable(header: str, raw: str) -> bool:
+    """Whether a cell is shown as typed in an error list, the numbers in its message left alone: a
+    户编号 (``_household_no_readable``), or a region code of up to 14 digits — a code is not personal,
+    and a mistyped one (11 digits from 13 look like a mobile) must be seen to be fixed."""
+    if header == HOUSEHOLD_NO_HEADER:
+        return _household_no_readable(raw)
+    return header in REGION_CODE_HEADERS and raw.isascii() and raw.isdigit() and len(raw) <= 14
 
 
 @dataclass
@@ -80,9 +90,9 @@ class ImportContext:
             # Kept in the job row and shown on its page: no full 身份证号 or phone number.
             raw = "" if value is None else str(value).strip()
             text = personal_text_mask(header=header, text=raw)
-            if header == HOUSEHOLD_NO_HEADER and _household_no_readable(raw):
-                # a 户编号 as long as an ID number (17 digits in some provinces) stays readable, or the
-                # importer cannot tell which household is meant
+            if _value_readable(header, raw):
+                # a 户编号 as long as an ID number (17 digits in some provinces) or a region code stays
+                # readable, or the importer cannot tell which household or village is meant
                 text = raw
                 message = raw.join(personal_text_mask(header="", text=part) for part in message.split(raw))
             else:
