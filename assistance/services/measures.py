@@ -14,6 +14,7 @@ from django.utils import timezone
 from assistance.models import AmountKind, Measure, MeasureStatus, TargetMeasure
 from assistance.selectors.continuing import CLOSING_STATUSES, measure_after_elimination_refusal
 from fanpin.core.audit import audit_record
+from fanpin.core.idcard import phone_digits, phone_plausible
 from fanpin.core.roles import Permission, Role, effective_role, role_can
 from fanpin.core.terms import term
 from fanpin.core.workflow import ObjectOutOfScope, Transition, TransitionNotAllowed, Workflow
@@ -74,11 +75,6 @@ AMOUNT_MAX = Decimal("1000000")
 STARTED_STATUSES = (MeasureStatus.IN_PROGRESS, MeasureStatus.COMPLETED)  # not before the start date
 
 
-def _phone_digits(phone: str) -> str:
-    """The digits of a phone as people write them: 13812345678, 0851-86801234, (0851)86801234, +86 138…"""
-    return "".join(ch for ch in phone.strip() if ch not in " -()+")
-
-
 @dataclass(frozen=True)
 class _Details:
     """A measure's details as a form or the API sends them (add and edit)."""
@@ -121,9 +117,8 @@ def _detail_errors(details: _Details, *, before: TargetMeasure | None = None) ->
     def changed(name: str) -> bool:
         return before is None or getattr(before, name) != stored[name]
 
-    digits = _phone_digits(stored["responsible_phone"])
-    phone_ok = digits.isascii() and digits.isdigit() and 7 <= len(digits) <= 15
-    if digits and not phone_ok and changed("responsible_phone"):
+    phone = stored["responsible_phone"]
+    if phone_digits(phone) and not phone_plausible(phone) and changed("responsible_phone"):
         errors["responsible_phone"] = (
             "责任人电话应为 7 到 15 位数字（可含“-”、括号），如 13812345678 或 0851-86801234。"
         )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import operator
+import re
 import time
 
 from django.core.exceptions import ValidationError
@@ -145,6 +146,26 @@ def id_number_mask(value: str) -> str:
     if len(value) != 18:
         return "*" * len(value)
     return f"{value[:6]}********{value[-4:]}"
+
+
+_PHONE_SEPARATORS = re.compile(r"[/、,，;；]")
+
+
+def phone_digits(phone: str) -> str:
+    """The digits of a phone as people write them: 13812345678, 0851-86801234, (0851)86801234, +86 138…"""
+    return "".join(ch for ch in phone.strip() if ch not in " -()+")
+
+
+def phone_plausible(text: str, *, several: bool = False) -> bool:
+    """Whether ``text`` is a phone number: 7–15 digits once spaces, dashes, brackets and ``+`` are
+    left out.  ``several``: one or more, separated by ``/``, ``、``, commas or semicolons (a household's
+    contact cell often holds two)."""
+    parts = _PHONE_SEPARATORS.split(text) if several else [text]
+    for part in parts:
+        digits = phone_digits(part)
+        if not (digits.isascii() and digits.isdigit() and 7 <= len(digits) <= 15):
+            return False
+    return True
 
 
 def phone_mask(value: str) -> str:

@@ -26,12 +26,13 @@ def mask_phone(value: str) -> str:
 
 # Numbers in free text, however they are written (ASCII or full-width digits; spaces, line breaks,
 # commas, 顿号, dots, dashes of any width, slashes, brackets, invisible characters between the
-# groups: 139-1234-5678, 139，1234，5678, 1391 234 5678, 139 12 34 56 78, (0851)86801234, 520102 19800101 1234, an ID broken over
-# two lines; +86 before a mobile; an X for an ID's check digit).  Each kind is found by its own shape,
-# so that dates, times, amounts and ranges (2025-03-01 14:30, 12345.67元, 2025.03.01-2025.06.30)
-# stay as typed: an ID is 18 (or 15) digits with a birth date in its place, a mobile 11 digits from
-# 13x–19x however grouped (3-4-4, 4-3-4, 3-2-2-2-2 …), a landline an area code from 0 and 7–8 digits, and any unbroken run of 15
-# or more digits (a bank card, a malformed ID) is masked as an ID is.
+# groups: 139-1234-5678, 139，1234，5678, 1391 234 5678, 139 12 34 56 78, (0851)86801234,
+# 520102 19800101 1234, an ID broken over two lines; +86 before a mobile; an X for an ID's check
+# digit).  Each kind is found by its own shape, so that dates, times, amounts and ranges
+# (2025-03-01 14:30, 12345.67元, 2025.03.01-2025.06.30) stay as typed: an ID is 18 (or 15) digits
+# with a birth date in its place, a mobile 11 digits from 13x–19x however grouped (3-4-4, 4-3-4,
+# 3-2-2-2-2 …), a landline an area code from 0 and 7–8 digits, and any unbroken run of 15 or more
+# digits (a bank card, a malformed ID) is masked as an ID is.
 _FULL_WIDTH = str.maketrans("０１２３４５６７８９Ｘｘ＋", "0123456789Xx+")
 _GAP = "[\\s,，、.．·・\\-‐‑‒–—―−－_/／:：;；~～*()（）【】\\[\\]'\"‘’“”\u200b\u200c\u200d\u2060\ufeff\u00ad]{0,4}"
 _ID18 = re.compile(rf"(?<![0-9])[0-9](?:{_GAP}[0-9]){{16}}{_GAP}[0-9Xx](?![0-9])")

@@ -773,3 +773,30 @@ def test_stored_error_list_never_holds_a_full_id_or_phone_number(tmp_path: Path,
     stored = " ".join(f"{e.value} {e.message}" for e in result.errors)
     assert bad_check_digit not in stored and known not in stored
     assert f"{known[:6]}********{known[-4:]}" in stored  # still recognisable for the person fixing it
+
+
+def test_a_household_sheet_refuses_an_id_as_household_number_and_a_non_phone(tmp_path: Path, world: World) -> None:
+    """An attack imported a valid 身份证号 as 户编号 (then listed unmasked to every role) and "abc"
+    as 联系电话; a cell with two numbers, as contact cells often hold, is a phone."""
+    an_id = make_id_number()
+    rows = [
+        {"户编号": an_id, "村级区划代码": "520101001001", "户类型": "一般农户", "联系电话": "13812345678"},
+        {"户编号": "H-NEW-2", "村级区划代码": "520101001001", "户类型": "一般农户", "联系电话": "abc"},
+        {
+            "户编号": "H-NEW-3",
+            "村级区划代码": "520101001001",
+            "户类型": "一般农户",
+            "联系电话": "13812345678/0851-86801234",
+        },
+        {
+            "户编号": "H-NEW-4",
+            "村级区划代码": "520101001001",
+            "户类型": "一般农户",
+            "联系电话": "(0851)86801234、+86 13812345678",
+        },
+    ]
+    result = run(tmp_path, world, "households", rows)
+    assert [(row, column) for row, column, _message in errors_of(result)] == [(2, "户编号"), (3, "联系电话")]
+    messages = " ".join(message for _row, _column, message in errors_of(result))
+    assert "不能是身份证号" in messages and "7 到 15 位数字" in messages and an_id not in str(result.errors)
+    assert not Household.objects.filter(household_no__in=["H-NEW-2", "H-NEW-3", "H-NEW-4"]).exists()

@@ -19,7 +19,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import models
 
-from fanpin.core.idcard import id_number_normalize
+from fanpin.core.idcard import id_number_is_valid, id_number_normalize, phone_plausible
 from fanpin.core.typed import plain
 from monitoring.models import (
     AlertType,
@@ -80,6 +80,27 @@ def parse_code(value: Any, column: Column) -> str:
     if isinstance(value, float) and not value.is_integer():
         raise CellError(f"{column.header}不能是小数。")
     return parse_text(value, column)
+
+
+def parse_household_no(value: Any, column: Column) -> str:
+    """A 户编号 (``parse_code``) that is not a whole valid 身份证号: one pasted into the column would be
+    shown unmasked wherever the household is listed, to every role."""
+    text = parse_code(value, column)
+    if len(text) == 18 and id_number_is_valid(text):
+        raise CellError(f"{column.header}不能是身份证号，请填写户编号（身份证号填在“身份证号”列）。")
+    return text
+
+
+def parse_phone(value: Any, column: Column) -> str:
+    """联系电话: empty, or one or more phone numbers (7–15 digits each; spaces, dashes, brackets and
+    ``+`` allowed; several separated by ``/``, ``、``, commas or semicolons)."""
+    text = parse_code(value, column)
+    if text and not phone_plausible(text, several=True):
+        raise CellError(
+            f"{column.header}应为 7 到 15 位数字的电话号码（可含“-”、括号；多个号码用“/”或“、”隔开），"
+            "如 13812345678 或 0851-86801234。"
+        )
+    return text
 
 
 _REGION_RE = re.compile(r"^[0-9]{12}$")
@@ -272,7 +293,7 @@ def _money(header: str, field_name: str, **kw: Any) -> Column:
 
 
 ID_NUMBER = Column("身份证号", "id_number", parse_id_number, width=22)
-HOUSEHOLD_NO = Column("户编号", "household_no", parse_code, max_length=32, width=16)
+HOUSEHOLD_NO = Column("户编号", "household_no", parse_household_no, max_length=32, width=16)
 
 
 @dataclass(frozen=True)
@@ -321,7 +342,7 @@ SPECS: dict[str, KindSpec] = {
             Column(
                 "脱贫年度", "exit_year", parse_int, required=False, optional_column=True, min_value=2013, max_value=2030
             ),
-            _text("联系电话", "phone", 32, required=False, optional_column=True),
+            Column("联系电话", "phone", parse_phone, max_length=32, required=False, optional_column=True),
             _text("住址", "address", 200, required=False, optional_column=True, width=30),
         ),
     ),
