@@ -175,3 +175,19 @@ def phone_mask(value: str) -> str:
     if len(value) >= 11:
         return f"{value[:3]}****{value[-4:]}"
     return "*" * max(len(value) - 2, 0) + value[-2:]
+
+
+def household_no_readable(raw: str) -> bool:
+    """Whether a 户编号 may be shown as typed where numbers are masked (an import's error list, a
+    notice): letters and digits only, and nothing that could be a 身份证号 or a mobile typed into the
+    wrong column — 15 digits with a birth date (YYMMDD) at 7–12, 17–18 characters with one (YYYYMMDD)
+    at 7–14 whatever the check digit, 11 digits from 13–19."""
+    if not (raw and raw.isascii() and raw.isalnum()):
+        return False
+    if len(raw) == 11 and raw.isdigit() and raw[0] == "1" and raw[1] in "3456789":
+        return False
+    if len(raw) == 15 and raw.isdigit():
+        return not birth_date_plausible(raw[6:12])
+    if len(raw) in (17, 18) and raw[:17].isdigit():
+        return not birth_date_plausible(raw[6:14])
+    return True

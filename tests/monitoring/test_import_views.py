@@ -260,14 +260,16 @@ def test_a_nul_in_a_cell_is_listed_and_the_annotated_copy_downloads(world: World
         ("520101900101123", False),  # an old 15-digit number
         ("520101 199001011233", False),  # … with a space, or a character after it
         ("5201011990010112331号", False),
+        ("13912345678", False),  # a mobile
+        ("12912345678", True),
     ],
 )
 def test_which_household_numbers_an_error_list_keeps_as_typed(typed: str, readable: bool) -> None:
     """A review found the first version kept a full 身份证号 in the job's error list whenever it was
     not a whole valid one (a space inside, a character after, 17 digits, a wrong check digit)."""
-    from monitoring.services.imports.rows import _household_no_readable
+    from fanpin.core.idcard import household_no_readable
 
-    assert _household_no_readable(typed) is readable
+    assert household_no_readable(typed) is readable
 
 
 @pytest.mark.parametrize(

@@ -144,6 +144,28 @@ def test_a_household_number_that_is_an_id_number_is_masked_in_every_message(worl
     assert not ID_LIKE.search(notice.text)
 
 
+@pytest.mark.parametrize(
+    ("household_no", "shown"),
+    [
+        ("53990100100100001", "53990100100100001"),  # the demo's 17 digits: the cadre must recognise it
+        ("H520101001009", "H520101001009"),
+        ("13912345678", "139****5678"),  # a phone typed as 户编号
+    ],
+)
+def test_a_reminder_names_the_household_unless_its_number_could_be_personal(
+    world: World, household_no: str, shown: str
+) -> None:
+    """An attack found every 17-digit 户编号 starred in the 帮扶提醒 (the old rule masked any run of 15)."""
+    household = HouseholdFactory(household_no=household_no, village_id=VILLAGE)
+    MemberFactory(household=household, relation="HEAD", name="张三")
+    today = timezone.localdate()
+    TargetMeasureFactory(
+        target=target_for(household), status=MeasureStatus.PLANNED, start_on=today + dt.timedelta(days=1)
+    )
+    measures_due_notify(today=today)
+    assert f"户编号{shown}的帮扶措施" in Notice.objects.get(kind="MEASURE_DUE").text
+
+
 # -- measures falling due --------------------------------------------------------------------------
 
 

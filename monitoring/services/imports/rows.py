@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from fanpin.core.idcard import birth_date_plausible
+from fanpin.core.idcard import household_no_readable
 from fanpin.core.masking import personal_text_mask
 from fanpin.core.scoping import sees_everything, user_region_prefix
 from fanpin.core.xlsx import control_characters_shown
@@ -16,25 +16,12 @@ HOUSEHOLD_NO_HEADER = "户编号"
 REGION_CODE_HEADERS = frozenset({"区划代码", "村级区划代码"})
 
 
-def _household_no_readable(raw: str) -> bool:
-    """Whether a 户编号 cell may be kept and shown as typed in an error list: letters and digits only,
-    and nothing that could be a 身份证号 typed into the wrong column — 15 digits with a birth date
-    (YYMMDD) at 7–12, or 17–18 characters with one (YYYYMMDD) at 7–14, whatever the check digit."""
-    if not (raw and raw.isascii() and raw.isalnum()):
-        return False
-    if len(raw) == 15 and raw.isdigit():
-        return not birth_date_plausible(raw[6:12])
-    if len(raw) in (17, 18) and raw[:17].isdigit():
-        return not birth_date_plausible(raw[6:14])
-    return True
-
-
 def _value_readable(header: str, raw: str) -> bool:
     """Whether a cell is shown as typed in an error list, the numbers in its message left alone: a
-    户编号 (``_household_no_readable``), or a region code of up to 14 digits — a code is not personal,
+    户编号 (``household_no_readable``), or a region code of up to 14 digits — a code is not personal,
     and a mistyped one (11 digits from 13 look like a mobile) must be seen to be fixed."""
     if header == HOUSEHOLD_NO_HEADER:
-        return _household_no_readable(raw)
+        return household_no_readable(raw)
     return header in REGION_CODE_HEADERS and raw.isascii() and raw.isdigit() and len(raw) <= 14
 
 

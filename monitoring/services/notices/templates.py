@@ -1,14 +1,17 @@
 """The Chinese texts of the notices, one per ``NoticeKind`` (``{monitoring}``: the glossary's word, fanpin.core.terms).
 
 A text names the case (回执编号, 户编号, 措施, 原因类别, dates) and never personal identity data: no
-身份证号, no phone number, no health details.  ``notice_text`` also masks any run of digits that
-looks like a 身份证号 whatever field it came from (a 户编号 that is a person's number, say).
+身份证号, no phone number, no health details.  ``notice_text`` also masks, in every value filled in,
+the numbers that look like a 身份证号 or a phone (``personal_text_mask``) — except a 户编号 that could
+not be one (``household_no_readable``: the demo's 17 digits, say, which the cadre must recognise)
+and the 回执编号 fanpin generates (in the status address too).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from fanpin.core.idcard import household_no_readable
 from fanpin.core.masking import personal_text_mask
 from fanpin.core.terms import term
 from monitoring.models import NoticeKind
@@ -32,6 +35,16 @@ TEXTS: dict[str, str] = {
 
 
 def notice_text(kind: str, **values: Any) -> str:
-    """The text of ``kind`` with ``values`` filled in, ID-like runs masked."""
-    text = TEXTS[kind].format(**({"monitoring": term("monitoring")} | values))
+    """The text of ``kind`` with ``values`` filled in, each masked (see the module doc)."""
+    shown = {name: _value_shown(name, value) for name, value in values.items()}
+    return TEXTS[kind].format(**({"monitoring": term("monitoring")} | shown))
+
+
+_GENERATED = frozenset({"receipt_no", "status_url"})  # fanpin's own: the 回执编号 and the address holding it
+
+
+def _value_shown(name: str, value: Any) -> str:
+    text = str(value)
+    if name in _GENERATED or (name == "household_no" and household_no_readable(text)):
+        return text
     return personal_text_mask(header="", text=text)
