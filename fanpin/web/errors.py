@@ -75,7 +75,21 @@ def api_exception(exc: Exception) -> Exception:
         return api_exceptions.ValidationError(detail)
     if isinstance(exc, PermissionDenied) and str(exc):
         return api_exceptions.PermissionDenied(str(exc))
+    if isinstance(exc, Http404):
+        # Django's get_object_or_404 says "No Household matches the given query." in English
+        message = str(exc)
+        return api_exceptions.NotFound(message if _chinese(message) else NOT_FOUND)
+    if isinstance(exc, api_exceptions.ParseError) and not _chinese(str(exc.detail)):
+        return api_exceptions.ParseError(PARSE_ERROR)  # DRF's "JSON parse error - Expecting value …"
     return exc
+
+
+NOT_FOUND = "未找到：记录不存在，或不在您的管辖范围内。"
+PARSE_ERROR = "请求内容无法解析：请发送有效的 JSON。"
+
+
+def _chinese(text: str) -> bool:
+    return any("\u4e00" <= ch <= "\u9fff" for ch in text)
 
 
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:

@@ -108,7 +108,7 @@ def test_a_cadre_cannot_record_a_visit_for_another_villages_household(world: Wor
         {"household": other.pk, "visited_on": "2025-03-01", "visitors": "王", "income_change": "NONE"},
     )
     assert response.status_code == 400  # not among the choices offered: a form error, nothing saved
-    assert "请选择有效的选项" in response.content.decode() or "选择一个有效的选项" in response.content.decode()
+    assert "请从列表中选择" in response.content.decode()
     assert not Visit.objects.exists()
 
 
