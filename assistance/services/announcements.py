@@ -52,6 +52,7 @@ def announcement_xlsx(*, user: Any, announcement: Announcement, output: IO[bytes
     export_record(
         actor=user,
         kind=ANNOUNCEMENT_EXPORT_KIND,
+        label="公告",
         rows=count,
         region_code=announcement.township.code,
         data={

@@ -32,6 +32,11 @@ def elimination_publicity_xlsx(*, user: Any, village_code: str, output: IO[bytes
         sheet.append([i, r.name, r.village, r.family_size, r.category, r.method, r.reason, r.start, r.end])
     count = sheet.close()
     export_record(
-        actor=user, kind="elimination_publicity", rows=count, region_code=village_code, data={"region": village_code}
+        actor=user,
+        kind="elimination_publicity",
+        label="风险消除公示名单",
+        rows=count,
+        region_code=village_code,
+        data={"region": village_code},
     )
     return count

@@ -128,6 +128,7 @@ def assistance_export(*, user: Any, region_code: str = "", year: int | None = No
     export_record(
         actor=user,
         kind="assistance",
+        label="帮扶措施",
         rows=rows,
         region_code=region_code or (getattr(user, "region_id", "") or ""),
         data={"year": year, "region": region_code},

@@ -100,13 +100,15 @@ def export_record(
     *,
     actor: Any,
     kind: str,
+    label: str,
     rows: int,
     region_code: str,
     data: dict[str, Any] | None = None,
     personal_data: bool = True,
 ) -> None:
-    """The one place that records an export: an audit row, and an access-log row when the export
-    holds personal data (names, households), so administrators can search who took what."""
+    """The one place that records an export: an audit row (``kind``, the code), and an access-log row
+    when the export holds personal data (names, households) saying ``导出<label>`` in the sheet's own
+    words, so administrators can search who took what."""
     saved_actor = actor if actor is not None and getattr(actor, "pk", None) else None
     audit_record(
         actor=saved_actor,
@@ -120,7 +122,7 @@ def export_record(
         access_log_record(
             actor=saved_actor,
             action=AccessLog.Action.EXPORT,
-            what=f"导出 {kind}",
+            what=f"导出{label}",
             region_code=region_code,
             rows=rows,
         )

@@ -474,6 +474,7 @@ def campaign_export(*, user: Any, campaign_id: int, output: IO[bytes] | str, tod
     export_record(
         actor=user,
         kind="campaign",
+        label=f"核查任务（{campaign.name}）",
         rows=count,
         region_code=str(getattr(user, "region_id", None) or campaign.county_id),
         data={"campaign": campaign.pk},

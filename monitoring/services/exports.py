@@ -127,6 +127,7 @@ def households_export(
         actor=user,
         personal_data=not full_ids,  # the full export's access-log row (with its purpose) is below
         kind="households",
+        label="农户",
         rows=count,
         region_code=str(region),
         data={

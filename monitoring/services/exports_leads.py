@@ -159,7 +159,7 @@ def leads_export(
     """Write the leads (SPEC §6 columns) to ``output``; returns the row count (audited)."""
     qs = _scoped_leads(user=user, region_code=region_code, year=year, filters=filters)
     count = _write(output, "预警线索", LEAD_COLUMNS, _lead_rows(qs))
-    _audit(user=user, kind="leads", region_code=region_code, year=year, rows=count)
+    _audit(user=user, kind="leads", label="预警线索", region_code=region_code, year=year, rows=count)
     return count
 
 
@@ -225,13 +225,20 @@ def targets_export(
     if year:
         qs = qs.filter(identified_on__year=year)
     count = _write(output, term("target"), target_columns(), _target_rows(qs))
-    _audit(user=user, kind="targets", region_code=region_code, year=year, rows=count)
+    _audit(user=user, kind="targets", label=term("target"), region_code=region_code, year=year, rows=count)
     return count
 
 
-def _audit(*, user: Any, kind: str, region_code: str, year: int | None, rows: int) -> None:
+def _audit(*, user: Any, kind: str, label: str, region_code: str, year: int | None, rows: int) -> None:
     scope = region_code or (getattr(getattr(user, "region", None), "code", "") if user is not None else "")
-    export_record(actor=user, kind=kind, rows=rows, region_code=scope or "", data={"year": year, "region": region_code})
+    export_record(
+        actor=user,
+        kind=kind,
+        label=label,
+        rows=rows,
+        region_code=scope or "",
+        data={"year": year, "region": region_code},
+    )
 
 
 PUBLICITY_COLUMNS: list[tuple[str, int]] = [
@@ -252,5 +259,5 @@ def publicity_xlsx(*, user: Any, village_code: str, rows: list[PublicityRow], ou
         PUBLICITY_COLUMNS,
         ([r.name, r.village, r.category, r.reason, r.start, r.end] for r in rows),
     )
-    _audit(user=user, kind="publicity", region_code=village_code, year=None, rows=count)
+    _audit(user=user, kind="publicity", label="公示名单", region_code=village_code, year=None, rows=count)
     return count

@@ -120,7 +120,7 @@ def test_export_command_leads_targets_assistance(world: World, tmp_path: Path) -
     assert values["户编号"] == "H520101001001"
     logs = AccessLog.objects.filter(action=AccessLog.Action.EXPORT).order_by("id")
     assert [(log.what, log.row_count) for log in logs] == [
-        ("导出 leads", 1),
-        ("导出 targets", 1),
-        ("导出 assistance", 1),
+        ("导出预警线索", 1),  # in the sheet's own words, not the code (an attack read "导出 households")
+        (f"导出{term('target')}", 1),
+        ("导出帮扶措施", 1),
     ]
