@@ -14,7 +14,6 @@ from monitoring.models import (
     AppraisalOutcome,
     LeadSource,
     LeadState,
-    Region,
     RejectionCategory,
     RiskType,
     TargetCategory,
@@ -53,12 +52,6 @@ class SelectsMixin:
                 }
             )
         return result
-
-
-def _region_choices(regions: list[Region]) -> list[tuple[str, str]]:
-    return [("", "全部")] + [
-        (r.code, f"{r.parent.name} {r.name}" if r.level == "VILLAGE" and r.parent else r.name) for r in regions
-    ]
 
 
 class LeadQueueFilterForm(SelectsMixin, forms.Form):
@@ -232,14 +225,22 @@ class TargetFilterForm(SelectsMixin, forms.Form):
     status = forms.ChoiceField(label="状态", required=False, choices=[("", "全部"), *TargetStatus.choices])
     category = forms.ChoiceField(label="类别", required=False, choices=[("", "全部"), *TargetCategory.choices])
     risk_type = forms.ChoiceField(label="风险类型", required=False, choices=[("", "全部"), *RiskType.choices])
-    region = forms.ChoiceField(label="乡镇/村", required=False)
+    region = region_field("乡镇/村")  # typed or picked (a province's 10 000 villages were one <select>)
     assistance = forms.ChoiceField(label="社会救助", required=False, choices=ASSISTANCE_FILTER_CHOICES)
 
-    def __init__(self, *args: Any, regions: list[Region], **kwargs: Any) -> None:
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["region"].choices = _region_choices(regions)  # type: ignore[attr-defined]
+        self.user = user
+        self.picked: dict[str, str] = {"region": ""}
 
-    def filters(self) -> dict[str, str]:
-        if not (self.is_bound and self.is_valid()):
+    def clean_region(self) -> str:
+        return region_clean(self, "region", TOWNSHIPS_AND_VILLAGES)
+
+    def filters(self) -> dict[str, str] | None:
+        """The filters given; ``None`` when one cannot be read (a region outside the scope, two
+        regions of that name): the page shows the error and lists nothing, the export refuses."""
+        if not self.is_bound:
             return {}
+        if not self.is_valid():
+            return None
         return {k: v for k, v in self.cleaned_data.items() if v}

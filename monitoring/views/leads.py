@@ -74,16 +74,6 @@ ACTION_FORMS: dict[str, type[Any]] = {
 _require = permission_require  # the shared check (fanpin.web.mixins)
 
 
-def scope_regions(user: Any) -> list[Region]:
-    """Townships and villages in the user's scope (for filters)."""
-    return list(
-        Region.objects.for_user(user)
-        .filter(level__in=[Region.Level.TOWNSHIP, Region.Level.VILLAGE])
-        .select_related("parent")
-        .order_by("code")
-    )
-
-
 class LeadQueueView(LoginRequiredMixin, PermissionRequiredMixin, RegionScopedViewMixin, ListView):
     model = Lead
     permission = Permission.VIEW_HOUSEHOLDS

@@ -6,6 +6,7 @@ from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
@@ -29,7 +30,7 @@ from monitoring.selectors.leads import (
 )
 from monitoring.services.exports_leads import targets_export
 from monitoring.views.exports import kind_names, xlsx_or_job
-from monitoring.views.leads import _require, scope_regions
+from monitoring.views.leads import _require
 
 
 class TargetListView(LoginRequiredMixin, PermissionRequiredMixin, RegionScopedViewMixin, ListView):
@@ -39,8 +40,11 @@ class TargetListView(LoginRequiredMixin, PermissionRequiredMixin, RegionScopedVi
     paginate_by = 50
 
     def get_queryset(self) -> Any:
-        self.form = TargetFilterForm(self.request.GET or None, regions=scope_regions(self.request.user))
-        return targets_in_scope(user=self.request.user, **self.form.filters())
+        self.form = TargetFilterForm(self.request.GET or None, user=self.request.user)
+        filters = self.form.filters()
+        if filters is None:  # the form shows why
+            return MonitoringTarget.objects.none()
+        return targets_in_scope(user=self.request.user, **filters)
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
@@ -84,8 +88,10 @@ def target_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def targets_export_view(request: HttpRequest) -> HttpResponseBase:
     _require(request, Permission.EXPORT_DATA)
-    form = TargetFilterForm(request.GET or None, regions=scope_regions(request.user))
+    form = TargetFilterForm(request.GET or None, user=request.user)
     filters = form.filters()
+    if filters is None:
+        raise ValidationError([str(m) for messages in form.errors.values() for m in messages])
     return xlsx_or_job(
         request,
         kind=ExportKind.TARGETS,

@@ -8,6 +8,7 @@ import io
 import re
 
 import pytest
+from django.test import Client
 from django.urls import reverse
 from openpyxl import load_workbook
 
@@ -92,3 +93,22 @@ def test_exports_name_the_county_of_every_row(world: World, namesakes: None) -> 
             ("乙县", "城关镇", "东关村"),
             ("甲县", "城关镇", "东关村"),
         ]
+
+
+def test_the_target_lists_region_filter_is_typed_and_says_what_it_cannot_read(world: World, namesakes: None) -> None:
+    """The target list's 乡镇/村 was a <select> of every township and village of the scope (城关镇 twice,
+    no county; 10 000 options for a province), and a region it could not read listed everything."""
+    city = world.client_for("city")
+    page = reverse("monitoring:target_list")
+    html = city.get(page).content.decode()
+    assert 'name="region"' in html and '<select name="region"' not in html and 'list="id_region-options"' in html
+    ambiguous = city.get(page, {"region": "城关镇"}).content.decode()
+    assert "有多个乡镇或村与“城关镇”相符" in ambiguous and "H520101001001" not in ambiguous
+    outside = city.get(page, {"region": "530101001001"}).content.decode()
+    assert "不是您管辖范围内的乡镇或村" in outside and "H520102001001" not in outside
+    picked = city.get(page, {"region": "520102001000"}).content.decode()
+    assert "H520102001001" in picked and "H520101001001" not in picked and "乙县 城关镇" in picked
+    refused = Client(raise_request_exception=False)
+    refused.force_login(world.users["county"])
+    response = refused.get(reverse("monitoring:targets_export"), {"region": "520102001000"})
+    assert response.status_code == 400 and "不是您管辖范围内的乡镇或村" in response.content.decode()
