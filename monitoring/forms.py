@@ -4,6 +4,7 @@ from typing import Any
 
 from django import forms
 
+from fanpin.core.regions import RegionLevel
 from monitoring.models import HouseholdType
 from monitoring.selectors.regions import VILLAGES, labels_with_county, region_label, region_pick
 
@@ -21,7 +22,7 @@ def region_clean(form: Any, name: str, levels: tuple[str, ...] = VILLAGES) -> st
     if not value:
         return ""
     region, found = region_pick(user=form.user, value=value, levels=levels)
-    what = "村" if levels == VILLAGES else "乡镇或村"
+    what = "村" if levels == VILLAGES else ("县、乡镇或村" if RegionLevel.COUNTY in levels else "乡镇或村")
     if region is None and found:
         raise forms.ValidationError(f"有多个{what}与“{value}”相符，请从提示中选择，或输入 12 位区划代码。")
     if region is None:

@@ -21,7 +21,7 @@ from monitoring.models import (
 )
 from monitoring.models.screening_rules import RuleChoices
 from monitoring.selectors.leads import PUBLICITY_FILTERS, QUEUE_SORTS, QueueFilters, overdue_days
-from monitoring.selectors.regions import TOWNSHIPS_AND_VILLAGES
+from monitoring.selectors.regions import area_levels
 from monitoring.selectors.rosters import ASSISTANCE_FILTER_CHOICES
 from monitoring.services.review import Decision, Verification
 
@@ -79,7 +79,7 @@ class LeadQueueFilterForm(SelectsMixin, forms.Form):
         self.picked: dict[str, str] = {"region": ""}
 
     def clean_region(self) -> str:
-        return region_clean(self, "region", TOWNSHIPS_AND_VILLAGES)
+        return region_clean(self, "region", area_levels(self.user))
 
     def filters(self) -> QueueFilters:
         if not self.is_bound:
@@ -234,7 +234,7 @@ class TargetFilterForm(SelectsMixin, forms.Form):
         self.picked: dict[str, str] = {"region": ""}
 
     def clean_region(self) -> str:
-        return region_clean(self, "region", TOWNSHIPS_AND_VILLAGES)
+        return region_clean(self, "region", area_levels(self.user))
 
     def filters(self) -> dict[str, str] | None:
         """The filters given; ``None`` when one cannot be read (a region outside the scope, two

@@ -19,6 +19,13 @@ from monitoring.models import Region
 TYPEAHEAD_LIMIT = 20
 VILLAGES = (RegionLevel.VILLAGE,)
 TOWNSHIPS_AND_VILLAGES = (RegionLevel.TOWNSHIP, RegionLevel.VILLAGE)
+COUNTIES_TOWNSHIPS_AND_VILLAGES = (RegionLevel.COUNTY, RegionLevel.TOWNSHIP, RegionLevel.VILLAGE)
+
+
+def area_levels(user: Any) -> tuple[str, ...]:
+    """The levels a list's 乡镇/村 filter takes from ``user``: with counties when the scope spans
+    several (a city's officer filters by county too), else townships and villages."""
+    return COUNTIES_TOWNSHIPS_AND_VILLAGES if labels_with_county(user) else TOWNSHIPS_AND_VILLAGES
 
 
 def _candidates(*, user: Any, levels: tuple[str, ...]) -> QuerySet[Region]:

@@ -10,13 +10,14 @@ from django.views.decorators.http import require_GET
 from fanpin.core.roles import Permission
 from fanpin.web.mixins import permission_require
 from monitoring.selectors.regions import (
-    TOWNSHIPS_AND_VILLAGES,
     VILLAGES,
+    area_levels,
     labels_with_county,
     region_label,
     regions_matching,
 )
 
+LEVEL_SUFFIXES = {"TOWNSHIP": "（乡镇）"}  # a county's name says 县, 区, 市 or 旗 itself
 # htmx sends the typed text under the field's own name; ``field`` says which one it is.
 TERM_FIELDS = {"q", "village", "region"}
 
@@ -30,10 +31,8 @@ def region_typeahead_view(request: HttpRequest) -> HttpResponse:
     permission_require(request, Permission.VIEW_HOUSEHOLDS)
     field = request.GET.get("field", "q")
     term = request.GET.get(field if field in TERM_FIELDS else "q", "")
-    levels = TOWNSHIPS_AND_VILLAGES if request.GET.get("levels") == "area" else VILLAGES
+    levels = area_levels(request.user) if request.GET.get("levels") == "area" else VILLAGES
     regions = regions_matching(user=request.user, term=term, levels=levels)
     wide = labels_with_county(request.user)
-    options = [
-        (r.code, region_label(r, with_county=wide) + ("（乡镇）" if r.level != "VILLAGE" else "")) for r in regions
-    ]
+    options = [(r.code, region_label(r, with_county=wide) + LEVEL_SUFFIXES.get(r.level, "")) for r in regions]
     return render(request, "monitoring/_region_options.html", {"options": options})

@@ -103,11 +103,13 @@ def test_the_target_lists_region_filter_is_typed_and_says_what_it_cannot_read(wo
     html = city.get(page).content.decode()
     assert 'name="region"' in html and '<select name="region"' not in html and 'list="id_region-options"' in html
     ambiguous = city.get(page, {"region": "城关镇"}).content.decode()
-    assert "有多个乡镇或村与“城关镇”相符" in ambiguous and "H520101001001" not in ambiguous
+    assert "有多个县、乡镇或村与“城关镇”相符" in ambiguous and "H520101001001" not in ambiguous
     outside = city.get(page, {"region": "530101001001"}).content.decode()
-    assert "不是您管辖范围内的乡镇或村" in outside and "H520102001001" not in outside
+    assert "不是您管辖范围内的县、乡镇或村" in outside and "H520102001001" not in outside
     picked = city.get(page, {"region": "520102001000"}).content.decode()
     assert "H520102001001" in picked and "H520101001001" not in picked and "乙县 城关镇" in picked
+    by_county = city.get(page, {"region": "乙县"}).content.decode()  # a city filters by county too
+    assert "H520102001001" in by_county and "H520101001001" not in by_county
     refused = Client(raise_request_exception=False)
     refused.force_login(world.users["county"])
     response = refused.get(reverse("monitoring:targets_export"), {"region": "520102001000"})

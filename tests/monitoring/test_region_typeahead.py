@@ -209,7 +209,29 @@ def test_an_unreadable_region_filter_lists_no_leads(world: World, namesakes: Non
     city = as_user(world, "city")
     url = reverse("monitoring:lead_queue")
     assert re.findall(r"H52\d{10}", city.get(url, {"state": "ALL"}).content.decode())
-    for value, error in (("539902001001", "不是您管辖范围内的乡镇或村"), ("上营", "有多个乡镇或村与“上营”相符")):
+    # a city's filter takes counties too (its scope spans several)
+    for value, error in (
+        ("539902001001", "不是您管辖范围内的县、乡镇或村"),
+        ("上营", "有多个县、乡镇或村与“上营”相符"),
+    ):
         html = city.get(url, {"state": "ALL", "region": value}).content.decode()
         assert error in html, value
         assert re.findall(r"H52\d{10}", html) == [], value
+
+
+def test_a_wide_scope_is_offered_counties_too(world: World) -> None:
+    Region.objects.filter(code="520102000000").update(name="绿水县")
+    assert suggested(as_user(world, "city"), "绿水", levels="area", field="region")[0] == "520102000000"
+    html = as_user(world, "city").get(TYPEAHEAD, {"levels": "area", "field": "region", "region": "绿水"})
+    assert '<option value="520102000000">绿水县</option>' in html.content.decode()
+    assert "520102000000" not in suggested(as_user(world, "county"), "5201", levels="area", field="region")
+
+
+def test_a_filter_sent_by_htmx_says_why_nothing_is_listed(world: World, namesakes: None) -> None:
+    """The queue's table alone comes back to an htmx search: it said 没有符合条件的线索 and not why."""
+    html = (
+        as_user(world, "city")
+        .get(reverse("monitoring:lead_queue"), {"state": "ALL", "region": "上营"}, HTTP_HX_REQUEST="true")
+        .content.decode()
+    )
+    assert 'data-testid="filter-errors"' in html and "有多个县、乡镇或村与“上营”相符" in html
