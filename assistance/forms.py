@@ -7,7 +7,7 @@ from django.utils.text import format_lazy
 
 from assistance.models import AmountKind, Measure, MeasureCategory, MeasureStatus, ProposalMethod
 from fanpin.core.terms import term_lazy
-from monitoring.models import Region
+from monitoring.forms import region_clean, region_field
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
@@ -61,15 +61,22 @@ class ActForm(forms.Form):
     opinion = forms.CharField(label="意见", required=False, max_length=1000)
 
 
-def village_choices(user: Any) -> list[tuple[str, str]]:
-    villages = (
-        Region.objects.for_user(user).filter(level=Region.Level.VILLAGE).select_related("parent").order_by("code")
-    )
-    return [("", "全部")] + [(v.code, f"{v.parent.name if v.parent else ''} {v.name}".strip()) for v in villages]
+class _VillageFiltered(forms.Form):
+    """A list filtered by one village, typed or picked from suggestions (``region_field``): a
+    <select> of every village in scope named two namesakes alike and grew with the province."""
+
+    village = region_field("村")
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self.picked: dict[str, str] = {"village": ""}
+
+    def clean_village(self) -> str:
+        return region_clean(self, "village")
 
 
-class PlanFilterForm(forms.Form):
-    village = forms.ChoiceField(label="村", required=False)
+class PlanFilterForm(_VillageFiltered):
     flag = forms.ChoiceField(
         label="筛选",
         required=False,
@@ -80,20 +87,13 @@ class PlanFilterForm(forms.Form):
         ],
     )
 
-    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["village"].choices = village_choices(user)  # type: ignore[attr-defined]
 
-
-class MeasureFilterForm(forms.Form):
+class MeasureFilterForm(_VillageFiltered):
     q = forms.CharField(label="搜索", required=False, max_length=64)
-    village = forms.ChoiceField(label="村", required=False)
     category = forms.ChoiceField(label="措施类别", required=False, choices=[("", "全部"), *MeasureCategory.choices])
     status = forms.ChoiceField(label="状态", required=False, choices=[("", "全部"), *MeasureStatus.choices])
 
-    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["village"].choices = village_choices(user)  # type: ignore[attr-defined]
+    field_order = ("q", "village", "category", "status")
 
 
 class MeasureEditForm(MeasureAddForm):

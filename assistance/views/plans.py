@@ -67,7 +67,8 @@ class PlanListView(LoginRequiredMixin, PermissionRequiredMixin, View):
         if form.is_bound and form.is_valid():
             filters = {"region_code": form.cleaned_data["village"], "flag": form.cleaned_data["flag"]}
         today = timezone.localdate()
-        rows = plan_rows(user=request.user, today=today, **filters)
+        # a village the form cannot read (two of that name, outside the scope): the form says why, nothing listed
+        rows = [] if form.is_bound and form.errors else plan_rows(user=request.user, today=today, **filters)
         context = {
             "form": form,
             "rows": rows,
@@ -260,6 +261,8 @@ class MeasureListView(LoginRequiredMixin, PermissionRequiredMixin, ListView):
                 "category": data["category"],
                 "status": data["status"],
             }
+        if self.form.is_bound and self.form.errors:  # the form says why; nothing listed
+            return target_measures_in_scope(user=self.request.user).none()
         return target_measures_in_scope(user=self.request.user, **filters)
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:

@@ -114,3 +114,20 @@ def test_the_target_lists_region_filter_is_typed_and_says_what_it_cannot_read(wo
     refused.force_login(world.users["county"])
     response = refused.get(reverse("monitoring:targets_export"), {"region": "520102001000"})
     assert response.status_code == 400 and "不是您管辖范围内的乡镇或村" in response.content.decode()
+
+
+@pytest.mark.parametrize("page", ["assistance:plan_list", "assistance:measure_list"])
+def test_the_assistance_lists_village_filter_is_typed_and_named_with_its_county(
+    world: World, namesakes: None, page: str
+) -> None:
+    """/assistance/ and /assistance/measures/ offered every village of the scope in a <select>
+    (城关镇 东关村 twice for a city, no county)."""
+    for target in MonitoringTarget.objects.all():
+        TargetMeasureFactory(target=target)
+    city = world.client_for("city")
+    url = reverse(page)
+    html = city.get(url).content.decode()
+    assert '<select name="village"' not in html and 'list="id_village-options"' in html
+    assert "有多个村与“东关村”相符" in city.get(url, {"village": "东关村"}).content.decode()
+    picked = city.get(url, {"village": "520102001001"}).content.decode()
+    assert "乙县 城关镇 东关村" in picked and "H520102001001" in picked and "H520101001001" not in picked
