@@ -29,7 +29,7 @@ def _head_name() -> Subquery:
 def targets_in_scope(*, user: Any, region_code: str = "", status: str = "") -> QuerySet[MonitoringTarget]:
     qs = (
         MonitoringTarget.objects.for_user(user)
-        .select_related("household", "household__village", "household__village__parent")
+        .select_related("household", "household__village", "household__village__parent__parent")
         .annotate(head_name=_head_name(), **labor_annotations())
     )
     if region_code:
@@ -136,7 +136,11 @@ def target_measures_in_scope(
 ) -> QuerySet[TargetMeasure]:
     """Applied measures the user may see (measure list page, API, export)."""
     qs = TargetMeasure.objects.for_user(user).select_related(
-        "measure", "target", "target__household", "target__household__village", "target__household__village__parent"
+        "measure",
+        "target",
+        "target__household",
+        "target__household__village",
+        "target__household__village__parent__parent",
     )
     if region_code:
         qs = qs.within(code_prefix(region_code))

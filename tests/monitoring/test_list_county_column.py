@@ -131,3 +131,6 @@ def test_the_assistance_lists_village_filter_is_typed_and_named_with_its_county(
     assert "有多个村与“东关村”相符" in city.get(url, {"village": "东关村"}).content.decode()
     picked = city.get(url, {"village": "520102001001"}).content.decode()
     assert "乙县 城关镇 东关村" in picked and "H520102001001" in picked and "H520101001001" not in picked
+    rows = city.get(url).content.decode()  # every row names its county
+    assert "甲县 城关镇 东关村" in rows and "乙县 城关镇 东关村" in rows
+    assert "甲县 城关镇" not in world.client_for("county").get(url).content.decode()
