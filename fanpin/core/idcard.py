@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import operator
-import re
 import time
+import unicodedata
 
 from django.core.exceptions import ValidationError
 from django.utils import timezone
@@ -148,24 +148,23 @@ def id_number_mask(value: str) -> str:
     return f"{value[:6]}********{value[-4:]}"
 
 
-_PHONE_SEPARATORS = re.compile(r"[/、,，;；]")
-
-
 def phone_digits(phone: str) -> str:
     """The digits of a phone as people write them: 13812345678, 0851-86801234, (0851)86801234, +86 138…"""
     return "".join(ch for ch in phone.strip() if ch not in " -()+")
 
 
-def phone_plausible(text: str, *, several: bool = False) -> bool:
-    """Whether ``text`` is a phone number: 7–15 digits once spaces, dashes, brackets and ``+`` are
-    left out.  ``several``: one or more, separated by ``/``, ``、``, commas or semicolons (a household's
-    contact cell often holds two)."""
-    parts = _PHONE_SEPARATORS.split(text) if several else [text]
-    for part in parts:
-        digits = phone_digits(part)
-        if not (digits.isascii() and digits.isdigit() and 7 <= len(digits) <= 15):
-            return False
-    return True
+def phone_plausible(text: str) -> bool:
+    """Whether ``text`` is one phone number: 7–15 digits once spaces, dashes, brackets and ``+``
+    are left out (a 帮扶责任人's work phone, typed into a form)."""
+    digits = phone_digits(text)
+    return digits.isascii() and digits.isdigit() and 7 <= len(digits) <= 15
+
+
+def phone_cell_plausible(text: str) -> bool:
+    """Whether an imported contact cell holds a phone number: at least 7 digits (full-width ones
+    too) — the cells people keep hold two numbers, an extension (转8001), a note (（本人）), any
+    dash; what it refuses is a cell with none (“abc”, “无”, “不详”)."""
+    return sum(ch.isdigit() for ch in unicodedata.normalize("NFKC", text)) >= 7
 
 
 def phone_mask(value: str) -> str:
@@ -191,3 +190,14 @@ def household_no_readable(raw: str) -> bool:
     if len(raw) in (17, 18) and raw[:17].isdigit():
         return not birth_date_plausible(raw[6:14])
     return True
+
+
+def household_no_registrable(household_no: str, *, village_code: str) -> bool:
+    """Whether a 户编号 may be registered: it is listed unmasked to every role, so it must not be a
+    身份证号 or a mobile typed into the wrong column, however written (full-width digits, spaces,
+    dashes: ``household_no_readable`` of its letters and digits) — unless it begins with the
+    household's 12-digit village code, as 户编号 are made (the village code and a number)."""
+    compact = "".join(ch for ch in unicodedata.normalize("NFKC", household_no) if ch.isalnum())
+    if village_code and compact.startswith(village_code):
+        return True
+    return household_no_readable(compact)

@@ -776,27 +776,31 @@ def test_stored_error_list_never_holds_a_full_id_or_phone_number(tmp_path: Path,
 
 
 def test_a_household_sheet_refuses_an_id_as_household_number_and_a_non_phone(tmp_path: Path, world: World) -> None:
-    """An attack imported a valid 身份证号 as 户编号 (then listed unmasked to every role) and "abc"
-    as 联系电话; a cell with two numbers, as contact cells often hold, is a phone."""
+    """Attacks imported a 身份证号 as 户编号 — whole, in full-width digits, with a space, its first 17
+    digits — and a mobile (each then listed unmasked to every role), and "abc" as 联系电话; the
+    contact cells people keep (two numbers, an extension, a note) are phones."""
     an_id = make_id_number()
-    rows = [
-        {"户编号": an_id, "村级区划代码": "520101001001", "户类型": "一般农户", "联系电话": "13812345678"},
-        {"户编号": "H-NEW-2", "村级区划代码": "520101001001", "户类型": "一般农户", "联系电话": "abc"},
-        {
-            "户编号": "H-NEW-3",
-            "村级区划代码": "520101001001",
-            "户类型": "一般农户",
-            "联系电话": "13812345678/0851-86801234",
-        },
-        {
-            "户编号": "H-NEW-4",
-            "村级区划代码": "520101001001",
-            "户类型": "一般农户",
-            "联系电话": "(0851)86801234、+86 13812345678",
-        },
+    wide = an_id.translate(str.maketrans("0123456789", "０１２３４５６７８９"))
+    refused_numbers = [an_id, wide, f"{an_id[:6]} {an_id[6:]}", an_id[:17], "13698765432"]
+    accepted_phones = [
+        "13812345678/0851-86801234",
+        "0851-86801234转8001",
+        "13812345678（本人）",
+        "（0851）86801234",
+        "１３８１２３４５６７８",
+        "13812345678 13912345678",
     ]
+    row = {"村级区划代码": "520101001001", "户类型": "一般农户"}
+    rows = [{**row, "户编号": number, "联系电话": ""} for number in refused_numbers]
+    rows += [{**row, "户编号": "H-NEW-PHONE", "联系电话": "abc"}]
+    rows += [{**row, "户编号": f"H-OK-{n}", "联系电话": phone} for n, phone in enumerate(accepted_phones)]
+    rows += [{**row, "户编号": "52010100100199010", "联系电话": ""}]  # the village's code and a number: a 户编号
     result = run(tmp_path, world, "households", rows)
-    assert [(row, column) for row, column, _message in errors_of(result)] == [(2, "户编号"), (3, "联系电话")]
-    messages = " ".join(message for _row, _column, message in errors_of(result))
-    assert "不能是身份证号" in messages and "7 到 15 位数字" in messages and an_id not in str(result.errors)
-    assert not Household.objects.filter(household_no__in=["H-NEW-2", "H-NEW-3", "H-NEW-4"]).exists()
+    errors = errors_of(result)
+    assert [(r, c) for r, c, _m in errors] == [(n, "户编号") for n in range(2, 7)] + [(7, "联系电话")]
+    assert "像是身份证号或手机号" in errors[0][2] and "至少 7 位数字" in errors[-1][2]
+    assert an_id not in str(result.errors) and wide not in str(result.errors)
+    # and on a sheet without those rows, the rest is registered
+    good = [r for r in rows if r["户编号"].startswith("H-OK") or r["户编号"] == "52010100100199010"]
+    assert not run(tmp_path, world, "households", good).errors
+    assert Household.objects.filter(household_no__startswith="H-OK").count() == len(accepted_phones)

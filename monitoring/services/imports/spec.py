@@ -19,7 +19,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import models
 
-from fanpin.core.idcard import id_number_is_valid, id_number_normalize, phone_plausible
+from fanpin.core.idcard import id_number_normalize, phone_cell_plausible
 from fanpin.core.typed import plain
 from monitoring.models import (
     AlertType,
@@ -82,24 +82,11 @@ def parse_code(value: Any, column: Column) -> str:
     return parse_text(value, column)
 
 
-def parse_household_no(value: Any, column: Column) -> str:
-    """A 户编号 (``parse_code``) that is not a whole valid 身份证号: one pasted into the column would be
-    shown unmasked wherever the household is listed, to every role."""
-    text = parse_code(value, column)
-    if len(text) == 18 and id_number_is_valid(text):
-        raise CellError(f"{column.header}不能是身份证号，请填写户编号（身份证号填在“身份证号”列）。")
-    return text
-
-
 def parse_phone(value: Any, column: Column) -> str:
-    """联系电话: empty, or one or more phone numbers (7–15 digits each; spaces, dashes, brackets and
-    ``+`` allowed; several separated by ``/``, ``、``, commas or semicolons)."""
+    """联系电话: empty, or what a contact cell holds (``phone_cell_plausible``)."""
     text = parse_code(value, column)
-    if text and not phone_plausible(text, several=True):
-        raise CellError(
-            f"{column.header}应为 7 到 15 位数字的电话号码（可含“-”、括号；多个号码用“/”或“、”隔开），"
-            "如 13812345678 或 0851-86801234。"
-        )
+    if text and not phone_cell_plausible(text):
+        raise CellError(f"{column.header}应为电话号码（手机号，或带区号的座机号），至少 7 位数字。")
     return text
 
 
@@ -293,7 +280,7 @@ def _money(header: str, field_name: str, **kw: Any) -> Column:
 
 
 ID_NUMBER = Column("身份证号", "id_number", parse_id_number, width=22)
-HOUSEHOLD_NO = Column("户编号", "household_no", parse_household_no, max_length=32, width=16)
+HOUSEHOLD_NO = Column("户编号", "household_no", parse_code, max_length=32, width=16)
 
 
 @dataclass(frozen=True)

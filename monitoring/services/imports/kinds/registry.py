@@ -6,6 +6,7 @@ from typing import Any, ClassVar
 
 from django.utils import timezone
 
+from fanpin.core.idcard import household_no_registrable
 from fanpin.core.regions import RegionLevel, region_level_of, region_parent_code
 from monitoring.models import (
     Household,
@@ -99,6 +100,14 @@ class HouseholdsHandler(KindHandler):
 
     def check_row(self, row: Row) -> bool:
         values = row.values
+        if not household_no_registrable(values["household_no"], village_code=values.get("village_code") or ""):
+            self.err(
+                row,
+                "household_no",
+                "户编号像是身份证号或手机号，不能登记：户编号会显示给各级用户，身份证号和手机号不能。"
+                "请填写户编号（身份证号填在成员表的“身份证号”列，电话填在“联系电话”列）。",
+            )
+            return False
         if values["household_type"] == HouseholdType.EXITED and values.get("exit_year") is None:
             self.err(row, "household_type", "脱贫户必须填写脱贫年度。")
             return False
