@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable
 from typing import Any
 
@@ -33,8 +34,8 @@ def mask_phone(value: str) -> str:
 # with a birth date in its place, a mobile 11 digits from 13x–19x however grouped (3-4-4, 4-3-4,
 # 3-2-2-2-2 …), a landline an area code from 0 and 7–8 digits, and any unbroken run of 15 or more
 # digits (a bank card, a malformed ID) is masked as an ID is.
-_FULL_WIDTH = str.maketrans("０１２３４５６７８９Ｘｘ＋", "0123456789Xx+")
-_GAP = "[\\s,，、.．·・\\-‐‑‒–—―−－_/／:：;；~～*()（）【】\\[\\]'\"‘’“”\u200b\u200c\u200d\u2060\ufeff\u00ad]{0,4}"
+_FULL_WIDTH = str.maketrans("Ｘｘ＋〇零一二三四五六七八九", "Xx+00123456789")  # digits of any script: _shadow
+_GAP = "[\\s,，、.．。·・\\-‐‑‒–—―−－_/／\\\\|｜#＃:：;；~～*()（）【】\\[\\]'\"‘’“”\u200b\u200c\u200d\u2060\ufeff\u00ad]{0,6}"
 _ID18 = re.compile(rf"(?<![0-9])[0-9](?:{_GAP}[0-9]){{16}}{_GAP}[0-9Xx](?![0-9])")
 _ID15 = re.compile(rf"(?<![0-9])[0-9](?:{_GAP}[0-9]){{14}}(?![0-9])")
 _MOBILE = re.compile(rf"(?<![0-9])(?:\+?86{_GAP})?1{_GAP}[3-9](?:{_GAP}[0-9]){{9}}(?![0-9])")
@@ -50,6 +51,14 @@ def _outer(head: int, tail: int) -> Callable[[int, int], bool]:
     return lambda n, count: n < head or n >= count - tail
 
 
+def _shadow(text: str) -> str:
+    """``text`` with every digit as ASCII, one character for one: full-width (５), mathematical (𝟓)
+    and other scripts' digits, and Chinese numerals (五, 〇, 零) — a number read out or typed
+    with an input method is still that number."""
+    text = text.translate(_FULL_WIDTH)
+    return "".join(str(unicodedata.digit(ch)) if not ch.isascii() and ch.isdigit() else ch for ch in text)
+
+
 def free_text_mask(text: str) -> str:
     """Free text typed by households, cadres and staff (a reason, a note, an opinion, an address):
     every 身份证号 and phone number in it masked (see above) — an ID keeps its first 6 and last 4
@@ -57,7 +66,7 @@ def free_text_mask(text: str) -> str:
     a landline its area code and last 2, a number after 电话/手机/联系 its last 2 — the rest as typed,
     separators where they were."""
     text = str(text)
-    shadow = text.translate(_FULL_WIDTH)  # the same length: indexes carry over
+    shadow = _shadow(text)  # the same length: indexes carry over
     chars = list(text)
     taken = [False] * len(text)
 
