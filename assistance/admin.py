@@ -3,10 +3,11 @@ from typing import Any
 from django.contrib import admin
 
 from assistance.models import Measure
+from fanpin.core.scoping import AnswerableLookupsAdminMixin
 
 
 @admin.register(Measure)
-class MeasureAdmin(admin.ModelAdmin):
+class MeasureAdmin(AnswerableLookupsAdminMixin, admin.ModelAdmin):
     """The catalogue: administrators add measures (and may deactivate one); staff may look."""
 
     list_display = ["name", "code", "category", "kind", "risk_types", "is_active", "sort_order"]

@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 
 from fanpin.core.idcard import id_number_mask, phone_mask
 from fanpin.core.regions import region_level_of, region_parent_code
-from fanpin.core.scoping import RegionScopedAdminMixin, sees_everything
+from fanpin.core.scoping import AnswerableLookupsAdminMixin, RegionScopedAdminMixin, sees_everything
 from monitoring.models import AnnualIncome, Household, Member, MonitoringLine, Region, RigidExpenditure, Visit
 from monitoring.models.comparisons import ComparisonSource
 from monitoring.selectors.comparisons import source_switch_off_refusal
@@ -177,7 +177,7 @@ class RigidExpenditureAdmin(RegistryReadOnlyAdminMixin, RegionScopedAdminMixin, 
 
 
 @admin.register(MonitoringLine)
-class MonitoringLineAdmin(admin.ModelAdmin):
+class MonitoringLineAdmin(AnswerableLookupsAdminMixin, admin.ModelAdmin):
     """Read-only here: lines are set with the service (validation and audit), not edited in place."""
 
     list_display = ["year", "province", "poverty_line", "multiplier", "line", "source", "updated_at"]
@@ -231,7 +231,7 @@ class ComparisonSourceForm(forms.ModelForm):
 
 
 @admin.register(ComparisonSource)
-class ComparisonSourceAdmin(admin.ModelAdmin):
+class ComparisonSourceAdmin(AnswerableLookupsAdminMixin, admin.ModelAdmin):
     """信息比对来源: administrators add, rename, reorder or switch off a source (audited by
     ``comparison_source_save``); never deleted (its recorded results keep it: switch it off)."""
 

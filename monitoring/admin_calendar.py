@@ -9,6 +9,7 @@ from django import forms
 from django.contrib import admin
 
 from fanpin.core.roles import Role, effective_role
+from fanpin.core.scoping import AnswerableLookupsAdminMixin
 from monitoring.models.calendar import CalendarDay, CalendarDayKind, ProcedureLimit, ProcedureSetting
 from monitoring.services.calendar import calendar_day_delete, calendar_day_save
 from monitoring.services.procedure import procedure_limit_delete, procedure_limit_save, procedure_setting_save
@@ -48,7 +49,7 @@ class CalendarDayForm(forms.ModelForm):
 
 
 @admin.register(CalendarDay)
-class CalendarDayAdmin(AdministratorsOnlyMixin, admin.ModelAdmin):
+class CalendarDayAdmin(AdministratorsOnlyMixin, AnswerableLookupsAdminMixin, admin.ModelAdmin):
     form = CalendarDayForm
     list_display = ["day", "kind", "name", "sample", "updated_at"]
     list_filter = ["kind", "sample"]
@@ -75,7 +76,7 @@ class ProcedureLimitForm(forms.ModelForm):
 
 
 @admin.register(ProcedureLimit)
-class ProcedureLimitAdmin(AdministratorsOnlyMixin, admin.ModelAdmin):
+class ProcedureLimitAdmin(AdministratorsOnlyMixin, AnswerableLookupsAdminMixin, admin.ModelAdmin):
     form = ProcedureLimitForm
     list_display = ["province_code", "step", "days", "unit", "updated_by", "updated_at"]
     list_filter = ["step", "unit"]
@@ -89,7 +90,7 @@ class ProcedureLimitAdmin(AdministratorsOnlyMixin, admin.ModelAdmin):
 
 
 @admin.register(ProcedureSetting)
-class ProcedureSettingAdmin(AdministratorsOnlyMixin, admin.ModelAdmin):
+class ProcedureSettingAdmin(AdministratorsOnlyMixin, AnswerableLookupsAdminMixin, admin.ModelAdmin):
     list_display = ["province_code", "announce_rejections", "updated_by", "updated_at"]
     fields = ["province_code", "announce_rejections"]
     actions: list[Any] = []

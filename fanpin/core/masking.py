@@ -35,7 +35,10 @@ def mask_phone(value: str) -> str:
 # 3-2-2-2-2 …), a landline an area code from 0 and 7–8 digits, and any unbroken run of 15 or more
 # digits (a bank card, a malformed ID) is masked as an ID is.
 _FULL_WIDTH = str.maketrans("Ｘｘ＋〇零一二三四五六七八九", "Xx+00123456789")  # digits of any script: _shadow
-_GAP = "[\\s,，、.．。·・\\-‐‑‒–—―−－_/／\\\\|｜#＃:：;；~～*()（）【】\\[\\]'\"‘’“”\u200b\u200c\u200d\u2060\ufeff\u00ad]{0,6}"
+_GAP = (
+    "[\\s,，、.．。·・\\-‐‑‒–—―−－_/／\\\\|｜#＃:：;；~～*()（）【】\\[\\]'\"‘’“”"
+    "\u200b\u200c\u200d\u2060\ufeff\u00ad]{0,6}"
+)
 _ID18 = re.compile(rf"(?<![0-9])[0-9](?:{_GAP}[0-9]){{16}}{_GAP}[0-9Xx](?![0-9])")
 _ID15 = re.compile(rf"(?<![0-9])[0-9](?:{_GAP}[0-9]){{14}}(?![0-9])")
 _MOBILE = re.compile(rf"(?<![0-9])(?:\+?86{_GAP})?1{_GAP}[3-9](?:{_GAP}[0-9]){{9}}(?![0-9])")

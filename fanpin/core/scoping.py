@@ -172,7 +172,29 @@ def _free_text_column(model: Any, name: str) -> Any:
     return column
 
 
-class RegionScopedAdminMixin:
+class AnswerableLookupsAdminMixin:
+    """For every ModelAdmin: lookups typed into a list's address that would fail while the list
+    renders (``_lookup_answerable``; JSON containment where the database has none) are refused
+    with a 400, as Django refuses lookups it does not allow."""
+
+    def lookup_allowed(self, lookup: str, value: str, request: Any = None) -> bool:
+        if self._json_contains_unsupported(lookup) or not _lookup_answerable(lookup, value):
+            return False
+        return bool(super().lookup_allowed(lookup, value, request))  # type: ignore[misc]
+
+    def _json_contains_unsupported(self, lookup: str) -> bool:
+        """``?data__note__contains=…`` on a database without JSON containment (SQLite)."""
+        parts = lookup.split("__")
+        if connection.features.supports_json_field_contains or parts[-1] not in ("contains", "contained_by"):
+            return False
+        try:
+            field = self.model._meta.get_field(parts[0])  # type: ignore[attr-defined]
+        except FieldDoesNotExist:
+            return False
+        return isinstance(field, models.JSONField)
+
+
+class RegionScopedAdminMixin(AnswerableLookupsAdminMixin):
     """For ModelAdmin: non-superusers see and edit only rows inside their region.
 
     Staff roles (see ``Permission.ADMIN_SITE``) may view; only administrators add, change and
@@ -226,21 +248,7 @@ class RegionScopedAdminMixin:
         # page masks: one hidden digit at a time
         if request is not None and self._free_text_hidden(request) and self._names_free_text(lookup):
             return False
-        if self._json_contains_unsupported(lookup) or not _lookup_answerable(lookup, value):
-            return False
         return bool(super().lookup_allowed(lookup, value, request))  # type: ignore[misc]
-
-    def _json_contains_unsupported(self, lookup: str) -> bool:
-        """``?data__note__contains=…`` on a database without JSON containment (SQLite): refused
-        (400) rather than failing while the list renders (500)."""
-        parts = lookup.split("__")
-        if connection.features.supports_json_field_contains or parts[-1] not in ("contains", "contained_by"):
-            return False
-        try:
-            field = self.model._meta.get_field(parts[0])  # type: ignore[attr-defined]
-        except FieldDoesNotExist:
-            return False
-        return isinstance(field, models.JSONField)
 
     def formfield_for_foreignkey(self, db_field: Any, request: Any, **kwargs: Any) -> Any:
         related = db_field.remote_field.model._default_manager.all()

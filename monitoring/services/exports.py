@@ -146,7 +146,7 @@ def households_export(
         access_log_record(
             actor=user,
             action=AccessLog.Action.EXPORT,
-            what=f"导出 households（完整身份证号和联系电话）；用途：{purpose}",
+            what=f"导出农户（完整身份证号和联系电话）；用途：{purpose}",
             region_code=str(region),
             rows=count,
         )

@@ -235,3 +235,12 @@ def test_a_filter_sent_by_htmx_says_why_nothing_is_listed(world: World, namesake
         .content.decode()
     )
     assert 'data-testid="filter-errors"' in html and "有多个县、乡镇或村与“上营”相符" in html
+
+
+def test_the_household_lists_htmx_answer_says_why_nothing_is_listed(world: World, namesakes: None) -> None:
+    html = (
+        as_user(world, "city")
+        .get(reverse("monitoring:household_list"), {"village": "上营"}, HTTP_HX_REQUEST="true")
+        .content.decode()
+    )
+    assert 'data-testid="filter-errors"' in html and "有多个村与“上营”相符" in html

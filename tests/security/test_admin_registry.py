@@ -288,8 +288,34 @@ def test_odd_lookups_in_the_address_are_refused_not_a_500(world: World, role: st
     assert response.status_code == 400, query
 
 
+@pytest.mark.parametrize(
+    ("page", "query"),
+    [
+        ("admin:assistance_measure_changelist", {"kind__range": "1,2"}),
+        ("admin:assistance_measure_changelist", {"category__regex": "("}),
+        ("admin:assistance_measure_changelist", {"is_active__regex": "("}),
+        ("admin:monitoring_comparisonsource_changelist", {"active__regex": "("}),
+        ("admin:monitoring_monitoringline_changelist", {"year__regex": "("}),
+    ],
+)
+def test_odd_lookups_on_the_catalogue_lists_are_refused_too(world: World, page: str, query: dict[str, str]) -> None:
+    """A second attack found the same 500s on the admin lists outside the region scoping."""
+    client = Client(raise_request_exception=False)
+    client.force_login(world.users["county"])
+    assert client.get(reverse(page), query).status_code == 400, (page, query)
+    assert client.get(reverse(page)).status_code == 200
+
+
 def test_the_date_hierarchy_and_filters_still_work(world: World) -> None:
     client = world.client_for("county")
     page = reverse("admin:fanpin_auditentry_changelist")
     assert client.get(page, {"at__year": "2026", "at__month": "12"}).status_code == 200
     assert client.get(reverse("admin:monitoring_household_changelist"), {"created_at__year": "2025"}).status_code == 200
+
+
+def test_a_refused_lookup_answers_a_chinese_page(world: World) -> None:
+    """With DEBUG off, a 400 was Django's bare "Bad Request (400)"."""
+    client = Client(raise_request_exception=False)
+    client.force_login(world.users["county"])
+    response = client.get(reverse("admin:monitoring_household_changelist"), {"household_no__regex": "("})
+    assert response.status_code == 400 and "请求无效" in response.content.decode()

@@ -13,7 +13,7 @@ TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 TYPED = (
     "notes|visitors|home_visitors|home_checked_by|description|progress_notes|opinion|rejection_reason|"
     "decision_reason|county_review_reason|county_review_note|judgement|address|note|reason|close_reason|text|"
-    "responsible_name|responsible_unit|file_name"
+    "responsible_name|responsible_unit|file_name|e.value|e.message"
 )
 SHOWN = re.compile(r"\{\{\s*([\w.]*?\b(?:" + TYPED + r"))\s*(\|[^}]*)?\}\}")
 # shown as they are, and why: texts fanpin writes itself, not typed ones
