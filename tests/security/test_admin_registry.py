@@ -257,7 +257,7 @@ def test_township_staff_see_free_text_masked_in_the_admin_and_cannot_search_its_
     assert f"/{entry.pk}/change/" in client.get(changelist, {"reason__contains": PHONE_IN_TEXT[:7]}).content.decode()
 
 
-@pytest.mark.parametrize("lookup", ["data__note__contains", "data__contains", "data__contained_by"])
+@pytest.mark.parametrize("lookup", ["data__note__contains", "data__contains"])
 def test_a_json_containment_lookup_answers_on_every_database(world: World, lookup: str) -> None:
     """``?data__note__contains=`` in the audit list's address: results on PostgreSQL, a 400 where
     the database has no JSON containment (SQLite answered 500 while rendering the list)."""
@@ -265,6 +265,8 @@ def test_a_json_containment_lookup_answers_on_every_database(world: World, looku
     client.force_login(world.users["county"])
     response = client.get(reverse("admin:fanpin_auditentry_changelist"), {lookup: "x"})
     assert response.status_code == (200 if connection.features.supports_json_field_contains else 400)
+    # containment the other way round is never sent by a filter: refused on every database
+    assert client.get(reverse("admin:fanpin_auditentry_changelist"), {"data__contained_by": "x"}).status_code == 400
 
 
 @pytest.mark.parametrize(
