@@ -7,7 +7,7 @@ from django.utils.text import format_lazy
 
 from assistance.models import AmountKind, Measure, MeasureCategory, MeasureStatus, ProposalMethod
 from fanpin.core.terms import term_lazy
-from monitoring.forms import region_clean, region_field
+from monitoring.forms import VillageFilterForm
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
@@ -61,22 +61,7 @@ class ActForm(forms.Form):
     opinion = forms.CharField(label="意见", required=False, max_length=1000)
 
 
-class _VillageFiltered(forms.Form):
-    """A list filtered by one village, typed or picked from suggestions (``region_field``): a
-    <select> of every village in scope named two namesakes alike and grew with the province."""
-
-    village = region_field("村")
-
-    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.user = user
-        self.picked: dict[str, str] = {"village": ""}
-
-    def clean_village(self) -> str:
-        return region_clean(self, "village")
-
-
-class PlanFilterForm(_VillageFiltered):
+class PlanFilterForm(VillageFilterForm):
     flag = forms.ChoiceField(
         label="筛选",
         required=False,
@@ -88,7 +73,7 @@ class PlanFilterForm(_VillageFiltered):
     )
 
 
-class MeasureFilterForm(_VillageFiltered):
+class MeasureFilterForm(VillageFilterForm):
     q = forms.CharField(label="搜索", required=False, max_length=64)
     category = forms.ChoiceField(label="措施类别", required=False, choices=[("", "全部"), *MeasureCategory.choices])
     status = forms.ChoiceField(label="状态", required=False, choices=[("", "全部"), *MeasureStatus.choices])

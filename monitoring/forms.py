@@ -31,15 +31,12 @@ def region_clean(form: Any, name: str, levels: tuple[str, ...] = VILLAGES) -> st
     return region.code
 
 
-class HouseholdFilterForm(forms.Form):
-    q = forms.CharField(
-        label="搜索",
-        required=False,
-        max_length=64,
-        widget=forms.TextInput(attrs={"placeholder": "户编号、户主姓名、身份证号后 4 位或完整号码"}),
-    )
+class VillageFilterForm(forms.Form):
+    """A list filtered by one village in the user's scope, typed or picked from suggestions
+    (``region_field``; a <select> of every village in scope named namesakes alike and grew with the
+    province).  Its label goes to ``picked["village"]``."""
+
     village = region_field("村")
-    household_type = forms.ChoiceField(label="户类型", required=False, choices=[("", "全部"), *HouseholdType.choices])
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -48,3 +45,15 @@ class HouseholdFilterForm(forms.Form):
 
     def clean_village(self) -> str:
         return region_clean(self, "village")
+
+
+class HouseholdFilterForm(VillageFilterForm):
+    q = forms.CharField(
+        label="搜索",
+        required=False,
+        max_length=64,
+        widget=forms.TextInput(attrs={"placeholder": "户编号、户主姓名、身份证号后 4 位或完整号码"}),
+    )
+    household_type = forms.ChoiceField(label="户类型", required=False, choices=[("", "全部"), *HouseholdType.choices])
+
+    field_order = ("q", "village", "household_type")
