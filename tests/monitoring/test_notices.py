@@ -130,16 +130,21 @@ def test_risk_elimination_is_noticed(world: World) -> None:
     assert notice.kind == "ELIMINATED" and "风险已消除（帮扶消除）" in notice.text
 
 
-def test_a_household_number_that_is_an_id_number_is_masked_in_every_message(world: World) -> None:
-    id_number = make_id_number()
-    household = HouseholdFactory(household_no=id_number, village_id=VILLAGE)
+def reminder_of(household_no: str) -> Notice:
+    """The 帮扶提醒 of a household numbered ``household_no`` whose measure starts tomorrow."""
+    household = HouseholdFactory(household_no=household_no, village_id=VILLAGE)
     MemberFactory(household=household, relation="HEAD", name="张三")
     today = timezone.localdate()
     TargetMeasureFactory(
         target=target_for(household), status=MeasureStatus.PLANNED, start_on=today + dt.timedelta(days=1)
     )
     measures_due_notify(today=today)
-    notice = Notice.objects.get(kind="MEASURE_DUE")
+    return Notice.objects.get(kind="MEASURE_DUE")
+
+
+def test_a_household_number_that_is_an_id_number_is_masked_in_every_message(world: World) -> None:
+    id_number = make_id_number()
+    notice = reminder_of(id_number)
     assert id_number not in notice.text and f"{id_number[:6]}********{id_number[-4:]}" in notice.text
     assert not ID_LIKE.search(notice.text)
 
@@ -156,14 +161,7 @@ def test_a_reminder_names_the_household_unless_its_number_could_be_personal(
     world: World, household_no: str, shown: str
 ) -> None:
     """An attack found every 17-digit 户编号 starred in the 帮扶提醒 (the old rule masked any run of 15)."""
-    household = HouseholdFactory(household_no=household_no, village_id=VILLAGE)
-    MemberFactory(household=household, relation="HEAD", name="张三")
-    today = timezone.localdate()
-    TargetMeasureFactory(
-        target=target_for(household), status=MeasureStatus.PLANNED, start_on=today + dt.timedelta(days=1)
-    )
-    measures_due_notify(today=today)
-    assert f"户编号{shown}的帮扶措施" in Notice.objects.get(kind="MEASURE_DUE").text
+    assert f"户编号{shown}的帮扶措施" in reminder_of(household_no).text
 
 
 # -- measures falling due --------------------------------------------------------------------------
