@@ -195,9 +195,9 @@ def household_no_readable(raw: str) -> bool:
 def household_no_registrable(household_no: str, *, village_code: str) -> bool:
     """Whether a 户编号 may be registered: it is listed unmasked to every role, so it must not be a
     身份证号 or a mobile typed into the wrong column, however written (full-width digits, spaces,
-    dashes: ``household_no_readable`` of its letters and digits) — unless it begins with the
+    dashes: ``household_no_readable`` of its ASCII letters and digits; 青山001 is a 户编号) — unless it begins with the
     household's 12-digit village code, as 户编号 are made (the village code and a number)."""
-    compact = "".join(ch for ch in unicodedata.normalize("NFKC", household_no) if ch.isalnum())
+    compact = "".join(ch for ch in unicodedata.normalize("NFKC", household_no) if ch.isascii() and ch.isalnum())
     if village_code and compact.startswith(village_code):
         return True
     return household_no_readable(compact)

@@ -182,3 +182,20 @@ def test_full_width_digits_give_the_same_check_digit() -> None:
 def test_a_check_digit_is_only_given_for_17_digits(first17: str) -> None:
     with pytest.raises(ValueError):
         id_check_digit(first17)
+
+
+@pytest.mark.parametrize(
+    ("household_no", "village_code", "registrable"),
+    [
+        ("青山001", "520101001001", True),  # Chinese characters: not an ID
+        ("H-NEW-2", "520101001001", True),
+        ("52010100100100001", "520101001001", True),  # the village's code and a number
+        ("５３９９０１１９９００１０１１２３７", "539901001001", False),  # a full-width ID
+        ("539901 19900101 1237", "539901001001", False),
+        ("青山13698765432", "520101001001", False),  # a mobile behind a word
+    ],
+)
+def test_which_household_numbers_may_be_registered(household_no: str, village_code: str, registrable: bool) -> None:
+    from fanpin.core.idcard import household_no_registrable
+
+    assert household_no_registrable(household_no, village_code=village_code) is registrable
