@@ -14,6 +14,7 @@ from fanpin.core.scoping import ObjectOutOfScope, code_prefix
 from fanpin.core.typed import plain
 from monitoring.models import AnnualIncome, Household, Member, RigidExpenditure
 from monitoring.selectors.lines import monitoring_lines_for_province
+from monitoring.selectors.regions import county_name_annotation
 
 
 def _head_name_subquery() -> Subquery:
@@ -126,7 +127,11 @@ def households_in_scope(
     A whole-number search is written to the access log by the caller
     (``monitoring.services.personal_data.id_number_search_record``).
     """
-    qs = Household.objects.for_user(user).select_related("village", "village__parent__parent")
+    qs = (
+        Household.objects.for_user(user)
+        .select_related("village", "village__parent")
+        .annotate(**county_name_annotation(user=user, village="village"))
+    )
     if village_code:
         qs = qs.filter(village_id=village_code)
     if region_code:

@@ -31,6 +31,7 @@ from monitoring.models.screening_rules import RULE_LABELS, RULE_REASONS
 from monitoring.selectors.comparisons import unjudged_issue_condition
 from monitoring.selectors.deadlines import leads_overdue_condition
 from monitoring.selectors.households import members_prefetch
+from monitoring.selectors.regions import county_name_annotation
 from monitoring.selectors.rosters import assistance_condition
 
 # The state each role acts on (its queue's default filter).
@@ -152,7 +153,8 @@ def lead_queue(*, user: Any, filters: QueueFilters | None = None) -> QuerySet[Le
     # evidence (a JSON document per source) is not shown in lists: leave it out of the rows sorted
     qs: Any = (
         Lead.objects.for_user(user)
-        .select_related("household", "household__village", "household__village__parent__parent")
+        .select_related("household", "household__village", "household__village__parent")
+        .annotate(**county_name_annotation(user=user, village="household__village"))
         .defer("evidence")
     )
     qs = qs.filter(queue_condition(user=user, filters=f))
@@ -311,8 +313,10 @@ def publicity_list(*, user: Any, village_code: str) -> list[PublicityRow]:
 def targets_in_scope(
     *, user: Any, status: str = "", category: str = "", region: str = "", risk_type: str = "", assistance: str = ""
 ) -> QuerySet[MonitoringTarget]:
-    qs = MonitoringTarget.objects.for_user(user).select_related(
-        "household", "household__village", "household__village__parent__parent"
+    qs = (
+        MonitoringTarget.objects.for_user(user)
+        .select_related("household", "household__village", "household__village__parent")
+        .annotate(**county_name_annotation(user=user, village="household__village"))
     )
     if status:
         qs = qs.filter(status=status)

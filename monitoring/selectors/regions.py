@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 
 from fanpin.core.regions import RegionLevel
 from fanpin.core.scoping import user_region_prefix
@@ -84,6 +84,13 @@ def labels_with_county(user: Any) -> bool:
     village's or township's name with its township's alone repeats across counties."""
     prefix = user_region_prefix(user)
     return prefix is None or len(prefix) < 6
+
+
+def county_name_annotation(*, user: Any, village: str) -> dict[str, Any]:
+    """``county_name`` for each row of a list shown to ``user``, when its lists name the county
+    (``labels_with_county``): one column read through the village's path, not a third region object
+    built for every row (that cost the province's household search ≈ 3 ms a page)."""
+    return {"county_name": F(f"{village}__parent__parent__name")} if labels_with_county(user) else {}
 
 
 def region_label(region: Region, *, with_county: bool = False) -> str:
