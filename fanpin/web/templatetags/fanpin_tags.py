@@ -93,3 +93,10 @@ def term(key: str) -> str:
 def termed(value: Any) -> str:
     """A label frozen in the migrations with the 2020 words (``job.get_kind_display``) in the deployment's words."""
     return terms_termed(str(value))
+
+
+@register.filter
+def filter_error_lines(form: Any, skip: str = "") -> list[str]:
+    """A filter form's errors as "字段：错误" lines, those of the field ``skip`` left out (shown
+    beside it already)."""
+    return [f"{field.label}：{error}" for field in form if field.name != skip for error in field.errors]
