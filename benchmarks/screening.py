@@ -366,7 +366,7 @@ def _stage_build(decide: bool) -> tuple[float, float]:
     Timed while the lead table is empty, as a first run finds it (``bound_begin``)."""
     from monitoring.selectors.screening import rule_settings_for
     from monitoring.selectors.screening_sql import _member_flags_sql, screening_stage_create, screening_stage_drop
-    from monitoring.services.screening_leads import _decide_sql
+    from monitoring.services.screening_staged import _decide_sql
 
     rules = rule_settings_for(county_code=PROVINCE, year=YEAR)
     screening_stage_drop("bench_stage")  # left by an interrupted measurement
@@ -394,7 +394,8 @@ def _raise_sql(stage: str) -> str:
     computed by the run's own expressions, in one pass (where the run first writes the flags, the
     digest and the decision into its stage county by county)."""
     from monitoring.selectors.screening_sql import _digest_sql, _member_flags_sql, stage_texts
-    from monitoring.services.screening_leads import _decide_sql, _json_cast
+    from monitoring.services.screening_leads import json_cast as _json_cast
+    from monitoring.services.screening_staged import _decide_sql
 
     texts = stage_texts(lambda name: "s.flags" if name == "mflags" else f"s.{name}")
     j = _json_cast()

@@ -47,6 +47,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--plans", default="", help="auto_explain's log_min_duration, e.g. 20ms (default: off)")
     parser.add_argument("--top", type=int, default=15)
+    parser.add_argument("--dump", default="", help="also write cProfile's stats to this file (pstats)")
     args = parser.parse_args()
     leads_reset(fresh_statistics=False)
     connection.ensure_connection()
@@ -87,6 +88,8 @@ def main() -> None:
     print("costliest statement shapes (count, total ms):")
     for text, times in sorted(shapes.items(), key=lambda s: -sum(s[1]))[: args.top]:
         print(f"  {len(times):5d} {sum(times):8.0f} ms  {text}")
+    if args.dump:
+        profile.dump_stats(args.dump)
     out = io.StringIO()
     pstats.Stats(profile, stream=out).sort_stats("tottime").print_stats(args.top)
     print("functions by own time (cProfile):")

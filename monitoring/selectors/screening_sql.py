@@ -426,7 +426,7 @@ def screening_compare_by_county(
 # household where a rule fired or lacked data: its figures and flags, the digest of the inputs of
 # what screening would write for it, and the digest of its open lead if it has one.  A province is
 # one statement that PostgreSQL runs in parallel.  The county steps
-# (``monitoring.services.screening_leads.staged_leads_write``) then take their county's rows:
+# (``monitoring.services.screening_staged.staged_leads_write``) then take their county's rows:
 #
 # * ``stage_compare_sql`` — an open lead whose digest equals the household's (its inputs and its
 #   members' flags) already says what screening would write: left alone, counted as refreshed;
@@ -676,9 +676,10 @@ def stage_compare_sql(table: str, counties: str = "county = %(county)s") -> str:
     """  # noqa: S608  # nosec B608
 
 
-def stage_decide_sql(table: str, decide: Callable[[str], str]) -> str:
-    """UPDATE: for every county row to decide (``W``), the members' flags, the digest and the
-    action ``decide(alias)`` says (SQL over the row ``alias``, see ``screening_leads``)."""
+def stage_decide_sql(table: str, decide: Callable[[str], str], counties: str = "s.county = %(county)s") -> str:
+    """UPDATE: for every row to decide (``W``) of the county (``%(county)s``, or the condition
+    ``counties`` over the row ``s``), the members' flags, the digest and the action
+    ``decide(alias)`` says (SQL over the row ``alias``, see ``screening_staged``)."""
     # The member look-up once per row (PostgreSQL and SQLite would otherwise inline it into every
     # use), each row found again by its physical address, not by a join the planner could not size.
     if connection.vendor == "postgresql":
@@ -689,7 +690,7 @@ def stage_decide_sql(table: str, decide: Callable[[str], str]) -> str:
     UPDATE {table} SET mflags = x.mflags, digest = {_digest_sql("x.inputs", "x.mflags")}, action = {decide(table)}
     FROM (
         SELECT s.{tid} AS tid, s.inputs AS inputs, {_member_flags_sql("s.hid")} AS mflags FROM {table} s
-        WHERE s.county = %(county)s AND s.action = {_literal(STAGE_TO_DECIDE)}
+        WHERE {counties} AND s.action = {_literal(STAGE_TO_DECIDE)}
         {fence}
     ) x
     WHERE {table}.{tid} = x.tid

@@ -2,11 +2,12 @@
 the region's stage, batches of counties, one county's leads, the gather of a parent run.
 
 * ``screening_counties_execute`` — screen a batch of county runs (``screening_county_batches``:
-  ten counties of a province, or one county run alone): per county a fixed number of queries (one
-  rule evaluation, three reads of leads/targets, batched writes) together with the run's result,
-  the batch in one transaction (a province commits ten times, not a hundred: at 1 M households the
-  commits were a fifth of a first run).  A county that fails is rolled back to its savepoint, left
-  as it was and its run marked 失败.  Idempotent: a finished run is left alone, a run whose worker
+  ten counties of a province, or one county run alone) in one transaction (a province commits ten
+  times, not a hundred: at 1 M households the commits were a fifth of a first run): the counties of
+  a province's or city's batch from its stage in one set of statements, with their runs' results
+  and audit rows (``staged_counties_write``, in a savepoint); when that fails, county by county, a
+  fixed number of queries each, in a savepoint each — a county that fails is rolled back to its
+  savepoint, left as it was and its run marked 失败.  Idempotent: a finished run is left alone, a run whose worker
   died is simply done again.  ``screening_county_execute`` is the batch of one.
 The gather of a parent run is ``monitoring.services.screening_gather``.
 """
@@ -39,13 +40,8 @@ from monitoring.selectors.screening_sql import (
 )
 from monitoring.services.lead_village import counties_lock
 from monitoring.services.screening_gather import leads_statistics, screening_run_gather, stage_name
-from monitoring.services.screening_leads import (
-    OUTCOMES,
-    LeadOutcome,
-    leads_write,
-    staged_leads_write,
-    staged_unchanged_counties,
-)
+from monitoring.services.screening_leads import OUTCOMES, LeadOutcome, leads_write
+from monitoring.services.screening_staged import staged_counties_write, staged_leads_write, staged_unchanged_counties
 
 logger = logging.getLogger(__name__)
 
@@ -116,11 +112,11 @@ def _parent_stage(run: ScreeningRun) -> tuple[str, RuleSettings] | None:
     except DatabaseError:
         logger.warning("screening run %s: no stage for the region, the county evaluates itself", run.pk, exc_info=True)
         return None
-    _unchanged_counties_finish(parent=parent, table=table, prefix=prefix, rules=rules)
+    _unchanged_counties_finish(parent=parent, table=table, rules=rules)
     return table, rules
 
 
-def _unchanged_counties_finish(*, parent: ScreeningRun, table: str, prefix: str, rules: RuleSettings) -> None:
+def _unchanged_counties_finish(*, parent: ScreeningRun, table: str, rules: RuleSettings) -> None:
     """Finish, in one transaction, the counties of the run where it writes nothing (every fired
     household's open lead already says what screening would write): their runs get their summaries
     and audit rows as if each had run alone, and their tasks then find them finished.  Counties
@@ -140,7 +136,7 @@ def _unchanged_counties_finish(*, parent: ScreeningRun, table: str, prefix: str,
             )
         }
         unchanged = staged_unchanged_counties(
-            table=table, counties=[code[:6] for code in runs], prefix=prefix, year=parent.year, rules=rules
+            table=table, counties=[code[:6] for code in runs], year=parent.year, rules=rules
         )
         now = timezone.now()
         finished = []
@@ -150,26 +146,33 @@ def _unchanged_counties_finish(*, parent: ScreeningRun, table: str, prefix: str,
             outcome, counts = unchanged[code[:6]]
             _county_finished(child, counts=counts, outcome=outcome, rules=rules, now=now)
             finished.append(child)
-        if finished:
-            ScreeningRun.objects.bulk_update(finished, _FINISHED_FIELDS)
-            # the audit rows ``audit_record`` would write, in one INSERT (and its followers told once)
-            state_changes_follow(object_type="screening_run", region_codes=[child.region_id for child in finished])
-            AuditEntry.objects.bulk_create(
-                [
-                    AuditEntry(
-                        actor_id=child.started_by_id,
-                        object_type="screening_run",
-                        object_id=str(child.pk),
-                        region_code=child.region_id,
-                        action="screen",
-                        to_state=RunStatus.SUCCEEDED,
-                        data={"year": child.year, "leads": child.summary["leads"]},
-                    )
-                    for child in finished
-                ]
-            )
+        _runs_finished_save(finished)
     if finished and not parent.children.filter(finished_at__isnull=True).exists():
         screening_run_gather(run_id=parent.pk)  # nothing left to write: the run is done now
+
+
+def _runs_finished_save(runs: list[ScreeningRun]) -> None:
+    """Save county runs ``_county_finished`` set, and write the audit rows ``audit_record`` would
+    (one INSERT; their followers told once)."""
+    if not runs:
+        return
+    for run in runs:  # an UPDATE each: ``bulk_update``'s CASE per field cost three times as much to build
+        ScreeningRun.objects.filter(pk=run.pk).update(**{name: getattr(run, name) for name in _FINISHED_FIELDS})
+    state_changes_follow(object_type="screening_run", region_codes=[run.region_id for run in runs])
+    AuditEntry.objects.bulk_create(
+        [
+            AuditEntry(
+                actor_id=run.started_by_id,
+                object_type="screening_run",
+                object_id=str(run.pk),
+                region_code=run.region_id,
+                action="screen",
+                to_state=RunStatus.SUCCEEDED,
+                data={"year": run.year, "leads": run.summary["leads"]},
+            )
+            for run in runs
+        ]
+    )
 
 
 _FINISHED_FIELDS = [
@@ -262,7 +265,10 @@ def screening_counties_execute(*, run_ids: Sequence[int]) -> list[ScreeningRun]:
         by_parent.setdefault(run.parent_id, []).append(run)
     worked: set[int] = set()  # parents some of whose counties this call wrote
     for parent_id, group in by_parent.items():
-        if _mark_unfinished([run.pk for run in group], status=RunStatus.RUNNING, started_at=timezone.now()):
+        started = timezone.now()
+        if _mark_unfinished([run.pk for run in group], status=RunStatus.RUNNING, started_at=started):
+            for run in group:
+                run.started_at = started
             _counties_write(group)
             worked.add(parent_id or 0)
     after = {run.pk: run for run in ScreeningRun.objects.filter(pk__in=run_ids)}
@@ -286,16 +292,16 @@ def _counties_write(runs: list[ScreeningRun]) -> None:
                     "pk", flat=True
                 )
             )
-            for run in runs:
-                if run.pk in done:
-                    continue
-                try:
-                    # a savepoint per county when there are several (one county alone needs none)
-                    with transaction.atomic(savepoint=len(runs) > 1):
-                        _county_write(run, stage)
-                except Exception as exc:
-                    logger.exception("screening run %s (%s) failed", run.pk, run.region_id)
-                    failed[run.pk] = f"筛查失败：{exc}"
+            todo = [run for run in runs if run.pk not in done]
+            if not (stage is not None and len(todo) > 1 and _counties_write_together(todo, stage)):
+                for run in todo:
+                    try:
+                        # a savepoint per county when there are several (one county alone needs none)
+                        with transaction.atomic(savepoint=len(runs) > 1):
+                            _county_write(run, stage)
+                    except Exception as exc:
+                        logger.exception("screening run %s (%s) failed", run.pk, run.region_id)
+                        failed[run.pk] = f"筛查失败：{exc}"
             if transaction.get_rollback():
                 # a county's savepoint could not be rolled back (the connection was lost) or a county
                 # alone failed: the whole transaction is rolled back, the counties written before too
@@ -313,6 +319,38 @@ def _counties_write(runs: list[ScreeningRun]) -> None:
         failed = {run.pk: f"筛查失败：{exc}" for run in runs}  # nothing of the batch was written
     for run_id, error in failed.items():
         _mark_unfinished([run_id], status=RunStatus.FAILED, finished_at=timezone.now(), error=error[:2000])
+
+
+def _counties_write_together(runs: list[ScreeningRun], stage: tuple[str, RuleSettings]) -> bool:
+    """Write the counties of ``runs`` (children of one parent, locked) from the parent's stage in one
+    set of statements (``staged_counties_write``), in a savepoint: their leads, results and audit
+    rows.  False when that failed and was rolled back (the caller then writes county by county, so
+    that a county that cannot be written fails alone)."""
+    table, rules = stage
+    if len({run.started_by_id for run in runs}) > 1:  # the audit rows name one actor
+        return False
+    try:
+        with transaction.atomic():
+            now = timezone.now()
+            written = staged_counties_write(
+                table=table,
+                parent_id=runs[0].parent_id or 0,
+                runs={run.region_id[:6]: run.pk for run in runs},
+                year=runs[0].year,
+                rules=rules,
+                now=now,
+                actor_id=runs[0].started_by_id,
+            )
+            for run in runs:
+                outcome, counts = written[run.region_id[:6]]
+                _county_finished(run, counts=counts, outcome=outcome, rules=rules, now=now)
+            _runs_finished_save(runs)
+    except Exception:
+        logger.warning("screening runs %s: written county by county", [run.pk for run in runs], exc_info=True)
+        if transaction.get_rollback():  # the savepoint could not be rolled back (the connection was lost)
+            raise _BatchRolledBack from None
+        return False
+    return True
 
 
 class _BatchRolledBack(Exception):

@@ -279,7 +279,7 @@ def test_screening_from_an_older_stage_writes_no_lead_outside_its_county(
     holds A's lock, and another import moves it on to county C (locking B and C, not A) while A's
     step is writing: A's step must not write a lead for a household outside A (it would keep B's
     village, seen by B and not by C)."""
-    from monitoring.services import screening_counties, screening_leads
+    from monitoring.services import screening_counties, screening_staged
 
     setup_lines()
     region("520103001001")
@@ -293,7 +293,7 @@ def test_screening_from_an_older_stage_writes_no_lead_outside_its_county(
         assert done.wait(30) and out["result"].ok, out
 
     moves = {"520101000000": "520102001001"}
-    real_lock, real_follow = screening_counties.counties_lock, screening_leads.state_changes_follow
+    real_lock, real_follow = screening_counties.counties_lock, screening_staged.state_changes_follow
 
     def move_then_lock(*, village_codes: Any) -> None:
         village = moves.pop(next(iter(village_codes)), None)
@@ -321,7 +321,7 @@ def test_screening_from_an_older_stage_writes_no_lead_outside_its_county(
         real_follow(**kwargs)
 
     monkeypatch.setattr(screening_counties, "counties_lock", move_then_lock)
-    monkeypatch.setattr(screening_leads, "state_changes_follow", move_then_follow)
+    monkeypatch.setattr(screening_staged, "state_changes_follow", move_then_follow)
     screen("520000000000")
     assert second, "the second import never started"
     assert (waited, written) == ([True], [])

@@ -12,7 +12,7 @@ from django.test.utils import override_settings
 
 from fanpin.core.models import AuditEntry
 from monitoring.models import Lead, RunStatus
-from monitoring.services import screening_leads
+from monitoring.services import screening_staged
 from monitoring.services.screening import (
     screening_counties_execute,
     screening_county_batches,
@@ -21,7 +21,7 @@ from monitoring.services.screening import (
     screening_run_gather,
 )
 from tests.factories import income
-from tests.monitoring.screening_helpers import YEAR, household, setup_lines
+from tests.monitoring.screening_helpers import YEAR, household, setup_lines, together_must_succeed
 
 PROVINCE = "520000000000"
 pytestmark = pytest.mark.django_db
@@ -70,7 +70,10 @@ def test_a_batch_commits_once_and_writes_what_county_by_county_writes() -> None:
         commits.append(1)
         return real_commit(self)
 
-    with mock.patch.object(type(wrapper), "commit", counted):
+    with (
+        mock.patch.object(type(wrapper), "commit", counted),
+        mock.patch("monitoring.services.screening_counties._counties_write_together", together_must_succeed),
+    ):
         screening_counties_execute(run_ids=batch)
     run.refresh_from_db()
     assert (run.status, run.leads_raised, run.counties_done) == (RunStatus.SUCCEEDED, 5, 5)
@@ -89,7 +92,7 @@ def test_a_county_that_fails_in_a_batch_is_marked_failed_and_the_others_are_writ
     _province_with_poor_households()
     run = _province_run()
     (batch,) = screening_county_batches(run=run)
-    real = screening_leads.staged_leads_write
+    real, real_together = screening_staged.staged_leads_write, screening_staged.staged_counties_write
 
     def fail_in_the_third_county(**kwargs):  # type: ignore[no-untyped-def]
         if kwargs["prefix"].startswith("520103"):
@@ -97,7 +100,16 @@ def test_a_county_that_fails_in_a_batch_is_marked_failed_and_the_others_are_writ
             raise RuntimeError("磁盘已满")
         return real(**kwargs)
 
-    with mock.patch("monitoring.services.screening_counties.staged_leads_write", fail_in_the_third_county):
+    def fail_with_the_third_county(**kwargs):  # type: ignore[no-untyped-def]
+        result = real_together(**kwargs)  # the batch's leads are sent, then the third county fails
+        if "520103" in kwargs["runs"]:
+            raise RuntimeError("磁盘已满")
+        return result
+
+    with (
+        mock.patch("monitoring.services.screening_counties.staged_counties_write", fail_with_the_third_county),
+        mock.patch("monitoring.services.screening_counties.staged_leads_write", fail_in_the_third_county),
+    ):
         screening_counties_execute(run_ids=batch)
     run = screening_run_gather(run_id=run.pk)
     statuses = dict(run.children.values_list("region_id", "status"))

@@ -44,7 +44,19 @@ from monitoring.selectors.screening_sql import stage_digest, stage_digest_params
 from monitoring.services.review import lead_raise_or_merge, lead_reject
 from monitoring.services.screening import screening_run_create, screening_run_execute
 from tests.factories import ExpenditureFactory, LeadFactory, TargetFactory, income, user
-from tests.monitoring.screening_helpers import COUNTY, YEAR, household, screen, setup_lines
+from tests.monitoring.screening_helpers import (
+    COUNTY,
+    OTHER_COUNTY_VILLAGE,
+    VILLAGE,
+    YEAR,
+    household,
+    screen,
+    setup_lines,
+    together_must_succeed,
+)
+
+PROVINCE = "520000000000"
+OTHER_COUNTY = "520102000000"
 
 pytestmark = pytest.mark.django_db
 
@@ -173,13 +185,15 @@ scenario_st = st.fixed_dictionaries(
             st.tuples(st.sampled_from(["MEDICAL", "EDUCATION", "DISASTER"]), st.sampled_from([500, 30000])), max_size=2
         ),
         "before": st.sampled_from(HISTORIES),
+        # two counties of the province: their runs are written together (``staged_counties_write``)
+        "village": st.sampled_from([VILLAGE, OTHER_COUNTY_VILLAGE]),
     }
 )
 AFTER_A_SCREENING = {"screened", "screened_then_changed", "screened_then_visited", "rejected", "rejected_then_spent"}
 
 
 def _household(s: dict[str, Any]) -> Any:
-    hh = household(kind=s["kind"], labor=s["labor"], health=s["health"])
+    hh = household(village=s["village"], kind=s["kind"], labor=s["labor"], health=s["health"])
     for year, per_capita in ((YEAR, s["current"]), (YEAR - 1, s["previous"])):
         if per_capita is not None:
             income(hh, year, per_capita, size=2)
@@ -214,11 +228,12 @@ def _leads_and_summary(run: ScreeningRun) -> tuple[list[tuple[Any, ...]], dict[s
 
 def _screened(*, python: bool) -> tuple[list[tuple[Any, ...]], dict[str, Any], int]:
     with transaction.atomic():
-        if python:  # the Python path: every fired household through lead_decide
+        if python:  # the Python path: every fired household through lead_decide, county by county
             with mock.patch("monitoring.services.screening_counties.evidence_in_sql", return_value=False):
-                result = _leads_and_summary(screen())
-        else:
-            result = _leads_and_summary(screen())
+                result = _leads_and_summary(screen(PROVINCE))
+        else:  # the province's stage; the counties of a batch written together
+            with mock.patch("monitoring.services.screening_counties._counties_write_together", together_must_succeed):
+                result = _leads_and_summary(screen(PROVINCE))
         transaction.set_rollback(True)
     return result
 
@@ -232,20 +247,23 @@ EVERY_CASE = [  # one household of each kind of earlier history, each firing a r
         "previous": previous,
         "expenses": [("MEDICAL", 30000)],
         "before": before,
+        "village": VILLAGE if i % 2 else OTHER_COUNTY_VILLAGE,
     }
-    for (kind, health, labor, previous), before in zip(
-        [
-            ("GENERAL", "HEALTHY", "NORMAL", None),
-            ("EXITED", "CHRONIC", "NORMAL", "9500.00"),
-            ("EDGE", "DISABLED", "WEAK", "20000.00"),
-            ("GENERAL", "HEALTHY", "WEAK", "300.00"),
-            ("GENERAL", "CHRONIC", "NORMAL", None),
-            ("EDGE", "HEALTHY", "NORMAL", "9500.00"),
-            ("EXITED", "HEALTHY", "WEAK", None),
-            ("GENERAL", "DISABLED", "NORMAL", "20000.00"),
-        ],
-        HISTORIES,
-        strict=True,
+    for i, ((kind, health, labor, previous), before) in enumerate(
+        zip(
+            [
+                ("GENERAL", "HEALTHY", "NORMAL", None),
+                ("EXITED", "CHRONIC", "NORMAL", "9500.00"),
+                ("EDGE", "DISABLED", "WEAK", "20000.00"),
+                ("GENERAL", "HEALTHY", "WEAK", "300.00"),
+                ("GENERAL", "CHRONIC", "NORMAL", None),
+                ("EDGE", "HEALTHY", "NORMAL", "9500.00"),
+                ("EXITED", "HEALTHY", "WEAK", None),
+                ("GENERAL", "DISABLED", "NORMAL", "20000.00"),
+            ],
+            HISTORIES,
+            strict=True,
+        )
     )
 ]
 
@@ -258,10 +276,14 @@ def test_set_based_decisions_equal_lead_decide(scenarios: list[dict[str, Any]]) 
     with transaction.atomic():
         setup_lines()
         setup_lines(year=YEAR - 1)
-        county = User.objects.filter(username="county-staged").first() or user("county-staged", Role.COUNTY, COUNTY)
+        counties = {
+            code: User.objects.filter(username=f"county-staged-{code}").first()
+            or user(f"county-staged-{code}", Role.COUNTY, code)
+            for code in (COUNTY, OTHER_COUNTY)
+        }
         earlier = [(s, _household(s)) for s in scenarios if s["before"] in AFTER_A_SCREENING]
         if earlier:
-            screen()  # the set-based path wrote these leads, with their digests
+            screen(PROVINCE)  # the set-based path wrote these leads, with their digests
         for s, hh in earlier:
             lead = Lead.objects.filter(household=hh).first()
             if s["before"] == "screened_then_changed":
@@ -276,7 +298,7 @@ def test_set_based_decisions_equal_lead_decide(scenarios: list[dict[str, Any]]) 
                     suggested_risk_types=["HOUSING", "ILLNESS"],
                 )
             elif s["before"] in ("rejected", "rejected_then_spent") and lead is not None:
-                lead_reject(lead_id=lead.pk, reason="经核实收入已恢复", actor=county)
+                lead_reject(lead_id=lead.pk, reason="经核实收入已恢复", actor=counties[hh.village_id[:6] + "000000"])
                 if s["before"] == "rejected_then_spent":
                     ExpenditureFactory(household=hh, category="MEDICAL", occurred_on=dt.date(YEAR, 11, 1))
         for s in scenarios:

@@ -37,7 +37,7 @@ DYING_WORKER = textwrap.dedent(
     import os, signal, sys
     import django
     django.setup()
-    import monitoring.services.screening_leads as leads
+    import monitoring.services.screening_staged as leads
     real_follow = leads.state_changes_follow
     def follow_then_die(**kwargs):
         real_follow(**kwargs)
