@@ -6,7 +6,7 @@ from django import forms
 
 from fanpin.core.regions import RegionLevel
 from monitoring.models import HouseholdType
-from monitoring.selectors.regions import VILLAGES, labels_with_county, region_label, region_pick
+from monitoring.selectors.regions import VILLAGES, labels_with_county, own_region_named, region_label, region_pick
 
 
 def region_field(label: str) -> forms.CharField:
@@ -25,6 +25,9 @@ def region_clean(form: Any, name: str, levels: tuple[str, ...] = VILLAGES) -> st
     what = "村" if levels == VILLAGES else ("县、乡镇或村" if RegionLevel.COUNTY in levels else "乡镇或村")
     if region is None and found:
         raise forms.ValidationError(f"有多个{what}与“{value}”相符，请从提示中选择，或输入 12 位区划代码。")
+    if region is None and (own := own_region_named(user=form.user, value=value)) is not None:
+        form.picked[name] = own.name  # the whole scope: nothing narrowed
+        return ""
     if region is None:
         raise forms.ValidationError(f"“{value}”不是您管辖范围内的{what}，请从提示中选择，或输入 12 位区划代码。")
     form.picked[name] = region_label(region, with_county=labels_with_county(form.user))

@@ -79,6 +79,16 @@ def region_pick(*, user: Any, value: str, levels: tuple[str, ...] = VILLAGES) ->
     return (found[0], 1) if len(found) == 1 else (None, len(found))
 
 
+def own_region_named(*, user: Any, value: str) -> Region | None:
+    """The user's own region when ``value`` (typed into a filter) is its 12-digit code or its name:
+    a county officer typing 青山县 into 乡镇/村 means the whole county, not a region outside it."""
+    prefix = user_region_prefix(user)
+    if not prefix:
+        return None
+    own = Region.objects.filter(code=prefix.ljust(12, "0")).first()
+    return own if own is not None and typed(value) in (own.code, own.name) else None
+
+
 def labels_with_county(user: Any) -> bool:
     """Whether the user's scope spans several counties (a city, a province, everything): then a
     village's or township's name with its township's alone repeats across counties."""

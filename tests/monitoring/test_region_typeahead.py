@@ -244,3 +244,22 @@ def test_the_household_lists_htmx_answer_says_why_nothing_is_listed(world: World
         .content.decode()
     )
     assert 'data-testid="filter-errors"' in html and "有多个村与“上营”相符" in html
+
+
+def test_a_county_typing_its_own_county_into_the_filter_sees_its_whole_county(world: World) -> None:
+    """Its own county is not a 乡镇 or 村, but it is not outside its scope either: the whole county."""
+    from tests.factories import LeadFactory
+
+    for code in ("520101001001", "520101002001", "520102001001"):
+        LeadFactory(household=world.households[code])
+    county = as_user(world, "county")
+    name = Region.objects.get(code="520101000000").name
+    for typed in ("520101000000", name, f" {name} "):
+        response = county.get(reverse("monitoring:lead_queue"), {"state": "ALL", "region": typed})
+        html = response.content.decode()
+        assert response.status_code == 200 and "不是您管辖范围内" not in html, typed
+        assert set(re.findall(r"H52\d{10}", html)) == {"H520101001001", "H520101002001"}, typed
+        assert f"（{name}）" in html  # the field says what it was read as
+    # another county's code is still refused
+    html = county.get(reverse("monitoring:target_list"), {"region": "520102000000"}).content.decode()
+    assert "“520102000000”不是您管辖范围内的乡镇或村" in html
