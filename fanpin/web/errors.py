@@ -164,3 +164,13 @@ class ErrorPageMiddleware:
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         return page_error_response(request, exception)
+
+
+def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """``handler404``: an API path that matches nothing answers as the API does (JSON, in Chinese), a
+    page path with the 404 page."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": "接口地址不存在。"}, status=404, json_dumps_params={"ensure_ascii": False})
+    from django.views.defaults import page_not_found
+
+    return page_not_found(request, exception)

@@ -64,3 +64,14 @@ def test_api_not_found_and_bad_json_in_chinese(world: World) -> None:
     assert missing.status_code == 404 and missing.json() == {"detail": "未找到：记录不存在，或不在您的管辖范围内。"}
     bad = client.post("/api/v1/visits/", data="{not json", content_type="application/json")
     assert bad.status_code == 400 and bad.json() == {"detail": "请求内容无法解析：请发送有效的 JSON。"}
+
+
+def test_an_api_path_that_matches_nothing_answers_json_in_chinese(world: World) -> None:
+    """An API client got Django's HTML 404 page for a mistyped path."""
+    client = world.client_for("county")
+    for path in ("/api/v1/no-such-thing/", "/api/v1/households/not-a-number/", "/api/v2/"):
+        response = client.get(path)
+        assert response.status_code == 404 and response["Content-Type"] == "application/json", path
+        assert response.json() == {"detail": "接口地址不存在。"}
+    page = client.get("/monitoring/no-such-page/")
+    assert page.status_code == 404 and page["Content-Type"].startswith("text/html")
