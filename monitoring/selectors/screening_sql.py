@@ -442,6 +442,7 @@ def screening_compare_by_county(
 # year and the SQL that renders the texts, so a change of the rendering writes every lead once.
 STAGE_UNCHANGED = "N"  # an open lead that (once compared) already says what screening would write
 STAGE_TO_DECIDE = "W"  # fired, to be decided (target, open lead, rejection, new lead)
+STAGE_MOVED = "X"  # decided: an import moved the household out of the county after the stage was built
 OPEN_LEAD_STATES = ("NEW", "VERIFIED", "REVIEWED")
 
 

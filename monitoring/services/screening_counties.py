@@ -341,12 +341,14 @@ def _counties_write_together(runs: list[ScreeningRun], stage: tuple[str, RuleSet
                 now=now,
                 actor_id=runs[0].started_by_id,
             )
+            finished = timezone.now()  # after the writes, as a county written alone
             for run in runs:
                 outcome, counts = written[run.region_id[:6]]
-                _county_finished(run, counts=counts, outcome=outcome, rules=rules, now=now)
+                _county_finished(run, counts=counts, outcome=outcome, rules=rules, now=finished)
             _runs_finished_save(runs)
     except Exception:
-        logger.warning("screening runs %s: written county by county", [run.pk for run in runs], exc_info=True)
+        # an error, not a warning: every batch written county by county costs the batch's work twice
+        logger.exception("screening runs %s: writing them together failed, county by county", [run.pk for run in runs])
         if transaction.get_rollback():  # the savepoint could not be rolled back (the connection was lost)
             raise _BatchRolledBack from None
         return False

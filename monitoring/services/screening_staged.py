@@ -35,6 +35,7 @@ from monitoring.models import (
 from monitoring.models.screening_rules import RuleSettings, screening_rules
 from monitoring.selectors.screening_sql import (
     OPEN_LEAD_STATES,
+    STAGE_MOVED,
     STAGE_TO_DECIDE,
     STAGE_UNCHANGED,
     RuleCounts,
@@ -75,8 +76,11 @@ STAGE_OUTCOMES = {
 
 def _decide_sql(row: str) -> str:
     """The rule of ``lead_decide`` for a fired stage row ``row`` (under the county lock): ``T``,
-    ``M``, ``R`` or ``C`` (see above)."""
+    ``M``, ``R`` or ``C`` (see above); ``X`` first when an import moved the household out of the
+    county since the stage was built (no lead is written for it here, and it is not counted: the
+    county's lock does not hold it where it went; the next run screens it in its new county)."""
     lead, target, expenditure = Lead._meta.db_table, MonitoringTarget._meta.db_table, RigidExpenditure._meta.db_table
+    household = Household._meta.db_table
     open_states = ", ".join(f"'{state}'" for state in OPEN_LEAD_STATES)
     active, rejected = TargetStatus.ACTIVE.value, LeadState.REJECTED.value
     if connection.vendor == "postgresql":
@@ -87,6 +91,9 @@ def _decide_sql(row: str) -> str:
     # leads are found through (household, state), never by scanning every rejection of the year.)
     nothing_new = " AND ".join(f"({row}.f_{rule.key} = 0 OR {had(rule.code)})" for rule in screening_rules()) or "1 = 1"
     return f"""CASE
+        WHEN NOT EXISTS (SELECT 1 FROM {household} hh
+                         WHERE hh.id = {row}.hid AND SUBSTR(hh.village_id, 1, 6) = {row}.county)
+            THEN '{STAGE_MOVED}'
         WHEN EXISTS (SELECT 1 FROM {target} tg WHERE tg.household_id = {row}.hid AND tg.status = '{active}')
             THEN 'T'
         WHEN EXISTS (SELECT 1 FROM {lead} l WHERE l.household_id = {row}.hid AND l.state IN ({open_states}))
@@ -230,6 +237,8 @@ def _stage_outcome(by_action: dict[str, Any], households: int) -> tuple[LeadOutc
     outcome = LeadOutcome()
     counts = RuleCounts(households=households, fired=dict.fromkeys(codes, 0), missing=dict.fromkeys(codes, 0))
     for action, (n, *sums) in by_action.items():
+        if action == STAGE_MOVED:  # screened by the next run in its new county
+            continue
         for i, code in enumerate(codes):
             fired, missing = int(sums[2 * i] or 0), int(sums[2 * i + 1] or 0)
             counts.fired[code] += fired

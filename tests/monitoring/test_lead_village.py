@@ -279,7 +279,7 @@ def test_screening_from_an_older_stage_writes_no_lead_outside_its_county(
     holds A's lock, and another import moves it on to county C (locking B and C, not A) while A's
     step is writing: A's step must not write a lead for a household outside A (it would keep B's
     village, seen by B and not by C)."""
-    from monitoring.services import screening_counties, screening_staged
+    from monitoring.services import screening_counties
 
     setup_lines()
     region("520103001001")
@@ -293,7 +293,7 @@ def test_screening_from_an_older_stage_writes_no_lead_outside_its_county(
         assert done.wait(30) and out["result"].ok, out
 
     moves = {"520101000000": "520102001001"}
-    real_lock, real_follow = screening_counties.counties_lock, screening_staged.state_changes_follow
+    real_lock = screening_counties.counties_lock
 
     def move_then_lock(*, village_codes: Any) -> None:
         village = moves.pop(next(iter(village_codes)), None)
@@ -305,7 +305,7 @@ def test_screening_from_an_older_stage_writes_no_lead_outside_its_county(
     waited: list[bool] = []
     written: list[str] = []
 
-    def move_then_follow(**kwargs: Any) -> None:
+    def second_import_meanwhile() -> None:
         if Household.objects.filter(pk=moving.pk, village_id="520102001001").exists() and not second:
             # the second import starts while the step writes; since session 12 a step holds the
             # locks of its whole batch of counties (B and C too), so the import waits for the step's
@@ -318,10 +318,20 @@ def test_screening_from_an_older_stage_writes_no_lead_outside_its_county(
             waited.append(not second[0][0].wait(1))  # it waits for the county locks the step holds
             # what the step has written so far (its own transaction): no lead of the moved household
             written.extend(Lead.objects.filter(household=moving).values_list("village_id", flat=True))
-        real_follow(**kwargs)
+
+    def then_second_import(write: Any) -> Any:
+        """The step's writer (a county alone, or a batch together), then the second import."""
+
+        def wrapper(**kwargs: Any) -> Any:
+            result = write(**kwargs)
+            second_import_meanwhile()
+            return result
+
+        return wrapper
 
     monkeypatch.setattr(screening_counties, "counties_lock", move_then_lock)
-    monkeypatch.setattr(screening_staged, "state_changes_follow", move_then_follow)
+    for writer in ("staged_leads_write", "staged_counties_write"):
+        monkeypatch.setattr(screening_counties, writer, then_second_import(getattr(screening_counties, writer)))
     screen("520000000000")
     assert second, "the second import never started"
     assert (waited, written) == ([True], [])

@@ -4,15 +4,18 @@ commits, and a county that fails inside a batch is marked 失败 without undoing
 
 from __future__ import annotations
 
+import time
+from typing import Any
 from unittest import mock
 
 import pytest
 from django.db import connections
 from django.test.utils import override_settings
+from django.utils import timezone
 
 from fanpin.core.models import AuditEntry
-from monitoring.models import Lead, RunStatus
-from monitoring.services import screening_staged
+from monitoring.models import Household, Lead, RunStatus
+from monitoring.services import screening_counties, screening_staged
 from monitoring.services.screening import (
     screening_counties_execute,
     screening_county_batches,
@@ -143,3 +146,67 @@ def test_a_batch_delivered_twice_writes_once() -> None:
     assert [r.status for r in again] == [RunStatus.SUCCEEDED] * 2
     assert AuditEntry.objects.count() == audit
     assert Lead.objects.count() == 2
+
+
+def _written_together(together: bool):  # type: ignore[no-untyped-def]
+    """Patch for ``_counties_write_together``: must succeed, or (``False``) is skipped."""
+    return together_must_succeed if together else (lambda runs, stage: False)
+
+
+@override_settings(SCREENING_COUNTIES_PER_TASK=10)
+@pytest.mark.parametrize("together", [True, False], ids=["together", "county by county"])
+def test_a_household_moved_out_after_the_stage_is_neither_written_nor_counted(together: bool) -> None:
+    """An import moves two households of county 01 to county 02 after the region was evaluated: no
+    lead is written for them in 01 (its lock does not hold them where they went), and 01's run does
+    not count them as raised either (it said 2 raised with no lead and no audit row)."""
+    setup_lines()
+    moving = [household(village="520101001001") for _ in range(2)]
+    staying = household(village="520101001001")
+    for hh in [*moving, staying, household(village="520102001001")]:
+        income(hh, YEAR, "100.00")
+    run = _province_run()
+    (batch,) = screening_county_batches(run=run)
+    real_stage = screening_counties._parent_stage
+
+    def stage_then_move(child):  # type: ignore[no-untyped-def]
+        stage = real_stage(child)
+        Household.objects.filter(pk__in=[hh.pk for hh in moving]).update(village_id="520102001001")
+        return stage
+
+    with (
+        mock.patch.object(screening_counties, "_parent_stage", stage_then_move),
+        mock.patch.object(screening_counties, "_counties_write_together", _written_together(together)),
+    ):
+        screening_counties_execute(run_ids=batch)
+    first = run.children.get(region_id="520101000000")
+    assert Lead.objects.filter(last_run=first).count() == 1
+    assert (first.leads_raised, first.summary["leads"]["raised"], first.summary["fired"]) == (1, 1, 1)
+    assert AuditEntry.objects.filter(object_type="lead", action="raise", data__run=first.pk).count() == 1
+    assert set(Lead.objects.filter(last_run=first).values_list("household_id", flat=True)) == {staying.pk}
+    assert not Lead.objects.filter(household__in=moving).exists()
+    # the next run screens them in their new county
+    again = screening_run_execute(run_id=_province_run().pk)
+    assert again.leads_raised == 2 and Lead.objects.filter(household__in=moving, village_id="520102001001").count() == 2
+
+
+@override_settings(SCREENING_COUNTIES_PER_TASK=10)
+def test_counties_written_together_finish_after_their_writes() -> None:
+    """A batch's counties say they finished when their leads were written, as a county alone does."""
+    _province_with_poor_households()
+    run = _province_run()
+    (batch,) = screening_county_batches(run=run)
+    real = screening_staged.staged_counties_write
+    written: list[Any] = []
+
+    def slow(**kwargs):  # type: ignore[no-untyped-def]
+        result = real(**kwargs)
+        time.sleep(0.2)  # a big batch's statements
+        written.append(timezone.now())
+        return result
+
+    with (
+        mock.patch.object(screening_counties, "staged_counties_write", slow),
+        mock.patch.object(screening_counties, "_counties_write_together", together_must_succeed),
+    ):
+        screening_counties_execute(run_ids=batch)
+    assert all(finished >= written[0] for finished in run.children.values_list("finished_at", flat=True))
