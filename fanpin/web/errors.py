@@ -27,6 +27,7 @@ from django.core.handlers.exception import response_for_exception
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.defaults import page_not_found
 from rest_framework import exceptions as api_exceptions
 from rest_framework import status
 from rest_framework.response import Response
@@ -85,6 +86,14 @@ def api_exception(exc: Exception) -> Exception:
 
 
 NOT_FOUND = "未找到：记录不存在，或不在您的管辖范围内。"
+API_PATH_NOT_FOUND = "接口地址不存在。"
+
+
+def is_api_request(request: HttpRequest) -> bool:
+    """Whether the request is the API's (answered in JSON) rather than a page's."""
+    return request.path.startswith("/api/")
+
+
 PARSE_ERROR = "请求内容无法解析：请发送有效的 JSON。"
 
 
@@ -158,7 +167,7 @@ class ErrorPageMiddleware:
     def process_view(self, request: HttpRequest, *args: Any) -> HttpResponse | None:
         if not _has_nul(request):
             return None
-        if request.path.startswith("/api/"):
+        if is_api_request(request):
             return JsonResponse({"detail": NUL_REFUSED}, status=400)
         return refused_page(request, ValidationError(NUL_REFUSED))
 
@@ -168,9 +177,7 @@ class ErrorPageMiddleware:
 
 def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
     """``handler404``: an API path that matches nothing answers as the API does (JSON, in Chinese), a
-    page path with the 404 page."""
-    if request.path.startswith("/api/"):
-        return JsonResponse({"detail": "接口地址不存在。"}, status=404, json_dumps_params={"ensure_ascii": False})
-    from django.views.defaults import page_not_found
-
+    page path with the 404 page.  (With ``DEBUG`` on, Django shows its own page instead.)"""
+    if is_api_request(request):
+        return JsonResponse({"detail": API_PATH_NOT_FOUND}, status=404, json_dumps_params={"ensure_ascii": False})
     return page_not_found(request, exception)

@@ -19,6 +19,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
 
 from fanpin.core.audit import client_address_bound
+from fanpin.web.errors import is_api_request
 from fanpin.web.mixins import client_ip
 
 logger = logging.getLogger("fanpin.timeouts")
@@ -51,7 +52,7 @@ class QueryTimeoutMiddleware:
         if not is_query_timeout(exception):
             return None
         logger.warning("statement cancelled (statement_timeout): %s %s", request.method, request.path)
-        if request.path.startswith("/api/"):
+        if is_api_request(request):
             return JsonResponse({"detail": query_timeout_message()}, status=503, headers={"Retry-After": "60"})
         html = render_to_string("query_timeout.html", {"message": query_timeout_message(), "path": request.path})
         return HttpResponse(html, status=503, headers={"Retry-After": "60"})

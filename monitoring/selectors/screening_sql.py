@@ -421,12 +421,13 @@ def screening_compare_by_county(
     }
 
 
-# -- the staged evaluation: a whole region at once, leads written county by county -----------------
+# -- the staged evaluation: a whole region at once, leads written by batches of counties ------------
 # ``screening_stage_create`` evaluates a region into a scratch table (the stage), one row per
 # household where a rule fired or lacked data: its figures and flags, the digest of the inputs of
 # what screening would write for it, and the digest of its open lead if it has one.  A province is
-# one statement that PostgreSQL runs in parallel.  The county steps
-# (``monitoring.services.screening_staged.staged_leads_write``) then take their county's rows:
+# one statement that PostgreSQL runs in parallel.  The batches of counties
+# (``monitoring.services.screening_staged.staged_counties_write``; ``staged_leads_write`` for a
+# county alone) then take their counties' rows:
 #
 # * ``stage_compare_sql`` — an open lead whose digest equals the household's (its inputs and its
 #   members' flags) already says what screening would write: left alone, counted as refreshed;

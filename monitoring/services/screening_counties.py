@@ -250,8 +250,9 @@ def screening_county_execute(*, run_id: int) -> ScreeningRun:
 
 def screening_counties_execute(*, run_ids: Sequence[int]) -> list[ScreeningRun]:
     """Screen the counties of these county runs (see the module doc), in code order and in one
-    transaction under their counties' locks; each county in a savepoint of its own, so a county
-    that fails is marked 失败 with its error and the others are written.  Never raises for a failed
+    transaction under their counties' locks: together in a savepoint, or (a county alone, or when
+    that failed) each county in a savepoint of its own, so a county that fails is marked 失败 with
+    its error and the others are written.  Never raises for a failed
     county, so a province-wide gather still happens.  Runs already finished are left alone.
     Returns the runs as they are afterwards, in the order of ``run_ids``."""
     runs = {run.pk: run for run in ScreeningRun.objects.select_related("region", "parent").filter(pk__in=run_ids)}
@@ -311,9 +312,10 @@ def _counties_write(runs: list[ScreeningRun]) -> None:
                 leads_statistics(raised=sum(run.leads_raised for run in written))
                 if transaction.get_rollback():  # its savepoint could not be rolled back (connection lost)
                     raise _BatchRolledBack
-    except _BatchRolledBack:
+    except _BatchRolledBack as exc:
         logger.error("screening runs %s rolled back: %s", [run.pk for run in runs], failed)
-        failed = {run.pk: failed.get(run.pk, "筛查失败：同批次另一县出错，整批未写入，请重新筛查。") for run in runs}
+        others = str(exc) or "筛查失败：同批次另一县出错，整批未写入，请重新筛查。"
+        failed = {run.pk: failed.get(run.pk, others) for run in runs}
     except Exception as exc:
         logger.exception("screening runs %s failed", [run.pk for run in runs])
         failed = {run.pk: f"筛查失败：{exc}" for run in runs}  # nothing of the batch was written
@@ -334,7 +336,6 @@ def _counties_write_together(runs: list[ScreeningRun], stage: tuple[str, RuleSet
             now = timezone.now()
             written = staged_counties_write(
                 table=table,
-                parent_id=runs[0].parent_id or 0,
                 runs={run.region_id[:6]: run.pk for run in runs},
                 year=runs[0].year,
                 rules=rules,
@@ -350,7 +351,7 @@ def _counties_write_together(runs: list[ScreeningRun], stage: tuple[str, RuleSet
         # an error, not a warning: every batch written county by county costs the batch's work twice
         logger.exception("screening runs %s: writing them together failed, county by county", [run.pk for run in runs])
         if transaction.get_rollback():  # the savepoint could not be rolled back (the connection was lost)
-            raise _BatchRolledBack from None
+            raise _BatchRolledBack("筛查失败：写入本批次时数据库连接中断，整批未写入，请重新筛查。") from None
         return False
     return True
 

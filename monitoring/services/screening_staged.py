@@ -78,7 +78,9 @@ def _decide_sql(row: str) -> str:
     """The rule of ``lead_decide`` for a fired stage row ``row`` (under the county lock): ``T``,
     ``M``, ``R`` or ``C`` (see above); ``X`` first when an import moved the household out of the
     county since the stage was built (no lead is written for it here, and it is not counted: the
-    county's lock does not hold it where it went; the next run screens it in its new county)."""
+    county's lock does not hold it where it went; the next run screens it in its new county).  A
+    moved household whose open lead was unchanged (``N``, never decided) is counted as refreshed in
+    its old county; its lead moved with it and nothing is written."""
     lead, target, expenditure = Lead._meta.db_table, MonitoringTarget._meta.db_table, RigidExpenditure._meta.db_table
     household = Household._meta.db_table
     open_states = ", ".join(f"'{state}'" for state in OPEN_LEAD_STATES)
@@ -110,16 +112,16 @@ def _decide_sql(row: str) -> str:
         ELSE 'C' END"""  # noqa: S608  # nosec B608
 
 
-def _stage_insert_sql(table: str, counties: str | None = None) -> str:
+def _stage_insert_sql(table: str, counties: _Counties | None = None) -> str:
     """INSERT … SELECT of the new leads (``C``) of the county (``%(county)s``, written by the run
-    ``%(run)s``), or of the counties of the condition ``counties`` (each written by its county's
-    run among the children of ``%(parent)s``).  On PostgreSQL the same statement writes their audit
-    rows from what the insert returns; elsewhere ``raised_leads_audit`` follows.  Needs
-    ``_insert_params``.  Each lead's village is its household's as it is now, read under the county
-    lock (``monitoring.services.lead_village.counties_lock``).  A household an import moved out of
-    its county after the stage was built gets no lead from this step: the county's lock does not
-    hold it where it went (a second move, locking only its new counties, could leave the lead
-    behind); the next run screens it in its new county."""
+    ``%(run)s``), or of ``counties`` (each written by its county's run).  On PostgreSQL the same
+    statement writes their audit rows from what the insert returns; elsewhere ``raised_leads_audit``
+    follows.  Needs ``_insert_params``.  Each lead's village is its household's as it is now, read
+    under the county lock (``monitoring.services.lead_village.counties_lock``).  A household an
+    import moved out of its county after the stage was built gets no lead from this step (nor from
+    ``_decide_sql``, which decides it ``X``): the county's lock does not hold it where it went (a
+    second move, locking only its new counties, could leave the lead behind); the next run screens
+    it in its new county."""
     lead, audit, household = Lead._meta.db_table, AuditEntry._meta.db_table, Household._meta.db_table
     texts = stage_texts(lambda name: f"s.{name}")
     j = json_cast()
@@ -127,12 +129,10 @@ def _stage_insert_sql(table: str, counties: str | None = None) -> str:
     if counties is None:
         run, join = "%(run)s", ""
         where = "s.county = %(county)s AND h.village_id >= %(lo)s AND h.village_id <= %(hi)s"
-    else:
+    else:  # each county's lead written by that county's run of the batch (``_Counties.runs``)
         run = "r.id"
-        join = (
-            f"JOIN {ScreeningRun._meta.db_table} r ON r.parent_id = %(parent)s AND r.region_id = s.county || '000000'"
-        )
-        where = f"s.{counties} AND SUBSTR(h.village_id, 1, 6) = s.county"
+        join = f"JOIN {ScreeningRun._meta.db_table} r ON {counties.runs} AND r.region_id = s.county || '000000'"
+        where = f"{counties.condition('s')} AND SUBSTR(h.village_id, 1, 6) = s.county"
     evidence = f"%(evidence_head)s || CAST({run} AS {text}) || ',\"rules\":' || {texts['rules_evidence']} || '}}}}'"
     insert = f"""
     INSERT INTO {lead} (household_id, village_id, state, sources, rules_fired, evidence, suggested_category,
@@ -254,19 +254,31 @@ def _stage_outcome(by_action: dict[str, Any], households: int) -> tuple[LeadOutc
 
 @dataclass(frozen=True)
 class _Counties:
-    """Several counties (6-digit codes) of a stage in one statement: their condition (``which``,
-    over the stage's ``county``) and its bound values (with the code range ``lo``–``hi`` around them)."""
+    """Several counties (6-digit codes) of a stage in one statement, and their runs when they are
+    written: the bound values (the counties, the code range ``lo``–``hi`` around them, the runs'
+    ids) and the conditions over them."""
 
     codes: list[str]
-    which: str
     params: dict[str, Any]
 
     @classmethod
-    def of(cls, counties: Sequence[str]) -> _Counties:
-        names = {f"c{i}": county for i, county in enumerate(counties)}
+    def of(cls, counties: Sequence[str], runs: Sequence[int] = ()) -> _Counties:
         lo, hi = code_bounds(min(counties))[0], code_bounds(max(counties))[1]
-        which = f"county IN ({', '.join(f'%({name})s' for name in names)})"
-        return cls(codes=list(counties), which=which, params={"lo": lo, "hi": hi, **names})
+        params: dict[str, Any] = {"lo": lo, "hi": hi, **{f"c{i}": county for i, county in enumerate(counties)}}
+        params.update({f"r{i}": run for i, run in enumerate(runs)})
+        return cls(codes=list(counties), params=params)
+
+    def _placeholders(self, prefix: str) -> str:
+        return ", ".join(f"%({name})s" for name in self.params if name[0] == prefix and name[1:].isdigit())
+
+    def condition(self, alias: str = "") -> str:
+        """The stage rows of these counties (over the stage row ``alias``)."""
+        return f"{alias + '.' if alias else ''}county IN ({self._placeholders('c')})"
+
+    @property
+    def runs(self) -> str:
+        """The runs of these counties (over the run ``r``)."""
+        return f"r.id IN ({self._placeholders('r')})"
 
 
 def _counts_by_county(
@@ -275,7 +287,7 @@ def _counts_by_county(
     """Of each of ``counties``, the stage's rows by action: their count, and per rule fired and missing."""
     sums = ", ".join(f"SUM(f_{rule.key}), SUM(m_{rule.key})" for rule in screening_rules())
     cursor.execute(
-        f"SELECT county, action, COUNT(*), {sums} FROM {table} WHERE {counties.which} GROUP BY county, action",  # noqa: S608  # nosec B608
+        f"SELECT county, action, COUNT(*), {sums} FROM {table} WHERE {counties.condition()} GROUP BY county, action",  # noqa: S608  # nosec B608
         params,
     )
     by_county: dict[str, dict[str, Any]] = {county: {} for county in counties.codes}
@@ -306,7 +318,7 @@ def staged_unchanged_counties(
     which = _Counties.of(counties)
     params: dict[str, Any] = {**which.params, **stage_digest_params(year=year, rules=rules)}
     with connection.cursor() as cursor:
-        cursor.execute(stage_compare_sql(table, counties=which.which), params)
+        cursor.execute(stage_compare_sql(table, counties=which.condition()), params)
         by_county = _counts_by_county(cursor, table=table, counties=which, params=params)
         unchanged = {county: by_action for county, by_action in by_county.items() if STAGE_TO_DECIDE not in by_action}
         if not unchanged:  # a first run: every county writes
@@ -318,7 +330,6 @@ def staged_unchanged_counties(
 def staged_counties_write(
     *,
     table: str,
-    parent_id: int,
     runs: dict[str, int],
     year: int,
     rules: RuleSettings,
@@ -326,26 +337,22 @@ def staged_counties_write(
     actor_id: int | None = None,
 ) -> dict[str, tuple[LeadOutcome, RuleCounts]]:
     """``staged_leads_write`` for several counties of the stage ``table`` at once — ``runs``: the
-    county (6 digits) → its run, children of ``parent_id``, the counties locked by the caller — in
+    county (6 digits) → its run (children of one parent), the counties locked by the caller — in
     one set of statements whatever their number (compare, decide, counts, households, the inserts
-    with their audit rows; the few merges county by county).  Returns each county's outcome and
+    with their audit rows — on SQLite the audit rows one statement per county —; the few merges
+    county by county).  Returns each county's outcome and
     counts.  All or nothing: the caller writes county by county when it raises."""
-    which = _Counties.of(list(runs))
-    params: dict[str, Any] = {
-        **which.params,
-        "year": year,
-        "parent": parent_id,
-        **stage_digest_params(year=year, rules=rules),
-    }
+    which = _Counties.of(list(runs), list(runs.values()))
+    params: dict[str, Any] = {**which.params, "year": year, **stage_digest_params(year=year, rules=rules)}
     inserting = {**params, **_insert_params(year=year, now=now, actor_id=actor_id)}
     with connection.cursor() as cursor:
-        cursor.execute(stage_compare_sql(table, counties=which.which), params)
-        cursor.execute(stage_decide_sql(table, _decide_sql, counties=which.which), params)
+        cursor.execute(stage_compare_sql(table, counties=which.condition()), params)
+        cursor.execute(stage_decide_sql(table, _decide_sql, counties=which.condition()), params)
         by_county = _counts_by_county(cursor, table=table, counties=which, params=params)
         raising = [county for county, by_action in by_county.items() if "C" in by_action]
         if raising:
-            cursor.execute(_stage_insert_sql(table, counties=which.which), inserting)
-            if connection.vendor != "postgresql":
+            cursor.execute(_stage_insert_sql(table, counties=which), inserting)
+            if connection.vendor != "postgresql":  # elsewhere in the insert's statement
                 for county in raising:
                     raised_leads_audit(run_id=runs[county], now=now, actor_id=actor_id, id_range=None)
         households = _households_by_county(cursor, params=params)
