@@ -50,6 +50,12 @@ def error_messages(exc: ValidationError) -> list[str]:
     return list(exc.messages)
 
 
+def form_error_lines(form: forms.BaseForm, skip: str = "") -> list[str]:
+    """A form's errors as "字段：错误" lines, those of the field ``skip`` left out (shown beside it
+    already): a list filter's alert, and what an export refuses a filter it cannot read with."""
+    return [f"{field.label}：{error}" for field in form if field.name != skip for error in field.errors]
+
+
 def error_text(exc: ValidationError) -> str:
     return "；".join(error_messages(exc))
 

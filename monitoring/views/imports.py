@@ -18,7 +18,7 @@ from django.views.decorators.http import require_POST
 
 from fanpin.core.roles import Permission, department_label
 from fanpin.core.scoping import ObjectOutOfScope
-from fanpin.web.errors import error_text
+from fanpin.web.errors import error_text, form_error_lines
 from fanpin.web.mixins import client_ip, permission_require
 from monitoring.forms import HouseholdFilterForm
 from monitoring.models import ExportKind, ImportJob, ImportKind, ImportStatus
@@ -164,8 +164,8 @@ def household_export(request: HttpRequest) -> HttpResponseBase:
     form = HouseholdFilterForm(request.GET or None, user=request.user)
     filters: dict[str, Any] = {}
     if form.is_bound:
-        if not form.is_valid():
-            raise Http404("查询条件无效。")
+        if not form.is_valid():  # refused with the reason, as the lead and target exports
+            raise ValidationError(form_error_lines(form))
         filters = {
             "search": form.cleaned_data["q"],
             "village_code": form.cleaned_data["village"],

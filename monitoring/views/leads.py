@@ -23,7 +23,7 @@ from fanpin.core.roles import Permission, effective_role, role_can
 from fanpin.core.scoping import ObjectOutOfScope, RegionScopedViewMixin
 from fanpin.core.terms import term
 from fanpin.core.workflow import TransitionNotAllowed
-from fanpin.web.errors import error_text, form_errors_add
+from fanpin.web.errors import error_text, form_error_lines, form_errors_add
 from fanpin.web.mixins import PermissionRequiredMixin, client_ip, permission_require
 from monitoring.forms_review import (
     BulkDecideForm,
@@ -424,6 +424,8 @@ def leads_export_view(request: HttpRequest) -> HttpResponseBase:
     _require(request, Permission.EXPORT_DATA)
     form = LeadQueueFilterForm(request.GET or None, user=request.user)
     filters = form.filters()
+    if filters.unreadable:  # an empty sheet would read as "no leads"
+        raise ValidationError(form_error_lines(form))
     return xlsx_or_job(
         request,
         kind=ExportKind.LEADS,

@@ -15,6 +15,7 @@ from django.views.generic import ListView
 from fanpin.core.roles import Permission, effective_role, role_can
 from fanpin.core.scoping import ObjectOutOfScope, RegionScopedViewMixin
 from fanpin.core.terms import term
+from fanpin.web.errors import form_error_lines
 from fanpin.web.mixins import PermissionRequiredMixin
 from monitoring.forms_review import TargetFilterForm
 from monitoring.models import ExportKind, MonitoringTarget
@@ -90,8 +91,8 @@ def targets_export_view(request: HttpRequest) -> HttpResponseBase:
     _require(request, Permission.EXPORT_DATA)
     form = TargetFilterForm(request.GET or None, user=request.user)
     filters = form.filters()
-    if filters is None:
-        raise ValidationError([str(m) for messages in form.errors.values() for m in messages])
+    if filters is None:  # a filter the list could not read: refused, as the lead and household exports
+        raise ValidationError(form_error_lines(form))
     return xlsx_or_job(
         request,
         kind=ExportKind.TARGETS,

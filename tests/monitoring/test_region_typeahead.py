@@ -263,3 +263,18 @@ def test_a_county_typing_its_own_county_into_the_filter_sees_its_whole_county(wo
     # another county's code is still refused
     html = county.get(reverse("monitoring:target_list"), {"region": "520102000000"}).content.decode()
     assert "“520102000000”不是您管辖范围内的乡镇或村" in html
+
+
+def test_exports_refuse_a_filter_they_cannot_read_alike(world: World, namesakes: None) -> None:
+    """The lead export wrote an empty sheet (read as "no leads"), the household export answered 404,
+    the target export 400: each now refuses with the reason, as the list shows it."""
+    county = as_user(world, "county")
+    for url, params, field in (
+        ("monitoring:leads_export", {"state": "ALL", "region": "539902001001"}, "乡镇/村"),
+        ("monitoring:targets_export", {"region": "539902001001"}, "乡镇/村"),
+        ("monitoring:household_export", {"village": "539902001001"}, "村"),
+    ):
+        response = county.get(reverse(url), params)
+        html = response.content.decode()
+        assert response.status_code == 400 and response["Content-Type"].startswith("text/html"), url
+        assert f"{field}：“539902001001”不是您管辖范围内的" in html, url

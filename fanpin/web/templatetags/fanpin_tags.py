@@ -12,6 +12,7 @@ from fanpin.core.idcard import id_number_mask, phone_mask
 from fanpin.core.masking import free_text_for
 from fanpin.core.terms import term as terms_term
 from fanpin.core.terms import termed as terms_termed
+from fanpin.web.errors import form_error_lines
 
 register = template.Library()
 
@@ -97,6 +98,5 @@ def termed(value: Any) -> str:
 
 @register.filter
 def filter_error_lines(form: Any, skip: str = "") -> list[str]:
-    """A filter form's errors as "字段：错误" lines, those of the field ``skip`` left out (shown
-    beside it already)."""
-    return [f"{field.label}：{error}" for field in form if field.name != skip for error in field.errors]
+    """A filter form's errors as "字段：错误" lines (``form_error_lines``)."""
+    return form_error_lines(form, skip)
