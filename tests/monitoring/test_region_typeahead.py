@@ -278,3 +278,21 @@ def test_exports_refuse_a_filter_they_cannot_read_alike(world: World, namesakes:
         html = response.content.decode()
         assert response.status_code == 400 and response["Content-Type"].startswith("text/html"), url
         assert f"{field}：“539902001001”不是您管辖范围内的" in html, url
+
+
+def test_a_list_with_an_unreadable_filter_offers_no_export_and_names_no_field_in_english(
+    world: World, namesakes: None
+) -> None:
+    """The lead and target lists offered 导出 Excel beside an unreadable filter (the export answered
+    填写有误); the household list showed Django's error list with the field's English name."""
+    county = as_user(world, "county")
+    leads = county.get(reverse("monitoring:lead_queue"), {"state": "ALL", "region": "绿水县"}).content.decode()
+    assert "不是您管辖范围内" in leads and 'data-testid="leads-export"' not in leads
+    assert 'data-testid="leads-export"' in county.get(reverse("monitoring:lead_queue")).content.decode()
+    targets = county.get(reverse("monitoring:target_list"), {"region": "绿水县"}).content.decode()
+    assert "不是您管辖范围内" in targets and reverse("monitoring:targets_export") not in targets
+    assert reverse("monitoring:targets_export") in county.get(reverse("monitoring:target_list")).content.decode()
+    households = county.get(reverse("monitoring:household_list"), {"village": "asdf"}).content.decode()
+    assert "“asdf”不是您管辖范围内的村" in households
+    assert "<li>village" not in households  # Django's own error list named the field "village"
+    assert households.count("“asdf”不是您管辖范围内的村") == 1  # beside the field, not twice
