@@ -260,25 +260,29 @@ class _Counties:
 
     codes: list[str]
     params: dict[str, Any]
+    county_names: str  # "%(c0)s, %(c1)s, …"
+    run_names: str  # "%(r0)s, …"
 
     @classmethod
     def of(cls, counties: Sequence[str], runs: Sequence[int] = ()) -> _Counties:
         lo, hi = code_bounds(min(counties))[0], code_bounds(max(counties))[1]
-        params: dict[str, Any] = {"lo": lo, "hi": hi, **{f"c{i}": county for i, county in enumerate(counties)}}
-        params.update({f"r{i}": run for i, run in enumerate(runs)})
-        return cls(codes=list(counties), params=params)
-
-    def _placeholders(self, prefix: str) -> str:
-        return ", ".join(f"%({name})s" for name in self.params if name[0] == prefix and name[1:].isdigit())
+        named_counties = {f"c{i}": county for i, county in enumerate(counties)}
+        named_runs = {f"r{i}": run for i, run in enumerate(runs)}
+        return cls(
+            codes=list(counties),
+            params={"lo": lo, "hi": hi, **named_counties, **named_runs},
+            county_names=", ".join(f"%({name})s" for name in named_counties),
+            run_names=", ".join(f"%({name})s" for name in named_runs),
+        )
 
     def condition(self, alias: str = "") -> str:
         """The stage rows of these counties (over the stage row ``alias``)."""
-        return f"{alias + '.' if alias else ''}county IN ({self._placeholders('c')})"
+        return f"{alias + '.' if alias else ''}county IN ({self.county_names})"
 
     @property
     def runs(self) -> str:
         """The runs of these counties (over the run ``r``)."""
-        return f"r.id IN ({self._placeholders('r')})"
+        return f"r.id IN ({self.run_names})"
 
 
 def _counts_by_county(
