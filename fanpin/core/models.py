@@ -99,7 +99,7 @@ class AuditEntry(models.Model):
     at = models.DateTimeField("时间", auto_now_add=True, db_index=True)
     object_type = models.CharField("对象类型", max_length=32)
     object_id = models.CharField("对象编号", max_length=64)
-    region_code = models.CharField("区划代码", max_length=12, db_index=True)
+    region_code = models.CharField("区划代码", max_length=12)
     action = models.CharField("操作", max_length=32)
     from_state = models.CharField("原状态", max_length=32, blank=True)
     to_state = models.CharField("新状态", max_length=32, blank=True)
@@ -112,7 +112,13 @@ class AuditEntry(models.Model):
         verbose_name = "审计记录"
         verbose_name_plural = "审计记录"
         ordering = ["-at", "-id"]
-        indexes = [models.Index(fields=["object_type", "object_id"], name="audit_object")]
+        indexes = [
+            models.Index(fields=["object_type", "object_id"], name="audit_object"),
+            # Region scoping reads code ranges (``ScopedQuerySet.within``): a plain b-tree serves them;
+            # ``db_index`` would add a second, ``varchar_pattern_ops`` index for LIKE that nothing
+            # uses — written for every audit row (one per lead a screening run raises).
+            models.Index(fields=["region_code"], name="audit_region"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.object_type}#{self.object_id} {self.action}"
@@ -151,7 +157,7 @@ class AccessLog(models.Model):
     action = models.CharField("操作", max_length=16, choices=Action.choices)
     what = models.CharField("内容", max_length=200)
     object_id = models.CharField("对象编号", max_length=64, blank=True)
-    region_code = models.CharField("区划代码", max_length=12, db_index=True)
+    region_code = models.CharField("区划代码", max_length=12)
     row_count = models.PositiveIntegerField("行数", default=0)
     ip_address = models.GenericIPAddressField("IP 地址", null=True, blank=True)
 
@@ -161,6 +167,8 @@ class AccessLog(models.Model):
         verbose_name = "个人数据访问日志"
         verbose_name_plural = "个人数据访问日志"
         ordering = ["-at", "-id"]
+        # One plain b-tree for the region's code ranges, as ``AuditEntry`` (no LIKE index).
+        indexes = [models.Index(fields=["region_code"], name="accesslog_region")]
         constraints = [
             models.CheckConstraint(condition=Q(action__in=["VIEW_ID", "EXPORT"]), name="accesslog_action_valid"),
         ]

@@ -162,6 +162,7 @@ class Lead(models.Model):
         null=True,
         blank=True,
         related_name="appeals",
+        db_index=False,  # ``lead_appeal_of``: only the few leads that are appeals are indexed
     )
 
     # 村级核实 (SPEC §5): home check, consent, democratic appraisal, public posting.
@@ -190,11 +191,14 @@ class Lead(models.Model):
         indexes = [
             models.Index(fields=["household", "state"], name="lead_household_state"),
             models.Index(fields=["village", "state"], name="lead_village_state"),
-            models.Index(fields=["year", "state"], name="lead_year_state"),
             models.Index(fields=["state", "-raised_at"], name="lead_state_raised"),
             # The queue's default order (oldest first) over all states: page 1 walks this index and
             # probes each lead's household for the region, instead of sorting the region's leads.
             models.Index(fields=["raised_at", "id"], name="lead_raised"),
+            # A lead's appeals (``Lead.appeals``, the 申诉 status, SET_NULL when a lead is deleted).
+            # Partial: a screening run writes thousands of leads that appeal nothing, and an index of
+            # every row's NULL would be written for each of them.
+            models.Index(fields=["appeal_of"], condition=Q(appeal_of__isnull=False), name="lead_appeal_of"),
         ]
         constraints = [
             models.UniqueConstraint(
