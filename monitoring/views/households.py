@@ -75,7 +75,7 @@ class HouseholdListView(LoginRequiredMixin, PermissionRequiredMixin, RegionScope
         if self.form.is_bound:
             filters = {
                 "search": self.form.cleaned_data["q"],
-                "village_code": self.form.cleaned_data["village"],
+                "region_code": self.form.cleaned_data["village"],  # a village or a wider region: its area
                 "household_type": self.form.cleaned_data["household_type"],
             }
             id_number_search_record(

@@ -168,7 +168,7 @@ def household_export(request: HttpRequest) -> HttpResponseBase:
             raise ValidationError(form_error_lines(form))
         filters = {
             "search": form.cleaned_data["q"],
-            "village_code": form.cleaned_data["village"],
+            "region_code": form.cleaned_data["village"],  # as the list: a village or a wider region
             "household_type": form.cleaned_data["household_type"],
         }
         id_number_search_record(user=request.user, search=filters["search"], ip_address=client_ip(request))
