@@ -4,9 +4,16 @@ from typing import Any
 
 from django import forms
 
-from fanpin.core.regions import RegionLevel
 from monitoring.models import HouseholdType
-from monitoring.selectors.regions import VILLAGES, labels_with_county, own_region_named, region_label, region_pick
+from monitoring.selectors.regions import (
+    VILLAGES,
+    filter_levels,
+    labels_with_county,
+    levels_label,
+    own_region_named,
+    region_label,
+    region_pick,
+)
 
 
 def region_field(label: str) -> forms.CharField:
@@ -16,20 +23,34 @@ def region_field(label: str) -> forms.CharField:
 
 
 def region_clean(form: Any, name: str, levels: tuple[str, ...] = VILLAGES) -> str:
-    """The code of the one region of ``levels`` in ``form.user``'s scope that field ``name`` names
-    ("" when empty); its label goes to ``form.picked[name]`` for the page."""
+    """The code of the one region in ``form.user``'s scope that field ``name`` names ("" when empty
+    or the user's own region: the whole scope); its label goes to ``form.picked[name]`` for the page.
+
+    A region of the field's ``levels`` is looked for first (the suggestions offer those); when none
+    answers, the own region, then a wider region inside the scope (``filter_levels``: a township
+    typed into 村, a province into an administrator's 乡镇/村).  The lists narrow by the code's
+    prefix, so a wider region lists its whole area.  Anything else — beside or above the scope, or
+    no region at all — is refused with the message beside the field."""
     value = " ".join(str(form.cleaned_data.get(name) or "").split())
     if not value:
         return ""
     region, found = region_pick(user=form.user, value=value, levels=levels)
-    what = "村" if levels == VILLAGES else ("县、乡镇或村" if RegionLevel.COUNTY in levels else "乡镇或村")
+    searched = levels
+    wider = tuple(level for level in filter_levels(user=form.user, levels=levels) if level not in levels)
+    if region is None and not found:
+        if (own := own_region_named(user=form.user, value=value)) is not None:
+            form.picked[name] = own.name  # the whole scope: nothing narrowed
+            return ""
+        if wider:
+            region, found = region_pick(user=form.user, value=value, levels=wider)
+            searched = wider
     if region is None and found:
-        raise forms.ValidationError(f"有多个{what}与“{value}”相符，请从提示中选择，或输入 12 位区划代码。")
-    if region is None and (own := own_region_named(user=form.user, value=value)) is not None:
-        form.picked[name] = own.name  # the whole scope: nothing narrowed
-        return ""
+        raise forms.ValidationError(
+            f"有多个{levels_label(searched)}与“{value}”相符，请从提示中选择，或输入 12 位区划代码。"
+        )
     if region is None:
-        raise forms.ValidationError(f"“{value}”不是您管辖范围内的{what}，请从提示中选择，或输入 12 位区划代码。")
+        what = levels_label(tuple(levels) + wider)
+        raise forms.ValidationError(f"“{value}”不是您管辖范围内的{what}，请从提示中选择，或输入区划代码。")
     form.picked[name] = region_label(region, with_county=labels_with_county(form.user))
     return region.code
 
@@ -37,7 +58,9 @@ def region_clean(form: Any, name: str, levels: tuple[str, ...] = VILLAGES) -> st
 class VillageFilterForm(forms.Form):
     """A list filtered by one village in the user's scope, typed or picked from suggestions
     (``region_field``; a <select> of every village in scope named namesakes alike and grew with the
-    province).  Its label goes to ``picked["village"]``."""
+    province), or by a wider region inside the scope typed into it (a township: its villages).  The
+    cleaned ``village`` is a region code for a prefix filter (``region_code`` of the selectors), not
+    an exact village.  Its label goes to ``picked["village"]``."""
 
     village = region_field("村")
 

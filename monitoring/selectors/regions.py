@@ -11,7 +11,7 @@ from typing import Any
 
 from django.db.models import F, Q, QuerySet
 
-from fanpin.core.regions import RegionLevel
+from fanpin.core.regions import RegionLevel, region_level_of
 from fanpin.core.scoping import user_region_prefix
 from fanpin.core.typed import plain
 from monitoring.models import Region
@@ -20,6 +20,8 @@ TYPEAHEAD_LIMIT = 20
 VILLAGES = (RegionLevel.VILLAGE,)
 TOWNSHIPS_AND_VILLAGES = (RegionLevel.TOWNSHIP, RegionLevel.VILLAGE)
 COUNTIES_TOWNSHIPS_AND_VILLAGES = (RegionLevel.COUNTY, RegionLevel.TOWNSHIP, RegionLevel.VILLAGE)
+LEVELS_DOWN: tuple[str, ...] = tuple(RegionLevel.values)  # 省, 市, 县, 乡镇, 村: from the top down
+SHORT_CODE_LENGTHS = (2, 4, 6, 9)  # a 12-digit code without its trailing zeros: 53 · 5399 · 539901 · 539901001
 
 
 def area_levels(user: Any) -> tuple[str, ...]:
@@ -54,9 +56,42 @@ def regions_matching(
     return list(qs[:limit])
 
 
+def code_typed(value: str) -> str:
+    """The 12-digit code a typed code stands for: 12 digits as they are, or a short administrative
+    code (2, 4, 6 or 9 digits: 539901 is the county 539901000000) padded with zeros; else ""."""
+    value = typed(value)
+    if not value.isdigit():
+        return ""
+    if len(value) == 12:
+        return value
+    return value.ljust(12, "0") if len(value) in SHORT_CODE_LENGTHS else ""
+
+
+def filter_levels(*, user: Any, levels: tuple[str, ...]) -> tuple[str, ...]:
+    """Every level a region filter of ``levels`` takes from ``user``: a region inside the scope at or
+    above the field's finest level (a township in a 村 field, a province in an administrator's
+    乡镇/村 field) narrows the list to its area.  Levels at or above the user's own region are not
+    among them: the own region means the whole scope (``own_region_named``), and regions beside or
+    above it are refused (deny by default)."""
+    finest = max(LEVELS_DOWN.index(level) for level in levels)
+    prefix = user_region_prefix(user)
+    if prefix is None:
+        return ()
+    top = LEVELS_DOWN.index(region_level_of(prefix.ljust(12, "0"))) + 1 if prefix else 0
+    return LEVELS_DOWN[top : finest + 1]
+
+
+def levels_label(levels: tuple[str, ...]) -> str:
+    """村 · 乡镇或村 · 县、乡镇或村: what a filter of ``levels`` takes, for its messages."""
+    labels = [str(RegionLevel(level).label) for level in LEVELS_DOWN if level in levels]
+    if len(labels) <= 1:
+        return "".join(labels)
+    return f"{'、'.join(labels[:-1])}或{labels[-1]}"
+
+
 def region_pick(*, user: Any, value: str, levels: tuple[str, ...] = VILLAGES) -> tuple[Region | None, int]:
-    """What a filter field was given: a 12-digit code, a name, or a label as the suggestions show
-    it ("乡镇 村", or "县 乡镇 村" for a scope wider than a county).
+    """What a filter field was given: a 12-digit code or a short one (``code_typed``), a name, or a
+    label as the suggestions show it ("乡镇 村", or "县 乡镇 村" for a scope wider than a county).
 
     Returns (the region, 1) when exactly one region of ``levels`` in the user's scope answers to
     ``value`` (a name that is some region's whole name wins over names that merely contain it),
@@ -64,7 +99,8 @@ def region_pick(*, user: Any, value: str, levels: tuple[str, ...] = VILLAGES) ->
     value = typed(value)
     qs = _candidates(user=user, levels=levels)
     if value.isdigit():
-        region = qs.filter(code=value).first() if len(value) == 12 else None
+        code = code_typed(value)
+        region = qs.filter(code=code).first() if code else None
         return region, int(region is not None)
     parts = value.split(" ")
     if len(parts) > 1:
@@ -80,13 +116,15 @@ def region_pick(*, user: Any, value: str, levels: tuple[str, ...] = VILLAGES) ->
 
 
 def own_region_named(*, user: Any, value: str) -> Region | None:
-    """The user's own region when ``value`` (typed into a filter) is its 12-digit code or its name:
-    a county officer typing 青山县 into 乡镇/村 means the whole county, not a region outside it."""
+    """The user's own region when ``value`` (typed into a filter) is its code (12 digits or short:
+    539901) or its name: a county officer typing 青山县 into 乡镇/村 means the whole county, not a
+    region outside it."""
     prefix = user_region_prefix(user)
     if not prefix:
         return None
     own = Region.objects.filter(code=prefix.ljust(12, "0")).first()
-    return own if own is not None and typed(value) in (own.code, own.name) else None
+    value = typed(value)
+    return own if own is not None and (value == own.name or code_typed(value) == own.code) else None
 
 
 def labels_with_county(user: Any) -> bool:

@@ -99,7 +99,7 @@ def test_household_filter_refuses_another_countys_village_and_ambiguous_names(wo
     county = as_user(world, "county")
     rows, html = household_numbers(county, village="520102001001")
     assert "H520102001001" not in rows
-    assert "“520102001001”不是您管辖范围内的村" in html
+    assert "“520102001001”不是您管辖范围内的乡镇或村" in html
     city = as_user(world, "city")
     rows, html = household_numbers(city, village="上营村")
     assert "有多个村与“上营村”相符" in html
@@ -194,7 +194,7 @@ def test_full_width_digits_are_read_as_digits(world: World, two_counties: None) 
 def test_an_unreadable_village_filter_lists_no_households(world: World, namesakes: None) -> None:
     county = as_user(world, "county")
     rows, html = household_numbers(county, village="539902001001")
-    assert rows == [] and "“539902001001”不是您管辖范围内的村" in html
+    assert rows == [] and "“539902001001”不是您管辖范围内的乡镇或村" in html
     city = as_user(world, "city")
     rows, html = household_numbers(city, village="上营")
     assert rows == [] and "有多个村与“上营”相符" in html
@@ -293,6 +293,6 @@ def test_a_list_with_an_unreadable_filter_offers_no_export_and_names_no_field_in
     assert "不是您管辖范围内" in targets and reverse("monitoring:targets_export") not in targets
     assert reverse("monitoring:targets_export") in county.get(reverse("monitoring:target_list")).content.decode()
     households = county.get(reverse("monitoring:household_list"), {"village": "asdf"}).content.decode()
-    assert "“asdf”不是您管辖范围内的村" in households
+    assert "“asdf”不是您管辖范围内的乡镇或村" in households
     assert "<li>village" not in households  # Django's own error list named the field "village"
-    assert households.count("“asdf”不是您管辖范围内的村") == 1  # beside the field, not twice
+    assert households.count("“asdf”不是您管辖范围内的乡镇或村") == 1  # beside the field, not twice
