@@ -195,3 +195,26 @@ def test_parameters_page_shows_current_values_and_lines(client, world, county_da
     assert 'value="0.3000"' in body
     assert "7000.00" in body  # the national line of the year set up above
     assert "预览影响" in body
+
+
+def test_province_run_page_lists_each_countys_figures_and_links_its_run(client, world) -> None:  # type: ignore[no-untyped-def]
+    """The administrator reads each county's households fired and skipped beside its leads, opens
+    the county's own run, and is told why the rules' rows add up to more than the households fired."""
+    from monitoring.services.screening import screening_run_create, screening_run_execute
+
+    setup_lines()
+    poor = household(village="520101001001")
+    income(poor, YEAR, "100.00")
+    run = screening_run_create(region_code="520000000000", year=YEAR, trigger="COMMAND")
+    run = screening_run_execute(run_id=run.pk)
+    client.force_login(world.users["admin"])
+    html = client.get(reverse("monitoring:screening_run", args=[run.pk])).content.decode()
+    child = run.children.get(region_id="520101000000")
+    assert f'href="{reverse("monitoring:screening_run", args=[child.pk])}"' in html
+    assert "触发规则户数" in html and "已有在办线索" in html and "更新线索" not in html
+    assert "各规则的户数相加可多于触发规则的户数" in html
+    county_row = html.split(reverse("monitoring:screening_run", args=[child.pk]))[1]
+    cells = [cell.split("</td>")[0] for cell in county_row.split('<td class="text-end">')[1:6]]
+    assert cells == [str(child.households), "1", "1", "0", "0"]  # households, fired, raised, open, target
+    page = client.get(reverse("monitoring:screening_run", args=[child.pk]))
+    assert page.status_code == 200 and "新增线索 <strong>1</strong>" in page.content.decode()
