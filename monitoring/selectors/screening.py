@@ -69,6 +69,14 @@ def screening_run_detail(*, user: Any, pk: int) -> ScreeningRun:
     return ScreeningRun.objects.for_user(user).select_related("region", "started_by").get(pk=pk)
 
 
+def screening_run_parent(*, user: Any, run: ScreeningRun) -> ScreeningRun | None:
+    """The province's or city's run ``run`` is a county of, when ``user`` may open it (a county
+    officer's own county run has none to link to)."""
+    if run.parent_id is None:
+        return None
+    return ScreeningRun.objects.for_user(user).select_related("region").filter(pk=run.parent_id).first()
+
+
 @dataclass(frozen=True)
 class PreviewRow:
     county_code: str

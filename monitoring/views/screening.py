@@ -24,6 +24,7 @@ from monitoring.selectors.screening import (
     screening_parameters_get,
     screening_preview,
     screening_run_detail,
+    screening_run_parent,
     screening_runs_for,
 )
 from monitoring.services.lines import monitoring_line_set
@@ -83,6 +84,7 @@ def screening_run(request: HttpRequest, pk: int) -> HttpResponse:
         raise ObjectOutOfScope("筛查批次") from None
     context = {
         "run": run,
+        "parent": screening_run_parent(user=request.user, run=run),
         "children": run.children.select_related("region").order_by("region_id"),
         "rules": [
             (rule.code, rule.label, (run.summary or {}).get("rules", {}).get(rule.code)) for rule in screening_rules()

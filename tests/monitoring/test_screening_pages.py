@@ -216,5 +216,11 @@ def test_province_run_page_lists_each_countys_figures_and_links_its_run(client, 
     county_row = html.split(reverse("monitoring:screening_run", args=[child.pk]))[1]
     cells = [cell.split("</td>")[0] for cell in county_row.split('<td class="text-end">')[1:6]]
     assert cells == [str(child.households), "1", "1", "0", "0"]  # households, fired, raised, open, target
-    page = client.get(reverse("monitoring:screening_run", args=[child.pk]))
-    assert page.status_code == 200 and "新增线索 <strong>1</strong>" in page.content.decode()
+    page = client.get(reverse("monitoring:screening_run", args=[child.pk])).content.decode()
+    assert "新增线索 <strong>1</strong>" in page
+    assert f'href="{reverse("monitoring:screening_run", args=[run.pk])}"' in page  # back to the province's run
+    client.force_login(world.users["county"])  # the county's run is its own; the province's is not
+    page = client.get(reverse("monitoring:screening_run", args=[child.pk])).content.decode()
+    assert "新增线索 <strong>1</strong>" in page
+    assert f'href="{reverse("monitoring:screening_run", args=[run.pk])}"' not in page
+    assert client.get(reverse("monitoring:screening_run", args=[run.pk])).status_code == 404
