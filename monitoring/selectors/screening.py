@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from fanpin.core.regions import province_code_of
 from monitoring.models import Household, Region, ScreeningParameters, ScreeningRun
@@ -56,11 +56,13 @@ def counties_with_households(*, prefix: str) -> list[str]:
 
 
 def screening_runs_for(*, user: Any) -> QuerySet[ScreeningRun]:
-    """Top-level runs the user may see, newest first."""
+    """The runs the user may see, newest first: the top-level ones, and a county's part of a
+    province's or city's run the user may not open (a county officer's own county in the province's
+    screening: the list said 还没有筛查记录 though the county had been screened)."""
+    visible = ScreeningRun.objects.for_user(user)
     return (
-        ScreeningRun.objects.for_user(user)
-        .filter(parent__isnull=True)
-        .select_related("region", "started_by")
+        visible.filter(Q(parent__isnull=True) | ~Q(parent__in=visible.values("pk")))
+        .select_related("region", "parent__region", "started_by")
         .order_by("-created_at", "-id")
     )
 

@@ -224,3 +224,28 @@ def test_province_run_page_lists_each_countys_figures_and_links_its_run(client, 
     assert "新增线索 <strong>1</strong>" in page
     assert f'href="{reverse("monitoring:screening_run", args=[run.pk])}"' not in page
     assert client.get(reverse("monitoring:screening_run", args=[run.pk])).status_code == 404
+
+
+def test_county_officer_finds_its_county_in_the_provinces_run(client, world) -> None:  # type: ignore[no-untyped-def]
+    """A province screened by the administrator lists, for the county officer, the county's own part
+    (the list said 还没有筛查记录); the administrator's list shows the province's run, not its parts."""
+    from monitoring.services.screening import screening_run_create, screening_run_execute
+
+    setup_lines()
+    income(household(village="520101001001"), YEAR, "100.00")
+    run = screening_run_execute(
+        run_id=screening_run_create(region_code="520000000000", year=YEAR, trigger="COMMAND").pk
+    )
+    child = run.children.get(region_id="520101000000")
+    other = run.children.exclude(region_id="520101000000").first()
+    client.force_login(world.users["county"])
+    html = client.get(reverse("monitoring:screening")).content.decode()
+    assert "还没有筛查记录" not in html
+    assert f'href="{reverse("monitoring:screening_run", args=[child.pk])}"' in html
+    assert f'href="{reverse("monitoring:screening_run", args=[run.pk])}"' not in html
+    assert f'href="{reverse("monitoring:screening_run", args=[other.pk])}"' not in html
+    assert "筛查的一部分" in html
+    client.force_login(world.users["admin"])
+    html = client.get(reverse("monitoring:screening")).content.decode()
+    assert f'href="{reverse("monitoring:screening_run", args=[run.pk])}"' in html
+    assert f'href="{reverse("monitoring:screening_run", args=[child.pk])}"' not in html
