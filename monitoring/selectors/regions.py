@@ -59,7 +59,7 @@ def regions_matching(
 def code_typed(value: str) -> str:
     """The 12-digit code a typed code stands for: 12 digits as they are, or a short administrative
     code (2, 4, 6 or 9 digits: 539901 is the county 539901000000) padded with zeros; else ""."""
-    value = typed(value)
+    value = typed(value).replace(" ", "")  # 539 901 as written in some registers
     if not value.isdigit():
         return ""
     if len(value) == 12:
@@ -98,7 +98,7 @@ def region_pick(*, user: Any, value: str, levels: tuple[str, ...] = VILLAGES) ->
     else (None, how many answered: 0, or 2 for "more than one")."""
     value = typed(value)
     qs = _candidates(user=user, levels=levels)
-    if value.isdigit():
+    if value.replace(" ", "").isdigit():
         code = code_typed(value)
         region = qs.filter(code=code).first() if code else None
         return region, int(region is not None)

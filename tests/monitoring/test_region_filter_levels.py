@@ -143,7 +143,6 @@ def test_an_administrator_typing_a_province(world: World, named: None) -> None:
         ("county", "南坪镇", "乡镇或村"),  # a township of the county beside it
         ("county", "520102001", "乡镇或村"),
         ("county", "云南省", "乡镇或村"),
-        ("county", "52010", "乡镇或村"),  # not a code's length
         ("city", "520201", "县、乡镇或村"),  # a county of another city
         ("city", "云南省", "县、乡镇或村"),
         ("province", "云南省", "市、县、乡镇或村"),
@@ -158,6 +157,21 @@ def test_a_region_beside_or_above_the_scope_is_refused_and_lists_nothing(
         rows, html = listed(client, url, **{field: typed})
         assert rows == set(), (url, typed)
         assert f"“{typed}”不是您管辖范围内的{expected}" in html, (url, typed)
+
+
+@pytest.mark.parametrize("typed", ["52010", "5201010", "52010100100", "520 1010"])
+def test_digits_of_no_codes_length_are_told_how_a_code_is_written(world: World, named: None, typed: str) -> None:
+    """Not a scope problem but a typing one: the message says which lengths a code has."""
+    client = client_for(world, "county")
+    for url, field in ((LEADS, "region"), (TARGETS, "region"), (HOUSEHOLDS, "village")):
+        rows, html = listed(client, url, **{field: typed})
+        assert rows == set(), (url, typed)
+        assert f"“{typed}”不是区划代码：请输入 12 位代码，或去掉末尾的 0 后的 2、4、6、9 位代码" in html, (url, typed)
+
+
+def test_a_code_written_with_spaces_is_read() -> None:
+    assert code_typed("520 101") == code_typed("520101") == "520101000000"
+    assert code_typed("520 101 001 001") == "520101001001"
 
 
 def test_the_exports_refuse_a_region_outside_the_scope(world: World, named: None) -> None:
