@@ -164,6 +164,10 @@ class ScreeningRun(models.Model):
                 | Q(status__in=["PENDING", "RUNNING"], finished_at__isnull=True),
                 name="screening_run_finished_iff_final",
             ),
+            # a province's or city's run has one run per county (the batch finds a lead's run by it)
+            models.UniqueConstraint(
+                fields=["parent", "region"], condition=Q(parent__isnull=False), name="screening_run_one_per_county"
+            ),
         ]
 
     def __str__(self) -> str:

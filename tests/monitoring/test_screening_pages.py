@@ -249,3 +249,18 @@ def test_county_officer_finds_its_county_in_the_provinces_run(client, world) -> 
     html = client.get(reverse("monitoring:screening")).content.decode()
     assert f'href="{reverse("monitoring:screening_run", args=[run.pk])}"' in html
     assert f'href="{reverse("monitoring:screening_run", args=[child.pk])}"' not in html
+
+
+def test_a_province_run_has_one_run_per_county_as_a_database_rule(world) -> None:  # type: ignore[no-untyped-def]
+    from django.db import IntegrityError, transaction
+
+    from monitoring.services.screening import screening_run_create
+
+    setup_lines()
+    run = screening_run_create(region_code="520000000000", year=YEAR, trigger="COMMAND")
+    child = run.children.first()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        ScreeningRun.objects.create(region_id=child.region_id, year=YEAR, parent=run, trigger="COMMAND")
+    # a county screened on its own again and again is not a county of a run: no limit
+    for _ in range(2):
+        ScreeningRun.objects.create(region_id=child.region_id, year=YEAR, trigger="COMMAND")
