@@ -4,6 +4,7 @@ from typing import Any
 
 from django import forms
 
+from fanpin.core.scoping import user_region_prefix
 from monitoring.models import HouseholdType
 from monitoring.selectors.regions import (
     VILLAGES,
@@ -54,6 +55,11 @@ def region_clean(form: Any, name: str, levels: tuple[str, ...] = VILLAGES) -> st
         raise forms.ValidationError(
             f"“{value}”不是区划代码：请输入 12 位代码，或去掉末尾的 0 后的 2、4、6、9 位代码（如县级 6 位），"
             "也可以输入名称后从提示中选择。"
+        )
+    if region is None and user_region_prefix(form.user) == "":  # the whole country is the scope
+        what = levels_label(tuple(levels) + wider)
+        raise forms.ValidationError(
+            f"没有与“{value}”相符的{what}，请从提示中选择，或输入区划代码（12 位，或去掉末尾的 0）。"
         )
     if region is None:
         what = levels_label(tuple(levels) + wider)

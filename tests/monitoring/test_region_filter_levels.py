@@ -169,6 +169,17 @@ def test_digits_of_no_codes_length_are_told_how_a_code_is_written(world: World, 
         assert f"“{typed}”不是区划代码：请输入 12 位代码，或去掉末尾的 0 后的 2、4、6、9 位代码" in html, (url, typed)
 
 
+@pytest.mark.parametrize("typed", ["54", "999999999999", "不存在的村"])
+def test_the_administrator_is_told_no_region_answers_not_that_it_is_outside_a_scope(
+    world: World, named: None, typed: str
+) -> None:
+    admin = client_for(world, "admin")
+    for url, field in ((LEADS, "region"), (TARGETS, "region"), (HOUSEHOLDS, "village")):
+        rows, html = listed(admin, url, **{field: typed})
+        assert rows == set(), (url, typed)
+        assert f"没有与“{typed}”相符的" in html and "不是您管辖范围内" not in html, (url, typed)
+
+
 def test_a_code_written_with_spaces_is_read() -> None:
     assert code_typed("520 101") == code_typed("520101") == "520101000000"
     assert code_typed("520 101 001 001") == "520101001001"
