@@ -216,6 +216,11 @@ def test_province_run_page_lists_each_countys_figures_and_links_its_run(client, 
     county_row = html.split(reverse("monitoring:screening_run", args=[child.pk]))[1]
     cells = [cell.split("</td>")[0] for cell in county_row.split('<td class="text-end">')[1:6]]
     assert cells == [str(child.households), "1", "1", "0", "0"]  # households, fired, raised, open, target
+    unfinished = screening_run_create(region_code="520000000000", year=YEAR, trigger="COMMAND")  # not run yet
+    waiting = client.get(reverse("monitoring:screening_run", args=[unfinished.pk])).content.decode()
+    first = unfinished.children.order_by("region_id").first()
+    row = waiting.split(reverse("monitoring:screening_run", args=[first.pk]))[1].split("</tr>")[0]
+    assert row.count('<td class="text-end">—</td>') == 3  # fired and skipped not known yet, not blank
     page = client.get(reverse("monitoring:screening_run", args=[child.pk])).content.decode()
     assert "新增线索 <strong>1</strong>" in page
     assert f'href="{reverse("monitoring:screening_run", args=[run.pk])}"' in page  # back to the province's run
