@@ -45,6 +45,7 @@ from monitoring.models import (
     Visit,
 )
 from monitoring.models.visits import CHECKLIST_FIELDS
+from monitoring.selectors.regions import county_name_annotation
 
 VISIT_MAX_AGE_DAYS = 90
 MIN_MONITORED_MONTHS = 6
@@ -324,6 +325,7 @@ def _active_targets(*, user: Any, region_code: str = "") -> QuerySet[MonitoringT
         .annotate(
             head_name=Member.objects.head_name_of("household"),
             **labor_annotations(),
+            **county_name_annotation(user=user, village="household__village"),
         )
     )
     if region_code:
@@ -345,8 +347,10 @@ def elimination_criteria(*, target: MonitoringTarget, today: dt.date) -> Elimina
 
 
 def elimination_proposals(*, user: Any, state: str = "") -> QuerySet[EliminationProposal]:
-    qs = EliminationProposal.objects.for_user(user).select_related(
-        "target", "target__household", "target__household__village", "proposed_by"
+    qs = (
+        EliminationProposal.objects.for_user(user)
+        .select_related("target", "target__household", "target__household__village__parent", "proposed_by")
+        .annotate(**county_name_annotation(user=user, village="target__household__village"))
     )
     if state:
         qs = qs.filter(state=state)

@@ -29,6 +29,7 @@ from monitoring.models import (
 )
 from monitoring.selectors.calendar import StepLimit, WorkingCalendar, step_limits_by_province
 from monitoring.selectors.deadlines import LimitsByProvince, by_province_condition
+from monitoring.selectors.regions import county_name_annotation
 
 VILLAGE_PATH = "target__household__village_id"
 STATE_FILTERS = {"OPEN": "待补办", "OVERDUE": "已超期", "DONE": "已补办", "REVIEW": "需县级复核", "ALL": "全部"}
@@ -153,7 +154,7 @@ def follow_ups_in_scope(
         qs = qs.filter(review_waiting_condition())
     return (
         qs.select_related("target__household__village__parent")
-        .annotate(head_name=_head_name())
+        .annotate(head_name=_head_name(), **county_name_annotation(user=user, village="target__household__village"))
         .order_by("opened_on", "id")
     )
 

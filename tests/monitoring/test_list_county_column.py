@@ -134,3 +134,61 @@ def test_the_assistance_lists_village_filter_is_typed_and_named_with_its_county(
     rows = city.get(url).content.decode()  # every row names its county
     assert "甲县 城关镇 东关村" in rows and "乙县 城关镇 东关村" in rows
     assert "甲县 城关镇" not in world.client_for("county").get(url).content.decode()
+
+
+@pytest.fixture
+def namesakes_in_procedures(world: World, namesakes: None) -> None:
+    """Each namesake village's target with an elimination proposal waiting and an open 补办."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from monitoring.models import FollowUp
+    from tests.assistance.factories import ProposalFactory
+
+    for target in MonitoringTarget.objects.filter(household__village_id__in=["520101001001", "520102001001"]):
+        ProposalFactory(target=target, proposed_by=world.users["village"])
+        FollowUp.objects.create(
+            target=target,
+            opened_on=timezone.localdate() - dt.timedelta(days=1),
+            opened_at=timezone.now(),
+            owes_home_check=True,
+        )
+
+
+PROCEDURE_PAGES = [
+    (reverse("assistance:elimination_list") + "?all=1", "proposal-table"),
+    (reverse("assistance:elimination_list") + "?all=1", "candidate-table"),
+    (reverse("monitoring:followups") + "?state=ALL", "followup-table"),
+]
+
+
+def _table(html: str, testid: str) -> str:
+    found = re.search(rf'<table[^>]*data-testid="{testid}".*?</table>', html, re.S)
+    assert found is not None, testid
+    return found.group(0)
+
+
+@pytest.mark.parametrize(("page", "table"), PROCEDURE_PAGES)
+@pytest.mark.parametrize("role", ["city", "province", "admin"])
+def test_the_elimination_and_follow_up_lists_name_the_county_for_a_wide_scope(
+    world: World, namesakes_in_procedures: None, role: str, page: str, table: str
+) -> None:
+    """风险消除 and 补办 listed 村 (or 乡镇 村) alone: two 城关镇 东关村 could not be told apart."""
+    html = _table(world.client_for(role).get(page).content.decode(), table)
+    columns = header(html)
+    assert columns[columns.index("县") : columns.index("县") + 3] == ["县", "乡镇", "村"]
+    for code, county in (("520101001001", "甲县"), ("520102001001", "乙县")):
+        cells = row_of(html, f"H{code}")
+        at = cells.index(county)
+        assert cells[at : at + 3] == [county, "城关镇", "东关村"]
+
+
+@pytest.mark.parametrize(("page", "table"), PROCEDURE_PAGES)
+def test_the_county_keeps_township_and_village_in_those_lists(
+    world: World, namesakes_in_procedures: None, page: str, table: str
+) -> None:
+    html = _table(world.client_for("county").get(page).content.decode(), table)
+    columns = header(html)
+    assert "县" not in columns and columns[columns.index("乡镇") : columns.index("乡镇") + 2] == ["乡镇", "村"]
+    assert row_of(html, "H520101001001")[columns.index("乡镇") : columns.index("乡镇") + 2] == ["城关镇", "东关村"]
