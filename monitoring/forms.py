@@ -9,13 +9,13 @@ from monitoring.models import HouseholdType
 from monitoring.selectors.regions import (
     VILLAGES,
     code_typed,
+    digits_typed,
     filter_levels,
     labels_with_county,
     levels_label,
     own_region_named,
     region_label,
     region_pick,
-    typed,
 )
 
 
@@ -51,7 +51,7 @@ def region_clean(form: Any, name: str, levels: tuple[str, ...] = VILLAGES) -> st
         raise forms.ValidationError(
             f"有多个{levels_label(searched)}与“{value}”相符，请从提示中选择，或输入 12 位区划代码。"
         )
-    if region is None and typed(value).replace(" ", "").isdigit() and not code_typed(value):
+    if region is None and digits_typed(value) and not code_typed(value):
         raise forms.ValidationError(
             f"“{value}”不是区划代码：请输入 12 位代码，或去掉末尾的 0 后的 2、4、6、9 位代码（如县级 6 位），"
             "也可以输入名称后从提示中选择。"

@@ -56,11 +56,18 @@ def regions_matching(
     return list(qs[:limit])
 
 
+def digits_typed(value: str) -> str:
+    """The digits of a value typed as a code (spaces dropped: 539 901 as written in some registers),
+    or "" when it is not digits — a name."""
+    value = typed(value).replace(" ", "")
+    return value if value.isdigit() else ""
+
+
 def code_typed(value: str) -> str:
     """The 12-digit code a typed code stands for: 12 digits as they are, or a short administrative
     code (2, 4, 6 or 9 digits: 539901 is the county 539901000000) padded with zeros; else ""."""
-    value = typed(value).replace(" ", "")  # 539 901 as written in some registers
-    if not value.isdigit():
+    value = digits_typed(value)
+    if not value:
         return ""
     if len(value) == 12:
         return value
@@ -98,7 +105,7 @@ def region_pick(*, user: Any, value: str, levels: tuple[str, ...] = VILLAGES) ->
     else (None, how many answered: 0, or 2 for "more than one")."""
     value = typed(value)
     qs = _candidates(user=user, levels=levels)
-    if value.replace(" ", "").isdigit():
+    if digits_typed(value):
         code = code_typed(value)
         region = qs.filter(code=code).first() if code else None
         return region, int(region is not None)
